@@ -1,0 +1,94 @@
+//! One module per vendor behind one trait, and the HTTP policy they share.
+//!
+//! Paging is the connector's business: continuations are opaque strings (a
+//! Graph `@odata.nextLink`, an Okta `link` URL, a Google page token, a
+//! Dropbox cursor, a Box offset), so every vendor fits the same trait.
+
+use async_trait::async_trait;
+
+use crate::domain::{Activity, AppKind, RemoteGroup, RemoteUser};
+
+pub mod http;
+pub mod microsoft365;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The vendor refused the credentials (wrong secret, unknown client).
+    #[error("{vendor} refused the credentials ({code}): {message}")]
+    Auth { vendor: &'static str, code: String, message: String },
+    /// The credentials work but lack a permission.
+    #[error("{vendor} denied access ({code}): {message}; grant the app the permission it names")]
+    Permission { vendor: &'static str, code: String, message: String },
+    #[error("cannot reach {host}: {detail}; check the endpoint and the network")]
+    Unreachable { host: String, detail: String },
+    /// Any other error the vendor answered with, in its own code and words.
+    #[error("{vendor} answered {status} {code}: {message}")]
+    Vendor { vendor: &'static str, status: u16, code: String, message: String },
+    /// Throttling or server errors that outlasted the retry budget.
+    #[error("{vendor} still failing after {attempts} attempts ({last}); try again later")]
+    Exhausted { vendor: &'static str, attempts: u32, last: String },
+    #[error("{vendor} sent a response casbah cannot read: {detail}")]
+    Protocol { vendor: &'static str, detail: String },
+    #[error("{what} not found at {vendor}")]
+    NotFound { vendor: &'static str, what: String },
+}
+
+/// One page of a list, and the opaque continuation to the next.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// R-C3: what a successful connection check saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectionCheck {
+    /// Users on the first page of the user list.
+    pub users_seen: usize,
+}
+
+/// A page of activities from one stream and the cursor to persist with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityBatch {
+    /// Sanitized, with `groups` empty (tags are the store's job, R-G6).
+    pub activities: Vec<Activity>,
+    /// Opaque; passed back on the next call. Committed with the page.
+    pub cursor: String,
+    /// True when the stream has more to read now; false when caught up.
+    pub more: bool,
+}
+
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn app(&self) -> AppKind;
+
+    /// R-C3: obtain a token, then read the first page of users.
+    async fn check(&self) -> Result<ConnectionCheck, ConnectorError>;
+
+    /// R-G2: the first `limit` groups, in the vendor's order.
+    async fn first_groups(&self, limit: usize) -> Result<Vec<RemoteGroup>, ConnectorError>;
+
+    /// R-G2: the vendor's own search over group names.
+    async fn search_groups(&self, text: &str, limit: usize) -> Result<Vec<RemoteGroup>, ConnectorError>;
+
+    async fn group(&self, id: &str) -> Result<RemoteGroup, ConnectorError>;
+
+    /// R-G4: every user in the group, nested groups flattened, with status so
+    /// the caller can skip inactive ones. Non-user members are left out.
+    async fn group_members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError>;
+
+    async fn users(&self, next: Option<&str>) -> Result<Page<RemoteUser>, ConnectorError>;
+
+    /// R-G1: the app's administrators (e.g. members of Entra directory roles).
+    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError>;
+
+    /// R-G1: the organisation's own domains; anyone else is External.
+    async fn org_domains(&self) -> Result<Vec<String>, ConnectorError>;
+
+    /// The activity feeds this instance reads, each with its own cursor.
+    fn activity_streams(&self) -> Vec<&'static str>;
+
+    /// The next batch of a stream. `cursor` is `None` on first connect, which
+    /// starts about a week back (R-C6).
+    async fn activities(&self, stream: &str, cursor: Option<&str>) -> Result<ActivityBatch, ConnectorError>;
+}

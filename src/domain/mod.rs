@@ -1,0 +1,25 @@
+//! Plain types and the rules of DESIGN.md §1. No I/O lives here.
+
+pub mod activity;
+pub mod catalog;
+pub mod filter;
+pub mod group;
+pub mod instance;
+pub mod secret;
+pub mod text;
+pub mod user;
+
+pub use activity::{Activity, ActivityObject, ObjectKind};
+pub use catalog::AppKind;
+pub use group::{AutoGroup, Group, GroupId, GroupKind, GroupStatus, RemoteGroup, SkipCounts};
+pub use instance::{Component, Instance, InstanceId};
+pub use secret::Secret;
+pub use user::{RemoteUser, UserKey, UserStatus, UserType};
+
+/// Microseconds since the Unix epoch, UTC. Used in every store key so that
+/// byte order is time order.
+pub type Micros = i64;
+
+pub fn now_micros() -> Micros {
+    chrono::Utc::now().timestamp_micros()
+}

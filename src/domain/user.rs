@@ -1,0 +1,40 @@
+//! Accounts as the vendors report them.
+
+use serde::{Deserialize, Serialize};
+
+/// A person across apps: the lower-cased e-mail or UPN. Memberships and
+/// activity actors are joined on this key.
+pub type UserKey = String;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserStatus {
+    Active,
+    Suspended,
+    Disabled,
+    Deleted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserType {
+    Member,
+    Guest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteUser {
+    /// The vendor's own id (Entra object id, Okta user id, ...).
+    pub id: String,
+    pub display_name: String,
+    /// E-mail or UPN as the vendor gives it.
+    pub email: String,
+    pub status: UserStatus,
+    pub user_type: UserType,
+}
+
+impl RemoteUser {
+    pub fn key(&self) -> UserKey {
+        self.email.to_lowercase()
+    }
+}
