@@ -15,20 +15,40 @@ pub mod microsoft365;
 pub enum ConnectorError {
     /// The vendor refused the credentials (wrong secret, unknown client).
     #[error("{vendor} refused the credentials ({code}): {message}")]
-    Auth { vendor: &'static str, code: String, message: String },
+    Auth {
+        vendor: &'static str,
+        code: String,
+        message: String,
+    },
     /// The credentials work but lack a permission.
     #[error("{vendor} denied access ({code}): {message}; grant the app the permission it names")]
-    Permission { vendor: &'static str, code: String, message: String },
+    Permission {
+        vendor: &'static str,
+        code: String,
+        message: String,
+    },
     #[error("cannot reach {host}: {detail}; check the endpoint and the network")]
     Unreachable { host: String, detail: String },
     /// Any other error the vendor answered with, in its own code and words.
     #[error("{vendor} answered {status} {code}: {message}")]
-    Vendor { vendor: &'static str, status: u16, code: String, message: String },
+    Vendor {
+        vendor: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// Throttling or server errors that outlasted the retry budget.
     #[error("{vendor} still failing after {attempts} attempts ({last}); try again later")]
-    Exhausted { vendor: &'static str, attempts: u32, last: String },
+    Exhausted {
+        vendor: &'static str,
+        attempts: u32,
+        last: String,
+    },
     #[error("{vendor} sent a response casbah cannot read: {detail}")]
-    Protocol { vendor: &'static str, detail: String },
+    Protocol {
+        vendor: &'static str,
+        detail: String,
+    },
     #[error("{what} not found at {vendor}")]
     NotFound { vendor: &'static str, what: String },
 }
@@ -69,7 +89,11 @@ pub trait Connector: Send + Sync {
     async fn first_groups(&self, limit: usize) -> Result<Vec<RemoteGroup>, ConnectorError>;
 
     /// R-G2: the vendor's own search over group names.
-    async fn search_groups(&self, text: &str, limit: usize) -> Result<Vec<RemoteGroup>, ConnectorError>;
+    async fn search_groups(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<RemoteGroup>, ConnectorError>;
 
     async fn group(&self, id: &str) -> Result<RemoteGroup, ConnectorError>;
 
@@ -90,5 +114,9 @@ pub trait Connector: Send + Sync {
 
     /// The next batch of a stream. `cursor` is `None` on first connect, which
     /// starts about a week back (R-C6).
-    async fn activities(&self, stream: &str, cursor: Option<&str>) -> Result<ActivityBatch, ConnectorError>;
+    async fn activities(
+        &self,
+        stream: &str,
+        cursor: Option<&str>,
+    ) -> Result<ActivityBatch, ConnectorError>;
 }

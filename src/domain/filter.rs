@@ -72,7 +72,11 @@ pub struct FilterError {
 
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "filter error at column {}: {}", self.column, self.message)
+        write!(
+            f,
+            "filter error at column {}: {}",
+            self.column, self.message
+        )
     }
 }
 

@@ -31,7 +31,10 @@ pub enum AutoGroup {
 #[serde(rename_all = "kebab-case")]
 pub enum GroupKind {
     Automatic(AutoGroup),
-    Imported { instance: InstanceId, remote_id: String },
+    Imported {
+        instance: InstanceId,
+        remote_id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,7 +43,9 @@ pub enum GroupStatus {
     /// R-G5: the first sync has not finished; not yet usable in filters.
     Importing,
     Ready,
-    SyncFailed { message: String },
+    SyncFailed {
+        message: String,
+    },
 }
 
 /// R-G4: why members were left out of an import.

@@ -20,17 +20,27 @@ pub const IMPORT_LIMIT: usize = 500;
 pub enum StoreError {
     #[error("the database is in use by another casbah process; close it or use --db")]
     InUse,
-    #[error("{path} is not a casbah database or is damaged ({detail}); it was left untouched: move it aside or use --db")]
+    #[error(
+        "{path} is not a casbah database or is damaged ({detail}); it was left untouched: move it aside or use --db"
+    )]
     NotCasbah { path: String, detail: String },
-    #[error("{path} was written by schema {found} but this casbah reads schema {expected}; use a matching casbah")]
-    Schema { path: String, found: u32, expected: u32 },
+    #[error(
+        "{path} was written by schema {found} but this casbah reads schema {expected}; use a matching casbah"
+    )]
+    Schema {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
     #[error("cannot use {path}: {detail}")]
     Io { path: String, detail: String },
     #[error("an instance of {app} named {name:?} already exists; choose another name")]
     DuplicateInstance { app: &'static str, name: String },
     #[error("{app} allows one instance only, and {existing:?} is connected; remove it first")]
     SingleInstance { app: &'static str, existing: String },
-    #[error("the limit of {IMPORT_LIMIT} imported groups is reached; remove a group before importing another")]
+    #[error(
+        "the limit of {IMPORT_LIMIT} imported groups is reached; remove a group before importing another"
+    )]
     ImportLimit,
     #[error("group {name:?} is already imported")]
     AlreadyImported { name: String },
@@ -144,52 +154,140 @@ pub struct Store {
 impl Store {
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
     /// A file that is not a casbah database is left untouched.
-    pub fn open(path: &Path) -> Result<Store> { todo!() }
+    pub fn open(path: &Path) -> Result<Store> {
+        todo!()
+    }
 
     // Instances and credentials (R-C2).
-    pub fn add_instance(&self, new: NewInstance, secret: &Secret, now: Micros) -> Result<Instance> { todo!() }
-    pub fn instances(&self) -> Result<Vec<Instance>> { todo!() }
-    pub fn instance(&self, id: InstanceId) -> Result<Instance> { todo!() }
-    pub fn secret(&self, id: InstanceId) -> Result<Secret> { todo!() }
+    pub fn add_instance(&self, new: NewInstance, secret: &Secret, now: Micros) -> Result<Instance> {
+        todo!()
+    }
+    pub fn instances(&self) -> Result<Vec<Instance>> {
+        todo!()
+    }
+    pub fn instance(&self, id: InstanceId) -> Result<Instance> {
+        todo!()
+    }
+    pub fn secret(&self, id: InstanceId) -> Result<Secret> {
+        todo!()
+    }
     /// Removes the instance, its secret, cursors, users and imported groups.
-    pub fn remove_instance(&self, id: InstanceId) -> Result<()> { todo!() }
-    pub fn record_scan(&self, id: InstanceId, kind: ScanKind, at: Micros, error: Option<String>) -> Result<()> { todo!() }
-    pub fn scans(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> { todo!() }
+    pub fn remove_instance(&self, id: InstanceId) -> Result<()> {
+        todo!()
+    }
+    pub fn record_scan(
+        &self,
+        id: InstanceId,
+        kind: ScanKind,
+        at: Micros,
+        error: Option<String>,
+    ) -> Result<()> {
+        todo!()
+    }
+    pub fn scans(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> {
+        todo!()
+    }
 
     // Users.
-    pub fn upsert_users(&self, instance: InstanceId, users: &[RemoteUser]) -> Result<()> { todo!() }
-    pub fn user_count(&self, instance: InstanceId) -> Result<u64> { todo!() }
-    pub fn person(&self, key: &str, now: Micros) -> Result<Person> { todo!() }
+    pub fn upsert_users(&self, instance: InstanceId, users: &[RemoteUser]) -> Result<()> {
+        todo!()
+    }
+    pub fn user_count(&self, instance: InstanceId) -> Result<u64> {
+        todo!()
+    }
+    pub fn person(&self, key: &str, now: Micros) -> Result<Person> {
+        todo!()
+    }
 
     // Groups (R-G1…R-G7).
     /// Refuses the 501st import (R-G3) and a second import of the same group.
-    pub fn create_imported_group(&self, instance: InstanceId, remote: &RemoteGroup, notify: bool, now: Micros) -> Result<Group> { todo!() }
+    pub fn create_imported_group(
+        &self,
+        instance: InstanceId,
+        remote: &RemoteGroup,
+        notify: bool,
+        now: Micros,
+    ) -> Result<Group> {
+        todo!()
+    }
     /// Creates the automatic group on first use; returns the existing one after.
-    pub fn ensure_auto_group(&self, auto: &AutoGroup, name: &str, now: Micros) -> Result<Group> { todo!() }
-    pub fn groups(&self) -> Result<Vec<Group>> { todo!() }
-    pub fn group(&self, id: GroupId) -> Result<Group> { todo!() }
-    pub fn remove_group(&self, id: GroupId) -> Result<()> { todo!() }
-    pub fn set_group_status(&self, id: GroupId, status: GroupStatus) -> Result<()> { todo!() }
+    pub fn ensure_auto_group(&self, auto: &AutoGroup, name: &str, now: Micros) -> Result<Group> {
+        todo!()
+    }
+    pub fn groups(&self) -> Result<Vec<Group>> {
+        todo!()
+    }
+    pub fn group(&self, id: GroupId) -> Result<Group> {
+        todo!()
+    }
+    pub fn remove_group(&self, id: GroupId) -> Result<()> {
+        todo!()
+    }
+    pub fn set_group_status(&self, id: GroupId, status: GroupStatus) -> Result<()> {
+        todo!()
+    }
     /// Replaces the membership with `active` (R-G4: active users only),
     /// records who joined and left (R-G7), sets the group Ready, its counts and last sync.
-    pub fn sync_membership(&self, id: GroupId, active: &[RemoteUser], skipped: SkipCounts, now: Micros) -> Result<MembershipDiff> { todo!() }
-    pub fn members(&self, id: GroupId) -> Result<Vec<Member>> { todo!() }
-    pub fn membership_history(&self, id: GroupId) -> Result<Vec<MembershipChange>> { todo!() }
+    pub fn sync_membership(
+        &self,
+        id: GroupId,
+        active: &[RemoteUser],
+        skipped: SkipCounts,
+        now: Micros,
+    ) -> Result<MembershipDiff> {
+        todo!()
+    }
+    pub fn members(&self, id: GroupId) -> Result<Vec<Member>> {
+        todo!()
+    }
+    pub fn membership_history(&self, id: GroupId) -> Result<Vec<MembershipChange>> {
+        todo!()
+    }
 
     // Activities.
     /// One transaction: drops records already stored (same instance and id),
     /// tags the rest with the groups of their actor (R-G6), writes records and
     /// indexes, and saves `cursor` for (instance, stream).
-    pub fn ingest(&self, instance: InstanceId, stream: &str, batch: Vec<Activity>, cursor: &str, ctx: &IngestContext) -> Result<IngestReport> { todo!() }
-    pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> { todo!() }
+    pub fn ingest(
+        &self,
+        instance: InstanceId,
+        stream: &str,
+        batch: Vec<Activity>,
+        cursor: &str,
+        ctx: &IngestContext,
+    ) -> Result<IngestReport> {
+        todo!()
+    }
+    pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
+        todo!()
+    }
     /// Newest first, starting after `after` when given.
-    pub fn query_activities(&self, query: &Query, limit: usize, after: Option<ActivityCursor>) -> Result<ActivityPage> { todo!() }
-    pub fn activity_count(&self) -> Result<u64> { todo!() }
+    pub fn query_activities(
+        &self,
+        query: &Query,
+        limit: usize,
+        after: Option<ActivityCursor>,
+    ) -> Result<ActivityPage> {
+        todo!()
+    }
+    pub fn activity_count(&self) -> Result<u64> {
+        todo!()
+    }
 
     // Saved queries (R-A3) and settings.
-    pub fn save_query(&self, name: &str, filter: &str) -> Result<()> { todo!() }
-    pub fn saved_queries(&self) -> Result<Vec<(String, String)>> { todo!() }
-    pub fn delete_query(&self, name: &str) -> Result<()> { todo!() }
-    pub fn setting(&self, key: &str) -> Result<Option<String>> { todo!() }
-    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> { todo!() }
+    pub fn save_query(&self, name: &str, filter: &str) -> Result<()> {
+        todo!()
+    }
+    pub fn saved_queries(&self) -> Result<Vec<(String, String)>> {
+        todo!()
+    }
+    pub fn delete_query(&self, name: &str) -> Result<()> {
+        todo!()
+    }
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        todo!()
+    }
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        todo!()
+    }
 }
