@@ -6,7 +6,9 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Activity, AppKind, RemoteGroup, RemoteUser};
+use std::sync::Arc;
+
+use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
 
 pub mod http;
 pub mod microsoft365;
@@ -119,4 +121,12 @@ pub trait Connector: Send + Sync {
         stream: &str,
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError>;
+}
+
+/// The connector for an instance's app, or `None` when casbah has none yet.
+pub fn for_instance(instance: &Instance, secret: Secret) -> Option<Arc<dyn Connector>> {
+    match instance.app {
+        AppKind::Microsoft365 => Some(Arc::new(microsoft365::Microsoft365::new(instance, secret))),
+        _ => None,
+    }
 }
