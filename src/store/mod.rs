@@ -3,6 +3,15 @@
 //! Every method is synchronous and short; the service layer calls them from
 //! `spawn_blocking`, never from an async thread.
 
+mod activities;
+mod groups;
+mod instances;
+mod open;
+mod query;
+mod settings;
+mod tables;
+mod users;
+
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -145,35 +154,78 @@ pub struct Person {
     pub last_activity: Option<Micros>,
 }
 
+pub use activities::EXTERNAL_GROUP_NAME;
+
 pub struct Store {
-    #[allow(dead_code)]
     db: redb::Database,
 }
 
-#[allow(unused_variables)]
+/// Every write records the allocator state, so that after a crash the file opens
+/// without a full repair, and can be checked read-only before anything is written.
+fn begin_write(db: &redb::Database) -> Result<redb::WriteTransaction> {
+    let mut txn = db.begin_write()?;
+    txn.set_quick_repair(true);
+    Ok(txn)
+}
+
+/// Creates every table, so that read transactions never meet a missing one.
+fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
+    use tables::*;
+    txn.open_table(INSTANCES)?;
+    txn.open_table(CREDENTIALS)?;
+    txn.open_table(SCANS)?;
+    txn.open_table(CURSORS)?;
+    txn.open_table(USERS)?;
+    txn.open_multimap_table(USER_ACCOUNTS)?;
+    txn.open_table(GROUPS)?;
+    txn.open_table(IMPORTED)?;
+    txn.open_table(AUTO_GROUPS)?;
+    txn.open_table(MEMBERS)?;
+    txn.open_multimap_table(USER_GROUPS)?;
+    txn.open_table(HISTORY)?;
+    txn.open_table(ACTIVITIES)?;
+    txn.open_table(DEDUPE)?;
+    txn.open_table(APP_INSTANCES)?;
+    txn.open_table(BY_TIME)?;
+    txn.open_table(BY_GROUP)?;
+    txn.open_table(BY_ACTOR)?;
+    txn.open_table(BY_INSTANCE)?;
+    txn.open_table(BY_COUNTRY)?;
+    txn.open_table(BY_GROUP_COUNTRY)?;
+    txn.open_table(SAVED_QUERIES)?;
+    txn.open_table(SETTINGS)?;
+    Ok(())
+}
+
 impl Store {
+    fn write(&self) -> Result<redb::WriteTransaction> {
+        begin_write(&self.db)
+    }
+
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
     /// A file that is not a casbah database is left untouched.
     pub fn open(path: &Path) -> Result<Store> {
-        todo!()
+        Ok(Store {
+            db: open::open(path)?,
+        })
     }
 
     // Instances and credentials (R-C2).
     pub fn add_instance(&self, new: NewInstance, secret: &Secret, now: Micros) -> Result<Instance> {
-        todo!()
+        self.add_instance_impl(new, secret, now)
     }
     pub fn instances(&self) -> Result<Vec<Instance>> {
-        todo!()
+        self.instances_impl()
     }
     pub fn instance(&self, id: InstanceId) -> Result<Instance> {
-        todo!()
+        self.instance_impl(id)
     }
     pub fn secret(&self, id: InstanceId) -> Result<Secret> {
-        todo!()
+        self.secret_impl(id)
     }
     /// Removes the instance, its secret, cursors, users and imported groups.
     pub fn remove_instance(&self, id: InstanceId) -> Result<()> {
-        todo!()
+        self.remove_instance_impl(id)
     }
     pub fn record_scan(
         &self,
@@ -182,21 +234,21 @@ impl Store {
         at: Micros,
         error: Option<String>,
     ) -> Result<()> {
-        todo!()
+        self.record_scan_impl(id, kind, at, error)
     }
     pub fn scans(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> {
-        todo!()
+        self.scans_impl(id)
     }
 
     // Users.
     pub fn upsert_users(&self, instance: InstanceId, users: &[RemoteUser]) -> Result<()> {
-        todo!()
+        self.upsert_users_impl(instance, users)
     }
     pub fn user_count(&self, instance: InstanceId) -> Result<u64> {
-        todo!()
+        self.user_count_impl(instance)
     }
     pub fn person(&self, key: &str, now: Micros) -> Result<Person> {
-        todo!()
+        self.person_impl(key, now)
     }
 
     // Groups (R-G1…R-G7).
@@ -208,23 +260,23 @@ impl Store {
         notify: bool,
         now: Micros,
     ) -> Result<Group> {
-        todo!()
+        self.create_imported_group_impl(instance, remote, notify, now)
     }
     /// Creates the automatic group on first use; returns the existing one after.
     pub fn ensure_auto_group(&self, auto: &AutoGroup, name: &str, now: Micros) -> Result<Group> {
-        todo!()
+        self.ensure_auto_group_impl(auto, name, now)
     }
     pub fn groups(&self) -> Result<Vec<Group>> {
-        todo!()
+        self.groups_impl()
     }
     pub fn group(&self, id: GroupId) -> Result<Group> {
-        todo!()
+        self.group_impl(id)
     }
     pub fn remove_group(&self, id: GroupId) -> Result<()> {
-        todo!()
+        self.remove_group_impl(id)
     }
     pub fn set_group_status(&self, id: GroupId, status: GroupStatus) -> Result<()> {
-        todo!()
+        self.set_group_status_impl(id, status)
     }
     /// Replaces the membership with `active` (R-G4: active users only),
     /// records who joined and left (R-G7), sets the group Ready, its counts and last sync.
@@ -235,13 +287,13 @@ impl Store {
         skipped: SkipCounts,
         now: Micros,
     ) -> Result<MembershipDiff> {
-        todo!()
+        self.sync_membership_impl(id, active, skipped, now)
     }
     pub fn members(&self, id: GroupId) -> Result<Vec<Member>> {
-        todo!()
+        self.members_impl(id)
     }
     pub fn membership_history(&self, id: GroupId) -> Result<Vec<MembershipChange>> {
-        todo!()
+        self.membership_history_impl(id)
     }
 
     // Activities.
@@ -256,10 +308,10 @@ impl Store {
         cursor: &str,
         ctx: &IngestContext,
     ) -> Result<IngestReport> {
-        todo!()
+        self.ingest_impl(instance, stream, batch, cursor, ctx)
     }
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
-        todo!()
+        self.cursor_impl(instance, stream)
     }
     /// Newest first, starting after `after` when given.
     pub fn query_activities(
@@ -268,26 +320,26 @@ impl Store {
         limit: usize,
         after: Option<ActivityCursor>,
     ) -> Result<ActivityPage> {
-        todo!()
+        self.query_activities_impl(query, limit, after)
     }
     pub fn activity_count(&self) -> Result<u64> {
-        todo!()
+        self.activity_count_impl()
     }
 
     // Saved queries (R-A3) and settings.
     pub fn save_query(&self, name: &str, filter: &str) -> Result<()> {
-        todo!()
+        self.save_query_impl(name, filter)
     }
     pub fn saved_queries(&self) -> Result<Vec<(String, String)>> {
-        todo!()
+        self.saved_queries_impl()
     }
     pub fn delete_query(&self, name: &str) -> Result<()> {
-        todo!()
+        self.delete_query_impl(name)
     }
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        todo!()
+        self.setting_impl(key)
     }
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        todo!()
+        self.set_setting_impl(key, value)
     }
 }

@@ -1,0 +1,151 @@
+//! Opening the file: permissions, the lock, and refusing files that are not casbah's.
+//!
+//! An existing file is first opened read-only, which never writes, to check that it is
+//! a casbah database of the expected schema; only then is it opened for writing.
+
+use std::fs::{DirBuilder, OpenOptions, Permissions};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use redb::{Database, DatabaseError, ReadableDatabase, TableError};
+
+use super::tables::{self, META, META_SCHEMA, SCHEMA_VERSION};
+use super::{Result, StoreError};
+
+/// Bounded so that a large database does not grow the process (the default is 1 GiB).
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// The first bytes of every redb file.
+const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Io {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
+}
+
+fn not_casbah(path: &Path, detail: impl Into<String>) -> StoreError {
+    StoreError::NotCasbah {
+        path: path.display().to_string(),
+        detail: detail.into(),
+    }
+}
+
+fn builder() -> redb::Builder {
+    let mut b = Database::builder();
+    b.set_cache_size(CACHE_BYTES);
+    b
+}
+
+pub fn open(path: &Path) -> Result<Database> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if !parent.exists() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| io_error(parent, e))?;
+        }
+    }
+    let existing = match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => return Err(io_error(path, "it is a folder")),
+        Ok(m) => m.len() > 0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(io_error(path, e)),
+    };
+    if existing {
+        open_existing(path)
+    } else {
+        create(path)
+    }
+}
+
+fn create(path: &Path) -> Result<Database> {
+    // Created here rather than by redb so that it is never readable by others, not even briefly.
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| io_error(path, e))?;
+    restrict(path)?;
+    let db = builder().create(path).map_err(|e| open_error(path, e))?;
+    let txn = super::begin_write(&db)?;
+    {
+        let mut meta = txn.open_table(META)?;
+        meta.insert(META_SCHEMA, u64::from(SCHEMA_VERSION))?;
+    }
+    super::create_tables(&txn)?;
+    txn.commit()?;
+    Ok(db)
+}
+
+fn restrict(path: &Path) -> Result<()> {
+    std::fs::set_permissions(path, Permissions::from_mode(0o600)).map_err(|e| io_error(path, e))
+}
+
+fn open_existing(path: &Path) -> Result<Database> {
+    let mut magic = [0u8; REDB_MAGIC.len()];
+    let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+    if file.read_exact(&mut magic).is_err() || magic != REDB_MAGIC {
+        return Err(not_casbah(path, "not a redb file"));
+    }
+    drop(file);
+
+    // redb trusts a file's pages and may panic on a damaged one: a panic here means damage.
+    let checked = catch_unwind(AssertUnwindSafe(|| -> Result<bool> {
+        match builder().open_read_only(path) {
+            Ok(db) => {
+                check_meta(path, &db)?;
+                Ok(true)
+            }
+            // Not shut down cleanly: only a writable open can repair it.
+            Err(DatabaseError::RepairAborted) => Ok(false),
+            Err(e) => Err(open_error(path, e)),
+        }
+    }))
+    .map_err(|_| not_casbah(path, "redb could not read it"))??;
+
+    let db = catch_unwind(AssertUnwindSafe(|| builder().open(path)))
+        .map_err(|_| not_casbah(path, "redb could not read it"))?
+        .map_err(|e| open_error(path, e))?;
+    if !checked {
+        check_meta(path, &db)?;
+    }
+    restrict(path)?;
+    Ok(db)
+}
+
+fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<()> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(META) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => {
+            return Err(not_casbah(path, "a redb file of another program"));
+        }
+        Err(e) => return Err(not_casbah(path, e.to_string())),
+    };
+    let found = tables::meta_get(&meta, META_SCHEMA)?;
+    if found != u64::from(SCHEMA_VERSION) {
+        return Err(StoreError::Schema {
+            path: path.display().to_string(),
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+            expected: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn open_error(path: &Path, e: DatabaseError) -> StoreError {
+    match e {
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
+            StoreError::InUse
+        }
+        DatabaseError::Storage(redb::StorageError::Io(io)) => io_error(path, io),
+        other => not_casbah(path, other.to_string()),
+    }
+}

@@ -1,0 +1,304 @@
+//! Reading a page of activities through the most selective index the hints allow.
+//!
+//! Every index key ends in (time, seq). Each hinted value gives one reverse range;
+//! the ranges are merged newest first, records fetched, and `Query::matches` decides.
+
+use std::collections::{BTreeSet, BinaryHeap};
+
+use redb::{ReadTransaction, ReadableDatabase};
+
+use super::tables::{
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
+    BY_TIME,
+};
+use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
+use crate::domain::filter::{Hints, Query};
+use crate::domain::{Activity, Micros};
+
+/// Above this many ranges a combined index costs more to merge than it saves.
+const MAX_STREAMS: usize = 64;
+
+/// (time, seq) positions, newest first.
+type Stream = Box<dyn Iterator<Item = Result<(Micros, u64)>>>;
+
+/// Which index a query walks, with the values to read in it.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    /// A hint lists no value at all, or apps with no instance: nothing can match.
+    Nothing,
+    Actors(Vec<String>),
+    GroupCountries(Vec<(u64, String)>),
+    Groups(Vec<u64>),
+    Instances(Vec<u64>),
+    Countries(Vec<String>),
+    Time,
+}
+
+/// The time window of one read: lower inclusive, upper exclusive, as (time, seq).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    low: (Micros, u64),
+    high: (Micros, u64),
+}
+
+impl Window {
+    fn new(hints: &Hints, after: Option<ActivityCursor>) -> Option<Window> {
+        let low = (hints.after.unwrap_or(Micros::MIN), 0);
+        let mut high = (Micros::MAX, u64::MAX);
+        if let Some(before) = hints.before {
+            high = high.min((before, 0));
+        }
+        if let Some(c) = after {
+            high = high.min((c.time, c.seq));
+        }
+        (low < high).then_some(Window { low, high })
+    }
+}
+
+fn sorted<T: Ord + Clone>(values: &[T]) -> Vec<T> {
+    values
+        .iter()
+        .cloned()
+        .collect::<BTreeSet<T>>()
+        .into_iter()
+        .collect()
+}
+
+fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
+    let any_empty = hints.groups.as_ref().is_some_and(Vec::is_empty)
+        || hints.instances.as_ref().is_some_and(Vec::is_empty)
+        || hints.apps.as_ref().is_some_and(Vec::is_empty)
+        || hints.countries.as_ref().is_some_and(Vec::is_empty)
+        || hints.actors.as_ref().is_some_and(Vec::is_empty);
+    if any_empty {
+        return Ok(Plan::Nothing);
+    }
+    let instances = instances_of(txn, hints)?;
+    if instances.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(Plan::Nothing);
+    }
+    // Most selective first: a person, then a group in a country, a group, an app, a country.
+    if let Some(actors) = hints.actors.as_ref().filter(|a| a.len() <= MAX_STREAMS) {
+        return Ok(Plan::Actors(sorted(actors)));
+    }
+    if let (Some(groups), Some(countries)) = (&hints.groups, &hints.countries) {
+        if groups.len() * countries.len() <= MAX_STREAMS {
+            let mut pairs = Vec::new();
+            for g in sorted(groups) {
+                for c in sorted(countries) {
+                    pairs.push((g.0, c));
+                }
+            }
+            return Ok(Plan::GroupCountries(pairs));
+        }
+    }
+    if let Some(groups) = hints.groups.as_ref().filter(|g| g.len() <= MAX_STREAMS) {
+        return Ok(Plan::Groups(
+            sorted(groups).into_iter().map(|g| g.0).collect(),
+        ));
+    }
+    if let Some(instances) = instances.filter(|i| i.len() <= MAX_STREAMS) {
+        return Ok(Plan::Instances(instances));
+    }
+    if let Some(countries) = hints.countries.as_ref().filter(|c| c.len() <= MAX_STREAMS) {
+        return Ok(Plan::Countries(sorted(countries)));
+    }
+    Ok(Plan::Time)
+}
+
+/// The instances a record may have: the instance hint, narrowed by the apps hint
+/// through every (app, instance) pair ever ingested.
+fn instances_of(txn: &ReadTransaction, hints: &Hints) -> Result<Option<Vec<u64>>> {
+    let from_apps = match &hints.apps {
+        None => None,
+        Some(apps) => {
+            let table = txn.open_table(APP_INSTANCES)?;
+            let mut ids = BTreeSet::new();
+            for app in apps {
+                let code = tables::app_code(*app);
+                for row in table.range((code, 0)..=(code, u64::MAX))? {
+                    ids.insert(row?.0.value().1);
+                }
+            }
+            Some(ids)
+        }
+    };
+    let listed = hints
+        .instances
+        .as_ref()
+        .map(|l| l.iter().map(|i| i.0).collect::<BTreeSet<u64>>());
+    Ok(match (listed, from_apps) {
+        (Some(l), Some(a)) => Some(l.intersection(&a).copied().collect()),
+        (Some(s), None) | (None, Some(s)) => Some(s.into_iter().collect()),
+        (None, None) => None,
+    })
+}
+
+/// Newest first over one index range, yielding (time, seq).
+macro_rules! newest_first {
+    ($range:expr, |$key:pat_param| $position:expr) => {
+        Box::new($range.rev().map(|row| {
+            row.map(|(k, _)| {
+                let $key = k.value();
+                $position
+            })
+            .map_err(StoreError::from)
+        })) as Stream
+    };
+}
+
+fn streams(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Vec<Stream>> {
+    let ((lt, ls), (ht, hs)) = (w.low, w.high);
+    let mut out = Vec::new();
+    match plan {
+        Plan::Nothing => {}
+        Plan::Time => {
+            let t = txn.open_table(BY_TIME)?;
+            out.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
+        }
+        Plan::Actors(actors) => {
+            let t = txn.open_table(BY_ACTOR)?;
+            for a in actors {
+                let a = a.as_str();
+                out.push(newest_first!(
+                    t.range((a, lt, ls)..(a, ht, hs))?,
+                    |(_, time, seq)| (time, seq)
+                ));
+            }
+        }
+        Plan::GroupCountries(pairs) => {
+            let t = txn.open_table(BY_GROUP_COUNTRY)?;
+            for (g, c) in pairs {
+                let c = c.as_str();
+                out.push(newest_first!(
+                    t.range((*g, c, lt, ls)..(*g, c, ht, hs))?,
+                    |(_, _, time, seq)| (time, seq)
+                ));
+            }
+        }
+        Plan::Groups(groups) => {
+            let t = txn.open_table(BY_GROUP)?;
+            for g in groups {
+                out.push(newest_first!(
+                    t.range((*g, lt, ls)..(*g, ht, hs))?,
+                    |(_, time, seq)| (time, seq)
+                ));
+            }
+        }
+        Plan::Instances(instances) => {
+            let t = txn.open_table(BY_INSTANCE)?;
+            for i in instances {
+                out.push(newest_first!(
+                    t.range((*i, lt, ls)..(*i, ht, hs))?,
+                    |(_, time, seq)| (time, seq)
+                ));
+            }
+        }
+        Plan::Countries(countries) => {
+            let t = txn.open_table(BY_COUNTRY)?;
+            for c in countries {
+                let c = c.as_str();
+                out.push(newest_first!(
+                    t.range((c, lt, ls)..(c, ht, hs))?,
+                    |(_, time, seq)| (time, seq)
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Merges newest-first streams into one, dropping a record met in several streams.
+struct Merge {
+    streams: Vec<Stream>,
+    heads: BinaryHeap<((Micros, u64), usize)>,
+    last: Option<u64>,
+}
+
+impl Merge {
+    fn new(mut streams: Vec<Stream>) -> Result<Merge> {
+        let mut heads = BinaryHeap::with_capacity(streams.len());
+        for (i, s) in streams.iter_mut().enumerate() {
+            if let Some(p) = s.next() {
+                heads.push((p?, i));
+            }
+        }
+        Ok(Merge {
+            streams,
+            heads,
+            last: None,
+        })
+    }
+
+    fn next(&mut self) -> Result<Option<(Micros, u64)>> {
+        while let Some((position, i)) = self.heads.pop() {
+            if let Some(p) = self.streams[i].next() {
+                self.heads.push((p?, i));
+            }
+            // Equal positions pop one after another, so a repeat is always the last one.
+            if self.last != Some(position.1) {
+                self.last = Some(position.1);
+                return Ok(Some(position));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Store {
+    pub(super) fn query_activities_impl(
+        &self,
+        query: &Query,
+        limit: usize,
+        after: Option<ActivityCursor>,
+    ) -> Result<ActivityPage> {
+        let mut items = Vec::new();
+        let window = Window::new(query.hints(), after);
+        if let (Some(window), true) = (window, limit > 0) {
+            let txn = self.db.begin_read()?;
+            let plan = plan(&txn, query.hints())?;
+            let records = txn.open_table(ACTIVITIES)?;
+            let mut merge = Merge::new(streams(&txn, &plan, window)?)?;
+            while let Some((_, seq)) = merge.next()? {
+                let Some(bytes) = records.get(seq)? else {
+                    continue;
+                };
+                let activity: Activity = tables::decode(bytes.value(), "activity")?;
+                if query.matches(&activity) {
+                    items.push((seq, activity));
+                    if items.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        // A full page may have more after it; a short one is the end.
+        let next = match items.last() {
+            Some((seq, a)) if items.len() == limit => Some(ActivityCursor {
+                time: a.time,
+                seq: *seq,
+            }),
+            _ => None,
+        };
+        Ok(ActivityPage {
+            items: items.into_iter().map(|(_, a)| a).collect(),
+            next,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A cursor at the lower bound leaves nothing to read, not everything.
+    #[test]
+    fn window_is_empty_when_cursor_reaches_lower_bound() {
+        let hints = Hints {
+            after: Some(100),
+            ..Hints::default()
+        };
+        assert!(Window::new(&hints, Some(ActivityCursor { time: 100, seq: 0 })).is_none());
+        assert!(Window::new(&hints, Some(ActivityCursor { time: 100, seq: 1 })).is_some());
+    }
+}

@@ -1,0 +1,118 @@
+//! Table definitions, the meta counters and the value codec.
+//!
+//! Keys are redb tuples so that byte order is the order a query walks:
+//! every activity index ends in (time, seq), so newest first is a reverse range.
+
+use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::{Result, StoreError};
+
+/// Bumped whenever a table's key or value layout changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Name → counter or version. Its presence marks a casbah file.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
+pub const META_SCHEMA: &str = "schema";
+pub const META_NEXT_INSTANCE: &str = "next-instance";
+pub const META_NEXT_GROUP: &str = "next-group";
+pub const META_NEXT_SEQ: &str = "next-seq";
+pub const META_ACTIVITIES: &str = "activities";
+
+/// Instance id → postcard `Instance`.
+pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
+/// Instance id → secret.
+pub const CREDENTIALS: TableDefinition<u64, &str> = TableDefinition::new("credentials");
+/// (instance, scan kind) → postcard `ScanState`.
+pub const SCANS: TableDefinition<(u64, u8), &[u8]> = TableDefinition::new("scans");
+/// (instance, stream) → the vendor's cursor.
+pub const CURSORS: TableDefinition<(u64, &str), &str> = TableDefinition::new("sync-cursors");
+
+/// (instance, vendor user id) → postcard `RemoteUser`.
+pub const USERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("users");
+/// User key → (instance, vendor user id): the accounts of a person (R-G8).
+pub const USER_ACCOUNTS: MultimapTableDefinition<&str, (u64, &str)> =
+    MultimapTableDefinition::new("user-accounts");
+
+/// Group id → postcard `Group`.
+pub const GROUPS: TableDefinition<u64, &[u8]> = TableDefinition::new("groups");
+/// (instance, remote group id) → group id: refuses a second import.
+pub const IMPORTED: TableDefinition<(u64, &str), u64> = TableDefinition::new("imported-groups");
+/// postcard `AutoGroup` → group id.
+pub const AUTO_GROUPS: TableDefinition<&[u8], u64> = TableDefinition::new("auto-groups");
+/// (group, user key) → postcard `MemberRow`.
+pub const MEMBERS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("memberships");
+/// User key → group ids: the reverse index used to tag activities (R-G6).
+pub const USER_GROUPS: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("user-groups");
+/// (group, time, user key) → joined (true) or left (R-G7).
+pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
+    TableDefinition::new("membership-history");
+
+/// Seq → postcard `Activity`. Seq grows with ingestion, so it breaks time ties stably.
+pub const ACTIVITIES: TableDefinition<u64, &[u8]> = TableDefinition::new("activities");
+/// (instance, vendor id) → seq: drops records already stored.
+pub const DEDUPE: TableDefinition<(u64, &str), u64> = TableDefinition::new("activity-dedupe");
+/// (app, instance) pairs seen in activities, so an app filter can use the instance index
+/// even for instances removed since.
+pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
+
+pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("idx-time");
+pub const BY_GROUP: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-group");
+pub const BY_ACTOR: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-actor");
+pub const BY_INSTANCE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-instance");
+pub const BY_COUNTRY: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-country");
+pub const BY_GROUP_COUNTRY: TableDefinition<(u64, &str, i64, u64), ()> =
+    TableDefinition::new("idx-group-country");
+
+/// Saved filter name → filter text (R-A3).
+pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
+pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
+
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    postcard::to_allocvec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
+}
+
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    postcard::from_bytes(bytes)
+        .map_err(|e| StoreError::Internal(format!("damaged {what} record: {e}")))
+}
+
+/// Reads a counter, 0 when never set.
+pub fn meta_get(table: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<u64> {
+    Ok(table.get(name)?.map(|v| v.value()).unwrap_or(0))
+}
+
+/// Returns the next id of a counter that starts at 1, and advances it.
+pub fn next_id(table: &mut redb::Table<&'static str, u64>, name: &str) -> Result<u64> {
+    let id = meta_get(table, name)?.max(1);
+    table.insert(name, id + 1)?;
+    Ok(id)
+}
+
+macro_rules! internal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> StoreError {
+                StoreError::Internal(e.to_string())
+            }
+        }
+    )*};
+}
+
+internal_from!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+/// A stable one-byte code for an app, used in keys.
+pub fn app_code(app: crate::domain::AppKind) -> u8 {
+    crate::domain::AppKind::ALL
+        .iter()
+        .position(|a| *a == app)
+        .and_then(|i| u8::try_from(i).ok())
+        .unwrap_or(u8::MAX)
+}

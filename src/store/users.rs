@@ -1,0 +1,139 @@
+//! Vendor accounts and the person view across apps (R-G8).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+
+use super::tables::{self, ACTIVITIES, BY_ACTOR, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
+use super::{Person, Result, Store, StoreError, instances};
+use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, RemoteUser};
+
+const DAY: Micros = 86_400_000_000;
+/// R-G8: the daily activity chart covers this many days, today included.
+const DAYS: usize = 30;
+
+impl Store {
+    pub(super) fn upsert_users_impl(
+        &self,
+        instance: InstanceId,
+        users: &[RemoteUser],
+    ) -> Result<()> {
+        let txn = self.write()?;
+        {
+            if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
+                return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+            }
+            let mut table = txn.open_table(USERS)?;
+            let mut accounts = txn.open_multimap_table(USER_ACCOUNTS)?;
+            for user in users {
+                let key = (instance.0, user.id.as_str());
+                let old = match table.get(key)? {
+                    Some(v) => Some(tables::decode::<RemoteUser>(v.value(), "user")?),
+                    None => None,
+                };
+                // The e-mail may change at the vendor: the person index follows it.
+                if let Some(old) = old.filter(|o| o.key() != user.key()) {
+                    accounts.remove(old.key().as_str(), key)?;
+                }
+                table.insert(key, tables::encode(user)?.as_slice())?;
+                accounts.insert(user.key().as_str(), key)?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn user_count_impl(&self, instance: InstanceId) -> Result<u64> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(USERS)?;
+        let mut n = 0;
+        for row in table.range((instance.0, "")..(instance.0 + 1, ""))? {
+            row?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub(super) fn person_impl(&self, key: &str, now: Micros) -> Result<Person> {
+        let txn = self.db.begin_read()?;
+        let users = txn.open_table(USERS)?;
+        let instance_table = txn.open_table(INSTANCES)?;
+        let mut apps = BTreeSet::new();
+        let mut accounts = Vec::new();
+        for row in txn.open_multimap_table(USER_ACCOUNTS)?.get(key)? {
+            let row = row?;
+            let (instance, id) = row.value();
+            if let Some(v) = users.get((instance, id))? {
+                accounts.push((
+                    InstanceId(instance),
+                    tables::decode::<RemoteUser>(v.value(), "user")?,
+                ));
+            }
+            if let Ok(i) = instances::get(&instance_table, InstanceId(instance)) {
+                apps.insert(i.app);
+            }
+        }
+        let mut groups = Vec::new();
+        for row in txn.open_multimap_table(USER_GROUPS)?.get(key)? {
+            groups.push(GroupId(row?.value()));
+        }
+
+        let today = now.div_euclid(DAY);
+        let first_day = today - (DAYS as i64 - 1);
+        let mut daily = vec![0u64; DAYS];
+        let mut by_type: HashMap<String, u64> = HashMap::new();
+        let mut by_app: BTreeMap<AppKind, u64> = BTreeMap::new();
+        let mut last_activity = None;
+        let records = txn.open_table(ACTIVITIES)?;
+        for row in txn
+            .open_table(BY_ACTOR)?
+            .range((key, i64::MIN, 0)..=(key, i64::MAX, u64::MAX))?
+            .rev()
+        {
+            let (k, _) = row?;
+            let (_, time, seq) = k.value();
+            last_activity.get_or_insert(time);
+            let day = time.div_euclid(DAY);
+            if (first_day..=today).contains(&day) {
+                daily[(day - first_day) as usize] += 1;
+            }
+            if let Some(v) = records.get(seq)? {
+                let a: Activity = tables::decode(v.value(), "activity")?;
+                *by_type.entry(a.activity_type).or_default() += 1;
+                *by_app.entry(a.app).or_default() += 1;
+                apps.insert(a.app);
+            }
+        }
+        let mut by_type: Vec<(String, u64)> = by_type.into_iter().collect();
+        by_type.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut by_app: Vec<(AppKind, u64)> = by_app.into_iter().collect();
+        by_app.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(Person {
+            key: key.to_string(),
+            accounts,
+            groups,
+            apps: apps.into_iter().collect(),
+            by_type,
+            by_app,
+            daily,
+            last_activity,
+        })
+    }
+}
+
+/// Drops an instance's accounts and their entries in the person index.
+pub(super) fn remove_instance_users(txn: &WriteTransaction, instance: InstanceId) -> Result<()> {
+    let mut table = txn.open_table(USERS)?;
+    let mut accounts = txn.open_multimap_table(USER_ACCOUNTS)?;
+    let mut gone = Vec::new();
+    for row in table.extract_from_if((instance.0, "")..(instance.0 + 1, ""), |_, _| true)? {
+        let (k, v) = row?;
+        let id = k.value().1.to_string();
+        let user: RemoteUser = tables::decode(v.value(), "user")?;
+        gone.push((user.key(), id));
+    }
+    for (key, id) in gone {
+        accounts.remove(key.as_str(), (instance.0, id.as_str()))?;
+    }
+    Ok(())
+}

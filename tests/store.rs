@@ -1,0 +1,1109 @@
+//! The redb store: persistence, indexes, paging, group rules, crash safety, file handling.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use casbah::domain::filter::{Hints, Query};
+use casbah::domain::{
+    Activity, AppKind, AutoGroup, Component, GroupId, GroupKind, GroupStatus, InstanceId,
+    RemoteGroup, RemoteUser, Secret, SkipCounts, UserStatus, UserType,
+};
+use casbah::store::{
+    ActivityCursor, IMPORT_LIMIT, IngestContext, NewInstance, ScanKind, Store, StoreError,
+};
+use proptest::prelude::*;
+
+const HOUR: i64 = 3_600_000_000;
+const DAY: i64 = 24 * HOUR;
+
+fn new_instance(app: AppKind, name: &str) -> NewInstance {
+    NewInstance {
+        app,
+        name: name.to_string(),
+        tenant: "tenant".to_string(),
+        client_id: "client".to_string(),
+        endpoint: None,
+        components: vec![Component::UsersAndGroups],
+    }
+}
+
+fn user(email: &str, name: &str) -> RemoteUser {
+    RemoteUser {
+        id: format!("id-{email}"),
+        display_name: name.to_string(),
+        email: email.to_string(),
+        status: UserStatus::Active,
+        user_type: UserType::Member,
+    }
+}
+
+fn remote_group(id: &str) -> RemoteGroup {
+    RemoteGroup {
+        id: id.to_string(),
+        display_name: format!("Group {id}"),
+        description: None,
+    }
+}
+
+fn activity(instance: InstanceId, app: AppKind, id: &str, time: i64, actor: &str) -> Activity {
+    Activity {
+        id: id.to_string(),
+        app,
+        instance,
+        time,
+        actor: actor.to_string(),
+        actor_name: actor.to_string(),
+        activity_type: "Download file".to_string(),
+        action_type: "download".to_string(),
+        objects: Vec::new(),
+        admin: false,
+        impersonated: false,
+        succeeded: true,
+        ip: None,
+        country: Some("FR".to_string()),
+        isp: None,
+        device_type: None,
+        user_agent: None,
+        source: "test".to_string(),
+        groups: Vec::new(),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: Store,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("casbah.redb");
+    let store = Store::open(&path).expect("open");
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+    }
+}
+
+fn all_activities(store: &Store, query: &Query, page: usize) -> Vec<Activity> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let p = store.query_activities(query, page, after).expect("query");
+        let n = p.items.len();
+        out.extend(p.items);
+        match p.next {
+            Some(c) if n == page => after = Some(c),
+            _ => return out,
+        }
+    }
+}
+
+fn ids(list: &[Activity]) -> Vec<String> {
+    list.iter().map(|a| a.id.clone()).collect()
+}
+
+// R-C2, R-C4, R-A3: every table survives a close and reopen.
+#[test]
+fn every_table_persists_across_reopen() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(
+            new_instance(AppKind::Okta, "Okta prod"),
+            &Secret::new("s3cret"),
+            10,
+        )
+        .unwrap();
+    s.record_scan(inst.id, ScanKind::Users, 11, None).unwrap();
+    s.record_scan(inst.id, ScanKind::Activities, 12, Some("HTTP 500".into()))
+        .unwrap();
+    s.upsert_users(
+        inst.id,
+        &[user("a@corp.com", "Ann"), user("b@corp.com", "Bob")],
+    )
+    .unwrap();
+    let g = s
+        .create_imported_group(inst.id, &remote_group("g1"), true, 0)
+        .unwrap();
+    s.sync_membership(
+        g.id,
+        &[user("a@corp.com", "Ann")],
+        SkipCounts::default(),
+        20,
+    )
+    .unwrap();
+    let auto = s
+        .ensure_auto_group(&AutoGroup::BoxAdministrator, "Box administrator", 5)
+        .unwrap();
+    s.ingest(
+        inst.id,
+        "events",
+        vec![activity(inst.id, AppKind::Okta, "e1", 30, "a@corp.com")],
+        "cursor-1",
+        &IngestContext::default(),
+    )
+    .unwrap();
+    s.save_query("downloads", "action:download").unwrap();
+    s.set_setting("scan.users.minutes", "60").unwrap();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.instances().unwrap(), vec![inst.clone()]);
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "s3cret");
+    let scans = s.scans(inst.id).unwrap();
+    assert_eq!(scans.len(), 2);
+    assert_eq!(scans[0].0, ScanKind::Users);
+    assert_eq!(scans[0].1.last_success, Some(11));
+    assert_eq!(scans[1].1.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(scans[1].1.last_success, None);
+    assert_eq!(s.user_count(inst.id).unwrap(), 2);
+    let group = s.group(g.id).unwrap();
+    assert_eq!(group.status, GroupStatus::Ready);
+    assert_eq!(group.member_count, 1);
+    assert_eq!(s.group(auto.id).unwrap(), auto);
+    assert_eq!(s.members(g.id).unwrap().len(), 1);
+    assert_eq!(s.membership_history(g.id).unwrap().len(), 1);
+    assert_eq!(
+        s.cursor(inst.id, "events").unwrap().as_deref(),
+        Some("cursor-1")
+    );
+    assert_eq!(s.activity_count().unwrap(), 1);
+    let page = s.query_activities(&Query::all(), 10, None).unwrap();
+    assert_eq!(page.items[0].groups, vec![g.id]);
+    assert_eq!(
+        s.saved_queries().unwrap(),
+        vec![("downloads".to_string(), "action:download".to_string())]
+    );
+    assert_eq!(
+        s.setting("scan.users.minutes").unwrap().as_deref(),
+        Some("60")
+    );
+    assert_eq!(s.setting("missing").unwrap(), None);
+    drop(_dir);
+}
+
+// R-C2: names are unique within an app, case-insensitively; Azure and 365 allow one instance.
+#[test]
+fn instance_names_and_single_instance_apps() {
+    let f = fixture();
+    let s = &f.store;
+    let secret = Secret::new("x");
+    s.add_instance(new_instance(AppKind::Salesforce, "Sales EU"), &secret, 0)
+        .unwrap();
+    let dup = s.add_instance(new_instance(AppKind::Salesforce, "sales eu"), &secret, 0);
+    assert!(
+        matches!(dup, Err(StoreError::DuplicateInstance { .. })),
+        "{dup:?}"
+    );
+    // Another app may reuse the name.
+    s.add_instance(new_instance(AppKind::Box, "Sales EU"), &secret, 0)
+        .unwrap();
+    s.add_instance(new_instance(AppKind::Salesforce, "Sales US"), &secret, 0)
+        .unwrap();
+    for app in [AppKind::Microsoft365, AppKind::MicrosoftAzure] {
+        s.add_instance(new_instance(app, "first"), &secret, 0)
+            .unwrap();
+        let second = s.add_instance(new_instance(app, "second"), &secret, 0);
+        assert!(
+            matches!(second, Err(StoreError::SingleInstance { .. })),
+            "{second:?}"
+        );
+    }
+    let ids: HashSet<InstanceId> = s.instances().unwrap().iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), 5);
+}
+
+// R-C2: removing an instance drops its secret, cursors, users and imported groups; activities stay.
+#[test]
+fn remove_instance_drops_its_data_but_keeps_history() {
+    let f = fixture();
+    let s = &f.store;
+    let a = s
+        .add_instance(new_instance(AppKind::Github, "gh"), &Secret::new("x"), 0)
+        .unwrap();
+    let b = s
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("y"), 0)
+        .unwrap();
+    s.upsert_users(a.id, &[user("a@corp.com", "Ann")]).unwrap();
+    s.upsert_users(b.id, &[user("a@corp.com", "Ann B")])
+        .unwrap();
+    let g = s
+        .create_imported_group(a.id, &remote_group("devs"), false, 0)
+        .unwrap();
+    s.sync_membership(g.id, &[user("a@corp.com", "Ann")], SkipCounts::default(), 1)
+        .unwrap();
+    let kept = s
+        .create_imported_group(b.id, &remote_group("devs"), false, 0)
+        .unwrap();
+    s.ingest(
+        a.id,
+        "audit",
+        vec![activity(a.id, AppKind::Github, "1", 5, "a@corp.com")],
+        "c",
+        &IngestContext::default(),
+    )
+    .unwrap();
+    s.record_scan(a.id, ScanKind::Users, 3, None).unwrap();
+
+    s.remove_instance(a.id).unwrap();
+    assert!(matches!(s.instance(a.id), Err(StoreError::NotFound(_))));
+    assert!(matches!(s.secret(a.id), Err(StoreError::NotFound(_))));
+    assert_eq!(s.cursor(a.id, "audit").unwrap(), None);
+    assert_eq!(s.user_count(a.id).unwrap(), 0);
+    assert_eq!(s.scans(a.id).unwrap(), vec![]);
+    assert!(matches!(s.group(g.id), Err(StoreError::NotFound(_))));
+    assert_eq!(s.groups().unwrap(), vec![kept]);
+    let person = s.person("a@corp.com", 10).unwrap();
+    assert_eq!(person.accounts.len(), 1);
+    assert_eq!(person.accounts[0].0, b.id);
+    assert!(person.groups.is_empty());
+    assert_eq!(s.activity_count().unwrap(), 1);
+    // An app filter still finds the removed instance's history.
+    let q = Query::with_hints(Hints {
+        apps: Some(vec![AppKind::Github]),
+        ..Hints::default()
+    });
+    assert_eq!(ids(&all_activities(s, &q, 10)), vec!["1"]);
+    assert!(matches!(
+        s.remove_instance(a.id),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+// R-G3: 500 imported groups are accepted, the 501st is refused.
+#[test]
+fn import_limit_is_500() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    // Automatic groups do not count towards the limit.
+    s.ensure_auto_group(&AutoGroup::External, "External", 0)
+        .unwrap();
+    for i in 0..IMPORT_LIMIT {
+        s.create_imported_group(inst.id, &remote_group(&format!("g{i}")), false, 0)
+            .unwrap();
+    }
+    let over = s.create_imported_group(inst.id, &remote_group("one-too-many"), false, 0);
+    assert!(matches!(over, Err(StoreError::ImportLimit)), "{over:?}");
+    assert_eq!(s.groups().unwrap().len(), IMPORT_LIMIT + 1);
+    // Removing one frees a place.
+    let first = s
+        .groups()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.name == "Group g0")
+        .unwrap();
+    s.remove_group(first.id).unwrap();
+    s.create_imported_group(inst.id, &remote_group("one-too-many"), false, 0)
+        .unwrap();
+}
+
+// R-G2: the same remote group cannot be imported twice; R-G5: it is Importing until synced.
+#[test]
+fn second_import_of_same_group_is_refused() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let g = s
+        .create_imported_group(inst.id, &remote_group("g"), true, 7)
+        .unwrap();
+    assert_eq!(g.status, GroupStatus::Importing);
+    assert!(g.notify);
+    assert_eq!(g.imported_at, 7);
+    assert_eq!(
+        g.kind,
+        GroupKind::Imported {
+            instance: inst.id,
+            remote_id: "g".into()
+        }
+    );
+    let again = s.create_imported_group(inst.id, &remote_group("g"), false, 8);
+    assert!(
+        matches!(again, Err(StoreError::AlreadyImported { .. })),
+        "{again:?}"
+    );
+    s.set_group_status(
+        g.id,
+        GroupStatus::SyncFailed {
+            message: "HTTP 403".into(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        s.group(g.id).unwrap().status,
+        GroupStatus::SyncFailed { .. }
+    ));
+}
+
+// R-G6: tags only for activities after the import, by members, once the group is usable;
+// automatic groups always.
+#[test]
+fn tagging_follows_import_time_and_membership() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let imported_at = 1_000;
+    let g = s
+        .create_imported_group(inst.id, &remote_group("g"), false, imported_at)
+        .unwrap();
+    let ctx = IngestContext::default();
+    // While Importing (R-G5) nothing is tagged yet, even after imported_at.
+    s.upsert_users(inst.id, &[user("ann@corp.com", "Ann")])
+        .unwrap();
+    s.ingest(
+        inst.id,
+        "s",
+        vec![activity(
+            inst.id,
+            AppKind::Okta,
+            "while-importing",
+            1_500,
+            "ann@corp.com",
+        )],
+        "c0",
+        &ctx,
+    )
+    .unwrap();
+    s.sync_membership(
+        g.id,
+        &[user("ann@corp.com", "Ann")],
+        SkipCounts::default(),
+        2_000,
+    )
+    .unwrap();
+    let admin = s
+        .ensure_auto_group(
+            &AutoGroup::Microsoft365Administrator,
+            "Microsoft 365 administrator",
+            5_000,
+        )
+        .unwrap();
+    // Automatic membership arrives through the same reverse index as imported ones.
+    s.sync_membership(
+        admin.id,
+        &[user("bob@corp.com", "Bob")],
+        SkipCounts::default(),
+        5_000,
+    )
+    .unwrap();
+    s.ingest(
+        inst.id,
+        "s",
+        vec![
+            activity(inst.id, AppKind::Okta, "before-import", 500, "ann@corp.com"),
+            activity(
+                inst.id,
+                AppKind::Okta,
+                "after-import",
+                3_000,
+                "ann@corp.com",
+            ),
+            activity(inst.id, AppKind::Okta, "not-member", 3_000, "carl@corp.com"),
+            activity(inst.id, AppKind::Okta, "auto-old", 10, "bob@corp.com"),
+        ],
+        "c1",
+        &ctx,
+    )
+    .unwrap();
+    let all = all_activities(s, &Query::all(), 100);
+    let tags: HashMap<String, Vec<GroupId>> = all
+        .iter()
+        .map(|a| (a.id.clone(), a.groups.clone()))
+        .collect();
+    assert_eq!(tags["while-importing"], vec![]);
+    assert_eq!(tags["before-import"], vec![]);
+    assert_eq!(tags["after-import"], vec![g.id]);
+    assert_eq!(tags["not-member"], vec![]);
+    assert_eq!(tags["auto-old"], vec![admin.id]);
+    // Leaving the group stops tagging; old tags stay (no retroactive change).
+    s.sync_membership(g.id, &[], SkipCounts::default(), 4_000)
+        .unwrap();
+    s.ingest(
+        inst.id,
+        "s",
+        vec![activity(
+            inst.id,
+            AppKind::Okta,
+            "after-leaving",
+            4_500,
+            "ann@corp.com",
+        )],
+        "c2",
+        &ctx,
+    )
+    .unwrap();
+    let by_group = Query::with_hints(Hints {
+        groups: Some(vec![g.id]),
+        ..Hints::default()
+    });
+    assert_eq!(ids(&all_activities(s, &by_group, 10)), vec!["after-import"]);
+}
+
+// R-G7: each sync records who joined and who left, with the time.
+#[test]
+fn sync_records_joins_and_leaves() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let g = s
+        .create_imported_group(inst.id, &remote_group("g"), false, 0)
+        .unwrap();
+    let skipped = SkipCounts {
+        suspended: 7,
+        disabled: 2,
+        deleted: 0,
+    };
+    let d1 = s
+        .sync_membership(
+            g.id,
+            &[user("Ann@corp.com", "Ann"), user("bob@corp.com", "Bob")],
+            skipped,
+            100,
+        )
+        .unwrap();
+    assert_eq!(d1.joined, vec!["ann@corp.com", "bob@corp.com"]);
+    assert!(d1.left.is_empty());
+    let group = s.group(g.id).unwrap();
+    assert_eq!(group.skipped, skipped);
+    assert_eq!(group.last_sync, Some(100));
+    assert_eq!(group.member_count, 2);
+    let d2 = s
+        .sync_membership(
+            g.id,
+            &[user("bob@corp.com", "Bob"), user("cy@corp.com", "Cy")],
+            SkipCounts::default(),
+            200,
+        )
+        .unwrap();
+    assert_eq!(d2.joined, vec!["cy@corp.com"]);
+    assert_eq!(d2.left, vec!["ann@corp.com"]);
+    let history: Vec<(String, bool, i64)> = s
+        .membership_history(g.id)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.user, c.joined, c.at))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            ("ann@corp.com".into(), true, 100),
+            ("bob@corp.com".into(), true, 100),
+            ("ann@corp.com".into(), false, 200),
+            ("cy@corp.com".into(), true, 200),
+        ]
+    );
+    let members = s.members(g.id).unwrap();
+    let names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, vec!["Bob", "Cy"]);
+    // Bob kept his first join time.
+    assert_eq!(members[0].joined_at, 100);
+    assert_eq!(members[1].joined_at, 200);
+    let unchanged = s
+        .sync_membership(
+            g.id,
+            &[user("bob@corp.com", "Bob"), user("cy@corp.com", "Cy")],
+            SkipCounts::default(),
+            300,
+        )
+        .unwrap();
+    assert_eq!(unchanged, Default::default());
+    assert_eq!(s.membership_history(g.id).unwrap().len(), 4);
+}
+
+// R-G1: actors outside the organisation's domains join External and are tagged with it.
+#[test]
+fn external_actors_join_the_external_group() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("x"), 0)
+        .unwrap();
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    s.ingest(
+        inst.id,
+        "events",
+        vec![
+            activity(inst.id, AppKind::Box, "1", 100, "ann@corp.com"),
+            activity(inst.id, AppKind::Box, "2", 200, "eve@partner.org"),
+            activity(inst.id, AppKind::Box, "3", 150, "eve@partner.org"),
+        ],
+        "c",
+        &ctx,
+    )
+    .unwrap();
+    let external = s
+        .groups()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.kind == GroupKind::Automatic(AutoGroup::External))
+        .expect("External created");
+    let members = s.members(external.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].key, "eve@partner.org");
+    assert_eq!(members[0].joined_at, 150);
+    assert_eq!(members[0].last_activity, Some(200));
+    assert_eq!(s.group(external.id).unwrap().member_count, 1);
+    let q = Query::with_hints(Hints {
+        groups: Some(vec![external.id]),
+        ..Hints::default()
+    });
+    assert_eq!(ids(&all_activities(s, &q, 10)), vec!["2", "3"]);
+    // Unknown domains: nobody is external.
+    s.ingest(
+        inst.id,
+        "events",
+        vec![activity(
+            inst.id,
+            AppKind::Box,
+            "4",
+            300,
+            "mallory@else.net",
+        )],
+        "c2",
+        &IngestContext::default(),
+    )
+    .unwrap();
+    assert_eq!(s.members(external.id).unwrap().len(), 1);
+    assert_eq!(s.membership_history(external.id).unwrap().len(), 1);
+}
+
+// R-G8: a person across apps: accounts, groups, apps, counts and the last 30 days.
+#[test]
+fn person_aggregates_across_instances() {
+    let f = fixture();
+    let s = &f.store;
+    let okta = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let gh = s
+        .add_instance(new_instance(AppKind::Github, "gh"), &Secret::new("x"), 0)
+        .unwrap();
+    s.upsert_users(okta.id, &[user("ann@corp.com", "Ann")])
+        .unwrap();
+    s.upsert_users(gh.id, &[user("ANN@corp.com", "ann-gh")])
+        .unwrap();
+    let g = s
+        .create_imported_group(okta.id, &remote_group("g"), false, 0)
+        .unwrap();
+    s.sync_membership(
+        g.id,
+        &[user("ann@corp.com", "Ann")],
+        SkipCounts::default(),
+        0,
+    )
+    .unwrap();
+    let now = 100 * DAY + 12 * HOUR;
+    let mut sign_in = activity(okta.id, AppKind::Okta, "o1", now - HOUR, "ann@corp.com");
+    sign_in.activity_type = "Sign in".into();
+    s.ingest(
+        okta.id,
+        "s",
+        vec![
+            sign_in,
+            activity(okta.id, AppKind::Okta, "o2", now - 29 * DAY, "ann@corp.com"),
+            activity(okta.id, AppKind::Okta, "o3", now - 40 * DAY, "ann@corp.com"),
+            activity(okta.id, AppKind::Okta, "other", now, "bob@corp.com"),
+        ],
+        "c",
+        &IngestContext::default(),
+    )
+    .unwrap();
+    s.ingest(
+        gh.id,
+        "s",
+        vec![activity(
+            gh.id,
+            AppKind::Github,
+            "g1",
+            now - 2 * DAY,
+            "ann@corp.com",
+        )],
+        "c",
+        &IngestContext::default(),
+    )
+    .unwrap();
+    let p = s.person("ann@corp.com", now).unwrap();
+    assert_eq!(p.accounts.len(), 2);
+    assert_eq!(p.groups, vec![g.id]);
+    assert_eq!(p.apps, vec![AppKind::Github, AppKind::Okta]);
+    assert_eq!(
+        p.by_type,
+        vec![("Download file".to_string(), 3), ("Sign in".to_string(), 1)]
+    );
+    assert_eq!(p.by_app, vec![(AppKind::Okta, 3), (AppKind::Github, 1)]);
+    assert_eq!(p.daily.len(), 30);
+    assert_eq!(p.daily[29], 1);
+    assert_eq!(p.daily[27], 1);
+    assert_eq!(p.daily[0], 1);
+    assert_eq!(p.daily.iter().sum::<u64>(), 3);
+    assert_eq!(p.last_activity, Some(now - HOUR));
+    let members = s.members(g.id).unwrap();
+    assert_eq!(members[0].last_activity, Some(now - HOUR));
+}
+
+// DESIGN §3 Durability: a dropped store loses nothing, and a resumed ingest duplicates nothing.
+#[test]
+fn reingest_after_reopen_inserts_nothing() {
+    let f = fixture();
+    let inst = f
+        .store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let batch: Vec<Activity> = (0..50)
+        .map(|i| activity(inst.id, AppKind::Okta, &format!("e{i}"), i, "a@corp.com"))
+        .collect();
+    let mut with_repeat = batch.clone();
+    with_repeat.push(batch[3].clone());
+    let r = f
+        .store
+        .ingest(
+            inst.id,
+            "s",
+            with_repeat,
+            "after-50",
+            &IngestContext::default(),
+        )
+        .unwrap();
+    assert_eq!((r.inserted, r.duplicates), (50, 1));
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let r = store
+        .ingest(inst.id, "s", batch, "after-50", &IngestContext::default())
+        .unwrap();
+    assert_eq!((r.inserted, r.duplicates), (0, 50));
+    assert_eq!(store.activity_count().unwrap(), 50);
+    drop(_dir);
+}
+
+// The child half of `killed_ingest_keeps_committed_pages`: ingests pages until killed.
+#[test]
+fn crash_child_ingest() {
+    let Ok(path) = std::env::var("CASBAH_STORE_CRASH_CHILD") else {
+        return;
+    };
+    let store = Store::open(Path::new(&path)).unwrap();
+    let inst = store.instances().unwrap()[0].id;
+    for page in 0.. {
+        let batch = (0..PAGE)
+            .map(|i| {
+                activity(
+                    inst,
+                    AppKind::Okta,
+                    &format!("p{page}-{i}"),
+                    page * 1000 + i,
+                    "a@corp.com",
+                )
+            })
+            .collect();
+        store
+            .ingest(
+                inst,
+                "s",
+                batch,
+                &format!("page-{page}"),
+                &IngestContext::default(),
+            )
+            .unwrap();
+        println!("committed {page}");
+    }
+}
+
+const PAGE: i64 = 200;
+
+// DESIGN §3 Durability: SIGKILL during ingestion leaves a file that opens, with every
+// committed page and its cursor, and nothing duplicated on resume.
+#[test]
+fn killed_ingest_keeps_committed_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("casbah.redb");
+    let inst = {
+        let s = Store::open(&path).unwrap();
+        s.add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+            .unwrap()
+            .id
+    };
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_ingest",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CASBAH_STORE_CRASH_CHILD", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut last_seen = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("committed ") {
+            let n: i64 = n.trim().parse().unwrap();
+            last_seen = Some(n);
+            if n >= 5 {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    let last_seen = last_seen.expect("the child committed pages");
+
+    let store = Store::open(&path).unwrap();
+    let count = store.activity_count().unwrap() as i64;
+    assert_eq!(count % PAGE, 0, "a page is all or nothing");
+    let pages = count / PAGE;
+    assert!(pages > last_seen, "{pages} pages, saw {last_seen}");
+    assert_eq!(
+        store.cursor(inst, "s").unwrap(),
+        Some(format!("page-{}", pages - 1))
+    );
+    assert_eq!(
+        all_activities(&store, &Query::all(), 500).len() as i64,
+        count
+    );
+    let last = pages - 1;
+    let resume = (0..PAGE)
+        .map(|i| {
+            activity(
+                inst,
+                AppKind::Okta,
+                &format!("p{last}-{i}"),
+                last * 1000 + i,
+                "a@corp.com",
+            )
+        })
+        .collect();
+    let r = store
+        .ingest(inst, "s", resume, "again", &IngestContext::default())
+        .unwrap();
+    assert_eq!(r.inserted, 0);
+}
+
+// DESIGN §3 Secrets: the file is 0600 and a folder casbah creates is 0700.
+#[test]
+fn file_and_folder_permissions() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("state").join("casbah");
+    let path = folder.join("casbah.redb");
+    drop(Store::open(&path).unwrap());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    // A file someone loosened is tightened again on open.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(Store::open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}
+
+// One casbah per database: a second open, in this process or another, is refused at once.
+#[test]
+fn second_open_is_in_use() {
+    let f = fixture();
+    let second = Store::open(&f.path);
+    assert!(
+        matches!(second, Err(StoreError::InUse)),
+        "{:?}",
+        second.err()
+    );
+    drop(f.store);
+    assert!(Store::open(&f.path).is_ok());
+}
+
+#[test]
+fn in_use_child() {
+    let Ok(path) = std::env::var("CASBAH_STORE_IN_USE_CHILD") else {
+        return;
+    };
+    match Store::open(Path::new(&path)) {
+        Err(StoreError::InUse) => println!("in-use"),
+        other => println!("unexpected: {:?}", other.err()),
+    }
+}
+
+// One casbah per database: another process gets InUse.
+#[test]
+fn second_process_is_in_use() {
+    let f = fixture();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "in_use_child", "--nocapture", "--test-threads=1"])
+        .env("CASBAH_STORE_IN_USE_CHILD", &f.path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("in-use"), "{stdout}");
+}
+
+// A file that is not casbah's is refused and left byte for byte as it was.
+#[test]
+fn garbage_file_is_not_casbah_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("text", b"hello, this is not a database\n".repeat(500)),
+        ("short", b"redb".to_vec()),
+        ("magic-then-junk", {
+            let mut v = vec![b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
+            v.extend((0..20_000u32).map(|i| (i * 7919 % 251) as u8));
+            v
+        }),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let r = Store::open(&path);
+        assert!(
+            matches!(r, Err(StoreError::NotCasbah { .. })),
+            "{name}: {:?}",
+            r.err()
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} changed");
+    }
+}
+
+// A redb file of another program gets no casbah tables written into it.
+#[test]
+fn foreign_redb_file_is_not_casbah_and_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.redb");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("theirs"))
+            .unwrap()
+            .insert("k", 1)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::NotCasbah { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+// A casbah file of another schema is refused with both versions named.
+#[test]
+fn schema_mismatch_is_reported() {
+    let f = fixture();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 999)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::Schema { found: 999, .. })),
+        "{:?}",
+        r.err()
+    );
+    drop(_dir);
+}
+
+// Paging with the cursor never repeats nor skips, even with many equal times.
+#[test]
+fn paging_never_repeats_or_skips() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let batch: Vec<Activity> = (0..137)
+        .map(|i| {
+            activity(
+                inst.id,
+                AppKind::Okta,
+                &format!("e{i}"),
+                i / 10,
+                "a@corp.com",
+            )
+        })
+        .collect();
+    s.ingest(inst.id, "s", batch, "c", &IngestContext::default())
+        .unwrap();
+    let whole = ids(&all_activities(s, &Query::all(), 1000));
+    assert_eq!(whole.len(), 137);
+    for page in [1, 7, 10, 136, 137] {
+        assert_eq!(
+            ids(&all_activities(s, &Query::all(), page)),
+            whole,
+            "page {page}"
+        );
+    }
+    let distinct: HashSet<&String> = whole.iter().collect();
+    assert_eq!(distinct.len(), 137);
+    // Newest first, and insertion order is the tie-break within a time.
+    assert_eq!(whole[0], "e136");
+    assert_eq!(whole[136], "e0");
+    let tail = s
+        .query_activities(&Query::all(), 5, Some(ActivityCursor { time: 0, seq: 3 }))
+        .unwrap();
+    assert_eq!(ids(&tail.items), vec!["e1", "e0"]);
+    assert_eq!(tail.next, None);
+}
+
+const ACTORS: [&str; 5] = [
+    "ann@corp.com",
+    "bob@corp.com",
+    "cy@corp.com",
+    "dee@partner.org",
+    "svc",
+];
+const COUNTRIES: [&str; 3] = ["FR", "US", "DE"];
+const APPS: [AppKind; 3] = [AppKind::Okta, AppKind::Box, AppKind::Github];
+
+#[derive(Debug, Clone)]
+struct Gen {
+    instance: usize,
+    actor: usize,
+    country: Option<usize>,
+    time: i64,
+}
+
+fn gen_activity() -> impl Strategy<Value = Gen> {
+    (
+        0..3usize,
+        0..5usize,
+        proptest::option::of(0..3usize),
+        0..40i64,
+    )
+        .prop_map(|(instance, actor, country, time)| Gen {
+            instance,
+            actor,
+            country,
+            time,
+        })
+}
+
+fn subset<T: Clone + std::fmt::Debug + 'static>(
+    items: Vec<T>,
+) -> impl Strategy<Value = Option<Vec<T>>> {
+    let n = items.len();
+    proptest::option::of(proptest::sample::subsequence(items, 0..=n))
+}
+
+#[derive(Debug, Clone)]
+struct GenHints {
+    groups: Option<Vec<usize>>,
+    instances: Option<Vec<usize>>,
+    apps: Option<Vec<AppKind>>,
+    countries: Option<Vec<&'static str>>,
+    actors: Option<Vec<&'static str>>,
+    after: Option<i64>,
+    before: Option<i64>,
+}
+
+fn gen_hints() -> impl Strategy<Value = GenHints> {
+    (
+        subset(vec![0usize, 1, 2]),
+        subset(vec![0usize, 1, 2]),
+        subset(APPS.to_vec()),
+        subset(COUNTRIES.to_vec()),
+        subset(ACTORS.to_vec()),
+        proptest::option::of(0..45i64),
+        proptest::option::of(0..45i64),
+    )
+        .prop_map(
+            |(groups, instances, apps, countries, actors, after, before)| GenHints {
+                groups,
+                instances,
+                apps,
+                countries,
+                actors,
+                after,
+                before,
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    // R-A2, R-G9: every index answers exactly what a full scan filtered by `matches` answers,
+    // in the same newest-first order, through pages.
+    #[test]
+    fn indexes_agree_with_a_full_scan(
+        records in proptest::collection::vec(gen_activity(), 0..80),
+        memberships in proptest::collection::vec(subset(vec![0usize, 1, 2, 3, 4]), 3),
+        hint_sets in proptest::collection::vec(gen_hints(), 1..8),
+        page in 1usize..6,
+    ) {
+        let f = fixture();
+        let s = &f.store;
+        let instances: Vec<InstanceId> = APPS
+            .iter()
+            .map(|app| s.add_instance(new_instance(*app, "i"), &Secret::new("x"), 0).unwrap().id)
+            .collect();
+        let mut groups = Vec::new();
+        for (i, members) in memberships.iter().enumerate() {
+            let g = s.create_imported_group(instances[0], &remote_group(&format!("g{i}")), false, 10).unwrap();
+            let users: Vec<RemoteUser> = members
+                .clone()
+                .unwrap_or_default()
+                .iter()
+                .map(|a| user(ACTORS[*a], ACTORS[*a]))
+                .collect();
+            s.sync_membership(g.id, &users, SkipCounts::default(), 0).unwrap();
+            groups.push(g.id);
+        }
+        let ctx = IngestContext { org_domains: vec!["corp.com".into()] };
+        for (n, chunk) in records.chunks(17).enumerate() {
+            for (i, inst) in instances.iter().enumerate() {
+                let batch: Vec<Activity> = chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| g.instance == i)
+                    .map(|(j, g)| {
+                        let mut a = activity(*inst, APPS[i], &format!("{n}-{j}"), g.time, ACTORS[g.actor]);
+                        a.country = g.country.map(|c| COUNTRIES[c].to_string());
+                        a
+                    })
+                    .collect();
+                s.ingest(*inst, "s", batch, "c", &ctx).unwrap();
+            }
+        }
+        let everything = all_activities(s, &Query::all(), 1000);
+        prop_assert_eq!(everything.len(), records.len());
+        for h in hint_sets {
+            let hints = Hints {
+                groups: h.groups.map(|l| l.iter().map(|i| groups[*i]).collect()),
+                instances: h.instances.map(|l| l.iter().map(|i| instances[*i]).collect()),
+                apps: h.apps,
+                countries: h.countries.map(|l| l.iter().map(|c| c.to_string()).collect()),
+                actors: h.actors.map(|l| l.iter().map(|c| c.to_string()).collect()),
+                after: h.after,
+                before: h.before,
+            };
+            let query = Query::with_hints(hints.clone());
+            let expected: Vec<String> =
+                everything.iter().filter(|a| query.matches(a)).map(|a| a.id.clone()).collect();
+            let got = ids(&all_activities(s, &query, page));
+            prop_assert_eq!(got, expected, "hints {:?}", hints);
+        }
+    }
+}
