@@ -370,6 +370,9 @@ mod tests {
     }
 
     proptest! {
+        // Few single terms both hold and give a hint; run more of them.
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
         // R-A2: hints are sound: whatever a term accepts satisfies the hints it
         // gives, so the store never misses a record by using an index.
         #[test]
