@@ -2,7 +2,7 @@
 //! dates against `now`, and collects the hints of positive terms.
 
 use super::fields::{Field, Op};
-use super::parse::{app_value, country_value, kind_value};
+use super::parse::{action_value, app_value, country_value, kind_value};
 use super::query::{Cond, Hints, Query, Test};
 use super::suggest::{closest, did_you_mean};
 use super::{Filter, FilterError, Term, TermKind, Value};
@@ -86,6 +86,13 @@ fn bind_term(term: &Term, names: &dyn Names, now: Micros) -> Result<Test, Filter
                         })
                         .collect::<Result<_, _>>()?,
                 ),
+                Field::Action => Test::Strings {
+                    field: *field,
+                    op: *op,
+                    values: values
+                        .map(|v| action_value(&v).map(str::to_string))
+                        .collect::<Result<_, _>>()?,
+                },
                 _ => Test::Strings {
                     field: *field,
                     op: *op,

@@ -153,6 +153,9 @@ impl Parser {
             return self.field_term(&name, name_start + 1, op, negated, column);
         }
         self.pos = name_start;
+        if let Some(c) = self.peek().filter(|c| ends_bare(*c)) {
+            return Err(self.unexpected(c));
+        }
         let word = self.bare()?;
         let kind = match Flag::from_word(&word.text) {
             Some(flag) => TermKind::Flag(flag),
@@ -184,7 +187,10 @@ impl Parser {
                 if op != OpToken::Colon {
                     return Err(FilterError::new(
                         op_column,
-                        format!("write {}, and -{}: to exclude", info.example, info.name),
+                        format!(
+                            "`{0}` takes `:` then a date, e.g. {1}; exclude with -{0}:",
+                            info.name, info.example
+                        ),
                     ));
                 }
                 Ok((TermKind::Time(self.time_value(info, field)?), negated))
@@ -229,6 +235,12 @@ impl Parser {
     fn time_value(&mut self, info: &FieldInfo, field: TimeField) -> Result<TimeTerm> {
         if self.at_space_or_end() {
             return Err(needs_value(info, self.column()));
+        }
+        if self.peek() == Some('(') {
+            return Err(FilterError::new(
+                self.column(),
+                format!("`{}` takes one date, e.g. {}", info.name, info.example),
+            ));
         }
         let value = self.value()?;
         let point = |s: &str| TimePoint::parse(s).map_err(|m| FilterError::new(value.column, m));
@@ -586,7 +598,7 @@ mod tests {
     // R-A2: every error names a column and says what to do.
     #[test]
     fn errors_point_at_the_token() {
-        let cases: [(&str, usize, &str); 16] = [
+        let cases: [(&str, usize, &str); 19] = [
             (
                 "app:box contry:US",
                 9,
@@ -623,6 +635,9 @@ mod tests {
             ("app:box,okta", 8, "several values go in parentheses"),
             ("after:2026-11-01..2026-11-03", 7, "a range goes with date:"),
             ("http://x", 1, "quote free text that contains `:`"),
+            ("admin (x)", 7, "a list follows a field"),
+            ("after:(1d,2d)", 7, "`after` takes one date, e.g. after:7d"),
+            ("before!=1d", 7, "`before` takes `:` then a date"),
         ];
         for (input, column, start) in cases {
             let e = err(input);
