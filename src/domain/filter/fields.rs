@@ -1,6 +1,8 @@
 //! The one table of filter fields: it drives parsing, display and the
 //! dashboard's completion (R-A2, R-A4).
 
+use crate::domain::{ACTION_TYPES, AppKind, ObjectKind};
+
 /// A field that compares the activity with one or more values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -293,6 +295,16 @@ impl Field {
     pub fn name(self) -> &'static str {
         self.info().name
     }
+
+    /// The values a field accepts when they form a fixed list, for completion.
+    pub fn fixed_values(self) -> Option<Vec<&'static str>> {
+        match self {
+            Field::App => Some(AppKind::ALL.map(AppKind::slug).to_vec()),
+            Field::Action => Some(ACTION_TYPES.to_vec()),
+            Field::Kind => Some(ObjectKind::ALL.map(ObjectKind::slug).to_vec()),
+            _ => None,
+        }
+    }
 }
 
 impl TimeField {
@@ -370,6 +382,24 @@ mod tests {
             assert!(name.chars().all(|c| c.is_ascii_lowercase()), "{name}");
         }
         assert_eq!(fields().len(), value_fields.len() + 3 + 4);
+    }
+
+    // R-A2: fixed vocabularies complete to exactly what the parser accepts.
+    #[test]
+    fn fixed_values_parse() {
+        for (field, sample) in [
+            (Field::App, "box"),
+            (Field::Action, "share"),
+            (Field::Kind, "folder"),
+        ] {
+            let values = field.fixed_values().expect("fixed list");
+            assert!(values.contains(&sample));
+            for v in values {
+                let text = format!("{}:{v}", field.name());
+                assert!(crate::domain::filter::parse(&text).is_ok(), "{text}");
+            }
+        }
+        assert_eq!(Field::User.fixed_values(), None);
     }
 
     // R-A2: names and aliases are found whatever the case.
