@@ -208,7 +208,7 @@ pub fn activity(now: Micros) -> BoxedStrategy<Activity> {
         prop::collection::vec(
             (
                 select(ObjectKind::ALL.to_vec()),
-                select(vec!["budget.xlsx", "Alice", "x..y"]),
+                select(vec!["budget.xlsx", "Alice", "alice@contoso.com", "x..y"]),
             ),
             0..3,
         ),

@@ -11,6 +11,8 @@ pub enum Field {
     App,
     Instance,
     User,
+    Target,
+    Person,
     Domain,
     Group,
     Ip,
@@ -97,7 +99,7 @@ const fn values(field: Field, ops: &'static [Op]) -> Syntax {
     Syntax::Values { field, ops }
 }
 
-static FIELDS: [FieldInfo; 23] = [
+static FIELDS: [FieldInfo; 25] = [
     FieldInfo {
         name: "type",
         aliases: &["activity"],
@@ -132,6 +134,20 @@ static FIELDS: [FieldInfo; 23] = [
         syntax: values(Field::User, TEXT_OPS),
         description: "who acted: e-mail, name, or @domain",
         example: "user:@contoso.com",
+    },
+    FieldInfo {
+        name: "target",
+        aliases: &[],
+        syntax: values(Field::Target, TEXT_OPS),
+        description: "user acted on: e-mail, name, id, or @domain",
+        example: "target:bob@contoso.com",
+    },
+    FieldInfo {
+        name: "person",
+        aliases: &[],
+        syntax: values(Field::Person, TEXT_OPS),
+        description: "user who acted or was acted on",
+        example: "person:@fabrikam.com",
     },
     FieldInfo {
         name: "domain",
@@ -349,6 +365,8 @@ mod tests {
             Field::App,
             Field::Instance,
             Field::User,
+            Field::Target,
+            Field::Person,
             Field::Domain,
             Field::Group,
             Field::Ip,

@@ -145,6 +145,8 @@ fn field_compares(field: Field, op: Op, value: &str, a: &Activity) -> bool {
         Field::Type => cmp(&a.activity_type) || cmp(&a.action_type),
         Field::Action => cmp(&a.action_type),
         Field::User => user_compares(op, value, a),
+        Field::Target => target_compares(op, value, a),
+        Field::Person => user_compares(op, value, a) || target_compares(op, value, a),
         Field::Domain => domain_of(&a.actor).is_some_and(cmp),
         Field::Ip => opt(&a.ip),
         Field::Isp => opt(&a.isp),
@@ -158,20 +160,33 @@ fn field_compares(field: Field, op: Op, value: &str, a: &Activity) -> bool {
     }
 }
 
-/// `user:` — `@domain` matches the actor's domain, an e-mail the actor's
-/// key only (already lower case, like the value), anything else the key or
-/// the name. Comparing e-mails exactly with the key is what makes the
-/// `actors` hint sound.
+/// `user:` — the actor. Comparing e-mails exactly with the key is what
+/// makes the `actors` hint sound.
 fn user_compares(op: Op, value: &str, a: &Activity) -> bool {
+    account_compares(op, value, &a.actor, &a.actor_name)
+}
+
+/// `target:` — a user object of the activity, by id (e-mail or UPN) or name.
+fn target_compares(op: Op, value: &str, a: &Activity) -> bool {
+    a.objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::User)
+        .any(|o| account_compares(op, value, &o.id.to_lowercase(), &o.name))
+}
+
+/// An account given as a key (lower-case e-mail or UPN) and a name: with `:`,
+/// `@domain` matches the key's domain, an e-mail the key only, anything else
+/// the key or the name; `^=` and `~=` look at both.
+fn account_compares(op: Op, value: &str, key: &str, name: &str) -> bool {
     if op == Op::Eq {
         if let Some(domain) = value.strip_prefix('@') {
-            return domain_of(&a.actor).is_some_and(|d| compare(op, d, domain));
+            return domain_of(key).is_some_and(|d| compare(op, d, domain));
         }
         if is_user_key(value) {
-            return a.actor == value;
+            return key == value;
         }
     }
-    compare(op, &a.actor, value) || compare(op, &a.actor_name, value)
+    compare(op, key, value) || compare(op, name, value)
 }
 
 fn domain_of(actor: &str) -> Option<&str> {
@@ -230,11 +245,18 @@ mod tests {
             actor_name: "Alice Martin".into(),
             activity_type: "FileDownloaded".into(),
             action_type: "download".into(),
-            objects: vec![crate::domain::ActivityObject {
-                kind: ObjectKind::File,
-                id: "f-1".into(),
-                name: "Budget 2027.xlsx".into(),
-            }],
+            objects: vec![
+                crate::domain::ActivityObject {
+                    kind: ObjectKind::File,
+                    id: "f-1".into(),
+                    name: "Budget 2027.xlsx".into(),
+                },
+                crate::domain::ActivityObject {
+                    kind: ObjectKind::User,
+                    id: "Bob@Fabrikam.com".into(),
+                    name: "Bob Stone".into(),
+                },
+            ],
             admin: false,
             impersonated: false,
             succeeded: true,
@@ -264,6 +286,11 @@ mod tests {
             "user:\"alice martin\"",
             "user^=ali",
             "domain:contoso.com",
+            "target:bob@fabrikam.com",
+            "target:@fabrikam.com",
+            "target~=bob",
+            "person:bob@fabrikam.com",
+            "person:alice@contoso.com",
             "group:finance",
             "ip:10.1.2.3",
             "ip:^10.1.",
@@ -298,6 +325,10 @@ mod tests {
             "user:alice",
             "user:@fabrikam.com",
             "user:alice@contoso",
+            "user:bob@fabrikam.com",
+            "target:alice@contoso.com",
+            "target:budget",
+            "person:carol@contoso.com",
             "group:Sales",
             "ip:^10.2.",
             "country:(US,DE)",
