@@ -17,6 +17,12 @@
 //! `field~=text`, a flag (`admin`), or free text; `-term` and `field!=value`
 //! negate. Values may be quoted, with `\"` for a quote. Fields are listed by
 //! `fields()`.
+//!
+//! Comparisons ignore case. Dates are whole days in UTC (`after:` includes
+//! its day, `before:` excludes its day, `date:a..b` includes both); `7d`,
+//! `24h`, `30m` and `2w` count back from the `now` given to `bind`. Free
+//! text is looked for in the actor, the actor's name, the activity type and
+//! the objects' names.
 
 use std::fmt;
 
@@ -85,6 +91,7 @@ pub struct Value {
 }
 
 impl Value {
+    /// A value built in code rather than parsed; it has no column.
     pub fn new(text: impl Into<String>) -> Value {
         Value {
             text: text.into(),
@@ -114,6 +121,7 @@ impl FilterError {
         }
     }
 }
+
 impl fmt::Display for FilterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
