@@ -901,6 +901,54 @@ fn foreign_redb_file_is_not_casbah_and_untouched() {
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
+#[test]
+fn foreign_crash_child() {
+    let Ok(path) = std::env::var("CASBAH_STORE_FOREIGN_CHILD") else {
+        return;
+    };
+    let db = redb::Database::create(&path).unwrap();
+    let txn = db.begin_write().unwrap();
+    txn.open_table(redb::TableDefinition::<&str, u64>::new("theirs"))
+        .unwrap()
+        .insert("k", 1)
+        .unwrap();
+    txn.commit().unwrap();
+    // Dies with the file open: redb marks it as needing a repair.
+    std::process::abort();
+}
+
+// A crashed redb file of another program is checked on a scratch copy: refused, untouched.
+#[test]
+fn crashed_foreign_redb_file_is_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.redb");
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "foreign_crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CASBAH_STORE_FOREIGN_CHILD", &path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child aborted");
+    assert!(matches!(
+        redb::ReadOnlyDatabase::open(&path).map(|_| ()),
+        Err(redb::DatabaseError::RepairAborted)
+    ));
+    let before = std::fs::read(&path).unwrap();
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::NotCasbah { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
 // A casbah file of another schema is refused with both versions named.
 #[test]
 fn schema_mismatch_is_reported() {

@@ -8,6 +8,7 @@ mod groups;
 mod instances;
 mod open;
 mod query;
+mod scratch;
 mod settings;
 mod tables;
 mod users;

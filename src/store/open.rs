@@ -1,7 +1,8 @@
 //! Opening the file: permissions, the lock, and refusing files that are not casbah's.
 //!
-//! An existing file is first opened read-only, which never writes, to check that it is
-//! a casbah database of the expected schema; only then is it opened for writing.
+//! An existing file is first opened read-only, which never writes (or, after a crash, on a
+//! scratch copy), to check that it is a casbah database of the expected schema; only then
+//! is it opened for writing.
 
 use std::fs::{DirBuilder, OpenOptions, Permissions};
 use std::io::Read;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use redb::{Database, DatabaseError, ReadableDatabase, TableError};
 
+use super::scratch::Scratch;
 use super::tables::{self, META, META_SCHEMA, SCHEMA_VERSION};
 use super::{Result, StoreError};
 
@@ -97,14 +99,18 @@ fn open_existing(path: &Path) -> Result<Database> {
     drop(file);
 
     // redb trusts a file's pages and may panic on a damaged one: a panic here means damage.
-    let checked = catch_unwind(AssertUnwindSafe(|| -> Result<bool> {
+    catch_unwind(AssertUnwindSafe(|| -> Result<()> {
         match builder().open_read_only(path) {
-            Ok(db) => {
-                check_meta(path, &db)?;
-                Ok(true)
+            Ok(db) => check_meta(path, &db),
+            // Not shut down cleanly: repaired on a scratch copy, checked there.
+            Err(DatabaseError::RepairAborted) => {
+                let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
+                let scratch = Scratch::new(file).map_err(|e| io_error(path, e))?;
+                let db = builder()
+                    .create_with_backend(scratch)
+                    .map_err(|e| open_error(path, e))?;
+                check_meta(path, &db)
             }
-            // Not shut down cleanly: only a writable open can repair it.
-            Err(DatabaseError::RepairAborted) => Ok(false),
             Err(e) => Err(open_error(path, e)),
         }
     }))
@@ -113,9 +119,6 @@ fn open_existing(path: &Path) -> Result<Database> {
     let db = catch_unwind(AssertUnwindSafe(|| builder().open(path)))
         .map_err(|_| not_casbah(path, "redb could not read it"))?
         .map_err(|e| open_error(path, e))?;
-    if !checked {
-        check_meta(path, &db)?;
-    }
     restrict(path)?;
     Ok(db)
 }
