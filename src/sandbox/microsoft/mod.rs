@@ -1,0 +1,107 @@
+//! The Microsoft dialect: Entra ID tokens, Microsoft Graph v1.0 and the
+//! Office 365 Management Activity API, at the vendors' own paths.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::Uri;
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use super::Shared;
+
+mod audit;
+mod auth;
+mod directory;
+pub(crate) mod errors;
+mod graph;
+mod management;
+mod odata;
+mod records;
+
+pub use auth::Audience;
+pub use errors::GraphError;
+
+/// Per-sandbox Microsoft state: issued tokens and started subscriptions.
+#[derive(Default)]
+pub(crate) struct MicrosoftState {
+    pub(crate) tokens: auth::Tokens,
+    pub(crate) subscriptions: management::Subscriptions,
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let graph = Router::new()
+        .route("/v1.0/groups", get(graph::list_groups))
+        .route("/v1.0/groups/{id}", get(graph::get_group))
+        .route("/v1.0/groups/{id}/members", get(graph::direct_members))
+        .route(
+            "/v1.0/groups/{id}/members/{cast}",
+            get(graph::direct_members_cast),
+        )
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers",
+            get(graph::transitive_members),
+        )
+        .route(
+            "/v1.0/groups/{id}/transitiveMembers/{cast}",
+            get(graph::transitive_members_cast),
+        )
+        .route("/v1.0/users", get(graph::list_users))
+        .route("/v1.0/users/{id}", get(graph::get_user))
+        .route("/v1.0/organization", get(graph::organization))
+        .route("/v1.0/directoryRoles", get(graph::directory_roles))
+        .route("/v1.0/directoryRoles/{id}", get(graph::directory_role))
+        .route(
+            "/v1.0/directoryRoles/{id}/members",
+            get(graph::directory_role_members),
+        )
+        .route("/v1.0/auditLogs/signIns", get(audit::sign_ins))
+        .route(
+            "/v1.0/auditLogs/directoryAudits",
+            get(audit::directory_audits),
+        )
+        .route_layer(from_fn_with_state(shared.clone(), auth::require_graph));
+    let feed = "/api/v1.0/{tenant}/activity/feed";
+    let management = Router::new()
+        .route(
+            &format!("{feed}/subscriptions/start"),
+            post(management::start),
+        )
+        .route(
+            &format!("{feed}/subscriptions/stop"),
+            post(management::stop),
+        )
+        .route(&format!("{feed}/subscriptions/list"), get(management::list))
+        .route(
+            &format!("{feed}/subscriptions/content"),
+            get(management::content),
+        )
+        .route(
+            &format!("{feed}/audit/{{content_id}}"),
+            get(management::blob),
+        )
+        .route_layer(from_fn_with_state(shared.clone(), auth::require_management));
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
+        .merge(graph)
+        .merge(management)
+        .fallback(unknown)
+        .with_state(shared)
+}
+
+/// Graph answers an unknown segment with 400 BadRequest.
+async fn unknown(uri: Uri) -> Response {
+    let segment = uri
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    GraphError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "BadRequest",
+        format!("Resource not found for the segment '{segment}'."),
+    )
+    .into_response()
+}
