@@ -191,6 +191,7 @@ mod tests {
             ("Something new", "other"),
         ] {
             assert_eq!(action_type(name), want, "{name}");
+            assert!(crate::domain::activity::ACTION_TYPES.contains(&want));
         }
     }
 

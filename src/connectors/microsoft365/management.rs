@@ -230,52 +230,103 @@ impl Microsoft365 {
     }
 }
 
+/// Management API `Operation`s and their normalised action; anything else is "other".
+const OPERATIONS: &[(&str, &[&str])] = &[
+    (
+        "download",
+        &[
+            "FileDownloaded",
+            "FileSyncDownloadedFull",
+            "FileSyncDownloadedPartial",
+        ],
+    ),
+    (
+        "upload",
+        &[
+            "FileUploaded",
+            "FileSyncUploadedFull",
+            "FileSyncUploadedPartial",
+        ],
+    ),
+    (
+        "share",
+        &[
+            "SharingSet",
+            "AnonymousLinkCreated",
+            "AnonymousLinkUpdated",
+            "SharingInvitationCreated",
+            "CompanyLinkCreated",
+            "SecureLinkCreated",
+            "AddedToSecureLink",
+        ],
+    ),
+    (
+        "view",
+        &[
+            "FileAccessed",
+            "FileAccessedExtended",
+            "FilePreviewed",
+            "PageViewed",
+            "MailItemsAccessed",
+        ],
+    ),
+    (
+        "edit",
+        &[
+            "FileModified",
+            "FileModifiedExtended",
+            "FileRenamed",
+            "FileMoved",
+            "FileCheckedIn",
+            "Update",
+        ],
+    ),
+    (
+        "delete",
+        &[
+            "FileDeleted",
+            "FileRecycled",
+            "FileDeletedFirstStageRecycleBin",
+            "FileDeletedSecondStageRecycleBin",
+            "FolderDeleted",
+            "FolderRecycled",
+            "SoftDelete",
+            "HardDelete",
+            "MoveToDeletedItems",
+        ],
+    ),
+    ("create", &["FolderCreated", "FileCopied", "Create"]),
+    (
+        "sign-in",
+        &["UserLoggedIn", "UserLoginFailed", "MailboxLogin"],
+    ),
+    ("sign-out", &["UserLoggedOut"]),
+    (
+        "permission-change",
+        &[
+            "SharingRevoked",
+            "AnonymousLinkRemoved",
+            "SharingInheritanceBroken",
+            "Add-MailboxPermission",
+            "Remove-MailboxPermission",
+            "Add-RecipientPermission",
+            "Remove-RecipientPermission",
+        ],
+    ),
+    ("member-add", &["AddedToGroup", "Add-UnifiedGroupLinks"]),
+    (
+        "member-remove",
+        &["RemovedFromGroup", "Remove-UnifiedGroupLinks"],
+    ),
+];
+
 /// The normalised action of a Management API `Operation`.
 pub(super) fn action_type(operation: &str) -> &'static str {
-    match operation.to_ascii_lowercase().as_str() {
-        "filedownloaded" | "filesyncdownloadedfull" | "filesyncdownloadedpartial" => "download",
-        "fileuploaded" | "filesyncuploadedfull" | "filesyncuploadedpartial" => "upload",
-        "sharingset"
-        | "anonymouslinkcreated"
-        | "sharinginvitationcreated"
-        | "companylinkcreated"
-        | "securelinkcreated"
-        | "addedtosecurelink"
-        | "anonymouslinkupdated" => "share",
-        "fileaccessed"
-        | "fileaccessedextended"
-        | "filepreviewed"
-        | "pageviewed"
-        | "mailitemsaccessed" => "view",
-        "filemodified"
-        | "filemodifiedextended"
-        | "filerenamed"
-        | "filemoved"
-        | "filecheckedin"
-        | "update" => "edit",
-        "filedeleted"
-        | "filerecycled"
-        | "filedeletedfirststagerecyclebin"
-        | "filedeletedsecondstagerecyclebin"
-        | "folderdeleted"
-        | "folderrecycled"
-        | "softdelete"
-        | "harddelete"
-        | "movetodeleteditems" => "delete",
-        "foldercreated" | "filecopied" | "create" => "create",
-        "userloggedin" | "userloginfailed" | "mailboxlogin" => "sign-in",
-        "userloggedout" => "sign-out",
-        "sharingrevoked"
-        | "anonymouslinkremoved"
-        | "sharinginheritancebroken"
-        | "add-mailboxpermission"
-        | "remove-mailboxpermission"
-        | "add-recipientpermission"
-        | "remove-recipientpermission" => "permission-change",
-        "addedtogroup" | "add-unifiedgrouplinks" => "member-add",
-        "removedfromgroup" | "remove-unifiedgrouplinks" => "member-remove",
-        _ => "other",
-    }
+    let operation = operation.trim();
+    OPERATIONS
+        .iter()
+        .find(|(_, ops)| ops.iter().any(|o| o.eq_ignore_ascii_case(operation)))
+        .map_or("other", |(action, _)| action)
 }
 
 fn str_of<'a>(r: &'a Value, key: &str) -> Option<&'a str> {
@@ -364,6 +415,12 @@ mod tests {
             ("Set-Mailbox", "other"),
         ] {
             assert_eq!(action_type(op), want, "{op}");
+        }
+        for (action, _) in OPERATIONS {
+            assert!(
+                crate::domain::activity::ACTION_TYPES.contains(action),
+                "{action}"
+            );
         }
     }
 

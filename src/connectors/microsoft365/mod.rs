@@ -158,27 +158,7 @@ impl Connector for Microsoft365 {
 
 /// DESIGN §3: vendor text is made safe before it leaves the connector.
 fn clean(s: &str) -> String {
-    local_sanitize(s)
-}
-
-// TEMPORARY until the domain branch's `sanitize` is merged.
-fn local_sanitize(s: &str) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match u32::from(c) {
-            code @ 0x00..=0x1f => {
-                out.push('^');
-                out.push(char::from(b'@' + code as u8));
-            }
-            0x7f => out.push_str("^?"),
-            code @ 0x80..=0x9f => {
-                let _ = write!(out, "\\u{{{code:x}}}");
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::domain::text::sanitize(s)
 }
 
 /// The secret must never reach an error or a log, even if a vendor echoes it.
