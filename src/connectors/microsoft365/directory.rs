@@ -170,6 +170,9 @@ impl Microsoft365 {
         text: &str,
         limit: usize,
     ) -> Result<Vec<RemoteGroup>, ConnectorError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
         let search = format!("\"displayName:{escaped}\"");
         let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();

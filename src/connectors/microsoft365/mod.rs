@@ -170,3 +170,100 @@ fn scrub(text: &str, secret: &Secret) -> String {
         text.replace(s, "****")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+
+    use super::*;
+
+    /// Issues tokens "t1", "t2", …; `/v1.0/users` accepts only those in `good`.
+    async fn server(good: &'static [&'static str]) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let issued = Arc::new(AtomicUsize::new(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (i, c) = (issued.clone(), calls.clone());
+        let app = axum::Router::new()
+            .route(
+                "/{tenant}/oauth2/v2.0/token",
+                post(move || {
+                    let n = i.fetch_add(1, Ordering::SeqCst) + 1;
+                    async move {
+                        axum::Json(serde_json::json!({
+                            "token_type": "Bearer", "expires_in": 3599, "access_token": format!("t{n}")
+                        }))
+                    }
+                }),
+            )
+            .route(
+                "/v1.0/users",
+                get(move |headers: HeaderMap| {
+                    c.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                        if good.iter().any(|t| auth == format!("Bearer {t}")) {
+                            axum::Json(serde_json::json!({"value": [{"id": "u1", "mail": "a@x.com"}]})).into_response()
+                        } else {
+                            (
+                                StatusCode::UNAUTHORIZED,
+                                axum::Json(serde_json::json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}})),
+                            )
+                                .into_response()
+                        }
+                    }
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), issued, calls)
+    }
+
+    fn connector(endpoint: String) -> Microsoft365 {
+        let instance = Instance {
+            id: InstanceId(1),
+            app: AppKind::Microsoft365,
+            name: "t".into(),
+            tenant: "tenant".into(),
+            client_id: "client".into(),
+            endpoint: Some(endpoint),
+            components: vec![Component::UsersAndGroups],
+            created_at: 0,
+        };
+        let policy = RetryPolicy {
+            backoff_base: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        };
+        Microsoft365::with_policy(&instance, Secret::new("client-secret-value"), policy).unwrap()
+    }
+
+    // A token revoked before its expiry is replaced once, transparently.
+    #[tokio::test]
+    async fn a_refused_token_is_refreshed_once() {
+        let (endpoint, issued, calls) = server(&["t2"]).await;
+        let page = connector(endpoint)
+            .users(None)
+            .await
+            .expect("second token works");
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(issued.load(Ordering::SeqCst), 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_refused_twice_is_an_auth_error() {
+        let (endpoint, issued, calls) = server(&[]).await;
+        let err = connector(endpoint).users(None).await.unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::Auth { code, .. } if code == "InvalidAuthenticationToken"),
+            "{err}"
+        );
+        assert_eq!(issued.load(Ordering::SeqCst), 2);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}
