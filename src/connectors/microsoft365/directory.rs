@@ -149,6 +149,9 @@ impl Microsoft365 {
         &self,
         limit: usize,
     ) -> Result<Vec<RemoteGroup>, ConnectorError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();
         let first = Call::get(
             Scope::Graph,
