@@ -26,8 +26,8 @@ const PERMISSION: &str = "ActivityFeed.Read (Office 365 Management APIs)";
 const MAX_WINDOW: TimeDelta = TimeDelta::hours(24);
 /// Stay clear of the 7-day edge, which moves while a request is in flight.
 const RETENTION_MARGIN: TimeDelta = TimeDelta::minutes(5);
-/// Nothing to list in a window shorter than this; wait for the next poll.
-const MIN_WINDOW: TimeDelta = TimeDelta::minutes(1);
+/// The API wants the end after the start; a shorter window waits for the next poll.
+const MIN_WINDOW: TimeDelta = TimeDelta::seconds(1);
 /// Blobs fetched per call, so that one batch stays a modest transaction.
 const BLOBS_PER_CALL: usize = 8;
 /// "The subscription is already enabled."
