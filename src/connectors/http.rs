@@ -196,14 +196,6 @@ impl Http {
         })
     }
 
-    pub fn vendor(&self) -> &'static str {
-        self.vendor
-    }
-
-    pub fn policy(&self) -> &RetryPolicy {
-        &self.policy
-    }
-
     /// Sends the request `build` makes until there is a final answer:
     /// `Ok(Ok(value))` for a success `decode` accepts, `Ok(Err(reply))` for an
     /// error reply the caller maps, `Err` when the retry budget ran out
