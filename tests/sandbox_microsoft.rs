@@ -264,3 +264,533 @@ async fn same_seed_same_org() {
     assert_ne!(ids(&a), ids(&c));
     assert_eq!(a.tenant_id, b.tenant_id);
 }
+
+async fn manage_token(sb: &Sandbox) -> String {
+    let body: Value = token_for(
+        sb,
+        "https://manage.office.com/.default",
+        sb.client_secret.expose(),
+    )
+    .await
+    .json()
+    .await
+    .expect("token json");
+    body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_string()
+}
+
+fn graph_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+// R-C6, R-C8: sign-ins come newest first inside the asked window, page by
+// nextLink without repeats, and include non-interactive and failed ones.
+#[tokio::test]
+async fn sign_ins_window_filter_and_paging() {
+    let sb = sandbox(200).await;
+    let token = graph_token(&sb).await;
+    // Whole seconds, as the filter below writes them.
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    let (from, to) = (
+        now - chrono::Duration::hours(30),
+        now - chrono::Duration::hours(6),
+    );
+    let filter = format!(
+        "createdDateTime ge {} and createdDateTime le {}",
+        graph_time(from),
+        graph_time(to)
+    );
+    let mut url =
+        reqwest::Url::parse(&format!("{}/v1.0/auditLogs/signIns", sb.base_url())).unwrap();
+    url.query_pairs_mut()
+        .append_pair("$filter", &filter)
+        .append_pair("$top", "40");
+    let mut url = url.to_string();
+    let (mut seen, mut pages, mut last) = (HashSet::new(), 0, String::from("9999"));
+    let (mut interactive, mut background, mut failed) = (0, 0, 0);
+    loop {
+        let r = get(&url, &token, false).await;
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        pages += 1;
+        for s in body["value"].as_array().unwrap() {
+            let at = s["createdDateTime"].as_str().unwrap().to_string();
+            let parsed = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+            assert!(
+                parsed >= from && parsed <= to,
+                "{at} outside the window {from} {to} page {pages} {url}"
+            );
+            assert!(at <= last, "newest first");
+            last = at;
+            assert!(seen.insert(s["id"].as_str().unwrap().to_string()));
+            assert!(
+                s["userPrincipalName"].is_string() && s["location"]["countryOrRegion"].is_string()
+            );
+            assert!(s["deviceDetail"]["operatingSystem"].is_string());
+            match s["isInteractive"].as_bool().unwrap() {
+                true => interactive += 1,
+                false => background += 1,
+            }
+            if s["status"]["errorCode"] != 0 {
+                failed += 1;
+                assert!(s["status"]["failureReason"].is_string());
+            }
+        }
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    assert!(pages >= 3, "{pages} pages");
+    assert!(
+        interactive > 0 && background > 0 && failed > 0,
+        "{interactive} {background} {failed}"
+    );
+
+    let r = get(
+        &format!("{}/v1.0/auditLogs/signIns?$top=1001", sb.base_url()),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("The limit of '1000' for Top query has been exceeded")
+    );
+}
+
+// R-A1, R-G1: a pushed activity is served on top; directory audits carry
+// actor and targets.
+#[tokio::test]
+async fn pushed_sign_in_and_directory_audits() {
+    use casbah::sandbox::{PushedActivity, Stream};
+    let sb = sandbox(100).await;
+    let token = graph_token(&sb).await;
+    sb.push_activity(PushedActivity {
+        interactive: false,
+        ..PushedActivity::new(Stream::SignIns, "mallory@evil.example", "Azure Portal")
+    });
+    let body: Value = get(
+        &format!("{}/v1.0/auditLogs/signIns?$top=5", sb.base_url()),
+        &token,
+        false,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let top = &body["value"][0];
+    assert_eq!(top["userPrincipalName"], "mallory@evil.example");
+    assert_eq!(top["appDisplayName"], "Azure Portal");
+    assert_eq!(top["isInteractive"], false);
+
+    let body: Value = get(
+        &format!("{}/v1.0/auditLogs/directoryAudits?$top=200", sb.base_url()),
+        &token,
+        false,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let audits = body["value"].as_array().unwrap();
+    assert!(!audits.is_empty());
+    assert!(
+        audits
+            .iter()
+            .any(|a| a["activityDisplayName"] == "Add member to group")
+    );
+    assert!(
+        audits
+            .iter()
+            .all(|a| a["targetResources"].is_array() && a["category"].is_string())
+    );
+    let r = get(
+        &format!("{}/v1.0/auditLogs/directoryAudits?$top=5000", sb.base_url()),
+        &token,
+        false,
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+}
+
+// R-C5: Office 365 activities need a started subscription; content is listed
+// per window of at most 24 hours, paged by NextPageUri, and each blob holds
+// SharePoint records.
+#[tokio::test]
+async fn management_subscription_listing_and_blobs() {
+    let sb = sandbox(200).await;
+    let token = manage_token(&sb).await;
+    let client = reqwest::Client::new();
+    let feed = format!("{}/api/v1.0/{}/activity/feed", sb.base_url(), sb.tenant_id);
+    let now = chrono::Utc::now();
+    let window = |from: chrono::DateTime<chrono::Utc>, hours: i64| {
+        format!(
+            "{feed}/subscriptions/content?contentType=Audit.SharePoint&startTime={}&endTime={}",
+            from.format("%Y-%m-%dT%H:%M:%S"),
+            (from + chrono::Duration::hours(hours)).format("%Y-%m-%dT%H:%M:%S")
+        )
+    };
+    let day_ago = now - chrono::Duration::hours(24);
+    let r = client
+        .get(window(day_ago, 24))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "AF20022");
+
+    let r = client
+        .post(format!(
+            "{feed}/subscriptions/start?contentType=Audit.SharePoint"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = client
+        .get(format!("{feed}/subscriptions/list"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list[0]["contentType"], "Audit.SharePoint");
+    assert_eq!(list[0]["status"], "enabled");
+
+    let r = client
+        .get(window(now - chrono::Duration::hours(30), 25))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "windows over 24 hours are refused");
+    let r = client
+        .get(window(now - chrono::Duration::days(8), 2))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "content older than 7 days is gone");
+
+    let mut url = window(day_ago - chrono::Duration::hours(1), 24);
+    let mut blobs = Vec::new();
+    let mut pages = 0;
+    loop {
+        let r = client.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let next = r
+            .headers()
+            .get("NextPageUri")
+            .map(|v| v.to_str().unwrap().to_string());
+        let page: Vec<Value> = r.json().await.unwrap();
+        pages += 1;
+        blobs.extend(page);
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+    }
+    assert!(pages >= 2, "NextPageUri pages the listing");
+    assert!(blobs.len() >= 20, "{} blobs", blobs.len());
+    let uris: HashSet<&str> = blobs
+        .iter()
+        .map(|b| b["contentUri"].as_str().unwrap())
+        .collect();
+    assert_eq!(uris.len(), blobs.len());
+
+    let records: Vec<Value> = client
+        .get(blobs[0]["contentUri"].as_str().unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!records.is_empty());
+    for r in &records {
+        assert_eq!(r["RecordType"], 6);
+        for field in [
+            "Id",
+            "CreationTime",
+            "Operation",
+            "UserId",
+            "ClientIP",
+            "Workload",
+            "ObjectId",
+            "SiteUrl",
+            "SourceFileName",
+            "UserAgent",
+            "ResultStatus",
+        ] {
+            assert!(r[field].is_string(), "{field} in {r}");
+        }
+    }
+}
+
+// Throttling like Graph: a 429 carries a fractional Retry-After and the
+// TooManyRequests body, is counted, and the retry then succeeds.
+#[tokio::test]
+async fn throttled_request_carries_retry_after() {
+    use casbah::sandbox::Fault;
+    let sb = sandbox(50).await;
+    let token = graph_token(&sb).await;
+    sb.fail_next(
+        "/v1.0/users",
+        Fault::Throttle {
+            retry_after: Some(0.05),
+        },
+        1,
+    );
+    let url = format!("{}/v1.0/users", sb.base_url());
+    let r = get(&url, &token, false).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["retry-after"], "0.05");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "TooManyRequests");
+    assert_eq!(get(&url, &token, false).await.status(), 200);
+    assert_eq!(sb.served_with("/v1.0/users", 429), 1);
+    assert_eq!(sb.served_with("/v1.0/users", 200), 1);
+}
+
+// Faults: dropped connections, truncated bodies and 503s; the token
+// endpoint stays clean unless asked.
+#[tokio::test]
+async fn random_faults_spare_the_token_endpoint() {
+    use casbah::sandbox::{DROPPED, Fault, FaultSpec};
+    let sb = sandbox(50).await;
+    sb.set_faults(FaultSpec::parse("5xx=1").unwrap());
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    let r = get(&url, &token, false).await;
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["innerError"]["request-id"].is_string());
+    sb.set_faults(FaultSpec::default());
+
+    sb.fail_next("/v1.0/organization", Fault::Drop, 1);
+    assert!(
+        reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(sb.served_with("/v1.0/organization", DROPPED), 1);
+
+    sb.fail_next("/v1.0/organization", Fault::Truncate, 2);
+    for _ in 0..2 {
+        let outcome = match reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+        {
+            Ok(r) => r.json::<Value>().await.is_ok(),
+            Err(_) => false,
+        };
+        assert!(!outcome, "a truncated body never parses");
+    }
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let domains: Vec<&str> = body["value"][0]["verifiedDomains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(domains, ["contoso.com", "contoso.onmicrosoft.com"]);
+}
+
+// R-C3: expired tokens and tokens for another resource are refused.
+#[tokio::test]
+async fn expired_and_foreign_tokens_are_refused() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 20,
+        token_lifetime: std::time::Duration::ZERO,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = graph_token(&sb).await;
+    let r = get(&format!("{}/v1.0/users", sb.base_url()), &token, false).await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+
+    let sb = sandbox(20).await;
+    let manage = manage_token(&sb).await;
+    let r = get(&format!("{}/v1.0/users", sb.base_url()), &manage, false).await;
+    assert_eq!(
+        r.status(),
+        401,
+        "a manage.office.com token is not a Graph token"
+    );
+}
+
+// R-G4: disabled users filter, soft-deleted members absent from /users,
+// guests with #EXT# UPNs.
+#[tokio::test]
+async fn user_statuses_as_graph_reports_them() {
+    let sb = sandbox(400).await;
+    let token = graph_token(&sb).await;
+    let url = format!(
+        "{}/v1.0/users?$filter=accountEnabled eq false&$select=id,accountEnabled,userType&$top=999",
+        sb.base_url()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let disabled = body["value"].as_array().unwrap();
+    let expected = sb
+        .org()
+        .users
+        .iter()
+        .filter(|u| !u.account_enabled && u.deleted.is_none())
+        .count();
+    assert!(expected > 0);
+    assert_eq!(disabled.len(), expected);
+    assert!(disabled.iter().all(|u| u["accountEnabled"] == false));
+
+    let mut listed = HashSet::new();
+    let mut url = format!(
+        "{}/v1.0/users?$select=id,userPrincipalName,userType,mail&$top=999",
+        sb.base_url()
+    );
+    loop {
+        let body: Value = get(&url, &token, false).await.json().await.unwrap();
+        for u in body["value"].as_array().unwrap() {
+            listed.insert(u["id"].as_str().unwrap().to_string());
+            if u["userType"] == "Guest" {
+                assert!(
+                    u["userPrincipalName"]
+                        .as_str()
+                        .unwrap()
+                        .contains("#EXT#@contoso.onmicrosoft.com")
+                );
+                assert!(!u["mail"].as_str().unwrap().ends_with("contoso.com"));
+            }
+        }
+        match body["@odata.nextLink"].as_str() {
+            Some(n) => url = n.to_string(),
+            None => break,
+        }
+    }
+    let org = sb.org();
+    let deleted: Vec<_> = org.users.iter().filter(|u| u.deleted.is_some()).collect();
+    assert!(!deleted.is_empty());
+    assert!(deleted.iter().all(|u| !listed.contains(&u.id.to_string())));
+    assert_eq!(listed.len(), org.users.len() - deleted.len());
+}
+
+// R-G7: membership changes made through the handle show up at once.
+#[tokio::test]
+async fn org_changes_are_served() {
+    let sb = sandbox(100).await;
+    let token = graph_token(&sb).await;
+    let (group, user) = {
+        let org = sb.org();
+        let g = org.group_by_name("Project Atlas").unwrap().id;
+        let u = org
+            .users
+            .iter()
+            .find(|u| {
+                !org.group(&g)
+                    .unwrap()
+                    .members
+                    .iter()
+                    .any(|m| org.object_id(*m) == u.id)
+            })
+            .unwrap()
+            .id;
+        (g, u)
+    };
+    sb.add_member(group, user).unwrap();
+    sb.set_account_enabled(user, false).unwrap();
+    let url = format!(
+        "{}/v1.0/groups/{group}/members?$select=id,accountEnabled",
+        sb.base_url()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let member = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == user.to_string())
+        .cloned()
+        .unwrap();
+    assert_eq!(member["accountEnabled"], false);
+    sb.remove_member(group, user).unwrap();
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    assert!(
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["id"] != user.to_string())
+    );
+}
+
+// Admin roles for the automatic Microsoft 365 administrator group (R-G1).
+#[tokio::test]
+async fn directory_roles_have_members() {
+    let sb = sandbox(100).await;
+    let token = graph_token(&sb).await;
+    let body: Value = get(
+        &format!("{}/v1.0/directoryRoles", sb.base_url()),
+        &token,
+        false,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let roles = body["value"].as_array().unwrap();
+    let global = roles
+        .iter()
+        .find(|r| r["displayName"] == "Global Administrator")
+        .unwrap();
+    assert_eq!(
+        global["roleTemplateId"],
+        "62e90394-69f5-4237-9190-012177145e10"
+    );
+    let url = format!(
+        "{}/v1.0/directoryRoles/{}/members",
+        sb.base_url(),
+        global["id"].as_str().unwrap()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let members = body["value"].as_array().unwrap();
+    assert!(!members.is_empty());
+    assert!(
+        members
+            .iter()
+            .all(|m| m["@odata.type"] == "#microsoft.graph.user")
+    );
+}
+
+// The sandbox never listens beyond loopback.
+#[tokio::test]
+async fn refuses_non_loopback_addresses() {
+    let config = SandboxConfig {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        ..SandboxConfig::default()
+    };
+    let err = Sandbox::start(config).await.err().expect("refused");
+    assert!(err.to_string().contains("loopback"));
+}

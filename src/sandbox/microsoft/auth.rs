@@ -216,3 +216,18 @@ pub(crate) async fn require_graph(
         Err(message) => GraphError::unauthenticated(message).into_response(),
     }
 }
+/// Middleware: Management Activity API calls need a live manage.office.com token.
+pub(crate) async fn require_management(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    match check(&shared, &req, Audience::Management) {
+        Ok(()) => next.run(req).await,
+        Err(message) => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"code": "AF10001", "message": format!("Authorization has been denied for this request. {message}")}})),
+        )
+            .into_response(),
+    }
+}

@@ -11,11 +11,14 @@ use axum::routing::{get, post};
 
 use super::Shared;
 
+mod audit;
 mod auth;
 mod directory;
 pub(crate) mod errors;
 mod graph;
+mod management;
 mod odata;
+mod records;
 
 pub use auth::Audience;
 pub use errors::GraphError;
@@ -24,6 +27,7 @@ pub use errors::GraphError;
 #[derive(Default)]
 pub(crate) struct MicrosoftState {
     pub(crate) tokens: auth::Tokens,
+    pub(crate) subscriptions: management::Subscriptions,
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -52,10 +56,36 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/v1.0/directoryRoles/{id}/members",
             get(graph::directory_role_members),
         )
+        .route("/v1.0/auditLogs/signIns", get(audit::sign_ins))
+        .route(
+            "/v1.0/auditLogs/directoryAudits",
+            get(audit::directory_audits),
+        )
         .route_layer(from_fn_with_state(shared.clone(), auth::require_graph));
+    let feed = "/api/v1.0/{tenant}/activity/feed";
+    let management = Router::new()
+        .route(
+            &format!("{feed}/subscriptions/start"),
+            post(management::start),
+        )
+        .route(
+            &format!("{feed}/subscriptions/stop"),
+            post(management::stop),
+        )
+        .route(&format!("{feed}/subscriptions/list"), get(management::list))
+        .route(
+            &format!("{feed}/subscriptions/content"),
+            get(management::content),
+        )
+        .route(
+            &format!("{feed}/audit/{{content_id}}"),
+            get(management::blob),
+        )
+        .route_layer(from_fn_with_state(shared.clone(), auth::require_management));
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .merge(graph)
+        .merge(management)
         .fallback(unknown)
         .with_state(shared)
 }
