@@ -1,0 +1,383 @@
+//! The Microsoft 365 connector over real HTTP against the sandbox's Microsoft
+//! dialect (Entra tokens, Graph v1.0, Office 365 Management API).
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::{Duration, Instant};
+
+use casbah::connectors::http::RetryPolicy;
+use casbah::connectors::microsoft365::Microsoft365;
+use casbah::connectors::{Connector, ConnectorError};
+use casbah::domain::{AppKind, Component, Instance, InstanceId, Secret, UserStatus, UserType};
+use casbah::sandbox::{Fault, Sandbox, SandboxConfig};
+
+async fn sandbox(users: usize) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users,
+        live_rate: 0.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn instance(sb: &Sandbox, components: &[Component]) -> Instance {
+    Instance {
+        id: InstanceId(1),
+        app: AppKind::Microsoft365,
+        name: "Contoso".into(),
+        tenant: sb.tenant_id.clone(),
+        client_id: sb.client_id.clone(),
+        endpoint: Some(sb.base_url()),
+        components: components.to_vec(),
+        created_at: 0,
+    }
+}
+
+/// Small waits so retries cost milliseconds, not seconds.
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        backoff_base: Duration::from_millis(5),
+        max_wait: Duration::from_secs(5),
+        max_total_wait: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+fn connector(sb: &Sandbox) -> Microsoft365 {
+    Microsoft365::with_policy(
+        &instance(sb, &[Component::UsersAndGroups]),
+        sb.client_secret.clone(),
+        fast(),
+    )
+    .expect("connector")
+}
+
+fn token_path(sb: &Sandbox) -> String {
+    format!("/{}/oauth2/v2.0/token", sb.tenant_id)
+}
+
+// R-C3: a check obtains a token, then reads the first page of users.
+#[tokio::test]
+async fn check_reads_the_first_page_of_users() {
+    let sb = sandbox(120).await;
+    let check = connector(&sb).check().await.expect("check");
+    let listed = sb.org().listed_users().count();
+    assert_eq!(check.users_seen, listed.min(999));
+    assert_eq!(sb.served_with(&token_path(&sb), 200), 1);
+    assert_eq!(sb.served_with("/v1.0/users", 200), 1);
+}
+
+// R-C3: one token serves many calls until it nears expiry.
+#[tokio::test]
+async fn the_token_is_cached_across_calls() {
+    let sb = sandbox(60).await;
+    let m = connector(&sb);
+    m.check().await.unwrap();
+    m.first_groups(50).await.unwrap();
+    m.users(None).await.unwrap();
+    m.org_domains().await.unwrap();
+    assert_eq!(sb.served(&token_path(&sb)), 1);
+}
+
+// R-C3: a wrong secret is refused in one line naming Entra's code, never the secret.
+#[tokio::test]
+async fn a_wrong_secret_is_an_auth_error_without_the_secret() {
+    let sb = sandbox(20).await;
+    let wrong = "Wr0ng~secret-value-1234567890";
+    let m = Microsoft365::with_policy(
+        &instance(&sb, &[Component::UsersAndGroups]),
+        Secret::new(wrong),
+        fast(),
+    )
+    .unwrap();
+    let err = m.check().await.unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("AADSTS7000215"), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+    assert!(!text.contains(sb.client_secret.expose()), "{text}");
+    assert!(!format!("{err:?}").contains(wrong));
+    // Refused credentials are not retried.
+    assert_eq!(sb.served(&token_path(&sb)), 1);
+}
+
+// R-C7: an endpoint nobody listens on says the host is unreachable.
+#[tokio::test]
+async fn an_unreachable_endpoint_is_reported_as_such() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inst = Instance {
+        id: InstanceId(1),
+        app: AppKind::Microsoft365,
+        name: "Nowhere".into(),
+        tenant: "t".into(),
+        client_id: "c".into(),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        components: vec![Component::UsersAndGroups],
+        created_at: 0,
+    };
+    let err = Microsoft365::with_policy(&inst, Secret::new("s3cret-value"), fast())
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Unreachable { .. }), "{err}");
+}
+
+// R-G2 paging: every @odata.nextLink is followed as given, across many pages.
+#[tokio::test]
+async fn users_page_across_many_pages_without_duplicates() {
+    let sb = sandbox(100).await;
+    let m = connector(&sb).with_page_size(30);
+    let mut next: Option<String> = None;
+    let mut ids = HashSet::new();
+    let mut guests = BTreeSet::new();
+    let mut disabled = BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let page = m.users(next.as_deref()).await.expect("page");
+        pages += 1;
+        for u in page.items {
+            if u.user_type == UserType::Guest {
+                guests.insert(u.id.clone());
+            }
+            if u.status == UserStatus::Disabled {
+                disabled.insert(u.id.clone());
+            }
+            assert!(ids.insert(u.id.clone()), "duplicate {}", u.id);
+        }
+        match page.next {
+            Some(n) => next = Some(n),
+            None => break,
+        }
+    }
+    let org = sb.org();
+    let listed: Vec<_> = org.listed_users().map(|(_, u)| u).collect();
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(ids.len(), listed.len());
+    let want_guests: BTreeSet<_> = listed
+        .iter()
+        .filter(|u| u.guest)
+        .map(|u| u.id.to_string())
+        .collect();
+    let want_disabled: BTreeSet<_> = listed
+        .iter()
+        .filter(|u| !u.account_enabled)
+        .map(|u| u.id.to_string())
+        .collect();
+    assert_eq!(guests, want_guests);
+    assert_eq!(disabled, want_disabled);
+}
+
+// R-G2: the picker lists the first 50 groups, in the app's order.
+#[tokio::test]
+async fn first_groups_are_the_first_fifty() {
+    let sb = sandbox(300).await;
+    let groups = connector(&sb).first_groups(50).await.unwrap();
+    let org = sb.org();
+    assert!(
+        org.groups.len() > 50,
+        "the sandbox should have more than 50 groups"
+    );
+    let want: Vec<String> = org
+        .groups
+        .iter()
+        .take(50)
+        .map(|g| g.id.to_string())
+        .collect();
+    let got: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(groups[0].display_name, org.groups[0].display_name);
+    assert_eq!(groups[0].description, org.groups[0].description);
+    assert_eq!(sb.served("/v1.0/groups"), 1, "one page is enough");
+}
+
+// R-G2: search uses Graph's $search, which the sandbox refuses without
+// `ConsistencyLevel: eventual`.
+#[tokio::test]
+async fn search_finds_groups_beyond_the_first_fifty() {
+    let sb = sandbox(300).await;
+    let m = connector(&sb).with_page_size(5);
+    let found = m.search_groups("Engineering", 500).await.expect("search");
+    assert!(found.iter().any(|g| g.display_name == "Engineering - All"));
+    let want: BTreeSet<String> = sb
+        .org()
+        .groups
+        .iter()
+        .filter(|g| {
+            g.display_name
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.to_lowercase().starts_with("engineering"))
+        })
+        .map(|g| g.id.to_string())
+        .collect();
+    let got: BTreeSet<String> = found.iter().map(|g| g.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(sb.served_with("/v1.0/groups", 400), 0);
+    // A limit stops paging.
+    let two = m.search_groups("Engineering", 2).await.unwrap();
+    assert_eq!(two.len(), 2.min(want.len()));
+}
+
+// R-G4: nested groups are flattened to users; devices, contacts and groups
+// are left out; disabled users are reported Disabled so the import can skip them.
+#[tokio::test]
+async fn members_are_flattened_users_with_status() {
+    let sb = sandbox(300).await;
+    let (group, device, contact, someone) = {
+        let org = sb.org();
+        let g = org
+            .group_by_name("Engineering - All")
+            .expect("nested group");
+        let first_user = org.transitive_users(&g.id).unwrap()[0].id;
+        (g.id, org.devices[0].id, org.contacts[0].id, first_user)
+    };
+    sb.add_member(group, device).unwrap();
+    sb.add_member(group, contact).unwrap();
+    sb.set_account_enabled(someone, false).unwrap();
+
+    let members = connector(&sb)
+        .with_page_size(25)
+        .group_members(&group.to_string())
+        .await
+        .unwrap();
+
+    let org = sb.org();
+    let want: BTreeSet<String> = org
+        .transitive_users(&group)
+        .unwrap()
+        .iter()
+        .map(|u| u.id.to_string())
+        .collect();
+    let got: BTreeSet<String> = members.iter().map(|u| u.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(members.len(), want.len(), "each user once");
+    assert!(!got.contains(&device.to_string()) && !got.contains(&contact.to_string()));
+    let me = members
+        .iter()
+        .find(|u| u.id == someone.to_string())
+        .unwrap();
+    assert_eq!(me.status, UserStatus::Disabled);
+    for u in &members {
+        let src = org.user(&u.id.parse().unwrap()).unwrap();
+        assert_eq!(
+            u.status == UserStatus::Active,
+            src.account_enabled,
+            "{}",
+            u.email
+        );
+        assert_eq!(u.email, src.mail);
+    }
+    let path = format!("/v1.0/groups/{group}/transitiveMembers/microsoft.graph.user");
+    assert!(
+        sb.served_with(&path, 200) >= 3,
+        "paged across at least 3 pages"
+    );
+}
+
+// R-G1: Microsoft 365 administrators are the users of every directory role, once.
+#[tokio::test]
+async fn admins_are_role_members_deduplicated() {
+    let sb = sandbox(200).await;
+    let admins = connector(&sb).admins().await.unwrap();
+    let org = sb.org();
+    let want: BTreeSet<String> = org
+        .roles
+        .iter()
+        .flat_map(|r| {
+            r.members
+                .iter()
+                .map(|&i| org.users[i as usize].id.to_string())
+        })
+        .collect();
+    let got: Vec<String> = admins.iter().map(|u| u.id.clone()).collect();
+    assert!(!want.is_empty());
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), want);
+    assert_eq!(got.len(), want.len(), "no duplicates");
+}
+
+// R-G1: the organisation's own domains, lower case; anyone else is External.
+#[tokio::test]
+async fn org_domains_are_the_verified_domains() {
+    let sb = sandbox(20).await;
+    let domains = connector(&sb).org_domains().await.unwrap();
+    let mut want: Vec<String> = sb
+        .org()
+        .domains()
+        .iter()
+        .map(|d| d.to_lowercase())
+        .collect();
+    want.sort();
+    assert_eq!(domains, want);
+}
+
+#[tokio::test]
+async fn a_missing_group_is_not_found() {
+    let sb = sandbox(20).await;
+    let err = connector(&sb)
+        .group("00000000-0000-0000-0000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::NotFound { .. }), "{err}");
+}
+
+// Shared HTTP policy: a 429 is waited out for as long as Retry-After says.
+#[tokio::test]
+async fn throttling_honours_retry_after() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    m.check().await.unwrap(); // token fetched outside the timed part
+    sb.fail_next(
+        "/v1.0/users",
+        Fault::Throttle {
+            retry_after: Some(0.6),
+        },
+        1,
+    );
+    let started = Instant::now();
+    let page = m.users(None).await.expect("succeeds after the throttle");
+    assert!(!page.items.is_empty());
+    assert_eq!(sb.served_with("/v1.0/users", 429), 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+// Shared HTTP policy: server errors, dropped connections and cut bodies are retried.
+#[tokio::test]
+async fn transient_failures_are_retried() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    sb.fail_next("/v1.0/users", Fault::ServerError, 1);
+    sb.fail_next("/v1.0/users", Fault::Drop, 1);
+    sb.fail_next("/v1.0/users", Fault::Truncate, 1);
+    let page = m.users(None).await.expect("succeeds after three failures");
+    assert_eq!(page.items.len(), sb.org().listed_users().count());
+    assert_eq!(sb.served_with("/v1.0/users", 503), 1);
+    assert_eq!(sb.served_with("/v1.0/users", casbah::sandbox::DROPPED), 1);
+    assert_eq!(sb.served("/v1.0/users"), 4);
+}
+
+// Shared HTTP policy: attempts are bounded, and the error says what happened.
+#[tokio::test]
+async fn retries_are_exhausted() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    sb.fail_next("/v1.0/groups", Fault::ServerError, 10);
+    let err = m.first_groups(50).await.unwrap_err();
+    match &err {
+        ConnectorError::Exhausted { attempts, last, .. } => {
+            assert_eq!(*attempts, 4);
+            assert!(last.contains("503"), "{last}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sb.served_with("/v1.0/groups", 503), 4);
+}
