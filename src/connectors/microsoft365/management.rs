@@ -24,8 +24,11 @@ use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind};
 const PERMISSION: &str = "ActivityFeed.Read (Office 365 Management APIs)";
 /// The API refuses windows longer than this.
 const MAX_WINDOW: TimeDelta = TimeDelta::hours(24);
-/// Stay clear of the 7-day edge, which moves while a request is in flight.
+/// A new feed starts this far inside the 7-day edge, which moves on while
+/// the first windows are read.
 const RETENTION_MARGIN: TimeDelta = TimeDelta::minutes(5);
+/// A cursor this close to the edge is about to be refused by the API.
+const EDGE_GUARD: TimeDelta = TimeDelta::seconds(30);
 /// The API wants the end after the start; a shorter window waits for the next poll.
 const MIN_WINDOW: TimeDelta = TimeDelta::seconds(1);
 /// Blobs fetched per call, so that one batch stays a modest transaction.
@@ -47,9 +50,8 @@ struct FeedCursor {
 
 impl FeedCursor {
     fn resume(cursor: Option<&str>, content_type: &str, now: DateTime<Utc>) -> FeedCursor {
-        let oldest = now - BACKFILL + RETENTION_MARGIN;
         let fresh = FeedCursor {
-            start: oldest,
+            start: now - BACKFILL + RETENTION_MARGIN,
             end: None,
             page: None,
             done: Vec::new(),
@@ -62,7 +64,7 @@ impl FeedCursor {
                 return fresh;
             }
         };
-        if c.start < oldest {
+        if c.start < now - BACKFILL + EDGE_GUARD {
             tracing::warn!(vendor = VENDOR, content_type, start = %c.start, "cursor older than the API keeps; content in between is lost");
             return fresh;
         }
@@ -468,6 +470,15 @@ mod tests {
         let now = Utc::now();
         let c = FeedCursor::resume(None, "Audit.SharePoint", now);
         assert_eq!(c.start, now - BACKFILL + RETENTION_MARGIN);
+        let started = FeedCursor {
+            start: c.start - TimeDelta::minutes(4),
+            ..c.clone()
+        };
+        assert_eq!(
+            FeedCursor::resume(Some(&started.encode()), "Audit.SharePoint", now),
+            started,
+            "a cursor inside the edge is kept"
+        );
         let stale = FeedCursor {
             start: now - TimeDelta::days(30),
             end: None,
