@@ -119,7 +119,9 @@ impl Sandbox {
             source,
         })?;
         let org = Org::generate(config.seed, config.users);
-        let started = Utc::now();
+        // Whole milliseconds: activity times are kept in milliseconds.
+        let now = Utc::now();
+        let started = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let shared = Arc::new(Shared {
             base_url: format!("http://{addr}"),
             started,

@@ -33,6 +33,7 @@ pub(crate) struct MicrosoftState {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let graph = Router::new()
         .route("/v1.0/groups", get(graph::list_groups))
+        .route("/v1.0/groups/$count", get(graph::count_groups))
         .route("/v1.0/groups/{id}", get(graph::get_group))
         .route("/v1.0/groups/{id}/members", get(graph::direct_members))
         .route(
@@ -48,6 +49,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(graph::transitive_members_cast),
         )
         .route("/v1.0/users", get(graph::list_users))
+        .route("/v1.0/users/$count", get(graph::count_users))
         .route("/v1.0/users/{id}", get(graph::get_user))
         .route("/v1.0/organization", get(graph::organization))
         .route("/v1.0/directoryRoles", get(graph::directory_roles))
