@@ -636,6 +636,22 @@ async fn expired_and_foreign_tokens_are_refused() {
     );
 
     let sb = sandbox(20).await;
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 200);
+    sb.expire_tokens();
+    assert_eq!(
+        get(&url, &token, false).await.status(),
+        401,
+        "expired on demand"
+    );
+    let fresh = graph_token(&sb).await;
+    assert_eq!(
+        get(&url, &fresh, false).await.status(),
+        200,
+        "a new token works"
+    );
+
     let manage = manage_token(&sb).await;
     let r = get(&format!("{}/v1.0/users", sb.base_url()), &manage, false).await;
     assert_eq!(

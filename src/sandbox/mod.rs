@@ -212,6 +212,12 @@ impl Sandbox {
         self.shared.timeline.push(activity);
     }
 
+    /// Expires every access token issued so far, so the next call with one
+    /// is refused and the client must fetch a new token.
+    pub fn expire_tokens(&self) {
+        self.shared.microsoft.tokens.expire_all();
+    }
+
     /// Replaces the random fault rates.
     pub fn set_faults(&self, spec: FaultSpec) {
         self.shared.faults.set_spec(spec);
