@@ -636,6 +636,22 @@ async fn expired_and_foreign_tokens_are_refused() {
     );
 
     let sb = sandbox(20).await;
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 200);
+    sb.expire_tokens();
+    assert_eq!(
+        get(&url, &token, false).await.status(),
+        401,
+        "expired on demand"
+    );
+    let fresh = graph_token(&sb).await;
+    assert_eq!(
+        get(&url, &fresh, false).await.status(),
+        200,
+        "a new token works"
+    );
+
     let manage = manage_token(&sb).await;
     let r = get(&format!("{}/v1.0/users", sb.base_url()), &manage, false).await;
     assert_eq!(
@@ -793,4 +809,56 @@ async fn refuses_non_loopback_addresses() {
     };
     let err = Sandbox::start(config).await.err().expect("refused");
     assert!(err.to_string().contains("loopback"));
+}
+
+// R-C6: the live stream keeps adding sign-ins after the sandbox started.
+#[tokio::test]
+async fn live_stream_adds_sign_ins() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 50,
+        live_rate: 50.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = graph_token(&sb).await;
+    let started = sb.started();
+    let mut url =
+        reqwest::Url::parse(&format!("{}/v1.0/auditLogs/signIns", sb.base_url())).unwrap();
+    url.query_pairs_mut().append_pair(
+        "$filter",
+        &format!(
+            "createdDateTime ge {}",
+            started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let body: Value = get(url.as_str(), &token, false).await.json().await.unwrap();
+        let live = body["value"].as_array().unwrap();
+        if !live.is_empty() {
+            assert!(live.iter().all(|s| {
+                chrono::DateTime::parse_from_rfc3339(s["createdDateTime"].as_str().unwrap())
+                    .unwrap()
+                    >= started
+            }));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no live sign-in within 10 s"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+// Graph's `$count` segment needs the advanced query mode.
+#[tokio::test]
+async fn count_segment_needs_the_header() {
+    let sb = sandbox(100).await;
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/groups/$count", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 400);
+    let text = get(&url, &token, true).await.text().await.unwrap();
+    assert_eq!(text, sb.org().groups.len().to_string());
 }

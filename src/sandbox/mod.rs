@@ -119,7 +119,9 @@ impl Sandbox {
             source,
         })?;
         let org = Org::generate(config.seed, config.users);
-        let started = Utc::now();
+        // Whole milliseconds: activity times are kept in milliseconds.
+        let now = Utc::now();
+        let started = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let shared = Arc::new(Shared {
             base_url: format!("http://{addr}"),
             started,
@@ -208,6 +210,12 @@ impl Sandbox {
     /// Adds an activity to a stream, served beside the generated ones.
     pub fn push_activity(&self, activity: PushedActivity) {
         self.shared.timeline.push(activity);
+    }
+
+    /// Expires every access token issued so far, so the next call with one
+    /// is refused and the client must fetch a new token.
+    pub fn expire_tokens(&self) {
+        self.shared.microsoft.tokens.expire_all();
     }
 
     /// Replaces the random fault rates.

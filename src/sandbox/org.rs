@@ -545,7 +545,8 @@ fn secret(rng: &mut ChaCha8Rng) -> String {
     s
 }
 
-/// Picks up to `n` distinct items of `from`, in the generator's order.
+/// Picks up to `n` distinct items of `from`, sorted (a hash set's order
+/// would differ between runs).
 fn sample(rng: &mut ChaCha8Rng, from: &[u32], n: usize) -> Vec<u32> {
     if n >= from.len() {
         return from.to_vec();
@@ -554,7 +555,9 @@ fn sample(rng: &mut ChaCha8Rng, from: &[u32], n: usize) -> Vec<u32> {
     while picked.len() < n {
         picked.insert(from[rng.random_range(0..from.len())]);
     }
-    picked.into_iter().collect()
+    let mut picked: Vec<u32> = picked.into_iter().collect();
+    picked.sort_unstable();
+    picked
 }
 
 struct GroupDraft {
@@ -644,10 +647,10 @@ impl Org {
         }
         // A few soft-deleted members: present in groups, gone from /users.
         let deleted = (users / 400).max(3).min(users);
-        for _ in 0..deleted {
-            let at = rng.random_range(0..users);
-            let when = Utc::now() - Duration::days(rng.random_range(1..20));
-            user_list[at].deleted = Some(when);
+        let everyone: Vec<u32> = (0..users as u32).collect();
+        for at in sample(&mut rng, &everyone, deleted) {
+            let days = rng.random_range(1..20);
+            user_list[at as usize].deleted = Some(Utc::now() - Duration::days(days));
         }
 
         let device_count = (users / 8).max(12);

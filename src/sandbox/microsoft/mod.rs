@@ -1,5 +1,26 @@
 //! The Microsoft dialect: Entra ID tokens, Microsoft Graph v1.0 and the
-//! Office 365 Management Activity API, at the vendors' own paths.
+//! Office 365 Management Activity API, at the vendors' own paths (only the
+//! host differs: every vendor host maps to the sandbox's base URL).
+//!
+//! - `POST /{tenant}/oauth2/v2.0/token`: client credentials; scope
+//!   `https://graph.microsoft.com/.default` or `https://manage.office.com/.default`;
+//!   Entra's AADSTS errors (7000215 wrong secret, 700016 unknown client,
+//!   90002 unknown tenant, 1002012 bad scope).
+//! - Graph (`/v1.0/...`, Graph token): `groups` (`$top` 1..999, `$select`,
+//!   `$search` and `$count` with `ConsistencyLevel: eventual`, `$filter`,
+//!   no `$skip`), `groups/$count`, `groups/{id}`, `groups/{id}/members` and
+//!   `transitiveMembers` (and their OData casts, which need the header and
+//!   `$count=true`), `users`, `users/$count`, `users/{id}`, `organization`,
+//!   `directoryRoles`, `directoryRoles/{id}/members`,
+//!   `auditLogs/signIns` and `auditLogs/directoryAudits` (newest first,
+//!   last seven days, `$top` ≤ 1000, time window by `$filter`).
+//! - Management Activity API (`/api/v1.0/{tenant}/activity/feed/...`,
+//!   manage.office.com token): `subscriptions/start|stop|list|content`,
+//!   `audit/{contentId}`. Starting an enabled subscription again is refused
+//!   with AF20024, as the service does.
+//!
+//! Lists page by an absolute `@odata.nextLink` (opaque `$skiptoken`);
+//! content listings by the `NextPageUri` header.
 
 use std::sync::Arc;
 
@@ -33,6 +54,7 @@ pub(crate) struct MicrosoftState {
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let graph = Router::new()
         .route("/v1.0/groups", get(graph::list_groups))
+        .route("/v1.0/groups/$count", get(graph::count_groups))
         .route("/v1.0/groups/{id}", get(graph::get_group))
         .route("/v1.0/groups/{id}/members", get(graph::direct_members))
         .route(
@@ -48,6 +70,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(graph::transitive_members_cast),
         )
         .route("/v1.0/users", get(graph::list_users))
+        .route("/v1.0/users/$count", get(graph::count_users))
         .route("/v1.0/users/{id}", get(graph::get_user))
         .route("/v1.0/organization", get(graph::organization))
         .route("/v1.0/directoryRoles", get(graph::directory_roles))

@@ -437,6 +437,41 @@ impl Filter {
     }
 }
 
+/// The `$search` and `$filter` of a request, checked against a resource.
+pub struct Matcher {
+    search: Option<Search>,
+    filter: Option<Filter>,
+}
+
+impl Matcher {
+    pub fn new(
+        q: &Query,
+        searchable: &[&str],
+        filterable: &[&str],
+        resource: &str,
+    ) -> Result<Matcher, GraphError> {
+        let search = q
+            .search
+            .as_deref()
+            .map(|s| Search::parse(s, searchable))
+            .transpose()?;
+        let filter = q
+            .filter
+            .as_deref()
+            .map(|f| Filter::parse(f, resource))
+            .transpose()?;
+        if let Some(f) = &filter {
+            f.check(filterable, resource, q)?;
+        }
+        Ok(Matcher { search, filter })
+    }
+
+    pub fn matches(&self, prop: impl Fn(&str) -> Option<Value>) -> bool {
+        self.search.as_ref().is_none_or(|s| s.matches(&prop))
+            && self.filter.as_ref().is_none_or(|f| f.matches(&prop))
+    }
+}
+
 /// Skip tokens are opaque to clients: a scope naming the list they belong
 /// to and a position, hex-encoded.
 pub fn encode_skiptoken(scope: &str, position: &str) -> String {

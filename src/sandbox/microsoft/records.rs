@@ -2,6 +2,7 @@
 //! and Office 365 Management Activity API records. Each generated record is
 //! a pure function of (seed, stream, n) and the organisation.
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -9,6 +10,28 @@ use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
 use crate::sandbox::org::{COUNTRIES, DEPARTMENTS, Org, PARTNER_DOMAINS, User};
+
+/// Reads an instant the way both APIs accept one: RFC 3339, or without a
+/// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
+/// UTC. Nanoseconds since the epoch, so bounds can round either way.
+pub fn parse_instant(text: &str) -> Option<i128> {
+    let t = match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let text = text.trim_end_matches('Z');
+            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+                .or_else(|| {
+                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                })?
+                .and_utc()
+        }
+    };
+    Some(i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos()))
+}
 
 /// Graph's timestamps: seven fractional digits and a Z.
 pub fn graph_time(ms: i64) -> String {
