@@ -1,65 +1,108 @@
 //! R-A2…R-A4: the filter language shared by the CLI and the dashboard.
 //!
 //! `parse` turns text into a `Filter` (syntax only); `Filter::bind` resolves
-//! names (groups, instances) into a `Query` that the store runs. A `Query`
-//! carries `Hints`: facts every matching activity satisfies, which the store
-//! uses to choose an index; `Query::matches` is always the final word.
+//! names (groups, instances) and relative dates into a `Query` that the store
+//! runs. A `Query` carries `Hints`: facts every matching activity satisfies,
+//! which the store uses to choose an index; `Query::matches` is always the
+//! final word.
+//!
+//! The grammar, by example:
+//!
+//! ```text
+//! group:"Finance EMEA" country!=US app:microsoft365 after:2026-11-01 type:(download,share) -admin
+//! ```
+//!
+//! A filter is terms separated by spaces, all of which must hold. A term is
+//! `field:value`, `field:(a,b)` (any of), `field^=prefix` (or `field:^prefix`),
+//! `field~=text`, a flag (`admin`), or free text; `-term` and `field!=value`
+//! negate. Values may be quoted, with `\"` for a quote. Fields are listed by
+//! `fields()`.
+//!
+//! Comparisons ignore case. Dates are whole days in UTC (`after:` includes
+//! its day, `before:` excludes its day, `date:a..b` includes both); `7d`,
+//! `24h`, `30m` and `2w` count back from the `now` given to `bind`. Free
+//! text is looked for in the actor, the actor's name, the activity type and
+//! the objects' names.
 
 use std::fmt;
 
-use super::{Activity, AppKind, GroupId, InstanceId, Micros, UserKey};
+mod bind;
+mod display;
+mod fields;
+mod parse;
+mod query;
+mod suggest;
+mod suggested;
+mod time;
 
-/// Facts that every activity matching a query satisfies. `Some(list)` means
-/// "one of these"; only positive, non-negated terms produce hints.
+#[cfg(test)]
+mod arbitrary;
+
+pub use bind::Names;
+pub use fields::{Field, FieldInfo, Flag, Op, Syntax, TimeField, fields, lookup};
+pub use parse::parse;
+pub use query::{Hints, Query};
+pub use suggested::suggested_queries;
+pub use time::{TimePoint, TimeTerm, TimeUnit};
+
+/// Parsed filter text: every term must hold. An empty filter matches everything.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Hints {
-    pub groups: Option<Vec<GroupId>>,
-    pub instances: Option<Vec<InstanceId>>,
-    pub apps: Option<Vec<AppKind>>,
-    pub countries: Option<Vec<String>>,
-    pub actors: Option<Vec<UserKey>>,
-    /// Inclusive lower bound on `Activity::time`.
-    pub after: Option<Micros>,
-    /// Exclusive upper bound on `Activity::time`.
-    pub before: Option<Micros>,
+pub struct Filter {
+    pub terms: Vec<Term>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Query {
-    hints: Hints,
+/// One term, possibly negated.
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub negated: bool,
+    pub kind: TermKind,
+    /// Where the term starts in the text it was parsed from (1-based); not
+    /// part of its meaning, so equality ignores it.
+    pub column: usize,
 }
 
-impl Query {
-    /// Matches every activity.
-    pub fn all() -> Query {
-        Query::default()
+impl PartialEq for Term {
+    fn eq(&self, other: &Term) -> bool {
+        self.negated == other.negated && self.kind == other.kind
     }
+}
 
-    /// A query made only of the given facts.
-    pub fn with_hints(hints: Hints) -> Query {
-        Query { hints }
-    }
+#[derive(Debug, Clone, PartialEq)]
+pub enum TermKind {
+    /// Free text, matched against actor, actor name, activity type and objects.
+    Text(Value),
+    Flag(Flag),
+    /// Holds when the field compares true with any of the values.
+    Match {
+        field: Field,
+        op: Op,
+        values: Vec<Value>,
+    },
+    Time(TimeTerm),
+}
 
-    pub fn hints(&self) -> &Hints {
-        &self.hints
-    }
+/// A value as written (after unquoting and normalising app, action, kind and
+/// country names).
+#[derive(Debug, Clone)]
+pub struct Value {
+    pub text: String,
+    /// 1-based; equality ignores it.
+    pub column: usize,
+}
 
-    pub fn matches(&self, a: &Activity) -> bool {
-        let h = &self.hints;
-        fn one_of<T: PartialEq>(list: &Option<Vec<T>>, v: &T) -> bool {
-            list.as_ref().is_none_or(|l| l.contains(v))
+impl Value {
+    /// A value built in code rather than parsed; it has no column.
+    pub fn new(text: impl Into<String>) -> Value {
+        Value {
+            text: text.into(),
+            column: 0,
         }
-        one_of(&h.instances, &a.instance)
-            && one_of(&h.apps, &a.app)
-            && one_of(&h.actors, &a.actor)
-            && h.countries
-                .as_ref()
-                .is_none_or(|l| a.country.as_ref().is_some_and(|c| l.contains(c)))
-            && h.groups
-                .as_ref()
-                .is_none_or(|l| a.groups.iter().any(|g| l.contains(g)))
-            && h.after.is_none_or(|t| a.time >= t)
-            && h.before.is_none_or(|t| a.time < t)
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.text == other.text
     }
 }
 
@@ -68,6 +111,15 @@ impl Query {
 pub struct FilterError {
     pub column: usize,
     pub message: String,
+}
+
+impl FilterError {
+    pub(crate) fn new(column: usize, message: impl Into<String>) -> FilterError {
+        FilterError {
+            column,
+            message: message.into(),
+        }
+    }
 }
 
 impl fmt::Display for FilterError {
