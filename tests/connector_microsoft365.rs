@@ -858,3 +858,21 @@ async fn random_faults_do_not_change_what_is_read() {
         .sum();
     assert!(faulted > 0, "faults were actually served");
 }
+
+// A token that dies before its expiry (revoked, rotated) is replaced once,
+// transparently, for Graph and the Management API alike.
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once() {
+    let sb = history(20).await;
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Office365Files]);
+    m.check().await.unwrap();
+    m.activities("o365-Audit.SharePoint", None).await.unwrap();
+    assert_eq!(sb.served(&token_path(&sb)), 2, "one token per resource");
+    sb.expire_tokens();
+    m.users(None).await.expect("users with a fresh token");
+    m.activities("o365-Audit.SharePoint", None)
+        .await
+        .expect("feed with a fresh token");
+    assert_eq!(sb.served(&token_path(&sb)), 4);
+    assert_eq!(sb.served_with("/v1.0/users", 401), 1);
+}
