@@ -876,3 +876,49 @@ async fn an_expired_token_is_refreshed_once() {
     assert_eq!(sb.served(&token_path(&sb)), 4);
     assert_eq!(sb.served_with("/v1.0/users", 401), 1);
 }
+
+// A subscription stopped from outside is started again, and reading goes on.
+#[tokio::test]
+async fn a_stopped_subscription_is_restarted() {
+    let sb = history(20).await;
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Office365Files]);
+    let first = m.activities("o365-Audit.SharePoint", None).await.unwrap();
+    let client = reqwest::Client::new();
+    let token: serde_json::Value = client
+        .post(format!("{}{}", sb.base_url(), token_path(&sb)))
+        .form(&[
+            ("client_id", sb.client_id.as_str()),
+            ("client_secret", sb.client_secret.expose()),
+            ("scope", "https://manage.office.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let feed = format!("/api/v1.0/{}/activity/feed", sb.tenant_id);
+    let stopped = client
+        .post(format!(
+            "{}{feed}/subscriptions/stop?contentType=Audit.SharePoint",
+            sb.base_url()
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped.status().is_success());
+    m.activities("o365-Audit.SharePoint", Some(&first.cursor))
+        .await
+        .expect("reads after restarting the subscription");
+    assert_eq!(
+        sb.served_with(&format!("{feed}/subscriptions/start"), 200),
+        2
+    );
+    assert_eq!(
+        sb.served_with(&format!("{feed}/subscriptions/content"), 400),
+        1
+    );
+}

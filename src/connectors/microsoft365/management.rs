@@ -35,6 +35,8 @@ const MIN_WINDOW: TimeDelta = TimeDelta::seconds(1);
 const BLOBS_PER_CALL: usize = 8;
 /// "The subscription is already enabled."
 const ALREADY_ENABLED: &str = "AF20024";
+/// "No subscription found for the specified content type."
+const NO_SUBSCRIPTION: &str = "AF20022";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct FeedCursor {
@@ -168,7 +170,15 @@ impl Microsoft365 {
             PERMISSION,
             format!("the {content_type} content list"),
         );
-        let (blobs, next_page) = self.call_with(&list, listing).await?;
+        let (blobs, next_page) = match self.call_with(&list, listing).await {
+            // Stopped from outside since this process started it.
+            Err(ConnectorError::Vendor { code, .. }) if code == NO_SUBSCRIPTION => {
+                self.subscribed.lock().await.retain(|t| *t != content_type);
+                self.subscribe(content_type).await?;
+                self.call_with(&list, listing).await?
+            }
+            other => other?,
+        };
 
         let unread: Vec<&Blob> = blobs
             .iter()
