@@ -252,6 +252,9 @@ async fn search_finds_groups_beyond_the_first_fifty() {
     let got: BTreeSet<String> = found.iter().map(|g| g.id.clone()).collect();
     assert_eq!(got, want);
     assert_eq!(sb.served_with("/v1.0/groups", 400), 0);
+    // An empty search box lists groups in the app's order.
+    let listed = m.search_groups("  ", 3).await.unwrap();
+    assert_eq!(listed, m.first_groups(3).await.unwrap());
     // A limit stops paging.
     let two = m.search_groups("Engineering", 2).await.unwrap();
     assert_eq!(two.len(), 2.min(want.len()));

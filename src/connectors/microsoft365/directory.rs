@@ -183,7 +183,11 @@ impl Microsoft365 {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let search = search_clause(text);
+        // Graph refuses an empty term; an empty search box means "list".
+        if text.trim().is_empty() {
+            return self.list_groups(limit).await;
+        }
+        let search = search_clause(text.trim());
         let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();
         let first = Call::get(
             Scope::Graph,
