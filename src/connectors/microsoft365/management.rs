@@ -132,6 +132,28 @@ impl Microsoft365 {
         Ok(())
     }
 
+    async fn list_content(
+        &self,
+        content_type: &'static str,
+        url: url::Url,
+    ) -> Result<(Vec<Blob>, Option<String>), ConnectorError> {
+        let list = Call::get(
+            Scope::Manage,
+            url,
+            PERMISSION,
+            format!("the {content_type} content list"),
+        );
+        match self.call_with(&list, listing).await {
+            // Stopped from outside since this process started it.
+            Err(ConnectorError::Vendor { code, .. }) if code == NO_SUBSCRIPTION => {
+                self.subscribed.lock().await.retain(|t| *t != content_type);
+                self.subscribe(content_type).await?;
+                self.call_with(&list, listing).await
+            }
+            other => other,
+        }
+    }
+
     pub(super) async fn read_office(
         &self,
         content_type: &'static str,
@@ -153,31 +175,39 @@ impl Microsoft365 {
         c.end = Some(end);
         self.subscribe(content_type).await?;
 
-        let list_url = match &c.page {
-            Some(page) => follow(page, &self.hosts.manage)?,
-            None => self.feed_url(
-                &["subscriptions", "content"],
-                &[
-                    ("contentType", content_type),
-                    ("startTime", &api_time(c.start)),
-                    ("endTime", &api_time(end)),
-                ],
-            ),
-        };
-        let list = Call::get(
-            Scope::Manage,
-            list_url,
-            PERMISSION,
-            format!("the {content_type} content list"),
+        let first_page = self.feed_url(
+            &["subscriptions", "content"],
+            &[
+                ("contentType", content_type),
+                ("startTime", &api_time(c.start)),
+                ("endTime", &api_time(end)),
+            ],
         );
-        let (blobs, next_page) = match self.call_with(&list, listing).await {
-            // Stopped from outside since this process started it.
-            Err(ConnectorError::Vendor { code, .. }) if code == NO_SUBSCRIPTION => {
-                self.subscribed.lock().await.retain(|t| *t != content_type);
-                self.subscribe(content_type).await?;
-                self.call_with(&list, listing).await?
+        let (blobs, next_page) = match &c.page {
+            None => self.list_content(content_type, first_page).await?,
+            Some(page) => {
+                let url = follow(page, &self.hosts.manage)?;
+                match self.list_content(content_type, url).await {
+                    // A page link that outlived the server's state: list the
+                    // window again; repeated records are dropped by id.
+                    Err(
+                        ConnectorError::NotFound { .. }
+                        | ConnectorError::Vendor {
+                            status: 400..=499, ..
+                        },
+                    ) => {
+                        tracing::warn!(
+                            vendor = VENDOR,
+                            content_type,
+                            "stale page link; listing the window again"
+                        );
+                        c.page = None;
+                        c.done.clear();
+                        self.list_content(content_type, first_page).await?
+                    }
+                    other => other?,
+                }
             }
-            other => other?,
         };
 
         let unread: Vec<&Blob> = blobs
