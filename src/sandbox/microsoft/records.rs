@@ -173,75 +173,59 @@ fn find_user<'a>(org: &'a Org, actor: &str) -> Option<&'a User> {
 pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     let id = timeline.id(Stream::SignIns, item);
     let mut rng = timeline.rng(Stream::SignIns, id.as_u128() as u64);
-    let (user_index, pushed) = match item {
-        Item::Generated(_) => (rng.random_range(0..org.users.len()), None),
-        Item::Pushed(k) => (0, timeline.pushed(Stream::SignIns, k)),
-    };
     let (os, browser, _) = *pick(&mut rng, DEVICES);
     let legacy = rng.random_bool(0.04);
     let client_app = if legacy {
-        *pick(
-            &mut rng,
-            &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "POP3"],
-        )
+        *pick(&mut rng, LEGACY_CLIENTS)
     } else if browser.starts_with("Rich Client") {
         "Mobile Apps and Desktop clients"
     } else {
         "Browser"
     };
     let (app_name, app_id) = *pick(&mut rng, APPS);
+    let (mut app_name, mut app_id) = (app_name.to_string(), app_id.to_string());
     let mut failure = rng.random_bool(0.07).then(|| *pick(&mut rng, FAILURES));
-    let interactive = !legacy && !rng.random_bool(0.3);
-    let (user_id, upn, name, country, ip, app_name, app_id, interactive) = match &pushed {
-        Some(p) => {
-            let user = find_user(org, &p.actor);
-            failure = (!p.success).then_some(FAILURES[0]);
-            (
-                user.map(|u| u.id.to_string()).unwrap_or_default(),
-                p.actor.clone(),
-                user.map(|u| u.display_name.clone())
-                    .unwrap_or_else(|| p.actor.clone()),
-                user.map_or(0, |u| u.country),
-                p.ip.clone(),
-                p.operation.clone(),
-                Uuid::nil().to_string(),
-                p.interactive,
-            )
-        }
-        None => {
-            let u = &org.users[user_index];
+    // Legacy protocols cannot be interactive; token refreshes are not either.
+    let mut interactive = !legacy && !rng.random_bool(0.3);
+    let actor = match item {
+        Item::Generated(_) => {
+            let at = rng.random_range(0..org.users.len());
+            let u = &org.users[at];
             if !u.account_enabled {
-                failure = Some((
-                    50057,
-                    "User account is disabled. The account has been disabled by an administrator.",
-                ));
+                failure = Some(DISABLED);
             }
-            let (country, ip) = place(&mut rng, user_index, u.country);
-            (
-                u.id.to_string(),
-                u.user_principal_name.clone(),
-                u.display_name.clone(),
-                country,
-                ip,
-                app_name.to_string(),
-                app_id.to_string(),
-                interactive,
-            )
+            let (country, ip) = place(&mut rng, at, u.country);
+            Actor::of(u, country, ip)
+        }
+        Item::Pushed(k) => {
+            let Some(p) = timeline.pushed(Stream::SignIns, k) else {
+                return Value::Null;
+            };
+            failure = (!p.success).then_some(FAILURES[0]);
+            interactive = p.interactive;
+            // An application the directory knows keeps its id; others get none.
+            (app_name, app_id) = APPS
+                .iter()
+                .find(|a| a.0.eq_ignore_ascii_case(&p.operation))
+                .map_or((p.operation.clone(), String::new()), |a| {
+                    (a.0.to_string(), a.1.to_string())
+                });
+            Actor::pushed(org, &p)
         }
     };
-    let c = &COUNTRIES[country];
+    let c = &COUNTRIES[actor.country];
     let city = pick(&mut rng, c.cities);
     let (error_code, reason) =
         failure.map_or((0, Value::Null), |(code, text)| (code, Value::from(text)));
     json!({
         "id": id.to_string(),
         "createdDateTime": graph_time(ms),
-        "userDisplayName": name,
-        "userPrincipalName": upn,
-        "userId": user_id,
+        "userDisplayName": actor.name,
+        "userPrincipalName": actor.upn,
+        "userId": actor.id,
         "appId": app_id,
         "appDisplayName": app_name,
-        "ipAddress": ip,
+        "ipAddress": actor.ip,
         "clientAppUsed": client_app,
         "correlationId": Uuid::from_u128(id.as_u128().rotate_left(17)).to_string(),
         "conditionalAccessStatus": if error_code == 53003 { "failure" } else { "notApplied" },
@@ -263,6 +247,57 @@ pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
             "geoCoordinates": {"altitude": null, "latitude": null, "longitude": null},
         },
     })
+}
+
+const LEGACY_CLIENTS: &[&str] = &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "POP3"];
+
+const DISABLED: (u32, &str) = (
+    50057,
+    "User account is disabled. The account has been disabled by an administrator.",
+);
+
+/// Who signed in, and from where.
+struct Actor {
+    id: String,
+    upn: String,
+    name: String,
+    country: usize,
+    ip: String,
+}
+
+impl Actor {
+    fn of(u: &User, country: usize, ip: String) -> Actor {
+        Actor {
+            id: u.id.to_string(),
+            upn: u.user_principal_name.clone(),
+            name: u.display_name.clone(),
+            country,
+            ip,
+        }
+    }
+
+    /// A pushed actor: the directory user it names, if any, else only the
+    /// address; the pushed country, else the user's home, else the first.
+    fn pushed(org: &Org, p: &PushedActivity) -> Actor {
+        let user = find_user(org, &p.actor);
+        let country = p
+            .country
+            .as_deref()
+            .and_then(|code| {
+                COUNTRIES
+                    .iter()
+                    .position(|c| c.code.eq_ignore_ascii_case(code))
+            })
+            .or(user.map(|u| u.country))
+            .unwrap_or(0);
+        Actor {
+            id: user.map(|u| u.id.to_string()).unwrap_or_default(),
+            upn: p.actor.clone(),
+            name: user.map_or_else(|| p.actor.clone(), |u| u.display_name.clone()),
+            country,
+            ip: p.ip.clone(),
+        }
+    }
 }
 
 /// (category, activityDisplayName, operationType, target is a group).
