@@ -84,10 +84,15 @@ async fn token_with_right_and_wrong_secret() {
             .starts_with("AADSTS7000215")
     );
 
-    let anonymous = reqwest::get(format!("{}/v1.0/groups", sb.base_url()))
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/v1.0/groups", sb.base_url()))
+        .header("client-request-id", "c0ffee")
+        .send()
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["client-request-id"], "c0ffee");
+    assert!(anonymous.headers().contains_key("request-id"));
     let body: Value = anonymous.json().await.unwrap();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
 }
@@ -861,4 +866,126 @@ async fn count_segment_needs_the_header() {
     assert_eq!(get(&url, &token, false).await.status(), 400);
     let text = get(&url, &token, true).await.text().await.unwrap();
     assert_eq!(text, sb.org().groups.len().to_string());
+}
+
+// R-G1 External, R-A1: a file download pushed now by someone outside the
+// organisation is in the newest SharePoint blob; an admin change pushed to
+// the directory audits is served with its actor and group.
+#[tokio::test]
+async fn pushed_office_and_audit_records_are_served() {
+    use casbah::sandbox::{PushedActivity, Stream};
+    let sb = sandbox(50).await;
+    sb.push_activity(PushedActivity {
+        object: Some("Payroll Export.csv".to_string()),
+        country: Some("BR".to_string()),
+        ..PushedActivity::new(
+            Stream::SharePoint,
+            "outsider@litwareinc.com",
+            "FileDownloaded",
+        )
+    });
+    let admin = sb.org().users[sb.org().roles[0].members[0] as usize]
+        .user_principal_name
+        .clone();
+    sb.push_activity(PushedActivity {
+        object: Some("Finance EMEA".to_string()),
+        ..PushedActivity::new(Stream::DirectoryAudits, &admin, "Add member to group")
+    });
+
+    let token = graph_token(&sb).await;
+    let body: Value = get(
+        &format!("{}/v1.0/auditLogs/directoryAudits?$top=1", sb.base_url()),
+        &token,
+        false,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let audit = &body["value"][0];
+    assert_eq!(audit["activityDisplayName"], "Add member to group");
+    assert_eq!(audit["category"], "GroupManagement");
+    assert_eq!(
+        audit["initiatedBy"]["user"]["userPrincipalName"],
+        admin.as_str()
+    );
+    assert_eq!(audit["targetResources"][1]["displayName"], "Finance EMEA");
+
+    let token = manage_token(&sb).await;
+    let client = reqwest::Client::new();
+    let feed = format!("{}/api/v1.0/{}/activity/feed", sb.base_url(), sb.tenant_id);
+    let r = client
+        .post(format!(
+            "{feed}/subscriptions/start?contentType=Audit.SharePoint"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let again = client
+        .post(format!(
+            "{feed}/subscriptions/start?contentType=Audit.SharePoint"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400, "AF20024: already enabled");
+    let now = chrono::Utc::now();
+    let url = format!(
+        "{feed}/subscriptions/content?contentType=Audit.SharePoint&startTime={}&endTime={}",
+        (now - chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S"),
+        (now + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%S"),
+    );
+    let blobs: Vec<Value> = client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let newest = blobs
+        .iter()
+        .max_by_key(|b| b["contentCreated"].as_str().unwrap().to_string())
+        .unwrap();
+    let records: Vec<Value> = client
+        .get(newest["contentUri"].as_str().unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pushed = records
+        .iter()
+        .find(|r| r["UserId"] == "outsider@litwareinc.com")
+        .expect("pushed record in the newest blob");
+    assert_eq!(pushed["Operation"], "FileDownloaded");
+    assert_eq!(pushed["SourceFileName"], "Payroll Export.csv");
+}
+
+// Dropping the handle stops the server.
+#[tokio::test]
+async fn dropping_the_sandbox_stops_it() {
+    let sb = sandbox(10).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    drop(sb);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        // A fresh client: no pooled connection from before the drop.
+        if reqwest::Client::new().get(&url).send().await.is_err() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving after drop"
+        );
+        tokio::task::yield_now().await;
+    }
 }

@@ -25,8 +25,9 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::Uri;
-use axum::middleware::from_fn_with_state;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Uri};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -110,7 +111,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(graph)
         .merge(management)
         .fallback(unknown)
+        .layer(axum::middleware::from_fn(request_ids))
         .with_state(shared)
+}
+
+/// Graph answers every call with a `request-id`, and echoes the caller's
+/// `client-request-id` (or repeats its own).
+async fn request_ids(req: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let client_request_id = req
+        .headers()
+        .get("client-request-id")
+        .cloned()
+        .or_else(|| HeaderValue::from_str(&request_id).ok());
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert("request-id", value);
+    }
+    if let Some(value) = client_request_id {
+        headers.insert("client-request-id", value);
+    }
+    response
 }
 
 /// Graph answers an unknown segment with 400 BadRequest.

@@ -300,22 +300,45 @@ impl Actor {
     }
 }
 
-/// (category, activityDisplayName, operationType, target is a group).
-const AUDITS: &[(&str, &str, &str, bool)] = &[
-    ("GroupManagement", "Add member to group", "Assign", true),
-    (
+/// A kind of directory change.
+#[derive(Clone, Copy)]
+struct AuditKind {
+    category: &'static str,
+    activity: &'static str,
+    operation: &'static str,
+    /// The change also names a group among its targets.
+    group_target: bool,
+}
+
+const fn audit(
+    category: &'static str,
+    activity: &'static str,
+    operation: &'static str,
+    group_target: bool,
+) -> AuditKind {
+    AuditKind {
+        category,
+        activity,
+        operation,
+        group_target,
+    }
+}
+
+const AUDITS: &[AuditKind] = &[
+    audit("GroupManagement", "Add member to group", "Assign", true),
+    audit(
         "GroupManagement",
         "Remove member from group",
         "Unassign",
         true,
     ),
-    ("GroupManagement", "Update group", "Update", true),
-    ("UserManagement", "Update user", "Update", false),
-    ("UserManagement", "Reset user password", "Update", false),
-    ("UserManagement", "Change user password", "Update", false),
-    ("UserManagement", "Disable account", "Update", false),
-    ("UserManagement", "Add user", "Add", false),
-    ("RoleManagement", "Add member to role", "Assign", false),
+    audit("GroupManagement", "Update group", "Update", true),
+    audit("UserManagement", "Update user", "Update", false),
+    audit("UserManagement", "Reset user password", "Update", false),
+    audit("UserManagement", "Change user password", "Update", false),
+    audit("UserManagement", "Disable account", "Update", false),
+    audit("UserManagement", "Add user", "Add", false),
+    audit("RoleManagement", "Add member to role", "Assign", false),
 ];
 
 fn user_target(u: &User) -> Value {
@@ -327,51 +350,71 @@ fn user_target(u: &User) -> Value {
 pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     let id = timeline.id(Stream::DirectoryAudits, item);
     let mut rng = timeline.rng(Stream::DirectoryAudits, id.as_u128() as u64);
-    let &(category, mut activity, operation, group_target) = pick(&mut rng, AUDITS);
+    let &generated = pick(&mut rng, AUDITS);
     let target_user = &org.users[rng.random_range(0..org.users.len())];
-    let admins: Vec<u32> = org
-        .roles
-        .iter()
-        .flat_map(|r| r.members.iter().copied())
-        .collect();
-    let mut actor = match activity {
-        "Change user password" => Some(target_user),
-        _ if admins.is_empty() => None,
-        _ => Some(&org.users[*pick(&mut rng, &admins) as usize]),
-    };
-    let mut success = !rng.random_bool(0.03);
-    let mut object = None;
+    let target_group =
+        (!org.groups.is_empty()).then(|| &org.groups[rng.random_range(0..org.groups.len())]);
     let pushed = match item {
         Item::Pushed(k) => timeline.pushed(Stream::DirectoryAudits, k),
         Item::Generated(_) => None,
     };
-    let mut actor_upn = actor.map(|u| u.user_principal_name.clone());
-    if let Some(p) = &pushed {
-        activity = AUDITS
-            .iter()
-            .find(|a| a.1.eq_ignore_ascii_case(&p.operation))
-            .map_or("Update user", |a| a.1);
-        actor = find_user(org, &p.actor);
-        actor_upn = Some(p.actor.clone());
-        success = p.success;
-        object = p.object.clone();
-    }
-    let mut targets = vec![user_target(target_user)];
-    if group_target && !org.groups.is_empty() {
-        let g = &org.groups[rng.random_range(0..org.groups.len())];
-        targets.push(json!({"id": g.id.to_string(), "displayName": object.clone().unwrap_or_else(|| g.display_name.clone()),
-            "type": "Group", "userPrincipalName": null, "groupType": "unifiedGroups", "modifiedProperties": []}));
-    }
-    let initiated = match actor_upn {
-        Some(upn) => json!({"app": null, "user": {
-            "id": actor.map(|u| u.id.to_string()), "displayName": actor.map(|u| u.display_name.clone()),
-            "userPrincipalName": upn, "ipAddress": actor.map_or_else(|| "203.0.113.7".to_string(), |u| ip_in(u.country, 7)),
-            "userType": null, "homeTenantId": null, "homeTenantName": null}}),
+    let (kind, success, actor, upn, ip) = match &pushed {
+        Some(p) => {
+            let known = AUDITS
+                .iter()
+                .find(|a| a.activity.eq_ignore_ascii_case(&p.operation));
+            let kind = known.copied().unwrap_or(AuditKind {
+                category: "Other",
+                activity: "",
+                operation: "Update",
+                group_target: p.object.is_some(),
+            });
+            let actor = find_user(org, &p.actor);
+            (kind, p.success, actor, p.actor.clone(), p.ip.clone())
+        }
         None => {
-            json!({"user": null, "app": {"appId": null, "displayName": "Microsoft Azure AD Group-Based Licensing",
-            "servicePrincipalId": "50ccd7ec-7395-4c01-8ba8-b29b1bc8d4a4", "servicePrincipalName": null}})
+            let actor = if generated.activity == "Change user password" {
+                target_user
+            } else {
+                let admins: Vec<u32> = org
+                    .roles
+                    .iter()
+                    .flat_map(|r| r.members.iter().copied())
+                    .collect();
+                match admins.as_slice() {
+                    [] => target_user,
+                    _ => &org.users[*pick(&mut rng, &admins) as usize],
+                }
+            };
+            let success = !rng.random_bool(0.03);
+            let upn = actor.user_principal_name.clone();
+            (
+                generated,
+                success,
+                Some(actor),
+                upn,
+                ip_in(actor.country, 7),
+            )
         }
     };
+    // A pushed operation the table does not know keeps its own name.
+    let activity = match (&pushed, kind.activity) {
+        (Some(p), "") => p.operation.clone(),
+        _ => kind.activity.to_string(),
+    };
+    let (category, operation, group_target) = (kind.category, kind.operation, kind.group_target);
+    let mut targets = vec![user_target(target_user)];
+    if group_target && let Some(g) = target_group {
+        let name = pushed
+            .as_ref()
+            .and_then(|p| p.object.clone())
+            .unwrap_or_else(|| g.display_name.clone());
+        targets.push(
+            json!({"id": g.id.to_string(), "displayName": name, "type": "Group",
+            "userPrincipalName": null, "groupType": "unifiedGroups", "modifiedProperties": []}),
+        );
+    }
+    let self_service = activity == "Change user password";
     json!({
         "id": format!("Directory_{}", id.simple()),
         "category": category,
@@ -380,9 +423,15 @@ pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> V
         "resultReason": if success { "" } else { "Microsoft.Online.Workflows.ObjectNotFoundException" },
         "activityDisplayName": activity,
         "activityDateTime": graph_time(ms),
-        "loggedByService": if activity == "Change user password" { "Self-service Password Management" } else { "Core Directory" },
+        "loggedByService": if self_service { "Self-service Password Management" } else { "Core Directory" },
         "operationType": operation,
-        "initiatedBy": initiated,
+        "initiatedBy": {"app": null, "user": {
+            "id": actor.map(|u| u.id.to_string()),
+            "displayName": actor.map(|u| u.display_name.clone()),
+            "userPrincipalName": upn,
+            "ipAddress": ip,
+            "userType": null, "homeTenantId": null, "homeTenantName": null,
+        }},
         "targetResources": targets,
         "additionalDetails": [],
     })
