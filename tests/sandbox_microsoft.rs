@@ -989,3 +989,100 @@ async fn dropping_the_sandbox_stops_it() {
         tokio::task::yield_now().await;
     }
 }
+
+// R-G7, R-X6: groups delta: a full pass (large groups split over several
+// objects), then only the changes, with removals marked; expired tokens get
+// 410 Gone and a Location to start again.
+#[tokio::test]
+async fn groups_delta_reports_membership_changes() {
+    use std::collections::HashMap;
+    // Enough people that some regional groups pass a hundred members.
+    let sb = sandbox(2000).await;
+    let token = graph_token(&sb).await;
+    let mut url = format!(
+        "{}/v1.0/groups/delta?$select=displayName,members",
+        sb.base_url()
+    );
+    let mut members: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut objects = 0;
+    let delta_link = loop {
+        let body: Value = get(&url, &token, false).await.json().await.unwrap();
+        for g in body["value"].as_array().unwrap() {
+            objects += 1;
+            let entry = members
+                .entry(g["id"].as_str().unwrap().to_string())
+                .or_default();
+            for m in g["members@delta"].as_array().unwrap() {
+                assert!(entry.insert(m["id"].as_str().unwrap().to_string()));
+            }
+        }
+        if let Some(next) = body["@odata.nextLink"].as_str() {
+            url = next.to_string();
+        } else {
+            break body["@odata.deltaLink"]
+                .as_str()
+                .expect("deltaLink on the last page")
+                .to_string();
+        }
+    };
+    let (group, joiner, leaver) = {
+        let org = sb.org();
+        assert_eq!(members.len(), org.groups.len());
+        assert!(
+            objects > org.groups.len(),
+            "a large group spans several objects"
+        );
+        for g in &org.groups {
+            assert_eq!(
+                members[&g.id.to_string()].len(),
+                g.members.len(),
+                "{}",
+                g.display_name
+            );
+        }
+        let g = org.group_by_name("Finance EMEA").unwrap();
+        let leaver = org.object_id(g.members[0]);
+        let joiner = org
+            .users
+            .iter()
+            .find(|u| !members[&g.id.to_string()].contains(&u.id.to_string()))
+            .unwrap()
+            .id;
+        (g.id, joiner, leaver)
+    };
+    sb.add_member(group, joiner).unwrap();
+    sb.remove_member(group, leaver).unwrap();
+
+    let body: Value = get(&delta_link, &token, false).await.json().await.unwrap();
+    let changed = body["value"].as_array().unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["id"], group.to_string());
+    assert_eq!(changed[0]["displayName"], "Finance EMEA");
+    let entries = changed[0]["members@delta"].as_array().unwrap();
+    let joined = entries
+        .iter()
+        .find(|m| m["id"] == joiner.to_string())
+        .unwrap();
+    assert!(joined.get("@removed").is_none());
+    let left = entries
+        .iter()
+        .find(|m| m["id"] == leaver.to_string())
+        .unwrap();
+    assert_eq!(left["@removed"]["reason"], "deleted");
+    let next_delta = body["@odata.deltaLink"].as_str().unwrap().to_string();
+    let body: Value = get(&next_delta, &token, false).await.json().await.unwrap();
+    assert!(
+        body["value"].as_array().unwrap().is_empty(),
+        "nothing changed since"
+    );
+
+    sb.expire_delta_tokens();
+    let r = get(&next_delta, &token, false).await;
+    assert_eq!(r.status(), 410);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/v1.0/groups/delta?$select=displayName,members")
+    );
+}

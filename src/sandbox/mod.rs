@@ -216,6 +216,12 @@ impl Sandbox {
         self.shared.microsoft.tokens.expire_all();
     }
 
+    /// Invalidates every groups delta token handed out so far: the next
+    /// call with one gets 410 Gone and must start a full pass again.
+    pub fn expire_delta_tokens(&self) {
+        self.shared.org_mut().expire_delta_tokens();
+    }
+
     /// Replaces the random fault rates.
     pub fn set_faults(&self, spec: FaultSpec) {
         self.shared.faults.set_spec(spec);

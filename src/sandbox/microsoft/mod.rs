@@ -11,7 +11,8 @@
 //!   no `$skip`), `groups/$count`, `groups/{id}`, `groups/{id}/members` and
 //!   `transitiveMembers` (and their OData casts, which need the header and
 //!   `$count=true`), `users`, `users/$count`, `users/{id}`, `organization`,
-//!   `directoryRoles`, `directoryRoles/{id}/members`,
+//!   `directoryRoles`, `directoryRoles/{id}/members`, `groups/delta`
+//!   (nextLink pages, then a deltaLink; 410 Gone once tokens are expired),
 //!   `auditLogs/signIns` and `auditLogs/directoryAudits` (newest first,
 //!   last seven days, `$top` ≤ 1000, time window by `$filter`).
 //! - Management Activity API (`/api/v1.0/{tenant}/activity/feed/...`,
@@ -35,6 +36,7 @@ use super::Shared;
 
 mod audit;
 mod auth;
+mod delta;
 mod directory;
 pub(crate) mod errors;
 mod graph;
@@ -56,6 +58,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let graph = Router::new()
         .route("/v1.0/groups", get(graph::list_groups))
         .route("/v1.0/groups/$count", get(graph::count_groups))
+        .route("/v1.0/groups/delta", get(delta::groups_delta))
         .route("/v1.0/groups/{id}", get(graph::get_group))
         .route("/v1.0/groups/{id}/members", get(graph::direct_members))
         .route(
