@@ -17,6 +17,8 @@ pub struct Query {
     pub filter: Option<String>,
     pub count: bool,
     pub skiptoken: Option<String>,
+    /// Only delta queries take it.
+    pub deltatoken: Option<String>,
     /// The `ConsistencyLevel: eventual` header was sent.
     pub eventual: bool,
 }
@@ -54,6 +56,10 @@ impl Query {
                 "$count" => q.count = value.eq_ignore_ascii_case("true"),
                 "$skiptoken" => {
                     q.skiptoken = Some(value);
+                    continue;
+                }
+                "$deltatoken" => {
+                    q.deltatoken = Some(value);
                     continue;
                 }
                 "$skip" => {
