@@ -443,12 +443,20 @@ fn pushed(stream: Stream, actor: &str, operation: &str, ago: TimeDelta) -> Pushe
 async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
     let sb = history(40).await;
     let (alice, bob) = (upn(&sb, 1), upn(&sb, 2));
-    sb.push_activity(pushed(
-        Stream::SignIns,
-        &alice,
-        "Pushed Interactive",
-        TimeDelta::days(2),
-    ));
+    sb.push_activity(PushedActivity {
+        ip: "198.51.100.23".into(),
+        country: Some("JP".into()),
+        ..pushed(
+            Stream::SignIns,
+            &alice,
+            "Pushed Interactive",
+            TimeDelta::days(2),
+        )
+    });
+    sb.push_activity(PushedActivity {
+        success: false,
+        ..pushed(Stream::SignIns, &bob, "Pushed Failure", TimeDelta::hours(3))
+    });
     sb.push_activity(PushedActivity {
         interactive: false,
         ..pushed(
@@ -493,6 +501,18 @@ async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
         ("sign-in", "Log on")
     );
     assert_eq!(mine.objects[0].kind, ObjectKind::App);
+    assert!(mine.succeeded);
+    assert_eq!(mine.ip.as_deref(), Some("198.51.100.23"));
+    assert_eq!(mine.country.as_deref(), Some("JP"));
+    let failed = first
+        .iter()
+        .find(|a| app(a) == "Pushed Failure")
+        .expect("failed sign-in");
+    assert_eq!(
+        (failed.activity_type.as_str(), failed.succeeded),
+        ("Failed log on", false)
+    );
+    assert_eq!(failed.actor, bob.to_lowercase());
     assert!(
         !first.iter().any(|a| app(a) == "Pushed Background"),
         "non-interactive dropped"
