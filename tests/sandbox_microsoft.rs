@@ -84,10 +84,15 @@ async fn token_with_right_and_wrong_secret() {
             .starts_with("AADSTS7000215")
     );
 
-    let anonymous = reqwest::get(format!("{}/v1.0/groups", sb.base_url()))
+    let anonymous = reqwest::Client::new()
+        .get(format!("{}/v1.0/groups", sb.base_url()))
+        .header("client-request-id", "c0ffee")
+        .send()
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["client-request-id"], "c0ffee");
+    assert!(anonymous.headers().contains_key("request-id"));
     let body: Value = anonymous.json().await.unwrap();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
 }
@@ -636,6 +641,22 @@ async fn expired_and_foreign_tokens_are_refused() {
     );
 
     let sb = sandbox(20).await;
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 200);
+    sb.expire_tokens();
+    assert_eq!(
+        get(&url, &token, false).await.status(),
+        401,
+        "expired on demand"
+    );
+    let fresh = graph_token(&sb).await;
+    assert_eq!(
+        get(&url, &fresh, false).await.status(),
+        200,
+        "a new token works"
+    );
+
     let manage = manage_token(&sb).await;
     let r = get(&format!("{}/v1.0/users", sb.base_url()), &manage, false).await;
     assert_eq!(
@@ -793,4 +814,275 @@ async fn refuses_non_loopback_addresses() {
     };
     let err = Sandbox::start(config).await.err().expect("refused");
     assert!(err.to_string().contains("loopback"));
+}
+
+// R-C6: the live stream keeps adding sign-ins after the sandbox started.
+#[tokio::test]
+async fn live_stream_adds_sign_ins() {
+    let sb = Sandbox::start(SandboxConfig {
+        users: 50,
+        live_rate: 50.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
+    let token = graph_token(&sb).await;
+    let started = sb.started();
+    let mut url =
+        reqwest::Url::parse(&format!("{}/v1.0/auditLogs/signIns", sb.base_url())).unwrap();
+    url.query_pairs_mut().append_pair(
+        "$filter",
+        &format!(
+            "createdDateTime ge {}",
+            started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let body: Value = get(url.as_str(), &token, false).await.json().await.unwrap();
+        let live = body["value"].as_array().unwrap();
+        if !live.is_empty() {
+            assert!(live.iter().all(|s| {
+                chrono::DateTime::parse_from_rfc3339(s["createdDateTime"].as_str().unwrap())
+                    .unwrap()
+                    >= started
+            }));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no live sign-in within 10 s"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+// Graph's `$count` segment needs the advanced query mode.
+#[tokio::test]
+async fn count_segment_needs_the_header() {
+    let sb = sandbox(100).await;
+    let token = graph_token(&sb).await;
+    let url = format!("{}/v1.0/groups/$count", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 400);
+    let text = get(&url, &token, true).await.text().await.unwrap();
+    assert_eq!(text, sb.org().groups.len().to_string());
+}
+
+// R-G1 External, R-A1: a file download pushed now by someone outside the
+// organisation is in the newest SharePoint blob; an admin change pushed to
+// the directory audits is served with its actor and group.
+#[tokio::test]
+async fn pushed_office_and_audit_records_are_served() {
+    use casbah::sandbox::{PushedActivity, Stream};
+    let sb = sandbox(50).await;
+    sb.push_activity(PushedActivity {
+        object: Some("Payroll Export.csv".to_string()),
+        country: Some("BR".to_string()),
+        ..PushedActivity::new(
+            Stream::SharePoint,
+            "outsider@litwareinc.com",
+            "FileDownloaded",
+        )
+    });
+    let admin = sb.org().users[sb.org().roles[0].members[0] as usize]
+        .user_principal_name
+        .clone();
+    sb.push_activity(PushedActivity {
+        object: Some("Finance EMEA".to_string()),
+        ..PushedActivity::new(Stream::DirectoryAudits, &admin, "Add member to group")
+    });
+
+    let token = graph_token(&sb).await;
+    let body: Value = get(
+        &format!("{}/v1.0/auditLogs/directoryAudits?$top=1", sb.base_url()),
+        &token,
+        false,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let audit = &body["value"][0];
+    assert_eq!(audit["activityDisplayName"], "Add member to group");
+    assert_eq!(audit["category"], "GroupManagement");
+    assert_eq!(
+        audit["initiatedBy"]["user"]["userPrincipalName"],
+        admin.as_str()
+    );
+    assert_eq!(audit["targetResources"][1]["displayName"], "Finance EMEA");
+
+    let token = manage_token(&sb).await;
+    let client = reqwest::Client::new();
+    let feed = format!("{}/api/v1.0/{}/activity/feed", sb.base_url(), sb.tenant_id);
+    let r = client
+        .post(format!(
+            "{feed}/subscriptions/start?contentType=Audit.SharePoint"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let again = client
+        .post(format!(
+            "{feed}/subscriptions/start?contentType=Audit.SharePoint"
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 400, "AF20024: already enabled");
+    let now = chrono::Utc::now();
+    let url = format!(
+        "{feed}/subscriptions/content?contentType=Audit.SharePoint&startTime={}&endTime={}",
+        (now - chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:%S"),
+        (now + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M:%S"),
+    );
+    let blobs: Vec<Value> = client
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let newest = blobs
+        .iter()
+        .max_by_key(|b| b["contentCreated"].as_str().unwrap().to_string())
+        .unwrap();
+    let records: Vec<Value> = client
+        .get(newest["contentUri"].as_str().unwrap())
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pushed = records
+        .iter()
+        .find(|r| r["UserId"] == "outsider@litwareinc.com")
+        .expect("pushed record in the newest blob");
+    assert_eq!(pushed["Operation"], "FileDownloaded");
+    assert_eq!(pushed["SourceFileName"], "Payroll Export.csv");
+}
+
+// Dropping the handle stops the server.
+#[tokio::test]
+async fn dropping_the_sandbox_stops_it() {
+    let sb = sandbox(10).await;
+    let url = format!("{}/v1.0/organization", sb.base_url());
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    drop(sb);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        // A fresh client: no pooled connection from before the drop.
+        if reqwest::Client::new().get(&url).send().await.is_err() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving after drop"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+// R-G7, R-X6: groups delta: a full pass (large groups split over several
+// objects), then only the changes, with removals marked; expired tokens get
+// 410 Gone and a Location to start again.
+#[tokio::test]
+async fn groups_delta_reports_membership_changes() {
+    use std::collections::HashMap;
+    // Enough people that some regional groups pass a hundred members.
+    let sb = sandbox(2000).await;
+    let token = graph_token(&sb).await;
+    let mut url = format!(
+        "{}/v1.0/groups/delta?$select=displayName,members",
+        sb.base_url()
+    );
+    let mut members: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut objects = 0;
+    let delta_link = loop {
+        let body: Value = get(&url, &token, false).await.json().await.unwrap();
+        for g in body["value"].as_array().unwrap() {
+            objects += 1;
+            let entry = members
+                .entry(g["id"].as_str().unwrap().to_string())
+                .or_default();
+            for m in g["members@delta"].as_array().unwrap() {
+                assert!(entry.insert(m["id"].as_str().unwrap().to_string()));
+            }
+        }
+        if let Some(next) = body["@odata.nextLink"].as_str() {
+            url = next.to_string();
+        } else {
+            break body["@odata.deltaLink"]
+                .as_str()
+                .expect("deltaLink on the last page")
+                .to_string();
+        }
+    };
+    let (group, joiner, leaver) = {
+        let org = sb.org();
+        assert_eq!(members.len(), org.groups.len());
+        assert!(
+            objects > org.groups.len(),
+            "a large group spans several objects"
+        );
+        for g in &org.groups {
+            assert_eq!(
+                members[&g.id.to_string()].len(),
+                g.members.len(),
+                "{}",
+                g.display_name
+            );
+        }
+        let g = org.group_by_name("Finance EMEA").unwrap();
+        let leaver = org.object_id(g.members[0]);
+        let joiner = org
+            .users
+            .iter()
+            .find(|u| !members[&g.id.to_string()].contains(&u.id.to_string()))
+            .unwrap()
+            .id;
+        (g.id, joiner, leaver)
+    };
+    sb.add_member(group, joiner).unwrap();
+    sb.remove_member(group, leaver).unwrap();
+
+    let body: Value = get(&delta_link, &token, false).await.json().await.unwrap();
+    let changed = body["value"].as_array().unwrap();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0]["id"], group.to_string());
+    assert_eq!(changed[0]["displayName"], "Finance EMEA");
+    let entries = changed[0]["members@delta"].as_array().unwrap();
+    let joined = entries
+        .iter()
+        .find(|m| m["id"] == joiner.to_string())
+        .unwrap();
+    assert!(joined.get("@removed").is_none());
+    let left = entries
+        .iter()
+        .find(|m| m["id"] == leaver.to_string())
+        .unwrap();
+    assert_eq!(left["@removed"]["reason"], "deleted");
+    let next_delta = body["@odata.deltaLink"].as_str().unwrap().to_string();
+    let body: Value = get(&next_delta, &token, false).await.json().await.unwrap();
+    assert!(
+        body["value"].as_array().unwrap().is_empty(),
+        "nothing changed since"
+    );
+
+    sb.expire_delta_tokens();
+    let r = get(&next_delta, &token, false).await;
+    assert_eq!(r.status(), 410);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("/v1.0/groups/delta?$select=displayName,members")
+    );
 }

@@ -16,6 +16,7 @@ use reqwest::{Client, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::ConnectorError;
+use crate::domain::text::sanitize;
 
 /// How hard to try before giving up. Tests shrink the delays; production keeps
 /// the defaults.
@@ -150,7 +151,8 @@ pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, BodyError> {
             e.classify(),
             serde_json::error::Category::Eof | serde_json::error::Category::Syntax
         ),
-        detail: format!("JSON {e}"),
+        // serde quotes offending input; it came from the vendor.
+        detail: sanitize(&format!("JSON {e}")),
     })
 }
 
@@ -297,7 +299,7 @@ impl Http {
     async fn exchange(&self, request: reqwest::Request) -> Exchange {
         let response = match self.client.execute(request).await {
             Ok(r) => r,
-            Err(e) => return Exchange::NoReply(describe(&e)),
+            Err(e) => return Exchange::NoReply(sanitize(&describe(&e))),
         };
         let status = response.status();
         let headers = response.headers().clone();
@@ -307,7 +309,7 @@ impl Http {
                 headers,
                 body: body.into(),
             }),
-            Err(e) => Exchange::BodyLost(describe(&e)),
+            Err(e) => Exchange::BodyLost(sanitize(&describe(&e))),
         }
     }
 }
@@ -612,6 +614,73 @@ mod tests {
         assert!(
             matches!(&err, ConnectorError::Unreachable { host, .. } if host == "127.0.0.1"),
             "{err}"
+        );
+    }
+
+    /// Dropbox's way: `retry_after` seconds in a JSON body.
+    struct JsonRetryAfter;
+
+    impl RetrySignal for JsonRetryAfter {
+        fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict {
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                let secs = serde_json::from_slice::<serde_json::Value>(&reply.body)
+                    .ok()
+                    .and_then(|v| v["retry_after"].as_f64());
+                return Verdict::Throttled(secs.and_then(|s| Duration::try_from_secs_f64(s).ok()));
+            }
+            RetryAfterSignal.classify(reply, now)
+        }
+    }
+
+    /// Okta's way: `X-Rate-Limit-Reset`, the epoch second the window reopens.
+    struct RateLimitReset;
+
+    impl RetrySignal for RateLimitReset {
+        fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict {
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                let reset = reply
+                    .header("x-rate-limit-reset")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+                return Verdict::Throttled(
+                    reset.map(|r| r.duration_since(now).unwrap_or(Duration::ZERO)),
+                );
+            }
+            RetryAfterSignal.classify(reply, now)
+        }
+    }
+
+    // The policy takes each vendor's own throttling signal.
+    #[tokio::test]
+    async fn a_vendor_signal_in_the_body_is_honoured() {
+        let (url, hits) = serve(|n| match n {
+            0 => (
+                429,
+                vec![],
+                r#"{"error":{".tag":"too_many_requests"},"retry_after":0.3}"#,
+            ),
+            _ => (200, vec![], r#"{"ok":true}"#),
+        })
+        .await;
+        let http = Http::new("Dropbox", fast(), Arc::new(JsonRetryAfter)).unwrap();
+        let started = std::time::Instant::now();
+        let value: serde_json::Value = http.send(|c| c.get(&url), json).await.unwrap().unwrap();
+        assert_eq!(value["ok"], true);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[test]
+    fn a_reset_time_header_becomes_a_wait() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let r = reply(429, &[("x-rate-limit-reset", "1700000042")]);
+        assert_eq!(
+            RateLimitReset.classify(&r, now),
+            Verdict::Throttled(Some(Duration::from_secs(42)))
+        );
+        assert_eq!(
+            RateLimitReset.classify(&reply(502, &[]), now),
+            Verdict::Transient(None)
         );
     }
 }

@@ -79,6 +79,9 @@ pub struct PushedActivity {
     /// The object acted on (file URL, group name), if any.
     pub object: Option<String>,
     pub ip: String,
+    /// ISO 3166-1 alpha-2 code of where it came from, where the record
+    /// carries a location; `None` takes the actor's home country.
+    pub country: Option<String>,
     pub success: bool,
     /// Sign-ins only: interactive or not.
     pub interactive: bool,
@@ -94,6 +97,7 @@ impl PushedActivity {
             operation: operation.to_string(),
             object: None,
             ip: "203.0.113.7".to_string(),
+            country: None,
             success: true,
             interactive: true,
         }

@@ -69,10 +69,6 @@ pub(crate) struct Shared {
 /// Status recorded for a request whose connection was dropped unanswered.
 pub const DROPPED: u16 = 0;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl Shared {
     pub(crate) fn org(&self) -> RwLockReadGuard<'_, Org> {
         self.org.read().unwrap_or_else(PoisonError::into_inner)
@@ -83,14 +79,16 @@ impl Shared {
     }
 
     pub(crate) fn record(&self, path: &str, status: u16) {
-        *lock(&self.served)
+        *lock_mutex(&self.served)
             .entry((path.to_string(), status))
             .or_insert(0) += 1;
     }
 }
 
+/// Locks, shrugging off poisoning: a handler that panicked leaves the
+/// sandbox's plain data (counters, queues) still usable.
 pub(crate) fn lock_mutex<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    lock(m)
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Starts a sandbox; see [`Sandbox::start`].
@@ -119,7 +117,9 @@ impl Sandbox {
             source,
         })?;
         let org = Org::generate(config.seed, config.users);
-        let started = Utc::now();
+        // Whole milliseconds: activity times are kept in milliseconds.
+        let now = Utc::now();
+        let started = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let shared = Arc::new(Shared {
             base_url: format!("http://{addr}"),
             started,
@@ -210,6 +210,18 @@ impl Sandbox {
         self.shared.timeline.push(activity);
     }
 
+    /// Expires every access token issued so far, so the next call with one
+    /// is refused and the client must fetch a new token.
+    pub fn expire_tokens(&self) {
+        self.shared.microsoft.tokens.expire_all();
+    }
+
+    /// Invalidates every groups delta token handed out so far: the next
+    /// call with one gets 410 Gone and must start a full pass again.
+    pub fn expire_delta_tokens(&self) {
+        self.shared.org_mut().expire_delta_tokens();
+    }
+
     /// Replaces the random fault rates.
     pub fn set_faults(&self, spec: FaultSpec) {
         self.shared.faults.set_spec(spec);
@@ -223,7 +235,7 @@ impl Sandbox {
 
     /// Requests answered for `path` (query excluded), any status.
     pub fn served(&self, path: &str) -> u64 {
-        lock(&self.shared.served)
+        lock_mutex(&self.shared.served)
             .iter()
             .filter(|((p, _), _)| p == path)
             .map(|(_, n)| n)
@@ -232,7 +244,7 @@ impl Sandbox {
 
     /// Requests answered for `path` with `status` ([`DROPPED`] for dropped).
     pub fn served_with(&self, path: &str, status: u16) -> u64 {
-        lock(&self.shared.served)
+        lock_mutex(&self.shared.served)
             .get(&(path.to_string(), status))
             .copied()
             .unwrap_or(0)
@@ -240,7 +252,7 @@ impl Sandbox {
 
     /// Every (path, status) → count served so far.
     pub fn served_all(&self) -> BTreeMap<(String, u16), u64> {
-        lock(&self.shared.served).clone()
+        lock_mutex(&self.shared.served).clone()
     }
 }
 

@@ -517,6 +517,19 @@ pub struct Org {
     pub contacts: Vec<Contact>,
     pub roles: Vec<Role>,
     index: HashMap<Uuid, ObjectRef>,
+    /// Membership changes made since generation, oldest first; change n
+    /// (from 1) is at index n - 1. Delta queries read it.
+    changes: Vec<MembershipChange>,
+    /// Bumped to invalidate every delta token handed out so far.
+    delta_epoch: u32,
+}
+
+/// A member joining or leaving a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MembershipChange {
+    pub group: u32,
+    pub member: MemberRef,
+    pub removed: bool,
 }
 
 fn new_id(rng: &mut ChaCha8Rng) -> Uuid {
@@ -545,7 +558,8 @@ fn secret(rng: &mut ChaCha8Rng) -> String {
     s
 }
 
-/// Picks up to `n` distinct items of `from`, in the generator's order.
+/// Picks up to `n` distinct items of `from`, sorted (a hash set's order
+/// would differ between runs).
 fn sample(rng: &mut ChaCha8Rng, from: &[u32], n: usize) -> Vec<u32> {
     if n >= from.len() {
         return from.to_vec();
@@ -554,7 +568,9 @@ fn sample(rng: &mut ChaCha8Rng, from: &[u32], n: usize) -> Vec<u32> {
     while picked.len() < n {
         picked.insert(from[rng.random_range(0..from.len())]);
     }
-    picked.into_iter().collect()
+    let mut picked: Vec<u32> = picked.into_iter().collect();
+    picked.sort_unstable();
+    picked
 }
 
 struct GroupDraft {
@@ -644,10 +660,10 @@ impl Org {
         }
         // A few soft-deleted members: present in groups, gone from /users.
         let deleted = (users / 400).max(3).min(users);
-        for _ in 0..deleted {
-            let at = rng.random_range(0..users);
-            let when = Utc::now() - Duration::days(rng.random_range(1..20));
-            user_list[at].deleted = Some(when);
+        let everyone: Vec<u32> = (0..users as u32).collect();
+        for at in sample(&mut rng, &everyone, deleted) {
+            let days = rng.random_range(1..20);
+            user_list[at as usize].deleted = Some(Utc::now() - Duration::days(days));
         }
 
         let device_count = (users / 8).max(12);
@@ -759,6 +775,8 @@ impl Org {
             contacts,
             roles,
             index: HashMap::new(),
+            changes: Vec::new(),
+            delta_epoch: 0,
         };
         org.reindex();
         org
@@ -884,6 +902,11 @@ impl Org {
         let members = &mut self.groups[g].members;
         if let Err(at) = members.binary_search(&m) {
             members.insert(at, m);
+            self.changes.push(MembershipChange {
+                group: g as u32,
+                member: m,
+                removed: false,
+            });
         }
         Ok(())
     }
@@ -897,8 +920,33 @@ impl Org {
         let members = &mut self.groups[g].members;
         if let Ok(at) = members.binary_search(&m) {
             members.remove(at);
+            self.changes.push(MembershipChange {
+                group: g as u32,
+                member: m,
+                removed: true,
+            });
         }
         Ok(())
+    }
+
+    /// How many membership changes there have been: the position a delta
+    /// token records.
+    pub fn change_count(&self) -> u64 {
+        self.changes.len() as u64
+    }
+
+    /// Changes after the first `seen`.
+    pub fn changes_since(&self, seen: u64) -> &[MembershipChange] {
+        self.changes.get(seen as usize..).unwrap_or_default()
+    }
+
+    pub fn delta_epoch(&self) -> u32 {
+        self.delta_epoch
+    }
+
+    /// Makes every delta token handed out so far unusable (Graph: 410 Gone).
+    pub fn expire_delta_tokens(&mut self) {
+        self.delta_epoch += 1;
     }
 
     pub fn set_account_enabled(&mut self, user: &Uuid, enabled: bool) -> Result<(), OrgError> {

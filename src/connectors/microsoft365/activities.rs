@@ -136,7 +136,10 @@ impl Microsoft365 {
                 true
             }
             None => {
-                state.since = state.max_seen.unwrap_or(state.since).max(state.since);
+                // Never past now: one record stamped in the future must not
+                // hide everything logged before that moment.
+                let newest = state.max_seen.unwrap_or(state.since).min(Utc::now());
+                state.since = newest.max(state.since);
                 state.next = None;
                 state.max_seen = None;
                 false

@@ -113,6 +113,8 @@ impl Microsoft365 {
     }
 }
 
+const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+
 /// Microsoft's `{"error":{"code","message"}}`, shared by Graph and the
 /// Management API, mapped to what the user can act on.
 pub(super) fn api_error(reply: &Reply, call: &Call, secret: &Secret) -> ConnectorError {
@@ -127,6 +129,15 @@ pub(super) fn api_error(reply: &Reply, call: &Call, secret: &Secret) -> Connecto
             code,
             message: format!(
                 "the access token was refused ({message}); check the app registration"
+            ),
+        },
+        // Sign-in logs need a paid Entra ID plan, whatever the permissions.
+        403 if code == NON_PREMIUM => ConnectorError::Permission {
+            vendor: VENDOR,
+            code,
+            message: format!(
+                "{} needs a Microsoft Entra ID P1 or P2 licence in the tenant",
+                call.what
             ),
         },
         403 => ConnectorError::Permission {
@@ -190,6 +201,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("User.Read.All"), "{text}");
+    }
+
+    #[test]
+    fn sign_ins_without_a_premium_licence_say_so() {
+        let err = api_error(
+            &reply(
+                403,
+                r#"{"error":{"code":"Authentication_RequestFromNonPremiumTenantOrB2CTenant","message":"Neither tenant is B2C or tenant doesn't have premium license"}}"#,
+            ),
+            &call(),
+            &Secret::new("test-secret-value"),
+        );
+        assert!(err.to_string().contains("P1 or P2"), "{err}");
     }
 
     #[test]

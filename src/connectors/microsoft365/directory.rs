@@ -117,6 +117,13 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
     })
 }
 
+/// Graph's `$search` clause for a name: the text goes inside a quoted
+/// `property:term`, so its own backslashes and quotes are escaped.
+fn search_clause(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"displayName:{escaped}\"")
+}
+
 impl Microsoft365 {
     fn directory_page(&self) -> String {
         self.page_size.min(MAX_DIRECTORY_PAGE).to_string()
@@ -176,8 +183,11 @@ impl Microsoft365 {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
-        let search = format!("\"displayName:{escaped}\"");
+        // Graph refuses an empty term; an empty search box means "list".
+        if text.trim().is_empty() {
+            return self.list_groups(limit).await;
+        }
+        let search = search_clause(text.trim());
         let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();
         let first = Call::get(
             Scope::Graph,
@@ -400,6 +410,12 @@ mod tests {
                 .is_some()
         );
         assert_eq!(graph_user(r#"{"id":"1","displayName":"No address"}"#), None);
+    }
+
+    #[test]
+    fn search_text_is_quoted_and_escaped() {
+        assert_eq!(search_clause("Video"), r#""displayName:Video""#);
+        assert_eq!(search_clause(r#"a "b" \c"#), r#""displayName:a \"b\" \\c""#);
     }
 
     // DESIGN §3 Untrusted text.

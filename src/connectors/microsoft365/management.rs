@@ -24,14 +24,19 @@ use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind};
 const PERMISSION: &str = "ActivityFeed.Read (Office 365 Management APIs)";
 /// The API refuses windows longer than this.
 const MAX_WINDOW: TimeDelta = TimeDelta::hours(24);
-/// Stay clear of the 7-day edge, which moves while a request is in flight.
+/// A new feed starts this far inside the 7-day edge, which moves on while
+/// the first windows are read.
 const RETENTION_MARGIN: TimeDelta = TimeDelta::minutes(5);
+/// A cursor this close to the edge is about to be refused by the API.
+const EDGE_GUARD: TimeDelta = TimeDelta::seconds(30);
 /// The API wants the end after the start; a shorter window waits for the next poll.
 const MIN_WINDOW: TimeDelta = TimeDelta::seconds(1);
 /// Blobs fetched per call, so that one batch stays a modest transaction.
 const BLOBS_PER_CALL: usize = 8;
 /// "The subscription is already enabled."
 const ALREADY_ENABLED: &str = "AF20024";
+/// "No subscription found for the specified content type."
+const NO_SUBSCRIPTION: &str = "AF20022";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct FeedCursor {
@@ -47,9 +52,8 @@ struct FeedCursor {
 
 impl FeedCursor {
     fn resume(cursor: Option<&str>, content_type: &str, now: DateTime<Utc>) -> FeedCursor {
-        let oldest = now - BACKFILL + RETENTION_MARGIN;
         let fresh = FeedCursor {
-            start: oldest,
+            start: now - BACKFILL + RETENTION_MARGIN,
             end: None,
             page: None,
             done: Vec::new(),
@@ -62,7 +66,7 @@ impl FeedCursor {
                 return fresh;
             }
         };
-        if c.start < oldest {
+        if c.start < now - BACKFILL + EDGE_GUARD {
             tracing::warn!(vendor = VENDOR, content_type, start = %c.start, "cursor older than the API keeps; content in between is lost");
             return fresh;
         }
@@ -128,6 +132,28 @@ impl Microsoft365 {
         Ok(())
     }
 
+    async fn list_content(
+        &self,
+        content_type: &'static str,
+        url: url::Url,
+    ) -> Result<(Vec<Blob>, Option<String>), ConnectorError> {
+        let list = Call::get(
+            Scope::Manage,
+            url,
+            PERMISSION,
+            format!("the {content_type} content list"),
+        );
+        match self.call_with(&list, listing).await {
+            // Stopped from outside since this process started it.
+            Err(ConnectorError::Vendor { code, .. }) if code == NO_SUBSCRIPTION => {
+                self.subscribed.lock().await.retain(|t| *t != content_type);
+                self.subscribe(content_type).await?;
+                self.call_with(&list, listing).await
+            }
+            other => other,
+        }
+    }
+
     pub(super) async fn read_office(
         &self,
         content_type: &'static str,
@@ -149,24 +175,40 @@ impl Microsoft365 {
         c.end = Some(end);
         self.subscribe(content_type).await?;
 
-        let list_url = match &c.page {
-            Some(page) => follow(page, &self.hosts.manage)?,
-            None => self.feed_url(
-                &["subscriptions", "content"],
-                &[
-                    ("contentType", content_type),
-                    ("startTime", &api_time(c.start)),
-                    ("endTime", &api_time(end)),
-                ],
-            ),
-        };
-        let list = Call::get(
-            Scope::Manage,
-            list_url,
-            PERMISSION,
-            format!("the {content_type} content list"),
+        let first_page = self.feed_url(
+            &["subscriptions", "content"],
+            &[
+                ("contentType", content_type),
+                ("startTime", &api_time(c.start)),
+                ("endTime", &api_time(end)),
+            ],
         );
-        let (blobs, next_page) = self.call_with(&list, listing).await?;
+        let (blobs, next_page) = match &c.page {
+            None => self.list_content(content_type, first_page).await?,
+            Some(page) => {
+                let url = follow(page, &self.hosts.manage)?;
+                match self.list_content(content_type, url).await {
+                    // A page link that outlived the server's state: list the
+                    // window again; repeated records are dropped by id.
+                    Err(
+                        ConnectorError::NotFound { .. }
+                        | ConnectorError::Vendor {
+                            status: 400..=499, ..
+                        },
+                    ) => {
+                        tracing::warn!(
+                            vendor = VENDOR,
+                            content_type,
+                            "stale page link; listing the window again"
+                        );
+                        c.page = None;
+                        c.done.clear();
+                        self.list_content(content_type, first_page).await?
+                    }
+                    other => other?,
+                }
+            }
+        };
 
         let unread: Vec<&Blob> = blobs
             .iter()
@@ -468,6 +510,15 @@ mod tests {
         let now = Utc::now();
         let c = FeedCursor::resume(None, "Audit.SharePoint", now);
         assert_eq!(c.start, now - BACKFILL + RETENTION_MARGIN);
+        let started = FeedCursor {
+            start: c.start - TimeDelta::minutes(4),
+            ..c.clone()
+        };
+        assert_eq!(
+            FeedCursor::resume(Some(&started.encode()), "Audit.SharePoint", now),
+            started,
+            "a cursor inside the edge is kept"
+        );
         let stale = FeedCursor {
             start: now - TimeDelta::days(30),
             end: None,

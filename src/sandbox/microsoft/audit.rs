@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Uri};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::errors::GraphError;
@@ -22,15 +22,11 @@ type Answer = Result<Json<Value>, GraphError>;
 const MAX_TOP: usize = 1000;
 
 fn parse_time(text: &str) -> Result<i128, GraphError> {
-    let t = DateTime::parse_from_rfc3339(text.trim_matches('\'')).map_err(|_| {
+    records::parse_instant(text.trim_matches('\'')).ok_or_else(|| {
         GraphError::bad_request(format!(
             "Invalid filter clause: '{text}' is not a valid DateTimeOffset."
         ))
-    })?;
-    Ok(
-        i128::from(t.with_timezone(&Utc).timestamp()) * 1_000_000_000
-            + i128::from(t.timestamp_subsec_nanos()),
-    )
+    })
 }
 
 fn ceil_ms(nanos: i128) -> i64 {

@@ -34,6 +34,16 @@ pub(crate) struct IssuedToken {
 #[derive(Default)]
 pub(crate) struct Tokens(std::sync::Mutex<HashMap<String, IssuedToken>>);
 
+impl Tokens {
+    /// Makes every issued token expired, as if its lifetime had run out.
+    pub(crate) fn expire_all(&self) {
+        let now = Instant::now();
+        for token in lock_mutex(&self.0).values_mut() {
+            token.expires = now;
+        }
+    }
+}
+
 fn aad_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
     let trace = Uuid::new_v4();
     let correlation = Uuid::new_v4();

@@ -5,15 +5,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Uri, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::directory::{self as dir, member_prop, member_type};
 use super::errors::GraphError;
-use super::odata::{
-    Filter, Query, Search, Selection, decode_skiptoken, encode_skiptoken, next_link,
-};
+use super::odata::{Matcher, Query, Selection, decode_skiptoken, encode_skiptoken, next_link};
 use crate::sandbox::Shared;
 use crate::sandbox::org::{MemberRef, ObjectRef, Org};
 
@@ -102,26 +101,9 @@ pub(crate) async fn list_groups(
         dir::GROUP_PROPERTIES,
         "microsoft.graph.group",
     )?;
-    let search = q
-        .search
-        .as_deref()
-        .map(|s| Search::parse(s, dir::GROUP_SEARCHABLE))
-        .transpose()?;
-    let filter = q
-        .filter
-        .as_deref()
-        .map(|f| Filter::parse(f, "Group"))
-        .transpose()?;
-    if let Some(f) = &filter {
-        f.check(dir::GROUP_PROPERTIES, "Group", &q)?;
-    }
     let org = shared.org();
-    let items: Vec<(u64, MemberRef)> = (0..org.groups.len() as u32)
-        .filter(|&i| {
-            let prop = |p: &str| dir::group_prop(&org, i, p);
-            search.as_ref().is_none_or(|s| s.matches(prop))
-                && filter.as_ref().is_none_or(|f| f.matches(prop))
-        })
+    let items: Vec<(u64, MemberRef)> = matching_groups(&org, &q)?
+        .into_iter()
         .map(|i| (u64::from(i), MemberRef::Group(i)))
         .collect();
     let context = context_with_select("groups", &q);
@@ -133,6 +115,62 @@ pub(crate) async fn list_groups(
         page_size,
     }
     .respond(items, |m| select.render(|p| member_prop(&org, m, p)))
+}
+
+/// Groups that pass the request's `$search` and `$filter`, in list order.
+fn matching_groups(org: &Org, q: &Query) -> Result<Vec<u32>, GraphError> {
+    let m = Matcher::new(q, dir::GROUP_SEARCHABLE, dir::GROUP_PROPERTIES, "Group")?;
+    Ok((0..org.groups.len() as u32)
+        .filter(|&i| m.matches(|p| dir::group_prop(org, i, p)))
+        .collect())
+}
+
+/// Listed (not soft-deleted) users that pass `$search` and `$filter`.
+fn matching_users(org: &Org, q: &Query) -> Result<Vec<u32>, GraphError> {
+    let m = Matcher::new(q, dir::USER_SEARCHABLE, dir::USER_PROPERTIES, "User")?;
+    Ok(org
+        .listed_users()
+        .map(|(i, _)| i as u32)
+        .filter(|&i| m.matches(|p| dir::user_prop(org, i, p)))
+        .collect())
+}
+
+/// `GET /v1.0/groups/$count` and `/users/$count`: a plain-text number,
+/// only in the advanced query mode.
+fn count_response(
+    headers: &HeaderMap,
+    raw: Option<&str>,
+    count: impl FnOnce(&Query) -> Result<usize, GraphError>,
+) -> Result<Response, GraphError> {
+    let q = Query::parse(raw, headers)?;
+    if !q.eventual {
+        return Err(GraphError::bad_request(
+            "$count is not currently supported.",
+        ));
+    }
+    q.check_advanced()?;
+    let n = count(&q)?;
+    Ok(([(header::CONTENT_TYPE, "text/plain")], n.to_string()).into_response())
+}
+
+pub(crate) async fn count_groups(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, GraphError> {
+    count_response(&headers, raw.as_deref(), |q| {
+        Ok(matching_groups(&shared.org(), q)?.len())
+    })
+}
+
+pub(crate) async fn count_users(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, GraphError> {
+    count_response(&headers, raw.as_deref(), |q| {
+        Ok(matching_users(&shared.org(), q)?.len())
+    })
 }
 
 fn context_with_select(entity: &str, q: &Query) -> String {
@@ -225,19 +263,7 @@ async fn members(
         .transpose()?;
     let mut searchable: Vec<&str> = dir::USER_SEARCHABLE.to_vec();
     searchable.extend(dir::GROUP_SEARCHABLE);
-    let search = q
-        .search
-        .as_deref()
-        .map(|s| Search::parse(s, &searchable))
-        .transpose()?;
-    let filter = q
-        .filter
-        .as_deref()
-        .map(|f| Filter::parse(f, type_name))
-        .transpose()?;
-    if let Some(f) = &filter {
-        f.check(&known, type_name, &q)?;
-    }
+    let matcher = Matcher::new(&q, &searchable, &known, type_name)?;
     let uuid = parse_id(&id)?;
     let org = shared.org();
     let g = org
@@ -250,11 +276,7 @@ async fn members(
     let items: Vec<(u64, MemberRef)> = all
         .into_iter()
         .filter(|&m| kind.is_none_or(|k| member_type(m) == k))
-        .filter(|&m| {
-            let prop = |p: &str| member_prop(&org, m, p);
-            search.as_ref().is_none_or(|s| s.matches(prop))
-                && filter.as_ref().is_none_or(|f| f.matches(prop))
-        })
+        .filter(|&m| matcher.matches(|p| member_prop(&org, m, p)))
         .map(|m| (m.key(), m))
         .collect();
     let context = if kind == Some(dir::USER_TYPE) {
@@ -342,28 +364,9 @@ pub(crate) async fn list_users(
         dir::USER_DEFAULTS,
         "microsoft.graph.user",
     )?;
-    let search = q
-        .search
-        .as_deref()
-        .map(|s| Search::parse(s, dir::USER_SEARCHABLE))
-        .transpose()?;
-    let filter = q
-        .filter
-        .as_deref()
-        .map(|f| Filter::parse(f, "User"))
-        .transpose()?;
-    if let Some(f) = &filter {
-        f.check(dir::USER_PROPERTIES, "User", &q)?;
-    }
     let org = shared.org();
-    let items: Vec<(u64, MemberRef)> = org
-        .listed_users()
-        .map(|(i, _)| i as u32)
-        .filter(|&i| {
-            let prop = |p: &str| dir::user_prop(&org, i, p);
-            search.as_ref().is_none_or(|s| s.matches(prop))
-                && filter.as_ref().is_none_or(|f| f.matches(prop))
-        })
+    let items: Vec<(u64, MemberRef)> = matching_users(&org, &q)?
+        .into_iter()
         .map(|i| (u64::from(i), MemberRef::User(i)))
         .collect();
     let context = context_with_select("users", &q);

@@ -13,7 +13,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::records::{self, office_time};
@@ -155,21 +155,8 @@ pub(crate) async fn list(State(shared): State<Arc<Shared>>, Path(tenant): Path<S
     Ok(Json(Value::Array(list.collect())).into_response())
 }
 
-/// Reads `2015-06-18T00:00`, `2015-06-18T00:00:00` or RFC 3339, as UTC.
 fn parse_time(text: &str) -> Option<i64> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.timestamp_millis());
-    }
-    let text = text.trim_end_matches('Z');
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-        .or_else(|| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .map(|t| t.and_utc().timestamp_millis())
+    records::parse_instant(text).map(|ns| ns.div_euclid(1_000_000) as i64)
 }
 
 const WINDOW_RULE: &str = "Start time and end time must both be specified (or both omitted) and must be less than or equal to 24 hours apart, with the start time prior to end time.";

@@ -17,6 +17,8 @@ pub struct Query {
     pub filter: Option<String>,
     pub count: bool,
     pub skiptoken: Option<String>,
+    /// Only delta queries take it.
+    pub deltatoken: Option<String>,
     /// The `ConsistencyLevel: eventual` header was sent.
     pub eventual: bool,
 }
@@ -54,6 +56,10 @@ impl Query {
                 "$count" => q.count = value.eq_ignore_ascii_case("true"),
                 "$skiptoken" => {
                     q.skiptoken = Some(value);
+                    continue;
+                }
+                "$deltatoken" => {
+                    q.deltatoken = Some(value);
                     continue;
                 }
                 "$skip" => {
@@ -434,6 +440,41 @@ impl Filter {
                 Clause::Le(_, v) => value.as_str().is_some_and(|s| s <= v.as_str()),
             }
         })
+    }
+}
+
+/// The `$search` and `$filter` of a request, checked against a resource.
+pub struct Matcher {
+    search: Option<Search>,
+    filter: Option<Filter>,
+}
+
+impl Matcher {
+    pub fn new(
+        q: &Query,
+        searchable: &[&str],
+        filterable: &[&str],
+        resource: &str,
+    ) -> Result<Matcher, GraphError> {
+        let search = q
+            .search
+            .as_deref()
+            .map(|s| Search::parse(s, searchable))
+            .transpose()?;
+        let filter = q
+            .filter
+            .as_deref()
+            .map(|f| Filter::parse(f, resource))
+            .transpose()?;
+        if let Some(f) = &filter {
+            f.check(filterable, resource, q)?;
+        }
+        Ok(Matcher { search, filter })
+    }
+
+    pub fn matches(&self, prop: impl Fn(&str) -> Option<Value>) -> bool {
+        self.search.as_ref().is_none_or(|s| s.matches(&prop))
+            && self.filter.as_ref().is_none_or(|f| f.matches(&prop))
     }
 }
 

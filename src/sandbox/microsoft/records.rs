@@ -2,6 +2,7 @@
 //! and Office 365 Management Activity API records. Each generated record is
 //! a pure function of (seed, stream, n) and the organisation.
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
@@ -9,6 +10,28 @@ use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
 use crate::sandbox::org::{COUNTRIES, DEPARTMENTS, Org, PARTNER_DOMAINS, User};
+
+/// Reads an instant the way both APIs accept one: RFC 3339, or without a
+/// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
+/// UTC. Nanoseconds since the epoch, so bounds can round either way.
+pub fn parse_instant(text: &str) -> Option<i128> {
+    let t = match DateTime::parse_from_rfc3339(text) {
+        Ok(t) => t.with_timezone(&Utc),
+        Err(_) => {
+            let text = text.trim_end_matches('Z');
+            ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+                .or_else(|| {
+                    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                        .ok()
+                        .and_then(|d| d.and_hms_opt(0, 0, 0))
+                })?
+                .and_utc()
+        }
+    };
+    Some(i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos()))
+}
 
 /// Graph's timestamps: seven fractional digits and a Z.
 pub fn graph_time(ms: i64) -> String {
@@ -150,75 +173,59 @@ fn find_user<'a>(org: &'a Org, actor: &str) -> Option<&'a User> {
 pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     let id = timeline.id(Stream::SignIns, item);
     let mut rng = timeline.rng(Stream::SignIns, id.as_u128() as u64);
-    let (user_index, pushed) = match item {
-        Item::Generated(_) => (rng.random_range(0..org.users.len()), None),
-        Item::Pushed(k) => (0, timeline.pushed(Stream::SignIns, k)),
-    };
     let (os, browser, _) = *pick(&mut rng, DEVICES);
     let legacy = rng.random_bool(0.04);
     let client_app = if legacy {
-        *pick(
-            &mut rng,
-            &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "POP3"],
-        )
+        *pick(&mut rng, LEGACY_CLIENTS)
     } else if browser.starts_with("Rich Client") {
         "Mobile Apps and Desktop clients"
     } else {
         "Browser"
     };
     let (app_name, app_id) = *pick(&mut rng, APPS);
+    let (mut app_name, mut app_id) = (app_name.to_string(), app_id.to_string());
     let mut failure = rng.random_bool(0.07).then(|| *pick(&mut rng, FAILURES));
-    let interactive = !legacy && !rng.random_bool(0.3);
-    let (user_id, upn, name, country, ip, app_name, app_id, interactive) = match &pushed {
-        Some(p) => {
-            let user = find_user(org, &p.actor);
-            failure = (!p.success).then_some(FAILURES[0]);
-            (
-                user.map(|u| u.id.to_string()).unwrap_or_default(),
-                p.actor.clone(),
-                user.map(|u| u.display_name.clone())
-                    .unwrap_or_else(|| p.actor.clone()),
-                user.map_or(0, |u| u.country),
-                p.ip.clone(),
-                p.operation.clone(),
-                Uuid::nil().to_string(),
-                p.interactive,
-            )
-        }
-        None => {
-            let u = &org.users[user_index];
+    // Legacy protocols cannot be interactive; token refreshes are not either.
+    let mut interactive = !legacy && !rng.random_bool(0.3);
+    let actor = match item {
+        Item::Generated(_) => {
+            let at = rng.random_range(0..org.users.len());
+            let u = &org.users[at];
             if !u.account_enabled {
-                failure = Some((
-                    50057,
-                    "User account is disabled. The account has been disabled by an administrator.",
-                ));
+                failure = Some(DISABLED);
             }
-            let (country, ip) = place(&mut rng, user_index, u.country);
-            (
-                u.id.to_string(),
-                u.user_principal_name.clone(),
-                u.display_name.clone(),
-                country,
-                ip,
-                app_name.to_string(),
-                app_id.to_string(),
-                interactive,
-            )
+            let (country, ip) = place(&mut rng, at, u.country);
+            Actor::of(u, country, ip)
+        }
+        Item::Pushed(k) => {
+            let Some(p) = timeline.pushed(Stream::SignIns, k) else {
+                return Value::Null;
+            };
+            failure = (!p.success).then_some(FAILURES[0]);
+            interactive = p.interactive;
+            // An application the directory knows keeps its id; others get none.
+            (app_name, app_id) = APPS
+                .iter()
+                .find(|a| a.0.eq_ignore_ascii_case(&p.operation))
+                .map_or((p.operation.clone(), String::new()), |a| {
+                    (a.0.to_string(), a.1.to_string())
+                });
+            Actor::pushed(org, &p)
         }
     };
-    let c = &COUNTRIES[country];
+    let c = &COUNTRIES[actor.country];
     let city = pick(&mut rng, c.cities);
     let (error_code, reason) =
         failure.map_or((0, Value::Null), |(code, text)| (code, Value::from(text)));
     json!({
         "id": id.to_string(),
         "createdDateTime": graph_time(ms),
-        "userDisplayName": name,
-        "userPrincipalName": upn,
-        "userId": user_id,
+        "userDisplayName": actor.name,
+        "userPrincipalName": actor.upn,
+        "userId": actor.id,
         "appId": app_id,
         "appDisplayName": app_name,
-        "ipAddress": ip,
+        "ipAddress": actor.ip,
         "clientAppUsed": client_app,
         "correlationId": Uuid::from_u128(id.as_u128().rotate_left(17)).to_string(),
         "conditionalAccessStatus": if error_code == 53003 { "failure" } else { "notApplied" },
@@ -242,22 +249,96 @@ pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     })
 }
 
-/// (category, activityDisplayName, operationType, target is a group).
-const AUDITS: &[(&str, &str, &str, bool)] = &[
-    ("GroupManagement", "Add member to group", "Assign", true),
-    (
+const LEGACY_CLIENTS: &[&str] = &["Exchange ActiveSync", "IMAP4", "Authenticated SMTP", "POP3"];
+
+const DISABLED: (u32, &str) = (
+    50057,
+    "User account is disabled. The account has been disabled by an administrator.",
+);
+
+/// Who signed in, and from where.
+struct Actor {
+    id: String,
+    upn: String,
+    name: String,
+    country: usize,
+    ip: String,
+}
+
+impl Actor {
+    fn of(u: &User, country: usize, ip: String) -> Actor {
+        Actor {
+            id: u.id.to_string(),
+            upn: u.user_principal_name.clone(),
+            name: u.display_name.clone(),
+            country,
+            ip,
+        }
+    }
+
+    /// A pushed actor: the directory user it names, if any, else only the
+    /// address; the pushed country, else the user's home, else the first.
+    fn pushed(org: &Org, p: &PushedActivity) -> Actor {
+        let user = find_user(org, &p.actor);
+        let country = p
+            .country
+            .as_deref()
+            .and_then(|code| {
+                COUNTRIES
+                    .iter()
+                    .position(|c| c.code.eq_ignore_ascii_case(code))
+            })
+            .or(user.map(|u| u.country))
+            .unwrap_or(0);
+        Actor {
+            id: user.map(|u| u.id.to_string()).unwrap_or_default(),
+            upn: p.actor.clone(),
+            name: user.map_or_else(|| p.actor.clone(), |u| u.display_name.clone()),
+            country,
+            ip: p.ip.clone(),
+        }
+    }
+}
+
+/// A kind of directory change.
+#[derive(Clone, Copy)]
+struct AuditKind {
+    category: &'static str,
+    activity: &'static str,
+    operation: &'static str,
+    /// The change also names a group among its targets.
+    group_target: bool,
+}
+
+const fn audit(
+    category: &'static str,
+    activity: &'static str,
+    operation: &'static str,
+    group_target: bool,
+) -> AuditKind {
+    AuditKind {
+        category,
+        activity,
+        operation,
+        group_target,
+    }
+}
+
+const AUDITS: &[AuditKind] = &[
+    audit("GroupManagement", "Add member to group", "Assign", true),
+    audit(
         "GroupManagement",
         "Remove member from group",
         "Unassign",
         true,
     ),
-    ("GroupManagement", "Update group", "Update", true),
-    ("UserManagement", "Update user", "Update", false),
-    ("UserManagement", "Reset user password", "Update", false),
-    ("UserManagement", "Change user password", "Update", false),
-    ("UserManagement", "Disable account", "Update", false),
-    ("UserManagement", "Add user", "Add", false),
-    ("RoleManagement", "Add member to role", "Assign", false),
+    audit("GroupManagement", "Update group", "Update", true),
+    audit("UserManagement", "Update user", "Update", false),
+    audit("UserManagement", "Reset user password", "Update", false),
+    audit("UserManagement", "Change user password", "Update", false),
+    audit("UserManagement", "Disable account", "Update", false),
+    audit("UserManagement", "Add user", "Add", false),
+    audit("RoleManagement", "Add member to role", "Assign", false),
 ];
 
 fn user_target(u: &User) -> Value {
@@ -269,51 +350,71 @@ fn user_target(u: &User) -> Value {
 pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     let id = timeline.id(Stream::DirectoryAudits, item);
     let mut rng = timeline.rng(Stream::DirectoryAudits, id.as_u128() as u64);
-    let &(category, mut activity, operation, group_target) = pick(&mut rng, AUDITS);
+    let &generated = pick(&mut rng, AUDITS);
     let target_user = &org.users[rng.random_range(0..org.users.len())];
-    let admins: Vec<u32> = org
-        .roles
-        .iter()
-        .flat_map(|r| r.members.iter().copied())
-        .collect();
-    let mut actor = match activity {
-        "Change user password" => Some(target_user),
-        _ if admins.is_empty() => None,
-        _ => Some(&org.users[*pick(&mut rng, &admins) as usize]),
-    };
-    let mut success = !rng.random_bool(0.03);
-    let mut object = None;
+    let target_group =
+        (!org.groups.is_empty()).then(|| &org.groups[rng.random_range(0..org.groups.len())]);
     let pushed = match item {
         Item::Pushed(k) => timeline.pushed(Stream::DirectoryAudits, k),
         Item::Generated(_) => None,
     };
-    let mut actor_upn = actor.map(|u| u.user_principal_name.clone());
-    if let Some(p) = &pushed {
-        activity = AUDITS
-            .iter()
-            .find(|a| a.1.eq_ignore_ascii_case(&p.operation))
-            .map_or("Update user", |a| a.1);
-        actor = find_user(org, &p.actor);
-        actor_upn = Some(p.actor.clone());
-        success = p.success;
-        object = p.object.clone();
-    }
-    let mut targets = vec![user_target(target_user)];
-    if group_target && !org.groups.is_empty() {
-        let g = &org.groups[rng.random_range(0..org.groups.len())];
-        targets.push(json!({"id": g.id.to_string(), "displayName": object.clone().unwrap_or_else(|| g.display_name.clone()),
-            "type": "Group", "userPrincipalName": null, "groupType": "unifiedGroups", "modifiedProperties": []}));
-    }
-    let initiated = match actor_upn {
-        Some(upn) => json!({"app": null, "user": {
-            "id": actor.map(|u| u.id.to_string()), "displayName": actor.map(|u| u.display_name.clone()),
-            "userPrincipalName": upn, "ipAddress": actor.map_or_else(|| "203.0.113.7".to_string(), |u| ip_in(u.country, 7)),
-            "userType": null, "homeTenantId": null, "homeTenantName": null}}),
+    let (kind, success, actor, upn, ip) = match &pushed {
+        Some(p) => {
+            let known = AUDITS
+                .iter()
+                .find(|a| a.activity.eq_ignore_ascii_case(&p.operation));
+            let kind = known.copied().unwrap_or(AuditKind {
+                category: "Other",
+                activity: "",
+                operation: "Update",
+                group_target: p.object.is_some(),
+            });
+            let actor = find_user(org, &p.actor);
+            (kind, p.success, actor, p.actor.clone(), p.ip.clone())
+        }
         None => {
-            json!({"user": null, "app": {"appId": null, "displayName": "Microsoft Azure AD Group-Based Licensing",
-            "servicePrincipalId": "50ccd7ec-7395-4c01-8ba8-b29b1bc8d4a4", "servicePrincipalName": null}})
+            let actor = if generated.activity == "Change user password" {
+                target_user
+            } else {
+                let admins: Vec<u32> = org
+                    .roles
+                    .iter()
+                    .flat_map(|r| r.members.iter().copied())
+                    .collect();
+                match admins.as_slice() {
+                    [] => target_user,
+                    _ => &org.users[*pick(&mut rng, &admins) as usize],
+                }
+            };
+            let success = !rng.random_bool(0.03);
+            let upn = actor.user_principal_name.clone();
+            (
+                generated,
+                success,
+                Some(actor),
+                upn,
+                ip_in(actor.country, 7),
+            )
         }
     };
+    // A pushed operation the table does not know keeps its own name.
+    let activity = match (&pushed, kind.activity) {
+        (Some(p), "") => p.operation.clone(),
+        _ => kind.activity.to_string(),
+    };
+    let (category, operation, group_target) = (kind.category, kind.operation, kind.group_target);
+    let mut targets = vec![user_target(target_user)];
+    if group_target && let Some(g) = target_group {
+        let name = pushed
+            .as_ref()
+            .and_then(|p| p.object.clone())
+            .unwrap_or_else(|| g.display_name.clone());
+        targets.push(
+            json!({"id": g.id.to_string(), "displayName": name, "type": "Group",
+            "userPrincipalName": null, "groupType": "unifiedGroups", "modifiedProperties": []}),
+        );
+    }
+    let self_service = activity == "Change user password";
     json!({
         "id": format!("Directory_{}", id.simple()),
         "category": category,
@@ -322,9 +423,15 @@ pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> V
         "resultReason": if success { "" } else { "Microsoft.Online.Workflows.ObjectNotFoundException" },
         "activityDisplayName": activity,
         "activityDateTime": graph_time(ms),
-        "loggedByService": if activity == "Change user password" { "Self-service Password Management" } else { "Core Directory" },
+        "loggedByService": if self_service { "Self-service Password Management" } else { "Core Directory" },
         "operationType": operation,
-        "initiatedBy": initiated,
+        "initiatedBy": {"app": null, "user": {
+            "id": actor.map(|u| u.id.to_string()),
+            "displayName": actor.map(|u| u.display_name.clone()),
+            "userPrincipalName": upn,
+            "ipAddress": ip,
+            "userType": null, "homeTenantId": null, "homeTenantName": null,
+        }},
         "targetResources": targets,
         "additionalDetails": [],
     })
