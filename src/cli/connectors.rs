@@ -155,7 +155,7 @@ fn catalog(json: bool) -> Outcome {
                 a.slug().to_owned(),
                 a.display_name().to_owned(),
                 if info.multi_instance { "many" } else { "one" }.to_owned(),
-                if info.has_connector { "yes" } else { "not yet" }.to_owned(),
+                if info.connector { "yes" } else { "not yet" }.to_owned(),
             ]
         })
         .collect();

@@ -10,7 +10,7 @@ use super::args::DemoArgs;
 use super::sandbox::{start, wait_for_shutdown};
 use super::{Failure, Outcome};
 use crate::domain::{AppKind, Component};
-use crate::sandbox::{FaultSpec, SandboxConfig};
+use crate::sandbox::SandboxConfig;
 use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
 
 /// Groups the demo imports so that filters by group have something to show.
@@ -24,7 +24,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         seed: a.seed,
         users: a.users,
         live_rate: a.rate,
-        faults: FaultSpec::default(),
+        ..SandboxConfig::default()
     })
     .await?;
     let svc = Service::open(&db, Intervals::demo()).await?;

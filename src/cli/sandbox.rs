@@ -9,7 +9,7 @@ pub fn config(a: &SandboxArgs) -> Result<SandboxConfig, Failure> {
         Some(spec) => FaultSpec::parse(spec).map_err(|e| Failure::Usage(format!("--faults: {e}")))?,
         None => FaultSpec::default(),
     };
-    Ok(SandboxConfig { listen: a.listen, seed: a.seed, users: a.users, live_rate: a.rate, faults })
+    Ok(SandboxConfig { listen: a.listen, seed: a.seed, users: a.users, live_rate: a.rate, faults, ..SandboxConfig::default() })
 }
 
 pub async fn start(config: SandboxConfig) -> Result<Sandbox, Failure> {

@@ -51,6 +51,8 @@ pub enum ConnectorError {
         vendor: &'static str,
         detail: String,
     },
+    #[error("casbah has no connector for {0} yet")]
+    Unsupported(&'static str),
     #[error("{what} not found at {vendor}")]
     NotFound { vendor: &'static str, what: String },
 }
@@ -123,10 +125,10 @@ pub trait Connector: Send + Sync {
     ) -> Result<ActivityBatch, ConnectorError>;
 }
 
-/// The connector for an instance's app, or `None` when casbah has none yet.
-pub fn for_instance(instance: &Instance, secret: Secret) -> Option<Arc<dyn Connector>> {
+/// The connector for an instance's app.
+pub fn for_instance(instance: &Instance, secret: Secret) -> Result<Arc<dyn Connector>, ConnectorError> {
     match instance.app {
-        AppKind::Microsoft365 => Some(Arc::new(microsoft365::Microsoft365::new(instance, secret))),
-        _ => None,
+        AppKind::Microsoft365 => Ok(Arc::new(microsoft365::Microsoft365::new(instance, secret)?)),
+        other => Err(ConnectorError::Unsupported(other.display_name())),
     }
 }

@@ -21,8 +21,6 @@ pub enum ServiceError {
         name: String,
         suggestions: Vec<String>,
     },
-    #[error("casbah has no connector for {0} yet")]
-    NoConnector(&'static str),
     #[error("internal error: {0}; see the log file")]
     Internal(String),
 }

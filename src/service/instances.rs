@@ -64,8 +64,7 @@ impl Service {
             components: new.components.clone(),
             created_at: now_micros(),
         };
-        let connector = connectors::for_instance(&probe, req.secret.clone())
-            .ok_or(ServiceError::NoConnector(req.app.display_name()))?;
+        let connector = connectors::for_instance(&probe, req.secret.clone())?;
         connector.check().await?;
         let secret = req.secret;
         let instance = self.db(move |s| s.add_instance(new, &secret, now_micros())).await?;
@@ -126,8 +125,7 @@ impl Service {
         }
         let id = instance.id;
         let secret = self.db(move |s| s.secret(id)).await?;
-        let connector = connectors::for_instance(instance, secret)
-            .ok_or(ServiceError::NoConnector(instance.app.display_name()))?;
+        let connector = connectors::for_instance(instance, secret)?;
         let mut cache = self.inner.connectors.lock().expect("connectors lock");
         Ok(Arc::clone(cache.entry(id).or_insert(connector)))
     }

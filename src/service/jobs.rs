@@ -32,10 +32,6 @@ pub(super) struct Registry {
 }
 
 impl Registry {
-    pub(super) fn is_running(&self, kind: &JobKind) -> bool {
-        self.running.lock().expect("jobs lock").contains_key(kind)
-    }
-
     pub(super) async fn abort_all(&self) {
         let running: Vec<Running> = self.running.lock().expect("jobs lock").drain().map(|(_, r)| r).collect();
         for job in running {

@@ -3,23 +3,12 @@
 
 use super::{Event, JobHandle, JobId, JobKind, Result, Service};
 use crate::domain::group::split_active;
-use crate::domain::{AppKind, AutoGroup, Instance, InstanceId, now_micros};
+use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
 use crate::store::{IngestContext, ScanKind};
 
 /// A scan never reads more than this many pages in one run, so one busy
 /// stream cannot starve the others; the next run resumes from the cursor.
 const MAX_PAGES_PER_SCAN: usize = 2_000;
-
-/// R-G1: the automatic administrator group an app feeds, if any.
-fn admin_group(app: AppKind) -> Option<AutoGroup> {
-    match app {
-        AppKind::Microsoft365 => Some(AutoGroup::Microsoft365Administrator),
-        AppKind::Dropbox => Some(AutoGroup::DropboxAdministrator),
-        AppKind::GoogleWorkspace => Some(AutoGroup::GoogleWorkspaceAdministrator),
-        AppKind::Box => Some(AutoGroup::BoxAdministrator),
-        _ => None,
-    }
-}
 
 fn domains_key(instance: InstanceId) -> String {
     format!("org-domains/{}", instance.0)
@@ -72,7 +61,7 @@ impl Service {
                 None => break,
             }
         }
-        if let Some(auto) = admin_group(instance.app) {
+        if let Some(auto) = AutoGroup::administrators_of(instance.app) {
             let (admins, skipped) = split_active(connector.admins().await?);
             let admin_count = admins.len();
             self.db(move |s| {
@@ -132,18 +121,5 @@ impl Service {
             }
         }
         Ok(format!("{inserted} new activities"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // R-G1
-    #[test]
-    fn admin_groups_exist_for_the_apps_the_seed_names() {
-        assert_eq!(admin_group(AppKind::Microsoft365), Some(AutoGroup::Microsoft365Administrator));
-        assert_eq!(admin_group(AppKind::Box), Some(AutoGroup::BoxAdministrator));
-        assert_eq!(admin_group(AppKind::Okta), None);
     }
 }

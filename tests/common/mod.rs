@@ -19,7 +19,7 @@ pub struct ServedSandbox {
 impl ServedSandbox {
     pub fn start(extra: &[&str]) -> ServedSandbox {
         let mut child = Command::new(BIN)
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--rate", "0"])
+            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--rate", "0", "--users", "300"])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
