@@ -19,9 +19,9 @@ use crate::domain::Secret;
 
 pub mod activity;
 mod config;
-pub mod faults;
+mod faults;
 mod listener;
-pub mod microsoft;
+mod microsoft;
 pub mod org;
 
 pub use activity::{PushedActivity, Stream};
@@ -182,7 +182,8 @@ impl Sandbox {
         self.shared.started
     }
 
-    /// Reads the organisation.
+    /// Reads the organisation. Drop the guard before changing the
+    /// organisation through this handle or awaiting anything.
     pub fn org(&self) -> RwLockReadGuard<'_, Org> {
         self.shared.org()
     }
