@@ -170,6 +170,23 @@ async fn top_1000_refused_and_search_needs_the_header() {
     assert!(names.contains(&"FIN-EMEA-Ops"));
     assert!(names.iter().all(|n| n.to_lowercase().contains("fin")));
     assert_eq!(body["@odata.count"].as_u64().unwrap() as usize, names.len());
+
+    // A prefix filter needs no header; $skip is not supported at all.
+    let url = format!(
+        "{}/v1.0/groups?$filter=startswith(displayName,'sales')&$top=999",
+        sb.base_url()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let names: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Sales NA"));
+    assert!(names.iter().all(|n| n.starts_with("Sales")));
+    let url = format!("{}/v1.0/groups?$skip=10", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 400);
 }
 
 // R-G4: accountEnabled is only there when selected; non-users are members.
