@@ -806,10 +806,6 @@ impl Org {
         self.index = index;
     }
 
-    pub fn domains(&self) -> [&'static str; 2] {
-        [PRIMARY_DOMAIN, INITIAL_DOMAIN]
-    }
-
     pub fn lookup(&self, id: &Uuid) -> Option<ObjectRef> {
         self.index.get(id).copied()
     }
