@@ -137,6 +137,38 @@ impl FaultSpec {
     }
 }
 
+/// The spec in the form `parse` reads, non-default parts only ("none" when
+/// nothing is set), so a running sandbox can say how it misbehaves.
+impl std::fmt::Display for FaultSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.latency.is_zero() {
+            parts.push(format!("latency={}ms", self.latency.as_millis()));
+        }
+        for (key, p) in [
+            ("429", self.throttle),
+            ("5xx", self.server_error),
+            ("drop", self.drop),
+            ("truncate", self.truncate),
+        ] {
+            if p > 0.0 {
+                parts.push(format!("{key}={p}"));
+            }
+        }
+        if let Some(secs) = self.retry_after {
+            parts.push(format!("retry-after={secs}"));
+        }
+        if self.token_endpoint {
+            parts.push("token=true".to_string());
+        }
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(","))
+        }
+    }
+}
+
 impl std::str::FromStr for FaultSpec {
     type Err = FaultSpecError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -183,6 +215,8 @@ mod tests {
         assert_eq!(spec.truncate, 0.01);
         assert_eq!(spec.retry_after, Some(0.5));
         assert!(!spec.token_endpoint);
+        assert_eq!(FaultSpec::parse(&spec.to_string()).unwrap(), spec);
+        assert_eq!(FaultSpec::default().to_string(), "none");
     }
 
     #[test]
