@@ -71,9 +71,12 @@ pub const DEFAULT_RETRY_AFTER: f64 = 1.0;
 impl FaultSpec {
     /// Parses `key=value` pairs separated by commas. Keys: `latency` (e.g.
     /// `20ms`, `1s`), `429`, `5xx`, `drop`, `truncate` (probabilities 0..=1),
-    /// `retry-after` (seconds), `token` (true/false).
+    /// `retry-after` (seconds), `token` (true/false); `none` for no faults.
     pub fn parse(text: &str) -> Result<FaultSpec, FaultSpecError> {
         let mut spec = FaultSpec::default();
+        if text.trim().eq_ignore_ascii_case("none") {
+            return Ok(spec);
+        }
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let bad = |reason: &str| FaultSpecError {
                 part: part.to_string(),
@@ -217,6 +220,7 @@ mod tests {
         assert!(!spec.token_endpoint);
         assert_eq!(FaultSpec::parse(&spec.to_string()).unwrap(), spec);
         assert_eq!(FaultSpec::default().to_string(), "none");
+        assert_eq!(FaultSpec::parse("none").unwrap(), FaultSpec::default());
     }
 
     #[test]
