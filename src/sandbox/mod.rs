@@ -40,6 +40,8 @@ pub enum SandboxError {
     },
     #[error("the sandbox needs at least one user")]
     NoUsers,
+    #[error("generating the organisation failed: {0}")]
+    Generate(String),
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -116,7 +118,11 @@ impl Sandbox {
             addr: config.listen,
             source,
         })?;
-        let org = Org::generate(config.seed, config.users);
+        // A large organisation takes a while: keep it off the async threads.
+        let (seed, users) = (config.seed, config.users);
+        let org = tokio::task::spawn_blocking(move || Org::generate(seed, users))
+            .await
+            .map_err(|e| SandboxError::Generate(e.to_string()))?;
         // Whole milliseconds: activity times are kept in milliseconds.
         let now = Utc::now();
         let started = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
