@@ -806,6 +806,11 @@ impl Org {
         self.index = index;
     }
 
+    /// The organisation's verified domains, default first.
+    pub fn domains(&self) -> [&'static str; 2] {
+        [PRIMARY_DOMAIN, INITIAL_DOMAIN]
+    }
+
     pub fn lookup(&self, id: &Uuid) -> Option<ObjectRef> {
         self.index.get(id).copied()
     }
