@@ -1015,6 +1015,8 @@ fn paging_never_repeats_or_skips() {
     assert_eq!(tail.next, None);
 }
 
+const STEP: i64 = 20 * 60_000_000;
+
 const ACTORS: [&str; 5] = [
     "ann@corp.com",
     "bob@corp.com",
@@ -1073,8 +1075,8 @@ fn gen_hints() -> impl Strategy<Value = GenHints> {
         subset(APPS.to_vec()),
         subset(COUNTRIES.to_vec()),
         subset(ACTORS.to_vec()),
-        proptest::option::of(0..45i64),
-        proptest::option::of(0..45i64),
+        proptest::option::of((-12..34i64).prop_map(|s| s * STEP)),
+        proptest::option::of((-12..34i64).prop_map(|s| s * STEP)),
     )
         .prop_map(
             |(groups, instances, apps, countries, actors, after, before)| GenHints {

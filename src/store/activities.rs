@@ -8,7 +8,8 @@ use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransact
 use super::groups::{self, MemberRow};
 use super::tables::{
     self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES, META_NEXT_SEQ, USER_GROUPS,
+    BY_TIME, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME,
+    META_MIN_TIME, META_NEXT_SEQ, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
 use crate::domain::{
@@ -98,7 +99,10 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
         if !seen.insert((a.instance, a.id.clone())) {
             continue;
         }
-        if dedupe.get((a.instance.0, a.id.as_str()))?.is_none() {
+        if dedupe
+            .get((tables::bucket(a.time), a.instance.0, a.id.as_str()))?
+            .is_none()
+        {
             fresh.push(a);
         }
     }
@@ -188,23 +192,31 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let mut by_group_country = txn.open_table(BY_GROUP_COUNTRY)?;
     let mut pairs = BTreeSet::new();
     let mut buf = Vec::new();
+    let (mut min, mut max) = match tables::time_span(&meta)? {
+        Some(span) => span,
+        None => (i64::MAX, i64::MIN),
+    };
     for (seq, a) in (first_seq..).zip(fresh) {
         buf.clear();
         let bytes = postcard::to_extend(a, std::mem::take(&mut buf))
             .map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))?;
         records.insert(seq, bytes.as_slice())?;
         buf = bytes;
-        dedupe.insert((a.instance.0, a.id.as_str()), seq)?;
-        by_time.insert((a.time, seq), ())?;
-        by_actor.insert((a.actor.as_str(), a.time, seq), ())?;
-        by_instance.insert((a.instance.0, a.time, seq), ())?;
-        if let Some(c) = &a.country {
-            by_country.insert((c.as_str(), a.time, seq), ())?;
+        let (t, hour) = (a.time, tables::bucket(a.time));
+        min = min.min(t);
+        max = max.max(t);
+        dedupe.insert((hour, a.instance.0, a.id.as_str()), seq)?;
+        by_time.insert((t, seq), ())?;
+        by_actor.insert((hour, tables::hash(&a.actor), t, seq), ())?;
+        by_instance.insert((a.instance.0, t, seq), ())?;
+        let country = a.country.as_deref().map(tables::hash);
+        if let Some(c) = country {
+            by_country.insert((c, t, seq), ())?;
         }
         for g in &a.groups {
-            by_group.insert((g.0, a.time, seq), ())?;
-            if let Some(c) = &a.country {
-                by_group_country.insert((g.0, c.as_str(), a.time, seq), ())?;
+            by_group.insert((hour, g.0, t, seq), ())?;
+            if let Some(c) = country {
+                by_group_country.insert((hour, g.0, c, t, seq), ())?;
             }
         }
         pairs.insert((tables::app_code(a.app), a.instance.0));
@@ -216,5 +228,8 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let count = tables::meta_get(&meta, META_ACTIVITIES)?;
     meta.insert(META_NEXT_SEQ, first_seq + fresh.len() as u64)?;
     meta.insert(META_ACTIVITIES, count + fresh.len() as u64)?;
+    // i64 bits: meta holds u64.
+    meta.insert(META_MIN_TIME, min as u64)?;
+    meta.insert(META_MAX_TIME, max as u64)?;
     Ok(())
 }

@@ -6,13 +6,15 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransact
 use serde::{Deserialize, Serialize};
 
 use super::tables::{
-    self, AUTO_GROUPS, BY_ACTOR, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META,
+    self, ACTIVITIES, AUTO_GROUPS, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META,
     META_NEXT_GROUP, USER_GROUPS,
 };
-use super::{IMPORT_LIMIT, Member, MembershipChange, MembershipDiff, Result, Store, StoreError};
+use super::{
+    IMPORT_LIMIT, Member, MembershipChange, MembershipDiff, Result, Store, StoreError, query,
+};
 use crate::domain::{
-    AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros, RemoteGroup, RemoteUser,
-    SkipCounts, UserKey,
+    Activity, AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros, RemoteGroup,
+    RemoteUser, SkipCounts, UserKey,
 };
 
 /// What the store keeps about one member of one group.
@@ -290,19 +292,23 @@ impl Store {
     pub(super) fn members_impl(&self, id: GroupId) -> Result<Vec<Member>> {
         let txn = self.db.begin_read()?;
         get(&txn.open_table(GROUPS)?, id)?;
-        let by_actor = txn.open_table(BY_ACTOR)?;
+        let records = txn.open_table(ACTIVITIES)?;
         let mut out = Vec::new();
         for row in txn.open_table(MEMBERS)?.range((id.0, "")..(id.0 + 1, ""))? {
             let (k, v) = row?;
             let key = k.value().1;
             let m: MemberRow = tables::decode(v.value(), "member")?;
-            let last_activity = match by_actor
-                .range((key, i64::MIN, 0)..=(key, i64::MAX, u64::MAX))?
-                .next_back()
-            {
-                Some(last) => Some(last?.0.value().1),
-                None => None,
-            };
+            let mut walk = query::actor_walk(&txn, key)?;
+            let mut last_activity = None;
+            while let Some((time, seq)) = walk.next()? {
+                if let Some(v) = records.get(seq)? {
+                    // The actor index is keyed by a hash: make sure it is this person.
+                    if tables::decode::<Activity>(v.value(), "activity")?.actor == key {
+                        last_activity = Some(time);
+                        break;
+                    }
+                }
+            }
             out.push(Member {
                 key: key.to_string(),
                 name: m.name,

@@ -1,15 +1,16 @@
 //! Reading a page of activities through the most selective index the hints allow.
 //!
-//! Every index key ends in (time, seq). Each hinted value gives one reverse range;
-//! the ranges are merged newest first, records fetched, and `Query::matches` decides.
+//! Every index key ends in (time, seq). Each hinted value gives one reverse range (one
+//! per hour for the hour-led indexes); the ranges are merged newest first, records
+//! fetched, and `Query::matches` decides.
 
 use std::collections::{BTreeSet, BinaryHeap};
 
-use redb::{ReadTransaction, ReadableDatabase};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
 use super::tables::{
     self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME,
+    BY_TIME, META,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -42,6 +43,11 @@ struct Window {
 }
 
 impl Window {
+    const ALL: Window = Window {
+        low: (Micros::MIN, 0),
+        high: (Micros::MAX, u64::MAX),
+    };
+
     fn new(hints: &Hints, after: Option<ActivityCursor>) -> Option<Window> {
         let low = (hints.after.unwrap_or(Micros::MIN), 0);
         let mut high = (Micros::MAX, u64::MAX);
@@ -147,65 +153,135 @@ macro_rules! newest_first {
     };
 }
 
-fn streams(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Vec<Stream>> {
-    let ((lt, ls), (ht, hs)) = (w.low, w.high);
-    let mut out = Vec::new();
-    match plan {
-        Plan::Nothing => {}
-        Plan::Time => {
-            let t = txn.open_table(BY_TIME)?;
-            out.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
-        }
-        Plan::Actors(actors) => {
-            let t = txn.open_table(BY_ACTOR)?;
-            for a in actors {
-                let a = a.as_str();
-                out.push(newest_first!(
-                    t.range((a, lt, ls)..(a, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+type HourTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type HourPairTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
+
+/// Where a walk reads its positions from.
+enum Source {
+    /// Indexes led by their value: every stream opened at once.
+    Flat,
+    /// Hour-led indexes: streams opened one hour at a time, newest hour first.
+    Hourly(HourTable, Vec<u64>),
+    HourlyPairs(HourPairTable, Vec<(u64, u64)>),
+}
+
+impl Source {
+    fn streams(&self, hour: i64, w: Window) -> Result<Vec<Stream>> {
+        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        let mut out = Vec::new();
+        match self {
+            Source::Flat => {}
+            Source::Hourly(t, prefixes) => {
+                for p in prefixes {
+                    out.push(newest_first!(
+                        t.range((hour, *p, lt, ls)..(hour, *p, ht, hs))?,
+                        |(_, _, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Source::HourlyPairs(t, pairs) => {
+                for (a, b) in pairs {
+                    out.push(newest_first!(
+                        t.range((hour, *a, *b, lt, ls)..(hour, *a, *b, ht, hs))?,
+                        |(_, _, _, time, seq)| (time, seq)
+                    ));
+                }
             }
         }
-        Plan::GroupCountries(pairs) => {
-            let t = txn.open_table(BY_GROUP_COUNTRY)?;
-            for (g, c) in pairs {
-                let c = c.as_str();
-                out.push(newest_first!(
-                    t.range((*g, c, lt, ls)..(*g, c, ht, hs))?,
-                    |(_, _, time, seq)| (time, seq)
-                ));
+        Ok(out)
+    }
+}
+
+/// The positions of the records a plan may match, newest first.
+pub(super) struct Walk {
+    source: Source,
+    window: Window,
+    merge: Merge,
+    /// The next hour to open, counting down to `low_hour`.
+    hour: i64,
+    low_hour: i64,
+}
+
+impl Walk {
+    fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
+        let hours = |txn: &ReadTransaction| -> Result<(i64, i64)> {
+            Ok(match tables::time_span(&txn.open_table(META)?)? {
+                Some((min, max)) => (
+                    tables::bucket(w.low.0.max(min)),
+                    tables::bucket(w.high.0.min(max)),
+                ),
+                None => (0, -1),
+            })
+        };
+        let (mut streams, mut source, mut hour, mut low_hour) = (Vec::new(), Source::Flat, 0, 1);
+        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        match plan {
+            Plan::Nothing => {}
+            Plan::Time => {
+                let t = txn.open_table(BY_TIME)?;
+                streams.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
+            }
+            Plan::Instances(instances) => {
+                let t = txn.open_table(BY_INSTANCE)?;
+                for i in instances {
+                    streams.push(newest_first!(
+                        t.range((*i, lt, ls)..(*i, ht, hs))?,
+                        |(_, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Plan::Countries(countries) => {
+                let t = txn.open_table(BY_COUNTRY)?;
+                for c in countries {
+                    let c = tables::hash(c);
+                    streams.push(newest_first!(
+                        t.range((c, lt, ls)..(c, ht, hs))?,
+                        |(_, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Plan::Actors(actors) => {
+                let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
+                source = Source::Hourly(txn.open_table(BY_ACTOR)?, hashes);
+                (low_hour, hour) = hours(txn)?;
+            }
+            Plan::Groups(groups) => {
+                source = Source::Hourly(txn.open_table(BY_GROUP)?, groups.clone());
+                (low_hour, hour) = hours(txn)?;
+            }
+            Plan::GroupCountries(pairs) => {
+                let pairs = pairs.iter().map(|(g, c)| (*g, tables::hash(c))).collect();
+                source = Source::HourlyPairs(txn.open_table(BY_GROUP_COUNTRY)?, pairs);
+                (low_hour, hour) = hours(txn)?;
             }
         }
-        Plan::Groups(groups) => {
-            let t = txn.open_table(BY_GROUP)?;
-            for g in groups {
-                out.push(newest_first!(
-                    t.range((*g, lt, ls)..(*g, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+        Ok(Walk {
+            source,
+            window: w,
+            merge: Merge::new(streams)?,
+            hour,
+            low_hour,
+        })
+    }
+
+    pub(super) fn next(&mut self) -> Result<Option<(Micros, u64)>> {
+        loop {
+            if let Some(p) = self.merge.next()? {
+                return Ok(Some(p));
             }
-        }
-        Plan::Instances(instances) => {
-            let t = txn.open_table(BY_INSTANCE)?;
-            for i in instances {
-                out.push(newest_first!(
-                    t.range((*i, lt, ls)..(*i, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+            if matches!(self.source, Source::Flat) || self.hour < self.low_hour {
+                return Ok(None);
             }
-        }
-        Plan::Countries(countries) => {
-            let t = txn.open_table(BY_COUNTRY)?;
-            for c in countries {
-                let c = c.as_str();
-                out.push(newest_first!(
-                    t.range((c, lt, ls)..(c, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
-            }
+            // Hours partition time, so finishing one hour before the next keeps the order.
+            self.merge = Merge::new(self.source.streams(self.hour, self.window)?)?;
+            self.hour -= 1;
         }
     }
-    Ok(out)
+}
+
+/// Every activity of one actor, newest first (a hash collision may add others: check `actor`).
+pub(super) fn actor_walk(txn: &ReadTransaction, actor: &str) -> Result<Walk> {
+    Walk::new(txn, &Plan::Actors(vec![actor.to_string()]), Window::ALL)
 }
 
 /// Merges newest-first streams into one, dropping a record met in several streams.
@@ -258,8 +334,8 @@ impl Store {
             let txn = self.db.begin_read()?;
             let plan = plan(&txn, query.hints())?;
             let records = txn.open_table(ACTIVITIES)?;
-            let mut merge = Merge::new(streams(&txn, &plan, window)?)?;
-            while let Some((_, seq)) = merge.next()? {
+            let mut walk = Walk::new(&txn, &plan, window)?;
+            while let Some((_, seq)) = walk.next()? {
                 let Some(bytes) = records.get(seq)? else {
                     continue;
                 };

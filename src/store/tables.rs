@@ -19,6 +19,9 @@ pub const META_NEXT_INSTANCE: &str = "next-instance";
 pub const META_NEXT_GROUP: &str = "next-group";
 pub const META_NEXT_SEQ: &str = "next-seq";
 pub const META_ACTIVITIES: &str = "activities";
+/// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
+pub const META_MIN_TIME: &str = "min-time";
+pub const META_MAX_TIME: &str = "max-time";
 
 /// Instance id → postcard `Instance`.
 pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
@@ -52,19 +55,43 @@ pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
 
 /// Seq → postcard `Activity`. Seq grows with ingestion, so it breaks time ties stably.
 pub const ACTIVITIES: TableDefinition<u64, &[u8]> = TableDefinition::new("activities");
-/// (instance, vendor id) → seq: drops records already stored.
-pub const DEDUPE: TableDefinition<(u64, &str), u64> = TableDefinition::new("activity-dedupe");
+/// (hour, instance, vendor id) → seq: drops records already stored. A vendor reports an
+/// event with the same time whenever it repeats it, so the hour is part of its identity,
+/// and keeps the entries a page adds close together.
+pub const DEDUPE: TableDefinition<(i64, u64, &str), u64> = TableDefinition::new("activity-dedupe");
 /// (app, instance) pairs seen in activities, so an app filter can use the instance index
 /// even for instances removed since.
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
 
+// Activity indexes. Few-valued prefixes (instance, country) lead their keys: a page of
+// activities appends at the tail of each. Many-valued ones (actor, group, group+country)
+// come after the hour: a page then touches the few pages of its hours, not one page per
+// actor or group, which is what keeps ingestion fast. Strings are hashed to fixed-width
+// keys; a collision only adds candidates that `Query::matches` drops.
 pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("idx-time");
-pub const BY_GROUP: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-group");
-pub const BY_ACTOR: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-actor");
 pub const BY_INSTANCE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-instance");
-pub const BY_COUNTRY: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-country");
-pub const BY_GROUP_COUNTRY: TableDefinition<(u64, &str, i64, u64), ()> =
+pub const BY_COUNTRY: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-country");
+/// (hour, actor hash, time, seq).
+pub const BY_ACTOR: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-actor");
+/// (hour, group, time, seq).
+pub const BY_GROUP: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-group");
+/// (hour, group, country hash, time, seq).
+pub const BY_GROUP_COUNTRY: TableDefinition<(i64, u64, u64, i64, u64), ()> =
     TableDefinition::new("idx-group-country");
+
+/// The width of the time buckets of the hour-led indexes.
+pub const BUCKET: i64 = 3_600_000_000;
+
+pub fn bucket(time: i64) -> i64 {
+    time.div_euclid(BUCKET)
+}
+
+/// FNV-1a: stable across builds and platforms, as keys on disk must be.
+pub fn hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
@@ -82,6 +109,17 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
 /// Reads a counter, 0 when never set.
 pub fn meta_get(table: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<u64> {
     Ok(table.get(name)?.map(|v| v.value()).unwrap_or(0))
+}
+
+/// The oldest and newest activity times, when there is any activity.
+pub fn time_span(table: &impl ReadableTable<&'static str, u64>) -> Result<Option<(i64, i64)>> {
+    if meta_get(table, META_ACTIVITIES)? == 0 {
+        return Ok(None);
+    }
+    // Stored as the bits of an i64.
+    let min = meta_get(table, META_MIN_TIME)? as i64;
+    let max = meta_get(table, META_MAX_TIME)? as i64;
+    Ok(Some((min, max)))
 }
 
 /// Returns the next id of a counter that starts at 1, and advances it.
