@@ -192,10 +192,7 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let mut by_group_country = txn.open_table(BY_GROUP_COUNTRY)?;
     let mut pairs = BTreeSet::new();
     let mut buf = Vec::new();
-    let (mut min, mut max) = match tables::time_span(&meta)? {
-        Some(span) => span,
-        None => (i64::MAX, i64::MIN),
-    };
+    let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
     for (seq, a) in (first_seq..).zip(fresh) {
         buf.clear();
         let bytes = postcard::to_extend(a, std::mem::take(&mut buf))
