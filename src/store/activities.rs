@@ -7,9 +7,9 @@ use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransact
 
 use super::groups::{self, MemberRow};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME,
-    META_MIN_TIME, META_NEXT_SEQ, USER_GROUPS,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, CURSORS, DEDUPE,
+    GROUPS, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ,
+    NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
 use crate::domain::{
@@ -184,12 +184,10 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
     let mut records = txn.open_table(ACTIVITIES)?;
     let mut dedupe = txn.open_table(DEDUPE)?;
-    let mut by_time = txn.open_table(BY_TIME)?;
     let mut by_actor = txn.open_table(BY_ACTOR)?;
     let mut by_instance = txn.open_table(BY_INSTANCE)?;
     let mut by_country = txn.open_table(BY_COUNTRY)?;
     let mut by_group = txn.open_table(BY_GROUP)?;
-    let mut by_group_country = txn.open_table(BY_GROUP_COUNTRY)?;
     let mut pairs = BTreeSet::new();
     let mut buf = Vec::new();
     let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
@@ -197,13 +195,12 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
         buf.clear();
         let bytes = postcard::to_extend(a, std::mem::take(&mut buf))
             .map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))?;
-        records.insert(seq, bytes.as_slice())?;
+        records.insert((a.time, seq), bytes.as_slice())?;
         buf = bytes;
         let (t, hour) = (a.time, tables::bucket(a.time));
         min = min.min(t);
         max = max.max(t);
         dedupe.insert((hour, a.instance.0, a.id.as_str()), seq)?;
-        by_time.insert((t, seq), ())?;
         by_actor.insert((hour, tables::hash(&a.actor), t, seq), ())?;
         by_instance.insert((a.instance.0, t, seq), ())?;
         let country = a.country.as_deref().map(tables::hash);
@@ -211,10 +208,7 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
             by_country.insert((c, t, seq), ())?;
         }
         for g in &a.groups {
-            by_group.insert((hour, g.0, t, seq), ())?;
-            if let Some(c) = country {
-                by_group_country.insert((hour, g.0, c, t, seq), ())?;
-            }
+            by_group.insert((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq), ())?;
         }
         pairs.insert((tables::app_code(a.app), a.instance.0));
     }

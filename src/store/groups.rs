@@ -301,7 +301,7 @@ impl Store {
             let mut walk = query::actor_walk(&txn, key)?;
             let mut last_activity = None;
             while let Some((time, seq)) = walk.next()? {
-                if let Some(v) = records.get(seq)? {
+                if let Some(v) = records.get((time, seq))? {
                     // The actor index is keyed by a hash: make sure it is this person.
                     if tables::decode::<Activity>(v.value(), "activity")?.actor == key {
                         last_activity = Some(time);

@@ -187,12 +187,10 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(ACTIVITIES)?;
     txn.open_table(DEDUPE)?;
     txn.open_table(APP_INSTANCES)?;
-    txn.open_table(BY_TIME)?;
     txn.open_table(BY_GROUP)?;
     txn.open_table(BY_ACTOR)?;
     txn.open_table(BY_INSTANCE)?;
     txn.open_table(BY_COUNTRY)?;
-    txn.open_table(BY_GROUP_COUNTRY)?;
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
     Ok(())

@@ -9,8 +9,7 @@ use std::collections::{BTreeSet, BinaryHeap};
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME, META,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, META,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -28,8 +27,8 @@ enum Plan {
     /// A hint lists no value at all, or apps with no instance: nothing can match.
     Nothing,
     Actors(Vec<String>),
-    GroupCountries(Vec<(u64, String)>),
-    Groups(Vec<u64>),
+    /// Groups, and the countries when the query names them.
+    Groups(Vec<u64>, Option<Vec<String>>),
     Instances(Vec<u64>),
     Countries(Vec<String>),
     Time,
@@ -87,21 +86,14 @@ fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
     if let Some(actors) = hints.actors.as_ref().filter(|a| a.len() <= MAX_STREAMS) {
         return Ok(Plan::Actors(sorted(actors)));
     }
-    if let (Some(groups), Some(countries)) = (&hints.groups, &hints.countries) {
-        if groups.len() * countries.len() <= MAX_STREAMS {
-            let mut pairs = Vec::new();
-            for g in sorted(groups) {
-                for c in sorted(countries) {
-                    pairs.push((g.0, c));
-                }
-            }
-            return Ok(Plan::GroupCountries(pairs));
-        }
-    }
     if let Some(groups) = hints.groups.as_ref().filter(|g| g.len() <= MAX_STREAMS) {
-        return Ok(Plan::Groups(
-            sorted(groups).into_iter().map(|g| g.0).collect(),
-        ));
+        let groups = sorted(groups).into_iter().map(|g| g.0).collect();
+        let countries = hints
+            .countries
+            .as_ref()
+            .filter(|c| c.len() * groups_len(hints) <= MAX_STREAMS)
+            .map(|c| sorted(c));
+        return Ok(Plan::Groups(groups, countries));
     }
     if let Some(instances) = instances.filter(|i| i.len() <= MAX_STREAMS) {
         return Ok(Plan::Instances(instances));
@@ -110,6 +102,10 @@ fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
         return Ok(Plan::Countries(sorted(countries)));
     }
     Ok(Plan::Time)
+}
+
+fn groups_len(hints: &Hints) -> usize {
+    hints.groups.as_ref().map_or(0, Vec::len)
 }
 
 /// The instances a record may have: the instance hint, narrowed by the apps hint
@@ -153,16 +149,17 @@ macro_rules! newest_first {
     };
 }
 
-type HourTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
-type HourPairTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
+type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 
 /// Where a walk reads its positions from.
 enum Source {
     /// Indexes led by their value: every stream opened at once.
     Flat,
     /// Hour-led indexes: streams opened one hour at a time, newest hour first.
-    Hourly(HourTable, Vec<u64>),
-    HourlyPairs(HourPairTable, Vec<(u64, u64)>),
+    Actors(ActorTable, Vec<u64>),
+    /// Groups, with country hashes when the query names countries.
+    Groups(GroupTable, Vec<u64>, Option<Vec<u64>>),
 }
 
 impl Source {
@@ -171,20 +168,39 @@ impl Source {
         let mut out = Vec::new();
         match self {
             Source::Flat => {}
-            Source::Hourly(t, prefixes) => {
-                for p in prefixes {
+            Source::Actors(t, actors) => {
+                for a in actors {
                     out.push(newest_first!(
-                        t.range((hour, *p, lt, ls)..(hour, *p, ht, hs))?,
+                        t.range((hour, *a, lt, ls)..(hour, *a, ht, hs))?,
                         |(_, _, time, seq)| (time, seq)
                     ));
                 }
             }
-            Source::HourlyPairs(t, pairs) => {
-                for (a, b) in pairs {
-                    out.push(newest_first!(
-                        t.range((hour, *a, *b, lt, ls)..(hour, *a, *b, ht, hs))?,
-                        |(_, _, _, time, seq)| (time, seq)
-                    ));
+            Source::Groups(t, groups, Some(countries)) => {
+                for g in groups {
+                    for c in countries {
+                        out.push(newest_first!(
+                            t.range((hour, *g, *c, lt, ls)..(hour, *g, *c, ht, hs))?,
+                            |(_, _, _, time, seq)| (time, seq)
+                        ));
+                    }
+                }
+            }
+            Source::Groups(t, groups, None) => {
+                // Within an hour a group's entries are ordered by country first: few
+                // enough to sort here.
+                for g in groups {
+                    let mut positions = Vec::new();
+                    let all =
+                        (hour, *g, 0, Micros::MIN, 0)..=(hour, *g, u64::MAX, Micros::MAX, u64::MAX);
+                    for row in t.range(all)? {
+                        let (_, _, _, time, seq) = row?.0.value();
+                        if w.low <= (time, seq) && (time, seq) < w.high {
+                            positions.push((time, seq));
+                        }
+                    }
+                    positions.sort_unstable_by(|a, b| b.cmp(a));
+                    out.push(Box::new(positions.into_iter().map(Ok)) as Stream);
                 }
             }
         }
@@ -218,7 +234,7 @@ impl Walk {
         match plan {
             Plan::Nothing => {}
             Plan::Time => {
-                let t = txn.open_table(BY_TIME)?;
+                let t = txn.open_table(ACTIVITIES)?;
                 streams.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
             }
             Plan::Instances(instances) => {
@@ -242,16 +258,14 @@ impl Walk {
             }
             Plan::Actors(actors) => {
                 let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
-                source = Source::Hourly(txn.open_table(BY_ACTOR)?, hashes);
+                source = Source::Actors(txn.open_table(BY_ACTOR)?, hashes);
                 (low_hour, hour) = hours(txn)?;
             }
-            Plan::Groups(groups) => {
-                source = Source::Hourly(txn.open_table(BY_GROUP)?, groups.clone());
-                (low_hour, hour) = hours(txn)?;
-            }
-            Plan::GroupCountries(pairs) => {
-                let pairs = pairs.iter().map(|(g, c)| (*g, tables::hash(c))).collect();
-                source = Source::HourlyPairs(txn.open_table(BY_GROUP_COUNTRY)?, pairs);
+            Plan::Groups(groups, countries) => {
+                let countries = countries
+                    .as_ref()
+                    .map(|l| sorted(&l.iter().map(|c| tables::hash(c)).collect::<Vec<_>>()));
+                source = Source::Groups(txn.open_table(BY_GROUP)?, groups.clone(), countries);
                 (low_hour, hour) = hours(txn)?;
             }
         }
@@ -335,8 +349,8 @@ impl Store {
             let plan = plan(&txn, query.hints())?;
             let records = txn.open_table(ACTIVITIES)?;
             let mut walk = Walk::new(&txn, &plan, window)?;
-            while let Some((_, seq)) = walk.next()? {
-                let Some(bytes) = records.get(seq)? else {
+            while let Some((time, seq)) = walk.next()? {
+                let Some(bytes) = records.get((time, seq))? else {
                     continue;
                 };
                 let activity: Activity = tables::decode(bytes.value(), "activity")?;

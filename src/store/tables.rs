@@ -53,8 +53,9 @@ pub const USER_GROUPS: MultimapTableDefinition<&str, u64> =
 pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
     TableDefinition::new("membership-history");
 
-/// Seq → postcard `Activity`. Seq grows with ingestion, so it breaks time ties stably.
-pub const ACTIVITIES: TableDefinition<u64, &[u8]> = TableDefinition::new("activities");
+/// (time, seq) → postcard `Activity`: the records are their own time index. Seq grows
+/// with ingestion, so it breaks time ties stably.
+pub const ACTIVITIES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("activities");
 /// (hour, instance, vendor id) → seq: drops records already stored. A vendor reports an
 /// event with the same time whenever it repeats it, so the hour is part of its identity,
 /// and keeps the entries a page adds close together.
@@ -64,20 +65,19 @@ pub const DEDUPE: TableDefinition<(i64, u64, &str), u64> = TableDefinition::new(
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
 
 // Activity indexes. Few-valued prefixes (instance, country) lead their keys: a page of
-// activities appends at the tail of each. Many-valued ones (actor, group, group+country)
-// come after the hour: a page then touches the few pages of its hours, not one page per
-// actor or group, which is what keeps ingestion fast. Strings are hashed to fixed-width
-// keys; a collision only adds candidates that `Query::matches` drops.
-pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("idx-time");
+// activities appends at the tail of each. Many-valued ones (actor, group) come after the
+// hour: a page then touches the few pages of its hours, not one page per actor or group,
+// which is what keeps ingestion fast. Strings are hashed to fixed-width keys; a collision
+// only adds candidates that `Query::matches` drops.
 pub const BY_INSTANCE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-instance");
 pub const BY_COUNTRY: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-country");
 /// (hour, actor hash, time, seq).
 pub const BY_ACTOR: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-actor");
-/// (hour, group, time, seq).
-pub const BY_GROUP: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-group");
-/// (hour, group, country hash, time, seq).
-pub const BY_GROUP_COUNTRY: TableDefinition<(i64, u64, u64, i64, u64), ()> =
+/// (hour, group, country hash or `NO_COUNTRY`, time, seq): one entry per tag serves both
+/// group and group+country queries.
+pub const BY_GROUP: TableDefinition<(i64, u64, u64, i64, u64), ()> =
     TableDefinition::new("idx-group-country");
+pub const NO_COUNTRY: u64 = 0;
 
 /// The width of the time buckets of the hour-led indexes.
 pub const BUCKET: i64 = 3_600_000_000;

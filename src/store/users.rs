@@ -87,7 +87,7 @@ impl Store {
         let records = txn.open_table(ACTIVITIES)?;
         let mut walk = query::actor_walk(&txn, key)?;
         while let Some((time, seq)) = walk.next()? {
-            let Some(v) = records.get(seq)? else {
+            let Some(v) = records.get((time, seq))? else {
                 continue;
             };
             let a: Activity = tables::decode(v.value(), "activity")?;
