@@ -15,6 +15,56 @@ pub enum ObjectKind {
     Other,
 }
 
+impl ObjectKind {
+    pub const ALL: [ObjectKind; 6] = [
+        ObjectKind::File,
+        ObjectKind::Folder,
+        ObjectKind::User,
+        ObjectKind::App,
+        ObjectKind::Group,
+        ObjectKind::Other,
+    ];
+
+    /// The serde name, used in filters (`kind:file`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            ObjectKind::File => "file",
+            ObjectKind::Folder => "folder",
+            ObjectKind::User => "user",
+            ObjectKind::App => "app",
+            ObjectKind::Group => "group",
+            ObjectKind::Other => "other",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Option<ObjectKind> {
+        let s = s.to_ascii_lowercase();
+        ObjectKind::ALL.into_iter().find(|k| k.slug() == s)
+    }
+}
+
+/// R-A1: the normalised action types. Connectors map every vendor event to
+/// one of these (`Activity::action_type`), and the filter language accepts
+/// exactly these after `action:`.
+pub const ACTION_TYPES: [&str; 16] = [
+    "sign-in",
+    "sign-out",
+    "download",
+    "upload",
+    "share",
+    "view",
+    "edit",
+    "delete",
+    "create",
+    "password-change",
+    "password-reset",
+    "role-change",
+    "member-add",
+    "member-remove",
+    "permission-change",
+    "other",
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityObject {
     pub kind: ObjectKind,
@@ -51,4 +101,29 @@ pub struct Activity {
     pub source: String,
     /// R-G6: the groups the actor belonged to when this record was ingested.
     pub groups: Vec<GroupId>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-A1: object kind slugs are the serde names.
+    #[test]
+    fn object_kind_slugs_match_serde() {
+        for k in ObjectKind::ALL {
+            let json = serde_json::to_string(&k).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", k.slug()));
+            assert_eq!(ObjectKind::from_slug(k.slug()), Some(k));
+        }
+    }
+
+    // R-A1: action types are kebab-case and unique.
+    #[test]
+    fn action_types_are_kebab_case_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for t in ACTION_TYPES {
+            assert!(t.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{t}");
+            assert!(seen.insert(t), "{t} repeated");
+        }
+    }
 }

@@ -9,10 +9,10 @@ pub mod secret;
 pub mod text;
 pub mod user;
 
-pub use activity::{Activity, ActivityObject, ObjectKind};
-pub use catalog::AppKind;
+pub use activity::{ACTION_TYPES, Activity, ActivityObject, ObjectKind};
+pub use catalog::{AppInfo, AppKind, Capability, GovernanceAction};
 pub use group::{AutoGroup, Group, GroupId, GroupKind, GroupStatus, RemoteGroup, SkipCounts};
-pub use instance::{Component, Instance, InstanceId};
+pub use instance::{Component, ComponentError, Instance, InstanceId, validate_components};
 pub use secret::Secret;
 pub use user::{RemoteUser, UserKey, UserStatus, UserType};
 

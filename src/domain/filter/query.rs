@@ -1,0 +1,425 @@
+//! A bound filter: what the store runs against each activity.
+
+use std::borrow::Cow;
+
+use super::bind::is_user_key;
+use super::fields::{Field, Flag, Op};
+use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, ObjectKind, UserKey};
+
+/// Facts that every activity matching a query satisfies. `Some(list)` means
+/// "one of these"; only positive, non-negated terms produce hints.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Hints {
+    pub groups: Option<Vec<GroupId>>,
+    pub instances: Option<Vec<InstanceId>>,
+    pub apps: Option<Vec<AppKind>>,
+    pub countries: Option<Vec<String>>,
+    pub actors: Option<Vec<UserKey>>,
+    /// Inclusive lower bound on `Activity::time`.
+    pub after: Option<Micros>,
+    /// Exclusive upper bound on `Activity::time`.
+    pub before: Option<Micros>,
+}
+
+impl Hints {
+    fn hold(&self, a: &Activity) -> bool {
+        fn one_of<T: PartialEq>(list: &Option<Vec<T>>, v: &T) -> bool {
+            list.as_ref().is_none_or(|l| l.contains(v))
+        }
+        one_of(&self.instances, &a.instance)
+            && one_of(&self.apps, &a.app)
+            && one_of(&self.actors, &a.actor)
+            && self
+                .countries
+                .as_ref()
+                .is_none_or(|l| a.country.as_ref().is_some_and(|c| l.contains(c)))
+            && self
+                .groups
+                .as_ref()
+                .is_none_or(|l| a.groups.iter().any(|g| l.contains(g)))
+            && self.after.is_none_or(|t| a.time >= t)
+            && self.before.is_none_or(|t| a.time < t)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Query {
+    hints: Hints,
+    conds: Vec<Cond>,
+}
+
+/// One bound term: holds when `test` holds, or when it does not if negated.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Cond {
+    pub negated: bool,
+    pub test: Test,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Test {
+    /// Lower-case; contained in actor, actor name, activity type or an object name.
+    Text(String),
+    Flag(Flag),
+    /// Lower-case values; any of them compares true with the field.
+    Strings {
+        field: Field,
+        op: Op,
+        values: Vec<String>,
+    },
+    Apps(Vec<AppKind>),
+    Instances(Vec<InstanceId>),
+    Groups(Vec<GroupId>),
+    /// Upper-case ISO codes.
+    Countries(Vec<String>),
+    Kinds(Vec<ObjectKind>),
+    Time {
+        from: Option<Micros>,
+        to: Option<Micros>,
+    },
+}
+
+impl Query {
+    /// Matches every activity.
+    pub fn all() -> Query {
+        Query::default()
+    }
+
+    /// A query made only of the given facts.
+    pub fn with_hints(hints: Hints) -> Query {
+        Query {
+            hints,
+            conds: Vec::new(),
+        }
+    }
+
+    pub(super) fn new(hints: Hints, conds: Vec<Cond>) -> Query {
+        Query { hints, conds }
+    }
+
+    pub fn hints(&self) -> &Hints {
+        &self.hints
+    }
+
+    pub fn matches(&self, a: &Activity) -> bool {
+        self.hints.hold(a) && self.conds_hold(a)
+    }
+
+    fn conds_hold(&self, a: &Activity) -> bool {
+        self.conds.iter().all(|c| c.test.holds(a) != c.negated)
+    }
+}
+
+impl Test {
+    fn holds(&self, a: &Activity) -> bool {
+        match self {
+            Test::Text(needle) => {
+                contains(&a.actor, needle)
+                    || contains(&a.actor_name, needle)
+                    || contains(&a.activity_type, needle)
+                    || a.objects.iter().any(|o| contains(&o.name, needle))
+            }
+            Test::Flag(Flag::Admin) => a.admin,
+            Test::Flag(Flag::Impersonated) => a.impersonated,
+            Test::Flag(Flag::Failed) => !a.succeeded,
+            Test::Flag(Flag::Succeeded) => a.succeeded,
+            Test::Strings { field, op, values } => {
+                values.iter().any(|v| field_compares(*field, *op, v, a))
+            }
+            Test::Apps(apps) => apps.contains(&a.app),
+            Test::Instances(ids) => ids.contains(&a.instance),
+            Test::Groups(ids) => a.groups.iter().any(|g| ids.contains(g)),
+            Test::Countries(codes) => a.country.as_ref().is_some_and(|c| codes.contains(c)),
+            Test::Kinds(kinds) => a.objects.iter().any(|o| kinds.contains(&o.kind)),
+            Test::Time { from, to } => {
+                from.is_none_or(|t| a.time >= t) && to.is_none_or(|t| a.time < t)
+            }
+        }
+    }
+}
+
+/// Whether the activity's `field` compares true with `value` (lower-case).
+fn field_compares(field: Field, op: Op, value: &str, a: &Activity) -> bool {
+    let cmp = |hay: &str| compare(op, hay, value);
+    let opt = |hay: &Option<String>| hay.as_deref().is_some_and(cmp);
+    match field {
+        Field::Type => cmp(&a.activity_type) || cmp(&a.action_type),
+        Field::Action => cmp(&a.action_type),
+        Field::User => user_compares(op, value, a),
+        Field::Target => target_compares(op, value, a),
+        Field::Person => user_compares(op, value, a) || target_compares(op, value, a),
+        Field::Domain => domain_of(&a.actor).is_some_and(cmp),
+        Field::Ip => opt(&a.ip),
+        Field::Isp => opt(&a.isp),
+        Field::Device => opt(&a.device_type),
+        Field::Id => cmp(&a.id),
+        Field::Object => a.objects.iter().any(|o| cmp(&o.name) || cmp(&o.id)),
+        Field::Agent => opt(&a.user_agent),
+        Field::Source => cmp(&a.source),
+        // Bound to their own tests; never reach here.
+        Field::App | Field::Instance | Field::Group | Field::Country | Field::Kind => false,
+    }
+}
+
+/// `user:` — the actor. Comparing e-mails exactly with the key is what
+/// makes the `actors` hint sound.
+fn user_compares(op: Op, value: &str, a: &Activity) -> bool {
+    account_compares(op, value, &a.actor, &a.actor_name)
+}
+
+/// `target:` — a user object of the activity, by id (e-mail or UPN) or name.
+fn target_compares(op: Op, value: &str, a: &Activity) -> bool {
+    a.objects
+        .iter()
+        .filter(|o| o.kind == ObjectKind::User)
+        .any(|o| account_compares(op, value, &o.id.to_lowercase(), &o.name))
+}
+
+/// An account given as a key (lower-case e-mail or UPN) and a name: with `:`,
+/// `@domain` matches the key's domain, an e-mail the key only, anything else
+/// the key or the name; `^=` and `~=` look at both.
+fn account_compares(op: Op, value: &str, key: &str, name: &str) -> bool {
+    if op == Op::Eq {
+        if let Some(domain) = value.strip_prefix('@') {
+            return domain_of(key).is_some_and(|d| compare(op, d, domain));
+        }
+        if is_user_key(value) {
+            return key == value;
+        }
+    }
+    compare(op, key, value) || compare(op, name, value)
+}
+
+fn domain_of(actor: &str) -> Option<&str> {
+    actor.rsplit_once('@').map(|(_, d)| d)
+}
+
+fn compare(op: Op, hay: &str, needle: &str) -> bool {
+    let hay = fold(hay);
+    match op {
+        Op::Eq => hay == needle,
+        Op::Prefix => hay.starts_with(needle),
+        Op::Contains => hay.contains(needle),
+    }
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    compare(Op::Contains, hay, needle)
+}
+
+/// Lower-case without allocating for the common all-lower-case ASCII text.
+fn fold(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::arbitrary::{TestNames, activity, filter, single_term_filter};
+    use super::super::{Filter, parse};
+    use super::*;
+    use proptest::prelude::*;
+
+    const NOW: Micros = 1_793_664_000_000_000; // 2026-11-03T00:00:00Z
+
+    fn query(text: &str) -> Query {
+        parse(text)
+            .expect(text)
+            .bind(&TestNames, NOW)
+            .expect("binds")
+    }
+
+    fn sample() -> Activity {
+        Activity {
+            id: "A1".into(),
+            app: AppKind::Microsoft365,
+            instance: InstanceId(1),
+            time: NOW - 3_600_000_000,
+            actor: "alice@contoso.com".into(),
+            actor_name: "Alice Martin".into(),
+            activity_type: "FileDownloaded".into(),
+            action_type: "download".into(),
+            objects: vec![
+                crate::domain::ActivityObject {
+                    kind: ObjectKind::File,
+                    id: "f-1".into(),
+                    name: "Budget 2027.xlsx".into(),
+                },
+                crate::domain::ActivityObject {
+                    kind: ObjectKind::User,
+                    id: "Bob@Fabrikam.com".into(),
+                    name: "Bob Stone".into(),
+                },
+            ],
+            admin: false,
+            impersonated: false,
+            succeeded: true,
+            ip: Some("10.1.2.3".into()),
+            country: Some("FR".into()),
+            isp: Some("Orange".into()),
+            device_type: Some("Desktop".into()),
+            user_agent: Some("Mozilla/5.0 Chrome/120".into()),
+            source: "Office 365".into(),
+            groups: vec![GroupId(1)],
+        }
+    }
+
+    // R-A2: each field matches what it names, case-insensitively.
+    #[test]
+    fn fields_match_the_record() {
+        let a = sample();
+        for text in [
+            "type:download",
+            "type:filedownloaded",
+            "type~=download",
+            "action:download",
+            "app:microsoft365",
+            "instance:Contoso",
+            "user:alice@contoso.com",
+            "user:@contoso.com",
+            "user:\"alice martin\"",
+            "user^=ali",
+            "domain:contoso.com",
+            "target:bob@fabrikam.com",
+            "target:@fabrikam.com",
+            "target~=bob",
+            "person:bob@fabrikam.com",
+            "person:alice@contoso.com",
+            "group:finance",
+            "ip:10.1.2.3",
+            "ip:^10.1.",
+            "country:fr",
+            "isp:orange",
+            "device:desktop",
+            "id:a1",
+            "object~=budget",
+            "object:f-1",
+            "kind:file",
+            "agent~=chrome",
+            "source:\"office 365\"",
+            "after:2026-11-02",
+            "before:2026-11-04",
+            "date:2026-11-02",
+            "after:2h",
+            "succeeded",
+            "-failed",
+            "-admin",
+            "-impersonated",
+            "budget",
+            "MARTIN",
+            "country!=US",
+            "type:(share,download)",
+        ] {
+            assert!(query(text).matches(&a), "{text} should match");
+        }
+        for text in [
+            "type:share",
+            "app:okta",
+            "instance:Fabrikam",
+            "user:alice",
+            "user:@fabrikam.com",
+            "user:alice@contoso",
+            "user:bob@fabrikam.com",
+            "target:alice@contoso.com",
+            "target:budget",
+            "person:carol@contoso.com",
+            "group:Sales",
+            "ip:^10.2.",
+            "country:(US,DE)",
+            "kind:folder",
+            "before:2026-11-02",
+            "after:30m",
+            "failed",
+            "admin",
+            "-budget",
+            "agent:chrome",
+        ] {
+            assert!(!query(text).matches(&a), "{text} should not match");
+        }
+    }
+
+    // R-A2: a negated term matches records that lack the field.
+    #[test]
+    fn negation_of_missing_values() {
+        let mut a = sample();
+        a.country = None;
+        assert!(query("-country:FR").matches(&a));
+        assert!(!query("country:FR").matches(&a));
+    }
+
+    // R-A2: positive terms give hints; negated terms do not.
+    #[test]
+    fn hints_from_positive_terms() {
+        let q = query(
+            "group:(Finance,Sales) instance:Contoso app:okta country:fr user:Bob@X.com date:2026-11-01..2026-11-02 after:2026-11-02",
+        );
+        let h = q.hints();
+        assert_eq!(h.groups, Some(vec![GroupId(1), GroupId(2)]));
+        assert_eq!(h.instances, Some(vec![InstanceId(1)]));
+        assert_eq!(h.apps, Some(vec![AppKind::Okta]));
+        assert_eq!(h.countries, Some(vec!["FR".to_string()]));
+        assert_eq!(h.actors, Some(vec!["bob@x.com".to_string()]));
+        assert_eq!(h.after, Some(NOW - 86_400_000_000));
+        assert_eq!(h.before, Some(NOW));
+        let none = query("-group:Finance country!=US -app:okta user:bob user:@x.com -after:1d");
+        assert_eq!(none.hints(), &Hints::default());
+    }
+
+    // R-A2: two positive terms on one field narrow each other.
+    #[test]
+    fn repeated_fields_intersect() {
+        let q = query("app:(okta,box) app:(box,github)");
+        assert_eq!(q.hints().apps, Some(vec![AppKind::Box]));
+    }
+
+    // The store's own hint-only queries keep working.
+    #[test]
+    fn with_hints_checks_the_hints() {
+        let a = sample();
+        let q = Query::with_hints(Hints {
+            countries: Some(vec!["FR".into()]),
+            after: Some(a.time),
+            ..Hints::default()
+        });
+        assert!(q.matches(&a));
+        let q = Query::with_hints(Hints {
+            before: Some(a.time),
+            ..Hints::default()
+        });
+        assert!(!q.matches(&a));
+        assert!(Query::all().matches(&a));
+    }
+
+    fn bound(f: &Filter) -> Option<Query> {
+        f.bind(&TestNames, NOW).ok()
+    }
+
+    proptest! {
+        // Few single terms both hold and give a hint; run more of them.
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        // R-A2: hints are sound: whatever a term accepts satisfies the hints it
+        // gives, so the store never misses a record by using an index.
+        #[test]
+        fn term_hints_are_sound(f in single_term_filter(), a in activity(NOW)) {
+            if let Some(q) = bound(&f) && q.conds_hold(&a) {
+                prop_assert!(q.hints().hold(&a), "{} {:?}", f, q.hints());
+            }
+        }
+
+        // R-A2: a query never matches an activity that violates its hints.
+        #[test]
+        fn matches_respect_hints(f in filter(), a in activity(NOW)) {
+            if let Some(q) = bound(&f) && q.matches(&a) {
+                prop_assert!(q.hints().hold(&a));
+                prop_assert!(q.conds_hold(&a));
+            }
+        }
+    }
+}
