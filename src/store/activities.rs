@@ -12,34 +12,22 @@ use super::tables::{
     NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
-use crate::domain::{
-    Activity, AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros,
-};
+use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
 
 /// The name the automatic External group gets when ingestion creates it (R-G1).
 pub const EXTERNAL_GROUP_NAME: &str = "External";
 
-/// R-G6: the groups an activity at `time` is tagged with, given its actor's groups.
-/// Automatic groups always; imported ones once usable and only for activities
-/// that happened after the import.
-fn tags_for(time: Micros, groups: &[&Group]) -> Vec<GroupId> {
-    let mut tags: Vec<GroupId> = groups
-        .iter()
-        .filter(|g| match g.kind {
-            GroupKind::Automatic(_) => true,
-            GroupKind::Imported { .. } => {
-                matches!(
-                    g.status,
-                    GroupStatus::Ready | GroupStatus::SyncFailed { .. }
-                ) && g.imported_at <= time
-            }
-        })
-        .map(|g| g.id)
-        .collect();
-    tags.sort();
-    tags.dedup();
-    tags
+/// What tagging reads, kept from one page to the next (R-G6). It is read and changed
+/// only while a write transaction is held, and every write that changes groups or
+/// memberships clears it before committing, so it never disagrees with the file.
+#[derive(Debug, Default)]
+pub(super) struct TagCache {
+    groups: Option<HashMap<u64, Group>>,
+    of_actor: HashMap<String, Vec<u64>>,
 }
+
+/// Bounds the cache for organisations with very many actors.
+const MAX_CACHED_ACTORS: usize = 200_000;
 
 /// R-G1: an actor is external when the organisation's domains are known and
 /// the actor's e-mail domain is not one of them.
@@ -66,22 +54,30 @@ impl Store {
         ctx: &IngestContext,
     ) -> Result<IngestReport> {
         let txn = self.write()?;
-        if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
-            return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+        let mut cache = self.tag_cache();
+        let result = (|| {
+            if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
+                return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+            }
+            let total = batch.len();
+            let mut fresh = new_records(&txn, batch)?;
+            let report = IngestReport {
+                inserted: fresh.len(),
+                duplicates: total - fresh.len(),
+            };
+            join_external(&txn, &fresh, ctx, &mut cache)?;
+            tag(&txn, &mut fresh, &mut cache)?;
+            write_records(&txn, &fresh)?;
+            txn.open_table(CURSORS)?
+                .insert((instance.0, stream), cursor)?;
+            txn.commit()?;
+            Ok(report)
+        })();
+        if result.is_err() {
+            // It may hold memberships of the transaction that did not commit.
+            *cache = TagCache::default();
         }
-        let total = batch.len();
-        let mut fresh = new_records(&txn, batch)?;
-        let report = IngestReport {
-            inserted: fresh.len(),
-            duplicates: total - fresh.len(),
-        };
-        join_external(&txn, &fresh, ctx)?;
-        tag(&txn, &mut fresh)?;
-        write_records(&txn, &fresh)?;
-        txn.open_table(CURSORS)?
-            .insert((instance.0, stream), cursor)?;
-        txn.commit()?;
-        Ok(report)
+        result
     }
 
     pub(super) fn activity_count_impl(&self) -> Result<u64> {
@@ -110,7 +106,12 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.
-fn join_external(txn: &WriteTransaction, fresh: &[Activity], ctx: &IngestContext) -> Result<()> {
+fn join_external(
+    txn: &WriteTransaction,
+    fresh: &[Activity],
+    ctx: &IngestContext,
+    cache: &mut TagCache,
+) -> Result<()> {
     let mut first: HashMap<&str, &Activity> = HashMap::new();
     for a in fresh.iter().filter(|a| is_external(&a.actor, ctx)) {
         first
@@ -140,8 +141,12 @@ fn join_external(txn: &WriteTransaction, fresh: &[Activity], ctx: &IngestContext
             instance: Some(a.instance),
             joined_at: a.time,
         };
-        groups::add_member_in(txn, external.id, key, &row)?;
+        if groups::add_member_in(txn, external.id, key, &row)? {
+            cache.of_actor.remove(key);
+        }
     }
+    // The group may be new.
+    cache.groups = None;
     Ok(())
 }
 
@@ -150,14 +155,21 @@ fn first_time(first: &HashMap<&str, &Activity>) -> Micros {
 }
 
 /// R-G6: tags each record with the groups its actor belongs to now.
-fn tag(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
-    let mut all: HashMap<u64, Group> = HashMap::new();
-    for row in txn.open_table(GROUPS)?.iter()? {
-        let (k, v) = row?;
-        all.insert(k.value(), tables::decode(v.value(), "group")?);
+fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> Result<()> {
+    if cache.groups.is_none() {
+        let mut all = HashMap::new();
+        for row in txn.open_table(GROUPS)?.iter()? {
+            let (k, v) = row?;
+            all.insert(k.value(), tables::decode::<Group>(v.value(), "group")?);
+        }
+        cache.groups = Some(all);
     }
+    if cache.of_actor.len() > MAX_CACHED_ACTORS {
+        cache.of_actor.clear();
+    }
+    let TagCache { groups, of_actor } = cache;
+    let groups = groups.get_or_insert_default();
     let reverse = txn.open_multimap_table(USER_GROUPS)?;
-    let mut of_actor: HashMap<String, Vec<u64>> = HashMap::new();
     for a in fresh.iter_mut() {
         if !of_actor.contains_key(&a.actor) {
             let mut ids = Vec::new();
@@ -170,8 +182,7 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
             .get(&a.actor)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let member_of: Vec<&Group> = ids.iter().filter_map(|id| all.get(id)).collect();
-        a.groups = tags_for(a.time, &member_of);
+        a.groups = group::tags_for(a.time, ids.iter().filter_map(|id| groups.get(id)));
     }
     Ok(())
 }

@@ -180,6 +180,7 @@ impl Store {
             put(&txn, &group)?;
             group
         };
+        self.forget_tags();
         txn.commit()?;
         Ok(group)
     }
@@ -192,6 +193,7 @@ impl Store {
     ) -> Result<Group> {
         let txn = self.write()?;
         let group = ensure_auto_in(&txn, auto, name, now)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(group)
     }
@@ -213,6 +215,7 @@ impl Store {
     pub(super) fn remove_group_impl(&self, id: GroupId) -> Result<()> {
         let txn = self.write()?;
         remove_in(&txn, id.0)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }
@@ -222,6 +225,7 @@ impl Store {
         let mut group = get(&txn.open_table(GROUPS)?, id)?;
         group.status = status;
         put(&txn, &group)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }
@@ -285,6 +289,7 @@ impl Store {
         group.skipped = skipped;
         group.last_sync = Some(now);
         put(&txn, &group)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(diff)
     }

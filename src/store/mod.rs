@@ -159,6 +159,7 @@ pub use activities::EXTERNAL_GROUP_NAME;
 
 pub struct Store {
     db: redb::Database,
+    tags: std::sync::Mutex<activities::TagCache>,
 }
 
 /// Every write records the allocator state, so that after a crash the file opens
@@ -201,11 +202,27 @@ impl Store {
         begin_write(&self.db)
     }
 
+    /// The tagging cache; callers hold a write transaction (see `TagCache`).
+    fn tag_cache(&self) -> std::sync::MutexGuard<'_, activities::TagCache> {
+        // A panic while it was held leaves it possibly stale: start afresh.
+        self.tags.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = Default::default();
+            guard
+        })
+    }
+
+    /// Called by every write that changes groups or memberships, before it commits.
+    fn forget_tags(&self) {
+        *self.tag_cache() = Default::default();
+    }
+
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
     /// A file that is not a casbah database is left untouched.
     pub fn open(path: &Path) -> Result<Store> {
         Ok(Store {
             db: open::open(path)?,
+            tags: Default::default(),
         })
     }
 
