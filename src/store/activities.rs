@@ -187,42 +187,70 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> 
     Ok(())
 }
 
+fn insert_sorted<K>(
+    txn: &WriteTransaction,
+    def: redb::TableDefinition<K, ()>,
+    mut keys: Vec<K>,
+) -> Result<()>
+where
+    K: redb::Key + Ord + std::borrow::Borrow<K::SelfType<'static>> + 'static,
+{
+    keys.sort_unstable();
+    let mut table = txn.open_table(def)?;
+    for key in keys {
+        table.insert(key, ())?;
+    }
+    Ok(())
+}
+
 fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     if fresh.is_empty() {
         return Ok(());
     }
     let mut meta = txn.open_table(META)?;
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
-    let mut records = txn.open_table(ACTIVITIES)?;
-    let mut dedupe = txn.open_table(DEDUPE)?;
-    let mut by_actor = txn.open_table(BY_ACTOR)?;
-    let mut by_instance = txn.open_table(BY_INSTANCE)?;
-    let mut by_country = txn.open_table(BY_COUNTRY)?;
-    let mut by_group = txn.open_table(BY_GROUP)?;
     let mut pairs = BTreeSet::new();
-    let mut buf = Vec::new();
     let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
+    // Keys are gathered and sorted per table, so that consecutive inserts land in the
+    // same leaf instead of hopping across the tree.
+    let mut records = Vec::with_capacity(fresh.len());
+    let mut dedupe = Vec::with_capacity(fresh.len());
+    let mut by_actor = Vec::with_capacity(fresh.len());
+    let mut by_instance = Vec::with_capacity(fresh.len());
+    let mut by_country = Vec::with_capacity(fresh.len());
+    let mut by_group = Vec::with_capacity(fresh.len() * 2);
     for (seq, a) in (first_seq..).zip(fresh) {
-        buf.clear();
-        let bytes = postcard::to_extend(a, std::mem::take(&mut buf))
-            .map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))?;
-        records.insert((a.time, seq), bytes.as_slice())?;
-        buf = bytes;
+        let bytes = tables::encode(a)?;
         let (t, hour) = (a.time, tables::bucket(a.time));
         min = min.min(t);
         max = max.max(t);
-        dedupe.insert((hour, a.instance.0, a.id.as_str()), seq)?;
-        by_actor.insert((hour, tables::hash(&a.actor), t, seq), ())?;
-        by_instance.insert((a.instance.0, t, seq), ())?;
+        records.push(((t, seq), bytes));
+        dedupe.push(((hour, a.instance.0, a.id.as_str()), seq));
+        by_actor.push((hour, tables::hash(&a.actor), t, seq));
+        by_instance.push((a.instance.0, t, seq));
         let country = a.country.as_deref().map(tables::hash);
         if let Some(c) = country {
-            by_country.insert((c, t, seq), ())?;
+            by_country.push((c, t, seq));
         }
         for g in &a.groups {
-            by_group.insert((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq), ())?;
+            by_group.push((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq));
         }
         pairs.insert((tables::app_code(a.app), a.instance.0));
     }
+    records.sort_unstable_by_key(|r| r.0);
+    let mut table = txn.open_table(ACTIVITIES)?;
+    for (key, bytes) in &records {
+        table.insert(key, bytes.as_slice())?;
+    }
+    dedupe.sort_unstable();
+    let mut table = txn.open_table(DEDUPE)?;
+    for (key, seq) in &dedupe {
+        table.insert(key, seq)?;
+    }
+    insert_sorted(txn, BY_ACTOR, by_actor)?;
+    insert_sorted(txn, BY_INSTANCE, by_instance)?;
+    insert_sorted(txn, BY_COUNTRY, by_country)?;
+    insert_sorted(txn, BY_GROUP, by_group)?;
     let mut app_instances = txn.open_table(APP_INSTANCES)?;
     for pair in pairs {
         app_instances.insert(pair, ())?;
