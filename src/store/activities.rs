@@ -89,16 +89,26 @@ impl Store {
 /// Keeps the records not stored yet, dropping repeats within the batch too.
 fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activity>> {
     let dedupe = txn.open_table(DEDUPE)?;
+    let records = txn.open_table(ACTIVITIES)?;
     let mut seen = HashSet::new();
     let mut fresh = Vec::with_capacity(batch.len());
     for a in batch {
         if !seen.insert((a.instance, a.id.clone())) {
             continue;
         }
-        if dedupe
-            .get((tables::bucket(a.time), a.instance.0, a.id.as_str()))?
-            .is_none()
-        {
+        let stored = dedupe.get(tables::dedupe_key(&a))?.map(|v| v.value());
+        let duplicate = match stored {
+            None => false,
+            // Same hash: the stored record says whether it is the same event.
+            Some(key) => match records.get(key)? {
+                Some(v) => {
+                    let old: Activity = tables::decode(v.value(), "activity")?;
+                    old.instance == a.instance && old.id == a.id
+                }
+                None => false,
+            },
+        };
+        if !duplicate {
             fresh.push(a);
         }
     }
@@ -225,7 +235,7 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
         min = min.min(t);
         max = max.max(t);
         records.push(((t, seq), bytes));
-        dedupe.push(((hour, a.instance.0, a.id.as_str()), seq));
+        dedupe.push((tables::dedupe_key(a), (t, seq)));
         by_actor.push((hour, tables::hash(&a.actor), t, seq));
         by_instance.push((a.instance.0, t, seq));
         let country = a.country.as_deref().map(tables::hash);
@@ -244,8 +254,8 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     }
     dedupe.sort_unstable();
     let mut table = txn.open_table(DEDUPE)?;
-    for (key, seq) in &dedupe {
-        table.insert(key, seq)?;
+    for (key, record) in &dedupe {
+        table.insert(key, record)?;
     }
     insert_sorted(txn, BY_ACTOR, by_actor)?;
     insert_sorted(txn, BY_INSTANCE, by_instance)?;

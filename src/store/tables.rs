@@ -56,10 +56,17 @@ pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
 /// (time, seq) → postcard `Activity`: the records are their own time index. Seq grows
 /// with ingestion, so it breaks time ties stably.
 pub const ACTIVITIES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("activities");
-/// (hour, instance, vendor id) → seq: drops records already stored. A vendor reports an
-/// event with the same time whenever it repeats it, so the hour is part of its identity,
-/// and keeps the entries a page adds close together.
-pub const DEDUPE: TableDefinition<(i64, u64, &str), u64> = TableDefinition::new("activity-dedupe");
+/// (hour, instance, hash of the vendor id) → the record's key: drops records already
+/// stored. A vendor reports an event with the same time whenever it repeats it, so the
+/// hour is part of its identity, and keeps the entries a page adds close together. A hit
+/// is confirmed against the stored record; two ids sharing a 64-bit hash in the same hour
+/// would share one entry, the later one replacing the earlier.
+pub const DEDUPE: TableDefinition<(i64, u64, u64), (i64, u64)> =
+    TableDefinition::new("activity-dedupe");
+
+pub fn dedupe_key(a: &crate::domain::Activity) -> (i64, u64, u64) {
+    (bucket(a.time), a.instance.0, hash(&a.id))
+}
 /// (app, instance) pairs seen in activities, so an app filter can use the instance index
 /// even for instances removed since.
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
