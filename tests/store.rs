@@ -657,6 +657,54 @@ fn person_aggregates_across_instances() {
     assert_eq!(members[0].last_activity, Some(now - HOUR));
 }
 
+// R-G8: each member's last activity, for groups both small and large (two read paths).
+#[test]
+fn members_show_their_last_activity() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let people: Vec<RemoteUser> = (0..20)
+        .map(|i| user(&format!("p{i:02}@corp.com"), &format!("Person {i:02}")))
+        .collect();
+    let big = s
+        .create_imported_group(inst.id, &remote_group("big"), false, 0)
+        .unwrap();
+    s.sync_membership(big.id, &people, SkipCounts::default(), 0)
+        .unwrap();
+    let small = s
+        .create_imported_group(inst.id, &remote_group("small"), false, 0)
+        .unwrap();
+    s.sync_membership(small.id, &people[..3], SkipCounts::default(), 0)
+        .unwrap();
+    // Person i (for even i) acts at hours i and i + 30; odd people never act.
+    let mut batch = Vec::new();
+    let mut expected = HashMap::new();
+    for i in (0..20).step_by(2) {
+        for h in [i as i64, i as i64 + 30] {
+            let key = format!("p{i:02}@corp.com");
+            batch.push(activity(
+                inst.id,
+                AppKind::Okta,
+                &format!("{i}-{h}"),
+                h * HOUR + 5,
+                &key,
+            ));
+            expected.insert(key, h * HOUR + 5);
+        }
+    }
+    s.ingest(inst.id, "s", batch, "c", &IngestContext::default())
+        .unwrap();
+    for group in [big.id, small.id] {
+        for m in s.members(group).unwrap() {
+            assert_eq!(m.last_activity, expected.get(&m.key).copied(), "{}", m.key);
+        }
+    }
+    assert_eq!(s.members(big.id).unwrap().len(), 20);
+    assert_eq!(s.members(small.id).unwrap()[0].name, "Person 00");
+}
+
 // DESIGN §3 Durability: a dropped store loses nothing, and a resumed ingest duplicates nothing.
 #[test]
 fn reingest_after_reopen_inserts_nothing() {

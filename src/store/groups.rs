@@ -6,15 +6,15 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransact
 use serde::{Deserialize, Serialize};
 
 use super::tables::{
-    self, ACTIVITIES, AUTO_GROUPS, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META,
-    META_NEXT_GROUP, USER_GROUPS,
+    self, AUTO_GROUPS, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META, META_NEXT_GROUP,
+    USER_GROUPS,
 };
 use super::{
     IMPORT_LIMIT, Member, MembershipChange, MembershipDiff, Result, Store, StoreError, query,
 };
 use crate::domain::{
-    Activity, AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros, RemoteGroup,
-    RemoteUser, SkipCounts, UserKey,
+    AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros, RemoteGroup, RemoteUser,
+    SkipCounts, UserKey,
 };
 
 /// What the store keeps about one member of one group.
@@ -297,32 +297,26 @@ impl Store {
     pub(super) fn members_impl(&self, id: GroupId) -> Result<Vec<Member>> {
         let txn = self.db.begin_read()?;
         get(&txn.open_table(GROUPS)?, id)?;
-        let records = txn.open_table(ACTIVITIES)?;
-        let mut out = Vec::new();
+        let mut rows = Vec::new();
         for row in txn.open_table(MEMBERS)?.range((id.0, "")..(id.0 + 1, ""))? {
             let (k, v) = row?;
-            let key = k.value().1;
             let m: MemberRow = tables::decode(v.value(), "member")?;
-            let mut walk = query::actor_walk(&txn, key)?;
-            let mut last_activity = None;
-            while let Some((time, seq)) = walk.next()? {
-                if let Some(v) = records.get((time, seq))? {
-                    // The actor index is keyed by a hash: make sure it is this person.
-                    if tables::decode::<Activity>(v.value(), "activity")?.actor == key {
-                        last_activity = Some(time);
-                        break;
-                    }
-                }
-            }
-            out.push(Member {
-                key: key.to_string(),
+            rows.push((k.value().1.to_string(), m));
+        }
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+        let last = query::last_activities(&txn, &keys)?;
+        let mut out: Vec<Member> = rows
+            .into_iter()
+            .zip(last)
+            .map(|((key, m), last_activity)| Member {
+                key,
                 name: m.name,
                 email: m.email,
                 instance: m.instance,
                 joined_at: m.joined_at,
                 last_activity,
-            });
-        }
+            })
+            .collect();
         out.sort_by(|a, b| {
             a.name
                 .to_lowercase()

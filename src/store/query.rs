@@ -4,7 +4,7 @@
 //! per hour for the hour-led indexes); the ranges are merged newest first, records
 //! fetched, and `Query::matches` decides.
 
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
@@ -296,6 +296,69 @@ impl Walk {
 /// Every activity of one actor, newest first (a hash collision may add others: check `actor`).
 pub(super) fn actor_walk(txn: &ReadTransaction, actor: &str) -> Result<Walk> {
     Walk::new(txn, &Plan::Actors(vec![actor.to_string()]), Window::ALL)
+}
+
+/// Above this many people still unseen, reading a whole hour of the actor index costs
+/// less than one look-up per person.
+const SCAN_HOUR_ABOVE: usize = 8;
+
+/// The time of each person's newest activity, walking the hours newest first until
+/// everyone is found.
+pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Vec<Option<Micros>>> {
+    let mut out = vec![None; keys.len()];
+    let Some((min, max)) = tables::time_span(&txn.open_table(META)?)? else {
+        return Ok(out);
+    };
+    let mut unseen: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        unseen.entry(tables::hash(key)).or_default().push(i);
+    }
+    let index = txn.open_table(BY_ACTOR)?;
+    let records = txn.open_table(ACTIVITIES)?;
+    let mut hour = tables::bucket(max);
+    while !unseen.is_empty() && hour >= tables::bucket(min) {
+        let mut found = Vec::new();
+        let mut visit = |(_, h, time, seq): (i64, u64, Micros, u64)| -> Result<()> {
+            let Some(waiting) = unseen.get(&h) else {
+                return Ok(());
+            };
+            // Newest first within a hash, so the first confirmed entry is the newest.
+            if let Some(v) = records.get((time, seq))? {
+                let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
+                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor) {
+                    if out[i].is_none() {
+                        out[i] = Some(time);
+                        found.push((h, i));
+                    }
+                }
+            }
+            Ok(())
+        };
+        if unseen.len() > SCAN_HOUR_ABOVE {
+            let all = (hour, 0, Micros::MIN, 0)..=(hour, u64::MAX, Micros::MAX, u64::MAX);
+            for row in index.range(all)?.rev() {
+                visit(row?.0.value())?;
+            }
+        } else {
+            let hashes: Vec<u64> = unseen.keys().copied().collect();
+            for h in hashes {
+                let one = (hour, h, Micros::MIN, 0)..=(hour, h, Micros::MAX, u64::MAX);
+                for row in index.range(one)?.rev() {
+                    visit(row?.0.value())?;
+                }
+            }
+        }
+        for (h, i) in found {
+            if let Some(waiting) = unseen.get_mut(&h) {
+                waiting.retain(|&j| j != i);
+                if waiting.is_empty() {
+                    unseen.remove(&h);
+                }
+            }
+        }
+        hour -= 1;
+    }
+    Ok(out)
 }
 
 /// Merges newest-first streams into one, dropping a record met in several streams.
