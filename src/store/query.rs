@@ -150,6 +150,17 @@ macro_rules! newest_first {
 }
 
 type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
+
+/// The hour of the newest activity before `hour` begins: hours without any activity
+/// are skipped, so a stray timestamp decades away costs one look-up, not one per hour.
+fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
+    let start = hour.saturating_mul(tables::BUCKET);
+    match records.range(..(start, 0))?.next_back() {
+        Some(row) => Ok(Some(tables::bucket(row?.0.value().0))),
+        None => Ok(None),
+    }
+}
 type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 
 /// Where a walk reads its positions from.
@@ -216,6 +227,7 @@ pub(super) struct Walk {
     /// The next hour to open, counting down to `low_hour`.
     hour: i64,
     low_hour: i64,
+    records: RecordTable,
 }
 
 impl Walk {
@@ -275,6 +287,7 @@ impl Walk {
             merge: Merge::new(streams)?,
             hour,
             low_hour,
+            records: txn.open_table(ACTIVITIES)?,
         })
     }
 
@@ -288,7 +301,7 @@ impl Walk {
             }
             // Hours partition time, so finishing one hour before the next keeps the order.
             self.merge = Merge::new(self.source.streams(self.hour, self.window)?)?;
-            self.hour -= 1;
+            self.hour = previous_hour(&self.records, self.hour)?.unwrap_or(i64::MIN);
         }
     }
 }
@@ -356,7 +369,10 @@ pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Ve
                 }
             }
         }
-        hour -= 1;
+        match previous_hour(&records, hour)? {
+            Some(h) => hour = h,
+            None => break,
+        }
     }
     Ok(out)
 }
