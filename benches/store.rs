@@ -296,6 +296,25 @@ fn main() {
         returned += page.items.len();
     }
     let query_median = median(query_times);
+
+    // Not targets, but screens a person waits for (R-G8).
+    let mut members_times = Vec::new();
+    let mut person_times = Vec::new();
+    for run in 0..20 {
+        let started = Instant::now();
+        let members = store
+            .members(groups[run * 13 % groups.len()])
+            .expect("members");
+        members_times.push(started.elapsed());
+        assert!(!members.is_empty());
+        let started = Instant::now();
+        store
+            .person(&email(run * 997 % USERS), NOW)
+            .expect("person");
+        person_times.push(started.elapsed());
+    }
+    let members_median = median(members_times);
+    let person_median = median(person_times);
     drop(store);
 
     let exe = std::env::current_exe().expect("bench binary");
@@ -356,6 +375,18 @@ fn main() {
         ),
         ms(query_median),
         "≤10 ms"
+    );
+    println!(
+        "{:<52} {:>11.2} ms {:>12}",
+        "members of a group, with last activity",
+        ms(members_median),
+        ""
+    );
+    println!(
+        "{:<52} {:>11.2} ms {:>12}",
+        "person across apps (counts, 30 days)",
+        ms(person_median),
+        ""
     );
     println!(
         "{:<52} {:>11.2} ms {:>12}",
