@@ -535,6 +535,15 @@ fn external_actors_join_the_external_group() {
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
     };
+    // A first page without outsiders: External does not exist yet.
+    s.ingest(
+        inst.id,
+        "events",
+        vec![activity(inst.id, AppKind::Box, "0", 50, "ann@corp.com")],
+        "c0",
+        &ctx,
+    )
+    .unwrap();
     s.ingest(
         inst.id,
         "events",

@@ -155,8 +155,14 @@ fn join_external(
             cache.of_actor.remove(key);
         }
     }
-    // The group may be new.
-    cache.groups = None;
+    if cache
+        .groups
+        .as_ref()
+        .is_some_and(|g| !g.contains_key(&external.id.0))
+    {
+        // Created by this page.
+        cache.groups = None;
+    }
     Ok(())
 }
 
