@@ -823,6 +823,11 @@ fn killed_ingest_keeps_committed_pages() {
     }
     child.wait().unwrap();
     let last_seen = last_seen.expect("the child committed pages");
+    // The file needs a repair: `open` checks it on a scratch copy first.
+    assert!(matches!(
+        redb::ReadOnlyDatabase::open(&path).map(|_| ()),
+        Err(redb::DatabaseError::RepairAborted)
+    ));
 
     let store = Store::open(&path).unwrap();
     let count = store.activity_count().unwrap() as i64;

@@ -2,6 +2,13 @@
 //!
 //! Every method is synchronous and short; the service layer calls them from
 //! `spawn_blocking`, never from an async thread.
+//!
+//! - `open`: permissions, the lock, refusing files that are not casbah's (`scratch`
+//!   repairs a crashed file in memory to check it without writing to it).
+//! - `tables`: every table, its key layout, the value codec (postcard).
+//! - `instances`, `users`, `groups`, `settings`: the small tables.
+//! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `query`: choosing an index and walking it newest first.
 
 mod activities;
 mod groups;
@@ -329,7 +336,8 @@ impl Store {
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
         self.cursor_impl(instance, stream)
     }
-    /// Newest first, starting after `after` when given.
+    /// Newest first, starting after `after` when given. `next` is set when the page is
+    /// full: the following page starts there (it may turn out empty).
     pub fn query_activities(
         &self,
         query: &Query,
