@@ -6,12 +6,7 @@ use super::tables::{
     self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS,
 };
 use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, groups, users};
-use crate::domain::{AppKind, Instance, InstanceId, Micros, Secret};
-
-/// R-C2: the apps that allow one instance only.
-fn single_instance(app: AppKind) -> bool {
-    matches!(app, AppKind::MicrosoftAzure | AppKind::Microsoft365)
-}
+use crate::domain::{Instance, InstanceId, Micros, Secret};
 
 fn scan_code(kind: ScanKind) -> u8 {
     match kind {
@@ -59,7 +54,7 @@ impl Store {
             let existing = all(&table)?;
             let name_key = new.name.to_lowercase();
             for other in existing.iter().filter(|i| i.app == new.app) {
-                if single_instance(new.app) {
+                if !new.app.info().multi_instance {
                     return Err(StoreError::SingleInstance {
                         app: new.app.slug(),
                         existing: other.name.clone(),
@@ -127,6 +122,7 @@ impl Store {
         for group in imported {
             groups::remove_in(&txn, group)?;
         }
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }
