@@ -360,3 +360,18 @@ fn a_killed_sync_resumes_without_duplicates() {
     assert!(n > 0);
     assert_eq!(ids.len(), n, "no activity stored twice");
 }
+
+// R-C4: scan intervals are settings that survive a restart; nonsense is refused.
+#[test]
+fn scan_intervals_are_settings() {
+    let s = Scratch::new();
+    s.ok(&["settings", "set", "scan.activities", "120"]);
+    let settings = s.json(&["settings", "list", "--json"]);
+    assert_eq!(settings["scan.activities"], "120");
+    assert_eq!(settings["scan.users"], "3600");
+    let out = s.run(&["settings", "set", "scan.activities", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = s.run(&["settings", "set", "scan.everything", "60"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("scan.activities"));
+}

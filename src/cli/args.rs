@@ -43,6 +43,17 @@ pub enum Command {
     Sync(SyncArgs),
     /// Start the sandbox, connect it, and keep syncing while printing a live summary
     Demo(DemoArgs),
+    /// Show or change settings such as scan intervals
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every setting with its value
+    List(JsonFlag),
+    /// Change a setting; it takes effect the next time casbah starts
+    Set { key: String, value: String },
 }
 
 #[derive(Debug, Subcommand)]

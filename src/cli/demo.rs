@@ -28,6 +28,8 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     })
     .await?;
     let svc = Service::open(&db, Intervals::demo()).await?;
+    // Listen before anything starts, so no notice of the first imports is missed.
+    let events = svc.subscribe();
     println!(
         "sandbox tenant at {}; database {}",
         sandbox.base_url(),
@@ -57,7 +59,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     println!("syncing; press Ctrl-C to stop");
     tokio::select! {
         _ = wait_for_shutdown() => {}
-        result = live_summary(&svc) => result?,
+        result = live_summary(&svc, events) => result?,
     }
     svc.shutdown().await;
     Ok(())
@@ -78,8 +80,10 @@ fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure>
 }
 
 /// Prints notices as they come and a status line every few seconds.
-async fn live_summary(svc: &Service) -> Outcome {
-    let mut events = svc.subscribe();
+async fn live_summary(
+    svc: &Service,
+    mut events: tokio::sync::broadcast::Receiver<Event>,
+) -> Outcome {
     let mut tick = tokio::time::interval(Duration::from_secs(3));
     loop {
         tokio::select! {

@@ -96,6 +96,33 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
         Command::Activities(a) => activities::list(a, &open(&db).await?).await,
         Command::Queries(c) => activities::queries(c, &open(&db).await?).await,
         Command::Sync(a) => sync::run(a, open(&db).await?, &db).await,
+        Command::Settings(c) => settings(c, &open(&db).await?).await,
+    }
+}
+
+async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
+    match command {
+        args::SettingsCommand::List(f) => {
+            let all = svc.settings().await?;
+            if f.json {
+                let map: serde_json::Map<String, serde_json::Value> = all
+                    .into_iter()
+                    .map(|(k, v, _)| (k, serde_json::Value::String(v)))
+                    .collect();
+                return output::print_json(&map);
+            }
+            let rows: Vec<Vec<String>> = all
+                .into_iter()
+                .map(|(k, v, about)| vec![k, v, about.to_owned()])
+                .collect();
+            output::print_table(&["SETTING", "VALUE", "MEANING"], &rows);
+            Ok(())
+        }
+        args::SettingsCommand::Set { key, value } => {
+            svc.set_setting(&key, &value).await?;
+            println!("{key} = {value}; it takes effect the next time casbah starts");
+            Ok(())
+        }
     }
 }
 
