@@ -107,6 +107,25 @@ fn ids(list: &[Activity]) -> Vec<String> {
     list.iter().map(|a| a.id.clone()).collect()
 }
 
+// The service shares one store between blocking tasks.
+#[test]
+fn store_is_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    let f = fixture();
+    let store = std::sync::Arc::new(f.store);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.set_setting(&format!("k{i}"), "v"))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(store.setting("k3").unwrap().as_deref(), Some("v"));
+}
+
 // R-C2, R-C4, R-A3: every table survives a close and reopen.
 #[test]
 fn every_table_persists_across_reopen() {
