@@ -174,6 +174,7 @@ macro_rules! newest_first {
 }
 
 type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
 
 /// The hour of the newest activity before `hour` begins: hours without any activity
@@ -185,7 +186,6 @@ fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
         None => Ok(None),
     }
 }
-type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 
 /// Where a walk reads its positions from.
 enum Source {
