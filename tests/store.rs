@@ -958,6 +958,27 @@ fn garbage_file_is_not_casbah_and_untouched() {
     }
 }
 
+// A damaged casbah file (its header overwritten) is refused and left as it is.
+#[test]
+fn damaged_casbah_file_is_not_casbah_and_untouched() {
+    let f = fixture();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(9).take(200) {
+        *b = (i * 37 % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::NotCasbah { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    drop(_dir);
+}
+
 // A redb file of another program gets no casbah tables written into it.
 #[test]
 fn foreign_redb_file_is_not_casbah_and_untouched() {
