@@ -1,5 +1,140 @@
-//! Headless subcommands; human output by default, `--json` for scripts.
+//! Headless subcommands: human output by default, `--json` (and `--csv`) for
+//! scripts. Exit 0 on success, 1 on failure, 2 on a usage error; errors go to
+//! stderr as one line that says what to do.
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod activities;
+mod args;
+mod connectors;
+mod demo;
+mod groups;
+mod output;
+mod sandbox;
+mod secret;
+mod sync;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::service::{Intervals, Service, ServiceError};
+use args::{Cli, Command};
+
+/// What a command failed with, and how the process should exit.
+#[derive(Debug)]
+pub enum Failure {
+    Usage(String),
+    Failed(String),
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Failure {
+        if e.is_usage() {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Failed(e.to_string())
+        }
+    }
+}
+
+type Outcome = Result<(), Failure>;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; the rest are usage errors.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let db = cli.db.clone().unwrap_or_else(default_db);
+    let _log = init_logging(&db);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(Failure::Failed(format!("cannot start: {e}"))),
+    };
+    match runtime.block_on(run(cli.command, db)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
+    }
+}
+
+fn fail(f: Failure) -> ExitCode {
+    match f {
+        Failure::Usage(msg) => {
+            eprintln!("casbah: {msg}");
+            ExitCode::from(2)
+        }
+        Failure::Failed(msg) => {
+            eprintln!("casbah: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
+    let Some(command) = command else {
+        return Err(Failure::Usage(
+            "the dashboard is not built yet; run `casbah demo`, or `casbah --help` for the commands".into(),
+        ));
+    };
+    match command {
+        Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
+        Command::Demo(a) => demo::run(a, db).await,
+        Command::Connectors(c) => connectors::run(c, &open(&db).await?).await,
+        Command::Groups(c) => groups::run(c, &open(&db).await?, &db).await,
+        Command::Members(a) => groups::members(a, &open(&db).await?).await,
+        Command::Person(a) => groups::person(a, &open(&db).await?).await,
+        Command::Activities(a) => activities::list(a, &open(&db).await?).await,
+        Command::Queries(c) => activities::queries(c, &open(&db).await?).await,
+        Command::Sync(a) => sync::run(a, open(&db).await?, &db).await,
+    }
+}
+
+async fn open(db: &std::path::Path) -> Result<Service, Failure> {
+    Ok(Service::open(db, Intervals::default()).await?)
+}
+
+fn data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "casbah")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn default_db() -> PathBuf {
+    data_dir().join("casbah.redb")
+}
+
+/// Logs go to a file beside the database, never to the terminal. The level
+/// comes from `CASBAH_LOG` (e.g. `debug`), default `info`.
+fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(data_dir);
+    std::fs::create_dir_all(&dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("casbah.log"))
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CASBAH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
 }

@@ -1,2 +1,686 @@
 //! The HTTP policy every connector shares: timeouts, retries with backoff and
 //! jitter, `Retry-After` on 429, a bounded number of attempts.
+//!
+//! A connector builds each request in a closure (called once per attempt, so
+//! a fresh token or body can go into every try), hands over a decoder for the
+//! success body, and gets back either the decoded value or the final error
+//! reply for it to map into its own vocabulary. Vendors differ in how they say
+//! "slow down" (Graph's `Retry-After`, Okta's `X-Rate-Limit-Reset`, Dropbox's
+//! JSON `retry_after`), so that reading is a [`RetrySignal`] each plugs in.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{Client, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::ConnectorError;
+use crate::domain::text::sanitize;
+
+/// How hard to try before giving up. Tests shrink the delays; production keeps
+/// the defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Tries in all, the first included.
+    pub max_attempts: u32,
+    /// The first backoff ceiling; doubles after every failed try.
+    pub backoff_base: Duration,
+    /// No single wait is longer than this, whatever the vendor asks.
+    pub max_wait: Duration,
+    /// Give up rather than let the waits of one call add up beyond this.
+    pub max_total_wait: Duration,
+    pub connect_timeout: Duration,
+    /// For the whole exchange, body included.
+    pub request_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            backoff_base: Duration::from_millis(500),
+            max_wait: Duration::from_secs(60),
+            max_total_wait: Duration::from_secs(180),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The ceiling of the full-jitter backoff before try `attempt + 1`
+    /// (`attempt` counts the tries already made, from 1).
+    pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(30);
+        self.backoff_base
+            .saturating_mul(1u32 << doublings)
+            .min(self.max_wait)
+    }
+
+    /// Full jitter: anywhere between zero and the ceiling, so that many
+    /// clients throttled at once do not come back in step.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self.backoff_ceiling(attempt).as_millis() as u64;
+        Duration::from_millis(rand::random_range(0..=ceiling))
+    }
+}
+
+/// A complete reply: status, headers and the whole body, already read.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// What to do with a reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Hand it to the caller: a success to decode or an error to map.
+    Final,
+    /// The vendor is throttling; wait as long as it says, if it says.
+    Throttled(Option<Duration>),
+    /// A server-side failure worth another try.
+    Transient(Option<Duration>),
+}
+
+/// How a vendor signals throttling and transient failure.
+pub trait RetrySignal: Send + Sync {
+    fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict;
+}
+
+/// The common HTTP dialect (Microsoft Graph, the Office 365 Management API,
+/// Box): 429 is throttling, 408 and 5xx are transient, and `Retry-After`
+/// says how long to wait on either.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RetryAfterSignal;
+
+impl RetrySignal for RetryAfterSignal {
+    fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict {
+        let hint = || {
+            reply
+                .header(RETRY_AFTER.as_str())
+                .and_then(|v| parse_retry_after(v, now))
+        };
+        match reply.status {
+            StatusCode::TOO_MANY_REQUESTS => Verdict::Throttled(hint()),
+            s if s == StatusCode::REQUEST_TIMEOUT || s.is_server_error() => {
+                Verdict::Transient(hint())
+            }
+            _ => Verdict::Final,
+        }
+    }
+}
+
+/// `Retry-After` is either seconds (Graph sends fractions such as "2.128") or
+/// an HTTP date. A date in the past means "now". Anything else is ignored, and
+/// the caller falls back to backoff.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::try_from_secs_f64(secs).ok())
+            .flatten();
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let when = SystemTime::from(when.with_timezone(&chrono::Utc));
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Why a success body could not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyError {
+    /// True when the body looks cut short or garbled in transit, which another
+    /// try may fix; false when it is whole but not what was expected.
+    pub retry: bool,
+    pub detail: String,
+}
+
+/// Decodes a JSON success body; truncated or malformed JSON is worth a retry,
+/// well-formed JSON of the wrong shape is not.
+pub fn json<T: DeserializeOwned>(reply: &Reply) -> Result<T, BodyError> {
+    serde_json::from_slice(&reply.body).map_err(|e| BodyError {
+        retry: matches!(
+            e.classify(),
+            serde_json::error::Category::Eof | serde_json::error::Category::Syntax
+        ),
+        // serde quotes offending input; it came from the vendor.
+        detail: sanitize(&format!("JSON {e}")),
+    })
+}
+
+/// One vendor's door to the network: one reqwest client, one retry policy,
+/// one way of reading throttling.
+#[derive(Clone)]
+pub struct Http {
+    vendor: &'static str,
+    client: Client,
+    policy: RetryPolicy,
+    signal: Arc<dyn RetrySignal>,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("vendor", &self.vendor)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    pub fn new(
+        vendor: &'static str,
+        policy: RetryPolicy,
+        signal: Arc<dyn RetrySignal>,
+    ) -> Result<Http, ConnectorError> {
+        let client = Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .timeout(policy.request_timeout)
+            .user_agent(concat!("casbah/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConnectorError::Protocol {
+                vendor,
+                detail: format!("cannot set up the HTTP client: {e}"),
+            })?;
+        Ok(Http {
+            vendor,
+            client,
+            policy,
+            signal,
+        })
+    }
+
+    /// Sends the request `build` makes until there is a final answer:
+    /// `Ok(Ok(value))` for a success `decode` accepts, `Ok(Err(reply))` for an
+    /// error reply the caller maps, `Err` when the retry budget ran out
+    /// (`Exhausted`), the host never answered (`Unreachable`), or a success
+    /// body had the wrong shape (`Protocol`).
+    pub async fn send<T>(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+        decode: impl Fn(&Reply) -> Result<T, BodyError>,
+    ) -> Result<Result<T, Reply>, ConnectorError> {
+        let mut waited = Duration::ZERO;
+        let mut answered = false;
+        let mut last = String::new();
+        let mut host = String::new();
+        let mut attempts = 0;
+        while attempts < self.policy.max_attempts.max(1) {
+            attempts += 1;
+            let request = build(&self.client)
+                .build()
+                .map_err(|e| ConnectorError::Protocol {
+                    vendor: self.vendor,
+                    detail: format!("cannot build the request: {e}"),
+                })?;
+            let method = request.method().clone();
+            // The path only: queries may carry search text, and no header
+            // (Authorization among them) is ever logged.
+            let path = request.url().path().to_owned();
+            host = request.url().host_str().unwrap_or_default().to_owned();
+            let hint = match self.exchange(request).await {
+                Exchange::Reply(reply) => {
+                    answered = true;
+                    match self.signal.classify(&reply, SystemTime::now()) {
+                        Verdict::Final if reply.status.is_success() => match decode(&reply) {
+                            Ok(value) => {
+                                tracing::debug!(vendor = self.vendor, %method, path, status = reply.status.as_u16(), attempts, "answered");
+                                return Ok(Ok(value));
+                            }
+                            Err(e) if e.retry => {
+                                last = format!("unreadable body from {path}: {}", e.detail);
+                                None
+                            }
+                            Err(e) => {
+                                return Err(ConnectorError::Protocol {
+                                    vendor: self.vendor,
+                                    detail: format!("{path}: {}", e.detail),
+                                });
+                            }
+                        },
+                        Verdict::Final => {
+                            tracing::debug!(vendor = self.vendor, %method, path, status = reply.status.as_u16(), "error reply");
+                            return Ok(Err(reply));
+                        }
+                        Verdict::Throttled(hint) => {
+                            last = format!("throttled with {} on {path}", reply.status);
+                            hint
+                        }
+                        Verdict::Transient(hint) => {
+                            last = format!("{} on {path}", reply.status);
+                            hint
+                        }
+                    }
+                }
+                Exchange::NoReply(detail) => {
+                    last = format!("{detail} on {path}");
+                    None
+                }
+                Exchange::BodyLost(detail) => {
+                    answered = true;
+                    last = format!("body of {path} cut short: {detail}");
+                    None
+                }
+            };
+            if attempts >= self.policy.max_attempts {
+                break;
+            }
+            let wait = hint
+                .unwrap_or_else(|| self.policy.backoff(attempts))
+                .min(self.policy.max_wait);
+            if waited + wait > self.policy.max_total_wait {
+                last = format!("{last}; waiting {wait:?} more would exceed the retry budget");
+                break;
+            }
+            tracing::warn!(vendor = self.vendor, %method, path, attempts, ?wait, reason = %last, "retrying");
+            tokio::time::sleep(wait).await;
+            waited += wait;
+        }
+        tracing::warn!(vendor = self.vendor, attempts, reason = %last, "giving up");
+        if answered {
+            Err(ConnectorError::Exhausted {
+                vendor: self.vendor,
+                attempts,
+                last,
+            })
+        } else {
+            Err(ConnectorError::Unreachable { host, detail: last })
+        }
+    }
+
+    async fn exchange(&self, request: reqwest::Request) -> Exchange {
+        let response = match self.client.execute(request).await {
+            Ok(r) => r,
+            Err(e) => return Exchange::NoReply(sanitize(&describe(&e))),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        match response.bytes().await {
+            Ok(body) => Exchange::Reply(Reply {
+                status,
+                headers,
+                body: body.into(),
+            }),
+            Err(e) => Exchange::BodyLost(sanitize(&describe(&e))),
+        }
+    }
+}
+
+enum Exchange {
+    Reply(Reply),
+    /// No status line came back: refused, reset, timed out, DNS.
+    NoReply(String),
+    /// A status came back but the body broke off.
+    BodyLost(String),
+}
+
+/// reqwest's own Display names the URL, query included; keep it to the kind
+/// of failure and its root cause.
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body could not be read"
+    } else {
+        "request failed"
+    };
+    let mut root: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(next) = root.and_then(|r| r.source()) {
+        root = Some(next);
+    }
+    match root {
+        Some(root) => format!("{kind}: {root}"),
+        None => kind.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().unwrap());
+        }
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: map,
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn retry_after_reads_whole_and_fractional_seconds() {
+        let now = SystemTime::now();
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        // The sample value in Graph's throttling page.
+        assert_eq!(
+            parse_retry_after(" 2.128 ", now),
+            Some(Duration::from_millis(2128))
+        );
+        assert_eq!(parse_retry_after("0", now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn retry_after_reads_http_dates() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480); // Wed, 21 Oct 2015 07:28:00 GMT
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // A date already past means "go now".
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn retry_after_ignores_nonsense() {
+        let now = SystemTime::now();
+        for bad in ["", "soon", "-1", "NaN", "inf", "1e400"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let policy = RetryPolicy {
+            backoff_base: Duration::from_millis(100),
+            max_wait: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        assert_eq!(policy.backoff_ceiling(1), Duration::from_millis(100));
+        assert_eq!(policy.backoff_ceiling(2), Duration::from_millis(200));
+        assert_eq!(policy.backoff_ceiling(4), Duration::from_millis(800));
+        assert_eq!(policy.backoff_ceiling(5), Duration::from_secs(1));
+        assert_eq!(policy.backoff_ceiling(u32::MAX), Duration::from_secs(1));
+        for attempt in 1..10 {
+            for _ in 0..50 {
+                assert!(policy.backoff(attempt) <= policy.backoff_ceiling(attempt));
+            }
+        }
+    }
+
+    #[test]
+    fn backoff_is_jittered() {
+        let policy = RetryPolicy::default();
+        let waits: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(4)).collect();
+        assert!(waits.len() > 1, "full jitter should spread the waits");
+    }
+
+    #[test]
+    fn standard_signal_classifies_statuses() {
+        let now = SystemTime::now();
+        let s = RetryAfterSignal;
+        assert_eq!(
+            s.classify(&reply(429, &[("retry-after", "2.128")]), now),
+            Verdict::Throttled(Some(Duration::from_millis(2128)))
+        );
+        assert_eq!(s.classify(&reply(429, &[]), now), Verdict::Throttled(None));
+        assert_eq!(
+            s.classify(&reply(503, &[("retry-after", "1")]), now),
+            Verdict::Transient(Some(Duration::from_secs(1)))
+        );
+        assert_eq!(s.classify(&reply(500, &[]), now), Verdict::Transient(None));
+        assert_eq!(s.classify(&reply(408, &[]), now), Verdict::Transient(None));
+        for status in [200, 400, 401, 403, 404] {
+            assert_eq!(s.classify(&reply(status, &[]), now), Verdict::Final);
+        }
+    }
+
+    #[test]
+    fn json_tells_truncation_from_wrong_shape() {
+        let mut r = reply(200, &[]);
+        r.body = br#"{"value":[1,2"#.to_vec();
+        assert!(json::<serde_json::Value>(&r).unwrap_err().retry);
+        r.body = br#"{"value":"x"}"#.to_vec();
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Shape {
+            value: Vec<u32>,
+        }
+        assert!(!json::<Shape>(&r).unwrap_err().retry);
+    }
+
+    /// Status, headers and body of one scripted answer.
+    type Scripted = (u16, Vec<(&'static str, &'static str)>, &'static str);
+
+    /// A loopback server that answers the n-th request (from 0) with `script(n)`.
+    async fn serve(script: fn(usize) -> Scripted) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use axum::response::IntoResponse;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::get(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    let (status, headers, body) = script(n);
+                    let mut map = HeaderMap::new();
+                    for (k, v) in headers {
+                        map.insert(k, v.parse().unwrap());
+                    }
+                    (StatusCode::from_u16(status).unwrap(), map, body).into_response()
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}/x"), hits)
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 4,
+            backoff_base: Duration::from_millis(1),
+            max_wait: Duration::from_secs(5),
+            max_total_wait: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn http(policy: RetryPolicy) -> Http {
+        Http::new("Test", policy, Arc::new(RetryAfterSignal)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn throttling_waits_as_long_as_retry_after_says() {
+        let (url, hits) = serve(|n| match n {
+            0 => (429, vec![("retry-after", "0.3")], "{}"),
+            _ => (200, vec![], r#"{"ok":true}"#),
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let value: serde_json::Value = http(fast())
+            .send(|c| c.get(&url), json)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(value["ok"], true);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[tokio::test]
+    async fn server_errors_and_garbled_bodies_are_retried() {
+        let (url, hits) = serve(|n| match n {
+            0 => (503, vec![], "down"),
+            1 => (200, vec![], r#"{"ok":tr"#),
+            _ => (200, vec![], r#"{"ok":true}"#),
+        })
+        .await;
+        let value: serde_json::Value = http(fast())
+            .send(|c| c.get(&url), json)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(value["ok"], true);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn attempts_are_bounded() {
+        let (url, hits) = serve(|_| (500, vec![], "boom")).await;
+        let err = http(fast())
+            .send(|c| c.get(&url), json::<serde_json::Value>)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::Exhausted { attempts: 4, last, .. } if last.contains("500")),
+            "{err}"
+        );
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn total_wait_is_bounded() {
+        let (url, hits) = serve(|_| (429, vec![("retry-after", "30")], "{}")).await;
+        let started = std::time::Instant::now();
+        let policy = RetryPolicy {
+            max_wait: Duration::from_secs(60),
+            max_total_wait: Duration::from_secs(1),
+            ..fast()
+        };
+        let err = http(policy)
+            .send(|c| c.get(&url), json::<serde_json::Value>)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ConnectorError::Exhausted { attempts: 1, .. }),
+            "{err}"
+        );
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[tokio::test]
+    async fn client_errors_are_final() {
+        let (url, hits) = serve(|_| (403, vec![], r#"{"error":{}}"#)).await;
+        let reply = http(fast())
+            .send(|c| c.get(&url), json::<serde_json::Value>)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_shape_is_not_retried() {
+        let (url, hits) = serve(|_| (200, vec![], r#"{"ok":"yes"}"#)).await;
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Shape {
+            ok: bool,
+        }
+        let err = http(fast())
+            .send(|c| c.get(&url), json::<Shape>)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::Protocol { .. }), "{err}");
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_host_that_never_answers_is_unreachable() {
+        // Bind then drop: nothing listens on the port any more.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = http(fast())
+            .send(
+                |c| c.get(format!("http://127.0.0.1:{port}/x")),
+                json::<serde_json::Value>,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::Unreachable { host, .. } if host == "127.0.0.1"),
+            "{err}"
+        );
+    }
+
+    /// Dropbox's way: `retry_after` seconds in a JSON body.
+    struct JsonRetryAfter;
+
+    impl RetrySignal for JsonRetryAfter {
+        fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict {
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                let secs = serde_json::from_slice::<serde_json::Value>(&reply.body)
+                    .ok()
+                    .and_then(|v| v["retry_after"].as_f64());
+                return Verdict::Throttled(secs.and_then(|s| Duration::try_from_secs_f64(s).ok()));
+            }
+            RetryAfterSignal.classify(reply, now)
+        }
+    }
+
+    /// Okta's way: `X-Rate-Limit-Reset`, the epoch second the window reopens.
+    struct RateLimitReset;
+
+    impl RetrySignal for RateLimitReset {
+        fn classify(&self, reply: &Reply, now: SystemTime) -> Verdict {
+            if reply.status == StatusCode::TOO_MANY_REQUESTS {
+                let reset = reply
+                    .header("x-rate-limit-reset")
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+                return Verdict::Throttled(
+                    reset.map(|r| r.duration_since(now).unwrap_or(Duration::ZERO)),
+                );
+            }
+            RetryAfterSignal.classify(reply, now)
+        }
+    }
+
+    // The policy takes each vendor's own throttling signal.
+    #[tokio::test]
+    async fn a_vendor_signal_in_the_body_is_honoured() {
+        let (url, hits) = serve(|n| match n {
+            0 => (
+                429,
+                vec![],
+                r#"{"error":{".tag":"too_many_requests"},"retry_after":0.3}"#,
+            ),
+            _ => (200, vec![], r#"{"ok":true}"#),
+        })
+        .await;
+        let http = Http::new("Dropbox", fast(), Arc::new(JsonRetryAfter)).unwrap();
+        let started = std::time::Instant::now();
+        let value: serde_json::Value = http.send(|c| c.get(&url), json).await.unwrap().unwrap();
+        assert_eq!(value["ok"], true);
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert!(started.elapsed() >= Duration::from_millis(300));
+    }
+
+    #[test]
+    fn a_reset_time_header_becomes_a_wait() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let r = reply(429, &[("x-rate-limit-reset", "1700000042")]);
+        assert_eq!(
+            RateLimitReset.classify(&r, now),
+            Verdict::Throttled(Some(Duration::from_secs(42)))
+        );
+        assert_eq!(
+            RateLimitReset.classify(&reply(502, &[]), now),
+            Verdict::Transient(None)
+        );
+    }
+}

@@ -6,7 +6,9 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{Activity, AppKind, RemoteGroup, RemoteUser};
+use std::sync::Arc;
+
+use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
 
 pub mod http;
 pub mod microsoft365;
@@ -49,6 +51,8 @@ pub enum ConnectorError {
         vendor: &'static str,
         detail: String,
     },
+    #[error("casbah has no connector for {0} yet")]
+    Unsupported(&'static str),
     #[error("{what} not found at {vendor}")]
     NotFound { vendor: &'static str, what: String },
 }
@@ -119,4 +123,15 @@ pub trait Connector: Send + Sync {
         stream: &str,
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError>;
+}
+
+/// The connector for an instance's app.
+pub fn for_instance(
+    instance: &Instance,
+    secret: Secret,
+) -> Result<Arc<dyn Connector>, ConnectorError> {
+    match instance.app {
+        AppKind::Microsoft365 => Ok(Arc::new(microsoft365::Microsoft365::new(instance, secret)?)),
+        other => Err(ConnectorError::Unsupported(other.display_name())),
+    }
 }

@@ -1,1 +1,164 @@
 //! The async service layer: the only door to the store and the connectors.
+//!
+//! The CLI and the dashboard call its commands and listen to its events.
+//! Store calls run on the blocking pool; connector calls are async. Slow work
+//! runs as background jobs that report through `Event`s.
+
+mod activities;
+mod error;
+pub mod events;
+mod groups;
+mod instances;
+mod jobs;
+mod names;
+mod scans;
+mod scheduler;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+pub use crate::domain::filter::suggested_queries;
+pub use error::ServiceError;
+pub use events::{Event, JobId, JobKind, Level};
+pub use groups::AvailableGroup;
+pub use instances::{ConnectRequest, InstanceSummary};
+pub use jobs::JobHandle;
+
+use crate::connectors::Connector;
+use crate::domain::{GroupId, InstanceId, Micros};
+use crate::store::Store;
+
+pub type Result<T> = std::result::Result<T, ServiceError>;
+
+/// How often each scan runs (R-C4, R-G7). Settings, so a demo can run them
+/// far more often than production.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Intervals {
+    pub users: Duration,
+    pub groups: Duration,
+    pub activities: Duration,
+    /// How often the scheduler looks for due work.
+    pub tick: Duration,
+}
+
+impl Default for Intervals {
+    fn default() -> Intervals {
+        Intervals {
+            users: Duration::from_secs(3600),
+            groups: Duration::from_secs(3600),
+            activities: Duration::from_secs(300),
+            tick: Duration::from_secs(15),
+        }
+    }
+}
+
+impl Intervals {
+    /// For `casbah demo`: everything moves while you watch.
+    pub fn demo() -> Intervals {
+        Intervals {
+            users: Duration::from_secs(60),
+            groups: Duration::from_secs(30),
+            activities: Duration::from_secs(3),
+            tick: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Service {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Store>,
+    events: broadcast::Sender<Event>,
+    intervals: Intervals,
+    /// One connector per instance, so its token cache outlives a single call.
+    connectors: Mutex<HashMap<InstanceId, Arc<dyn Connector>>>,
+    jobs: jobs::Registry,
+    scheduler: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    wake: tokio::sync::Notify,
+    /// When each group's sync was last started, so a failing group is not
+    /// retried at every tick.
+    group_attempts: Mutex<HashMap<GroupId, Micros>>,
+}
+
+impl Service {
+    /// Opens the database at `path` (see `Store::open` for its errors).
+    pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
+        let path = path.to_owned();
+        let store = tokio::task::spawn_blocking(move || Store::open(&path))
+            .await
+            .map_err(ServiceError::join)??;
+        Ok(Service::with_store(store, intervals))
+    }
+
+    pub fn with_store(store: Store, intervals: Intervals) -> Service {
+        let (events, _) = broadcast::channel(1024);
+        Service {
+            inner: Arc::new(Inner {
+                store: Arc::new(store),
+                events,
+                intervals,
+                connectors: Mutex::new(HashMap::new()),
+                jobs: jobs::Registry::default(),
+                scheduler: Mutex::new(None),
+                wake: tokio::sync::Notify::new(),
+                group_attempts: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Every event from now on. A receiver that falls behind loses the
+    /// oldest events (`RecvError::Lagged`) and should refresh what it shows.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn intervals(&self) -> Intervals {
+        self.inner.intervals
+    }
+
+    fn emit(&self, event: Event) {
+        // No receiver is fine: the CLI often listens to nothing.
+        let _ = self.inner.events.send(event);
+    }
+
+    fn notify(&self, level: Level, text: impl Into<String>) {
+        let text = text.into();
+        match level {
+            Level::Error => tracing::error!("{text}"),
+            Level::Warning => tracing::warn!("{text}"),
+            Level::Info => tracing::info!("{text}"),
+        }
+        self.emit(Event::Notification { level, text });
+    }
+
+    /// Runs a store call on the blocking pool.
+    async fn db<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
+    {
+        let store = Arc::clone(&self.inner.store);
+        let out = tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(ServiceError::join)??;
+        Ok(out)
+    }
+
+    /// Stops the scheduler and every running job. Work already committed
+    /// stays; a job cut mid-way resumes from its cursor next time.
+    pub async fn shutdown(&self) {
+        let scheduler = self.inner.scheduler.lock().expect("scheduler lock").take();
+        if let Some(task) = scheduler {
+            task.abort();
+            let _ = task.await;
+        }
+        self.inner.jobs.abort_all().await;
+    }
+}

@@ -1,0 +1,225 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "casbah",
+    version,
+    about = "A cloud-access-security console for the terminal"
+)]
+pub struct Cli {
+    /// The database file [default: casbah.redb in the user's data folder]
+    #[arg(long, global = true, env = "CASBAH_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve a generated organisation through the vendors' APIs on loopback
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Connect, list, check and remove app instances
+    #[command(subcommand)]
+    Connectors(ConnectorsCommand),
+    /// Import and list user groups
+    #[command(subcommand)]
+    Groups(GroupsCommand),
+    /// List the members of a group
+    Members(MembersArgs),
+    /// Show a person across apps: accounts, groups and an activity summary
+    Person(PersonArgs),
+    /// Query the activity log
+    Activities(ActivitiesArgs),
+    /// Save, list and delete named activity queries
+    #[command(subcommand)]
+    Queries(QueriesCommand),
+    /// Scan users, groups and activities now
+    Sync(SyncArgs),
+    /// Start the sandbox, connect it, and keep syncing while printing a live summary
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve until interrupted; the first line printed is "listening on URL"
+    Serve(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Loopback address to listen on
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Seed of the generated organisation
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of users to generate
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// New activities per second in the live stream
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    pub rate: f64,
+    /// Faults to inject, e.g. "latency=20ms,429=0.1,5xx=0.05,drop=0.01,truncate=0.01"
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectorsCommand {
+    /// Connect an app instance; the secret comes from CASBAH_SECRET, stdin or a prompt
+    Add(AddArgs),
+    /// Connected instances with their status and last scans
+    List(JsonFlag),
+    /// Check an instance's credentials now (a token, then the user list)
+    Test { name: String },
+    /// Remove an instance with its credentials, users and imported groups
+    Remove { name: String },
+    /// The catalog of apps casbah knows
+    Catalog(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The app, e.g. microsoft365 (see `casbah connectors catalog`)
+    pub app: String,
+    /// Instance name, unique within the app
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_name = "ID")]
+    pub tenant_id: String,
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// Replaces every vendor host (national clouds, the sandbox); paths stay the vendor's
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Microsoft 365 components, comma-separated [default: all but azure-ad-files]
+    #[arg(long, value_name = "LIST")]
+    pub components: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupsCommand {
+    /// The import picker's list: the first 50 groups, or the app's search results
+    Available(AvailableArgs),
+    /// Import a group by the app's group id or exact name
+    Import(ImportArgs),
+    /// Imported and automatic groups with status and counts
+    List(JsonFlag),
+    /// Sync an imported group's members now
+    Sync(GroupSyncArgs),
+    /// Stop importing a group and forget its members
+    Remove { group: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AvailableArgs {
+    #[arg(long)]
+    pub instance: String,
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(long)]
+    pub instance: String,
+    /// The app's group id or exact name
+    pub group: String,
+    /// Tell me when the import is done
+    #[arg(long)]
+    pub notify: bool,
+    /// Wait for the first sync and print its summary
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GroupSyncArgs {
+    pub group: String,
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MembersArgs {
+    /// Group name or casbah group id
+    pub group: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PersonArgs {
+    /// E-mail or UPN
+    pub user: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ActivitiesArgs {
+    /// Filter expression, e.g. 'group:"Finance EMEA" country!=US after:7d'
+    #[arg(long, short, default_value = "", value_name = "EXPR")]
+    pub filter: String,
+    /// Run a saved or suggested query by name (combined with --filter)
+    #[arg(long, short, value_name = "NAME")]
+    pub query: Option<String>,
+    /// How many activities, newest first
+    #[arg(long, short = 'n', default_value_t = 50)]
+    pub limit: usize,
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueriesCommand {
+    /// Saved and suggested queries
+    List(JsonFlag),
+    /// Save a filter under a name
+    Save {
+        name: String,
+        filter: String,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Only this instance
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Wait until every scan has finished and print what each did
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of users in the sandbox organisation
+    #[arg(long, default_value_t = 2000)]
+    pub users: usize,
+    /// New sandbox activities per second
+    #[arg(long, default_value_t = 5.0, value_name = "N")]
+    pub rate: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

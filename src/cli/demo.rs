@@ -1,0 +1,107 @@
+//! `casbah demo`: the whole product on the sandbox. Until the dashboard
+//! lands it keeps syncing and prints a live summary.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::args::DemoArgs;
+use super::sandbox::{start, wait_for_shutdown};
+use super::{Failure, Outcome};
+use crate::domain::{AppKind, Component};
+use crate::sandbox::SandboxConfig;
+use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
+
+/// Groups the demo imports so that filters by group have something to show.
+const DEMO_GROUPS: usize = 3;
+
+pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
+    // The demo never touches the real database unless --db/CASBAH_DB names one.
+    let (db, _tmp) = demo_db(db)?;
+    let sandbox = start(SandboxConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        seed: a.seed,
+        users: a.users,
+        live_rate: a.rate,
+        ..SandboxConfig::default()
+    })
+    .await?;
+    let svc = Service::open(&db, Intervals::demo()).await?;
+    println!(
+        "sandbox tenant at {}; database {}",
+        sandbox.base_url(),
+        db.display()
+    );
+    if svc.instances().await?.is_empty() {
+        svc.connect(ConnectRequest {
+            app: AppKind::Microsoft365,
+            name: "contoso".into(),
+            tenant: sandbox.tenant_id.clone(),
+            client_id: sandbox.client_id.clone(),
+            endpoint: Some(sandbox.base_url()),
+            components: Component::default_set(),
+            secret: sandbox.client_secret.clone(),
+        })
+        .await?;
+        for group in svc
+            .available_groups("contoso", None)
+            .await?
+            .into_iter()
+            .take(DEMO_GROUPS)
+        {
+            svc.import_group("contoso", &group.group.id, true).await?;
+        }
+    }
+    svc.start_scheduler();
+    println!("syncing; press Ctrl-C to stop");
+    tokio::select! {
+        _ = wait_for_shutdown() => {}
+        result = live_summary(&svc) => result?,
+    }
+    svc.shutdown().await;
+    Ok(())
+}
+
+fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure> {
+    if std::env::var_os("CASBAH_DB").is_some() || db != super::default_db() {
+        return Ok((db, None));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("casbah-demo-")
+        .tempdir()
+        .map_err(|e| {
+            Failure::Failed(format!("cannot create a folder for the demo database: {e}"))
+        })?;
+    let path = Path::new(dir.path()).join("demo.redb");
+    Ok((path, Some(dir)))
+}
+
+/// Prints notices as they come and a status line every few seconds.
+async fn live_summary(svc: &Service) -> Outcome {
+    let mut events = svc.subscribe();
+    let mut tick = tokio::time::interval(Duration::from_secs(3));
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::Notification { level, text }) => {
+                    let mark = match level { Level::Info => "·", Level::Warning => "!", Level::Error => "✗" };
+                    println!("{mark} {text}");
+                }
+                Ok(Event::JobFailed { error, .. }) => println!("✗ {error}"),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            },
+            _ = tick.tick() => {
+                let count = svc.activity_count().await?;
+                let groups = svc.groups().await?;
+                let newest = svc.activities("", 1, None).await?.items.into_iter().next();
+                let last = newest
+                    .map(|a| format!("{} {} {}", a.actor, a.activity_type, a.country.unwrap_or_default()))
+                    .unwrap_or_default();
+                println!("activities {count} · groups {} · newest: {last}", groups.len());
+                let _ = std::io::stdout().flush();
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! `casbah groups …`, `casbah members`, `casbah person`.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::{GroupSyncArgs, GroupsCommand, ImportArgs, MembersArgs, PersonArgs};
+use super::output::{print_json, print_table, short_time, time};
+use super::{Failure, Outcome, sync};
+use crate::domain::{Group, GroupKind, GroupStatus, SkipCounts};
+use crate::service::Service;
+
+pub async fn run(command: GroupsCommand, svc: &Service, db: &Path) -> Outcome {
+    match command {
+        GroupsCommand::Available(a) => {
+            let groups = svc
+                .available_groups(&a.instance, a.search.as_deref())
+                .await?;
+            if a.json {
+                return print_json(&groups);
+            }
+            let rows: Vec<Vec<String>> = groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        if g.imported { "imported" } else { "" }.to_owned(),
+                        g.group.display_name.clone(),
+                        g.group.id.clone(),
+                        g.group.description.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_table(&["", "NAME", "ID", "DESCRIPTION"], &rows);
+            Ok(())
+        }
+        GroupsCommand::Import(a) => import(a, svc, db).await,
+        GroupsCommand::List(f) => list(svc, f.json).await,
+        GroupsCommand::Sync(a) => group_sync(a, svc, db).await,
+        GroupsCommand::Remove { group } => {
+            let removed = svc.remove_group(&group).await?;
+            println!("removed {}", removed.name);
+            Ok(())
+        }
+    }
+}
+
+async fn import(a: ImportArgs, svc: &Service, db: &Path) -> Outcome {
+    let (group, job) = svc.import_group(&a.instance, &a.group, a.notify).await?;
+    if a.wait {
+        let summary = job.wait().await.map_err(Failure::Failed)?;
+        println!("{}: {summary}", group.name);
+        return Ok(());
+    }
+    // The first sync runs in a background casbah of its own, so this one can exit now.
+    svc.shutdown().await;
+    let pid = sync::in_background(db, &["groups", "sync", &group.id.0.to_string(), "--wait"])?;
+    println!(
+        "importing {} in the background (pid {pid}); `casbah groups list` shows when it is ready",
+        group.name
+    );
+    Ok(())
+}
+
+async fn group_sync(a: GroupSyncArgs, svc: &Service, db: &Path) -> Outcome {
+    let group = svc.find_group(&a.group).await?;
+    if !a.wait {
+        svc.shutdown().await;
+        let pid = sync::in_background(db, &["groups", "sync", &group.id.0.to_string(), "--wait"])?;
+        println!("syncing {} in the background (pid {pid})", group.name);
+        return Ok(());
+    }
+    let summary = svc
+        .sync_group(group.id, &group.name)
+        .wait()
+        .await
+        .map_err(Failure::Failed)?;
+    println!("{}: {summary}", group.name);
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct GroupJson {
+    id: u64,
+    name: String,
+    kind: &'static str,
+    instance: Option<u64>,
+    remote_id: Option<String>,
+    status: &'static str,
+    status_message: Option<String>,
+    members: u32,
+    skipped: SkipCounts,
+    imported_at: String,
+    last_sync: Option<String>,
+    notify: bool,
+}
+
+fn status(g: &Group) -> (&'static str, Option<String>) {
+    match &g.status {
+        GroupStatus::Importing => ("importing", None),
+        GroupStatus::Ready => ("ready", None),
+        GroupStatus::SyncFailed { message } => ("sync-failed", Some(message.clone())),
+    }
+}
+
+fn json_of(g: &Group) -> GroupJson {
+    let (instance, remote_id) = match &g.kind {
+        GroupKind::Imported {
+            instance,
+            remote_id,
+        } => (Some(instance.0), Some(remote_id.clone())),
+        GroupKind::Automatic(_) => (None, None),
+    };
+    let (status, status_message) = status(g);
+    GroupJson {
+        id: g.id.0,
+        name: g.name.clone(),
+        kind: if instance.is_some() {
+            "imported"
+        } else {
+            "automatic"
+        },
+        instance,
+        remote_id,
+        status,
+        status_message,
+        members: g.member_count,
+        skipped: g.skipped,
+        imported_at: time(g.imported_at),
+        last_sync: g.last_sync.map(time),
+        notify: g.notify,
+    }
+}
+
+async fn list(svc: &Service, json: bool) -> Outcome {
+    let groups = svc.groups().await?;
+    if json {
+        let rows: Vec<GroupJson> = groups.iter().map(json_of).collect();
+        return print_json(&rows);
+    }
+    let imported = groups
+        .iter()
+        .filter(|g| matches!(g.kind, GroupKind::Imported { .. }))
+        .count();
+    println!(
+        "Groups: {imported}/{} imported, {} automatic",
+        crate::store::IMPORT_LIMIT,
+        groups.len() - imported
+    );
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| {
+            let j = json_of(g);
+            vec![
+                g.id.0.to_string(),
+                g.name.clone(),
+                j.kind.to_owned(),
+                j.status.to_owned(),
+                g.member_count.to_string(),
+                short_time(g.last_sync),
+                j.status_message.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["ID", "NAME", "KIND", "STATUS", "MEMBERS", "LAST SYNC", ""],
+        &rows,
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct MemberJson {
+    key: String,
+    name: String,
+    email: String,
+    instance: Option<u64>,
+    joined_at: String,
+    last_activity: Option<String>,
+}
+
+pub async fn members(a: MembersArgs, svc: &Service) -> Outcome {
+    let group = svc.find_group(&a.group).await?;
+    let members = svc.members(group.id).await?;
+    if a.json {
+        let rows: Vec<MemberJson> = members
+            .iter()
+            .map(|m| MemberJson {
+                key: m.key.clone(),
+                name: m.name.clone(),
+                email: m.email.clone(),
+                instance: m.instance.map(|i| i.0),
+                joined_at: time(m.joined_at),
+                last_activity: m.last_activity.map(time),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    if members.is_empty() && group.status == GroupStatus::Importing {
+        println!(
+            "{} is still importing; try again when `casbah groups list` shows it ready",
+            group.name
+        );
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = members
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                m.email.clone(),
+                short_time(Some(m.joined_at)),
+                short_time(m.last_activity),
+            ]
+        })
+        .collect();
+    println!("{}: {} members", group.name, members.len());
+    print_table(&["NAME", "E-MAIL", "JOINED", "LAST ACTIVITY"], &rows);
+    Ok(())
+}
+
+pub async fn person(a: PersonArgs, svc: &Service) -> Outcome {
+    let person = svc.person(&a.user).await?;
+    if a.json {
+        return print_json(&person);
+    }
+    let groups = svc.groups().await?;
+    let group_names: Vec<&str> = groups
+        .iter()
+        .filter(|g| person.groups.contains(&g.id))
+        .map(|g| g.name.as_str())
+        .collect();
+    let name = person
+        .accounts
+        .first()
+        .map(|(_, u)| u.display_name.as_str())
+        .unwrap_or(person.key.as_str());
+    println!("{name} <{}>", person.key);
+    let apps: Vec<&str> = person.apps.iter().map(|a| a.display_name()).collect();
+    println!("apps:           {}", apps.join(", "));
+    println!("groups:         {}", group_names.join(", "));
+    println!("last activity:  {}", short_time(person.last_activity));
+    println!("last 30 days:   {}", person.daily.iter().sum::<u64>());
+    let rows: Vec<Vec<String>> = person
+        .by_type
+        .iter()
+        .map(|(t, n)| vec![t.clone(), n.to_string()])
+        .collect();
+    print_table(&["ACTIVITY", "COUNT"], &rows);
+    Ok(())
+}

@@ -1,0 +1,242 @@
+//! Entra ID directory audits (`/auditLogs/directoryAudits`): the "Azure AD
+//! management events" component, every record administrative.
+
+use serde::Deserialize;
+
+use super::activities::{Feed, Seen, blank, parse_time, text};
+use super::{VENDOR, clean};
+use crate::domain::{ActivityObject, InstanceId, ObjectKind};
+
+pub(super) const FEED: Feed = Feed {
+    name: super::activities::DIRECTORY_AUDITS,
+    path: &["v1.0", "auditLogs", "directoryAudits"],
+    time_field: "activityDateTime",
+    // "The limit of '1000' for Top query has been exceeded" above this.
+    max_page: 1000,
+    permission: "AuditLog.Read.All",
+    what: "the directory audit log",
+    map,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DirectoryAudit {
+    id: String,
+    activity_date_time: String,
+    activity_display_name: Option<String>,
+    result: Option<String>,
+    initiated_by: Option<InitiatedBy>,
+    #[serde(default)]
+    target_resources: Vec<Target>,
+}
+
+#[derive(Debug, Deserialize)]
+struct InitiatedBy {
+    user: Option<Initiator>,
+    app: Option<Initiator>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Initiator {
+    id: Option<String>,
+    app_id: Option<String>,
+    display_name: Option<String>,
+    user_principal_name: Option<String>,
+    service_principal_name: Option<String>,
+    ip_address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Target {
+    id: Option<String>,
+    display_name: Option<String>,
+    user_principal_name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// The normalised action of an Entra audit activity, from its display name.
+pub(super) fn action_type(activity: &str) -> &'static str {
+    let a = activity.trim().to_ascii_lowercase();
+    let exact = match a.as_str() {
+        "reset user password" | "reset password (by admin)" | "reset password (self-service)" => {
+            Some("password-reset")
+        }
+        "change user password" | "change password (self-service)" => Some("password-change"),
+        "consent to application"
+        | "add app role assignment to service principal"
+        | "add app role assignment grant to user"
+        | "add delegated permission grant"
+        | "remove delegated permission grant"
+        | "add owner to group"
+        | "remove owner from group"
+        | "add owner to application"
+        | "remove owner from application" => Some("permission-change"),
+        _ => None,
+    };
+    if let Some(t) = exact {
+        return t;
+    }
+    if a.contains("member to role")
+        || a.contains("member from role")
+        || a.contains("role assignment")
+    {
+        "role-change"
+    } else if a.starts_with("add member") {
+        "member-add"
+    } else if a.starts_with("remove member") {
+        "member-remove"
+    } else if a.starts_with("delete ") || a.starts_with("hard delete ") {
+        "delete"
+    } else if a.starts_with("add ") || a.starts_with("create ") {
+        "create"
+    } else if a.starts_with("update ") || a.starts_with("set ") || a.starts_with("restore ") {
+        "edit"
+    } else {
+        "other"
+    }
+}
+
+fn object_kind(kind: Option<&str>) -> ObjectKind {
+    match kind.map(str::to_ascii_lowercase).as_deref() {
+        Some("user") => ObjectKind::User,
+        Some("group") => ObjectKind::Group,
+        Some("application" | "serviceprincipal") => ObjectKind::App,
+        _ => ObjectKind::Other,
+    }
+}
+
+fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
+    let r: DirectoryAudit = serde_json::from_value(raw)
+        .inspect_err(
+            |e| tracing::warn!(vendor = VENDOR, error = %e, "unreadable directory audit skipped"),
+        )
+        .ok()?;
+    let Some(time) = parse_time(&r.activity_date_time) else {
+        tracing::warn!(vendor = VENDOR, id = %clean(&r.id), "directory audit without a readable time skipped");
+        return None;
+    };
+    let mut a = blank(&r.id, instance, time, "Azure AD audit");
+    let name = r.activity_display_name.as_deref().unwrap_or_default();
+    a.activity_type = clean(name);
+    a.action_type = action_type(name).to_owned();
+    a.admin = true;
+    a.succeeded = r
+        .result
+        .as_deref()
+        .is_none_or(|s| s.eq_ignore_ascii_case("success"));
+    let by = r.initiated_by.as_ref();
+    if let Some(u) = by
+        .and_then(|b| b.user.as_ref())
+        .filter(|u| u.user_principal_name.is_some() || u.id.is_some())
+    {
+        let key = u
+            .user_principal_name
+            .as_deref()
+            .or(u.id.as_deref())
+            .unwrap_or_default();
+        a.actor = clean(&key.to_lowercase());
+        a.actor_name = text(u.display_name.as_deref()).unwrap_or_else(|| a.actor.clone());
+        a.ip = text(u.ip_address.as_deref());
+    } else if let Some(app) = by.and_then(|b| b.app.as_ref()) {
+        // Apps have no address; their name is the best key a person can filter on.
+        let name = app
+            .display_name
+            .as_deref()
+            .or(app.service_principal_name.as_deref())
+            .or(app.app_id.as_deref())
+            .unwrap_or_default();
+        a.actor = clean(&name.to_lowercase());
+        a.actor_name = clean(name);
+    }
+    a.objects = r
+        .target_resources
+        .iter()
+        .filter_map(|t| {
+            let name = t
+                .display_name
+                .as_deref()
+                .or(t.user_principal_name.as_deref())
+                .or(t.id.as_deref())?;
+            Some(ActivityObject {
+                kind: object_kind(t.kind.as_deref()),
+                id: clean(t.id.as_deref().unwrap_or(name)),
+                name: clean(name),
+            })
+        })
+        .collect();
+    Some((time, Some(a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn activity_names_map_to_the_fixed_action_types() {
+        for (name, want) in [
+            ("Reset user password", "password-reset"),
+            ("Change user password", "password-change"),
+            ("Add member to group", "member-add"),
+            ("Remove member from group", "member-remove"),
+            ("Add member to role", "role-change"),
+            ("Remove member from role", "role-change"),
+            ("Add user", "create"),
+            ("Delete user", "delete"),
+            ("Update user", "edit"),
+            ("Consent to application", "permission-change"),
+            ("Something new", "other"),
+        ] {
+            assert_eq!(action_type(name), want, "{name}");
+            assert!(crate::domain::activity::ACTION_TYPES.contains(&want));
+        }
+    }
+
+    #[test]
+    fn an_audit_record_is_an_admin_activity_with_targets() {
+        let raw = json!({"id":"d1","category":"GroupManagement","activityDisplayName":"Add member to group",
+            "activityDateTime":"2024-01-01T00:00:00Z","loggedByService":"Core Directory","result":"success",
+            "initiatedBy":{"user":{"id":"u1","displayName":"Ann","userPrincipalName":"Ann@Contoso.com","ipAddress":"198.51.100.1"},"app":null},
+            "targetResources":[{"id":"g1","displayName":"Sales","type":"Group","modifiedProperties":[]},
+                               {"id":"u2","userPrincipalName":"bob@contoso.com","type":"User"}]});
+        let (_, a) = map(raw, InstanceId(3)).unwrap();
+        let a = a.unwrap();
+        assert!(a.admin && a.succeeded);
+        assert_eq!(a.actor, "ann@contoso.com");
+        assert_eq!(a.actor_name, "Ann");
+        assert_eq!(a.action_type, "member-add");
+        assert_eq!(a.activity_type, "Add member to group");
+        assert_eq!(a.ip.as_deref(), Some("198.51.100.1"));
+        assert_eq!(a.source, "Azure AD audit");
+        assert_eq!(
+            a.objects,
+            vec![
+                ActivityObject {
+                    kind: ObjectKind::Group,
+                    id: "g1".into(),
+                    name: "Sales".into()
+                },
+                ActivityObject {
+                    kind: ObjectKind::User,
+                    id: "u2".into(),
+                    name: "bob@contoso.com".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn app_initiated_failures_are_kept() {
+        let raw = json!({"id":"d2","activityDisplayName":"Update application","activityDateTime":"2024-01-01T00:00:00Z",
+            "result":"failure","initiatedBy":{"user":null,"app":{"appId":"a1","displayName":"Sync Agent"}}});
+        let a = map(raw, InstanceId(3)).unwrap().1.unwrap();
+        assert!(!a.succeeded);
+        assert_eq!(
+            (a.actor.as_str(), a.actor_name.as_str()),
+            ("sync agent", "Sync Agent")
+        );
+    }
+}

@@ -1,0 +1,449 @@
+//! Groups, users, administrators and domains from Microsoft Graph.
+
+use std::collections::HashSet;
+
+use serde::Deserialize;
+
+use super::api::{Call, Collection};
+use super::auth::Scope;
+use super::endpoints::{follow, url};
+use super::{Microsoft365, VENDOR, clean};
+use crate::connectors::{ConnectorError, Page};
+use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
+
+/// Graph's largest page for directory objects (`$top=1000` is refused).
+pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
+
+const GROUP_FIELDS: &str = "id,displayName,description";
+/// `accountEnabled`, `userType` and `deletedDateTime` come back only when selected.
+const USER_FIELDS: &str =
+    "id,displayName,userPrincipalName,mail,accountEnabled,userType,deletedDateTime";
+
+const GROUPS_PERMISSION: &str = "GroupMember.Read.All (or Group.Read.All)";
+const USERS_PERMISSION: &str = "User.Read.All";
+const ROLES_PERMISSION: &str = "RoleManagement.Read.Directory (or Directory.Read.All)";
+const ORGANIZATION_PERMISSION: &str = "Organization.Read.All (or Directory.Read.All)";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphGroup {
+    id: String,
+    display_name: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct GraphUser {
+    #[serde(rename = "@odata.type")]
+    odata_type: Option<String>,
+    id: String,
+    display_name: Option<String>,
+    user_principal_name: Option<String>,
+    mail: Option<String>,
+    account_enabled: Option<bool>,
+    user_type: Option<String>,
+    /// Set on soft-deleted users, which keep their group memberships.
+    deleted_date_time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Role {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Organization {
+    #[serde(default)]
+    verified_domains: Vec<Domain>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Domain {
+    name: Option<String>,
+}
+
+fn group(g: GraphGroup) -> RemoteGroup {
+    RemoteGroup {
+        display_name: clean(g.display_name.as_deref().unwrap_or_default()),
+        description: g.description.as_deref().map(clean),
+        id: clean(&g.id),
+    }
+}
+
+/// `None` for directory objects that are not users (devices, contacts,
+/// groups, service principals) and for users with no address to key them by.
+pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
+    if let Some(t) = &u.odata_type
+        && t != "#microsoft.graph.user"
+    {
+        return None;
+    }
+    let Some(email) = u
+        .mail
+        .as_deref()
+        .or(u.user_principal_name.as_deref())
+        .filter(|e| !e.is_empty())
+    else {
+        tracing::warn!(vendor = VENDOR, id = %clean(&u.id), "user without mail or userPrincipalName left out");
+        return None;
+    };
+    let status = match u.account_enabled {
+        // R-G4: a soft-deleted user still listed as a member is not active.
+        _ if u.deleted_date_time.is_some() => UserStatus::Deleted,
+        Some(false) => UserStatus::Disabled,
+        Some(true) => UserStatus::Active,
+        None => {
+            // Selected but absent: Graph did not say. Counting the person as
+            // active keeps them visible; a disabled account cannot sign in anyway.
+            tracing::debug!(vendor = VENDOR, id = %clean(&u.id), "accountEnabled absent; taken as active");
+            UserStatus::Active
+        }
+    };
+    let guest = u
+        .user_type
+        .as_deref()
+        .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+        || u.user_principal_name
+            .as_deref()
+            .is_some_and(|p| p.to_ascii_uppercase().contains("#EXT#"));
+    Some(RemoteUser {
+        id: clean(&u.id),
+        display_name: clean(u.display_name.as_deref().unwrap_or(email)),
+        email: clean(email),
+        status,
+        user_type: if guest {
+            UserType::Guest
+        } else {
+            UserType::Member
+        },
+    })
+}
+
+/// Graph's `$search` clause for a name: the text goes inside a quoted
+/// `property:term`, so its own backslashes and quotes are escaped.
+fn search_clause(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("\"displayName:{escaped}\"")
+}
+
+impl Microsoft365 {
+    fn directory_page(&self) -> String {
+        self.page_size.min(MAX_DIRECTORY_PAGE).to_string()
+    }
+
+    /// Reads a collection from `first`, then every `@odata.nextLink` as given,
+    /// until `limit` items or the end.
+    async fn collect<T: serde::de::DeserializeOwned>(
+        &self,
+        first: Call,
+        limit: usize,
+    ) -> Result<Vec<T>, ConnectorError> {
+        let mut items = Vec::new();
+        let mut call = first;
+        loop {
+            let page: Collection<T> = self.call(&call).await?;
+            items.extend(page.value);
+            match page.next_link {
+                Some(next) if items.len() < limit => {
+                    call.url = follow(&next, &self.hosts.graph)?;
+                }
+                _ => break,
+            }
+        }
+        items.truncate(limit);
+        Ok(items)
+    }
+
+    pub(super) async fn list_groups(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<RemoteGroup>, ConnectorError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();
+        let first = Call::get(
+            Scope::Graph,
+            url(
+                &self.hosts.graph,
+                &["v1.0", "groups"],
+                &[("$top", &top), ("$select", GROUP_FIELDS)],
+            ),
+            GROUPS_PERMISSION,
+            "the group list",
+        );
+        let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
+        Ok(groups.into_iter().map(group).collect())
+    }
+
+    /// R-G2: Graph's own search, which needs `ConsistencyLevel: eventual`.
+    pub(super) async fn find_groups(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<RemoteGroup>, ConnectorError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Graph refuses an empty term; an empty search box means "list".
+        if text.trim().is_empty() {
+            return self.list_groups(limit).await;
+        }
+        let search = search_clause(text.trim());
+        let top = (limit.clamp(1, MAX_DIRECTORY_PAGE as usize)).to_string();
+        let first = Call::get(
+            Scope::Graph,
+            url(
+                &self.hosts.graph,
+                &["v1.0", "groups"],
+                &[
+                    ("$search", &search),
+                    ("$count", "true"),
+                    ("$top", &top),
+                    ("$select", GROUP_FIELDS),
+                ],
+            ),
+            GROUPS_PERMISSION,
+            "group search",
+        )
+        .eventual();
+        let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
+        Ok(groups.into_iter().map(group).collect())
+    }
+
+    pub(super) async fn one_group(&self, id: &str) -> Result<RemoteGroup, ConnectorError> {
+        let call = Call::get(
+            Scope::Graph,
+            url(
+                &self.hosts.graph,
+                &["v1.0", "groups", id],
+                &[("$select", GROUP_FIELDS)],
+            ),
+            GROUPS_PERMISSION,
+            format!("group {}", clean(id)),
+        );
+        Ok(group(self.call(&call).await?))
+    }
+
+    /// R-G4: nested groups flattened by Graph itself (`transitiveMembers`),
+    /// cast to users; anything else that slips through is dropped.
+    pub(super) async fn members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+        let top = self.directory_page();
+        let first = Call::get(
+            Scope::Graph,
+            url(
+                &self.hosts.graph,
+                &[
+                    "v1.0",
+                    "groups",
+                    id,
+                    "transitiveMembers",
+                    "microsoft.graph.user",
+                ],
+                &[("$select", USER_FIELDS), ("$count", "true"), ("$top", &top)],
+            ),
+            GROUPS_PERMISSION,
+            format!("the members of group {}", clean(id)),
+        )
+        .eventual();
+        let members: Vec<GraphUser> = self.collect(first, usize::MAX).await?;
+        let mut seen = HashSet::new();
+        Ok(members
+            .into_iter()
+            .filter_map(user)
+            .filter(|u| seen.insert(u.id.clone()))
+            .collect())
+    }
+
+    pub(super) async fn user_page(
+        &self,
+        next: Option<&str>,
+    ) -> Result<Page<RemoteUser>, ConnectorError> {
+        let url = match next {
+            Some(link) => follow(link, &self.hosts.graph)?,
+            None => url(
+                &self.hosts.graph,
+                &["v1.0", "users"],
+                &[("$select", USER_FIELDS), ("$top", &self.directory_page())],
+            ),
+        };
+        let page: Collection<GraphUser> = self
+            .call(&Call::get(
+                Scope::Graph,
+                url,
+                USERS_PERMISSION,
+                "the user list",
+            ))
+            .await?;
+        Ok(Page {
+            items: page.value.into_iter().filter_map(user).collect(),
+            next: page.next_link,
+        })
+    }
+
+    /// R-G1: members of every activated directory role, each person once.
+    pub(super) async fn role_members(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
+        let roles: Vec<Role> = self
+            .collect(
+                Call::get(
+                    Scope::Graph,
+                    url(
+                        &self.hosts.graph,
+                        &["v1.0", "directoryRoles"],
+                        &[("$select", "id,displayName")],
+                    ),
+                    ROLES_PERMISSION,
+                    "the directory roles",
+                ),
+                usize::MAX,
+            )
+            .await?;
+        let mut seen = HashSet::new();
+        let mut admins = Vec::new();
+        for role in roles {
+            let members: Vec<GraphUser> = self
+                .collect(
+                    Call::get(
+                        Scope::Graph,
+                        url(
+                            &self.hosts.graph,
+                            &["v1.0", "directoryRoles", &role.id, "members"],
+                            &[("$select", USER_FIELDS)],
+                        ),
+                        ROLES_PERMISSION,
+                        format!("the members of directory role {}", clean(&role.id)),
+                    ),
+                    usize::MAX,
+                )
+                .await?;
+            admins.extend(
+                members
+                    .into_iter()
+                    .filter_map(user)
+                    .filter(|u| seen.insert(u.id.clone())),
+            );
+        }
+        Ok(admins)
+    }
+
+    pub(super) async fn domains(&self) -> Result<Vec<String>, ConnectorError> {
+        let orgs: Vec<Organization> = self
+            .collect(
+                Call::get(
+                    Scope::Graph,
+                    url(
+                        &self.hosts.graph,
+                        &["v1.0", "organization"],
+                        &[("$select", "verifiedDomains")],
+                    ),
+                    ORGANIZATION_PERMISSION,
+                    "the organization",
+                ),
+                usize::MAX,
+            )
+            .await?;
+        let mut names: Vec<String> = orgs
+            .into_iter()
+            .flat_map(|o| o.verified_domains)
+            .filter_map(|d| d.name)
+            .map(|n| clean(&n.to_lowercase()))
+            .filter(|n| !n.is_empty())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph_user(json: &str) -> Option<RemoteUser> {
+        user(serde_json::from_str(json).unwrap())
+    }
+
+    // R-G4: disabled accounts are reported so the import can skip them.
+    #[test]
+    fn account_enabled_false_is_disabled() {
+        let u = graph_user(r#"{"id":"1","displayName":"Ann","userPrincipalName":"Ann@Contoso.com","accountEnabled":false}"#)
+            .unwrap();
+        assert_eq!(u.status, UserStatus::Disabled);
+        assert_eq!(u.email, "Ann@Contoso.com");
+        assert_eq!(u.key(), "ann@contoso.com");
+    }
+
+    // R-G4: soft-deleted users keep their memberships but are not active.
+    #[test]
+    fn a_soft_deleted_member_is_deleted() {
+        let u = graph_user(
+            r#"{"id":"1","userPrincipalName":"bo@contoso.com","accountEnabled":true,"deletedDateTime":"2026-11-20T10:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(u.status, UserStatus::Deleted);
+    }
+
+    #[test]
+    fn mail_wins_over_upn_and_absent_status_is_active() {
+        let u =
+            graph_user(r#"{"id":"1","userPrincipalName":"a@x.onmicrosoft.com","mail":"a@x.com"}"#)
+                .unwrap();
+        assert_eq!(u.email, "a@x.com");
+        assert_eq!(u.display_name, "a@x.com");
+        assert_eq!(u.status, UserStatus::Active);
+        assert_eq!(u.user_type, UserType::Member);
+    }
+
+    // R-G1: guests count as outsiders.
+    #[test]
+    fn guests_are_recognised_by_type_or_ext_upn() {
+        let by_type = graph_user(r#"{"id":"1","mail":"b@y.com","userType":"Guest"}"#).unwrap();
+        assert_eq!(by_type.user_type, UserType::Guest);
+        let by_upn =
+            graph_user(r#"{"id":"2","userPrincipalName":"b_y.com#EXT#@x.onmicrosoft.com"}"#)
+                .unwrap();
+        assert_eq!(by_upn.user_type, UserType::Guest);
+    }
+
+    // R-G4: non-user members are left out.
+    #[test]
+    fn non_users_are_dropped() {
+        for t in [
+            "#microsoft.graph.device",
+            "#microsoft.graph.orgContact",
+            "#microsoft.graph.group",
+        ] {
+            let json =
+                format!(r#"{{"@odata.type":"{t}","id":"1","displayName":"D","mail":"d@x.com"}}"#);
+            assert_eq!(graph_user(&json), None, "{t}");
+        }
+        assert!(
+            graph_user(r##"{"@odata.type":"#microsoft.graph.user","id":"1","mail":"a@x.com"}"##)
+                .is_some()
+        );
+        assert_eq!(graph_user(r#"{"id":"1","displayName":"No address"}"#), None);
+    }
+
+    #[test]
+    fn search_text_is_quoted_and_escaped() {
+        assert_eq!(search_clause("Video"), r#""displayName:Video""#);
+        assert_eq!(search_clause(r#"a "b" \c"#), r#""displayName:a \"b\" \\c""#);
+    }
+
+    // DESIGN §3 Untrusted text.
+    #[test]
+    fn vendor_text_is_sanitized() {
+        let u = graph_user(
+            "{\"id\":\"1\",\"displayName\":\"Evil\\u001b]2;x\\u0007\",\"mail\":\"a@x.com\"}",
+        )
+        .unwrap();
+        assert!(
+            !u.display_name.chars().any(char::is_control),
+            "{:?}",
+            u.display_name
+        );
+    }
+}

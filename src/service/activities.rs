@@ -1,0 +1,95 @@
+//! The activity log: queries in the filter language and saved queries (R-A2…R-A4).
+
+use super::{Result, Service, ServiceError};
+use crate::domain::filter::{self, Names, Query};
+use crate::domain::{GroupId, InstanceId, now_micros};
+use crate::store::{ActivityCursor, ActivityPage};
+
+/// The names a filter may use, read once per query.
+struct NameIndex {
+    groups: Vec<(String, GroupId)>,
+    instances: Vec<(String, InstanceId)>,
+}
+
+fn find<T: Copy>(list: &[(String, T)], name: &str) -> Option<T> {
+    list.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
+}
+
+impl Names for NameIndex {
+    fn group(&self, name: &str) -> Option<GroupId> {
+        find(&self.groups, name)
+    }
+    fn instance(&self, name: &str) -> Option<InstanceId> {
+        find(&self.instances, name)
+    }
+    fn group_names(&self) -> Vec<String> {
+        self.groups.iter().map(|(n, _)| n.clone()).collect()
+    }
+    fn instance_names(&self) -> Vec<String> {
+        self.instances.iter().map(|(n, _)| n.clone()).collect()
+    }
+}
+
+impl Service {
+    async fn names(&self) -> Result<NameIndex> {
+        self.db(|s| {
+            Ok(NameIndex {
+                // R-G5: a group is usable in filters once its first sync has finished.
+                groups: s
+                    .groups()?
+                    .into_iter()
+                    .filter(|g| g.usable_in_filters())
+                    .map(|g| (g.name, g.id))
+                    .collect(),
+                instances: s.instances()?.into_iter().map(|i| (i.name, i.id)).collect(),
+            })
+        })
+        .await
+    }
+
+    /// Turns filter text into a query, resolving group and instance names.
+    pub async fn compile_filter(&self, text: &str) -> Result<Query> {
+        let parsed = filter::parse(text)?;
+        let names = self.names().await?;
+        Ok(parsed.bind(&names, now_micros())?)
+    }
+
+    /// R-A2, R-A4: one page of the activity log, newest first.
+    pub async fn activities(
+        &self,
+        text: &str,
+        limit: usize,
+        after: Option<ActivityCursor>,
+    ) -> Result<ActivityPage> {
+        let query = self.compile_filter(text).await?;
+        self.db(move |s| s.query_activities(&query, limit, after))
+            .await
+    }
+
+    pub async fn activity_count(&self) -> Result<u64> {
+        self.db(|s| s.activity_count()).await
+    }
+
+    /// R-A3: saves a filter under a name; the filter must parse.
+    pub async fn save_query(&self, name: &str, text: &str) -> Result<()> {
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(ServiceError::Invalid("a saved query needs a name".into()));
+        }
+        filter::parse(text)?;
+        let text = text.to_owned();
+        self.db(move |s| s.save_query(&name, &text)).await
+    }
+
+    /// R-A3: saved queries by name.
+    pub async fn saved_queries(&self) -> Result<Vec<(String, String)>> {
+        self.db(|s| s.saved_queries()).await
+    }
+
+    pub async fn delete_query(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.db(move |s| s.delete_query(&name)).await
+    }
+}

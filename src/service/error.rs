@@ -1,0 +1,49 @@
+//! One error type for every command, each printing as one actionable line.
+
+use crate::connectors::ConnectorError;
+use crate::domain::filter::FilterError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    /// Input that can never work as given (a usage error).
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{}", unknown_message(what, name, suggestions))]
+    Unknown {
+        what: &'static str,
+        name: String,
+        suggestions: Vec<String>,
+    },
+    #[error("internal error: {0}; see the log file")]
+    Internal(String),
+}
+
+fn unknown_message(what: &str, name: &str, suggestions: &[String]) -> String {
+    match suggestions {
+        [] => format!("no {what} named {name:?}"),
+        [one] => format!("no {what} named {name:?}; did you mean {one:?}?"),
+        many => {
+            let list: Vec<String> = many.iter().map(|s| format!("{s:?}")).collect();
+            format!("no {what} named {name:?}; closest: {}", list.join(", "))
+        }
+    }
+}
+
+impl ServiceError {
+    pub(super) fn join(e: tokio::task::JoinError) -> ServiceError {
+        ServiceError::Internal(format!("a background task stopped: {e}"))
+    }
+
+    /// True when the input itself is wrong, as opposed to a failure while
+    /// carrying it out; the CLI exits 2 for these.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, ServiceError::Invalid(_) | ServiceError::Filter(_))
+    }
+}

@@ -1,0 +1,65 @@
+//! What the service tells its callers: job progress, data changes and notices.
+
+use serde::Serialize;
+
+use crate::domain::{GroupId, InstanceId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct JobId(pub u64);
+
+/// What a background job does; also the key that stops the same work from
+/// running twice at once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum JobKind {
+    /// R-C4: users, admins and domains of an instance.
+    ScanUsers { instance: InstanceId },
+    /// R-C4: activities of every stream of an instance.
+    ScanActivities { instance: InstanceId },
+    /// R-G5, R-G7: first import or a later membership sync of one group.
+    SyncGroup { group: GroupId },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    JobStarted {
+        id: JobId,
+        job: JobKind,
+        label: String,
+    },
+    JobProgress {
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        label: String,
+    },
+    JobFinished {
+        id: JobId,
+        summary: String,
+    },
+    JobFailed {
+        id: JobId,
+        error: String,
+    },
+    /// R-G11 and anything else the user should see.
+    Notification {
+        level: Level,
+        text: String,
+    },
+    /// New activities are in the store.
+    ActivitiesIngested {
+        instance: InstanceId,
+        count: usize,
+    },
+    InstancesChanged,
+    GroupsChanged,
+}

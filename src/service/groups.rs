@@ -1,0 +1,229 @@
+//! User groups: the import picker's list, imports and membership syncs
+//! (R-G2…R-G8, R-G11).
+
+use serde::Serialize;
+
+use super::{Event, JobHandle, JobKind, Level, Result, Service, ServiceError, names};
+use crate::connectors::ConnectorError;
+use crate::domain::group::{import_summary, split_active};
+use crate::domain::{Group, GroupId, GroupKind, GroupStatus, RemoteGroup, now_micros};
+use crate::store::{Member, MembershipChange, Person};
+
+/// R-G2: how many groups the picker shows before any search.
+pub const FIRST_GROUPS: usize = 50;
+const SEARCH_LIMIT: usize = 200;
+
+/// A row of the import picker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AvailableGroup {
+    #[serde(flatten)]
+    pub group: RemoteGroup,
+    /// Already imported (marked in the picker).
+    pub imported: bool,
+}
+
+impl Service {
+    /// R-G2: the first 50 groups of an instance, or the app's own search
+    /// results for `search`.
+    pub async fn available_groups(
+        &self,
+        instance: &str,
+        search: Option<&str>,
+    ) -> Result<Vec<AvailableGroup>> {
+        let instance = self.find_instance(instance).await?;
+        let connector = self.connector(&instance).await?;
+        let remote = match search.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(text) => connector.search_groups(text, SEARCH_LIMIT).await?,
+            None => connector.first_groups(FIRST_GROUPS).await?,
+        };
+        let imported = self.imported_ids(instance.id).await?;
+        Ok(remote
+            .into_iter()
+            .map(|group| AvailableGroup {
+                imported: imported.contains(&group.id),
+                group,
+            })
+            .collect())
+    }
+
+    async fn imported_ids(&self, instance: crate::domain::InstanceId) -> Result<Vec<String>> {
+        let groups = self.db(|s| s.groups()).await?;
+        Ok(groups
+            .into_iter()
+            .filter_map(|g| match g.kind {
+                GroupKind::Imported {
+                    instance: i,
+                    remote_id,
+                } if i == instance => Some(remote_id),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// R-G2…R-G5: records the import (refusing the 501st, R-G3) and starts
+    /// its first sync in the background. `group` is the app's id or exact name.
+    pub async fn import_group(
+        &self,
+        instance: &str,
+        group: &str,
+        notify: bool,
+    ) -> Result<(Group, JobHandle)> {
+        let instance = self.find_instance(instance).await?;
+        let connector = self.connector(&instance).await?;
+        let wanted = group.trim();
+        let found = connector.search_groups(wanted, SEARCH_LIMIT).await?;
+        let remote = match found
+            .iter()
+            .find(|g| g.display_name.eq_ignore_ascii_case(wanted))
+        {
+            Some(exact) => exact.clone(),
+            // Not a name: perhaps the app's own id.
+            None => match connector.group(wanted).await {
+                Ok(by_id) => by_id,
+                Err(
+                    ConnectorError::NotFound { .. }
+                    | ConnectorError::Vendor {
+                        status: 400..=404, ..
+                    },
+                ) => {
+                    let suggestions =
+                        names::closest(wanted, found.iter().map(|g| g.display_name.as_str()));
+                    return Err(ServiceError::Unknown {
+                        what: "group",
+                        name: wanted.to_owned(),
+                        suggestions,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let id = instance.id;
+        let created = self
+            .db(move |s| s.create_imported_group(id, &remote, notify, now_micros()))
+            .await?;
+        self.emit(Event::GroupsChanged);
+        let job = self.sync_group(created.id, &created.name);
+        Ok((created, job))
+    }
+
+    /// R-G5, R-G7: reads the group's members now (flattened, active only)
+    /// and records who joined and left.
+    pub fn sync_group(&self, group: GroupId, name: &str) -> JobHandle {
+        let label = format!("sync group {name}");
+        self.spawn_job(
+            JobKind::SyncGroup { group },
+            label,
+            move |svc, _job| async move {
+                let outcome = svc.run_group_sync(group).await;
+                if let Err(e) = &outcome {
+                    let message = e.to_string();
+                    let status = GroupStatus::SyncFailed {
+                        message: message.clone(),
+                    };
+                    // The group stays, marked failed; the next sync tries again.
+                    let _ = svc.db(move |s| s.set_group_status(group, status)).await;
+                    svc.emit(Event::GroupsChanged);
+                    svc.notify(Level::Error, format!("sync of group failed: {message}"));
+                }
+                outcome
+            },
+        )
+    }
+
+    async fn run_group_sync(&self, id: GroupId) -> Result<String> {
+        let group = self.db(move |s| s.group(id)).await?;
+        let GroupKind::Imported {
+            instance,
+            remote_id,
+        } = &group.kind
+        else {
+            return Err(ServiceError::Invalid(format!(
+                "{} is an automatic group: casbah keeps it current itself",
+                group.name
+            )));
+        };
+        let instance = *instance;
+        let instance = self.db(move |s| s.instance(instance)).await?;
+        let connector = self.connector(&instance).await?;
+        let members = connector.group_members(remote_id).await?;
+        let (active, skipped) = split_active(members);
+        let first = group.status == GroupStatus::Importing;
+        let count = active.len();
+        let diff = self
+            .db(move |s| s.sync_membership(id, &active, skipped, now_micros()))
+            .await?;
+        self.emit(Event::GroupsChanged);
+        if first {
+            // R-G11: always told in the app; e-mail is not configured in casbah yet.
+            let summary = import_summary(count, skipped);
+            self.notify(Level::Info, format!("{}: {summary}", group.name));
+            Ok(summary)
+        } else {
+            Ok(format!(
+                "{} members, {} joined, {} left",
+                count,
+                diff.joined.len(),
+                diff.left.len()
+            ))
+        }
+    }
+
+    /// Imported and automatic groups, sorted by name.
+    pub async fn groups(&self) -> Result<Vec<Group>> {
+        let mut groups = self.db(|s| s.groups()).await?;
+        groups.sort_by_key(|g| g.name.to_lowercase());
+        Ok(groups)
+    }
+
+    /// Finds a group by name (case-insensitive) or its casbah id.
+    pub async fn find_group(&self, name: &str) -> Result<Group> {
+        let groups = self.groups().await?;
+        let wanted = name.trim();
+        if let Some(g) = groups.iter().find(|g| g.name.eq_ignore_ascii_case(wanted)) {
+            return Ok(g.clone());
+        }
+        if let Some(g) = wanted
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| groups.iter().find(|g| g.id.0 == n))
+        {
+            return Ok(g.clone());
+        }
+        let suggestions = names::closest(wanted, groups.iter().map(|g| g.name.as_str()));
+        Err(ServiceError::Unknown {
+            what: "group",
+            name: wanted.to_owned(),
+            suggestions,
+        })
+    }
+
+    pub async fn remove_group(&self, name: &str) -> Result<Group> {
+        let group = self.find_group(name).await?;
+        if matches!(group.kind, GroupKind::Automatic(_)) {
+            return Err(ServiceError::Invalid(format!(
+                "{} is an automatic group and cannot be removed",
+                group.name
+            )));
+        }
+        let id = group.id;
+        self.db(move |s| s.remove_group(id)).await?;
+        self.emit(Event::GroupsChanged);
+        Ok(group)
+    }
+
+    /// R-G8: a group's members.
+    pub async fn members(&self, group: GroupId) -> Result<Vec<Member>> {
+        self.db(move |s| s.members(group)).await
+    }
+
+    /// R-G7: who joined and left, oldest first.
+    pub async fn membership_history(&self, group: GroupId) -> Result<Vec<MembershipChange>> {
+        self.db(move |s| s.membership_history(group)).await
+    }
+
+    /// R-G8: a person across apps.
+    pub async fn person(&self, key: &str) -> Result<Person> {
+        let key = key.trim().to_lowercase();
+        self.db(move |s| s.person(&key, now_micros())).await
+    }
+}

@@ -1,0 +1,193 @@
+//! Connecting, checking and removing app instances (R-C1…R-C5).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{Event, Result, Service, ServiceError, names};
+use crate::connectors::{self, ConnectionCheck, Connector};
+use crate::domain::instance::validate_components;
+use crate::domain::{AppKind, Component, Instance, InstanceId, Secret, now_micros};
+use crate::store::{NewInstance, ScanKind, ScanState};
+
+/// What `connect` needs. The secret travels here, never through argv.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    pub app: AppKind,
+    pub name: String,
+    pub tenant: String,
+    pub client_id: String,
+    pub endpoint: Option<String>,
+    pub components: Vec<Component>,
+    pub secret: Secret,
+}
+
+/// An instance with what the Connectors pane and `connectors list` show.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceSummary {
+    pub instance: Instance,
+    pub users: u64,
+    pub scans: Vec<(ScanKind, ScanState)>,
+}
+
+impl Service {
+    /// R-C3: checks the credentials (a token, then the user list) before
+    /// anything is saved; on success saves the instance and starts its scans.
+    pub async fn connect(&self, req: ConnectRequest) -> Result<Instance> {
+        let name = req.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(ServiceError::Invalid(
+                "an instance needs a name; pass --name".into(),
+            ));
+        }
+        if req.app == AppKind::Microsoft365 {
+            // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
+            validate_components(&req.components, false)
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        }
+        if let Some(endpoint) = &req.endpoint {
+            check_endpoint(endpoint)?;
+        }
+        let new = NewInstance {
+            app: req.app,
+            name,
+            tenant: req.tenant.trim().to_owned(),
+            client_id: req.client_id.trim().to_owned(),
+            endpoint: req.endpoint.clone(),
+            components: req.components.clone(),
+        };
+        // A throwaway instance value to build the connector for the check.
+        let probe = Instance {
+            id: InstanceId(0),
+            app: new.app,
+            name: new.name.clone(),
+            tenant: new.tenant.clone(),
+            client_id: new.client_id.clone(),
+            endpoint: new.endpoint.clone(),
+            components: new.components.clone(),
+            created_at: now_micros(),
+        };
+        let connector = connectors::for_instance(&probe, req.secret.clone())?;
+        connector.check().await?;
+        let secret = req.secret;
+        let instance = self
+            .db(move |s| s.add_instance(new, &secret, now_micros()))
+            .await?;
+        self.inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .insert(instance.id, connector);
+        self.emit(Event::InstancesChanged);
+        self.notify(super::Level::Info, format!("{} connected", instance.name));
+        self.wake_scheduler();
+        Ok(instance)
+    }
+
+    /// R-C3 again, for an instance already saved.
+    pub async fn test(&self, instance: &str) -> Result<ConnectionCheck> {
+        let instance = self.find_instance(instance).await?;
+        let connector = self.connector(&instance).await?;
+        Ok(connector.check().await?)
+    }
+
+    pub async fn remove_instance(&self, instance: &str) -> Result<Instance> {
+        let instance = self.find_instance(instance).await?;
+        let id = instance.id;
+        self.db(move |s| s.remove_instance(id)).await?;
+        self.inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .remove(&id);
+        self.emit(Event::InstancesChanged);
+        self.emit(Event::GroupsChanged);
+        Ok(instance)
+    }
+
+    pub async fn instances(&self) -> Result<Vec<InstanceSummary>> {
+        self.db(|s| {
+            s.instances()?
+                .into_iter()
+                .map(|instance| {
+                    Ok(InstanceSummary {
+                        users: s.user_count(instance.id)?,
+                        scans: s.scans(instance.id)?,
+                        instance,
+                    })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    /// Finds an instance by name (case-insensitive), or says which names exist.
+    pub async fn find_instance(&self, name: &str) -> Result<Instance> {
+        let instances = self.db(|s| s.instances()).await?;
+        if let Some(found) = instances
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(name.trim()))
+        {
+            return Ok(found.clone());
+        }
+        let suggestions = names::closest(name, instances.iter().map(|i| i.name.as_str()));
+        Err(ServiceError::Unknown {
+            what: "instance",
+            name: name.to_owned(),
+            suggestions,
+        })
+    }
+
+    /// The instance's connector, built once and kept for its token cache.
+    pub(super) async fn connector(&self, instance: &Instance) -> Result<Arc<dyn Connector>> {
+        if let Some(c) = self
+            .inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .get(&instance.id)
+        {
+            return Ok(Arc::clone(c));
+        }
+        let id = instance.id;
+        let secret = self.db(move |s| s.secret(id)).await?;
+        let connector = connectors::for_instance(instance, secret)?;
+        let mut cache = self.inner.connectors.lock().expect("connectors lock");
+        Ok(Arc::clone(cache.entry(id).or_insert(connector)))
+    }
+}
+
+/// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL.
+fn check_endpoint(endpoint: &str) -> Result<()> {
+    let bad = |why: &str| {
+        ServiceError::Invalid(format!(
+            "--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"
+        ))
+    };
+    let url = url::Url::parse(endpoint).map_err(|e| bad(&format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("must use http or https"));
+    }
+    if url.host_str().is_none() {
+        return Err(bad("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not carry a query or fragment"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_endpoint;
+
+    // R-C7
+    #[test]
+    fn endpoint_must_be_a_base_url() {
+        assert!(check_endpoint("http://127.0.0.1:8080").is_ok());
+        assert!(check_endpoint("https://graph.microsoft.us/").is_ok());
+        assert!(check_endpoint("ftp://x").is_err());
+        assert!(check_endpoint("not a url").is_err());
+        assert!(check_endpoint("http://h/?a=b").is_err());
+    }
+}

@@ -1,0 +1,362 @@
+//! The built `casbah` binary, end to end, against `casbah sandbox serve`.
+
+mod common;
+
+use common::{Scratch, ServedSandbox, stderr};
+
+fn one_line(s: &str) -> bool {
+    s.trim_end().lines().count() == 1
+}
+
+// R-C3, R-G2, R-G4, R-G5, R-G8, R-A2: what a new user does on day one.
+#[test]
+fn connect_import_members_and_query_from_the_command_line() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+
+    let list = s.json(&["connectors", "list", "--json"]);
+    assert_eq!(list[0]["name"], "contoso");
+    assert_eq!(list[0]["app"], "microsoft365");
+    assert_eq!(list[0]["endpoint"], sandbox.url.as_str());
+
+    // R-G2: the picker's list is the first 50 groups.
+    let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
+    let available = available.as_array().expect("array");
+    assert_eq!(available.len(), 50);
+    assert!(available.iter().all(|g| g["imported"] == false));
+
+    // The app's own search finds groups beyond the first 50.
+    let found = s.json(&[
+        "groups",
+        "available",
+        "--instance",
+        "contoso",
+        "--search",
+        "finance",
+        "--json",
+    ]);
+    let found = found.as_array().expect("array");
+    assert!(!found.is_empty());
+    assert!(found.iter().all(|g| {
+        g["display_name"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("fin")
+    }));
+
+    // R-G4, R-G5: import by exact name, wait for the first sync.
+    let name = found[0]["display_name"].as_str().unwrap().to_owned();
+    let out = s.ok(&["groups", "import", "--instance", "contoso", &name, "--wait"]);
+    assert!(out.contains(" imported"), "summary: {out}");
+
+    let groups = s.json(&["groups", "list", "--json"]);
+    let g = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name.as_str())
+        .expect("imported group listed");
+    assert_eq!(g["kind"], "imported");
+    assert_eq!(g["status"], "ready");
+    let count = g["members"].as_u64().unwrap();
+    assert!(count > 0);
+
+    // R-G8: its members, active only.
+    let members = s.json(&["members", &name, "--json"]);
+    assert_eq!(members.as_array().unwrap().len() as u64, count);
+
+    // The picker now marks it imported.
+    let again = s.json(&[
+        "groups",
+        "available",
+        "--instance",
+        "contoso",
+        "--search",
+        &name,
+        "--json",
+    ]);
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["display_name"] == name.as_str() && g["imported"] == true)
+    );
+
+    // R-C6: a sync brings about a week of history.
+    s.ok(&["sync", "--wait"]);
+    let acts = s.json(&["activities", "--limit", "500", "--json"]);
+    let acts = acts.as_array().unwrap();
+    assert_eq!(acts.len(), 500);
+    let oldest = s.json(&[
+        "activities",
+        "--filter",
+        "before:6d",
+        "--limit",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        oldest.as_array().unwrap().len(),
+        1,
+        "activities older than 6 days exist"
+    );
+
+    // R-A2: filter by country; every row honours it.
+    let country = acts
+        .iter()
+        .find_map(|a| a["country"].as_str())
+        .expect("a country")
+        .to_owned();
+    let by_country = s.json(&[
+        "activities",
+        "--filter",
+        &format!("country:{country}"),
+        "--limit",
+        "50",
+        "--json",
+    ]);
+    let by_country = by_country.as_array().unwrap();
+    assert!(!by_country.is_empty());
+    assert!(by_country.iter().all(|a| a["country"] == country.as_str()));
+
+    // CSV has the documented header and one row per activity.
+    let csv = s.ok(&["activities", "--limit", "10", "--csv"]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,time,app,instance,actor,")
+    );
+    assert_eq!(lines.count(), 10);
+}
+
+// R-G6: activities before an import are never tagged with the group.
+#[test]
+fn history_ingested_before_an_import_is_not_tagged() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+    let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
+    let name = available[0]["display_name"].as_str().unwrap().to_owned();
+    s.ok(&["groups", "import", "--instance", "contoso", &name, "--wait"]);
+    let tagged = s.json(&[
+        "activities",
+        "--filter",
+        &format!("group:\"{name}\""),
+        "--json",
+    ]);
+    assert_eq!(
+        tagged.as_array().unwrap().len(),
+        0,
+        "backfilled history must not be re-tagged"
+    );
+}
+
+#[test]
+fn sandbox_serve_prints_where_it_listens_first() {
+    let sandbox = ServedSandbox::start(&[]);
+    assert!(sandbox.url.starts_with("http://127.0.0.1:"));
+    assert!(!sandbox.client_secret.is_empty());
+}
+
+// R-C3: a wrong secret is refused with the vendor's code, and never echoed.
+#[test]
+fn wrong_secret_is_refused_with_the_vendor_code_and_nothing_is_saved() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    let secret = "not-the-secret-4f1c";
+    let out = s.run_with_input(
+        &[
+            "connectors",
+            "add",
+            "microsoft365",
+            "--name",
+            "contoso",
+            "--tenant-id",
+            &sandbox.tenant_id,
+            "--client-id",
+            &sandbox.client_id,
+            "--endpoint",
+            &sandbox.url,
+        ],
+        secret,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("AADSTS7000215"), "{err}");
+    assert!(!err.contains(secret));
+    assert!(one_line(&err), "{err}");
+    let list = s.json(&["connectors", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing half-saved");
+}
+
+// A secret never travels in argv: there is no flag for it.
+#[test]
+fn a_secret_cannot_be_passed_as_an_argument() {
+    let s = Scratch::new();
+    let out = s.run(&[
+        "connectors",
+        "add",
+        "microsoft365",
+        "--name",
+        "x",
+        "--tenant-id",
+        "t",
+        "--client-id",
+        "c",
+        "--secret",
+        "s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+// R-C5: an impossible component selection is refused with the reason, before any request.
+#[test]
+fn impossible_components_are_refused_with_the_reason() {
+    let s = Scratch::new();
+    let out = s.run_with_input(
+        &[
+            "connectors",
+            "add",
+            "microsoft365",
+            "--name",
+            "x",
+            "--tenant-id",
+            "t",
+            "--client-id",
+            "c",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--components",
+            "sign-in-events",
+        ],
+        "secret",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("users-and-groups"), "{err}");
+    assert!(one_line(&err));
+}
+
+// Unknown names get the closest existing ones.
+#[test]
+fn unknown_instance_names_suggest_the_closest() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let out = s.run(&["groups", "available", "--instance", "contosso"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("\"contoso\""), "{err}");
+    assert!(one_line(&err));
+}
+
+// R-A4: a bad filter is a usage error pointing at the column.
+#[test]
+fn a_bad_filter_points_at_the_column() {
+    let s = Scratch::new();
+    let out = s.run(&["activities", "--filter", "country:US contry:FR"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("column 12"), "{err}");
+    assert!(err.contains("country"), "{err}");
+}
+
+// A damaged or foreign file: one line, and the file is left untouched.
+#[test]
+fn a_file_that_is_not_a_casbah_database_is_left_untouched() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.db().parent().unwrap()).unwrap();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    std::fs::write(s.db(), &garbage).unwrap();
+    let out = s.run(&["groups", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("not a casbah database"), "{err}");
+    assert!(one_line(&err));
+    assert_eq!(std::fs::read(s.db()).unwrap(), garbage);
+}
+
+// A second casbah on the same database is told at once.
+#[test]
+fn a_second_process_on_the_same_database_is_refused_at_once() {
+    let s = Scratch::new();
+    s.ok(&["groups", "list"]);
+    let mut holder = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(s.db())
+        .args(["demo", "--users", "50", "--rate", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The demo prints its first line once the database is open.
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(first.contains("database"), "{first}");
+    let out = s.run(&["groups", "list"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("in use by another casbah process"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+// Usage errors exit 2; --help exits 0.
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let s = Scratch::new();
+    assert_eq!(s.run(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(s.run(&["--help"]).status.code(), Some(0));
+}
+
+// A crash at any moment: the database opens afterwards and a resumed sync duplicates nothing.
+#[test]
+fn a_killed_sync_resumes_without_duplicates() {
+    let sandbox = ServedSandbox::start(&["--faults", "latency=5ms"]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let mut sync = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(s.db())
+        .args(["sync", "--wait"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once it has committed something, or when it is done.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let log = s.db().parent().unwrap().join("casbah.log");
+    while std::time::Instant::now() < deadline {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("ingested") || sync.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = sync.kill();
+    let _ = sync.wait();
+    s.ok(&["sync", "--wait"]);
+    let all = s.json(&["activities", "--limit", "100000", "--json"]);
+    let all = all.as_array().unwrap();
+    let mut ids: Vec<&str> = all.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert!(n > 0);
+    assert_eq!(ids.len(), n, "no activity stored twice");
+}

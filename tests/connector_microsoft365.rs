@@ -1,0 +1,947 @@
+//! The Microsoft 365 connector over real HTTP against the sandbox's Microsoft
+//! dialect (Entra tokens, Graph v1.0, Office 365 Management API).
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::{Duration, Instant};
+
+use casbah::connectors::http::RetryPolicy;
+use casbah::connectors::microsoft365::Microsoft365;
+use casbah::connectors::{Connector, ConnectorError};
+use casbah::domain::activity::ACTION_TYPES;
+use casbah::domain::{
+    Activity, AppKind, Component, Instance, InstanceId, ObjectKind, Secret, UserStatus, UserType,
+};
+use casbah::sandbox::{Fault, PushedActivity, Sandbox, SandboxConfig, Stream};
+use chrono::{TimeDelta, Utc};
+
+async fn sandbox(users: usize) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users,
+        live_rate: 0.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn instance(sb: &Sandbox, components: &[Component]) -> Instance {
+    Instance {
+        id: InstanceId(1),
+        app: AppKind::Microsoft365,
+        name: "Contoso".into(),
+        tenant: sb.tenant_id.clone(),
+        client_id: sb.client_id.clone(),
+        endpoint: Some(sb.base_url()),
+        components: components.to_vec(),
+        created_at: 0,
+    }
+}
+
+/// Small waits so retries cost milliseconds, not seconds.
+fn fast() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        backoff_base: Duration::from_millis(5),
+        max_wait: Duration::from_secs(5),
+        max_total_wait: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+    }
+}
+
+fn connector(sb: &Sandbox) -> Microsoft365 {
+    connector_with(sb, &[Component::UsersAndGroups])
+}
+
+fn connector_with(sb: &Sandbox, components: &[Component]) -> Microsoft365 {
+    Microsoft365::with_policy(&instance(sb, components), sb.client_secret.clone(), fast())
+        .expect("connector")
+}
+
+/// Reads a stream from `cursor` until it is caught up: the activities, the
+/// last cursor, and how many calls it took.
+async fn read_all(
+    m: &Microsoft365,
+    stream: &str,
+    mut cursor: Option<String>,
+) -> (Vec<Activity>, String, usize) {
+    let mut all = Vec::new();
+    let mut calls = 0;
+    loop {
+        let batch = m
+            .activities(stream, cursor.as_deref())
+            .await
+            .expect("batch");
+        calls += 1;
+        all.extend(batch.activities);
+        cursor = Some(batch.cursor);
+        if !batch.more {
+            break;
+        }
+        assert!(calls < 5_000, "the stream never caught up");
+    }
+    (all, cursor.unwrap_or_default(), calls)
+}
+
+fn upn(sb: &Sandbox, i: usize) -> String {
+    sb.org().users[i].user_principal_name.clone()
+}
+
+fn token_path(sb: &Sandbox) -> String {
+    format!("/{}/oauth2/v2.0/token", sb.tenant_id)
+}
+
+// R-C3: a check obtains a token, then reads the first page of users.
+#[tokio::test]
+async fn check_reads_the_first_page_of_users() {
+    let sb = sandbox(120).await;
+    let check = connector(&sb).check().await.expect("check");
+    let listed = sb.org().listed_users().count();
+    assert_eq!(check.users_seen, listed.min(999));
+    assert_eq!(sb.served_with(&token_path(&sb), 200), 1);
+    assert_eq!(sb.served_with("/v1.0/users", 200), 1);
+}
+
+// R-C3: one token serves many calls until it nears expiry.
+#[tokio::test]
+async fn the_token_is_cached_across_calls() {
+    let sb = sandbox(60).await;
+    let m = connector(&sb);
+    m.check().await.unwrap();
+    m.first_groups(50).await.unwrap();
+    m.users(None).await.unwrap();
+    m.org_domains().await.unwrap();
+    assert_eq!(sb.served(&token_path(&sb)), 1);
+}
+
+// R-C3: a wrong secret is refused in one line naming Entra's code, never the secret.
+#[tokio::test]
+async fn a_wrong_secret_is_an_auth_error_without_the_secret() {
+    let sb = sandbox(20).await;
+    let wrong = "Wr0ng~secret-value-1234567890";
+    let m = Microsoft365::with_policy(
+        &instance(&sb, &[Component::UsersAndGroups]),
+        Secret::new(wrong),
+        fast(),
+    )
+    .unwrap();
+    let err = m.check().await.unwrap_err();
+    assert!(matches!(err, ConnectorError::Auth { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("AADSTS7000215"), "{text}");
+    assert!(!text.contains(wrong), "{text}");
+    assert!(!text.contains(sb.client_secret.expose()), "{text}");
+    assert!(!format!("{err:?}").contains(wrong));
+    // Refused credentials are not retried.
+    assert_eq!(sb.served(&token_path(&sb)), 1);
+}
+
+// R-C7: an endpoint nobody listens on says the host is unreachable.
+#[tokio::test]
+async fn an_unreachable_endpoint_is_reported_as_such() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let inst = Instance {
+        id: InstanceId(1),
+        app: AppKind::Microsoft365,
+        name: "Nowhere".into(),
+        tenant: "t".into(),
+        client_id: "c".into(),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        components: vec![Component::UsersAndGroups],
+        created_at: 0,
+    };
+    let err = Microsoft365::with_policy(&inst, Secret::new("s3cret-value"), fast())
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::Unreachable { .. }), "{err}");
+}
+
+// R-G2 paging: every @odata.nextLink is followed as given, across many pages.
+#[tokio::test]
+async fn users_page_across_many_pages_without_duplicates() {
+    let sb = sandbox(100).await;
+    let m = connector(&sb).with_page_size(30);
+    let mut next: Option<String> = None;
+    let mut ids = HashSet::new();
+    let mut guests = BTreeSet::new();
+    let mut disabled = BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let page = m.users(next.as_deref()).await.expect("page");
+        pages += 1;
+        for u in page.items {
+            if u.user_type == UserType::Guest {
+                guests.insert(u.id.clone());
+            }
+            if u.status == UserStatus::Disabled {
+                disabled.insert(u.id.clone());
+            }
+            assert!(ids.insert(u.id.clone()), "duplicate {}", u.id);
+        }
+        match page.next {
+            Some(n) => next = Some(n),
+            None => break,
+        }
+    }
+    let org = sb.org();
+    let listed: Vec<_> = org.listed_users().map(|(_, u)| u).collect();
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(ids.len(), listed.len());
+    let want_guests: BTreeSet<_> = listed
+        .iter()
+        .filter(|u| u.guest)
+        .map(|u| u.id.to_string())
+        .collect();
+    let want_disabled: BTreeSet<_> = listed
+        .iter()
+        .filter(|u| !u.account_enabled)
+        .map(|u| u.id.to_string())
+        .collect();
+    assert_eq!(guests, want_guests);
+    assert_eq!(disabled, want_disabled);
+}
+
+// R-G2: the picker lists the first 50 groups, in the app's order.
+#[tokio::test]
+async fn first_groups_are_the_first_fifty() {
+    let sb = sandbox(300).await;
+    let groups = connector(&sb).first_groups(50).await.unwrap();
+    let org = sb.org();
+    assert!(
+        org.groups.len() > 50,
+        "the sandbox should have more than 50 groups"
+    );
+    let want: Vec<String> = org
+        .groups
+        .iter()
+        .take(50)
+        .map(|g| g.id.to_string())
+        .collect();
+    let got: Vec<String> = groups.iter().map(|g| g.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(groups[0].display_name, org.groups[0].display_name);
+    assert_eq!(groups[0].description, org.groups[0].description);
+    assert_eq!(sb.served("/v1.0/groups"), 1, "one page is enough");
+}
+
+// R-G2: search uses Graph's $search, which the sandbox refuses without
+// `ConsistencyLevel: eventual`.
+#[tokio::test]
+async fn search_finds_groups_beyond_the_first_fifty() {
+    let sb = sandbox(300).await;
+    let m = connector(&sb).with_page_size(5);
+    let found = m.search_groups("Engineering", 500).await.expect("search");
+    assert!(found.iter().any(|g| g.display_name == "Engineering - All"));
+    let want: BTreeSet<String> = sb
+        .org()
+        .groups
+        .iter()
+        .filter(|g| {
+            g.display_name
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.to_lowercase().starts_with("engineering"))
+        })
+        .map(|g| g.id.to_string())
+        .collect();
+    let got: BTreeSet<String> = found.iter().map(|g| g.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(sb.served_with("/v1.0/groups", 400), 0);
+    // An empty search box lists groups in the app's order.
+    let listed = m.search_groups("  ", 3).await.unwrap();
+    assert_eq!(listed, m.first_groups(3).await.unwrap());
+    // A limit stops paging.
+    let two = m.search_groups("Engineering", 2).await.unwrap();
+    assert_eq!(two.len(), 2.min(want.len()));
+}
+
+// R-G4: nested groups are flattened to users; devices, contacts and groups
+// are left out; disabled users are reported Disabled so the import can skip them.
+#[tokio::test]
+async fn members_are_flattened_users_with_status() {
+    let sb = sandbox(300).await;
+    let (group, device, contact, someone) = {
+        let org = sb.org();
+        let g = org
+            .group_by_name("Engineering - All")
+            .expect("nested group");
+        let first_user = org.transitive_users(&g.id).unwrap()[0].id;
+        (g.id, org.devices[0].id, org.contacts[0].id, first_user)
+    };
+    sb.add_member(group, device).unwrap();
+    sb.add_member(group, contact).unwrap();
+    sb.set_account_enabled(someone, false).unwrap();
+
+    let members = connector(&sb)
+        .with_page_size(25)
+        .group_members(&group.to_string())
+        .await
+        .unwrap();
+
+    let org = sb.org();
+    let want: BTreeSet<String> = org
+        .transitive_users(&group)
+        .unwrap()
+        .iter()
+        .map(|u| u.id.to_string())
+        .collect();
+    let got: BTreeSet<String> = members.iter().map(|u| u.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(members.len(), want.len(), "each user once");
+    assert!(!got.contains(&device.to_string()) && !got.contains(&contact.to_string()));
+    let me = members
+        .iter()
+        .find(|u| u.id == someone.to_string())
+        .unwrap();
+    assert_eq!(me.status, UserStatus::Disabled);
+    for u in &members {
+        let src = org.user(&u.id.parse().unwrap()).unwrap();
+        assert_eq!(
+            u.status == UserStatus::Active,
+            src.account_enabled,
+            "{}",
+            u.email
+        );
+        assert_eq!(u.email, src.mail);
+    }
+    let path = format!("/v1.0/groups/{group}/transitiveMembers/microsoft.graph.user");
+    assert!(
+        sb.served_with(&path, 200) >= 3,
+        "paged across at least 3 pages"
+    );
+}
+
+// R-G1: Microsoft 365 administrators are the users of every directory role, once.
+#[tokio::test]
+async fn admins_are_role_members_deduplicated() {
+    let sb = sandbox(200).await;
+    let admins = connector(&sb).admins().await.unwrap();
+    let org = sb.org();
+    let want: BTreeSet<String> = org
+        .roles
+        .iter()
+        .flat_map(|r| {
+            r.members
+                .iter()
+                .map(|&i| org.users[i as usize].id.to_string())
+        })
+        .collect();
+    let got: Vec<String> = admins.iter().map(|u| u.id.clone()).collect();
+    assert!(!want.is_empty());
+    assert_eq!(got.iter().cloned().collect::<BTreeSet<_>>(), want);
+    assert_eq!(got.len(), want.len(), "no duplicates");
+}
+
+// R-G1: the organisation's own domains, lower case; anyone else is External.
+#[tokio::test]
+async fn org_domains_are_the_verified_domains() {
+    let sb = sandbox(20).await;
+    let domains = connector(&sb).org_domains().await.unwrap();
+    let mut want: Vec<String> = sb
+        .org()
+        .domains()
+        .iter()
+        .map(|d| d.to_lowercase())
+        .collect();
+    want.sort();
+    assert_eq!(domains, want);
+}
+
+#[tokio::test]
+async fn a_missing_group_is_not_found() {
+    let sb = sandbox(20).await;
+    let err = connector(&sb)
+        .group("00000000-0000-0000-0000-000000000000")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ConnectorError::NotFound { .. }), "{err}");
+}
+
+// Shared HTTP policy: a 429 is waited out for as long as Retry-After says.
+#[tokio::test]
+async fn throttling_honours_retry_after() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    m.check().await.unwrap(); // token fetched outside the timed part
+    sb.fail_next(
+        "/v1.0/users",
+        Fault::Throttle {
+            retry_after: Some(0.6),
+        },
+        1,
+    );
+    let started = Instant::now();
+    let page = m.users(None).await.expect("succeeds after the throttle");
+    assert!(!page.items.is_empty());
+    assert_eq!(sb.served_with("/v1.0/users", 429), 1);
+    assert!(
+        started.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+// Shared HTTP policy: server errors, dropped connections and cut bodies are retried.
+#[tokio::test]
+async fn transient_failures_are_retried() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    sb.fail_next("/v1.0/users", Fault::ServerError, 1);
+    sb.fail_next("/v1.0/users", Fault::Drop, 1);
+    sb.fail_next("/v1.0/users", Fault::Truncate, 1);
+    let page = m.users(None).await.expect("succeeds after three failures");
+    assert_eq!(page.items.len(), sb.org().listed_users().count());
+    assert_eq!(sb.served_with("/v1.0/users", 503), 1);
+    assert_eq!(sb.served_with("/v1.0/users", casbah::sandbox::DROPPED), 1);
+    assert_eq!(sb.served("/v1.0/users"), 4);
+}
+
+// Shared HTTP policy: attempts are bounded, and the error says what happened.
+#[tokio::test]
+async fn retries_are_exhausted() {
+    let sb = sandbox(20).await;
+    let m = connector(&sb);
+    sb.fail_next("/v1.0/groups", Fault::ServerError, 10);
+    let err = m.first_groups(50).await.unwrap_err();
+    match &err {
+        ConnectorError::Exhausted { attempts, last, .. } => {
+            assert_eq!(*attempts, 4);
+            assert!(last.contains("503"), "{last}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(sb.served_with("/v1.0/groups", 503), 4);
+}
+
+/// A sandbox with a week of history and no live stream, so reads are stable.
+async fn history(users: usize) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        users,
+        live_rate: 0.0,
+        history_per_user_per_day: 2.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+fn pushed(stream: Stream, actor: &str, operation: &str, ago: TimeDelta) -> PushedActivity {
+    PushedActivity {
+        at: Utc::now() - ago,
+        ..PushedActivity::new(stream, actor, operation)
+    }
+}
+
+// R-C6: a first read goes about a week back. R-C8: only interactive sign-ins
+// become activities. A resumed read picks up what is new and loses nothing.
+#[tokio::test]
+async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
+    let sb = history(40).await;
+    let (alice, bob) = (upn(&sb, 1), upn(&sb, 2));
+    sb.push_activity(PushedActivity {
+        ip: "198.51.100.23".into(),
+        country: Some("JP".into()),
+        ..pushed(
+            Stream::SignIns,
+            &alice,
+            "Pushed Interactive",
+            TimeDelta::days(2),
+        )
+    });
+    sb.push_activity(PushedActivity {
+        success: false,
+        ..pushed(Stream::SignIns, &bob, "Pushed Failure", TimeDelta::hours(3))
+    });
+    sb.push_activity(PushedActivity {
+        interactive: false,
+        ..pushed(
+            Stream::SignIns,
+            &bob,
+            "Pushed Background",
+            TimeDelta::days(1),
+        )
+    });
+    sb.push_activity(pushed(
+        Stream::SignIns,
+        &alice,
+        "Pushed Ancient",
+        TimeDelta::days(8),
+    ));
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::SignInEvents])
+        .with_page_size(50);
+    assert_eq!(m.activity_streams(), vec!["signins"]);
+
+    let (first, cursor, calls) = read_all(&m, "signins", None).await;
+    assert!(calls >= 3, "{calls} calls: one page per call");
+    let now = Utc::now();
+    let oldest = first.iter().map(|a| a.time).min().expect("history");
+    assert!(oldest >= (now - TimeDelta::days(7) - TimeDelta::minutes(1)).timestamp_micros());
+    assert!(
+        oldest <= (now - TimeDelta::days(6)).timestamp_micros(),
+        "about a week back"
+    );
+    let app = |a: &Activity| {
+        a.objects
+            .first()
+            .map(|o| o.name.clone())
+            .unwrap_or_default()
+    };
+    let mine = first
+        .iter()
+        .find(|a| app(a) == "Pushed Interactive")
+        .expect("interactive sign-in");
+    assert_eq!(mine.actor, alice.to_lowercase());
+    assert_eq!(
+        (mine.action_type.as_str(), mine.activity_type.as_str()),
+        ("sign-in", "Log on")
+    );
+    assert_eq!(mine.objects[0].kind, ObjectKind::App);
+    assert!(mine.succeeded);
+    assert_eq!(mine.ip.as_deref(), Some("198.51.100.23"));
+    assert_eq!(mine.country.as_deref(), Some("JP"));
+    let failed = first
+        .iter()
+        .find(|a| app(a) == "Pushed Failure")
+        .expect("failed sign-in");
+    assert_eq!(
+        (failed.activity_type.as_str(), failed.succeeded),
+        ("Failed log on", false)
+    );
+    assert_eq!(failed.actor, bob.to_lowercase());
+    assert!(
+        !first.iter().any(|a| app(a) == "Pushed Background"),
+        "non-interactive dropped"
+    );
+    assert!(
+        !first.iter().any(|a| app(a) == "Pushed Ancient"),
+        "older than a week"
+    );
+    assert!(
+        first
+            .iter()
+            .all(|a| a.action_type == "sign-in" && a.source == "Azure AD sign-ins")
+    );
+    assert!(
+        first
+            .iter()
+            .all(|a| a.country.as_ref().is_none_or(|c| c.len() == 2))
+    );
+    let first_ids: HashSet<&str> = first.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(
+        first_ids.len(),
+        first.len(),
+        "no record twice within a sweep"
+    );
+
+    sb.push_activity(pushed(
+        Stream::SignIns,
+        &alice,
+        "Pushed Later",
+        TimeDelta::zero(),
+    ));
+    sb.push_activity(PushedActivity {
+        interactive: false,
+        ..pushed(
+            Stream::SignIns,
+            &bob,
+            "Pushed Later Background",
+            TimeDelta::zero(),
+        )
+    });
+    let (second, _, _) = read_all(&m, "signins", Some(cursor)).await;
+    let new: Vec<&Activity> = second
+        .iter()
+        .filter(|a| !first_ids.contains(a.id.as_str()))
+        .collect();
+    assert_eq!(new.len(), 1, "only the new interactive sign-in is new");
+    assert_eq!(app(new[0]), "Pushed Later");
+    assert!(
+        second.len() < 10,
+        "the week is not read again ({} records)",
+        second.len()
+    );
+}
+
+// DESIGN Durability: a sweep cut short after any page resumes from its
+// cursor, even in another process, and misses nothing.
+#[tokio::test]
+async fn a_sweep_resumes_from_a_mid_sweep_cursor() {
+    let sb = history(30).await;
+    let components = [Component::UsersAndGroups, Component::SignInEvents];
+    let a = connector_with(&sb, &components).with_page_size(40);
+    let b1 = a.activities("signins", None).await.unwrap();
+    let b2 = a.activities("signins", Some(&b1.cursor)).await.unwrap();
+    assert!(b1.more && b2.more);
+    drop(a);
+    let b = connector_with(&sb, &components).with_page_size(40);
+    let (rest, _, _) = read_all(&b, "signins", Some(b2.cursor)).await;
+    let (straight, _, _) = read_all(&connector_with(&sb, &components), "signins", None).await;
+
+    // The week's edge moves between the two reads; compare inside it.
+    let edge = (Utc::now() - TimeDelta::days(7) + TimeDelta::minutes(1)).timestamp_micros();
+    let ids = |v: &[Activity]| -> BTreeSet<String> {
+        v.iter()
+            .filter(|a| a.time >= edge)
+            .map(|a| a.id.clone())
+            .collect()
+    };
+    let resumed: BTreeSet<String> = [b1.activities, b2.activities, rest]
+        .iter()
+        .flat_map(|v| ids(v))
+        .collect();
+    assert!(!resumed.is_empty());
+    assert_eq!(resumed, ids(&straight));
+}
+
+// R-C5 management events: directory audits are administrative activities
+// with normalised action types.
+#[tokio::test]
+async fn directory_audits_are_admin_activities() {
+    let sb = history(40).await;
+    let admin = upn(&sb, 0);
+    sb.push_activity(pushed(
+        Stream::DirectoryAudits,
+        &admin,
+        "Reset user password",
+        TimeDelta::hours(5),
+    ));
+    let m = connector_with(
+        &sb,
+        &[Component::UsersAndGroups, Component::ManagementEvents],
+    )
+    .with_page_size(20);
+    assert_eq!(m.activity_streams(), vec!["directory-audits"]);
+    let (all, _, _) = read_all(&m, "directory-audits", None).await;
+    assert!(all.len() > 1);
+    assert!(all.iter().all(|a| a.admin && a.source == "Azure AD audit"));
+    assert!(
+        all.iter()
+            .all(|a| ACTION_TYPES.contains(&a.action_type.as_str())),
+        "fixed action list"
+    );
+    let reset = all
+        .iter()
+        .find(|a| a.actor == admin.to_lowercase() && a.activity_type == "Reset user password")
+        .expect("pushed audit");
+    assert_eq!(reset.action_type, "password-reset");
+    assert!(reset.objects.iter().any(|o| o.kind == ObjectKind::User));
+}
+
+// R-C5 Office 365 files and R-C6: a week of SharePoint activity through the
+// Management API, in windows of at most a day, each blob fetched once.
+#[tokio::test]
+async fn office_files_backfill_a_week_in_daily_windows() {
+    let sb = history(30).await;
+    let someone = upn(&sb, 3);
+    let mut download = pushed(
+        Stream::SharePoint,
+        &someone,
+        "FileDownloaded",
+        TimeDelta::hours(30),
+    );
+    download.object = Some("board-pack.pdf".into());
+    sb.push_activity(download);
+    let components = [Component::UsersAndGroups, Component::Office365Files];
+    let m = connector_with(&sb, &components);
+    assert_eq!(m.activity_streams(), vec!["o365-Audit.SharePoint"]);
+
+    let (all, cursor, calls) = read_all(&m, "o365-Audit.SharePoint", None).await;
+    assert!(
+        calls >= 7,
+        "a week in windows of at most 24 hours ({calls} calls)"
+    );
+    let now = Utc::now();
+    let oldest = all.iter().map(|a| a.time).min().expect("history");
+    assert!(oldest >= (now - TimeDelta::days(7) - TimeDelta::hours(2)).timestamp_micros());
+    assert!(
+        oldest <= (now - TimeDelta::days(6)).timestamp_micros(),
+        "about a week back"
+    );
+    let file = all
+        .iter()
+        .find(|a| a.objects.iter().any(|o| o.name == "board-pack.pdf"))
+        .expect("pushed download");
+    assert_eq!(file.actor, someone.to_lowercase());
+    assert_eq!(file.activity_type, "FileDownloaded");
+    assert_eq!(file.action_type, "download");
+    assert_eq!(file.source, "Office 365");
+    assert_eq!(file.objects[0].kind, ObjectKind::File);
+    assert_eq!(file.objects[0].name, "board-pack.pdf");
+    assert!(
+        all.iter()
+            .all(|a| ACTION_TYPES.contains(&a.action_type.as_str()))
+    );
+
+    let feed = format!("/api/v1.0/{}/activity/feed", sb.tenant_id);
+    assert_eq!(
+        sb.served(&format!("{feed}/subscriptions/start")),
+        1,
+        "subscribed once"
+    );
+    let blobs: Vec<u64> = sb
+        .served_all()
+        .into_iter()
+        .filter(|((path, _), _)| path.starts_with(&format!("{feed}/audit/")))
+        .map(|(_, n)| n)
+        .collect();
+    assert!(!blobs.is_empty());
+    assert!(blobs.iter().all(|&n| n == 1), "each blob fetched once");
+
+    // Another process resumes: its subscription is already on, and only
+    // what is new comes back (the store drops repeated ids).
+    let mut upload = pushed(
+        Stream::SharePoint,
+        &someone,
+        "FileUploaded",
+        TimeDelta::zero(),
+    );
+    upload.object = Some("minutes.docx".into());
+    sb.push_activity(upload);
+    let again = connector_with(&sb, &components);
+    // Windows are whole seconds on the wire: poll until the next one opens.
+    let seen: HashSet<&str> = all.iter().map(|a| a.id.as_str()).collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut cursor = Some(cursor);
+    let mut second = Vec::new();
+    while !second
+        .iter()
+        .any(|a: &Activity| !seen.contains(a.id.as_str()))
+    {
+        assert!(Instant::now() < deadline, "the new upload never came");
+        let (batch, next, _) = read_all(&again, "o365-Audit.SharePoint", cursor).await;
+        second.extend(batch);
+        cursor = Some(next);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let new: Vec<&Activity> = second
+        .iter()
+        .filter(|a| !seen.contains(a.id.as_str()))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0].action_type, "upload");
+    assert_eq!(
+        sb.served_with(&format!("{feed}/subscriptions/start"), 400),
+        1
+    );
+}
+
+// R-C5: Office 365 activities read every workload's content type.
+#[tokio::test]
+async fn office_activities_read_exchange_too() {
+    let sb = history(20).await;
+    let m = connector_with(
+        &sb,
+        &[Component::UsersAndGroups, Component::Office365Activities],
+    );
+    assert_eq!(
+        m.activity_streams(),
+        vec![
+            "o365-Audit.SharePoint",
+            "o365-Audit.Exchange",
+            "o365-Audit.General"
+        ]
+    );
+    let (mail, _, _) = read_all(&m, "o365-Audit.Exchange", None).await;
+    assert!(!mail.is_empty());
+    assert!(
+        mail.iter()
+            .all(|a| a.source == "Office 365" && !a.actor.is_empty())
+    );
+    let err = m.activities("signins", None).await.unwrap_err();
+    assert!(
+        matches!(err, ConnectorError::NotFound { .. }),
+        "not a stream of this instance: {err}"
+    );
+}
+
+// R-C3: an unknown tenant or client id is refused with Entra's code.
+#[tokio::test]
+async fn unknown_tenant_and_client_are_auth_errors() {
+    let sb = sandbox(20).await;
+    let mut wrong_tenant = instance(&sb, &[Component::UsersAndGroups]);
+    wrong_tenant.tenant = "00000000-0000-0000-0000-00000000dead".into();
+    let err = Microsoft365::with_policy(&wrong_tenant, sb.client_secret.clone(), fast())
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Auth { code, .. } if code == "AADSTS90002"),
+        "{err}"
+    );
+    let mut wrong_client = instance(&sb, &[Component::UsersAndGroups]);
+    wrong_client.client_id = "00000000-0000-0000-0000-00000000beef".into();
+    let err = Microsoft365::with_policy(&wrong_client, sb.client_secret.clone(), fast())
+        .unwrap()
+        .check()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Auth { code, .. } if code == "AADSTS700016"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("client id"), "{err}");
+}
+
+// Shared HTTP policy: a 429 without Retry-After falls back to backoff, and
+// the token endpoint gets the same retries.
+#[tokio::test]
+async fn throttling_without_retry_after_and_token_faults_are_retried() {
+    let sb = sandbox(20).await;
+    sb.fail_next(&token_path(&sb), Fault::ServerError, 1);
+    sb.fail_next("/v1.0/users", Fault::Throttle { retry_after: None }, 2);
+    let check = connector(&sb).check().await.expect("check");
+    assert!(check.users_seen > 0);
+    assert_eq!(sb.served_with(&token_path(&sb), 503), 1);
+    assert_eq!(sb.served_with("/v1.0/users", 429), 2);
+}
+
+// Shared HTTP policy, end to end: with every kind of fault thrown at random,
+// reads still return exactly what a clean sandbox serves.
+#[tokio::test]
+async fn random_faults_do_not_change_what_is_read() {
+    let sb = history(60).await;
+    let components = [Component::UsersAndGroups, Component::SignInEvents];
+    let clean_users: BTreeSet<String> = sb
+        .org()
+        .listed_users()
+        .map(|(_, u)| u.id.to_string())
+        .collect();
+    let group = sb
+        .org()
+        .group_by_name("Engineering - All")
+        .expect("group")
+        .id;
+    let clean_members: BTreeSet<String> = sb
+        .org()
+        .transitive_users(&group)
+        .unwrap()
+        .iter()
+        .map(|u| u.id.to_string())
+        .collect();
+    let (clean_signins, _, _) = read_all(&connector_with(&sb, &components), "signins", None).await;
+
+    sb.set_faults(
+        casbah::sandbox::FaultSpec::parse(
+            "429=0.1,5xx=0.1,drop=0.05,truncate=0.05,retry-after=0.01",
+        )
+        .unwrap(),
+    );
+    let m = Microsoft365::with_policy(
+        &instance(&sb, &components),
+        sb.client_secret.clone(),
+        RetryPolicy {
+            max_attempts: 10,
+            ..fast()
+        },
+    )
+    .unwrap()
+    .with_page_size(20);
+    let mut users = BTreeSet::new();
+    let mut next = None;
+    loop {
+        let page = m
+            .users(next.as_deref())
+            .await
+            .expect("users despite faults");
+        users.extend(page.items.into_iter().map(|u| u.id));
+        next = page.next;
+        if next.is_none() {
+            break;
+        }
+    }
+    assert_eq!(users, clean_users);
+    let members: BTreeSet<String> = m
+        .group_members(&group.to_string())
+        .await
+        .expect("members despite faults")
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(members, clean_members);
+    let (signins, _, _) = read_all(&m, "signins", None).await;
+    let edge = (Utc::now() - TimeDelta::days(7) + TimeDelta::minutes(1)).timestamp_micros();
+    let ids = |v: &[Activity]| -> BTreeSet<String> {
+        v.iter()
+            .filter(|a| a.time >= edge)
+            .map(|a| a.id.clone())
+            .collect()
+    };
+    assert_eq!(ids(&signins), ids(&clean_signins));
+    let faulted: u64 = sb
+        .served_all()
+        .into_iter()
+        .filter(|((_, status), _)| *status != 200)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(faulted > 0, "faults were actually served");
+}
+
+// A token that dies before its expiry (revoked, rotated) is replaced once,
+// transparently, for Graph and the Management API alike.
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once() {
+    let sb = history(20).await;
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Office365Files]);
+    m.check().await.unwrap();
+    m.activities("o365-Audit.SharePoint", None).await.unwrap();
+    assert_eq!(sb.served(&token_path(&sb)), 2, "one token per resource");
+    sb.expire_tokens();
+    m.users(None).await.expect("users with a fresh token");
+    m.activities("o365-Audit.SharePoint", None)
+        .await
+        .expect("feed with a fresh token");
+    assert_eq!(sb.served(&token_path(&sb)), 4);
+    assert_eq!(sb.served_with("/v1.0/users", 401), 1);
+}
+
+// A subscription stopped from outside is started again, and reading goes on.
+#[tokio::test]
+async fn a_stopped_subscription_is_restarted() {
+    let sb = history(20).await;
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Office365Files]);
+    let first = m.activities("o365-Audit.SharePoint", None).await.unwrap();
+    let client = reqwest::Client::new();
+    let token: serde_json::Value = client
+        .post(format!("{}{}", sb.base_url(), token_path(&sb)))
+        .form(&[
+            ("client_id", sb.client_id.as_str()),
+            ("client_secret", sb.client_secret.expose()),
+            ("scope", "https://manage.office.com/.default"),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let feed = format!("/api/v1.0/{}/activity/feed", sb.tenant_id);
+    let stopped = client
+        .post(format!(
+            "{}{feed}/subscriptions/stop?contentType=Audit.SharePoint",
+            sb.base_url()
+        ))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert!(stopped.status().is_success());
+    m.activities("o365-Audit.SharePoint", Some(&first.cursor))
+        .await
+        .expect("reads after restarting the subscription");
+    assert_eq!(
+        sb.served_with(&format!("{feed}/subscriptions/start"), 200),
+        2
+    );
+    assert_eq!(
+        sb.served_with(&format!("{feed}/subscriptions/content"), 400),
+        1
+    );
+}
