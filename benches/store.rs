@@ -187,11 +187,53 @@ fn open_child(path: &Path) {
     println!("open-us={} hwm-kb={}", elapsed.as_micros(), vm_hwm_kb());
 }
 
+/// Child mode: write one page and die without closing, leaving a file that needs a repair.
+fn crash_child(path: &Path) {
+    let store = Store::open(path).expect("open the bench database");
+    let instance = store.instances().expect("instances")[0].id;
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let instances = [(instance, AppKind::Microsoft365)];
+    let batch = (0..PAGE)
+        .map(|i| {
+            let mut a = activity(&mut rng, i, PAGE, &instances);
+            a.id = format!("crash-{i}");
+            a
+        })
+        .collect();
+    store
+        .ingest(instance, "crash", batch, "crash", &IngestContext::default())
+        .expect("ingest");
+    std::process::abort();
+}
+
+/// Runs this binary in a child mode and returns what it printed.
+fn child(mode: &str, path: &Path) -> String {
+    let exe = std::env::current_exe().expect("bench binary");
+    let out = Command::new(exe)
+        .arg(mode)
+        .arg(path)
+        .output()
+        .expect("child");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn field(text: &str, name: &str) -> u64 {
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix(name))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("the child said {text:?}"))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--open-child") {
-        open_child(Path::new(&args[i + 1]));
-        return;
+    for (mode, run) in [
+        ("--open-child", open_child as fn(&Path)),
+        ("--crash-child", crash_child),
+    ] {
+        if let Some(i) = args.iter().position(|a| a == mode) {
+            run(Path::new(&args[i + 1]));
+            return;
+        }
     }
     let total: usize = std::env::var("CASBAH_BENCH_ACTIVITIES")
         .ok()
@@ -317,32 +359,19 @@ fn main() {
     let person_median = median(person_times);
     drop(store);
 
-    let exe = std::env::current_exe().expect("bench binary");
     let mut open_times = Vec::new();
     let mut hwm_kb = 0;
     for _ in 0..OPEN_RUNS {
-        let out = Command::new(&exe)
-            .arg("--open-child")
-            .arg(&path)
-            .output()
-            .expect("child");
-        let text = String::from_utf8_lossy(&out.stdout);
-        let field = |name: &str| -> u64 {
-            text.split_whitespace()
-                .find_map(|w| w.strip_prefix(name))
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_else(|| {
-                    panic!(
-                        "child said {text:?} {}",
-                        String::from_utf8_lossy(&out.stderr)
-                    )
-                })
-        };
-        open_times.push(Duration::from_micros(field("open-us=")));
-        hwm_kb = hwm_kb.max(field("hwm-kb="));
+        let text = child("--open-child", &path);
+        open_times.push(Duration::from_micros(field(&text, "open-us=")));
+        hwm_kb = hwm_kb.max(field(&text, "hwm-kb="));
     }
     let open_median = median(open_times);
     let file_mb = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+    child("--crash-child", &path);
+    let crashed = child("--open-child", &path);
+    let crash_open = Duration::from_micros(field(&crashed, "open-us="));
+    let crash_hwm_kb = field(&crashed, "hwm-kb=");
 
     println!();
     println!(
@@ -399,5 +428,17 @@ fn main() {
         "peak memory of open + newest 100 (VmHWM)",
         hwm_kb as f64 / 1024.0,
         "≤150 MB"
+    );
+    println!(
+        "{:<52} {:>11.2} ms {:>12}",
+        "open after a crash (repair) + newest 100",
+        ms(crash_open),
+        ""
+    );
+    println!(
+        "{:<52} {:>11.1} MB {:>12}",
+        "peak memory of that",
+        crash_hwm_kb as f64 / 1024.0,
+        ""
     );
 }

@@ -107,6 +107,25 @@ fn ids(list: &[Activity]) -> Vec<String> {
     list.iter().map(|a| a.id.clone()).collect()
 }
 
+// The service shares one store between blocking tasks.
+#[test]
+fn store_is_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    let f = fixture();
+    let store = std::sync::Arc::new(f.store);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.set_setting(&format!("k{i}"), "v"))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(store.setting("k3").unwrap().as_deref(), Some("v"));
+}
+
 // R-C2, R-C4, R-A3: every table survives a close and reopen.
 #[test]
 fn every_table_persists_across_reopen() {
@@ -937,6 +956,27 @@ fn garbage_file_is_not_casbah_and_untouched() {
         );
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} changed");
     }
+}
+
+// A damaged casbah file (its header overwritten) is refused and left as it is.
+#[test]
+fn damaged_casbah_file_is_not_casbah_and_untouched() {
+    let f = fixture();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(9).take(200) {
+        *b = (i * 37 % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::NotCasbah { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    drop(_dir);
 }
 
 // A redb file of another program gets no casbah tables written into it.

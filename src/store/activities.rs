@@ -7,9 +7,9 @@ use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransact
 
 use super::groups::{self, MemberRow};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, CURSORS, DEDUPE,
-    GROUPS, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ,
-    NO_COUNTRY, USER_GROUPS,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
+    COUNT_INSTANCE, COUNTS, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES,
+    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
 use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
@@ -235,6 +235,7 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let mut by_instance = Vec::with_capacity(fresh.len());
     let mut by_country = Vec::with_capacity(fresh.len());
     let mut by_group = Vec::with_capacity(fresh.len() * 2);
+    let mut counts: HashMap<(u8, u64), u64> = HashMap::new();
     for (seq, a) in (first_seq..).zip(fresh) {
         let bytes = tables::encode(a)?;
         let (t, hour) = (a.time, tables::bucket(a.time));
@@ -244,9 +245,11 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
         dedupe.push((tables::dedupe_key(a), (t, seq)));
         by_actor.push((hour, tables::hash(&a.actor), t, seq));
         by_instance.push((a.instance.0, t, seq));
+        *counts.entry((COUNT_INSTANCE, a.instance.0)).or_default() += 1;
         let country = a.country.as_deref().map(tables::hash);
         if let Some(c) = country {
             by_country.push((c, t, seq));
+            *counts.entry((COUNT_COUNTRY, c)).or_default() += 1;
         }
         for g in &a.groups {
             by_group.push((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq));
@@ -267,6 +270,11 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     insert_sorted(txn, BY_INSTANCE, by_instance)?;
     insert_sorted(txn, BY_COUNTRY, by_country)?;
     insert_sorted(txn, BY_GROUP, by_group)?;
+    let mut table = txn.open_table(COUNTS)?;
+    for (key, n) in counts {
+        let old = table.get(key)?.map_or(0, |v| v.value());
+        table.insert(key, old + n)?;
+    }
     let mut app_instances = txn.open_table(APP_INSTANCES)?;
     for pair in pairs {
         app_instances.insert(pair, ())?;

@@ -195,6 +195,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(ACTIVITIES)?;
     txn.open_table(DEDUPE)?;
     txn.open_table(APP_INSTANCES)?;
+    txn.open_table(COUNTS)?;
     txn.open_table(BY_GROUP)?;
     txn.open_table(BY_ACTOR)?;
     txn.open_table(BY_INSTANCE)?;

@@ -9,7 +9,8 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, META,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
+    COUNT_INSTANCE, COUNTS, META,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -82,7 +83,8 @@ fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
     if instances.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Plan::Nothing);
     }
-    // Most selective first: a person, then a group in a country, a group, an app, a country.
+    // Most selective first: a person, then a group (in a country), then an app or a
+    // country, whichever holds fewer activities.
     if let Some(actors) = hints.actors.as_ref().filter(|a| a.len() <= MAX_STREAMS) {
         return Ok(Plan::Actors(sorted(actors)));
     }
@@ -95,13 +97,35 @@ fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
             .map(|c| sorted(c));
         return Ok(Plan::Groups(groups, countries));
     }
-    if let Some(instances) = instances.filter(|i| i.len() <= MAX_STREAMS) {
-        return Ok(Plan::Instances(instances));
-    }
-    if let Some(countries) = hints.countries.as_ref().filter(|c| c.len() <= MAX_STREAMS) {
-        return Ok(Plan::Countries(sorted(countries)));
-    }
-    Ok(Plan::Time)
+    let instances = instances.filter(|i| i.len() <= MAX_STREAMS);
+    let countries = hints
+        .countries
+        .as_ref()
+        .filter(|c| c.len() <= MAX_STREAMS)
+        .map(|c| sorted(c));
+    Ok(match (instances, countries) {
+        (Some(i), Some(c)) => {
+            // Both apply: read the one with fewer activities.
+            let counts = txn.open_table(COUNTS)?;
+            let total = |kind: u8, keys: &mut dyn Iterator<Item = u64>| -> Result<u64> {
+                let mut n = 0;
+                for key in keys {
+                    n += counts.get((kind, key))?.map_or(0, |v| v.value());
+                }
+                Ok(n)
+            };
+            let by_instance = total(COUNT_INSTANCE, &mut i.iter().copied())?;
+            let by_country = total(COUNT_COUNTRY, &mut c.iter().map(|c| tables::hash(c)))?;
+            if by_country < by_instance {
+                Plan::Countries(c)
+            } else {
+                Plan::Instances(i)
+            }
+        }
+        (Some(i), None) => Plan::Instances(i),
+        (None, Some(c)) => Plan::Countries(c),
+        (None, None) => Plan::Time,
+    })
 }
 
 fn groups_len(hints: &Hints) -> usize {
@@ -150,6 +174,7 @@ macro_rules! newest_first {
 }
 
 type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
 
 /// The hour of the newest activity before `hour` begins: hours without any activity
@@ -161,7 +186,6 @@ fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
         None => Ok(None),
     }
 }
-type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
 
 /// Where a walk reads its positions from.
 enum Source {
@@ -459,6 +483,84 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AppKind, Component, InstanceId, Secret};
+    use crate::store::{IngestContext, NewInstance};
+
+    fn activity(instance: InstanceId, id: usize, country: &str) -> Activity {
+        Activity {
+            id: id.to_string(),
+            app: AppKind::Box,
+            instance,
+            time: id as i64,
+            actor: "ann@corp.com".into(),
+            actor_name: "Ann".into(),
+            activity_type: "Download file".into(),
+            action_type: "download".into(),
+            objects: Vec::new(),
+            admin: false,
+            impersonated: false,
+            succeeded: true,
+            ip: None,
+            country: Some(country.into()),
+            isp: None,
+            device_type: None,
+            user_agent: None,
+            source: "test".into(),
+            groups: Vec::new(),
+        }
+    }
+
+    // R-A2: with an app and a country, the planner reads the smaller of the two indexes.
+    #[test]
+    fn planner_reads_the_smaller_of_instance_and_country() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let new = NewInstance {
+            app: AppKind::Box,
+            name: "box".into(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            endpoint: None,
+            components: vec![Component::UsersAndGroups],
+        };
+        let box_id = store
+            .add_instance(new.clone(), &Secret::new("s"), 0)
+            .unwrap()
+            .id;
+        let other = NewInstance {
+            app: AppKind::Okta,
+            ..new
+        };
+        let okta_id = store.add_instance(other, &Secret::new("s"), 0).unwrap().id;
+        let ctx = IngestContext::default();
+        // Box: 19 in France, 1 in Nigeria. Okta: 30 in France.
+        let batch = (0..20)
+            .map(|i| activity(box_id, i, if i == 0 { "NG" } else { "FR" }))
+            .collect();
+        store.ingest(box_id, "s", batch, "c", &ctx).unwrap();
+        let batch = (100..130)
+            .map(|i| {
+                let mut a = activity(okta_id, i, "FR");
+                a.app = AppKind::Okta;
+                a
+            })
+            .collect();
+        store.ingest(okta_id, "s", batch, "c", &ctx).unwrap();
+        let txn = store.db.begin_read().unwrap();
+        let hints = |country: &str| Hints {
+            apps: Some(vec![AppKind::Box]),
+            countries: Some(vec![country.to_string()]),
+            ..Hints::default()
+        };
+        assert_eq!(
+            plan(&txn, &hints("NG")).unwrap(),
+            Plan::Countries(vec!["NG".into()])
+        );
+        assert_eq!(
+            plan(&txn, &hints("FR")).unwrap(),
+            Plan::Instances(vec![box_id.0])
+        );
+    }
 
     // A cursor at the lower bound leaves nothing to read, not everything.
     #[test]

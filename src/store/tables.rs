@@ -86,6 +86,12 @@ pub const BY_GROUP: TableDefinition<(i64, u64, u64, i64, u64), ()> =
     TableDefinition::new("idx-group-country");
 pub const NO_COUNTRY: u64 = 0;
 
+/// (what, key) → number of activities: lets the planner choose between the instance
+/// and country indexes. Few keys change per page, so keeping it costs little.
+pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activity-counts");
+pub const COUNT_INSTANCE: u8 = 0;
+pub const COUNT_COUNTRY: u8 = 1;
+
 /// The width of the time buckets of the hour-led indexes.
 pub const BUCKET: i64 = 3_600_000_000;
 
