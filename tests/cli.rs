@@ -170,22 +170,7 @@ fn wrong_secret_is_refused_with_the_vendor_code_and_nothing_is_saved() {
     let sandbox = ServedSandbox::start(&[]);
     let s = Scratch::new();
     let secret = "not-the-secret-4f1c";
-    let out = s.run_with_input(
-        &[
-            "connectors",
-            "add",
-            "microsoft365",
-            "--name",
-            "contoso",
-            "--tenant-id",
-            &sandbox.tenant_id,
-            "--client-id",
-            &sandbox.client_id,
-            "--endpoint",
-            &sandbox.url,
-        ],
-        secret,
-    );
+    let out = s.connect_with_secret(&sandbox, secret);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("AADSTS7000215"), "{err}");

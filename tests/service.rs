@@ -52,12 +52,14 @@ impl World {
     async fn connect(&self) {
         self.svc
             .connect(ConnectRequest {
-                app: AppKind::Microsoft365,
-                name: "contoso".into(),
-                tenant: self.sandbox.tenant_id.clone(),
-                client_id: self.sandbox.client_id.clone(),
-                endpoint: Some(self.sandbox.base_url()),
-                components: Component::default_set(),
+                instance: NewInstance {
+                    app: AppKind::Microsoft365,
+                    name: "contoso".into(),
+                    tenant: self.sandbox.tenant_id.clone(),
+                    client_id: self.sandbox.client_id.clone(),
+                    endpoint: Some(self.sandbox.base_url()),
+                    components: Component::default_set(),
+                },
                 secret: self.sandbox.client_secret.clone(),
             })
             .await

@@ -9,6 +9,7 @@ use super::{Failure, Outcome};
 use crate::domain::instance::Component;
 use crate::domain::{AppKind, Micros};
 use crate::service::{ConnectRequest, InstanceSummary, Service};
+use crate::store::NewInstance;
 use crate::store::ScanState;
 
 pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
@@ -48,12 +49,14 @@ async fn add(args: AddArgs, svc: &Service) -> Outcome {
     let secret = read_secret("client secret: ")?;
     let instance = svc
         .connect(ConnectRequest {
-            app,
-            name: args.name,
-            tenant: args.tenant_id,
-            client_id: args.client_id,
-            endpoint: args.endpoint,
-            components,
+            instance: NewInstance {
+                app,
+                name: args.name,
+                tenant: args.tenant_id,
+                client_id: args.client_id,
+                endpoint: args.endpoint,
+                components,
+            },
             secret,
         })
         .await?;

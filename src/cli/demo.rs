@@ -12,6 +12,7 @@ use super::{Failure, Outcome};
 use crate::domain::{AppKind, Component};
 use crate::sandbox::SandboxConfig;
 use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
+use crate::store::NewInstance;
 
 /// Groups the demo imports so that filters by group have something to show.
 const DEMO_GROUPS: usize = 3;
@@ -37,12 +38,14 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     );
     if svc.instances().await?.is_empty() {
         svc.connect(ConnectRequest {
-            app: AppKind::Microsoft365,
-            name: "contoso".into(),
-            tenant: sandbox.tenant_id.clone(),
-            client_id: sandbox.client_id.clone(),
-            endpoint: Some(sandbox.base_url()),
-            components: Component::default_set(),
+            instance: NewInstance {
+                app: AppKind::Microsoft365,
+                name: "contoso".into(),
+                tenant: sandbox.tenant_id.clone(),
+                client_id: sandbox.client_id.clone(),
+                endpoint: Some(sandbox.base_url()),
+                components: Component::default_set(),
+            },
             secret: sandbox.client_secret.clone(),
         })
         .await?;

@@ -7,18 +7,13 @@ use serde::Serialize;
 use super::{Event, Result, Service, ServiceError, names};
 use crate::connectors::{self, ConnectionCheck, Connector};
 use crate::domain::instance::validate_components;
-use crate::domain::{AppKind, Component, Instance, InstanceId, Secret, now_micros};
+use crate::domain::{AppKind, Instance, InstanceId, Secret, now_micros};
 use crate::store::{NewInstance, ScanKind, ScanState};
 
 /// What `connect` needs. The secret travels here, never through argv.
 #[derive(Debug, Clone)]
 pub struct ConnectRequest {
-    pub app: AppKind,
-    pub name: String,
-    pub tenant: String,
-    pub client_id: String,
-    pub endpoint: Option<String>,
-    pub components: Vec<Component>,
+    pub instance: NewInstance,
     pub secret: Secret,
 }
 
@@ -34,42 +29,30 @@ impl Service {
     /// R-C3: checks the credentials (a token, then the user list) before
     /// anything is saved; on success saves the instance and starts its scans.
     pub async fn connect(&self, req: ConnectRequest) -> Result<Instance> {
-        let name = req.name.trim().to_owned();
-        if name.is_empty() {
+        let ConnectRequest {
+            instance: mut new,
+            secret,
+        } = req;
+        new.name = new.name.trim().to_owned();
+        new.tenant = new.tenant.trim().to_owned();
+        new.client_id = new.client_id.trim().to_owned();
+        if new.name.is_empty() {
             return Err(ServiceError::Invalid(
                 "an instance needs a name; pass --name".into(),
             ));
         }
-        if req.app == AppKind::Microsoft365 {
+        if new.app == AppKind::Microsoft365 {
             // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
-            validate_components(&req.components, false)
+            validate_components(&new.components, false)
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         }
-        if let Some(endpoint) = &req.endpoint {
+        if let Some(endpoint) = &new.endpoint {
             check_endpoint(endpoint)?;
         }
-        let new = NewInstance {
-            app: req.app,
-            name,
-            tenant: req.tenant.trim().to_owned(),
-            client_id: req.client_id.trim().to_owned(),
-            endpoint: req.endpoint.clone(),
-            components: req.components.clone(),
-        };
-        // A throwaway instance value to build the connector for the check.
-        let probe = Instance {
-            id: InstanceId(0),
-            app: new.app,
-            name: new.name.clone(),
-            tenant: new.tenant.clone(),
-            client_id: new.client_id.clone(),
-            endpoint: new.endpoint.clone(),
-            components: new.components.clone(),
-            created_at: now_micros(),
-        };
-        let connector = connectors::for_instance(&probe, req.secret.clone())?;
+        // The instance as it will be, to build the connector for the check.
+        let probe = new.clone().into_instance(InstanceId(0), now_micros());
+        let connector = connectors::for_instance(&probe, secret.clone())?;
         connector.check().await?;
-        let secret = req.secret;
         let instance = self
             .db(move |s| s.add_instance(new, &secret, now_micros()))
             .await?;

@@ -68,16 +68,7 @@ impl Store {
                 }
             }
             let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_INSTANCE)?;
-            let instance = Instance {
-                id: InstanceId(id),
-                app: new.app,
-                name: new.name,
-                tenant: new.tenant,
-                client_id: new.client_id,
-                endpoint: new.endpoint,
-                components: new.components,
-                created_at: now,
-            };
+            let instance = new.into_instance(InstanceId(id), now);
             table.insert(id, tables::encode(&instance)?.as_slice())?;
             txn.open_table(CREDENTIALS)?.insert(id, secret.expose())?;
             instance

@@ -80,6 +80,21 @@ pub struct NewInstance {
     pub components: Vec<Component>,
 }
 
+impl NewInstance {
+    pub fn into_instance(self, id: InstanceId, created_at: Micros) -> Instance {
+        Instance {
+            id,
+            app: self.app,
+            name: self.name,
+            tenant: self.tenant,
+            client_id: self.client_id,
+            endpoint: self.endpoint,
+            components: self.components,
+            created_at,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScanKind {

@@ -134,7 +134,16 @@ impl Scratch {
 
     /// Connects the sandbox as instance `contoso`, the secret piped on stdin.
     pub fn connect(&self, sandbox: &ServedSandbox) {
-        let out = self.run_with_input(
+        let out = self.connect_with_secret(sandbox, &sandbox.client_secret);
+        assert!(
+            out.status.success(),
+            "connect failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn connect_with_secret(&self, sandbox: &ServedSandbox, secret: &str) -> Output {
+        self.run_with_input(
             &[
                 "connectors",
                 "add",
@@ -148,13 +157,8 @@ impl Scratch {
                 "--endpoint",
                 &sandbox.url,
             ],
-            &sandbox.client_secret,
-        );
-        assert!(
-            out.status.success(),
-            "connect failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            secret,
+        )
     }
 }
 
