@@ -311,7 +311,14 @@ fn graph_time(t: chrono::DateTime<chrono::Utc>) -> String {
 // nextLink without repeats, and include non-interactive and failed ones.
 #[tokio::test]
 async fn sign_ins_window_filter_and_paging() {
-    let sb = sandbox(200).await;
+    // Busy enough that a day holds failures and non-interactive sign-ins.
+    let sb = Sandbox::start(SandboxConfig {
+        users: 200,
+        history_per_user_per_day: 2.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let token = graph_token(&sb).await;
     // Whole seconds, as the filter below writes them.
     let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
