@@ -14,9 +14,6 @@ use super::tables::{
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
 use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
 
-/// The name the automatic External group gets when ingestion creates it (R-G1).
-pub const EXTERNAL_GROUP_NAME: &str = "External";
-
 /// What tagging reads, kept from one page to the next (R-G6). It is read and changed
 /// only while a write transaction is held, and every write that changes groups or
 /// memberships clears it before committing, so it never disagrees with the file.
@@ -139,7 +136,7 @@ fn join_external(
     let external = groups::ensure_auto_in(
         txn,
         &AutoGroup::External,
-        EXTERNAL_GROUP_NAME,
+        &AutoGroup::External.name(),
         first_time(&first),
     )?;
     let mut actors: Vec<(&str, &Activity)> = first.into_iter().collect();

@@ -177,8 +177,6 @@ pub struct Person {
     pub last_activity: Option<Micros>,
 }
 
-pub use activities::EXTERNAL_GROUP_NAME;
-
 pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<activities::TagCache>,
