@@ -1,7 +1,7 @@
-//! `casbah demo`: the whole product on the sandbox. Until the dashboard
-//! lands it keeps syncing and prints a live summary.
+//! `casbah demo`: the whole product on the sandbox, in the dashboard; when
+//! stdout is not a terminal it keeps syncing and prints a live summary.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,7 +28,11 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     })
     .await?;
     let svc = Service::open(&db, Intervals::demo()).await?;
-    println!("sandbox tenant at {}; database {}", sandbox.base_url(), db.display());
+    println!(
+        "sandbox tenant at {}; database {}",
+        sandbox.base_url(),
+        db.display()
+    );
     if svc.instances().await?.is_empty() {
         svc.connect(ConnectRequest {
             app: AppKind::Microsoft365,
@@ -40,9 +44,18 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
             secret: sandbox.client_secret.clone(),
         })
         .await?;
-        for group in svc.available_groups("contoso", None).await?.into_iter().take(DEMO_GROUPS) {
+        for group in svc
+            .available_groups("contoso", None)
+            .await?
+            .into_iter()
+            .take(DEMO_GROUPS)
+        {
             svc.import_group("contoso", &group.group.id, true).await?;
         }
+    }
+    if std::io::stdout().is_terminal() {
+        // The dashboard stops the service itself when it closes.
+        return super::dashboard(svc, &db).await;
     }
     svc.start_scheduler();
     println!("syncing; press Ctrl-C to stop");
@@ -61,7 +74,9 @@ fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure>
     let dir = tempfile::Builder::new()
         .prefix("casbah-demo-")
         .tempdir()
-        .map_err(|e| Failure::Failed(format!("cannot create a folder for the demo database: {e}")))?;
+        .map_err(|e| {
+            Failure::Failed(format!("cannot create a folder for the demo database: {e}"))
+        })?;
     let path = Path::new(dir.path()).join("demo.redb");
     Ok((path, Some(dir)))
 }

@@ -1,0 +1,87 @@
+//! Fuzzy matching for lists: every word of the query must match somewhere
+//! (`fin emea` finds "Finance - EMEA Approvers"), scores add up, and the
+//! matched characters are returned for highlighting.
+
+use fuzzy_matcher::FuzzyMatcher;
+use fuzzy_matcher::skim::SkimMatcherV2;
+
+pub struct Fuzzy {
+    matcher: SkimMatcherV2,
+}
+
+impl Default for Fuzzy {
+    fn default() -> Fuzzy {
+        Fuzzy {
+            matcher: SkimMatcherV2::default().ignore_case(),
+        }
+    }
+}
+
+/// A match: its score and the character positions that matched, sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    pub index: usize,
+    pub score: i64,
+    pub chars: Vec<usize>,
+}
+
+impl Fuzzy {
+    pub fn matches(&self, text: &str, query: &str) -> Option<(i64, Vec<usize>)> {
+        let mut score = 0;
+        let mut chars = Vec::new();
+        for word in query.split_whitespace() {
+            let (s, idx) = self.matcher.fuzzy_indices(text, word)?;
+            score += s;
+            chars.extend(idx);
+        }
+        chars.sort_unstable();
+        chars.dedup();
+        Some((score, chars))
+    }
+
+    /// The items that match, best first; with an empty query, all in order.
+    pub fn rank<'a>(&self, items: impl Iterator<Item = &'a str>, query: &str) -> Vec<Hit> {
+        let mut hits: Vec<Hit> = items
+            .enumerate()
+            .filter_map(|(index, text)| {
+                self.matches(text, query).map(|(score, chars)| Hit {
+                    index,
+                    score,
+                    chars,
+                })
+            })
+            .collect();
+        if !query.trim().is_empty() {
+            hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.index.cmp(&b.index)));
+        }
+        hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-G2: several words all have to match, matched characters come back.
+    #[test]
+    fn every_word_must_match() {
+        let f = Fuzzy::default();
+        let (_, chars) = f
+            .matches("Finance - EMEA Approvers", "fin emea")
+            .expect("match");
+        assert_eq!(&chars[..3], &[0, 1, 2]);
+        assert!(chars.contains(&10));
+        assert!(f.matches("Finance - APAC", "fin emea").is_none());
+    }
+
+    #[test]
+    fn best_match_first_and_empty_query_keeps_order() {
+        let f = Fuzzy::default();
+        let names = ["Sales EMEA", "Finance - EMEA Approvers", "Finance"];
+        let ranked = f.rank(names.iter().copied(), "finance");
+        assert_eq!(ranked.len(), 2);
+        assert_eq!(ranked[0].index, 2, "the exact name ranks first");
+        let all = f.rank(names.iter().copied(), "  ");
+        assert_eq!(all.iter().map(|h| h.index).collect::<Vec<_>>(), [0, 1, 2]);
+    }
+}
