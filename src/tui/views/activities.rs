@@ -16,7 +16,9 @@ use crate::tui::format::{safe, timestamp};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Failure, Outcome};
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::pane_block;
+use crate::tui::widgets::{input_line, keep, pane_block};
+
+const PROMPT: &str = "Filter› ";
 
 /// Rows fetched at a time.
 pub const PAGE: usize = 500;
@@ -370,32 +372,37 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), body);
         return;
     }
+    let w = body.width;
+    let mask = [true, w >= 100, true, true, true, w >= 80];
     let height = body.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.rows.len(), height);
     let rows: Vec<Row> = pane.rows[range.clone()]
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let row = Row::new(vec![
-                Cell::from(timestamp(a.time)),
-                Cell::from(
-                    app.instance_name(a.instance)
-                        .map_or_else(|| a.app.slug().to_owned(), |n| safe(n).into_owned()),
-                ),
-                Cell::from(safe(&a.actor).into_owned()),
-                Cell::from(safe(&a.activity_type).into_owned()),
-                Cell::from(
-                    a.country
-                        .as_deref()
-                        .map(|c| safe(c).into_owned())
-                        .unwrap_or_default(),
-                ),
-                Cell::from(
-                    a.ip.as_deref()
-                        .map(|c| safe(c).into_owned())
-                        .unwrap_or_default(),
-                ),
-            ]);
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(timestamp(a.time)),
+                    Cell::from(
+                        app.instance_name(a.instance)
+                            .map_or_else(|| a.app.slug().to_owned(), |n| safe(n).into_owned()),
+                    ),
+                    Cell::from(safe(&a.actor).into_owned()),
+                    Cell::from(safe(&a.activity_type).into_owned()),
+                    Cell::from(
+                        a.country
+                            .as_deref()
+                            .map(|c| safe(c).into_owned())
+                            .unwrap_or_default(),
+                    ),
+                    Cell::from(
+                        a.ip.as_deref()
+                            .map(|c| safe(c).into_owned())
+                            .unwrap_or_default(),
+                    ),
+                ],
+                &mask,
+            ));
             if focused && range.start + i == pane.cursor.selected {
                 row.style(theme.selected())
             } else {
@@ -403,42 +410,52 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(["Time (UTC)", "Instance", "Actor", "Activity", "Ctry", "IP"])
-        .style(theme.header());
-    let widths = [
-        Constraint::Length(19),
-        Constraint::Length(10),
-        Constraint::Fill(2),
-        Constraint::Fill(2),
-        Constraint::Length(4),
-        Constraint::Length(15),
-    ];
+    let header = Row::new(keep(
+        ["Time (UTC)", "Instance", "Actor", "Activity", "Ctry", "IP"],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Length(19),
+            Constraint::Length(10),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+            Constraint::Length(4),
+            Constraint::Length(15),
+        ],
+        &mask,
+    );
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         body,
     );
 }
 
+/// The error under the filter line: the caret under the mistake with the
+/// message to its right, or to its left when the right has no room.
+fn error_line(col: Option<usize>, err: &FilterError, width: usize) -> String {
+    let len = err.message.chars().count();
+    match col.map(|c| PROMPT.chars().count() + c) {
+        Some(at) if at + 2 + len <= width => format!("{}^ {}", " ".repeat(at), err.message),
+        Some(at) if at < width && len < at => {
+            format!("{}{} ^", " ".repeat(at - len - 1), err.message)
+        }
+        _ => format!("✗ column {}: {}", err.column, err.message),
+    }
+}
+
 fn draw_filter_line(f: &mut Frame, area: Rect, extra: Rect, app: &App) {
     let pane = &app.activities;
     let theme = &app.theme;
     if let Some(e) = &pane.editor {
-        let line = Line::from(vec![
-            Span::styled("Filter› ", theme.key()),
-            Span::raw(e.input.text().to_owned()),
-            Span::styled("▏", theme.key()),
-        ]);
+        let (line, offset) = input_line(PROMPT, &e.input, area.width, theme);
         f.render_widget(Paragraph::new(line), area);
         if let Some(err) = &e.error {
-            // "Filter› " is 8 columns wide; the caret sits under the mistake.
-            let pad = " ".repeat(7 + err.column.max(1));
-            f.render_widget(
-                Paragraph::new(Span::styled(
-                    format!("{pad}^ {}", err.message),
-                    theme.error(),
-                )),
-                extra,
-            );
+            // The caret sits under the mistake when it is on screen.
+            let at = err.column.max(1) - 1;
+            let text = error_line(at.checked_sub(offset), err, usize::from(extra.width));
+            f.render_widget(Paragraph::new(Span::styled(text, theme.error())), extra);
         } else if !e.completions.is_empty() {
             let spans: Vec<Span> = e
                 .completions
@@ -569,6 +586,24 @@ mod tests {
             countries: vec!["DE".into(), "US".into()],
             ..KnownValues::default()
         }
+    }
+
+    // R-A4: the error points at the column of the mistake, from whichever side has room.
+    #[test]
+    fn error_caret_sits_under_the_column() {
+        let err = FilterError {
+            column: 3,
+            message: "bad".into(),
+        };
+        assert_eq!(
+            error_line(Some(2), &err, 40),
+            format!("{}^ bad", " ".repeat(10))
+        );
+        assert_eq!(
+            error_line(Some(30), &err, 40),
+            format!("{}bad ^", " ".repeat(34))
+        );
+        assert_eq!(error_line(None, &err, 40), "✗ column 3: bad");
     }
 
     // R-A4: completion of field names and of known values, quoted when needed.

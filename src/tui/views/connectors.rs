@@ -11,7 +11,7 @@ use crate::tui::app::App;
 use crate::tui::format::{ago, safe};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::pane_block;
+use crate::tui::widgets::{keep, pane_block};
 
 #[derive(Debug, Default)]
 pub struct ConnectorsPane {
@@ -84,6 +84,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
         return;
     }
+    let w = inner.width;
+    let mask = [true, w >= 90, true, true, true, true, w >= 90];
     let height = inner.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.rows.len(), height);
     let rows: Vec<Row> = pane.rows[range.clone()]
@@ -95,15 +97,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 .iter()
                 .find_map(|(_, st)| st.last_error.clone())
                 .filter(|_| health(s) == Health::Failing);
-            let row = Row::new(vec![
-                Cell::from(safe(&s.instance.name).into_owned()),
-                Cell::from(s.instance.app.display_name()),
-                Cell::from(Line::from(health_span(health(s), theme))),
-                Cell::from(s.users.to_string()),
-                Cell::from(last(s, ScanKind::Users, app.now)),
-                Cell::from(last(s, ScanKind::Activities, app.now)),
-                Cell::from(failing.map(|e| safe(&e).into_owned()).unwrap_or_default()),
-            ]);
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(safe(&s.instance.name).into_owned()),
+                    Cell::from(s.instance.app.display_name()),
+                    Cell::from(Line::from(health_span(health(s), theme))),
+                    Cell::from(s.users.to_string()),
+                    Cell::from(last(s, ScanKind::Users, app.now)),
+                    Cell::from(last(s, ScanKind::Activities, app.now)),
+                    Cell::from(failing.map(|e| safe(&e).into_owned()).unwrap_or_default()),
+                ],
+                &mask,
+            ));
             if focused && range.start + i == pane.cursor.selected {
                 row.style(theme.selected())
             } else {
@@ -111,25 +116,31 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new([
-        "Instance",
-        "App",
-        "Status",
-        "Users",
-        "Users scan",
-        "Activities scan",
-        "Last error",
-    ])
+    let header = Row::new(keep(
+        [
+            "Instance",
+            "App",
+            "Status",
+            "Users",
+            "Users scan",
+            "Activity scan",
+            "Last error",
+        ],
+        &mask,
+    ))
     .style(theme.header());
-    let widths = [
-        Constraint::Min(10),
-        Constraint::Length(15),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(10),
-        Constraint::Length(15),
-        Constraint::Fill(1),
-    ];
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(15),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(13),
+            Constraint::Fill(2),
+        ],
+        &mask,
+    );
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         inner,

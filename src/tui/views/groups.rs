@@ -11,7 +11,7 @@ use crate::tui::format::{ago, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{highlighted, pane_block};
+use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
 
 #[derive(Debug, Default)]
 pub struct GroupsPane {
@@ -100,14 +100,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     ])
     .areas(inner);
     if show_filter {
-        let mut line = vec![
-            Span::styled("/", theme.key()),
-            Span::raw(pane.filter.text().to_owned()),
-        ];
-        if pane.editing {
-            line.push(Span::styled("▏", theme.key()));
-        }
-        f.render_widget(Paragraph::new(Line::from(line)), filter_area);
+        let line = if pane.editing {
+            input_line("/", &pane.filter, filter_area.width, theme).0
+        } else {
+            Line::from(vec![
+                Span::styled("/", theme.key()),
+                Span::raw(pane.filter.text().to_owned()),
+            ])
+        };
+        f.render_widget(Paragraph::new(line), filter_area);
     }
     if let Some(e) = &pane.error {
         f.render_widget(
@@ -127,6 +128,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), list_area);
         return;
     }
+    let width = list_area.width;
+    let mask = [true, width >= 72, true, true, width >= 60];
     let height = list_area.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.visible.len(), height);
     let rows: Vec<Row> = pane.visible[range.clone()]
@@ -143,20 +146,23 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             let status = match &g.status {
                 GroupStatus::Importing => Span::styled("⟳ importing", theme.warning()),
                 GroupStatus::Ready => Span::styled("● ready", theme.ok()),
-                GroupStatus::SyncFailed { .. } => Span::styled("✗ sync failed", theme.error()),
+                GroupStatus::SyncFailed { .. } => Span::styled("✗ failed", theme.error()),
             };
-            let row = Row::new(vec![
-                Cell::from(highlighted(
-                    &pane.names[hit.index],
-                    &hit.chars,
-                    base,
-                    theme.matched(),
-                )),
-                Cell::from(pane.app_of(g)),
-                Cell::from(g.member_count.to_string()),
-                Cell::from(Line::from(status)),
-                Cell::from(ago(app.now, g.last_sync)),
-            ]);
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(highlighted(
+                        &pane.names[hit.index],
+                        &hit.chars,
+                        base,
+                        theme.matched(),
+                    )),
+                    Cell::from(pane.app_of(g)),
+                    Cell::from(g.member_count.to_string()),
+                    Cell::from(Line::from(status)),
+                    Cell::from(ago(app.now, g.last_sync)),
+                ],
+                &mask,
+            ));
             if selected {
                 row.style(theme.selected())
             } else {
@@ -164,14 +170,21 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(["Group", "App", "Members", "Status", "Last sync"]).style(theme.header());
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(12),
-        Constraint::Length(7),
-        Constraint::Length(13),
-        Constraint::Length(9),
-    ];
+    let header = Row::new(keep(
+        ["Group", "App", "Members", "Status", "Last sync"],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(12),
+            Constraint::Length(7),
+            Constraint::Length(11),
+            Constraint::Length(9),
+        ],
+        &mask,
+    );
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         list_area,

@@ -13,7 +13,7 @@ use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::Outcome;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{highlighted, pane_block};
+use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
 
 #[derive(Debug, Default)]
 pub struct MembersPane {
@@ -121,14 +121,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     ])
     .areas(inner);
     if show_filter {
-        let mut line = vec![
-            Span::styled("/", theme.key()),
-            Span::raw(pane.filter.text().to_owned()),
-        ];
-        if pane.editing {
-            line.push(Span::styled("▏", theme.key()));
-        }
-        f.render_widget(Paragraph::new(Line::from(line)), filter_area);
+        let line = if pane.editing {
+            input_line("/", &pane.filter, filter_area.width, theme).0
+        } else {
+            Line::from(vec![
+                Span::styled("/", theme.key()),
+                Span::raw(pane.filter.text().to_owned()),
+            ])
+        };
+        f.render_widget(Paragraph::new(line), filter_area);
     }
     let empty = if let Some(e) = &pane.error {
         Some(Span::styled(e.clone(), theme.error()))
@@ -155,6 +156,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f.render_widget(Paragraph::new(span), list_area);
         return;
     }
+    let w = list_area.width;
+    let mask = [true, w >= 80, w >= 60, true];
     let height = list_area.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.visible.len(), height);
     let rows: Vec<Row> = pane.visible[range.clone()]
@@ -172,17 +175,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 .instance
                 .and_then(|id| app.instance_name(id))
                 .map_or_else(String::new, |n| safe(n).into_owned());
-            let row = Row::new(vec![
-                Cell::from(highlighted(
-                    &pane.texts[hit.index],
-                    &hit.chars,
-                    base,
-                    theme.matched(),
-                )),
-                Cell::from(app_name),
-                Cell::from("active"),
-                Cell::from(ago(app.now, m.last_activity)),
-            ]);
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(highlighted(
+                        &pane.texts[hit.index],
+                        &hit.chars,
+                        base,
+                        theme.matched(),
+                    )),
+                    Cell::from(app_name),
+                    Cell::from("active"),
+                    Cell::from(ago(app.now, m.last_activity)),
+                ],
+                &mask,
+            ));
             if selected {
                 row.style(theme.selected())
             } else {
@@ -190,13 +196,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(["Name  e-mail", "App", "Status", "Last activity"]).style(theme.header());
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(10),
-        Constraint::Length(6),
-        Constraint::Length(13),
-    ];
+    let header = Row::new(keep(
+        ["Name  e-mail", "App", "Status", "Last activity"],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(13),
+        ],
+        &mask,
+    );
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         list_area,

@@ -30,7 +30,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     chrome::tabs(f, tabs, app);
     if area.width >= WIDE.0 && area.height >= WIDE.1 {
         let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(body);
         let [conn, groups] =
             Layout::vertical([Constraint::Length(6), Constraint::Fill(1)]).areas(left);

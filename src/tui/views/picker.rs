@@ -14,7 +14,7 @@ use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{centered, highlighted, pane_block};
+use crate::tui::widgets::{centered, highlighted, input_line, pane_block};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PickRow {
@@ -257,11 +257,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
         return;
     }
     f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled("Search: ", theme.key()),
-            Span::raw(p.query.text().to_owned()),
-            Span::styled("▏", theme.key()),
-        ])),
+        Paragraph::new(input_line("Search: ", &p.query, search.width, theme).0),
         search,
     );
     let mut state = vec![Span::raw(format!(

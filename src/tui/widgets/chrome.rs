@@ -10,6 +10,7 @@ use crate::tui::app::{App, Overlay, Pane};
 use crate::tui::format::{clock, safe};
 use crate::tui::keymap::{Context, Key};
 use crate::tui::views::connectors::{health, health_span};
+use crate::tui::widgets::input_line;
 
 pub fn header(f: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
@@ -70,11 +71,7 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
         chosen,
     } = &app.overlay
     {
-        let mut spans = vec![
-            Span::styled(":", app.theme.key()),
-            Span::raw(input.text().to_owned()),
-            Span::styled("▏", app.theme.key()),
-        ];
+        let mut spans = input_line(":", input, area.width, &app.theme).0.spans;
         if !completions.is_empty() {
             spans.push(Span::raw("   "));
             for (i, c) in completions.iter().enumerate() {
@@ -91,11 +88,7 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
         return;
     }
     if let Overlay::SaveQuery { input } = &app.overlay {
-        let line = Line::from(vec![
-            Span::styled("Save filter as: ", app.theme.key()),
-            Span::raw(input.text().to_owned()),
-            Span::styled("▏", app.theme.key()),
-        ]);
+        let line = input_line("Save filter as: ", input, area.width, &app.theme).0;
         f.render_widget(Paragraph::new(line), area);
         return;
     }

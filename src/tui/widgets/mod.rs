@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders};
 
+use super::input::Input;
 use super::theme::Theme;
 
 /// A pane's frame; the focused pane's title and border stand out without
@@ -62,4 +63,46 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         width: w,
         height: h,
     }
+}
+
+/// Keeps the columns whose flag is set: a narrow pane drops its less
+/// important columns rather than squeezing all of them.
+pub fn keep<T>(items: impl IntoIterator<Item = T>, mask: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(mask)
+        .filter(|(_, k)| **k)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// A text field on one line: `prefix`, then the text scrolled so the cursor
+/// stays visible, the cursor shown in reverse video. Returns the line and
+/// how many characters were scrolled off the left.
+pub fn input_line(
+    prefix: &str,
+    input: &Input,
+    width: u16,
+    theme: &Theme,
+) -> (Line<'static>, usize) {
+    let room = usize::from(width)
+        .saturating_sub(prefix.chars().count() + 1)
+        .max(1);
+    let chars: Vec<char> = input.text().chars().collect();
+    let offset = (input.cursor() + 1).saturating_sub(room);
+    let visible: String = chars.iter().skip(offset).take(room).collect();
+    let cursor = input.cursor() - offset;
+    let before: String = visible.chars().take(cursor).collect();
+    let at: String = visible
+        .chars()
+        .nth(cursor)
+        .map_or_else(|| " ".to_owned(), String::from);
+    let after: String = visible.chars().skip(cursor + 1).collect();
+    let line = Line::from(vec![
+        Span::styled(prefix.to_owned(), theme.key()),
+        Span::raw(super::format::safe(&before).into_owned()),
+        Span::styled(super::format::safe(&at).into_owned(), theme.selected()),
+        Span::raw(super::format::safe(&after).into_owned()),
+    ]);
+    (line, offset)
 }
