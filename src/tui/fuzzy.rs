@@ -41,20 +41,30 @@ impl Fuzzy {
 
     /// The items that match, best first; with an empty query, all in order.
     pub fn rank<'a>(&self, items: impl Iterator<Item = &'a str>, query: &str) -> Vec<Hit> {
-        let mut hits: Vec<Hit> = items
+        let mut hits: Vec<(Hit, usize)> = items
             .enumerate()
             .filter_map(|(index, text)| {
-                self.matches(text, query).map(|(score, chars)| Hit {
-                    index,
-                    score,
-                    chars,
-                })
+                let (score, chars) = self.matches(text, query)?;
+                Some((
+                    Hit {
+                        index,
+                        score,
+                        chars,
+                    },
+                    text.len(),
+                ))
             })
             .collect();
         if !query.trim().is_empty() {
-            hits.sort_by(|a, b| b.score.cmp(&a.score).then(a.index.cmp(&b.index)));
+            // Equal scores: the shorter name is the closer match.
+            hits.sort_by(|(a, al), (b, bl)| {
+                b.score
+                    .cmp(&a.score)
+                    .then(al.cmp(bl))
+                    .then(a.index.cmp(&b.index))
+            });
         }
-        hits
+        hits.into_iter().map(|(h, _)| h).collect()
     }
 }
 

@@ -90,6 +90,6 @@ mod tests {
         c.bottom(100);
         assert_eq!(c.window(100, 10), 90..100);
         assert_eq!(c.window(0, 10), 0..0);
-        assert_eq!(c.window(5, 0), 0..0);
+        assert!(c.window(5, 0).is_empty());
     }
 }
