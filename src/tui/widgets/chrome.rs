@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use crate::service::Level;
+use crate::tui::action::Action;
 use crate::tui::app::{App, Overlay, Pane};
 use crate::tui::format::{clock, safe};
 use crate::tui::keymap::{Context, Key};
@@ -99,6 +100,18 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
             continue;
         }
         for b in app.keymap.bindings(*ctx) {
+            // Arrows need no hint; the room goes to what is particular here.
+            if matches!(
+                b.action,
+                Action::Up
+                    | Action::Down
+                    | Action::PageUp
+                    | Action::PageDown
+                    | Action::Top
+                    | Action::Bottom
+            ) {
+                continue;
+            }
             if let Some(k) = b.keys.first() {
                 spans.extend(hint(*k, &b.desc, app));
             }
@@ -106,11 +119,11 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
     }
     if contexts.contains(&Context::Global) {
         for action in [
-            crate::tui::action::Action::Filter,
-            crate::tui::action::Action::NextPane,
-            crate::tui::action::Action::CommandLine,
-            crate::tui::action::Action::Help,
-            crate::tui::action::Action::Quit,
+            Action::Filter,
+            Action::NextPane,
+            Action::CommandLine,
+            Action::Help,
+            Action::Quit,
         ] {
             if let Some(k) = app.keymap.key_for(&[Context::Global], action) {
                 spans.extend(hint(k, action.description(), app));
