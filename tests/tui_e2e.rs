@@ -345,3 +345,41 @@ fn hostile_group_names_never_reach_the_terminal() {
         t.titles()
     );
 }
+
+// `casbah demo` in a terminal: the sandbox, connected, with groups imported, in the dashboard.
+#[test]
+fn demo_opens_the_dashboard() {
+    let scratch = Scratch::new();
+    let mut t = Term::start(
+        &["demo", "--users", "200", "--rate", "0"],
+        &scratch,
+        120,
+        40,
+    );
+    t.wait_until("the dashboard on the sandbox", |s| {
+        s.alternate_screen() && s.contents().contains("contoso")
+    });
+    t.wait_for("groups 3/500");
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+    t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+}
+
+// Terminals: SIGTERM restores the terminal before leaving.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (_sandbox, scratch) = connected();
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_until("the dashboard", |s| {
+        s.alternate_screen() && s.contents().contains("contoso")
+    });
+    let pid = t.child.process_id().expect("pid");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    t.wait_exit(Duration::from_secs(3));
+    t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+}

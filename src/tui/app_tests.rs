@@ -542,3 +542,29 @@ fn reaching_the_last_row_loads_the_next_page() {
     }));
     assert_eq!(app.activities.rows.len(), 6);
 }
+
+// R-A3: `w` asks for a name and saves the applied filter under it.
+#[test]
+fn save_query_asks_for_a_name() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4w");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("filter is empty"))
+    );
+    typed(&mut app, "/admin");
+    press(&mut app, KeyCode::Enter);
+    app.take_cmds();
+    typed(&mut app, "wadmins");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::SaveQuery {
+            name: "admins".into(),
+            text: "admin".into()
+        }]
+    );
+    assert_eq!(app.overlay, Overlay::None);
+}
