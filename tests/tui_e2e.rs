@@ -383,3 +383,45 @@ fn sigterm_restores_the_terminal() {
     t.wait_exit(Duration::from_secs(3));
     t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
 }
+
+// R-C3: connecting from the dashboard: credentials checked, then the instance appears.
+#[test]
+fn connect_wizard_connects_the_sandbox() {
+    let sandbox = ServedSandbox::start(&[]);
+    let scratch = Scratch::new();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("No instance connected");
+    t.send("1c");
+    t.wait_for("Connect an app");
+    let m365 = casbah::domain::AppKind::ALL
+        .iter()
+        .position(|a| *a == casbah::domain::AppKind::Microsoft365)
+        .expect("in the catalog");
+    t.send(&"\x1b[B".repeat(m365));
+    t.send("\r");
+    t.wait_for("Connect Microsoft 365");
+    for value in [
+        "contoso",
+        &sandbox.tenant_id,
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &sandbox.url,
+    ] {
+        t.send(value);
+        t.send("\t");
+    }
+    t.send("\r");
+    let screen = t.wait_for("contoso connected");
+    assert!(
+        !screen.contains(&sandbox.client_secret),
+        "the secret is never on screen"
+    );
+    t.wait_until("the instance in the header", |s| {
+        s.contents()
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("contoso"))
+    });
+    t.send("q");
+    t.wait_exit(Duration::from_secs(5));
+}

@@ -463,3 +463,29 @@ fn any_size_draws_without_panic() {
         }
     }
 }
+
+// R-C1, R-C5: the connect wizard, with the secret masked.
+#[test]
+fn connect_wizard() {
+    let mut app = fixture(Theme::plain());
+    // R-C2: Microsoft 365 allows one instance, so this dashboard starts without one.
+    app.update(Msg::Done(Done::Instances(Ok(Vec::new()))));
+    typed(&mut app, "1c");
+    snap("connect_catalog", &app);
+    let m365 = AppKind::ALL
+        .iter()
+        .position(|a| *a == AppKind::Microsoft365)
+        .expect("in the catalog");
+    for _ in 0..m365 {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    for value in ["fabrikam", "tenant-1", "client-1", "hunter2"] {
+        typed(&mut app, value);
+        key(&mut app, KeyCode::Tab);
+    }
+    let screen = text(&render(&app, 120, 40));
+    assert!(screen.contains("fabrikam") && screen.contains("•••••••"), "{screen}");
+    assert!(!screen.contains("hunter2"), "the secret is never shown");
+    snap("connect_form", &app);
+}

@@ -27,6 +27,7 @@ pub enum Action {
     Filter,
     Import,
     Sync,
+    Connect,
     ExportCsv,
     ExportJson,
     Queries,
@@ -37,7 +38,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -59,6 +60,7 @@ impl Action {
         Action::Filter,
         Action::Import,
         Action::Sync,
+        Action::Connect,
         Action::ExportCsv,
         Action::ExportJson,
         Action::Queries,
@@ -93,6 +95,7 @@ impl Action {
             Action::Filter => "filter",
             Action::Import => "import",
             Action::Sync => "sync",
+            Action::Connect => "connect",
             Action::ExportCsv => "export-csv",
             Action::ExportJson => "export-json",
             Action::Queries => "queries",
@@ -127,6 +130,7 @@ impl Action {
             Action::Filter => "filter",
             Action::Import => "import groups",
             Action::Sync => "sync now",
+            Action::Connect => "connect an app",
             Action::ExportCsv => "export CSV",
             Action::ExportJson => "export JSON",
             Action::Queries => "saved and suggested queries",
@@ -149,6 +153,7 @@ impl Action {
                 | Action::Activities
                 | Action::Import
                 | Action::Sync
+                | Action::Connect
                 | Action::ExportCsv
                 | Action::ExportJson
                 | Action::Queries

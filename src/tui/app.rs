@@ -13,6 +13,7 @@ use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, ExportFormat, Msg};
 use super::theme::Theme;
 use super::views::activities::ActivitiesPane;
+use super::views::connect::Wizard;
 use super::views::connectors::ConnectorsPane;
 use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
@@ -109,6 +110,7 @@ pub struct App {
     pub members: MembersPane,
     pub activities: ActivitiesPane,
     pub picker: Option<Picker>,
+    pub wizard: Option<Wizard>,
     pub overlay: Overlay,
     pub toasts: Vec<Toast>,
     /// Background jobs running now, by id, with their label.
@@ -136,6 +138,7 @@ impl App {
             members: MembersPane::default(),
             activities: ActivitiesPane::default(),
             picker: None,
+            wizard: None,
             overlay: Overlay::None,
             toasts: Vec::new(),
             jobs: BTreeMap::new(),
@@ -347,6 +350,15 @@ impl App {
                 }
                 Err(e) => self.toast(Level::Error, e.message),
             },
+            Done::Connected(Ok(_)) => {
+                // The service's own notice says it connected.
+                self.wizard = None;
+                self.cmds.push(Cmd::LoadInstances);
+            }
+            Done::Connected(Err(e)) => match &mut self.wizard {
+                Some(w) => w.failed(e.message),
+                None => self.toast(Level::Error, e.message),
+            },
             Done::ExportProgress { rows } => self.activities.export = Some(rows),
             Done::Exported(result) => {
                 self.activities.export = None;
@@ -373,6 +385,9 @@ impl App {
     pub fn contexts(&self) -> Vec<Context> {
         if self.picker.is_some() {
             return vec![Context::Picker];
+        }
+        if self.wizard.is_some() {
+            return vec![Context::Wizard];
         }
         if self.editing() {
             return vec![Context::Input];
@@ -411,6 +426,26 @@ impl App {
             match action {
                 Some(a) => self.picker_action(a),
                 None => self.picker_edit(key),
+            }
+            return;
+        }
+        if let Some(w) = &mut self.wizard {
+            match action {
+                Some(Action::Up) => w.up(),
+                Some(Action::Down) => w.down(),
+                Some(Action::Quit) => self.exit = Some(Exit::Quit),
+                Some(Action::Back) => {
+                    if !w.back() {
+                        self.wizard = None;
+                    }
+                }
+                Some(Action::Submit) => {
+                    if let Some(form) = w.submit() {
+                        self.cmds.push(Cmd::Connect(Box::new(form)));
+                    }
+                }
+                Some(_) => {}
+                None => w.edit(key),
             }
             return;
         }
@@ -480,6 +515,16 @@ impl App {
                 let name =
                     arg.or_else(|| self.connectors.selected().map(|s| s.instance.name.clone()));
                 self.cmds.push(Cmd::Sync(name));
+            }
+            Action::Connect => {
+                let connected = self
+                    .connectors
+                    .rows
+                    .iter()
+                    .map(|s| s.instance.app)
+                    .collect();
+                self.focus = Pane::Connectors;
+                self.wizard = Some(Wizard::new(connected));
             }
             Action::ExportCsv => self.export(ExportFormat::Csv),
             Action::ExportJson => self.export(ExportFormat::Json),

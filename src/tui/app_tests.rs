@@ -568,3 +568,95 @@ fn save_query_asks_for_a_name() {
     );
     assert_eq!(app.overlay, Overlay::None);
 }
+
+// R-C1, R-C2, R-C3, R-C5: the connect wizard.
+#[test]
+fn connect_wizard_checks_before_handing_over() {
+    let mut app = app();
+    typed(&mut app, "1c");
+    assert!(app.wizard.is_some());
+    // Amazon Web Services has no connector yet.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("no connector"))
+    );
+    let m365 = AppKind::ALL
+        .iter()
+        .position(|a| *a == AppKind::Microsoft365)
+        .expect("in the catalog");
+    for _ in 1..m365 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.wizard.as_ref().and_then(|w| w.app),
+        Some(AppKind::Microsoft365)
+    );
+    for value in [
+        "contoso",
+        "tenant-1",
+        "client-1",
+        "s3cret",
+        "http://127.0.0.1:1",
+    ] {
+        typed(&mut app, value);
+        press(&mut app, KeyCode::Tab);
+    }
+    // The first component is users-and-groups: switching it off is refused at once (R-C5).
+    typed(&mut app, " ");
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("users-and-groups"))
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.take_cmds().is_empty(),
+        "an impossible selection is not sent"
+    );
+    typed(&mut app, " ");
+    press(&mut app, KeyCode::Enter);
+    let cmds = app.take_cmds();
+    let [Cmd::Connect(form)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(
+        (
+            form.name.as_str(),
+            form.tenant.as_str(),
+            form.client_id.as_str()
+        ),
+        ("contoso", "tenant-1", "client-1")
+    );
+    assert_eq!(form.secret.expose(), "s3cret");
+    assert_eq!(form.endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    app.update(Msg::Done(Done::Connected(Err(Failure {
+        message: "bad secret".into(),
+        column: None,
+    }))));
+    assert_eq!(
+        app.wizard.as_ref().and_then(|w| w.error.clone()).as_deref(),
+        Some("bad secret"),
+        "the form stays for another try"
+    );
+    app.update(Msg::Done(Done::Connected(Ok("contoso".into()))));
+    assert!(app.wizard.is_none());
+    // R-C2: Microsoft 365 allows one instance.
+    app.update(Msg::Done(Done::Instances(Ok(vec![instance(1, "contoso")]))));
+    typed(&mut app, "c");
+    for _ in 0..m365 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("one instance only"))
+    );
+}

@@ -23,17 +23,19 @@ pub enum Context {
     Members,
     Activities,
     Picker,
+    Wizard,
     Input,
 }
 
 impl Context {
-    pub const ALL: [Context; 7] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
         Context::Members,
         Context::Activities,
         Context::Picker,
+        Context::Wizard,
         Context::Input,
     ];
 
@@ -45,6 +47,7 @@ impl Context {
             Context::Members => "Members",
             Context::Activities => "Activities",
             Context::Picker => "Import picker (other keys type)",
+            Context::Wizard => "Connect wizard (other keys type)",
             Context::Input => "Text input (other keys type)",
         }
     }

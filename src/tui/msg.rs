@@ -87,6 +87,8 @@ pub enum Done {
         rows: u64,
     },
     Exported(Outcome<(PathBuf, u64)>),
+    /// The instance's name once connected.
+    Connected(Outcome<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,4 +132,5 @@ pub enum Cmd {
         filter: String,
         format: ExportFormat,
     },
+    Connect(Box<super::views::connect::ConnectForm>),
 }

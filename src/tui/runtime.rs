@@ -19,7 +19,7 @@ use super::app::{App, Exit};
 use super::msg::{Cmd, Done, Failure, Msg};
 use super::{TuiError, export, views};
 use crate::domain::now_micros;
-use crate::service::Service;
+use crate::service::{ConnectRequest, Service};
 
 const FRAME: Duration = Duration::from_millis(33);
 const SEARCH_PAUSE: Duration = Duration::from_millis(300);
@@ -292,6 +292,24 @@ impl Runner {
             Cmd::SaveQuery { name, text } => spawn(async move {
                 let result = svc.save_query(&name, &text).await.map_err(Failure::from);
                 send(Done::QuerySaved { name, result });
+            }),
+            Cmd::Connect(form) => spawn(async move {
+                let form = *form;
+                let request = ConnectRequest {
+                    app: form.app,
+                    name: form.name,
+                    tenant: form.tenant,
+                    client_id: form.client_id,
+                    endpoint: form.endpoint,
+                    components: form.components,
+                    secret: form.secret,
+                };
+                let result = svc
+                    .connect(request)
+                    .await
+                    .map(|i| i.name)
+                    .map_err(Failure::from);
+                send(Done::Connected(result));
             }),
             Cmd::Export { filter, format } => {
                 let handle = tokio::runtime::Handle::current();

@@ -3,6 +3,7 @@
 //! the focused pane alone.
 
 pub mod activities;
+pub mod connect;
 pub mod connectors;
 pub mod groups;
 pub mod members;
@@ -50,6 +51,9 @@ pub fn draw(f: &mut Frame, app: &App) {
     chrome::footer(f, footer, app);
     if let Some(p) = &app.picker {
         picker::draw(f, body, app, p);
+    }
+    if let Some(w) = &app.wizard {
+        connect::draw(f, body, app, w);
     }
     if let Overlay::Help { scroll } = &app.overlay {
         help::draw(f, body, app, *scroll);
