@@ -425,3 +425,17 @@ fn connect_wizard_connects_the_sandbox() {
     t.send("q");
     t.wait_exit(Duration::from_secs(5));
 }
+
+// Without a terminal the dashboard says so in one line instead of drawing into a pipe.
+#[test]
+fn no_terminal_no_dashboard() {
+    let scratch = Scratch::new();
+    let out = scratch.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("needs a terminal") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing drawn to the pipe");
+}

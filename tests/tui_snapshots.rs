@@ -485,7 +485,10 @@ fn connect_wizard() {
         key(&mut app, KeyCode::Tab);
     }
     let screen = text(&render(&app, 120, 40));
-    assert!(screen.contains("fabrikam") && screen.contains("•••••••"), "{screen}");
+    assert!(
+        screen.contains("fabrikam") && screen.contains("•••••••"),
+        "{screen}"
+    );
     assert!(!screen.contains("hunter2"), "the secret is never shown");
     snap("connect_form", &app);
 }

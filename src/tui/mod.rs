@@ -30,6 +30,10 @@ pub enum TuiError {
         "cannot use the terminal: {0}; run casbah in an interactive terminal, or use its subcommands"
     )]
     Terminal(std::io::Error),
+    #[error(
+        "the dashboard needs a terminal; run casbah in one, or use a subcommand (casbah --help)"
+    )]
+    NotATerminal,
     #[error("cannot listen for signals: {0}")]
     Signals(std::io::Error),
 }

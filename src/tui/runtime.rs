@@ -2,7 +2,7 @@
 //! and results. Everything waiting is handled, then one frame is drawn if
 //! anything changed, at most ~30 a second, inside synchronized output.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -27,11 +27,15 @@ const SEARCH_PAUSE: Duration = Duration::from_millis(300);
 const SHUTDOWN: Duration = Duration::from_millis(1200);
 
 pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
     let (tx, mut rx) = unbounded_channel();
-    let stop = Arc::new(AtomicBool::new(false));
-    let background = [forward_events(&svc, &tx), forward_signals(&tx)?, tick(&tx)];
-    spawn_input(tx.clone(), Arc::clone(&stop));
+    let signals = forward_signals(&tx)?;
     let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = [forward_events(&svc, &tx), signals, tick(&tx)];
+    spawn_input(tx.clone(), Arc::clone(&stop));
     let mut runner = Runner {
         svc: svc.clone(),
         tx,
