@@ -161,6 +161,24 @@ impl Term {
         self.master = None;
     }
 
+    /// Resizes the pty and the emulator, as a terminal window does.
+    fn resize(&mut self, cols: u16, rows: u16) {
+        {
+            let mut guard = self.shared.parser.lock().expect("parser lock");
+            let nz = |n: u16| std::num::NonZeroU16::new(n).expect("a non-zero size");
+            guard.0.screen_mut().set_size(nz(rows), nz(cols));
+        }
+        let master = self.master.as_ref().expect("pty open");
+        master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+    }
+
     fn titles(&self) -> Vec<Vec<u8>> {
         self.shared
             .parser
@@ -360,6 +378,13 @@ fn demo_opens_the_dashboard() {
         s.alternate_screen() && s.contents().contains("contoso")
     });
     t.wait_for("groups 3/500");
+    // Wide: four panes at once; narrow after a resize: the focused pane alone.
+    t.wait_for("┌ Activities");
+    t.resize(80, 24);
+    t.wait_until("the narrow layout", |s| {
+        let screen = s.contents();
+        screen.contains("┌ Groups") && !screen.contains("┌ Activities")
+    });
     t.send("q");
     let status = t.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "{status:?}");
