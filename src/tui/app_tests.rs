@@ -660,3 +660,44 @@ fn connect_wizard_checks_before_handing_over() {
             .is_some_and(|e| e.contains("one instance only"))
     );
 }
+
+// R-G8: the members filter narrows as you type and widens again on delete.
+#[test]
+fn members_filter_narrows_and_widens() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "2j");
+    press(&mut app, KeyCode::Enter);
+    let people = [
+        ("Ann Lee", "ann"),
+        ("Anna Berg", "anna"),
+        ("Bob Stone", "bob"),
+    ];
+    let members = people
+        .iter()
+        .map(|(name, key)| Member {
+            key: format!("{key}@c.com"),
+            name: (*name).into(),
+            email: format!("{key}@c.com"),
+            instance: None,
+            joined_at: 0,
+            last_activity: None,
+        })
+        .collect();
+    app.update(Msg::Done(Done::Members {
+        group: GroupId(2),
+        result: Ok(members),
+    }));
+    typed(&mut app, "/an");
+    assert_eq!(app.members.visible.len(), 2);
+    typed(&mut app, "na b");
+    assert_eq!(
+        app.members.selected().map(|m| m.name.as_str()),
+        Some("Anna Berg")
+    );
+    assert_eq!(app.members.visible.len(), 1);
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    assert_eq!(app.members.visible.len(), 3, "deleting widens again");
+}

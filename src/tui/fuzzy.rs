@@ -39,6 +39,16 @@ impl Fuzzy {
         Some((score, chars))
     }
 
+    /// Like `rank`, over the items at `candidates` (ascending positions in
+    /// `texts`); the hits carry positions in `texts`.
+    pub fn rank_among(&self, texts: &[String], candidates: &[usize], query: &str) -> Vec<Hit> {
+        let mut hits = self.rank(candidates.iter().map(|i| texts[*i].as_str()), query);
+        for h in &mut hits {
+            h.index = candidates[h.index];
+        }
+        hits
+    }
+
     /// The items that match, best first; with an empty query, all in order.
     pub fn rank<'a>(&self, items: impl Iterator<Item = &'a str>, query: &str) -> Vec<Hit> {
         let mut hits: Vec<(Hit, usize)> = items
@@ -82,6 +92,30 @@ mod tests {
         assert_eq!(&chars[..3], &[0, 1, 2]);
         assert!(chars.contains(&10));
         assert!(f.matches("Finance - APAC", "fin emea").is_none());
+    }
+
+    // A query that extends the previous one can only match fewer items, so
+    // ranking among the previous hits gives the same answer as ranking all.
+    #[test]
+    fn narrowing_among_previous_hits_equals_ranking_all() {
+        let f = Fuzzy::default();
+        let texts: Vec<String> = [
+            "Finance EMEA",
+            "Finance - EMEA Approvers",
+            "Sales EMEA",
+            "Fin Ops",
+            "Marketing",
+        ]
+        .map(String::from)
+        .to_vec();
+        let all: Vec<usize> = (0..texts.len()).collect();
+        let first = f.rank_among(&texts, &all, "fin e");
+        let mut previous: Vec<usize> = first.iter().map(|h| h.index).collect();
+        previous.sort_unstable();
+        assert_eq!(
+            f.rank_among(&texts, &previous, "fin emea"),
+            f.rank_among(&texts, &all, "fin emea")
+        );
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub struct MembersPane {
     pub rows: Vec<Member>,
     /// "name  e-mail", safe, for matching and display.
     texts: Vec<String>,
+    /// The filter `visible` was ranked for.
+    ranked_for: String,
     pub visible: Vec<Hit>,
     pub filter: Input,
     pub editing: bool,
@@ -60,14 +62,28 @@ impl MembersPane {
                     .collect();
                 self.rows = rows;
                 self.error = None;
+                // New rows: rank them all.
+                self.ranked_for.clear();
                 self.refilter(fuzzy);
             }
             Err(e) => self.error = Some(e.message),
         }
     }
 
+    /// Re-ranks for the filter. Typing more only narrows, so then only the
+    /// previous hits are matched again: long lists stay quick per keystroke.
     pub fn refilter(&mut self, fuzzy: &Fuzzy) {
-        self.visible = fuzzy.rank(self.texts.iter().map(String::as_str), self.filter.text());
+        let query = self.filter.text().to_owned();
+        let narrowing = !self.ranked_for.is_empty() && query.starts_with(&self.ranked_for);
+        let candidates: Vec<usize> = if narrowing {
+            let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
+            previous.sort_unstable();
+            previous
+        } else {
+            (0..self.texts.len()).collect()
+        };
+        self.visible = fuzzy.rank_among(&self.texts, &candidates, &query);
+        self.ranked_for = query;
         self.cursor.clamp(self.visible.len());
     }
 
