@@ -492,3 +492,176 @@ fn connect_wizard() {
     assert!(!screen.contains("hunter2"), "the secret is never shown");
     snap("connect_form", &app);
 }
+
+/// Counts the bytes a frame sends to the terminal.
+#[derive(Clone, Default)]
+struct Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .fetch_add(buf.len(), std::sync::atomic::Ordering::Relaxed);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Counter {
+    fn take(&self) -> usize {
+        self.0.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+fn crossterm_terminal(
+    w: u16,
+    h: u16,
+) -> (
+    Terminal<ratatui::backend::CrosstermBackend<Counter>>,
+    Counter,
+) {
+    let counter = Counter::default();
+    let options = ratatui::TerminalOptions {
+        viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, w, h)),
+    };
+    let terminal = Terminal::with_options(
+        ratatui::backend::CrosstermBackend::new(counter.clone()),
+        options,
+    )
+    .expect("terminal");
+    (terminal, counter)
+}
+
+// Terminals and SSH: moving the selection one row in a 120×40 activity
+// table sends little (target ≤ 1 KB), because only changed cells are written.
+#[test]
+fn selection_move_writes_under_a_kilobyte() {
+    let mut app = fixture(Theme::colored());
+    typed(&mut app, "4");
+    let (mut terminal, counter) = crossterm_terminal(120, 40);
+    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    counter.take();
+    typed(&mut app, "j");
+    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    let bytes = counter.take();
+    println!("selection move: {bytes} bytes");
+    assert!(bytes <= 1024, "{bytes} bytes for one row");
+}
+
+// Terminals and SSH: with 100 activities a second arriving (scans every 3 s
+// in the demo), the screen costs well under 20 KB a second.
+#[test]
+fn live_arrivals_stay_under_20_kb_a_second() {
+    let mut app = fixture(Theme::colored());
+    typed(&mut app, "4");
+    let (mut terminal, counter) = crossterm_terminal(120, 40);
+    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    counter.take();
+    let mut newest = 0i64;
+    for second in 1..=9i64 {
+        app.now = NOW + second * 1_000_000;
+        app.update(Msg::Tick);
+        if second % 3 == 0 {
+            // One scan brings 300 activities, newer than everything shown.
+            let items: Vec<Activity> = (0..300)
+                .map(|i| {
+                    let mut a = activity(i % 40 + 1);
+                    let n = newest + 300 - i;
+                    a.id = format!("live-{n}");
+                    a.actor = format!("person{n}@contoso.com");
+                    // Spread over the 3 seconds since the last scan.
+                    a.time = NOW + second * 1_000_000 - i * 10_000;
+                    a
+                })
+                .chain((1..=40).map(activity))
+                .collect();
+            newest += 300;
+            app.update(Msg::Done(Done::Activities {
+                filter: String::new(),
+                more: false,
+                result: Ok(ActivityPage { items, next: None }),
+            }));
+        }
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    }
+    let per_second = counter.take() / 9;
+    println!("live arrivals: {per_second} bytes a second");
+    assert!(per_second <= 20 * 1024, "{per_second} bytes a second");
+}
+
+fn median(mut samples: Vec<std::time::Duration>) -> std::time::Duration {
+    samples.sort_unstable();
+    samples[samples.len() / 2]
+}
+
+/// Benchmark, not a timed test: keystroke to frame in a members list of
+/// 100,000 (target ≤ 16 ms median in release). Run with
+/// `cargo test --release --test tui_snapshots -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark; run on demand"]
+fn bench_keystroke_to_frame_in_100k_members() {
+    let mut app = fixture(Theme::colored());
+    typed(&mut app, "2jj");
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    let names = [
+        "Naomi", "Ahmed", "Ines", "Leo", "Carmen", "Dmitri", "Oscar", "Laura",
+    ];
+    let surnames = [
+        "Keller", "Chen", "Garcia", "Walker", "Evans", "Yilmaz", "Eriksson", "Ahmed",
+    ];
+    let many: Vec<Member> = (0..100_000)
+        .map(|i| {
+            let (n, s) = (names[i % 8], surnames[(i / 8) % 8]);
+            let email = format!("{}.{}{i}@contoso.com", n.to_lowercase(), s.to_lowercase());
+            Member {
+                key: email.clone(),
+                name: format!("{n} {s}"),
+                email,
+                instance: Some(InstanceId(1)),
+                joined_at: 0,
+                last_activity: None,
+            }
+        })
+        .collect();
+    app.update(Msg::Done(Done::Members {
+        group: GroupId(2),
+        result: Ok(many),
+    }));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    typed(&mut app, "/");
+    let mut samples = Vec::new();
+    for c in "ines gar".chars().chain(std::iter::repeat_n('\u{8}', 8)) {
+        let start = std::time::Instant::now();
+        if c == '\u{8}' {
+            key(&mut app, KeyCode::Backspace)
+        } else {
+            key(&mut app, KeyCode::Char(c))
+        }
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        samples.push(start.elapsed());
+    }
+    println!(
+        "keystroke to frame, 100k members: median {:?}, max {:?}",
+        median(samples.clone()),
+        samples.iter().max()
+    );
+    assert_eq!(app.members.visible.len(), 100_000, "back to every member");
+}
+
+/// Benchmark, not a timed test: a full 200×60 frame (target ≤ 2 ms in release).
+#[test]
+#[ignore = "benchmark; run on demand"]
+fn bench_full_frame_200x60() {
+    let app = fixture(Theme::colored());
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
+        let start = std::time::Instant::now();
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        samples.push(start.elapsed());
+    }
+    println!("full 200x60 frame: median {:?}", median(samples));
+    assert!(text(&render(&app, 200, 60)).contains("Activities 40"));
+}

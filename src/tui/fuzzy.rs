@@ -17,15 +17,31 @@ impl Default for Fuzzy {
     }
 }
 
-/// A match: its score and the character positions that matched, sorted.
+/// A match: the item's position and its score. Matched characters are
+/// worked out only for the rows drawn (`highlights`), which keeps ranking a
+/// long list cheap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     pub index: usize,
     pub score: i64,
-    pub chars: Vec<usize>,
 }
 
 impl Fuzzy {
+    /// The score when every word matches.
+    pub fn score(&self, text: &str, query: &str) -> Option<i64> {
+        query
+            .split_whitespace()
+            .map(|word| self.matcher.fuzzy_match(text, word))
+            .sum()
+    }
+
+    /// The character positions to highlight in `text` for `query`.
+    pub fn highlights(&self, text: &str, query: &str) -> Vec<usize> {
+        self.matches(text, query)
+            .map(|(_, chars)| chars)
+            .unwrap_or_default()
+    }
+
     pub fn matches(&self, text: &str, query: &str) -> Option<(i64, Vec<usize>)> {
         let mut score = 0;
         let mut chars = Vec::new();
@@ -54,15 +70,8 @@ impl Fuzzy {
         let mut hits: Vec<(Hit, usize)> = items
             .enumerate()
             .filter_map(|(index, text)| {
-                let (score, chars) = self.matches(text, query)?;
-                Some((
-                    Hit {
-                        index,
-                        score,
-                        chars,
-                    },
-                    text.len(),
-                ))
+                let score = self.score(text, query)?;
+                Some((Hit { index, score }, text.len()))
             })
             .collect();
         if !query.trim().is_empty() {

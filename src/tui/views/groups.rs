@@ -152,7 +152,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 vec![
                     Cell::from(highlighted(
                         &pane.names[hit.index],
-                        &hit.chars,
+                        &app.fuzzy
+                            .highlights(&pane.names[hit.index], pane.filter.text()),
                         base,
                         theme.matched(),
                     )),

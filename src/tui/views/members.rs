@@ -195,7 +195,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 vec![
                     Cell::from(highlighted(
                         &pane.texts[hit.index],
-                        &hit.chars,
+                        &app.fuzzy
+                            .highlights(&pane.texts[hit.index], pane.filter.text()),
                         base,
                         theme.matched(),
                     )),

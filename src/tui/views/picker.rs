@@ -305,7 +305,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
                 } else {
                     ratatui::style::Style::new()
                 };
-                let mut line = highlighted(&row.name, &hit.chars, base, theme.matched());
+                let mut line = highlighted(
+                    &row.name,
+                    &app.fuzzy.highlights(&row.name, p.query.text()),
+                    base,
+                    theme.matched(),
+                );
                 if row.imported {
                     line.spans.push(Span::styled("  ✓ imported", base));
                 }
