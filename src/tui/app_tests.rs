@@ -701,3 +701,39 @@ fn members_filter_narrows_and_widens() {
     }
     assert_eq!(app.members.visible.len(), 3, "deleting widens again");
 }
+
+// Export: `e` asks for CSV of the current filter, progress shows, a second one waits.
+#[test]
+fn export_runs_once_with_progress() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4e");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::Export {
+            filter: String::new(),
+            format: ExportFormat::Csv
+        }]
+    );
+    typed(&mut app, "E");
+    assert!(app.take_cmds().is_empty(), "one export at a time");
+    app.update(Msg::Done(Done::ExportProgress { rows: 3000 }));
+    assert_eq!(app.activities.export, Some(3000));
+    app.update(Msg::Done(Done::Exported(Ok(("/tmp/x.csv".into(), 3500)))));
+    assert_eq!(app.activities.export, None);
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("3500") && t.text.contains("/tmp/x.csv"))
+    );
+}
+
+#[test]
+fn ctrl_l_asks_for_a_full_redraw() {
+    let mut app = app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('l'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.clear);
+}
