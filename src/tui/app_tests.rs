@@ -737,3 +737,12 @@ fn ctrl_l_asks_for_a_full_redraw() {
     )));
     assert!(app.clear);
 }
+
+// DESIGN §3 Untrusted text: an error quoting vendor text is made safe before it is kept.
+#[test]
+fn service_errors_are_made_safe() {
+    let failure = Failure::from(crate::service::ServiceError::Invalid(
+        "group \x1b]2;x\x07 failed".into(),
+    ));
+    assert_eq!(failure.message, "group ^[]2;x^G failed");
+}

@@ -45,7 +45,11 @@ impl From<ServiceError> for Failure {
             ServiceError::Filter(f) => f.message.clone(),
             other => other.to_string(),
         };
-        Failure { message, column }
+        // Errors can quote vendor text; they are shown, so they are made safe here.
+        Failure {
+            message: crate::domain::text::sanitize(&message),
+            column,
+        }
     }
 }
 
