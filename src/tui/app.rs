@@ -19,7 +19,7 @@ use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
 use crate::domain::{GroupKind, Micros};
-use crate::service::{Event, JobId, Level};
+use crate::service::{Event, JobId, JobKind, Level};
 use crate::store::IMPORT_LIMIT;
 
 /// How long a toast stays.
@@ -113,8 +113,8 @@ pub struct App {
     pub wizard: Option<Wizard>,
     pub overlay: Overlay,
     pub toasts: Vec<Toast>,
-    /// Background jobs running now, by id, with their label.
-    pub jobs: BTreeMap<JobId, String>,
+    /// Background jobs running now, by id: what they do and their latest label.
+    pub jobs: BTreeMap<JobId, (JobKind, String)>,
     /// Set when the screen must be cleared and fully redrawn (Ctrl-L).
     pub clear: bool,
     pub exit: Option<Exit>,
@@ -166,6 +166,13 @@ impl App {
 
     pub fn take_cmds(&mut self) -> Vec<Cmd> {
         std::mem::take(&mut self.cmds)
+    }
+
+    /// R-G7: a membership sync of this group is running.
+    pub fn syncing(&self, group: crate::domain::GroupId) -> bool {
+        self.jobs
+            .values()
+            .any(|(kind, _)| *kind == JobKind::SyncGroup { group })
     }
 
     pub fn imported_count(&self) -> usize {
@@ -237,12 +244,14 @@ impl App {
 
     fn service_event(&mut self, event: Event) {
         match event {
-            Event::JobStarted { id, label, .. } => {
-                self.jobs.insert(id, label);
+            Event::JobStarted { id, job, label } => {
+                self.jobs.insert(id, (job, label));
                 self.dirty = true;
             }
             Event::JobProgress { id, label, .. } => {
-                self.jobs.insert(id, label);
+                if let Some((_, l)) = self.jobs.get_mut(&id) {
+                    *l = label;
+                }
                 self.dirty = true;
             }
             Event::JobFinished { id, .. } => {

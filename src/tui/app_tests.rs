@@ -492,6 +492,10 @@ fn toasts_expire_and_jobs_are_counted() {
     }));
     assert_eq!(app.toasts.len(), 1);
     assert_eq!(app.jobs.len(), 1);
+    assert!(
+        app.syncing(GroupId(2)) && !app.syncing(GroupId(1)),
+        "R-G7: the group shows its sync"
+    );
     app.update(Msg::Service(Event::JobFinished {
         id: JobId(1),
         summary: "ok".into(),

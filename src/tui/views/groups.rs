@@ -145,6 +145,9 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             };
             let status = match &g.status {
                 GroupStatus::Importing => Span::styled("⟳ importing", theme.warning()),
+                GroupStatus::Ready if app.syncing(g.id) => {
+                    Span::styled("⟳ syncing", theme.warning())
+                }
                 GroupStatus::Ready => Span::styled("● ready", theme.ok()),
                 GroupStatus::SyncFailed { .. } => Span::styled("✗ failed", theme.error()),
             };
