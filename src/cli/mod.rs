@@ -82,9 +82,7 @@ fn fail(f: Failure) -> ExitCode {
 
 async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
     let Some(command) = command else {
-        return Err(Failure::Usage(
-            "the dashboard is not built yet; run `casbah demo`, or `casbah --help` for the commands".into(),
-        ));
+        return dashboard(open(&db).await?, &db).await;
     };
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
@@ -124,6 +122,12 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
             Ok(())
         }
     }
+}
+
+/// The dashboard over `db`, syncing while it is open.
+async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
+    svc.start_scheduler();
+    crate::tui::run(svc, db).await.map_err(|e| Failure::Failed(e.to_string()))
 }
 
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
