@@ -12,7 +12,7 @@ use super::tables::{
     META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
-use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
+use crate::domain::{Activity, AutoGroup, Group, GroupId, InstanceId, Micros, group};
 
 /// What tagging reads, kept from one page to the next (R-G6). It is read and changed
 /// only while a write transaction is held, and every write that changes groups or
@@ -20,7 +20,16 @@ use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
 #[derive(Debug, Default)]
 pub(super) struct TagCache {
     groups: Option<HashMap<u64, Group>>,
-    of_actor: HashMap<String, Vec<u64>>,
+    of_actor: HashMap<String, ActorTags>,
+}
+
+/// One actor's groups, and the tags of any activity from `from` on: once every group
+/// was imported, the time no longer changes the tags (R-G6).
+#[derive(Debug)]
+struct ActorTags {
+    ids: Vec<u64>,
+    from: Micros,
+    tags: Vec<GroupId>,
 }
 
 /// Bounds the cache for organisations with very many actors.
@@ -189,13 +198,25 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> 
             for id in reverse.get(a.actor.as_str())? {
                 ids.push(id?.value());
             }
-            of_actor.insert(a.actor.clone(), ids);
+            let member_of = || ids.iter().filter_map(|id| groups.get(id));
+            let after_all_imports = ActorTags {
+                from: member_of()
+                    .map(|g| g.imported_at)
+                    .max()
+                    .unwrap_or(Micros::MIN),
+                tags: group::tags_for(Micros::MAX, member_of()),
+                ids,
+            };
+            of_actor.insert(a.actor.clone(), after_all_imports);
         }
-        let ids = of_actor
-            .get(&a.actor)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        a.groups = group::tags_for(a.time, ids.iter().filter_map(|id| groups.get(id)));
+        let Some(actor) = of_actor.get(&a.actor) else {
+            continue;
+        };
+        a.groups = if a.time >= actor.from {
+            actor.tags.clone()
+        } else {
+            group::tags_for(a.time, actor.ids.iter().filter_map(|id| groups.get(id)))
+        };
     }
     Ok(())
 }
