@@ -20,6 +20,7 @@ use super::msg::{Cmd, Done, Failure, Msg};
 use super::{TuiError, export, views};
 use crate::domain::now_micros;
 use crate::service::{ConnectRequest, Service};
+use crate::store::NewInstance;
 
 const FRAME: Duration = Duration::from_millis(33);
 const SEARCH_PAUSE: Duration = Duration::from_millis(300);
@@ -300,12 +301,14 @@ impl Runner {
             Cmd::Connect(form) => spawn(async move {
                 let form = *form;
                 let request = ConnectRequest {
-                    app: form.app,
-                    name: form.name,
-                    tenant: form.tenant,
-                    client_id: form.client_id,
-                    endpoint: form.endpoint,
-                    components: form.components,
+                    instance: NewInstance {
+                        app: form.app,
+                        name: form.name,
+                        tenant: form.tenant,
+                        client_id: form.client_id,
+                        endpoint: form.endpoint,
+                        components: form.components,
+                    },
                     secret: form.secret,
                 };
                 let result = svc
