@@ -127,7 +127,9 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
 /// The dashboard over `db`, syncing while it is open.
 async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
     svc.start_scheduler();
-    crate::tui::run(svc, db).await.map_err(|e| Failure::Failed(e.to_string()))
+    crate::tui::run(svc, db)
+        .await
+        .map_err(|e| Failure::Failed(e.to_string()))
 }
 
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
