@@ -14,6 +14,8 @@ mod activities;
 mod groups;
 mod instances;
 mod open;
+
+pub use open::panics_are_expected;
 mod query;
 mod scratch;
 mod settings;
