@@ -71,6 +71,7 @@ impl Store {
                 inserted: fresh.len(),
                 duplicates: total - fresh.len(),
             };
+            locate(&txn, &mut fresh)?;
             join_external(&txn, &fresh, ctx, &mut cache)?;
             tag(&txn, &mut fresh, &mut cache)?;
             write_records(&txn, &fresh)?;
@@ -119,6 +120,29 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
         }
     }
     Ok(fresh)
+}
+
+/// R-A2: a record without a country takes the country last seen with its IP
+/// address; records with both teach it. Done before the indexes are written,
+/// so the country filter finds file activities too.
+fn locate(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
+    let mut known = txn.open_table(tables::IP_COUNTRIES)?;
+    let seen: HashMap<&str, &str> = fresh
+        .iter()
+        .filter_map(|a| Some((a.ip.as_deref()?, a.country.as_deref()?)))
+        .collect();
+    for (ip, country) in seen {
+        // Most addresses keep their country: a read is cheaper than a rewrite.
+        if known.get(ip)?.is_none_or(|c| c.value() != country) {
+            known.insert(ip, country)?;
+        }
+    }
+    for a in fresh.iter_mut().filter(|a| a.country.is_none()) {
+        if let Some(ip) = &a.ip {
+            a.country = known.get(ip.as_str())?.map(|c| c.value().to_owned());
+        }
+    }
+    Ok(())
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.

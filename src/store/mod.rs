@@ -217,6 +217,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(BY_COUNTRY)?;
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
+    txn.open_table(IP_COUNTRIES)?;
     Ok(())
 }
 
