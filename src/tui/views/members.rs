@@ -23,6 +23,9 @@ pub struct MembersPane {
     texts: Vec<String>,
     /// The filter `visible` was ranked for.
     ranked_for: String,
+    /// Rankings of the shorter filters typed on the way to `ranked_for`, so
+    /// that backspace gives them back without matching again.
+    earlier: Vec<(String, Vec<Hit>)>,
     pub visible: Vec<Hit>,
     pub filter: Input,
     pub editing: bool,
@@ -62,28 +65,55 @@ impl MembersPane {
                     .collect();
                 self.rows = rows;
                 self.error = None;
-                // New rows: rank them all.
-                self.ranked_for.clear();
-                self.refilter(fuzzy);
+                self.rank_all(fuzzy);
             }
             Err(e) => self.error = Some(e.message),
         }
     }
 
     /// Re-ranks for the filter. Typing more only narrows, so then only the
-    /// previous hits are matched again: long lists stay quick per keystroke.
+    /// previous hits are matched again; deleting gives back the ranking kept
+    /// for the shorter filter. Long lists stay quick per keystroke.
     pub fn refilter(&mut self, fuzzy: &Fuzzy) {
         let query = self.filter.text().to_owned();
-        let narrowing = !self.ranked_for.is_empty() && query.starts_with(&self.ranked_for);
-        let candidates: Vec<usize> = if narrowing {
-            let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
-            previous.sort_unstable();
-            previous
-        } else {
-            (0..self.texts.len()).collect()
-        };
-        self.visible = fuzzy.rank_among(&self.texts, &candidates, &query);
+        if query != self.ranked_for && self.ranked_for.starts_with(&query) {
+            while self
+                .earlier
+                .last()
+                .is_some_and(|(q, _)| q.len() > query.len())
+            {
+                self.earlier.pop();
+            }
+            if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
+                self.visible = hits;
+                self.ranked_for = query;
+                self.cursor.clamp(self.visible.len());
+                return;
+            }
+        }
+        if query == self.ranked_for {
+            return;
+        }
+        if !query.starts_with(&self.ranked_for) {
+            return self.rank_all(fuzzy);
+        }
+        let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
+        previous.sort_unstable();
+        self.earlier
+            .push((std::mem::take(&mut self.ranked_for), self.visible.clone()));
+        self.visible = fuzzy.rank_among(&self.texts, &previous, &query);
         self.ranked_for = query;
+        self.cursor.clamp(self.visible.len());
+    }
+
+    /// Ranks every row for the filter (new rows, or a filter that is not an
+    /// extension of the last one).
+    fn rank_all(&mut self, fuzzy: &Fuzzy) {
+        let query = self.filter.text().to_owned();
+        let every: Vec<usize> = (0..self.texts.len()).collect();
+        self.visible = fuzzy.rank_among(&self.texts, &every, &query);
+        self.ranked_for = query;
+        self.earlier.clear();
         self.cursor.clamp(self.visible.len());
     }
 
@@ -321,4 +351,60 @@ fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused:
         Sparkline::default().data(&p.daily).style(theme.key()),
         chart_area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str) -> Member {
+        let email = format!("{}@contoso.com", name.to_lowercase().replace(' ', "."));
+        Member {
+            key: email.clone(),
+            name: name.into(),
+            email,
+            instance: None,
+            joined_at: 0,
+            last_activity: None,
+        }
+    }
+
+    fn names(pane: &MembersPane) -> Vec<&str> {
+        pane.visible
+            .iter()
+            .map(|h| pane.rows[h.index].name.as_str())
+            .collect()
+    }
+
+    // R-G8: typing narrows, deleting gives back exactly what the shorter filter showed.
+    #[test]
+    fn backspace_restores_the_ranking_of_the_shorter_filter() {
+        let fuzzy = Fuzzy::default();
+        let mut pane = MembersPane::default();
+        let rows = ["Ines Garcia", "Inez Gray", "Oscar Chen", "Laura Ines"]
+            .map(member)
+            .to_vec();
+        pane.loaded(Ok(rows), &fuzzy);
+        let mut shown = Vec::new();
+        for q in ["i", "in", "ine", "ines g"] {
+            pane.filter.set(q);
+            pane.refilter(&fuzzy);
+            shown.push(
+                names(&pane)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(shown[3][0], "Ines Garcia");
+        assert!(shown[3].len() < shown[0].len(), "typing narrows");
+        for (q, expected) in ["ine", "in", "i"].iter().zip(shown.iter().rev().skip(1)) {
+            pane.filter.set(q);
+            pane.refilter(&fuzzy);
+            assert_eq!(&names(&pane), expected, "after deleting back to {q:?}");
+        }
+        pane.filter.set("");
+        pane.refilter(&fuzzy);
+        assert_eq!(pane.visible.len(), 4);
+    }
 }
