@@ -44,14 +44,14 @@ fn builder() -> redb::Builder {
 }
 
 pub fn open(path: &Path) -> Result<Database> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| io_error(parent, e))?;
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| io_error(parent, e))?;
     }
     let existing = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Err(io_error(path, "it is a folder")),

@@ -83,7 +83,7 @@ fn activity(n: u64) -> Activity {
         impersonated: false,
         succeeded: true,
         ip: None,
-        country: Some(if n % 2 == 0 { "DE" } else { "US" }.into()),
+        country: Some(if n.is_multiple_of(2) { "DE" } else { "US" }.into()),
         isp: None,
         device_type: None,
         user_agent: None,
