@@ -245,7 +245,11 @@ fn main() {
     let path = std::env::var_os("CASBAH_BENCH_KEEP")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| dir.path().join("bench.redb"));
-    assert!(!path.exists(), "{} exists already; remove it first", path.display());
+    assert!(
+        !path.exists(),
+        "{} exists already; remove it first",
+        path.display()
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(0xCA5BA4);
 
     let store = Store::open(&path).expect("create");

@@ -71,7 +71,7 @@ impl Store {
                 inserted: fresh.len(),
                 duplicates: total - fresh.len(),
             };
-            locate(&txn, &mut fresh)?;
+            self.places.lock().expect("places lock").locate(&mut fresh);
             join_external(&txn, &fresh, ctx, &mut cache)?;
             tag(&txn, &mut fresh, &mut cache)?;
             write_records(&txn, &fresh)?;
@@ -122,27 +122,37 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
     Ok(fresh)
 }
 
-/// R-A2: a record without a country takes the country last seen with its IP
-/// address; records with both teach it. Done before the indexes are written,
-/// so the country filter finds file activities too.
-fn locate(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
-    let mut known = txn.open_table(tables::IP_COUNTRIES)?;
-    let seen: HashMap<&str, &str> = fresh
-        .iter()
-        .filter_map(|a| Some((a.ip.as_deref()?, a.country.as_deref()?)))
-        .collect();
-    for (ip, country) in seen {
-        // Most addresses keep their country: a read is cheaper than a rewrite.
-        if known.get(ip)?.is_none_or(|c| c.value() != country) {
-            known.insert(ip, country)?;
+/// R-A2: the country last seen with each IP address, learnt from records that
+/// carry both (sign-ins) to place records that carry only the address (Office
+/// 365 file activities), so that a country filter finds them too. Kept in
+/// memory: a persisted table costs a random insert per address at ingestion,
+/// and addresses recur soon enough to be learnt again after a restart.
+#[derive(Debug, Default)]
+pub(super) struct Places {
+    countries: HashMap<String, String>,
+}
+
+/// Bounds the memory of `Places`; when full it starts over.
+const MAX_PLACES: usize = 200_000;
+
+impl Places {
+    fn locate(&mut self, fresh: &mut [Activity]) {
+        for a in fresh.iter() {
+            if let (Some(ip), Some(country)) = (&a.ip, &a.country) {
+                if self.countries.len() >= MAX_PLACES {
+                    self.countries.clear();
+                }
+                if self.countries.get(ip) != Some(country) {
+                    self.countries.insert(ip.clone(), country.clone());
+                }
+            }
+        }
+        for a in fresh.iter_mut().filter(|a| a.country.is_none()) {
+            if let Some(ip) = &a.ip {
+                a.country = self.countries.get(ip).cloned();
+            }
         }
     }
-    for a in fresh.iter_mut().filter(|a| a.country.is_none()) {
-        if let Some(ip) = &a.ip {
-            a.country = known.get(ip.as_str())?.map(|c| c.value().to_owned());
-        }
-    }
-    Ok(())
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.

@@ -182,6 +182,7 @@ pub struct Person {
 pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<activities::TagCache>,
+    places: std::sync::Mutex<activities::Places>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -217,7 +218,6 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(BY_COUNTRY)?;
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
-    txn.open_table(IP_COUNTRIES)?;
     Ok(())
 }
 
@@ -247,6 +247,7 @@ impl Store {
         Ok(Store {
             db: open::open(path)?,
             tags: Default::default(),
+            places: Default::default(),
         })
     }
 

@@ -109,9 +109,6 @@ pub fn hash(s: &str) -> u64 {
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
 pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
-/// The country last seen with an address, learnt from records that carry both
-/// (sign-ins), to place records that carry only the address (Office 365).
-pub const IP_COUNTRIES: TableDefinition<&str, &str> = TableDefinition::new("ip-countries");
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
