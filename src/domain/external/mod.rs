@@ -1,13 +1,21 @@
 //! Graph connector external groups and item ACLs (R-X1…R-X6): the model,
-//! its validation, and access evaluation.
+//! its validation, and access evaluation (R-X5).
 
+pub mod access;
+pub mod audience;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod path;
+pub mod snapshot;
 
+pub use access::{AccessError, Decision};
+pub use audience::{Audience, AudienceRow};
 pub use error::ExternalError;
 pub use ids::{ConnectionId, ExternalGroupId, ItemId, MAX_GROUP_ID_LEN, RESERVED_CONNECTION_IDS};
 pub use model::{
     AccessType, AclEntry, AclEntryWire, Connection, ConnectionState, ExternalGroup, IdentitySource,
     Item, Member, MemberWire, Principal, parse_acl,
 };
+pub use path::{Access, Cycle, Reason, Step, StepKind};
+pub use snapshot::{AccessIndex, AccessSnapshot, DirectoryUser, EntraGroup, NodeKind};
