@@ -2,7 +2,7 @@
 //! (Entra and external, at any depth) that contains them, then read the ACL
 //! against that set. Deny wins over grant.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use serde::Serialize;
@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::ids::ExternalGroupId;
 use super::model::{AccessType, AclEntry, Item, Principal};
 use super::path::{Access, Cycle, Reason, Step, StepKind};
-use super::snapshot::{AccessIndex, Node};
+use super::snapshot::{AccessIndex, Node, NodeMap};
 use crate::domain::text::sanitize;
 
 /// Cycles are reported, not enumerated: a tangled graph can hold very many.
@@ -77,7 +77,7 @@ pub(crate) struct Membership {
     pub(crate) user: Node,
     /// group → the member through which it was first reached, so that the
     /// path back down to the user is a shortest one.
-    pub(crate) via: HashMap<Node, Node>,
+    pub(crate) via: NodeMap<Node>,
     pub(crate) cycles: Vec<Cycle>,
 }
 
@@ -110,7 +110,7 @@ impl AccessIndex {
             .ok_or_else(|| AccessError::UnknownUser {
                 user: sanitize(user_id),
             })?;
-        let mut via = HashMap::new();
+        let mut via = NodeMap::default();
         let mut queue = VecDeque::from([user]);
         while let Some(n) = queue.pop_front() {
             for &parent in &self.up[n as usize] {
@@ -264,7 +264,7 @@ impl AccessIndex {
     ) -> Vec<Cycle> {
         const GREY: u8 = 1;
         const BLACK: u8 = 2;
-        let mut colour: HashMap<Node, u8> = HashMap::new();
+        let mut colour: NodeMap<u8> = NodeMap::default();
         let mut cycles = Vec::new();
         for &root in roots {
             if colour.contains_key(&root) {

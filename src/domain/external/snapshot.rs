@@ -215,3 +215,29 @@ impl AccessIndex {
         self.up[child as usize].push(parent);
     }
 }
+
+/// Hashes a node number with one multiplication. Node numbers are dense
+/// small integers made by `AccessIndex`, never chosen by an outsider, so the
+/// flooding resistance of the default hasher buys nothing here and costs
+/// most of an access check's time.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct NodeHasher(u64);
+
+impl std::hash::Hasher for NodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by node number.
+pub(crate) type NodeMap<V> = HashMap<Node, V, std::hash::BuildHasherDefault<NodeHasher>>;
