@@ -6,6 +6,8 @@
 //! Members go out in the v1.0 shape `{id, type}`; the beta shape with
 //! `identitySource` is accepted when reading.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -20,6 +22,7 @@ use crate::connectors::ConnectorError;
 use crate::connectors::http::{BodyError, Reply, json as decode_json};
 use crate::domain::external::{
     Connection, ConnectionId, ConnectionState, ExternalGroup, ExternalGroupId, Item, Member,
+    MirrorPlan,
 };
 
 const CONNECTION_PERMISSION: &str =
@@ -399,4 +402,58 @@ impl ExternalConnections for Microsoft365 {
         );
         self.send(&c, Some(body), nothing).await
     }
+}
+
+/// What a mirror sync (R-X6) sent before it finished or stopped.
+#[derive(Debug)]
+pub struct MirrorApplied {
+    /// Entra user ids the group holds as casbah published them; keep this
+    /// as `published` for the next sync, even after a failure, so that
+    /// the next sync sends only what is still missing.
+    pub published: BTreeSet<String>,
+    pub added: usize,
+    pub removed: usize,
+    /// The failure that stopped the sync; nothing after it was sent.
+    pub error: Option<ExternalApiError>,
+}
+
+/// R-X6: sends a mirror plan, adds first, one member at a time. A member
+/// that is already there (409) or already gone (404) counts as done: the
+/// group is as the plan wants it.
+pub async fn apply_mirror(
+    client: &dyn ExternalConnections,
+    connection: &ConnectionId,
+    group: &ExternalGroupId,
+    published: &BTreeSet<String>,
+    plan: &MirrorPlan,
+) -> MirrorApplied {
+    let mut done = MirrorApplied {
+        published: published.clone(),
+        added: 0,
+        removed: 0,
+        error: None,
+    };
+    for member in &plan.add {
+        match client.add_member(connection, group, member).await {
+            Ok(()) => done.added += 1,
+            Err(ExternalApiError::Conflict { .. }) => {}
+            Err(e) => {
+                done.error = Some(e);
+                return done;
+            }
+        }
+        done.published.insert(member.id().to_string());
+    }
+    for member in &plan.remove {
+        match client.remove_member(connection, group, member).await {
+            Ok(()) => done.removed += 1,
+            Err(ExternalApiError::Connector(ConnectorError::NotFound { .. })) => {}
+            Err(e) => {
+                done.error = Some(e);
+                return done;
+            }
+        }
+        done.published.remove(member.id());
+    }
+    done
 }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod audience;
 pub mod error;
 pub mod ids;
+pub mod mirror;
 pub mod model;
 pub mod path;
 pub mod snapshot;
@@ -13,6 +14,7 @@ pub use access::{AccessError, Decision};
 pub use audience::{Audience, AudienceRow};
 pub use error::ExternalError;
 pub use ids::{ConnectionId, ExternalGroupId, ItemId, MAX_GROUP_ID_LEN, RESERVED_CONNECTION_IDS};
+pub use mirror::{EntraAccount, MirrorPlan, Unmatched, UnmatchedUser, plan_mirror};
 pub use model::{
     AccessType, AclEntry, AclEntryWire, Connection, ConnectionState, ExternalGroup, IdentitySource,
     Item, Member, MemberWire, Principal, parse_acl,

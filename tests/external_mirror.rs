@@ -1,0 +1,99 @@
+//! R-X6 mirror plans: source users matched to Entra users by e-mail or UPN,
+//! only the difference sent, the unmatched listed.
+
+use std::collections::BTreeSet;
+
+use casbah::domain::external::{EntraAccount, Member, Unmatched, plan_mirror};
+use casbah::domain::{RemoteUser, UserStatus, UserType};
+
+fn source(id: &str, email: &str) -> RemoteUser {
+    RemoteUser {
+        id: id.into(),
+        display_name: id.into(),
+        email: email.into(),
+        status: UserStatus::Active,
+        user_type: UserType::Member,
+    }
+}
+
+fn entra(id: &str, upn: &str, mail: Option<&str>) -> EntraAccount {
+    EntraAccount {
+        id: id.into(),
+        user_principal_name: upn.into(),
+        mail: mail.map(str::to_string),
+    }
+}
+
+fn directory() -> Vec<EntraAccount> {
+    vec![
+        entra(
+            "e-alice",
+            "alice@contoso.onmicrosoft.com",
+            Some("Alice@Contoso.com"),
+        ),
+        entra("e-bob", "bob@contoso.com", None),
+        entra("e-carol", "carol@contoso.com", Some("carol@contoso.com")),
+        // Two accounts carry the same address.
+        entra("e-dan1", "dan@contoso.com", None),
+        entra("e-dan2", "dan.old@contoso.com", Some("dan@contoso.com")),
+    ]
+}
+
+fn ids(members: &[Member]) -> Vec<&str> {
+    members.iter().map(Member::id).collect()
+}
+
+// R-X6: matching by mail or by UPN, without case; the first sync adds all.
+#[test]
+fn first_sync_adds_every_match() {
+    let src = [
+        source("sf-1", " alice@contoso.com "),
+        source("sf-2", "BOB@contoso.com"),
+    ];
+    let plan = plan_mirror(&src, &directory(), &BTreeSet::new());
+    assert_eq!(ids(&plan.add), ["e-alice", "e-bob"]);
+    assert!(plan.remove.is_empty());
+    assert!(plan.unmatched.is_empty());
+}
+
+// R-X6: a later sync sends only who joined and who left.
+#[test]
+fn later_sync_sends_only_the_difference() {
+    let published: BTreeSet<String> = ["e-alice".to_string(), "e-bob".to_string()].into();
+    let src = [
+        source("sf-1", "alice@contoso.com"),
+        source("sf-3", "carol@contoso.com"),
+    ];
+    let plan = plan_mirror(&src, &directory(), &published);
+    assert_eq!(ids(&plan.add), ["e-carol"]);
+    assert_eq!(ids(&plan.remove), ["e-bob"]);
+    let unchanged = plan_mirror(&src, &directory(), &plan.target);
+    assert!(unchanged.is_empty());
+}
+
+// R-X6: those that match nobody, or more than one, are listed with why.
+#[test]
+fn unmatched_users_are_listed() {
+    let src = [
+        source("sf-4", "eve@fabrikam.com"),
+        source("sf-5", "dan@contoso.com"),
+        source("sf-6", ""),
+    ];
+    let plan = plan_mirror(&src, &directory(), &BTreeSet::new());
+    assert!(plan.add.is_empty());
+    let why: Vec<&Unmatched> = plan.unmatched.iter().map(|u| &u.why).collect();
+    assert_eq!(
+        why,
+        [
+            &Unmatched::NoEntraUser,
+            &Unmatched::Ambiguous(vec!["e-dan1".into(), "e-dan2".into()]),
+            &Unmatched::NoAddress,
+        ]
+    );
+    let text = plan.unmatched[0].to_string();
+    assert!(
+        text.starts_with("eve@fabrikam.com: no Entra user"),
+        "{text}"
+    );
+    assert!(text.ends_with("(R-X6)"));
+}
