@@ -218,10 +218,38 @@ impl World {
         }
     }
 
-    /// Whether the groups above `u` contain a cycle: peel off groups that
-    /// no other remaining ancestor contains; whatever is left is cyclic.
+    /// Whether the groups above `u` contain a cycle.
     fn cycle_above(&self, u: usize) -> bool {
-        let mut left = self.ancestors(u);
+        self.has_cycle(self.ancestors(u))
+    }
+
+    /// Whether the groups below the ACL's (defined) groups contain a cycle.
+    fn cycle_below_acl(&self) -> bool {
+        let mut set: BTreeSet<G> = self
+            .acl
+            .iter()
+            .filter_map(|(p, _)| match *p {
+                P::Entra(j) => Some(G::Entra(j)),
+                P::Ext(k) if self.ext_defined[k] => Some(G::Ext(k)),
+                _ => None,
+            })
+            .collect();
+        loop {
+            let before = set.len();
+            for g in Self::groups() {
+                if set.iter().any(|&h| self.contains(h, as_member(g))) {
+                    set.insert(g);
+                }
+            }
+            if set.len() == before {
+                return self.has_cycle(set);
+            }
+        }
+    }
+
+    /// Peels off groups that no other group of the set contains; whatever
+    /// is left lies on a cycle.
+    fn has_cycle(&self, mut left: BTreeSet<G>) -> bool {
         loop {
             let free: Vec<G> = left
                 .iter()
@@ -350,6 +378,7 @@ proptest! {
             }
         }
         prop_assert_eq!((who.granted, who.denied), (granted, denied));
+        prop_assert_eq!(!who.cycles.is_empty(), w.cycle_below_acl());
     }
 
     // R-X5: the items a user sees are those the check grants.

@@ -3,7 +3,7 @@
 
 use casbah::domain::external::{
     AccessType, AclEntry, AclEntryWire, ConnectionId, ExternalError, ExternalGroupId, ItemId,
-    Member, MemberWire, Principal, RESERVED_CONNECTION_IDS, parse_acl,
+    Member, MemberWire, Principal, RESERVED_CONNECTION_IDS,
 };
 
 fn member(id: &str, kind: &str, source: Option<&str>) -> Result<Member, ExternalError> {
@@ -288,14 +288,6 @@ fn bad_acl_entries() {
         acl("user", "u1", "grant", Some("external")).unwrap_err(),
         ExternalError::SourceMismatch { .. }
     ));
-    let wire: Vec<AclEntryWire> = serde_json::from_str(
-        r#"[{"type":"everyone","value":"t","accessType":"grant"},
-            {"type":"externalGroup","value":"a.b","accessType":"deny"}]"#,
-    )
-    .unwrap();
-    let (position, err) = parse_acl(&wire).unwrap_err();
-    assert_eq!(position, 2);
-    assert!(err.to_string().contains("R-X2"));
 }
 
 // R-X4: item ids travel in a URL path.
@@ -305,4 +297,61 @@ fn item_ids() {
     assert!(ItemId::parse("").is_err());
     assert!(ItemId::parse("a/b").is_err());
     assert!(ItemId::parse(&"i".repeat(129)).is_err());
+}
+
+// R-X4: an ACL file in Graph's item shape (the seed's own example, with
+// "Azure Active Directory" and "External" spelled as words) or a bare array.
+#[test]
+fn acl_files() {
+    use casbah::domain::external::{AclFileError, parse_item_document};
+    let doc = parse_item_document(
+        r#"{"@odata.type": "microsoft.graph.externalItem",
+            "acl": [
+              {"type": "group", "value": "contosEscalations", "accessType": "grant", "identitySource": "External"},
+              {"type": "user", "value": "87e9089a-08d5-4d9e-9524-b7bd6be580d5", "accessType": "grant", "identitySource": "Azure Active Directory"},
+              {"type": "group", "value": "96fbeb4f-f71c-4405-9f0b-1d6988eda2d2", "accessType": "deny", "identitySource": "Azure Active Directory"}
+            ],
+            "properties": {"title": "Error in the payment gateway", "priority": 1},
+            "content": {"value": "<h1>Error</h1>", "type": "html"}}"#,
+    )
+    .unwrap();
+    assert_eq!(doc.acl.len(), 3);
+    assert_eq!(
+        doc.acl[0].principal,
+        Principal::ExternalGroup(ExternalGroupId::parse("contosEscalations").unwrap())
+    );
+    assert_eq!(doc.acl[2].access, AccessType::Deny);
+    assert_eq!(doc.properties.len(), 2);
+    assert!(doc.content.is_some());
+
+    let bare =
+        parse_item_document(r#"[{"type":"everyone","value":"t","accessType":"grant"}]"#).unwrap();
+    assert_eq!(bare.acl.len(), 1);
+    assert!(bare.properties.is_empty());
+
+    assert!(matches!(
+        parse_item_document("{"),
+        Err(AclFileError::Json(_))
+    ));
+    assert_eq!(
+        parse_item_document(r#"{"properties":{}}"#),
+        Err(AclFileError::NoAcl)
+    );
+    assert!(matches!(
+        parse_item_document(r#"[{"type":"user","value":"u"}]"#),
+        Err(AclFileError::Shape { position: 1, .. })
+    ));
+    let err = parse_item_document(
+        r#"[{"type":"user","value":"u","accessType":"grant"},{"type":"externalGroup","value":"a b","accessType":"deny"}]"#,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, AclFileError::Entry { position: 2, .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("ACL entry 2: external group id has a space"),
+        "{err}"
+    );
 }

@@ -16,8 +16,8 @@ pub use error::ExternalError;
 pub use ids::{ConnectionId, ExternalGroupId, ItemId, MAX_GROUP_ID_LEN, RESERVED_CONNECTION_IDS};
 pub use mirror::{EntraAccount, MirrorPlan, Unmatched, UnmatchedUser, plan_mirror};
 pub use model::{
-    AccessType, AclEntry, AclEntryWire, Connection, ConnectionState, ExternalGroup, IdentitySource,
-    Item, Member, MemberWire, Principal, parse_acl,
+    AccessType, AclEntry, AclEntryWire, AclFileError, Connection, ConnectionState, ExternalGroup,
+    IdentitySource, Item, ItemDocument, Member, MemberWire, Principal, parse_item_document,
 };
 pub use path::{Access, Cycle, Reason, Step, StepKind};
 pub use snapshot::{AccessIndex, AccessSnapshot, DirectoryUser, EntraGroup, NodeKind};

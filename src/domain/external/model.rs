@@ -373,13 +373,72 @@ impl Item {
     }
 }
 
-/// Reads an ACL in Graph's JSON shape (`[{type, value, accessType}, …]` or an
-/// item with an `acl` field). Every entry is checked; the first refusal is
-/// returned with its 1-based position.
-pub fn parse_acl(entries: &[AclEntryWire]) -> Result<Vec<AclEntry>, (usize, ExternalError)> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| AclEntry::from_wire(e).map_err(|err| (i + 1, err)))
-        .collect()
+/// An item as `external acl set --file` reads it: Graph's JSON for
+/// `PUT …/items/{id}` (`{"acl": [...], "properties": {...}, "content": {...}}`),
+/// or only the `acl` array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemDocument {
+    pub acl: Vec<AclEntry>,
+    /// Empty when the file held only the ACL.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub content: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AclFileError {
+    #[error(
+        "the ACL file is not valid JSON ({0}); give Graph's item JSON or an array of ACL entries"
+    )]
+    Json(String),
+    #[error(
+        "the ACL file has no `acl` array; give Graph's item JSON or an array of ACL entries (R-X4)"
+    )]
+    NoAcl,
+    #[error(
+        "ACL entry {position} cannot be read ({detail}); each entry needs type, value and accessType (R-X4)"
+    )]
+    Shape { position: usize, detail: String },
+    #[error("ACL entry {position}: {error}")]
+    Entry {
+        position: usize,
+        error: ExternalError,
+    },
+}
+
+/// Reads an ACL file; every entry is checked, the first refusal is returned
+/// with its 1-based position.
+pub fn parse_item_document(text: &str) -> Result<ItemDocument, AclFileError> {
+    use serde_json::Value;
+    let json = |e: serde_json::Error| AclFileError::Json(sanitize(&e.to_string()));
+    let (entries, properties, content) = match serde_json::from_str::<Value>(text).map_err(json)? {
+        Value::Array(entries) => (entries, serde_json::Map::new(), None),
+        Value::Object(mut item) => {
+            let Some(Value::Array(entries)) = item.remove("acl") else {
+                return Err(AclFileError::NoAcl);
+            };
+            let properties = match item.remove("properties") {
+                Some(Value::Object(p)) => p,
+                _ => serde_json::Map::new(),
+            };
+            (entries, properties, item.remove("content"))
+        }
+        _ => return Err(AclFileError::NoAcl),
+    };
+    let mut acl = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.into_iter().enumerate() {
+        let position = i + 1;
+        let wire: AclEntryWire =
+            serde_json::from_value(entry).map_err(|e| AclFileError::Shape {
+                position,
+                detail: sanitize(&e.to_string()),
+            })?;
+        acl.push(
+            AclEntry::from_wire(&wire).map_err(|error| AclFileError::Entry { position, error })?,
+        );
+    }
+    Ok(ItemDocument {
+        acl,
+        properties,
+        content,
+    })
 }
