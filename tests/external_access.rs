@@ -295,3 +295,20 @@ fn nested_entra_groups() {
          of which u1@contoso.com is a member"
     );
 }
+
+// R-X5: Entra object ids match in any case (an ACL typed by hand).
+#[test]
+fn object_ids_ignore_case() {
+    let index = contoso();
+    let acl = vec![
+        grant(Principal::User("U-CAROL".into())),
+        deny(Principal::EntraGroup("G-EMEA".into())),
+    ];
+    assert_eq!(
+        index.check(&acl, "u-carol").unwrap().decision,
+        Access::Grant
+    );
+    assert_eq!(index.check(&acl, "U-Alice").unwrap().decision, Access::Deny);
+    let who = index.who_can_see(&acl);
+    assert_eq!((who.granted, who.denied), (1, 2));
+}

@@ -104,9 +104,8 @@ impl AccessIndex {
     }
 
     pub(crate) fn membership(&self, user_id: &str) -> Result<Membership, AccessError> {
-        let user = *self
-            .users
-            .get(user_id)
+        let user = self
+            .user_node(user_id)
             .ok_or_else(|| AccessError::UnknownUser {
                 user: sanitize(user_id),
             })?;
@@ -134,10 +133,10 @@ impl AccessIndex {
             let number = i + 1;
             let path = match &entry.principal {
                 Principal::User(id) => {
-                    (self.id[user as usize] == *id).then(|| vec![self.step(user)])
+                    (self.user_node(id) == Some(user)).then(|| vec![self.step(user)])
                 }
-                Principal::EntraGroup(id) => match self.entra.get(id) {
-                    Some(&g) if self.defined[g as usize] => self.chain(g, m),
+                Principal::EntraGroup(id) => match self.entra_node_of(id) {
+                    Some(g) if self.defined[g as usize] => self.chain(g, m),
                     _ => {
                         notes.push(format!(
                             "ACL entry {number} names Entra group `{}`, which is not in the synced directory",

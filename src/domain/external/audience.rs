@@ -78,12 +78,12 @@ impl AccessIndex {
             };
             match &entry.principal {
                 Principal::User(id) => {
-                    if let Some(&u) = self.users.get(id) {
+                    if let Some(u) = self.user_node(id) {
                         marks.set(u, number);
                     }
                 }
-                Principal::EntraGroup(id) => match self.entra.get(id) {
-                    Some(&g) if self.defined[g as usize] => {
+                Principal::EntraGroup(id) => match self.entra_node_of(id) {
+                    Some(g) if self.defined[g as usize] => {
                         roots.push(g);
                         self.expand(g, number, marks, &mut stack, &mut pending);
                     }

@@ -79,8 +79,10 @@ pub struct AccessIndex {
     pub(crate) down: Vec<Vec<Node>>,
     /// member → the groups that contain it directly.
     pub(crate) up: Vec<Vec<Node>>,
-    pub(crate) users: HashMap<String, Node>,
-    pub(crate) entra: HashMap<String, Node>,
+    /// By lower-cased object id.
+    users: HashMap<String, Node>,
+    /// By lower-cased object id.
+    entra: HashMap<String, Node>,
     pub(crate) external: HashMap<String, Node>,
     /// Users in the directory, in snapshot order.
     pub(crate) user_nodes: Vec<Node>,
@@ -105,12 +107,13 @@ impl AccessIndex {
             unresolved_users: 0,
         };
         for u in &snapshot.users {
-            if index.users.contains_key(&u.id) {
+            let key = object_key(&u.id);
+            if index.users.contains_key(&key) {
                 continue;
             }
             let n = index.push(NodeKind::User, &u.id, sanitize(&u.name), true);
             index.guest[n as usize] = u.guest;
-            index.users.insert(u.id.clone(), n);
+            index.users.insert(key, n);
             index.user_nodes.push(n);
         }
         for g in &snapshot.entra_groups {
@@ -122,7 +125,7 @@ impl AccessIndex {
             index.define(n, g.label());
         }
         for g in &snapshot.entra_groups {
-            let parent = index.entra[&g.id];
+            let parent = index.entra_node(&g.id);
             for u in &g.users {
                 index.link_user(parent, u);
             }
@@ -157,6 +160,17 @@ impl AccessIndex {
         self.unresolved_users
     }
 
+    /// The node of a directory user, by Entra object id in any case.
+    pub(crate) fn user_node(&self, id: &str) -> Option<Node> {
+        self.users.get(&object_key(id)).copied()
+    }
+
+    /// The node of an Entra group, by object id in any case; it may be a
+    /// group that is only named, not synced (`defined` false).
+    pub(crate) fn entra_node_of(&self, id: &str) -> Option<Node> {
+        self.entra.get(&object_key(id)).copied()
+    }
+
     pub fn user_count(&self) -> usize {
         self.user_nodes.len()
     }
@@ -186,11 +200,12 @@ impl AccessIndex {
     }
 
     fn entra_node(&mut self, id: &str) -> Node {
-        if let Some(&n) = self.entra.get(id) {
+        let key = object_key(id);
+        if let Some(&n) = self.entra.get(&key) {
             return n;
         }
         let n = self.push(NodeKind::EntraGroup, id, sanitize(id), false);
-        self.entra.insert(id.to_string(), n);
+        self.entra.insert(key, n);
         n
     }
 
@@ -204,7 +219,7 @@ impl AccessIndex {
     }
 
     fn link_user(&mut self, parent: Node, user: &str) {
-        match self.users.get(user) {
+        match self.users.get(&object_key(user)) {
             Some(&child) => self.link(parent, child),
             None => self.unresolved_users += 1,
         }
@@ -214,6 +229,12 @@ impl AccessIndex {
         self.down[parent as usize].push(child);
         self.up[child as usize].push(parent);
     }
+}
+
+/// Entra object ids are GUIDs, which compare without regard to case: an
+/// ACL typed by hand may spell them in capitals.
+fn object_key(id: &str) -> String {
+    id.to_ascii_lowercase()
 }
 
 /// Hashes a node number with one multiplication. Node numbers are dense
