@@ -312,3 +312,40 @@ fn object_ids_ignore_case() {
     let who = index.who_can_see(&acl);
     assert_eq!((who.granted, who.denied), (1, 2));
 }
+
+// R-X5 (bad input): a group that contains itself is evaluated and the
+// self-cycle reported.
+#[test]
+fn group_containing_itself() {
+    let index = AccessIndex::build(&AccessSnapshot {
+        tenant_id: TENANT.into(),
+        users: vec![user("u1", false)],
+        entra_groups: vec![],
+        external_groups: vec![external(
+            "loop",
+            None,
+            vec![ext("loop"), Member::User("u1".into())],
+        )],
+    });
+    let acl = vec![deny(Principal::ExternalGroup(gid("loop")))];
+    let d = index.check(&acl, "u1").unwrap();
+    assert_eq!(d.decision, Access::Deny);
+    assert_eq!(
+        d.cycles[0].to_string(),
+        "membership cycle: external group `loop` contains external group `loop`"
+    );
+    assert_eq!(index.who_can_see(&acl).denied, 1);
+}
+
+// R-X4: everyone is explained as such.
+#[test]
+fn everyone_explanation() {
+    let index = contoso();
+    let d = index
+        .check(&[grant(Principal::Everyone(TENANT.into()))], "u-bob")
+        .unwrap();
+    assert_eq!(
+        d.to_string(),
+        "grant: ACL entry 1 grants everyone in the tenant, u-bob@contoso.com included"
+    );
+}

@@ -355,3 +355,19 @@ fn acl_files() {
         "{err}"
     );
 }
+
+// Graph connection rule: a name is required, at most 128 characters.
+#[test]
+fn connection_names() {
+    use casbah::domain::external::Connection;
+    let id = ConnectionId::parse("contosohr").unwrap();
+    assert!(Connection::new(id.clone(), &"n".repeat(128), None).is_ok());
+    assert_eq!(
+        Connection::new(id.clone(), &"n".repeat(129), None).unwrap_err(),
+        ExternalError::ConnectionNameTooLong { len: 129 }
+    );
+    assert_eq!(
+        Connection::new(id, "  ", None).unwrap_err(),
+        ExternalError::ConnectionNameEmpty
+    );
+}
