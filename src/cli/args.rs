@@ -5,11 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "casbah",
-    version,
-    about = "A cloud-access-security console for the terminal"
-)]
+#[command(name = "casbah", version, about = "A cloud-access-security console for the terminal")]
 pub struct Cli {
     /// The database file [default: casbah.redb in the user's data folder]
     #[arg(long, global = true, env = "CASBAH_DB", value_name = "PATH")]
@@ -193,13 +189,8 @@ pub enum QueriesCommand {
     /// Saved and suggested queries
     List(JsonFlag),
     /// Save a filter under a name
-    Save {
-        name: String,
-        filter: String,
-    },
-    Delete {
-        name: String,
-    },
+    Save { name: String, filter: String },
+    Delete { name: String },
 }
 
 #[derive(Debug, Args)]

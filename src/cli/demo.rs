@@ -28,11 +28,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     })
     .await?;
     let svc = Service::open(&db, Intervals::demo()).await?;
-    println!(
-        "sandbox tenant at {}; database {}",
-        sandbox.base_url(),
-        db.display()
-    );
+    println!("sandbox tenant at {}; database {}", sandbox.base_url(), db.display());
     if svc.instances().await?.is_empty() {
         svc.connect(ConnectRequest {
             app: AppKind::Microsoft365,
@@ -44,12 +40,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
             secret: sandbox.client_secret.clone(),
         })
         .await?;
-        for group in svc
-            .available_groups("contoso", None)
-            .await?
-            .into_iter()
-            .take(DEMO_GROUPS)
-        {
+        for group in svc.available_groups("contoso", None).await?.into_iter().take(DEMO_GROUPS) {
             svc.import_group("contoso", &group.group.id, true).await?;
         }
     }
@@ -70,9 +61,7 @@ fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure>
     let dir = tempfile::Builder::new()
         .prefix("casbah-demo-")
         .tempdir()
-        .map_err(|e| {
-            Failure::Failed(format!("cannot create a folder for the demo database: {e}"))
-        })?;
+        .map_err(|e| Failure::Failed(format!("cannot create a folder for the demo database: {e}")))?;
     let path = Path::new(dir.path()).join("demo.redb");
     Ok((path, Some(dir)))
 }

@@ -36,14 +36,11 @@ impl Service {
     pub async fn connect(&self, req: ConnectRequest) -> Result<Instance> {
         let name = req.name.trim().to_owned();
         if name.is_empty() {
-            return Err(ServiceError::Invalid(
-                "an instance needs a name; pass --name".into(),
-            ));
+            return Err(ServiceError::Invalid("an instance needs a name; pass --name".into()));
         }
         if req.app == AppKind::Microsoft365 {
             // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
-            validate_components(&req.components, false)
-                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            validate_components(&req.components, false).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         }
         if let Some(endpoint) = &req.endpoint {
             check_endpoint(endpoint)?;
@@ -70,14 +67,8 @@ impl Service {
         let connector = connectors::for_instance(&probe, req.secret.clone())?;
         connector.check().await?;
         let secret = req.secret;
-        let instance = self
-            .db(move |s| s.add_instance(new, &secret, now_micros()))
-            .await?;
-        self.inner
-            .connectors
-            .lock()
-            .expect("connectors lock")
-            .insert(instance.id, connector);
+        let instance = self.db(move |s| s.add_instance(new, &secret, now_micros())).await?;
+        self.inner.connectors.lock().expect("connectors lock").insert(instance.id, connector);
         self.emit(Event::InstancesChanged);
         self.notify(super::Level::Info, format!("{} connected", instance.name));
         self.wake_scheduler();
@@ -95,11 +86,7 @@ impl Service {
         let instance = self.find_instance(instance).await?;
         let id = instance.id;
         self.db(move |s| s.remove_instance(id)).await?;
-        self.inner
-            .connectors
-            .lock()
-            .expect("connectors lock")
-            .remove(&id);
+        self.inner.connectors.lock().expect("connectors lock").remove(&id);
         self.emit(Event::InstancesChanged);
         self.emit(Event::GroupsChanged);
         Ok(instance)
@@ -124,29 +111,16 @@ impl Service {
     /// Finds an instance by name (case-insensitive), or says which names exist.
     pub async fn find_instance(&self, name: &str) -> Result<Instance> {
         let instances = self.db(|s| s.instances()).await?;
-        if let Some(found) = instances
-            .iter()
-            .find(|i| i.name.eq_ignore_ascii_case(name.trim()))
-        {
+        if let Some(found) = instances.iter().find(|i| i.name.eq_ignore_ascii_case(name.trim())) {
             return Ok(found.clone());
         }
         let suggestions = names::closest(name, instances.iter().map(|i| i.name.as_str()));
-        Err(ServiceError::Unknown {
-            what: "instance",
-            name: name.to_owned(),
-            suggestions,
-        })
+        Err(ServiceError::Unknown { what: "instance", name: name.to_owned(), suggestions })
     }
 
     /// The instance's connector, built once and kept for its token cache.
     pub(super) async fn connector(&self, instance: &Instance) -> Result<Arc<dyn Connector>> {
-        if let Some(c) = self
-            .inner
-            .connectors
-            .lock()
-            .expect("connectors lock")
-            .get(&instance.id)
-        {
+        if let Some(c) = self.inner.connectors.lock().expect("connectors lock").get(&instance.id) {
             return Ok(Arc::clone(c));
         }
         let id = instance.id;
@@ -159,11 +133,7 @@ impl Service {
 
 /// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL.
 fn check_endpoint(endpoint: &str) -> Result<()> {
-    let bad = |why: &str| {
-        ServiceError::Invalid(format!(
-            "--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"
-        ))
-    };
+    let bad = |why: &str| ServiceError::Invalid(format!("--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"));
     let url = url::Url::parse(endpoint).map_err(|e| bad(&format!("is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("must use http or https"));

@@ -18,27 +18,17 @@ impl Service {
     pub(super) fn scan_users(&self, instance: &Instance) -> JobHandle {
         let id = instance.id;
         let label = format!("scan users of {}", instance.name);
-        self.spawn_job(
-            JobKind::ScanUsers { instance: id },
-            label,
-            move |svc, job| async move {
-                svc.recorded(id, ScanKind::Users, svc.run_user_scan(job, id))
-                    .await
-            },
-        )
+        self.spawn_job(JobKind::ScanUsers { instance: id }, label, move |svc, job| async move {
+            svc.recorded(id, ScanKind::Users, svc.run_user_scan(job, id)).await
+        })
     }
 
     pub(super) fn scan_activities(&self, instance: &Instance) -> JobHandle {
         let id = instance.id;
         let label = format!("scan activities of {}", instance.name);
-        self.spawn_job(
-            JobKind::ScanActivities { instance: id },
-            label,
-            move |svc, job| async move {
-                svc.recorded(id, ScanKind::Activities, svc.run_activity_scan(job, id))
-                    .await
-            },
-        )
+        self.spawn_job(JobKind::ScanActivities { instance: id }, label, move |svc, job| async move {
+            svc.recorded(id, ScanKind::Activities, svc.run_activity_scan(job, id)).await
+        })
     }
 
     /// R-C4: every scan leaves its time and, on failure, its reason.
@@ -50,8 +40,7 @@ impl Service {
     ) -> Result<String> {
         let outcome = scan.await;
         let error = outcome.as_ref().err().map(ToString::to_string);
-        self.db(move |s| s.record_scan(instance, kind, now_micros(), error))
-            .await?;
+        self.db(move |s| s.record_scan(instance, kind, now_micros(), error)).await?;
         self.emit(Event::InstancesChanged);
         outcome
     }
@@ -84,10 +73,8 @@ impl Service {
             tracing::debug!(instance = %instance.name, admin_count, "administrators synced");
         }
         let domains = connector.org_domains().await?;
-        let value = serde_json::to_string(&domains)
-            .map_err(|e| super::ServiceError::Internal(e.to_string()))?;
-        self.db(move |s| s.set_setting(&domains_key(id), &value))
-            .await?;
+        let value = serde_json::to_string(&domains).map_err(|e| super::ServiceError::Internal(e.to_string()))?;
+        self.db(move |s| s.set_setting(&domains_key(id), &value)).await?;
         Ok(format!("{count} users"))
     }
 
@@ -111,9 +98,7 @@ impl Service {
     async fn run_activity_scan(&self, job: JobId, id: InstanceId) -> Result<String> {
         let instance = self.db(move |s| s.instance(id)).await?;
         let connector = self.connector(&instance).await?;
-        let ctx = IngestContext {
-            org_domains: self.org_domains().await?,
-        };
+        let ctx = IngestContext { org_domains: self.org_domains().await? };
         let mut inserted = 0u64;
         for stream in connector.activity_streams() {
             for _ in 0..MAX_PAGES_PER_SCAN {
@@ -125,25 +110,11 @@ impl Service {
                     .db(move |s| s.ingest(id, stream, batch.activities, &batch.cursor, &ctx))
                     .await?;
                 inserted += report.inserted as u64;
-                tracing::info!(
-                    instance = id.0,
-                    stream,
-                    inserted = report.inserted,
-                    duplicates = report.duplicates,
-                    "ingested"
-                );
+                tracing::info!(instance = id.0, stream, inserted = report.inserted, duplicates = report.duplicates, "ingested");
                 if report.inserted > 0 {
-                    self.emit(Event::ActivitiesIngested {
-                        instance: id,
-                        count: report.inserted,
-                    });
+                    self.emit(Event::ActivitiesIngested { instance: id, count: report.inserted });
                 }
-                self.progress(
-                    job,
-                    inserted,
-                    None,
-                    format!("{stream}: {inserted} new activities"),
-                );
+                self.progress(job, inserted, None, format!("{stream}: {inserted} new activities"));
                 if !more {
                     break;
                 }
