@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{ServedSandbox, Scratch, stderr};
+use common::{Scratch, ServedSandbox, stderr};
 
 fn one_line(s: &str) -> bool {
     s.trim_end().lines().count() == 1
@@ -27,10 +27,24 @@ fn connect_import_members_and_query_from_the_command_line() {
     assert!(available.iter().all(|g| g["imported"] == false));
 
     // The app's own search finds groups beyond the first 50.
-    let found = s.json(&["groups", "available", "--instance", "contoso", "--search", "finance", "--json"]);
+    let found = s.json(&[
+        "groups",
+        "available",
+        "--instance",
+        "contoso",
+        "--search",
+        "finance",
+        "--json",
+    ]);
     let found = found.as_array().expect("array");
     assert!(!found.is_empty());
-    assert!(found.iter().all(|g| g["display_name"].as_str().unwrap().to_lowercase().contains("fin")));
+    assert!(found.iter().all(|g| {
+        g["display_name"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("fin")
+    }));
 
     // R-G4, R-G5: import by exact name, wait for the first sync.
     let name = found[0]["display_name"].as_str().unwrap().to_owned();
@@ -38,7 +52,12 @@ fn connect_import_members_and_query_from_the_command_line() {
     assert!(out.contains(" imported"), "summary: {out}");
 
     let groups = s.json(&["groups", "list", "--json"]);
-    let g = groups.as_array().unwrap().iter().find(|g| g["name"] == name.as_str()).expect("imported group listed");
+    let g = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == name.as_str())
+        .expect("imported group listed");
     assert_eq!(g["kind"], "imported");
     assert_eq!(g["status"], "ready");
     let count = g["members"].as_u64().unwrap();
@@ -49,20 +68,56 @@ fn connect_import_members_and_query_from_the_command_line() {
     assert_eq!(members.as_array().unwrap().len() as u64, count);
 
     // The picker now marks it imported.
-    let again = s.json(&["groups", "available", "--instance", "contoso", "--search", &name, "--json"]);
-    assert!(again.as_array().unwrap().iter().any(|g| g["display_name"] == name.as_str() && g["imported"] == true));
+    let again = s.json(&[
+        "groups",
+        "available",
+        "--instance",
+        "contoso",
+        "--search",
+        &name,
+        "--json",
+    ]);
+    assert!(
+        again
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["display_name"] == name.as_str() && g["imported"] == true)
+    );
 
     // R-C6: a sync brings about a week of history.
     s.ok(&["sync", "--wait"]);
     let acts = s.json(&["activities", "--limit", "500", "--json"]);
     let acts = acts.as_array().unwrap();
     assert_eq!(acts.len(), 500);
-    let oldest = s.json(&["activities", "--filter", "before:6d", "--limit", "1", "--json"]);
-    assert_eq!(oldest.as_array().unwrap().len(), 1, "activities older than 6 days exist");
+    let oldest = s.json(&[
+        "activities",
+        "--filter",
+        "before:6d",
+        "--limit",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(
+        oldest.as_array().unwrap().len(),
+        1,
+        "activities older than 6 days exist"
+    );
 
     // R-A2: filter by country; every row honours it.
-    let country = acts.iter().find_map(|a| a["country"].as_str()).expect("a country").to_owned();
-    let by_country = s.json(&["activities", "--filter", &format!("country:{country}"), "--limit", "50", "--json"]);
+    let country = acts
+        .iter()
+        .find_map(|a| a["country"].as_str())
+        .expect("a country")
+        .to_owned();
+    let by_country = s.json(&[
+        "activities",
+        "--filter",
+        &format!("country:{country}"),
+        "--limit",
+        "50",
+        "--json",
+    ]);
     let by_country = by_country.as_array().unwrap();
     assert!(!by_country.is_empty());
     assert!(by_country.iter().all(|a| a["country"] == country.as_str()));
@@ -70,7 +125,12 @@ fn connect_import_members_and_query_from_the_command_line() {
     // CSV has the documented header and one row per activity.
     let csv = s.ok(&["activities", "--limit", "10", "--csv"]);
     let mut lines = csv.lines();
-    assert!(lines.next().unwrap().starts_with("id,time,app,instance,actor,"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("id,time,app,instance,actor,")
+    );
     assert_eq!(lines.count(), 10);
 }
 
@@ -84,8 +144,17 @@ fn history_ingested_before_an_import_is_not_tagged() {
     let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
     let name = available[0]["display_name"].as_str().unwrap().to_owned();
     s.ok(&["groups", "import", "--instance", "contoso", &name, "--wait"]);
-    let tagged = s.json(&["activities", "--filter", &format!("group:\"{name}\""), "--json"]);
-    assert_eq!(tagged.as_array().unwrap().len(), 0, "backfilled history must not be re-tagged");
+    let tagged = s.json(&[
+        "activities",
+        "--filter",
+        &format!("group:\"{name}\""),
+        "--json",
+    ]);
+    assert_eq!(
+        tagged.as_array().unwrap().len(),
+        0,
+        "backfilled history must not be re-tagged"
+    );
 }
 
 #[test]
@@ -101,13 +170,7 @@ fn wrong_secret_is_refused_with_the_vendor_code_and_nothing_is_saved() {
     let sandbox = ServedSandbox::start(&[]);
     let s = Scratch::new();
     let secret = "not-the-secret-4f1c";
-    let out = s.run_with_input(
-        &[
-            "connectors", "add", "microsoft365", "--name", "contoso", "--tenant-id", &sandbox.tenant_id,
-            "--client-id", &sandbox.client_id, "--endpoint", &sandbox.url,
-        ],
-        secret,
-    );
+    let out = s.connect_with_secret(&sandbox, secret);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("AADSTS7000215"), "{err}");
@@ -121,7 +184,19 @@ fn wrong_secret_is_refused_with_the_vendor_code_and_nothing_is_saved() {
 #[test]
 fn a_secret_cannot_be_passed_as_an_argument() {
     let s = Scratch::new();
-    let out = s.run(&["connectors", "add", "microsoft365", "--name", "x", "--tenant-id", "t", "--client-id", "c", "--secret", "s"]);
+    let out = s.run(&[
+        "connectors",
+        "add",
+        "microsoft365",
+        "--name",
+        "x",
+        "--tenant-id",
+        "t",
+        "--client-id",
+        "c",
+        "--secret",
+        "s",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -131,8 +206,19 @@ fn impossible_components_are_refused_with_the_reason() {
     let s = Scratch::new();
     let out = s.run_with_input(
         &[
-            "connectors", "add", "microsoft365", "--name", "x", "--tenant-id", "t", "--client-id", "c",
-            "--endpoint", "http://127.0.0.1:9", "--components", "sign-in-events",
+            "connectors",
+            "add",
+            "microsoft365",
+            "--name",
+            "x",
+            "--tenant-id",
+            "t",
+            "--client-id",
+            "c",
+            "--endpoint",
+            "http://127.0.0.1:9",
+            "--components",
+            "sign-in-events",
         ],
         "secret",
     );
@@ -171,7 +257,9 @@ fn a_bad_filter_points_at_the_column() {
 fn a_file_that_is_not_a_casbah_database_is_left_untouched() {
     let s = Scratch::new();
     std::fs::create_dir_all(s.db().parent().unwrap()).unwrap();
-    let garbage: Vec<u8> = (0..8192u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..8192u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     std::fs::write(s.db(), &garbage).unwrap();
     let out = s.run(&["groups", "list"]);
     assert_eq!(out.status.code(), Some(1));
@@ -196,13 +284,21 @@ fn a_second_process_on_the_same_database_is_refused_at_once() {
         .unwrap();
     // The demo prints its first line once the database is open.
     let mut first = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()), &mut first).unwrap();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
     assert!(first.contains("database"), "{first}");
     let out = s.run(&["groups", "list"]);
     let _ = holder.kill();
     let _ = holder.wait();
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("in use by another casbah process"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("in use by another casbah process"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 // Usage errors exit 2; --help exits 0.
@@ -248,4 +344,19 @@ fn a_killed_sync_resumes_without_duplicates() {
     ids.dedup();
     assert!(n > 0);
     assert_eq!(ids.len(), n, "no activity stored twice");
+}
+
+// R-C4: scan intervals are settings that survive a restart; nonsense is refused.
+#[test]
+fn scan_intervals_are_settings() {
+    let s = Scratch::new();
+    s.ok(&["settings", "set", "scan.activities", "120"]);
+    let settings = s.json(&["settings", "list", "--json"]);
+    assert_eq!(settings["scan.activities"], "120");
+    assert_eq!(settings["scan.users"], "3600");
+    let out = s.run(&["settings", "set", "scan.activities", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = s.run(&["settings", "set", "scan.everything", "60"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("scan.activities"));
 }

@@ -170,6 +170,23 @@ async fn top_1000_refused_and_search_needs_the_header() {
     assert!(names.contains(&"FIN-EMEA-Ops"));
     assert!(names.iter().all(|n| n.to_lowercase().contains("fin")));
     assert_eq!(body["@odata.count"].as_u64().unwrap() as usize, names.len());
+
+    // A prefix filter needs no header; $skip is not supported at all.
+    let url = format!(
+        "{}/v1.0/groups?$filter=startswith(displayName,'sales')&$top=999",
+        sb.base_url()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
+    let names: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Sales NA"));
+    assert!(names.iter().all(|n| n.starts_with("Sales")));
+    let url = format!("{}/v1.0/groups?$skip=10", sb.base_url());
+    assert_eq!(get(&url, &token, false).await.status(), 400);
 }
 
 // R-G4: accountEnabled is only there when selected; non-users are members.
@@ -294,7 +311,14 @@ fn graph_time(t: chrono::DateTime<chrono::Utc>) -> String {
 // nextLink without repeats, and include non-interactive and failed ones.
 #[tokio::test]
 async fn sign_ins_window_filter_and_paging() {
-    let sb = sandbox(200).await;
+    // Busy enough that a day holds failures and non-interactive sign-ins.
+    let sb = Sandbox::start(SandboxConfig {
+        users: 200,
+        history_per_user_per_day: 2.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .unwrap();
     let token = graph_token(&sb).await;
     // Whole seconds, as the filter below writes them.
     let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
@@ -772,20 +796,20 @@ async fn org_changes_are_served() {
 async fn directory_roles_have_members() {
     let sb = sandbox(100).await;
     let token = graph_token(&sb).await;
-    let body: Value = get(
-        &format!("{}/v1.0/directoryRoles", sb.base_url()),
-        &token,
-        false,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let url = format!(
+        "{}/v1.0/directoryRoles?$select=id,displayName,roleTemplateId",
+        sb.base_url()
+    );
+    let body: Value = get(&url, &token, false).await.json().await.unwrap();
     let roles = body["value"].as_array().unwrap();
     let global = roles
         .iter()
         .find(|r| r["displayName"] == "Global Administrator")
         .unwrap();
+    assert!(
+        global.get("description").is_none(),
+        "only what was selected"
+    );
     assert_eq!(
         global["roleTemplateId"],
         "62e90394-69f5-4237-9190-012177145e10"
@@ -1084,5 +1108,134 @@ async fn groups_delta_reports_membership_changes() {
             .to_str()
             .unwrap()
             .ends_with("/v1.0/groups/delta?$select=displayName,members")
+    );
+}
+
+async fn token_error(sb: &Sandbox, tenant: &str, client: &str, scope: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", sb.base_url()))
+        .form(&[
+            ("client_id", client),
+            ("client_secret", sb.client_secret.expose()),
+            ("scope", scope),
+            ("grant_type", "client_credentials"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+// R-C3: each way of getting the connection wrong has Entra's or Graph's own
+// answer, so the connector can say why in one line.
+#[tokio::test]
+async fn errors_carry_the_vendors_codes() {
+    let sb = sandbox(30).await;
+    let graph = "https://graph.microsoft.com/.default";
+    let (status, body) = token_error(&sb, "fabrikam.onmicrosoft.com", &sb.client_id, graph).await;
+    assert_eq!(
+        (status, body["error_codes"][0].as_u64()),
+        (400, Some(90002))
+    );
+    let (status, body) = token_error(
+        &sb,
+        &sb.tenant_id,
+        "11111111-2222-3333-4444-555555555555",
+        graph,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_codes"][0].as_u64()),
+        (400, Some(700016))
+    );
+    let (status, body) =
+        token_error(&sb, "contoso.onmicrosoft.com", &sb.client_id, "User.Read").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    let (status, _) = token_error(&sb, "contoso.com", &sb.client_id, graph).await;
+    assert_eq!(status, 200, "a verified domain names the tenant too");
+
+    let token = graph_token(&sb).await;
+    let base = sb.base_url();
+    let cases = [
+        (
+            format!("{base}/v1.0/groups/not-a-guid"),
+            400,
+            "Request_BadRequest",
+        ),
+        (
+            format!("{base}/v1.0/groups/{}", uuid::Uuid::nil()),
+            404,
+            "Request_ResourceNotFound",
+        ),
+        (
+            format!("{base}/v1.0/groups?$select=id,colour"),
+            400,
+            "Request_BadRequest",
+        ),
+        (
+            format!("{base}/v1.0/groups?$skiptoken=forged"),
+            400,
+            "Request_BadRequest",
+        ),
+        (
+            format!("{base}/v1.0/groups?$count=true"),
+            400,
+            "Request_BadRequest",
+        ),
+        (
+            format!("{base}/v1.0/users?$filter=accountEnabled ne true"),
+            400,
+            "Request_UnsupportedQuery",
+        ),
+        (format!("{base}/v1.0/teams"), 400, "BadRequest"),
+    ];
+    for (url, status, code) in cases {
+        let r = get(&url, &token, false).await;
+        assert_eq!(r.status().as_u16(), status, "{url}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{url}");
+        assert!(body["error"]["innerError"]["request-id"].is_string());
+    }
+
+    let manage = manage_token(&sb).await;
+    let client = reqwest::Client::new();
+    let other = uuid::Uuid::nil();
+    let r = client
+        .get(format!(
+            "{base}/api/v1.0/{other}/activity/feed/subscriptions/list"
+        ))
+        .bearer_auth(&manage)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "AF20010");
+    let r = client
+        .get(format!(
+            "{base}/api/v1.0/{}/activity/feed/audit/garbage",
+            sb.tenant_id
+        ))
+        .bearer_auth(&manage)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = client
+        .get(format!(
+            "{base}/api/v1.0/{}/activity/feed/subscriptions/list",
+            sb.tenant_id
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        401,
+        "a Graph token does not open the Management API"
     );
 }

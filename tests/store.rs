@@ -107,6 +107,25 @@ fn ids(list: &[Activity]) -> Vec<String> {
     list.iter().map(|a| a.id.clone()).collect()
 }
 
+// The service shares one store between blocking tasks.
+#[test]
+fn store_is_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Store>();
+    let f = fixture();
+    let store = std::sync::Arc::new(f.store);
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let store = store.clone();
+            std::thread::spawn(move || store.set_setting(&format!("k{i}"), "v"))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    assert_eq!(store.setting("k3").unwrap().as_deref(), Some("v"));
+}
+
 // R-C2, R-C4, R-A3: every table survives a close and reopen.
 #[test]
 fn every_table_persists_across_reopen() {
@@ -535,6 +554,15 @@ fn external_actors_join_the_external_group() {
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
     };
+    // A first page without outsiders: External does not exist yet.
+    s.ingest(
+        inst.id,
+        "events",
+        vec![activity(inst.id, AppKind::Box, "0", 50, "ann@corp.com")],
+        "c0",
+        &ctx,
+    )
+    .unwrap();
     s.ingest(
         inst.id,
         "events",
@@ -657,6 +685,54 @@ fn person_aggregates_across_instances() {
     assert_eq!(members[0].last_activity, Some(now - HOUR));
 }
 
+// R-G8: each member's last activity, for groups both small and large (two read paths).
+#[test]
+fn members_show_their_last_activity() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let people: Vec<RemoteUser> = (0..20)
+        .map(|i| user(&format!("p{i:02}@corp.com"), &format!("Person {i:02}")))
+        .collect();
+    let big = s
+        .create_imported_group(inst.id, &remote_group("big"), false, 0)
+        .unwrap();
+    s.sync_membership(big.id, &people, SkipCounts::default(), 0)
+        .unwrap();
+    let small = s
+        .create_imported_group(inst.id, &remote_group("small"), false, 0)
+        .unwrap();
+    s.sync_membership(small.id, &people[..3], SkipCounts::default(), 0)
+        .unwrap();
+    // Person i (for even i) acts at hours i and i + 30; odd people never act.
+    let mut batch = Vec::new();
+    let mut expected = HashMap::new();
+    for i in (0..20).step_by(2) {
+        for h in [i as i64, i as i64 + 30] {
+            let key = format!("p{i:02}@corp.com");
+            batch.push(activity(
+                inst.id,
+                AppKind::Okta,
+                &format!("{i}-{h}"),
+                h * HOUR + 5,
+                &key,
+            ));
+            expected.insert(key, h * HOUR + 5);
+        }
+    }
+    s.ingest(inst.id, "s", batch, "c", &IngestContext::default())
+        .unwrap();
+    for group in [big.id, small.id] {
+        for m in s.members(group).unwrap() {
+            assert_eq!(m.last_activity, expected.get(&m.key).copied(), "{}", m.key);
+        }
+    }
+    assert_eq!(s.members(big.id).unwrap().len(), 20);
+    assert_eq!(s.members(small.id).unwrap()[0].name, "Person 00");
+}
+
 // DESIGN §3 Durability: a dropped store loses nothing, and a resumed ingest duplicates nothing.
 #[test]
 fn reingest_after_reopen_inserts_nothing() {
@@ -766,6 +842,11 @@ fn killed_ingest_keeps_committed_pages() {
     }
     child.wait().unwrap();
     let last_seen = last_seen.expect("the child committed pages");
+    // The file needs a repair: `open` checks it on a scratch copy first.
+    assert!(matches!(
+        redb::ReadOnlyDatabase::open(&path).map(|_| ()),
+        Err(redb::DatabaseError::RepairAborted)
+    ));
 
     let store = Store::open(&path).unwrap();
     let count = store.activity_count().unwrap() as i64;
@@ -875,6 +956,27 @@ fn garbage_file_is_not_casbah_and_untouched() {
         );
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} changed");
     }
+}
+
+// A damaged casbah file (its header overwritten) is refused and left as it is.
+#[test]
+fn damaged_casbah_file_is_not_casbah_and_untouched() {
+    let f = fixture();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (i, b) in bytes.iter_mut().enumerate().skip(9).take(200) {
+        *b = (i * 37 % 251) as u8;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+    let r = Store::open(&path);
+    assert!(
+        matches!(r, Err(StoreError::NotCasbah { .. })),
+        "{:?}",
+        r.err()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    drop(_dir);
 }
 
 // A redb file of another program gets no casbah tables written into it.
@@ -1015,6 +1117,8 @@ fn paging_never_repeats_or_skips() {
     assert_eq!(tail.next, None);
 }
 
+const STEP: i64 = 20 * 60_000_000;
+
 const ACTORS: [&str; 5] = [
     "ann@corp.com",
     "bob@corp.com",
@@ -1073,8 +1177,8 @@ fn gen_hints() -> impl Strategy<Value = GenHints> {
         subset(APPS.to_vec()),
         subset(COUNTRIES.to_vec()),
         subset(ACTORS.to_vec()),
-        proptest::option::of(0..45i64),
-        proptest::option::of(0..45i64),
+        proptest::option::of((-12..34i64).prop_map(|s| s * STEP)),
+        proptest::option::of((-12..34i64).prop_map(|s| s * STEP)),
     )
         .prop_map(
             |(groups, instances, apps, countries, actors, after, before)| GenHints {

@@ -39,8 +39,25 @@ struct ActivityJson<'a> {
 }
 
 const CSV_HEADER: [&str; 19] = [
-    "id", "time", "app", "instance", "actor", "actor_name", "activity_type", "action_type", "objects", "admin",
-    "impersonated", "succeeded", "ip", "country", "isp", "device_type", "user_agent", "source", "groups",
+    "id",
+    "time",
+    "app",
+    "instance",
+    "actor",
+    "actor_name",
+    "activity_type",
+    "action_type",
+    "objects",
+    "admin",
+    "impersonated",
+    "succeeded",
+    "ip",
+    "country",
+    "isp",
+    "device_type",
+    "user_agent",
+    "source",
+    "groups",
 ];
 
 struct Names {
@@ -51,8 +68,18 @@ struct Names {
 impl Names {
     async fn load(svc: &Service) -> Result<Names, Failure> {
         Ok(Names {
-            groups: svc.groups().await?.into_iter().map(|g| (g.id, g.name)).collect(),
-            instances: svc.instances().await?.into_iter().map(|s| (s.instance.id, s.instance.name)).collect(),
+            groups: svc
+                .groups()
+                .await?
+                .into_iter()
+                .map(|g| (g.id, g.name))
+                .collect(),
+            instances: svc
+                .instances()
+                .await?
+                .into_iter()
+                .map(|s| (s.instance.id, s.instance.name))
+                .collect(),
         })
     }
 
@@ -61,7 +88,11 @@ impl Names {
             id: &a.id,
             time: time(a.time),
             app: a.app.slug(),
-            instance: self.instances.get(&a.instance).cloned().unwrap_or_else(|| a.instance.0.to_string()),
+            instance: self
+                .instances
+                .get(&a.instance)
+                .cloned()
+                .unwrap_or_else(|| a.instance.0.to_string()),
             actor: &a.actor,
             actor_name: &a.actor_name,
             activity_type: &a.activity_type,
@@ -76,14 +107,20 @@ impl Names {
             device_type: a.device_type.as_deref(),
             user_agent: a.user_agent.as_deref(),
             source: &a.source,
-            groups: a.groups.iter().filter_map(|g| self.groups.get(g).cloned()).collect(),
+            groups: a
+                .groups
+                .iter()
+                .filter_map(|g| self.groups.get(g).cloned())
+                .collect(),
         }
     }
 }
 
 /// The filter to run: a saved or suggested query by name, and/or `--filter`.
 async fn filter_text(a: &ActivitiesArgs, svc: &Service) -> Result<String, Failure> {
-    let Some(name) = &a.query else { return Ok(a.filter.clone()) };
+    let Some(name) = &a.query else {
+        return Ok(a.filter.clone());
+    };
     let saved = svc.saved_queries().await?;
     let named = saved
         .iter()
@@ -91,7 +128,11 @@ async fn filter_text(a: &ActivitiesArgs, svc: &Service) -> Result<String, Failur
         .chain(suggested_queries().iter().copied())
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, f)| f.to_owned())
-        .ok_or_else(|| Failure::Usage(format!("no saved or suggested query named {name:?}; see `casbah queries list`")))?;
+        .ok_or_else(|| {
+            Failure::Usage(format!(
+                "no saved or suggested query named {name:?}; see `casbah queries list`"
+            ))
+        })?;
     Ok(format!("{named} {}", a.filter).trim().to_owned())
 }
 
@@ -102,7 +143,9 @@ pub async fn list(a: ActivitiesArgs, svc: &Service) -> Outcome {
     let mut after = None;
     let mut written = 0;
     while written < a.limit {
-        let page = svc.activities(&filter, PAGE.min(a.limit - written), after).await?;
+        let page = svc
+            .activities(&filter, PAGE.min(a.limit - written), after)
+            .await?;
         for activity in &page.items {
             out.write(&names, activity)?;
         }
@@ -148,7 +191,10 @@ impl Output {
                 j.instance.clone(),
                 a.actor.clone(),
                 a.activity_type.clone(),
-                a.objects.first().map(|o| o.name.clone()).unwrap_or_default(),
+                a.objects
+                    .first()
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default(),
                 a.country.clone().unwrap_or_default(),
                 a.ip.clone().unwrap_or_default(),
                 j.groups.join(", "),
@@ -162,10 +208,25 @@ impl Output {
                 let objects: Vec<&str> = a.objects.iter().map(|o| o.name.as_str()).collect();
                 let flag = |b: bool| if b { "true" } else { "false" };
                 w.write_record([
-                    j.id, &j.time, j.app, &j.instance, j.actor, j.actor_name, j.activity_type, j.action_type,
-                    &objects.join("; "), flag(j.admin), flag(j.impersonated), flag(j.succeeded),
-                    j.ip.unwrap_or(""), j.country.unwrap_or(""), j.isp.unwrap_or(""), j.device_type.unwrap_or(""),
-                    j.user_agent.unwrap_or(""), j.source, &j.groups.join("; "),
+                    j.id,
+                    &j.time,
+                    j.app,
+                    &j.instance,
+                    j.actor,
+                    j.actor_name,
+                    j.activity_type,
+                    j.action_type,
+                    &objects.join("; "),
+                    flag(j.admin),
+                    flag(j.impersonated),
+                    flag(j.succeeded),
+                    j.ip.unwrap_or(""),
+                    j.country.unwrap_or(""),
+                    j.isp.unwrap_or(""),
+                    j.device_type.unwrap_or(""),
+                    j.user_agent.unwrap_or(""),
+                    j.source,
+                    &j.groups.join("; "),
                 ])
                 .map_err(io_error)?;
             }
@@ -179,7 +240,13 @@ impl Output {
                 if rows.is_empty() {
                     println!("No activities match; widen the filter or run `casbah sync --wait`");
                 } else {
-                    print_table(&["TIME", "INSTANCE", "ACTOR", "ACTIVITY", "OBJECT", "COUNTRY", "IP", "GROUPS"], &rows);
+                    print_table(
+                        &[
+                            "TIME", "INSTANCE", "ACTOR", "ACTIVITY", "OBJECT", "COUNTRY", "IP",
+                            "GROUPS",
+                        ],
+                        &rows,
+                    );
                     eprintln!("{count} activities, newest first");
                 }
             }
@@ -202,15 +269,29 @@ pub async fn queries(command: QueriesCommand, svc: &Service) -> Outcome {
             let saved = svc.saved_queries().await?;
             let rows: Vec<QueryJson> = suggested_queries()
                 .iter()
-                .map(|(n, q)| QueryJson { name: (*n).to_owned(), filter: (*q).to_owned(), suggested: true })
-                .chain(saved.into_iter().map(|(name, filter)| QueryJson { name, filter, suggested: false }))
+                .map(|(n, q)| QueryJson {
+                    name: (*n).to_owned(),
+                    filter: (*q).to_owned(),
+                    suggested: true,
+                })
+                .chain(saved.into_iter().map(|(name, filter)| QueryJson {
+                    name,
+                    filter,
+                    suggested: false,
+                }))
                 .collect();
             if f.json {
                 return print_json(&rows);
             }
             let table: Vec<Vec<String>> = rows
                 .iter()
-                .map(|q| vec![q.name.clone(), if q.suggested { "suggested" } else { "saved" }.into(), q.filter.clone()])
+                .map(|q| {
+                    vec![
+                        q.name.clone(),
+                        if q.suggested { "suggested" } else { "saved" }.into(),
+                        q.filter.clone(),
+                    ]
+                })
                 .collect();
             print_table(&["NAME", "KIND", "FILTER"], &table);
             Ok(())

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "casbah", version, about = "A cloud-access-security console for the terminal")]
+#[command(
+    name = "casbah",
+    version,
+    about = "A cloud-access-security console for the terminal"
+)]
 pub struct Cli {
     /// The database file [default: casbah.redb in the user's data folder]
     #[arg(long, global = true, env = "CASBAH_DB", value_name = "PATH")]
@@ -39,6 +43,17 @@ pub enum Command {
     Sync(SyncArgs),
     /// Start the sandbox, connect it, and keep syncing while printing a live summary
     Demo(DemoArgs),
+    /// Show or change settings such as scan intervals
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Every setting with its value
+    List(JsonFlag),
+    /// Change a setting; it takes effect the next time casbah starts
+    Set { key: String, value: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,8 +204,13 @@ pub enum QueriesCommand {
     /// Saved and suggested queries
     List(JsonFlag),
     /// Save a filter under a name
-    Save { name: String, filter: String },
-    Delete { name: String },
+    Save {
+        name: String,
+        filter: String,
+    },
+    Delete {
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]

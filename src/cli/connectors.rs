@@ -9,6 +9,7 @@ use super::{Failure, Outcome};
 use crate::domain::instance::Component;
 use crate::domain::{AppKind, Micros};
 use crate::service::{ConnectRequest, InstanceSummary, Service};
+use crate::store::NewInstance;
 use crate::store::ScanState;
 
 pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
@@ -17,7 +18,10 @@ pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
         ConnectorsCommand::List(f) => list(svc, f.json).await,
         ConnectorsCommand::Test { name } => {
             let check = svc.test(&name).await?;
-            println!("{name}: credentials work; {} users on the first page", check.users_seen);
+            println!(
+                "{name}: credentials work; {} users on the first page",
+                check.users_seen
+            );
             Ok(())
         }
         ConnectorsCommand::Remove { name } => {
@@ -32,7 +36,11 @@ pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
 async fn add(args: AddArgs, svc: &Service) -> Outcome {
     let app = AppKind::from_slug(&args.app).ok_or_else(|| {
         let slugs: Vec<&str> = AppKind::ALL.iter().map(|a| a.slug()).collect();
-        Failure::Usage(format!("unknown app {:?}; choose one of {}", args.app, slugs.join(", ")))
+        Failure::Usage(format!(
+            "unknown app {:?}; choose one of {}",
+            args.app,
+            slugs.join(", ")
+        ))
     })?;
     let components = match &args.components {
         Some(list) => Component::parse_list(list).map_err(|e| Failure::Usage(e.to_string()))?,
@@ -41,16 +49,22 @@ async fn add(args: AddArgs, svc: &Service) -> Outcome {
     let secret = read_secret("client secret: ")?;
     let instance = svc
         .connect(ConnectRequest {
-            app,
-            name: args.name,
-            tenant: args.tenant_id,
-            client_id: args.client_id,
-            endpoint: args.endpoint,
-            components,
+            instance: NewInstance {
+                app,
+                name: args.name,
+                tenant: args.tenant_id,
+                client_id: args.client_id,
+                endpoint: args.endpoint,
+                components,
+            },
             secret,
         })
         .await?;
-    println!("connected {} ({}); run `casbah sync --wait` for its users and activities", instance.name, app.display_name());
+    println!(
+        "connected {} ({}); run `casbah sync --wait` for its users and activities",
+        instance.name,
+        app.display_name()
+    );
     Ok(())
 }
 
@@ -102,8 +116,18 @@ fn json_of(summary: &InstanceSummary) -> InstanceJson {
             .scans
             .iter()
             .map(|(kind, s): &(_, ScanState)| {
-                let name = serde_json::to_value(kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                (name, ScanJson { last_success: opt(s.last_success), last_attempt: opt(s.last_attempt), last_error: s.last_error.clone() })
+                let name = serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                (
+                    name,
+                    ScanJson {
+                        last_success: opt(s.last_success),
+                        last_attempt: opt(s.last_attempt),
+                        last_error: s.last_error.clone(),
+                    },
+                )
             })
             .collect(),
     }
@@ -116,7 +140,9 @@ async fn list(svc: &Service, json: bool) -> Outcome {
         return print_json(&rows);
     }
     if rows.is_empty() {
-        println!("No instance connected; add one with `casbah connectors add microsoft365 --name NAME --tenant-id ID --client-id ID`");
+        println!(
+            "No instance connected; add one with `casbah connectors add microsoft365 --name NAME --tenant-id ID --client-id ID`"
+        );
         return Ok(());
     }
     let table: Vec<Vec<String>> = instances
@@ -124,9 +150,17 @@ async fn list(svc: &Service, json: bool) -> Outcome {
         .zip(&rows)
         .map(|(s, j)| {
             let last = |kind| {
-                s.scans.iter().find(|(k, _)| *k == kind).map(|(_, st)| short_time(st.last_success)).unwrap_or_else(|| "never".into())
+                s.scans
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, st)| short_time(st.last_success))
+                    .unwrap_or_else(|| "never".into())
             };
-            let error = s.scans.iter().find_map(|(_, st)| st.last_error.clone()).unwrap_or_default();
+            let error = s
+                .scans
+                .iter()
+                .find_map(|(_, st)| st.last_error.clone())
+                .unwrap_or_default();
             vec![
                 j.name.clone(),
                 s.instance.app.display_name().to_owned(),
@@ -138,7 +172,18 @@ async fn list(svc: &Service, json: bool) -> Outcome {
             ]
         })
         .collect();
-    print_table(&["NAME", "APP", "STATUS", "USERS", "USERS SCANNED", "ACTIVITIES SCANNED", "LAST ERROR"], &table);
+    print_table(
+        &[
+            "NAME",
+            "APP",
+            "STATUS",
+            "USERS",
+            "USERS SCANNED",
+            "ACTIVITIES SCANNED",
+            "LAST ERROR",
+        ],
+        &table,
+    );
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use super::{Failure, Outcome};
 use crate::domain::{AppKind, Component};
 use crate::sandbox::SandboxConfig;
 use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
+use crate::store::NewInstance;
 
 /// Groups the demo imports so that filters by group have something to show.
 const DEMO_GROUPS: usize = 3;
@@ -28,19 +29,32 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     })
     .await?;
     let svc = Service::open(&db, Intervals::demo()).await?;
-    println!("sandbox tenant at {}; database {}", sandbox.base_url(), db.display());
+    // Listen before anything starts, so no notice of the first imports is missed.
+    let events = svc.subscribe();
+    println!(
+        "sandbox tenant at {}; database {}",
+        sandbox.base_url(),
+        db.display()
+    );
     if svc.instances().await?.is_empty() {
         svc.connect(ConnectRequest {
-            app: AppKind::Microsoft365,
-            name: "contoso".into(),
-            tenant: sandbox.tenant_id.clone(),
-            client_id: sandbox.client_id.clone(),
-            endpoint: Some(sandbox.base_url()),
-            components: Component::default_set(),
+            instance: NewInstance {
+                app: AppKind::Microsoft365,
+                name: "contoso".into(),
+                tenant: sandbox.tenant_id.clone(),
+                client_id: sandbox.client_id.clone(),
+                endpoint: Some(sandbox.base_url()),
+                components: Component::default_set(),
+            },
             secret: sandbox.client_secret.clone(),
         })
         .await?;
-        for group in svc.available_groups("contoso", None).await?.into_iter().take(DEMO_GROUPS) {
+        for group in svc
+            .available_groups("contoso", None)
+            .await?
+            .into_iter()
+            .take(DEMO_GROUPS)
+        {
             svc.import_group("contoso", &group.group.id, true).await?;
         }
     }
@@ -48,7 +62,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     println!("syncing; press Ctrl-C to stop");
     tokio::select! {
         _ = wait_for_shutdown() => {}
-        result = live_summary(&svc) => result?,
+        result = live_summary(&svc, events) => result?,
     }
     svc.shutdown().await;
     Ok(())
@@ -61,14 +75,18 @@ fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure>
     let dir = tempfile::Builder::new()
         .prefix("casbah-demo-")
         .tempdir()
-        .map_err(|e| Failure::Failed(format!("cannot create a folder for the demo database: {e}")))?;
+        .map_err(|e| {
+            Failure::Failed(format!("cannot create a folder for the demo database: {e}"))
+        })?;
     let path = Path::new(dir.path()).join("demo.redb");
     Ok((path, Some(dir)))
 }
 
 /// Prints notices as they come and a status line every few seconds.
-async fn live_summary(svc: &Service) -> Outcome {
-    let mut events = svc.subscribe();
+async fn live_summary(
+    svc: &Service,
+    mut events: tokio::sync::broadcast::Receiver<Event>,
+) -> Outcome {
     let mut tick = tokio::time::interval(Duration::from_secs(3));
     loop {
         tokio::select! {

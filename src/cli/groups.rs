@@ -13,7 +13,9 @@ use crate::service::Service;
 pub async fn run(command: GroupsCommand, svc: &Service, db: &Path) -> Outcome {
     match command {
         GroupsCommand::Available(a) => {
-            let groups = svc.available_groups(&a.instance, a.search.as_deref()).await?;
+            let groups = svc
+                .available_groups(&a.instance, a.search.as_deref())
+                .await?;
             if a.json {
                 return print_json(&groups);
             }
@@ -52,7 +54,10 @@ async fn import(a: ImportArgs, svc: &Service, db: &Path) -> Outcome {
     // The first sync runs in a background casbah of its own, so this one can exit now.
     svc.shutdown().await;
     let pid = sync::in_background(db, &["groups", "sync", &group.id.0.to_string(), "--wait"])?;
-    println!("importing {} in the background (pid {pid}); `casbah groups list` shows when it is ready", group.name);
+    println!(
+        "importing {} in the background (pid {pid}); `casbah groups list` shows when it is ready",
+        group.name
+    );
     Ok(())
 }
 
@@ -64,7 +69,11 @@ async fn group_sync(a: GroupSyncArgs, svc: &Service, db: &Path) -> Outcome {
         println!("syncing {} in the background (pid {pid})", group.name);
         return Ok(());
     }
-    let summary = svc.sync_group(group.id, &group.name).wait().await.map_err(Failure::Failed)?;
+    let summary = svc
+        .sync_group(group.id, &group.name)
+        .wait()
+        .await
+        .map_err(Failure::Failed)?;
     println!("{}: {summary}", group.name);
     Ok(())
 }
@@ -95,14 +104,21 @@ fn status(g: &Group) -> (&'static str, Option<String>) {
 
 fn json_of(g: &Group) -> GroupJson {
     let (instance, remote_id) = match &g.kind {
-        GroupKind::Imported { instance, remote_id } => (Some(instance.0), Some(remote_id.clone())),
+        GroupKind::Imported {
+            instance,
+            remote_id,
+        } => (Some(instance.0), Some(remote_id.clone())),
         GroupKind::Automatic(_) => (None, None),
     };
     let (status, status_message) = status(g);
     GroupJson {
         id: g.id.0,
         name: g.name.clone(),
-        kind: if instance.is_some() { "imported" } else { "automatic" },
+        kind: if instance.is_some() {
+            "imported"
+        } else {
+            "automatic"
+        },
         instance,
         remote_id,
         status,
@@ -121,8 +137,15 @@ async fn list(svc: &Service, json: bool) -> Outcome {
         let rows: Vec<GroupJson> = groups.iter().map(json_of).collect();
         return print_json(&rows);
     }
-    let imported = groups.iter().filter(|g| matches!(g.kind, GroupKind::Imported { .. })).count();
-    println!("Groups: {imported}/{} imported, {} automatic", crate::store::IMPORT_LIMIT, groups.len() - imported);
+    let imported = groups
+        .iter()
+        .filter(|g| matches!(g.kind, GroupKind::Imported { .. }))
+        .count();
+    println!(
+        "Groups: {imported}/{} imported, {} automatic",
+        crate::store::IMPORT_LIMIT,
+        groups.len() - imported
+    );
     let rows: Vec<Vec<String>> = groups
         .iter()
         .map(|g| {
@@ -138,7 +161,10 @@ async fn list(svc: &Service, json: bool) -> Outcome {
             ]
         })
         .collect();
-    print_table(&["ID", "NAME", "KIND", "STATUS", "MEMBERS", "LAST SYNC", ""], &rows);
+    print_table(
+        &["ID", "NAME", "KIND", "STATUS", "MEMBERS", "LAST SYNC", ""],
+        &rows,
+    );
     Ok(())
 }
 
@@ -170,12 +196,22 @@ pub async fn members(a: MembersArgs, svc: &Service) -> Outcome {
         return print_json(&rows);
     }
     if members.is_empty() && group.status == GroupStatus::Importing {
-        println!("{} is still importing; try again when `casbah groups list` shows it ready", group.name);
+        println!(
+            "{} is still importing; try again when `casbah groups list` shows it ready",
+            group.name
+        );
         return Ok(());
     }
     let rows: Vec<Vec<String>> = members
         .iter()
-        .map(|m| vec![m.name.clone(), m.email.clone(), short_time(Some(m.joined_at)), short_time(m.last_activity)])
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                m.email.clone(),
+                short_time(Some(m.joined_at)),
+                short_time(m.last_activity),
+            ]
+        })
         .collect();
     println!("{}: {} members", group.name, members.len());
     print_table(&["NAME", "E-MAIL", "JOINED", "LAST ACTIVITY"], &rows);
@@ -188,15 +224,27 @@ pub async fn person(a: PersonArgs, svc: &Service) -> Outcome {
         return print_json(&person);
     }
     let groups = svc.groups().await?;
-    let group_names: Vec<&str> = groups.iter().filter(|g| person.groups.contains(&g.id)).map(|g| g.name.as_str()).collect();
-    let name = person.accounts.first().map(|(_, u)| u.display_name.as_str()).unwrap_or(person.key.as_str());
+    let group_names: Vec<&str> = groups
+        .iter()
+        .filter(|g| person.groups.contains(&g.id))
+        .map(|g| g.name.as_str())
+        .collect();
+    let name = person
+        .accounts
+        .first()
+        .map(|(_, u)| u.display_name.as_str())
+        .unwrap_or(person.key.as_str());
     println!("{name} <{}>", person.key);
     let apps: Vec<&str> = person.apps.iter().map(|a| a.display_name()).collect();
     println!("apps:           {}", apps.join(", "));
     println!("groups:         {}", group_names.join(", "));
     println!("last activity:  {}", short_time(person.last_activity));
     println!("last 30 days:   {}", person.daily.iter().sum::<u64>());
-    let rows: Vec<Vec<String>> = person.by_type.iter().map(|(t, n)| vec![t.clone(), n.to_string()]).collect();
+    let rows: Vec<Vec<String>> = person
+        .by_type
+        .iter()
+        .map(|(t, n)| vec![t.clone(), n.to_string()])
+        .collect();
     print_table(&["ACTIVITY", "COUNT"], &rows);
     Ok(())
 }

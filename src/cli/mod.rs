@@ -2,11 +2,11 @@
 //! scripts. Exit 0 on success, 1 on failure, 2 on a usage error; errors go to
 //! stderr as one line that says what to do.
 
+mod activities;
 mod args;
 mod connectors;
 mod demo;
 mod groups;
-mod activities;
 mod output;
 mod sandbox;
 mod secret;
@@ -29,7 +29,11 @@ pub enum Failure {
 
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Failure {
-        if e.is_usage() { Failure::Usage(e.to_string()) } else { Failure::Failed(e.to_string()) }
+        if e.is_usage() {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Failed(e.to_string())
+        }
     }
 }
 
@@ -41,12 +45,19 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // --help and --version print to stdout and succeed; the rest are usage errors.
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let db = cli.db.clone().unwrap_or_else(default_db);
     let _log = init_logging(&db);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(Failure::Failed(format!("cannot start: {e}"))),
     };
@@ -85,6 +96,33 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
         Command::Activities(a) => activities::list(a, &open(&db).await?).await,
         Command::Queries(c) => activities::queries(c, &open(&db).await?).await,
         Command::Sync(a) => sync::run(a, open(&db).await?, &db).await,
+        Command::Settings(c) => settings(c, &open(&db).await?).await,
+    }
+}
+
+async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
+    match command {
+        args::SettingsCommand::List(f) => {
+            let all = svc.settings().await?;
+            if f.json {
+                let map: serde_json::Map<String, serde_json::Value> = all
+                    .into_iter()
+                    .map(|(k, v, _)| (k, serde_json::Value::String(v)))
+                    .collect();
+                return output::print_json(&map);
+            }
+            let rows: Vec<Vec<String>> = all
+                .into_iter()
+                .map(|(k, v, about)| vec![k, v, about.to_owned()])
+                .collect();
+            output::print_table(&["SETTING", "VALUE", "MEANING"], &rows);
+            Ok(())
+        }
+        args::SettingsCommand::Set { key, value } => {
+            svc.set_setting(&key, &value).await?;
+            println!("{key} = {value}; it takes effect the next time casbah starts");
+            Ok(())
+        }
     }
 }
 
@@ -105,12 +143,25 @@ fn default_db() -> PathBuf {
 /// Logs go to a file beside the database, never to the terminal. The level
 /// comes from `CASBAH_LOG` (e.g. `debug`), default `info`.
 fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let dir = db.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from).unwrap_or_else(data_dir);
+    let dir = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(data_dir);
     std::fs::create_dir_all(&dir).ok()?;
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(dir.join("casbah.log")).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("casbah.log"))
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASBAH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).try_init().ok()?;
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
     Some(guard)
 }

@@ -21,7 +21,8 @@ pub fn short_time(t: Option<Micros>) -> String {
 }
 
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::Failed(format!("cannot write JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::Failed(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }

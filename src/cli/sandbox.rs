@@ -6,14 +6,25 @@ use crate::sandbox::{self, FaultSpec, Sandbox, SandboxConfig};
 
 pub fn config(a: &SandboxArgs) -> Result<SandboxConfig, Failure> {
     let faults = match &a.faults {
-        Some(spec) => FaultSpec::parse(spec).map_err(|e| Failure::Usage(format!("--faults: {e}")))?,
+        Some(spec) => {
+            FaultSpec::parse(spec).map_err(|e| Failure::Usage(format!("--faults: {e}")))?
+        }
         None => FaultSpec::default(),
     };
-    Ok(SandboxConfig { listen: a.listen, seed: a.seed, users: a.users, live_rate: a.rate, faults, ..SandboxConfig::default() })
+    Ok(SandboxConfig {
+        listen: a.listen,
+        seed: a.seed,
+        users: a.users,
+        live_rate: a.rate,
+        faults,
+        ..SandboxConfig::default()
+    })
 }
 
 pub async fn start(config: SandboxConfig) -> Result<Sandbox, Failure> {
-    sandbox::start(config).await.map_err(|e| Failure::Failed(format!("cannot start the sandbox: {e}")))
+    sandbox::start(config)
+        .await
+        .map_err(|e| Failure::Failed(format!("cannot start the sandbox: {e}")))
 }
 
 pub async fn serve(a: SandboxArgs) -> Outcome {

@@ -16,7 +16,8 @@ pub fn read_secret(prompt: &str) -> Result<Secret, Failure> {
     }
     let stdin = std::io::stdin();
     let value = if stdin.is_terminal() {
-        rpassword::prompt_password(prompt).map_err(|e| Failure::Failed(format!("cannot read the secret: {e}")))?
+        rpassword::prompt_password(prompt)
+            .map_err(|e| Failure::Failed(format!("cannot read the secret: {e}")))?
     } else {
         let mut buf = String::new();
         stdin

@@ -19,7 +19,9 @@ pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
             args.extend(["--instance", name.as_str()]);
         }
         let pid = in_background(db, &args)?;
-        println!("sync started in the background (pid {pid}); the database is busy until it finishes");
+        println!(
+            "sync started in the background (pid {pid}); the database is busy until it finishes"
+        );
         return Ok(());
     }
     let mut events = svc.subscribe();
@@ -46,7 +48,9 @@ pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
     }
     progress.abort();
     if failed > 0 {
-        return Err(Failure::Failed(format!("{failed} scan(s) failed; see the errors above and `casbah connectors list`")));
+        return Err(Failure::Failed(format!(
+            "{failed} scan(s) failed; see the errors above and `casbah connectors list`"
+        )));
     }
     Ok(())
 }
@@ -54,7 +58,8 @@ pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
 /// Starts `casbah --db DB ARGS…` detached from this terminal; returns its pid.
 /// The caller must have closed the database first.
 pub fn in_background(db: &Path, args: &[&str]) -> Result<u32, Failure> {
-    let exe = std::env::current_exe().map_err(|e| Failure::Failed(format!("cannot find the casbah binary: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::Failed(format!("cannot find the casbah binary: {e}")))?;
     let child = {
         use std::os::unix::process::CommandExt;
         Command::new(exe)

@@ -126,7 +126,10 @@ pub trait Connector: Send + Sync {
 }
 
 /// The connector for an instance's app.
-pub fn for_instance(instance: &Instance, secret: Secret) -> Result<Arc<dyn Connector>, ConnectorError> {
+pub fn for_instance(
+    instance: &Instance,
+    secret: Secret,
+) -> Result<Arc<dyn Connector>, ConnectorError> {
     match instance.app {
         AppKind::Microsoft365 => Ok(Arc::new(microsoft365::Microsoft365::new(instance, secret)?)),
         other => Err(ConnectorError::Unsupported(other.display_name())),

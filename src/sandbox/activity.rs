@@ -371,4 +371,55 @@ mod tests {
             t.count_until(s, now) - t.first_from(s, now - HISTORY_MS)
         );
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        // Any window read newest first in pages of any size yields each item
+        // of the window exactly once, in time order, pushed ones included.
+        #[test]
+        fn pages_cover_the_window_exactly_once(
+            users in 1usize..50,
+            per_day in 0.0f64..5.0,
+            rate in 0.0f64..20.0,
+            pushes in proptest::collection::vec(-HISTORY_MS..60_000i64, 0..6),
+            from_back in 0i64..HISTORY_MS,
+            span in 1i64..HISTORY_MS,
+            top in 1usize..300,
+        ) {
+            let config = SandboxConfig {
+                users,
+                history_per_user_per_day: per_day,
+                live_rate: rate,
+                ..SandboxConfig::default()
+            };
+            let started = ms_to_time(1_800_000_000_000);
+            let t = Timeline::new(&config, started);
+            let s = Stream::SignIns;
+            for offset in &pushes {
+                t.push(PushedActivity {
+                    at: ms_to_time(t.started_ms + offset),
+                    ..PushedActivity::new(s, "someone@example.com", "Azure Portal")
+                });
+            }
+            let to = t.started_ms + 60_000 - from_back;
+            let from = to - span;
+            let mut seen = std::collections::HashSet::new();
+            let (mut below, mut last) = (None, i64::MAX);
+            loop {
+                let (items, next) = t.newest_first(s, from, to, below, top);
+                for (item, time) in items {
+                    proptest::prop_assert!(time <= last && time >= from && time <= to);
+                    last = time;
+                    proptest::prop_assert!(seen.insert(item));
+                }
+                match next {
+                    Some(b) => below = Some(b),
+                    None => break,
+                }
+            }
+            let expected = t.between(s, from, to + 1);
+            proptest::prop_assert_eq!(seen.len(), expected.len());
+        }
+    }
 }

@@ -12,8 +12,10 @@ pub struct SandboxConfig {
     pub users: usize,
     /// New activities per second in each live stream (0 = none).
     pub live_rate: f64,
-    /// How many past activities each stream holds per user and day, over the
-    /// seven days before the sandbox started.
+    /// How many past activities the busiest streams (sign-ins, SharePoint)
+    /// hold per user and day, over the seven days before the sandbox started;
+    /// quieter streams hold a fixed fraction. The default keeps a first sync
+    /// of the default organisation (about 22,000 activities) quick in tests.
     pub history_per_user_per_day: f64,
     /// Lifetime of the access tokens the sandbox issues (Entra: 3599 s).
     pub token_lifetime: Duration,
@@ -27,7 +29,7 @@ impl Default for SandboxConfig {
             seed: 42,
             users: 2000,
             live_rate: 1.0,
-            history_per_user_per_day: 2.0,
+            history_per_user_per_day: 0.5,
             token_lifetime: Duration::from_secs(3599),
             faults: FaultSpec::default(),
         }
@@ -71,9 +73,12 @@ pub const DEFAULT_RETRY_AFTER: f64 = 1.0;
 impl FaultSpec {
     /// Parses `key=value` pairs separated by commas. Keys: `latency` (e.g.
     /// `20ms`, `1s`), `429`, `5xx`, `drop`, `truncate` (probabilities 0..=1),
-    /// `retry-after` (seconds), `token` (true/false).
+    /// `retry-after` (seconds), `token` (true/false); `none` for no faults.
     pub fn parse(text: &str) -> Result<FaultSpec, FaultSpecError> {
         let mut spec = FaultSpec::default();
+        if text.trim().eq_ignore_ascii_case("none") {
+            return Ok(spec);
+        }
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let bad = |reason: &str| FaultSpecError {
                 part: part.to_string(),
@@ -137,6 +142,38 @@ impl FaultSpec {
     }
 }
 
+/// The spec in the form `parse` reads, non-default parts only ("none" when
+/// nothing is set), so a running sandbox can say how it misbehaves.
+impl std::fmt::Display for FaultSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.latency.is_zero() {
+            parts.push(format!("latency={}ms", self.latency.as_millis()));
+        }
+        for (key, p) in [
+            ("429", self.throttle),
+            ("5xx", self.server_error),
+            ("drop", self.drop),
+            ("truncate", self.truncate),
+        ] {
+            if p > 0.0 {
+                parts.push(format!("{key}={p}"));
+            }
+        }
+        if let Some(secs) = self.retry_after {
+            parts.push(format!("retry-after={secs}"));
+        }
+        if self.token_endpoint {
+            parts.push("token=true".to_string());
+        }
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(","))
+        }
+    }
+}
+
 impl std::str::FromStr for FaultSpec {
     type Err = FaultSpecError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -183,6 +220,9 @@ mod tests {
         assert_eq!(spec.truncate, 0.01);
         assert_eq!(spec.retry_after, Some(0.5));
         assert!(!spec.token_endpoint);
+        assert_eq!(FaultSpec::parse(&spec.to_string()).unwrap(), spec);
+        assert_eq!(FaultSpec::default().to_string(), "none");
+        assert_eq!(FaultSpec::parse("none").unwrap(), FaultSpec::default());
     }
 
     #[test]

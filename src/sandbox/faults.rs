@@ -109,7 +109,9 @@ fn is_token_endpoint(path: &str) -> bool {
     path.ends_with("/oauth2/v2.0/token")
 }
 
-/// The middleware in front of every dialect.
+/// The middleware in front of every dialect. The throttle and outage
+/// answers are in Microsoft's shape, the only dialect so far; a dialect added
+/// beside it chooses its own by path here.
 pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let connection = req

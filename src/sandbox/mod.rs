@@ -19,9 +19,9 @@ use crate::domain::Secret;
 
 pub mod activity;
 mod config;
-pub mod faults;
+mod faults;
 mod listener;
-pub mod microsoft;
+mod microsoft;
 pub mod org;
 
 pub use activity::{PushedActivity, Stream};
@@ -40,6 +40,8 @@ pub enum SandboxError {
     },
     #[error("the sandbox needs at least one user")]
     NoUsers,
+    #[error("generating the organisation failed: {0}")]
+    Generate(String),
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -116,7 +118,11 @@ impl Sandbox {
             addr: config.listen,
             source,
         })?;
-        let org = Org::generate(config.seed, config.users);
+        // A large organisation takes a while: keep it off the async threads.
+        let (seed, users) = (config.seed, config.users);
+        let org = tokio::task::spawn_blocking(move || Org::generate(seed, users))
+            .await
+            .map_err(|e| SandboxError::Generate(e.to_string()))?;
         // Whole milliseconds: activity times are kept in milliseconds.
         let now = Utc::now();
         let started = DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
@@ -182,7 +188,8 @@ impl Sandbox {
         self.shared.started
     }
 
-    /// Reads the organisation.
+    /// Reads the organisation. Drop the guard before changing the
+    /// organisation through this handle or awaiting anything.
     pub fn org(&self) -> RwLockReadGuard<'_, Org> {
         self.shared.org()
     }

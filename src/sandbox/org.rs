@@ -659,9 +659,13 @@ impl Org {
             });
         }
         // A few soft-deleted members: present in groups, gone from /users.
-        let deleted = (users / 400).max(3).min(users);
-        let everyone: Vec<u32> = (0..users as u32).collect();
-        for at in sample(&mut rng, &everyone, deleted) {
+        let deleted = (users / 400).max(3);
+        // Employees only: they are all in their department's groups, so
+        // every soft-deleted user lingers in some member list.
+        let employees: Vec<u32> = (0..users as u32)
+            .filter(|&i| !user_list[i as usize].guest)
+            .collect();
+        for at in sample(&mut rng, &employees, deleted) {
             let days = rng.random_range(1..20);
             user_list[at as usize].deleted = Some(Utc::now() - Duration::days(days));
         }
@@ -802,6 +806,7 @@ impl Org {
         self.index = index;
     }
 
+    /// The organisation's verified domains, default first.
     pub fn domains(&self) -> [&'static str; 2] {
         [PRIMARY_DOMAIN, INITIAL_DOMAIN]
     }
@@ -1187,11 +1192,37 @@ mod tests {
             .count();
         let employees = a.users.iter().filter(|u| !u.guest).count();
         assert_eq!(users, employees);
+        // Statuses in the proportions the brief asks for.
+        let b = Org::generate(42, 2000);
+        let share =
+            |f: &dyn Fn(&User) -> bool| b.users.iter().filter(|u| f(u)).count() as f64 / 2000.0;
+        assert!((0.015..0.05).contains(&share(&|u| !u.account_enabled)));
+        assert!((0.03..0.08).contains(&share(&|u| u.guest)));
+        let deleted: Vec<&User> = b.users.iter().filter(|u| u.deleted.is_some()).collect();
+        assert!(deleted.len() >= 3);
+        for d in deleted {
+            let member = b
+                .groups
+                .iter()
+                .any(|g| g.members.iter().any(|&m| b.object_id(m) == d.id));
+            assert!(member, "{} is in no group", d.display_name);
+        }
+        let countries: HashSet<usize> = b.users.iter().map(|u| u.country).collect();
+        assert!(countries.len() > 15);
         let upns: HashSet<&str> = a
             .users
             .iter()
             .map(|u| u.user_principal_name.as_str())
             .collect();
         assert_eq!(upns.len(), a.users.len());
+    }
+
+    #[test]
+    fn tiny_orgs_generate() {
+        for users in 1..6 {
+            let org = Org::generate(users as u64, users);
+            assert_eq!(org.users.len(), users);
+            assert!(org.groups.len() > 200);
+        }
     }
 }

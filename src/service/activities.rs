@@ -5,7 +5,6 @@ use crate::domain::filter::{self, Names, Query};
 use crate::domain::{GroupId, InstanceId, now_micros};
 use crate::store::{ActivityCursor, ActivityPage};
 
-
 /// The names a filter may use, read once per query.
 struct NameIndex {
     groups: Vec<(String, GroupId)>,
@@ -13,7 +12,9 @@ struct NameIndex {
 }
 
 fn find<T: Copy>(list: &[(String, T)], name: &str) -> Option<T> {
-    list.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    list.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| *v)
 }
 
 impl Names for NameIndex {
@@ -36,7 +37,12 @@ impl Service {
         self.db(|s| {
             Ok(NameIndex {
                 // R-G5: a group is usable in filters once its first sync has finished.
-                groups: s.groups()?.into_iter().filter(|g| g.usable_in_filters()).map(|g| (g.name, g.id)).collect(),
+                groups: s
+                    .groups()?
+                    .into_iter()
+                    .filter(|g| g.usable_in_filters())
+                    .map(|g| (g.name, g.id))
+                    .collect(),
                 instances: s.instances()?.into_iter().map(|i| (i.name, i.id)).collect(),
             })
         })
@@ -51,9 +57,15 @@ impl Service {
     }
 
     /// R-A2, R-A4: one page of the activity log, newest first.
-    pub async fn activities(&self, text: &str, limit: usize, after: Option<ActivityCursor>) -> Result<ActivityPage> {
+    pub async fn activities(
+        &self,
+        text: &str,
+        limit: usize,
+        after: Option<ActivityCursor>,
+    ) -> Result<ActivityPage> {
         let query = self.compile_filter(text).await?;
-        self.db(move |s| s.query_activities(&query, limit, after)).await
+        self.db(move |s| s.query_activities(&query, limit, after))
+            .await
     }
 
     pub async fn activity_count(&self) -> Result<u64> {

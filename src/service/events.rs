@@ -31,14 +31,35 @@ pub enum Level {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
-    JobStarted { id: JobId, job: JobKind, label: String },
-    JobProgress { id: JobId, done: u64, total: Option<u64>, label: String },
-    JobFinished { id: JobId, summary: String },
-    JobFailed { id: JobId, error: String },
+    JobStarted {
+        id: JobId,
+        job: JobKind,
+        label: String,
+    },
+    JobProgress {
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        label: String,
+    },
+    JobFinished {
+        id: JobId,
+        summary: String,
+    },
+    JobFailed {
+        id: JobId,
+        error: String,
+    },
     /// R-G11 and anything else the user should see.
-    Notification { level: Level, text: String },
+    Notification {
+        level: Level,
+        text: String,
+    },
     /// New activities are in the store.
-    ActivitiesIngested { instance: InstanceId, count: usize },
+    ActivitiesIngested {
+        instance: InstanceId,
+        count: usize,
+    },
     InstancesChanged,
     GroupsChanged,
 }

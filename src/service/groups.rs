@@ -25,7 +25,11 @@ pub struct AvailableGroup {
 impl Service {
     /// R-G2: the first 50 groups of an instance, or the app's own search
     /// results for `search`.
-    pub async fn available_groups(&self, instance: &str, search: Option<&str>) -> Result<Vec<AvailableGroup>> {
+    pub async fn available_groups(
+        &self,
+        instance: &str,
+        search: Option<&str>,
+    ) -> Result<Vec<AvailableGroup>> {
         let instance = self.find_instance(instance).await?;
         let connector = self.connector(&instance).await?;
         let remote = match search.map(str::trim).filter(|s| !s.is_empty()) {
@@ -35,7 +39,10 @@ impl Service {
         let imported = self.imported_ids(instance.id).await?;
         Ok(remote
             .into_iter()
-            .map(|group| AvailableGroup { imported: imported.contains(&group.id), group })
+            .map(|group| AvailableGroup {
+                imported: imported.contains(&group.id),
+                group,
+            })
             .collect())
     }
 
@@ -44,7 +51,10 @@ impl Service {
         Ok(groups
             .into_iter()
             .filter_map(|g| match g.kind {
-                GroupKind::Imported { instance: i, remote_id } if i == instance => Some(remote_id),
+                GroupKind::Imported {
+                    instance: i,
+                    remote_id,
+                } if i == instance => Some(remote_id),
                 _ => None,
             })
             .collect())
@@ -52,19 +62,37 @@ impl Service {
 
     /// R-G2…R-G5: records the import (refusing the 501st, R-G3) and starts
     /// its first sync in the background. `group` is the app's id or exact name.
-    pub async fn import_group(&self, instance: &str, group: &str, notify: bool) -> Result<(Group, JobHandle)> {
+    pub async fn import_group(
+        &self,
+        instance: &str,
+        group: &str,
+        notify: bool,
+    ) -> Result<(Group, JobHandle)> {
         let instance = self.find_instance(instance).await?;
         let connector = self.connector(&instance).await?;
         let wanted = group.trim();
         let found = connector.search_groups(wanted, SEARCH_LIMIT).await?;
-        let remote = match found.iter().find(|g| g.display_name.eq_ignore_ascii_case(wanted)) {
+        let remote = match found
+            .iter()
+            .find(|g| g.display_name.eq_ignore_ascii_case(wanted))
+        {
             Some(exact) => exact.clone(),
             // Not a name: perhaps the app's own id.
             None => match connector.group(wanted).await {
                 Ok(by_id) => by_id,
-                Err(ConnectorError::NotFound { .. } | ConnectorError::Vendor { status: 400..=404, .. }) => {
-                    let suggestions = names::closest(wanted, found.iter().map(|g| g.display_name.as_str()));
-                    return Err(ServiceError::Unknown { what: "group", name: wanted.to_owned(), suggestions });
+                Err(
+                    ConnectorError::NotFound { .. }
+                    | ConnectorError::Vendor {
+                        status: 400..=404, ..
+                    },
+                ) => {
+                    let suggestions =
+                        names::closest(wanted, found.iter().map(|g| g.display_name.as_str()));
+                    return Err(ServiceError::Unknown {
+                        what: "group",
+                        name: wanted.to_owned(),
+                        suggestions,
+                    });
                 }
                 Err(e) => return Err(e.into()),
             },
@@ -82,24 +110,37 @@ impl Service {
     /// and records who joined and left.
     pub fn sync_group(&self, group: GroupId, name: &str) -> JobHandle {
         let label = format!("sync group {name}");
-        self.spawn_job(JobKind::SyncGroup { group }, label, move |svc, _job| async move {
-            let outcome = svc.run_group_sync(group).await;
-            if let Err(e) = &outcome {
-                let message = e.to_string();
-                let status = GroupStatus::SyncFailed { message: message.clone() };
-                // The group stays, marked failed; the next sync tries again.
-                let _ = svc.db(move |s| s.set_group_status(group, status)).await;
-                svc.emit(Event::GroupsChanged);
-                svc.notify(Level::Error, format!("sync of group failed: {message}"));
-            }
-            outcome
-        })
+        self.spawn_job(
+            JobKind::SyncGroup { group },
+            label,
+            move |svc, _job| async move {
+                let outcome = svc.run_group_sync(group).await;
+                if let Err(e) = &outcome {
+                    let message = e.to_string();
+                    let status = GroupStatus::SyncFailed {
+                        message: message.clone(),
+                    };
+                    // The group stays, marked failed; the next sync tries again.
+                    let _ = svc.db(move |s| s.set_group_status(group, status)).await;
+                    svc.emit(Event::GroupsChanged);
+                    svc.notify(Level::Error, format!("sync of group failed: {message}"));
+                }
+                outcome
+            },
+        )
     }
 
     async fn run_group_sync(&self, id: GroupId) -> Result<String> {
         let group = self.db(move |s| s.group(id)).await?;
-        let GroupKind::Imported { instance, remote_id } = &group.kind else {
-            return Err(ServiceError::Invalid(format!("{} is an automatic group: casbah keeps it current itself", group.name)));
+        let GroupKind::Imported {
+            instance,
+            remote_id,
+        } = &group.kind
+        else {
+            return Err(ServiceError::Invalid(format!(
+                "{} is an automatic group: casbah keeps it current itself",
+                group.name
+            )));
         };
         let instance = *instance;
         let instance = self.db(move |s| s.instance(instance)).await?;
@@ -118,7 +159,12 @@ impl Service {
             self.notify(Level::Info, format!("{}: {summary}", group.name));
             Ok(summary)
         } else {
-            Ok(format!("{} members, {} joined, {} left", count, diff.joined.len(), diff.left.len()))
+            Ok(format!(
+                "{} members, {} joined, {} left",
+                count,
+                diff.joined.len(),
+                diff.left.len()
+            ))
         }
     }
 
@@ -136,17 +182,28 @@ impl Service {
         if let Some(g) = groups.iter().find(|g| g.name.eq_ignore_ascii_case(wanted)) {
             return Ok(g.clone());
         }
-        if let Some(g) = wanted.parse::<u64>().ok().and_then(|n| groups.iter().find(|g| g.id.0 == n)) {
+        if let Some(g) = wanted
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| groups.iter().find(|g| g.id.0 == n))
+        {
             return Ok(g.clone());
         }
         let suggestions = names::closest(wanted, groups.iter().map(|g| g.name.as_str()));
-        Err(ServiceError::Unknown { what: "group", name: wanted.to_owned(), suggestions })
+        Err(ServiceError::Unknown {
+            what: "group",
+            name: wanted.to_owned(),
+            suggestions,
+        })
     }
 
     pub async fn remove_group(&self, name: &str) -> Result<Group> {
         let group = self.find_group(name).await?;
         if matches!(group.kind, GroupKind::Automatic(_)) {
-            return Err(ServiceError::Invalid(format!("{} is an automatic group and cannot be removed", group.name)));
+            return Err(ServiceError::Invalid(format!(
+                "{} is an automatic group and cannot be removed",
+                group.name
+            )));
         }
         let id = group.id;
         self.db(move |s| s.remove_group(id)).await?;

@@ -7,18 +7,13 @@ use serde::Serialize;
 use super::{Event, Result, Service, ServiceError, names};
 use crate::connectors::{self, ConnectionCheck, Connector};
 use crate::domain::instance::validate_components;
-use crate::domain::{AppKind, Component, Instance, InstanceId, Secret, now_micros};
+use crate::domain::{AppKind, Instance, InstanceId, Secret, now_micros};
 use crate::store::{NewInstance, ScanKind, ScanState};
 
 /// What `connect` needs. The secret travels here, never through argv.
 #[derive(Debug, Clone)]
 pub struct ConnectRequest {
-    pub app: AppKind,
-    pub name: String,
-    pub tenant: String,
-    pub client_id: String,
-    pub endpoint: Option<String>,
-    pub components: Vec<Component>,
+    pub instance: NewInstance,
     pub secret: Secret,
 }
 
@@ -34,41 +29,38 @@ impl Service {
     /// R-C3: checks the credentials (a token, then the user list) before
     /// anything is saved; on success saves the instance and starts its scans.
     pub async fn connect(&self, req: ConnectRequest) -> Result<Instance> {
-        let name = req.name.trim().to_owned();
-        if name.is_empty() {
-            return Err(ServiceError::Invalid("an instance needs a name; pass --name".into()));
+        let ConnectRequest {
+            instance: mut new,
+            secret,
+        } = req;
+        new.name = new.name.trim().to_owned();
+        new.tenant = new.tenant.trim().to_owned();
+        new.client_id = new.client_id.trim().to_owned();
+        if new.name.is_empty() {
+            return Err(ServiceError::Invalid(
+                "an instance needs a name; pass --name".into(),
+            ));
         }
-        if req.app == AppKind::Microsoft365 {
+        if new.app == AppKind::Microsoft365 {
             // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
-            validate_components(&req.components, false).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+            validate_components(&new.components, false)
+                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
         }
-        if let Some(endpoint) = &req.endpoint {
+        if let Some(endpoint) = &new.endpoint {
             check_endpoint(endpoint)?;
         }
-        let new = NewInstance {
-            app: req.app,
-            name,
-            tenant: req.tenant.trim().to_owned(),
-            client_id: req.client_id.trim().to_owned(),
-            endpoint: req.endpoint.clone(),
-            components: req.components.clone(),
-        };
-        // A throwaway instance value to build the connector for the check.
-        let probe = Instance {
-            id: InstanceId(0),
-            app: new.app,
-            name: new.name.clone(),
-            tenant: new.tenant.clone(),
-            client_id: new.client_id.clone(),
-            endpoint: new.endpoint.clone(),
-            components: new.components.clone(),
-            created_at: now_micros(),
-        };
-        let connector = connectors::for_instance(&probe, req.secret.clone())?;
+        // The instance as it will be, to build the connector for the check.
+        let probe = new.clone().into_instance(InstanceId(0), now_micros());
+        let connector = connectors::for_instance(&probe, secret.clone())?;
         connector.check().await?;
-        let secret = req.secret;
-        let instance = self.db(move |s| s.add_instance(new, &secret, now_micros())).await?;
-        self.inner.connectors.lock().expect("connectors lock").insert(instance.id, connector);
+        let instance = self
+            .db(move |s| s.add_instance(new, &secret, now_micros()))
+            .await?;
+        self.inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .insert(instance.id, connector);
         self.emit(Event::InstancesChanged);
         self.notify(super::Level::Info, format!("{} connected", instance.name));
         self.wake_scheduler();
@@ -86,7 +78,11 @@ impl Service {
         let instance = self.find_instance(instance).await?;
         let id = instance.id;
         self.db(move |s| s.remove_instance(id)).await?;
-        self.inner.connectors.lock().expect("connectors lock").remove(&id);
+        self.inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .remove(&id);
         self.emit(Event::InstancesChanged);
         self.emit(Event::GroupsChanged);
         Ok(instance)
@@ -111,16 +107,29 @@ impl Service {
     /// Finds an instance by name (case-insensitive), or says which names exist.
     pub async fn find_instance(&self, name: &str) -> Result<Instance> {
         let instances = self.db(|s| s.instances()).await?;
-        if let Some(found) = instances.iter().find(|i| i.name.eq_ignore_ascii_case(name.trim())) {
+        if let Some(found) = instances
+            .iter()
+            .find(|i| i.name.eq_ignore_ascii_case(name.trim()))
+        {
             return Ok(found.clone());
         }
         let suggestions = names::closest(name, instances.iter().map(|i| i.name.as_str()));
-        Err(ServiceError::Unknown { what: "instance", name: name.to_owned(), suggestions })
+        Err(ServiceError::Unknown {
+            what: "instance",
+            name: name.to_owned(),
+            suggestions,
+        })
     }
 
     /// The instance's connector, built once and kept for its token cache.
     pub(super) async fn connector(&self, instance: &Instance) -> Result<Arc<dyn Connector>> {
-        if let Some(c) = self.inner.connectors.lock().expect("connectors lock").get(&instance.id) {
+        if let Some(c) = self
+            .inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .get(&instance.id)
+        {
             return Ok(Arc::clone(c));
         }
         let id = instance.id;
@@ -133,7 +142,11 @@ impl Service {
 
 /// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL.
 fn check_endpoint(endpoint: &str) -> Result<()> {
-    let bad = |why: &str| ServiceError::Invalid(format!("--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"));
+    let bad = |why: &str| {
+        ServiceError::Invalid(format!(
+            "--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"
+        ))
+    };
     let url = url::Url::parse(endpoint).map_err(|e| bad(&format!("is not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("must use http or https"));

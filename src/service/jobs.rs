@@ -33,7 +33,13 @@ pub(super) struct Registry {
 
 impl Registry {
     pub(super) async fn abort_all(&self) {
-        let running: Vec<Running> = self.running.lock().expect("jobs lock").drain().map(|(_, r)| r).collect();
+        let running: Vec<Running> = self
+            .running
+            .lock()
+            .expect("jobs lock")
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
         for job in running {
             job.abort.abort();
         }
@@ -80,11 +86,19 @@ impl Service {
         let jobs = &self.inner.jobs;
         let mut running = jobs.running.lock().expect("jobs lock");
         if let Some(job) = running.get(&kind) {
-            return JobHandle { id: job.id, label: job.label.clone(), state: job.state.clone() };
+            return JobHandle {
+                id: job.id,
+                label: job.label.clone(),
+                state: job.state.clone(),
+            };
         }
         let id = JobId(jobs.next.fetch_add(1, Ordering::Relaxed) + 1);
         let (tx, rx) = watch::channel(JobState::Running);
-        self.emit(Event::JobStarted { id, job: kind.clone(), label: label.clone() });
+        self.emit(Event::JobStarted {
+            id,
+            job: kind.clone(),
+            label: label.clone(),
+        });
         let handle_label = label.clone();
         let work = work(self.clone(), id);
         let service = self.clone();
@@ -92,26 +106,61 @@ impl Service {
         let task = tokio::spawn(async move {
             let outcome = work.await;
             // Free the slot before publishing, so a waiter may start the same work again at once.
-            service.inner.jobs.running.lock().expect("jobs lock").remove(&key);
+            service
+                .inner
+                .jobs
+                .running
+                .lock()
+                .expect("jobs lock")
+                .remove(&key);
             match outcome {
                 Ok(summary) => {
                     tracing::info!(job = id.0, "{label}: {summary}");
-                    service.emit(Event::JobFinished { id, summary: summary.clone() });
+                    service.emit(Event::JobFinished {
+                        id,
+                        summary: summary.clone(),
+                    });
                     let _ = tx.send(JobState::Finished(summary));
                 }
                 Err(error) => {
                     let error = format!("{label}: {error}");
                     tracing::warn!(job = id.0, "{error}");
-                    service.emit(Event::JobFailed { id, error: error.clone() });
+                    service.emit(Event::JobFailed {
+                        id,
+                        error: error.clone(),
+                    });
                     let _ = tx.send(JobState::Failed(error));
                 }
             }
         });
-        running.insert(kind, Running { id, label: handle_label.clone(), state: rx.clone(), abort: task.abort_handle() });
-        JobHandle { id, label: handle_label, state: rx }
+        running.insert(
+            kind,
+            Running {
+                id,
+                label: handle_label.clone(),
+                state: rx.clone(),
+                abort: task.abort_handle(),
+            },
+        );
+        JobHandle {
+            id,
+            label: handle_label,
+            state: rx,
+        }
     }
 
-    pub(super) fn progress(&self, id: JobId, done: u64, total: Option<u64>, label: impl Into<String>) {
-        self.emit(Event::JobProgress { id, done, total, label: label.into() });
+    pub(super) fn progress(
+        &self,
+        id: JobId,
+        done: u64,
+        total: Option<u64>,
+        label: impl Into<String>,
+    ) {
+        self.emit(Event::JobProgress {
+            id,
+            done,
+            total,
+            label: label.into(),
+        });
     }
 }

@@ -13,6 +13,7 @@ mod jobs;
 mod names;
 mod scans;
 mod scheduler;
+mod settings;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,6 +28,7 @@ pub use events::{Event, JobId, JobKind, Level};
 pub use groups::AvailableGroup;
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
+pub use settings::SETTINGS;
 
 use crate::connectors::Connector;
 use crate::domain::{GroupId, InstanceId, Micros};
@@ -88,12 +90,17 @@ struct Inner {
 }
 
 impl Service {
-    /// Opens the database at `path` (see `Store::open` for its errors).
+    /// Opens the database at `path` (see `Store::open` for its errors). Scan
+    /// intervals stored as settings replace those of `intervals`.
     pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
         let path = path.to_owned();
-        let store = tokio::task::spawn_blocking(move || Store::open(&path))
-            .await
-            .map_err(ServiceError::join)??;
+        let (store, intervals) = tokio::task::spawn_blocking(move || {
+            let store = Store::open(&path)?;
+            let intervals = settings::stored_intervals(&store, intervals)?;
+            Ok::<_, crate::store::StoreError>((store, intervals))
+        })
+        .await
+        .map_err(ServiceError::join)??;
         Ok(Service::with_store(store, intervals))
     }
 

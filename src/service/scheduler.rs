@@ -42,16 +42,22 @@ impl Service {
     pub async fn run_due(&self) -> Result<Vec<JobHandle>> {
         let now = now_micros();
         let intervals = self.inner.intervals;
-        let instances = self.db(|s| {
-            s.instances()?
-                .into_iter()
-                .map(|i| Ok((s.scans(i.id)?, i)))
-                .collect::<crate::store::Result<Vec<_>>>()
-        })
-        .await?;
+        let instances = self
+            .db(|s| {
+                s.instances()?
+                    .into_iter()
+                    .map(|i| Ok((s.scans(i.id)?, i)))
+                    .collect::<crate::store::Result<Vec<_>>>()
+            })
+            .await?;
         let mut started = Vec::new();
         for (scans, instance) in &instances {
-            let last = |kind: ScanKind| scans.iter().find(|(k, _)| *k == kind).and_then(|(_, s)| s.last_attempt);
+            let last = |kind: ScanKind| {
+                scans
+                    .iter()
+                    .find(|(k, _)| *k == kind)
+                    .and_then(|(_, s)| s.last_attempt)
+            };
             if due(last(ScanKind::Users), now, intervals.users) {
                 started.push(self.scan_users(instance));
             }
@@ -64,9 +70,21 @@ impl Service {
                 continue;
             }
             let first = group.status == GroupStatus::Importing;
-            let attempted = self.inner.group_attempts.lock().expect("attempts lock").get(&group.id).copied();
-            if first && attempted.is_none() || due(attempted.or(group.last_sync), now, intervals.groups) {
-                self.inner.group_attempts.lock().expect("attempts lock").insert(group.id, now);
+            let attempted = self
+                .inner
+                .group_attempts
+                .lock()
+                .expect("attempts lock")
+                .get(&group.id)
+                .copied();
+            if first && attempted.is_none()
+                || due(attempted.or(group.last_sync), now, intervals.groups)
+            {
+                self.inner
+                    .group_attempts
+                    .lock()
+                    .expect("attempts lock")
+                    .insert(group.id, now);
                 started.push(self.sync_group(group.id, &group.name));
             }
         }

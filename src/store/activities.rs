@@ -7,38 +7,24 @@ use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransact
 
 use super::groups::{self, MemberRow};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES, META_NEXT_SEQ, USER_GROUPS,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
+    COUNT_INSTANCE, COUNTS, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES,
+    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
-use crate::domain::{
-    Activity, AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros,
-};
+use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
 
-/// The name the automatic External group gets when ingestion creates it (R-G1).
-pub const EXTERNAL_GROUP_NAME: &str = "External";
-
-/// R-G6: the groups an activity at `time` is tagged with, given its actor's groups.
-/// Automatic groups always; imported ones once usable and only for activities
-/// that happened after the import.
-fn tags_for(time: Micros, groups: &[&Group]) -> Vec<GroupId> {
-    let mut tags: Vec<GroupId> = groups
-        .iter()
-        .filter(|g| match g.kind {
-            GroupKind::Automatic(_) => true,
-            GroupKind::Imported { .. } => {
-                matches!(
-                    g.status,
-                    GroupStatus::Ready | GroupStatus::SyncFailed { .. }
-                ) && g.imported_at <= time
-            }
-        })
-        .map(|g| g.id)
-        .collect();
-    tags.sort();
-    tags.dedup();
-    tags
+/// What tagging reads, kept from one page to the next (R-G6). It is read and changed
+/// only while a write transaction is held, and every write that changes groups or
+/// memberships clears it before committing, so it never disagrees with the file.
+#[derive(Debug, Default)]
+pub(super) struct TagCache {
+    groups: Option<HashMap<u64, Group>>,
+    of_actor: HashMap<String, Vec<u64>>,
 }
+
+/// Bounds the cache for organisations with very many actors.
+const MAX_CACHED_ACTORS: usize = 200_000;
 
 /// R-G1: an actor is external when the organisation's domains are known and
 /// the actor's e-mail domain is not one of them.
@@ -65,22 +51,30 @@ impl Store {
         ctx: &IngestContext,
     ) -> Result<IngestReport> {
         let txn = self.write()?;
-        if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
-            return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+        let mut cache = self.tag_cache();
+        let result = (|| {
+            if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
+                return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+            }
+            let total = batch.len();
+            let mut fresh = new_records(&txn, batch)?;
+            let report = IngestReport {
+                inserted: fresh.len(),
+                duplicates: total - fresh.len(),
+            };
+            join_external(&txn, &fresh, ctx, &mut cache)?;
+            tag(&txn, &mut fresh, &mut cache)?;
+            write_records(&txn, &fresh)?;
+            txn.open_table(CURSORS)?
+                .insert((instance.0, stream), cursor)?;
+            txn.commit()?;
+            Ok(report)
+        })();
+        if result.is_err() {
+            // It may hold memberships of the transaction that did not commit.
+            *cache = TagCache::default();
         }
-        let total = batch.len();
-        let mut fresh = new_records(&txn, batch)?;
-        let report = IngestReport {
-            inserted: fresh.len(),
-            duplicates: total - fresh.len(),
-        };
-        join_external(&txn, &fresh, ctx)?;
-        tag(&txn, &mut fresh)?;
-        write_records(&txn, &fresh)?;
-        txn.open_table(CURSORS)?
-            .insert((instance.0, stream), cursor)?;
-        txn.commit()?;
-        Ok(report)
+        result
     }
 
     pub(super) fn activity_count_impl(&self) -> Result<u64> {
@@ -92,13 +86,26 @@ impl Store {
 /// Keeps the records not stored yet, dropping repeats within the batch too.
 fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activity>> {
     let dedupe = txn.open_table(DEDUPE)?;
+    let records = txn.open_table(ACTIVITIES)?;
     let mut seen = HashSet::new();
     let mut fresh = Vec::with_capacity(batch.len());
     for a in batch {
         if !seen.insert((a.instance, a.id.clone())) {
             continue;
         }
-        if dedupe.get((a.instance.0, a.id.as_str()))?.is_none() {
+        let stored = dedupe.get(tables::dedupe_key(&a))?.map(|v| v.value());
+        let duplicate = match stored {
+            None => false,
+            // Same hash: the stored record says whether it is the same event.
+            Some(key) => match records.get(key)? {
+                Some(v) => {
+                    let old: Activity = tables::decode(v.value(), "activity")?;
+                    old.instance == a.instance && old.id == a.id
+                }
+                None => false,
+            },
+        };
+        if !duplicate {
             fresh.push(a);
         }
     }
@@ -106,7 +113,12 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.
-fn join_external(txn: &WriteTransaction, fresh: &[Activity], ctx: &IngestContext) -> Result<()> {
+fn join_external(
+    txn: &WriteTransaction,
+    fresh: &[Activity],
+    ctx: &IngestContext,
+    cache: &mut TagCache,
+) -> Result<()> {
     let mut first: HashMap<&str, &Activity> = HashMap::new();
     for a in fresh.iter().filter(|a| is_external(&a.actor, ctx)) {
         first
@@ -124,7 +136,7 @@ fn join_external(txn: &WriteTransaction, fresh: &[Activity], ctx: &IngestContext
     let external = groups::ensure_auto_in(
         txn,
         &AutoGroup::External,
-        EXTERNAL_GROUP_NAME,
+        &AutoGroup::External.name(),
         first_time(&first),
     )?;
     let mut actors: Vec<(&str, &Activity)> = first.into_iter().collect();
@@ -136,7 +148,17 @@ fn join_external(txn: &WriteTransaction, fresh: &[Activity], ctx: &IngestContext
             instance: Some(a.instance),
             joined_at: a.time,
         };
-        groups::add_member_in(txn, external.id, key, &row)?;
+        if groups::add_member_in(txn, external.id, key, &row)? {
+            cache.of_actor.remove(key);
+        }
+    }
+    if cache
+        .groups
+        .as_ref()
+        .is_some_and(|g| !g.contains_key(&external.id.0))
+    {
+        // Created by this page.
+        cache.groups = None;
     }
     Ok(())
 }
@@ -146,14 +168,21 @@ fn first_time(first: &HashMap<&str, &Activity>) -> Micros {
 }
 
 /// R-G6: tags each record with the groups its actor belongs to now.
-fn tag(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
-    let mut all: HashMap<u64, Group> = HashMap::new();
-    for row in txn.open_table(GROUPS)?.iter()? {
-        let (k, v) = row?;
-        all.insert(k.value(), tables::decode(v.value(), "group")?);
+fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> Result<()> {
+    if cache.groups.is_none() {
+        let mut all = HashMap::new();
+        for row in txn.open_table(GROUPS)?.iter()? {
+            let (k, v) = row?;
+            all.insert(k.value(), tables::decode::<Group>(v.value(), "group")?);
+        }
+        cache.groups = Some(all);
     }
+    if cache.of_actor.len() > MAX_CACHED_ACTORS {
+        cache.of_actor.clear();
+    }
+    let TagCache { groups, of_actor } = cache;
+    let groups = groups.get_or_insert_default();
     let reverse = txn.open_multimap_table(USER_GROUPS)?;
-    let mut of_actor: HashMap<String, Vec<u64>> = HashMap::new();
     for a in fresh.iter_mut() {
         if !of_actor.contains_key(&a.actor) {
             let mut ids = Vec::new();
@@ -166,8 +195,23 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity]) -> Result<()> {
             .get(&a.actor)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let member_of: Vec<&Group> = ids.iter().filter_map(|id| all.get(id)).collect();
-        a.groups = tags_for(a.time, &member_of);
+        a.groups = group::tags_for(a.time, ids.iter().filter_map(|id| groups.get(id)));
+    }
+    Ok(())
+}
+
+fn insert_sorted<K>(
+    txn: &WriteTransaction,
+    def: redb::TableDefinition<K, ()>,
+    mut keys: Vec<K>,
+) -> Result<()>
+where
+    K: redb::Key + Ord + std::borrow::Borrow<K::SelfType<'static>> + 'static,
+{
+    keys.sort_unstable();
+    let mut table = txn.open_table(def)?;
+    for key in keys {
+        table.insert(key, ())?;
     }
     Ok(())
 }
@@ -178,36 +222,55 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     }
     let mut meta = txn.open_table(META)?;
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
-    let mut records = txn.open_table(ACTIVITIES)?;
-    let mut dedupe = txn.open_table(DEDUPE)?;
-    let mut by_time = txn.open_table(BY_TIME)?;
-    let mut by_actor = txn.open_table(BY_ACTOR)?;
-    let mut by_instance = txn.open_table(BY_INSTANCE)?;
-    let mut by_country = txn.open_table(BY_COUNTRY)?;
-    let mut by_group = txn.open_table(BY_GROUP)?;
-    let mut by_group_country = txn.open_table(BY_GROUP_COUNTRY)?;
     let mut pairs = BTreeSet::new();
-    let mut buf = Vec::new();
+    let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
+    // Keys are gathered and sorted per table, so that consecutive inserts land in the
+    // same leaf instead of hopping across the tree.
+    let mut records = Vec::with_capacity(fresh.len());
+    let mut dedupe = Vec::with_capacity(fresh.len());
+    let mut by_actor = Vec::with_capacity(fresh.len());
+    let mut by_instance = Vec::with_capacity(fresh.len());
+    let mut by_country = Vec::with_capacity(fresh.len());
+    let mut by_group = Vec::with_capacity(fresh.len() * 2);
+    let mut counts: HashMap<(u8, u64), u64> = HashMap::new();
     for (seq, a) in (first_seq..).zip(fresh) {
-        buf.clear();
-        let bytes = postcard::to_extend(a, std::mem::take(&mut buf))
-            .map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))?;
-        records.insert(seq, bytes.as_slice())?;
-        buf = bytes;
-        dedupe.insert((a.instance.0, a.id.as_str()), seq)?;
-        by_time.insert((a.time, seq), ())?;
-        by_actor.insert((a.actor.as_str(), a.time, seq), ())?;
-        by_instance.insert((a.instance.0, a.time, seq), ())?;
-        if let Some(c) = &a.country {
-            by_country.insert((c.as_str(), a.time, seq), ())?;
+        let bytes = tables::encode(a)?;
+        let (t, hour) = (a.time, tables::bucket(a.time));
+        min = min.min(t);
+        max = max.max(t);
+        records.push(((t, seq), bytes));
+        dedupe.push((tables::dedupe_key(a), (t, seq)));
+        by_actor.push((hour, tables::hash(&a.actor), t, seq));
+        by_instance.push((a.instance.0, t, seq));
+        *counts.entry((COUNT_INSTANCE, a.instance.0)).or_default() += 1;
+        let country = a.country.as_deref().map(tables::hash);
+        if let Some(c) = country {
+            by_country.push((c, t, seq));
+            *counts.entry((COUNT_COUNTRY, c)).or_default() += 1;
         }
         for g in &a.groups {
-            by_group.insert((g.0, a.time, seq), ())?;
-            if let Some(c) = &a.country {
-                by_group_country.insert((g.0, c.as_str(), a.time, seq), ())?;
-            }
+            by_group.push((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq));
         }
         pairs.insert((tables::app_code(a.app), a.instance.0));
+    }
+    records.sort_unstable_by_key(|r| r.0);
+    let mut table = txn.open_table(ACTIVITIES)?;
+    for (key, bytes) in &records {
+        table.insert(key, bytes.as_slice())?;
+    }
+    dedupe.sort_unstable();
+    let mut table = txn.open_table(DEDUPE)?;
+    for (key, record) in &dedupe {
+        table.insert(key, record)?;
+    }
+    insert_sorted(txn, BY_ACTOR, by_actor)?;
+    insert_sorted(txn, BY_INSTANCE, by_instance)?;
+    insert_sorted(txn, BY_COUNTRY, by_country)?;
+    insert_sorted(txn, BY_GROUP, by_group)?;
+    let mut table = txn.open_table(COUNTS)?;
+    for (key, n) in counts {
+        let old = table.get(key)?.map_or(0, |v| v.value());
+        table.insert(key, old + n)?;
     }
     let mut app_instances = txn.open_table(APP_INSTANCES)?;
     for pair in pairs {
@@ -216,5 +279,8 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let count = tables::meta_get(&meta, META_ACTIVITIES)?;
     meta.insert(META_NEXT_SEQ, first_seq + fresh.len() as u64)?;
     meta.insert(META_ACTIVITIES, count + fresh.len() as u64)?;
+    // i64 bits: meta holds u64.
+    meta.insert(META_MIN_TIME, min as u64)?;
+    meta.insert(META_MAX_TIME, max as u64)?;
     Ok(())
 }

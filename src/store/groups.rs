@@ -6,10 +6,12 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, WriteTransact
 use serde::{Deserialize, Serialize};
 
 use super::tables::{
-    self, AUTO_GROUPS, BY_ACTOR, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META,
-    META_NEXT_GROUP, USER_GROUPS,
+    self, AUTO_GROUPS, GROUPS, HISTORY, IMPORTED, INSTANCES, MEMBERS, META, META_NEXT_GROUP,
+    USER_GROUPS,
 };
-use super::{IMPORT_LIMIT, Member, MembershipChange, MembershipDiff, Result, Store, StoreError};
+use super::{
+    IMPORT_LIMIT, Member, MembershipChange, MembershipDiff, Result, Store, StoreError, query,
+};
 use crate::domain::{
     AutoGroup, Group, GroupId, GroupKind, GroupStatus, InstanceId, Micros, RemoteGroup, RemoteUser,
     SkipCounts, UserKey,
@@ -178,6 +180,7 @@ impl Store {
             put(&txn, &group)?;
             group
         };
+        self.forget_tags();
         txn.commit()?;
         Ok(group)
     }
@@ -190,6 +193,7 @@ impl Store {
     ) -> Result<Group> {
         let txn = self.write()?;
         let group = ensure_auto_in(&txn, auto, name, now)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(group)
     }
@@ -211,6 +215,7 @@ impl Store {
     pub(super) fn remove_group_impl(&self, id: GroupId) -> Result<()> {
         let txn = self.write()?;
         remove_in(&txn, id.0)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }
@@ -220,6 +225,7 @@ impl Store {
         let mut group = get(&txn.open_table(GROUPS)?, id)?;
         group.status = status;
         put(&txn, &group)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }
@@ -283,6 +289,7 @@ impl Store {
         group.skipped = skipped;
         group.last_sync = Some(now);
         put(&txn, &group)?;
+        self.forget_tags();
         txn.commit()?;
         Ok(diff)
     }
@@ -290,28 +297,26 @@ impl Store {
     pub(super) fn members_impl(&self, id: GroupId) -> Result<Vec<Member>> {
         let txn = self.db.begin_read()?;
         get(&txn.open_table(GROUPS)?, id)?;
-        let by_actor = txn.open_table(BY_ACTOR)?;
-        let mut out = Vec::new();
+        let mut rows = Vec::new();
         for row in txn.open_table(MEMBERS)?.range((id.0, "")..(id.0 + 1, ""))? {
             let (k, v) = row?;
-            let key = k.value().1;
             let m: MemberRow = tables::decode(v.value(), "member")?;
-            let last_activity = match by_actor
-                .range((key, i64::MIN, 0)..=(key, i64::MAX, u64::MAX))?
-                .next_back()
-            {
-                Some(last) => Some(last?.0.value().1),
-                None => None,
-            };
-            out.push(Member {
-                key: key.to_string(),
+            rows.push((k.value().1.to_string(), m));
+        }
+        let keys: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+        let last = query::last_activities(&txn, &keys)?;
+        let mut out: Vec<Member> = rows
+            .into_iter()
+            .zip(last)
+            .map(|((key, m), last_activity)| Member {
+                key,
                 name: m.name,
                 email: m.email,
                 instance: m.instance,
                 joined_at: m.joined_at,
                 last_activity,
-            });
-        }
+            })
+            .collect();
         out.sort_by(|a, b| {
             a.name
                 .to_lowercase()

@@ -6,12 +6,7 @@ use super::tables::{
     self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS,
 };
 use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, groups, users};
-use crate::domain::{AppKind, Instance, InstanceId, Micros, Secret};
-
-/// R-C2: the apps that allow one instance only.
-fn single_instance(app: AppKind) -> bool {
-    matches!(app, AppKind::MicrosoftAzure | AppKind::Microsoft365)
-}
+use crate::domain::{Instance, InstanceId, Micros, Secret};
 
 fn scan_code(kind: ScanKind) -> u8 {
     match kind {
@@ -59,7 +54,7 @@ impl Store {
             let existing = all(&table)?;
             let name_key = new.name.to_lowercase();
             for other in existing.iter().filter(|i| i.app == new.app) {
-                if single_instance(new.app) {
+                if !new.app.info().multi_instance {
                     return Err(StoreError::SingleInstance {
                         app: new.app.slug(),
                         existing: other.name.clone(),
@@ -73,16 +68,7 @@ impl Store {
                 }
             }
             let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_INSTANCE)?;
-            let instance = Instance {
-                id: InstanceId(id),
-                app: new.app,
-                name: new.name,
-                tenant: new.tenant,
-                client_id: new.client_id,
-                endpoint: new.endpoint,
-                components: new.components,
-                created_at: now,
-            };
+            let instance = new.into_instance(InstanceId(id), now);
             table.insert(id, tables::encode(&instance)?.as_slice())?;
             txn.open_table(CREDENTIALS)?.insert(id, secret.expose())?;
             instance
@@ -127,6 +113,7 @@ impl Store {
         for group in imported {
             groups::remove_in(&txn, group)?;
         }
+        self.forget_tags();
         txn.commit()?;
         Ok(())
     }

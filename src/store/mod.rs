@@ -2,6 +2,13 @@
 //!
 //! Every method is synchronous and short; the service layer calls them from
 //! `spawn_blocking`, never from an async thread.
+//!
+//! - `open`: permissions, the lock, refusing files that are not casbah's (`scratch`
+//!   repairs a crashed file in memory to check it without writing to it).
+//! - `tables`: every table, its key layout, the value codec (postcard).
+//! - `instances`, `users`, `groups`, `settings`: the small tables.
+//! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `query`: choosing an index and walking it newest first.
 
 mod activities;
 mod groups;
@@ -71,6 +78,21 @@ pub struct NewInstance {
     pub client_id: String,
     pub endpoint: Option<String>,
     pub components: Vec<Component>,
+}
+
+impl NewInstance {
+    pub fn into_instance(self, id: InstanceId, created_at: Micros) -> Instance {
+        Instance {
+            id,
+            app: self.app,
+            name: self.name,
+            tenant: self.tenant,
+            client_id: self.client_id,
+            endpoint: self.endpoint,
+            components: self.components,
+            created_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -155,18 +177,17 @@ pub struct Person {
     pub last_activity: Option<Micros>,
 }
 
-pub use activities::EXTERNAL_GROUP_NAME;
-
 pub struct Store {
     db: redb::Database,
+    tags: std::sync::Mutex<activities::TagCache>,
 }
 
-/// Every write records the allocator state, so that after a crash the file opens
-/// without a full repair, and can be checked read-only before anything is written.
+/// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
+/// one flush per commit. Quick repair would add a flush and the allocator state to every
+/// commit, about a tenth of the ingest rate, to shorten the repair after a crash, which is
+/// rare; `open` does that repair (first on a scratch copy, see `scratch`).
 fn begin_write(db: &redb::Database) -> Result<redb::WriteTransaction> {
-    let mut txn = db.begin_write()?;
-    txn.set_quick_repair(true);
-    Ok(txn)
+    Ok(db.begin_write()?)
 }
 
 /// Creates every table, so that read transactions never meet a missing one.
@@ -187,12 +208,11 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(ACTIVITIES)?;
     txn.open_table(DEDUPE)?;
     txn.open_table(APP_INSTANCES)?;
-    txn.open_table(BY_TIME)?;
+    txn.open_table(COUNTS)?;
     txn.open_table(BY_GROUP)?;
     txn.open_table(BY_ACTOR)?;
     txn.open_table(BY_INSTANCE)?;
     txn.open_table(BY_COUNTRY)?;
-    txn.open_table(BY_GROUP_COUNTRY)?;
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
     Ok(())
@@ -203,11 +223,27 @@ impl Store {
         begin_write(&self.db)
     }
 
+    /// The tagging cache; callers hold a write transaction (see `TagCache`).
+    fn tag_cache(&self) -> std::sync::MutexGuard<'_, activities::TagCache> {
+        // A panic while it was held leaves it possibly stale: start afresh.
+        self.tags.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = Default::default();
+            guard
+        })
+    }
+
+    /// Called by every write that changes groups or memberships, before it commits.
+    fn forget_tags(&self) {
+        *self.tag_cache() = Default::default();
+    }
+
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
     /// A file that is not a casbah database is left untouched.
     pub fn open(path: &Path) -> Result<Store> {
         Ok(Store {
             db: open::open(path)?,
+            tags: Default::default(),
         })
     }
 
@@ -314,7 +350,8 @@ impl Store {
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
         self.cursor_impl(instance, stream)
     }
-    /// Newest first, starting after `after` when given.
+    /// Newest first, starting after `after` when given. `next` is set when the page is
+    /// full: the following page starts there (it may turn out empty).
     pub fn query_activities(
         &self,
         query: &Query,

@@ -1,15 +1,16 @@
 //! Reading a page of activities through the most selective index the hints allow.
 //!
-//! Every index key ends in (time, seq). Each hinted value gives one reverse range;
-//! the ranges are merged newest first, records fetched, and `Query::matches` decides.
+//! Every index key ends in (time, seq). Each hinted value gives one reverse range (one
+//! per hour for the hour-led indexes); the ranges are merged newest first, records
+//! fetched, and `Query::matches` decides.
 
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use redb::{ReadTransaction, ReadableDatabase};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_GROUP_COUNTRY, BY_INSTANCE,
-    BY_TIME,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
+    COUNT_INSTANCE, COUNTS, META,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -27,8 +28,8 @@ enum Plan {
     /// A hint lists no value at all, or apps with no instance: nothing can match.
     Nothing,
     Actors(Vec<String>),
-    GroupCountries(Vec<(u64, String)>),
-    Groups(Vec<u64>),
+    /// Groups, and the countries when the query names them.
+    Groups(Vec<u64>, Option<Vec<String>>),
     Instances(Vec<u64>),
     Countries(Vec<String>),
     Time,
@@ -42,6 +43,11 @@ struct Window {
 }
 
 impl Window {
+    const ALL: Window = Window {
+        low: (Micros::MIN, 0),
+        high: (Micros::MAX, u64::MAX),
+    };
+
     fn new(hints: &Hints, after: Option<ActivityCursor>) -> Option<Window> {
         let low = (hints.after.unwrap_or(Micros::MIN), 0);
         let mut high = (Micros::MAX, u64::MAX);
@@ -77,33 +83,53 @@ fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
     if instances.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Plan::Nothing);
     }
-    // Most selective first: a person, then a group in a country, a group, an app, a country.
+    // Most selective first: a person, then a group (in a country), then an app or a
+    // country, whichever holds fewer activities.
     if let Some(actors) = hints.actors.as_ref().filter(|a| a.len() <= MAX_STREAMS) {
         return Ok(Plan::Actors(sorted(actors)));
     }
-    if let (Some(groups), Some(countries)) = (&hints.groups, &hints.countries) {
-        if groups.len() * countries.len() <= MAX_STREAMS {
-            let mut pairs = Vec::new();
-            for g in sorted(groups) {
-                for c in sorted(countries) {
-                    pairs.push((g.0, c));
-                }
-            }
-            return Ok(Plan::GroupCountries(pairs));
-        }
-    }
     if let Some(groups) = hints.groups.as_ref().filter(|g| g.len() <= MAX_STREAMS) {
-        return Ok(Plan::Groups(
-            sorted(groups).into_iter().map(|g| g.0).collect(),
-        ));
+        let groups = sorted(groups).into_iter().map(|g| g.0).collect();
+        let countries = hints
+            .countries
+            .as_ref()
+            .filter(|c| c.len() * groups_len(hints) <= MAX_STREAMS)
+            .map(|c| sorted(c));
+        return Ok(Plan::Groups(groups, countries));
     }
-    if let Some(instances) = instances.filter(|i| i.len() <= MAX_STREAMS) {
-        return Ok(Plan::Instances(instances));
-    }
-    if let Some(countries) = hints.countries.as_ref().filter(|c| c.len() <= MAX_STREAMS) {
-        return Ok(Plan::Countries(sorted(countries)));
-    }
-    Ok(Plan::Time)
+    let instances = instances.filter(|i| i.len() <= MAX_STREAMS);
+    let countries = hints
+        .countries
+        .as_ref()
+        .filter(|c| c.len() <= MAX_STREAMS)
+        .map(|c| sorted(c));
+    Ok(match (instances, countries) {
+        (Some(i), Some(c)) => {
+            // Both apply: read the one with fewer activities.
+            let counts = txn.open_table(COUNTS)?;
+            let total = |kind: u8, keys: &mut dyn Iterator<Item = u64>| -> Result<u64> {
+                let mut n = 0;
+                for key in keys {
+                    n += counts.get((kind, key))?.map_or(0, |v| v.value());
+                }
+                Ok(n)
+            };
+            let by_instance = total(COUNT_INSTANCE, &mut i.iter().copied())?;
+            let by_country = total(COUNT_COUNTRY, &mut c.iter().map(|c| tables::hash(c)))?;
+            if by_country < by_instance {
+                Plan::Countries(c)
+            } else {
+                Plan::Instances(i)
+            }
+        }
+        (Some(i), None) => Plan::Instances(i),
+        (None, Some(c)) => Plan::Countries(c),
+        (None, None) => Plan::Time,
+    })
+}
+
+fn groups_len(hints: &Hints) -> usize {
+    hints.groups.as_ref().map_or(0, Vec::len)
 }
 
 /// The instances a record may have: the instance hint, narrowed by the apps hint
@@ -147,62 +173,229 @@ macro_rules! newest_first {
     };
 }
 
-fn streams(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Vec<Stream>> {
-    let ((lt, ls), (ht, hs)) = (w.low, w.high);
-    let mut out = Vec::new();
-    match plan {
-        Plan::Nothing => {}
-        Plan::Time => {
-            let t = txn.open_table(BY_TIME)?;
-            out.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
-        }
-        Plan::Actors(actors) => {
-            let t = txn.open_table(BY_ACTOR)?;
-            for a in actors {
-                let a = a.as_str();
-                out.push(newest_first!(
-                    t.range((a, lt, ls)..(a, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
+type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
+type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
+
+/// The hour of the newest activity before `hour` begins: hours without any activity
+/// are skipped, so a stray timestamp decades away costs one look-up, not one per hour.
+fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
+    let start = hour.saturating_mul(tables::BUCKET);
+    match records.range(..(start, 0))?.next_back() {
+        Some(row) => Ok(Some(tables::bucket(row?.0.value().0))),
+        None => Ok(None),
+    }
+}
+
+/// Where a walk reads its positions from.
+enum Source {
+    /// Indexes led by their value: every stream opened at once.
+    Flat,
+    /// Hour-led indexes: streams opened one hour at a time, newest hour first.
+    Actors(ActorTable, Vec<u64>),
+    /// Groups, with country hashes when the query names countries.
+    Groups(GroupTable, Vec<u64>, Option<Vec<u64>>),
+}
+
+impl Source {
+    fn streams(&self, hour: i64, w: Window) -> Result<Vec<Stream>> {
+        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        let mut out = Vec::new();
+        match self {
+            Source::Flat => {}
+            Source::Actors(t, actors) => {
+                for a in actors {
+                    out.push(newest_first!(
+                        t.range((hour, *a, lt, ls)..(hour, *a, ht, hs))?,
+                        |(_, _, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Source::Groups(t, groups, Some(countries)) => {
+                for g in groups {
+                    for c in countries {
+                        out.push(newest_first!(
+                            t.range((hour, *g, *c, lt, ls)..(hour, *g, *c, ht, hs))?,
+                            |(_, _, _, time, seq)| (time, seq)
+                        ));
+                    }
+                }
+            }
+            Source::Groups(t, groups, None) => {
+                // Within an hour a group's entries are ordered by country first: few
+                // enough to sort here.
+                for g in groups {
+                    let mut positions = Vec::new();
+                    let all =
+                        (hour, *g, 0, Micros::MIN, 0)..=(hour, *g, u64::MAX, Micros::MAX, u64::MAX);
+                    for row in t.range(all)? {
+                        let (_, _, _, time, seq) = row?.0.value();
+                        if w.low <= (time, seq) && (time, seq) < w.high {
+                            positions.push((time, seq));
+                        }
+                    }
+                    positions.sort_unstable_by(|a, b| b.cmp(a));
+                    out.push(Box::new(positions.into_iter().map(Ok)) as Stream);
+                }
             }
         }
-        Plan::GroupCountries(pairs) => {
-            let t = txn.open_table(BY_GROUP_COUNTRY)?;
-            for (g, c) in pairs {
-                let c = c.as_str();
-                out.push(newest_first!(
-                    t.range((*g, c, lt, ls)..(*g, c, ht, hs))?,
-                    |(_, _, time, seq)| (time, seq)
-                ));
+        Ok(out)
+    }
+}
+
+/// The positions of the records a plan may match, newest first.
+pub(super) struct Walk {
+    source: Source,
+    window: Window,
+    merge: Merge,
+    /// The next hour to open, counting down to `low_hour`.
+    hour: i64,
+    low_hour: i64,
+    records: RecordTable,
+}
+
+impl Walk {
+    fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
+        let hours = |txn: &ReadTransaction| -> Result<(i64, i64)> {
+            Ok(match tables::time_span(&txn.open_table(META)?)? {
+                Some((min, max)) => (
+                    tables::bucket(w.low.0.max(min)),
+                    tables::bucket(w.high.0.min(max)),
+                ),
+                None => (0, -1),
+            })
+        };
+        let (mut streams, mut source, mut hour, mut low_hour) = (Vec::new(), Source::Flat, 0, 1);
+        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        match plan {
+            Plan::Nothing => {}
+            Plan::Time => {
+                let t = txn.open_table(ACTIVITIES)?;
+                streams.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
+            }
+            Plan::Instances(instances) => {
+                let t = txn.open_table(BY_INSTANCE)?;
+                for i in instances {
+                    streams.push(newest_first!(
+                        t.range((*i, lt, ls)..(*i, ht, hs))?,
+                        |(_, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Plan::Countries(countries) => {
+                let t = txn.open_table(BY_COUNTRY)?;
+                for c in countries {
+                    let c = tables::hash(c);
+                    streams.push(newest_first!(
+                        t.range((c, lt, ls)..(c, ht, hs))?,
+                        |(_, time, seq)| (time, seq)
+                    ));
+                }
+            }
+            Plan::Actors(actors) => {
+                let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
+                source = Source::Actors(txn.open_table(BY_ACTOR)?, hashes);
+                (low_hour, hour) = hours(txn)?;
+            }
+            Plan::Groups(groups, countries) => {
+                let countries = countries
+                    .as_ref()
+                    .map(|l| sorted(&l.iter().map(|c| tables::hash(c)).collect::<Vec<_>>()));
+                source = Source::Groups(txn.open_table(BY_GROUP)?, groups.clone(), countries);
+                (low_hour, hour) = hours(txn)?;
             }
         }
-        Plan::Groups(groups) => {
-            let t = txn.open_table(BY_GROUP)?;
-            for g in groups {
-                out.push(newest_first!(
-                    t.range((*g, lt, ls)..(*g, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+        Ok(Walk {
+            source,
+            window: w,
+            merge: Merge::new(streams)?,
+            hour,
+            low_hour,
+            records: txn.open_table(ACTIVITIES)?,
+        })
+    }
+
+    pub(super) fn next(&mut self) -> Result<Option<(Micros, u64)>> {
+        loop {
+            if let Some(p) = self.merge.next()? {
+                return Ok(Some(p));
+            }
+            if matches!(self.source, Source::Flat) || self.hour < self.low_hour {
+                return Ok(None);
+            }
+            // Hours partition time, so finishing one hour before the next keeps the order.
+            self.merge = Merge::new(self.source.streams(self.hour, self.window)?)?;
+            self.hour = previous_hour(&self.records, self.hour)?.unwrap_or(i64::MIN);
+        }
+    }
+}
+
+/// Every activity of one actor, newest first (a hash collision may add others: check `actor`).
+pub(super) fn actor_walk(txn: &ReadTransaction, actor: &str) -> Result<Walk> {
+    Walk::new(txn, &Plan::Actors(vec![actor.to_string()]), Window::ALL)
+}
+
+/// Above this many people still unseen, reading a whole hour of the actor index costs
+/// less than one look-up per person.
+const SCAN_HOUR_ABOVE: usize = 8;
+
+/// The time of each person's newest activity, walking the hours newest first until
+/// everyone is found.
+pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Vec<Option<Micros>>> {
+    let mut out = vec![None; keys.len()];
+    let Some((min, max)) = tables::time_span(&txn.open_table(META)?)? else {
+        return Ok(out);
+    };
+    let mut unseen: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        unseen.entry(tables::hash(key)).or_default().push(i);
+    }
+    let index = txn.open_table(BY_ACTOR)?;
+    let records = txn.open_table(ACTIVITIES)?;
+    let mut hour = tables::bucket(max);
+    while !unseen.is_empty() && hour >= tables::bucket(min) {
+        let mut found = Vec::new();
+        let mut visit = |(_, h, time, seq): (i64, u64, Micros, u64)| -> Result<()> {
+            let Some(waiting) = unseen.get(&h) else {
+                return Ok(());
+            };
+            // Newest first within a hash, so the first confirmed entry is the newest.
+            if let Some(v) = records.get((time, seq))? {
+                let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
+                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor) {
+                    if out[i].is_none() {
+                        out[i] = Some(time);
+                        found.push((h, i));
+                    }
+                }
+            }
+            Ok(())
+        };
+        if unseen.len() > SCAN_HOUR_ABOVE {
+            let all = (hour, 0, Micros::MIN, 0)..=(hour, u64::MAX, Micros::MAX, u64::MAX);
+            for row in index.range(all)?.rev() {
+                visit(row?.0.value())?;
+            }
+        } else {
+            let hashes: Vec<u64> = unseen.keys().copied().collect();
+            for h in hashes {
+                let one = (hour, h, Micros::MIN, 0)..=(hour, h, Micros::MAX, u64::MAX);
+                for row in index.range(one)?.rev() {
+                    visit(row?.0.value())?;
+                }
             }
         }
-        Plan::Instances(instances) => {
-            let t = txn.open_table(BY_INSTANCE)?;
-            for i in instances {
-                out.push(newest_first!(
-                    t.range((*i, lt, ls)..(*i, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
+        for (h, i) in found {
+            if let Some(waiting) = unseen.get_mut(&h) {
+                waiting.retain(|&j| j != i);
+                if waiting.is_empty() {
+                    unseen.remove(&h);
+                }
             }
         }
-        Plan::Countries(countries) => {
-            let t = txn.open_table(BY_COUNTRY)?;
-            for c in countries {
-                let c = c.as_str();
-                out.push(newest_first!(
-                    t.range((c, lt, ls)..(c, ht, hs))?,
-                    |(_, time, seq)| (time, seq)
-                ));
-            }
+        match previous_hour(&records, hour)? {
+            Some(h) => hour = h,
+            None => break,
         }
     }
     Ok(out)
@@ -258,9 +451,9 @@ impl Store {
             let txn = self.db.begin_read()?;
             let plan = plan(&txn, query.hints())?;
             let records = txn.open_table(ACTIVITIES)?;
-            let mut merge = Merge::new(streams(&txn, &plan, window)?)?;
-            while let Some((_, seq)) = merge.next()? {
-                let Some(bytes) = records.get(seq)? else {
+            let mut walk = Walk::new(&txn, &plan, window)?;
+            while let Some((time, seq)) = walk.next()? {
+                let Some(bytes) = records.get((time, seq))? else {
                     continue;
                 };
                 let activity: Activity = tables::decode(bytes.value(), "activity")?;
@@ -290,6 +483,84 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AppKind, Component, InstanceId, Secret};
+    use crate::store::{IngestContext, NewInstance};
+
+    fn activity(instance: InstanceId, id: usize, country: &str) -> Activity {
+        Activity {
+            id: id.to_string(),
+            app: AppKind::Box,
+            instance,
+            time: id as i64,
+            actor: "ann@corp.com".into(),
+            actor_name: "Ann".into(),
+            activity_type: "Download file".into(),
+            action_type: "download".into(),
+            objects: Vec::new(),
+            admin: false,
+            impersonated: false,
+            succeeded: true,
+            ip: None,
+            country: Some(country.into()),
+            isp: None,
+            device_type: None,
+            user_agent: None,
+            source: "test".into(),
+            groups: Vec::new(),
+        }
+    }
+
+    // R-A2: with an app and a country, the planner reads the smaller of the two indexes.
+    #[test]
+    fn planner_reads_the_smaller_of_instance_and_country() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let new = NewInstance {
+            app: AppKind::Box,
+            name: "box".into(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            endpoint: None,
+            components: vec![Component::UsersAndGroups],
+        };
+        let box_id = store
+            .add_instance(new.clone(), &Secret::new("s"), 0)
+            .unwrap()
+            .id;
+        let other = NewInstance {
+            app: AppKind::Okta,
+            ..new
+        };
+        let okta_id = store.add_instance(other, &Secret::new("s"), 0).unwrap().id;
+        let ctx = IngestContext::default();
+        // Box: 19 in France, 1 in Nigeria. Okta: 30 in France.
+        let batch = (0..20)
+            .map(|i| activity(box_id, i, if i == 0 { "NG" } else { "FR" }))
+            .collect();
+        store.ingest(box_id, "s", batch, "c", &ctx).unwrap();
+        let batch = (100..130)
+            .map(|i| {
+                let mut a = activity(okta_id, i, "FR");
+                a.app = AppKind::Okta;
+                a
+            })
+            .collect();
+        store.ingest(okta_id, "s", batch, "c", &ctx).unwrap();
+        let txn = store.db.begin_read().unwrap();
+        let hints = |country: &str| Hints {
+            apps: Some(vec![AppKind::Box]),
+            countries: Some(vec![country.to_string()]),
+            ..Hints::default()
+        };
+        assert_eq!(
+            plan(&txn, &hints("NG")).unwrap(),
+            Plan::Countries(vec!["NG".into()])
+        );
+        assert_eq!(
+            plan(&txn, &hints("FR")).unwrap(),
+            Plan::Instances(vec![box_id.0])
+        );
+    }
 
     // A cursor at the lower bound leaves nothing to read, not everything.
     #[test]

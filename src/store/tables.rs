@@ -19,6 +19,9 @@ pub const META_NEXT_INSTANCE: &str = "next-instance";
 pub const META_NEXT_GROUP: &str = "next-group";
 pub const META_NEXT_SEQ: &str = "next-seq";
 pub const META_ACTIVITIES: &str = "activities";
+/// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
+pub const META_MIN_TIME: &str = "min-time";
+pub const META_MAX_TIME: &str = "max-time";
 
 /// Instance id → postcard `Instance`.
 pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
@@ -50,21 +53,58 @@ pub const USER_GROUPS: MultimapTableDefinition<&str, u64> =
 pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
     TableDefinition::new("membership-history");
 
-/// Seq → postcard `Activity`. Seq grows with ingestion, so it breaks time ties stably.
-pub const ACTIVITIES: TableDefinition<u64, &[u8]> = TableDefinition::new("activities");
-/// (instance, vendor id) → seq: drops records already stored.
-pub const DEDUPE: TableDefinition<(u64, &str), u64> = TableDefinition::new("activity-dedupe");
+/// (time, seq) → postcard `Activity`: the records are their own time index. Seq grows
+/// with ingestion, so it breaks time ties stably.
+pub const ACTIVITIES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("activities");
+/// (hour, instance, hash of the vendor id) → the record's key: drops records already
+/// stored. A vendor reports an event with the same time whenever it repeats it, so the
+/// hour is part of its identity, and keeps the entries a page adds close together. A hit
+/// is confirmed against the stored record; two ids sharing a 64-bit hash in the same hour
+/// would share one entry, the later one replacing the earlier.
+pub const DEDUPE: TableDefinition<(i64, u64, u64), (i64, u64)> =
+    TableDefinition::new("activity-dedupe");
+
+pub fn dedupe_key(a: &crate::domain::Activity) -> (i64, u64, u64) {
+    (bucket(a.time), a.instance.0, hash(&a.id))
+}
 /// (app, instance) pairs seen in activities, so an app filter can use the instance index
 /// even for instances removed since.
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
 
-pub const BY_TIME: TableDefinition<(i64, u64), ()> = TableDefinition::new("idx-time");
-pub const BY_GROUP: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-group");
-pub const BY_ACTOR: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-actor");
+// Activity indexes. Few-valued prefixes (instance, country) lead their keys: a page of
+// activities appends at the tail of each. Many-valued ones (actor, group) come after the
+// hour: a page then touches the few pages of its hours, not one page per actor or group,
+// which is what keeps ingestion fast. Strings are hashed to fixed-width keys; a collision
+// only adds candidates that `Query::matches` drops.
 pub const BY_INSTANCE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-instance");
-pub const BY_COUNTRY: TableDefinition<(&str, i64, u64), ()> = TableDefinition::new("idx-country");
-pub const BY_GROUP_COUNTRY: TableDefinition<(u64, &str, i64, u64), ()> =
+pub const BY_COUNTRY: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-country");
+/// (hour, actor hash, time, seq).
+pub const BY_ACTOR: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-actor");
+/// (hour, group, country hash or `NO_COUNTRY`, time, seq): one entry per tag serves both
+/// group and group+country queries.
+pub const BY_GROUP: TableDefinition<(i64, u64, u64, i64, u64), ()> =
     TableDefinition::new("idx-group-country");
+pub const NO_COUNTRY: u64 = 0;
+
+/// (what, key) → number of activities: lets the planner choose between the instance
+/// and country indexes. Few keys change per page, so keeping it costs little.
+pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activity-counts");
+pub const COUNT_INSTANCE: u8 = 0;
+pub const COUNT_COUNTRY: u8 = 1;
+
+/// The width of the time buckets of the hour-led indexes.
+pub const BUCKET: i64 = 3_600_000_000;
+
+pub fn bucket(time: i64) -> i64 {
+    time.div_euclid(BUCKET)
+}
+
+/// FNV-1a: stable across builds and platforms, as keys on disk must be.
+pub fn hash(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
 
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
@@ -82,6 +122,17 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
 /// Reads a counter, 0 when never set.
 pub fn meta_get(table: &impl ReadableTable<&'static str, u64>, name: &str) -> Result<u64> {
     Ok(table.get(name)?.map(|v| v.value()).unwrap_or(0))
+}
+
+/// The oldest and newest activity times, when there is any activity.
+pub fn time_span(table: &impl ReadableTable<&'static str, u64>) -> Result<Option<(i64, i64)>> {
+    if meta_get(table, META_ACTIVITIES)? == 0 {
+        return Ok(None);
+    }
+    // Stored as the bits of an i64.
+    let min = meta_get(table, META_MIN_TIME)? as i64;
+    let max = meta_get(table, META_MAX_TIME)? as i64;
+    Ok(Some((min, max)))
 }
 
 /// Returns the next id of a counter that starts at 1, and advances it.

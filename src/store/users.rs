@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::tables::{self, ACTIVITIES, BY_ACTOR, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
-use super::{Person, Result, Store, StoreError, instances};
+use super::tables::{self, ACTIVITIES, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
+use super::{Person, Result, Store, StoreError, instances, query};
 use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, RemoteUser};
 
 const DAY: Micros = 86_400_000_000;
@@ -85,24 +85,24 @@ impl Store {
         let mut by_app: BTreeMap<AppKind, u64> = BTreeMap::new();
         let mut last_activity = None;
         let records = txn.open_table(ACTIVITIES)?;
-        for row in txn
-            .open_table(BY_ACTOR)?
-            .range((key, i64::MIN, 0)..=(key, i64::MAX, u64::MAX))?
-            .rev()
-        {
-            let (k, _) = row?;
-            let (_, time, seq) = k.value();
+        let mut walk = query::actor_walk(&txn, key)?;
+        while let Some((time, seq)) = walk.next()? {
+            let Some(v) = records.get((time, seq))? else {
+                continue;
+            };
+            let a: Activity = tables::decode(v.value(), "activity")?;
+            // The actor index is keyed by a hash: another person may share it.
+            if a.actor != key {
+                continue;
+            }
             last_activity.get_or_insert(time);
             let day = time.div_euclid(DAY);
             if (first_day..=today).contains(&day) {
                 daily[(day - first_day) as usize] += 1;
             }
-            if let Some(v) = records.get(seq)? {
-                let a: Activity = tables::decode(v.value(), "activity")?;
-                *by_type.entry(a.activity_type).or_default() += 1;
-                *by_app.entry(a.app).or_default() += 1;
-                apps.insert(a.app);
-            }
+            *by_type.entry(a.activity_type).or_default() += 1;
+            *by_app.entry(a.app).or_default() += 1;
+            apps.insert(a.app);
         }
         let mut by_type: Vec<(String, u64)> = by_type.into_iter().collect();
         by_type.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

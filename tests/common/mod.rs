@@ -19,24 +19,50 @@ pub struct ServedSandbox {
 impl ServedSandbox {
     pub fn start(extra: &[&str]) -> ServedSandbox {
         let mut child = Command::new(BIN)
-            .args(["sandbox", "serve", "--listen", "127.0.0.1:0", "--rate", "0", "--users", "300"])
+            .args([
+                "sandbox",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate",
+                "0",
+                "--users",
+                "300",
+            ])
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start casbah sandbox serve");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut next = || lines.next().expect("a line from the sandbox").expect("utf-8 line");
+        let mut next = || {
+            lines
+                .next()
+                .expect("a line from the sandbox")
+                .expect("utf-8 line")
+        };
         let first = next();
-        let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("first line was {first:?}")).to_owned();
+        let url = first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line was {first:?}"))
+            .to_owned();
         let mut value = |label: &str| {
             let line = next();
-            line.strip_prefix(label).unwrap_or_else(|| panic!("expected {label:?}, got {line:?}")).trim().to_owned()
+            line.strip_prefix(label)
+                .unwrap_or_else(|| panic!("expected {label:?}, got {line:?}"))
+                .trim()
+                .to_owned()
         };
         let tenant_id = value("tenant id:");
         let client_id = value("client id:");
         let client_secret = value("client secret:");
-        ServedSandbox { child, url, tenant_id, client_id, client_secret }
+        ServedSandbox {
+            child,
+            url,
+            tenant_id,
+            client_id,
+            client_secret,
+        }
     }
 }
 
@@ -54,7 +80,9 @@ pub struct Scratch {
 
 impl Scratch {
     pub fn new() -> Scratch {
-        Scratch { dir: tempfile::tempdir().expect("tempdir") }
+        Scratch {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn db(&self) -> PathBuf {
@@ -74,7 +102,12 @@ impl Scratch {
             .stderr(Stdio::piped())
             .spawn()
             .expect("run casbah");
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
         child.wait_with_output().expect("casbah output")
     }
 
@@ -85,25 +118,47 @@ impl Scratch {
     /// Runs and insists on success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "casbah {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "casbah {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let stdout = self.ok(args);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("casbah {args:?}: not JSON ({e}): {stdout}"))
+        serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("casbah {args:?}: not JSON ({e}): {stdout}"))
     }
 
     /// Connects the sandbox as instance `contoso`, the secret piped on stdin.
     pub fn connect(&self, sandbox: &ServedSandbox) {
-        let out = self.run_with_input(
-            &[
-                "connectors", "add", "microsoft365", "--name", "contoso", "--tenant-id", &sandbox.tenant_id,
-                "--client-id", &sandbox.client_id, "--endpoint", &sandbox.url,
-            ],
-            &sandbox.client_secret,
+        let out = self.connect_with_secret(sandbox, &sandbox.client_secret);
+        assert!(
+            out.status.success(),
+            "connect failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.status.success(), "connect failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub fn connect_with_secret(&self, sandbox: &ServedSandbox, secret: &str) -> Output {
+        self.run_with_input(
+            &[
+                "connectors",
+                "add",
+                "microsoft365",
+                "--name",
+                "contoso",
+                "--tenant-id",
+                &sandbox.tenant_id,
+                "--client-id",
+                &sandbox.client_id,
+                "--endpoint",
+                &sandbox.url,
+            ],
+            secret,
+        )
     }
 }
 

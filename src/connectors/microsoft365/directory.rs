@@ -15,8 +15,9 @@ use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
 pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
 
 const GROUP_FIELDS: &str = "id,displayName,description";
-/// `accountEnabled` and `userType` come back only when selected.
-const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,accountEnabled,userType";
+/// `accountEnabled`, `userType` and `deletedDateTime` come back only when selected.
+const USER_FIELDS: &str =
+    "id,displayName,userPrincipalName,mail,accountEnabled,userType,deletedDateTime";
 
 const GROUPS_PERMISSION: &str = "GroupMember.Read.All (or Group.Read.All)";
 const USERS_PERMISSION: &str = "User.Read.All";
@@ -42,6 +43,8 @@ pub(super) struct GraphUser {
     mail: Option<String>,
     account_enabled: Option<bool>,
     user_type: Option<String>,
+    /// Set on soft-deleted users, which keep their group memberships.
+    deleted_date_time: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +91,8 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         return None;
     };
     let status = match u.account_enabled {
+        // R-G4: a soft-deleted user still listed as a member is not active.
+        _ if u.deleted_date_time.is_some() => UserStatus::Deleted,
         Some(false) => UserStatus::Disabled,
         Some(true) => UserStatus::Active,
         None => {
@@ -369,6 +374,16 @@ mod tests {
         assert_eq!(u.status, UserStatus::Disabled);
         assert_eq!(u.email, "Ann@Contoso.com");
         assert_eq!(u.key(), "ann@contoso.com");
+    }
+
+    // R-G4: soft-deleted users keep their memberships but are not active.
+    #[test]
+    fn a_soft_deleted_member_is_deleted() {
+        let u = graph_user(
+            r#"{"id":"1","userPrincipalName":"bo@contoso.com","accountEnabled":true,"deletedDateTime":"2026-11-20T10:00:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(u.status, UserStatus::Deleted);
     }
 
     #[test]

@@ -69,7 +69,8 @@ pub const GROUP_PROPERTIES: &[&str] = &[
     "securityEnabled",
     "visibility",
 ];
-pub const GROUP_SEARCHABLE: &[&str] = &["displayName", "description", "mail", "mailNickname"];
+/// Graph tokenizes only these two for `$search` on groups.
+pub const GROUP_SEARCHABLE: &[&str] = &["displayName", "description"];
 
 pub const DEVICE_PROPERTIES: &[&str] = &[
     "id",

@@ -413,12 +413,47 @@ pub(crate) async fn get_user(
     Ok(Json(Value::Object(body)))
 }
 
+/// Keeps the `$select`ed properties of a fully built object; a name the
+/// object does not have is refused as Graph refuses it.
+fn project(full: Value, select: Option<&[String]>, type_name: &str) -> Result<Value, GraphError> {
+    let (mut full, select) = match (full, select) {
+        (Value::Object(full), Some(select)) => (full, select),
+        (other, _) => return Ok(other),
+    };
+    let mut out = Map::new();
+    for name in select {
+        let key = full
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(name))
+            .cloned()
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "Could not find a property named '{name}' on type '{type_name}'."
+                ))
+            })?;
+        if let Some(v) = full.remove(&key) {
+            out.insert(key, v);
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 /// `GET /v1.0/organization`.
-pub(crate) async fn organization(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn organization(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let q = Query::parse(raw.as_deref(), &headers)?;
     let org = shared.org();
+    let value = project(
+        dir::organization(&org),
+        q.select.as_deref(),
+        "microsoft.graph.organization",
+    )?;
     Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#organization", shared.base_url),
-        "value": [dir::organization(&org)],
+        "@odata.context": format!("{}/v1.0/$metadata#{}", shared.base_url, context_with_select("organization", &q)),
+        "value": [value],
     })))
 }
 
@@ -433,12 +468,22 @@ fn role_json(org: &Org, i: usize) -> Value {
     })
 }
 
+const ROLE_TYPE: &str = "microsoft.graph.directoryRole";
+
 /// `GET /v1.0/directoryRoles`: only activated roles, no paging.
-pub(crate) async fn directory_roles(State(shared): State<Arc<Shared>>) -> Answer {
+pub(crate) async fn directory_roles(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let q = Query::parse(raw.as_deref(), &headers)?;
     let org = shared.org();
+    let roles = (0..org.roles.len())
+        .map(|i| project(role_json(&org, i), q.select.as_deref(), ROLE_TYPE))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#directoryRoles", shared.base_url),
-        "value": (0..org.roles.len()).map(|i| role_json(&org, i)).collect::<Vec<_>>(),
+        "@odata.context": format!("{}/v1.0/$metadata#{}", shared.base_url, context_with_select("directoryRoles", &q)),
+        "value": roles,
     })))
 }
 
@@ -454,10 +499,17 @@ fn role_index(org: &Org, id: &str) -> Result<usize, GraphError> {
 pub(crate) async fn directory_role(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
 ) -> Answer {
+    let q = Query::parse(raw.as_deref(), &headers)?;
     let org = shared.org();
     let i = role_index(&org, &id)?;
-    Ok(Json(role_json(&org, i)))
+    Ok(Json(project(
+        role_json(&org, i),
+        q.select.as_deref(),
+        ROLE_TYPE,
+    )?))
 }
 
 /// `GET /v1.0/directoryRoles/{id}/members`.

@@ -44,7 +44,6 @@ mod management;
 mod odata;
 mod records;
 
-pub use auth::Audience;
 pub use errors::GraphError;
 
 /// Per-sandbox Microsoft state: issued tokens and started subscriptions.

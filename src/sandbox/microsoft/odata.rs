@@ -356,9 +356,17 @@ impl Filter {
                 "Unsupported or invalid query filter clause specified for property '{p}' of resource '{resource}'."
             ))
         };
+        if split_outside_quotes(text, " or ").len() > 1 {
+            return Err(GraphError::unsupported(
+                "The casbah sandbox takes clauses joined by 'and' in $filter, not 'or'.",
+            ));
+        }
         let mut clauses = Vec::new();
         for part in split_outside_quotes(text.trim(), " and ") {
             let part = part.trim();
+            if part.starts_with('(') || part.to_ascii_lowercase().starts_with("not ") {
+                return Err(invalid(part));
+            }
             if let Some(args) = part
                 .strip_prefix("startswith(")
                 .or_else(|| part.strip_prefix("startsWith("))
@@ -573,6 +581,9 @@ mod tests {
         };
         assert!(f.matches(props));
         assert!(Filter::parse("displayName gt 'a'", "Group").is_err());
+        assert!(Filter::parse("displayName eq 'a' or displayName eq 'b'", "Group").is_err());
+        let quoted = Filter::parse("displayName eq 'Sales or Support'", "Group").unwrap();
+        assert_eq!(quoted.clauses.len(), 1);
     }
 
     #[test]

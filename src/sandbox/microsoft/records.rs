@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
-use crate::sandbox::org::{COUNTRIES, DEPARTMENTS, Org, PARTNER_DOMAINS, User};
+use crate::sandbox::org::{COUNTRIES, DEPARTMENTS, GroupKind, Org, PARTNER_DOMAINS, User};
 
 /// Reads an instant the way both APIs accept one: RFC 3339, or without a
 /// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
@@ -182,7 +182,12 @@ pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
     } else {
         "Browser"
     };
-    let (app_name, app_id) = *pick(&mut rng, APPS);
+    // Legacy mail protocols only ever reach Exchange.
+    let (app_name, app_id) = if legacy {
+        APPS[0]
+    } else {
+        *pick(&mut rng, APPS)
+    };
     let (mut app_name, mut app_id) = (app_name.to_string(), app_id.to_string());
     let mut failure = rng.random_bool(0.07).then(|| *pick(&mut rng, FAILURES));
     // Legacy protocols cannot be interactive; token refreshes are not either.
@@ -532,7 +537,14 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
         Item::Pushed(k) => timeline.pushed(stream, k),
         Item::Generated(_) => None,
     };
-    let user_index = rng.random_range(0..org.users.len());
+    let mut user_index = rng.random_range(0..org.users.len());
+    if stream == Stream::Exchange {
+        // Guests have no mailbox here: the next employee's is used instead.
+        user_index = (0..org.users.len())
+            .map(|step| (user_index + step) % org.users.len())
+            .find(|&i| !org.users[i].guest)
+            .unwrap_or(user_index);
+    }
     let u = &org.users[user_index];
     // Some activity comes from people outside the directory altogether.
     let stranger = stream == Stream::SharePoint && rng.random_bool(0.03);
@@ -628,12 +640,16 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
         }
         Stream::General => {
             let operation = *pick(&mut rng, GENERAL_OPERATIONS);
-            let team = if org.groups.is_empty() {
-                "Contoso".to_string()
-            } else {
-                org.groups[rng.random_range(0..org.groups.len())]
-                    .display_name
-                    .clone()
+            // Teams live on Microsoft 365 groups.
+            let teams: Vec<&str> = org
+                .groups
+                .iter()
+                .filter(|g| g.kind == GroupKind::Unified)
+                .map(|g| g.display_name.as_str())
+                .collect();
+            let team = match teams.as_slice() {
+                [] => "Contoso".to_string(),
+                _ => pick(&mut rng, &teams).to_string(),
             };
             json!({
                 "RecordType": 25,

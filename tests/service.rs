@@ -1,0 +1,427 @@
+//! The service layer end to end: real store file, real connector, real HTTP
+//! against the in-process sandbox.
+
+use std::time::Duration;
+
+use casbah::domain::{AppKind, Component, GroupKind, GroupStatus, RemoteGroup, now_micros};
+use casbah::sandbox::org::MemberRef;
+use casbah::sandbox::{self, PushedActivity, Sandbox, SandboxConfig, Stream};
+use casbah::service::{ConnectRequest, Event, Intervals, Service, ServiceError};
+use casbah::store::{IMPORT_LIMIT, NewInstance, Store, StoreError};
+use tokio::sync::broadcast::Receiver;
+
+struct World {
+    sandbox: Sandbox,
+    svc: Service,
+    _dir: tempfile::TempDir,
+}
+
+fn fast() -> Intervals {
+    Intervals {
+        users: Duration::from_secs(3600),
+        groups: Duration::from_secs(3600),
+        activities: Duration::from_millis(200),
+        tick: Duration::from_millis(50),
+    }
+}
+
+async fn world_with(prepare: impl FnOnce(&Store, &Sandbox)) -> World {
+    let sandbox = sandbox::start(SandboxConfig {
+        users: 300,
+        live_rate: 0.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
+    prepare(&store, &sandbox);
+    let svc = Service::with_store(store, fast());
+    World {
+        sandbox,
+        svc,
+        _dir: dir,
+    }
+}
+
+async fn world() -> World {
+    world_with(|_, _| {}).await
+}
+
+impl World {
+    async fn connect(&self) {
+        self.svc
+            .connect(ConnectRequest {
+                instance: NewInstance {
+                    app: AppKind::Microsoft365,
+                    name: "contoso".into(),
+                    tenant: self.sandbox.tenant_id.clone(),
+                    client_id: self.sandbox.client_id.clone(),
+                    endpoint: Some(self.sandbox.base_url()),
+                    components: Component::default_set(),
+                },
+                secret: self.sandbox.client_secret.clone(),
+            })
+            .await
+            .expect("connect");
+    }
+
+    async fn sync(&self) {
+        for job in self.svc.sync_now(None).await.expect("sync") {
+            job.wait().await.expect("scan");
+        }
+    }
+
+    /// A sandbox group with at least `min` users, nesting included.
+    fn group_with_users(&self, min: usize) -> (uuid::Uuid, String) {
+        let org = self.sandbox.org();
+        let g = org
+            .groups
+            .iter()
+            .find(|g| {
+                org.transitive_users(&g.id)
+                    .map(|u| u.len() >= min)
+                    .unwrap_or(false)
+            })
+            .expect("a big enough group");
+        (g.id, g.display_name.clone())
+    }
+}
+
+/// Waits for an event matching `pred`, with a deadline.
+async fn expect_event(
+    rx: &mut Receiver<Event>,
+    what: &str,
+    pred: impl Fn(&Event) -> bool,
+) -> Event {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(e)) if pred(&e) => return e,
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("event stream ended waiting for {what}: {e}"),
+            Err(_) => panic!("no {what} within 30 s"),
+        }
+    }
+}
+
+// R-G4, R-G5, R-G11: an import runs in the background, keeps active users
+// only, counts the skipped ones and tells the user when done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_keeps_active_users_counts_skips_and_notifies() {
+    let w = world().await;
+    w.connect().await;
+    let (gid, name) = w.group_with_users(6);
+    // Make sure there is something to skip: disable one member, soft-delete another.
+    let (disabled, deleted, expected_active) = {
+        let org = w.sandbox.org();
+        let users = org.transitive_users(&gid).unwrap();
+        let active: Vec<_> = users
+            .iter()
+            .filter(|u| u.account_enabled && u.deleted.is_none())
+            .collect();
+        (active[0].id, active[1].id, active.len() - 2)
+    };
+    w.sandbox.set_account_enabled(disabled, false).unwrap();
+    w.sandbox.set_deleted(deleted, true).unwrap();
+
+    let mut events = w.svc.subscribe();
+    let (group, job) = w
+        .svc
+        .import_group("contoso", &name, true)
+        .await
+        .expect("import");
+    assert_eq!(
+        group.status,
+        GroupStatus::Importing,
+        "R-G5: importing until the first sync"
+    );
+    let summary = job.wait().await.expect("first sync");
+    let notice = expect_event(&mut events, "the import notification", |e| {
+        matches!(e, Event::Notification { .. })
+    })
+    .await;
+    let Event::Notification { text, .. } = notice else {
+        unreachable!()
+    };
+    assert!(
+        text.starts_with(&name) && text.contains(" imported"),
+        "{text}"
+    );
+    assert!(
+        text.contains("disabled") && text.contains("deleted"),
+        "{text}"
+    );
+
+    let group = w.svc.find_group(&name).await.unwrap();
+    assert_eq!(group.status, GroupStatus::Ready);
+    assert_eq!(group.member_count as usize, expected_active, "{summary}");
+    assert!(group.skipped.disabled >= 1 && group.skipped.deleted >= 1);
+    let members = w.svc.members(group.id).await.unwrap();
+    assert_eq!(members.len(), expected_active);
+    let org = w.sandbox.org();
+    let disabled_mail = org.user(&disabled).unwrap().mail.to_lowercase();
+    assert!(
+        members.iter().all(|m| m.key != disabled_mail),
+        "disabled users are not imported"
+    );
+}
+
+// R-G6, R-G9: activities after the import are tagged when their actor is a
+// member; others are not; the group works as a filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_activities_of_members_are_tagged_and_filterable() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    let (gid, name) = w.group_with_users(2);
+    let (_, job) = w.svc.import_group("contoso", &name, false).await.unwrap();
+    job.wait().await.unwrap();
+    let group = w.svc.find_group(&name).await.unwrap();
+    let member = w.svc.members(group.id).await.unwrap()[0].key.clone();
+    let outsider = {
+        let org = w.sandbox.org();
+        let inside: Vec<String> = org
+            .transitive_users(&gid)
+            .unwrap()
+            .iter()
+            .map(|u| u.mail.to_lowercase())
+            .collect();
+        org.users
+            .iter()
+            .find(|u| u.account_enabled && !u.guest && !inside.contains(&u.mail.to_lowercase()))
+            .unwrap()
+            .mail
+            .clone()
+    };
+    w.sandbox.push_activity(PushedActivity::new(
+        Stream::SignIns,
+        &member,
+        "Office 365 Exchange Online",
+    ));
+    w.sandbox.push_activity(PushedActivity::new(
+        Stream::SignIns,
+        &outsider,
+        "Office 365 Exchange Online",
+    ));
+    w.sync().await;
+
+    let filter = format!("group:\"{name}\"");
+    let tagged = w.svc.activities(&filter, 100, None).await.unwrap().items;
+    assert!(!tagged.is_empty(), "the member's new sign-in is tagged");
+    assert!(
+        tagged
+            .iter()
+            .all(|a| a.actor == member && a.time >= group.imported_at)
+    );
+    let outsider_rows = w
+        .svc
+        .activities(&format!("user:{}", outsider.to_lowercase()), 100, None)
+        .await
+        .unwrap()
+        .items;
+    let newest = outsider_rows
+        .first()
+        .expect("the outsider's sign-in is stored");
+    assert!(!newest.groups.contains(&group.id));
+}
+
+// R-G7: a later sync records who joined and who left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_membership_sync_records_joins_and_leaves() {
+    let w = world().await;
+    w.connect().await;
+    let (gid, name) = w.group_with_users(3);
+    let (_, job) = w.svc.import_group("contoso", &name, false).await.unwrap();
+    job.wait().await.unwrap();
+    let group = w.svc.find_group(&name).await.unwrap();
+    // The leaver is a direct member reached through no nested group, so removing it removes the person.
+    let (leaver, joiner, leaver_key, joiner_key) = {
+        let org = w.sandbox.org();
+        let inside = org.transitive_users(&gid).unwrap();
+        let direct = &org.groups.iter().find(|g| g.id == gid).unwrap().members;
+        let mut nested = std::collections::HashSet::new();
+        for m in direct {
+            if let MemberRef::Group(i) = m {
+                nested.extend(
+                    org.transitive_users(&org.groups[*i as usize].id)
+                        .unwrap()
+                        .iter()
+                        .map(|u| u.id),
+                );
+            }
+        }
+        let leaver = direct
+            .iter()
+            .find_map(|m| match m {
+                MemberRef::User(i) => {
+                    let u = &org.users[*i as usize];
+                    (u.account_enabled && u.deleted.is_none() && !nested.contains(&u.id))
+                        .then_some(u)
+                }
+                _ => None,
+            })
+            .expect("a direct, active user member");
+        let joiner = org
+            .users
+            .iter()
+            .find(|u| {
+                u.account_enabled && u.deleted.is_none() && !inside.iter().any(|i| i.id == u.id)
+            })
+            .unwrap();
+        (
+            leaver.id,
+            joiner.id,
+            leaver.mail.to_lowercase(),
+            joiner.mail.to_lowercase(),
+        )
+    };
+    let before = w.svc.members(group.id).await.unwrap().len();
+    w.sandbox.remove_member(gid, leaver).unwrap();
+    w.sandbox.add_member(gid, joiner).unwrap();
+    w.svc.sync_group(group.id, &name).wait().await.unwrap();
+
+    let history = w.svc.membership_history(group.id).await.unwrap();
+    assert!(history.iter().any(|c| c.user == joiner_key && c.joined));
+    assert!(history.iter().any(|c| c.user == leaver_key && !c.joined));
+    let after = w.svc.members(group.id).await.unwrap();
+    assert!(after.iter().any(|m| m.key == joiner_key));
+    assert!(!after.iter().any(|m| m.key == leaver_key));
+    assert_eq!(after.len(), before);
+    assert!(w.svc.find_group(&name).await.unwrap().last_sync.is_some());
+}
+
+// R-G1: administrators and External users are groups without any import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_and_external_users_form_automatic_groups() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    let groups = w.svc.groups().await.unwrap();
+    let admins = groups
+        .iter()
+        .find(|g| g.name == "Microsoft 365 administrator")
+        .expect("admin group");
+    assert!(matches!(admins.kind, GroupKind::Automatic(_)));
+    let expected_admins = {
+        let org = w.sandbox.org();
+        let mut ids: Vec<u32> = org
+            .roles
+            .iter()
+            .flat_map(|r| r.members.iter().copied())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.iter()
+            .filter(|&&i| {
+                org.users[i as usize].account_enabled && org.users[i as usize].deleted.is_none()
+            })
+            .count()
+    };
+    assert_eq!(admins.member_count as usize, expected_admins);
+
+    let external = groups
+        .iter()
+        .find(|g| g.name == "External")
+        .expect("External group");
+    let members = w.svc.members(external.id).await.unwrap();
+    assert!(
+        !members.is_empty(),
+        "guests and outsiders appear in activities"
+    );
+    let domains = w.sandbox.org().domains();
+    assert!(
+        members
+            .iter()
+            .all(|m| !domains.iter().any(|d| m.key.ends_with(&format!("@{d}"))))
+    );
+}
+
+// R-G3: the 501st import is refused, naming the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_501st_import_is_refused() {
+    // Connect and fill the quota straight through the store, as 500 earlier imports would have.
+    let w = world_with(|store, sandbox| {
+        let new = NewInstance {
+            app: AppKind::Microsoft365,
+            name: "contoso".into(),
+            tenant: sandbox.tenant_id.clone(),
+            client_id: sandbox.client_id.clone(),
+            endpoint: Some(sandbox.base_url()),
+            components: Component::default_set(),
+        };
+        let instance = store
+            .add_instance(new, &sandbox.client_secret, now_micros())
+            .unwrap()
+            .id;
+        for i in 0..IMPORT_LIMIT {
+            let g = RemoteGroup {
+                id: format!("filler-{i}"),
+                display_name: format!("Filler {i}"),
+                description: None,
+            };
+            store
+                .create_imported_group(instance, &g, false, now_micros())
+                .unwrap();
+        }
+    })
+    .await;
+    let (_, name) = w.group_with_users(1);
+    let err = w
+        .svc
+        .import_group("contoso", &name, false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ServiceError::Store(StoreError::ImportLimit)),
+        "{err}"
+    );
+    assert!(err.to_string().contains("500"));
+}
+
+// R-C4: the scheduler runs due scans by itself and records them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_due_scans_by_itself() {
+    let w = world().await;
+    let mut events = w.svc.subscribe();
+    w.svc.start_scheduler();
+    w.connect().await;
+    expect_event(&mut events, "ingested activities", |e| {
+        matches!(e, Event::ActivitiesIngested { .. })
+    })
+    .await;
+    // A live activity is picked up by a later scan without being asked.
+    w.sandbox.push_activity(PushedActivity::new(
+        Stream::SignIns,
+        "live.user@fabrikam.com",
+        "Azure Portal",
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = w
+            .svc
+            .activities("user:live.user@fabrikam.com", 10, None)
+            .await
+            .unwrap();
+        if !page.items.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the scheduler never picked up the live activity"
+        );
+        expect_event(&mut events, "another scan", |e| {
+            matches!(e, Event::JobFinished { .. })
+        })
+        .await;
+    }
+    let summary = &w.svc.instances().await.unwrap()[0];
+    assert!(
+        summary
+            .scans
+            .iter()
+            .all(|(_, s)| s.last_success.is_some() && s.last_error.is_none())
+    );
+    w.svc.shutdown().await;
+}
