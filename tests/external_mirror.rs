@@ -97,3 +97,40 @@ fn unmatched_users_are_listed() {
     );
     assert!(text.ends_with("(R-X6)"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        // R-X6: applying the plan to what was published gives exactly the
+        // matched users; nothing already right is sent again; every source
+        // user is either matched or listed.
+        #[test]
+        fn plan_is_the_exact_difference(
+            src in prop::collection::vec(0usize..8, 0..8),
+            published in prop::collection::btree_set(0usize..8, 0..8),
+        ) {
+            let accounts: Vec<EntraAccount> = (0..6)
+                .map(|i| entra(&format!("e{i}"), &format!("p{i}@contoso.com"), None))
+                .collect();
+            let users: Vec<RemoteUser> = src
+                .iter()
+                .map(|i| source(&format!("s{i}"), &format!("P{i}@contoso.com")))
+                .collect();
+            let published: BTreeSet<String> = published.iter().map(|i| format!("e{i}")).collect();
+            let plan = plan_mirror(&users, &accounts, &published);
+            let mut after = published.clone();
+            for m in &plan.remove {
+                prop_assert!(after.remove(m.id()));
+            }
+            for m in &plan.add {
+                prop_assert!(!published.contains(m.id()));
+                after.insert(m.id().to_string());
+            }
+            prop_assert_eq!(&after, &plan.target);
+            let matched = src.iter().filter(|&&i| i < 6).count();
+            prop_assert_eq!(plan.unmatched.len(), src.len() - matched);
+        }
+    }
+}
