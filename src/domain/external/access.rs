@@ -131,12 +131,20 @@ impl AccessIndex {
         let mut notes = Vec::new();
         for (i, entry) in acl.iter().enumerate() {
             let number = i + 1;
+            // Only the first match of each access type is explained; later
+            // ones are still read for their notes and pending groups.
+            let wanted = match entry.access {
+                AccessType::Deny => deny.is_none(),
+                AccessType::Grant => grant.is_none(),
+            };
             let path = match &entry.principal {
                 Principal::User(id) => {
                     (self.user_node(id) == Some(user)).then(|| vec![self.step(user)])
                 }
                 Principal::EntraGroup(id) => match self.entra_node_of(id) {
-                    Some(g) if self.defined[g as usize] => self.chain(g, m),
+                    Some(g) if self.defined[g as usize] => {
+                        wanted.then(|| self.chain(g, m)).flatten()
+                    }
                     _ => {
                         notes.push(format!(
                             "ACL entry {number} names Entra group `{}`, which is not in the synced directory",
@@ -146,7 +154,9 @@ impl AccessIndex {
                     }
                 },
                 Principal::ExternalGroup(id) => match self.external.get(id.as_str()) {
-                    Some(&g) if self.defined[g as usize] => self.chain(g, m),
+                    Some(&g) if self.defined[g as usize] => {
+                        wanted.then(|| self.chain(g, m)).flatten()
+                    }
                     _ => {
                         if !pending.contains(id) {
                             pending.push(id.clone());
@@ -172,17 +182,17 @@ impl AccessIndex {
                     }
                 }
             };
-            let Some(path) = path else { continue };
-            let slot = match entry.access {
-                AccessType::Deny => &mut deny,
-                AccessType::Grant => &mut grant,
+            let Some(path) = path.filter(|_| wanted) else {
+                continue;
             };
-            if slot.is_none() {
-                *slot = Some(Reason {
-                    entry: number,
-                    access: entry.access,
-                    path,
-                });
+            let reason = Some(Reason {
+                entry: number,
+                access: entry.access,
+                path,
+            });
+            match entry.access {
+                AccessType::Deny => deny = reason,
+                AccessType::Grant => grant = reason,
             }
         }
         let (decision, reason, overridden) = match (deny, grant) {
