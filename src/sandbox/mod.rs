@@ -1,11 +1,18 @@
 //! A generated organisation served on loopback through each vendor's own API
 //! dialect, with its paging, errors and throttling.
 //!
-//! `start` binds 127.0.0.1 (nothing else), generates the organisation from
-//! the seed and serves it. Tests read and change the organisation through
-//! [`Sandbox::org`], push activities with [`Sandbox::push_activity`], steer
+//! `start` binds loopback only, generates the organisation from the seed and
+//! serves it. Tests read and change the organisation through
+//! [`Sandbox::org`] and [`Sandbox::add_member`] and its siblings, push
+//! activities with [`Sandbox::push_activity`], expire credentials with
+//! [`Sandbox::expire_tokens`] / [`Sandbox::expire_delta_tokens`], steer
 //! faults with [`Sandbox::set_faults`] / [`Sandbox::fail_next`], and check
-//! what was served with [`Sandbox::served`].
+//! what was served with [`Sandbox::served`] / [`Sandbox::served_with`].
+//!
+//! Layout: `config` (what to serve, fault specs), `org` (the generator),
+//! `activity` (the computed timeline of activity streams), `faults` and
+//! `listener` (misbehaviour in front of every dialect), and one module per
+//! vendor dialect (`microsoft`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -858,7 +858,10 @@ impl Org {
         let mut stack = vec![group];
         while let Some(g) = stack.pop() {
             for &m in &self.groups[g].members {
-                out.insert(m);
+                // Through a cycle a group can reach itself; it is not its own member.
+                if m != MemberRef::Group(group as u32) {
+                    out.insert(m);
+                }
                 if let MemberRef::Group(inner) = m
                     && visited.insert(inner as usize)
                 {
@@ -1224,5 +1227,19 @@ mod tests {
             assert_eq!(org.users.len(), users);
             assert!(org.groups.len() > 200);
         }
+    }
+
+    #[test]
+    fn cycles_end_and_a_group_is_not_its_own_member() {
+        let mut org = Org::generate(3, 50);
+        let a = org.group_by_name("Project Atlas").unwrap().id;
+        let b = org.group_by_name("Project Zephyr").unwrap().id;
+        org.add_member(&a, &b).unwrap();
+        org.add_member(&b, &a).unwrap();
+        let ai = org.group_index(&a).unwrap();
+        let members = org.transitive_members(ai);
+        assert!(!members.contains(&MemberRef::Group(ai as u32)));
+        assert!(members.contains(&MemberRef::Group(org.group_index(&b).unwrap() as u32)));
+        assert!(org.add_member(&a, &a).is_err());
     }
 }
