@@ -1,6 +1,7 @@
 //! Store benchmark: ingest rate, the dashboard's filtered first page, and a cold open.
 //!
-//! `cargo bench --bench store`; `CASBAH_BENCH_ACTIVITIES=100000` for a quick run.
+//! `cargo bench --bench store`; `CASBAH_BENCH_ACTIVITIES=100000` for a quick run;
+//! `CASBAH_BENCH_KEEP=PATH` keeps the database it builds.
 //! Targets: ingest ≥150,000 activities/s (pages of 1,000, indexes included);
 //! group + country + last 7 days, first 100 ≤10 ms; open + newest 100 ≤20 ms in ≤150 MB.
 
@@ -240,7 +241,15 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bench.redb");
+    // CASBAH_BENCH_KEEP=PATH keeps the database for other measurements (the dashboard's memory).
+    let path = std::env::var_os("CASBAH_BENCH_KEEP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.redb"));
+    assert!(
+        !path.exists(),
+        "{} exists already; remove it first",
+        path.display()
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(0xCA5BA4);
 
     let store = Store::open(&path).expect("create");

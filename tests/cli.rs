@@ -360,3 +360,21 @@ fn scan_intervals_are_settings() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("scan.activities"));
 }
+
+// A damaged casbah database: one line (no panic text), and the file is left untouched.
+#[test]
+fn a_damaged_database_gets_one_line_and_is_left_untouched() {
+    let s = Scratch::new();
+    s.ok(&["groups", "list"]);
+    let mut bytes = std::fs::read(s.db()).unwrap();
+    for i in (600..bytes.len()).step_by(7) {
+        bytes[i] ^= 0x5a;
+    }
+    std::fs::write(s.db(), &bytes).unwrap();
+    let out = s.run(&["groups", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("damaged"), "{err}");
+    assert!(one_line(&err), "{err}");
+    assert_eq!(std::fs::read(s.db()).unwrap(), bytes);
+}

@@ -1259,3 +1259,59 @@ proptest! {
         }
     }
 }
+
+// R-A2: a record with only an IP address takes the country last seen with it,
+// so a country filter finds file activities that carry no location.
+#[test]
+fn a_record_without_a_country_takes_the_one_seen_with_its_ip() {
+    let f = fixture();
+    let secret = Secret::new("s");
+    let id = f
+        .store
+        .add_instance(new_instance(AppKind::Microsoft365, "m"), &secret, 0)
+        .unwrap()
+        .id;
+    let mut sign_in = activity(id, AppKind::Microsoft365, "s1", HOUR, "ann@contoso.com");
+    sign_in.ip = Some("81.12.1.1".into());
+    sign_in.country = Some("DE".into());
+    f.store
+        .ingest(
+            id,
+            "signins",
+            vec![sign_in],
+            "c1",
+            &IngestContext::default(),
+        )
+        .unwrap();
+    let mut download = activity(id, AppKind::Microsoft365, "o1", 2 * HOUR, "ann@contoso.com");
+    download.ip = Some("81.12.1.1".into());
+    download.country = None;
+    let mut elsewhere = activity(id, AppKind::Microsoft365, "o2", 2 * HOUR, "ann@contoso.com");
+    elsewhere.ip = Some("203.0.113.9".into());
+    elsewhere.country = None;
+    f.store
+        .ingest(
+            id,
+            "o365",
+            vec![download, elsewhere],
+            "c2",
+            &IngestContext::default(),
+        )
+        .unwrap();
+
+    let de = Query::with_hints(Hints {
+        countries: Some(vec!["DE".into()]),
+        ..Hints::default()
+    });
+    let ids: Vec<String> = all_activities(&f.store, &de, 10)
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(ids, vec!["o1".to_string(), "s1".to_string()]);
+    let all = all_activities(&f.store, &Query::all(), 10);
+    assert_eq!(
+        all.iter().find(|a| a.id == "o2").unwrap().country,
+        None,
+        "an unknown address stays unplaced"
+    );
+}

@@ -1,7 +1,7 @@
-//! `casbah demo`: the whole product on the sandbox. Until the dashboard
-//! lands it keeps syncing and prints a live summary.
+//! `casbah demo`: the whole product on the sandbox, in the dashboard; when
+//! stdout is not a terminal it keeps syncing and prints a live summary.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,6 +57,10 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         {
             svc.import_group("contoso", &group.group.id, true).await?;
         }
+    }
+    if std::io::stdout().is_terminal() {
+        // The dashboard stops the service itself when it closes.
+        return super::dashboard(svc, &db).await;
     }
     svc.start_scheduler();
     println!("syncing; press Ctrl-C to stop");

@@ -54,6 +54,7 @@ pub fn main() -> ExitCode {
     };
     let db = cli.db.clone().unwrap_or_else(default_db);
     let _log = init_logging(&db);
+    install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -82,9 +83,7 @@ fn fail(f: Failure) -> ExitCode {
 
 async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
     let Some(command) = command else {
-        return Err(Failure::Usage(
-            "the dashboard is not built yet; run `casbah demo`, or `casbah --help` for the commands".into(),
-        ));
+        return dashboard(open(&db).await?, &db).await;
     };
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
@@ -126,6 +125,14 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
     }
 }
 
+/// The dashboard over `db`, syncing while it is open.
+async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
+    svc.start_scheduler();
+    crate::tui::run(svc, db)
+        .await
+        .map_err(|e| Failure::Failed(e.to_string()))
+}
+
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
     Ok(Service::open(db, Intervals::default()).await?)
 }
@@ -138,6 +145,25 @@ fn data_dir() -> PathBuf {
 
 fn default_db() -> PathBuf {
     data_dir().join("casbah.redb")
+}
+
+/// A panic is a bug: one line on stderr and the details in the log. redb's
+/// panics on a damaged file are expected answers and only logged.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info.location().map(ToString::to_string).unwrap_or_default();
+        tracing::error!(at, "panic: {message}");
+        if !crate::store::panics_are_expected() {
+            let line = crate::domain::text::sanitize(&format!("{message} at {at}"));
+            eprintln!("casbah: internal error ({line}); please report it with casbah.log");
+        }
+    }));
 }
 
 /// Logs go to a file beside the database, never to the terminal. The level

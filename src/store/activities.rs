@@ -12,7 +12,7 @@ use super::tables::{
     META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
-use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
+use crate::domain::{Activity, AutoGroup, Group, GroupId, InstanceId, Micros, group};
 
 /// What tagging reads, kept from one page to the next (R-G6). It is read and changed
 /// only while a write transaction is held, and every write that changes groups or
@@ -20,7 +20,16 @@ use crate::domain::{Activity, AutoGroup, Group, InstanceId, Micros, group};
 #[derive(Debug, Default)]
 pub(super) struct TagCache {
     groups: Option<HashMap<u64, Group>>,
-    of_actor: HashMap<String, Vec<u64>>,
+    of_actor: HashMap<String, ActorTags>,
+}
+
+/// One actor's groups, and the tags of any activity from `from` on: once every group
+/// was imported, the time no longer changes the tags (R-G6).
+#[derive(Debug)]
+struct ActorTags {
+    ids: Vec<u64>,
+    from: Micros,
+    tags: Vec<GroupId>,
 }
 
 /// Bounds the cache for organisations with very many actors.
@@ -62,6 +71,7 @@ impl Store {
                 inserted: fresh.len(),
                 duplicates: total - fresh.len(),
             };
+            self.places.lock().expect("places lock").locate(&mut fresh);
             join_external(&txn, &fresh, ctx, &mut cache)?;
             tag(&txn, &mut fresh, &mut cache)?;
             write_records(&txn, &fresh)?;
@@ -110,6 +120,39 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
         }
     }
     Ok(fresh)
+}
+
+/// R-A2: the country last seen with each IP address, learnt from records that
+/// carry both (sign-ins) to place records that carry only the address (Office
+/// 365 file activities), so that a country filter finds them too. Kept in
+/// memory: a persisted table costs a random insert per address at ingestion,
+/// and addresses recur soon enough to be learnt again after a restart.
+#[derive(Debug, Default)]
+pub(super) struct Places {
+    countries: HashMap<String, String>,
+}
+
+/// Bounds the memory of `Places`; when full it starts over.
+const MAX_PLACES: usize = 200_000;
+
+impl Places {
+    fn locate(&mut self, fresh: &mut [Activity]) {
+        for a in fresh.iter() {
+            if let (Some(ip), Some(country)) = (&a.ip, &a.country) {
+                if self.countries.len() >= MAX_PLACES {
+                    self.countries.clear();
+                }
+                if self.countries.get(ip) != Some(country) {
+                    self.countries.insert(ip.clone(), country.clone());
+                }
+            }
+        }
+        for a in fresh.iter_mut().filter(|a| a.country.is_none()) {
+            if let Some(ip) = &a.ip {
+                a.country = self.countries.get(ip).cloned();
+            }
+        }
+    }
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.
@@ -189,13 +232,25 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> 
             for id in reverse.get(a.actor.as_str())? {
                 ids.push(id?.value());
             }
-            of_actor.insert(a.actor.clone(), ids);
+            let member_of = || ids.iter().filter_map(|id| groups.get(id));
+            let after_all_imports = ActorTags {
+                from: member_of()
+                    .map(|g| g.imported_at)
+                    .max()
+                    .unwrap_or(Micros::MIN),
+                tags: group::tags_for(Micros::MAX, member_of()),
+                ids,
+            };
+            of_actor.insert(a.actor.clone(), after_all_imports);
         }
-        let ids = of_actor
-            .get(&a.actor)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        a.groups = group::tags_for(a.time, ids.iter().filter_map(|id| groups.get(id)));
+        let Some(actor) = of_actor.get(&a.actor) else {
+            continue;
+        };
+        a.groups = if a.time >= actor.from {
+            actor.tags.clone()
+        } else {
+            group::tags_for(a.time, actor.ids.iter().filter_map(|id| groups.get(id)))
+        };
     }
     Ok(())
 }

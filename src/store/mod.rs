@@ -14,6 +14,8 @@ mod activities;
 mod groups;
 mod instances;
 mod open;
+
+pub use open::panics_are_expected;
 mod query;
 mod scratch;
 mod settings;
@@ -180,6 +182,7 @@ pub struct Person {
 pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<activities::TagCache>,
+    places: std::sync::Mutex<activities::Places>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -244,6 +247,7 @@ impl Store {
         Ok(Store {
             db: open::open(path)?,
             tags: Default::default(),
+            places: Default::default(),
         })
     }
 

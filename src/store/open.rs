@@ -4,6 +4,7 @@
 //! scratch copy), to check that it is a casbah database of the expected schema; only then
 //! is it opened for writing.
 
+use std::cell::Cell;
 use std::fs::{DirBuilder, OpenOptions, Permissions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -43,14 +44,14 @@ fn builder() -> redb::Builder {
 }
 
 pub fn open(path: &Path) -> Result<Database> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if !parent.exists() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| io_error(parent, e))?;
-        }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.exists()
+    {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|e| io_error(parent, e))?;
     }
     let existing = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Err(io_error(path, "it is a folder")),
@@ -99,7 +100,7 @@ fn open_existing(path: &Path) -> Result<Database> {
     drop(file);
 
     // redb trusts a file's pages and may panic on a damaged one: a panic here means damage.
-    catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+    quietly(|| -> Result<()> {
         match builder().open_read_only(path) {
             Ok(db) => check_meta(path, &db),
             // Not shut down cleanly: repaired on a scratch copy, checked there.
@@ -113,14 +114,33 @@ fn open_existing(path: &Path) -> Result<Database> {
             }
             Err(e) => Err(open_error(path, e)),
         }
-    }))
+    })
     .map_err(|_| not_casbah(path, "redb could not read it"))??;
 
-    let db = catch_unwind(AssertUnwindSafe(|| builder().open(path)))
+    let db = quietly(|| builder().open(path))
         .map_err(|_| not_casbah(path, "redb could not read it"))?
         .map_err(|e| open_error(path, e))?;
     restrict(path)?;
     Ok(db)
+}
+
+thread_local! {
+    static EXPECTING_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// True while this thread runs redb over a file that may be damaged, where a
+/// panic is an expected answer ("not casbah's"), not a bug: the panic hook
+/// then logs it instead of printing it.
+pub fn panics_are_expected() -> bool {
+    EXPECTING_PANICS.with(Cell::get)
+}
+
+/// Runs `f`, turning a panic into `Err` and marking it as expected.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    EXPECTING_PANICS.with(|e| e.set(true));
+    let out = catch_unwind(AssertUnwindSafe(f));
+    EXPECTING_PANICS.with(|e| e.set(false));
+    out
 }
 
 fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<()> {

@@ -362,11 +362,11 @@ pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Ve
             // Newest first within a hash, so the first confirmed entry is the newest.
             if let Some(v) = records.get((time, seq))? {
                 let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
-                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor) {
-                    if out[i].is_none() {
-                        out[i] = Some(time);
-                        found.push((h, i));
-                    }
+                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor)
+                    && out[i].is_none()
+                {
+                    out[i] = Some(time);
+                    found.push((h, i));
                 }
             }
             Ok(())

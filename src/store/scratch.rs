@@ -92,7 +92,7 @@ impl StorageBackend for Scratch {
             o.file_valid = o.file_valid.min(len);
             let first_gone = len.div_ceil(BLOCK);
             o.blocks.retain(|b, _| *b < first_gone);
-            if len % BLOCK != 0 {
+            if !len.is_multiple_of(BLOCK) {
                 let last = len / BLOCK;
                 let data = self.load(&o, last)?;
                 let mut data = data.into_vec();

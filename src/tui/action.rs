@@ -1,0 +1,205 @@
+//! The one vocabulary of the dashboard: keys, `:` commands, footer hints and
+//! the `?` help all name these actions.
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Quit,
+    Help,
+    Redraw,
+    CommandLine,
+    NextPane,
+    PrevPane,
+    Connectors,
+    Groups,
+    Members,
+    Activities,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    Filter,
+    Import,
+    Sync,
+    Connect,
+    ExportCsv,
+    ExportJson,
+    Queries,
+    SaveQuery,
+    ToggleNotify,
+    Submit,
+    Complete,
+}
+
+impl Action {
+    pub const ALL: [Action; 29] = [
+        Action::Quit,
+        Action::Help,
+        Action::Redraw,
+        Action::CommandLine,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Connectors,
+        Action::Groups,
+        Action::Members,
+        Action::Activities,
+        Action::Up,
+        Action::Down,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Top,
+        Action::Bottom,
+        Action::Open,
+        Action::Back,
+        Action::Filter,
+        Action::Import,
+        Action::Sync,
+        Action::Connect,
+        Action::ExportCsv,
+        Action::ExportJson,
+        Action::Queries,
+        Action::SaveQuery,
+        Action::ToggleNotify,
+        Action::Submit,
+        Action::Complete,
+    ];
+
+    /// The name used in the keymap file and, for those that have one, as a
+    /// `:` command.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Redraw => "redraw",
+            Action::CommandLine => "command-line",
+            Action::NextPane => "next-pane",
+            Action::PrevPane => "prev-pane",
+            Action::Connectors => "connectors",
+            Action::Groups => "groups",
+            Action::Members => "members",
+            Action::Activities => "activities",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page-up",
+            Action::PageDown => "page-down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Filter => "filter",
+            Action::Import => "import",
+            Action::Sync => "sync",
+            Action::Connect => "connect",
+            Action::ExportCsv => "export-csv",
+            Action::ExportJson => "export-json",
+            Action::Queries => "queries",
+            Action::SaveQuery => "save-query",
+            Action::ToggleNotify => "toggle-notify",
+            Action::Submit => "submit",
+            Action::Complete => "complete",
+        }
+    }
+
+    /// What the action does, for help and for keys a user maps without a description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "show the keys",
+            Action::Redraw => "redraw the screen",
+            Action::CommandLine => "command line",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::Connectors => "connectors",
+            Action::Groups => "groups",
+            Action::Members => "members (of GROUP)",
+            Action::Activities => "activities (matching FILTER)",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Filter => "filter",
+            Action::Import => "import groups",
+            Action::Sync => "sync now",
+            Action::Connect => "connect an app",
+            Action::ExportCsv => "export CSV",
+            Action::ExportJson => "export JSON",
+            Action::Queries => "saved and suggested queries",
+            Action::SaveQuery => "save the filter as a query",
+            Action::ToggleNotify => "notify when done",
+            Action::Submit => "apply",
+            Action::Complete => "complete",
+        }
+    }
+
+    /// The actions reachable as `:name [ARG]`.
+    pub fn is_command(self) -> bool {
+        matches!(
+            self,
+            Action::Quit
+                | Action::Help
+                | Action::Connectors
+                | Action::Groups
+                | Action::Members
+                | Action::Activities
+                | Action::Import
+                | Action::Sync
+                | Action::Connect
+                | Action::ExportCsv
+                | Action::ExportJson
+                | Action::Queries
+        )
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Parses a command line (`members Finance EMEA`): the action and its argument.
+    pub fn parse_command(line: &str) -> Option<(Action, Option<String>)> {
+        let line = line.trim();
+        let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let action = match word {
+            "q" | "q!" => Action::Quit,
+            other => Action::from_name(other).filter(|a| a.is_command())?,
+        };
+        let rest = rest.trim();
+        Some((action, (!rest.is_empty()).then(|| rest.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_its_name() {
+        for a in Action::ALL {
+            assert_eq!(Action::from_name(a.name()), Some(a));
+        }
+    }
+
+    #[test]
+    fn commands_carry_their_argument() {
+        assert_eq!(
+            Action::parse_command("members  Finance EMEA "),
+            Some((Action::Members, Some("Finance EMEA".into())))
+        );
+        assert_eq!(Action::parse_command("q"), Some((Action::Quit, None)));
+        assert_eq!(
+            Action::parse_command("up"),
+            None,
+            "navigation is not a command"
+        );
+        assert_eq!(Action::parse_command("nonsense"), None);
+    }
+}

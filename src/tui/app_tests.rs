@@ -1,0 +1,752 @@
+//! The update logic without a terminal or a service: keys and results in,
+//! state and commands out.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::*;
+use crate::domain::{
+    Activity, AppKind, Group, GroupId, GroupKind, GroupStatus, Instance, InstanceId, RemoteGroup,
+    SkipCounts,
+};
+use crate::service::{AvailableGroup, InstanceSummary};
+use crate::store::{ActivityCursor, ActivityPage, Member};
+use crate::tui::msg::Failure;
+
+const NOW: Micros = 1_790_000_000_000_000;
+
+fn app() -> App {
+    let mut app = App::new(Keymap::defaults(), Theme::plain(), "test.redb".into(), NOW);
+    app.start();
+    app
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.update(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn instance(id: u64, name: &str) -> InstanceSummary {
+    InstanceSummary {
+        instance: Instance {
+            id: InstanceId(id),
+            app: AppKind::Microsoft365,
+            name: name.into(),
+            tenant: "t".into(),
+            client_id: "c".into(),
+            endpoint: None,
+            components: Vec::new(),
+            created_at: 0,
+        },
+        users: 10,
+        scans: Vec::new(),
+    }
+}
+
+fn group(id: u64, name: &str, imported: bool) -> Group {
+    Group {
+        id: GroupId(id),
+        kind: if imported {
+            GroupKind::Imported {
+                instance: InstanceId(1),
+                remote_id: format!("r{id}"),
+            }
+        } else {
+            GroupKind::Automatic(crate::domain::AutoGroup::External)
+        },
+        name: name.into(),
+        status: GroupStatus::Ready,
+        member_count: 2,
+        skipped: SkipCounts::default(),
+        imported_at: 0,
+        last_sync: Some(NOW),
+        notify: false,
+    }
+}
+
+fn activity(n: u64) -> Activity {
+    Activity {
+        id: format!("a{n}"),
+        app: AppKind::Microsoft365,
+        instance: InstanceId(1),
+        time: NOW - (n as i64) * 1_000_000,
+        actor: format!("user{n}@contoso.com"),
+        actor_name: format!("User {n}"),
+        activity_type: "FileDownloaded".into(),
+        action_type: "download".into(),
+        objects: Vec::new(),
+        admin: false,
+        impersonated: false,
+        succeeded: true,
+        ip: None,
+        country: Some(if n.is_multiple_of(2) { "DE" } else { "US" }.into()),
+        isp: None,
+        device_type: None,
+        user_agent: None,
+        source: "Office 365".into(),
+        groups: Vec::new(),
+    }
+}
+
+fn page(range: std::ops::Range<u64>) -> ActivityPage {
+    ActivityPage {
+        items: range.map(activity).collect(),
+        next: None,
+    }
+}
+
+fn remote(id: &str, name: &str, imported: bool) -> AvailableGroup {
+    AvailableGroup {
+        group: RemoteGroup {
+            id: id.into(),
+            display_name: name.into(),
+            description: None,
+        },
+        imported,
+    }
+}
+
+fn loaded(app: &mut App) {
+    app.update(Msg::Done(Done::Instances(Ok(vec![instance(1, "contoso")]))));
+    app.update(Msg::Done(Done::Groups(Ok(vec![
+        group(1, "External", false),
+        group(2, "Finance EMEA", true),
+    ]))));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(page(0..30)),
+    }));
+    app.take_cmds();
+}
+
+#[test]
+fn start_asks_for_everything_on_screen() {
+    let mut app = App::new(Keymap::defaults(), Theme::plain(), "db".into(), NOW);
+    let cmds = app.start();
+    assert!(cmds.contains(&Cmd::LoadInstances) && cmds.contains(&Cmd::LoadGroups));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Cmd::LoadActivities { filter, after: None, .. } if filter.is_empty())
+    ));
+}
+
+#[test]
+fn tab_and_digits_move_focus() {
+    let mut app = app();
+    assert_eq!(app.focus, Pane::Groups);
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Pane::Members);
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    press(&mut app, KeyCode::BackTab);
+    assert_eq!(app.focus, Pane::Connectors);
+    typed(&mut app, "4");
+    assert_eq!(app.focus, Pane::Activities);
+}
+
+// R-G8: Enter drills down instance → groups → members → person, Esc walks back.
+#[test]
+fn enter_drills_down_and_esc_comes_back() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "1");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Groups);
+    assert_eq!(app.groups.visible.len(), 1, "only the instance's groups");
+    assert_eq!(app.breadcrumbs(), ["contoso", "Groups"]);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Members);
+    assert_eq!(app.take_cmds(), [Cmd::LoadMembers(GroupId(2))]);
+    let member = Member {
+        key: "ann@contoso.com".into(),
+        name: "Ann".into(),
+        email: "ann@contoso.com".into(),
+        instance: Some(InstanceId(1)),
+        joined_at: 0,
+        last_activity: None,
+    };
+    app.update(Msg::Done(Done::Members {
+        group: GroupId(2),
+        result: Ok(vec![member]),
+    }));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.take_cmds(), [Cmd::LoadPerson("ann@contoso.com".into())]);
+    assert_eq!(
+        app.breadcrumbs(),
+        ["Groups", "Finance EMEA", "Members", "ann@contoso.com"]
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.members.person.is_none());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Pane::Groups);
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Pane::Connectors);
+    assert_eq!(app.groups.visible.len(), 2, "back to every group");
+}
+
+// R-G2: the picker opens at once, ranks at every key, searches after the pause (latest wins).
+#[test]
+fn picker_ranks_locally_then_asks_the_app() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "i");
+    assert!(app.picker.is_some(), "opens without waiting");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::LoadAvailable {
+            instance: "contoso".into(),
+            search: None
+        }]
+    );
+    let first = vec![
+        remote("g1", "Sales NA", false),
+        remote("g2", "Finance - EMEA Approvers", false),
+        remote("g3", "Finance EMEA", true),
+    ];
+    app.update(Msg::Done(Done::Available {
+        instance: "contoso".into(),
+        search: None,
+        result: Ok(first),
+    }));
+    typed(&mut app, "fin emea");
+    let cmds = app.take_cmds();
+    assert_eq!(cmds.len(), 8, "one pause timer per key: {cmds:?}");
+    let p = app.picker.as_ref().expect("picker");
+    let names: Vec<&str> = p
+        .ranked
+        .iter()
+        .map(|h| p.rows[h.index].name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Finance - EMEA Approvers") && !names.contains(&"Sales NA"));
+    // Only the last key's pause searches.
+    app.update(Msg::SearchDue(3));
+    assert!(app.take_cmds().is_empty());
+    app.update(Msg::SearchDue(8));
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::LoadAvailable {
+            instance: "contoso".into(),
+            search: Some("fin emea".into())
+        }]
+    );
+    let found = vec![remote("g9", "Finance - EMEA Auditors", false)];
+    app.update(Msg::Done(Done::Available {
+        instance: "contoso".into(),
+        search: Some("fin emea".into()),
+        result: Ok(found),
+    }));
+    let p = app.picker.as_ref().expect("picker");
+    assert_eq!(
+        p.ranked.len(),
+        3,
+        "search results merge into the ranked list"
+    );
+    assert!(p.searching.is_none());
+}
+
+// R-G2, R-G3: Enter imports with the notify choice; an imported group and the 501st are refused.
+#[test]
+fn picker_imports_and_enforces_the_limit() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "i");
+    app.take_cmds();
+    let list = vec![
+        remote("g3", "Finance EMEA", true),
+        remote("g1", "Sales NA", false),
+    ];
+    app.update(Msg::Done(Done::Available {
+        instance: "contoso".into(),
+        search: None,
+        result: Ok(list),
+    }));
+    press(&mut app, KeyCode::Enter);
+    assert!(app.take_cmds().is_empty());
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("already imported"))
+    );
+    press(&mut app, KeyCode::Down);
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('n'),
+        KeyModifiers::CONTROL,
+    )));
+    if let Some(p) = &mut app.picker {
+        p.imported_total = IMPORT_LIMIT;
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(app.take_cmds().is_empty(), "the 501st is refused");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("500 groups"))
+    );
+    if let Some(p) = &mut app.picker {
+        p.imported_total = 1;
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::Import {
+            instance: "contoso".into(),
+            group_id: "g1".into(),
+            name: "Sales NA".into(),
+            notify: false
+        }]
+    );
+    assert!(app.picker.is_none());
+    assert_eq!(app.focus, Pane::Groups);
+}
+
+// Live arrivals never move the row the user is on; a marker counts them.
+#[test]
+fn live_activities_keep_the_selected_row() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4jjj");
+    let before = app.activities.rows[app.activities.cursor.selected]
+        .id
+        .clone();
+    app.update(Msg::Service(Event::ActivitiesIngested {
+        instance: InstanceId(1),
+        count: 2,
+    }));
+    let cmds = app.take_cmds();
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::LoadActivities { after: None, .. }]),
+        "{cmds:?}"
+    );
+    // Two newer activities arrive (ids 1000 and 1001 sort first).
+    let mut items = vec![activity(0), activity(0)];
+    items[0].id = "new1".into();
+    items[1].id = "new2".into();
+    items.extend((0..30).map(activity));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage { items, next: None }),
+    }));
+    assert_eq!(
+        app.activities.rows[app.activities.cursor.selected].id,
+        before
+    );
+    assert_eq!(app.activities.new_count, 2);
+    typed(&mut app, "g");
+    assert_eq!(app.activities.new_count, 0, "the top clears the marker");
+}
+
+// Bursts of ingest events cause one load at a time, then one more.
+#[test]
+fn ingest_events_coalesce() {
+    let mut app = app();
+    loaded(&mut app);
+    for _ in 0..5 {
+        app.update(Msg::Service(Event::ActivitiesIngested {
+            instance: InstanceId(1),
+            count: 1,
+        }));
+    }
+    assert_eq!(app.take_cmds().len(), 1);
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(page(0..31)),
+    }));
+    assert_eq!(
+        app.take_cmds().len(),
+        1,
+        "one more for what arrived meanwhile"
+    );
+}
+
+// R-A2, R-A4: the filter line checks at each key, points at the mistake and applies on Enter.
+#[test]
+fn filter_line_checks_then_applies() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4/country!=");
+    let error = app
+        .activities
+        .editor
+        .as_ref()
+        .and_then(|e| e.error.clone())
+        .expect("an error");
+    assert!(error.column >= 1);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.activities.editor.is_some(),
+        "a broken filter is not applied"
+    );
+    typed(&mut app, "DE group:Fin");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.activities
+            .editor
+            .as_ref()
+            .map(|e| e.input.text().to_owned()),
+        Some("country!=DE group:\"Finance EMEA\"".into())
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.activities.chips,
+        ["-country:DE", "group:\"Finance EMEA\""],
+        "chips are the canonical form"
+    );
+    assert!(
+        matches!(app.take_cmds().as_slice(), [Cmd::LoadActivities { filter, .. }] if filter == "country!=DE group:\"Finance EMEA\"")
+    );
+    // The service's own errors (unknown names) keep their column.
+    app.update(Msg::Done(Done::Activities {
+        filter: app.activities.filter.clone(),
+        more: false,
+        result: Err(Failure {
+            message: "no group".into(),
+            column: Some(13),
+        }),
+    }));
+    assert_eq!(
+        app.activities.error.as_ref().and_then(|e| e.column),
+        Some(13)
+    );
+}
+
+// R-A3: suggested and saved queries are listed; Enter applies one.
+#[test]
+fn queries_list_applies_a_query() {
+    let mut app = app();
+    loaded(&mut app);
+    app.update(Msg::Done(Done::SavedQueries(Ok(vec![(
+        "mine".into(),
+        "country:DE".into(),
+    )]))));
+    typed(&mut app, "4Q");
+    assert_eq!(app.activities.queries.as_ref().map(Vec::len), Some(9));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.activities.filter, "country:DE");
+    assert!(app.activities.queries.is_none());
+}
+
+#[test]
+fn command_line_runs_and_completes() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, ":mem");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, " fin");
+    press(&mut app, KeyCode::Tab);
+    assert!(
+        matches!(&app.overlay, Overlay::Command { input, .. } if input.text() == "members Finance EMEA")
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, Pane::Members);
+    assert_eq!(app.take_cmds(), [Cmd::LoadMembers(GroupId(2))]);
+    typed(&mut app, ":bogus");
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.level == Level::Error && t.text.contains("bogus"))
+    );
+    typed(&mut app, ":q");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.exit, Some(Exit::Quit));
+}
+
+#[test]
+fn groups_filter_is_fuzzy_and_typing_q_does_not_quit() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "/fq");
+    assert!(app.exit.is_none(), "q types into the filter");
+    press(&mut app, KeyCode::Backspace);
+    typed(&mut app, "in em");
+    assert_eq!(app.groups.visible.len(), 1);
+    assert_eq!(
+        app.groups.selected().map(|g| g.name.as_str()),
+        Some("Finance EMEA")
+    );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.groups.visible.len(), 2);
+}
+
+// Toasts clear themselves; job events drive the header's sync indicator.
+#[test]
+fn toasts_expire_and_jobs_are_counted() {
+    let mut app = app();
+    app.update(Msg::Service(Event::Notification {
+        level: Level::Info,
+        text: "Finance: 3 imported".into(),
+    }));
+    app.update(Msg::Service(Event::JobStarted {
+        id: JobId(1),
+        job: crate::service::JobKind::SyncGroup { group: GroupId(2) },
+        label: "sync".into(),
+    }));
+    assert_eq!(app.toasts.len(), 1);
+    assert_eq!(app.jobs.len(), 1);
+    assert!(
+        app.syncing(GroupId(2)) && !app.syncing(GroupId(1)),
+        "R-G7: the group shows its sync"
+    );
+    app.update(Msg::Service(Event::JobFinished {
+        id: JobId(1),
+        summary: "ok".into(),
+    }));
+    assert!(app.jobs.is_empty());
+    app.now += 10_000_000;
+    app.update(Msg::Tick);
+    assert!(app.toasts.is_empty());
+}
+
+#[test]
+fn quit_keys_and_signals() {
+    let mut app = app();
+    typed(&mut app, "q");
+    assert_eq!(app.exit, Some(Exit::Quit));
+    let mut app = self::app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert_eq!(app.exit, Some(Exit::Quit));
+    let mut app = self::app();
+    app.update(Msg::Hangup);
+    assert_eq!(app.exit, Some(Exit::Hangup));
+}
+
+#[test]
+fn reaching_the_last_row_loads_the_next_page() {
+    let mut app = app();
+    let next = ActivityCursor { time: 5, seq: 1 };
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: page(0..3).items,
+            next: Some(next),
+        }),
+    }));
+    app.take_cmds();
+    typed(&mut app, "4G");
+    assert!(
+        matches!(app.take_cmds().as_slice(), [Cmd::LoadActivities { after: Some(c), .. }] if *c == next)
+    );
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: true,
+        result: Ok(page(3..6)),
+    }));
+    assert_eq!(app.activities.rows.len(), 6);
+}
+
+// R-A3: `w` asks for a name and saves the applied filter under it.
+#[test]
+fn save_query_asks_for_a_name() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4w");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("filter is empty"))
+    );
+    typed(&mut app, "/admin");
+    press(&mut app, KeyCode::Enter);
+    app.take_cmds();
+    typed(&mut app, "wadmins");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::SaveQuery {
+            name: "admins".into(),
+            text: "admin".into()
+        }]
+    );
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+// R-C1, R-C2, R-C3, R-C5: the connect wizard.
+#[test]
+fn connect_wizard_checks_before_handing_over() {
+    let mut app = app();
+    typed(&mut app, "1c");
+    assert!(app.wizard.is_some());
+    // Amazon Web Services has no connector yet.
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("no connector"))
+    );
+    let m365 = AppKind::ALL
+        .iter()
+        .position(|a| *a == AppKind::Microsoft365)
+        .expect("in the catalog");
+    for _ in 1..m365 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.wizard.as_ref().and_then(|w| w.app),
+        Some(AppKind::Microsoft365)
+    );
+    for value in [
+        "contoso",
+        "tenant-1",
+        "client-1",
+        "s3cret",
+        "http://127.0.0.1:1",
+    ] {
+        typed(&mut app, value);
+        press(&mut app, KeyCode::Tab);
+    }
+    // The first component is users-and-groups: switching it off is refused at once (R-C5).
+    typed(&mut app, " ");
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("users-and-groups"))
+    );
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.take_cmds().is_empty(),
+        "an impossible selection is not sent"
+    );
+    typed(&mut app, " ");
+    press(&mut app, KeyCode::Enter);
+    let cmds = app.take_cmds();
+    let [Cmd::Connect(form)] = cmds.as_slice() else {
+        panic!("{cmds:?}")
+    };
+    assert_eq!(
+        (
+            form.name.as_str(),
+            form.tenant.as_str(),
+            form.client_id.as_str()
+        ),
+        ("contoso", "tenant-1", "client-1")
+    );
+    assert_eq!(form.secret.expose(), "s3cret");
+    assert_eq!(form.endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    app.update(Msg::Done(Done::Connected(Err(Failure {
+        message: "bad secret".into(),
+        column: None,
+    }))));
+    assert_eq!(
+        app.wizard.as_ref().and_then(|w| w.error.clone()).as_deref(),
+        Some("bad secret"),
+        "the form stays for another try"
+    );
+    app.update(Msg::Done(Done::Connected(Ok("contoso".into()))));
+    assert!(app.wizard.is_none());
+    // R-C2: Microsoft 365 allows one instance.
+    app.update(Msg::Done(Done::Instances(Ok(vec![instance(1, "contoso")]))));
+    typed(&mut app, "c");
+    for _ in 0..m365 {
+        press(&mut app, KeyCode::Down);
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.wizard
+            .as_ref()
+            .and_then(|w| w.error.clone())
+            .is_some_and(|e| e.contains("one instance only"))
+    );
+}
+
+// R-G8: the members filter narrows as you type and widens again on delete.
+#[test]
+fn members_filter_narrows_and_widens() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "2j");
+    press(&mut app, KeyCode::Enter);
+    let people = [
+        ("Ann Lee", "ann"),
+        ("Anna Berg", "anna"),
+        ("Bob Stone", "bob"),
+    ];
+    let members = people
+        .iter()
+        .map(|(name, key)| Member {
+            key: format!("{key}@c.com"),
+            name: (*name).into(),
+            email: format!("{key}@c.com"),
+            instance: None,
+            joined_at: 0,
+            last_activity: None,
+        })
+        .collect();
+    app.update(Msg::Done(Done::Members {
+        group: GroupId(2),
+        result: Ok(members),
+    }));
+    typed(&mut app, "/an");
+    assert_eq!(app.members.visible.len(), 2);
+    typed(&mut app, "na b");
+    assert_eq!(
+        app.members.selected().map(|m| m.name.as_str()),
+        Some("Anna Berg")
+    );
+    assert_eq!(app.members.visible.len(), 1);
+    for _ in 0..6 {
+        press(&mut app, KeyCode::Backspace);
+    }
+    assert_eq!(app.members.visible.len(), 3, "deleting widens again");
+}
+
+// Export: `e` asks for CSV of the current filter, progress shows, a second one waits.
+#[test]
+fn export_runs_once_with_progress() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4e");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::Export {
+            filter: String::new(),
+            format: ExportFormat::Csv
+        }]
+    );
+    typed(&mut app, "E");
+    assert!(app.take_cmds().is_empty(), "one export at a time");
+    app.update(Msg::Done(Done::ExportProgress { rows: 3000 }));
+    assert_eq!(app.activities.export, Some(3000));
+    app.update(Msg::Done(Done::Exported(Ok(("/tmp/x.csv".into(), 3500)))));
+    assert_eq!(app.activities.export, None);
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("3500") && t.text.contains("/tmp/x.csv"))
+    );
+}
+
+#[test]
+fn ctrl_l_asks_for_a_full_redraw() {
+    let mut app = app();
+    app.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('l'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(app.clear);
+}
+
+// DESIGN §3 Untrusted text: an error quoting vendor text is made safe before it is kept.
+#[test]
+fn service_errors_are_made_safe() {
+    let failure = Failure::from(crate::service::ServiceError::Invalid(
+        "group \x1b]2;x\x07 failed".into(),
+    ));
+    assert_eq!(failure.message, "group ^[]2;x^G failed");
+}

@@ -1,0 +1,67 @@
+//! Small text helpers shared by the views: times, counts, safe vendor text.
+
+use std::borrow::Cow;
+
+use crate::domain::Micros;
+use crate::domain::text::sanitize;
+
+/// Vendor text at the render boundary. It was made safe when stored; this
+/// is the second lock on the same door.
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(sanitize(s))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// "12s ago", "5m ago", "3h ago", "2d ago", or "never".
+pub fn ago(now: Micros, then: Option<Micros>) -> String {
+    let Some(then) = then else {
+        return "never".into();
+    };
+    let secs = (now - then).max(0) / 1_000_000;
+    match secs {
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        3600..86_400 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86_400),
+    }
+}
+
+/// "2026-11-22 06:01:02" in UTC.
+pub fn timestamp(t: Micros) -> String {
+    chrono::DateTime::from_timestamp_micros(t)
+        .map_or_else(|| "?".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// "06:01" in UTC.
+pub fn clock(t: Micros) -> String {
+    chrono::DateTime::from_timestamp_micros(t)
+        .map_or_else(|| "--:--".into(), |d| d.format("%H:%M UTC").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_read_naturally() {
+        let s = 1_000_000;
+        assert_eq!(ago(100 * s, Some(88 * s)), "12s ago");
+        assert_eq!(ago(4000 * s, Some(0)), "1h ago");
+        assert_eq!(ago(0, None), "never");
+        assert_eq!(
+            ago(0, Some(5 * s)),
+            "0s ago",
+            "clock skew never shows a negative age"
+        );
+    }
+
+    // DESIGN §3 Untrusted text: a control character never reaches the screen.
+    #[test]
+    fn safe_escapes_controls() {
+        assert_eq!(safe("\x1b]2;owned\x07Fin"), "^[]2;owned^GFin");
+        assert!(matches!(safe("plain"), Cow::Borrowed(_)));
+    }
+}

@@ -1,0 +1,52 @@
+//! The dashboard: a keyboard-driven ratatui console over the service layer.
+//!
+//! `app` holds the state and the one update function (no terminal, no
+//! service); `runtime` runs the event loop and turns `Cmd`s into service
+//! calls; `views` draw. Keys are data (`keymap`, assets/keymap.toml) naming
+//! `action::Action`s.
+
+pub mod action;
+pub mod app;
+mod export;
+pub mod format;
+pub mod fuzzy;
+pub mod input;
+pub mod keymap;
+pub mod msg;
+mod runtime;
+pub mod theme;
+pub mod views;
+pub mod widgets;
+
+use std::path::Path;
+
+use crate::service::Service;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error(transparent)]
+    Keymap(#[from] keymap::KeymapError),
+    #[error(
+        "cannot use the terminal: {0}; run casbah in an interactive terminal, or use its subcommands"
+    )]
+    Terminal(std::io::Error),
+    #[error(
+        "the dashboard needs a terminal; run casbah in one, or use a subcommand (casbah --help)"
+    )]
+    NotATerminal,
+    #[error("cannot listen for signals: {0}")]
+    Signals(std::io::Error),
+}
+
+/// Opens the dashboard on `svc` until the user quits, the terminal goes
+/// away, or SIGTERM arrives. `database` is shown in the header.
+pub async fn run(svc: Service, database: &Path) -> Result<(), TuiError> {
+    let keymap = keymap::Keymap::load(keymap::Keymap::user_path().as_deref())?;
+    let app = app::App::new(
+        keymap,
+        theme::Theme::from_env(),
+        database.display().to_string(),
+        crate::domain::now_micros(),
+    );
+    runtime::run(svc, app).await
+}

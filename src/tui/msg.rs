@@ -1,0 +1,140 @@
+//! What flows down the dashboard's one channel (`Msg`), and the work the
+//! update asks the runtime to start (`Cmd`). Every service call is a `Cmd`
+//! whose result comes back as `Msg::Done`; the update never waits.
+
+use std::path::PathBuf;
+
+use ratatui::crossterm::event::KeyEvent;
+
+use crate::domain::{Group, GroupId};
+use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
+use crate::store::{ActivityCursor, ActivityPage, Member, Person};
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize,
+    /// Once a second: the clock and toasts.
+    Tick,
+    Service(Event),
+    /// The event stream dropped events: everything shown is reloaded.
+    Lagged,
+    Done(Done),
+    /// The picker's pause after typing has passed (carries the keystroke it belongs to).
+    SearchDue(u64),
+    /// SIGTERM or SIGINT: quit and restore the terminal.
+    Terminate,
+    /// SIGHUP or the terminal is gone: leave at once.
+    Hangup,
+}
+
+/// A failed call, one line, and where in the filter text it points if it does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    pub column: Option<usize>,
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Failure {
+        let column = match &e {
+            ServiceError::Filter(f) => Some(f.column),
+            _ => None,
+        };
+        let message = match &e {
+            ServiceError::Filter(f) => f.message.clone(),
+            other => other.to_string(),
+        };
+        // Errors can quote vendor text; they are shown, so they are made safe here.
+        Failure {
+            message: crate::domain::text::sanitize(&message),
+            column,
+        }
+    }
+}
+
+pub type Outcome<T> = Result<T, Failure>;
+
+#[derive(Debug)]
+pub enum Done {
+    Instances(Outcome<Vec<InstanceSummary>>),
+    Groups(Outcome<Vec<Group>>),
+    Members {
+        group: GroupId,
+        result: Outcome<Vec<Member>>,
+    },
+    Person {
+        key: String,
+        result: Outcome<Person>,
+    },
+    Activities {
+        filter: String,
+        more: bool,
+        result: Outcome<ActivityPage>,
+    },
+    Available {
+        instance: String,
+        search: Option<String>,
+        result: Outcome<Vec<AvailableGroup>>,
+    },
+    Imported {
+        name: String,
+        result: Outcome<()>,
+    },
+    Synced(Outcome<usize>),
+    SavedQueries(Outcome<Vec<(String, String)>>),
+    QuerySaved {
+        name: String,
+        result: Outcome<()>,
+    },
+    ExportProgress {
+        rows: u64,
+    },
+    Exported(Outcome<(PathBuf, u64)>),
+    /// The instance's name once connected.
+    Connected(Outcome<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadInstances,
+    LoadGroups,
+    LoadMembers(GroupId),
+    LoadPerson(String),
+    /// The newest `limit` activities, or the page after `after`.
+    LoadActivities {
+        filter: String,
+        limit: usize,
+        after: Option<ActivityCursor>,
+    },
+    /// The first groups of an instance, or its own search (latest wins).
+    LoadAvailable {
+        instance: String,
+        search: Option<String>,
+    },
+    /// Sends `Msg::SearchDue(seq)` after the typing pause.
+    SearchAfterPause(u64),
+    Import {
+        instance: String,
+        group_id: String,
+        name: String,
+        notify: bool,
+    },
+    Sync(Option<String>),
+    LoadSavedQueries,
+    SaveQuery {
+        name: String,
+        text: String,
+    },
+    Export {
+        filter: String,
+        format: ExportFormat,
+    },
+    Connect(Box<super::views::connect::ConnectForm>),
+}

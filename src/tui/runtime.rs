@@ -1,0 +1,338 @@
+//! The event loop: one channel carries keys, ticks, signals, service events
+//! and results. Everything waiting is handled, then one frame is drawn if
+//! anything changed, at most ~30 a second, inside synchronized output.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::crossterm::{execute, queue};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::AbortHandle;
+
+use super::app::{App, Exit};
+use super::msg::{Cmd, Done, Failure, Msg};
+use super::{TuiError, export, views};
+use crate::domain::now_micros;
+use crate::service::{ConnectRequest, Service};
+use crate::store::NewInstance;
+
+const FRAME: Duration = Duration::from_millis(33);
+const SEARCH_PAUSE: Duration = Duration::from_millis(300);
+/// How long the service may take to stop before the dashboard leaves anyway.
+const SHUTDOWN: Duration = Duration::from_millis(1200);
+
+pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
+    if !std::io::stdout().is_terminal() {
+        return Err(TuiError::NotATerminal);
+    }
+    let (tx, mut rx) = unbounded_channel();
+    let signals = forward_signals(&tx)?;
+    let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let background = [forward_events(&svc, &tx), signals, tick(&tx)];
+    spawn_input(tx.clone(), Arc::clone(&stop));
+    let mut runner = Runner {
+        svc: svc.clone(),
+        tx,
+        search: None,
+    };
+    for cmd in app.start() {
+        runner.run(cmd);
+    }
+    let outcome = event_loop(&mut terminal, &mut app, &mut rx, &mut runner).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in background {
+        task.abort();
+    }
+    // After a hang-up there is no terminal to restore, and writing to it could only fail.
+    if app.exit != Some(Exit::Hangup) {
+        ratatui::restore();
+    }
+    if tokio::time::timeout(SHUTDOWN, svc.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the service did not stop in time; leaving anyway");
+    }
+    outcome
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    app: &mut App,
+    rx: &mut UnboundedReceiver<Msg>,
+    runner: &mut Runner,
+) -> Result<(), TuiError> {
+    let mut last_frame: Option<Instant> = None;
+    let mut pending = true;
+    loop {
+        let due = last_frame.map_or_else(Instant::now, |t| t + FRAME);
+        let msg = tokio::select! {
+            msg = rx.recv() => msg,
+            () = tokio::time::sleep_until(due.into()), if pending => None,
+        };
+        if let Some(msg) = msg {
+            app.now = now_micros();
+            app.update(msg);
+            // A burst of keys or events is handled as one.
+            while let Ok(more) = rx.try_recv() {
+                app.update(more);
+            }
+            for cmd in app.take_cmds() {
+                runner.run(cmd);
+            }
+            if app.exit.is_some() {
+                return Ok(());
+            }
+            pending |= app.take_dirty();
+        }
+        if pending && last_frame.is_none_or(|t| t.elapsed() >= FRAME) {
+            if let Err(e) = draw(terminal, app) {
+                // The terminal is gone (SSH dropped): leave without touching it again.
+                tracing::info!("terminal write failed, leaving: {e}");
+                app.exit = Some(Exit::Hangup);
+                return Ok(());
+            }
+            pending = false;
+            last_frame = Some(Instant::now());
+        }
+    }
+}
+
+fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> std::io::Result<()> {
+    if std::mem::take(&mut app.clear) {
+        terminal.clear()?;
+    }
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|f| views::draw(f, app))?;
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+    terminal.backend_mut().flush()
+}
+
+fn forward_events(svc: &Service, tx: &UnboundedSender<Msg>) -> AbortHandle {
+    let mut events = svc.subscribe();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        loop {
+            let msg = match events.recv().await {
+                Ok(e) => Msg::Service(e),
+                Err(RecvError::Lagged(_)) => Msg::Lagged,
+                Err(RecvError::Closed) => return,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    })
+    .abort_handle()
+}
+
+/// SIGTERM and SIGINT quit cleanly; SIGHUP means the terminal is gone.
+fn forward_signals(tx: &UnboundedSender<Msg>) -> Result<AbortHandle, TuiError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(TuiError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(TuiError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(TuiError::Signals)?;
+    let tx = tx.clone();
+    Ok(tokio::spawn(async move {
+        loop {
+            let msg = tokio::select! {
+                _ = term.recv() => Msg::Terminate,
+                _ = int.recv() => Msg::Terminate,
+                _ = hup.recv() => Msg::Hangup,
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    })
+    .abort_handle())
+}
+
+fn tick(tx: &UnboundedSender<Msg>) -> AbortHandle {
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            every.tick().await;
+            if tx.send(Msg::Tick).is_err() {
+                return;
+            }
+        }
+    })
+    .abort_handle()
+}
+
+/// Terminal input on its own thread: crossterm's reader blocks.
+fn spawn_input(tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new()
+        .name("casbah-input".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let msg = match event::poll(Duration::from_millis(200)) {
+                    Ok(false) => continue,
+                    Ok(true) => match event::read() {
+                        Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                        Ok(TermEvent::Resize(..)) => Msg::Resize,
+                        Ok(_) => continue,
+                        Err(_) => Msg::Hangup,
+                    },
+                    Err(_) => Msg::Hangup,
+                };
+                let hangup = matches!(msg, Msg::Hangup);
+                if tx.send(msg).is_err() || hangup {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the input thread: {e}");
+    }
+}
+
+/// Starts each `Cmd` as a task whose result comes back on the channel.
+struct Runner {
+    svc: Service,
+    tx: UnboundedSender<Msg>,
+    /// The picker's running search: a newer one replaces it (latest wins).
+    search: Option<AbortHandle>,
+}
+
+impl Runner {
+    fn run(&mut self, cmd: Cmd) {
+        let svc = self.svc.clone();
+        let tx = self.tx.clone();
+        let send = move |done: Done| {
+            let _ = tx.send(Msg::Done(done));
+        };
+        match cmd {
+            Cmd::LoadInstances => spawn(async move {
+                send(Done::Instances(
+                    svc.instances().await.map_err(Failure::from),
+                ))
+            }),
+            Cmd::LoadGroups => {
+                spawn(async move { send(Done::Groups(svc.groups().await.map_err(Failure::from))) })
+            }
+            Cmd::LoadMembers(group) => spawn(async move {
+                let result = svc.members(group).await.map_err(Failure::from);
+                send(Done::Members { group, result });
+            }),
+            Cmd::LoadPerson(key) => spawn(async move {
+                let result = svc.person(&key).await.map_err(Failure::from);
+                send(Done::Person { key, result });
+            }),
+            Cmd::LoadActivities {
+                filter,
+                limit,
+                after,
+            } => spawn(async move {
+                let result = svc
+                    .activities(&filter, limit, after)
+                    .await
+                    .map_err(Failure::from);
+                send(Done::Activities {
+                    filter,
+                    more: after.is_some(),
+                    result,
+                });
+            }),
+            Cmd::LoadAvailable { instance, search } => {
+                let searching = search.is_some();
+                let task = tokio::spawn(async move {
+                    let result = svc
+                        .available_groups(&instance, search.as_deref())
+                        .await
+                        .map_err(Failure::from);
+                    send(Done::Available {
+                        instance,
+                        search,
+                        result,
+                    });
+                });
+                if searching && let Some(old) = self.search.replace(task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Cmd::SearchAfterPause(seq) => {
+                let tx = self.tx.clone();
+                spawn(async move {
+                    tokio::time::sleep(SEARCH_PAUSE).await;
+                    let _ = tx.send(Msg::SearchDue(seq));
+                });
+            }
+            Cmd::Import {
+                instance,
+                group_id,
+                name,
+                notify,
+            } => spawn(async move {
+                let result = svc
+                    .import_group(&instance, &group_id, notify)
+                    .await
+                    .map(|_| ())
+                    .map_err(Failure::from);
+                send(Done::Imported { name, result });
+            }),
+            Cmd::Sync(instance) => spawn(async move {
+                let result = svc
+                    .sync_now(instance.as_deref())
+                    .await
+                    .map(|jobs| jobs.len())
+                    .map_err(Failure::from);
+                send(Done::Synced(result));
+            }),
+            Cmd::LoadSavedQueries => spawn(async move {
+                send(Done::SavedQueries(
+                    svc.saved_queries().await.map_err(Failure::from),
+                ))
+            }),
+            Cmd::SaveQuery { name, text } => spawn(async move {
+                let result = svc.save_query(&name, &text).await.map_err(Failure::from);
+                send(Done::QuerySaved { name, result });
+            }),
+            Cmd::Connect(form) => spawn(async move {
+                let form = *form;
+                let request = ConnectRequest {
+                    instance: NewInstance {
+                        app: form.app,
+                        name: form.name,
+                        tenant: form.tenant,
+                        client_id: form.client_id,
+                        endpoint: form.endpoint,
+                        components: form.components,
+                    },
+                    secret: form.secret,
+                };
+                let result = svc
+                    .connect(request)
+                    .await
+                    .map(|i| i.name)
+                    .map_err(Failure::from);
+                send(Done::Connected(result));
+            }),
+            Cmd::Export { filter, format } => {
+                let handle = tokio::runtime::Handle::current();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let progress = |rows| {
+                        let _ = tx.send(Msg::Done(Done::ExportProgress { rows }));
+                    };
+                    let result = export::run(&svc, &handle, &filter, format, progress);
+                    let _ = tx.send(Msg::Done(Done::Exported(result)));
+                });
+            }
+        }
+    }
+}
+
+fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
+    tokio::spawn(f);
+}

@@ -1,0 +1,148 @@
+//! Connectors pane: each instance with its status, scans and counts (R-C4).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::service::InstanceSummary;
+use crate::store::ScanKind;
+use crate::tui::app::App;
+use crate::tui::format::{ago, safe};
+use crate::tui::theme::Theme;
+use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::{keep, pane_block};
+
+#[derive(Debug, Default)]
+pub struct ConnectorsPane {
+    pub rows: Vec<InstanceSummary>,
+    pub cursor: Cursor,
+    pub loaded: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Ok,
+    Starting,
+    Failing,
+}
+
+/// R-C4: an instance is failing when its last attempt of any scan failed.
+pub fn health(s: &InstanceSummary) -> Health {
+    if s.scans
+        .iter()
+        .any(|(_, st)| st.last_error.is_some() && st.last_attempt >= st.last_success)
+    {
+        Health::Failing
+    } else if s.scans.iter().any(|(_, st)| st.last_success.is_some()) {
+        Health::Ok
+    } else {
+        Health::Starting
+    }
+}
+
+pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
+    match h {
+        Health::Ok => Span::styled("● ok", theme.ok()),
+        Health::Starting => Span::styled("◌ starting", theme.dim()),
+        Health::Failing => Span::styled("✗ failing", theme.error()),
+    }
+}
+
+impl ConnectorsPane {
+    pub fn selected(&self) -> Option<&InstanceSummary> {
+        self.rows.get(self.cursor.selected)
+    }
+}
+
+fn last(s: &InstanceSummary, kind: ScanKind, now: i64) -> String {
+    let state = s.scans.iter().find(|(k, _)| *k == kind).map(|(_, st)| st);
+    ago(now, state.and_then(|st| st.last_success))
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+    let pane = &app.connectors;
+    let theme = &app.theme;
+    let title = format!("Connectors {}", pane.rows.len());
+    let block = pane_block(&title, focused, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    if let Some(e) = &pane.error {
+        f.render_widget(
+            Paragraph::new(Span::styled(e.clone(), theme.error())),
+            inner,
+        );
+        return;
+    }
+    if pane.rows.is_empty() {
+        let text = if pane.loaded {
+            "No instance connected — run `casbah connectors add`, or `casbah demo`"
+        } else {
+            "loading…"
+        };
+        f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
+        return;
+    }
+    let w = inner.width;
+    let mask = [true, w >= 90, true, true, true, true, w >= 90];
+    let height = inner.height.saturating_sub(1) as usize;
+    let range = pane.cursor.window(pane.rows.len(), height);
+    let rows: Vec<Row> = pane.rows[range.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let failing = s
+                .scans
+                .iter()
+                .find_map(|(_, st)| st.last_error.clone())
+                .filter(|_| health(s) == Health::Failing);
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(safe(&s.instance.name).into_owned()),
+                    Cell::from(s.instance.app.display_name()),
+                    Cell::from(Line::from(health_span(health(s), theme))),
+                    Cell::from(s.users.to_string()),
+                    Cell::from(last(s, ScanKind::Users, app.now)),
+                    Cell::from(last(s, ScanKind::Activities, app.now)),
+                    Cell::from(failing.map(|e| safe(&e).into_owned()).unwrap_or_default()),
+                ],
+                &mask,
+            ));
+            if focused && range.start + i == pane.cursor.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(keep(
+        [
+            "Instance",
+            "App",
+            "Status",
+            "Users",
+            "Users scan",
+            "Activity scan",
+            "Last error",
+        ],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(15),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(10),
+            Constraint::Length(13),
+            Constraint::Fill(2),
+        ],
+        &mask,
+    );
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        inner,
+    );
+}

@@ -1,0 +1,196 @@
+//! Groups pane: automatic and imported groups with their status (R-G1, R-G5, R-G7).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
+
+use crate::domain::{Group, GroupKind, GroupStatus, InstanceId};
+use crate::tui::app::App;
+use crate::tui::format::{ago, safe};
+use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::input::Input;
+use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
+
+#[derive(Debug, Default)]
+pub struct GroupsPane {
+    pub all: Vec<Group>,
+    /// Safe display names, index for index with `all`.
+    names: Vec<String>,
+    pub visible: Vec<Hit>,
+    pub filter: Input,
+    pub editing: bool,
+    pub cursor: Cursor,
+    /// Drilled down from an instance: only its groups.
+    pub instance: Option<InstanceId>,
+    pub instance_names: Vec<(InstanceId, String)>,
+    pub loaded: bool,
+    pub error: Option<String>,
+}
+
+impl GroupsPane {
+    pub fn set(&mut self, groups: Vec<Group>, fuzzy: &Fuzzy) {
+        let selected = self.selected().map(|g| g.id);
+        self.names = groups.iter().map(|g| safe(&g.name).into_owned()).collect();
+        self.all = groups;
+        self.loaded = true;
+        self.error = None;
+        self.refilter(fuzzy);
+        if let Some(pos) =
+            selected.and_then(|id| self.visible.iter().position(|h| self.all[h.index].id == id))
+        {
+            self.cursor.selected = pos;
+        }
+    }
+
+    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
+        let candidates: Vec<usize> = (0..self.all.len())
+            .filter(|i| match (self.instance, &self.all[*i].kind) {
+                (None, _) => true,
+                (Some(want), GroupKind::Imported { instance, .. }) => *instance == want,
+                (Some(_), GroupKind::Automatic(_)) => false,
+            })
+            .collect();
+        let mut hits = fuzzy.rank(
+            candidates.iter().map(|i| self.names[*i].as_str()),
+            self.filter.text(),
+        );
+        for h in &mut hits {
+            h.index = candidates[h.index];
+        }
+        self.visible = hits;
+        self.cursor.clamp(self.visible.len());
+    }
+
+    pub fn selected(&self) -> Option<&Group> {
+        self.visible
+            .get(self.cursor.selected)
+            .map(|h| &self.all[h.index])
+    }
+
+    fn app_of(&self, g: &Group) -> String {
+        match &g.kind {
+            GroupKind::Automatic(_) => "automatic".into(),
+            GroupKind::Imported { instance, .. } => self
+                .instance_names
+                .iter()
+                .find(|(id, _)| id == instance)
+                .map_or_else(|| "?".into(), |(_, n)| safe(n).into_owned()),
+        }
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+    let pane = &app.groups;
+    let theme = &app.theme;
+    let imported = app.imported_count();
+    let title = format!(
+        "Groups {} · imported {imported}/{}",
+        pane.visible.len(),
+        crate::store::IMPORT_LIMIT
+    );
+    let block = pane_block(&title, focused, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let show_filter = pane.editing || !pane.filter.text().is_empty();
+    let [filter_area, list_area] = Layout::vertical([
+        Constraint::Length(u16::from(show_filter)),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    if show_filter {
+        let line = if pane.editing {
+            input_line("/", &pane.filter, filter_area.width, theme).0
+        } else {
+            Line::from(vec![
+                Span::styled("/", theme.key()),
+                Span::raw(pane.filter.text().to_owned()),
+            ])
+        };
+        f.render_widget(Paragraph::new(line), filter_area);
+    }
+    if let Some(e) = &pane.error {
+        f.render_widget(
+            Paragraph::new(Span::styled(e.clone(), theme.error())),
+            list_area,
+        );
+        return;
+    }
+    if pane.visible.is_empty() {
+        let text = if !pane.loaded {
+            "loading…"
+        } else if pane.all.is_empty() {
+            "No groups yet — press i to import groups from a connected app"
+        } else {
+            "No group matches"
+        };
+        f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), list_area);
+        return;
+    }
+    let width = list_area.width;
+    let mask = [true, width >= 72, true, true, width >= 60];
+    let height = list_area.height.saturating_sub(1) as usize;
+    let range = pane.cursor.window(pane.visible.len(), height);
+    let rows: Vec<Row> = pane.visible[range.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let g = &pane.all[hit.index];
+            let selected = focused && range.start + i == pane.cursor.selected;
+            let base = if selected {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            let status = match &g.status {
+                GroupStatus::Importing => Span::styled("⟳ importing", theme.warning()),
+                GroupStatus::Ready if app.syncing(g.id) => {
+                    Span::styled("⟳ syncing", theme.warning())
+                }
+                GroupStatus::Ready => Span::styled("● ready", theme.ok()),
+                GroupStatus::SyncFailed { .. } => Span::styled("✗ failed", theme.error()),
+            };
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(highlighted(
+                        &pane.names[hit.index],
+                        &app.fuzzy
+                            .highlights(&pane.names[hit.index], pane.filter.text()),
+                        base,
+                        theme.matched(),
+                    )),
+                    Cell::from(pane.app_of(g)),
+                    Cell::from(g.member_count.to_string()),
+                    Cell::from(Line::from(status)),
+                    Cell::from(ago(app.now, g.last_sync)),
+                ],
+                &mask,
+            ));
+            if selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(keep(
+        ["Group", "App", "Members", "Status", "Last sync"],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(12),
+            Constraint::Length(7),
+            Constraint::Length(11),
+            Constraint::Length(9),
+        ],
+        &mask,
+    );
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        list_area,
+    );
+}

@@ -1,0 +1,410 @@
+//! Members pane and the person view it opens (R-G8).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Wrap};
+
+use crate::domain::GroupId;
+use crate::store::{Member, Person};
+use crate::tui::app::App;
+use crate::tui::format::{ago, safe};
+use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::input::Input;
+use crate::tui::msg::Outcome;
+use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
+
+#[derive(Debug, Default)]
+pub struct MembersPane {
+    pub group: Option<(GroupId, String)>,
+    pub rows: Vec<Member>,
+    /// "name  e-mail", safe, for matching and display.
+    texts: Vec<String>,
+    /// The filter `visible` was ranked for.
+    ranked_for: String,
+    /// Rankings of the shorter filters typed on the way to `ranked_for`, so
+    /// that backspace gives them back without matching again.
+    earlier: Vec<(String, Vec<Hit>)>,
+    pub visible: Vec<Hit>,
+    pub filter: Input,
+    pub editing: bool,
+    pub cursor: Cursor,
+    pub loading: bool,
+    pub error: Option<String>,
+    pub person: Option<PersonView>,
+}
+
+#[derive(Debug)]
+pub struct PersonView {
+    pub key: String,
+    pub person: Option<Person>,
+    pub error: Option<String>,
+    pub scroll: usize,
+}
+
+impl MembersPane {
+    pub fn open_group(&mut self, id: GroupId, name: String) {
+        if self.group.as_ref().is_some_and(|(g, _)| *g == id) {
+            return;
+        }
+        *self = MembersPane {
+            group: Some((id, name)),
+            loading: true,
+            ..MembersPane::default()
+        };
+    }
+
+    pub fn loaded(&mut self, result: Outcome<Vec<Member>>, fuzzy: &Fuzzy) {
+        self.loading = false;
+        match result {
+            Ok(rows) => {
+                self.texts = rows
+                    .iter()
+                    .map(|m| safe(&format!("{}  {}", m.name, m.email)).into_owned())
+                    .collect();
+                self.rows = rows;
+                self.error = None;
+                self.rank_all(fuzzy);
+            }
+            Err(e) => self.error = Some(e.message),
+        }
+    }
+
+    /// Re-ranks for the filter. Typing more only narrows, so then only the
+    /// previous hits are matched again; deleting gives back the ranking kept
+    /// for the shorter filter. Long lists stay quick per keystroke.
+    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
+        let query = self.filter.text().to_owned();
+        if query != self.ranked_for && self.ranked_for.starts_with(&query) {
+            while self
+                .earlier
+                .last()
+                .is_some_and(|(q, _)| q.len() > query.len())
+            {
+                self.earlier.pop();
+            }
+            if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
+                self.visible = hits;
+                self.ranked_for = query;
+                self.cursor.clamp(self.visible.len());
+                return;
+            }
+        }
+        if query == self.ranked_for {
+            return;
+        }
+        if !query.starts_with(&self.ranked_for) {
+            return self.rank_all(fuzzy);
+        }
+        let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
+        previous.sort_unstable();
+        self.earlier
+            .push((std::mem::take(&mut self.ranked_for), self.visible.clone()));
+        self.visible = fuzzy.rank_among(&self.texts, &previous, &query);
+        self.ranked_for = query;
+        self.cursor.clamp(self.visible.len());
+    }
+
+    /// Ranks every row for the filter (new rows, or a filter that is not an
+    /// extension of the last one).
+    fn rank_all(&mut self, fuzzy: &Fuzzy) {
+        let query = self.filter.text().to_owned();
+        let every: Vec<usize> = (0..self.texts.len()).collect();
+        self.visible = fuzzy.rank_among(&self.texts, &every, &query);
+        self.ranked_for = query;
+        self.earlier.clear();
+        self.cursor.clamp(self.visible.len());
+    }
+
+    pub fn selected(&self) -> Option<&Member> {
+        self.visible
+            .get(self.cursor.selected)
+            .map(|h| &self.rows[h.index])
+    }
+
+    pub fn open_person(&mut self, key: &str) {
+        self.person = Some(PersonView {
+            key: key.to_owned(),
+            person: None,
+            error: None,
+            scroll: 0,
+        });
+    }
+
+    pub fn person_loaded(&mut self, key: &str, result: Outcome<Person>) {
+        if let Some(view) = self.person.as_mut().filter(|v| v.key == key) {
+            match result {
+                Ok(p) => view.person = Some(p),
+                Err(e) => view.error = Some(e.message),
+            }
+        }
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
+    let pane = &app.members;
+    if let Some(view) = &pane.person {
+        return draw_person(f, area, app, view, focused);
+    }
+    let theme = &app.theme;
+    let title = match &pane.group {
+        Some((_, name)) => format!(
+            "Members of {} {}/{}",
+            safe(name),
+            pane.visible.len(),
+            pane.rows.len()
+        ),
+        None => "Members".to_owned(),
+    };
+    let block = pane_block(&title, focused, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let show_filter = pane.editing || !pane.filter.text().is_empty();
+    let [filter_area, list_area] = Layout::vertical([
+        Constraint::Length(u16::from(show_filter)),
+        Constraint::Fill(1),
+    ])
+    .areas(inner);
+    if show_filter {
+        let line = if pane.editing {
+            input_line("/", &pane.filter, filter_area.width, theme).0
+        } else {
+            Line::from(vec![
+                Span::styled("/", theme.key()),
+                Span::raw(pane.filter.text().to_owned()),
+            ])
+        };
+        f.render_widget(Paragraph::new(line), filter_area);
+    }
+    let empty = if let Some(e) = &pane.error {
+        Some(Span::styled(e.clone(), theme.error()))
+    } else if pane.group.is_none() {
+        Some(Span::styled(
+            "Choose a group in Groups (2) and press Enter",
+            theme.dim(),
+        ))
+    } else if pane.loading {
+        Some(Span::styled("loading…", theme.dim()))
+    } else if pane.visible.is_empty() {
+        Some(Span::styled(
+            if pane.rows.is_empty() {
+                "No members (yet: an import may still be running)"
+            } else {
+                "No member matches"
+            },
+            theme.dim(),
+        ))
+    } else {
+        None
+    };
+    if let Some(span) = empty {
+        f.render_widget(Paragraph::new(span), list_area);
+        return;
+    }
+    let w = list_area.width;
+    let mask = [true, w >= 80, w >= 60, true];
+    let height = list_area.height.saturating_sub(1) as usize;
+    let range = pane.cursor.window(pane.visible.len(), height);
+    let rows: Vec<Row> = pane.visible[range.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let m = &pane.rows[hit.index];
+            let selected = focused && range.start + i == pane.cursor.selected;
+            let base = if selected {
+                theme.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
+            let app_name = m
+                .instance
+                .and_then(|id| app.instance_name(id))
+                .map_or_else(String::new, |n| safe(n).into_owned());
+            let row = Row::new(keep(
+                vec![
+                    Cell::from(highlighted(
+                        &pane.texts[hit.index],
+                        &app.fuzzy
+                            .highlights(&pane.texts[hit.index], pane.filter.text()),
+                        base,
+                        theme.matched(),
+                    )),
+                    Cell::from(app_name),
+                    Cell::from("active"),
+                    Cell::from(ago(app.now, m.last_activity)),
+                ],
+                &mask,
+            ));
+            if selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let header = Row::new(keep(
+        ["Name  e-mail", "App", "Status", "Last activity"],
+        &mask,
+    ))
+    .style(theme.header());
+    let widths = keep(
+        [
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Length(6),
+            Constraint::Length(13),
+        ],
+        &mask,
+    );
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        list_area,
+    );
+}
+
+fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused: bool) {
+    let theme = &app.theme;
+    let block = pane_block(&format!("Person {}", safe(&view.key)), focused, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(p) = &view.person else {
+        let text = match &view.error {
+            Some(e) => Span::styled(e.clone(), theme.error()),
+            None => Span::styled("loading…", theme.dim()),
+        };
+        f.render_widget(Paragraph::new(text), inner);
+        return;
+    };
+    let group_names: Vec<String> = p
+        .groups
+        .iter()
+        .map(|id| {
+            app.groups
+                .all
+                .iter()
+                .find(|g| g.id == *id)
+                .map_or_else(|| format!("#{}", id.0), |g| safe(&g.name).into_owned())
+        })
+        .collect();
+    let names: Vec<String> = p
+        .accounts
+        .iter()
+        .map(|(_, u)| safe(&u.display_name).into_owned())
+        .collect();
+    let apps: Vec<&str> = p.apps.iter().map(|a| a.display_name()).collect();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Name     ", theme.header()),
+            Span::raw(names.join(", ")),
+        ]),
+        Line::from(vec![
+            Span::styled("Apps     ", theme.header()),
+            Span::raw(apps.join(", ")),
+        ]),
+        Line::from(vec![
+            Span::styled("Groups   ", theme.header()),
+            Span::raw(group_names.join(", ")),
+        ]),
+        Line::from(vec![
+            Span::styled("Last     ", theme.header()),
+            Span::raw(ago(app.now, p.last_activity)),
+        ]),
+        Line::from(Span::styled("Activities by type", theme.header())),
+    ];
+    lines.extend(
+        p.by_type
+            .iter()
+            .map(|(t, n)| Line::from(format!("  {n:>6}  {}", safe(t)))),
+    );
+    lines.push(Line::from(Span::styled(
+        "Activities by app",
+        theme.header(),
+    )));
+    lines.extend(
+        p.by_app
+            .iter()
+            .map(|(a, n)| Line::from(format!("  {n:>6}  {}", a.display_name()))),
+    );
+    let [text_area, chart_title, chart_area] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(3),
+    ])
+    .areas(inner);
+    let scroll = u16::try_from(view.scroll).unwrap_or(u16::MAX);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        text_area,
+    );
+    let total: u64 = p.daily.iter().sum();
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            format!("Last 30 days: {total} activities"),
+            theme.header(),
+        )),
+        chart_title,
+    );
+    f.render_widget(
+        Sparkline::default().data(&p.daily).style(theme.key()),
+        chart_area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str) -> Member {
+        let email = format!("{}@contoso.com", name.to_lowercase().replace(' ', "."));
+        Member {
+            key: email.clone(),
+            name: name.into(),
+            email,
+            instance: None,
+            joined_at: 0,
+            last_activity: None,
+        }
+    }
+
+    fn names(pane: &MembersPane) -> Vec<&str> {
+        pane.visible
+            .iter()
+            .map(|h| pane.rows[h.index].name.as_str())
+            .collect()
+    }
+
+    // R-G8: typing narrows, deleting gives back exactly what the shorter filter showed.
+    #[test]
+    fn backspace_restores_the_ranking_of_the_shorter_filter() {
+        let fuzzy = Fuzzy::default();
+        let mut pane = MembersPane::default();
+        let rows = ["Ines Garcia", "Inez Gray", "Oscar Chen", "Laura Ines"]
+            .map(member)
+            .to_vec();
+        pane.loaded(Ok(rows), &fuzzy);
+        let mut shown = Vec::new();
+        for q in ["i", "in", "ine", "ines g"] {
+            pane.filter.set(q);
+            pane.refilter(&fuzzy);
+            shown.push(
+                names(&pane)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(shown[3][0], "Ines Garcia");
+        assert!(shown[3].len() < shown[0].len(), "typing narrows");
+        for (q, expected) in ["ine", "in", "i"].iter().zip(shown.iter().rev().skip(1)) {
+            pane.filter.set(q);
+            pane.refilter(&fuzzy);
+            assert_eq!(&names(&pane), expected, "after deleting back to {q:?}");
+        }
+        pane.filter.set("");
+        pane.refilter(&fuzzy);
+        assert_eq!(pane.visible.len(), 4);
+    }
+}

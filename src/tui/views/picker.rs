@@ -1,0 +1,333 @@
+//! The group import picker (R-G2…R-G5): it paints at once, ranks what it
+//! has at every keystroke, and merges the app's own search after a pause.
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use crate::service::AvailableGroup;
+use crate::tui::app::App;
+use crate::tui::format::safe;
+use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::input::Input;
+use crate::tui::msg::{Cmd, Outcome};
+use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::{centered, highlighted, input_line, pane_block};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PickRow {
+    pub id: String,
+    /// Safe for display.
+    pub name: String,
+    pub imported: bool,
+}
+
+#[derive(Debug)]
+pub struct Picker {
+    /// Connected instances to choose from.
+    pub instances: Vec<String>,
+    /// Chosen instance; until then the list shows instances.
+    pub instance: Option<String>,
+    pub rows: Vec<PickRow>,
+    pub ranked: Vec<Hit>,
+    pub query: Input,
+    pub cursor: Cursor,
+    /// The first groups have not arrived yet.
+    pub loading: bool,
+    /// The app's search for this text is running.
+    pub searching: Option<String>,
+    pub notify: bool,
+    pub imported_total: usize,
+    pub error: Option<String>,
+}
+
+impl Picker {
+    pub fn new(instances: Vec<String>, imported_total: usize) -> Picker {
+        Picker {
+            instances,
+            instance: None,
+            rows: Vec::new(),
+            ranked: Vec::new(),
+            query: Input::default(),
+            cursor: Cursor::default(),
+            loading: false,
+            searching: None,
+            notify: true,
+            imported_total,
+            error: None,
+        }
+    }
+
+    /// With one connected instance there is nothing to choose.
+    pub fn auto_choose(&mut self) -> Option<Cmd> {
+        if let [only] = self.instances.as_slice() {
+            let only = only.clone();
+            return Some(self.choose(only));
+        }
+        None
+    }
+
+    fn choose(&mut self, instance: String) -> Cmd {
+        self.instance = Some(instance.clone());
+        self.loading = true;
+        self.cursor.top();
+        Cmd::LoadAvailable {
+            instance,
+            search: None,
+        }
+    }
+
+    pub fn rows_len(&self) -> usize {
+        if self.instance.is_some() {
+            self.ranked.len()
+        } else {
+            self.instances.len()
+        }
+    }
+
+    pub fn down(&mut self) {
+        let len = self.rows_len();
+        self.cursor.down(len);
+    }
+
+    /// Esc: from the groups back to the instances; false when the picker should close.
+    pub fn back(&mut self) -> bool {
+        if self.instance.is_some() && self.instances.len() > 1 {
+            *self = Picker::new(std::mem::take(&mut self.instances), self.imported_total);
+            return true;
+        }
+        false
+    }
+
+    /// A typed key; true when the query changed (so a search is due after the pause).
+    pub fn edit(&mut self, key: KeyEvent, fuzzy: &Fuzzy) -> bool {
+        if self.instance.is_none() || !self.query.edit(key) {
+            return false;
+        }
+        self.cursor.top();
+        self.rerank(fuzzy);
+        !self.query.text().trim().is_empty()
+    }
+
+    pub fn rerank(&mut self, fuzzy: &Fuzzy) {
+        self.ranked = fuzzy.rank(self.rows.iter().map(|r| r.name.as_str()), self.query.text());
+        self.cursor.clamp(self.ranked.len());
+    }
+
+    /// The app's search for the current text, once the pause has passed.
+    pub fn search_cmd(&mut self) -> Option<Cmd> {
+        let instance = self.instance.clone()?;
+        let text = self.query.text().trim().to_owned();
+        if text.is_empty() {
+            return None;
+        }
+        self.searching = Some(text.clone());
+        Some(Cmd::LoadAvailable {
+            instance,
+            search: Some(text),
+        })
+    }
+
+    pub fn loaded(
+        &mut self,
+        instance: &str,
+        search: Option<&str>,
+        result: Outcome<Vec<AvailableGroup>>,
+        fuzzy: &Fuzzy,
+    ) {
+        if self.instance.as_deref() != Some(instance) {
+            return;
+        }
+        match search {
+            None => self.loading = false,
+            Some(text) if self.searching.as_deref() == Some(text) => self.searching = None,
+            Some(_) => {}
+        }
+        let groups = match result {
+            Ok(groups) => groups,
+            Err(e) => {
+                self.error = Some(e.message);
+                return;
+            }
+        };
+        let selected = self.selected().map(|r| r.id.clone());
+        for g in groups {
+            if let Some(row) = self.rows.iter_mut().find(|r| r.id == g.group.id) {
+                row.imported = g.imported;
+            } else {
+                self.rows.push(PickRow {
+                    name: safe(&g.group.display_name).into_owned(),
+                    id: g.group.id,
+                    imported: g.imported,
+                });
+            }
+        }
+        self.rerank(fuzzy);
+        // Results arriving must not move the row the user is on.
+        if let Some(pos) =
+            selected.and_then(|id| self.ranked.iter().position(|h| self.rows[h.index].id == id))
+        {
+            self.cursor.selected = pos;
+        }
+    }
+
+    pub fn selected(&self) -> Option<&PickRow> {
+        self.ranked
+            .get(self.cursor.selected)
+            .map(|h| &self.rows[h.index])
+    }
+
+    /// Enter: choose the instance, or import the group (R-G3: refused at the limit).
+    pub fn submit(&mut self, limit: usize) -> Result<Option<Cmd>, String> {
+        let Some(instance) = self.instance.clone() else {
+            let Some(name) = self.instances.get(self.cursor.selected).cloned() else {
+                return Ok(None);
+            };
+            return Ok(Some(self.choose(name)));
+        };
+        let Some(row) = self.selected() else {
+            return Ok(None);
+        };
+        if row.imported {
+            return Err(format!("{} is already imported", row.name));
+        }
+        if self.imported_total >= limit {
+            return Err(format!(
+                "{limit} groups are imported, the most casbah keeps; remove one with `casbah groups remove` first"
+            ));
+        }
+        Ok(Some(Cmd::Import {
+            instance,
+            group_id: row.id.clone(),
+            name: row.name.clone(),
+            notify: self.notify,
+        }))
+    }
+}
+
+pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
+    let theme = &app.theme;
+    let area = centered(
+        area,
+        area.width.saturating_sub(4).max(60),
+        area.height.saturating_sub(2).max(12),
+    );
+    f.render_widget(Clear, area);
+    let title = match &p.instance {
+        Some(i) => format!(
+            "Import groups from {} · imported {}/{}",
+            safe(i),
+            p.imported_total,
+            crate::store::IMPORT_LIMIT
+        ),
+        None => "Import groups: choose a connected instance".to_owned(),
+    };
+    let block = pane_block(&title, true, theme);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [search, status, list, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    let height = list.height as usize;
+    if p.instance.is_none() {
+        let range = p.cursor.window(p.instances.len(), height);
+        let lines: Vec<Line> = p.instances[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let line = Line::from(safe(name).into_owned());
+                if range.start + i == p.cursor.selected {
+                    line.style(theme.selected())
+                } else {
+                    line
+                }
+            })
+            .collect();
+        f.render_widget(Paragraph::new(lines), list);
+        f.render_widget(
+            Paragraph::new(Span::styled("enter choose · esc close", theme.dim())),
+            hints,
+        );
+        return;
+    }
+    f.render_widget(
+        Paragraph::new(input_line("Search: ", &p.query, search.width, theme).0),
+        search,
+    );
+    let mut state = vec![Span::raw(format!(
+        "{} of {} groups",
+        p.ranked.len(),
+        p.rows.len()
+    ))];
+    if p.loading {
+        state.push(Span::styled(" · loading the first 50…", theme.dim()));
+    }
+    if let Some(text) = &p.searching {
+        state.push(Span::styled(
+            format!(" · searching the app for {:?}…", text),
+            theme.dim(),
+        ));
+    }
+    state.push(Span::raw(format!(
+        " · notify when done: {}",
+        if p.notify { "[x]" } else { "[ ]" }
+    )));
+    f.render_widget(Paragraph::new(Line::from(state)), status);
+    if let Some(e) = &p.error {
+        f.render_widget(Paragraph::new(Span::styled(e.clone(), theme.error())), list);
+    } else if p.ranked.is_empty() {
+        let text = if p.loading {
+            "loading…"
+        } else if p.searching.is_some() {
+            "no match yet; asking the app…"
+        } else {
+            "no group matches"
+        };
+        f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), list);
+    } else {
+        let range = p.cursor.window(p.ranked.len(), height);
+        let lines: Vec<Line> = p.ranked[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, hit)| {
+                let row = &p.rows[hit.index];
+                let selected = range.start + i == p.cursor.selected;
+                let base = if selected {
+                    theme.selected()
+                } else if row.imported {
+                    theme.dim()
+                } else {
+                    ratatui::style::Style::new()
+                };
+                let mut line = highlighted(
+                    &row.name,
+                    &app.fuzzy.highlights(&row.name, p.query.text()),
+                    base,
+                    theme.matched(),
+                );
+                if row.imported {
+                    line.spans.push(Span::styled("  ✓ imported", base));
+                }
+                if selected {
+                    line.style(theme.selected())
+                } else {
+                    line
+                }
+            })
+            .collect();
+        f.render_widget(Paragraph::new(lines), list);
+    }
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            "type to search · ↑↓ move · enter import · ctrl-n notify · esc close",
+            theme.dim(),
+        )),
+        hints,
+    );
+}

@@ -1,0 +1,108 @@
+//! Pieces drawn by more than one view.
+
+pub mod chrome;
+pub mod help;
+pub mod list;
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders};
+
+use super::input::Input;
+use super::theme::Theme;
+
+/// A pane's frame; the focused pane's title and border stand out without
+/// relying on colour (underlined title).
+pub fn pane_block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border(focused))
+        .title(Span::styled(format!(" {title} "), theme.title(focused)))
+}
+
+/// `text` with the characters at `chars` (character positions) highlighted.
+pub fn highlighted<'a>(text: &str, chars: &[usize], base: Style, hit: Style) -> Line<'a> {
+    if chars.is_empty() {
+        return Line::from(Span::styled(text.to_owned(), base));
+    }
+    let mut spans = Vec::new();
+    let mut run = String::new();
+    let mut run_hit = false;
+    let mut next = chars.iter().peekable();
+    for (i, c) in text.chars().enumerate() {
+        let is_hit = next.peek().is_some_and(|n| **n == i);
+        if is_hit {
+            next.next();
+        }
+        if is_hit != run_hit && !run.is_empty() {
+            spans.push(Span::styled(
+                std::mem::take(&mut run),
+                if run_hit { base.patch(hit) } else { base },
+            ));
+        }
+        run_hit = is_hit;
+        run.push(c);
+    }
+    if !run.is_empty() {
+        spans.push(Span::styled(
+            run,
+            if run_hit { base.patch(hit) } else { base },
+        ));
+    }
+    Line::from(spans)
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Keeps the columns whose flag is set: a narrow pane drops its less
+/// important columns rather than squeezing all of them.
+pub fn keep<T>(items: impl IntoIterator<Item = T>, mask: &[bool]) -> Vec<T> {
+    items
+        .into_iter()
+        .zip(mask)
+        .filter(|(_, k)| **k)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// A text field on one line: `prefix`, then the text scrolled so the cursor
+/// stays visible, the cursor shown in reverse video. Returns the line and
+/// how many characters were scrolled off the left.
+pub fn input_line(
+    prefix: &str,
+    input: &Input,
+    width: u16,
+    theme: &Theme,
+) -> (Line<'static>, usize) {
+    let room = usize::from(width)
+        .saturating_sub(prefix.chars().count() + 1)
+        .max(1);
+    let chars: Vec<char> = input.text().chars().collect();
+    let offset = (input.cursor() + 1).saturating_sub(room);
+    let visible: String = chars.iter().skip(offset).take(room).collect();
+    let cursor = input.cursor() - offset;
+    let before: String = visible.chars().take(cursor).collect();
+    let at: String = visible
+        .chars()
+        .nth(cursor)
+        .map_or_else(|| " ".to_owned(), String::from);
+    let after: String = visible.chars().skip(cursor + 1).collect();
+    let line = Line::from(vec![
+        Span::styled(prefix.to_owned(), theme.key()),
+        Span::raw(super::format::safe(&before).into_owned()),
+        Span::styled(super::format::safe(&at).into_owned(), theme.selected()),
+        Span::raw(super::format::safe(&after).into_owned()),
+    ]);
+    (line, offset)
+}

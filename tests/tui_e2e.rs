@@ -1,0 +1,466 @@
+//! The dashboard end to end: the built binary in a real pseudo-terminal,
+//! against `casbah sandbox serve`, read through the vt100 terminal emulator.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{BIN, Scratch, ServedSandbox};
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Records what the program tried to do to the terminal beyond drawing.
+#[derive(Default)]
+struct Watch {
+    titles: Vec<Vec<u8>>,
+}
+
+impl vt100::Callbacks for Watch {
+    fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
+        self.titles.push(title.to_vec());
+    }
+}
+
+struct Shared {
+    parser: Mutex<(vt100::Parser<Watch>, bool)>,
+    changed: Condvar,
+    /// Set to make the reader let go of its end of the pty at its next read.
+    detach: AtomicBool,
+}
+
+struct Term {
+    shared: Arc<Shared>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Option<Box<dyn portable_pty::MasterPty + Send>>,
+    reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Term {
+    fn start(args: &[&str], scratch: &Scratch, cols: u16, rows: u16) -> Term {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(BIN);
+        cmd.arg("--db");
+        cmd.arg(scratch.db());
+        cmd.args(args);
+        cmd.cwd(scratch.dir.path());
+        cmd.env("TERM", "xterm-256color");
+        // No user keymap from the machine running the tests.
+        cmd.env("XDG_CONFIG_HOME", scratch.dir.path().join("config"));
+        cmd.env("HOME", scratch.dir.path());
+        cmd.env_remove("CASBAH_DB");
+        cmd.env_remove("NO_COLOR");
+        let child = pty
+            .slave
+            .spawn_command(cmd)
+            .expect("spawn casbah in the pty");
+        drop(pty.slave);
+        let rows_nz = std::num::NonZeroU16::new(rows).expect("rows");
+        let cols_nz = std::num::NonZeroU16::new(cols).expect("cols");
+        let shared = Arc::new(Shared {
+            parser: Mutex::new((
+                vt100::Parser::new_with_callbacks(rows_nz, cols_nz, 0, Watch::default()),
+                false,
+            )),
+            changed: Condvar::new(),
+            detach: AtomicBool::new(false),
+        });
+        let mut reader = pty.master.try_clone_reader().expect("pty reader");
+        let feed = Arc::clone(&shared);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            loop {
+                let n = reader.read(&mut buf).unwrap_or(0);
+                let mut guard = feed.parser.lock().expect("parser lock");
+                if n == 0 {
+                    guard.1 = true;
+                    feed.changed.notify_all();
+                    return;
+                }
+                guard.0.process(&buf[..n]);
+                feed.changed.notify_all();
+                if feed.detach.load(Ordering::Relaxed) {
+                    return;
+                }
+            }
+        });
+        let writer = pty.master.take_writer().expect("pty writer");
+        Term {
+            shared,
+            writer,
+            child,
+            master: Some(pty.master),
+            reader: Some(reader),
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.shared
+            .parser
+            .lock()
+            .expect("parser lock")
+            .0
+            .screen()
+            .contents()
+    }
+
+    /// Waits until `pred` holds for the screen, or fails with the screen.
+    fn wait_until(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) -> String {
+        let end = Instant::now() + DEADLINE;
+        let mut guard = self.shared.parser.lock().expect("parser lock");
+        loop {
+            if pred(guard.0.screen()) {
+                return guard.0.screen().contents();
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {what}; screen:\n{}",
+                guard.0.screen().contents()
+            );
+            guard = self
+                .shared
+                .changed
+                .wait_timeout(guard, left)
+                .expect("parser lock")
+                .0;
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |s| s.contents().contains(text))
+    }
+
+    fn send(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("write to the pty");
+        self.writer.flush().expect("flush the pty");
+    }
+
+    /// Closes every handle on the pty's master side: the terminal is gone,
+    /// as when an SSH connection drops.
+    fn hang_up(&mut self) {
+        self.shared.detach.store(true, Ordering::Relaxed);
+        // The reader lets go after its next read; the dashboard draws every second.
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("reader thread");
+        }
+        self.writer = Box::new(std::io::sink());
+        self.master = None;
+    }
+
+    /// Resizes the pty and the emulator, as a terminal window does.
+    fn resize(&mut self, cols: u16, rows: u16) {
+        {
+            let mut guard = self.shared.parser.lock().expect("parser lock");
+            let nz = |n: u16| std::num::NonZeroU16::new(n).expect("a non-zero size");
+            guard.0.screen_mut().set_size(nz(rows), nz(cols));
+        }
+        let master = self.master.as_ref().expect("pty open");
+        master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize the pty");
+    }
+
+    fn titles(&self) -> Vec<Vec<u8>> {
+        self.shared
+            .parser
+            .lock()
+            .expect("parser lock")
+            .0
+            .callbacks()
+            .titles
+            .clone()
+    }
+
+    /// Waits for the process to end, with the deadline.
+    fn wait_exit(&mut self, within: Duration) -> portable_pty::ExitStatus {
+        let end = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < end,
+                "casbah did not exit within {within:?}; screen:\n{}",
+                self.screen()
+            );
+            // Nothing to wait on for a child's exit across the pty but the clock.
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn connected() -> (ServedSandbox, Scratch) {
+    let sandbox = ServedSandbox::start(&[]);
+    let scratch = Scratch::new();
+    scratch.connect(&sandbox);
+    (sandbox, scratch)
+}
+
+// R-G2, R-G3, R-G5, R-G8, R-A2, R-A4: what a new user does, in a real terminal.
+#[test]
+fn import_a_group_see_members_filter_export_and_quit() {
+    let (_sandbox, scratch) = connected();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_until("the alternate screen and the header", |s| {
+        s.alternate_screen() && s.contents().contains("contoso")
+    });
+    t.wait_for("groups 0/500");
+
+    // The picker paints at once and ranks fuzzy matches; the app's own search fills in.
+    t.send("2i");
+    t.wait_for("Import groups from contoso");
+    t.send("fin emea appr");
+    t.wait_for("Finance - EMEA Approvers");
+    t.send("\r");
+    t.wait_for("Finance - EMEA Approvers: ");
+    t.wait_for("groups 1/500");
+    t.wait_until("the group to be ready", |s| {
+        s.contents()
+            .lines()
+            .any(|l| l.contains("Finance - EMEA Approvers") && l.contains("ready"))
+    });
+
+    // Groups pane: filter, then Enter opens the members.
+    t.send("/approvers\r\r");
+    t.wait_for("Members of Finance - EMEA Approvers");
+    t.wait_until("a member row", |s| {
+        s.contents()
+            .lines()
+            .any(|l| l.contains('@') && (l.contains(" ago") || l.contains("never")))
+    });
+
+    // The activity log filtered by the group and a country, from the command line.
+    t.send(":activities group:\"Finance - EMEA Approvers\" country:DE\r");
+    t.wait_for(" group:\"Finance - EMEA Approvers\" ");
+    t.wait_for(" country:DE ");
+
+    // A typing mistake points at its column and is not applied.
+    t.send("/");
+    t.wait_for("Filter›");
+    t.send(" country!=");
+    t.wait_until("the error caret", |s| {
+        s.contents()
+            .lines()
+            .any(|l| l.contains("needs a value") && l.contains('^'))
+    });
+    t.send("\x1b");
+    // Esc alone: a key sent at once after it would read as Alt-key.
+    t.wait_until("the editor to close", |s| !s.contents().contains("Filter›"));
+
+    t.send("e");
+    let screen = t.wait_for("exported ");
+    assert!(screen.contains(".csv"), "{screen}");
+    let exported: Vec<_> = std::fs::read_dir(scratch.dir.path())
+        .expect("read dir")
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("casbah-activities-")
+        })
+        .collect();
+    assert_eq!(exported.len(), 1, "one CSV written in the current folder");
+    let csv = std::fs::read_to_string(exported[0].path()).expect("read csv");
+    assert!(csv.starts_with("id,time,app,instance,actor"), "{csv}");
+
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status:?}");
+    t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+}
+
+// Terminals and SSH: when the terminal goes away mid-sync, casbah leaves
+// within 2 seconds, and the database still opens afterwards.
+#[test]
+fn closing_the_terminal_mid_sync_exits_promptly() {
+    let (_sandbox, scratch) = connected();
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_for("contoso");
+    t.send("1s");
+    t.wait_for("scans started");
+    t.hang_up();
+    t.wait_exit(Duration::from_secs(2));
+    let out = scratch.run(&["groups", "list", "--json"]);
+    assert!(
+        out.status.success(),
+        "the database opens after the hang-up: {}",
+        common::stderr(&out)
+    );
+}
+
+// DESIGN §3 Untrusted text: a group named with a terminal title escape is
+// shown escaped and never changes the title.
+#[test]
+fn hostile_group_names_never_reach_the_terminal() {
+    use casbah::domain::{AppKind, Component, RemoteGroup, Secret, now_micros};
+    use casbah::store::{NewInstance, Store};
+    let scratch = Scratch::new();
+    {
+        let store = Store::open(&scratch.db()).expect("open store");
+        let instance = store
+            .add_instance(
+                NewInstance {
+                    app: AppKind::Microsoft365,
+                    name: "evil\x1b[31m".into(),
+                    tenant: "t".into(),
+                    client_id: "c".into(),
+                    // Nothing listens there: scans fail at once, without leaving loopback.
+                    endpoint: Some("http://127.0.0.1:9".into()),
+                    components: Component::default_set(),
+                },
+                &Secret::new("s"),
+                now_micros(),
+            )
+            .expect("add instance");
+        let remote = RemoteGroup {
+            id: "g1".into(),
+            display_name: "\x1b]2;owned\x07Finance".into(),
+            description: None,
+        };
+        store
+            .create_imported_group(instance.id, &remote, false, now_micros())
+            .expect("create group");
+    }
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    let screen = t.wait_until("the group and the instance", |s| {
+        s.contents().contains("]2;owned^GFinance") && s.contents().contains("evil^[")
+    });
+    assert!(screen.contains("^[]2;owned^GFinance"), "{screen}");
+    assert!(screen.contains("evil^[[31m"), "{screen}");
+    t.send("q");
+    t.wait_exit(Duration::from_secs(5));
+    assert!(
+        t.titles()
+            .iter()
+            .all(|title| !String::from_utf8_lossy(title).contains("owned")),
+        "title changed: {:?}",
+        t.titles()
+    );
+}
+
+// `casbah demo` in a terminal: the sandbox, connected, with groups imported, in the dashboard.
+#[test]
+fn demo_opens_the_dashboard() {
+    let scratch = Scratch::new();
+    let mut t = Term::start(
+        &["demo", "--users", "200", "--rate", "0"],
+        &scratch,
+        120,
+        40,
+    );
+    t.wait_until("the dashboard on the sandbox", |s| {
+        s.alternate_screen() && s.contents().contains("contoso")
+    });
+    t.wait_for("groups 3/500");
+    // Wide: four panes at once; narrow after a resize: the focused pane alone.
+    t.wait_for("┌ Activities");
+    t.resize(80, 24);
+    t.wait_until("the narrow layout", |s| {
+        let screen = s.contents();
+        screen.contains("┌ Groups") && !screen.contains("┌ Activities")
+    });
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+    t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+}
+
+// Terminals: SIGTERM restores the terminal before leaving.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let (_sandbox, scratch) = connected();
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_until("the dashboard", |s| {
+        s.alternate_screen() && s.contents().contains("contoso")
+    });
+    let pid = t.child.process_id().expect("pid");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success());
+    t.wait_exit(Duration::from_secs(3));
+    t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+}
+
+// R-C3: connecting from the dashboard: credentials checked, then the instance appears.
+#[test]
+fn connect_wizard_connects_the_sandbox() {
+    let sandbox = ServedSandbox::start(&[]);
+    let scratch = Scratch::new();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("No instance connected");
+    t.send("1c");
+    t.wait_for("Connect an app");
+    let m365 = casbah::domain::AppKind::ALL
+        .iter()
+        .position(|a| *a == casbah::domain::AppKind::Microsoft365)
+        .expect("in the catalog");
+    t.send(&"\x1b[B".repeat(m365));
+    t.send("\r");
+    t.wait_for("Connect Microsoft 365");
+    for value in [
+        "contoso",
+        &sandbox.tenant_id,
+        &sandbox.client_id,
+        &sandbox.client_secret,
+        &sandbox.url,
+    ] {
+        t.send(value);
+        t.send("\t");
+    }
+    t.send("\r");
+    let screen = t.wait_for("contoso connected");
+    assert!(
+        !screen.contains(&sandbox.client_secret),
+        "the secret is never on screen"
+    );
+    t.wait_until("the instance in the header", |s| {
+        s.contents()
+            .lines()
+            .next()
+            .is_some_and(|l| l.contains("contoso"))
+    });
+    t.send("q");
+    t.wait_exit(Duration::from_secs(5));
+}
+
+// Without a terminal the dashboard says so in one line instead of drawing into a pipe.
+#[test]
+fn no_terminal_no_dashboard() {
+    let scratch = Scratch::new();
+    let out = scratch.run(&[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("needs a terminal") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing drawn to the pipe");
+}
