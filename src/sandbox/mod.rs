@@ -34,6 +34,7 @@ pub mod org;
 pub use activity::{PushedActivity, Stream};
 pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
 pub use faults::Fault;
+pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};
 pub use org::{Org, OrgError};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ mod audits;
 mod auth;
 mod directory;
 mod endpoints;
+pub mod external;
 mod management;
 mod signins;
 

@@ -39,6 +39,7 @@ mod auth;
 mod delta;
 mod directory;
 pub(crate) mod errors;
+pub(crate) mod external;
 mod graph;
 mod management;
 mod odata;
@@ -51,6 +52,7 @@ pub use errors::GraphError;
 pub(crate) struct MicrosoftState {
     pub(crate) tokens: auth::Tokens,
     pub(crate) subscriptions: management::Subscriptions,
+    pub(crate) external: external::ExternalState,
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -112,6 +114,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .merge(graph)
         .merge(management)
+        .merge(external::router(shared.clone()))
         .fallback(unknown)
         .layer(axum::middleware::from_fn(request_ids))
         .with_state(shared)
