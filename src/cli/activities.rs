@@ -1,120 +1,17 @@
 //! `casbah activities` and `casbah queries`.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 
 use super::args::{ActivitiesArgs, QueriesCommand};
-use super::output::{print_json, print_table, short_time, time};
+use super::output::{print_json, print_table, short_time};
 use super::{Failure, Outcome};
-use crate::domain::{Activity, ActivityObject, GroupId, InstanceId};
+use crate::domain::Activity;
+use crate::service::export::{CSV_HEADER, ExportNames};
 use crate::service::{Service, suggested_queries};
 
 /// Pages are read from the store this many at a time, so a large export
 /// streams instead of piling up in memory.
 const PAGE: usize = 500;
-
-/// One activity as `--json` prints it (documented in the README).
-#[derive(Serialize)]
-struct ActivityJson<'a> {
-    id: &'a str,
-    time: String,
-    app: &'static str,
-    instance: String,
-    actor: &'a str,
-    actor_name: &'a str,
-    activity_type: &'a str,
-    action_type: &'a str,
-    objects: &'a [ActivityObject],
-    admin: bool,
-    impersonated: bool,
-    succeeded: bool,
-    ip: Option<&'a str>,
-    country: Option<&'a str>,
-    isp: Option<&'a str>,
-    device_type: Option<&'a str>,
-    user_agent: Option<&'a str>,
-    source: &'a str,
-    groups: Vec<String>,
-}
-
-const CSV_HEADER: [&str; 19] = [
-    "id",
-    "time",
-    "app",
-    "instance",
-    "actor",
-    "actor_name",
-    "activity_type",
-    "action_type",
-    "objects",
-    "admin",
-    "impersonated",
-    "succeeded",
-    "ip",
-    "country",
-    "isp",
-    "device_type",
-    "user_agent",
-    "source",
-    "groups",
-];
-
-struct Names {
-    groups: HashMap<GroupId, String>,
-    instances: HashMap<InstanceId, String>,
-}
-
-impl Names {
-    async fn load(svc: &Service) -> Result<Names, Failure> {
-        Ok(Names {
-            groups: svc
-                .groups()
-                .await?
-                .into_iter()
-                .map(|g| (g.id, g.name))
-                .collect(),
-            instances: svc
-                .instances()
-                .await?
-                .into_iter()
-                .map(|s| (s.instance.id, s.instance.name))
-                .collect(),
-        })
-    }
-
-    fn json<'a>(&self, a: &'a Activity) -> ActivityJson<'a> {
-        ActivityJson {
-            id: &a.id,
-            time: time(a.time),
-            app: a.app.slug(),
-            instance: self
-                .instances
-                .get(&a.instance)
-                .cloned()
-                .unwrap_or_else(|| a.instance.0.to_string()),
-            actor: &a.actor,
-            actor_name: &a.actor_name,
-            activity_type: &a.activity_type,
-            action_type: &a.action_type,
-            objects: &a.objects,
-            admin: a.admin,
-            impersonated: a.impersonated,
-            succeeded: a.succeeded,
-            ip: a.ip.as_deref(),
-            country: a.country.as_deref(),
-            isp: a.isp.as_deref(),
-            device_type: a.device_type.as_deref(),
-            user_agent: a.user_agent.as_deref(),
-            source: &a.source,
-            groups: a
-                .groups
-                .iter()
-                .filter_map(|g| self.groups.get(g).cloned())
-                .collect(),
-        }
-    }
-}
 
 /// The filter to run: a saved or suggested query by name, and/or `--filter`.
 async fn filter_text(a: &ActivitiesArgs, svc: &Service) -> Result<String, Failure> {
@@ -138,7 +35,7 @@ async fn filter_text(a: &ActivitiesArgs, svc: &Service) -> Result<String, Failur
 
 pub async fn list(a: ActivitiesArgs, svc: &Service) -> Outcome {
     let filter = filter_text(&a, svc).await?;
-    let names = Names::load(svc).await?;
+    let names = svc.export_names().await?;
     let mut out = Output::new(&a)?;
     let mut after = None;
     let mut written = 0;
@@ -183,8 +80,8 @@ impl Output {
         }
     }
 
-    fn write(&mut self, names: &Names, a: &Activity) -> Result<(), Failure> {
-        let j = names.json(a);
+    fn write(&mut self, names: &ExportNames, a: &Activity) -> Result<(), Failure> {
+        let j = names.row(a);
         match self {
             Output::Table(rows) => rows.push(vec![
                 short_time(Some(a.time)),
@@ -204,32 +101,7 @@ impl Output {
                 print!("{}\n{text}", if *first { "" } else { "," });
                 *first = false;
             }
-            Output::Csv(w) => {
-                let objects: Vec<&str> = a.objects.iter().map(|o| o.name.as_str()).collect();
-                let flag = |b: bool| if b { "true" } else { "false" };
-                w.write_record([
-                    j.id,
-                    &j.time,
-                    j.app,
-                    &j.instance,
-                    j.actor,
-                    j.actor_name,
-                    j.activity_type,
-                    j.action_type,
-                    &objects.join("; "),
-                    flag(j.admin),
-                    flag(j.impersonated),
-                    flag(j.succeeded),
-                    j.ip.unwrap_or(""),
-                    j.country.unwrap_or(""),
-                    j.isp.unwrap_or(""),
-                    j.device_type.unwrap_or(""),
-                    j.user_agent.unwrap_or(""),
-                    j.source,
-                    &j.groups.join("; "),
-                ])
-                .map_err(io_error)?;
-            }
+            Output::Csv(w) => w.write_record(j.csv_record()).map_err(io_error)?,
         }
         Ok(())
     }

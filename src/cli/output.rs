@@ -6,12 +6,7 @@ use serde::Serialize;
 use super::Failure;
 use crate::domain::Micros;
 
-/// RFC 3339 in UTC, as every JSON time field is written.
-pub fn time(t: Micros) -> String {
-    DateTime::<Utc>::from_timestamp_micros(t)
-        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_default()
-}
+pub use crate::service::export::rfc3339 as time;
 
 /// A short local-free form for tables: "2026-11-22 08:15".
 pub fn short_time(t: Option<Micros>) -> String {

@@ -7,6 +7,7 @@
 mod activities;
 mod error;
 pub mod events;
+pub mod export;
 mod groups;
 mod instances;
 mod jobs;

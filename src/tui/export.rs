@@ -1,13 +1,13 @@
 //! `e`/`E` in Activities: writes what the filter selects to a CSV or JSON
-//! file in the current folder, page by page, reporting progress.
+//! file in the current folder, page by page, reporting progress, in the same
+//! shape as `casbah activities --csv/--json`.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 use super::msg::{ExportFormat, Failure};
-use crate::domain::{Activity, GroupId};
 use crate::service::Service;
+use crate::service::export::CSV_HEADER;
 
 const PAGE: usize = 1_000;
 
@@ -35,12 +35,9 @@ pub fn run(
         "casbah-activities-{}.{ext}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
     ));
-    let groups: HashMap<GroupId, String> = runtime
-        .block_on(svc.groups())
-        .map_err(Failure::from)?
-        .into_iter()
-        .map(|g| (g.id, g.name))
-        .collect();
+    let names = runtime
+        .block_on(svc.export_names())
+        .map_err(Failure::from)?;
     let file = std::fs::File::create(&path).map_err(|e| failed(&path.display().to_string(), e))?;
     let out = std::io::BufWriter::new(file);
     let write_err = |e: std::io::Error| failed(&path.display().to_string(), e);
@@ -48,7 +45,7 @@ pub fn run(
     let mut sink = match format {
         ExportFormat::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(HEADER).map_err(csv_err)?;
+            w.write_record(CSV_HEADER).map_err(csv_err)?;
             Sink::Csv(Box::new(w))
         }
         ExportFormat::Json => {
@@ -64,10 +61,11 @@ pub fn run(
             .block_on(svc.activities(filter, PAGE, after))
             .map_err(Failure::from)?;
         for a in &page.items {
+            let row = names.row(a);
             match &mut sink {
-                Sink::Csv(w) => w.write_record(record(a, &groups)).map_err(csv_err)?,
+                Sink::Csv(w) => w.write_record(row.csv_record()).map_err(csv_err)?,
                 Sink::Json(out) => {
-                    let json = serde_json::to_string(a).map_err(|e| failed("json", e))?;
+                    let json = serde_json::to_string(&row).map_err(|e| failed("json", e))?;
                     let sep = if rows == 0 { "\n" } else { ",\n" };
                     out.write_all(sep.as_bytes())
                         .and_then(|()| out.write_all(json.as_bytes()))
@@ -95,69 +93,4 @@ pub fn run(
 enum Sink {
     Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
     Json(std::io::BufWriter<std::fs::File>),
-}
-
-const HEADER: [&str; 19] = [
-    "id",
-    "time",
-    "app",
-    "instance",
-    "actor",
-    "actor_name",
-    "activity_type",
-    "action_type",
-    "objects",
-    "admin",
-    "impersonated",
-    "succeeded",
-    "ip",
-    "country",
-    "isp",
-    "device_type",
-    "user_agent",
-    "source",
-    "groups",
-];
-
-fn record(a: &Activity, groups: &HashMap<GroupId, String>) -> Vec<String> {
-    let time = chrono::DateTime::from_timestamp_micros(a.time)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_default();
-    let objects: Vec<String> = a
-        .objects
-        .iter()
-        .map(|o| format!("{}:{}", o.kind.slug(), o.name))
-        .collect();
-    let tags: Vec<String> = a
-        .groups
-        .iter()
-        .map(|id| {
-            groups
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| format!("#{}", id.0))
-        })
-        .collect();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-    vec![
-        a.id.clone(),
-        time,
-        a.app.slug().to_owned(),
-        a.instance.0.to_string(),
-        a.actor.clone(),
-        a.actor_name.clone(),
-        a.activity_type.clone(),
-        a.action_type.clone(),
-        objects.join("; "),
-        a.admin.to_string(),
-        a.impersonated.to_string(),
-        a.succeeded.to_string(),
-        opt(&a.ip),
-        opt(&a.country),
-        opt(&a.isp),
-        opt(&a.device_type),
-        opt(&a.user_agent),
-        a.source.clone(),
-        tags.join("; "),
-    ]
 }
