@@ -378,3 +378,16 @@ fn a_damaged_database_gets_one_line_and_is_left_untouched() {
     assert!(one_line(&err), "{err}");
     assert_eq!(std::fs::read(s.db()).unwrap(), bytes);
 }
+
+// Safety by default: the folder casbah makes is 0700, the database and its log 0600.
+#[test]
+fn the_database_folder_and_log_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Scratch::new();
+    s.ok(&["groups", "list"]);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let folder = s.db().parent().unwrap().to_owned();
+    assert_eq!(mode(&folder), 0o700);
+    assert_eq!(mode(&s.db()), 0o600);
+    assert_eq!(mode(&folder.join("casbah.log")), 0o600);
+}

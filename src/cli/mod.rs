@@ -12,6 +12,7 @@ mod sandbox;
 mod secret;
 mod sync;
 
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -174,10 +175,16 @@ fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(data_dir);
-    std::fs::create_dir_all(&dir).ok()?;
+    // The log names people and apps: it is as private as the database (0600 in a 0700 folder).
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .ok()?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(0o600)
         .open(dir.join("casbah.log"))
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
