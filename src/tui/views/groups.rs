@@ -1,7 +1,7 @@
 //! Groups pane: automatic and imported groups with their status (R-G1, R-G5, R-G7).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
@@ -11,7 +11,7 @@ use crate::tui::format::{ago, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
+use crate::tui::widgets::{filter_line, highlighted, keep, pane_block};
 
 #[derive(Debug, Default)]
 pub struct GroupsPane {
@@ -93,23 +93,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let show_filter = pane.editing || !pane.filter.text().is_empty();
-    let [filter_area, list_area] = Layout::vertical([
-        Constraint::Length(u16::from(show_filter)),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
-    if show_filter {
-        let line = if pane.editing {
-            input_line("/", &pane.filter, filter_area.width, theme).0
-        } else {
-            Line::from(vec![
-                Span::styled("/", theme.key()),
-                Span::raw(pane.filter.text().to_owned()),
-            ])
-        };
-        f.render_widget(Paragraph::new(line), filter_area);
-    }
+    let list_area = filter_line(f, inner, &pane.filter, pane.editing, theme);
     if let Some(e) = &pane.error {
         f.render_widget(
             Paragraph::new(Span::styled(e.clone(), theme.error())),

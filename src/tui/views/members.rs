@@ -13,7 +13,7 @@ use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::Outcome;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{highlighted, input_line, keep, pane_block};
+use crate::tui::widgets::{filter_line, highlighted, keep, pane_block};
 
 #[derive(Debug, Default)]
 pub struct MembersPane {
@@ -160,23 +160,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let show_filter = pane.editing || !pane.filter.text().is_empty();
-    let [filter_area, list_area] = Layout::vertical([
-        Constraint::Length(u16::from(show_filter)),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
-    if show_filter {
-        let line = if pane.editing {
-            input_line("/", &pane.filter, filter_area.width, theme).0
-        } else {
-            Line::from(vec![
-                Span::styled("/", theme.key()),
-                Span::raw(pane.filter.text().to_owned()),
-            ])
-        };
-        f.render_widget(Paragraph::new(line), filter_area);
-    }
+    let list_area = filter_line(f, inner, &pane.filter, pane.editing, theme);
     let empty = if let Some(e) = &pane.error {
         Some(Span::styled(e.clone(), theme.error()))
     } else if pane.group.is_none() {

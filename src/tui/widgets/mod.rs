@@ -106,3 +106,32 @@ pub fn input_line(
     ]);
     (line, offset)
 }
+
+/// The `/` filter line of a list pane, shown while editing or while a filter
+/// is set; returns the area left for the list below it.
+pub fn filter_line(
+    f: &mut ratatui::Frame,
+    area: Rect,
+    filter: &Input,
+    editing: bool,
+    theme: &Theme,
+) -> Rect {
+    let shown = editing || !filter.text().is_empty();
+    let [line_area, rest] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(u16::from(shown)),
+        ratatui::layout::Constraint::Fill(1),
+    ])
+    .areas(area);
+    if shown {
+        let line = if editing {
+            input_line("/", filter, line_area.width, theme).0
+        } else {
+            Line::from(vec![
+                Span::styled("/", theme.key()),
+                Span::raw(filter.text().to_owned()),
+            ])
+        };
+        f.render_widget(ratatui::widgets::Paragraph::new(line), line_area);
+    }
+    rest
+}
