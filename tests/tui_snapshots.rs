@@ -372,7 +372,8 @@ fn help_overlay() {
 fn selection_is_reverse_video() {
     let app = fixture(Theme::plain());
     let buf = render(&app, 120, 40);
-    let (x, y) = cell_at(&buf, "External");
+    // Two spaces: the group row, not the "External groups" tab.
+    let (x, y) = cell_at(&buf, "External  ");
     assert!(
         buf[(x, y)].modifier.contains(Modifier::REVERSED),
         "the selected group row is reversed"

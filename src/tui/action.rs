@@ -35,10 +35,16 @@ pub enum Action {
     ToggleNotify,
     Submit,
     Complete,
+    External,
+    Expand,
+    Collapse,
+    AccessCheck,
+    WhoCanSee,
+    Refresh,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 35] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -68,6 +74,12 @@ impl Action {
         Action::ToggleNotify,
         Action::Submit,
         Action::Complete,
+        Action::External,
+        Action::Expand,
+        Action::Collapse,
+        Action::AccessCheck,
+        Action::WhoCanSee,
+        Action::Refresh,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -103,6 +115,12 @@ impl Action {
             Action::ToggleNotify => "toggle-notify",
             Action::Submit => "submit",
             Action::Complete => "complete",
+            Action::External => "external",
+            Action::Expand => "expand",
+            Action::Collapse => "collapse",
+            Action::AccessCheck => "access-check",
+            Action::WhoCanSee => "who-can-see",
+            Action::Refresh => "refresh",
         }
     }
 
@@ -138,6 +156,12 @@ impl Action {
             Action::ToggleNotify => "notify when done",
             Action::Submit => "apply",
             Action::Complete => "complete",
+            Action::External => "external groups (of CONNECTION)",
+            Action::Expand => "expand",
+            Action::Collapse => "collapse / parent",
+            Action::AccessCheck => "check a user's access to an item",
+            Action::WhoCanSee => "who can see the item",
+            Action::Refresh => "read the connections from Graph again",
         }
     }
 
@@ -157,6 +181,8 @@ impl Action {
                 | Action::ExportCsv
                 | Action::ExportJson
                 | Action::Queries
+                | Action::External
+                | Action::AccessCheck
         )
     }
 

@@ -15,6 +15,7 @@ use super::theme::Theme;
 use super::views::activities::ActivitiesPane;
 use super::views::connect::Wizard;
 use super::views::connectors::ConnectorsPane;
+use super::views::external::ExternalPane;
 use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
@@ -32,14 +33,16 @@ pub enum Pane {
     Groups,
     Members,
     Activities,
+    External,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 4] = [
+    pub const ALL: [Pane; 5] = [
         Pane::Connectors,
         Pane::Groups,
         Pane::Members,
         Pane::Activities,
+        Pane::External,
     ];
 
     pub fn title(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Pane {
             Pane::Groups => "Groups",
             Pane::Members => "Members",
             Pane::Activities => "Activities",
+            Pane::External => "External groups",
         }
     }
 
@@ -57,6 +61,7 @@ impl Pane {
             Pane::Groups => Context::Groups,
             Pane::Members => Context::Members,
             Pane::Activities => Context::Activities,
+            Pane::External => Context::External,
         }
     }
 
@@ -109,6 +114,7 @@ pub struct App {
     pub groups: GroupsPane,
     pub members: MembersPane,
     pub activities: ActivitiesPane,
+    pub external: ExternalPane,
     pub picker: Option<Picker>,
     pub wizard: Option<Wizard>,
     pub overlay: Overlay,
@@ -137,6 +143,7 @@ impl App {
             groups: GroupsPane::default(),
             members: MembersPane::default(),
             activities: ActivitiesPane::default(),
+            external: ExternalPane::default(),
             picker: None,
             wizard: None,
             overlay: Overlay::None,
@@ -152,8 +159,12 @@ impl App {
 
     /// The loads that fill the screen at start.
     pub fn start(&mut self) -> Vec<Cmd> {
-        self.cmds
-            .extend([Cmd::LoadInstances, Cmd::LoadGroups, Cmd::LoadSavedQueries]);
+        self.cmds.extend([
+            Cmd::LoadInstances,
+            Cmd::LoadGroups,
+            Cmd::LoadSavedQueries,
+            Cmd::LoadExternalConnections,
+        ]);
         self.activities.loading = true;
         self.cmds.push(self.activities.reload_cmd());
         std::mem::take(&mut self.cmds)
@@ -223,6 +234,8 @@ impl App {
                 self.dirty = true;
                 self.cmds.extend([Cmd::LoadInstances, Cmd::LoadGroups]);
                 self.reload_activities();
+                let cmds = self.external.reload_all();
+                self.cmds.extend(cmds);
             }
             Msg::Done(done) => {
                 self.dirty = true;
@@ -368,6 +381,38 @@ impl App {
                 Some(w) => w.failed(e.message),
                 None => self.toast(Level::Error, e.message),
             },
+            Done::ExternalConnections(result) => {
+                let cmds = self.external.connections_loaded(result, &self.fuzzy);
+                self.cmds.extend(cmds);
+            }
+            Done::ExternalGroups { connection, result } => {
+                self.external
+                    .groups_loaded(&connection, result, &self.fuzzy)
+            }
+            Done::ExternalItems { connection, result } => {
+                self.external.items_loaded(&connection, result, &self.fuzzy)
+            }
+            Done::DirectoryUsers { connection, result } => {
+                let cmd = self.external.users_loaded(&connection, result, &self.fuzzy);
+                self.cmds.extend(cmd);
+            }
+            Done::AccessChecked { seq, result } => {
+                if let Some(c) = &mut self.external.checker {
+                    c.answered(seq, result);
+                }
+            }
+            Done::Audience {
+                connection,
+                item,
+                result,
+            } => self.external.audience_loaded(&connection, &item, result),
+            Done::ConnectionsRefreshed(result) => match result {
+                Ok(summary) => {
+                    self.toast(Level::Info, summary);
+                    self.cmds.push(Cmd::LoadExternalConnections);
+                }
+                Err(e) => self.toast(Level::Error, e.message),
+            },
             Done::ExportProgress { rows } => self.activities.export = Some(rows),
             Done::Exported(result) => {
                 self.activities.export = None;
@@ -398,6 +443,9 @@ impl App {
         if self.wizard.is_some() {
             return vec![Context::Wizard];
         }
+        if self.focus == Pane::External && self.external.checker.is_some() {
+            return vec![Context::Checker];
+        }
         if self.editing() {
             return vec![Context::Input];
         }
@@ -413,6 +461,7 @@ impl App {
             Pane::Groups => self.groups.editing,
             Pane::Members => self.members.editing && self.members.person.is_none(),
             Pane::Activities => self.activities.editor.is_some(),
+            Pane::External => self.external.editing && self.external.checker.is_none(),
             Pane::Connectors => false,
         }
     }
@@ -455,6 +504,13 @@ impl App {
                 }
                 Some(_) => {}
                 None => w.edit(key),
+            }
+            return;
+        }
+        if self.focus == Pane::External && self.external.checker.is_some() {
+            match action {
+                Some(a) => self.checker_action(a),
+                None => self.checker_edit(key),
             }
             return;
         }
@@ -517,6 +573,7 @@ impl App {
                 Pane::Groups => self.groups.editing = true,
                 Pane::Members if self.members.person.is_none() => self.members.editing = true,
                 Pane::Activities => self.activities.edit(),
+                Pane::External if self.external.stack.is_empty() => self.external.editing = true,
                 _ => {}
             },
             Action::Import => self.open_picker(),
@@ -553,7 +610,112 @@ impl App {
                     };
                 }
             }
-            Action::ToggleNotify | Action::Submit | Action::Complete => {}
+            Action::External => {
+                self.focus = Pane::External;
+                if let Some(name) = arg {
+                    self.external.filter.set(&name);
+                    self.external.rebuild(&self.fuzzy);
+                }
+            }
+            Action::Expand if self.focus == Pane::External => {
+                let cmds = self.external.expand(&self.fuzzy);
+                self.cmds.extend(cmds);
+            }
+            Action::Collapse if self.focus == Pane::External => self.external.collapse(&self.fuzzy),
+            Action::AccessCheck => self.open_checker(),
+            Action::WhoCanSee => {
+                self.focus = Pane::External;
+                match self.external.open_who() {
+                    Ok(cmd) => self.cmds.push(cmd),
+                    Err(message) => self.toast(Level::Warning, message),
+                }
+            }
+            Action::Refresh => self.refresh_connections(),
+            Action::Expand
+            | Action::Collapse
+            | Action::ToggleNotify
+            | Action::Submit
+            | Action::Complete => {}
+        }
+    }
+
+    /// `a` or `:access-check`: the checker on the item in view, else on the
+    /// connection in view, else on the first connection.
+    fn open_checker(&mut self) {
+        self.focus = Pane::External;
+        let (conn, item) = match self.external.current_item() {
+            Some((conn, item)) => (Some(conn), Some(item)),
+            None => (
+                self.external
+                    .current_conn()
+                    .or_else(|| self.external.tree.conns.first())
+                    .map(|d| d.conn.id.clone()),
+                None,
+            ),
+        };
+        match conn {
+            Some(conn) => {
+                let cmds = self.external.open_checker(conn, item, &self.fuzzy);
+                self.cmds.extend(cmds);
+            }
+            None => self.toast(
+                Level::Warning,
+                "no Graph connection: add one with `casbah external connections add` first",
+            ),
+        }
+    }
+
+    /// `r`: the connections of the instance in view are read from Graph again.
+    fn refresh_connections(&mut self) {
+        let instance = self
+            .external
+            .current_conn()
+            .map(|d| d.conn.instance.clone())
+            .or_else(|| {
+                self.connectors
+                    .rows
+                    .iter()
+                    .find(|s| s.instance.app == crate::domain::AppKind::Microsoft365)
+                    .map(|s| s.instance.name.clone())
+            });
+        match instance {
+            Some(name) => self.cmds.push(Cmd::RefreshConnections(name)),
+            None => self.toast(
+                Level::Warning,
+                "no Microsoft 365 instance connected: Graph connections live in one",
+            ),
+        }
+    }
+
+    fn checker_action(&mut self, action: Action) {
+        let Some(c) = &mut self.external.checker else {
+            return;
+        };
+        let cmd = match action {
+            Action::Back => {
+                self.external.checker = None;
+                None
+            }
+            Action::Quit => {
+                self.exit = Some(Exit::Quit);
+                None
+            }
+            Action::Up => c.up(),
+            Action::Down => c.down(),
+            Action::Complete => {
+                c.switch();
+                None
+            }
+            Action::Submit | Action::Open => c.submit(),
+            _ => None,
+        };
+        self.cmds.extend(cmd);
+    }
+
+    fn checker_edit(&mut self, key: KeyEvent) {
+        if let Some(c) = &mut self.external.checker {
+            let cmd = c.edit(key, &self.fuzzy);
+            self.cmds.extend(cmd);
         }
     }
 
@@ -586,6 +748,7 @@ impl App {
         }
         match self.focus {
             Pane::Connectors => nav!(&mut self.connectors.cursor, self.connectors.rows.len()),
+            Pane::External => self.external.navigate(action),
             Pane::Groups => nav!(&mut self.groups.cursor, self.groups.visible.len()),
             Pane::Members => {
                 if let Some(p) = &mut self.members.person {
@@ -644,6 +807,10 @@ impl App {
                     self.cmds.push(Cmd::LoadPerson(key));
                 }
             }
+            Pane::External => {
+                let cmds = self.external.open(&self.fuzzy);
+                self.cmds.extend(cmds);
+            }
             Pane::Activities => {
                 if self.activities.queries.is_some() {
                     if let Some(text) = self.activities.chosen_query() {
@@ -694,6 +861,9 @@ impl App {
                 self.groups.filter.set("");
                 self.groups.refilter(&self.fuzzy);
             }
+            Pane::External => {
+                self.external.back(&self.fuzzy);
+            }
             Pane::Groups if self.groups.instance.is_some() => {
                 self.groups.instance = None;
                 self.groups.refilter(&self.fuzzy);
@@ -728,6 +898,7 @@ impl App {
                     path.push(a.id.clone());
                 }
             }
+            Pane::External => path.extend(self.external.trail()),
             Pane::Connectors => {}
         }
         path.into_iter()
@@ -877,6 +1048,12 @@ impl App {
                 }
             }
             (Pane::Activities, Action::Back) => self.activities.editor = None,
+            (Pane::External, Action::Submit) => self.external.editing = false,
+            (Pane::External, Action::Back) => {
+                self.external.editing = false;
+                self.external.filter.set("");
+                self.external.rebuild(&self.fuzzy);
+            }
             (Pane::Activities, Action::Complete | Action::Down) => {
                 let values = self.known_values();
                 self.activities.complete(&values, true);
@@ -922,6 +1099,12 @@ impl App {
                 }
             }
             Pane::Activities => self.activities.edit_key(key),
+            Pane::External => {
+                if self.external.filter.edit(key) {
+                    self.external.tree.cursor.top();
+                    self.external.rebuild(&self.fuzzy);
+                }
+            }
             Pane::Connectors => {}
         }
     }

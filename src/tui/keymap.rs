@@ -22,20 +22,24 @@ pub enum Context {
     Groups,
     Members,
     Activities,
+    External,
     Picker,
     Wizard,
+    Checker,
     Input,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 10] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
         Context::Members,
         Context::Activities,
+        Context::External,
         Context::Picker,
         Context::Wizard,
+        Context::Checker,
         Context::Input,
     ];
 
@@ -46,8 +50,10 @@ impl Context {
             Context::Groups => "Groups",
             Context::Members => "Members",
             Context::Activities => "Activities",
+            Context::External => "External groups",
             Context::Picker => "Import picker (other keys type)",
             Context::Wizard => "Connect wizard (other keys type)",
+            Context::Checker => "Access checker (other keys type)",
             Context::Input => "Text input (other keys type)",
         }
     }

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::KeyEvent;
 
+use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode};
+use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId};
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
 use crate::store::{ActivityCursor, ActivityPage, Member, Person};
@@ -93,6 +95,31 @@ pub enum Done {
     Exported(Outcome<(PathBuf, u64)>),
     /// The instance's name once connected.
     Connected(Outcome<String>),
+    ExternalConnections(Outcome<Vec<ConnNode>>),
+    ExternalGroups {
+        connection: String,
+        result: Outcome<Vec<GroupNode>>,
+    },
+    ExternalItems {
+        connection: String,
+        result: Outcome<Vec<ItemNode>>,
+    },
+    DirectoryUsers {
+        connection: String,
+        result: Outcome<Vec<DirectoryUser>>,
+    },
+    /// The answer to the access check numbered `seq`.
+    AccessChecked {
+        seq: u64,
+        result: Outcome<Answer>,
+    },
+    Audience {
+        connection: String,
+        item: String,
+        result: Outcome<AudienceNode>,
+    },
+    /// Connections read again from Graph for an instance.
+    ConnectionsRefreshed(Outcome<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,4 +164,22 @@ pub enum Cmd {
         format: ExportFormat,
     },
     Connect(Box<super::views::connect::ConnectForm>),
+    LoadExternalConnections,
+    LoadExternalGroups(String),
+    LoadExternalItems(String),
+    LoadDirectoryUsers(String),
+    /// R-X5: one user and one item; a newer check replaces a running one (latest wins).
+    CheckAccess {
+        connection: String,
+        item: String,
+        user: String,
+        seq: u64,
+    },
+    /// R-X5: who can see an item.
+    LoadAudience {
+        connection: String,
+        item: String,
+    },
+    /// Reads an instance's connections from Graph again.
+    RefreshConnections(String),
 }

@@ -318,6 +318,13 @@ impl Runner {
                     .map_err(Failure::from);
                 send(Done::Connected(result));
             }),
+            Cmd::LoadExternalConnections
+            | Cmd::LoadExternalGroups(_)
+            | Cmd::LoadExternalItems(_)
+            | Cmd::LoadDirectoryUsers(_)
+            | Cmd::CheckAccess { .. }
+            | Cmd::LoadAudience { .. }
+            | Cmd::RefreshConnections(_) => external_unavailable(cmd, send),
             Cmd::Export { filter, format } => {
                 let handle = tokio::runtime::Handle::current();
                 let tx = self.tx.clone();
@@ -331,6 +338,40 @@ impl Runner {
             }
         }
     }
+}
+
+/// Until the service offers external groups, each request says so.
+fn external_unavailable(cmd: Cmd, send: impl Fn(Done)) {
+    let e = || Failure {
+        message: "external groups are not available in this build".into(),
+        column: None,
+    };
+    let done = match cmd {
+        Cmd::LoadExternalConnections => Done::ExternalConnections(Err(e())),
+        Cmd::LoadExternalGroups(connection) => Done::ExternalGroups {
+            connection,
+            result: Err(e()),
+        },
+        Cmd::LoadExternalItems(connection) => Done::ExternalItems {
+            connection,
+            result: Err(e()),
+        },
+        Cmd::LoadDirectoryUsers(connection) => Done::DirectoryUsers {
+            connection,
+            result: Err(e()),
+        },
+        Cmd::CheckAccess { seq, .. } => Done::AccessChecked {
+            seq,
+            result: Err(e()),
+        },
+        Cmd::LoadAudience { connection, item } => Done::Audience {
+            connection,
+            item,
+            result: Err(e()),
+        },
+        _ => Done::ConnectionsRefreshed(Err(e())),
+    };
+    send(done);
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {

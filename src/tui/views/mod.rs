@@ -1,10 +1,12 @@
 //! The screen: header, tabs and breadcrumbs, the panes, footer, and what
-//! floats above them. Wide terminals show all four panes; narrow ones show
-//! the focused pane alone.
+//! floats above them. Wide terminals show the four panes of the activity
+//! console at once; narrow ones, and the External groups pane (a tree and
+//! explanations that want the room), show the focused pane alone.
 
 pub mod activities;
 pub mod connect;
 pub mod connectors;
+pub mod external;
 pub mod groups;
 pub mod members;
 pub mod picker;
@@ -29,7 +31,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     .areas(area);
     chrome::header(f, header, app);
     chrome::tabs(f, tabs, app);
-    if area.width >= WIDE.0 && area.height >= WIDE.1 {
+    if area.width >= WIDE.0 && area.height >= WIDE.1 && app.focus != Pane::External {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                 .areas(body);
@@ -68,5 +70,6 @@ fn draw_pane(f: &mut Frame, area: Rect, app: &App, pane: Pane) {
         Pane::Groups => groups::draw(f, area, app, focused),
         Pane::Members => members::draw(f, area, app, focused),
         Pane::Activities => activities::draw(f, area, app, focused),
+        Pane::External => external::draw(f, area, app, focused),
     }
 }

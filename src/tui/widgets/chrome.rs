@@ -40,20 +40,30 @@ pub fn header(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// Pane tabs with their digit, then the drill-down path.
+/// Pane tabs with their digit, then the drill-down path. When both do not
+/// fit, the other panes' tabs shrink to their digit: the path matters more.
 pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     let theme = &app.theme;
+    let crumbs = app.breadcrumbs().join(" › ");
+    let full: usize = Pane::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!(" {} {} ", i + 1, p.title()).chars().count())
+        .sum();
+    let compact = full + 2 + crumbs.chars().count() > usize::from(area.width);
     let mut spans = Vec::new();
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let style = if *pane == app.focus {
-            theme.selected()
+        let (style, text) = if *pane == app.focus {
+            (theme.selected(), format!(" {} {} ", i + 1, pane.title()))
+        } else if compact {
+            (theme.dim(), format!(" {} ", i + 1))
         } else {
-            theme.dim()
+            (theme.dim(), format!(" {} {} ", i + 1, pane.title()))
         };
-        spans.push(Span::styled(format!(" {} {} ", i + 1, pane.title()), style));
+        spans.push(Span::styled(text, style));
     }
     spans.push(Span::raw("  "));
-    spans.push(Span::styled(app.breadcrumbs().join(" › "), theme.header()));
+    spans.push(Span::styled(crumbs, theme.header()));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -23,7 +23,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::from(Span::styled("Commands (:)", theme.header())));
-    lines.push(Line::from("  connectors · groups · members GROUP · activities FILTER · import · sync [INSTANCE] · queries · quit"));
+    lines.push(Line::from("  connectors · groups · members GROUP · activities FILTER · import · sync [INSTANCE] · queries · external [CONNECTION] · access-check · quit"));
     lines
 }
 

@@ -1,0 +1,459 @@
+//! External groups pane (R-X1…R-X6): Graph connections → external groups
+//! → members as a tree, an item's ACL, who can see an item, and the access
+//! checker. Esc walks back from the checker and the item views to the tree.
+
+pub mod checker;
+mod draw;
+pub mod tree;
+
+pub use checker::{Answer, Checker, Field};
+pub use draw::draw;
+pub use tree::{
+    ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
+};
+
+use crate::domain::external::{Access, ItemId};
+use crate::tui::action::Action;
+use crate::tui::fuzzy::Fuzzy;
+use crate::tui::input::Input;
+use crate::tui::msg::{Cmd, Outcome};
+use crate::tui::widgets::list::Cursor;
+
+/// One user the ACL reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhoRow {
+    pub user_id: String,
+    pub name: String,
+    pub decision: Access,
+    /// The ACL entry that decided, 1-based.
+    pub entry: usize,
+}
+
+/// R-X5: who can see an item, with counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AudienceNode {
+    pub rows: Vec<WhoRow>,
+    pub granted: usize,
+    pub denied: usize,
+    pub pending: Vec<String>,
+    pub cycles: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// A view opened over the tree from an item.
+#[derive(Debug)]
+pub enum Detail {
+    /// R-X4: the item's ACL, entries numbered as explanations number them.
+    Acl {
+        conn: String,
+        item: ItemId,
+        cursor: Cursor,
+    },
+    /// R-X5: everyone the item's ACL grants or denies.
+    Who {
+        conn: String,
+        item: ItemId,
+        audience: Load<AudienceNode>,
+        cursor: Cursor,
+    },
+}
+
+impl Detail {
+    fn conn(&self) -> &str {
+        match self {
+            Detail::Acl { conn, .. } | Detail::Who { conn, .. } => conn,
+        }
+    }
+
+    fn item(&self) -> &ItemId {
+        match self {
+            Detail::Acl { item, .. } | Detail::Who { item, .. } => item,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct ExternalPane {
+    pub tree: Tree,
+    pub loaded: bool,
+    pub error: Option<String>,
+    pub filter: Input,
+    pub editing: bool,
+    pub stack: Vec<Detail>,
+    pub checker: Option<Checker>,
+}
+
+impl ExternalPane {
+    pub fn rebuild(&mut self, fuzzy: &Fuzzy) {
+        self.tree.rebuild(self.filter.text(), fuzzy);
+    }
+
+    pub fn connections_loaded(
+        &mut self,
+        result: Outcome<Vec<ConnNode>>,
+        fuzzy: &Fuzzy,
+    ) -> Vec<Cmd> {
+        let conns = match result {
+            Ok(conns) => conns,
+            Err(e) => {
+                self.error = Some(e.message);
+                return Vec::new();
+            }
+        };
+        let first = !self.loaded;
+        self.loaded = true;
+        self.error = None;
+        self.tree.set_connections(conns);
+        // With one connection there is nothing to choose: it opens.
+        if first && let [only] = self.tree.conns.as_slice() {
+            self.tree.expand(vec![Key::Conn(only.conn.id.clone())]);
+        }
+        let mut cmds = Vec::new();
+        for i in 0..self.tree.conns.len() {
+            let id = self.tree.conns[i].conn.id.clone();
+            if self.tree.is_expanded(&[Key::Conn(id.clone())]) {
+                cmds.extend(self.ensure_loaded(&id));
+            }
+        }
+        self.rebuild(fuzzy);
+        cmds
+    }
+
+    /// Loads a connection's groups and items unless they are (being) loaded.
+    fn ensure_loaded(&mut self, conn: &str) -> Vec<Cmd> {
+        let mut cmds = Vec::new();
+        if let Some(data) = self.tree.conn_mut(conn) {
+            if matches!(data.groups, Load::Idle | Load::Failed(_)) {
+                data.groups = Load::Loading;
+                cmds.push(Cmd::LoadExternalGroups(conn.to_owned()));
+            }
+            if matches!(data.items, Load::Idle | Load::Failed(_)) {
+                data.items = Load::Loading;
+                cmds.push(Cmd::LoadExternalItems(conn.to_owned()));
+            }
+        }
+        cmds
+    }
+
+    pub fn groups_loaded(&mut self, conn: &str, result: Outcome<Vec<GroupNode>>, fuzzy: &Fuzzy) {
+        if let Some(data) = self.tree.conn_mut(conn) {
+            data.groups = match result {
+                Ok(groups) => Load::Ready(groups),
+                Err(e) => Load::Failed(e.message),
+            };
+            self.rebuild(fuzzy);
+        }
+    }
+
+    pub fn items_loaded(&mut self, conn: &str, result: Outcome<Vec<ItemNode>>, fuzzy: &Fuzzy) {
+        let Some(data) = self.tree.conn_mut(conn) else {
+            return;
+        };
+        data.items = match result {
+            Ok(items) => Load::Ready(items),
+            Err(e) => Load::Failed(e.message),
+        };
+        if let (Some(c), Some(items)) = (&mut self.checker, data.items.ready())
+            && c.connection == conn
+        {
+            c.set_items(items, fuzzy);
+        }
+        self.rebuild(fuzzy);
+    }
+
+    pub fn audience_loaded(&mut self, conn: &str, item: &str, result: Outcome<AudienceNode>) {
+        for d in &mut self.stack {
+            if let Detail::Who {
+                conn: c,
+                item: i,
+                audience,
+                cursor,
+            } = d
+                && c == conn
+                && i.as_str() == item
+            {
+                *audience = match &result {
+                    Ok(a) => {
+                        cursor.clamp(a.rows.len());
+                        Load::Ready(a.clone())
+                    }
+                    Err(e) => Load::Failed(e.message.clone()),
+                };
+            }
+        }
+    }
+
+    pub fn users_loaded(
+        &mut self,
+        conn: &str,
+        result: Outcome<Vec<crate::domain::external::DirectoryUser>>,
+        fuzzy: &Fuzzy,
+    ) -> Option<Cmd> {
+        let c = self.checker.as_mut().filter(|c| c.connection == conn)?;
+        c.users_loaded(result, fuzzy)
+    }
+
+    /// The connection the user is looking at.
+    pub fn current_conn(&self) -> Option<&ConnData> {
+        match self.stack.last() {
+            Some(d) => self.tree.conn(d.conn()),
+            None => self
+                .tree
+                .selected()
+                .and_then(|r| self.tree.conns.get(r.conn)),
+        }
+    }
+
+    /// The item the user is looking at: the open view's, or the selected row's.
+    pub fn current_item(&self) -> Option<(String, ItemId)> {
+        if let Some(d) = self.stack.last() {
+            return Some((d.conn().to_owned(), d.item().clone()));
+        }
+        let row = self.tree.selected()?;
+        let data = self.tree.conns.get(row.conn)?;
+        let item = data.items.ready()?.get(row.item?)?;
+        Some((data.conn.id.clone(), item.id.clone()))
+    }
+
+    pub fn item(&self, conn: &str, id: &ItemId) -> Option<&ItemNode> {
+        self.tree
+            .conn(conn)?
+            .items
+            .ready()?
+            .iter()
+            .find(|i| i.id == *id)
+    }
+
+    pub fn navigate(&mut self, action: Action) {
+        let (cursor, len) = match self.stack.last_mut() {
+            Some(Detail::Acl { conn, item, cursor }) => {
+                let len = self
+                    .tree
+                    .conn(conn)
+                    .and_then(|d| d.items.ready())
+                    .and_then(|items| items.iter().find(|i| i.id == *item))
+                    .map_or(0, |i| i.acl.len());
+                (cursor, len)
+            }
+            Some(Detail::Who {
+                audience, cursor, ..
+            }) => {
+                let len = audience.ready().map_or(0, |a| a.rows.len());
+                (cursor, len)
+            }
+            None => {
+                let len = self.tree.rows.len();
+                (&mut self.tree.cursor, len)
+            }
+        };
+        match action {
+            Action::Up => cursor.up(),
+            Action::Down => cursor.down(len),
+            Action::PageUp => cursor.page_up(),
+            Action::PageDown => cursor.page_down(len),
+            Action::Top => cursor.top(),
+            Action::Bottom => cursor.bottom(len),
+            _ => {}
+        }
+    }
+
+    /// Enter: expands or collapses the selected row, opens an item's ACL;
+    /// in "who can see", checks the selected user.
+    pub fn open(&mut self, fuzzy: &Fuzzy) -> Vec<Cmd> {
+        if let Some(Detail::Who {
+            conn,
+            item,
+            audience,
+            cursor,
+        }) = self.stack.last()
+        {
+            let Some(row) = audience.ready().and_then(|a| a.rows.get(cursor.selected)) else {
+                return Vec::new();
+            };
+            let (conn, item, name) = (conn.clone(), item.clone(), row.name.clone());
+            let mut cmds = self.open_checker(conn, Some(item), fuzzy);
+            if let Some(c) = &mut self.checker {
+                cmds.extend(c.preset_user(&name, fuzzy));
+            }
+            return cmds;
+        }
+        if !self.stack.is_empty() {
+            return Vec::new();
+        }
+        let Some(row) = self.tree.selected().cloned() else {
+            return Vec::new();
+        };
+        if row.kind == RowKind::Item {
+            if let Some((conn, item)) = self.current_item() {
+                self.stack.push(Detail::Acl {
+                    conn,
+                    item,
+                    cursor: Cursor::default(),
+                });
+            }
+            return Vec::new();
+        }
+        if row.expanded {
+            self.tree.collapse(&row.path);
+            self.rebuild(fuzzy);
+            Vec::new()
+        } else {
+            self.expand(fuzzy)
+        }
+    }
+
+    /// → : opens the selected row, or steps into it when it is open.
+    pub fn expand(&mut self, fuzzy: &Fuzzy) -> Vec<Cmd> {
+        if !self.stack.is_empty() {
+            return Vec::new();
+        }
+        let Some(row) = self.tree.selected().cloned() else {
+            return Vec::new();
+        };
+        if !row.expandable {
+            return Vec::new();
+        }
+        if row.expanded {
+            self.tree.cursor.down(self.tree.rows.len());
+            return Vec::new();
+        }
+        self.tree.expand(row.path.clone());
+        let cmds = match &row.path[..] {
+            [Key::Conn(id)] => self.ensure_loaded(&id.clone()),
+            _ => Vec::new(),
+        };
+        self.rebuild(fuzzy);
+        cmds
+    }
+
+    /// ← : closes the selected row, or goes to its parent when it is closed.
+    pub fn collapse(&mut self, fuzzy: &Fuzzy) {
+        if !self.stack.is_empty() {
+            return;
+        }
+        let Some(row) = self.tree.selected().cloned() else {
+            return;
+        };
+        if row.expanded {
+            self.tree.collapse(&row.path);
+            self.rebuild(fuzzy);
+        } else if let Some(parent) = self
+            .tree
+            .rows
+            .iter()
+            .position(|r| r.path[..] == row.path[..row.path.len().saturating_sub(1)])
+        {
+            self.tree.cursor.selected = parent;
+        }
+    }
+
+    /// Esc: closes the checker, then the item views, then the filter; false
+    /// when there was nothing to close.
+    pub fn back(&mut self, fuzzy: &Fuzzy) -> bool {
+        if self.checker.take().is_some() || self.stack.pop().is_some() {
+            return true;
+        }
+        if !self.filter.text().is_empty() {
+            self.filter.set("");
+            self.rebuild(fuzzy);
+            return true;
+        }
+        false
+    }
+
+    /// `a`: the access checker, on the item in view if there is one.
+    pub fn open_checker(&mut self, conn: String, item: Option<ItemId>, fuzzy: &Fuzzy) -> Vec<Cmd> {
+        let mut checker = Checker::new(conn.clone(), item);
+        let mut cmds = self.ensure_loaded(&conn);
+        if let Some(items) = self.tree.conn(&conn).and_then(|d| d.items.ready()) {
+            checker.set_items(items, fuzzy);
+        }
+        cmds.push(Cmd::LoadDirectoryUsers(conn));
+        self.checker = Some(checker);
+        cmds
+    }
+
+    /// `w`: who can see the item in view.
+    pub fn open_who(&mut self) -> Result<Cmd, &'static str> {
+        let (conn, item) = self
+            .current_item()
+            .ok_or("choose an item first (Items under a connection), then press w")?;
+        if matches!(self.stack.last(), Some(Detail::Who { .. })) {
+            self.stack.pop();
+        }
+        let cmd = Cmd::LoadAudience {
+            connection: conn.clone(),
+            item: item.to_string(),
+        };
+        self.stack.push(Detail::Who {
+            conn,
+            item,
+            audience: Load::Loading,
+            cursor: Cursor::default(),
+        });
+        Ok(cmd)
+    }
+
+    /// The service says `conn` changed: everything shown of it is read
+    /// again; what is on screen stays until the new data arrives.
+    pub fn changed(&mut self, conn: &str) -> Vec<Cmd> {
+        let mut cmds = vec![Cmd::LoadExternalConnections];
+        if let Some(data) = self.tree.conn(conn) {
+            if !matches!(data.groups, Load::Idle) {
+                cmds.push(Cmd::LoadExternalGroups(conn.to_owned()));
+            }
+            if !matches!(data.items, Load::Idle) {
+                cmds.push(Cmd::LoadExternalItems(conn.to_owned()));
+            }
+        }
+        for d in &self.stack {
+            if let Detail::Who { conn: c, item, .. } = d
+                && c == conn
+            {
+                cmds.push(Cmd::LoadAudience {
+                    connection: c.clone(),
+                    item: item.to_string(),
+                });
+            }
+        }
+        if let Some(c) = self.checker.as_mut().filter(|c| c.connection == conn) {
+            cmds.extend(c.recheck());
+        }
+        cmds
+    }
+
+    /// Events were lost: every connection shown is read again.
+    pub fn reload_all(&mut self) -> Vec<Cmd> {
+        let ids: Vec<String> = self.tree.conns.iter().map(|d| d.conn.id.clone()).collect();
+        let mut cmds = Vec::new();
+        for id in ids {
+            cmds.extend(self.changed(&id));
+        }
+        cmds.dedup();
+        if cmds.is_empty() {
+            cmds.push(Cmd::LoadExternalConnections);
+        }
+        cmds
+    }
+
+    /// Breadcrumbs below the pane title: connection › group › … or the item view.
+    pub fn trail(&self) -> Vec<String> {
+        let mut out = match self.stack.first() {
+            Some(d) => vec![d.conn().to_owned(), d.item().to_string()],
+            None => self.tree.trail(),
+        };
+        for d in &self.stack {
+            out.push(
+                match d {
+                    Detail::Acl { .. } => "ACL",
+                    Detail::Who { .. } => "Who can see",
+                }
+                .into(),
+            );
+        }
+        if self.checker.is_some() {
+            out.push("Access check".into());
+        }
+        out
+    }
+}

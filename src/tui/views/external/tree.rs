@@ -1,0 +1,724 @@
+//! The External groups tree (R-X1, R-X3, R-X4): connections → groups →
+//! members, nested external groups expanded inline. Pure data: the pane
+//! turns it into rows, the view draws the rows.
+//!
+//! A group that is already on the branch being expanded is shown once more
+//! with a cycle mark and not expanded again, so any nesting, cyclic or not,
+//! gives a finite tree. A member naming an external group the connection
+//! does not have is shown as pending.
+
+use std::collections::HashSet;
+
+use crate::domain::Micros;
+use crate::domain::external::{AclEntry, ExternalGroupId, ItemId, Member};
+use crate::tui::format::safe;
+use crate::tui::fuzzy::Fuzzy;
+use crate::tui::widgets::list::Cursor;
+
+/// Rows a fully expanded (filtered) tree may produce: nesting through
+/// shared groups can multiply rows, and the screen needs only a window.
+pub const MAX_ROWS: usize = 20_000;
+
+/// A Graph connection as the tree shows it; text already safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnNode {
+    pub id: String,
+    pub name: String,
+    pub instance: String,
+    pub groups: usize,
+    pub items: usize,
+    pub pending: usize,
+}
+
+/// R-X6: what the tree says about a mirrored group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MirrorNote {
+    pub source: String,
+    pub published: usize,
+    pub unmatched: usize,
+    pub last_sync: Option<Micros>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupNode {
+    pub id: ExternalGroupId,
+    pub label: String,
+    pub description: Option<String>,
+    pub members: Vec<MemberNode>,
+    pub mirror: Option<MirrorNote>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberNode {
+    pub member: Member,
+    pub label: String,
+    /// R-X4: an external group the connection does not have (yet).
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemNode {
+    pub id: ItemId,
+    pub title: Option<String>,
+    pub acl: Vec<AclEntry>,
+    /// One per ACL entry: who it names, in words.
+    pub labels: Vec<String>,
+    pub pending: Vec<ExternalGroupId>,
+}
+
+impl ItemNode {
+    /// Title and id, for lists and matching.
+    pub fn text(&self) -> String {
+        match &self.title {
+            Some(t) => format!("{}  {}", self.id, t),
+            None => self.id.to_string(),
+        }
+    }
+}
+
+/// Something loaded on demand.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Load<T> {
+    #[default]
+    Idle,
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+impl<T> Load<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Load::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnData {
+    pub conn: ConnNode,
+    pub groups: Load<Vec<GroupNode>>,
+    pub items: Load<Vec<ItemNode>>,
+}
+
+impl ConnData {
+    pub fn group(&self, id: &ExternalGroupId) -> Option<&GroupNode> {
+        self.groups.ready()?.iter().find(|g| g.id == *id)
+    }
+}
+
+/// One step of a row's path from its connection; the path is the row's
+/// identity across reloads, so the selection and what is expanded survive them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    Conn(String),
+    Group(ExternalGroupId),
+    Member(Member),
+    Items,
+    Item(ItemId),
+    Note,
+}
+
+pub type Path = Vec<Key>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Connection,
+    Group,
+    User,
+    EntraGroup,
+    /// A group already on this branch: shown, not expanded again (R-X5).
+    Cycle,
+    /// R-X4: named but not created yet.
+    Pending,
+    Items,
+    Item,
+    Loading,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub path: Path,
+    pub depth: usize,
+    pub kind: RowKind,
+    pub label: String,
+    /// Dimmed after the label.
+    pub detail: String,
+    pub expandable: bool,
+    pub expanded: bool,
+    /// The connection the row belongs to.
+    pub conn: usize,
+    /// For item rows: the item's position in the connection's items.
+    pub item: Option<usize>,
+    /// Something about the row went wrong (a failed mirror).
+    pub warn: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Tree {
+    pub conns: Vec<ConnData>,
+    expanded: HashSet<Path>,
+    pub rows: Vec<Row>,
+    pub cursor: Cursor,
+    /// More rows than `MAX_ROWS` would have been shown.
+    pub truncated: bool,
+}
+
+impl Tree {
+    /// New connections; the groups and items already loaded for those
+    /// still there are kept until their reload arrives.
+    pub fn set_connections(&mut self, conns: Vec<ConnNode>) {
+        let mut old = std::mem::take(&mut self.conns);
+        self.conns = conns
+            .into_iter()
+            .map(|conn| match old.iter().position(|d| d.conn.id == conn.id) {
+                Some(i) => {
+                    let mut data = old.swap_remove(i);
+                    data.conn = conn;
+                    data
+                }
+                None => ConnData {
+                    conn,
+                    groups: Load::Idle,
+                    items: Load::Idle,
+                },
+            })
+            .collect();
+    }
+
+    pub fn conn_mut(&mut self, id: &str) -> Option<&mut ConnData> {
+        self.conns.iter_mut().find(|d| d.conn.id == id)
+    }
+
+    pub fn conn(&self, id: &str) -> Option<&ConnData> {
+        self.conns.iter().find(|d| d.conn.id == id)
+    }
+
+    pub fn is_expanded(&self, path: &[Key]) -> bool {
+        self.expanded.contains(path)
+    }
+
+    pub fn expand(&mut self, path: Path) {
+        self.expanded.insert(path);
+    }
+
+    /// Collapses `path`; a selection inside it moves to it.
+    pub fn collapse(&mut self, path: &[Key]) {
+        self.expanded.remove(path);
+    }
+
+    pub fn selected(&self) -> Option<&Row> {
+        self.rows.get(self.cursor.selected)
+    }
+
+    /// Rebuilds the rows. With a filter, everything loaded is expanded and
+    /// only matching rows and their ancestors stay. The selected row stays
+    /// selected; when it is gone, its nearest ancestor that is still shown.
+    pub fn rebuild(&mut self, filter: &str, fuzzy: &Fuzzy) {
+        let selected = self.selected().map(|r| r.path.clone());
+        let force = !filter.trim().is_empty();
+        let mut rows = Vec::new();
+        let mut truncated = false;
+        for (ci, data) in self.conns.iter().enumerate() {
+            if !self.flatten_conn(ci, data, force, &mut rows) {
+                truncated = true;
+                break;
+            }
+        }
+        if force {
+            rows = keep_matches(rows, |r| fuzzy.score(&r.label, filter).is_some());
+        }
+        self.rows = rows;
+        self.truncated = truncated;
+        self.reselect(selected.as_deref());
+    }
+
+    fn reselect(&mut self, selected: Option<&[Key]>) {
+        let Some(mut path) = selected else {
+            self.cursor.clamp(self.rows.len());
+            return;
+        };
+        loop {
+            if let Some(i) = self.rows.iter().position(|r| r.path == path) {
+                self.cursor.selected = i;
+                return;
+            }
+            match path.split_last() {
+                Some((_, parent)) if !parent.is_empty() => path = parent,
+                _ => break,
+            }
+        }
+        self.cursor.clamp(self.rows.len());
+    }
+
+    /// Appends a connection's rows; false when the row cap was reached.
+    fn flatten_conn(&self, ci: usize, data: &ConnData, force: bool, rows: &mut Vec<Row>) -> bool {
+        let c = &data.conn;
+        let path = vec![Key::Conn(c.id.clone())];
+        let expanded = force || self.is_expanded(&path);
+        let mut detail = format!(
+            "{} · {} · {} groups · {} items",
+            c.name, c.instance, c.groups, c.items
+        );
+        if c.pending > 0 {
+            detail.push_str(&format!(" · {} pending", c.pending));
+        }
+        rows.push(Row {
+            path: path.clone(),
+            depth: 0,
+            kind: RowKind::Connection,
+            label: c.id.clone(),
+            detail,
+            expandable: true,
+            expanded,
+            conn: ci,
+            item: None,
+            warn: false,
+        });
+        if !expanded {
+            return true;
+        }
+        match &data.groups {
+            Load::Ready(groups) => {
+                for g in groups {
+                    let mut branch = vec![g.id.clone()];
+                    let mut p = path.clone();
+                    p.push(Key::Group(g.id.clone()));
+                    if !self.flatten_group(ci, data, g, p, 1, &mut branch, force, rows) {
+                        return false;
+                    }
+                }
+            }
+            other => rows.push(note(ci, &path, 1, other)),
+        }
+        let mut items_path = path.clone();
+        items_path.push(Key::Items);
+        let items_open = force || self.is_expanded(&items_path);
+        rows.push(Row {
+            path: items_path.clone(),
+            depth: 1,
+            kind: RowKind::Items,
+            label: "Items".into(),
+            detail: match &data.items {
+                Load::Ready(items) => items.len().to_string(),
+                _ => c.items.to_string(),
+            },
+            expandable: true,
+            expanded: items_open,
+            conn: ci,
+            item: None,
+            warn: false,
+        });
+        if items_open {
+            match &data.items {
+                Load::Ready(items) => {
+                    for (ii, item) in items.iter().enumerate() {
+                        if rows.len() >= MAX_ROWS {
+                            return false;
+                        }
+                        let mut p = items_path.clone();
+                        p.push(Key::Item(item.id.clone()));
+                        let mut detail = format!("{} ACL entries", item.acl.len());
+                        if !item.pending.is_empty() {
+                            detail.push_str(&format!(" · ◌ {} pending", item.pending.len()));
+                        }
+                        rows.push(Row {
+                            path: p,
+                            depth: 2,
+                            kind: RowKind::Item,
+                            label: item.text(),
+                            detail,
+                            expandable: false,
+                            expanded: false,
+                            conn: ci,
+                            item: Some(ii),
+                            warn: false,
+                        });
+                    }
+                }
+                other => rows.push(note(ci, &items_path, 2, other)),
+            }
+        }
+        rows.len() < MAX_ROWS
+    }
+
+    /// Appends a group and, when expanded, its members; `branch` holds the
+    /// groups from the top of this branch down to `g`.
+    #[allow(clippy::too_many_arguments)]
+    fn flatten_group(
+        &self,
+        ci: usize,
+        data: &ConnData,
+        g: &GroupNode,
+        path: Path,
+        depth: usize,
+        branch: &mut Vec<ExternalGroupId>,
+        force: bool,
+        rows: &mut Vec<Row>,
+    ) -> bool {
+        if rows.len() >= MAX_ROWS {
+            return false;
+        }
+        let expanded = !g.members.is_empty() && (force || self.is_expanded(&path));
+        let mut detail = format!("{} · {} members", g.id, g.members.len());
+        let mut warn = false;
+        if let Some(m) = &g.mirror {
+            detail.push_str(&format!(
+                " · mirrors {} ({} published",
+                m.source, m.published
+            ));
+            if m.unmatched > 0 {
+                detail.push_str(&format!(", {} unmatched", m.unmatched));
+            }
+            detail.push(')');
+            if m.error.is_some() {
+                detail.push_str(" · ✗ mirror failing");
+                warn = true;
+            }
+        }
+        rows.push(Row {
+            path: path.clone(),
+            depth,
+            kind: RowKind::Group,
+            label: g.label.clone(),
+            detail,
+            expandable: !g.members.is_empty(),
+            expanded,
+            conn: ci,
+            item: None,
+            warn,
+        });
+        if !expanded {
+            return true;
+        }
+        for m in &g.members {
+            if rows.len() >= MAX_ROWS {
+                return false;
+            }
+            let mut p = path.clone();
+            match &m.member {
+                Member::ExternalGroup(id) => {
+                    p.push(Key::Group(id.clone()));
+                    let nested = data.group(id).filter(|_| !m.pending);
+                    if branch.contains(id) {
+                        rows.push(leaf(ci, p, depth + 1, RowKind::Cycle, m, "↻ cycle"));
+                    } else if let Some(child) = nested {
+                        branch.push(id.clone());
+                        let ok =
+                            self.flatten_group(ci, data, child, p, depth + 1, branch, force, rows);
+                        branch.pop();
+                        if !ok {
+                            return false;
+                        }
+                    } else {
+                        let detail = "◌ pending: not created yet";
+                        rows.push(leaf(ci, p, depth + 1, RowKind::Pending, m, detail));
+                    }
+                }
+                Member::User(_) => {
+                    p.push(Key::Member(m.member.clone()));
+                    rows.push(leaf(ci, p, depth + 1, RowKind::User, m, "user"));
+                }
+                Member::EntraGroup(_) => {
+                    p.push(Key::Member(m.member.clone()));
+                    rows.push(leaf(
+                        ci,
+                        p,
+                        depth + 1,
+                        RowKind::EntraGroup,
+                        m,
+                        "Entra group",
+                    ));
+                }
+            }
+        }
+        true
+    }
+
+    /// The labels of the groups on the selected row's path, for breadcrumbs.
+    pub fn trail(&self) -> Vec<String> {
+        let Some(row) = self.selected() else {
+            return Vec::new();
+        };
+        let Some(data) = self.conns.get(row.conn) else {
+            return Vec::new();
+        };
+        let mut out = vec![data.conn.id.clone()];
+        for key in &row.path[1..] {
+            match key {
+                Key::Group(id) => out.push(
+                    data.group(id)
+                        .map_or_else(|| id.to_string(), |g| g.label.clone()),
+                ),
+                Key::Items => out.push("Items".into()),
+                Key::Item(id) => out.push(id.to_string()),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+fn leaf(ci: usize, path: Path, depth: usize, kind: RowKind, m: &MemberNode, detail: &str) -> Row {
+    Row {
+        path,
+        depth,
+        kind,
+        label: m.label.clone(),
+        detail: detail.to_owned(),
+        expandable: false,
+        expanded: false,
+        conn: ci,
+        item: None,
+        warn: false,
+    }
+}
+
+fn note<T>(ci: usize, parent: &[Key], depth: usize, load: &Load<T>) -> Row {
+    let (kind, label) = match load {
+        Load::Failed(e) => (RowKind::Error, e.clone()),
+        _ => (RowKind::Loading, "loading…".to_owned()),
+    };
+    let mut path = parent.to_vec();
+    path.push(Key::Note);
+    Row {
+        path,
+        depth,
+        kind,
+        label,
+        detail: String::new(),
+        expandable: false,
+        expanded: false,
+        conn: ci,
+        item: None,
+        warn: false,
+    }
+}
+
+/// Keeps the rows that match and every ancestor of one that does, so a
+/// match is always shown where it sits in the tree.
+fn keep_matches(rows: Vec<Row>, matches: impl Fn(&Row) -> bool) -> Vec<Row> {
+    let deepest = rows.iter().map(|r| r.depth).max().unwrap_or(0);
+    // below[d]: a row at depth d under the row being looked at is kept.
+    let mut below = vec![false; deepest + 2];
+    let mut keep = vec![false; rows.len()];
+    for (i, r) in rows.iter().enumerate().rev() {
+        let d = r.depth;
+        let kept = matches(r) || below[d + 1];
+        below[d + 1..].iter_mut().for_each(|b| *b = false);
+        if kept {
+            below[d] = true;
+            keep[i] = true;
+        }
+    }
+    rows.into_iter()
+        .zip(keep)
+        .filter_map(|(r, k)| k.then_some(r))
+        .collect()
+}
+
+/// Member labels come from the service already made safe; this is the
+/// second lock on the same door (see `format::safe`).
+pub fn safe_owned(s: &str) -> String {
+    safe(s).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gid(id: &str) -> ExternalGroupId {
+        ExternalGroupId::parse(id).expect("valid id")
+    }
+
+    fn ext(id: &str, pending: bool) -> MemberNode {
+        MemberNode {
+            member: Member::ExternalGroup(gid(id)),
+            label: id.to_owned(),
+            pending,
+        }
+    }
+
+    fn user(name: &str) -> MemberNode {
+        MemberNode {
+            member: Member::User(format!("id-{name}")),
+            label: name.to_owned(),
+            pending: false,
+        }
+    }
+
+    fn group(id: &str, members: Vec<MemberNode>) -> GroupNode {
+        GroupNode {
+            id: gid(id),
+            label: id.to_owned(),
+            description: None,
+            members,
+            mirror: None,
+        }
+    }
+
+    /// escalations ⊃ tier1 ⊃ (support EMEA, tier2 ⊃ escalations: a cycle),
+    /// escalations ⊃ alice, escalations ⊃ tier9 (pending).
+    fn tree() -> Tree {
+        let mut t = Tree::default();
+        t.set_connections(vec![ConnNode {
+            id: "contosokb".into(),
+            name: "Knowledge base".into(),
+            instance: "contoso".into(),
+            groups: 3,
+            items: 0,
+            pending: 1,
+        }]);
+        let groups = vec![
+            group(
+                "escalations",
+                vec![ext("tier1", false), user("alice"), ext("tier9", true)],
+            ),
+            group(
+                "tier1",
+                vec![
+                    MemberNode {
+                        member: Member::EntraGroup("g-emea".into()),
+                        label: "Support EMEA".into(),
+                        pending: false,
+                    },
+                    ext("tier2", false),
+                ],
+            ),
+            group("tier2", vec![ext("escalations", false)]),
+        ];
+        let data = t.conn_mut("contosokb").expect("connection");
+        data.groups = Load::Ready(groups);
+        data.items = Load::Ready(Vec::new());
+        t
+    }
+
+    fn shown(t: &Tree) -> Vec<String> {
+        t.rows
+            .iter()
+            .map(|r| format!("{}{}", "  ".repeat(r.depth), r.label))
+            .collect()
+    }
+
+    fn select(t: &mut Tree, label: &str, depth: usize) {
+        t.cursor.selected = t
+            .rows
+            .iter()
+            .position(|r| r.label == label && r.depth == depth)
+            .unwrap_or_else(|| panic!("{label} at {depth} in {:?}", shown(t)));
+    }
+
+    fn toggle_selected(t: &mut Tree, fuzzy: &Fuzzy) {
+        let row = t.selected().expect("a row").clone();
+        if row.expanded {
+            t.collapse(&row.path);
+        } else {
+            t.expand(row.path);
+        }
+        t.rebuild("", fuzzy);
+    }
+
+    // R-X3, R-X5: nesting of any depth shows inline, indented; a group already
+    // on the branch is shown once with a cycle mark and not expanded again.
+    #[test]
+    fn nesting_is_indented_and_a_cycle_ends() {
+        let fuzzy = Fuzzy::default();
+        let mut t = tree();
+        t.rebuild("", &fuzzy);
+        assert_eq!(shown(&t)[..1], ["contosokb"], "collapsed at first");
+        t.cursor.selected = 0;
+        toggle_selected(&mut t, &fuzzy);
+        select(&mut t, "escalations", 1);
+        toggle_selected(&mut t, &fuzzy);
+        select(&mut t, "tier1", 2);
+        toggle_selected(&mut t, &fuzzy);
+        select(&mut t, "tier2", 3);
+        toggle_selected(&mut t, &fuzzy);
+        assert_eq!(
+            shown(&t)[..9],
+            [
+                "contosokb",
+                "  escalations",
+                "    tier1",
+                "      Support EMEA",
+                "      tier2",
+                "        escalations",
+                "    alice",
+                "    tier9",
+                "  tier1",
+            ]
+        );
+        let cycle = &t.rows[5];
+        assert_eq!(cycle.kind, RowKind::Cycle);
+        assert!(!cycle.expandable, "a cycle is never expanded again");
+        assert_eq!(t.rows[4].depth, 3, "three levels of nesting");
+    }
+
+    // R-X4: a member naming a group the connection does not have is pending.
+    #[test]
+    fn pending_groups_are_marked() {
+        let fuzzy = Fuzzy::default();
+        let mut t = tree();
+        t.expand(vec![Key::Conn("contosokb".into())]);
+        t.expand(vec![
+            Key::Conn("contosokb".into()),
+            Key::Group(gid("escalations")),
+        ]);
+        t.rebuild("", &fuzzy);
+        let pending = t
+            .rows
+            .iter()
+            .find(|r| r.label == "tier9")
+            .expect("tier9 shown");
+        assert_eq!(pending.kind, RowKind::Pending);
+        assert!(pending.detail.contains("pending"));
+        assert!(t.rows[0].detail.contains("1 pending"));
+    }
+
+    // Collapsing a group whose member is selected selects the group; expanding
+    // again keeps it; a reload keeps both what is open and the selection.
+    #[test]
+    fn expand_and_collapse_keep_the_selection() {
+        let fuzzy = Fuzzy::default();
+        let mut t = tree();
+        t.rebuild("", &fuzzy);
+        toggle_selected(&mut t, &fuzzy);
+        select(&mut t, "escalations", 1);
+        toggle_selected(&mut t, &fuzzy);
+        select(&mut t, "alice", 2);
+        let alice = t.selected().expect("alice").path.clone();
+        // A reload with a new group before: same row selected.
+        let data = t.conn_mut("contosokb").expect("connection");
+        if let Load::Ready(groups) = &mut data.groups {
+            groups.insert(0, group("aaa", vec![]));
+        }
+        t.rebuild("", &fuzzy);
+        assert_eq!(t.selected().map(|r| &r.path), Some(&alice));
+        // Collapse the parent: the selection moves up to it.
+        let parent = alice[..2].to_vec();
+        t.collapse(&parent);
+        t.rebuild("", &fuzzy);
+        assert_eq!(t.selected().map(|r| r.label.as_str()), Some("escalations"));
+        toggle_selected(&mut t, &fuzzy);
+        assert_eq!(t.selected().map(|r| r.label.as_str()), Some("escalations"));
+        assert!(t.selected().is_some_and(|r| r.expanded));
+    }
+
+    // R-X3: the filter finds a member deep in the nesting and shows its ancestors.
+    #[test]
+    fn filter_keeps_ancestors_of_matches() {
+        let fuzzy = Fuzzy::default();
+        let mut t = tree();
+        t.rebuild("supp emea", &fuzzy);
+        let labels = shown(&t);
+        assert!(
+            labels.contains(&"      Support EMEA".to_owned()),
+            "{labels:?}"
+        );
+        assert!(labels.contains(&"    tier1".to_owned()));
+        assert!(!labels.iter().any(|l| l.trim() == "alice"), "{labels:?}");
+    }
+}
