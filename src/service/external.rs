@@ -328,7 +328,7 @@ impl Service {
             [one] => (*one).clone(),
             [] => {
                 return Err(ServiceError::Unknown {
-                    what: "connection (run `casbah external connections list --refresh`)",
+                    what: "connection",
                     name: wanted.to_string(),
                     suggestions: names::closest(
                         wanted.as_str(),
@@ -774,7 +774,7 @@ impl Service {
                 // Two groups share the name: only an object id says which.
                 many => {
                     return Err(ServiceError::Unknown {
-                        what: "single Entra group (the name is shared; give an object id)",
+                        what: "single Entra group (several share the name; give an object id)",
                         name: wanted.to_owned(),
                         suggestions: many.iter().map(|g| g.id.clone()).collect(),
                     });
@@ -1205,7 +1205,7 @@ impl Service {
         }
         let data = self.connection_data(target).await?;
         Err(ServiceError::Unknown {
-            what: "item (set its ACL with `casbah external acl set`)",
+            what: "item",
             name: item.to_string(),
             suggestions: names::closest(
                 item.as_str(),

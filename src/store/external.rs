@@ -7,7 +7,7 @@
 //! leaves nothing behind.
 //!
 //! Tables of their own, created on first write: a database made before
-//! them reads as having none.
+//! them reads as having none. Values are JSON (see `encode`).
 
 use std::collections::BTreeSet;
 
@@ -15,7 +15,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTr
 use serde::{Deserialize, Serialize};
 
 use super::tables::{self, USERS};
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use crate::domain::external::{
     Connection, ConnectionId, EntraGroup, ExternalGroup, ExternalGroupId, Item, ItemId,
     UnmatchedUser,
@@ -35,6 +35,17 @@ const MIRRORS: TableDefinition<(u64, &str, &str), &[u8]> = TableDefinition::new(
 /// (instance, lower-cased Entra group id) → postcard `EntraGroup`, users
 /// flattened (transitive).
 const ENTRA_GROUPS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("entra-groups");
+
+/// Records are JSON, not postcard: members and ACL entries are tagged
+/// enums, which a format without field names cannot read back.
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| StoreError::Internal(format!("damaged {what} record: {e}")))
+}
 
 /// An external item as casbah last put it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -88,7 +99,7 @@ fn rows_of<T: serde::de::DeserializeOwned>(
         if i != instance.0 || c != connection {
             break;
         }
-        out.push(tables::decode(v.value(), what)?);
+        out.push(decode(v.value(), what)?);
     }
     Ok(out)
 }
@@ -173,7 +184,7 @@ impl Store {
             let (k, v) = row?;
             out.push((
                 InstanceId(k.value().0),
-                tables::decode(v.value(), "external connection")?,
+                decode(v.value(), "external connection")?,
             ));
         }
         Ok(out)
@@ -187,7 +198,7 @@ impl Store {
         let txn = self.write()?;
         txn.open_table(CONNECTIONS)?.insert(
             (instance.0, key(&connection.id).as_str()),
-            tables::encode(connection)?.as_slice(),
+            encode(connection)?.as_slice(),
         )?;
         txn.commit()?;
         Ok(())
@@ -220,10 +231,7 @@ impl Store {
             }
             let mut table = txn.open_table(CONNECTIONS)?;
             for c in connections {
-                table.insert(
-                    (instance.0, key(&c.id).as_str()),
-                    tables::encode(c)?.as_slice(),
-                )?;
+                table.insert((instance.0, key(&c.id).as_str()), encode(c)?.as_slice())?;
             }
         }
         txn.commit()?;
@@ -276,7 +284,7 @@ impl Store {
             return Ok(None);
         };
         match t.get((instance.0, key(connection).as_str(), group.as_str()))? {
-            Some(v) => Ok(Some(tables::decode(v.value(), "external group")?)),
+            Some(v) => Ok(Some(decode(v.value(), "external group")?)),
             None => Ok(None),
         }
     }
@@ -292,12 +300,12 @@ impl Store {
         let c = key(connection);
         txn.open_table(GROUPS)?.insert(
             (instance.0, c.as_str(), group.id.as_str()),
-            tables::encode(group)?.as_slice(),
+            encode(group)?.as_slice(),
         )?;
         if let Some(link) = mirror {
             txn.open_table(MIRRORS)?.insert(
                 (instance.0, c.as_str(), link.group.as_str()),
-                tables::encode(link)?.as_slice(),
+                encode(link)?.as_slice(),
             )?;
         }
         txn.commit()?;
@@ -330,7 +338,7 @@ impl Store {
             return Ok(None);
         };
         match t.get((instance.0, key(connection).as_str(), item.as_str()))? {
-            Some(v) => Ok(Some(tables::decode(v.value(), "external item")?)),
+            Some(v) => Ok(Some(decode(v.value(), "external item")?)),
             None => Ok(None),
         }
     }
@@ -348,7 +356,7 @@ impl Store {
                 key(connection).as_str(),
                 record.item.id.as_str(),
             ),
-            tables::encode(record)?.as_slice(),
+            encode(record)?.as_slice(),
         )?;
         txn.commit()?;
         Ok(())
@@ -380,7 +388,7 @@ impl Store {
             out.push((
                 InstanceId(i),
                 c.to_string(),
-                tables::decode(v.value(), "mirror link")?,
+                decode(v.value(), "mirror link")?,
             ));
         }
         Ok(out)
@@ -397,7 +405,7 @@ impl Store {
             for g in groups {
                 table.insert(
                     (instance.0, g.id.to_ascii_lowercase().as_str()),
-                    tables::encode(g)?.as_slice(),
+                    encode(g)?.as_slice(),
                 )?;
             }
         }
@@ -412,7 +420,7 @@ impl Store {
         };
         let mut out = Vec::new();
         for row in t.range((instance.0, "")..(instance.0 + 1, ""))? {
-            out.push(tables::decode(row?.1.value(), "Entra group")?);
+            out.push(decode(row?.1.value(), "Entra group")?);
         }
         Ok(out)
     }
