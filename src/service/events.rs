@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::domain::external::{ConnectionId, ExternalGroupId};
 use crate::domain::{GroupId, InstanceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -18,6 +19,12 @@ pub enum JobKind {
     ScanActivities { instance: InstanceId },
     /// R-G5, R-G7: first import or a later membership sync of one group.
     SyncGroup { group: GroupId },
+    /// R-X6: sends a mirrored group's changes to its external group.
+    SyncMirror {
+        instance: InstanceId,
+        connection: ConnectionId,
+        group: ExternalGroupId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,4 +69,8 @@ pub enum Event {
     },
     InstancesChanged,
     GroupsChanged,
+    /// A Graph connection's groups, members, items or mirrors changed.
+    ExternalChanged {
+        connection: ConnectionId,
+    },
 }
