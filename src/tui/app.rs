@@ -284,8 +284,14 @@ impl App {
                     self.cmds.push(Cmd::LoadMembers(*id));
                 }
             }
-            // The external-groups pane (external-pane branch) handles it.
-            Event::ExternalChanged { .. } => {}
+            Event::ExternalChanged { connection } => {
+                // A refresh announces every connection at once: one load each.
+                for cmd in self.external.changed(connection.as_str()) {
+                    if !self.cmds.contains(&cmd) {
+                        self.cmds.push(cmd);
+                    }
+                }
+            }
         }
     }
 

@@ -41,6 +41,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
         svc: svc.clone(),
         tx,
         search: None,
+        check: None,
     };
     for cmd in app.start() {
         runner.run(cmd);
@@ -203,6 +204,8 @@ struct Runner {
     tx: UnboundedSender<Msg>,
     /// The picker's running search: a newer one replaces it (latest wins).
     search: Option<AbortHandle>,
+    /// The access checker's running check: a newer one replaces it.
+    check: Option<AbortHandle>,
 }
 
 impl Runner {
@@ -318,13 +321,75 @@ impl Runner {
                     .map_err(Failure::from);
                 send(Done::Connected(result));
             }),
-            Cmd::LoadExternalConnections
-            | Cmd::LoadExternalGroups(_)
-            | Cmd::LoadExternalItems(_)
-            | Cmd::LoadDirectoryUsers(_)
-            | Cmd::CheckAccess { .. }
-            | Cmd::LoadAudience { .. }
-            | Cmd::RefreshConnections(_) => external_unavailable(cmd, send),
+            Cmd::LoadExternalConnections => spawn(async move {
+                let result = svc
+                    .external_connections(None)
+                    .await
+                    .map(|list| list.into_iter().map(Into::into).collect())
+                    .map_err(Failure::from);
+                send(Done::ExternalConnections(result));
+            }),
+            Cmd::LoadExternalGroups(connection) => spawn(async move {
+                let result = svc
+                    .external_groups(&connection)
+                    .await
+                    .map(|list| list.into_iter().map(Into::into).collect())
+                    .map_err(Failure::from);
+                send(Done::ExternalGroups { connection, result });
+            }),
+            Cmd::LoadExternalItems(connection) => spawn(async move {
+                let result = svc
+                    .external_items(&connection)
+                    .await
+                    .map(|list| list.into_iter().map(Into::into).collect())
+                    .map_err(Failure::from);
+                send(Done::ExternalItems { connection, result });
+            }),
+            Cmd::LoadDirectoryUsers(connection) => spawn(async move {
+                let result = svc
+                    .directory_users(&connection)
+                    .await
+                    .map_err(Failure::from);
+                send(Done::DirectoryUsers { connection, result });
+            }),
+            Cmd::CheckAccess {
+                connection,
+                item,
+                user,
+                seq,
+            } => {
+                let task = tokio::spawn(async move {
+                    let result = svc
+                        .access_check(&connection, &item, &user)
+                        .await
+                        .map(Into::into)
+                        .map_err(Failure::from);
+                    send(Done::AccessChecked { seq, result });
+                });
+                if let Some(old) = self.check.replace(task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Cmd::LoadAudience { connection, item } => spawn(async move {
+                let result = svc
+                    .access_who(&connection, &item)
+                    .await
+                    .map(Into::into)
+                    .map_err(Failure::from);
+                send(Done::Audience {
+                    connection,
+                    item,
+                    result,
+                });
+            }),
+            Cmd::RefreshConnections(instance) => spawn(async move {
+                let result = svc
+                    .refresh_connections(&instance)
+                    .await
+                    .map(|list| format!("{instance}: {} Graph connections", list.len()))
+                    .map_err(Failure::from);
+                send(Done::ConnectionsRefreshed(result));
+            }),
             Cmd::Export { filter, format } => {
                 let handle = tokio::runtime::Handle::current();
                 let tx = self.tx.clone();
@@ -338,40 +403,6 @@ impl Runner {
             }
         }
     }
-}
-
-/// Until the service offers external groups, each request says so.
-fn external_unavailable(cmd: Cmd, send: impl Fn(Done)) {
-    let e = || Failure {
-        message: "external groups are not available in this build".into(),
-        column: None,
-    };
-    let done = match cmd {
-        Cmd::LoadExternalConnections => Done::ExternalConnections(Err(e())),
-        Cmd::LoadExternalGroups(connection) => Done::ExternalGroups {
-            connection,
-            result: Err(e()),
-        },
-        Cmd::LoadExternalItems(connection) => Done::ExternalItems {
-            connection,
-            result: Err(e()),
-        },
-        Cmd::LoadDirectoryUsers(connection) => Done::DirectoryUsers {
-            connection,
-            result: Err(e()),
-        },
-        Cmd::CheckAccess { seq, .. } => Done::AccessChecked {
-            seq,
-            result: Err(e()),
-        },
-        Cmd::LoadAudience { connection, item } => Done::Audience {
-            connection,
-            item,
-            result: Err(e()),
-        },
-        _ => Done::ConnectionsRefreshed(Err(e())),
-    };
-    send(done);
 }
 
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {

@@ -13,11 +13,95 @@ pub use tree::{
 };
 
 use crate::domain::external::{Access, ItemId};
+use crate::service::{AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView};
 use crate::tui::action::Action;
 use crate::tui::fuzzy::Fuzzy;
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
 use crate::tui::widgets::list::Cursor;
+
+impl From<ConnectionSummary> for ConnNode {
+    fn from(s: ConnectionSummary) -> ConnNode {
+        ConnNode {
+            id: s.connection.id.to_string(),
+            name: s.connection.name,
+            instance: s.instance,
+            groups: s.groups,
+            items: s.items,
+            pending: s.pending,
+        }
+    }
+}
+
+impl From<ExternalGroupView> for GroupNode {
+    fn from(v: ExternalGroupView) -> GroupNode {
+        GroupNode {
+            label: v.group.label(),
+            id: v.group.id,
+            description: v.group.description,
+            members: v
+                .members
+                .into_iter()
+                .map(|m| MemberNode {
+                    member: m.member,
+                    label: m.label,
+                    pending: m.pending,
+                })
+                .collect(),
+            mirror: v.mirror.map(|m| MirrorNote {
+                source: m.source_name,
+                published: m.published,
+                unmatched: m.unmatched.len(),
+                last_sync: m.last_sync,
+                error: m.error,
+            }),
+        }
+    }
+}
+
+impl From<ItemView> for ItemNode {
+    fn from(v: ItemView) -> ItemNode {
+        ItemNode {
+            id: v.id,
+            title: v.title,
+            acl: v.acl,
+            labels: v.labels,
+            pending: v.pending,
+        }
+    }
+}
+
+impl From<AccessAnswer> for Answer {
+    fn from(a: AccessAnswer) -> Answer {
+        Answer {
+            item: a.item,
+            user: a.user,
+            decision: a.decision,
+        }
+    }
+}
+
+impl From<AudienceView> for AudienceNode {
+    fn from(v: AudienceView) -> AudienceNode {
+        AudienceNode {
+            rows: v
+                .rows
+                .into_iter()
+                .map(|r| WhoRow {
+                    user_id: r.user_id,
+                    name: r.name,
+                    decision: r.decision,
+                    entry: r.entry,
+                })
+                .collect(),
+            granted: v.granted,
+            denied: v.denied,
+            pending: v.pending.iter().map(ToString::to_string).collect(),
+            cycles: v.cycles.iter().map(ToString::to_string).collect(),
+            notes: v.notes,
+        }
+    }
+}
 
 /// One user the ACL reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
