@@ -666,3 +666,370 @@ fn bench_full_frame_200x60() {
     println!("full 200x60 frame: median {:?}", median(samples));
     assert!(text(&render(&app, 200, 60)).contains("Activities 40"));
 }
+
+/// What the service answers about one Graph connection, read once from a
+/// real service over a temporary store, with the sandbox behind it:
+/// `contosoEscalations` ⊃ `tier1` ⊃ (an Entra group, `tier2` ⊃
+/// `contosoEscalations`: a cycle), `contosoEscalations` ⊃ `tier9` (never
+/// created: pending), and item `kb-0042` whose ACL grants `tier1`, grants
+/// one user, denies `contosoEscalations` and grants the pending `tier9`.
+struct ExternalWorld {
+    connections: Vec<casbah::service::ConnectionSummary>,
+    groups: Vec<casbah::service::ExternalGroupView>,
+    items: Vec<casbah::service::ItemView>,
+    users: Vec<casbah::domain::external::DirectoryUser>,
+    /// The user the ACL denies through the nesting, as the checker finds them.
+    denied: casbah::domain::external::DirectoryUser,
+    answer: casbah::service::AccessAnswer,
+    audience: casbah::service::AudienceView,
+}
+
+fn external_world() -> &'static ExternalWorld {
+    static WORLD: std::sync::OnceLock<ExternalWorld> = std::sync::OnceLock::new();
+    WORLD.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(build_external_world())
+    })
+}
+
+async fn build_external_world() -> ExternalWorld {
+    use casbah::domain::Component;
+    use casbah::domain::external::parse_item_document;
+    use casbah::sandbox::{self, SandboxConfig};
+    use casbah::service::{ConnectRequest, Intervals, MemberRef, Service};
+    use casbah::store::{NewInstance, Store};
+
+    let sandbox = sandbox::start(SandboxConfig {
+        users: 40,
+        live_rate: 0.0,
+        history_per_user_per_day: 0.0,
+        ..SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
+    let svc = Service::with_store(store, Intervals::default());
+    svc.connect(ConnectRequest {
+        instance: NewInstance {
+            app: AppKind::Microsoft365,
+            name: "contoso".into(),
+            tenant: sandbox.tenant_id.clone(),
+            client_id: sandbox.client_id.clone(),
+            endpoint: Some(sandbox.base_url()),
+            components: Component::default_set(),
+        },
+        secret: sandbox.client_secret.clone(),
+    })
+    .await
+    .expect("connect");
+    for job in svc.sync_now(None).await.expect("sync") {
+        job.wait().await.expect("scan");
+    }
+    // A small Entra group of active members, and two active users outside it.
+    let (entra, inside, outside) = {
+        let org = sandbox.org();
+        let active =
+            |u: &&casbah::sandbox::org::User| u.account_enabled && u.deleted.is_none() && !u.guest;
+        let group = org
+            .groups
+            .iter()
+            .find(|g| {
+                org.transitive_users(&g.id)
+                    .is_ok_and(|users| (1..=4).contains(&users.len()) && users.iter().all(active))
+                    && org
+                        .groups
+                        .iter()
+                        .filter(|o| o.display_name == g.display_name)
+                        .count()
+                        == 1
+            })
+            .expect("a small group");
+        let inside: Vec<String> = org
+            .transitive_users(&group.id)
+            .expect("members")
+            .iter()
+            .map(|u| u.id.to_string())
+            .collect();
+        let outside: Vec<String> = org
+            .users
+            .iter()
+            .filter(|u| active(u) && !inside.contains(&u.id.to_string()))
+            .take(2)
+            .map(|u| u.id.to_string())
+            .collect();
+        (group.display_name.clone(), inside, outside)
+    };
+    let conn = "contosokb";
+    svc.add_connection("contoso", conn, "Knowledge base", None)
+        .await
+        .expect("connection");
+    for (id, name) in [
+        ("contosoEscalations", "Contoso Escalations"),
+        ("tier1", "Tier 1"),
+        ("tier2", "Tier 2"),
+    ] {
+        svc.create_external_group(conn, id, Some(name), None)
+            .await
+            .expect("group");
+    }
+    let members = [
+        ("contosoEscalations", MemberRef::External("tier1".into())),
+        ("contosoEscalations", MemberRef::External("tier9".into())),
+        ("tier1", MemberRef::EntraGroup(entra.clone())),
+        ("tier1", MemberRef::External("tier2".into())),
+        ("tier2", MemberRef::External("contosoEscalations".into())),
+        ("tier2", MemberRef::User(outside[0].clone())),
+    ];
+    for (group, member) in members {
+        svc.add_external_member(conn, group, member)
+            .await
+            .expect("member");
+    }
+    let acl = format!(
+        r#"{{"acl": [
+            {{"type": "externalGroup", "value": "tier1", "accessType": "grant"}},
+            {{"type": "user", "value": "{}", "accessType": "grant"}},
+            {{"type": "externalGroup", "value": "contosoEscalations", "accessType": "deny"}},
+            {{"type": "externalGroup", "value": "tier9", "accessType": "grant"}}
+        ], "properties": {{"title": "Error in the payment gateway"}}}}"#,
+        outside[1]
+    );
+    svc.set_item_acl(conn, "kb-0042", parse_item_document(&acl).expect("acl"))
+        .await
+        .expect("item");
+    let users = svc.directory_users(conn).await.expect("directory");
+    let denied = users
+        .iter()
+        .find(|u| u.id == inside[0])
+        .expect("the member in the directory")
+        .clone();
+    let answer = svc
+        .access_check(conn, "kb-0042", &denied.id)
+        .await
+        .expect("check");
+    ExternalWorld {
+        connections: svc.external_connections(None).await.expect("connections"),
+        groups: svc.external_groups(conn).await.expect("groups"),
+        items: svc.external_items(conn).await.expect("items"),
+        audience: svc.access_who(conn, "kb-0042").await.expect("who"),
+        users,
+        denied,
+        answer,
+    }
+}
+
+/// The dashboard on the External groups pane, fed what the service said.
+fn external_fixture(theme: Theme) -> App {
+    let w = external_world();
+    let mut app = fixture(theme);
+    typed(&mut app, "5");
+    let conn = "contosokb".to_owned();
+    app.update(Msg::Done(Done::ExternalConnections(Ok(w
+        .connections
+        .iter()
+        .cloned()
+        .map(Into::into)
+        .collect()))));
+    app.update(Msg::Done(Done::ExternalGroups {
+        connection: conn.clone(),
+        result: Ok(w.groups.iter().cloned().map(Into::into).collect()),
+    }));
+    app.update(Msg::Done(Done::ExternalItems {
+        connection: conn,
+        result: Ok(w.items.iter().cloned().map(Into::into).collect()),
+    }));
+    app.take_cmds();
+    app
+}
+
+/// Selects the tree row whose label starts with `label`.
+fn select_row(app: &mut App, label: &str) {
+    let rows = &app.external.tree.rows;
+    let i = rows
+        .iter()
+        .position(|r| r.label.starts_with(label))
+        .unwrap_or_else(|| {
+            panic!(
+                "{label} not in {:?}",
+                rows.iter().map(|r| &r.label).collect::<Vec<_>>()
+            )
+        });
+    typed(app, "g");
+    for _ in 0..i {
+        key(app, KeyCode::Down);
+    }
+}
+
+// R-X3, R-X4, R-X5: connections → groups → members, nesting indented, the
+// cycle marked and not expanded again, the group never created pending.
+#[test]
+fn external_tree() {
+    let mut app = external_fixture(Theme::plain());
+    select_row(&mut app, "Contoso Escalations");
+    key(&mut app, KeyCode::Enter);
+    select_row(&mut app, "Tier 1");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 120, 40));
+    assert!(screen.contains("↻ Contoso Escalations"), "{screen}");
+    assert!(screen.contains("◌ tier9"), "{screen}");
+    assert!(
+        screen.contains("External groups › contosokb › Contoso Escalations › Tier 1 › Tier 2"),
+        "breadcrumbs show connection › group: {screen}"
+    );
+    snap("external_tree", &app);
+}
+
+// R-X4: the ACL numbered as explanations number it, grant and deny, pending marked.
+#[test]
+fn external_acl() {
+    let mut app = external_fixture(Theme::plain());
+    select_row(&mut app, "Items");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("ACL of kb-0042 · 4 entries · 1 pending"),
+        "{screen}"
+    );
+    snap("external_acl", &app);
+}
+
+/// The checker on kb-0042 with the denied user's name typed and the
+/// service's answer in.
+fn external_checker(theme: Theme) -> App {
+    let w = external_world();
+    let mut app = external_fixture(theme);
+    select_row(&mut app, "Items");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    typed(&mut app, "a");
+    app.update(Msg::Done(Done::DirectoryUsers {
+        connection: "contosokb".into(),
+        result: Ok(w.users.clone()),
+    }));
+    typed(&mut app, &w.denied.name);
+    let cmds = app.take_cmds();
+    let seq = cmds
+        .iter()
+        .rev()
+        .find_map(|c| match c {
+            casbah::tui::msg::Cmd::CheckAccess { seq, user, .. } if *user == w.denied.id => {
+                Some(*seq)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a check for the typed user: {cmds:?}"));
+    app.update(Msg::Done(Done::AccessChecked {
+        seq,
+        result: Ok(w.answer.clone().into()),
+    }));
+    app
+}
+
+// R-X5: deny wins; the path from the deciding entry down to the user is a
+// numbered chain; the grant it overrode, the pending group and the cycle show.
+#[test]
+fn external_deny_decision() {
+    let app = external_checker(Theme::plain());
+    let screen = text(&render(&app, 120, 40));
+    assert!(screen.contains("✗ DENY"), "{screen}");
+    assert!(screen.contains("ACL entry 3 denies"), "{screen}");
+    assert!(
+        screen.contains("1. external group `Contoso Escalations`")
+            && screen.contains("2. which contains external group `Tier 1`"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Overridden  ACL entry 1 grants"),
+        "{screen}"
+    );
+    assert!(screen.contains("tier9"), "{screen}");
+    assert!(screen.contains("↻ membership cycle"), "{screen}");
+    snap("external_deny", &app);
+}
+
+// R-X5: who can see the item: counts and the list, deny as deny.
+#[test]
+fn external_who_can_see() {
+    let w = external_world();
+    let mut app = external_fixture(Theme::plain());
+    select_row(&mut app, "Items");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    typed(&mut app, "w");
+    app.update(Msg::Done(Done::Audience {
+        connection: "contosokb".into(),
+        item: "kb-0042".into(),
+        result: Ok(w.audience.clone().into()),
+    }));
+    let screen = text(&render(&app, 120, 40));
+    let title = format!(
+        "Who can see kb-0042 · {} granted · {} denied",
+        w.audience.granted, w.audience.denied
+    );
+    assert!(screen.contains(&title), "{screen}");
+    assert_eq!(w.audience.granted, 1, "only the user entry 2 names");
+    assert!(screen.contains(&w.denied.name), "{screen}");
+}
+
+// R-X5, R-X4: deny is drawn as an error (red with colour, bold without) and
+// a pending group in the ACL carries its mark in the warning style.
+#[test]
+fn deny_is_an_error_and_pending_is_marked() {
+    let app = external_checker(Theme::colored());
+    let buf = render(&app, 120, 40);
+    let (x, y) = cell_at(&buf, "✗ DENY");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    let plain = external_checker(Theme::plain());
+    let buf = render(&plain, 120, 40);
+    let (x, y) = cell_at(&buf, "✗ DENY");
+    assert!(
+        buf[(x, y)].modifier.contains(Modifier::BOLD),
+        "NO_COLOR: deny still stands out"
+    );
+    let mut acl = external_fixture(Theme::colored());
+    select_row(&mut acl, "Items");
+    key(&mut acl, KeyCode::Enter);
+    key(&mut acl, KeyCode::Down);
+    key(&mut acl, KeyCode::Enter);
+    let buf = render(&acl, 120, 40);
+    let (x, y) = cell_at(&buf, "◌ external group tier9");
+    assert_eq!(buf[(x, y)].fg, Color::Yellow);
+    let (x, y) = cell_at(&buf, "deny  ");
+    assert_eq!(buf[(x, y)].fg, Color::Red, "the deny entry");
+}
+
+// Terminals: the External groups pane never panics at any size, down to 1×1.
+#[test]
+fn external_any_size_draws_without_panic() {
+    let mut states = vec![
+        external_fixture(Theme::plain()),
+        external_checker(Theme::plain()),
+    ];
+    let mut acl = external_fixture(Theme::plain());
+    select_row(&mut acl, "Items");
+    key(&mut acl, KeyCode::Enter);
+    key(&mut acl, KeyCode::Down);
+    key(&mut acl, KeyCode::Enter);
+    states.push(acl);
+    let mut filtered = external_fixture(Theme::plain());
+    typed(&mut filtered, "/tier");
+    states.push(filtered);
+    for app in &states {
+        for w in (1..=30).chain([79, 119, 200]) {
+            for h in (1..=12).chain([23, 39, 60]) {
+                render(app, w, h);
+            }
+        }
+    }
+}

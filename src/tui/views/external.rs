@@ -523,7 +523,7 @@ impl ExternalPane {
     /// Breadcrumbs below the pane title: connection › group › … or the item view.
     pub fn trail(&self) -> Vec<String> {
         let mut out = match self.stack.first() {
-            Some(d) => vec![d.conn().to_owned(), d.item().to_string()],
+            Some(d) => vec![d.conn().to_owned(), "Items".into(), d.item().to_string()],
             None => self.tree.trail(),
         };
         for d in &self.stack {

@@ -51,7 +51,10 @@ fn message(f: &mut Frame, area: Rect, text: &str, style: Style) {
 
 fn draw_tree(f: &mut Frame, area: Rect, app: &App, pane: &ExternalPane, focused: bool) {
     let theme = &app.theme;
-    let mut title = format!("External groups · {} connections", pane.tree.conns.len());
+    let mut title = format!(
+        "External groups · {}",
+        count(pane.tree.conns.len(), "connection", "connections")
+    );
     if pane.tree.truncated {
         title.push_str(&format!(" · first {} rows", super::tree::MAX_ROWS));
     }
@@ -147,16 +150,6 @@ pub fn access_style(access: AccessType, theme: &Theme) -> Style {
     }
 }
 
-fn principal_kind(p: &Principal) -> &'static str {
-    match p {
-        Principal::User(_) => "user",
-        Principal::EntraGroup(_) => "Entra group",
-        Principal::Everyone(_) => "everyone",
-        Principal::EveryoneExceptGuests(_) => "everyone except guests",
-        Principal::ExternalGroup(_) => "external group",
-    }
-}
-
 fn principal_value(p: &Principal) -> &str {
     match p {
         Principal::User(v)
@@ -172,26 +165,22 @@ fn acl_line(n: usize, e: &AclEntry, item: &ItemNode, theme: &Theme) -> Line<'sta
         .labels
         .get(n - 1)
         .map_or_else(|| principal_value(&e.principal), String::as_str);
-    let mut spans = vec![
+    let pending = matches!(&e.principal, Principal::ExternalGroup(id) if item.pending.contains(id));
+    // The service's label says who the entry names ("external group Tier 1").
+    let who = if pending {
+        Span::styled(format!("◌ {}", safe(label)), theme.warning())
+    } else {
+        Span::raw(safe(label).into_owned())
+    };
+    Line::from(vec![
         Span::raw(format!("{n:>3}  ")),
         Span::styled(
             format!("{:<6}", e.access.wire_name()),
             access_style(e.access, theme),
         ),
         Span::raw("  "),
-        Span::styled(format!("{:<22}", principal_kind(&e.principal)), theme.dim()),
-        Span::raw(" "),
-        Span::raw(safe(label).into_owned()),
-    ];
-    if let Principal::ExternalGroup(id) = &e.principal
-        && item.pending.contains(id)
-    {
-        spans.push(Span::styled(
-            "  ◌ pending: not created yet",
-            theme.warning(),
-        ));
-    }
-    Line::from(spans)
+        who,
+    ])
 }
 
 fn draw_acl(
@@ -235,7 +224,7 @@ fn draw_acl(
         None => Line::from(Span::styled("(no title)", theme.dim())),
     };
     let header = Line::from(Span::styled(
-        format!("{:>3}  {:<6}  {:<22} {}", "#", "Access", "Type", "Who"),
+        format!("{:>3}  {:<6}  {}", "#", "Access", "Who"),
         theme.header(),
     ));
     f.render_widget(Paragraph::new(vec![title_line, header]), head);
@@ -374,10 +363,15 @@ fn draw_checker(f: &mut Frame, area: Rect, app: &App, c: &Checker, focused: bool
     );
     let inner = block.inner(area);
     f.render_widget(block, area);
+    let shown = match c.field {
+        Field::Item => c.item_hits.len(),
+        Field::User => c.user_hits.len(),
+    }
+    .clamp(1, CANDIDATES);
     let [item_line, user_line, candidates, rule, answer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
-        Constraint::Length(CANDIDATES as u16),
+        Constraint::Length(shown as u16),
         Constraint::Length(1),
         Constraint::Fill(1),
     ])
@@ -574,4 +568,13 @@ fn path_lines(r: &Reason, theme: &Theme) -> Vec<Line<'static>> {
         ]));
     }
     lines
+}
+
+/// "1 connection", "3 connections".
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }

@@ -9,9 +9,9 @@
 
 use std::collections::HashSet;
 
+use super::draw::count;
 use crate::domain::Micros;
 use crate::domain::external::{AclEntry, ExternalGroupId, ItemId, Member};
-use crate::tui::format::safe;
 use crate::tui::fuzzy::Fuzzy;
 use crate::tui::widgets::list::Cursor;
 
@@ -260,8 +260,11 @@ impl Tree {
         let path = vec![Key::Conn(c.id.clone())];
         let expanded = force || self.is_expanded(&path);
         let mut detail = format!(
-            "{} · {} · {} groups · {} items",
-            c.name, c.instance, c.groups, c.items
+            "{} · {} · {} · {}",
+            c.name,
+            c.instance,
+            count(c.groups, "group", "groups"),
+            count(c.items, "item", "items")
         );
         if c.pending > 0 {
             detail.push_str(&format!(" · {} pending", c.pending));
@@ -321,7 +324,7 @@ impl Tree {
                         }
                         let mut p = items_path.clone();
                         p.push(Key::Item(item.id.clone()));
-                        let mut detail = format!("{} ACL entries", item.acl.len());
+                        let mut detail = count(item.acl.len(), "ACL entry", "ACL entries");
                         if !item.pending.is_empty() {
                             detail.push_str(&format!(" · ◌ {} pending", item.pending.len()));
                         }
@@ -363,7 +366,7 @@ impl Tree {
             return false;
         }
         let expanded = !g.members.is_empty() && (force || self.is_expanded(&path));
-        let mut detail = format!("{} · {} members", g.id, g.members.len());
+        let mut detail = format!("{} · {}", g.id, count(g.members.len(), "member", "members"));
         let mut warn = false;
         if let Some(m) = &g.mirror {
             detail.push_str(&format!(
@@ -404,7 +407,8 @@ impl Tree {
                     p.push(Key::Group(id.clone()));
                     let nested = data.group(id).filter(|_| !m.pending);
                     if branch.contains(id) {
-                        rows.push(leaf(ci, p, depth + 1, RowKind::Cycle, m, "↻ cycle"));
+                        let detail = "cycle: already on this branch";
+                        rows.push(leaf(ci, p, depth + 1, RowKind::Cycle, m, detail));
                     } else if let Some(child) = nested {
                         branch.push(id.clone());
                         let ok =
@@ -414,7 +418,7 @@ impl Tree {
                             return false;
                         }
                     } else {
-                        let detail = "◌ pending: not created yet";
+                        let detail = "pending: not created yet";
                         rows.push(leaf(ci, p, depth + 1, RowKind::Pending, m, detail));
                     }
                 }
@@ -518,12 +522,6 @@ fn keep_matches(rows: Vec<Row>, matches: impl Fn(&Row) -> bool) -> Vec<Row> {
         .zip(keep)
         .filter_map(|(r, k)| k.then_some(r))
         .collect()
-}
-
-/// Member labels come from the service already made safe; this is the
-/// second lock on the same door (see `format::safe`).
-pub fn safe_owned(s: &str) -> String {
-    safe(s).into_owned()
 }
 
 #[cfg(test)]
