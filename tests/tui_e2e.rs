@@ -464,3 +464,125 @@ fn no_terminal_no_dashboard() {
     );
     assert!(out.stdout.is_empty(), "nothing drawn to the pipe");
 }
+
+// R-X3, R-X4, R-X5: the External groups pane in a real terminal: the
+// connection's tree, then the access checker: an item picked and a user
+// typed fuzzily, and the deny that an external group's membership decides.
+#[test]
+fn external_groups_access_check_in_the_dashboard() {
+    let (sandbox, scratch) = connected();
+    // The access checker reads the synced directory.
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    scratch.ok(&[
+        "external",
+        "connections",
+        "add",
+        "--instance",
+        "contoso",
+        "--id",
+        "contosokb",
+        "--name",
+        "Knowledge base",
+    ]);
+    scratch.ok(&[
+        "external",
+        "groups",
+        "create",
+        "--connection",
+        "contosokb",
+        "--id",
+        "tier1",
+        "--name",
+        "Tier 1",
+    ]);
+    let acl = scratch.dir.path().join("acl.json");
+    let everyone = format!(
+        r#"{{"type": "everyoneExceptGuests", "value": "{}", "accessType": "grant"}}"#,
+        sandbox.tenant_id
+    );
+    let set_acl = |entries: &str| {
+        let doc = format!(
+            r#"{{"acl": [{entries}], "properties": {{"title": "Error in the payment gateway"}}}}"#
+        );
+        std::fs::write(&acl, doc).expect("write the ACL file");
+        scratch.ok(&[
+            "external",
+            "acl",
+            "set",
+            "--connection",
+            "contosokb",
+            "--item",
+            "kb-0042",
+            "--file",
+            &acl.to_string_lossy(),
+        ]);
+    };
+    // Everyone may see the item; whoever is first in the list joins tier1,
+    // which the ACL then denies.
+    set_acl(&everyone);
+    let who = scratch.json(&[
+        "access",
+        "who",
+        "--connection",
+        "contosokb",
+        "--item",
+        "kb-0042",
+        "--json",
+    ]);
+    let name = who["rows"][0]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a user who can see the item: {who}"))
+        .to_owned();
+    scratch.ok(&[
+        "external",
+        "members",
+        "add",
+        "--connection",
+        "contosokb",
+        "--group",
+        "tier1",
+        "--user",
+        &name,
+    ]);
+    set_acl(&format!(
+        r#"{everyone}, {{"type": "externalGroup", "value": "tier1", "accessType": "deny"}}"#
+    ));
+
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("contoso");
+    t.send("5");
+    t.wait_for("▾ contosokb");
+    t.wait_for("Tier 1");
+    t.send("a");
+    t.wait_for("Access check · contosokb");
+    t.send("kb42");
+    t.wait_for("kb-0042  Error in the payment gateway");
+    t.send("\r");
+    // Fuzzy: the address without its punctuation.
+    let local = name.split('@').next().unwrap_or(&name);
+    let fuzzy: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+    t.send(&fuzzy);
+    let screen = t.wait_for("✗ DENY");
+    assert!(
+        screen.contains(&format!("{name} cannot see kb-0042")),
+        "{screen}"
+    );
+    let screen = t.wait_for("ACL entry 2 denies");
+    assert!(
+        screen.contains("1. external group `Tier 1`")
+            && screen.contains(&format!("2. of which {name} is a member")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Overridden  ACL entry 1 grants"),
+        "{screen}"
+    );
+    // Esc closes the checker, q quits.
+    t.send("\x1b");
+    t.wait_until("the tree again", |s| {
+        !s.contents().contains("Access check ·")
+    });
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "{status:?}");
+}
