@@ -621,8 +621,10 @@ impl App {
             Action::External => {
                 self.focus = Pane::External;
                 if let Some(name) = arg {
-                    self.external.filter.set(&name);
-                    self.external.rebuild(&self.fuzzy);
+                    match self.external.show_connection(&name, &self.fuzzy) {
+                        Ok(cmds) => self.cmds.extend(cmds),
+                        Err(message) => self.toast(Level::Error, message),
+                    }
                 }
             }
             Action::Expand if self.focus == Pane::External => {
@@ -1158,6 +1160,16 @@ impl App {
                     .iter()
                     .filter(|g| g.name.to_lowercase().starts_with(&rest))
                     .map(|g| format!("members {}", g.name))
+                    .collect()
+            }
+            Some(rest) if word == Action::External.name() => {
+                let rest = rest.to_lowercase();
+                self.external
+                    .tree
+                    .conns
+                    .iter()
+                    .filter(|d| d.conn.id.to_lowercase().starts_with(&rest))
+                    .map(|d| format!("external {}", d.conn.id))
                     .collect()
             }
             Some(rest) if word == Action::Sync.name() => {

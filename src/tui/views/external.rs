@@ -445,6 +445,43 @@ impl ExternalPane {
         false
     }
 
+    /// `:external NAME`: opens and selects that connection.
+    pub fn show_connection(&mut self, name: &str, fuzzy: &Fuzzy) -> Result<Vec<Cmd>, String> {
+        let name = name.trim();
+        let Some(id) = self
+            .tree
+            .conns
+            .iter()
+            .find(|d| {
+                d.conn.id.eq_ignore_ascii_case(name) || d.conn.name.eq_ignore_ascii_case(name)
+            })
+            .map(|d| d.conn.id.clone())
+        else {
+            let known: Vec<&str> = self.tree.conns.iter().map(|d| d.conn.id.as_str()).collect();
+            return Err(if known.is_empty() {
+                format!(
+                    "no Graph connection named {name:?}: none is known yet; press r to read them from Graph"
+                )
+            } else {
+                format!(
+                    "no Graph connection named {name:?}; connections: {}",
+                    known.join(", ")
+                )
+            });
+        };
+        self.stack.clear();
+        self.checker = None;
+        self.filter.set("");
+        let path = vec![Key::Conn(id.clone())];
+        self.tree.expand(path.clone());
+        let cmds = self.ensure_loaded(&id);
+        self.rebuild(fuzzy);
+        if let Some(i) = self.tree.rows.iter().position(|r| r.path == path) {
+            self.tree.cursor.selected = i;
+        }
+        Ok(cmds)
+    }
+
     /// `a`: the access checker, on the item in view if there is one.
     pub fn open_checker(&mut self, conn: String, item: Option<ItemId>, fuzzy: &Fuzzy) -> Vec<Cmd> {
         let mut checker = Checker::new(conn.clone(), item);

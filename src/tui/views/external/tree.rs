@@ -295,6 +295,7 @@ impl Tree {
                     }
                 }
             }
+            Load::Idle => {}
             other => rows.push(note(ci, &path, 1, other)),
         }
         let mut items_path = path.clone();
@@ -342,6 +343,7 @@ impl Tree {
                         });
                     }
                 }
+                Load::Idle => {}
                 other => rows.push(note(ci, &items_path, 2, other)),
             }
         }
