@@ -52,7 +52,6 @@ impl From<ExternalGroupView> for GroupNode {
                 source: m.source_name,
                 published: m.published,
                 unmatched: m.unmatched.len(),
-                last_sync: m.last_sync,
                 error: m.error,
             }),
         }
@@ -354,10 +353,11 @@ impl ExternalPane {
             let Some(row) = audience.ready().and_then(|a| a.rows.get(cursor.selected)) else {
                 return Vec::new();
             };
-            let (conn, item, name) = (conn.clone(), item.clone(), row.name.clone());
+            let (conn, item) = (conn.clone(), item.clone());
+            let (name, id) = (row.name.clone(), row.user_id.clone());
             let mut cmds = self.open_checker(conn, Some(item), fuzzy);
             if let Some(c) = &mut self.checker {
-                cmds.extend(c.preset_user(&name, fuzzy));
+                cmds.extend(c.preset_user(&name, &id, fuzzy));
             }
             return cmds;
         }

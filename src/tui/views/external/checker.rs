@@ -44,6 +44,8 @@ pub struct Checker {
     pub user_query: Input,
     pub user_hits: Vec<Hit>,
     pub user_cursor: Cursor,
+    /// The user asked for by id (from "who can see"), kept highlighted.
+    preset: Option<String>,
     /// The number of the latest check asked for.
     seq: u64,
     /// Item and user id of the latest check asked for.
@@ -71,6 +73,7 @@ impl Checker {
             user_query: Input::default(),
             user_hits: Vec::new(),
             user_cursor: Cursor::default(),
+            preset: None,
             seq: 0,
             asked: None,
             answer: Load::Idle,
@@ -130,10 +133,12 @@ impl Checker {
         }
     }
 
-    /// Presets the user (from "who can see"): their name typed in the field.
-    pub fn preset_user(&mut self, name: &str, fuzzy: &Fuzzy) -> Option<Cmd> {
+    /// Presets the user (from "who can see"): their name typed in the
+    /// field, and that very user highlighted once the directory is in.
+    pub fn preset_user(&mut self, name: &str, id: &str, fuzzy: &Fuzzy) -> Option<Cmd> {
         self.field = Field::User;
         self.user_query.set(name);
+        self.preset = Some(id.to_owned());
         self.rank_users(fuzzy);
         self.want()
     }
@@ -157,6 +162,11 @@ impl Checker {
             )
         };
         self.user_cursor.clamp(self.user_hits.len());
+        if let (Some(id), Some(users)) = (&self.preset, self.users.ready())
+            && let Some(i) = self.user_hits.iter().position(|h| users[h.index].id == *id)
+        {
+            self.user_cursor.selected = i;
+        }
     }
 
     /// The user highlighted now.
@@ -180,6 +190,7 @@ impl Checker {
                 if !self.user_query.edit(key) {
                     return None;
                 }
+                self.preset = None;
                 self.user_cursor.top();
                 self.rank_users(fuzzy);
                 self.want()
@@ -394,12 +405,15 @@ mod tests {
         c.users_loaded(Ok(users()), &fuzzy);
         let first = typed(&mut c, "bob", &fuzzy);
         assert_eq!(first.len(), 1);
-        let cmds = c.preset_user("alice", &fuzzy);
-        assert!(matches!(cmds, Some(Cmd::CheckAccess { seq: 2, .. })));
+        let cmds = c.preset_user("al", "id-ale", &fuzzy);
+        assert!(
+            matches!(&cmds, Some(Cmd::CheckAccess { seq: 2, user, .. }) if user == "id-ale"),
+            "the preset user, not merely the best match: {cmds:?}"
+        );
         c.answered(1, Ok(answer("id-bob")));
         assert_eq!(c.answer, Load::Loading, "the stale answer is dropped");
-        c.answered(2, Ok(answer("id-ali")));
-        assert!(matches!(&c.answer, Load::Ready(a) if a.user.id == "id-ali"));
+        c.answered(2, Ok(answer("id-ale")));
+        assert!(matches!(&c.answer, Load::Ready(a) if a.user.id == "id-ale"));
         // Enter asks the same question again; a failure shows its message.
         assert!(matches!(c.submit(), Some(Cmd::CheckAccess { seq: 3, .. })));
         c.answered(

@@ -10,7 +10,6 @@
 use std::collections::HashSet;
 
 use super::draw::count;
-use crate::domain::Micros;
 use crate::domain::external::{AclEntry, ExternalGroupId, ItemId, Member};
 use crate::tui::fuzzy::Fuzzy;
 use crate::tui::widgets::list::Cursor;
@@ -36,7 +35,6 @@ pub struct MirrorNote {
     pub source: String,
     pub published: usize,
     pub unmatched: usize,
-    pub last_sync: Option<Micros>,
     pub error: Option<String>,
 }
 
@@ -369,6 +367,9 @@ impl Tree {
         }
         let expanded = !g.members.is_empty() && (force || self.is_expanded(&path));
         let mut detail = format!("{} · {}", g.id, count(g.members.len(), "member", "members"));
+        if let Some(d) = g.description.as_deref().filter(|d| !d.trim().is_empty()) {
+            detail.push_str(&format!(" · {d}"));
+        }
         let mut warn = false;
         if let Some(m) = &g.mirror {
             detail.push_str(&format!(
