@@ -1044,6 +1044,69 @@ impl Service {
         )
     }
 
+    /// What the scheduler keeps current, with when each last succeeded:
+    /// every mirror, and the Entra groups of every connection.
+    pub(super) async fn external_work(&self) -> Result<Vec<(JobKind, Option<Micros>)>> {
+        let (links, connections) = self
+            .db(|s| Ok((s.mirror_links()?, s.external_connections(None)?)))
+            .await?;
+        let mut work = Vec::new();
+        for (instance, connection, link) in links {
+            if let Ok(connection) = ConnectionId::parse(&connection) {
+                work.push((
+                    JobKind::SyncMirror {
+                        instance,
+                        connection,
+                        group: link.group,
+                    },
+                    link.last_sync,
+                ));
+            }
+        }
+        for (instance, c) in connections {
+            work.push((
+                JobKind::SyncEntraGroups {
+                    instance,
+                    connection: c.id,
+                },
+                None,
+            ));
+        }
+        Ok(work)
+    }
+
+    /// Starts one piece of `external_work`; None for any other kind.
+    pub(super) fn start_external(&self, kind: JobKind) -> Option<JobHandle> {
+        match kind {
+            JobKind::SyncMirror {
+                instance,
+                connection,
+                group,
+            } => Some(self.sync_mirror(instance, connection, group)),
+            JobKind::SyncEntraGroups {
+                instance,
+                connection,
+            } => Some(self.entra_groups_job(instance, connection)),
+            _ => None,
+        }
+    }
+
+    /// `sync_entra_groups` as a background job.
+    fn entra_groups_job(&self, instance: InstanceId, connection: ConnectionId) -> JobHandle {
+        let label = format!("read the Entra groups named in {connection}");
+        self.spawn_job(
+            JobKind::SyncEntraGroups {
+                instance,
+                connection: connection.clone(),
+            },
+            label,
+            move |svc, _job| async move {
+                let n = svc.sync_entra_groups(connection.as_str()).await?;
+                Ok(format!("{n} Entra groups read"))
+            },
+        )
+    }
+
     /// R-X6: every mirror, each sending only its difference.
     pub async fn sync_mirrors(&self) -> Result<Vec<JobHandle>> {
         self.sync_mirrors_where(|_| true).await
