@@ -145,6 +145,7 @@ pub(super) struct AccessCache {
     index: AccessIndex,
     users: Vec<DirectoryUser>,
     /// Lower-cased object id and e-mail/UPN → position in `users`.
+    /// Deleted users are not in `users`: they can see nothing.
     by_key: HashMap<String, usize>,
     /// Lower-cased Entra group id → name.
     entra_names: HashMap<String, String>,
@@ -393,6 +394,7 @@ impl Service {
                     users: s
                         .instance_users(instance)?
                         .iter()
+                        .filter(|u| u.status != UserStatus::Deleted)
                         .map(DirectoryUser::from)
                         .collect(),
                     entra_groups: s.entra_groups(instance)?,
@@ -1174,9 +1176,11 @@ impl Service {
             .db(move |s| {
                 let source = s.group(source_id)?;
                 let members = s.members(source_id)?;
+                // A deleted Entra user can hold no membership: not a match.
                 let accounts: Vec<EntraAccount> = s
                     .instance_users(instance_id)?
                     .into_iter()
+                    .filter(|u| u.status != UserStatus::Deleted)
                     .map(|u| EntraAccount {
                         id: u.id,
                         user_principal_name: u.email,
