@@ -25,6 +25,11 @@ pub enum JobKind {
         connection: ConnectionId,
         group: ExternalGroupId,
     },
+    /// R-X5: reads again the Entra groups a connection's ACLs and members name.
+    SyncEntraGroups {
+        instance: InstanceId,
+        connection: ConnectionId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

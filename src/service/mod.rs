@@ -99,6 +99,8 @@ struct Inner {
     /// Access indexes by (instance, lower-cased connection id), dropped on
     /// any change to what they were built from (R-X5).
     access: Mutex<HashMap<(InstanceId, String), Arc<external::AccessCache>>>,
+    /// When each mirror or Entra group refresh was last started.
+    external_attempts: Mutex<HashMap<JobKind, Micros>>,
 }
 
 impl Service {
@@ -130,6 +132,7 @@ impl Service {
                 group_attempts: Mutex::new(HashMap::new()),
                 graph: Mutex::new(HashMap::new()),
                 access: Mutex::new(HashMap::new()),
+                external_attempts: Mutex::new(HashMap::new()),
             }),
         }
     }
