@@ -413,7 +413,9 @@ impl App {
                 connection,
                 item,
                 result,
-            } => self.external.audience_loaded(&connection, &item, result),
+            } => self
+                .external
+                .audience_loaded(&connection, &item, result, &self.fuzzy),
             Done::ConnectionsRefreshed(result) => match result {
                 Ok(summary) => {
                     self.toast(Level::Info, summary);
@@ -581,7 +583,7 @@ impl App {
                 Pane::Groups => self.groups.editing = true,
                 Pane::Members if self.members.person.is_none() => self.members.editing = true,
                 Pane::Activities => self.activities.edit(),
-                Pane::External if self.external.stack.is_empty() => self.external.editing = true,
+                Pane::External if self.external.can_filter() => self.external.editing = true,
                 _ => {}
             },
             Action::Import => self.open_picker(),
@@ -1061,8 +1063,8 @@ impl App {
             (Pane::External, Action::Submit) => self.external.editing = false,
             (Pane::External, Action::Back) => {
                 self.external.editing = false;
-                self.external.filter.set("");
-                self.external.rebuild(&self.fuzzy);
+                self.external.filter_input().set("");
+                self.external.refilter(&self.fuzzy);
             }
             (Pane::Activities, Action::Complete | Action::Down) => {
                 let values = self.known_values();
@@ -1110,9 +1112,8 @@ impl App {
             }
             Pane::Activities => self.activities.edit_key(key),
             Pane::External => {
-                if self.external.filter.edit(key) {
-                    self.external.tree.cursor.top();
-                    self.external.rebuild(&self.fuzzy);
+                if self.external.filter_input().edit(key) {
+                    self.external.refilter(&self.fuzzy);
                 }
             }
             Pane::Connectors => {}

@@ -950,7 +950,8 @@ mod external {
         assert_eq!(app.focus, Pane::External);
     }
 
-    // R-X5: `w` on an item asks who can see it; Enter on a row checks that user.
+    // R-X5: `w` on an item asks who can see it; `/` filters the people;
+    // Enter on a row checks that user.
     #[test]
     fn who_can_see_then_check_one_of_them() {
         let mut app = external_app();
@@ -970,12 +971,21 @@ mod external {
             connection: "contosokb".into(),
             item: "kb-1".into(),
             result: Ok(AudienceNode {
-                rows: vec![WhoRow {
-                    user_id: "u-ann".into(),
-                    name: "ann@contoso.com".into(),
-                    decision: crate::domain::external::Access::Deny,
-                    entry: 1,
-                }],
+                rows: vec![
+                    WhoRow {
+                        user_id: "u-ann".into(),
+                        name: "ann@contoso.com".into(),
+                        decision: crate::domain::external::Access::Deny,
+                        entry: 1,
+                    },
+                    WhoRow {
+                        user_id: "u-bob".into(),
+                        name: "bob@contoso.com".into(),
+                        decision: crate::domain::external::Access::Grant,
+                        entry: 2,
+                    },
+                ],
+                granted: 1,
                 denied: 1,
                 ..AudienceNode::default()
             }),
@@ -990,6 +1000,9 @@ mod external {
                 "Who can see"
             ]
         );
+        // The list filters fuzzily, like every list.
+        typed(&mut app, "/bo");
+        press(&mut app, KeyCode::Enter);
         press(&mut app, KeyCode::Enter);
         app.take_cmds();
         app.update(Msg::Done(Done::DirectoryUsers {
@@ -998,10 +1011,15 @@ mod external {
         }));
         let cmds = app.take_cmds();
         assert!(
-            matches!(cmds.as_slice(), [Cmd::CheckAccess { user, .. }] if user == "u-ann"),
+            matches!(cmds.as_slice(), [Cmd::CheckAccess { user, .. }] if user == "u-bob"),
             "{cmds:?}"
         );
         press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Esc);
+        assert!(
+            matches!(app.external.stack.last(), Some(crate::tui::views::external::Detail::Who { visible, .. }) if visible.len() == 2),
+            "Esc clears the filter first"
+        );
         press(&mut app, KeyCode::Esc);
         assert!(app.external.stack.is_empty(), "back to the tree");
     }

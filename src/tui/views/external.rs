@@ -15,7 +15,7 @@ pub use tree::{
 use crate::domain::external::{Access, ItemId};
 use crate::service::{AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView};
 use crate::tui::action::Action;
-use crate::tui::fuzzy::Fuzzy;
+use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
 use crate::tui::widgets::list::Cursor;
@@ -138,6 +138,9 @@ pub enum Detail {
         item: ItemId,
         audience: Load<AudienceNode>,
         cursor: Cursor,
+        filter: Input,
+        /// The rows matching the filter, best first.
+        visible: Vec<Hit>,
     },
 }
 
@@ -244,24 +247,57 @@ impl ExternalPane {
         self.rebuild(fuzzy);
     }
 
-    pub fn audience_loaded(&mut self, conn: &str, item: &str, result: Outcome<AudienceNode>) {
+    pub fn audience_loaded(
+        &mut self,
+        conn: &str,
+        item: &str,
+        result: Outcome<AudienceNode>,
+        fuzzy: &Fuzzy,
+    ) {
         for d in &mut self.stack {
             if let Detail::Who {
                 conn: c,
                 item: i,
                 audience,
-                cursor,
+                ..
             } = d
                 && c == conn
                 && i.as_str() == item
             {
                 *audience = match &result {
-                    Ok(a) => {
-                        cursor.clamp(a.rows.len());
-                        Load::Ready(a.clone())
-                    }
+                    Ok(a) => Load::Ready(a.clone()),
                     Err(e) => Load::Failed(e.message.clone()),
                 };
+                rank_who(d, fuzzy);
+            }
+        }
+    }
+
+    /// Whether `/` has a list to filter: the tree, or who can see an item.
+    pub fn can_filter(&self) -> bool {
+        matches!(self.stack.last(), None | Some(Detail::Who { .. }))
+    }
+
+    /// The filter of the list in view.
+    pub fn filter_input(&mut self) -> &mut Input {
+        match self.stack.last_mut() {
+            Some(Detail::Who { filter, .. }) => filter,
+            _ => &mut self.filter,
+        }
+    }
+
+    /// Applies the filter of the list in view, from its first row.
+    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
+        match self.stack.last_mut() {
+            Some(d @ Detail::Who { .. }) => {
+                rank_who(d, fuzzy);
+                if let Detail::Who { cursor, .. } = d {
+                    cursor.top();
+                }
+            }
+            _ => {
+                self.tree.cursor.top();
+                self.rebuild(fuzzy);
             }
         }
     }
@@ -319,9 +355,9 @@ impl ExternalPane {
                 (cursor, len)
             }
             Some(Detail::Who {
-                audience, cursor, ..
+                visible, cursor, ..
             }) => {
-                let len = audience.ready().map_or(0, |a| a.rows.len());
+                let len = visible.len();
                 (cursor, len)
             }
             None => {
@@ -348,9 +384,14 @@ impl ExternalPane {
             item,
             audience,
             cursor,
+            visible,
+            ..
         }) = self.stack.last()
         {
-            let Some(row) = audience.ready().and_then(|a| a.rows.get(cursor.selected)) else {
+            let Some(row) = visible
+                .get(cursor.selected)
+                .and_then(|h| audience.ready()?.rows.get(h.index))
+            else {
                 return Vec::new();
             };
             let (conn, item) = (conn.clone(), item.clone());
@@ -434,7 +475,17 @@ impl ExternalPane {
     /// Esc: closes the checker, then the item views, then the filter; false
     /// when there was nothing to close.
     pub fn back(&mut self, fuzzy: &Fuzzy) -> bool {
-        if self.checker.take().is_some() || self.stack.pop().is_some() {
+        if self.checker.take().is_some() {
+            return true;
+        }
+        if let Some(Detail::Who { filter, .. }) = self.stack.last_mut()
+            && !filter.text().is_empty()
+        {
+            filter.set("");
+            self.refilter(fuzzy);
+            return true;
+        }
+        if self.stack.pop().is_some() {
             return true;
         }
         if !self.filter.text().is_empty() {
@@ -511,6 +562,8 @@ impl ExternalPane {
             item,
             audience: Load::Loading,
             cursor: Cursor::default(),
+            filter: Input::default(),
+            visible: Vec::new(),
         });
         Ok(cmd)
     }
@@ -576,5 +629,32 @@ impl ExternalPane {
             out.push("Access check".into());
         }
         out
+    }
+}
+
+/// Ranks who can see an item for its filter; the selected person stays
+/// selected when still shown.
+fn rank_who(d: &mut Detail, fuzzy: &Fuzzy) {
+    if let Detail::Who {
+        audience,
+        cursor,
+        filter,
+        visible,
+        ..
+    } = d
+    {
+        let Some(a) = audience.ready() else {
+            visible.clear();
+            return;
+        };
+        let selected = visible
+            .get(cursor.selected)
+            .and_then(|h| a.rows.get(h.index))
+            .map(|r| r.user_id.clone());
+        *visible = fuzzy.rank(a.rows.iter().map(|r| r.name.as_str()), filter.text());
+        match selected.and_then(|id| visible.iter().position(|h| a.rows[h.index].user_id == id)) {
+            Some(i) => cursor.selected = i,
+            None => cursor.clamp(visible.len()),
+        }
     }
 }

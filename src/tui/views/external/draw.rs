@@ -10,7 +10,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::checker::{Checker, Field};
 use super::tree::{ItemNode, Load, Row, RowKind};
-use super::{AudienceNode, Detail, ExternalPane};
+use super::{Detail, ExternalPane};
 use crate::domain::external::{
     Access, AccessType, AclEntry, Decision, ItemId, Principal, Reason, StepKind,
 };
@@ -32,12 +32,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         Some(Detail::Acl { conn, item, cursor }) => {
             draw_acl(f, area, app, pane.item(conn, item), item, cursor, focused)
         }
-        Some(Detail::Who {
-            item,
-            audience,
-            cursor,
-            ..
-        }) => draw_who(f, area, app, item, audience, cursor, focused),
+        Some(who @ Detail::Who { .. }) => draw_who(f, area, app, who, focused),
         None => draw_tree(f, area, app, pane, focused),
     }
 }
@@ -261,15 +256,18 @@ fn decision_style(d: Access, theme: &Theme) -> Style {
     }
 }
 
-fn draw_who(
-    f: &mut Frame,
-    area: Rect,
-    app: &App,
-    item: &ItemId,
-    audience: &Load<AudienceNode>,
-    cursor: &Cursor,
-    focused: bool,
-) {
+fn draw_who(f: &mut Frame, area: Rect, app: &App, who: &Detail, focused: bool) {
+    let Detail::Who {
+        item,
+        audience,
+        cursor,
+        filter,
+        visible,
+        ..
+    } = who
+    else {
+        return;
+    };
     let theme = &app.theme;
     let item = safe(item.as_str()).into_owned();
     let a = match audience {
@@ -323,6 +321,7 @@ fn draw_who(
     ])
     .areas(inner);
     f.render_widget(Paragraph::new(head), top);
+    let list = filter_line(f, list, filter, app.external.editing, theme);
     if a.rows.is_empty() {
         return message(
             f,
@@ -331,19 +330,33 @@ fn draw_who(
             theme.dim(),
         );
     }
-    let range = cursor.window(a.rows.len(), list.height as usize);
-    let lines: Vec<Line> = a.rows[range.clone()]
+    if visible.is_empty() {
+        return message(f, list, "Nobody matches", theme.dim());
+    }
+    let range = cursor.window(visible.len(), list.height as usize);
+    let lines: Vec<Line> = visible[range.clone()]
         .iter()
         .enumerate()
-        .map(|(i, r)| {
-            let line = Line::from(vec![
+        .map(|(i, h)| {
+            let r = &a.rows[h.index];
+            let name = safe(&r.name).into_owned();
+            let mut spans = vec![
                 Span::styled(
                     format!("{:<8}", r.decision.to_string()),
                     decision_style(r.decision, theme),
                 ),
                 Span::raw(format!("  #{:<5}  ", r.entry)),
-                Span::raw(safe(&r.name).into_owned()),
-            ]);
+            ];
+            spans.extend(
+                highlighted(
+                    &name,
+                    &app.fuzzy.highlights(&name, filter.text()),
+                    Style::new(),
+                    theme.matched(),
+                )
+                .spans,
+            );
+            let line = Line::from(spans);
             if focused && range.start + i == cursor.selected {
                 line.style(theme.selected())
             } else {
