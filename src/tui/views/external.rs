@@ -599,11 +599,14 @@ impl ExternalPane {
     /// Events were lost: every connection shown is read again.
     pub fn reload_all(&mut self) -> Vec<Cmd> {
         let ids: Vec<String> = self.tree.conns.iter().map(|d| d.conn.id.clone()).collect();
-        let mut cmds = Vec::new();
+        let mut cmds: Vec<Cmd> = Vec::new();
         for id in ids {
-            cmds.extend(self.changed(&id));
+            for cmd in self.changed(&id) {
+                if !cmds.contains(&cmd) {
+                    cmds.push(cmd);
+                }
+            }
         }
-        cmds.dedup();
         if cmds.is_empty() {
             cmds.push(Cmd::LoadExternalConnections);
         }

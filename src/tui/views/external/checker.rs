@@ -44,6 +44,8 @@ pub struct Checker {
     pub user_query: Input,
     pub user_hits: Vec<Hit>,
     pub user_cursor: Cursor,
+    /// The text `user_hits` were ranked for.
+    ranked_for: String,
     /// The user asked for by id (from "who can see"), kept highlighted.
     preset: Option<String>,
     /// The number of the latest check asked for.
@@ -73,6 +75,7 @@ impl Checker {
             user_query: Input::default(),
             user_hits: Vec::new(),
             user_cursor: Cursor::default(),
+            ranked_for: String::new(),
             preset: None,
             seq: 0,
             asked: None,
@@ -123,6 +126,7 @@ impl Checker {
                     .map(|u| safe(&format!("{}  {}", u.name, u.id)).into_owned())
                     .collect();
                 self.users = Load::Ready(users);
+                self.ranked_for.clear();
                 self.rank_users(fuzzy);
                 self.want()
             }
@@ -152,15 +156,21 @@ impl Checker {
     }
 
     fn rank_users(&mut self, fuzzy: &Fuzzy) {
-        self.user_hits = if self.user_query.text().trim().is_empty() {
+        let query = self.user_query.text().to_owned();
+        self.user_hits = if query.trim().is_empty() {
             // An empty field is no one yet, rather than the first user.
             Vec::new()
+        } else if !self.ranked_for.trim().is_empty() && query.starts_with(&self.ranked_for) {
+            // Typing on only narrows: the previous hits are all that can
+            // match, which keeps a large directory quick per keystroke.
+            let mut previous: Vec<usize> = self.user_hits.iter().map(|h| h.index).collect();
+            previous.sort_unstable();
+            fuzzy.rank_among(&self.user_texts, &previous, &query)
         } else {
-            fuzzy.rank(
-                self.user_texts.iter().map(String::as_str),
-                self.user_query.text(),
-            )
+            let every: Vec<usize> = (0..self.user_texts.len()).collect();
+            fuzzy.rank_among(&self.user_texts, &every, &query)
         };
+        self.ranked_for = query;
         self.user_cursor.clamp(self.user_hits.len());
         if let (Some(id), Some(users)) = (&self.preset, self.users.ready())
             && let Some(i) = self.user_hits.iter().position(|h| users[h.index].id == *id)
