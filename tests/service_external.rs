@@ -380,4 +380,18 @@ async fn access_answers_follow_changes() {
         answer.decision.decision,
         casbah::domain::external::Access::Deny
     );
+
+    // A member leaves the Entra group: once the Entra groups are read
+    // again (hourly, or now), access follows.
+    let leaver = members[1];
+    sandbox.remove_member(group, leaver).unwrap();
+    assert_eq!(svc.sync_entra_groups("tickets").await.expect("read"), 1);
+    let answer = svc
+        .access_check("tickets", "t1", &leaver.to_string())
+        .await
+        .expect("check");
+    assert_eq!(
+        answer.decision.decision,
+        casbah::domain::external::Access::None
+    );
 }
