@@ -510,6 +510,33 @@ fn groups_members_acls_and_access_from_the_command_line() {
         "--json",
     ]);
     assert_eq!(ids(&groups), ["tier1"]);
+
+    // An item casbah has not put: one line with the closest ids.
+    let err = w.fails(
+        &[
+            "external",
+            "acl",
+            "show",
+            "--connection",
+            "contosohr",
+            "--item",
+            "ticket2",
+        ],
+        1,
+    );
+    assert!(err.contains("did you mean \"ticket1\""), "{err}");
+
+    // R-X1: deleting the connection takes its data, at Graph and here.
+    s.ok(&[
+        "external",
+        "connections",
+        "delete",
+        "--connection",
+        "contosohr",
+    ]);
+    assert!(w.sandbox.external_connection("contosohr").is_none());
+    let list = s.json(&["external", "connections", "list", "--json"]);
+    assert_eq!(list, serde_json::json!([]));
 }
 
 // R-X1, R-X2: ids that break the rules are refused with exit 2, naming the

@@ -8,7 +8,7 @@ use casbah::domain::external::Unmatched;
 use casbah::domain::{AppKind, Component};
 use casbah::sandbox::org::MemberRef as OrgMember;
 use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
-use casbah::service::{ConnectRequest, Event, Intervals, Level, MemberRef, Service};
+use casbah::service::{ConnectRequest, Event, Intervals, JobKind, Level, MemberRef, Service};
 use casbah::store::{NewInstance, Store};
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
@@ -237,6 +237,58 @@ async fn a_mirror_sends_only_the_difference_and_lists_unmatched_users() {
             .map(|m| m.id.clone())
             .collect();
     assert_eq!(here, there);
+
+    // R-X6: a sync of the source group (`casbah sync`, the scheduler) is
+    // followed by its mirror's sync.
+    let joiner = {
+        let org = sandbox.org();
+        org.users
+            .iter()
+            .find(|u| {
+                u.account_enabled
+                    && u.deleted.is_none()
+                    && u.id != outsider
+                    && !members.contains(&u.id)
+            })
+            .expect("another outsider")
+            .id
+    };
+    sandbox.add_member(group, joiner).unwrap();
+    // The unmatched user leaves Entra for good: the group sync drops them
+    // from the source, and whether the users scan running beside it has
+    // finished or not, they match nobody.
+    sandbox.set_deleted(stale, true).unwrap();
+    let mut events = svc.subscribe();
+    let before = sandbox.external_changes().len();
+    for job in svc.sync_now(Some("contoso")).await.expect("sync") {
+        job.wait().await.expect("scan");
+    }
+    let summary = mirror_finished(&mut events).await;
+    assert_eq!(summary, "1 added, 0 removed, 0 unmatched");
+    let (added, removed) = member_changes(&sandbox.external_changes()[before..]);
+    assert_eq!(added, BTreeSet::from([joiner.to_string()]));
+    assert!(removed.is_empty());
+}
+
+/// Waits for a mirror job to start and finish; returns its summary.
+async fn mirror_finished(rx: &mut Receiver<Event>) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut mirror = None;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Ok(Event::JobStarted {
+                id,
+                job: JobKind::SyncMirror { .. },
+                ..
+            })) => mirror = Some(id),
+            Ok(Ok(Event::JobFinished { id, summary })) if Some(id) == mirror => return summary,
+            Ok(Ok(Event::JobFailed { id, error })) if Some(id) == mirror => panic!("{error}"),
+            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("events ended: {e}"),
+            Err(_) => panic!("no mirror sync within 20 s"),
+        }
+    }
 }
 
 // R-X5: an Entra group named by object id is read with its users when it is
@@ -327,5 +379,19 @@ async fn access_answers_follow_changes() {
     assert_eq!(
         answer.decision.decision,
         casbah::domain::external::Access::Deny
+    );
+
+    // A member leaves the Entra group: once the Entra groups are read
+    // again (hourly, or now), access follows.
+    let leaver = members[1];
+    sandbox.remove_member(group, leaver).unwrap();
+    assert_eq!(svc.sync_entra_groups("tickets").await.expect("read"), 1);
+    let answer = svc
+        .access_check("tickets", "t1", &leaver.to_string())
+        .await
+        .expect("check");
+    assert_eq!(
+        answer.decision.decision,
+        casbah::domain::external::Access::None
     );
 }

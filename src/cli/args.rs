@@ -268,6 +268,8 @@ pub enum ConnectionsCommand {
     List(ConnectionsListArgs),
     /// Create a connection in the instance's tenant
     Add(ConnectionAddArgs),
+    /// Delete a connection with its groups and items, at Graph and here
+    Delete(ConnectionArg),
 }
 
 #[derive(Debug, Args)]

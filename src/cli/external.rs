@@ -99,6 +99,11 @@ async fn connections(command: ConnectionsCommand, svc: &Service) -> Outcome {
             println!("created connection {} ({}) in {}", c.id, c.name, a.instance);
             Ok(())
         }
+        ConnectionsCommand::Delete(a) => {
+            svc.delete_connection(&a.connection).await?;
+            println!("deleted connection {}", a.connection);
+            Ok(())
+        }
     }
 }
 
@@ -425,13 +430,7 @@ async fn acl(command: AclCommand, svc: &Service) -> Outcome {
             item,
             json,
         } => {
-            let items = svc.external_items(&connection.connection).await?;
-            let Some(view) = items.iter().find(|v| v.id.as_str() == item) else {
-                return Err(Failure::Failed(format!(
-                    "no item {item:?} in {}; set its ACL with `casbah external acl set`",
-                    connection.connection
-                )));
-            };
+            let view = &svc.external_item(&connection.connection, &item).await?;
             if json {
                 return print_json(&item_json(view));
             }

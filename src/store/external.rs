@@ -413,6 +413,22 @@ impl Store {
         Ok(())
     }
 
+    pub(super) fn remove_entra_groups_impl(
+        &self,
+        instance: InstanceId,
+        ids: &[String],
+    ) -> Result<()> {
+        let txn = self.write()?;
+        {
+            let mut table = txn.open_table(ENTRA_GROUPS)?;
+            for id in ids {
+                table.remove((instance.0, id.to_ascii_lowercase().as_str()))?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
     pub(super) fn entra_groups_impl(&self, instance: InstanceId) -> Result<Vec<EntraGroup>> {
         let txn = self.db.begin_read()?;
         let Some(t) = read_table!(txn, ENTRA_GROUPS) else {

@@ -442,6 +442,10 @@ impl Store {
     pub fn put_entra_groups(&self, instance: InstanceId, groups: &[EntraGroup]) -> Result<()> {
         self.put_entra_groups_impl(instance, groups)
     }
+    /// Forgets Entra groups that no longer exist.
+    pub fn remove_entra_groups(&self, instance: InstanceId, ids: &[String]) -> Result<()> {
+        self.remove_entra_groups_impl(instance, ids)
+    }
     pub fn entra_groups(&self, instance: InstanceId) -> Result<Vec<EntraGroup>> {
         self.entra_groups_impl(instance)
     }

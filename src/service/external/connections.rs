@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::{ConnectionSummary, pending_groups};
-use crate::service::{Event, Result, Service};
+use super::{ConnectionSummary, not_found, pending_groups};
+use crate::service::{Event, Level, Result, Service};
 
 use crate::connectors::microsoft365::external::ExternalConnections;
 use crate::domain::InstanceId;
@@ -80,5 +80,27 @@ impl Service {
             .await?;
         self.external_changed(found.id, &connection.id);
         Ok(connection)
+    }
+
+    /// Deletes a connection at Graph with its groups and items, then here.
+    /// One Graph no longer has is forgotten here too.
+    pub async fn delete_connection(&self, connection: &str) -> Result<()> {
+        let target = self.target(connection).await?;
+        let client = self.graph_client(&target.instance).await?;
+        match client.delete_connection(target.id()).await {
+            Ok(()) => {}
+            Err(e) if not_found(&e) => {
+                self.notify(
+                    Level::Info,
+                    format!("connection `{}` was already gone at Graph", target.id()),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let (instance, cid) = (target.instance.id, target.id().clone());
+        self.db(move |s| s.remove_external_connection(instance, &cid))
+            .await?;
+        self.external_changed(target.instance.id, target.id());
+        Ok(())
     }
 }

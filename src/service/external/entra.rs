@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use super::Target;
 use crate::service::{Event, JobHandle, JobKind, Result, Service, ServiceError, names};
 
-use crate::connectors::ConnectorError;
+use crate::connectors::{Connector, ConnectorError};
 use crate::domain::external::{ConnectionId, EntraGroup, Member, Principal};
-use crate::domain::{Instance, InstanceId};
+use crate::domain::{Instance, InstanceId, RemoteGroup};
 
 /// How many groups the Entra group search asks for when resolving a name.
 const ENTRA_SEARCH_LIMIT: usize = 50;
@@ -65,13 +65,23 @@ impl Service {
                 }
             }
         };
-        let users = connector.group_members(&remote.id).await?;
-        Ok(EntraGroup {
-            id: remote.id,
-            name: remote.display_name,
-            users: users.into_iter().map(|u| u.id).collect(),
-            groups: Vec::new(),
-        })
+        with_users(connector.as_ref(), remote).await
+    }
+
+    /// An Entra group by object id with its users; None when Entra no
+    /// longer has it.
+    async fn entra_group_by_id(&self, instance: &Instance, id: &str) -> Result<Option<EntraGroup>> {
+        let connector = self.connector(instance).await?;
+        match connector.group(id).await {
+            Ok(remote) => Ok(Some(with_users(connector.as_ref(), remote).await?)),
+            Err(
+                ConnectorError::NotFound { .. }
+                | ConnectorError::Vendor {
+                    status: 400 | 404, ..
+                },
+            ) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Entra groups the connection's ACLs and members name: every one when
@@ -123,19 +133,22 @@ impl Service {
             return Ok(0);
         }
         let mut groups = Vec::with_capacity(ids.len());
+        let mut gone = Vec::new();
         for id in ids {
-            match self.fetch_entra_group(&target.instance, &id).await {
-                Ok(g) => groups.push(g),
-                // A group deleted in Entra is left out: the ACL then names
+            match self.entra_group_by_id(&target.instance, &id).await? {
+                Some(g) => groups.push(g),
+                // A group deleted in Entra is forgotten: the ACL then names
                 // a group that matches nobody, which access answers say.
-                Err(ServiceError::Unknown { .. }) => {}
-                Err(e) => return Err(e),
+                None => gone.push(id),
             }
         }
         let count = groups.len();
         let instance = target.instance.id;
-        self.db(move |s| s.put_entra_groups(instance, &groups))
-            .await?;
+        self.db(move |s| {
+            s.put_entra_groups(instance, &groups)?;
+            s.remove_entra_groups(instance, &gone)
+        })
+        .await?;
         self.forget_access(instance, None);
         self.emit(Event::ExternalChanged {
             connection: target.id().clone(),
@@ -170,4 +183,15 @@ impl Service {
             },
         )
     }
+}
+
+/// The group with its users, nested groups flattened (R-G4).
+async fn with_users(connector: &dyn Connector, remote: RemoteGroup) -> Result<EntraGroup> {
+    let users = connector.group_members(&remote.id).await?;
+    Ok(EntraGroup {
+        id: remote.id,
+        name: remote.display_name,
+        users: users.into_iter().map(|u| u.id).collect(),
+        groups: Vec::new(),
+    })
 }

@@ -172,6 +172,8 @@ impl Service {
         if let Some(g) = synced {
             let instance = target.instance.id;
             self.db(move |s| s.put_entra_groups(instance, &[g])).await?;
+            // Other connections of the instance may name the group too.
+            self.forget_access(instance, None);
         }
         self.store_group(&target, &stored, None).await?;
         Ok(member)

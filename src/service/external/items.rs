@@ -20,6 +20,17 @@ impl Service {
             .collect())
     }
 
+    /// One item's ACL, entries resolved (`external acl show`).
+    pub async fn external_item(&self, connection: &str, item: &str) -> Result<ItemView> {
+        ConnectionId::parse(connection.trim())?;
+        let id = ItemId::parse(item)?;
+        let target = self.target(connection).await?;
+        let record = self.item_record(&target, &id).await?;
+        let data = self.connection_data(&target).await?;
+        let cache = self.access_cache(&target).await?;
+        Ok(item_view(&record, &data, &cache))
+    }
+
     /// R-X4: puts the item with this ACL at Graph, then stores it. A file
     /// with only the ACL keeps the properties and content sent last time.
     pub async fn set_item_acl(

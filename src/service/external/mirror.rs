@@ -13,7 +13,7 @@ use crate::domain::external::{
 use crate::domain::{
     GroupId, GroupStatus, InstanceId, Micros, RemoteUser, UserStatus, UserType, now_micros,
 };
-use crate::store::MirrorLink;
+use crate::store::{MirrorLink, StoreError};
 
 /// A source member as the mirror plan reads it: a casbah member keeps its
 /// e-mail, which is all matching needs.
@@ -66,26 +66,30 @@ impl Service {
             }
         };
         let data = self.connection_data(&target).await?;
-        let published = match data.mirrors.iter().find(|l| l.group == gid) {
-            Some(l) => l.published.clone(),
-            // What casbah knows the group holds: users casbah did not
-            // publish are left alone only if the source has them too.
-            None => external
-                .members
-                .iter()
-                .filter_map(|m| match m {
-                    Member::User(id) => Some(id.clone()),
-                    _ => None,
-                })
-                .collect(),
-        };
-        let link = MirrorLink {
-            group: gid.clone(),
-            source: source.id,
-            published,
-            unmatched: Vec::new(),
-            last_sync: None,
-            last_error: None,
+        let link = match data.mirrors.into_iter().find(|l| l.group == gid) {
+            // Mirrored already: the source may change, what was published
+            // stays, so the next sync sends only the difference.
+            Some(l) => MirrorLink {
+                source: source.id,
+                ..l
+            },
+            // Not mirrored before: the users the group holds count as
+            // published, so the first sync removes those the source lacks.
+            None => MirrorLink {
+                group: gid.clone(),
+                source: source.id,
+                published: external
+                    .members
+                    .iter()
+                    .filter_map(|m| match m {
+                        Member::User(id) => Some(id.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                unmatched: Vec::new(),
+                last_sync: None,
+                last_error: None,
+            },
         };
         self.store_group(&target, &external, Some(link)).await?;
         Ok(self.sync_mirror(target.instance.id, target.id().clone(), gid))
@@ -220,9 +224,13 @@ impl Service {
         };
         let source_id = link.source;
         let instance_id = target.instance.id;
-        let (source, members, accounts) = self
+        let found = self
             .db(move |s| {
-                let source = s.group(source_id)?;
+                let source = match s.group(source_id) {
+                    Ok(g) => g,
+                    Err(StoreError::NotFound(_)) => return Ok(None),
+                    Err(e) => return Err(e),
+                };
                 let members = s.members(source_id)?;
                 // A deleted Entra user can hold no membership: not a match.
                 let accounts: Vec<EntraAccount> = s
@@ -235,9 +243,14 @@ impl Service {
                         mail: None,
                     })
                     .collect();
-                Ok((source, members, accounts))
+                Ok(Some((source, members, accounts)))
             })
             .await?;
+        let Some((source, members, accounts)) = found else {
+            return Err(ServiceError::Invalid(format!(
+                "external group `{gid}` mirrors a group that was removed from casbah; mirror another group into it or delete it"
+            )));
+        };
         if source.status == GroupStatus::Importing {
             return Err(ServiceError::Invalid(format!(
                 "{} has not finished its first sync; the mirror waits for it",
@@ -263,6 +276,8 @@ impl Service {
             }
         }
         link.published = applied.published;
+        // Told once per change of the list, not at every hourly sync.
+        let unmatched_changed = link.unmatched != plan.unmatched;
         link.unmatched = plan.unmatched;
         let error = applied.error.map(ServiceError::from);
         match &error {
@@ -274,7 +289,7 @@ impl Service {
         }
         let unmatched = link.unmatched.clone();
         self.store_group(&target, &external, Some(link)).await?;
-        if !unmatched.is_empty() {
+        if unmatched_changed && !unmatched.is_empty() {
             let shown: Vec<String> = unmatched.iter().take(3).map(ToString::to_string).collect();
             let more = unmatched.len().saturating_sub(shown.len());
             let more = if more > 0 {

@@ -253,27 +253,21 @@ impl Service {
     async fn target(&self, connection: &str) -> Result<Target> {
         let wanted = ConnectionId::parse(connection.trim())?;
         let all = self.db(|s| s.external_connections(None)).await?;
-        let found: Vec<&(InstanceId, Connection)> = all
+        // Connections live in Microsoft 365 instances, of which casbah
+        // allows one: an id names at most one connection.
+        let Some((instance, connection)) = all
             .iter()
-            .filter(|(_, c)| c.id.as_str().eq_ignore_ascii_case(wanted.as_str()))
-            .collect();
-        let (instance, connection) = match found.as_slice() {
-            [one] => (*one).clone(),
-            [] => {
-                return Err(ServiceError::Unknown {
-                    what: "connection",
-                    name: wanted.to_string(),
-                    suggestions: names::closest(
-                        wanted.as_str(),
-                        all.iter().map(|(_, c)| c.id.as_str()),
-                    ),
-                });
-            }
-            _ => {
-                return Err(ServiceError::Invalid(format!(
-                    "connection `{wanted}` exists in more than one Microsoft 365 instance; remove one of them from casbah"
-                )));
-            }
+            .find(|(_, c)| c.id.as_str().eq_ignore_ascii_case(wanted.as_str()))
+            .cloned()
+        else {
+            return Err(ServiceError::Unknown {
+                what: "connection",
+                name: wanted.to_string(),
+                suggestions: names::closest(
+                    wanted.as_str(),
+                    all.iter().map(|(_, c)| c.id.as_str()),
+                ),
+            });
         };
         let instance = self.db(move |s| s.instance(instance)).await?;
         Ok(Target {
