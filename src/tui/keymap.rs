@@ -338,6 +338,54 @@ mod tests {
         );
     }
 
+    // R-X5: the External groups keys, and no key of a pane that means
+    // something else everywhere (a pane may only rebind a key to the same action).
+    #[test]
+    fn external_keys_do_not_clash() {
+        let map = Keymap::defaults();
+        let ext = [Context::External, Context::Global];
+        let none = KeyModifiers::NONE;
+        for (c, action) in [
+            ('5', Action::External),
+            ('a', Action::AccessCheck),
+            ('w', Action::WhoCanSee),
+            ('r', Action::Refresh),
+            ('l', Action::Expand),
+            ('h', Action::Collapse),
+            ('/', Action::Filter),
+            ('j', Action::Down),
+        ] {
+            assert_eq!(map.action(&ext, key(KeyCode::Char(c), none)), Some(action));
+        }
+        for ctx in Context::ALL {
+            let mut seen: HashMap<Key, Action> = HashMap::new();
+            for b in map.bindings(ctx) {
+                for k in &b.keys {
+                    if let Some(other) = seen.insert(*k, b.action) {
+                        panic!(
+                            "{k} is bound twice in {ctx:?}: {other:?} and {:?}",
+                            b.action
+                        );
+                    }
+                }
+            }
+        }
+        for b in map.bindings(Context::External) {
+            for k in &b.keys {
+                let global = map
+                    .bindings(Context::Global)
+                    .iter()
+                    .find(|g| g.keys.contains(k))
+                    .map(|g| g.action);
+                assert!(
+                    global.is_none_or(|g| g == b.action),
+                    "{k} means {global:?} everywhere but {:?} in External groups",
+                    b.action
+                );
+            }
+        }
+    }
+
     #[test]
     fn user_entries_win_over_defaults() {
         let dir = tempfile::tempdir().expect("tempdir");
