@@ -979,6 +979,7 @@ fn external_who_can_see() {
     assert!(screen.contains(&title), "{screen}");
     assert_eq!(w.audience.granted, 1, "only the user entry 2 names");
     assert!(screen.contains(&w.denied.name), "{screen}");
+    snap("external_who", &app);
 }
 
 // R-X5, R-X4: deny is drawn as an error (red with colour, bold without) and
