@@ -380,8 +380,8 @@ impl Tree {
                 detail.push_str(&format!(", {} unmatched", m.unmatched));
             }
             detail.push(')');
-            if m.error.is_some() {
-                detail.push_str(" · ✗ mirror failing");
+            if let Some(e) = &m.error {
+                detail.push_str(&format!(" · ✗ mirror failing: {e}"));
                 warn = true;
             }
         }
@@ -706,6 +706,37 @@ mod tests {
         toggle_selected(&mut t, &fuzzy);
         assert_eq!(t.selected().map(|r| r.label.as_str()), Some("escalations"));
         assert!(t.selected().is_some_and(|r| r.expanded));
+    }
+
+    // R-X6: a mirrored group says where it comes from, what was published,
+    // who could not be matched, and a failing sync.
+    #[test]
+    fn mirror_status_shows_in_the_row() {
+        let fuzzy = Fuzzy::default();
+        let mut t = tree();
+        let data = t.conn_mut("contosokb").expect("connection");
+        if let Load::Ready(groups) = &mut data.groups {
+            groups[2].mirror = Some(MirrorNote {
+                source: "Finance EMEA".into(),
+                published: 12,
+                unmatched: 2,
+                error: Some("Graph refused the member".into()),
+            });
+        }
+        t.expand(vec![Key::Conn("contosokb".into())]);
+        t.rebuild("", &fuzzy);
+        let row = t.rows.iter().find(|r| r.label == "tier2").expect("tier2");
+        assert!(
+            row.detail
+                .contains("mirrors Finance EMEA (12 published, 2 unmatched)"),
+            "{}",
+            row.detail
+        );
+        assert!(
+            row.detail
+                .contains("✗ mirror failing: Graph refused the member")
+        );
+        assert!(row.warn, "drawn as an error");
     }
 
     // R-X3: the filter finds a member deep in the nesting and shows its ancestors.
