@@ -7,7 +7,7 @@
 //! gives a finite tree. A member naming an external group the connection
 //! does not have is shown as pending.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::draw::count;
 use crate::domain::external::{AclEntry, ExternalGroupId, ItemId, Member};
@@ -99,11 +99,33 @@ pub struct ConnData {
     pub conn: ConnNode,
     pub groups: Load<Vec<GroupNode>>,
     pub items: Load<Vec<ItemNode>>,
+    /// Group id → position in `groups`, renewed at each rebuild: nested
+    /// members are looked up once per row, in connections of thousands.
+    index: HashMap<ExternalGroupId, usize>,
 }
 
 impl ConnData {
     pub fn group(&self, id: &ExternalGroupId) -> Option<&GroupNode> {
-        self.groups.ready()?.iter().find(|g| g.id == *id)
+        let groups = self.groups.ready()?;
+        match self.index.get(id).and_then(|&i| groups.get(i)) {
+            Some(g) if g.id == *id => Some(g),
+            // Changed since the last rebuild.
+            _ => groups.iter().find(|g| g.id == *id),
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .groups
+            .ready()
+            .map(|groups| {
+                groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| (g.id.clone(), i))
+                    .collect()
+            })
+            .unwrap_or_default();
     }
 }
 
@@ -182,6 +204,7 @@ impl Tree {
                     conn,
                     groups: Load::Idle,
                     items: Load::Idle,
+                    index: HashMap::new(),
                 },
             })
             .collect();
@@ -217,6 +240,9 @@ impl Tree {
     /// selected; when it is gone, its nearest ancestor that is still shown.
     pub fn rebuild(&mut self, filter: &str, fuzzy: &Fuzzy) {
         let selected = self.selected().map(|r| r.path.clone());
+        for data in &mut self.conns {
+            data.reindex();
+        }
         let force = !filter.trim().is_empty();
         let mut rows = Vec::new();
         let mut truncated = false;
