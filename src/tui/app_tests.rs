@@ -1024,6 +1024,27 @@ mod external {
         assert!(app.external.stack.is_empty(), "back to the tree");
     }
 
+    // R-X4: Enter on an ACL entry naming an external group shows that group
+    // in the tree.
+    #[test]
+    fn an_acl_entry_leads_to_its_group() {
+        let mut app = external_app();
+        typed(&mut app, "G");
+        press(&mut app, KeyCode::Enter);
+        typed(&mut app, "j");
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            app.breadcrumbs(),
+            ["External groups", "contosokb", "Items", "kb-1", "ACL"]
+        );
+        press(&mut app, KeyCode::Enter);
+        assert!(app.external.stack.is_empty());
+        assert_eq!(
+            app.external.tree.selected().map(|r| r.label.as_str()),
+            Some("Escalations")
+        );
+    }
+
     // Live: a change of the connection reloads it once, and the row the user
     // is on stays selected when rows arrive above it.
     #[test]

@@ -12,7 +12,7 @@ pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
 
-use crate::domain::external::{Access, ItemId};
+use crate::domain::external::{Access, ExternalGroupId, ItemId, Principal};
 use crate::service::{AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView};
 use crate::tui::action::Action;
 use crate::tui::fuzzy::{Fuzzy, Hit};
@@ -377,8 +377,32 @@ impl ExternalPane {
     }
 
     /// Enter: expands or collapses the selected row, opens an item's ACL;
-    /// in "who can see", checks the selected user.
+    /// on an ACL entry, shows its external group in the tree or checks its
+    /// user; in "who can see", checks the selected user.
     pub fn open(&mut self, fuzzy: &Fuzzy) -> Vec<Cmd> {
+        if let Some(Detail::Acl { conn, item, cursor }) = self.stack.last() {
+            let Some(entry) = self
+                .item(conn, item)
+                .and_then(|i| i.acl.get(cursor.selected))
+            else {
+                return Vec::new();
+            };
+            let (conn, item) = (conn.clone(), item.clone());
+            return match entry.principal.clone() {
+                Principal::ExternalGroup(id) => {
+                    self.reveal_group(&conn, &id, fuzzy);
+                    Vec::new()
+                }
+                Principal::User(id) => {
+                    let mut cmds = self.open_checker(conn, Some(item), fuzzy);
+                    if let Some(c) = &mut self.checker {
+                        cmds.extend(c.preset_user(&id, &id, fuzzy));
+                    }
+                    cmds
+                }
+                _ => Vec::new(),
+            };
+        }
         if let Some(Detail::Who {
             conn,
             item,
@@ -531,6 +555,19 @@ impl ExternalPane {
             self.tree.cursor.selected = i;
         }
         Ok(cmds)
+    }
+
+    /// Back to the tree with a connection's top-level group selected; a
+    /// group the connection does not have (pending) leaves the view as it is.
+    fn reveal_group(&mut self, conn: &str, id: &ExternalGroupId, fuzzy: &Fuzzy) {
+        let path = vec![Key::Conn(conn.to_owned()), Key::Group(id.clone())];
+        self.tree.expand(path[..1].to_vec());
+        self.filter.set("");
+        self.rebuild(fuzzy);
+        if let Some(i) = self.tree.rows.iter().position(|r| r.path == path) {
+            self.stack.clear();
+            self.tree.cursor.selected = i;
+        }
     }
 
     /// `a`: the access checker, on the item in view if there is one.
