@@ -382,10 +382,18 @@ async fn access_answers_follow_changes() {
     );
 
     // A member leaves the Entra group: once the Entra groups are read
-    // again (hourly, or now), access follows.
+    // again (by the scheduler, hourly), access follows.
     let leaver = members[1];
     sandbox.remove_member(group, leaver).unwrap();
-    assert_eq!(svc.sync_entra_groups("tickets").await.expect("read"), 1);
+    let due = svc.run_due().await.expect("scheduler");
+    let labels: Vec<&str> = due.iter().map(|j| j.label.as_str()).collect();
+    assert_eq!(labels, ["read the Entra groups named in tickets"]);
+    let summary = due.into_iter().next().unwrap().wait().await.expect("read");
+    assert_eq!(summary, "1 Entra groups read");
+    assert!(
+        svc.run_due().await.expect("scheduler").is_empty(),
+        "not due again within the hour"
+    );
     let answer = svc
         .access_check("tickets", "t1", &leaver.to_string())
         .await
