@@ -526,6 +526,40 @@ fn groups_members_acls_and_access_from_the_command_line() {
     );
     assert!(err.contains("did you mean \"ticket1\""), "{err}");
 
+    // An ACL alone from stdin: the item keeps the properties sent before.
+    let out = s.run_with_input(
+        &[
+            "external",
+            "acl",
+            "set",
+            "--connection",
+            "contosohr",
+            "--item",
+            "ticket1",
+            "--file",
+            "-",
+        ],
+        &serde_json::json!([
+            {"type": "everyone", "value": w.sandbox.tenant_id, "accessType": "grant"}
+        ])
+        .to_string(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let item = &w.sandbox.external_connection("contosohr").unwrap().items["ticket1"];
+    assert_eq!(item.acl.len(), 1);
+    assert_eq!(item.properties["title"], "Payment gateway error");
+    let who = s.json(&[
+        "access",
+        "who",
+        "--connection",
+        "contosohr",
+        "--item",
+        "ticket1",
+        "--json",
+    ]);
+    assert_eq!(who["denied"], 0);
+    assert!(who["granted"].as_u64().unwrap() > expected.len() as u64);
+
     // R-X1: deleting the connection takes its data, at Graph and here.
     s.ok(&[
         "external",
@@ -645,6 +679,33 @@ fn bad_ids_are_refused_before_any_request() {
         2,
     );
     assert!(err.contains("starts with \"Microsoft\""), "{err}");
+
+    // R-X4: an ACL file with an unknown entry type, or no JSON at all.
+    let file = s.dir.path().join("bad.json");
+    let set = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        w.fails(
+            &[
+                "external",
+                "acl",
+                "set",
+                "--connection",
+                "contosohr",
+                "--item",
+                "i1",
+                "--file",
+                file.to_str().unwrap(),
+            ],
+            2,
+        )
+    };
+    let err = set(r#"[{"type": "robot", "value": "x", "accessType": "grant"}]"#);
+    assert!(
+        err.contains("ACL entry 1") && err.contains("`robot`") && err.contains("R-X4"),
+        "{err}"
+    );
+    let err = set("{not json");
+    assert!(err.contains("not valid JSON"), "{err}");
 
     assert_eq!(w.sandbox.served_all(), served, "no request was made");
     assert_eq!(w.sandbox.external_changes(), changes);
