@@ -150,15 +150,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     assert_eq!(list[0]["id"], "contosohr");
     assert_eq!(list[0]["instance"], "contoso");
     assert_eq!(list[0]["groups"], 0);
-    let refreshed = s.json(&[
-        "external",
-        "connections",
-        "list",
-        "--instance",
-        "contoso",
-        "--refresh",
-        "--json",
-    ]);
+    let refreshed = s.json(&["external", "connections", "list", "--refresh", "--json"]);
     assert_eq!(refreshed[0]["name"], "Contoso HR", "read back from Graph");
 
     // R-X2: two external groups.

@@ -277,8 +277,8 @@ pub struct ConnectionsListArgs {
     /// Only this Microsoft 365 instance
     #[arg(long)]
     pub instance: Option<String>,
-    /// Read the list from Graph first (needs --instance)
-    #[arg(long, requires = "instance")]
+    /// Read the list from Graph first (of every Microsoft 365 instance without --instance)
+    #[arg(long)]
     pub refresh: bool,
     #[arg(long)]
     pub json: bool,
