@@ -552,6 +552,67 @@ fn groups_members_acls_and_access_from_the_command_line() {
     assert_eq!(who["denied"], 0);
     assert!(who["granted"].as_u64().unwrap() > expected.len() as u64);
 
+    // R-X6: a casbah group mirrored into a new external group.
+    s.ok(&[
+        "groups",
+        "import",
+        "--instance",
+        "contoso",
+        &entra,
+        "--wait",
+    ]);
+    let out = s.ok(&[
+        "external",
+        "mirror",
+        "--connection",
+        "contosohr",
+        "--group",
+        "mirrored",
+        "--from",
+        &entra,
+        "--wait",
+    ]);
+    // R-G4: the import keeps active users only; those are published.
+    let active: BTreeSet<String> = {
+        let org = w.sandbox.org();
+        users
+            .iter()
+            .filter(|(_, id)| {
+                org.users
+                    .iter()
+                    .any(|u| u.id.to_string() == *id && u.account_enabled)
+            })
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    assert_eq!(
+        out.trim(),
+        format!("mirrored: {} added, 0 removed, 0 unmatched", active.len())
+    );
+    let published: BTreeSet<String> =
+        w.sandbox.external_connection("contosohr").unwrap().groups["mirrored"]
+            .members
+            .iter()
+            .map(|m| m.id.clone())
+            .collect();
+    assert_eq!(published, active);
+    let groups = s.json(&[
+        "external",
+        "groups",
+        "list",
+        "--connection",
+        "contosohr",
+        "--json",
+    ]);
+    let mirrored = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "mirrored")
+        .expect("mirrored group");
+    assert_eq!(mirrored["mirror"]["source_name"], entra.as_str());
+    assert_eq!(mirrored["mirror"]["published"], active.len());
+
     // R-X1: deleting the connection takes its data, at Graph and here.
     s.ok(&[
         "external",
