@@ -403,6 +403,29 @@ fn groups_members_acls_and_access_from_the_command_line() {
         "{text}"
     );
 
+    // R-X5, the reverse question: what a user can see.
+    let visible = s.json(&[
+        "access",
+        "items",
+        "--connection",
+        "contosohr",
+        "--user",
+        &granted_upn,
+        "--json",
+    ]);
+    assert_eq!(visible[0]["item"], "ticket1");
+    assert_eq!(visible[0]["decision"]["decision"], "grant");
+    let visible = s.json(&[
+        "access",
+        "items",
+        "--connection",
+        "contosohr",
+        "--user",
+        &denied_upn,
+        "--json",
+    ]);
+    assert_eq!(visible, serde_json::json!([]), "denied sees nothing");
+
     // R-X3: removing the nested group breaks the cycle, at Graph and here.
     s.ok(&[
         "external",

@@ -431,6 +431,16 @@ pub enum AccessCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The items a user can see, each with the path that grants it
+    Items {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        /// UPN, e-mail or Entra object id
+        #[arg(long, value_name = "UPN_OR_ID")]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Everyone granted or denied the item, with counts
     Who {
         #[command(flatten)]

@@ -29,7 +29,7 @@ pub use error::ServiceError;
 pub use events::{Event, JobId, JobKind, Level};
 pub use external::{
     AccessAnswer, AudienceEntry, AudienceView, ConnectionSummary, ExternalGroupView, ItemView,
-    MemberRef, MemberView, MirrorStatus,
+    MemberRef, MemberView, MirrorStatus, VisibleItem,
 };
 pub use groups::AvailableGroup;
 pub use instances::{ConnectRequest, InstanceSummary};

@@ -106,6 +106,14 @@ pub struct AccessAnswer {
     pub decision: Decision,
 }
 
+/// R-X5: an item a user can see, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisibleItem {
+    pub item: ItemId,
+    pub title: Option<String>,
+    pub decision: Decision,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AudienceEntry {
     pub user_id: String,
