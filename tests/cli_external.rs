@@ -150,15 +150,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     assert_eq!(list[0]["id"], "contosohr");
     assert_eq!(list[0]["instance"], "contoso");
     assert_eq!(list[0]["groups"], 0);
-    let refreshed = s.json(&[
-        "external",
-        "connections",
-        "list",
-        "--instance",
-        "contoso",
-        "--refresh",
-        "--json",
-    ]);
+    let refreshed = s.json(&["external", "connections", "list", "--refresh", "--json"]);
     assert_eq!(refreshed[0]["name"], "Contoso HR", "read back from Graph");
 
     // R-X2: two external groups.
@@ -411,6 +403,29 @@ fn groups_members_acls_and_access_from_the_command_line() {
         "{text}"
     );
 
+    // R-X5, the reverse question: what a user can see.
+    let visible = s.json(&[
+        "access",
+        "items",
+        "--connection",
+        "contosohr",
+        "--user",
+        &granted_upn,
+        "--json",
+    ]);
+    assert_eq!(visible[0]["item"], "ticket1");
+    assert_eq!(visible[0]["decision"]["decision"], "grant");
+    let visible = s.json(&[
+        "access",
+        "items",
+        "--connection",
+        "contosohr",
+        "--user",
+        &denied_upn,
+        "--json",
+    ]);
+    assert_eq!(visible, serde_json::json!([]), "denied sees nothing");
+
     // R-X3: removing the nested group breaks the cycle, at Graph and here.
     s.ok(&[
         "external",
@@ -525,6 +540,101 @@ fn groups_members_acls_and_access_from_the_command_line() {
         1,
     );
     assert!(err.contains("did you mean \"ticket1\""), "{err}");
+
+    // An ACL alone from stdin: the item keeps the properties sent before.
+    let out = s.run_with_input(
+        &[
+            "external",
+            "acl",
+            "set",
+            "--connection",
+            "contosohr",
+            "--item",
+            "ticket1",
+            "--file",
+            "-",
+        ],
+        &serde_json::json!([
+            {"type": "everyone", "value": w.sandbox.tenant_id, "accessType": "grant"}
+        ])
+        .to_string(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let item = &w.sandbox.external_connection("contosohr").unwrap().items["ticket1"];
+    assert_eq!(item.acl.len(), 1);
+    assert_eq!(item.properties["title"], "Payment gateway error");
+    let who = s.json(&[
+        "access",
+        "who",
+        "--connection",
+        "contosohr",
+        "--item",
+        "ticket1",
+        "--json",
+    ]);
+    assert_eq!(who["denied"], 0);
+    assert!(who["granted"].as_u64().unwrap() > expected.len() as u64);
+
+    // R-X6: a casbah group mirrored into a new external group.
+    s.ok(&[
+        "groups",
+        "import",
+        "--instance",
+        "contoso",
+        &entra,
+        "--wait",
+    ]);
+    let out = s.ok(&[
+        "external",
+        "mirror",
+        "--connection",
+        "contosohr",
+        "--group",
+        "mirrored",
+        "--from",
+        &entra,
+        "--wait",
+    ]);
+    // R-G4: the import keeps active users only; those are published.
+    let active: BTreeSet<String> = {
+        let org = w.sandbox.org();
+        users
+            .iter()
+            .filter(|(_, id)| {
+                org.users
+                    .iter()
+                    .any(|u| u.id.to_string() == *id && u.account_enabled)
+            })
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    assert_eq!(
+        out.trim(),
+        format!("mirrored: {} added, 0 removed, 0 unmatched", active.len())
+    );
+    let published: BTreeSet<String> =
+        w.sandbox.external_connection("contosohr").unwrap().groups["mirrored"]
+            .members
+            .iter()
+            .map(|m| m.id.clone())
+            .collect();
+    assert_eq!(published, active);
+    let groups = s.json(&[
+        "external",
+        "groups",
+        "list",
+        "--connection",
+        "contosohr",
+        "--json",
+    ]);
+    let mirrored = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == "mirrored")
+        .expect("mirrored group");
+    assert_eq!(mirrored["mirror"]["source_name"], entra.as_str());
+    assert_eq!(mirrored["mirror"]["published"], active.len());
 
     // R-X1: deleting the connection takes its data, at Graph and here.
     s.ok(&[
@@ -645,6 +755,33 @@ fn bad_ids_are_refused_before_any_request() {
         2,
     );
     assert!(err.contains("starts with \"Microsoft\""), "{err}");
+
+    // R-X4: an ACL file with an unknown entry type, or no JSON at all.
+    let file = s.dir.path().join("bad.json");
+    let set = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        w.fails(
+            &[
+                "external",
+                "acl",
+                "set",
+                "--connection",
+                "contosohr",
+                "--item",
+                "i1",
+                "--file",
+                file.to_str().unwrap(),
+            ],
+            2,
+        )
+    };
+    let err = set(r#"[{"type": "robot", "value": "x", "accessType": "grant"}]"#);
+    assert!(
+        err.contains("ACL entry 1") && err.contains("`robot`") && err.contains("R-X4"),
+        "{err}"
+    );
+    let err = set("{not json");
+    assert!(err.contains("not valid JSON"), "{err}");
 
     assert_eq!(w.sandbox.served_all(), served, "no request was made");
     assert_eq!(w.sandbox.external_changes(), changes);

@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use casbah::domain::external::Unmatched;
+use casbah::connectors::microsoft365::Microsoft365;
+use casbah::connectors::microsoft365::external::ExternalConnections;
+use casbah::domain::external::{ConnectionId, ExternalGroupId, Member, Unmatched};
 use casbah::domain::{AppKind, Component};
 use casbah::sandbox::org::MemberRef as OrgMember;
 use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
@@ -382,10 +384,18 @@ async fn access_answers_follow_changes() {
     );
 
     // A member leaves the Entra group: once the Entra groups are read
-    // again (hourly, or now), access follows.
+    // again (by the scheduler, hourly), access follows.
     let leaver = members[1];
     sandbox.remove_member(group, leaver).unwrap();
-    assert_eq!(svc.sync_entra_groups("tickets").await.expect("read"), 1);
+    let due = svc.run_due().await.expect("scheduler");
+    let labels: Vec<&str> = due.iter().map(|j| j.label.as_str()).collect();
+    assert_eq!(labels, ["read the Entra groups named in tickets"]);
+    let summary = due.into_iter().next().unwrap().wait().await.expect("read");
+    assert_eq!(summary, "1 Entra groups read");
+    assert!(
+        svc.run_due().await.expect("scheduler").is_empty(),
+        "not due again within the hour"
+    );
     let answer = svc
         .access_check("tickets", "t1", &leaver.to_string())
         .await
@@ -394,4 +404,32 @@ async fn access_answers_follow_changes() {
         answer.decision.decision,
         casbah::domain::external::Access::None
     );
+
+    // A member removed at Graph by someone else: removing it here succeeds
+    // and casbah's copy follows (R-X3).
+    let instance = casbah::domain::Instance {
+        id: casbah::domain::InstanceId(1),
+        app: AppKind::Microsoft365,
+        name: "other admin".into(),
+        tenant: sandbox.tenant_id.clone(),
+        client_id: sandbox.client_id.clone(),
+        endpoint: Some(sandbox.base_url()),
+        components: vec![Component::UsersAndGroups],
+        created_at: 0,
+    };
+    let other = Microsoft365::new(&instance, sandbox.client_secret.clone()).expect("client");
+    let cid = ConnectionId::parse("tickets").unwrap();
+    let gid = ExternalGroupId::parse("support").unwrap();
+    let gone = Member::User(outsider.to_string());
+    other
+        .remove_member(&cid, &gid, &gone)
+        .await
+        .expect("removed at Graph");
+    let removed = svc
+        .remove_external_member("tickets", "support", MemberRef::User(outsider.to_string()))
+        .await
+        .expect("already gone is fine");
+    assert_eq!(removed, gone);
+    let views = svc.external_groups("tickets").await.expect("groups");
+    assert!(!views[0].group.members.contains(&gone));
 }

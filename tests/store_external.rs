@@ -69,8 +69,11 @@ fn item(id: &str, acl: Vec<AclEntry>) -> ItemRecord {
             acl,
         },
         title: Some("Title".into()),
-        properties: r#"{"title":"Title"}"#.into(),
-        content: None,
+        properties: serde_json::json!({"title": "Title", "priority": 1})
+            .as_object()
+            .cloned()
+            .unwrap(),
+        content: Some(serde_json::json!({"type": "text", "value": "details"})),
     }
 }
 
@@ -127,7 +130,7 @@ fn connections_groups_items_and_mirrors_round_trip() {
     // Graph looks connection ids up without regard to case; so does the store.
     let data = s.connection_data(a, &cid("HRDOCS")).unwrap();
     assert_eq!(data.groups, vec![group("tier1", members)]);
-    assert_eq!(data.items[0].item.acl, acl);
+    assert_eq!(data.items[0], item("i1", acl.clone()));
     assert_eq!(data.mirrors, vec![link("tier1")]);
     assert!(
         s.connection_data(b, &cid("hrdocs"))

@@ -29,6 +29,29 @@ pub async fn run(command: AccessCommand, svc: &Service) -> Outcome {
             print_details(&answer.decision);
             Ok(())
         }
+        AccessCommand::Items {
+            connection,
+            user,
+            json,
+        } => {
+            let items = svc.access_items(&connection.connection, &user).await?;
+            if json {
+                let rows: Vec<serde_json::Value> = items
+                    .iter()
+                    .map(|v| json!({"item": v.item, "title": v.title, "decision": v.decision.to_json()}))
+                    .collect();
+                return print_json(&rows);
+            }
+            for v in &items {
+                match &v.title {
+                    Some(t) => println!("{}  {t}", v.item),
+                    None => println!("{}", v.item),
+                }
+                println!("  {}", v.decision);
+            }
+            println!("{} items visible", items.len());
+            Ok(())
+        }
         AccessCommand::Who {
             connection,
             item,

@@ -277,8 +277,8 @@ pub struct ConnectionsListArgs {
     /// Only this Microsoft 365 instance
     #[arg(long)]
     pub instance: Option<String>,
-    /// Read the list from Graph first (needs --instance)
-    #[arg(long, requires = "instance")]
+    /// Read the list from Graph first (of every Microsoft 365 instance without --instance)
+    #[arg(long)]
     pub refresh: bool,
     #[arg(long)]
     pub json: bool,
@@ -425,6 +425,16 @@ pub enum AccessCommand {
         connection: ConnectionArg,
         #[arg(long, value_name = "IID")]
         item: String,
+        /// UPN, e-mail or Entra object id
+        #[arg(long, value_name = "UPN_OR_ID")]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The items a user can see, each with the path that grants it
+    Items {
+        #[command(flatten)]
+        connection: ConnectionArg,
         /// UPN, e-mail or Entra object id
         #[arg(long, value_name = "UPN_OR_ID")]
         user: String,

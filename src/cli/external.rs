@@ -13,6 +13,7 @@ use super::args::{
 };
 use super::output::{print_json, print_table, short_time, time};
 use super::{Failure, Outcome, sync};
+use crate::domain::AppKind;
 use crate::domain::external::{
     AclEntry, ExternalGroupId, Member, UnmatchedUser, parse_item_document,
 };
@@ -61,7 +62,16 @@ async fn connections(command: ConnectionsCommand, svc: &Service) -> Outcome {
         ConnectionsCommand::List(a) => {
             let list = match (&a.instance, a.refresh) {
                 (Some(instance), true) => svc.refresh_connections(instance).await?,
-                (instance, _) => svc.external_connections(instance.as_deref()).await?,
+                (None, true) => {
+                    let mut all = Vec::new();
+                    for i in svc.instances().await? {
+                        if i.instance.app == AppKind::Microsoft365 {
+                            all.extend(svc.refresh_connections(&i.instance.name).await?);
+                        }
+                    }
+                    all
+                }
+                (instance, false) => svc.external_connections(instance.as_deref()).await?,
             };
             if a.json {
                 let rows: Vec<ConnectionJson> = list.iter().map(connection_json).collect();

@@ -29,7 +29,7 @@ pub use error::ServiceError;
 pub use events::{Event, JobId, JobKind, Level};
 pub use external::{
     AccessAnswer, AudienceEntry, AudienceView, ConnectionSummary, ExternalGroupView, ItemView,
-    MemberRef, MemberView, MirrorStatus,
+    MemberRef, MemberView, MirrorStatus, VisibleItem,
 };
 pub use groups::AvailableGroup;
 pub use instances::{ConnectRequest, InstanceSummary};
@@ -98,7 +98,7 @@ struct Inner {
     graph: Mutex<HashMap<InstanceId, Arc<Microsoft365>>>,
     /// Access indexes by (instance, lower-cased connection id), dropped on
     /// any change to what they were built from (R-X5).
-    access: Mutex<HashMap<(InstanceId, String), Arc<external::AccessCache>>>,
+    access: Mutex<external::AccessCaches>,
     /// When each mirror or Entra group refresh was last started.
     external_attempts: Mutex<HashMap<JobKind, Micros>>,
 }
@@ -131,7 +131,7 @@ impl Service {
                 wake: tokio::sync::Notify::new(),
                 group_attempts: Mutex::new(HashMap::new()),
                 graph: Mutex::new(HashMap::new()),
-                access: Mutex::new(HashMap::new()),
+                access: Mutex::new(external::AccessCaches::default()),
                 external_attempts: Mutex::new(HashMap::new()),
             }),
         }

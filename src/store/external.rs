@@ -53,10 +53,10 @@ pub struct ItemRecord {
     pub item: Item,
     /// The `title` property, when the item has one.
     pub title: Option<String>,
-    /// The item's properties and content as JSON text: Graph's PUT replaces
-    /// the whole item, so a later ACL-only change sends them again.
-    pub properties: String,
-    pub content: Option<String>,
+    /// The item's properties and content: Graph's PUT replaces the whole
+    /// item, so a later ACL-only change sends them again.
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub content: Option<serde_json::Value>,
 }
 
 /// R-X6: an external group that mirrors a casbah group.

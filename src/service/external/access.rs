@@ -1,10 +1,10 @@
 //! Who can see an item, and why (R-X5).
 
 use super::cache::resolve_user;
-use super::{AccessAnswer, AudienceEntry, AudienceView};
+use super::{AccessAnswer, AudienceEntry, AudienceView, VisibleItem};
 use crate::service::{Result, Service, ServiceError};
 
-use crate::domain::external::{ConnectionId, DirectoryUser, ItemId};
+use crate::domain::external::{Access, ConnectionId, DirectoryUser, ItemId};
 
 impl Service {
     /// The synced users of the connection's instance (the access checker's
@@ -63,5 +63,31 @@ impl Service {
             cycles: audience.cycles,
             notes: audience.notes,
         })
+    }
+
+    /// R-X5: the items a user can see, each with the path that grants it.
+    pub async fn access_items(&self, connection: &str, user: &str) -> Result<Vec<VisibleItem>> {
+        ConnectionId::parse(connection.trim())?;
+        let target = self.target(connection).await?;
+        let data = self.connection_data(&target).await?;
+        let cache = self.access_cache(&target).await?;
+        let user = resolve_user(&cache, user)?;
+        // One walk up from the user serves every item.
+        let membership = cache
+            .index
+            .membership(&user.id)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+        Ok(data
+            .items
+            .iter()
+            .filter_map(|r| {
+                let decision = cache.index.decide(&r.item.acl, &membership);
+                (decision.decision == Access::Grant).then(|| VisibleItem {
+                    item: r.item.id.clone(),
+                    title: r.title.clone(),
+                    decision,
+                })
+            })
+            .collect())
     }
 }

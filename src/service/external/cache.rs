@@ -7,13 +7,36 @@ use std::sync::Arc;
 use super::Target;
 use crate::service::{Result, Service, ServiceError, names};
 
-use crate::domain::external::{AccessIndex, AccessSnapshot, DirectoryUser};
-use crate::domain::{Micros, UserStatus};
+use crate::domain::external::{AccessIndex, AccessSnapshot, ConnectionId, DirectoryUser};
+use crate::domain::{InstanceId, Micros, UserStatus};
 use crate::store::ScanKind;
+
+/// The access indexes of every connection asked about, by (instance,
+/// lower-cased connection id).
+#[derive(Default)]
+pub(in crate::service) struct AccessCaches {
+    by_connection: HashMap<(InstanceId, String), Arc<AccessCache>>,
+    /// Bumped by every `forget`: an index built from what the store held
+    /// before a change must not be kept after it.
+    epoch: u64,
+}
+
+impl AccessCaches {
+    pub(super) fn forget(&mut self, instance: InstanceId, connection: Option<&ConnectionId>) {
+        self.epoch += 1;
+        match connection {
+            Some(c) => {
+                self.by_connection
+                    .remove(&(instance, c.as_str().to_ascii_lowercase()));
+            }
+            None => self.by_connection.retain(|(i, _), _| *i != instance),
+        }
+    }
+}
 
 /// What access questions about one connection read, built once and kept
 /// until something it was built from changes.
-pub(in crate::service) struct AccessCache {
+pub(super) struct AccessCache {
     /// The user scan it was built after; a newer scan makes it stale.
     pub(super) users_scanned: Option<Micros>,
     pub(super) index: AccessIndex,
@@ -78,11 +101,15 @@ impl Service {
             .iter()
             .find(|(k, _)| *k == ScanKind::Users)
             .and_then(|(_, s)| s.last_success);
-        if let Some(c) = self.inner.access.lock().expect("access lock").get(&key)
-            && c.users_scanned == users_scanned
-        {
-            return Ok(Arc::clone(c));
-        }
+        let epoch = {
+            let caches = self.inner.access.lock().expect("access lock");
+            if let Some(c) = caches.by_connection.get(&key)
+                && c.users_scanned == users_scanned
+            {
+                return Ok(Arc::clone(c));
+            }
+            caches.epoch
+        };
         let tenant_id = target.instance.tenant.clone();
         let connection = target.id().clone();
         let cache = self
@@ -102,11 +129,11 @@ impl Service {
             })
             .await?;
         let cache = Arc::new(cache);
-        self.inner
-            .access
-            .lock()
-            .expect("access lock")
-            .insert(key, Arc::clone(&cache));
+        let mut caches = self.inner.access.lock().expect("access lock");
+        // Changed while it was built: answer with it, keep it not.
+        if caches.epoch == epoch {
+            caches.by_connection.insert(key, Arc::clone(&cache));
+        }
         Ok(cache)
     }
 }

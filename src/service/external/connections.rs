@@ -47,13 +47,21 @@ impl Service {
         let connections = client.connections().await?;
         let id = found.id;
         let stored = connections.clone();
-        self.db(move |s| s.replace_external_connections(id, &stored))
+        let before = self
+            .db(move |s| {
+                let before = s.external_connections(Some(id))?;
+                s.replace_external_connections(id, &stored)?;
+                Ok(before)
+            })
             .await?;
         self.forget_access(id, None);
-        for c in &connections {
-            self.emit(Event::ExternalChanged {
-                connection: c.id.clone(),
-            });
+        // Those gone and those new or changed: every view of them is stale.
+        let mut changed: Vec<ConnectionId> = before.into_iter().map(|(_, c)| c.id).collect();
+        changed.extend(connections.into_iter().map(|c| c.id));
+        changed.sort_by_key(|c| c.as_str().to_ascii_lowercase());
+        changed.dedup_by(|a, b| a.as_str().eq_ignore_ascii_case(b.as_str()));
+        for connection in changed {
+            self.emit(Event::ExternalChanged { connection });
         }
         self.external_connections(Some(&found.name)).await
     }

@@ -199,7 +199,20 @@ impl Service {
             None => self.resolve_member(&target, &member).await?.0,
         };
         let client = self.graph_client(&target.instance).await?;
-        client.remove_member(target.id(), &gid, &member).await?;
+        match client.remove_member(target.id(), &gid, &member).await {
+            Ok(()) => {}
+            // Gone at Graph already: casbah's copy follows.
+            Err(e) if not_found(&e) && stored.members.contains(&member) => {
+                self.notify(
+                    Level::Info,
+                    format!(
+                        "member `{}` of external group `{gid}` was already gone at Graph",
+                        member.id()
+                    ),
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
         stored.members.retain(|m| m != &member);
         self.store_group(&target, &stored, None).await?;
         Ok(member)

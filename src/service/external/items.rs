@@ -51,12 +51,9 @@ impl Service {
         if properties.is_empty()
             && let Some(p) = &previous
         {
-            properties = serde_json::from_str(&p.properties).unwrap_or_default();
+            properties = p.properties.clone();
             if content.is_none() {
-                content = p
-                    .content
-                    .as_deref()
-                    .and_then(|c| serde_json::from_str(c).ok());
+                content = p.content.clone();
             }
         }
         let content_typed: Option<ItemContent> = content
@@ -84,8 +81,8 @@ impl Service {
                 .get("title")
                 .and_then(|t| t.as_str())
                 .map(crate::domain::text::sanitize),
-            properties: serde_json::Value::Object(upload.properties.clone()).to_string(),
-            content: content.map(|c| c.to_string()),
+            properties: upload.properties.clone(),
+            content,
             item: upload.item,
         };
         let (instance, cid, stored) = (target.instance.id, target.id().clone(), record.clone());

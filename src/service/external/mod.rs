@@ -14,7 +14,8 @@ mod groups;
 mod items;
 mod mirror;
 
-pub(super) use cache::AccessCache;
+use cache::AccessCache;
+pub(super) use cache::AccessCaches;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -102,6 +103,14 @@ pub enum MemberRef {
 pub struct AccessAnswer {
     pub user: DirectoryUser,
     pub item: ItemId,
+    pub decision: Decision,
+}
+
+/// R-X5: an item a user can see, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VisibleItem {
+    pub item: ItemId,
+    pub title: Option<String>,
     pub decision: Decision,
 }
 
@@ -288,13 +297,8 @@ impl Service {
     /// Drops cached access indexes of one connection, or of every
     /// connection of the instance.
     fn forget_access(&self, instance: InstanceId, connection: Option<&ConnectionId>) {
-        let mut cache = self.inner.access.lock().expect("access lock");
-        match connection {
-            Some(c) => {
-                cache.remove(&(instance, c.as_str().to_ascii_lowercase()));
-            }
-            None => cache.retain(|(i, _), _| *i != instance),
-        }
+        let mut caches = self.inner.access.lock().expect("access lock");
+        caches.forget(instance, connection);
     }
 
     async fn connection_data(&self, target: &Target) -> Result<ConnectionData> {
