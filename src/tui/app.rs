@@ -873,9 +873,7 @@ impl App {
                 self.groups.filter.set("");
                 self.groups.refilter(&self.fuzzy);
             }
-            Pane::External => {
-                self.external.back(&self.fuzzy);
-            }
+            Pane::External => self.external.back(&self.fuzzy),
             Pane::Groups if self.groups.instance.is_some() => {
                 self.groups.instance = None;
                 self.groups.refilter(&self.fuzzy);

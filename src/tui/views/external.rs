@@ -496,28 +496,23 @@ impl ExternalPane {
         }
     }
 
-    /// Esc: closes the checker, then the item views, then the filter; false
-    /// when there was nothing to close.
-    pub fn back(&mut self, fuzzy: &Fuzzy) -> bool {
+    /// Esc: closes the checker, then the filter of who can see, then the
+    /// item views, then the tree's filter.
+    pub fn back(&mut self, fuzzy: &Fuzzy) {
         if self.checker.take().is_some() {
-            return true;
+            return;
         }
         if let Some(Detail::Who { filter, .. }) = self.stack.last_mut()
             && !filter.text().is_empty()
         {
             filter.set("");
             self.refilter(fuzzy);
-            return true;
+            return;
         }
-        if self.stack.pop().is_some() {
-            return true;
-        }
-        if !self.filter.text().is_empty() {
+        if self.stack.pop().is_none() && !self.filter.text().is_empty() {
             self.filter.set("");
             self.rebuild(fuzzy);
-            return true;
         }
-        false
     }
 
     /// `:external NAME`: opens and selects that connection.

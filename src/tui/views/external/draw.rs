@@ -138,7 +138,7 @@ fn row_line(r: &Row, selected: bool, app: &App, filter: &str) -> Line<'static> {
     }
 }
 
-pub fn access_style(access: AccessType, theme: &Theme) -> Style {
+fn access_style(access: AccessType, theme: &Theme) -> Style {
     match access {
         AccessType::Grant => theme.ok(),
         AccessType::Deny => theme.error(),
@@ -497,7 +497,7 @@ fn query_empty(c: &Checker) -> bool {
 
 /// R-X5: the headline, then the path as numbered steps from the ACL entry
 /// down to the user, then what else the evaluation found.
-pub fn decision_lines(d: &Decision, user: &str, item: &str, theme: &Theme) -> Vec<Line<'static>> {
+fn decision_lines(d: &Decision, user: &str, item: &str, theme: &Theme) -> Vec<Line<'static>> {
     let user = safe(user).into_owned();
     let item = safe(item).into_owned();
     let bold = Style::new().add_modifier(Modifier::BOLD);
@@ -584,7 +584,7 @@ fn path_lines(r: &Reason, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// "1 connection", "3 connections".
-pub fn count(n: usize, one: &str, many: &str) -> String {
+pub(super) fn count(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
