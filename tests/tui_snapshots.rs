@@ -682,6 +682,9 @@ struct ExternalWorld {
     denied: casbah::domain::external::DirectoryUser,
     answer: casbah::service::AccessAnswer,
     audience: casbah::service::AudienceView,
+    /// The user entry 2 grants, and what they can see.
+    granted: casbah::domain::external::DirectoryUser,
+    visible: Vec<casbah::service::VisibleItem>,
 }
 
 fn external_world() -> &'static ExternalWorld {
@@ -812,6 +815,15 @@ async fn build_external_world() -> ExternalWorld {
         .access_check(conn, "kb-0042", &denied.id)
         .await
         .expect("check");
+    let granted = users
+        .iter()
+        .find(|u| u.id == outside[1])
+        .expect("the granted user in the directory")
+        .clone();
+    let visible = svc
+        .access_items(conn, &granted.id)
+        .await
+        .expect("visible items");
     ExternalWorld {
         connections: svc.external_connections(None).await.expect("connections"),
         groups: svc.external_groups(conn).await.expect("groups"),
@@ -820,6 +832,8 @@ async fn build_external_world() -> ExternalWorld {
         users,
         denied,
         answer,
+        granted,
+        visible,
     }
 }
 
@@ -1033,4 +1047,43 @@ fn external_any_size_draws_without_panic() {
             }
         }
     }
+}
+
+// R-X5: a user typed without an item: the items they can see, each with the
+// entry that grants it.
+#[test]
+fn external_items_a_user_can_see() {
+    let w = external_world();
+    let mut app = external_fixture(Theme::plain());
+    typed(&mut app, "ga");
+    app.update(Msg::Done(Done::DirectoryUsers {
+        connection: "contosokb".into(),
+        result: Ok(w.users.clone()),
+    }));
+    key(&mut app, KeyCode::Tab);
+    typed(&mut app, &w.granted.name);
+    let cmds = app.take_cmds();
+    let seq = cmds
+        .iter()
+        .rev()
+        .find_map(|c| match c {
+            casbah::tui::msg::Cmd::VisibleItems { seq, user, .. } if *user == w.granted.id => {
+                Some(*seq)
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("the items of the typed user: {cmds:?}"));
+    app.update(Msg::Done(Done::VisibleItems {
+        seq,
+        result: Ok(w.visible.iter().cloned().map(Into::into).collect()),
+    }));
+    let screen = text(&render(&app, 120, 40));
+    assert!(
+        screen.contains(&format!("{} can see 1 item", w.granted.name)),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("✓ kb-0042  Error in the payment gateway  · ACL entry 2 grants"),
+        "{screen}"
+    );
 }

@@ -409,6 +409,11 @@ impl App {
                     c.answered(seq, result);
                 }
             }
+            Done::VisibleItems { seq, result } => {
+                if let Some(c) = &mut self.external.checker {
+                    c.items_answered(seq, result);
+                }
+            }
             Done::Audience {
                 connection,
                 item,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::KeyEvent;
 
-use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode};
+use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId};
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
@@ -113,6 +113,11 @@ pub enum Done {
         seq: u64,
         result: Outcome<Answer>,
     },
+    /// The items a user can see, for the check numbered `seq`.
+    VisibleItems {
+        seq: u64,
+        result: Outcome<Vec<VisibleNode>>,
+    },
     Audience {
         connection: String,
         item: String,
@@ -172,6 +177,12 @@ pub enum Cmd {
     CheckAccess {
         connection: String,
         item: String,
+        user: String,
+        seq: u64,
+    },
+    /// R-X5: the items a user can see; latest wins with `CheckAccess`.
+    VisibleItems {
+        connection: String,
         user: String,
         seq: u64,
     },

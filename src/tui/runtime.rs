@@ -370,6 +370,23 @@ impl Runner {
                     old.abort();
                 }
             }
+            Cmd::VisibleItems {
+                connection,
+                user,
+                seq,
+            } => {
+                let task = tokio::spawn(async move {
+                    let result = svc
+                        .access_items(&connection, &user)
+                        .await
+                        .map(|list| list.into_iter().map(Into::into).collect())
+                        .map_err(Failure::from);
+                    send(Done::VisibleItems { seq, result });
+                });
+                if let Some(old) = self.check.replace(task.abort_handle()) {
+                    old.abort();
+                }
+            }
             Cmd::LoadAudience { connection, item } => spawn(async move {
                 let result = svc
                     .access_who(&connection, &item)

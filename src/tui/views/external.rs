@@ -6,14 +6,16 @@ pub mod checker;
 mod draw;
 pub mod tree;
 
-pub use checker::{Answer, Checker, Field};
+pub use checker::{Answer, Checker, Field, Shown, VisibleNode};
 pub use draw::draw;
 pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
 
 use crate::domain::external::{Access, ExternalGroupId, ItemId, Principal};
-use crate::service::{AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView};
+use crate::service::{
+    AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView, VisibleItem,
+};
 use crate::tui::action::Action;
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
@@ -76,6 +78,16 @@ impl From<AccessAnswer> for Answer {
             item: a.item,
             user: a.user,
             decision: a.decision,
+        }
+    }
+}
+
+impl From<VisibleItem> for VisibleNode {
+    fn from(v: VisibleItem) -> VisibleNode {
+        VisibleNode {
+            item: v.item,
+            title: v.title,
+            decision: v.decision,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The access checker (R-X5): pick an item, type a user (fuzzy over the
-//! directory), see the decision and the path that decided it. Each change
-//! of the item or the highlighted user asks again; only the latest answer
-//! is shown.
+//! directory), see the decision and the path that decided it; a user
+//! without an item shows the items they can see. Each change of the item
+//! or the highlighted user asks again; only the latest answer is shown.
 
 use ratatui::crossterm::event::KeyEvent;
 
@@ -27,6 +27,28 @@ pub struct Answer {
     pub decision: Decision,
 }
 
+/// R-X5: an item a user can see, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisibleNode {
+    pub item: ItemId,
+    pub title: Option<String>,
+    pub decision: Decision,
+}
+
+/// What the checker shows below its fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Shown {
+    Decision(Answer),
+    /// No item chosen: everything the user can see.
+    Items {
+        user: String,
+        items: Vec<VisibleNode>,
+    },
+}
+
+/// A question the checker asked: the user, with or without an item.
+type Question = (Option<ItemId>, String);
+
 #[derive(Debug)]
 pub struct Checker {
     pub connection: String,
@@ -51,8 +73,8 @@ pub struct Checker {
     /// The number of the latest check asked for.
     seq: u64,
     /// Item and user id of the latest check asked for.
-    asked: Option<(ItemId, String)>,
-    pub answer: Load<Answer>,
+    asked: Option<Question>,
+    pub answer: Load<Shown>,
 }
 
 impl Checker {
@@ -259,13 +281,12 @@ impl Checker {
         }
     }
 
-    /// The check for the chosen item and the highlighted user, unless that
-    /// one was asked already.
+    /// The check for the chosen item and the highlighted user (without an
+    /// item: what the user can see), unless that was asked already.
     fn want(&mut self) -> Option<Cmd> {
-        let wanted = match (&self.item, self.candidate()) {
-            (Some(item), Some(user)) => Some((item.clone(), user.id.clone())),
-            _ => None,
-        };
+        let wanted = self
+            .candidate()
+            .map(|user| (self.item.clone(), user.id.clone()));
         if wanted == self.asked {
             return None;
         }
@@ -276,11 +297,20 @@ impl Checker {
             return None;
         };
         self.answer = Load::Loading;
-        Some(Cmd::CheckAccess {
-            connection: self.connection.clone(),
-            item: item.to_string(),
-            user,
-            seq: self.seq,
+        let connection = self.connection.clone();
+        let seq = self.seq;
+        Some(match item {
+            Some(item) => Cmd::CheckAccess {
+                connection,
+                item: item.to_string(),
+                user,
+                seq,
+            },
+            None => Cmd::VisibleItems {
+                connection,
+                user,
+                seq,
+            },
         })
     }
 
@@ -292,6 +322,16 @@ impl Checker {
 
     /// An answer; one for an earlier question is dropped (latest wins).
     pub fn answered(&mut self, seq: u64, result: Outcome<Answer>) {
+        self.show(seq, result.map(Shown::Decision));
+    }
+
+    /// The items the highlighted user can see; latest wins as well.
+    pub fn items_answered(&mut self, seq: u64, result: Outcome<Vec<VisibleNode>>) {
+        let user = self.candidate().map(|u| u.name.clone()).unwrap_or_default();
+        self.show(seq, result.map(|items| Shown::Items { user, items }));
+    }
+
+    fn show(&mut self, seq: u64, result: Outcome<Shown>) {
         if seq != self.seq || self.asked.is_none() {
             return;
         }
@@ -367,6 +407,17 @@ mod tests {
             &fuzzy,
         );
         assert_eq!(c.field, Field::Item);
+        // R-X5: a user without an item: the items they can see.
+        c.users_loaded(Ok(users()), &fuzzy);
+        c.switch();
+        let cmds = typed(&mut c, "bob", &fuzzy);
+        assert!(
+            matches!(cmds.as_slice(), [Cmd::VisibleItems { user, .. }] if user == "id-bob"),
+            "{cmds:?}"
+        );
+        c.user_query.set("");
+        c.users = Load::Loading;
+        c.switch();
         assert!(typed(&mut c, "holi", &fuzzy).is_empty());
         assert_eq!(c.item_hits.len(), 1);
         assert!(c.submit().is_none(), "no user yet: nothing to check");
@@ -376,7 +427,7 @@ mod tests {
         assert!(typed(&mut c, "ali", &fuzzy).is_empty());
         let cmd = c.users_loaded(Ok(users()), &fuzzy);
         assert!(
-            matches!(&cmd, Some(Cmd::CheckAccess { item, user, seq: 1, .. }) if item == "kb2" && user == "id-ali"),
+            matches!(&cmd, Some(Cmd::CheckAccess { item, user, .. }) if item == "kb2" && user == "id-ali"),
             "{cmd:?}"
         );
         // Narrowing keeps alice highlighted: no second check.
@@ -423,7 +474,7 @@ mod tests {
         c.answered(1, Ok(answer("id-bob")));
         assert_eq!(c.answer, Load::Loading, "the stale answer is dropped");
         c.answered(2, Ok(answer("id-ale")));
-        assert!(matches!(&c.answer, Load::Ready(a) if a.user.id == "id-ale"));
+        assert!(matches!(&c.answer, Load::Ready(Shown::Decision(a)) if a.user.id == "id-ale"));
         // Enter asks the same question again; a failure shows its message.
         assert!(matches!(c.submit(), Some(Cmd::CheckAccess { seq: 3, .. })));
         c.answered(

@@ -8,7 +8,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::checker::{Checker, Field};
+use super::checker::{Checker, Field, Shown, VisibleNode};
 use super::tree::{ItemNode, Load, Row, RowKind};
 use super::{Detail, ExternalPane};
 use crate::domain::external::{
@@ -421,12 +421,15 @@ fn draw_checker(f: &mut Frame, area: Rect, app: &App, c: &Checker, focused: bool
     );
     let lines = match &c.answer {
         Load::Idle => vec![Line::from(Span::styled(
-            "Choose an item, then type a user's name or e-mail: the decision and its path show here",
+            "Type a user's name or e-mail: with an item chosen, the decision and its path show here; without, the items they can see",
             theme.dim(),
         ))],
         Load::Loading => vec![Line::from(Span::styled("checking…", theme.dim()))],
         Load::Failed(e) => vec![Line::from(Span::styled(e.clone(), theme.error()))],
-        Load::Ready(a) => decision_lines(&a.decision, &a.user.name, a.item.as_str(), theme),
+        Load::Ready(Shown::Decision(a)) => {
+            decision_lines(&a.decision, &a.user.name, a.item.as_str(), theme)
+        }
+        Load::Ready(Shown::Items { user, items }) => visible_lines(user, items, theme),
     };
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), answer);
 }
@@ -547,6 +550,38 @@ fn decision_lines(d: &Decision, user: &str, item: &str, theme: &Theme) -> Vec<Li
             format!("note: {}", safe(n)),
             theme.dim(),
         )));
+    }
+    lines
+}
+
+/// R-X5: what a user can see, each item with the entry that grants it.
+fn visible_lines(user: &str, items: &[VisibleNode], theme: &Theme) -> Vec<Line<'static>> {
+    let user = safe(user).into_owned();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{user} can see {}", count(items.len(), "item", "items")),
+                theme.header(),
+            ),
+            Span::styled("  (choose an item with Tab for the full path)", theme.dim()),
+        ]),
+        Line::default(),
+    ];
+    for v in items {
+        let mut spans = vec![
+            Span::styled("✓ ", theme.ok()),
+            Span::raw(safe(v.item.as_str()).into_owned()),
+        ];
+        if let Some(t) = &v.title {
+            spans.push(Span::raw(format!("  {}", safe(t))));
+        }
+        if let Some(r) = &v.decision.reason {
+            spans.push(Span::styled(
+                format!("  · ACL entry {} grants", r.entry),
+                theme.dim(),
+            ));
+        }
+        lines.push(Line::from(spans));
     }
     lines
 }
