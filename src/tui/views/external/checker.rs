@@ -53,8 +53,8 @@ type Question = (Option<ItemId>, String);
 pub struct Checker {
     pub connection: String,
     pub field: Field,
-    /// The connection's items: id and "id  title", safe.
-    items: Vec<(ItemId, String)>,
+    /// The connection's items: id and "id  title", safe; `None` until they arrive.
+    items: Option<Vec<(ItemId, String)>>,
     pub item_query: Input,
     pub item_hits: Vec<Hit>,
     pub item_cursor: Cursor,
@@ -87,7 +87,7 @@ impl Checker {
             } else {
                 Field::Item
             },
-            items: Vec::new(),
+            items: None,
             item_query: Input::default(),
             item_hits: Vec::new(),
             item_cursor: Cursor::default(),
@@ -105,12 +105,13 @@ impl Checker {
         }
     }
 
-    pub fn has_items(&self) -> bool {
-        !self.items.is_empty()
+    /// The items, once they have arrived.
+    pub fn items(&self) -> Option<&[(ItemId, String)]> {
+        self.items.as_deref()
     }
 
     pub fn item_text(&self, index: usize) -> &str {
-        &self.items[index].1
+        self.items().map_or("", |items| items[index].1.as_str())
     }
 
     pub fn user_text(&self, index: usize) -> &str {
@@ -120,18 +121,19 @@ impl Checker {
     /// The chosen item's text.
     pub fn chosen_item(&self) -> Option<&str> {
         let id = self.item.as_ref()?;
-        self.items
-            .iter()
-            .find(|(i, _)| i == id)
+        self.items()
+            .and_then(|items| items.iter().find(|(i, _)| i == id))
             .map(|(_, t)| t.as_str())
             .or(Some(id.as_str()))
     }
 
     pub fn set_items(&mut self, items: &[ItemNode], fuzzy: &Fuzzy) {
-        self.items = items
-            .iter()
-            .map(|i| (i.id.clone(), safe(&i.text()).into_owned()))
-            .collect();
+        self.items = Some(
+            items
+                .iter()
+                .map(|i| (i.id.clone(), safe(&i.text()).into_owned()))
+                .collect(),
+        );
         self.rank_items(fuzzy);
     }
 
@@ -171,7 +173,10 @@ impl Checker {
 
     fn rank_items(&mut self, fuzzy: &Fuzzy) {
         self.item_hits = fuzzy.rank(
-            self.items.iter().map(|(_, t)| t.as_str()),
+            self.items()
+                .unwrap_or_default()
+                .iter()
+                .map(|(_, t)| t.as_str()),
             self.item_query.text(),
         );
         self.item_cursor.clamp(self.item_hits.len());
@@ -270,7 +275,7 @@ impl Checker {
         match self.field {
             Field::Item => {
                 let hit = self.item_hits.get(self.item_cursor.selected)?;
-                self.item = Some(self.items[hit.index].0.clone());
+                self.item = Some(self.items()?.get(hit.index)?.0.clone());
                 self.field = Field::User;
                 self.want()
             }

@@ -441,10 +441,10 @@ fn draw_candidates(f: &mut Frame, area: Rect, app: &App, c: &Checker) {
             &c.item_hits,
             &c.item_cursor,
             c.item_query.text(),
-            if c.has_items() {
-                "no item matches"
-            } else {
-                "no items in this connection"
+            match c.items() {
+                None => "loading the items…",
+                Some([]) => "no items in this connection",
+                Some(_) => "no item matches",
             },
         ),
         Field::User => (
