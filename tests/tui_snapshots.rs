@@ -1040,6 +1040,18 @@ fn external_any_size_draws_without_panic() {
     let mut filtered = external_fixture(Theme::plain());
     typed(&mut filtered, "/tier");
     states.push(filtered);
+    let mut who = external_fixture(Theme::plain());
+    select_row(&mut who, "Items");
+    key(&mut who, KeyCode::Enter);
+    key(&mut who, KeyCode::Down);
+    typed(&mut who, "w");
+    who.update(Msg::Done(Done::Audience {
+        connection: "contosokb".into(),
+        item: "kb-0042".into(),
+        result: Ok(external_world().audience.clone().into()),
+    }));
+    typed(&mut who, "/a");
+    states.push(who);
     for app in &states {
         for w in (1..=30).chain([79, 119, 200]) {
             for h in (1..=12).chain([23, 39, 60]) {
