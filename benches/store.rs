@@ -291,6 +291,7 @@ fn main() {
             id: format!("grp-{g}"),
             display_name: format!("Group {g}"),
             description: None,
+            microsoft365: false,
         };
         let group = store
             .create_imported_group(instances[0].0, &remote, false, 0)

@@ -360,6 +360,7 @@ async fn the_501st_import_is_refused() {
                 id: format!("filler-{i}"),
                 display_name: format!("Filler {i}"),
                 description: None,
+                microsoft365: false,
             };
             store
                 .create_imported_group(instance, &g, false, now_micros())

@@ -45,6 +45,7 @@ fn remote_group(id: &str) -> RemoteGroup {
         id: id.to_string(),
         display_name: format!("Group {id}"),
         description: None,
+        microsoft365: false,
     }
 }
 

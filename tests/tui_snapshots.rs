@@ -68,6 +68,7 @@ fn group(id: u64, name: &str, status: GroupStatus, members: u32) -> Group {
         imported_at: NOW - 60 * MIN,
         last_sync: Some(NOW - 30 * MIN),
         notify: true,
+        microsoft365: false,
     }
 }
 
@@ -347,8 +348,10 @@ fn picker() {
                 id: (*id).into(),
                 display_name: (*n).into(),
                 description: None,
+                microsoft365: false,
             },
             imported: *imp,
+            also_in: Vec::new(),
         })
         .collect();
     app.update(Msg::Done(Done::Available {
@@ -403,8 +406,10 @@ fn picker_matches_are_underlined() {
             id: "g".into(),
             display_name: "Sales NA".into(),
             description: None,
+            microsoft365: false,
         },
         imported: false,
+        also_in: Vec::new(),
     }];
     app.update(Msg::Done(Done::Available {
         instance: "contoso".into(),

@@ -26,7 +26,7 @@ use tokio::sync::broadcast;
 pub use crate::domain::filter::suggested_queries;
 pub use error::ServiceError;
 pub use events::{Event, JobId, JobKind, Level};
-pub use groups::AvailableGroup;
+pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
 pub use settings::SETTINGS;
