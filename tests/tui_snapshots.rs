@@ -3,8 +3,9 @@
 //! on style, and no panic at any size.
 
 use casbah::domain::{
-    Activity, ActivityObject, AppKind, AutoGroup, Group, GroupId, GroupKind, GroupStatus, Instance,
-    InstanceId, Micros, ObjectKind, RemoteGroup, RemoteUser, SkipCounts, UserStatus, UserType,
+    Activity, ActivityObject, AppKind, AutoGroup, Component, Group, GroupId, GroupKind,
+    GroupStatus, Instance, InstanceId, Micros, ObjectKind, OfficeApp, RemoteGroup, RemoteUser,
+    SkipCounts, UserStatus, UserType,
 };
 use casbah::service::{AvailableGroup, InstanceSummary};
 use casbah::store::{ActivityPage, Member, Person, ScanKind, ScanState};
@@ -37,7 +38,8 @@ fn instance() -> InstanceSummary {
             tenant: "t".into(),
             client_id: "c".into(),
             endpoint: None,
-            components: Vec::new(),
+            // R-G10: Office 365 activities on, so Microsoft 365 groups show their Office apps.
+            components: Component::default_set(),
             created_at: 0,
         },
         users: 297,
@@ -75,9 +77,12 @@ fn group(id: u64, name: &str, status: GroupStatus, members: u32) -> Group {
 fn groups() -> Vec<Group> {
     let mut external = group(1, "External", GroupStatus::Ready, 12);
     external.kind = GroupKind::Automatic(AutoGroup::External);
+    // R-G10: a Microsoft 365 group, also a group of each Office app.
+    let mut unified = group(2, "Finance - EMEA Approvers", GroupStatus::Ready, 4);
+    unified.microsoft365 = true;
     vec![
         external,
-        group(2, "Finance - EMEA Approvers", GroupStatus::Ready, 4),
+        unified,
         group(3, "Sales NA", GroupStatus::Importing, 0),
         group(
             4,
@@ -335,23 +340,28 @@ fn picker() {
     let mut app = fixture(Theme::plain());
     typed(&mut app, "2i");
     snap("picker_loading", &app);
+    // R-G10: Microsoft 365 groups are marked with the Office apps they also belong to.
     let rows = [
-        ("g1", "Finance - EMEA Approvers", true),
-        ("g2", "Finance - EMEA Auditors", false),
-        ("g3", "Sales NA", false),
-        ("g4", "Finance EMEA", false),
+        ("g1", "Finance - EMEA Approvers", true, false),
+        ("g2", "Finance - EMEA Auditors", false, true),
+        ("g3", "Sales NA", false, false),
+        ("g4", "Finance EMEA", false, false),
     ];
     let list = rows
         .iter()
-        .map(|(id, n, imp)| AvailableGroup {
+        .map(|(id, n, imp, unified)| AvailableGroup {
             group: RemoteGroup {
                 id: (*id).into(),
                 display_name: (*n).into(),
                 description: None,
-                microsoft365: false,
+                microsoft365: *unified,
             },
             imported: *imp,
-            also_in: Vec::new(),
+            also_in: if *unified {
+                OfficeApp::ALL.to_vec()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     app.update(Msg::Done(Done::Available {
