@@ -267,8 +267,8 @@ async fn search_finds_groups_beyond_the_first_fifty() {
 async fn microsoft365_groups_are_marked_from_group_types() {
     let sb = sandbox(300).await;
     let m = connector(&sb);
-    let org = sb.org();
-    let unified: HashSet<String> = org
+    let unified: HashSet<String> = sb
+        .org()
         .groups
         .iter()
         .filter(|g| g.kind == casbah::sandbox::org::GroupKind::Unified)
