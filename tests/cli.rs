@@ -391,3 +391,71 @@ fn the_database_folder_and_log_are_private() {
     assert_eq!(mode(&s.db()), 0o600);
     assert_eq!(mode(&folder.join("casbah.log")), 0o600);
 }
+
+// R-G10: `groups list --app sharepoint` lists the imported Microsoft 365
+// groups, not the security groups; JSON names the apps; the text table says
+// which Office apps a group is also in; an unknown app suggests the closest.
+#[test]
+fn microsoft365_groups_are_listed_under_their_office_apps() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
+    let available = available.as_array().expect("array");
+    let pick = |unified: bool| {
+        available
+            .iter()
+            .find(|g| g["microsoft365"] == unified)
+            .unwrap_or_else(|| panic!("the first 50 hold microsoft365={unified} groups"))
+    };
+    let (unified, security) = (pick(true), pick(false));
+    assert_eq!(
+        unified["also_in"],
+        serde_json::json!(["sharepoint", "onedrive", "exchange", "teams"])
+    );
+    assert_eq!(security["also_in"], serde_json::json!([]));
+    for g in [unified, security] {
+        let id = g["id"].as_str().expect("id");
+        s.ok(&["groups", "import", "--instance", "contoso", id, "--wait"]);
+    }
+
+    let listed = s.json(&["groups", "list", "--app", "sharepoint", "--json"]);
+    let listed = listed.as_array().expect("array");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], unified["display_name"]);
+    assert_eq!(listed[0]["microsoft365"], true);
+    assert_eq!(
+        listed[0]["apps"],
+        serde_json::json!([
+            "microsoft365",
+            "sharepoint",
+            "onedrive",
+            "exchange",
+            "teams"
+        ])
+    );
+    let all = s.json(&["groups", "list", "--json"]);
+    let sec = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == security["display_name"])
+        .expect("the security group is listed");
+    assert_eq!(sec["apps"], serde_json::json!(["microsoft365"]));
+
+    let text = s.ok(&["groups", "list", "--app", "SharePoint Online"]);
+    assert!(
+        text.starts_with("Groups of SharePoint Online: 1/500 imported"),
+        "{text}"
+    );
+    assert!(text.contains("ALSO IN"), "{text}");
+    assert!(
+        text.contains("SharePoint, OneDrive, Exchange, Teams"),
+        "{text}"
+    );
+
+    let out = s.run(&["groups", "list", "--app", "sharepont"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(one_line(&err) && err.contains("sharepoint"), "{err}");
+}
