@@ -125,6 +125,7 @@ fn activity(
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_string()),
         source: "Office 365".to_string(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 

@@ -129,7 +129,7 @@ fn connect_import_members_and_query_from_the_command_line() {
         lines
             .next()
             .unwrap()
-            .starts_with("id,time,app,instance,actor,")
+            .starts_with("id,time,app,office_app,instance,actor,")
     );
     assert_eq!(lines.count(), 10);
 }

@@ -70,6 +70,7 @@ fn activity(instance: InstanceId, app: AppKind, id: &str, time: i64, actor: &str
         user_agent: None,
         source: "test".to_string(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 

@@ -126,6 +126,8 @@ fn activity(n: i64) -> Activity {
         user_agent: Some("Mozilla/5.0".into()),
         source: "Office 365".into(),
         groups: vec![GroupId(2)],
+        // R-G10: file downloads come from SharePoint; sign-ins from no Office app.
+        office_app: (n % 3 == 0).then_some(OfficeApp::SharePoint),
     }
 }
 

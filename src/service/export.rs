@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Result, Service};
-use crate::domain::{Activity, ActivityObject, GroupId, InstanceId, Micros};
+use crate::domain::{Activity, ActivityObject, GroupId, InstanceId, Micros, OfficeApp};
 
 /// RFC 3339 in UTC, as every exported time is written.
 pub fn rfc3339(t: Micros) -> String {
@@ -17,10 +17,11 @@ pub fn rfc3339(t: Micros) -> String {
 }
 
 /// The columns of the CSV export, in order; the JSON fields have the same names.
-pub const CSV_HEADER: [&str; 19] = [
+pub const CSV_HEADER: [&str; 20] = [
     "id",
     "time",
     "app",
+    "office_app",
     "instance",
     "actor",
     "actor_name",
@@ -45,6 +46,8 @@ pub struct ActivityRow<'a> {
     pub id: &'a str,
     pub time: String,
     pub app: &'static str,
+    /// R-G10: the Office app's slug for Office 365 records of its workload.
+    pub office_app: Option<&'static str>,
     pub instance: String,
     pub actor: &'a str,
     pub actor_name: &'a str,
@@ -65,13 +68,14 @@ pub struct ActivityRow<'a> {
 
 impl ActivityRow<'_> {
     /// The CSV record, lists joined with "; ", in `CSV_HEADER` order.
-    pub fn csv_record(&self) -> [String; 19] {
+    pub fn csv_record(&self) -> [String; 20] {
         let objects: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
         let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
             self.id.to_owned(),
             self.time.clone(),
             self.app.to_owned(),
+            opt(self.office_app),
             self.instance.clone(),
             self.actor.to_owned(),
             self.actor_name.to_owned(),
@@ -104,6 +108,7 @@ impl ExportNames {
             id: &a.id,
             time: rfc3339(a.time),
             app: a.app.slug(),
+            office_app: a.office_app.map(OfficeApp::slug),
             instance: self
                 .instances
                 .get(&a.instance)
@@ -141,5 +146,74 @@ impl Service {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AppKind;
+
+    fn names() -> ExportNames {
+        ExportNames {
+            groups: HashMap::new(),
+            instances: HashMap::from([(InstanceId(1), "contoso".to_owned())]),
+        }
+    }
+
+    fn activity(office_app: Option<OfficeApp>) -> Activity {
+        Activity {
+            id: "a1".into(),
+            app: AppKind::Microsoft365,
+            instance: InstanceId(1),
+            time: 0,
+            actor: "ann@contoso.com".into(),
+            actor_name: "Ann".into(),
+            activity_type: "FileDownloaded".into(),
+            action_type: "download".into(),
+            objects: Vec::new(),
+            admin: false,
+            impersonated: false,
+            succeeded: true,
+            ip: None,
+            country: None,
+            isp: None,
+            device_type: None,
+            user_agent: None,
+            source: "Office 365".into(),
+            groups: Vec::new(),
+            office_app,
+        }
+    }
+
+    // R-G10, R-A1: JSON and CSV name the Office app by slug, next to the app;
+    // a record of no Office app has null in JSON and an empty CSV cell.
+    #[test]
+    fn rows_carry_the_office_app() {
+        let names = names();
+        let column = CSV_HEADER
+            .iter()
+            .position(|h| *h == "office_app")
+            .expect("an office_app column");
+        assert_eq!(CSV_HEADER[column - 1], "app");
+
+        let a = activity(Some(OfficeApp::SharePoint));
+        let row = names.row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert_eq!(json["app"], "microsoft365");
+        assert_eq!(json["office_app"], "sharepoint");
+        assert_eq!(row.csv_record()[column], "sharepoint");
+
+        let a = activity(None);
+        let row = names.row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert!(json["office_app"].is_null(), "{json}");
+        assert_eq!(row.csv_record()[column], "");
+        assert_eq!(row.csv_record()[CSV_HEADER.len() - 1], "");
+
+        // Every JSON field is a CSV column, by the same name.
+        let fields = json.as_object().expect("object");
+        assert_eq!(fields.len(), CSV_HEADER.len());
+        assert!(CSV_HEADER.iter().all(|h| fields.contains_key(*h)));
     }
 }

@@ -90,6 +90,7 @@ fn activity(n: u64) -> Activity {
         user_agent: None,
         source: "Office 365".into(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 

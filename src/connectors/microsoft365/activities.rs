@@ -243,6 +243,7 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         user_agent: None,
         source: source.to_owned(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 
