@@ -459,3 +459,73 @@ fn microsoft365_groups_are_listed_under_their_office_apps() {
     let err = stderr(&out);
     assert!(one_line(&err) && err.contains("sharepoint"), "{err}");
 }
+
+// R-G10, R-A1: `activities --filter 'app:sharepoint' --json` lists SharePoint
+// records only, each with office_app "sharepoint"; other records carry null;
+// the CSV has the office_app column next to app; a typo suggests the app.
+#[test]
+fn activities_are_filtered_by_office_app() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+
+    let rows = s.json(&[
+        "activities",
+        "--filter",
+        "app:sharepoint",
+        "--limit",
+        "100000",
+        "--json",
+    ]);
+    let rows = rows.as_array().expect("array");
+    assert!(!rows.is_empty(), "SharePoint activities after a sync");
+    for r in rows {
+        assert_eq!(r["office_app"], "sharepoint", "{r}");
+        assert_eq!(r["app"], "microsoft365", "{r}");
+    }
+
+    let sign_ins = s.json(&[
+        "activities",
+        "--filter",
+        "app:microsoft365 source:\"Azure AD sign-ins\"",
+        "--limit",
+        "5",
+        "--json",
+    ]);
+    let sign_ins = sign_ins.as_array().expect("array");
+    assert!(!sign_ins.is_empty());
+    for r in sign_ins {
+        let fields = r.as_object().expect("object");
+        assert!(fields.get("office_app").is_some_and(|v| v.is_null()), "{r}");
+    }
+
+    let csv = s.ok(&[
+        "activities",
+        "--filter",
+        "app:teams",
+        "--limit",
+        "5",
+        "--csv",
+    ]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("id,time,app,office_app,instance,")),
+        "{csv}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty(), "Teams activities after a sync");
+    for row in rows {
+        assert_eq!(row.split(',').nth(3), Some("teams"), "{row}");
+    }
+
+    let out = s.run(&["activities", "--filter", "app:sharepont"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        one_line(&err) && err.contains("did you mean `sharepoint`"),
+        "{err}"
+    );
+}

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use casbah::domain::{AppKind, Component, GroupKind, GroupStatus, RemoteGroup, now_micros};
+use casbah::domain::{
+    Activity, AppKind, Component, GroupKind, GroupStatus, RemoteGroup, now_micros,
+};
 use casbah::domain::{GroupApp, OfficeApp};
 use casbah::sandbox::org::{GroupKind as OrgGroupKind, MemberRef};
 use casbah::sandbox::{self, PushedActivity, Sandbox, SandboxConfig, Stream};
@@ -617,4 +619,81 @@ async fn sharepoint_activities_of_microsoft365_group_members_are_filterable() {
         rows.iter()
             .all(|a| a.groups.contains(&group.id) && a.source == "Office 365")
     );
+
+    // R-G10, R-A1: the natural question once Microsoft 365 groups are
+    // SharePoint groups. The sandbox puts pushed file activity on team sites.
+    assert_eq!(row.office_app, Some(OfficeApp::SharePoint));
+    let of_sharepoint = select(&w, &format!("app:sharepoint group:\"{unified}\"")).await;
+    assert!(of_sharepoint.iter().any(|a| a.id == row.id));
+    assert!(
+        of_sharepoint.iter().all(|a| {
+            a.office_app == Some(OfficeApp::SharePoint) && a.groups.contains(&group.id)
+        })
+    );
+    let of_onedrive = select(&w, &format!("app:onedrive group:\"{unified}\"")).await;
+    assert!(of_onedrive.iter().all(|a| a.id != row.id));
+}
+
+/// Every activity `filter` selects.
+async fn select(w: &World, filter: &str) -> Vec<Activity> {
+    w.svc
+        .activities(filter, 100_000, None)
+        .await
+        .unwrap_or_else(|e| panic!("{filter}: {e}"))
+        .items
+}
+
+// R-G10, R-A1: over HTTP, Office 365 records keep the Office app of their
+// Workload. With Office 365 activities on, `app:sharepoint` selects SharePoint
+// records only, each with office_app SharePoint, and so on for every Office
+// app; `app:microsoft365` still selects every Microsoft 365 record, sign-ins
+// (of no Office app) included; `-app:sharepoint` leaves exactly the
+// SharePoint ones out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_apps_select_the_activities_of_their_workload() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+
+    let microsoft365 = select(&w, "app:microsoft365").await;
+    assert!(microsoft365.iter().all(|a| a.app == AppKind::Microsoft365));
+    assert!(
+        microsoft365
+            .iter()
+            .any(|a| a.office_app.is_none() && a.source == "Azure AD sign-ins"),
+        "sign-ins are Microsoft 365 records of no Office app"
+    );
+    for office in OfficeApp::ALL {
+        let rows = select(&w, &format!("app:{}", office.slug())).await;
+        assert!(!rows.is_empty(), "no {} activity", office.slug());
+        assert!(
+            rows.iter().all(|a| a.office_app == Some(office)
+                && a.app == AppKind::Microsoft365
+                && a.source == "Office 365"),
+            "{}",
+            office.slug()
+        );
+        let in_microsoft365 = microsoft365
+            .iter()
+            .filter(|a| a.office_app == Some(office))
+            .count();
+        assert_eq!(rows.len(), in_microsoft365, "{}", office.slug());
+    }
+
+    let sharepoint = select(&w, "app:sharepoint").await;
+    let by_name = select(&w, "app:\"SharePoint Online\"").await;
+    assert_eq!(by_name, sharepoint);
+    let rest = select(&w, "app:microsoft365 -app:sharepoint").await;
+    assert_eq!(rest.len() + sharepoint.len(), microsoft365.len());
+    assert!(
+        rest.iter()
+            .all(|a| a.office_app != Some(OfficeApp::SharePoint))
+    );
+
+    let err = w
+        .svc
+        .activities("app:sharepont", 10, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sharepoint"), "{err}");
 }

@@ -326,6 +326,19 @@ fn activity_detail() {
     snap("activity_detail", &app);
 }
 
+// R-G10, R-A1: a SharePoint record names its Office app after its app.
+#[test]
+fn sharepoint_activity_detail() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jj");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        text(&render(&app, 80, 24)).contains("App            Microsoft 365 · SharePoint Online"),
+        "the detail names the Office app"
+    );
+    snap("activity_detail_sharepoint", &app);
+}
+
 #[test]
 fn activity_filter_error_and_queries() {
     let mut app = fixture(Theme::plain());
