@@ -21,7 +21,6 @@ pub const CSV_HEADER: [&str; 20] = [
     "id",
     "time",
     "app",
-    "office_app",
     "instance",
     "actor",
     "actor_name",
@@ -38,6 +37,7 @@ pub const CSV_HEADER: [&str; 20] = [
     "user_agent",
     "source",
     "groups",
+    "office_app",
 ];
 
 /// One exported activity, with instance and group names instead of ids.
@@ -46,8 +46,6 @@ pub struct ActivityRow<'a> {
     pub id: &'a str,
     pub time: String,
     pub app: &'static str,
-    /// R-G10: the Office app's slug for Office 365 records of its workload.
-    pub office_app: Option<&'static str>,
     pub instance: String,
     pub actor: &'a str,
     pub actor_name: &'a str,
@@ -64,6 +62,9 @@ pub struct ActivityRow<'a> {
     pub user_agent: Option<&'a str>,
     pub source: &'a str,
     pub groups: Vec<String>,
+    /// R-G10: the Office app's slug for Office 365 records of its workload.
+    /// Last, so that the columns before it keep their places.
+    pub office_app: Option<&'static str>,
 }
 
 impl ActivityRow<'_> {
@@ -75,7 +76,6 @@ impl ActivityRow<'_> {
             self.id.to_owned(),
             self.time.clone(),
             self.app.to_owned(),
-            opt(self.office_app),
             self.instance.clone(),
             self.actor.to_owned(),
             self.actor_name.to_owned(),
@@ -92,6 +92,7 @@ impl ActivityRow<'_> {
             opt(self.user_agent),
             self.source.to_owned(),
             self.groups.join("; "),
+            opt(self.office_app),
         ]
     }
 }
@@ -108,7 +109,6 @@ impl ExportNames {
             id: &a.id,
             time: rfc3339(a.time),
             app: a.app.slug(),
-            office_app: a.office_app.map(OfficeApp::slug),
             instance: self
                 .instances
                 .get(&a.instance)
@@ -133,6 +133,7 @@ impl ExportNames {
                 .iter()
                 .filter_map(|g| self.groups.get(g).cloned())
                 .collect(),
+            office_app: a.office_app.map(OfficeApp::slug),
         }
     }
 }
@@ -186,16 +187,14 @@ mod tests {
         }
     }
 
-    // R-G10, R-A1: JSON and CSV name the Office app by slug, next to the app;
-    // a record of no Office app has null in JSON and an empty CSV cell.
+    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
+    // column; a record of no Office app has null in JSON and an empty CSV cell.
     #[test]
     fn rows_carry_the_office_app() {
         let names = names();
-        let column = CSV_HEADER
-            .iter()
-            .position(|h| *h == "office_app")
-            .expect("an office_app column");
-        assert_eq!(CSV_HEADER[column - 1], "app");
+        let column = CSV_HEADER.len() - 1;
+        assert_eq!(CSV_HEADER[column], "office_app");
+        assert_eq!(CSV_HEADER[..4], ["id", "time", "app", "instance"]);
 
         let a = activity(Some(OfficeApp::SharePoint));
         let row = names.row(&a);
@@ -209,7 +208,6 @@ mod tests {
         let json = serde_json::to_value(&row).expect("serialize");
         assert!(json["office_app"].is_null(), "{json}");
         assert_eq!(row.csv_record()[column], "");
-        assert_eq!(row.csv_record()[CSV_HEADER.len() - 1], "");
 
         // Every JSON field is a CSV column, by the same name.
         let fields = json.as_object().expect("object");
