@@ -14,6 +14,7 @@ use crate::domain::{
 pub struct Hints {
     pub groups: Option<Vec<GroupId>>,
     pub instances: Option<Vec<InstanceId>>,
+    /// Catalog apps only: an Office app term (R-G10) hints Microsoft 365.
     pub apps: Option<Vec<AppKind>>,
     pub countries: Option<Vec<String>>,
     pub actors: Option<Vec<UserKey>>,
