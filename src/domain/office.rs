@@ -106,7 +106,8 @@ pub fn office_apps_of_remote(microsoft365: bool, instance: &Instance) -> Vec<Off
     enabled_office_apps(instance.app, &instance.components)
 }
 
-/// An app a group belongs to: a catalog app, or an Office app (R-G10).
+/// An app a group belongs to: a catalog app, or an Office app (R-G10). Also
+/// what the activity filter's `app:` names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GroupApp {
     App(AppKind),
