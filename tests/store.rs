@@ -128,6 +128,44 @@ fn store_is_shareable_between_threads() {
     assert_eq!(store.setting("k3").unwrap().as_deref(), Some("v"));
 }
 
+// R-X5, R-G8: a complete user scan marks accounts the vendor stopped
+// listing as deleted, so a purged account is neither counted active nor
+// granted access; other instances and already-deleted accounts are left.
+#[test]
+fn users_missing_from_a_complete_scan_are_marked_deleted() {
+    let f = fixture();
+    let s = &f.store;
+    let a = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let b = s
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("y"), 0)
+        .unwrap();
+    s.upsert_users(
+        a.id,
+        &[user("ann@corp.com", "Ann"), user("bob@corp.com", "Bob")],
+    )
+    .unwrap();
+    s.upsert_users(b.id, &[user("bob@corp.com", "Bob")])
+        .unwrap();
+    let seen: HashSet<String> = HashSet::from(["id-ann@corp.com".to_string()]);
+
+    assert_eq!(s.retire_missing_users(a.id, &seen).unwrap(), 1);
+    assert_eq!(s.retire_missing_users(a.id, &seen).unwrap(), 0);
+
+    let status = |key: &str, instance: InstanceId| {
+        s.person(key, 0)
+            .unwrap()
+            .accounts
+            .into_iter()
+            .find(|(i, _)| *i == instance)
+            .map(|(_, u)| u.status)
+    };
+    assert_eq!(status("bob@corp.com", a.id), Some(UserStatus::Deleted));
+    assert_eq!(status("bob@corp.com", b.id), Some(UserStatus::Active));
+    assert_eq!(status("ann@corp.com", a.id), Some(UserStatus::Active));
+}
+
 // R-C2, R-C4, R-A3: every table survives a close and reopen.
 #[test]
 fn every_table_persists_across_reopen() {

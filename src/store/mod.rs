@@ -285,6 +285,16 @@ impl Store {
     pub fn upsert_users(&self, instance: InstanceId, users: &[RemoteUser]) -> Result<()> {
         self.upsert_users_impl(instance, users)
     }
+    /// After a complete user scan: accounts the vendor no longer lists are
+    /// marked deleted (kept, so their history still has a name). Returns
+    /// how many were newly marked.
+    pub fn retire_missing_users(
+        &self,
+        instance: InstanceId,
+        seen: &std::collections::HashSet<String>,
+    ) -> Result<usize> {
+        self.retire_missing_users_impl(instance, seen)
+    }
     pub fn user_count(&self, instance: InstanceId) -> Result<u64> {
         self.user_count_impl(instance)
     }
