@@ -1,16 +1,18 @@
 //! Reading a page of activities through the most selective index the hints allow.
 //!
-//! Every index key ends in (time, seq). Each hinted value gives one reverse range (one
-//! per hour for the hour-led indexes); the ranges are merged newest first, records
-//! fetched, and `Query::matches` decides.
+//! Every index is a set of posting lists whose entries end in (time, seq). Each hinted
+//! instance or country is one list, read hour after hour, newest first; actors and groups
+//! are searched in the whole-hour lists one hour at a time. The positions are merged newest
+//! first, records fetched, and `Query::matches` decides.
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
+use redb::{AccessGuard, ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
+use super::postings::{self, ListKey, WHOLE_HOUR};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_INSTANCE, COUNTS, META,
+    self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
+    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, GROUP_ENTRY, INSTANCE_ENTRY, META,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -160,21 +162,86 @@ fn instances_of(txn: &ReadTransaction, hints: &Hints) -> Result<Option<Vec<u64>>
     })
 }
 
-/// Newest first over one index range, yielding (time, seq).
-macro_rules! newest_first {
-    ($range:expr, |$key:pat_param| $position:expr) => {
-        Box::new($range.rev().map(|row| {
-            row.map(|(k, _)| {
-                let $key = k.value();
-                $position
-            })
-            .map_err(StoreError::from)
-        })) as Stream
-    };
+/// Newest first over the hours of one posting list (an instance or a country).
+struct ListStream {
+    rows: redb::Range<'static, ListKey, &'static [u8]>,
+    width: usize,
+    window: Window,
+    /// The first chunk met of the next hour to read.
+    held: Option<(i64, AccessGuard<'static, &'static [u8]>)>,
+    /// The hour being read, oldest first: the next position is the last.
+    ready: Vec<(Micros, u64)>,
 }
 
-type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
-type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
+impl ListStream {
+    fn open(table: &ListReader, list: u64, width: usize, w: Window) -> Result<Stream> {
+        let hours = (list, tables::bucket(w.low.0), 0)..=(list, tables::bucket(w.high.0), u32::MAX);
+        Ok(Box::new(ListStream {
+            rows: table.range(hours)?,
+            width,
+            window: w,
+            held: None,
+            ready: Vec::new(),
+        }))
+    }
+
+    /// Reads every chunk of the next hour into `ready`; false at the end of the list.
+    fn read_hour(&mut self) -> Result<bool> {
+        let (hour, first) = match self.held.take() {
+            Some(held) => held,
+            None => match self.rows.next_back() {
+                Some(row) => {
+                    let (k, v) = row?;
+                    (k.value().1, v)
+                }
+                None => return Ok(false),
+            },
+        };
+        let mut chunks = vec![first];
+        for row in self.rows.by_ref().rev() {
+            let (k, v) = row?;
+            let h = k.value().1;
+            if h != hour {
+                self.held = Some((h, v));
+                break;
+            }
+            chunks.push(v);
+        }
+        for chunk in &chunks {
+            let bytes = chunk.value();
+            if bytes.len() % self.width != 0 {
+                return Err(StoreError::Internal("damaged index chunk".into()));
+            }
+            for e in bytes.chunks_exact(self.width) {
+                let p = postings::position(e, hour);
+                if self.window.low <= p && p < self.window.high {
+                    self.ready.push(p);
+                }
+            }
+        }
+        self.ready.sort_unstable();
+        Ok(true)
+    }
+}
+
+impl Iterator for ListStream {
+    type Item = Result<(Micros, u64)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(p) = self.ready.pop() {
+                return Some(Ok(p));
+            }
+            match self.read_hour() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
 type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
 
 /// The hour of the newest activity before `hour` begins: hours without any activity
@@ -187,60 +254,68 @@ fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
     }
 }
 
+/// The positions in `hour` of the entries of a whole-hour list that start with one of
+/// `prefixes`, within the window, newest first.
+fn hour_positions<const W: usize>(
+    table: &ListReader,
+    hour: i64,
+    prefixes: &[Vec<u8>],
+    w: Window,
+) -> Result<Vec<(Micros, u64)>> {
+    let mut out = Vec::new();
+    for chunk in postings::chunks(table, WHOLE_HOUR, hour)? {
+        let entries = postings::as_entries::<W>(chunk.value())?;
+        for prefix in prefixes {
+            for e in postings::starting_with(entries, prefix) {
+                let p = postings::position(e, hour);
+                if w.low <= p && p < w.high {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    // Newest first; a record tagged with several of the groups repeats, next to itself.
+    out.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(out)
+}
+
 /// Where a walk reads its positions from.
 enum Source {
-    /// Indexes led by their value: every stream opened at once.
+    /// Lists led by their value: every stream opened at once.
     Flat,
-    /// Hour-led indexes: streams opened one hour at a time, newest hour first.
-    Actors(ActorTable, Vec<u64>),
-    /// Groups, with country hashes when the query names countries.
-    Groups(GroupTable, Vec<u64>, Option<Vec<u64>>),
+    /// Whole-hour lists, read one hour at a time, newest hour first, keeping the entries
+    /// that start with one of the prefixes (actor hashes; groups, with countries).
+    Actors(ListReader, Vec<Vec<u8>>),
+    Groups(ListReader, Vec<Vec<u8>>),
 }
 
 impl Source {
     fn streams(&self, hour: i64, w: Window) -> Result<Vec<Stream>> {
-        let ((lt, ls), (ht, hs)) = (w.low, w.high);
-        let mut out = Vec::new();
-        match self {
-            Source::Flat => {}
-            Source::Actors(t, actors) => {
-                for a in actors {
-                    out.push(newest_first!(
-                        t.range((hour, *a, lt, ls)..(hour, *a, ht, hs))?,
-                        |(_, _, time, seq)| (time, seq)
-                    ));
-                }
-            }
-            Source::Groups(t, groups, Some(countries)) => {
-                for g in groups {
-                    for c in countries {
-                        out.push(newest_first!(
-                            t.range((hour, *g, *c, lt, ls)..(hour, *g, *c, ht, hs))?,
-                            |(_, _, _, time, seq)| (time, seq)
-                        ));
-                    }
-                }
-            }
-            Source::Groups(t, groups, None) => {
-                // Within an hour a group's entries are ordered by country first: few
-                // enough to sort here.
-                for g in groups {
-                    let mut positions = Vec::new();
-                    let all =
-                        (hour, *g, 0, Micros::MIN, 0)..=(hour, *g, u64::MAX, Micros::MAX, u64::MAX);
-                    for row in t.range(all)? {
-                        let (_, _, _, time, seq) = row?.0.value();
-                        if w.low <= (time, seq) && (time, seq) < w.high {
-                            positions.push((time, seq));
-                        }
-                    }
-                    positions.sort_unstable_by(|a, b| b.cmp(a));
-                    out.push(Box::new(positions.into_iter().map(Ok)) as Stream);
+        let positions = match self {
+            Source::Flat => return Ok(Vec::new()),
+            Source::Actors(t, prefixes) => hour_positions::<ACTOR_ENTRY>(t, hour, prefixes, w)?,
+            Source::Groups(t, prefixes) => hour_positions::<GROUP_ENTRY>(t, hour, prefixes, w)?,
+        };
+        Ok(vec![Box::new(positions.into_iter().map(Ok)) as Stream])
+    }
+}
+
+/// Big-endian bytes of each combination of values, as entries begin.
+fn prefixes(first: &[u64], second: Option<&[u64]>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for a in first {
+        match second {
+            None => out.push(a.to_be_bytes().to_vec()),
+            Some(list) => {
+                for b in list {
+                    let mut p = a.to_be_bytes().to_vec();
+                    p.extend_from_slice(&b.to_be_bytes());
+                    out.push(p);
                 }
             }
         }
-        Ok(out)
     }
+    out
 }
 
 /// The positions of the records a plan may match, newest first.
@@ -271,37 +346,35 @@ impl Walk {
             Plan::Nothing => {}
             Plan::Time => {
                 let t = txn.open_table(ACTIVITIES)?;
-                streams.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
+                streams.push(Box::new(
+                    t.range((lt, ls)..(ht, hs))?
+                        .rev()
+                        .map(|row| row.map(|(k, _)| k.value()).map_err(StoreError::from)),
+                ) as Stream);
             }
             Plan::Instances(instances) => {
                 let t = txn.open_table(BY_INSTANCE)?;
                 for i in instances {
-                    streams.push(newest_first!(
-                        t.range((*i, lt, ls)..(*i, ht, hs))?,
-                        |(_, time, seq)| (time, seq)
-                    ));
+                    streams.push(ListStream::open(&t, *i, INSTANCE_ENTRY, w)?);
                 }
             }
             Plan::Countries(countries) => {
                 let t = txn.open_table(BY_COUNTRY)?;
                 for c in countries {
-                    let c = tables::hash(c);
-                    streams.push(newest_first!(
-                        t.range((c, lt, ls)..(c, ht, hs))?,
-                        |(_, time, seq)| (time, seq)
-                    ));
+                    streams.push(ListStream::open(&t, tables::hash(c), COUNTRY_ENTRY, w)?);
                 }
             }
             Plan::Actors(actors) => {
                 let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
-                source = Source::Actors(txn.open_table(BY_ACTOR)?, hashes);
+                source = Source::Actors(txn.open_table(BY_ACTOR)?, prefixes(&hashes, None));
                 (low_hour, hour) = hours(txn)?;
             }
             Plan::Groups(groups, countries) => {
                 let countries = countries
                     .as_ref()
                     .map(|l| sorted(&l.iter().map(|c| tables::hash(c)).collect::<Vec<_>>()));
-                source = Source::Groups(txn.open_table(BY_GROUP)?, groups.clone(), countries);
+                let prefixes = prefixes(groups, countries.as_deref());
+                source = Source::Groups(txn.open_table(BY_GROUP)?, prefixes);
                 (low_hour, hour) = hours(txn)?;
             }
         }
@@ -336,7 +409,7 @@ pub(super) fn actor_walk(txn: &ReadTransaction, actor: &str) -> Result<Walk> {
 }
 
 /// Above this many people still unseen, reading a whole hour of the actor index costs
-/// less than one look-up per person.
+/// less than one search per person.
 const SCAN_HOUR_ABOVE: usize = 8;
 
 /// The time of each person's newest activity, walking the hours newest first until
@@ -354,40 +427,45 @@ pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Ve
     let records = txn.open_table(ACTIVITIES)?;
     let mut hour = tables::bucket(max);
     while !unseen.is_empty() && hour >= tables::bucket(min) {
-        let mut found = Vec::new();
-        let mut visit = |(_, h, time, seq): (i64, u64, Micros, u64)| -> Result<()> {
-            let Some(waiting) = unseen.get(&h) else {
-                return Ok(());
+        // (time, seq, hash) of the hour's entries for the people still unseen.
+        let mut candidates = Vec::new();
+        for chunk in postings::chunks(&index, WHOLE_HOUR, hour)? {
+            let entries = postings::as_entries::<ACTOR_ENTRY>(chunk.value())?;
+            let mut take = |e: &[u8; ACTOR_ENTRY]| {
+                let mut h = [0u8; 8];
+                h.copy_from_slice(&e[..8]);
+                let (time, seq) = postings::position(e, hour);
+                candidates.push((time, seq, u64::from_be_bytes(h)));
             };
-            // Newest first within a hash, so the first confirmed entry is the newest.
-            if let Some(v) = records.get((time, seq))? {
-                let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
-                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor)
-                    && out[i].is_none()
-                {
-                    out[i] = Some(time);
-                    found.push((h, i));
+            if unseen.len() > SCAN_HOUR_ABOVE {
+                for e in entries {
+                    let mut h = [0u8; 8];
+                    h.copy_from_slice(&e[..8]);
+                    if unseen.contains_key(&u64::from_be_bytes(h)) {
+                        take(e);
+                    }
                 }
-            }
-            Ok(())
-        };
-        if unseen.len() > SCAN_HOUR_ABOVE {
-            let all = (hour, 0, Micros::MIN, 0)..=(hour, u64::MAX, Micros::MAX, u64::MAX);
-            for row in index.range(all)?.rev() {
-                visit(row?.0.value())?;
-            }
-        } else {
-            let hashes: Vec<u64> = unseen.keys().copied().collect();
-            for h in hashes {
-                let one = (hour, h, Micros::MIN, 0)..=(hour, h, Micros::MAX, u64::MAX);
-                for row in index.range(one)?.rev() {
-                    visit(row?.0.value())?;
+            } else {
+                for h in unseen.keys() {
+                    postings::starting_with(entries, &h.to_be_bytes())
+                        .iter()
+                        .for_each(&mut take);
                 }
             }
         }
-        for (h, i) in found {
-            if let Some(waiting) = unseen.get_mut(&h) {
-                waiting.retain(|&j| j != i);
+        // Newest first, so the first confirmed entry of a person is their newest.
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        for (time, seq, h) in candidates {
+            let Some(waiting) = unseen.get_mut(&h) else {
+                continue;
+            };
+            let Some(v) = records.get((time, seq))? else {
+                continue;
+            };
+            let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
+            if let Some(at) = waiting.iter().position(|&i| keys[i] == actor) {
+                out[waiting[at]] = Some(time);
+                waiting.swap_remove(at);
                 if waiting.is_empty() {
                     unseen.remove(&h);
                 }
