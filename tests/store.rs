@@ -1335,7 +1335,7 @@ fn a_busy_hour_across_index_chunks() {
     let members = [user(actors[0], "Ann"), user(actors[2], "Cy")];
     s.sync_membership(g.id, &members, SkipCounts::default(), 0)
         .unwrap();
-    // More entries in one hour than a chunk of any list holds (4,000 B, 12 to 28 B an entry).
+    // Five pages in one hour: every list holds several chunks of it, with overlapping times.
     let total = 3_000i64;
     let record = |i: i64| {
         // Three interleaved sweeps through the hour, with repeated times.

@@ -2,7 +2,7 @@
 //! in one transaction (DESIGN §3 Durability).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::ops::Bound;
+use std::ops::{Bound, Range};
 
 use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
 
@@ -283,7 +283,11 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> 
 /// Inserts new records, sorted by key, through a cursor: one seek per run of keys with no
 /// stored key between them. Ingestion mostly appends after every stored record, so a page
 /// is usually one run, which redb packs into leaves at once.
-fn insert_records(txn: &WriteTransaction, records: &[((i64, u64), Vec<u8>)]) -> Result<()> {
+fn insert_records(
+    txn: &WriteTransaction,
+    records: &[((i64, u64), Range<usize>)],
+    encoded: &[u8],
+) -> Result<()> {
     let mut table = txn.open_table(ACTIVITIES)?;
     let mut rest = records;
     while let Some(((first, bytes), _)) = rest.split_first() {
@@ -294,12 +298,12 @@ fn insert_records(txn: &WriteTransaction, records: &[((i64, u64), Vec<u8>)]) -> 
             // The key is stored already; seqs are never reused, so only a damaged
             // counter leads here: replace, as an insert would.
             cursor.close()?;
-            table.insert(first, bytes.as_slice())?;
+            table.insert(first, &encoded[bytes.clone()])?;
             rest = &rest[1..];
             continue;
         }
         for (key, bytes) in &rest[..run] {
-            cursor.insert_before(key, bytes.as_slice())?;
+            cursor.insert_before(key, &encoded[bytes.clone()])?;
         }
         cursor.close()?;
         rest = &rest[run..];
@@ -331,18 +335,21 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
     let mut pairs = BTreeSet::new();
     let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
+    // (key, where its encoding is in `encoded`).
     let mut records = Vec::with_capacity(fresh.len());
+    let mut encoded = Vec::with_capacity(fresh.len() * 256);
     let mut by_instance: Additions<INSTANCE_ENTRY> = BTreeMap::new();
     let mut by_country: Additions<COUNTRY_ENTRY> = BTreeMap::new();
     let mut by_actor: Additions<ACTOR_ENTRY> = BTreeMap::new();
     let mut by_group: Additions<GROUP_ENTRY> = BTreeMap::new();
     let mut counts: HashMap<(u8, u64), u64> = HashMap::new();
     for (seq, a) in (first_seq..).zip(fresh) {
-        let bytes = tables::encode(a)?;
+        let start = encoded.len();
+        encoded = tables::encode_into(a, encoded)?;
         let (t, hour) = (a.time, tables::bucket(a.time));
         min = min.min(t);
         max = max.max(t);
-        records.push(((t, seq), bytes));
+        records.push(((t, seq), start..encoded.len()));
         let instance = a.instance.0;
         by_instance
             .entry((instance, hour))
@@ -356,9 +363,9 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
         let country = a.country.as_deref().map(tables::hash);
         if let Some(c) = country {
             by_country
-                .entry((c, hour))
+                .entry((WHOLE_HOUR, hour))
                 .or_default()
-                .push(postings::entry(&[], hour, t, seq));
+                .push(postings::entry(&[c], hour, t, seq));
             *counts.entry((COUNT_COUNTRY, c)).or_default() += 1;
         }
         if !a.groups.is_empty() {
@@ -371,7 +378,7 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
         pairs.insert((tables::app_code(a.app), instance));
     }
     records.sort_unstable_by_key(|r| r.0);
-    insert_records(txn, &records)?;
+    insert_records(txn, &records, &encoded)?;
     add_to_lists(txn, BY_INSTANCE, by_instance)?;
     add_to_lists(txn, BY_COUNTRY, by_country)?;
     add_to_lists(txn, BY_ACTOR, by_actor)?;

@@ -22,10 +22,14 @@ pub type ListTable = TableDefinition<'static, ListKey, &'static [u8]>;
 /// The list of an index that keys by hour alone (actors, groups).
 pub const WHOLE_HOUR: u64 = 0;
 
-/// A chunk's bound, so that a chunk with its key fits one 4 KiB redb page: a page of
-/// activities fills up the last chunk of a pair, rewriting at most this much, and writes
-/// the rest into new chunks.
-pub const CHUNK_BYTES: usize = 4000;
+/// A chunk's bound: a busy hour is split rather than rewritten whole.
+pub const CHUNK_BYTES: usize = 32 * 1024 - 128;
+
+/// A page merges its entries into the last chunk of a pair only while that chunk is
+/// smaller than this (about one 4 KiB redb page); otherwise they go to new chunks. Small
+/// pages then rewrite little, a large page writes only its own entries, and an hour's
+/// chunks stay few.
+pub const TOP_UP_BELOW: usize = 4000;
 
 /// The bytes of a position: time within its hour (u32), then seq (u64).
 const POSITION: usize = 12;
@@ -93,15 +97,14 @@ where
     Ok(out)
 }
 
-/// Adds sorted `entries` to (list, hour): merged into its last chunk while that has room,
-/// the rest in new chunks.
+/// Adds sorted `entries` to (list, hour): merged into its last chunk while that is small,
+/// in new chunks of even sizes otherwise.
 pub fn append<const W: usize>(
     table: &mut Table<'_, ListKey, &'static [u8]>,
     list: u64,
     hour: i64,
     entries: &[[u8; W]],
 ) -> Result<()> {
-    let per_chunk = (CHUNK_BYTES / W).max(1);
     let last = match table
         .range((list, hour, 0)..=(list, hour, u32::MAX))?
         .next_back()
@@ -113,11 +116,13 @@ pub fn append<const W: usize>(
         None => None,
     };
     let (mut number, merged) = match last {
-        Some((n, old)) if old.len() < per_chunk * W => (n, merge(as_entries::<W>(&old)?, entries)),
-        Some((n, _)) => (n + 1, entries.as_flattened().to_vec()),
+        Some((n, old)) if old.len() < TOP_UP_BELOW => (n, merge(as_entries::<W>(&old)?, entries)),
+        Some((n, _)) => (n.saturating_add(1), entries.as_flattened().to_vec()),
         None => (0, entries.as_flattened().to_vec()),
     };
-    for piece in merged.chunks(per_chunk * W) {
+    let count = merged.len() / W;
+    let pieces = count.div_ceil((CHUNK_BYTES / W).max(1)).max(1);
+    for piece in merged.chunks(count.div_ceil(pieces).max(1) * W) {
         table.insert((list, hour, number), piece)?;
         number = number.saturating_add(1);
     }
@@ -186,40 +191,47 @@ mod tests {
         (dir, db)
     }
 
-    // Issue 2: a page fills the last chunk up to its bound, then starts a new one; a full
-    // chunk is never rewritten.
+    // Issue 2: small pages top up the last chunk until it is about a redb page; a larger
+    // page then starts new chunks, split evenly below the bound; a chunk that is not small
+    // is never rewritten.
     #[test]
-    fn appends_fill_the_last_chunk_then_start_another() {
+    fn appends_top_up_a_small_chunk_then_start_others() {
         let (_dir, db) = db();
-        let n = PER_CHUNK as u64;
-        append_all(&db, &positions(0..n - 1));
-        assert_eq!(
-            stored(&db).iter().map(Vec::len).collect::<Vec<_>>(),
-            [PER_CHUNK - 1]
-        );
-        // One entry left: the page's first entry fills the chunk, the rest start chunk 1.
-        append_all(&db, &positions(n - 1..n + 2));
-        let chunks = stored(&db);
-        assert_eq!(chunks.len(), 2);
-        assert_eq!(chunks[0], (0..n).collect::<Vec<_>>());
-        assert_eq!(chunks[1], vec![n, n + 1]);
-        // Exactly a chunk's worth past a partial one: it tops up, then one more chunk.
-        append_all(&db, &positions(n + 2..3 * n));
+        let small = (TOP_UP_BELOW / W) as u64;
+        append_all(&db, &positions(0..10));
+        append_all(&db, &positions(10..20));
+        assert_eq!(stored(&db), vec![(0..20).collect::<Vec<_>>()]);
+        // Just below the threshold: topped up once more, past it.
+        append_all(&db, &positions(20..small - 1));
+        append_all(&db, &positions(small - 1..small + 1));
+        assert_eq!(stored(&db), vec![(0..small + 1).collect::<Vec<_>>()]);
+        append_all(&db, &positions(small + 1..small + 6));
         let sizes: Vec<usize> = stored(&db).iter().map(Vec::len).collect();
-        assert_eq!(sizes, [PER_CHUNK, PER_CHUNK, PER_CHUNK]);
+        assert_eq!(sizes, [small as usize + 1, 5]);
+        // Two chunks' worth and more: the small chunk takes them, split in three even parts.
+        let big = 2 * PER_CHUNK as u64 + 1;
+        append_all(&db, &positions(small + 6..small + 6 + big));
+        let chunks = stored(&db);
+        assert_eq!(chunks[0], (0..small + 1).collect::<Vec<_>>());
+        let sizes: Vec<usize> = chunks[1..].iter().map(Vec::len).collect();
+        assert_eq!(sizes.len(), 3, "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), big as usize + 5);
+        let (least, most) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+        assert!(*most <= PER_CHUNK && most - least <= 2, "{sizes:?}");
+        assert_eq!(chunks.concat(), (0..small + 6 + big).collect::<Vec<_>>());
     }
 
-    // Issue 2: a late page with older entries merges into the last chunk, which stays
-    // sorted; together the chunks hold every entry once.
+    // Issue 2: a late page with older entries merges into a small last chunk, which stays
+    // sorted; a large one goes to new chunks. Together the chunks hold every entry once,
+    // each chunk sorted and within the bound.
     #[test]
     fn late_entries_merge_sorted() {
         let (_dir, db) = db();
-        let n = PER_CHUNK as u64;
+        let n = 3 * PER_CHUNK as u64;
         append_all(&db, &positions(n..n + 10));
         append_all(&db, &positions(0..5));
-        let chunks = stored(&db);
         let mut expected: Vec<u64> = (0..5).chain(n..n + 10).collect();
-        assert_eq!(chunks, vec![expected.clone()]);
+        assert_eq!(stored(&db), vec![expected.clone()]);
         append_all(&db, &positions(5..n));
         let chunks = stored(&db);
         for c in &chunks {

@@ -1,9 +1,9 @@
 //! Reading a page of activities through the most selective index the hints allow.
 //!
-//! Every index is a set of posting lists whose entries end in (time, seq). Each hinted
-//! instance or country is one list, read hour after hour, newest first; actors and groups
-//! are searched in the whole-hour lists one hour at a time. The positions are merged newest
-//! first, records fetched, and `Query::matches` decides.
+//! Every index is a set of posting lists whose entries end in (time, seq), read hour after
+//! hour, newest first: each hinted instance is one list; hinted countries, actors and
+//! groups are searched for in the whole-hour list of their index. The positions are merged
+//! newest first, records fetched, and `Query::matches` decides.
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
@@ -12,7 +12,7 @@ use redb::{AccessGuard, ReadOnlyTable, ReadTransaction, ReadableDatabase};
 use super::postings::{self, ListKey, WHOLE_HOUR};
 use super::tables::{
     self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
-    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, GROUP_ENTRY, INSTANCE_ENTRY, META,
+    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, GROUP_ENTRY, INSTANCE_ENTRY,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -162,31 +162,27 @@ fn instances_of(txn: &ReadTransaction, hints: &Hints) -> Result<Option<Vec<u64>>
     })
 }
 
-/// Newest first over the hours of one posting list (an instance or a country).
-struct ListStream {
+type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
+type Chunk = AccessGuard<'static, &'static [u8]>;
+
+/// The chunks of one list, an hour at a time, newest hour first. Walking the list's own
+/// keys skips the hours it has nothing in.
+struct Hours {
     rows: redb::Range<'static, ListKey, &'static [u8]>,
-    width: usize,
-    window: Window,
-    /// The first chunk met of the next hour to read.
-    held: Option<(i64, AccessGuard<'static, &'static [u8]>)>,
-    /// The hour being read, oldest first: the next position is the last.
-    ready: Vec<(Micros, u64)>,
+    /// The first chunk met of the next hour.
+    held: Option<(i64, Chunk)>,
 }
 
-impl ListStream {
-    fn open(table: &ListReader, list: u64, width: usize, w: Window) -> Result<Stream> {
-        let hours = (list, tables::bucket(w.low.0), 0)..=(list, tables::bucket(w.high.0), u32::MAX);
-        Ok(Box::new(ListStream {
-            rows: table.range(hours)?,
-            width,
-            window: w,
+impl Hours {
+    fn open(table: &ListReader, list: u64, low: Micros, high: Micros) -> Result<Hours> {
+        let (low, high) = (tables::bucket(low), tables::bucket(high));
+        Ok(Hours {
+            rows: table.range((list, low, 0)..=(list, high, u32::MAX))?,
             held: None,
-            ready: Vec::new(),
-        }))
+        })
     }
 
-    /// Reads every chunk of the next hour into `ready`; false at the end of the list.
-    fn read_hour(&mut self) -> Result<bool> {
+    fn next(&mut self) -> Result<Option<(i64, Vec<Chunk>)>> {
         let (hour, first) = match self.held.take() {
             Some(held) => held,
             None => match self.rows.next_back() {
@@ -194,7 +190,7 @@ impl ListStream {
                     let (k, v) = row?;
                     (k.value().1, v)
                 }
-                None => return Ok(false),
+                None => return Ok(None),
             },
         };
         let mut chunks = vec![first];
@@ -207,24 +203,68 @@ impl ListStream {
             }
             chunks.push(v);
         }
-        for chunk in &chunks {
-            let bytes = chunk.value();
-            if bytes.len() % self.width != 0 {
-                return Err(StoreError::Internal("damaged index chunk".into()));
+        Ok(Some((hour, chunks)))
+    }
+}
+
+/// Newest first over one list, keeping the entries that start with one of `prefixes`
+/// (all of them when `None`) and fall in the window.
+struct ListStream<const W: usize> {
+    hours: Hours,
+    prefixes: Option<Vec<Vec<u8>>>,
+    window: Window,
+    /// The hour being read, oldest first: the next position is the last.
+    ready: Vec<(Micros, u64)>,
+}
+
+impl<const W: usize> ListStream<W> {
+    fn open(
+        table: &ListReader,
+        list: u64,
+        prefixes: Option<Vec<Vec<u8>>>,
+        w: Window,
+    ) -> Result<Stream> {
+        Ok(Box::new(ListStream::<W> {
+            hours: Hours::open(table, list, w.low.0, w.high.0)?,
+            prefixes,
+            window: w,
+            ready: Vec::new(),
+        }))
+    }
+
+    /// Reads the next hour into `ready`; false at the end of the list.
+    fn read_hour(&mut self) -> Result<bool> {
+        let Some((hour, chunks)) = self.hours.next()? else {
+            return Ok(false);
+        };
+        let w = self.window;
+        let mut keep = |e: &[u8; W]| {
+            let p = postings::position(e, hour);
+            if w.low <= p && p < w.high {
+                self.ready.push(p);
             }
-            for e in bytes.chunks_exact(self.width) {
-                let p = postings::position(e, hour);
-                if self.window.low <= p && p < self.window.high {
-                    self.ready.push(p);
+        };
+        for chunk in &chunks {
+            let entries = postings::as_entries::<W>(chunk.value())?;
+            match &self.prefixes {
+                None => entries.iter().for_each(&mut keep),
+                Some(prefixes) => {
+                    for prefix in prefixes {
+                        postings::starting_with(entries, prefix)
+                            .iter()
+                            .for_each(&mut keep);
+                    }
                 }
             }
         }
+        // A record tagged with several of the groups repeats, next to itself: `Merge`
+        // drops the repeat.
         self.ready.sort_unstable();
         Ok(true)
     }
 }
 
-impl Iterator for ListStream {
+impl<const W: usize> Iterator for ListStream<W> {
     type Item = Result<(Micros, u64)>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -238,65 +278,6 @@ impl Iterator for ListStream {
                 Err(e) => return Some(Err(e)),
             }
         }
-    }
-}
-
-type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
-type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
-
-/// The hour of the newest activity before `hour` begins: hours without any activity
-/// are skipped, so a stray timestamp decades away costs one look-up, not one per hour.
-fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
-    let start = hour.saturating_mul(tables::BUCKET);
-    match records.range(..(start, 0))?.next_back() {
-        Some(row) => Ok(Some(tables::bucket(row?.0.value().0))),
-        None => Ok(None),
-    }
-}
-
-/// The positions in `hour` of the entries of a whole-hour list that start with one of
-/// `prefixes`, within the window, newest first.
-fn hour_positions<const W: usize>(
-    table: &ListReader,
-    hour: i64,
-    prefixes: &[Vec<u8>],
-    w: Window,
-) -> Result<Vec<(Micros, u64)>> {
-    let mut out = Vec::new();
-    for chunk in postings::chunks(table, WHOLE_HOUR, hour)? {
-        let entries = postings::as_entries::<W>(chunk.value())?;
-        for prefix in prefixes {
-            for e in postings::starting_with(entries, prefix) {
-                let p = postings::position(e, hour);
-                if w.low <= p && p < w.high {
-                    out.push(p);
-                }
-            }
-        }
-    }
-    // Newest first; a record tagged with several of the groups repeats, next to itself.
-    out.sort_unstable_by(|a, b| b.cmp(a));
-    Ok(out)
-}
-
-/// Where a walk reads its positions from.
-enum Source {
-    /// Lists led by their value: every stream opened at once.
-    Flat,
-    /// Whole-hour lists, read one hour at a time, newest hour first, keeping the entries
-    /// that start with one of the prefixes (actor hashes; groups, with countries).
-    Actors(ListReader, Vec<Vec<u8>>),
-    Groups(ListReader, Vec<Vec<u8>>),
-}
-
-impl Source {
-    fn streams(&self, hour: i64, w: Window) -> Result<Vec<Stream>> {
-        let positions = match self {
-            Source::Flat => return Ok(Vec::new()),
-            Source::Actors(t, prefixes) => hour_positions::<ACTOR_ENTRY>(t, hour, prefixes, w)?,
-            Source::Groups(t, prefixes) => hour_positions::<GROUP_ENTRY>(t, hour, prefixes, w)?,
-        };
-        Ok(vec![Box::new(positions.into_iter().map(Ok)) as Stream])
     }
 }
 
@@ -320,32 +301,17 @@ fn prefixes(first: &[u64], second: Option<&[u64]>) -> Vec<Vec<u8>> {
 
 /// The positions of the records a plan may match, newest first.
 pub(super) struct Walk {
-    source: Source,
-    window: Window,
     merge: Merge,
-    /// The next hour to open, counting down to `low_hour`.
-    hour: i64,
-    low_hour: i64,
-    records: RecordTable,
 }
 
 impl Walk {
     fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
-        let hours = |txn: &ReadTransaction| -> Result<(i64, i64)> {
-            Ok(match tables::time_span(&txn.open_table(META)?)? {
-                Some((min, max)) => (
-                    tables::bucket(w.low.0.max(min)),
-                    tables::bucket(w.high.0.min(max)),
-                ),
-                None => (0, -1),
-            })
-        };
-        let (mut streams, mut source, mut hour, mut low_hour) = (Vec::new(), Source::Flat, 0, 1);
-        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        let mut streams = Vec::new();
         match plan {
             Plan::Nothing => {}
             Plan::Time => {
                 let t = txn.open_table(ACTIVITIES)?;
+                let ((lt, ls), (ht, hs)) = (w.low, w.high);
                 streams.push(Box::new(
                     t.range((lt, ls)..(ht, hs))?
                         .rev()
@@ -355,51 +321,44 @@ impl Walk {
             Plan::Instances(instances) => {
                 let t = txn.open_table(BY_INSTANCE)?;
                 for i in instances {
-                    streams.push(ListStream::open(&t, *i, INSTANCE_ENTRY, w)?);
+                    streams.push(ListStream::<INSTANCE_ENTRY>::open(&t, *i, None, w)?);
                 }
             }
             Plan::Countries(countries) => {
                 let t = txn.open_table(BY_COUNTRY)?;
-                for c in countries {
-                    streams.push(ListStream::open(&t, tables::hash(c), COUNTRY_ENTRY, w)?);
-                }
+                let hashes = sorted(
+                    &countries
+                        .iter()
+                        .map(|c| tables::hash(c))
+                        .collect::<Vec<_>>(),
+                );
+                let wanted = Some(prefixes(&hashes, None));
+                streams.push(ListStream::<COUNTRY_ENTRY>::open(
+                    &t, WHOLE_HOUR, wanted, w,
+                )?);
             }
             Plan::Actors(actors) => {
+                let t = txn.open_table(BY_ACTOR)?;
                 let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
-                source = Source::Actors(txn.open_table(BY_ACTOR)?, prefixes(&hashes, None));
-                (low_hour, hour) = hours(txn)?;
+                let wanted = Some(prefixes(&hashes, None));
+                streams.push(ListStream::<ACTOR_ENTRY>::open(&t, WHOLE_HOUR, wanted, w)?);
             }
             Plan::Groups(groups, countries) => {
+                let t = txn.open_table(BY_GROUP)?;
                 let countries = countries
                     .as_ref()
                     .map(|l| sorted(&l.iter().map(|c| tables::hash(c)).collect::<Vec<_>>()));
-                let prefixes = prefixes(groups, countries.as_deref());
-                source = Source::Groups(txn.open_table(BY_GROUP)?, prefixes);
-                (low_hour, hour) = hours(txn)?;
+                let wanted = Some(prefixes(groups, countries.as_deref()));
+                streams.push(ListStream::<GROUP_ENTRY>::open(&t, WHOLE_HOUR, wanted, w)?);
             }
         }
         Ok(Walk {
-            source,
-            window: w,
             merge: Merge::new(streams)?,
-            hour,
-            low_hour,
-            records: txn.open_table(ACTIVITIES)?,
         })
     }
 
     pub(super) fn next(&mut self) -> Result<Option<(Micros, u64)>> {
-        loop {
-            if let Some(p) = self.merge.next()? {
-                return Ok(Some(p));
-            }
-            if matches!(self.source, Source::Flat) || self.hour < self.low_hour {
-                return Ok(None);
-            }
-            // Hours partition time, so finishing one hour before the next keeps the order.
-            self.merge = Merge::new(self.source.streams(self.hour, self.window)?)?;
-            self.hour = previous_hour(&self.records, self.hour)?.unwrap_or(i64::MIN);
-        }
+        self.merge.next()
     }
 }
 
@@ -416,35 +375,36 @@ const SCAN_HOUR_ABOVE: usize = 8;
 /// everyone is found.
 pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Vec<Option<Micros>>> {
     let mut out = vec![None; keys.len()];
-    let Some((min, max)) = tables::time_span(&txn.open_table(META)?)? else {
-        return Ok(out);
-    };
     let mut unseen: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, key) in keys.iter().enumerate() {
         unseen.entry(tables::hash(key)).or_default().push(i);
     }
-    let index = txn.open_table(BY_ACTOR)?;
     let records = txn.open_table(ACTIVITIES)?;
-    let mut hour = tables::bucket(max);
-    while !unseen.is_empty() && hour >= tables::bucket(min) {
+    let mut hours = Hours::open(
+        &txn.open_table(BY_ACTOR)?,
+        WHOLE_HOUR,
+        Micros::MIN,
+        Micros::MAX,
+    )?;
+    while !unseen.is_empty() {
+        let Some((hour, chunks)) = hours.next()? else {
+            break;
+        };
         // (time, seq, hash) of the hour's entries for the people still unseen.
         let mut candidates = Vec::new();
-        for chunk in postings::chunks(&index, WHOLE_HOUR, hour)? {
+        for chunk in &chunks {
             let entries = postings::as_entries::<ACTOR_ENTRY>(chunk.value())?;
             let mut take = |e: &[u8; ACTOR_ENTRY]| {
                 let mut h = [0u8; 8];
                 h.copy_from_slice(&e[..8]);
-                let (time, seq) = postings::position(e, hour);
-                candidates.push((time, seq, u64::from_be_bytes(h)));
+                let h = u64::from_be_bytes(h);
+                if unseen.contains_key(&h) {
+                    let (time, seq) = postings::position(e, hour);
+                    candidates.push((time, seq, h));
+                }
             };
             if unseen.len() > SCAN_HOUR_ABOVE {
-                for e in entries {
-                    let mut h = [0u8; 8];
-                    h.copy_from_slice(&e[..8]);
-                    if unseen.contains_key(&u64::from_be_bytes(h)) {
-                        take(e);
-                    }
-                }
+                entries.iter().for_each(&mut take);
             } else {
                 for h in unseen.keys() {
                     postings::starting_with(entries, &h.to_be_bytes())
@@ -470,10 +430,6 @@ pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Ve
                     unseen.remove(&h);
                 }
             }
-        }
-        match previous_hour(&records, hour)? {
-            Some(h) => hour = h,
-            None => break,
         }
     }
     Ok(out)

@@ -62,17 +62,17 @@ pub const ACTIVITIES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new(
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
 
 // Activity indexes are posting lists (see `postings`): (list, hour, chunk) → sorted
-// fixed-width entries that end in the activity's position. Few-valued keys (instance,
-// country) are the list, so a query reads one list hour after hour; many-valued ones
-// (actor, group) lead each entry of a whole-hour list, so that a page touches the few
-// hours it covers, not one list per actor or group. Strings are hashed to fixed-width
-// keys; a collision only adds candidates that `Query::matches` drops.
+// fixed-width entries that end in the activity's position. The instance, a few-valued key
+// that the duplicate check reads per hour, is the list; the other keys lead the entries of
+// one whole-hour list, so that a page rewrites the few chunks of the hours it covers, not
+// a list per country, actor or group. Strings are hashed to fixed-width keys; a collision
+// only adds candidates that `Query::matches` drops.
 
 /// Instance → (hash of the vendor id, position). Also the duplicate check: a vendor
 /// reports an event with the same time whenever it repeats it, so a repeat is in the same
 /// hour's list, where a hit is confirmed against the stored record.
 pub const BY_INSTANCE: ListTable = TableDefinition::new("list-instance");
-/// Country hash → (position).
+/// `WHOLE_HOUR` → (country hash, position).
 pub const BY_COUNTRY: ListTable = TableDefinition::new("list-country");
 /// `WHOLE_HOUR` → (actor hash, position).
 pub const BY_ACTOR: ListTable = TableDefinition::new("list-actor");
@@ -83,7 +83,7 @@ pub const NO_COUNTRY: u64 = 0;
 
 /// Entry widths: the u64 prefixes and a 12-byte position.
 pub const INSTANCE_ENTRY: usize = 20;
-pub const COUNTRY_ENTRY: usize = 12;
+pub const COUNTRY_ENTRY: usize = 20;
 pub const ACTOR_ENTRY: usize = 20;
 pub const GROUP_ENTRY: usize = 28;
 
@@ -113,6 +113,11 @@ pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
+}
+
+/// Appends the encoding of `value` to `out`: one buffer serves a whole page of records.
+pub fn encode_into<T: Serialize>(value: &T, out: Vec<u8>) -> Result<Vec<u8>> {
+    postcard::to_extend(value, out).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
