@@ -8,6 +8,7 @@
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
 //! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;

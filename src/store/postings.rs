@@ -1,12 +1,13 @@
-//! Posting lists: the entries an index holds for one list (an instance, a country, or
-//! the whole hour) and one hour, packed into a few values.
+//! Posting lists: the entries an index holds for one list (an instance, or the whole
+//! hour) and one hour, packed into a few values.
 //!
 //! A page of activities touches few (list, hour) pairs, so writing an index costs one
 //! read-modify-write per pair instead of one B-tree insert per activity: that is what lets
 //! ingestion keep up (issue 2). An entry is a fixed-width big-endian record ending in the
 //! activity's position (time within the hour, seq), so comparing bytes compares entries and
-//! one sort, merge and binary search serve every index. A pair's entries are split into
-//! chunks of at most `CHUNK_BYTES`, so a busy hour never becomes one huge rewrite. Each
+//! one sort, merge and binary search serve every index. Big-endian, not little-endian, for
+//! that reason. A pair's entries are split into chunks of at most `CHUNK_BYTES`, so a busy
+//! hour never becomes one huge rewrite. Each
 //! chunk is sorted; chunks are not ordered among themselves (a late page may bring older
 //! activities), so a reader takes every chunk of a pair.
 
@@ -19,7 +20,7 @@ use super::tables::BUCKET;
 pub type ListKey = (u64, i64, u32);
 pub type ListTable = TableDefinition<'static, ListKey, &'static [u8]>;
 
-/// The list of an index that keys by hour alone (actors, groups).
+/// The list of an index that keys by hour alone (countries, actors, groups).
 pub const WHOLE_HOUR: u64 = 0;
 
 /// A chunk's bound: a busy hour is split rather than rewritten whole.

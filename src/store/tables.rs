@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use super::postings::ListTable;
 use super::{Result, StoreError};
 
-/// Bumped whenever a table's key or value layout changes.
+/// Bumped whenever a table's key or value layout changes (2: posting-list indexes).
 pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name → counter or version. Its presence marks a casbah file.
@@ -93,7 +93,7 @@ pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activi
 pub const COUNT_INSTANCE: u8 = 0;
 pub const COUNT_COUNTRY: u8 = 1;
 
-/// The width of the time buckets of the hour-led indexes.
+/// The width of the hours that split every posting list.
 pub const BUCKET: i64 = 3_600_000_000;
 
 pub fn bucket(time: i64) -> i64 {
