@@ -8,6 +8,7 @@
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
 //! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;
@@ -16,6 +17,7 @@ mod instances;
 mod open;
 
 pub use open::panics_are_expected;
+mod postings;
 mod query;
 mod scratch;
 mod settings;
@@ -43,9 +45,7 @@ pub enum StoreError {
         "{path} is not a casbah database or is damaged ({detail}); it was left untouched: move it aside or use --db"
     )]
     NotCasbah { path: String, detail: String },
-    #[error(
-        "{path} was written by schema {found} but this casbah reads schema {expected}; use a matching casbah"
-    )]
+    #[error("{}", schema_message(path, *found, *expected))]
     Schema {
         path: String,
         found: u32,
@@ -70,6 +70,21 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn schema_message(path: &str, found: u32, expected: u32) -> String {
+    if found < expected {
+        format!(
+            "{path} was written by an older casbah (schema {found}; this one reads schema \
+             {expected}): open it with that casbah, or move it aside or use --db to start a new \
+             database, which fetches activities again from what the vendors still keep"
+        )
+    } else {
+        format!(
+            "{path} was written by a newer casbah (schema {found}; this one reads schema \
+             {expected}): open it with that casbah or a newer one, or use --db for another database"
+        )
+    }
+}
 
 /// An instance before the store has given it an id.
 #[derive(Debug, Clone, PartialEq)]
@@ -209,7 +224,6 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_multimap_table(USER_GROUPS)?;
     txn.open_table(HISTORY)?;
     txn.open_table(ACTIVITIES)?;
-    txn.open_table(DEDUPE)?;
     txn.open_table(APP_INSTANCES)?;
     txn.open_table(COUNTS)?;
     txn.open_table(BY_GROUP)?;
