@@ -45,6 +45,7 @@ fn remote_group(id: &str) -> RemoteGroup {
         id: id.to_string(),
         display_name: format!("Group {id}"),
         description: None,
+        microsoft365: false,
     }
 }
 
@@ -69,6 +70,7 @@ fn activity(instance: InstanceId, app: AppKind, id: &str, time: i64, actor: &str
         user_agent: None,
         source: "test".to_string(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 

@@ -507,6 +507,7 @@ mod tests {
             user_agent: None,
             source: "test".into(),
             groups: Vec::new(),
+            office_app: None,
         }
     }
 

@@ -14,7 +14,8 @@ use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
 /// Graph's largest page for directory objects (`$top=1000` is refused).
 pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
 
-const GROUP_FIELDS: &str = "id,displayName,description";
+/// `groupTypes` tells Microsoft 365 groups from security groups (R-G10).
+const GROUP_FIELDS: &str = "id,displayName,description,groupTypes";
 /// `accountEnabled`, `userType` and `deletedDateTime` come back only when selected.
 const USER_FIELDS: &str =
     "id,displayName,userPrincipalName,mail,accountEnabled,userType,deletedDateTime";
@@ -30,6 +31,9 @@ struct GraphGroup {
     id: String,
     display_name: Option<String>,
     description: Option<String>,
+    /// `["Unified"]` for a Microsoft 365 group; Graph may send `null`.
+    #[serde(default)]
+    group_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,10 +70,18 @@ struct Domain {
 }
 
 fn group(g: GraphGroup) -> RemoteGroup {
+    // R-G10: Graph's only marker of a Microsoft 365 group; it may sit beside
+    // "DynamicMembership".
+    let microsoft365 = g
+        .group_types
+        .iter()
+        .flatten()
+        .any(|t| t.eq_ignore_ascii_case("Unified"));
     RemoteGroup {
         display_name: clean(g.display_name.as_deref().unwrap_or_default()),
         description: g.description.as_deref().map(clean),
         id: clean(&g.id),
+        microsoft365,
     }
 }
 
@@ -364,6 +376,31 @@ mod tests {
 
     fn graph_user(json: &str) -> Option<RemoteUser> {
         user(serde_json::from_str(json).unwrap())
+    }
+
+    fn graph_group(json: &str) -> RemoteGroup {
+        group(serde_json::from_str(json).unwrap())
+    }
+
+    // R-G10: `groupTypes` containing "Unified" marks a Microsoft 365 group;
+    // empty, null or absent marks a security or distribution group.
+    #[test]
+    fn unified_group_type_marks_microsoft365_groups() {
+        assert!(
+            graph_group(r#"{"id":"1","displayName":"Sales","groupTypes":["Unified"]}"#)
+                .microsoft365
+        );
+        assert!(
+            graph_group(r#"{"id":"1","groupTypes":["DynamicMembership","unified"]}"#).microsoft365
+        );
+        for json in [
+            r#"{"id":"1","groupTypes":[]}"#,
+            r#"{"id":"1","groupTypes":null}"#,
+            r#"{"id":"1","groupTypes":["DynamicMembership"]}"#,
+            r#"{"id":"1"}"#,
+        ] {
+            assert!(!graph_group(json).microsoft365, "{json}");
+        }
     }
 
     // R-G4: disabled accounts are reported so the import can skip them.
