@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use casbah::connectors::microsoft365::Microsoft365;
 use casbah::connectors::microsoft365::external::ExternalConnections;
-use casbah::domain::external::{ConnectionId, ExternalGroupId, Member, Unmatched};
+use casbah::domain::external::{Connection, ConnectionId, ExternalGroupId, Member, Unmatched};
 use casbah::domain::{AppKind, Component};
 use casbah::sandbox::org::MemberRef as OrgMember;
 use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
@@ -432,4 +432,27 @@ async fn access_answers_follow_changes() {
     assert_eq!(removed, gone);
     let views = svc.external_groups("tickets").await.expect("groups");
     assert!(!views[0].group.members.contains(&gone));
+
+    // A connection made outside casbah is found in Graph's list when named.
+    let portal = Connection::new(ConnectionId::parse("portal").unwrap(), "Portal", None).unwrap();
+    other
+        .create_connection(&portal)
+        .await
+        .expect("made elsewhere");
+    svc.create_external_group("Portal", "g1", None, None)
+        .await
+        .expect("found at Graph");
+    let listed = svc.external_connections(None).await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.connection.id.as_str() == "portal" && c.groups == 1)
+    );
+    // One that is nowhere is an unknown name, with the closest ids.
+    let err = svc.external_groups("portl").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no connection named \"portl\"; did you mean \"portal\"?"),
+        "{err}"
+    );
 }
