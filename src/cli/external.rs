@@ -277,14 +277,12 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
     }
 }
 
-fn member_ref(a: &MemberArgs) -> Result<MemberRef, Failure> {
-    match (&a.user, &a.entra_group, &a.external) {
-        (Some(u), None, None) => Ok(MemberRef::User(u.clone())),
-        (None, Some(g), None) => Ok(MemberRef::EntraGroup(g.clone())),
-        (None, None, Some(e)) => Ok(MemberRef::External(e.clone())),
-        _ => Err(Failure::Usage(
-            "give one of --user, --entra-group or --external".into(),
-        )),
+/// Clap insists on exactly one of the three flags.
+fn member_ref(a: &MemberArgs) -> MemberRef {
+    match (&a.user, &a.entra_group) {
+        (Some(u), _) => MemberRef::User(u.clone()),
+        (None, Some(g)) => MemberRef::EntraGroup(g.clone()),
+        (None, None) => MemberRef::External(a.external.clone().unwrap_or_default()),
     }
 }
 
@@ -299,7 +297,7 @@ fn describe(member: &Member) -> String {
 async fn members(command: ExternalMembersCommand, svc: &Service) -> Outcome {
     match command {
         ExternalMembersCommand::Add(a) => {
-            let wanted = member_ref(&a)?;
+            let wanted = member_ref(&a);
             let m = svc
                 .add_external_member(&a.connection.connection, &a.group, wanted)
                 .await?;
@@ -307,7 +305,7 @@ async fn members(command: ExternalMembersCommand, svc: &Service) -> Outcome {
             Ok(())
         }
         ExternalMembersCommand::Remove(a) => {
-            let wanted = member_ref(&a)?;
+            let wanted = member_ref(&a);
             let m = svc
                 .remove_external_member(&a.connection.connection, &a.group, wanted)
                 .await?;
