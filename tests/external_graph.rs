@@ -351,6 +351,76 @@ async fn put_item_acl() {
     assert_eq!(sb.external_changes().len(), before);
 }
 
+// R-X4: deleting an item answers 204 and the item is gone; a second
+// delete is Graph's 404, a not-found error, with nothing changed.
+#[tokio::test]
+async fn delete_item_then_not_found() {
+    let sb = sandbox().await;
+    let m = with_connection(&sb).await;
+    let mut properties = serde_json::Map::new();
+    properties.insert("title".into(), json!("T"));
+    let id = ItemId::parse("TSP2").unwrap();
+    let upload = ItemUpload {
+        item: Item {
+            id: id.clone(),
+            acl: vec![AclEntry::grant(Principal::Everyone(sb.tenant_id.clone()))],
+        },
+        properties,
+        content: None,
+    };
+    m.put_item(&conn("contosohr"), &upload).await.unwrap();
+    m.delete_item(&conn("contosohr"), &id).await.unwrap();
+    assert!(
+        !sb.external_connection("contosohr")
+            .unwrap()
+            .items
+            .contains_key("TSP2")
+    );
+    let path = "/v1.0/external/connections/contosohr/items/TSP2";
+    assert_eq!(sb.served_with(path, 204), 1);
+    let changes = sb.external_changes().len();
+    let err = m.delete_item(&conn("contosohr"), &id).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ExternalApiError::Connector(ConnectorError::NotFound { .. })
+        ),
+        "{err}"
+    );
+    assert_eq!(sb.served_with(path, 404), 1);
+    assert_eq!(sb.external_changes().len(), changes);
+}
+
+// R-X1: deleting a connection answers 204 and takes its groups with it; a
+// second delete is a not-found error.
+#[tokio::test]
+async fn delete_connection_then_not_found() {
+    let sb = sandbox().await;
+    let m = with_connection(&sb).await;
+    m.create_group(&conn("contosohr"), &group("tier1", None))
+        .await
+        .unwrap();
+    m.delete_connection(&conn("ContosoHR")).await.unwrap();
+    assert!(sb.external_connection("contosohr").is_none());
+    assert!(
+        sb.external_changes()
+            .contains(&ExternalChange::ConnectionDeleted("contosohr".into()))
+    );
+    assert_eq!(
+        sb.served_with("/v1.0/external/connections/ContosoHR", 204),
+        1
+    );
+    let err = m.delete_connection(&conn("contosohr")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ExternalApiError::Connector(ConnectorError::NotFound { .. })
+        ),
+        "{err}"
+    );
+    assert!(m.connections().await.unwrap().is_empty());
+}
+
 // Throttling as in the core connector: a 429 with Retry-After is waited
 // out and the call goes through once.
 #[tokio::test]

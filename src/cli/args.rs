@@ -46,6 +46,12 @@ pub enum Command {
     /// Show or change settings such as scan intervals
     #[command(subcommand)]
     Settings(SettingsCommand),
+    /// Graph connections: external groups, their members, item ACLs and mirrors
+    #[command(subcommand)]
+    External(ExternalCommand),
+    /// Who can see an external item, and why
+    #[command(subcommand)]
+    Access(AccessCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -244,4 +250,215 @@ pub struct DemoArgs {
     pub rate: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExternalCommand {
+    /// Graph connections of Microsoft 365 instances
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
+    /// External groups of a connection
+    #[command(subcommand)]
+    Groups(ExternalGroupsCommand),
+    /// Add or remove members of an external group
+    #[command(subcommand)]
+    Members(ExternalMembersCommand),
+    /// External items of a connection
+    #[command(subcommand)]
+    Items(ItemsCommand),
+    /// Set or show an item's ACL
+    #[command(subcommand)]
+    Acl(AclCommand),
+    /// Publish a casbah group as an external group and keep it in sync
+    Mirror(MirrorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConnectionsCommand {
+    /// Connections casbah knows, with their groups, items and pending groups
+    List(ConnectionsListArgs),
+    /// Create a connection in the instance's tenant
+    Add(ConnectionAddArgs),
+    /// Delete a connection with its groups and items, at Graph and here
+    Delete(ConnectionArg),
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionsListArgs {
+    /// Only this Microsoft 365 instance
+    #[arg(long)]
+    pub instance: Option<String>,
+    /// Read the list from Graph first (of every Microsoft 365 instance without --instance)
+    #[arg(long)]
+    pub refresh: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionAddArgs {
+    /// The Microsoft 365 instance
+    #[arg(long)]
+    pub instance: String,
+    /// 3 to 32 letters and digits, not starting with "Microsoft", not reserved
+    #[arg(long)]
+    pub id: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectionArg {
+    /// The connection id
+    #[arg(long, value_name = "ID")]
+    pub connection: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExternalGroupsCommand {
+    /// External groups as a tree: nested members indented, pending groups marked
+    List {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create an external group
+    Create {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        /// 1 to 128 characters from A–Z a–z 0–9 - _
+        #[arg(long, value_name = "GID")]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Delete an external group
+    Delete {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "GID")]
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExternalMembersCommand {
+    /// Add a user, an Entra group or a nested external group
+    Add(MemberArgs),
+    /// Remove a member
+    Remove(MemberArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("member").required(true).args(["user", "entra_group", "external"])))]
+pub struct MemberArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArg,
+    /// The external group
+    #[arg(long, value_name = "GID")]
+    pub group: String,
+    /// A synced user: UPN, e-mail or Entra object id
+    #[arg(long, value_name = "UPN_OR_ID")]
+    pub user: Option<String>,
+    /// An Entra group: exact name or object id
+    #[arg(long, value_name = "NAME_OR_ID")]
+    pub entra_group: Option<String>,
+    /// A nested external group of the same connection
+    #[arg(long, value_name = "GID")]
+    pub external: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ItemsCommand {
+    /// Items casbah has put, with their ACL size and pending groups
+    List {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an item
+    Delete {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "IID")]
+        item: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// Put the item with the ACL of a file in Graph's JSON shape (`-` reads stdin)
+    Set {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "IID")]
+        item: String,
+        #[arg(long, value_name = "ACL.json")]
+        file: PathBuf,
+    },
+    /// An item's ACL, each entry resolved to who it names
+    Show {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "IID")]
+        item: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorArgs {
+    #[command(flatten)]
+    pub connection: ConnectionArg,
+    /// The external group (created when missing)
+    #[arg(long, value_name = "GID")]
+    pub group: String,
+    /// The casbah group to publish: name or casbah id
+    #[arg(long, value_name = "GROUP")]
+    pub from: String,
+    /// Wait for the first sync and print what it sent
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Grant, deny or none for one user and item, with the path that decided it
+    Check {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "IID")]
+        item: String,
+        /// UPN, e-mail or Entra object id
+        #[arg(long, value_name = "UPN_OR_ID")]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The items a user can see, each with the path that grants it
+    Items {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        /// UPN, e-mail or Entra object id
+        #[arg(long, value_name = "UPN_OR_ID")]
+        user: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Everyone granted or denied the item, with counts
+    Who {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "IID")]
+        item: String,
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -2,10 +2,12 @@
 //! scripts. Exit 0 on success, 1 on failure, 2 on a usage error; errors go to
 //! stderr as one line that says what to do.
 
+mod access;
 mod activities;
 mod args;
 mod connectors;
 mod demo;
+mod external;
 mod groups;
 mod output;
 mod sandbox;
@@ -97,6 +99,8 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
         Command::Queries(c) => activities::queries(c, &open(&db).await?).await,
         Command::Sync(a) => sync::run(a, open(&db).await?, &db).await,
         Command::Settings(c) => settings(c, &open(&db).await?).await,
+        Command::External(c) => external::run(c, open(&db).await?, &db).await,
+        Command::Access(c) => access::run(c, &open(&db).await?).await,
     }
 }
 

@@ -1,6 +1,8 @@
 //! One error type for every command, each printing as one actionable line.
 
 use crate::connectors::ConnectorError;
+use crate::connectors::microsoft365::external::ExternalApiError;
+use crate::domain::external::ExternalError;
 use crate::domain::filter::FilterError;
 use crate::store::StoreError;
 
@@ -21,6 +23,10 @@ pub enum ServiceError {
         name: String,
         suggestions: Vec<String>,
     },
+    /// The vendor already has what was to be created (Graph's 409); nothing
+    /// was changed, there or here.
+    #[error("{0}")]
+    Conflict(String),
     #[error("internal error: {0}; see the log file")]
     Internal(String),
 }
@@ -33,6 +39,24 @@ fn unknown_message(what: &str, name: &str, suggestions: &[String]) -> String {
             let list: Vec<String> = many.iter().map(|s| format!("{s:?}")).collect();
             format!("no {what} named {name:?}; closest: {}", list.join(", "))
         }
+    }
+}
+
+impl From<ExternalApiError> for ServiceError {
+    fn from(e: ExternalApiError) -> ServiceError {
+        match e {
+            ExternalApiError::Conflict { .. } => ServiceError::Conflict(e.to_string()),
+            ExternalApiError::NoProperties => ServiceError::Invalid(e.to_string()),
+            ExternalApiError::Connector(c) => ServiceError::Connector(c),
+        }
+    }
+}
+
+/// R-X1…R-X4: a refused id, member or ACL entry is a usage error, caught
+/// before any request.
+impl From<ExternalError> for ServiceError {
+    fn from(e: ExternalError) -> ServiceError {
+        ServiceError::Invalid(e.to_string())
     }
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::domain::external::{ConnectionId, ExternalGroupId};
 use crate::domain::{GroupId, InstanceId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -18,6 +19,17 @@ pub enum JobKind {
     ScanActivities { instance: InstanceId },
     /// R-G5, R-G7: first import or a later membership sync of one group.
     SyncGroup { group: GroupId },
+    /// R-X6: sends a mirrored group's changes to its external group.
+    SyncMirror {
+        instance: InstanceId,
+        connection: ConnectionId,
+        group: ExternalGroupId,
+    },
+    /// R-X5: reads again the Entra groups a connection's ACLs and members name.
+    SyncEntraGroups {
+        instance: InstanceId,
+        connection: ConnectionId,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,4 +74,8 @@ pub enum Event {
     },
     InstancesChanged,
     GroupsChanged,
+    /// A Graph connection's groups, members, items or mirrors changed.
+    ExternalChanged {
+        connection: ConnectionId,
+    },
 }

@@ -8,6 +8,7 @@ mod activities;
 mod error;
 pub mod events;
 pub mod export;
+mod external;
 mod groups;
 mod instances;
 mod jobs;
@@ -26,12 +27,17 @@ use tokio::sync::broadcast;
 pub use crate::domain::filter::suggested_queries;
 pub use error::ServiceError;
 pub use events::{Event, JobId, JobKind, Level};
+pub use external::{
+    AccessAnswer, AudienceEntry, AudienceView, ConnectionSummary, ExternalGroupView, ItemView,
+    MemberRef, MemberView, MirrorStatus, VisibleItem,
+};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
 pub use settings::SETTINGS;
 
 use crate::connectors::Connector;
+use crate::connectors::microsoft365::Microsoft365;
 use crate::domain::{GroupId, InstanceId, Micros};
 use crate::store::Store;
 
@@ -88,6 +94,13 @@ struct Inner {
     /// When each group's sync was last started, so a failing group is not
     /// retried at every tick.
     group_attempts: Mutex<HashMap<GroupId, Micros>>,
+    /// One Graph connectors client per Microsoft 365 instance (R-X1).
+    graph: Mutex<HashMap<InstanceId, Arc<Microsoft365>>>,
+    /// Access indexes by (instance, lower-cased connection id), dropped on
+    /// any change to what they were built from (R-X5).
+    access: Mutex<external::AccessCaches>,
+    /// When each mirror or Entra group refresh was last started.
+    external_attempts: Mutex<HashMap<JobKind, Micros>>,
 }
 
 impl Service {
@@ -117,6 +130,9 @@ impl Service {
                 scheduler: Mutex::new(None),
                 wake: tokio::sync::Notify::new(),
                 group_attempts: Mutex::new(HashMap::new()),
+                graph: Mutex::new(HashMap::new()),
+                access: Mutex::new(external::AccessCaches::default()),
+                external_attempts: Mutex::new(HashMap::new()),
             }),
         }
     }

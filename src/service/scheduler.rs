@@ -85,9 +85,12 @@ impl Service {
                     .lock()
                     .expect("attempts lock")
                     .insert(group.id, now);
-                started.push(self.sync_group(group.id, &group.name));
+                let job = self.sync_group(group.id, &group.name);
+                started.extend(self.mirrors_after(&job, group.id).await?);
+                started.push(job);
             }
         }
+        started.extend(self.due_external(now, intervals.groups).await?);
         Ok(started)
     }
 
@@ -107,8 +110,35 @@ impl Service {
             if let GroupKind::Imported { instance, .. } = group.kind
                 && instances.iter().any(|i| i.id == instance)
             {
-                started.push(self.sync_group(group.id, &group.name));
+                let job = self.sync_group(group.id, &group.name);
+                started.extend(self.mirrors_after(&job, group.id).await?);
+                started.push(job);
             }
+        }
+        Ok(started)
+    }
+
+    /// Mirrors (R-X6) and the Entra groups access evaluation follows (R-X5)
+    /// that were not synced within `interval`.
+    async fn due_external(&self, now: Micros, interval: Duration) -> Result<Vec<JobHandle>> {
+        let mut started = Vec::new();
+        for (key, last) in self.external_work().await? {
+            let attempted = self
+                .inner
+                .external_attempts
+                .lock()
+                .expect("attempts lock")
+                .get(&key)
+                .copied();
+            if !due(attempted.or(last), now, interval) {
+                continue;
+            }
+            self.inner
+                .external_attempts
+                .lock()
+                .expect("attempts lock")
+                .insert(key.clone(), now);
+            started.extend(self.start_external(key));
         }
         Ok(started)
     }

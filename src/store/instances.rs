@@ -5,7 +5,7 @@ use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 use super::tables::{
     self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS,
 };
-use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, groups, users};
+use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, external, groups, users};
 use crate::domain::{Instance, InstanceId, Micros, Secret};
 
 fn scan_code(kind: ScanKind) -> u8 {
@@ -102,6 +102,7 @@ impl Store {
         txn.open_table(CREDENTIALS)?.remove(id.0)?;
         remove_prefixed(&txn, id)?;
         users::remove_instance_users(&txn, id)?;
+        external::remove_instance_external(&txn, id)?;
         let imported: Vec<u64> = {
             let table = txn.open_table(IMPORTED)?;
             let mut ids = Vec::new();

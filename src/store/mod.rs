@@ -12,10 +12,12 @@
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;
+mod external;
 mod groups;
 mod instances;
 mod open;
 
+pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use open::panics_are_expected;
 mod postings;
 mod query;
@@ -28,6 +30,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::external::{
+    Connection, ConnectionId, EntraGroup, ExternalGroup, ExternalGroupId, ItemId,
+};
 use crate::domain::filter::Query;
 use crate::domain::{
     Activity, AppKind, AutoGroup, Component, Group, GroupId, GroupStatus, Instance, InstanceId,
@@ -278,7 +283,8 @@ impl Store {
     pub fn secret(&self, id: InstanceId) -> Result<Secret> {
         self.secret_impl(id)
     }
-    /// Removes the instance, its secret, cursors, users and imported groups.
+    /// Removes the instance, its secret, cursors, users, imported groups and
+    /// its Graph connections' data.
     pub fn remove_instance(&self, id: InstanceId) -> Result<()> {
         self.remove_instance_impl(id)
     }
@@ -359,6 +365,117 @@ impl Store {
     }
     pub fn membership_history(&self, id: GroupId) -> Result<Vec<MembershipChange>> {
         self.membership_history_impl(id)
+    }
+
+    // Graph connections, external groups, items, mirrors (R-X1…R-X6). The
+    // service writes only what Graph accepted.
+    /// Connections of one instance, or of all, with their instance.
+    pub fn external_connections(
+        &self,
+        instance: Option<InstanceId>,
+    ) -> Result<Vec<(InstanceId, Connection)>> {
+        self.external_connections_impl(instance)
+    }
+    pub fn put_external_connection(
+        &self,
+        instance: InstanceId,
+        connection: &Connection,
+    ) -> Result<()> {
+        self.put_external_connection_impl(instance, connection)
+    }
+    /// Replaces the instance's connections with Graph's list; connections
+    /// Graph no longer has are removed with their groups, items and mirrors.
+    pub fn replace_external_connections(
+        &self,
+        instance: InstanceId,
+        connections: &[Connection],
+    ) -> Result<()> {
+        self.replace_external_connections_impl(instance, connections)
+    }
+    pub fn remove_external_connection(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+    ) -> Result<()> {
+        self.remove_external_connection_impl(instance, connection)
+    }
+    /// The connection's groups (by id), items (by id) and mirror links.
+    pub fn connection_data(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+    ) -> Result<ConnectionData> {
+        self.connection_data_impl(instance, connection)
+    }
+    pub fn external_group(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        group: &ExternalGroupId,
+    ) -> Result<Option<ExternalGroup>> {
+        self.external_group_impl(instance, connection, group)
+    }
+    /// Writes the group and, in the same transaction, its mirror link.
+    pub fn put_external_group(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        group: &ExternalGroup,
+        mirror: Option<&MirrorLink>,
+    ) -> Result<()> {
+        self.put_external_group_impl(instance, connection, group, mirror)
+    }
+    /// Removes the group and its mirror link.
+    pub fn remove_external_group(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        group: &ExternalGroupId,
+    ) -> Result<()> {
+        self.remove_external_group_impl(instance, connection, group)
+    }
+    pub fn external_item(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        item: &ItemId,
+    ) -> Result<Option<ItemRecord>> {
+        self.external_item_impl(instance, connection, item)
+    }
+    pub fn put_external_item(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        record: &ItemRecord,
+    ) -> Result<()> {
+        self.put_external_item_impl(instance, connection, record)
+    }
+    pub fn remove_external_item(
+        &self,
+        instance: InstanceId,
+        connection: &ConnectionId,
+        item: &ItemId,
+    ) -> Result<()> {
+        self.remove_external_item_impl(instance, connection, item)
+    }
+    /// Every mirror link: (instance, lower-cased connection id, link).
+    pub fn mirror_links(&self) -> Result<Vec<(InstanceId, String, MirrorLink)>> {
+        self.mirror_links_impl()
+    }
+    /// Adds or replaces synced Entra groups (users flattened).
+    pub fn put_entra_groups(&self, instance: InstanceId, groups: &[EntraGroup]) -> Result<()> {
+        self.put_entra_groups_impl(instance, groups)
+    }
+    /// Forgets Entra groups that no longer exist.
+    pub fn remove_entra_groups(&self, instance: InstanceId, ids: &[String]) -> Result<()> {
+        self.remove_entra_groups_impl(instance, ids)
+    }
+    pub fn entra_groups(&self, instance: InstanceId) -> Result<Vec<EntraGroup>> {
+        self.entra_groups_impl(instance)
+    }
+    /// Every user of the instance as its last user scan stored them.
+    pub fn instance_users(&self, instance: InstanceId) -> Result<Vec<RemoteUser>> {
+        self.instance_users_impl(instance)
     }
 
     // Activities.

@@ -271,6 +271,8 @@ impl App {
                     self.cmds.push(Cmd::LoadMembers(*id));
                 }
             }
+            // The external-groups pane (external-pane branch) handles it.
+            Event::ExternalChanged { .. } => {}
         }
     }
 

@@ -21,8 +21,8 @@ use super::{Microsoft365, VENDOR, clean, scrub};
 use crate::connectors::ConnectorError;
 use crate::connectors::http::{BodyError, Reply, json as decode_json};
 use crate::domain::external::{
-    Connection, ConnectionId, ConnectionState, ExternalGroup, ExternalGroupId, Item, Member,
-    MirrorPlan,
+    Connection, ConnectionId, ConnectionState, ExternalGroup, ExternalGroupId, Item, ItemId,
+    Member, MirrorPlan,
 };
 
 const CONNECTION_PERMISSION: &str =
@@ -72,6 +72,9 @@ pub struct ItemUpload {
 pub trait ExternalConnections: Send + Sync {
     async fn connections(&self) -> Result<Vec<Connection>, ExternalApiError>;
     async fn create_connection(&self, connection: &Connection) -> Result<(), ExternalApiError>;
+    /// Deletes the connection with its groups and items (Graph's 204; 404
+    /// when there is no such connection).
+    async fn delete_connection(&self, connection: &ConnectionId) -> Result<(), ExternalApiError>;
     /// Creates the group (id, display name, description); members are
     /// added one by one with `add_member`.
     async fn create_group(
@@ -112,6 +115,11 @@ pub trait ExternalConnections: Send + Sync {
         &self,
         connection: &ConnectionId,
         upload: &ItemUpload,
+    ) -> Result<(), ExternalApiError>;
+    async fn delete_item(
+        &self,
+        connection: &ConnectionId,
+        item: &ItemId,
     ) -> Result<(), ExternalApiError>;
 }
 
@@ -258,6 +266,16 @@ impl ExternalConnections for Microsoft365 {
         self.send(&c, Some(body), nothing).await
     }
 
+    async fn delete_connection(&self, connection: &ConnectionId) -> Result<(), ExternalApiError> {
+        let c = call(
+            Method::DELETE,
+            self.connector_url(&[connection.as_str()]),
+            CONNECTION_PERMISSION,
+            format!("connection `{connection}`"),
+        );
+        self.send(&c, None, nothing).await
+    }
+
     async fn create_group(
         &self,
         connection: &ConnectionId,
@@ -401,6 +419,20 @@ impl ExternalConnections for Microsoft365 {
             format!("item `{}` in connection `{connection}`", upload.item.id),
         );
         self.send(&c, Some(body), nothing).await
+    }
+
+    async fn delete_item(
+        &self,
+        connection: &ConnectionId,
+        item: &ItemId,
+    ) -> Result<(), ExternalApiError> {
+        let c = call(
+            Method::DELETE,
+            self.connector_url(&[connection.as_str(), "items", item.as_str()]),
+            ITEM_PERMISSION,
+            format!("item `{item}` in connection `{connection}`"),
+        );
+        self.send(&c, None, nothing).await
     }
 }
 

@@ -104,6 +104,10 @@ pub enum ExternalChange {
         connection: String,
         item: String,
     },
+    ItemDeleted {
+        connection: String,
+        item: String,
+    },
 }
 
 #[derive(Default)]
@@ -155,7 +159,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router<Arc<Shared>> {
             &format!("{base}/{{cid}}/groups/{{gid}}/members/{{mid}}"),
             axum::routing::delete(remove_member),
         )
-        .route(&format!("{base}/{{cid}}/items/{{iid}}"), put(put_item))
+        .route(
+            &format!("{base}/{{cid}}/items/{{iid}}"),
+            put(put_item).delete(delete_item),
+        )
         .route_layer(from_fn_with_state(shared, auth::require_graph))
 }
 
@@ -506,5 +513,23 @@ async fn put_item(
             item: iid,
         });
         Ok(Json(echo).into_response())
+    })
+}
+
+async fn delete_item(
+    State(shared): State<Arc<Shared>>,
+    Path((cid, iid)): Path<(String, String)>,
+) -> Answer {
+    shared.microsoft.external.with(|s| {
+        let c = s.connection(&cid)?;
+        c.items
+            .remove(&iid)
+            .ok_or_else(|| missing(&format!("The external item '{iid}'")))?;
+        let connection = c.id.clone();
+        s.changes.push(ExternalChange::ItemDeleted {
+            connection,
+            item: iid,
+        });
+        Ok(StatusCode::NO_CONTENT.into_response())
     })
 }
