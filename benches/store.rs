@@ -69,6 +69,7 @@ fn remote_user(u: usize) -> RemoteUser {
         email: email(u),
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 

@@ -37,6 +37,7 @@ fn user(email: &str, name: &str) -> RemoteUser {
         email: email.to_string(),
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 

@@ -282,6 +282,7 @@ fn person_view() {
                 email: "naomi.keller@contoso.com".into(),
                 status: UserStatus::Active,
                 user_type: UserType::Member,
+                principal_name: None,
             },
         )],
         groups: vec![GroupId(2), GroupId(1)],

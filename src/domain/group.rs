@@ -207,6 +207,7 @@ mod tests {
             email: email.to_string(),
             status,
             user_type: UserType::Member,
+            principal_name: None,
         }
     }
 

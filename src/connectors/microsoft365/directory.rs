@@ -121,6 +121,11 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         || u.user_principal_name
             .as_deref()
             .is_some_and(|p| p.to_ascii_uppercase().contains("#EXT#"));
+    let principal_name = u
+        .user_principal_name
+        .as_deref()
+        .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case(email))
+        .map(clean);
     Some(RemoteUser {
         id: clean(&u.id),
         display_name: clean(u.display_name.as_deref().unwrap_or(email)),
@@ -131,6 +136,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         } else {
             UserType::Member
         },
+        principal_name,
     })
 }
 
@@ -429,6 +435,8 @@ mod tests {
             graph_user(r#"{"id":"1","userPrincipalName":"a@x.onmicrosoft.com","mail":"a@x.com"}"#)
                 .unwrap();
         assert_eq!(u.email, "a@x.com");
+        // R-X5, R-X6: the UPN stays known, so either name finds the user.
+        assert_eq!(u.principal_name.as_deref(), Some("a@x.onmicrosoft.com"));
         assert_eq!(u.display_name, "a@x.com");
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(u.user_type, UserType::Member);

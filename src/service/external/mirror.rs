@@ -24,6 +24,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
         email: m.email,
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 
@@ -268,8 +269,8 @@ impl Service {
                     .filter(|u| u.status != UserStatus::Deleted)
                     .map(|u| EntraAccount {
                         id: u.id,
-                        user_principal_name: u.email,
-                        mail: None,
+                        user_principal_name: u.principal_name.unwrap_or_else(|| u.email.clone()),
+                        mail: Some(u.email),
                     })
                     .collect();
                 Ok(Some((source, members, accounts)))
