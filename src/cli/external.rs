@@ -17,6 +17,7 @@ use crate::domain::AppKind;
 use crate::domain::external::{
     AclEntry, ExternalGroupId, Member, UnmatchedUser, parse_item_document,
 };
+use crate::domain::text::sanitize;
 use crate::service::{
     ConnectionSummary, ExternalGroupView, ItemView, MemberRef, MemberView, Service,
 };
@@ -227,7 +228,8 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
                     Some(n) => format!("{}  {n}", v.group.id),
                     None => v.group.id.to_string(),
                 };
-                println!("{name}  ({} members)", v.members.len());
+                let n = v.members.len();
+                println!("{name}  ({n} member{})", if n == 1 { "" } else { "s" });
                 if let Some(m) = &v.mirror {
                     let state = match &m.error {
                         Some(e) => format!("last sync failed: {e}"),
@@ -286,11 +288,20 @@ fn member_ref(a: &MemberArgs) -> MemberRef {
     }
 }
 
-fn describe(member: &Member) -> String {
-    match member {
-        Member::User(id) => format!("user {id}"),
-        Member::EntraGroup(id) => format!("Entra group {id}"),
-        Member::ExternalGroup(id) => format!("external group {id}"),
+/// The member as Graph knows it, with the name the person typed when that
+/// was not the id.
+fn describe(member: &Member, typed: &MemberRef) -> String {
+    let kind = match member {
+        Member::User(_) => "user",
+        Member::EntraGroup(_) => "Entra group",
+        Member::ExternalGroup(_) => "external group",
+    };
+    let (MemberRef::User(name) | MemberRef::EntraGroup(name) | MemberRef::External(name)) = typed;
+    let id = member.id();
+    if name.trim().eq_ignore_ascii_case(id) {
+        format!("{kind} {id}")
+    } else {
+        format!("{kind} {} ({id})", sanitize(name.trim()))
     }
 }
 
@@ -299,17 +310,25 @@ async fn members(command: ExternalMembersCommand, svc: &Service) -> Outcome {
         ExternalMembersCommand::Add(a) => {
             let wanted = member_ref(&a);
             let m = svc
-                .add_external_member(&a.connection.connection, &a.group, wanted)
+                .add_external_member(&a.connection.connection, &a.group, wanted.clone())
                 .await?;
-            println!("added {} to external group {}", describe(&m), a.group);
+            println!(
+                "added {} to external group {}",
+                describe(&m, &wanted),
+                a.group
+            );
             Ok(())
         }
         ExternalMembersCommand::Remove(a) => {
             let wanted = member_ref(&a);
             let m = svc
-                .remove_external_member(&a.connection.connection, &a.group, wanted)
+                .remove_external_member(&a.connection.connection, &a.group, wanted.clone())
                 .await?;
-            println!("removed {} from external group {}", describe(&m), a.group);
+            println!(
+                "removed {} from external group {}",
+                describe(&m, &wanted),
+                a.group
+            );
             Ok(())
         }
     }
