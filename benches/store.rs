@@ -69,6 +69,7 @@ fn remote_user(u: usize) -> RemoteUser {
         email: email(u),
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 
@@ -125,6 +126,7 @@ fn activity(
         user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_string()),
         source: "Office 365".to_string(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 
@@ -291,6 +293,7 @@ fn main() {
             id: format!("grp-{g}"),
             display_name: format!("Group {g}"),
             description: None,
+            microsoft365: false,
         };
         let group = store
             .create_imported_group(instances[0].0, &remote, false, 0)

@@ -391,3 +391,141 @@ fn the_database_folder_and_log_are_private() {
     assert_eq!(mode(&s.db()), 0o600);
     assert_eq!(mode(&folder.join("casbah.log")), 0o600);
 }
+
+// R-G10: `groups list --app sharepoint` lists the imported Microsoft 365
+// groups, not the security groups; JSON names the apps; the text table says
+// which Office apps a group is also in; an unknown app suggests the closest.
+#[test]
+fn microsoft365_groups_are_listed_under_their_office_apps() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
+    let available = available.as_array().expect("array");
+    let pick = |unified: bool| {
+        available
+            .iter()
+            .find(|g| g["microsoft365"] == unified)
+            .unwrap_or_else(|| panic!("the first 50 hold microsoft365={unified} groups"))
+    };
+    let (unified, security) = (pick(true), pick(false));
+    assert_eq!(
+        unified["also_in"],
+        serde_json::json!(["sharepoint", "onedrive", "exchange", "teams"])
+    );
+    assert_eq!(security["also_in"], serde_json::json!([]));
+    for g in [unified, security] {
+        let id = g["id"].as_str().expect("id");
+        s.ok(&["groups", "import", "--instance", "contoso", id, "--wait"]);
+    }
+
+    let listed = s.json(&["groups", "list", "--app", "sharepoint", "--json"]);
+    let listed = listed.as_array().expect("array");
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["name"], unified["display_name"]);
+    assert_eq!(listed[0]["microsoft365"], true);
+    assert_eq!(
+        listed[0]["apps"],
+        serde_json::json!([
+            "microsoft365",
+            "sharepoint",
+            "onedrive",
+            "exchange",
+            "teams"
+        ])
+    );
+    let all = s.json(&["groups", "list", "--json"]);
+    let sec = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == security["display_name"])
+        .expect("the security group is listed");
+    assert_eq!(sec["apps"], serde_json::json!(["microsoft365"]));
+
+    let text = s.ok(&["groups", "list", "--app", "SharePoint Online"]);
+    assert!(
+        text.starts_with("Groups of SharePoint Online: 1/500 imported"),
+        "{text}"
+    );
+    assert!(text.contains("ALSO IN"), "{text}");
+    assert!(
+        text.contains("SharePoint, OneDrive, Exchange, Teams"),
+        "{text}"
+    );
+
+    let out = s.run(&["groups", "list", "--app", "sharepont"]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(one_line(&err) && err.contains("sharepoint"), "{err}");
+}
+
+// R-G10, R-A1: `activities --filter 'app:sharepoint' --json` lists SharePoint
+// records only, each with office_app "sharepoint"; other records carry null;
+// the CSV ends with the office_app column; a typo suggests the app.
+#[test]
+fn activities_are_filtered_by_office_app() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+
+    let rows = s.json(&[
+        "activities",
+        "--filter",
+        "app:sharepoint",
+        "--limit",
+        "100000",
+        "--json",
+    ]);
+    let rows = rows.as_array().expect("array");
+    assert!(!rows.is_empty(), "SharePoint activities after a sync");
+    for r in rows {
+        assert_eq!(r["office_app"], "sharepoint", "{r}");
+        assert_eq!(r["app"], "microsoft365", "{r}");
+    }
+
+    let sign_ins = s.json(&[
+        "activities",
+        "--filter",
+        "app:microsoft365 source:\"Azure AD sign-ins\"",
+        "--limit",
+        "5",
+        "--json",
+    ]);
+    let sign_ins = sign_ins.as_array().expect("array");
+    assert!(!sign_ins.is_empty());
+    for r in sign_ins {
+        let fields = r.as_object().expect("object");
+        assert!(fields.get("office_app").is_some_and(|v| v.is_null()), "{r}");
+    }
+
+    let csv = s.ok(&[
+        "activities",
+        "--filter",
+        "app:teams",
+        "--limit",
+        "5",
+        "--csv",
+    ]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.ends_with(",source,groups,office_app")),
+        "{csv}"
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty(), "Teams activities after a sync");
+    for row in rows {
+        assert_eq!(row.rsplit(',').next(), Some("teams"), "{row}");
+    }
+
+    let out = s.run(&["activities", "--filter", "app:sharepont"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        one_line(&err) && err.contains("did you mean `sharepoint`"),
+        "{err}"
+    );
+}

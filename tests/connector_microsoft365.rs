@@ -260,6 +260,68 @@ async fn search_finds_groups_beyond_the_first_fifty() {
     assert_eq!(two.len(), 2.min(want.len()));
 }
 
+// R-G10: `groupTypes` is read, so Microsoft 365 (Unified) groups are told
+// from security and distribution groups in the first 50, in search results
+// and by id; the sandbox's first 50 and its search hold both kinds.
+#[tokio::test]
+async fn microsoft365_groups_are_marked_from_group_types() {
+    let sb = sandbox(300).await;
+    let m = connector(&sb);
+    let unified: HashSet<String> = sb
+        .org()
+        .groups
+        .iter()
+        .filter(|g| g.kind == casbah::sandbox::org::GroupKind::Unified)
+        .map(|g| g.id.to_string())
+        .collect();
+    let marked = |groups: &[casbah::domain::RemoteGroup]| -> HashSet<String> {
+        groups
+            .iter()
+            .filter(|g| g.microsoft365)
+            .map(|g| g.id.clone())
+            .collect()
+    };
+    let first = m.first_groups(50).await.unwrap();
+    let want: HashSet<String> = first
+        .iter()
+        .filter(|g| unified.contains(&g.id))
+        .map(|g| g.id.clone())
+        .collect();
+    assert_eq!(marked(&first), want);
+    assert!(
+        !want.is_empty(),
+        "the first 50 should hold Microsoft 365 groups"
+    );
+    assert!(
+        want.len() < first.len(),
+        "the first 50 should hold security groups too"
+    );
+    let found = m.search_groups("Project", 200).await.unwrap();
+    let want: HashSet<String> = found
+        .iter()
+        .filter(|g| unified.contains(&g.id))
+        .map(|g| g.id.clone())
+        .collect();
+    assert_eq!(marked(&found), want);
+    assert!(!want.is_empty());
+    let mixed = m.search_groups("Engineering", 200).await.unwrap();
+    assert!(
+        mixed.iter().any(|g| g.microsoft365),
+        "Engineering teams are Microsoft 365 groups"
+    );
+    assert!(
+        mixed.iter().any(|g| !g.microsoft365),
+        "Engineering regions are security groups"
+    );
+    let one = unified.iter().next().expect("a Microsoft 365 group");
+    assert!(m.group(one).await.unwrap().microsoft365);
+    let security = first
+        .iter()
+        .find(|g| !g.microsoft365)
+        .expect("a security group");
+    assert!(!m.group(&security.id).await.unwrap().microsoft365);
+}
+
 // R-G4: nested groups are flattened to users; devices, contacts and groups
 // are left out; disabled users are reported Disabled so the import can skip them.
 #[tokio::test]

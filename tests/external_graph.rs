@@ -475,6 +475,7 @@ async fn mirror_sync_sends_only_the_difference() {
                 email: format!("{n}@contoso.com"),
                 status: UserStatus::Active,
                 user_type: UserType::Member,
+                principal_name: None,
             })
             .collect()
     };

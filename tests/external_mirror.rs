@@ -13,6 +13,7 @@ fn source(id: &str, email: &str) -> RemoteUser {
         email: email.into(),
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 

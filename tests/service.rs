@@ -1,10 +1,13 @@
 //! The service layer end to end: real store file, real connector, real HTTP
 //! against the in-process sandbox.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use casbah::domain::{AppKind, Component, GroupKind, GroupStatus, RemoteGroup, now_micros};
-use casbah::sandbox::org::MemberRef;
+use casbah::domain::{
+    Activity, AppKind, Component, GroupKind, GroupStatus, RemoteGroup, now_micros,
+};
+use casbah::domain::{GroupApp, OfficeApp};
+use casbah::sandbox::org::{GroupKind as OrgGroupKind, MemberRef};
 use casbah::sandbox::{self, PushedActivity, Sandbox, SandboxConfig, Stream};
 use casbah::service::{ConnectRequest, Event, Intervals, Service, ServiceError};
 use casbah::store::{IMPORT_LIMIT, NewInstance, Store, StoreError};
@@ -50,20 +53,44 @@ async fn world() -> World {
 
 impl World {
     async fn connect(&self) {
+        self.connect_as("contoso", Component::default_set()).await;
+    }
+
+    async fn connect_as(&self, name: &str, components: Vec<Component>) {
         self.svc
             .connect(ConnectRequest {
                 instance: NewInstance {
                     app: AppKind::Microsoft365,
-                    name: "contoso".into(),
+                    name: name.into(),
                     tenant: self.sandbox.tenant_id.clone(),
                     client_id: self.sandbox.client_id.clone(),
                     endpoint: Some(self.sandbox.base_url()),
-                    components: Component::default_set(),
+                    components,
                 },
                 secret: self.sandbox.client_secret.clone(),
             })
             .await
             .expect("connect");
+    }
+
+    /// The first sandbox group of `kind` with at least two active users.
+    fn group_of_kind(&self, kind: OrgGroupKind) -> (String, String) {
+        let org = self.sandbox.org();
+        let g = org
+            .groups
+            .iter()
+            .filter(|g| g.kind == kind)
+            .find(|g| {
+                org.transitive_users(&g.id).is_ok_and(|users| {
+                    users
+                        .iter()
+                        .filter(|u| u.account_enabled && u.deleted.is_none() && !u.guest)
+                        .count()
+                        >= 2
+                })
+            })
+            .expect("a group of that kind with members");
+        (g.id.to_string(), g.display_name.clone())
     }
 
     async fn sync(&self) {
@@ -360,6 +387,7 @@ async fn the_501st_import_is_refused() {
                 id: format!("filler-{i}"),
                 display_name: format!("Filler {i}"),
                 description: None,
+                microsoft365: false,
             };
             store
                 .create_imported_group(instance, &g, false, now_micros())
@@ -424,4 +452,248 @@ async fn the_scheduler_runs_due_scans_by_itself() {
             .all(|(_, s)| s.last_success.is_some() && s.last_error.is_none())
     );
     w.svc.shutdown().await;
+}
+
+// R-G10: with Office 365 activities on, an imported Microsoft 365 group is
+// also a group of SharePoint, OneDrive, Exchange and Teams; a security group
+// is not. The picker says so before the import.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsoft365_groups_are_also_groups_of_the_enabled_office_apps() {
+    let w = world().await;
+    w.connect().await;
+    let (unified_id, unified) = w.group_of_kind(OrgGroupKind::Unified);
+    let (security_id, security) = w.group_of_kind(OrgGroupKind::Security);
+
+    let offered = w
+        .svc
+        .available_groups("contoso", Some(&unified))
+        .await
+        .unwrap();
+    let row = offered
+        .iter()
+        .find(|g| g.group.id == unified_id)
+        .expect("the Microsoft 365 group is offered");
+    assert!(row.group.microsoft365);
+    assert_eq!(row.also_in, OfficeApp::ALL);
+    let offered = w.svc.available_groups("contoso", None).await.unwrap();
+    assert!(
+        offered
+            .iter()
+            .any(|g| !g.group.microsoft365 && g.also_in.is_empty())
+    );
+
+    for id in [&unified_id, &security_id] {
+        let (_, job) = w.svc.import_group("contoso", id, false).await.unwrap();
+        job.wait().await.expect("first sync");
+    }
+    let of_sharepoint = w.svc.listed_groups(Some("sharepoint")).await.unwrap();
+    let names: Vec<&str> = of_sharepoint
+        .iter()
+        .map(|g| g.group.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [unified.as_str()],
+        "{security} is not a SharePoint group"
+    );
+    assert!(of_sharepoint[0].group.microsoft365);
+    assert_eq!(
+        of_sharepoint[0].apps,
+        [
+            GroupApp::App(AppKind::Microsoft365),
+            GroupApp::Office(OfficeApp::SharePoint),
+            GroupApp::Office(OfficeApp::OneDrive),
+            GroupApp::Office(OfficeApp::Exchange),
+            GroupApp::Office(OfficeApp::Teams),
+        ]
+    );
+    // By full name too; Teams lists the same group.
+    let teams = w.svc.listed_groups(Some("Microsoft Teams")).await.unwrap();
+    assert_eq!(teams, of_sharepoint);
+    // Both imports are groups of Microsoft 365 itself.
+    let of_m365 = w.svc.listed_groups(Some("microsoft365")).await.unwrap();
+    for name in [&unified, &security] {
+        assert!(of_m365.iter().any(|g| &g.group.name == name), "{name}");
+    }
+    let err = w.svc.listed_groups(Some("sharepont")).await.unwrap_err();
+    let ServiceError::Unknown { suggestions, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(suggestions.first().map(String::as_str), Some("sharepoint"));
+}
+
+// R-G10: without the Office 365 components no Office app is enabled, so a
+// Microsoft 365 group is a group of Microsoft 365 only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_office_components_no_group_is_an_office_app_group() {
+    let w = world().await;
+    w.connect_as(
+        "contoso",
+        vec![
+            Component::UsersAndGroups,
+            Component::SignInEvents,
+            Component::ManagementEvents,
+        ],
+    )
+    .await;
+    let (unified_id, _) = w.group_of_kind(OrgGroupKind::Unified);
+    let (security_id, _) = w.group_of_kind(OrgGroupKind::Security);
+    let offered = w.svc.available_groups("contoso", None).await.unwrap();
+    assert!(offered.iter().any(|g| g.group.microsoft365));
+    assert!(offered.iter().all(|g| g.also_in.is_empty()));
+    for id in [&unified_id, &security_id] {
+        let (_, job) = w.svc.import_group("contoso", id, false).await.unwrap();
+        job.wait().await.expect("first sync");
+    }
+    for app in ["sharepoint", "onedrive", "exchange", "teams"] {
+        assert_eq!(w.svc.listed_groups(Some(app)).await.unwrap(), [], "{app}");
+    }
+    let all = w.svc.listed_groups(None).await.unwrap();
+    let unified = all
+        .iter()
+        .find(|g| g.group.microsoft365)
+        .expect("the Microsoft 365 group is imported");
+    assert_eq!(unified.apps, [GroupApp::App(AppKind::Microsoft365)]);
+}
+
+// R-G10, R-G6, R-G9: an Office 365 SharePoint activity by a member of an
+// imported Microsoft 365 group is tagged with the group, and the group with
+// the app selects it. Office 365 activities are activities of the
+// microsoft365 app from the "Office 365" source.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharepoint_activities_of_microsoft365_group_members_are_filterable() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    let (unified_id, unified) = w.group_of_kind(OrgGroupKind::Unified);
+    let (_, job) = w
+        .svc
+        .import_group("contoso", &unified_id, false)
+        .await
+        .unwrap();
+    job.wait().await.unwrap();
+    let group = w.svc.find_group(&unified).await.unwrap();
+    // An employee, so that only the imported group tags the activity.
+    let domains = w.sandbox.org().domains();
+    let member = w
+        .svc
+        .members(group.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.key)
+        .find(|k| domains.iter().any(|d| k.ends_with(&format!("@{d}"))))
+        .expect("an employee member");
+    let mut download = PushedActivity::new(Stream::SharePoint, &member, "FileDownloaded");
+    download.object = Some("r10.docx".into());
+    // Audit records carry whole seconds: the first whole second after the
+    // import, so that R-G6 lets the group tag it.
+    download.at = chrono::DateTime::from_timestamp(group.imported_at.div_euclid(1_000_000) + 1, 0)
+        .expect("a time");
+    w.sandbox.push_activity(download);
+
+    let filter =
+        format!("group:\"{unified}\" app:microsoft365 source:\"Office 365\" type:FileDownloaded");
+    // The Management API serves whole seconds that have passed: poll until
+    // the second of the push is served.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (rows, row) = loop {
+        w.sync().await;
+        let rows = w.svc.activities(&filter, 100, None).await.unwrap().items;
+        if let Some(row) = rows
+            .iter()
+            .find(|a| a.objects.iter().any(|o| o.name == "r10.docx"))
+            .cloned()
+        {
+            break (rows, row);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the member's SharePoint download was never tagged and selected"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(row.actor, member);
+    assert!(row.groups.contains(&group.id));
+    assert!(
+        rows.iter()
+            .all(|a| a.groups.contains(&group.id) && a.source == "Office 365")
+    );
+
+    // R-G10, R-A1: the natural question once Microsoft 365 groups are
+    // SharePoint groups. The sandbox puts pushed file activity on team sites.
+    assert_eq!(row.office_app, Some(OfficeApp::SharePoint));
+    let of_sharepoint = select(&w, &format!("app:sharepoint group:\"{unified}\"")).await;
+    assert!(of_sharepoint.iter().any(|a| a.id == row.id));
+    assert!(
+        of_sharepoint.iter().all(|a| {
+            a.office_app == Some(OfficeApp::SharePoint) && a.groups.contains(&group.id)
+        })
+    );
+    let of_onedrive = select(&w, &format!("app:onedrive group:\"{unified}\"")).await;
+    assert!(of_onedrive.iter().all(|a| a.id != row.id));
+}
+
+/// Every activity `filter` selects.
+async fn select(w: &World, filter: &str) -> Vec<Activity> {
+    w.svc
+        .activities(filter, 100_000, None)
+        .await
+        .unwrap_or_else(|e| panic!("{filter}: {e}"))
+        .items
+}
+
+// R-G10, R-A1: over HTTP, Office 365 records keep the Office app of their
+// Workload. With Office 365 activities on, `app:sharepoint` selects SharePoint
+// records only, each with office_app SharePoint, and so on for every Office
+// app; `app:microsoft365` still selects every Microsoft 365 record, sign-ins
+// (of no Office app) included; `-app:sharepoint` leaves exactly the
+// SharePoint ones out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_apps_select_the_activities_of_their_workload() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+
+    let microsoft365 = select(&w, "app:microsoft365").await;
+    assert!(microsoft365.iter().all(|a| a.app == AppKind::Microsoft365));
+    assert!(
+        microsoft365
+            .iter()
+            .any(|a| a.office_app.is_none() && a.source == "Azure AD sign-ins"),
+        "sign-ins are Microsoft 365 records of no Office app"
+    );
+    for office in OfficeApp::ALL {
+        let rows = select(&w, &format!("app:{}", office.slug())).await;
+        assert!(!rows.is_empty(), "no {} activity", office.slug());
+        assert!(
+            rows.iter().all(|a| a.office_app == Some(office)
+                && a.app == AppKind::Microsoft365
+                && a.source == "Office 365"),
+            "{}",
+            office.slug()
+        );
+        let in_microsoft365 = microsoft365
+            .iter()
+            .filter(|a| a.office_app == Some(office))
+            .count();
+        assert_eq!(rows.len(), in_microsoft365, "{}", office.slug());
+    }
+
+    let sharepoint = select(&w, "app:sharepoint").await;
+    let by_name = select(&w, "app:\"SharePoint Online\"").await;
+    assert_eq!(by_name, sharepoint);
+    let rest = select(&w, "app:microsoft365 -app:sharepoint").await;
+    assert_eq!(rest.len() + sharepoint.len(), microsoft365.len());
+    assert!(
+        rest.iter()
+            .all(|a| a.office_app != Some(OfficeApp::SharePoint))
+    );
+
+    let err = w
+        .svc
+        .activities("app:sharepont", 10, None)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("sharepoint"), "{err}");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use casbah::connectors::microsoft365::Microsoft365;
 use casbah::connectors::microsoft365::external::ExternalConnections;
-use casbah::domain::external::{ConnectionId, ExternalGroupId, Member, Unmatched};
+use casbah::domain::external::{Connection, ConnectionId, ExternalGroupId, Member, Unmatched};
 use casbah::domain::{AppKind, Component};
 use casbah::sandbox::org::MemberRef as OrgMember;
 use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
@@ -432,4 +432,75 @@ async fn access_answers_follow_changes() {
     assert_eq!(removed, gone);
     let views = svc.external_groups("tickets").await.expect("groups");
     assert!(!views[0].group.members.contains(&gone));
+
+    // A connection made outside casbah is found in Graph's list when named.
+    let portal = Connection::new(ConnectionId::parse("portal").unwrap(), "Portal", None).unwrap();
+    other
+        .create_connection(&portal)
+        .await
+        .expect("made elsewhere");
+    svc.create_external_group("Portal", "g1", None, None)
+        .await
+        .expect("found at Graph");
+    let listed = svc.external_connections(None).await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.connection.id.as_str() == "portal" && c.groups == 1)
+    );
+    // One that is nowhere is an unknown name, with the closest ids.
+    let err = svc.external_groups("portl").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no connection named \"portl\"; did you mean \"portal\"?"),
+        "{err}"
+    );
+}
+
+// R-X5, R-X6: a user whose UPN differs from their mail (a guest's UPN
+// carries #EXT#) is found by either name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_is_found_by_upn_and_by_mail() {
+    let (sandbox, svc, _dir) = connected().await;
+    let (id, upn, mail) = {
+        let org = sandbox.org();
+        let u = org
+            .users
+            .iter()
+            .find(|u| {
+                u.account_enabled
+                    && u.deleted.is_none()
+                    && !u.user_principal_name.eq_ignore_ascii_case(&u.mail)
+            })
+            .expect("a user whose UPN is not their mail");
+        (
+            u.id.to_string(),
+            u.user_principal_name.clone(),
+            u.mail.clone(),
+        )
+    };
+    sync_all(&svc).await;
+    svc.add_connection("contoso", "tickets", "Tickets", None)
+        .await
+        .expect("connection");
+    let doc = casbah::domain::external::parse_item_document(
+        &serde_json::json!({
+            "acl": [{"type": "user", "value": id, "accessType": "grant"}],
+            "properties": {"title": "T-1"}
+        })
+        .to_string(),
+    )
+    .expect("document");
+    svc.set_item_acl("tickets", "t1", doc).await.expect("acl");
+    for name in [&upn, &mail] {
+        let answer = svc
+            .access_check("tickets", "t1", name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(answer.user.id, id, "{name}");
+        assert_eq!(
+            answer.decision.decision,
+            casbah::domain::external::Access::Grant
+        );
+    }
 }

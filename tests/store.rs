@@ -37,6 +37,7 @@ fn user(email: &str, name: &str) -> RemoteUser {
         email: email.to_string(),
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn remote_group(id: &str) -> RemoteGroup {
         id: id.to_string(),
         display_name: format!("Group {id}"),
         description: None,
+        microsoft365: false,
     }
 }
 
@@ -69,6 +71,7 @@ fn activity(instance: InstanceId, app: AppKind, id: &str, time: i64, actor: &str
         user_agent: None,
         source: "test".to_string(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 
@@ -124,6 +127,44 @@ fn store_is_shareable_between_threads() {
         t.join().unwrap().unwrap();
     }
     assert_eq!(store.setting("k3").unwrap().as_deref(), Some("v"));
+}
+
+// R-X5, R-G8: a complete user scan marks accounts the vendor stopped
+// listing as deleted, so a purged account is neither counted active nor
+// granted access; other instances and already-deleted accounts are left.
+#[test]
+fn users_missing_from_a_complete_scan_are_marked_deleted() {
+    let f = fixture();
+    let s = &f.store;
+    let a = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    let b = s
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("y"), 0)
+        .unwrap();
+    s.upsert_users(
+        a.id,
+        &[user("ann@corp.com", "Ann"), user("bob@corp.com", "Bob")],
+    )
+    .unwrap();
+    s.upsert_users(b.id, &[user("bob@corp.com", "Bob")])
+        .unwrap();
+    let seen: HashSet<String> = HashSet::from(["id-ann@corp.com".to_string()]);
+
+    assert_eq!(s.retire_missing_users(a.id, &seen).unwrap(), 1);
+    assert_eq!(s.retire_missing_users(a.id, &seen).unwrap(), 0);
+
+    let status = |key: &str, instance: InstanceId| {
+        s.person(key, 0)
+            .unwrap()
+            .accounts
+            .into_iter()
+            .find(|(i, _)| *i == instance)
+            .map(|(_, u)| u.status)
+    };
+    assert_eq!(status("bob@corp.com", a.id), Some(UserStatus::Deleted));
+    assert_eq!(status("bob@corp.com", b.id), Some(UserStatus::Active));
+    assert_eq!(status("ann@corp.com", a.id), Some(UserStatus::Active));
 }
 
 // R-C2, R-C4, R-A3: every table survives a close and reopen.
@@ -1231,7 +1272,9 @@ proptest! {
                     .enumerate()
                     .filter(|(_, g)| g.instance == i)
                     .map(|(j, g)| {
-                        let mut a = activity(*inst, APPS[i], &format!("{n}-{j}"), g.time, ACTORS[g.actor]);
+                        // Five-minute steps: several hours, several records an hour, equal times.
+                        let time = g.time * (STEP / 4);
+                        let mut a = activity(*inst, APPS[i], &format!("{n}-{j}"), time, ACTORS[g.actor]);
                         a.country = g.country.map(|c| COUNTRIES[c].to_string());
                         a
                     })
@@ -1314,4 +1357,197 @@ fn a_record_without_a_country_takes_the_one_seen_with_its_ip() {
         None,
         "an unknown address stays unplaced"
     );
+}
+
+// R-A1, R-A2, R-G6: one busy hour, ingested in pages whose times interleave (a late page
+// brings older records), fills several chunks of every index list. Each filter still
+// answers what a full scan answers, newest first, and every page repeated is dropped.
+#[test]
+fn a_busy_hour_across_index_chunks() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("x"), 0)
+        .unwrap();
+    let actors = ["ann@corp.com", "bob@corp.com", "cy@corp.com"];
+    let g = s
+        .create_imported_group(inst.id, &remote_group("g"), false, 0)
+        .unwrap();
+    let members = [user(actors[0], "Ann"), user(actors[2], "Cy")];
+    s.sync_membership(g.id, &members, SkipCounts::default(), 0)
+        .unwrap();
+    // Five pages in one hour: every list holds several chunks of it, with overlapping times.
+    let total = 3_000i64;
+    let record = |i: i64| {
+        // Three interleaved sweeps through the hour, with repeated times.
+        let time = 5 * HOUR + (i % 1_000) * (HOUR / 1_000) + i / 1_000;
+        let mut a = activity(
+            inst.id,
+            AppKind::Box,
+            &format!("e{i}"),
+            time - time % 7,
+            actors[i as usize % 3],
+        );
+        a.country = Some(COUNTRIES[i as usize % 2].to_string());
+        a
+    };
+    let pages: Vec<Vec<Activity>> = (0..total)
+        .collect::<Vec<_>>()
+        .chunks(700)
+        .map(|c| c.iter().map(|&i| record(i)).collect())
+        .collect();
+    for (n, page) in pages.iter().enumerate() {
+        let r = s
+            .ingest(
+                inst.id,
+                "s",
+                page.clone(),
+                &n.to_string(),
+                &IngestContext::default(),
+            )
+            .unwrap();
+        assert_eq!(r.inserted, page.len());
+    }
+    for (n, page) in pages.iter().enumerate() {
+        let r = s
+            .ingest(
+                inst.id,
+                "s",
+                page.clone(),
+                &n.to_string(),
+                &IngestContext::default(),
+            )
+            .unwrap();
+        assert_eq!(
+            (r.inserted, r.duplicates),
+            (0, page.len()),
+            "page {n} again"
+        );
+    }
+    assert_eq!(s.activity_count().unwrap(), total as u64);
+
+    let everything = all_activities(s, &Query::all(), 1_000);
+    assert_eq!(everything.len(), total as usize);
+    let filters = [
+        Hints {
+            instances: Some(vec![inst.id]),
+            ..Hints::default()
+        },
+        Hints {
+            countries: Some(vec!["US".into()]),
+            ..Hints::default()
+        },
+        Hints {
+            actors: Some(vec![actors[1].into()]),
+            ..Hints::default()
+        },
+        Hints {
+            groups: Some(vec![g.id]),
+            ..Hints::default()
+        },
+        Hints {
+            groups: Some(vec![g.id]),
+            countries: Some(vec!["FR".into()]),
+            after: Some(5 * HOUR + HOUR / 3),
+            ..Hints::default()
+        },
+    ];
+    for hints in filters {
+        let query = Query::with_hints(hints.clone());
+        let expected: Vec<String> = everything
+            .iter()
+            .filter(|a| query.matches(a))
+            .map(|a| a.id.clone())
+            .collect();
+        assert!(expected.len() >= 300, "{hints:?}");
+        assert_eq!(ids(&all_activities(s, &query, 128)), expected, "{hints:?}");
+    }
+    // R-G8: last activity and the person view read the actor list across its chunks.
+    let newest_bob = everything
+        .iter()
+        .find(|a| a.actor == actors[1])
+        .unwrap()
+        .time;
+    let person = s.person(actors[1], 6 * HOUR).unwrap();
+    assert_eq!(person.last_activity, Some(newest_bob));
+    assert_eq!(person.by_type, vec![("Download file".to_string(), 1_000)]);
+    let last: HashMap<String, Option<i64>> = s
+        .members(g.id)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.email, m.last_activity))
+        .collect();
+    for actor in [actors[0], actors[2]] {
+        let newest = everything.iter().find(|a| a.actor == actor).unwrap().time;
+        assert_eq!(last[actor], Some(newest), "{actor}");
+    }
+}
+
+// R-A1: a repeat is dropped in any later page, while a new record with a vendor id seen
+// in another hour or another instance is kept.
+#[test]
+fn repeats_are_dropped_across_pages_and_instances_kept_apart() {
+    let f = fixture();
+    let s = &f.store;
+    let a = s
+        .add_instance(new_instance(AppKind::Okta, "a"), &Secret::new("x"), 0)
+        .unwrap();
+    let b = s
+        .add_instance(new_instance(AppKind::Box, "b"), &Secret::new("x"), 0)
+        .unwrap();
+    let ctx = IngestContext::default();
+    let first = vec![
+        activity(a.id, AppKind::Okta, "x1", HOUR, "ann@corp.com"),
+        activity(a.id, AppKind::Okta, "x2", 2 * HOUR, "ann@corp.com"),
+    ];
+    let r = s.ingest(a.id, "s", first.clone(), "1", &ctx).unwrap();
+    assert_eq!((r.inserted, r.duplicates), (2, 0));
+    let second = vec![
+        first[1].clone(),
+        activity(b.id, AppKind::Box, "x1", HOUR, "ann@corp.com"),
+        activity(a.id, AppKind::Okta, "x3", HOUR, "ann@corp.com"),
+        first[0].clone(),
+    ];
+    let r = s.ingest(a.id, "s", second, "2", &ctx).unwrap();
+    assert_eq!((r.inserted, r.duplicates), (2, 2));
+    let mut stored: Vec<(InstanceId, String)> = all_activities(s, &Query::all(), 10)
+        .into_iter()
+        .map(|a| (a.instance, a.id))
+        .collect();
+    stored.sort();
+    assert_eq!(
+        stored,
+        vec![
+            (a.id, "x1".to_string()),
+            (a.id, "x2".to_string()),
+            (a.id, "x3".to_string()),
+            (b.id, "x1".to_string()),
+        ]
+    );
+    assert_eq!(s.cursor(a.id, "s").unwrap().as_deref(), Some("2"));
+}
+
+// A file of the previous schema is refused with one line that says what to do.
+#[test]
+fn an_older_schema_says_what_to_do() {
+    let f = fixture();
+    let Fixture { _dir, path, store } = f;
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 1)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let message = match Store::open(&path) {
+        Err(e @ StoreError::Schema { found: 1, .. }) => e.to_string(),
+        other => panic!("{:?}", other.err()),
+    };
+    assert!(!message.contains('\n'), "{message}");
+    assert!(message.contains("older casbah"), "{message}");
+    assert!(message.contains("--db"), "{message}");
+    drop(_dir);
 }

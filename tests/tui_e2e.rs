@@ -342,6 +342,7 @@ fn hostile_group_names_never_reach_the_terminal() {
             id: "g1".into(),
             display_name: "\x1b]2;owned\x07Finance".into(),
             description: None,
+            microsoft365: false,
         };
         store
             .create_imported_group(instance.id, &remote, false, now_micros())

@@ -3,8 +3,9 @@
 //! on style, and no panic at any size.
 
 use casbah::domain::{
-    Activity, ActivityObject, AppKind, AutoGroup, Group, GroupId, GroupKind, GroupStatus, Instance,
-    InstanceId, Micros, ObjectKind, RemoteGroup, RemoteUser, SkipCounts, UserStatus, UserType,
+    Activity, ActivityObject, AppKind, AutoGroup, Component, Group, GroupId, GroupKind,
+    GroupStatus, Instance, InstanceId, Micros, ObjectKind, OfficeApp, RemoteGroup, RemoteUser,
+    SkipCounts, UserStatus, UserType,
 };
 use casbah::service::{AvailableGroup, InstanceSummary};
 use casbah::store::{ActivityPage, Member, Person, ScanKind, ScanState};
@@ -37,7 +38,8 @@ fn instance() -> InstanceSummary {
             tenant: "t".into(),
             client_id: "c".into(),
             endpoint: None,
-            components: Vec::new(),
+            // R-G10: Office 365 activities on, so Microsoft 365 groups show their Office apps.
+            components: Component::default_set(),
             created_at: 0,
         },
         users: 297,
@@ -68,15 +70,19 @@ fn group(id: u64, name: &str, status: GroupStatus, members: u32) -> Group {
         imported_at: NOW - 60 * MIN,
         last_sync: Some(NOW - 30 * MIN),
         notify: true,
+        microsoft365: false,
     }
 }
 
 fn groups() -> Vec<Group> {
     let mut external = group(1, "External", GroupStatus::Ready, 12);
     external.kind = GroupKind::Automatic(AutoGroup::External);
+    // R-G10: a Microsoft 365 group, also a group of each Office app.
+    let mut unified = group(2, "Finance - EMEA Approvers", GroupStatus::Ready, 4);
+    unified.microsoft365 = true;
     vec![
         external,
-        group(2, "Finance - EMEA Approvers", GroupStatus::Ready, 4),
+        unified,
         group(3, "Sales NA", GroupStatus::Importing, 0),
         group(
             4,
@@ -120,6 +126,8 @@ fn activity(n: i64) -> Activity {
         user_agent: Some("Mozilla/5.0".into()),
         source: "Office 365".into(),
         groups: vec![GroupId(2)],
+        // R-G10: file downloads come from SharePoint; sign-ins from no Office app.
+        office_app: (n % 3 == 0).then_some(OfficeApp::SharePoint),
     }
 }
 
@@ -274,6 +282,7 @@ fn person_view() {
                 email: "naomi.keller@contoso.com".into(),
                 status: UserStatus::Active,
                 user_type: UserType::Member,
+                principal_name: None,
             },
         )],
         groups: vec![GroupId(2), GroupId(1)],
@@ -318,6 +327,19 @@ fn activity_detail() {
     snap("activity_detail", &app);
 }
 
+// R-G10, R-A1: a SharePoint record names its Office app after its app.
+#[test]
+fn sharepoint_activity_detail() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jj");
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        text(&render(&app, 80, 24)).contains("App            Microsoft 365 · SharePoint Online"),
+        "the detail names the Office app"
+    );
+    snap("activity_detail_sharepoint", &app);
+}
+
 #[test]
 fn activity_filter_error_and_queries() {
     let mut app = fixture(Theme::plain());
@@ -334,21 +356,28 @@ fn picker() {
     let mut app = fixture(Theme::plain());
     typed(&mut app, "2i");
     snap("picker_loading", &app);
+    // R-G10: Microsoft 365 groups are marked with the Office apps they also belong to.
     let rows = [
-        ("g1", "Finance - EMEA Approvers", true),
-        ("g2", "Finance - EMEA Auditors", false),
-        ("g3", "Sales NA", false),
-        ("g4", "Finance EMEA", false),
+        ("g1", "Finance - EMEA Approvers", true, false),
+        ("g2", "Finance - EMEA Auditors", false, true),
+        ("g3", "Sales NA", false, false),
+        ("g4", "Finance EMEA", false, false),
     ];
     let list = rows
         .iter()
-        .map(|(id, n, imp)| AvailableGroup {
+        .map(|(id, n, imp, unified)| AvailableGroup {
             group: RemoteGroup {
                 id: (*id).into(),
                 display_name: (*n).into(),
                 description: None,
+                microsoft365: *unified,
             },
             imported: *imp,
+            also_in: if *unified {
+                OfficeApp::ALL.to_vec()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     app.update(Msg::Done(Done::Available {
@@ -404,8 +433,10 @@ fn picker_matches_are_underlined() {
             id: "g".into(),
             display_name: "Sales NA".into(),
             description: None,
+            microsoft365: false,
         },
         imported: false,
+        also_in: Vec::new(),
     }];
     app.update(Msg::Done(Done::Available {
         instance: "contoso".into(),

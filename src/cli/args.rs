@@ -133,12 +133,23 @@ pub enum GroupsCommand {
     Available(AvailableArgs),
     /// Import a group by the app's group id or exact name
     Import(ImportArgs),
-    /// Imported and automatic groups with status and counts
-    List(JsonFlag),
+    /// Imported and automatic groups with their apps, status and counts
+    List(GroupListArgs),
     /// Sync an imported group's members now
     Sync(GroupSyncArgs),
     /// Stop importing a group and forget its members
     Remove { group: String },
+}
+
+#[derive(Debug, Args)]
+pub struct GroupListArgs {
+    /// Only the groups of this app: a catalog app (microsoft365, box, …) or
+    /// an Office app of Microsoft 365 (sharepoint, onedrive, exchange, teams)
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
+    /// Print JSON for scripts
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ use crate::domain::AppKind;
 use crate::domain::external::{
     AclEntry, ExternalGroupId, Member, UnmatchedUser, parse_item_document,
 };
+use crate::domain::text::sanitize;
 use crate::service::{
     ConnectionSummary, ExternalGroupView, ItemView, MemberRef, MemberView, Service,
 };
@@ -227,7 +228,8 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
                     Some(n) => format!("{}  {n}", v.group.id),
                     None => v.group.id.to_string(),
                 };
-                println!("{name}  ({} members)", v.members.len());
+                let n = v.members.len();
+                println!("{name}  ({n} member{})", if n == 1 { "" } else { "s" });
                 if let Some(m) = &v.mirror {
                     let state = match &m.error {
                         Some(e) => format!("last sync failed: {e}"),
@@ -277,41 +279,56 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
     }
 }
 
-fn member_ref(a: &MemberArgs) -> Result<MemberRef, Failure> {
-    match (&a.user, &a.entra_group, &a.external) {
-        (Some(u), None, None) => Ok(MemberRef::User(u.clone())),
-        (None, Some(g), None) => Ok(MemberRef::EntraGroup(g.clone())),
-        (None, None, Some(e)) => Ok(MemberRef::External(e.clone())),
-        _ => Err(Failure::Usage(
-            "give one of --user, --entra-group or --external".into(),
-        )),
+/// Clap insists on exactly one of the three flags.
+fn member_ref(a: &MemberArgs) -> MemberRef {
+    match (&a.user, &a.entra_group) {
+        (Some(u), _) => MemberRef::User(u.clone()),
+        (None, Some(g)) => MemberRef::EntraGroup(g.clone()),
+        (None, None) => MemberRef::External(a.external.clone().unwrap_or_default()),
     }
 }
 
-fn describe(member: &Member) -> String {
-    match member {
-        Member::User(id) => format!("user {id}"),
-        Member::EntraGroup(id) => format!("Entra group {id}"),
-        Member::ExternalGroup(id) => format!("external group {id}"),
+/// The member as Graph knows it, with the name the person typed when that
+/// was not the id.
+fn describe(member: &Member, typed: &MemberRef) -> String {
+    let kind = match member {
+        Member::User(_) => "user",
+        Member::EntraGroup(_) => "Entra group",
+        Member::ExternalGroup(_) => "external group",
+    };
+    let (MemberRef::User(name) | MemberRef::EntraGroup(name) | MemberRef::External(name)) = typed;
+    let id = member.id();
+    if name.trim().eq_ignore_ascii_case(id) {
+        format!("{kind} {id}")
+    } else {
+        format!("{kind} {} ({id})", sanitize(name.trim()))
     }
 }
 
 async fn members(command: ExternalMembersCommand, svc: &Service) -> Outcome {
     match command {
         ExternalMembersCommand::Add(a) => {
-            let wanted = member_ref(&a)?;
+            let wanted = member_ref(&a);
             let m = svc
-                .add_external_member(&a.connection.connection, &a.group, wanted)
+                .add_external_member(&a.connection.connection, &a.group, wanted.clone())
                 .await?;
-            println!("added {} to external group {}", describe(&m), a.group);
+            println!(
+                "added {} to external group {}",
+                describe(&m, &wanted),
+                a.group
+            );
             Ok(())
         }
         ExternalMembersCommand::Remove(a) => {
-            let wanted = member_ref(&a)?;
+            let wanted = member_ref(&a);
             let m = svc
-                .remove_external_member(&a.connection.connection, &a.group, wanted)
+                .remove_external_member(&a.connection.connection, &a.group, wanted.clone())
                 .await?;
-            println!("removed {} from external group {}", describe(&m), a.group);
+            println!(
+                "removed {} from external group {}",
+                describe(&m, &wanted),
+                a.group
+            );
             Ok(())
         }
     }

@@ -4,11 +4,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::args::{GroupSyncArgs, GroupsCommand, ImportArgs, MembersArgs, PersonArgs};
+use super::args::{
+    GroupListArgs, GroupSyncArgs, GroupsCommand, ImportArgs, MembersArgs, PersonArgs,
+};
 use super::output::{print_json, print_table, short_time, time};
 use super::{Failure, Outcome, sync};
-use crate::domain::{Group, GroupKind, GroupStatus, SkipCounts};
-use crate::service::Service;
+use crate::domain::office::{office_only, short_names};
+use crate::domain::{Group, GroupApp, GroupKind, GroupStatus, SkipCounts};
+use crate::service::{ListedGroup, Service};
 
 pub async fn run(command: GroupsCommand, svc: &Service, db: &Path) -> Outcome {
     match command {
@@ -26,15 +29,16 @@ pub async fn run(command: GroupsCommand, svc: &Service, db: &Path) -> Outcome {
                         if g.imported { "imported" } else { "" }.to_owned(),
                         g.group.display_name.clone(),
                         g.group.id.clone(),
+                        short_names(&g.also_in),
                         g.group.description.clone().unwrap_or_default(),
                     ]
                 })
                 .collect();
-            print_table(&["", "NAME", "ID", "DESCRIPTION"], &rows);
+            print_table(&["", "NAME", "ID", "ALSO IN", "DESCRIPTION"], &rows);
             Ok(())
         }
         GroupsCommand::Import(a) => import(a, svc, db).await,
-        GroupsCommand::List(f) => list(svc, f.json).await,
+        GroupsCommand::List(a) => list(svc, a).await,
         GroupsCommand::Sync(a) => group_sync(a, svc, db).await,
         GroupsCommand::Remove { group } => {
             let removed = svc.remove_group(&group).await?;
@@ -92,6 +96,11 @@ struct GroupJson {
     imported_at: String,
     last_sync: Option<String>,
     notify: bool,
+    /// R-G10: imported from a Microsoft 365 (Unified) group.
+    microsoft365: bool,
+    /// Slugs of the apps the group belongs to: its instance's app, then the
+    /// Office apps it also appears in (R-G10).
+    apps: Vec<&'static str>,
 }
 
 fn status(g: &Group) -> (&'static str, Option<String>) {
@@ -102,7 +111,8 @@ fn status(g: &Group) -> (&'static str, Option<String>) {
     }
 }
 
-fn json_of(g: &Group) -> GroupJson {
+fn json_of(listed: &ListedGroup) -> GroupJson {
+    let g = &listed.group;
     let (instance, remote_id) = match &g.kind {
         GroupKind::Imported {
             instance,
@@ -128,32 +138,48 @@ fn json_of(g: &Group) -> GroupJson {
         imported_at: time(g.imported_at),
         last_sync: g.last_sync.map(time),
         notify: g.notify,
+        microsoft365: g.microsoft365,
+        apps: listed.apps.iter().map(|a| a.slug()).collect(),
     }
 }
 
-async fn list(svc: &Service, json: bool) -> Outcome {
-    let groups = svc.groups().await?;
-    if json {
+async fn list(svc: &Service, a: GroupListArgs) -> Outcome {
+    let groups = svc.listed_groups(a.app.as_deref()).await?;
+    if a.json {
         let rows: Vec<GroupJson> = groups.iter().map(json_of).collect();
         return print_json(&rows);
     }
     let imported = groups
         .iter()
-        .filter(|g| matches!(g.kind, GroupKind::Imported { .. }))
+        .filter(|g| matches!(g.group.kind, GroupKind::Imported { .. }))
         .count();
+    // The app as the user typed it was resolved by the service; name it fully.
+    let of_app = a
+        .app
+        .as_deref()
+        .and_then(GroupApp::from_name)
+        .map(|app| format!(" of {}", app.display_name()))
+        .unwrap_or_default();
     println!(
-        "Groups: {imported}/{} imported, {} automatic",
+        "Groups{of_app}: {imported}/{} imported, {} automatic",
         crate::store::IMPORT_LIMIT,
         groups.len() - imported
     );
     let rows: Vec<Vec<String>> = groups
         .iter()
-        .map(|g| {
-            let j = json_of(g);
+        .map(|listed| {
+            let g = &listed.group;
+            let j = json_of(listed);
+            let app = match listed.apps.first() {
+                Some(GroupApp::App(app)) => app.display_name(),
+                _ => "",
+            };
             vec![
                 g.id.0.to_string(),
                 g.name.clone(),
                 j.kind.to_owned(),
+                app.to_owned(),
+                short_names(&office_only(&listed.apps)),
                 j.status.to_owned(),
                 g.member_count.to_string(),
                 short_time(g.last_sync),
@@ -162,7 +188,17 @@ async fn list(svc: &Service, json: bool) -> Outcome {
         })
         .collect();
     print_table(
-        &["ID", "NAME", "KIND", "STATUS", "MEMBERS", "LAST SYNC", ""],
+        &[
+            "ID",
+            "NAME",
+            "KIND",
+            "APP",
+            "ALSO IN",
+            "STATUS",
+            "MEMBERS",
+            "LAST SYNC",
+            "",
+        ],
         &rows,
     );
     Ok(())

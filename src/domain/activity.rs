@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AppKind, GroupId, InstanceId, Micros, UserKey};
+use super::{AppKind, GroupId, InstanceId, Micros, OfficeApp, UserKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -101,6 +101,11 @@ pub struct Activity {
     pub source: String,
     /// R-G6: the groups the actor belonged to when this record was ingested.
     pub groups: Vec<GroupId>,
+    /// R-G10: the Office app of a Microsoft 365 record read from the Office
+    /// 365 Management Activity API (its `Workload`); `None` for sign-ins,
+    /// directory audits, other workloads and other apps.
+    #[serde(default)]
+    pub office_app: Option<OfficeApp>,
 }
 
 #[cfg(test)]

@@ -15,6 +15,10 @@ pub struct RemoteGroup {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
+    /// R-G10: a Microsoft 365 (Unified) group, as opposed to a security or
+    /// distribution group; always false for other vendors.
+    #[serde(default)]
+    pub microsoft365: bool,
 }
 
 /// R-G1: groups that exist without any import.
@@ -150,6 +154,11 @@ pub struct Group {
     pub last_sync: Option<Micros>,
     /// R-G11: tell the user when the first sync finishes.
     pub notify: bool,
+    /// R-G10: imported from a Microsoft 365 (Unified) group. Kept because
+    /// only the vendor knows it; the Office apps the group also appears in
+    /// are derived when read (`office::apps_of`), never stored.
+    #[serde(default)]
+    pub microsoft365: bool,
 }
 
 impl Group {
@@ -198,6 +207,7 @@ mod tests {
             email: email.to_string(),
             status,
             user_type: UserType::Member,
+            principal_name: None,
         }
     }
 
@@ -220,6 +230,7 @@ mod tests {
             imported_at,
             last_sync,
             notify: false,
+            microsoft365: false,
         }
     }
 
@@ -234,6 +245,7 @@ mod tests {
             imported_at: 1_000,
             last_sync: None,
             notify: false,
+            microsoft365: false,
         }
     }
 

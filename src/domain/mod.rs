@@ -6,6 +6,7 @@ pub mod external;
 pub mod filter;
 pub mod group;
 pub mod instance;
+pub mod office;
 pub mod secret;
 pub mod text;
 pub mod user;
@@ -14,6 +15,7 @@ pub use activity::{ACTION_TYPES, Activity, ActivityObject, ObjectKind};
 pub use catalog::{AppInfo, AppKind, Capability, GovernanceAction};
 pub use group::{AutoGroup, Group, GroupId, GroupKind, GroupStatus, RemoteGroup, SkipCounts};
 pub use instance::{Component, ComponentError, Instance, InstanceId, validate_components};
+pub use office::{GroupApp, OfficeApp};
 pub use secret::Secret;
 pub use user::{RemoteUser, UserKey, UserStatus, UserType};
 

@@ -31,6 +31,9 @@ pub struct RemoteUser {
     pub email: String,
     pub status: UserStatus,
     pub user_type: UserType,
+    /// The name the account signs in with, when it differs from `email`
+    /// (an Entra UPN next to a different mail). People type either.
+    pub principal_name: Option<String>,
 }
 
 impl RemoteUser {

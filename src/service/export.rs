@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Result, Service};
-use crate::domain::{Activity, ActivityObject, GroupId, InstanceId, Micros};
+use crate::domain::{Activity, ActivityObject, GroupId, InstanceId, Micros, OfficeApp};
 
 /// RFC 3339 in UTC, as every exported time is written.
 pub fn rfc3339(t: Micros) -> String {
@@ -17,7 +17,7 @@ pub fn rfc3339(t: Micros) -> String {
 }
 
 /// The columns of the CSV export, in order; the JSON fields have the same names.
-pub const CSV_HEADER: [&str; 19] = [
+pub const CSV_HEADER: [&str; 20] = [
     "id",
     "time",
     "app",
@@ -37,6 +37,7 @@ pub const CSV_HEADER: [&str; 19] = [
     "user_agent",
     "source",
     "groups",
+    "office_app",
 ];
 
 /// One exported activity, with instance and group names instead of ids.
@@ -61,11 +62,14 @@ pub struct ActivityRow<'a> {
     pub user_agent: Option<&'a str>,
     pub source: &'a str,
     pub groups: Vec<String>,
+    /// R-G10: the Office app's slug for Office 365 records of its workload.
+    /// Last, so that the columns before it keep their places.
+    pub office_app: Option<&'static str>,
 }
 
 impl ActivityRow<'_> {
     /// The CSV record, lists joined with "; ", in `CSV_HEADER` order.
-    pub fn csv_record(&self) -> [String; 19] {
+    pub fn csv_record(&self) -> [String; 20] {
         let objects: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
         let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
@@ -88,6 +92,7 @@ impl ActivityRow<'_> {
             opt(self.user_agent),
             self.source.to_owned(),
             self.groups.join("; "),
+            opt(self.office_app),
         ]
     }
 }
@@ -128,6 +133,7 @@ impl ExportNames {
                 .iter()
                 .filter_map(|g| self.groups.get(g).cloned())
                 .collect(),
+            office_app: a.office_app.map(OfficeApp::slug),
         }
     }
 }
@@ -141,5 +147,71 @@ impl Service {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::AppKind;
+
+    fn names() -> ExportNames {
+        ExportNames {
+            groups: HashMap::new(),
+            instances: HashMap::from([(InstanceId(1), "contoso".to_owned())]),
+        }
+    }
+
+    fn activity(office_app: Option<OfficeApp>) -> Activity {
+        Activity {
+            id: "a1".into(),
+            app: AppKind::Microsoft365,
+            instance: InstanceId(1),
+            time: 0,
+            actor: "ann@contoso.com".into(),
+            actor_name: "Ann".into(),
+            activity_type: "FileDownloaded".into(),
+            action_type: "download".into(),
+            objects: Vec::new(),
+            admin: false,
+            impersonated: false,
+            succeeded: true,
+            ip: None,
+            country: None,
+            isp: None,
+            device_type: None,
+            user_agent: None,
+            source: "Office 365".into(),
+            groups: Vec::new(),
+            office_app,
+        }
+    }
+
+    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
+    // column; a record of no Office app has null in JSON and an empty CSV cell.
+    #[test]
+    fn rows_carry_the_office_app() {
+        let names = names();
+        let column = CSV_HEADER.len() - 1;
+        assert_eq!(CSV_HEADER[column], "office_app");
+        assert_eq!(CSV_HEADER[..4], ["id", "time", "app", "instance"]);
+
+        let a = activity(Some(OfficeApp::SharePoint));
+        let row = names.row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert_eq!(json["app"], "microsoft365");
+        assert_eq!(json["office_app"], "sharepoint");
+        assert_eq!(row.csv_record()[column], "sharepoint");
+
+        let a = activity(None);
+        let row = names.row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert!(json["office_app"].is_null(), "{json}");
+        assert_eq!(row.csv_record()[column], "");
+
+        // Every JSON field is a CSV column, by the same name.
+        let fields = json.as_object().expect("object");
+        assert_eq!(fields.len(), CSV_HEADER.len());
+        assert!(CSV_HEADER.iter().all(|h| fields.contains_key(*h)));
     }
 }

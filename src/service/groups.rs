@@ -6,7 +6,10 @@ use serde::Serialize;
 use super::{Event, JobHandle, JobKind, Level, Result, Service, ServiceError, names};
 use crate::connectors::ConnectorError;
 use crate::domain::group::{import_summary, split_active};
-use crate::domain::{Group, GroupId, GroupKind, GroupStatus, RemoteGroup, now_micros};
+use crate::domain::office::{apps_of, office_apps_of_remote};
+use crate::domain::{
+    Group, GroupApp, GroupId, GroupKind, GroupStatus, OfficeApp, RemoteGroup, now_micros,
+};
 use crate::store::{Member, MembershipChange, Person};
 
 /// R-G2: how many groups the picker shows before any search.
@@ -20,6 +23,18 @@ pub struct AvailableGroup {
     pub group: RemoteGroup,
     /// Already imported (marked in the picker).
     pub imported: bool,
+    /// R-G10: the Office apps of the instance this group would also be a
+    /// group of, once imported ("also SharePoint, …").
+    pub also_in: Vec<OfficeApp>,
+}
+
+/// A group with the apps it belongs to (R-G10).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedGroup {
+    pub group: Group,
+    /// Its instance's app first, then the Office apps it also appears in;
+    /// empty for the External group, which spans every app.
+    pub apps: Vec<GroupApp>,
 }
 
 impl Service {
@@ -41,6 +56,7 @@ impl Service {
             .into_iter()
             .map(|group| AvailableGroup {
                 imported: imported.contains(&group.id),
+                also_in: office_apps_of_remote(group.microsoft365, &instance),
                 group,
             })
             .collect())
@@ -173,6 +189,39 @@ impl Service {
         let mut groups = self.db(|s| s.groups()).await?;
         groups.sort_by_key(|g| g.name.to_lowercase());
         Ok(groups)
+    }
+
+    /// Groups with the apps they belong to, sorted by name; only the groups
+    /// of `app` (a catalog app or an Office app, by any of its names) when
+    /// given. R-G10: the Office apps come from the instance's components as
+    /// they are now, so switching a component takes effect without an import.
+    pub async fn listed_groups(&self, app: Option<&str>) -> Result<Vec<ListedGroup>> {
+        let wanted = match app.map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(name) => Some(
+                GroupApp::from_name(name).ok_or_else(|| ServiceError::Unknown {
+                    what: "app",
+                    name: name.to_owned(),
+                    suggestions: names::closest(name, GroupApp::all_slugs()),
+                })?,
+            ),
+        };
+        let groups = self.groups().await?;
+        let instances = self.db(|s| s.instances()).await?;
+        Ok(groups
+            .into_iter()
+            .map(|group| {
+                let instance = match &group.kind {
+                    GroupKind::Imported { instance, .. } => {
+                        instances.iter().find(|i| i.id == *instance)
+                    }
+                    GroupKind::Automatic(_) => None,
+                };
+                let apps = apps_of(&group, instance);
+                ListedGroup { group, apps }
+            })
+            .filter(|g| wanted.is_none_or(|w| g.apps.contains(&w)))
+            .collect())
     }
 
     /// Finds a group by name (case-insensitive) or its casbah id.

@@ -31,7 +31,7 @@ pub use external::{
     AccessAnswer, AudienceEntry, AudienceView, ConnectionSummary, ExternalGroupView, ItemView,
     MemberRef, MemberView, MirrorStatus, VisibleItem,
 };
-pub use groups::AvailableGroup;
+pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
 pub use settings::SETTINGS;

@@ -62,10 +62,12 @@ impl Service {
         let connector = self.connector(&instance).await?;
         let mut next: Option<String> = None;
         let mut count = 0u64;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let page = connector.users(next.as_deref()).await?;
             count += page.items.len() as u64;
             let users = page.items;
+            seen.extend(users.iter().map(|u| u.id.clone()));
             self.db(move |s| s.upsert_users(id, &users)).await?;
             self.progress(job, count, None, format!("{count} users"));
             match page.next {
@@ -73,6 +75,8 @@ impl Service {
                 None => break,
             }
         }
+        // Only a scan that read every page knows who is gone.
+        let retired = self.db(move |s| s.retire_missing_users(id, &seen)).await?;
         if let Some(auto) = AutoGroup::administrators_of(instance.app) {
             let (admins, skipped) = split_active(connector.admins().await?);
             let admin_count = admins.len();
@@ -85,7 +89,10 @@ impl Service {
             tracing::debug!(instance = %instance.name, admin_count, "administrators synced");
         }
         self.refresh_org_domains(id, connector.as_ref()).await?;
-        Ok(format!("{count} users"))
+        Ok(match retired {
+            0 => format!("{count} users"),
+            n => format!("{count} users, {n} no longer listed by the vendor (marked deleted)"),
+        })
     }
 
     async fn refresh_org_domains(

@@ -86,7 +86,7 @@ impl Service {
                     .expect("attempts lock")
                     .insert(group.id, now);
                 let job = self.sync_group(group.id, &group.name);
-                self.then_sync_mirrors(job.clone(), group.id);
+                started.extend(self.mirrors_after(&job, group.id).await?);
                 started.push(job);
             }
         }
@@ -111,24 +111,11 @@ impl Service {
                 && instances.iter().any(|i| i.id == instance)
             {
                 let job = self.sync_group(group.id, &group.name);
-                self.then_sync_mirrors(job.clone(), group.id);
+                started.extend(self.mirrors_after(&job, group.id).await?);
                 started.push(job);
             }
         }
         Ok(started)
-    }
-
-    /// R-X6: once a group's membership sync succeeds, its mirrors send
-    /// what changed.
-    fn then_sync_mirrors(&self, job: JobHandle, source: crate::domain::GroupId) {
-        let svc = self.clone();
-        tokio::spawn(async move {
-            if job.wait().await.is_ok()
-                && let Err(e) = svc.sync_mirrors_of(source).await
-            {
-                tracing::warn!("scheduler: mirrors of group {}: {e}", source.0);
-            }
-        });
     }
 
     /// Mirrors (R-X6) and the Entra groups access evaluation follows (R-X5)

@@ -1,15 +1,18 @@
 //! Ingestion: one page of records, their indexes, dedupe entries and the cursor
 //! in one transaction (DESIGN §3 Durability).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::ops::{Bound, Range};
 
 use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
 
 use super::groups::{self, MemberRow};
+use super::postings::{self, WHOLE_HOUR};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_INSTANCE, COUNTS, CURSORS, DEDUPE, GROUPS, INSTANCES, META, META_ACTIVITIES,
-    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
+    self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
+    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, CURSORS, GROUP_ENTRY, GROUPS,
+    INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ,
+    NO_COUNTRY, USER_GROUPS,
 };
 use super::{IngestContext, IngestReport, Result, Store, StoreError};
 use crate::domain::{Activity, AutoGroup, Group, GroupId, InstanceId, Micros, group};
@@ -93,33 +96,55 @@ impl Store {
     }
 }
 
-/// Keeps the records not stored yet, dropping repeats within the batch too.
+/// Keeps the records not stored yet, dropping repeats within the batch too (R-A1).
 fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activity>> {
-    let dedupe = txn.open_table(DEDUPE)?;
-    let records = txn.open_table(ACTIVITIES)?;
-    let mut seen = HashSet::new();
-    let mut fresh = Vec::with_capacity(batch.len());
-    for a in batch {
-        if !seen.insert((a.instance, a.id.clone())) {
-            continue;
-        }
-        let stored = dedupe.get(tables::dedupe_key(&a))?.map(|v| v.value());
-        let duplicate = match stored {
-            None => false,
-            // Same hash: the stored record says whether it is the same event.
-            Some(key) => match records.get(key)? {
-                Some(v) => {
-                    let old: Activity = tables::decode(v.value(), "activity")?;
-                    old.instance == a.instance && old.id == a.id
-                }
-                None => false,
-            },
-        };
-        if !duplicate {
-            fresh.push(a);
+    let mut first = vec![false; batch.len()];
+    {
+        let mut seen = HashSet::with_capacity(batch.len());
+        for (i, a) in batch.iter().enumerate() {
+            first[i] = seen.insert((a.instance, a.id.as_str()));
         }
     }
-    Ok(fresh)
+    // A repeat has the time of the original, so it is in the same (instance, hour) list.
+    let mut lists: HashMap<(u64, i64), Vec<usize>> = HashMap::new();
+    for (i, a) in batch.iter().enumerate().filter(|(i, _)| first[*i]) {
+        lists
+            .entry((a.instance.0, tables::bucket(a.time)))
+            .or_default()
+            .push(i);
+    }
+    let index = txn.open_table(BY_INSTANCE)?;
+    let records = txn.open_table(ACTIVITIES)?;
+    let mut stored = vec![false; batch.len()];
+    for ((instance, hour), members) in lists {
+        let chunks = postings::chunks(&index, instance, hour)?;
+        if chunks.is_empty() {
+            continue;
+        }
+        for i in members {
+            let a = &batch[i];
+            let id = tables::hash(&a.id).to_be_bytes();
+            'chunks: for chunk in &chunks {
+                let entries = postings::as_entries::<INSTANCE_ENTRY>(chunk.value())?;
+                for e in postings::starting_with(entries, &id) {
+                    // Same hash: the stored record says whether it is the same event.
+                    if let Some(v) = records.get(postings::position(e, hour))? {
+                        let old: Activity = tables::decode(v.value(), "activity")?;
+                        if old.instance == a.instance && old.id == a.id {
+                            stored[i] = true;
+                            break 'chunks;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(batch
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| first[*i] && !stored[*i])
+        .map(|(_, a)| a)
+        .collect())
 }
 
 /// R-A2: the country last seen with each IP address, learnt from records that
@@ -255,18 +280,49 @@ fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> 
     Ok(())
 }
 
-fn insert_sorted<K>(
+/// Inserts new records, sorted by key, through a cursor: one seek per run of keys with no
+/// stored key between them. Ingestion mostly appends after every stored record, so a page
+/// is usually one run, which redb packs into leaves at once.
+fn insert_records(
     txn: &WriteTransaction,
-    def: redb::TableDefinition<K, ()>,
-    mut keys: Vec<K>,
-) -> Result<()>
-where
-    K: redb::Key + Ord + std::borrow::Borrow<K::SelfType<'static>> + 'static,
-{
-    keys.sort_unstable();
+    records: &[((i64, u64), Range<usize>)],
+    encoded: &[u8],
+) -> Result<()> {
+    let mut table = txn.open_table(ACTIVITIES)?;
+    let mut rest = records;
+    while let Some(((first, bytes), _)) = rest.split_first() {
+        let mut cursor = table.lower_bound_mut(Bound::Included(*first))?;
+        let next = cursor.peek_next()?.map(|(k, _)| k.value());
+        let run = next.map_or(rest.len(), |n| rest.partition_point(|(k, _)| *k < n));
+        if run == 0 {
+            // The key is stored already; seqs are never reused, so only a damaged
+            // counter leads here: replace, as an insert would.
+            cursor.close()?;
+            table.insert(first, &encoded[bytes.clone()])?;
+            rest = &rest[1..];
+            continue;
+        }
+        for (key, bytes) in &rest[..run] {
+            cursor.insert_before(key, &encoded[bytes.clone()])?;
+        }
+        cursor.close()?;
+        rest = &rest[run..];
+    }
+    Ok(())
+}
+
+/// One index's new entries, by (list, hour).
+type Additions<const W: usize> = BTreeMap<(u64, i64), Vec<[u8; W]>>;
+
+fn add_to_lists<const W: usize>(
+    txn: &WriteTransaction,
+    def: postings::ListTable,
+    additions: Additions<W>,
+) -> Result<()> {
     let mut table = txn.open_table(def)?;
-    for key in keys {
-        table.insert(key, ())?;
+    for ((list, hour), mut entries) in additions {
+        entries.sort_unstable();
+        postings::append(&mut table, list, hour, &entries)?;
     }
     Ok(())
 }
@@ -279,49 +335,54 @@ fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
     let mut pairs = BTreeSet::new();
     let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
-    // Keys are gathered and sorted per table, so that consecutive inserts land in the
-    // same leaf instead of hopping across the tree.
+    // (key, where its encoding is in `encoded`).
     let mut records = Vec::with_capacity(fresh.len());
-    let mut dedupe = Vec::with_capacity(fresh.len());
-    let mut by_actor = Vec::with_capacity(fresh.len());
-    let mut by_instance = Vec::with_capacity(fresh.len());
-    let mut by_country = Vec::with_capacity(fresh.len());
-    let mut by_group = Vec::with_capacity(fresh.len() * 2);
+    let mut encoded = Vec::with_capacity(fresh.len() * 256);
+    let mut by_instance: Additions<INSTANCE_ENTRY> = BTreeMap::new();
+    let mut by_country: Additions<COUNTRY_ENTRY> = BTreeMap::new();
+    let mut by_actor: Additions<ACTOR_ENTRY> = BTreeMap::new();
+    let mut by_group: Additions<GROUP_ENTRY> = BTreeMap::new();
     let mut counts: HashMap<(u8, u64), u64> = HashMap::new();
     for (seq, a) in (first_seq..).zip(fresh) {
-        let bytes = tables::encode(a)?;
+        let start = encoded.len();
+        encoded = tables::encode_into(a, encoded)?;
         let (t, hour) = (a.time, tables::bucket(a.time));
         min = min.min(t);
         max = max.max(t);
-        records.push(((t, seq), bytes));
-        dedupe.push((tables::dedupe_key(a), (t, seq)));
-        by_actor.push((hour, tables::hash(&a.actor), t, seq));
-        by_instance.push((a.instance.0, t, seq));
-        *counts.entry((COUNT_INSTANCE, a.instance.0)).or_default() += 1;
+        records.push(((t, seq), start..encoded.len()));
+        let instance = a.instance.0;
+        by_instance
+            .entry((instance, hour))
+            .or_default()
+            .push(postings::entry(&[tables::hash(&a.id)], hour, t, seq));
+        by_actor
+            .entry((WHOLE_HOUR, hour))
+            .or_default()
+            .push(postings::entry(&[tables::hash(&a.actor)], hour, t, seq));
+        *counts.entry((COUNT_INSTANCE, instance)).or_default() += 1;
         let country = a.country.as_deref().map(tables::hash);
         if let Some(c) = country {
-            by_country.push((c, t, seq));
+            by_country
+                .entry((WHOLE_HOUR, hour))
+                .or_default()
+                .push(postings::entry(&[c], hour, t, seq));
             *counts.entry((COUNT_COUNTRY, c)).or_default() += 1;
         }
-        for g in &a.groups {
-            by_group.push((hour, g.0, country.unwrap_or(NO_COUNTRY), t, seq));
+        if !a.groups.is_empty() {
+            let list = by_group.entry((WHOLE_HOUR, hour)).or_default();
+            for g in &a.groups {
+                let c = country.unwrap_or(NO_COUNTRY);
+                list.push(postings::entry(&[g.0, c], hour, t, seq));
+            }
         }
-        pairs.insert((tables::app_code(a.app), a.instance.0));
+        pairs.insert((tables::app_code(a.app), instance));
     }
     records.sort_unstable_by_key(|r| r.0);
-    let mut table = txn.open_table(ACTIVITIES)?;
-    for (key, bytes) in &records {
-        table.insert(key, bytes.as_slice())?;
-    }
-    dedupe.sort_unstable();
-    let mut table = txn.open_table(DEDUPE)?;
-    for (key, record) in &dedupe {
-        table.insert(key, record)?;
-    }
-    insert_sorted(txn, BY_ACTOR, by_actor)?;
-    insert_sorted(txn, BY_INSTANCE, by_instance)?;
-    insert_sorted(txn, BY_COUNTRY, by_country)?;
-    insert_sorted(txn, BY_GROUP, by_group)?;
+    insert_records(txn, &records, &encoded)?;
+    add_to_lists(txn, BY_INSTANCE, by_instance)?;
+    add_to_lists(txn, BY_COUNTRY, by_country)?;
+    add_to_lists(txn, BY_ACTOR, by_actor)?;
+    add_to_lists(txn, BY_GROUP, by_group)?;
     let mut table = txn.open_table(COUNTS)?;
     for (key, n) in counts {
         let old = table.get(key)?.map_or(0, |v| v.value());

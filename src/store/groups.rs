@@ -76,6 +76,7 @@ pub(super) fn ensure_auto_in(
         imported_at: now,
         last_sync: None,
         notify: false,
+        microsoft365: false,
     };
     txn.open_table(AUTO_GROUPS)?
         .insert(key.as_slice(), group.id.0)?;
@@ -175,6 +176,7 @@ impl Store {
                 imported_at: now,
                 last_sync: None,
                 notify,
+                microsoft365: remote.microsoft365,
             };
             imported.insert((instance.0, remote.id.as_str()), group.id.0)?;
             put(&txn, &group)?;

@@ -8,6 +8,7 @@
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
 //! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;
@@ -18,6 +19,7 @@ mod open;
 
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use open::panics_are_expected;
+mod postings;
 mod query;
 mod scratch;
 mod settings;
@@ -48,9 +50,7 @@ pub enum StoreError {
         "{path} is not a casbah database or is damaged ({detail}); it was left untouched: move it aside or use --db"
     )]
     NotCasbah { path: String, detail: String },
-    #[error(
-        "{path} was written by schema {found} but this casbah reads schema {expected}; use a matching casbah"
-    )]
+    #[error("{}", schema_message(path, *found, *expected))]
     Schema {
         path: String,
         found: u32,
@@ -75,6 +75,21 @@ pub enum StoreError {
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+fn schema_message(path: &str, found: u32, expected: u32) -> String {
+    if found < expected {
+        format!(
+            "{path} was written by an older casbah (schema {found}; this one reads schema \
+             {expected}): open it with that casbah, or move it aside or use --db to start a new \
+             database, which fetches activities again from what the vendors still keep"
+        )
+    } else {
+        format!(
+            "{path} was written by a newer casbah (schema {found}; this one reads schema \
+             {expected}): open it with that casbah or a newer one, or use --db for another database"
+        )
+    }
+}
 
 /// An instance before the store has given it an id.
 #[derive(Debug, Clone, PartialEq)]
@@ -214,7 +229,6 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_multimap_table(USER_GROUPS)?;
     txn.open_table(HISTORY)?;
     txn.open_table(ACTIVITIES)?;
-    txn.open_table(DEDUPE)?;
     txn.open_table(APP_INSTANCES)?;
     txn.open_table(COUNTS)?;
     txn.open_table(BY_GROUP)?;
@@ -290,6 +304,16 @@ impl Store {
     // Users.
     pub fn upsert_users(&self, instance: InstanceId, users: &[RemoteUser]) -> Result<()> {
         self.upsert_users_impl(instance, users)
+    }
+    /// After a complete user scan: accounts the vendor no longer lists are
+    /// marked deleted (kept, so their history still has a name). Returns
+    /// how many were newly marked.
+    pub fn retire_missing_users(
+        &self,
+        instance: InstanceId,
+        seen: &std::collections::HashSet<String>,
+    ) -> Result<usize> {
+        self.retire_missing_users_impl(instance, seen)
     }
     pub fn user_count(&self, instance: InstanceId) -> Result<u64> {
         self.user_count_impl(instance)

@@ -1,16 +1,18 @@
 //! Reading a page of activities through the most selective index the hints allow.
 //!
-//! Every index key ends in (time, seq). Each hinted value gives one reverse range (one
-//! per hour for the hour-led indexes); the ranges are merged newest first, records
-//! fetched, and `Query::matches` decides.
+//! Every index is a set of posting lists whose entries end in (time, seq), read hour after
+//! hour, newest first: each hinted instance is one list; hinted countries, actors and
+//! groups are searched for in the whole-hour list of their index. The positions are merged
+//! newest first, records fetched, and `Query::matches` decides.
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase};
+use redb::{AccessGuard, ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
+use super::postings::{self, ListKey, WHOLE_HOUR};
 use super::tables::{
-    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_INSTANCE, COUNTS, META,
+    self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
+    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, GROUP_ENTRY, INSTANCE_ENTRY,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
 use crate::domain::filter::{Hints, Query};
@@ -160,173 +162,203 @@ fn instances_of(txn: &ReadTransaction, hints: &Hints) -> Result<Option<Vec<u64>>
     })
 }
 
-/// Newest first over one index range, yielding (time, seq).
-macro_rules! newest_first {
-    ($range:expr, |$key:pat_param| $position:expr) => {
-        Box::new($range.rev().map(|row| {
-            row.map(|(k, _)| {
-                let $key = k.value();
-                $position
-            })
-            .map_err(StoreError::from)
-        })) as Stream
-    };
+type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
+type Chunk = AccessGuard<'static, &'static [u8]>;
+
+/// The chunks of one list, an hour at a time, newest hour first. Walking the list's own
+/// keys skips the hours it has nothing in.
+struct Hours {
+    rows: redb::Range<'static, ListKey, &'static [u8]>,
+    /// The first chunk met of the next hour.
+    held: Option<(i64, Chunk)>,
 }
 
-type ActorTable = ReadOnlyTable<(i64, u64, i64, u64), ()>;
-type GroupTable = ReadOnlyTable<(i64, u64, u64, i64, u64), ()>;
-type RecordTable = ReadOnlyTable<(i64, u64), &'static [u8]>;
+impl Hours {
+    fn open(table: &ListReader, list: u64, low: Micros, high: Micros) -> Result<Hours> {
+        let (low, high) = (tables::bucket(low), tables::bucket(high));
+        Ok(Hours {
+            rows: table.range((list, low, 0)..=(list, high, u32::MAX))?,
+            held: None,
+        })
+    }
 
-/// The hour of the newest activity before `hour` begins: hours without any activity
-/// are skipped, so a stray timestamp decades away costs one look-up, not one per hour.
-fn previous_hour(records: &RecordTable, hour: i64) -> Result<Option<i64>> {
-    let start = hour.saturating_mul(tables::BUCKET);
-    match records.range(..(start, 0))?.next_back() {
-        Some(row) => Ok(Some(tables::bucket(row?.0.value().0))),
-        None => Ok(None),
+    fn next(&mut self) -> Result<Option<(i64, Vec<Chunk>)>> {
+        let (hour, first) = match self.held.take() {
+            Some(held) => held,
+            None => match self.rows.next_back() {
+                Some(row) => {
+                    let (k, v) = row?;
+                    (k.value().1, v)
+                }
+                None => return Ok(None),
+            },
+        };
+        let mut chunks = vec![first];
+        for row in self.rows.by_ref().rev() {
+            let (k, v) = row?;
+            let h = k.value().1;
+            if h != hour {
+                self.held = Some((h, v));
+                break;
+            }
+            chunks.push(v);
+        }
+        Ok(Some((hour, chunks)))
     }
 }
 
-/// Where a walk reads its positions from.
-enum Source {
-    /// Indexes led by their value: every stream opened at once.
-    Flat,
-    /// Hour-led indexes: streams opened one hour at a time, newest hour first.
-    Actors(ActorTable, Vec<u64>),
-    /// Groups, with country hashes when the query names countries.
-    Groups(GroupTable, Vec<u64>, Option<Vec<u64>>),
+/// Newest first over one list, keeping the entries that start with one of `prefixes`
+/// (all of them when `None`) and fall in the window.
+struct ListStream<const W: usize> {
+    hours: Hours,
+    prefixes: Option<Vec<Vec<u8>>>,
+    window: Window,
+    /// The hour being read, oldest first: the next position is the last.
+    ready: Vec<(Micros, u64)>,
 }
 
-impl Source {
-    fn streams(&self, hour: i64, w: Window) -> Result<Vec<Stream>> {
-        let ((lt, ls), (ht, hs)) = (w.low, w.high);
-        let mut out = Vec::new();
-        match self {
-            Source::Flat => {}
-            Source::Actors(t, actors) => {
-                for a in actors {
-                    out.push(newest_first!(
-                        t.range((hour, *a, lt, ls)..(hour, *a, ht, hs))?,
-                        |(_, _, time, seq)| (time, seq)
-                    ));
-                }
+impl<const W: usize> ListStream<W> {
+    fn open(
+        table: &ListReader,
+        list: u64,
+        prefixes: Option<Vec<Vec<u8>>>,
+        w: Window,
+    ) -> Result<Stream> {
+        Ok(Box::new(ListStream::<W> {
+            hours: Hours::open(table, list, w.low.0, w.high.0)?,
+            prefixes,
+            window: w,
+            ready: Vec::new(),
+        }))
+    }
+
+    /// Reads the next hour into `ready`; false at the end of the list.
+    fn read_hour(&mut self) -> Result<bool> {
+        let Some((hour, chunks)) = self.hours.next()? else {
+            return Ok(false);
+        };
+        let w = self.window;
+        let mut keep = |e: &[u8; W]| {
+            let p = postings::position(e, hour);
+            if w.low <= p && p < w.high {
+                self.ready.push(p);
             }
-            Source::Groups(t, groups, Some(countries)) => {
-                for g in groups {
-                    for c in countries {
-                        out.push(newest_first!(
-                            t.range((hour, *g, *c, lt, ls)..(hour, *g, *c, ht, hs))?,
-                            |(_, _, _, time, seq)| (time, seq)
-                        ));
+        };
+        for chunk in &chunks {
+            let entries = postings::as_entries::<W>(chunk.value())?;
+            match &self.prefixes {
+                None => entries.iter().for_each(&mut keep),
+                Some(prefixes) => {
+                    for prefix in prefixes {
+                        postings::starting_with(entries, prefix)
+                            .iter()
+                            .for_each(&mut keep);
                     }
-                }
-            }
-            Source::Groups(t, groups, None) => {
-                // Within an hour a group's entries are ordered by country first: few
-                // enough to sort here.
-                for g in groups {
-                    let mut positions = Vec::new();
-                    let all =
-                        (hour, *g, 0, Micros::MIN, 0)..=(hour, *g, u64::MAX, Micros::MAX, u64::MAX);
-                    for row in t.range(all)? {
-                        let (_, _, _, time, seq) = row?.0.value();
-                        if w.low <= (time, seq) && (time, seq) < w.high {
-                            positions.push((time, seq));
-                        }
-                    }
-                    positions.sort_unstable_by(|a, b| b.cmp(a));
-                    out.push(Box::new(positions.into_iter().map(Ok)) as Stream);
                 }
             }
         }
-        Ok(out)
+        // A record tagged with several of the groups repeats, next to itself: `Merge`
+        // drops the repeat.
+        self.ready.sort_unstable();
+        Ok(true)
     }
+}
+
+impl<const W: usize> Iterator for ListStream<W> {
+    type Item = Result<(Micros, u64)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(p) = self.ready.pop() {
+                return Some(Ok(p));
+            }
+            match self.read_hour() {
+                Ok(true) => {}
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Big-endian bytes of each combination of values, as entries begin.
+fn prefixes(first: &[u64], second: Option<&[u64]>) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for a in first {
+        match second {
+            None => out.push(a.to_be_bytes().to_vec()),
+            Some(list) => {
+                for b in list {
+                    let mut p = a.to_be_bytes().to_vec();
+                    p.extend_from_slice(&b.to_be_bytes());
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The positions of the records a plan may match, newest first.
 pub(super) struct Walk {
-    source: Source,
-    window: Window,
     merge: Merge,
-    /// The next hour to open, counting down to `low_hour`.
-    hour: i64,
-    low_hour: i64,
-    records: RecordTable,
 }
 
 impl Walk {
     fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
-        let hours = |txn: &ReadTransaction| -> Result<(i64, i64)> {
-            Ok(match tables::time_span(&txn.open_table(META)?)? {
-                Some((min, max)) => (
-                    tables::bucket(w.low.0.max(min)),
-                    tables::bucket(w.high.0.min(max)),
-                ),
-                None => (0, -1),
-            })
-        };
-        let (mut streams, mut source, mut hour, mut low_hour) = (Vec::new(), Source::Flat, 0, 1);
-        let ((lt, ls), (ht, hs)) = (w.low, w.high);
+        let mut streams = Vec::new();
         match plan {
             Plan::Nothing => {}
             Plan::Time => {
                 let t = txn.open_table(ACTIVITIES)?;
-                streams.push(newest_first!(t.range((lt, ls)..(ht, hs))?, |k| k));
+                let ((lt, ls), (ht, hs)) = (w.low, w.high);
+                streams.push(Box::new(
+                    t.range((lt, ls)..(ht, hs))?
+                        .rev()
+                        .map(|row| row.map(|(k, _)| k.value()).map_err(StoreError::from)),
+                ) as Stream);
             }
             Plan::Instances(instances) => {
                 let t = txn.open_table(BY_INSTANCE)?;
                 for i in instances {
-                    streams.push(newest_first!(
-                        t.range((*i, lt, ls)..(*i, ht, hs))?,
-                        |(_, time, seq)| (time, seq)
-                    ));
+                    streams.push(ListStream::<INSTANCE_ENTRY>::open(&t, *i, None, w)?);
                 }
             }
             Plan::Countries(countries) => {
                 let t = txn.open_table(BY_COUNTRY)?;
-                for c in countries {
-                    let c = tables::hash(c);
-                    streams.push(newest_first!(
-                        t.range((c, lt, ls)..(c, ht, hs))?,
-                        |(_, time, seq)| (time, seq)
-                    ));
-                }
+                let hashes = sorted(
+                    &countries
+                        .iter()
+                        .map(|c| tables::hash(c))
+                        .collect::<Vec<_>>(),
+                );
+                let wanted = Some(prefixes(&hashes, None));
+                streams.push(ListStream::<COUNTRY_ENTRY>::open(
+                    &t, WHOLE_HOUR, wanted, w,
+                )?);
             }
             Plan::Actors(actors) => {
+                let t = txn.open_table(BY_ACTOR)?;
                 let hashes = sorted(&actors.iter().map(|a| tables::hash(a)).collect::<Vec<_>>());
-                source = Source::Actors(txn.open_table(BY_ACTOR)?, hashes);
-                (low_hour, hour) = hours(txn)?;
+                let wanted = Some(prefixes(&hashes, None));
+                streams.push(ListStream::<ACTOR_ENTRY>::open(&t, WHOLE_HOUR, wanted, w)?);
             }
             Plan::Groups(groups, countries) => {
+                let t = txn.open_table(BY_GROUP)?;
                 let countries = countries
                     .as_ref()
                     .map(|l| sorted(&l.iter().map(|c| tables::hash(c)).collect::<Vec<_>>()));
-                source = Source::Groups(txn.open_table(BY_GROUP)?, groups.clone(), countries);
-                (low_hour, hour) = hours(txn)?;
+                let wanted = Some(prefixes(groups, countries.as_deref()));
+                streams.push(ListStream::<GROUP_ENTRY>::open(&t, WHOLE_HOUR, wanted, w)?);
             }
         }
         Ok(Walk {
-            source,
-            window: w,
             merge: Merge::new(streams)?,
-            hour,
-            low_hour,
-            records: txn.open_table(ACTIVITIES)?,
         })
     }
 
     pub(super) fn next(&mut self) -> Result<Option<(Micros, u64)>> {
-        loop {
-            if let Some(p) = self.merge.next()? {
-                return Ok(Some(p));
-            }
-            if matches!(self.source, Source::Flat) || self.hour < self.low_hour {
-                return Ok(None);
-            }
-            // Hours partition time, so finishing one hour before the next keeps the order.
-            self.merge = Merge::new(self.source.streams(self.hour, self.window)?)?;
-            self.hour = previous_hour(&self.records, self.hour)?.unwrap_or(i64::MIN);
-        }
+        self.merge.next()
     }
 }
 
@@ -336,66 +368,68 @@ pub(super) fn actor_walk(txn: &ReadTransaction, actor: &str) -> Result<Walk> {
 }
 
 /// Above this many people still unseen, reading a whole hour of the actor index costs
-/// less than one look-up per person.
+/// less than one search per person.
 const SCAN_HOUR_ABOVE: usize = 8;
 
 /// The time of each person's newest activity, walking the hours newest first until
 /// everyone is found.
 pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Vec<Option<Micros>>> {
     let mut out = vec![None; keys.len()];
-    let Some((min, max)) = tables::time_span(&txn.open_table(META)?)? else {
-        return Ok(out);
-    };
     let mut unseen: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, key) in keys.iter().enumerate() {
         unseen.entry(tables::hash(key)).or_default().push(i);
     }
-    let index = txn.open_table(BY_ACTOR)?;
     let records = txn.open_table(ACTIVITIES)?;
-    let mut hour = tables::bucket(max);
-    while !unseen.is_empty() && hour >= tables::bucket(min) {
-        let mut found = Vec::new();
-        let mut visit = |(_, h, time, seq): (i64, u64, Micros, u64)| -> Result<()> {
-            let Some(waiting) = unseen.get(&h) else {
-                return Ok(());
-            };
-            // Newest first within a hash, so the first confirmed entry is the newest.
-            if let Some(v) = records.get((time, seq))? {
-                let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
-                if let Some(&i) = waiting.iter().find(|&&i| keys[i] == actor)
-                    && out[i].is_none()
-                {
-                    out[i] = Some(time);
-                    found.push((h, i));
-                }
-            }
-            Ok(())
+    let mut hours = Hours::open(
+        &txn.open_table(BY_ACTOR)?,
+        WHOLE_HOUR,
+        Micros::MIN,
+        Micros::MAX,
+    )?;
+    while !unseen.is_empty() {
+        let Some((hour, chunks)) = hours.next()? else {
+            break;
         };
-        if unseen.len() > SCAN_HOUR_ABOVE {
-            let all = (hour, 0, Micros::MIN, 0)..=(hour, u64::MAX, Micros::MAX, u64::MAX);
-            for row in index.range(all)?.rev() {
-                visit(row?.0.value())?;
-            }
-        } else {
-            let hashes: Vec<u64> = unseen.keys().copied().collect();
-            for h in hashes {
-                let one = (hour, h, Micros::MIN, 0)..=(hour, h, Micros::MAX, u64::MAX);
-                for row in index.range(one)?.rev() {
-                    visit(row?.0.value())?;
+        // (time, seq, hash) of the hour's entries for the people still unseen.
+        let mut candidates = Vec::new();
+        for chunk in &chunks {
+            let entries = postings::as_entries::<ACTOR_ENTRY>(chunk.value())?;
+            let mut take = |e: &[u8; ACTOR_ENTRY]| {
+                let mut h = [0u8; 8];
+                h.copy_from_slice(&e[..8]);
+                let h = u64::from_be_bytes(h);
+                if unseen.contains_key(&h) {
+                    let (time, seq) = postings::position(e, hour);
+                    candidates.push((time, seq, h));
+                }
+            };
+            if unseen.len() > SCAN_HOUR_ABOVE {
+                entries.iter().for_each(&mut take);
+            } else {
+                for h in unseen.keys() {
+                    postings::starting_with(entries, &h.to_be_bytes())
+                        .iter()
+                        .for_each(&mut take);
                 }
             }
         }
-        for (h, i) in found {
-            if let Some(waiting) = unseen.get_mut(&h) {
-                waiting.retain(|&j| j != i);
+        // Newest first, so the first confirmed entry of a person is their newest.
+        candidates.sort_unstable_by(|a, b| b.cmp(a));
+        for (time, seq, h) in candidates {
+            let Some(waiting) = unseen.get_mut(&h) else {
+                continue;
+            };
+            let Some(v) = records.get((time, seq))? else {
+                continue;
+            };
+            let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
+            if let Some(at) = waiting.iter().position(|&i| keys[i] == actor) {
+                out[waiting[at]] = Some(time);
+                waiting.swap_remove(at);
                 if waiting.is_empty() {
                     unseen.remove(&h);
                 }
             }
-        }
-        match previous_hour(&records, hour)? {
-            Some(h) => hour = h,
-            None => break,
         }
     }
     Ok(out)
@@ -507,6 +541,7 @@ mod tests {
             user_agent: None,
             source: "test".into(),
             groups: Vec::new(),
+            office_app: None,
         }
     }
 

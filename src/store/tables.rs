@@ -7,10 +7,11 @@ use redb::{MultimapTableDefinition, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::postings::ListTable;
 use super::{Result, StoreError};
 
-/// Bumped whenever a table's key or value layout changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a table's key or value layout changes (2: posting-list indexes).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -56,35 +57,35 @@ pub const HISTORY: TableDefinition<(u64, i64, &str), bool> =
 /// (time, seq) → postcard `Activity`: the records are their own time index. Seq grows
 /// with ingestion, so it breaks time ties stably.
 pub const ACTIVITIES: TableDefinition<(i64, u64), &[u8]> = TableDefinition::new("activities");
-/// (hour, instance, hash of the vendor id) → the record's key: drops records already
-/// stored. A vendor reports an event with the same time whenever it repeats it, so the
-/// hour is part of its identity, and keeps the entries a page adds close together. A hit
-/// is confirmed against the stored record; two ids sharing a 64-bit hash in the same hour
-/// would share one entry, the later one replacing the earlier.
-pub const DEDUPE: TableDefinition<(i64, u64, u64), (i64, u64)> =
-    TableDefinition::new("activity-dedupe");
-
-pub fn dedupe_key(a: &crate::domain::Activity) -> (i64, u64, u64) {
-    (bucket(a.time), a.instance.0, hash(&a.id))
-}
 /// (app, instance) pairs seen in activities, so an app filter can use the instance index
 /// even for instances removed since.
 pub const APP_INSTANCES: TableDefinition<(u8, u64), ()> = TableDefinition::new("app-instances");
 
-// Activity indexes. Few-valued prefixes (instance, country) lead their keys: a page of
-// activities appends at the tail of each. Many-valued ones (actor, group) come after the
-// hour: a page then touches the few pages of its hours, not one page per actor or group,
-// which is what keeps ingestion fast. Strings are hashed to fixed-width keys; a collision
+// Activity indexes are posting lists (see `postings`): (list, hour, chunk) → sorted
+// fixed-width entries that end in the activity's position. The instance, a few-valued key
+// that the duplicate check reads per hour, is the list; the other keys lead the entries of
+// one whole-hour list, so that a page rewrites the few chunks of the hours it covers, not
+// a list per country, actor or group. Strings are hashed to fixed-width keys; a collision
 // only adds candidates that `Query::matches` drops.
-pub const BY_INSTANCE: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-instance");
-pub const BY_COUNTRY: TableDefinition<(u64, i64, u64), ()> = TableDefinition::new("idx-country");
-/// (hour, actor hash, time, seq).
-pub const BY_ACTOR: TableDefinition<(i64, u64, i64, u64), ()> = TableDefinition::new("idx-actor");
-/// (hour, group, country hash or `NO_COUNTRY`, time, seq): one entry per tag serves both
-/// group and group+country queries.
-pub const BY_GROUP: TableDefinition<(i64, u64, u64, i64, u64), ()> =
-    TableDefinition::new("idx-group-country");
+
+/// Instance → (hash of the vendor id, position). Also the duplicate check: a vendor
+/// reports an event with the same time whenever it repeats it, so a repeat is in the same
+/// hour's list, where a hit is confirmed against the stored record.
+pub const BY_INSTANCE: ListTable = TableDefinition::new("list-instance");
+/// `WHOLE_HOUR` → (country hash, position).
+pub const BY_COUNTRY: ListTable = TableDefinition::new("list-country");
+/// `WHOLE_HOUR` → (actor hash, position).
+pub const BY_ACTOR: ListTable = TableDefinition::new("list-actor");
+/// `WHOLE_HOUR` → (group, country hash or `NO_COUNTRY`, position): one entry per tag
+/// serves both group and group+country queries.
+pub const BY_GROUP: ListTable = TableDefinition::new("list-group-country");
 pub const NO_COUNTRY: u64 = 0;
+
+/// Entry widths: the u64 prefixes and a 12-byte position.
+pub const INSTANCE_ENTRY: usize = 20;
+pub const COUNTRY_ENTRY: usize = 20;
+pub const ACTOR_ENTRY: usize = 20;
+pub const GROUP_ENTRY: usize = 28;
 
 /// (what, key) → number of activities: lets the planner choose between the instance
 /// and country indexes. Few keys change per page, so keeping it costs little.
@@ -92,7 +93,7 @@ pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activi
 pub const COUNT_INSTANCE: u8 = 0;
 pub const COUNT_COUNTRY: u8 = 1;
 
-/// The width of the time buckets of the hour-led indexes.
+/// The width of the hours that split every posting list.
 pub const BUCKET: i64 = 3_600_000_000;
 
 pub fn bucket(time: i64) -> i64 {
@@ -112,6 +113,11 @@ pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
+}
+
+/// Appends the encoding of `value` to `out`: one buffer serves a whole page of records.
+pub fn encode_into<T: Serialize>(value: &T, out: Vec<u8>) -> Result<Vec<u8>> {
+    postcard::to_extend(value, out).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
@@ -156,7 +162,8 @@ internal_from!(
     redb::StorageError,
     redb::TableError,
     redb::TransactionError,
-    redb::CommitError
+    redb::CommitError,
+    redb::CursorError
 );
 
 /// A stable one-byte code for an app, used in keys.

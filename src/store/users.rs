@@ -1,12 +1,12 @@
 //! Vendor accounts and the person view across apps (R-G8).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::tables::{self, ACTIVITIES, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
 use super::{Person, Result, Store, StoreError, instances, query};
-use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, RemoteUser};
+use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, RemoteUser, UserStatus};
 
 const DAY: Micros = 86_400_000_000;
 /// R-G8: the daily activity chart covers this many days, today included.
@@ -41,6 +41,40 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    pub(super) fn retire_missing_users_impl(
+        &self,
+        instance: InstanceId,
+        seen: &HashSet<String>,
+    ) -> Result<usize> {
+        let txn = self.write()?;
+        let mut retired = 0;
+        {
+            let mut table = txn.open_table(USERS)?;
+            let mut gone = Vec::new();
+            for row in table.range((instance.0, "")..(instance.0 + 1, ""))? {
+                let (k, v) = row?;
+                let id = k.value().1;
+                if seen.contains(id) {
+                    continue;
+                }
+                let user: RemoteUser = tables::decode(v.value(), "user")?;
+                if user.status != UserStatus::Deleted {
+                    gone.push(user);
+                }
+            }
+            for mut user in gone {
+                user.status = UserStatus::Deleted;
+                table.insert(
+                    (instance.0, user.id.as_str()),
+                    tables::encode(&user)?.as_slice(),
+                )?;
+                retired += 1;
+            }
+        }
+        txn.commit()?;
+        Ok(retired)
     }
 
     pub(super) fn user_count_impl(&self, instance: InstanceId) -> Result<u64> {

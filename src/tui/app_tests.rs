@@ -65,6 +65,7 @@ fn group(id: u64, name: &str, imported: bool) -> Group {
         imported_at: 0,
         last_sync: Some(NOW),
         notify: false,
+        microsoft365: false,
     }
 }
 
@@ -89,6 +90,7 @@ fn activity(n: u64) -> Activity {
         user_agent: None,
         source: "Office 365".into(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 
@@ -105,8 +107,10 @@ fn remote(id: &str, name: &str, imported: bool) -> AvailableGroup {
             id: id.into(),
             display_name: name.into(),
             description: None,
+            microsoft365: false,
         },
         imported,
+        also_in: Vec::new(),
     }
 }
 

@@ -243,6 +243,7 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         user_agent: None,
         source: source.to_owned(),
         groups: Vec::new(),
+        office_app: None,
     }
 }
 
@@ -292,6 +293,16 @@ mod tests {
         );
         let garbled = Sweep::resume(Some("{not json"), SIGNINS);
         assert!(Utc::now() - garbled.since >= BACKFILL);
+    }
+
+    // R-G10: sign-ins and directory audits, built on `blank`, come from no
+    // Office app; only an Office 365 record's Workload names one.
+    #[test]
+    fn blank_activities_have_no_office_app() {
+        let t = parse_time("2024-01-01T00:00:00Z").unwrap();
+        let a = blank("s1", InstanceId(1), t, "Azure AD sign-ins");
+        assert_eq!(a.office_app, None);
+        assert_eq!(a.app, AppKind::Microsoft365);
     }
 
     #[test]

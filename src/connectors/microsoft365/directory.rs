@@ -14,7 +14,8 @@ use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
 /// Graph's largest page for directory objects (`$top=1000` is refused).
 pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
 
-const GROUP_FIELDS: &str = "id,displayName,description";
+/// `groupTypes` tells Microsoft 365 groups from security groups (R-G10).
+const GROUP_FIELDS: &str = "id,displayName,description,groupTypes";
 /// `accountEnabled`, `userType` and `deletedDateTime` come back only when selected.
 const USER_FIELDS: &str =
     "id,displayName,userPrincipalName,mail,accountEnabled,userType,deletedDateTime";
@@ -30,6 +31,9 @@ struct GraphGroup {
     id: String,
     display_name: Option<String>,
     description: Option<String>,
+    /// `["Unified"]` for a Microsoft 365 group; Graph may send `null`.
+    #[serde(default)]
+    group_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,10 +70,18 @@ struct Domain {
 }
 
 fn group(g: GraphGroup) -> RemoteGroup {
+    // R-G10: Graph's only marker of a Microsoft 365 group; it may sit beside
+    // "DynamicMembership".
+    let microsoft365 = g
+        .group_types
+        .iter()
+        .flatten()
+        .any(|t| t.eq_ignore_ascii_case("Unified"));
     RemoteGroup {
         display_name: clean(g.display_name.as_deref().unwrap_or_default()),
         description: g.description.as_deref().map(clean),
         id: clean(&g.id),
+        microsoft365,
     }
 }
 
@@ -109,6 +121,11 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         || u.user_principal_name
             .as_deref()
             .is_some_and(|p| p.to_ascii_uppercase().contains("#EXT#"));
+    let principal_name = u
+        .user_principal_name
+        .as_deref()
+        .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case(email))
+        .map(clean);
     Some(RemoteUser {
         id: clean(&u.id),
         display_name: clean(u.display_name.as_deref().unwrap_or(email)),
@@ -119,6 +136,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         } else {
             UserType::Member
         },
+        principal_name,
     })
 }
 
@@ -366,6 +384,31 @@ mod tests {
         user(serde_json::from_str(json).unwrap())
     }
 
+    fn graph_group(json: &str) -> RemoteGroup {
+        group(serde_json::from_str(json).unwrap())
+    }
+
+    // R-G10: `groupTypes` containing "Unified" marks a Microsoft 365 group;
+    // empty, null or absent marks a security or distribution group.
+    #[test]
+    fn unified_group_type_marks_microsoft365_groups() {
+        assert!(
+            graph_group(r#"{"id":"1","displayName":"Sales","groupTypes":["Unified"]}"#)
+                .microsoft365
+        );
+        assert!(
+            graph_group(r#"{"id":"1","groupTypes":["DynamicMembership","unified"]}"#).microsoft365
+        );
+        for json in [
+            r#"{"id":"1","groupTypes":[]}"#,
+            r#"{"id":"1","groupTypes":null}"#,
+            r#"{"id":"1","groupTypes":["DynamicMembership"]}"#,
+            r#"{"id":"1"}"#,
+        ] {
+            assert!(!graph_group(json).microsoft365, "{json}");
+        }
+    }
+
     // R-G4: disabled accounts are reported so the import can skip them.
     #[test]
     fn account_enabled_false_is_disabled() {
@@ -392,6 +435,8 @@ mod tests {
             graph_user(r#"{"id":"1","userPrincipalName":"a@x.onmicrosoft.com","mail":"a@x.com"}"#)
                 .unwrap();
         assert_eq!(u.email, "a@x.com");
+        // R-X5, R-X6: the UPN stays known, so either name finds the user.
+        assert_eq!(u.principal_name.as_deref(), Some("a@x.onmicrosoft.com"));
         assert_eq!(u.display_name, "a@x.com");
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(u.user_type, UserType::Member);

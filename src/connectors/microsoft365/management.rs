@@ -19,7 +19,7 @@ use super::endpoints::{follow, url};
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::http::{BodyError, Reply, json};
 use crate::connectors::{ActivityBatch, ConnectorError};
-use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind};
+use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp};
 
 const PERMISSION: &str = "ActivityFeed.Read (Office 365 Management APIs)";
 /// The API refuses windows longer than this.
@@ -371,6 +371,22 @@ pub(super) fn action_type(operation: &str) -> &'static str {
         .map_or("other", |(action, _)| action)
 }
 
+/// R-G10: the Office app of a record's `Workload`. Other workloads
+/// (AzureActiveDirectory, PowerBI, Yammer, …) belong to Microsoft 365 alone.
+pub(super) fn office_app(workload: &str) -> Option<OfficeApp> {
+    const WORKLOADS: [(&str, OfficeApp); 4] = [
+        ("SharePoint", OfficeApp::SharePoint),
+        ("OneDrive", OfficeApp::OneDrive),
+        ("Exchange", OfficeApp::Exchange),
+        ("MicrosoftTeams", OfficeApp::Teams),
+    ];
+    let workload = workload.trim();
+    WORKLOADS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(workload))
+        .map(|(_, app)| *app)
+}
+
 fn str_of<'a>(r: &'a Value, key: &str) -> Option<&'a str> {
     r.get(key).and_then(Value::as_str)
 }
@@ -405,6 +421,7 @@ fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
     let mut a = blank(id, instance, time, "Office 365");
     a.activity_type = clean(operation);
     a.action_type = action_type(operation).to_owned();
+    a.office_app = str_of(r, "Workload").and_then(office_app);
     let user = str_of(r, "UserId").unwrap_or_default();
     a.actor = clean(&user.to_lowercase());
     a.actor_name = clean(user);
@@ -488,6 +505,7 @@ mod tests {
         assert_eq!(a.ip.as_deref(), Some("203.0.113.7"));
         assert_eq!(a.user_agent.as_deref(), Some("Mozilla/5.0"));
         assert_eq!(a.source, "Office 365");
+        assert_eq!(a.office_app, Some(OfficeApp::SharePoint));
         assert!(!a.admin && !a.impersonated && a.succeeded);
         assert_eq!(a.objects.len(), 1);
         assert_eq!(a.objects[0].kind, ObjectKind::File);
@@ -502,6 +520,48 @@ mod tests {
         let a = record(&r, InstanceId(2)).unwrap();
         assert!(a.admin && a.impersonated && !a.succeeded);
         assert!(record(&json!({"Id":"x","CreationTime":"later"}), InstanceId(2)).is_none());
+    }
+
+    // R-G10, R-A1: the four Office workloads name their Office app, whatever
+    // the case; every other workload is Microsoft 365 alone.
+    #[test]
+    fn workloads_map_to_office_apps() {
+        for (workload, want) in [
+            ("SharePoint", Some(OfficeApp::SharePoint)),
+            ("OneDrive", Some(OfficeApp::OneDrive)),
+            ("Exchange", Some(OfficeApp::Exchange)),
+            ("MicrosoftTeams", Some(OfficeApp::Teams)),
+            ("microsoftteams", Some(OfficeApp::Teams)),
+            (" SHAREPOINT ", Some(OfficeApp::SharePoint)),
+            ("AzureActiveDirectory", None),
+            ("PowerBI", None),
+            ("Yammer", None),
+            ("Teams", None),
+            ("", None),
+        ] {
+            assert_eq!(office_app(workload), want, "{workload:?}");
+        }
+    }
+
+    // R-G10, R-A1: a record carries its workload's Office app; one without a
+    // Workload, or of another workload, carries none.
+    #[test]
+    fn records_carry_their_office_app() {
+        let at = |workload: Option<&str>| {
+            let mut r = json!({"Id":"r3","CreationTime":"2024-03-01T08:00:00","Operation":"MessageSent",
+                "UserId":"ann@contoso.com"});
+            if let Some(w) = workload {
+                r["Workload"] = json!(w);
+            }
+            record(&r, InstanceId(2)).unwrap().office_app
+        };
+        assert_eq!(at(Some("MicrosoftTeams")), Some(OfficeApp::Teams));
+        assert_eq!(at(Some("OneDrive")), Some(OfficeApp::OneDrive));
+        assert_eq!(at(Some("Exchange")), Some(OfficeApp::Exchange));
+        assert_eq!(at(Some("AzureActiveDirectory")), None);
+        assert_eq!(at(None), None);
+        let odd = json!({"Id":"r4","CreationTime":"2024-03-01T08:00:00","Workload":7});
+        assert_eq!(record(&odd, InstanceId(2)).unwrap().office_app, None);
     }
 
     // R-C6: a new feed starts a week back, inside what the API keeps.

@@ -9,7 +9,8 @@ use super::fields::{Field, Flag, Op, Syntax, fields};
 use super::time::{TimePoint, TimeTerm, TimeUnit};
 use super::{Filter, Names, Term, TermKind, Value};
 use crate::domain::{
-    ACTION_TYPES, Activity, ActivityObject, AppKind, GroupId, InstanceId, Micros, ObjectKind,
+    ACTION_TYPES, Activity, ActivityObject, AppKind, GroupApp, GroupId, InstanceId, Micros,
+    ObjectKind, OfficeApp,
 };
 
 const GROUPS: [(&str, u64); 4] = [
@@ -84,7 +85,7 @@ fn word_from(options: Vec<&'static str>) -> BoxedStrategy<String> {
 
 fn values_for(field: Field) -> BoxedStrategy<Vec<Value>> {
     let one = match field {
-        Field::App => word_from(AppKind::ALL.map(AppKind::slug).to_vec()),
+        Field::App => word_from(GroupApp::all_slugs()),
         Field::Action => word_from(ACTION_TYPES.to_vec()),
         Field::Kind => word_from(ObjectKind::ALL.map(ObjectKind::slug).to_vec()),
         Field::Country => word_from(vec!["US", "FR", "DE"]),
@@ -197,7 +198,14 @@ pub fn activity(now: Micros) -> BoxedStrategy<Activity> {
         prop::sample::subsequence(vec![1u64, 2, 3, 4], 0..=4),
         (now - 14 * day)..(now + day),
     );
-    let flags = (any::<bool>(), any::<bool>(), any::<bool>());
+    // Any app may carry an Office app here, so that the property tests also
+    // see records no connector makes.
+    let flags = (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        prop::option::of(select(OfficeApp::ALL.to_vec())),
+    );
     let context = (
         maybe(vec!["US", "FR", "DE"]),
         maybe(vec!["10.1.2.3", "10.2.0.1"]),
@@ -217,7 +225,7 @@ pub fn activity(now: Micros) -> BoxedStrategy<Activity> {
         .prop_map(
             |(
                 ((actor, name), (activity_type, action_type), app, instance, groups, time),
-                (admin, impersonated, succeeded),
+                (admin, impersonated, succeeded, office_app),
                 (country, ip, isp, device_type, user_agent, source, objects),
             )| Activity {
                 id: "A1".into(),
@@ -247,6 +255,7 @@ pub fn activity(now: Micros) -> BoxedStrategy<Activity> {
                 user_agent,
                 source: source.into(),
                 groups: groups.into_iter().map(GroupId).collect(),
+                office_app,
             },
         )
         .boxed()

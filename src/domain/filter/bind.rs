@@ -3,7 +3,7 @@
 
 use super::fields::{Field, Op};
 use super::parse::{action_value, app_value, country_value, kind_value};
-use super::query::{Cond, Hints, Query, Test};
+use super::query::{Cond, Hints, Query, Test, apps_hint};
 use super::suggest::{closest, did_you_mean};
 use super::{Filter, FilterError, Term, TermKind, Value};
 use crate::domain::{GroupId, InstanceId, Micros};
@@ -147,7 +147,7 @@ fn add_hints(hints: &mut Hints, test: &Test) {
     match test {
         Test::Groups(ids) => narrow(&mut hints.groups, ids),
         Test::Instances(ids) => narrow(&mut hints.instances, ids),
-        Test::Apps(apps) => narrow(&mut hints.apps, apps),
+        Test::Apps(apps) => narrow(&mut hints.apps, &apps_hint(apps)),
         Test::Countries(codes) => narrow(&mut hints.countries, codes),
         // Only e-mail values are compared with the actor key alone (see
         // `user_compares`); names and @domains give no hint.

@@ -1,7 +1,7 @@
 //! The one table of filter fields: it drives parsing, display and the
 //! dashboard's completion (R-A2, R-A4).
 
-use crate::domain::{ACTION_TYPES, AppKind, ObjectKind};
+use crate::domain::{ACTION_TYPES, GroupApp, ObjectKind};
 
 /// A field that compares the activity with one or more values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -118,7 +118,7 @@ static FIELDS: [FieldInfo; 25] = [
         name: "app",
         aliases: &[],
         syntax: values(Field::App, EQ),
-        description: "app, by short name or display name",
+        description: "app by short or display name, or an Office app of Microsoft 365 (sharepoint, onedrive, exchange, teams)",
         example: "app:microsoft365",
     },
     FieldInfo {
@@ -315,7 +315,7 @@ impl Field {
     /// The values a field accepts when they form a fixed list, for completion.
     pub fn fixed_values(self) -> Option<Vec<&'static str>> {
         match self {
-            Field::App => Some(AppKind::ALL.map(AppKind::slug).to_vec()),
+            Field::App => Some(GroupApp::all_slugs()),
             Field::Action => Some(ACTION_TYPES.to_vec()),
             Field::Kind => Some(ObjectKind::ALL.map(ObjectKind::slug).to_vec()),
             _ => None,
@@ -418,6 +418,16 @@ mod tests {
             }
         }
         assert_eq!(Field::User.fixed_values(), None);
+    }
+
+    // R-G10: completion offers the Office apps of Microsoft 365 after `app:`.
+    #[test]
+    fn office_apps_are_fixed_app_values() {
+        let values = Field::App.fixed_values().expect("fixed list");
+        for app in crate::domain::OfficeApp::ALL {
+            assert!(values.contains(&app.slug()), "{}", app.slug());
+        }
+        assert!(values.contains(&"microsoft365"));
     }
 
     // R-A2: names and aliases are found whatever the case.

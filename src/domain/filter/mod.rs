@@ -18,6 +18,11 @@
 //! negate. Values may be quoted, with `\"` for a quote. Fields are listed by
 //! `fields()`.
 //!
+//! `app:` takes a catalog app or, R-G10, an Office app of Microsoft 365
+//! (`sharepoint`, `onedrive`, `exchange`, `teams`, or their full names): an
+//! Office app selects the Microsoft 365 records of its workload, while
+//! `app:microsoft365` still selects every Microsoft 365 record.
+//!
 //! Comparisons ignore case. Dates are whole days in UTC (`after:` includes
 //! its day, `before:` excludes its day, `date:a..b` includes both); `7d`,
 //! `24h`, `30m` and `2w` count back from the `now` given to `bind`. Free

@@ -5,7 +5,7 @@ use super::fields::{self, Field, FieldInfo, Flag, Op, Syntax, TimeField};
 use super::suggest::{closest, did_you_mean};
 use super::time::{TimePoint, TimeTerm};
 use super::{Filter, FilterError, Term, TermKind, Value};
-use crate::domain::AppKind;
+use crate::domain::GroupApp;
 use crate::domain::activity::{ACTION_TYPES, ObjectKind};
 
 type Result<T> = std::result::Result<T, FilterError>;
@@ -413,15 +413,11 @@ fn normalise(field: Field, value: Value) -> Result<Value> {
     })
 }
 
-/// An app by slug or display name, ignoring case.
-pub(super) fn app_value(value: &Value) -> Result<AppKind> {
-    AppKind::from_slug(&value.text)
-        .or_else(|| {
-            AppKind::ALL
-                .into_iter()
-                .find(|a| a.display_name().eq_ignore_ascii_case(&value.text))
-        })
-        .ok_or_else(|| unknown_word(value, "app", &AppKind::ALL.map(AppKind::slug)))
+/// A catalog app, or (R-G10) an Office app of Microsoft 365, by slug or
+/// display name, ignoring case.
+pub(super) fn app_value(value: &Value) -> Result<GroupApp> {
+    GroupApp::from_name(&value.text)
+        .ok_or_else(|| unknown_word(value, "app", &GroupApp::all_slugs()))
 }
 
 pub(super) fn action_value(value: &Value) -> Result<&'static str> {
@@ -593,6 +589,39 @@ mod tests {
             })
             .collect();
         assert_eq!(texts, ["google-workspace", "okta", "sign-in", "file", "FR"]);
+    }
+
+    // R-G10: Office apps are app values, by slug, short or full name, written
+    // back as their slug; a typo suggests the closest app.
+    #[test]
+    fn office_apps_are_apps() {
+        let f =
+            parse(r#"app:"SharePoint Online" app:Teams app:"onedrive for business" -app:EXCHANGE"#)
+                .expect("parses");
+        let texts: Vec<&str> = f
+            .terms
+            .iter()
+            .map(|t| match &t.kind {
+                TermKind::Match { values, .. } => values[0].text.as_str(),
+                _ => "",
+            })
+            .collect();
+        assert_eq!(texts, ["sharepoint", "teams", "onedrive", "exchange"]);
+        let canonical = "app:sharepoint app:teams app:onedrive -app:exchange";
+        assert_eq!(f.to_string(), canonical);
+        assert_eq!(parse(canonical), Ok(f));
+
+        let e = err("app:sharepont");
+        assert_eq!(e.column, 5);
+        assert!(
+            e.message
+                .starts_with("unknown app `sharepont` — did you mean `sharepoint`"),
+            "{}",
+            e.message
+        );
+        let e = err("-app:(box,temas)");
+        assert_eq!(e.column, 11);
+        assert!(e.message.contains("did you mean `teams`"), "{}", e.message);
     }
 
     // R-A2: every error names a column and says what to do.

@@ -4,7 +4,9 @@ use std::borrow::Cow;
 
 use super::bind::is_user_key;
 use super::fields::{Field, Flag, Op};
-use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, ObjectKind, UserKey};
+use crate::domain::{
+    Activity, AppKind, GroupApp, GroupId, InstanceId, Micros, ObjectKind, UserKey,
+};
 
 /// Facts that every activity matching a query satisfies. `Some(list)` means
 /// "one of these"; only positive, non-negated terms produce hints.
@@ -12,6 +14,7 @@ use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, ObjectKind, 
 pub struct Hints {
     pub groups: Option<Vec<GroupId>>,
     pub instances: Option<Vec<InstanceId>>,
+    /// Catalog apps only: an Office app term (R-G10) hints Microsoft 365.
     pub apps: Option<Vec<AppKind>>,
     pub countries: Option<Vec<String>>,
     pub actors: Option<Vec<UserKey>>,
@@ -66,7 +69,8 @@ pub(super) enum Test {
         op: Op,
         values: Vec<String>,
     },
-    Apps(Vec<AppKind>),
+    /// R-G10: an Office app selects the Microsoft 365 records of its workload.
+    Apps(Vec<GroupApp>),
     Instances(Vec<InstanceId>),
     Groups(Vec<GroupId>),
     /// Upper-case ISO codes.
@@ -125,7 +129,7 @@ impl Test {
             Test::Strings { field, op, values } => {
                 values.iter().any(|v| field_compares(*field, *op, v, a))
             }
-            Test::Apps(apps) => apps.contains(&a.app),
+            Test::Apps(apps) => apps.iter().any(|app| app_holds(*app, a)),
             Test::Instances(ids) => ids.contains(&a.instance),
             Test::Groups(ids) => a.groups.iter().any(|g| ids.contains(g)),
             Test::Countries(codes) => a.country.as_ref().is_some_and(|c| codes.contains(c)),
@@ -135,6 +139,27 @@ impl Test {
             }
         }
     }
+}
+
+/// Whether the activity is of `app`. Office apps are workloads of Microsoft
+/// 365, so their records are Microsoft 365 records as well: `apps_hint` relies
+/// on it.
+fn app_holds(app: GroupApp, a: &Activity) -> bool {
+    match app {
+        GroupApp::App(kind) => a.app == kind,
+        GroupApp::Office(office) => a.app == AppKind::Microsoft365 && a.office_app == Some(office),
+    }
+}
+
+/// The catalog apps whose records `apps` may select, for `Hints::apps`: an
+/// Office app narrows the store to Microsoft 365 instances.
+pub(super) fn apps_hint(apps: &[GroupApp]) -> Vec<AppKind> {
+    apps.iter()
+        .map(|app| match app {
+            GroupApp::App(kind) => *kind,
+            GroupApp::Office(_) => AppKind::Microsoft365,
+        })
+        .collect()
 }
 
 /// Whether the activity's `field` compares true with `value` (lower-case).
@@ -224,6 +249,7 @@ mod tests {
     use super::super::arbitrary::{TestNames, activity, filter, single_term_filter};
     use super::super::{Filter, parse};
     use super::*;
+    use crate::domain::OfficeApp;
     use proptest::prelude::*;
 
     const NOW: Micros = 1_793_664_000_000_000; // 2026-11-03T00:00:00Z
@@ -267,6 +293,7 @@ mod tests {
             user_agent: Some("Mozilla/5.0 Chrome/120".into()),
             source: "Office 365".into(),
             groups: vec![GroupId(1)],
+            office_app: Some(OfficeApp::SharePoint),
         }
     }
 
@@ -342,6 +369,80 @@ mod tests {
         ] {
             assert!(!query(text).matches(&a), "{text} should not match");
         }
+    }
+
+    // R-G10: an Office app selects the Microsoft 365 records of its workload,
+    // by slug or full name; microsoft365 still selects them all; `-` excludes.
+    #[test]
+    fn office_apps_select_their_records() {
+        let sharepoint = sample();
+        for text in [
+            "app:sharepoint",
+            "app:SharePoint",
+            "app:\"SharePoint Online\"",
+            "app:microsoft365",
+            "app:microsoft365 app:sharepoint",
+            "app:(teams,sharepoint)",
+            "app:(okta,sharepoint)",
+            "-app:teams",
+            "-app:onedrive",
+            "app!=exchange",
+        ] {
+            assert!(query(text).matches(&sharepoint), "{text} should match");
+        }
+        for text in [
+            "app:onedrive",
+            "app:teams",
+            "app:\"Microsoft Teams\"",
+            "-app:sharepoint",
+            "-app:microsoft365",
+            "app:(exchange,okta)",
+        ] {
+            assert!(!query(text).matches(&sharepoint), "{text} should not match");
+        }
+
+        // A sign-in comes from no Office app.
+        let sign_in = Activity {
+            office_app: None,
+            source: "Azure AD sign-ins".into(),
+            ..sample()
+        };
+        assert!(query("app:microsoft365").matches(&sign_in));
+        assert!(query("-app:sharepoint").matches(&sign_in));
+        for app in OfficeApp::ALL {
+            assert!(!query(&format!("app:{}", app.slug())).matches(&sign_in));
+        }
+
+        // An Office app belongs to Microsoft 365 only.
+        let okta = Activity {
+            app: AppKind::Okta,
+            ..sample()
+        };
+        assert!(!query("app:sharepoint").matches(&okta));
+        assert!(query("app:okta -app:sharepoint").matches(&okta));
+    }
+
+    // R-G10: an Office app hints Microsoft 365, so that the store reads the
+    // Microsoft 365 instances and the record test picks the workload.
+    #[test]
+    fn office_apps_hint_microsoft365() {
+        let apps = |text: &str| query(text).hints().apps.clone();
+        assert_eq!(apps("app:sharepoint"), Some(vec![AppKind::Microsoft365]));
+        assert_eq!(
+            apps("app:(sharepoint,teams,microsoft365)"),
+            Some(vec![AppKind::Microsoft365])
+        );
+        assert_eq!(
+            apps("app:(sharepoint,okta)"),
+            Some(vec![AppKind::Microsoft365, AppKind::Okta])
+        );
+        assert_eq!(
+            apps("app:onedrive app:microsoft365"),
+            Some(vec![AppKind::Microsoft365])
+        );
+        assert_eq!(apps("app:sharepoint app:box"), Some(vec![]));
+        assert_eq!(apps("-app:sharepoint"), None);
+        assert_eq!(apps("app!=teams"), None);
     }
 
     // R-A2: a negated term matches records that lack the field.

@@ -593,7 +593,10 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
         Stream::SharePoint => {
             let (operation, _) = *weighted(&mut rng, FILE_OPERATIONS, |o| o.1);
             let file = *pick(&mut rng, FILES);
-            let onedrive = rng.random_bool(0.3);
+            // A pushed activity is on its actor's team site, so that a test
+            // knows its Workload; the draw is made anyway to keep the rest of
+            // the record as it was.
+            let onedrive = rng.random_bool(0.3) && pushed.is_none();
             let site = if onedrive {
                 format!(
                     "https://contoso-my.sharepoint.com/personal/{}/",
@@ -694,4 +697,62 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
         }
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sandbox::SandboxConfig;
+
+    fn workloads(timeline: &Timeline, org: &Org, stream: Stream) -> Vec<(String, String)> {
+        (0..200)
+            .map(|n| {
+                let r = office_record(timeline, org, stream, Item::Generated(n), 0);
+                let field = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
+                (field("Workload"), field("SiteUrl"))
+            })
+            .collect()
+    }
+
+    // R-G10: each content type's records name the workload they come from:
+    // files in SharePoint team sites or OneDrive personal sites, mail in
+    // Exchange, Audit.General in Teams; a pushed file activity is SharePoint.
+    #[test]
+    fn records_name_their_workload() {
+        let config = SandboxConfig::default();
+        let org = Org::generate(config.seed, 60);
+        let timeline = Timeline::new(&config, Utc::now());
+
+        let files = workloads(&timeline, &org, Stream::SharePoint);
+        for (workload, site) in &files {
+            let personal = site.contains("-my.sharepoint.com/personal/");
+            let want = if personal { "OneDrive" } else { "SharePoint" };
+            assert_eq!(workload, want, "{site}");
+        }
+        for want in ["SharePoint", "OneDrive"] {
+            assert!(files.iter().any(|(w, _)| w == want), "no {want} record");
+        }
+        for (stream, want) in [
+            (Stream::Exchange, "Exchange"),
+            (Stream::General, "MicrosoftTeams"),
+        ] {
+            assert!(
+                workloads(&timeline, &org, stream)
+                    .iter()
+                    .all(|(w, _)| w == want),
+                "{stream:?}"
+            );
+        }
+
+        for k in 0..20 {
+            let mut p =
+                PushedActivity::new(Stream::SharePoint, "ann@contoso.com", "FileDownloaded");
+            p.object = Some(format!("f{k}.docx"));
+            timeline.push(p);
+        }
+        for k in 0..20 {
+            let r = office_record(&timeline, &org, Stream::SharePoint, Item::Pushed(k), 0);
+            assert_eq!(r["Workload"], "SharePoint", "{r}");
+        }
+    }
 }

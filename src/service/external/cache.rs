@@ -8,7 +8,7 @@ use super::Target;
 use crate::service::{Result, Service, ServiceError, names};
 
 use crate::domain::external::{AccessIndex, AccessSnapshot, ConnectionId, DirectoryUser};
-use crate::domain::{InstanceId, Micros, UserStatus};
+use crate::domain::{InstanceId, Micros, RemoteUser, UserStatus};
 use crate::store::ScanKind;
 
 /// The access indexes of every connection asked about, by (instance,
@@ -41,7 +41,7 @@ pub(super) struct AccessCache {
     pub(super) users_scanned: Option<Micros>,
     pub(super) index: AccessIndex,
     pub(super) users: Vec<DirectoryUser>,
-    /// Lower-cased object id and e-mail/UPN → position in `users`.
+    /// Lower-cased object id, e-mail and UPN → position in `users`.
     /// Deleted users are not in `users`: they can see nothing.
     pub(super) by_key: HashMap<String, usize>,
     /// Lower-cased Entra group id → name.
@@ -49,12 +49,23 @@ pub(super) struct AccessCache {
 }
 
 impl AccessCache {
-    pub(super) fn build(snapshot: AccessSnapshot, users_scanned: Option<Micros>) -> AccessCache {
+    /// `principal_names` holds (object id, UPN) for users whose UPN is not
+    /// the name they are shown by.
+    pub(super) fn build(
+        snapshot: AccessSnapshot,
+        principal_names: &[(String, String)],
+        users_scanned: Option<Micros>,
+    ) -> AccessCache {
         let index = AccessIndex::build(&snapshot);
         let mut by_key = HashMap::with_capacity(snapshot.users.len() * 2);
         for (i, u) in snapshot.users.iter().enumerate() {
             by_key.entry(u.id.to_lowercase()).or_insert(i);
             by_key.entry(u.name.to_lowercase()).or_insert(i);
+        }
+        for (id, upn) in principal_names {
+            if let Some(&i) = by_key.get(&id.to_lowercase()) {
+                by_key.entry(upn.to_lowercase()).or_insert(i);
+            }
         }
         let entra_names = snapshot
             .entra_groups
@@ -114,18 +125,26 @@ impl Service {
         let connection = target.id().clone();
         let cache = self
             .db(move |s| {
+                let live: Vec<RemoteUser> = s
+                    .instance_users(instance)?
+                    .into_iter()
+                    .filter(|u| u.status != UserStatus::Deleted)
+                    .collect();
+                let principal_names: Vec<(String, String)> = live
+                    .iter()
+                    .filter_map(|u| Some((u.id.clone(), u.principal_name.clone()?)))
+                    .collect();
                 let snapshot = AccessSnapshot {
                     tenant_id,
-                    users: s
-                        .instance_users(instance)?
-                        .iter()
-                        .filter(|u| u.status != UserStatus::Deleted)
-                        .map(DirectoryUser::from)
-                        .collect(),
+                    users: live.iter().map(DirectoryUser::from).collect(),
                     entra_groups: s.entra_groups(instance)?,
                     external_groups: s.connection_data(instance, &connection)?.groups,
                 };
-                Ok(AccessCache::build(snapshot, users_scanned))
+                Ok(AccessCache::build(
+                    snapshot,
+                    &principal_names,
+                    users_scanned,
+                ))
             })
             .await?;
         let cache = Arc::new(cache);

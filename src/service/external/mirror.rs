@@ -24,6 +24,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
         email: m.email,
         status: UserStatus::Active,
         user_type: UserType::Member,
+        principal_name: None,
     }
 }
 
@@ -102,6 +103,40 @@ impl Service {
         connection: ConnectionId,
         group: ExternalGroupId,
     ) -> JobHandle {
+        self.spawn_mirror(instance, connection, group, None)
+    }
+
+    /// R-X6: the mirrors fed by `source`, each syncing once `source_job`
+    /// (the source group's membership sync) has ended.
+    pub(in crate::service) async fn mirrors_after(
+        &self,
+        source_job: &JobHandle,
+        source: GroupId,
+    ) -> Result<Vec<JobHandle>> {
+        let links = self.db(|s| s.mirror_links()).await?;
+        let mut started = Vec::new();
+        for (instance, connection, link) in links.into_iter().filter(|(_, _, l)| l.source == source)
+        {
+            match ConnectionId::parse(&connection) {
+                Ok(cid) => started.push(self.spawn_mirror(
+                    instance,
+                    cid,
+                    link.group,
+                    Some(source_job.clone()),
+                )),
+                Err(e) => tracing::warn!("mirror of a stored connection left out: {e}"),
+            }
+        }
+        Ok(started)
+    }
+
+    fn spawn_mirror(
+        &self,
+        instance: InstanceId,
+        connection: ConnectionId,
+        group: ExternalGroupId,
+        after: Option<JobHandle>,
+    ) -> JobHandle {
         let label = format!("mirror to external group {group} of {connection}");
         self.spawn_job(
             JobKind::SyncMirror {
@@ -110,7 +145,14 @@ impl Service {
                 group: group.clone(),
             },
             label,
-            move |svc, _job| async move { svc.run_mirror_sync(instance, connection, group).await },
+            move |svc, _job| async move {
+                // A failed source sync leaves the last membership, whose
+                // difference is still worth sending.
+                if let Some(job) = after {
+                    let _ = job.wait().await;
+                }
+                svc.run_mirror_sync(instance, connection, group).await
+            },
         )
     }
 
@@ -163,21 +205,9 @@ impl Service {
 
     /// R-X6: every mirror, each sending only its difference.
     pub async fn sync_mirrors(&self) -> Result<Vec<JobHandle>> {
-        self.sync_mirrors_where(|_| true).await
-    }
-
-    /// R-X6: the mirrors fed by one casbah group (after its membership sync).
-    pub async fn sync_mirrors_of(&self, source: GroupId) -> Result<Vec<JobHandle>> {
-        self.sync_mirrors_where(|l| l.source == source).await
-    }
-
-    pub(super) async fn sync_mirrors_where(
-        &self,
-        wanted: impl Fn(&MirrorLink) -> bool,
-    ) -> Result<Vec<JobHandle>> {
         let links = self.db(|s| s.mirror_links()).await?;
         let mut started = Vec::new();
-        for (instance, connection, link) in links.into_iter().filter(|(_, _, l)| wanted(l)) {
+        for (instance, connection, link) in links {
             match ConnectionId::parse(&connection) {
                 Ok(cid) => started.push(self.sync_mirror(instance, cid, link.group)),
                 Err(e) => tracing::warn!("mirror of a stored connection left out: {e}"),
@@ -239,8 +269,8 @@ impl Service {
                     .filter(|u| u.status != UserStatus::Deleted)
                     .map(|u| EntraAccount {
                         id: u.id,
-                        user_principal_name: u.email,
-                        mail: None,
+                        user_principal_name: u.principal_name.unwrap_or_else(|| u.email.clone()),
+                        mail: Some(u.email),
                     })
                     .collect();
                 Ok(Some((source, members, accounts)))

@@ -257,32 +257,53 @@ impl Service {
         Ok(Arc::clone(cache.entry(id).or_insert(client)))
     }
 
-    /// Finds a stored connection by id (any case). The id is checked first
-    /// (R-X1): a refused one never reaches the store or Graph.
+    /// Finds a connection by id (any case), in the store or else in Graph's
+    /// lists. The id is checked first (R-X1): a refused one never reaches
+    /// the store or Graph.
     async fn target(&self, connection: &str) -> Result<Target> {
         let wanted = ConnectionId::parse(connection.trim())?;
+        if let Some(t) = self.stored_target(&wanted).await? {
+            return Ok(t);
+        }
+        // Perhaps made outside casbah (the admin center, a script): read
+        // the lists from Graph once before saying it does not exist.
+        for instance in self.db(|s| s.instances()).await? {
+            if instance.app == AppKind::Microsoft365
+                && let Err(e) = self.refresh_connections(&instance.name).await
+            {
+                tracing::warn!("cannot read the connections of {}: {e}", instance.name);
+            }
+        }
+        if let Some(t) = self.stored_target(&wanted).await? {
+            return Ok(t);
+        }
         let all = self.db(|s| s.external_connections(None)).await?;
-        // Connections live in Microsoft 365 instances, of which casbah
-        // allows one: an id names at most one connection.
-        let Some((instance, connection)) = all
-            .iter()
-            .find(|(_, c)| c.id.as_str().eq_ignore_ascii_case(wanted.as_str()))
-            .cloned()
-        else {
-            return Err(ServiceError::Unknown {
-                what: "connection",
-                name: wanted.to_string(),
-                suggestions: names::closest(
-                    wanted.as_str(),
-                    all.iter().map(|(_, c)| c.id.as_str()),
-                ),
-            });
-        };
-        let instance = self.db(move |s| s.instance(instance)).await?;
-        Ok(Target {
-            instance,
-            connection,
+        Err(ServiceError::Unknown {
+            what: "connection",
+            name: wanted.to_string(),
+            suggestions: names::closest(wanted.as_str(), all.iter().map(|(_, c)| c.id.as_str())),
         })
+    }
+
+    /// The stored connection with this id (any case). Connections live in
+    /// Microsoft 365 instances, of which casbah allows one: an id names at
+    /// most one connection.
+    async fn stored_target(&self, wanted: &ConnectionId) -> Result<Option<Target>> {
+        let wanted = wanted.clone();
+        self.db(move |s| {
+            let found = s
+                .external_connections(None)?
+                .into_iter()
+                .find(|(_, c)| c.id.as_str().eq_ignore_ascii_case(wanted.as_str()));
+            match found {
+                Some((instance, connection)) => Ok(Some(Target {
+                    instance: s.instance(instance)?,
+                    connection,
+                })),
+                None => Ok(None),
+            }
+        })
+        .await
     }
 
     /// After a change to a connection: its access answers are rebuilt and

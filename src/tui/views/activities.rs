@@ -500,6 +500,15 @@ fn draw_filter_line(f: &mut Frame, area: Rect, extra: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// The app an activity came from; R-G10: with its Office app when it has one
+/// ("Microsoft 365 · SharePoint Online").
+fn app_name(a: &Activity) -> String {
+    match a.office_app {
+        Some(office) => format!("{} · {}", a.app.display_name(), office.display_name()),
+        None => a.app.display_name().to_owned(),
+    }
+}
+
 fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
     let theme = &app.theme;
     let opt = |v: &Option<String>| {
@@ -526,7 +535,7 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
     let fields: Vec<(&str, String)> = vec![
         ("Id", safe(&a.id).into_owned()),
         ("Time", format!("{} UTC", timestamp(a.time))),
-        ("App", a.app.display_name().to_owned()),
+        ("App", app_name(a)),
         (
             "Instance",
             app.instance_name(a.instance)
@@ -619,5 +628,14 @@ mod tests {
         assert_eq!(completions("-country!=u", &k), ["-country!=US"]);
         assert_eq!(completions("country:(DE,u", &k), ["country:(DE,US"]);
         assert!(completions("action:dow", &k).contains(&"action:download".to_owned()));
+    }
+
+    // R-G10: the Office apps of Microsoft 365 complete after `app:`.
+    #[test]
+    fn completes_office_apps() {
+        let k = known();
+        assert_eq!(completions("app:share", &k), ["app:sharepoint"]);
+        assert_eq!(completions("-app:tea", &k), ["-app:teams"]);
+        assert!(completions("app:", &k).contains(&"app:onedrive".to_owned()));
     }
 }

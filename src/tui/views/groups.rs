@@ -1,11 +1,13 @@
-//! Groups pane: automatic and imported groups with their status (R-G1, R-G5, R-G7).
+//! Groups pane: automatic and imported groups with their status (R-G1, R-G5,
+//! R-G7) and the Office apps they also appear in (R-G10).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use crate::domain::{Group, GroupKind, GroupStatus, InstanceId};
+use crate::domain::office::{apps_of, office_only, short_names};
+use crate::domain::{Group, GroupKind, GroupStatus, InstanceId, OfficeApp};
 use crate::tui::app::App;
 use crate::tui::format::{ago, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
@@ -81,6 +83,39 @@ impl GroupsPane {
     }
 }
 
+/// R-G10: the Office apps a group also appears in, from its instance's
+/// components as the Connectors pane last loaded them; empty for groups
+/// that are not Microsoft 365 groups.
+fn office_apps(app: &App, g: &Group) -> Vec<OfficeApp> {
+    let GroupKind::Imported { instance, .. } = &g.kind else {
+        return Vec::new();
+    };
+    let instance = app
+        .connectors
+        .rows
+        .iter()
+        .map(|r| &r.instance)
+        .find(|i| i.id == *instance);
+    office_only(&apps_of(g, instance))
+}
+
+/// R-G10: the longest "also SharePoint, …" note that fits in `room`
+/// characters after the name; the name keeps priority, so a pane too
+/// narrow for any note shows none.
+fn office_note(apps: &[OfficeApp], room: usize) -> Option<String> {
+    if apps.is_empty() {
+        return None;
+    }
+    let n = apps.len();
+    [
+        format!("  also {}", short_names(apps)),
+        format!("  also {n} Office apps"),
+        format!("  +{n} Office"),
+    ]
+    .into_iter()
+    .find(|note| note.chars().count() <= room)
+}
+
 pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let pane = &app.groups;
     let theme = &app.theme;
@@ -114,6 +149,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     }
     let width = list_area.width;
     let mask = [true, width >= 72, true, true, width >= 60];
+    // The name fills what the other columns leave.
+    let fixed = [None, Some(12), Some(7), Some(11), Some(9)];
+    let shown = keep(fixed, &mask);
+    let spacing = u16::try_from(shown.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let name_width = usize::from(
+        width
+            .saturating_sub(shown.iter().flatten().sum())
+            .saturating_sub(spacing),
+    );
     let height = list_area.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.visible.len(), height);
     let rows: Vec<Row> = pane.visible[range.clone()]
@@ -135,15 +179,20 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 GroupStatus::Ready => Span::styled("● ready", theme.ok()),
                 GroupStatus::SyncFailed { .. } => Span::styled("✗ failed", theme.error()),
             };
+            let mut name = highlighted(
+                &pane.names[hit.index],
+                &app.fuzzy
+                    .highlights(&pane.names[hit.index], pane.filter.text()),
+                base,
+                theme.matched(),
+            );
+            let room = name_width.saturating_sub(pane.names[hit.index].chars().count());
+            if let Some(note) = office_note(&office_apps(app, g), room) {
+                name.spans.push(Span::styled(note, base.patch(theme.dim())));
+            }
             let row = Row::new(keep(
                 vec![
-                    Cell::from(highlighted(
-                        &pane.names[hit.index],
-                        &app.fuzzy
-                            .highlights(&pane.names[hit.index], pane.filter.text()),
-                        base,
-                        theme.matched(),
-                    )),
+                    Cell::from(name),
                     Cell::from(pane.app_of(g)),
                     Cell::from(g.member_count.to_string()),
                     Cell::from(Line::from(status)),
@@ -163,18 +212,34 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         &mask,
     ))
     .style(theme.header());
-    let widths = keep(
-        [
-            Constraint::Fill(1),
-            Constraint::Length(12),
-            Constraint::Length(7),
-            Constraint::Length(11),
-            Constraint::Length(9),
-        ],
-        &mask,
-    );
+    let widths: Vec<Constraint> = shown
+        .iter()
+        .map(|w| w.map_or(Constraint::Fill(1), Constraint::Length))
+        .collect();
     f.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         list_area,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-G10: the note shrinks to fit and gives way to the name.
+    #[test]
+    fn office_note_fits_the_room() {
+        let all = OfficeApp::ALL;
+        assert_eq!(
+            office_note(&all, 80).as_deref(),
+            Some("  also SharePoint, OneDrive, Exchange, Teams")
+        );
+        assert_eq!(
+            office_note(&all, 20).as_deref(),
+            Some("  also 4 Office apps")
+        );
+        assert_eq!(office_note(&all, 12).as_deref(), Some("  +4 Office"));
+        assert_eq!(office_note(&all, 10), None);
+        assert_eq!(office_note(&[], 80), None);
+    }
 }

@@ -7,6 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+use crate::domain::OfficeApp;
+use crate::domain::office::short_names;
 use crate::service::AvailableGroup;
 use crate::tui::app::App;
 use crate::tui::format::safe;
@@ -22,6 +24,8 @@ pub struct PickRow {
     /// Safe for display.
     pub name: String,
     pub imported: bool,
+    /// R-G10: the Office apps a Microsoft 365 group also appears in.
+    pub also_in: Vec<OfficeApp>,
 }
 
 #[derive(Debug)]
@@ -156,11 +160,13 @@ impl Picker {
         for g in groups {
             if let Some(row) = self.rows.iter_mut().find(|r| r.id == g.group.id) {
                 row.imported = g.imported;
+                row.also_in = g.also_in;
             } else {
                 self.rows.push(PickRow {
                     name: safe(&g.group.display_name).into_owned(),
                     id: g.group.id,
                     imported: g.imported,
+                    also_in: g.also_in,
                 });
             }
         }
@@ -313,6 +319,12 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
                 );
                 if row.imported {
                     line.spans.push(Span::styled("  ✓ imported", base));
+                }
+                if !row.also_in.is_empty() {
+                    line.spans.push(Span::styled(
+                        format!("  also {}", short_names(&row.also_in)),
+                        base.patch(theme.dim()),
+                    ));
                 }
                 if selected {
                     line.style(theme.selected())
