@@ -1130,3 +1130,46 @@ fn external_items_a_user_can_see() {
         "{screen}"
     );
 }
+
+// DESIGN §3 Untrusted text: a group name or ACL label carrying terminal
+// escapes is drawn escaped in the tree, the breadcrumbs and the ACL.
+#[test]
+fn external_vendor_text_is_escaped() {
+    use casbah::domain::external::{AclEntry, ExternalGroupId, ItemId, Principal};
+    use casbah::tui::views::external::{GroupNode, ItemNode};
+    let mut app = external_fixture(Theme::plain());
+    let evil = "\x1b]2;owned\x07Ops";
+    let gid = ExternalGroupId::parse("ops").expect("id");
+    app.update(Msg::Done(Done::ExternalGroups {
+        connection: "contosokb".into(),
+        result: Ok(vec![GroupNode {
+            id: gid.clone(),
+            label: evil.into(),
+            description: Some("\x1b[31mred".into()),
+            members: Vec::new(),
+            mirror: None,
+        }]),
+    }));
+    app.update(Msg::Done(Done::ExternalItems {
+        connection: "contosokb".into(),
+        result: Ok(vec![ItemNode {
+            id: ItemId::parse("kb-1").expect("id"),
+            title: Some(evil.into()),
+            acl: vec![AclEntry::grant(Principal::ExternalGroup(gid))],
+            labels: vec![evil.into()],
+            pending: Vec::new(),
+        }]),
+    }));
+    select_row(&mut app, "\x1b]2;owned");
+    let screen = text(&render(&app, 120, 40));
+    assert!(screen.contains("^[]2;owned^GOps"), "{screen}");
+    assert!(screen.contains("^[[31mred"), "{screen}");
+    assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
+    select_row(&mut app, "Items");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 120, 40));
+    assert!(screen.contains("Title  ^[]2;owned^GOps"), "{screen}");
+    assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
+}
