@@ -206,6 +206,49 @@ fn groups_members_acls_and_access_from_the_command_line() {
         "by object id"
     );
 
+    // R-X2: a rename reaches Graph (PATCH) and keeps the members here.
+    let rename = [
+        "external",
+        "groups",
+        "update",
+        "--connection",
+        "contosohr",
+        "--id",
+        "escalations",
+    ];
+    let err = w.fails(&rename, 2);
+    assert!(err.contains("give --name or --description"), "{err}");
+    let out = s.ok(&[
+        &rename[..],
+        &["--name", "Contoso Escalations", "--description", "Tier 2"],
+    ]
+    .concat());
+    assert!(out.contains("updated external group escalations"), "{out}");
+    let stored = w.sandbox.external_connection("contosohr").expect("stored");
+    let renamed = &stored.groups["escalations"];
+    assert_eq!(renamed.description.as_deref(), Some("Tier 2"));
+    assert_eq!(renamed.members.len(), 2, "members untouched at Graph");
+    let listed = s.json(&[
+        "external",
+        "groups",
+        "list",
+        "--connection",
+        "contosohr",
+        "--json",
+    ]);
+    let here = listed
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["id"] == "escalations")
+        .expect("escalations");
+    assert_eq!(here["description"], "Tier 2");
+    assert_eq!(
+        here["members"].as_array().map(Vec::len),
+        Some(2),
+        "kept here"
+    );
+
     // The tree: nesting indented, the cycle stopped, pending marked.
     let tree = s.ok(&["external", "groups", "list", "--connection", "contosohr"]);
     assert!(tree.contains("  external group Tier 1\n"), "{tree}");

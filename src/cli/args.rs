@@ -337,6 +337,17 @@ pub enum ExternalGroupsCommand {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Change an external group's display name or description (empty text clears it)
+    Update {
+        #[command(flatten)]
+        connection: ConnectionArg,
+        #[arg(long, value_name = "GID")]
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
     /// Delete an external group
     Delete {
         #[command(flatten)]

@@ -270,6 +270,28 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
             );
             Ok(())
         }
+        ExternalGroupsCommand::Update {
+            connection,
+            id,
+            name,
+            description,
+        } => {
+            let g = svc
+                .update_external_group(
+                    &connection.connection,
+                    &id,
+                    name.as_deref(),
+                    description.as_deref(),
+                )
+                .await?;
+            println!(
+                "updated external group {} in {}: {}",
+                g.id,
+                connection.connection,
+                g.label()
+            );
+            Ok(())
+        }
         ExternalGroupsCommand::Delete { connection, id } => {
             svc.delete_external_group(&connection.connection, &id)
                 .await?;

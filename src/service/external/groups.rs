@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::cache::resolve_user;
 use super::{ExternalGroupView, MemberRef, MirrorStatus, Target, member_view, not_found};
-use crate::service::{Level, Result, Service};
+use crate::service::{Level, Result, Service, ServiceError};
 
 use crate::connectors::microsoft365::external::ExternalConnections;
 use crate::domain::GroupId;
@@ -87,6 +87,37 @@ impl Service {
         let target = self.target(connection).await?;
         let client = self.graph_client(&target.instance).await?;
         client.create_group(target.id(), &group).await?;
+        self.store_group(&target, &group, None).await?;
+        Ok(group)
+    }
+
+    /// Changes a group's display name or description (`None` keeps it, an
+    /// empty text clears it) at Graph, then here. Members are untouched.
+    pub async fn update_external_group(
+        &self,
+        connection: &str,
+        id: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<ExternalGroup> {
+        ConnectionId::parse(connection.trim())?;
+        let id = ExternalGroupId::parse(id)?;
+        if name.is_none() && description.is_none() {
+            return Err(ServiceError::Invalid(format!(
+                "nothing to change for external group `{id}`; give --name or --description"
+            )));
+        }
+        let target = self.target(connection).await?;
+        let mut group = self.load_group(&target, &id).await?;
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        if let Some(name) = name {
+            group.display_name = text(name);
+        }
+        if let Some(description) = description {
+            group.description = text(description);
+        }
+        let client = self.graph_client(&target.instance).await?;
+        client.update_group(target.id(), &group).await?;
         self.store_group(&target, &group, None).await?;
         Ok(group)
     }
