@@ -326,28 +326,9 @@ pub enum ExternalGroupsCommand {
         json: bool,
     },
     /// Create an external group
-    Create {
-        #[command(flatten)]
-        connection: ConnectionArg,
-        /// 1 to 128 characters from A–Z a–z 0–9 - _
-        #[arg(long, value_name = "GID")]
-        id: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-    },
+    Create(GroupFields),
     /// Change an external group's display name or description (empty text clears it)
-    Update {
-        #[command(flatten)]
-        connection: ConnectionArg,
-        #[arg(long, value_name = "GID")]
-        id: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long)]
-        description: Option<String>,
-    },
+    Update(GroupFields),
     /// Delete an external group
     Delete {
         #[command(flatten)]
@@ -355,6 +336,19 @@ pub enum ExternalGroupsCommand {
         #[arg(long, value_name = "GID")]
         id: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct GroupFields {
+    #[command(flatten)]
+    pub connection: ConnectionArg,
+    /// 1 to 128 characters from A–Z a–z 0–9 - _
+    #[arg(long, value_name = "GID")]
+    pub id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::args::{
     AclCommand, ConnectionsCommand, ExternalCommand, ExternalGroupsCommand, ExternalMembersCommand,
-    ItemsCommand, MemberArgs, MirrorArgs,
+    GroupFields, ItemsCommand, MemberArgs, MirrorArgs,
 };
 use super::output::{print_json, print_table, short_time, time};
 use super::{Failure, Outcome, sync};
@@ -250,48 +250,8 @@ async fn groups(command: ExternalGroupsCommand, svc: &Service) -> Outcome {
             }
             Ok(())
         }
-        ExternalGroupsCommand::Create {
-            connection,
-            id,
-            name,
-            description,
-        } => {
-            let g = svc
-                .create_external_group(
-                    &connection.connection,
-                    &id,
-                    name.as_deref(),
-                    description.as_deref(),
-                )
-                .await?;
-            println!(
-                "created external group {} in {}",
-                g.id, connection.connection
-            );
-            Ok(())
-        }
-        ExternalGroupsCommand::Update {
-            connection,
-            id,
-            name,
-            description,
-        } => {
-            let g = svc
-                .update_external_group(
-                    &connection.connection,
-                    &id,
-                    name.as_deref(),
-                    description.as_deref(),
-                )
-                .await?;
-            println!(
-                "updated external group {} in {}: {}",
-                g.id,
-                connection.connection,
-                g.label()
-            );
-            Ok(())
-        }
+        ExternalGroupsCommand::Create(fields) => write_group(svc, fields, true).await,
+        ExternalGroupsCommand::Update(fields) => write_group(svc, fields, false).await,
         ExternalGroupsCommand::Delete { connection, id } => {
             svc.delete_external_group(&connection.connection, &id)
                 .await?;
@@ -308,6 +268,25 @@ fn member_ref(a: &MemberArgs) -> MemberRef {
         (None, Some(g)) => MemberRef::EntraGroup(g.clone()),
         (None, None) => MemberRef::External(a.external.clone().unwrap_or_default()),
     }
+}
+
+async fn write_group(svc: &Service, fields: GroupFields, create: bool) -> Outcome {
+    let (connection, id) = (&fields.connection.connection, &fields.id);
+    let (name, description) = (fields.name.as_deref(), fields.description.as_deref());
+    let g = if create {
+        svc.create_external_group(connection, id, name, description)
+            .await?
+    } else {
+        svc.update_external_group(connection, id, name, description)
+            .await?
+    };
+    let verb = if create { "created" } else { "updated" };
+    println!(
+        "{verb} external group {} in {connection}: {}",
+        g.id,
+        g.label()
+    );
+    Ok(())
 }
 
 /// The member as Graph knows it, with the name the person typed when that

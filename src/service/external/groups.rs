@@ -72,16 +72,10 @@ impl Service {
         description: Option<&str>,
     ) -> Result<ExternalGroup> {
         ConnectionId::parse(connection.trim())?;
-        let id = ExternalGroupId::parse(id)?;
-        let text = |s: Option<&str>| {
-            s.map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
         let group = ExternalGroup {
-            id,
-            display_name: text(name),
-            description: text(description),
+            id: ExternalGroupId::parse(id)?,
+            display_name: name.and_then(given_text),
+            description: description.and_then(given_text),
             members: Vec::new(),
         };
         let target = self.target(connection).await?;
@@ -109,12 +103,11 @@ impl Service {
         }
         let target = self.target(connection).await?;
         let mut group = self.load_group(&target, &id).await?;
-        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         if let Some(name) = name {
-            group.display_name = text(name);
+            group.display_name = given_text(name);
         }
         if let Some(description) = description {
-            group.description = text(description);
+            group.description = given_text(description);
         }
         let client = self.graph_client(&target.instance).await?;
         client.update_group(target.id(), &group).await?;
@@ -295,4 +288,9 @@ impl Service {
             MemberRef::External(s) => Ok((Member::ExternalGroup(ExternalGroupId::parse(s)?), None)),
         }
     }
+}
+
+/// A display name or description as typed: blank means none.
+fn given_text(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
