@@ -25,16 +25,8 @@ async fn sandbox(users: usize) -> Sandbox {
 }
 
 fn instance(sb: &Sandbox, components: &[Component]) -> Instance {
-    Instance {
-        id: InstanceId(1),
-        app: AppKind::Microsoft365,
-        name: "Contoso".into(),
-        tenant: sb.tenant_id.clone(),
-        client_id: sb.client_id.clone(),
-        endpoint: Some(sb.base_url()),
-        components: components.to_vec(),
-        created_at: 0,
-    }
+    sb.microsoft365_instance("Contoso", components.to_vec())
+        .into_instance(InstanceId(1), 0)
 }
 
 /// Small waits so retries cost milliseconds, not seconds.

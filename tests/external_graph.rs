@@ -14,7 +14,7 @@ use casbah::domain::external::{
     AclEntry, Connection, ConnectionId, ExternalGroup, ExternalGroupId, Item, ItemId, Member,
     Principal,
 };
-use casbah::domain::{AppKind, Component, Instance, InstanceId};
+use casbah::domain::{Component, InstanceId};
 use casbah::sandbox::ExternalChange;
 use casbah::sandbox::{Fault, Sandbox, SandboxConfig};
 use serde_json::{Value, json};
@@ -30,16 +30,9 @@ async fn sandbox() -> Sandbox {
 }
 
 fn client(sb: &Sandbox) -> Microsoft365 {
-    let instance = Instance {
-        id: InstanceId(1),
-        app: AppKind::Microsoft365,
-        name: "Contoso".into(),
-        tenant: sb.tenant_id.clone(),
-        client_id: sb.client_id.clone(),
-        endpoint: Some(sb.base_url()),
-        components: vec![Component::UsersAndGroups],
-        created_at: 0,
-    };
+    let instance = sb
+        .microsoft365_instance("Contoso", vec![Component::UsersAndGroups])
+        .into_instance(InstanceId(1), 0);
     let policy = RetryPolicy {
         max_attempts: 4,
         backoff_base: Duration::from_millis(5),

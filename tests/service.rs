@@ -10,7 +10,7 @@ use casbah::domain::{GroupApp, OfficeApp};
 use casbah::sandbox::org::{GroupKind as OrgGroupKind, MemberRef};
 use casbah::sandbox::{self, PushedActivity, Sandbox, SandboxConfig, Stream};
 use casbah::service::{ConnectRequest, Event, Intervals, Service, ServiceError};
-use casbah::store::{IMPORT_LIMIT, NewInstance, Store, StoreError};
+use casbah::store::{IMPORT_LIMIT, Store, StoreError};
 use tokio::sync::broadcast::Receiver;
 
 struct World {
@@ -59,14 +59,7 @@ impl World {
     async fn connect_as(&self, name: &str, components: Vec<Component>) {
         self.svc
             .connect(ConnectRequest {
-                instance: NewInstance {
-                    app: AppKind::Microsoft365,
-                    name: name.into(),
-                    tenant: self.sandbox.tenant_id.clone(),
-                    client_id: self.sandbox.client_id.clone(),
-                    endpoint: Some(self.sandbox.base_url()),
-                    components,
-                },
+                instance: self.sandbox.microsoft365_instance(name, components),
                 secret: self.sandbox.client_secret.clone(),
             })
             .await
@@ -370,14 +363,7 @@ async fn administrators_and_external_users_form_automatic_groups() {
 async fn the_501st_import_is_refused() {
     // Connect and fill the quota straight through the store, as 500 earlier imports would have.
     let w = world_with(|store, sandbox| {
-        let new = NewInstance {
-            app: AppKind::Microsoft365,
-            name: "contoso".into(),
-            tenant: sandbox.tenant_id.clone(),
-            client_id: sandbox.client_id.clone(),
-            endpoint: Some(sandbox.base_url()),
-            components: Component::default_set(),
-        };
+        let new = sandbox.microsoft365_instance("contoso", Component::default_set());
         let instance = store
             .add_instance(new, &sandbox.client_secret, now_micros())
             .unwrap()

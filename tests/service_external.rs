@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use casbah::connectors::microsoft365::Microsoft365;
 use casbah::connectors::microsoft365::external::ExternalConnections;
+use casbah::domain::Component;
 use casbah::domain::external::{Connection, ConnectionId, ExternalGroupId, Member, Unmatched};
-use casbah::domain::{AppKind, Component};
 use casbah::sandbox::org::MemberRef as OrgMember;
 use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
 use casbah::service::{ConnectRequest, Event, Intervals, JobKind, Level, MemberRef, Service};
-use casbah::store::{NewInstance, Store};
+use casbah::store::Store;
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
@@ -28,14 +28,7 @@ async fn connected() -> (Sandbox, Service, tempfile::TempDir) {
     let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
     let svc = Service::with_store(store, Intervals::default());
     svc.connect(ConnectRequest {
-        instance: NewInstance {
-            app: AppKind::Microsoft365,
-            name: "contoso".into(),
-            tenant: sandbox.tenant_id.clone(),
-            client_id: sandbox.client_id.clone(),
-            endpoint: Some(sandbox.base_url()),
-            components: Component::default_set(),
-        },
+        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
         secret: sandbox.client_secret.clone(),
     })
     .await
@@ -407,16 +400,9 @@ async fn access_answers_follow_changes() {
 
     // A member removed at Graph by someone else: removing it here succeeds
     // and casbah's copy follows (R-X3).
-    let instance = casbah::domain::Instance {
-        id: casbah::domain::InstanceId(1),
-        app: AppKind::Microsoft365,
-        name: "other admin".into(),
-        tenant: sandbox.tenant_id.clone(),
-        client_id: sandbox.client_id.clone(),
-        endpoint: Some(sandbox.base_url()),
-        components: vec![Component::UsersAndGroups],
-        created_at: 0,
-    };
+    let instance = sandbox
+        .microsoft365_instance("other admin", vec![Component::UsersAndGroups])
+        .into_instance(casbah::domain::InstanceId(1), 0);
     let other = Microsoft365::new(&instance, sandbox.client_secret.clone()).expect("client");
     let cid = ConnectionId::parse("tickets").unwrap();
     let gid = ExternalGroupId::parse("support").unwrap();

@@ -735,7 +735,7 @@ async fn build_external_world() -> ExternalWorld {
     use casbah::domain::external::parse_item_document;
     use casbah::sandbox::{self, SandboxConfig};
     use casbah::service::{ConnectRequest, Intervals, MemberRef, Service};
-    use casbah::store::{NewInstance, Store};
+    use casbah::store::Store;
 
     let sandbox = sandbox::start(SandboxConfig {
         users: 40,
@@ -749,14 +749,7 @@ async fn build_external_world() -> ExternalWorld {
     let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
     let svc = Service::with_store(store, Intervals::default());
     svc.connect(ConnectRequest {
-        instance: NewInstance {
-            app: AppKind::Microsoft365,
-            name: "contoso".into(),
-            tenant: sandbox.tenant_id.clone(),
-            client_id: sandbox.client_id.clone(),
-            endpoint: Some(sandbox.base_url()),
-            components: Component::default_set(),
-        },
+        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
         secret: sandbox.client_secret.clone(),
     })
     .await

@@ -9,10 +9,9 @@ use std::time::Duration;
 use super::args::DemoArgs;
 use super::sandbox::{start, wait_for_shutdown};
 use super::{Failure, Outcome};
-use crate::domain::{AppKind, Component};
+use crate::domain::Component;
 use crate::sandbox::SandboxConfig;
 use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
-use crate::store::NewInstance;
 
 /// Groups the demo imports so that filters by group have something to show.
 const DEMO_GROUPS: usize = 3;
@@ -38,14 +37,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     );
     if svc.instances().await?.is_empty() {
         svc.connect(ConnectRequest {
-            instance: NewInstance {
-                app: AppKind::Microsoft365,
-                name: "contoso".into(),
-                tenant: sandbox.tenant_id.clone(),
-                client_id: sandbox.client_id.clone(),
-                endpoint: Some(sandbox.base_url()),
-                components: Component::default_set(),
-            },
+            instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
             secret: sandbox.client_secret.clone(),
         })
         .await?;

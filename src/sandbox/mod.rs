@@ -186,6 +186,23 @@ impl Sandbox {
         self.shared.base_url.clone()
     }
 
+    /// This tenant as a Microsoft 365 instance to connect (with
+    /// `client_secret`), reached through `base_url`.
+    pub fn microsoft365_instance(
+        &self,
+        name: &str,
+        components: Vec<crate::domain::Component>,
+    ) -> crate::store::NewInstance {
+        crate::store::NewInstance {
+            app: crate::domain::AppKind::Microsoft365,
+            name: name.to_string(),
+            tenant: self.tenant_id.clone(),
+            client_id: self.client_id.clone(),
+            endpoint: Some(self.base_url()),
+            components,
+        }
+    }
+
     /// Stops serving; also happens on drop.
     pub fn shutdown(self) {
         drop(self);

@@ -180,11 +180,7 @@ impl Service {
         group: &str,
         member: MemberRef,
     ) -> Result<Member> {
-        ConnectionId::parse(connection.trim())?;
-        let gid = ExternalGroupId::parse(group)?;
-        if let MemberRef::External(id) = &member {
-            ExternalGroupId::parse(id)?;
-        }
+        let gid = checked_member_ids(connection, group, &member)?;
         let target = self.target(connection).await?;
         let (member, synced) = self.resolve_member(&target, &member).await?;
         let mut stored = self.load_group(&target, &gid).await?;
@@ -211,11 +207,7 @@ impl Service {
         group: &str,
         member: MemberRef,
     ) -> Result<Member> {
-        ConnectionId::parse(connection.trim())?;
-        let gid = ExternalGroupId::parse(group)?;
-        if let MemberRef::External(id) = &member {
-            ExternalGroupId::parse(id)?;
-        }
+        let gid = checked_member_ids(connection, group, &member)?;
         let target = self.target(connection).await?;
         let mut stored = self.load_group(&target, &gid).await?;
         let member = match self.held_member(&target, &stored, &member).await? {
@@ -293,4 +285,18 @@ impl Service {
 /// A display name or description as typed: blank means none.
 fn given_text(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// R-X1, R-X2: the ids a member change names, checked before any request.
+fn checked_member_ids(
+    connection: &str,
+    group: &str,
+    member: &MemberRef,
+) -> Result<ExternalGroupId> {
+    ConnectionId::parse(connection.trim())?;
+    let gid = ExternalGroupId::parse(group)?;
+    if let MemberRef::External(id) = member {
+        ExternalGroupId::parse(id)?;
+    }
+    Ok(gid)
 }
