@@ -49,6 +49,10 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         {
             svc.import_group("contoso", &group.group.id, true).await?;
         }
+        tokio::spawn(super::demo_external::seed(
+            svc.clone(),
+            sandbox.tenant_id.clone(),
+        ));
     }
     if std::io::stdout().is_terminal() {
         // The dashboard stops the service itself when it closes.

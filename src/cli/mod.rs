@@ -7,6 +7,7 @@ mod activities;
 mod args;
 mod connectors;
 mod demo;
+mod demo_external;
 mod external;
 mod groups;
 mod output;
