@@ -36,8 +36,33 @@ pub struct RemoteUser {
     pub principal_name: Option<String>,
 }
 
+/// A sign-in name that Entra gives a guest account
+/// (`ann_fabrikam.com#EXT#@contoso.onmicrosoft.com`): its domain is the host
+/// organisation's, yet the person is from outside it.
+pub fn is_guest_principal(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("#ext#@")
+}
+
 impl RemoteUser {
     pub fn key(&self) -> UserKey {
         self.email.to_lowercase()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_guest_principal;
+
+    // R-G1: a guest's UPN carries the host's domain; the marker tells.
+    #[test]
+    fn guest_principals_are_recognised() {
+        assert!(is_guest_principal(
+            "ann_fabrikam.com#EXT#@contoso.onmicrosoft.com"
+        ));
+        assert!(is_guest_principal(
+            "ann_fabrikam.com#ext#@contoso.onmicrosoft.com"
+        ));
+        assert!(!is_guest_principal("ann@contoso.com"));
+        assert!(!is_guest_principal("ext@contoso.com"));
     }
 }

@@ -9,7 +9,7 @@ use super::auth::Scope;
 use super::endpoints::{follow, url};
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::{ConnectorError, Page};
-use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
+use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType, is_guest_principal};
 
 /// Graph's largest page for directory objects (`$top=1000` is refused).
 pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
@@ -120,7 +120,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
         || u.user_principal_name
             .as_deref()
-            .is_some_and(|p| p.to_ascii_uppercase().contains("#EXT#"));
+            .is_some_and(is_guest_principal);
     let principal_name = u
         .user_principal_name
         .as_deref()
