@@ -7,7 +7,11 @@
 //!   repairs a crashed file in memory to check it without writing to it).
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
-//! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `prepare`: the part of ingestion that needs no write transaction (encoding, index
+//!   entries, placing records by IP); `activities`: the commit of a prepared page, with
+//!   the repeat check, tagging (R-G6) and External (R-G1); `pipeline`: commits that
+//!   overlap the next page's preparation.
+//! - `records`: the stored form of an activity.
 //! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
 
@@ -17,8 +21,13 @@ mod instances;
 mod open;
 
 pub use open::panics_are_expected;
+pub use pipeline::{Committed, IngestPipeline};
+pub use prepare::PreparedPage;
+mod pipeline;
 mod postings;
+mod prepare;
 mod query;
+mod records;
 mod scratch;
 mod settings;
 mod tables;
@@ -197,7 +206,7 @@ pub struct Person {
 pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<activities::TagCache>,
-    places: std::sync::Mutex<activities::Places>,
+    places: std::sync::Mutex<prepare::Places>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -373,7 +382,25 @@ impl Store {
         cursor: &str,
         ctx: &IngestContext,
     ) -> Result<IngestReport> {
-        self.ingest_impl(instance, stream, batch, cursor, ctx)
+        let page = self.prepare(instance, stream, batch, cursor, ctx)?;
+        self.commit_prepared(page)
+    }
+    /// The first half of `ingest`, which needs no write transaction: it may run while
+    /// another page commits (see `IngestPipeline`). Prepare pages in the order they are
+    /// committed: records without a country take the one last seen with their IP (R-A2).
+    pub fn prepare(
+        &self,
+        instance: InstanceId,
+        stream: &str,
+        batch: Vec<Activity>,
+        cursor: &str,
+        ctx: &IngestContext,
+    ) -> Result<PreparedPage> {
+        self.prepare_impl(instance, stream, batch, cursor, ctx)
+    }
+    /// The second half of `ingest`: one durable transaction.
+    pub fn commit_prepared(&self, page: PreparedPage) -> Result<IngestReport> {
+        self.commit_prepared_impl(page)
     }
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
         self.cursor_impl(instance, stream)
