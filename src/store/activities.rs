@@ -2,50 +2,28 @@
 //! records, their indexes and the cursor in one durable transaction (DESIGN §3
 //! Durability). What needs no transaction was done by `prepare`.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
-use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::groups;
-use super::postings::{self, WHOLE_HOUR};
+use super::postings;
 use super::prepare::{Lists, PreparedPage};
 use super::records;
 use super::tables::{
     self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_INSTANCE, COUNTS, CURSORS, Fnv, GROUP_ENTRY, GROUPS, INSTANCE_ENTRY, INSTANCES, META,
-    META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, NO_COUNTRY, USER_GROUPS,
+    COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES,
+    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
 };
+use super::tags;
 use super::{IngestReport, Result, Store, StoreError};
-use crate::domain::{AutoGroup, Group, GroupId, Micros, group};
-
-/// What tagging reads, kept from one page to the next (R-G6). It is read and changed
-/// only while a write transaction is held, and every write that changes groups or
-/// memberships clears it before committing, so it never disagrees with the file.
-#[derive(Debug, Default)]
-pub(super) struct TagCache {
-    groups: Option<HashMap<u64, Group>>,
-    of_actor: HashMap<String, ActorTags, BuildHasherDefault<Fnv>>,
-}
-
-/// One actor's groups, and the tags of any activity from `from` on: once every group
-/// was imported, the time no longer changes the tags (R-G6).
-#[derive(Debug)]
-struct ActorTags {
-    ids: Vec<u64>,
-    from: Micros,
-    tags: Vec<GroupId>,
-}
-
-/// Bounds the cache for organisations with very many actors.
-const MAX_CACHED_ACTORS: usize = 200_000;
+use crate::domain::AutoGroup;
 
 impl Store {
     pub(super) fn commit_prepared_impl(&self, mut page: PreparedPage) -> Result<IngestReport> {
         let txn = self.write()?;
-        let mut cache = self.tag_cache();
+        let mut retagged = false;
         let result = (|| {
             if txn.open_table(INSTANCES)?.get(page.instance.0)?.is_none() {
                 return Err(StoreError::NotFound(format!(
@@ -60,9 +38,23 @@ impl Store {
                 duplicates: page.received - inserted,
             };
             if inserted > 0 {
-                join_external(&txn, &page, &mut cache)?;
-                fill_tags(&txn, &page, &mut cache)?;
-                write_records(&txn, &mut page, &stored, &cache)?;
+                let mut version = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
+                if join_external(&txn, &page)? {
+                    version = tags::advance_version(&txn)?;
+                }
+                if version != page.tags.version {
+                    // Groups or memberships changed since the page was prepared.
+                    retagged = true;
+                    let mut cache = self.tag_cache();
+                    cache.at_version(version);
+                    cache.fill(
+                        &txn.open_table(GROUPS)?,
+                        &txn.open_multimap_table(USER_GROUPS)?,
+                        &page.actors,
+                    )?;
+                    page.tags = cache.tag(&page.rows, &page.actors)?;
+                }
+                write_records(&txn, &mut page, &stored)?;
             }
             txn.open_table(CURSORS)?.insert(
                 (page.instance.0, page.stream.as_str()),
@@ -71,9 +63,9 @@ impl Store {
             txn.commit()?;
             Ok(report)
         })();
-        if result.is_err() {
+        if result.is_err() && retagged {
             // It may hold memberships of the transaction that did not commit.
-            *cache = TagCache::default();
+            *self.tag_cache() = Default::default();
         }
         result
     }
@@ -118,9 +110,11 @@ fn stored_repeats(txn: &WriteTransaction, page: &PreparedPage) -> Result<Vec<boo
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.
-fn join_external(txn: &WriteTransaction, page: &PreparedPage, cache: &mut TagCache) -> Result<()> {
+/// `page.joins` holds those who were not members when the page was prepared. True when
+/// groups or memberships changed.
+fn join_external(txn: &WriteTransaction, page: &PreparedPage) -> Result<bool> {
     let Some(first_time) = page.joins.iter().map(|(_, m)| m.joined_at).min() else {
-        return Ok(());
+        return Ok(false);
     };
     let external = groups::ensure_auto_in(
         txn,
@@ -130,65 +124,9 @@ fn join_external(txn: &WriteTransaction, page: &PreparedPage, cache: &mut TagCac
     )?;
     for (actor, member) in &page.joins {
         let key = page.actors[*actor as usize].as_str();
-        // Known members need no lookup: the cache holds what the file says.
-        if cache
-            .of_actor
-            .get(key)
-            .is_some_and(|t| t.ids.contains(&external.id.0))
-        {
-            continue;
-        }
-        if groups::add_member_in(txn, external.id, key, member)? {
-            cache.of_actor.remove(key);
-        }
+        groups::add_member_in(txn, external.id, key, member)?;
     }
-    if cache
-        .groups
-        .as_ref()
-        .is_some_and(|g| !g.contains_key(&external.id.0))
-    {
-        // Created by this page.
-        cache.groups = None;
-    }
-    Ok(())
-}
-
-/// R-G6: makes sure the cache knows the groups of every actor of the page, as they are now.
-fn fill_tags(txn: &WriteTransaction, page: &PreparedPage, cache: &mut TagCache) -> Result<()> {
-    if cache.groups.is_none() {
-        let mut all = HashMap::new();
-        for row in txn.open_table(GROUPS)?.iter()? {
-            let (k, v) = row?;
-            all.insert(k.value(), tables::decode::<Group>(v.value(), "group")?);
-        }
-        cache.groups = Some(all);
-    }
-    if cache.of_actor.len() + page.actors.len() > MAX_CACHED_ACTORS {
-        cache.of_actor.clear();
-    }
-    let TagCache { groups, of_actor } = cache;
-    let groups = groups.get_or_insert_default();
-    let reverse = txn.open_multimap_table(USER_GROUPS)?;
-    for actor in &page.actors {
-        if of_actor.contains_key(actor.as_str()) {
-            continue;
-        }
-        let mut ids = Vec::new();
-        for id in reverse.get(actor.as_str())? {
-            ids.push(id?.value());
-        }
-        let member_of = || ids.iter().filter_map(|id| groups.get(id));
-        let after_all_imports = ActorTags {
-            from: member_of()
-                .map(|g| g.imported_at)
-                .max()
-                .unwrap_or(Micros::MIN),
-            tags: group::tags_for(Micros::MAX, member_of()),
-            ids,
-        };
-        of_actor.insert(actor.clone(), after_all_imports);
-    }
-    Ok(())
+    Ok(true)
 }
 
 /// Inserts new records, sorted by key, through a cursor: one seek per run of keys with no
@@ -252,53 +190,22 @@ fn add_to_lists<const W: usize>(
 }
 
 /// Writes the rows not stored yet: records with their tags, index entries, counters.
-fn write_records(
-    txn: &WriteTransaction,
-    page: &mut PreparedPage,
-    stored: &[bool],
-    cache: &TagCache,
-) -> Result<()> {
-    let groups = cache.groups.as_ref();
-    let mut actors = Vec::with_capacity(page.actors.len());
-    for key in &page.actors {
-        let tags = cache
-            .of_actor
-            .get(key.as_str())
-            .ok_or_else(|| StoreError::Internal(format!("the tags of {key} were not looked up")))?;
-        actors.push(tags);
-    }
+fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool]) -> Result<()> {
     let mut meta = txn.open_table(META)?;
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
     // (key, where its encoding is in `encoded`), in key order.
     let mut records = Vec::with_capacity(page.rows.len());
-    let mut encoded = Vec::with_capacity(page.heads.len() + page.rows.len() * 16);
-    let mut by_group: BTreeMap<(u64, i64), Vec<[u8; GROUP_ENTRY]>> = BTreeMap::new();
+    let mut encoded = Vec::with_capacity(page.heads.len() + page.tags.bytes.len());
     for &row in &page.by_key {
         let row = row as usize;
         if stored[row] {
             continue;
         }
         let r = &page.rows[row];
-        let actor = actors[r.actor as usize];
-        let tags: Cow<'_, [GroupId]> = if r.time >= actor.from {
-            Cow::Borrowed(&actor.tags)
-        } else {
-            let member_of = actor.ids.iter().filter_map(|id| groups?.get(id));
-            Cow::Owned(group::tags_for(r.time, member_of))
-        };
-        let seq = first_seq + row as u64;
         let start = encoded.len();
         encoded.extend_from_slice(&page.heads[r.head.clone()]);
-        encoded = records::encode_tags(&tags, encoded)?;
-        records.push(((r.time, seq), start..encoded.len()));
-        if !tags.is_empty() {
-            let hour = tables::bucket(r.time);
-            let list = by_group.entry((WHOLE_HOUR, hour)).or_default();
-            let c = r.country.unwrap_or(NO_COUNTRY);
-            for g in tags.iter() {
-                list.push(postings::entry(&[g.0, c], hour, r.time, seq));
-            }
-        }
+        encoded.extend_from_slice(&page.tags.bytes[page.tags.of_row[row].clone()]);
+        records.push(((r.time, first_seq + row as u64), start..encoded.len()));
     }
     insert_records(txn, &records, &encoded)?;
     drop(encoded);
@@ -323,11 +230,8 @@ fn write_records(
         first_seq,
         stored,
     )?;
-    let mut table = txn.open_table(BY_GROUP)?;
-    for ((list, hour), mut entries) in by_group {
-        entries.sort_unstable();
-        postings::append(&mut table, list, hour, &entries)?;
-    }
+    let by_group = std::mem::take(&mut page.tags.by_group);
+    add_to_lists(txn, BY_GROUP, by_group, first_seq, stored)?;
     let mut counts: BTreeMap<(u8, u64), u64> = page.counts.iter().copied().collect();
     for (r, _) in page.rows.iter().zip(stored).filter(|(_, s)| **s) {
         let mut less = |key| {

@@ -31,6 +31,7 @@ mod records;
 mod scratch;
 mod settings;
 mod tables;
+mod tags;
 mod users;
 
 use std::path::Path;
@@ -205,7 +206,7 @@ pub struct Person {
 
 pub struct Store {
     db: redb::Database,
-    tags: std::sync::Mutex<activities::TagCache>,
+    tags: std::sync::Mutex<tags::TagCache>,
     places: std::sync::Mutex<prepare::Places>,
 }
 
@@ -249,8 +250,8 @@ impl Store {
         begin_write(&self.db)
     }
 
-    /// The tagging cache; callers hold a write transaction (see `TagCache`).
-    fn tag_cache(&self) -> std::sync::MutexGuard<'_, activities::TagCache> {
+    /// The tagging cache (see `tags`).
+    fn tag_cache(&self) -> std::sync::MutexGuard<'_, tags::TagCache> {
         // A panic while it was held leaves it possibly stale: start afresh.
         self.tags.lock().unwrap_or_else(|poisoned| {
             let mut guard = poisoned.into_inner();
@@ -259,9 +260,11 @@ impl Store {
         })
     }
 
-    /// Called by every write that changes groups or memberships, before it commits.
-    fn forget_tags(&self) {
+    /// Called by every write that changes groups or memberships, in its transaction.
+    fn forget_tags(&self, txn: &redb::WriteTransaction) -> Result<()> {
+        tags::advance_version(txn)?;
         *self.tag_cache() = Default::default();
+        Ok(())
     }
 
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.

@@ -2,10 +2,10 @@
 //!
 //! A durable commit waits for the disk (one flush, a few milliseconds), during which the
 //! CPU is idle. Splitting ingestion into `prepare` (this module: the in-page repeat check,
-//! placing records by IP, encoding records, building and sorting index entries) and
-//! `commit_prepared` (`activities`: the check against stored records, External, tags,
-//! the writes and the commit) lets the next page be prepared while one commits (issue 2,
-//! see `pipeline`). Preparing reads no store state, so it may run at any time.
+//! placing records by IP, encoding records, tagging them from a read snapshot, building
+//! and sorting index entries) and `commit_prepared` (`activities`: the check against
+//! stored records, External, the writes and the commit) lets the next page be prepared
+//! while one commits (issue 2, see `pipeline`). Preparing writes nothing.
 //!
 //! Seqs are not known before the commit: an entry holds the index of its row in the page
 //! instead, and the commit adds the page's first seq. Adding one number to every entry
@@ -15,14 +15,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
+use redb::ReadableDatabase;
+
 use super::groups::MemberRow;
 use super::postings::{self, WHOLE_HOUR};
 use super::records;
 use super::tables::{
-    self, ACTOR_ENTRY, COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, Fnv, INSTANCE_ENTRY,
+    self, ACTOR_ENTRY, AUTO_GROUPS, COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, Fnv, GROUPS,
+    INSTANCE_ENTRY, META, META_TAGS_VERSION, USER_GROUPS,
 };
+use super::tags::Tagged;
 use super::{IngestContext, Result, Store};
-use crate::domain::{Activity, InstanceId};
+use crate::domain::{Activity, AutoGroup, InstanceId};
 
 /// One index's sorted new entries, by (list, hour).
 pub(super) type Lists<const W: usize> = Vec<((u64, i64), Vec<[u8; W]>)>;
@@ -52,8 +56,12 @@ pub struct PreparedPage {
     pub(super) app_instances: Vec<(u8, u64)>,
     /// The oldest and newest row times.
     pub(super) span: Option<(i64, i64)>,
-    /// R-G1: each external actor (index into `actors`) with its earliest row.
+    /// R-G1: each external actor (index into `actors`) that was not in External when the
+    /// page was prepared, with its earliest row.
     pub(super) joins: Vec<(u32, MemberRow)>,
+    /// R-G6: the rows' tags as of preparation; the commit redoes them if groups or
+    /// memberships changed since.
+    pub(super) tags: Tagged,
 }
 
 /// One record of the page.
@@ -156,7 +164,7 @@ fn drop_repeats(batch: Vec<Activity>) -> Vec<Activity> {
         .collect()
 }
 
-fn sorted_lists<const W: usize>(lists: BTreeMap<(u64, i64), Vec<[u8; W]>>) -> Lists<W> {
+pub(super) fn sorted_lists<const W: usize>(lists: BTreeMap<(u64, i64), Vec<[u8; W]>>) -> Lists<W> {
     lists
         .into_iter()
         .map(|(key, mut entries)| {
@@ -242,8 +250,25 @@ impl Store {
                 head: start..heads.len(),
             });
         }
+        let txn = self.db.begin_read()?;
+        let version = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
+        let external = txn
+            .open_table(AUTO_GROUPS)?
+            .get(tables::encode(&AutoGroup::External)?.as_slice())?
+            .map(|v| v.value());
+        let mut cache = self.tag_cache();
+        cache.at_version(version);
+        cache.fill(
+            &txn.open_table(GROUPS)?,
+            &txn.open_multimap_table(USER_GROUPS)?,
+            &actors,
+        )?;
+        let tags = cache.tag(&rows, &actors)?;
         let joins = earliest
             .into_iter()
+            .filter(|(actor, _)| {
+                !external.is_some_and(|g| cache.is_member(&actors[*actor as usize], g))
+            })
             .map(|(actor, row)| {
                 let a = &kept[row];
                 let member = MemberRow {
@@ -255,6 +280,7 @@ impl Store {
                 (actor, member)
             })
             .collect();
+        drop(cache);
         drop(actor_index);
         // The ids are needed again only to confirm a repeat of a stored record.
         for (row, a) in rows.iter_mut().zip(&mut kept) {
@@ -280,6 +306,7 @@ impl Store {
             app_instances: app_instances.into_iter().collect(),
             span,
             joins,
+            tags,
         })
     }
 }

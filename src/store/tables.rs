@@ -24,6 +24,8 @@ pub const META_ACTIVITIES: &str = "activities";
 /// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
 pub const META_MIN_TIME: &str = "min-time";
 pub const META_MAX_TIME: &str = "max-time";
+/// Advanced by every write that changes groups or memberships (see `tags`).
+pub const META_TAGS_VERSION: &str = "tags-version";
 
 /// Instance id → postcard `Instance`.
 pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
