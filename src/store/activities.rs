@@ -18,12 +18,14 @@ use super::tables::{
 };
 use super::tags;
 use super::{IngestReport, Result, Store, StoreError};
-use crate::domain::AutoGroup;
+use crate::domain::{AutoGroup, GroupId};
 
 impl Store {
-    pub(super) fn commit_prepared_impl(&self, mut page: PreparedPage) -> Result<IngestReport> {
+    /// Commits `page`, leaving it to the caller to drop: that takes a while for a page of
+    /// records, which the pipeline does while the next page commits.
+    pub(super) fn commit_prepared_impl(&self, page: &mut PreparedPage) -> Result<IngestReport> {
         let txn = self.write()?;
-        let mut retagged = false;
+        let mut cache_touched = false;
         let result = (|| {
             if txn.open_table(INSTANCES)?.get(page.instance.0)?.is_none() {
                 return Err(StoreError::NotFound(format!(
@@ -31,20 +33,24 @@ impl Store {
                     page.instance.0
                 )));
             }
-            let stored = stored_repeats(&txn, &page)?;
+            let stored = stored_repeats(&txn, page)?;
             let inserted = stored.iter().filter(|s| !**s).count();
             let report = IngestReport {
                 inserted,
                 duplicates: page.received - inserted,
             };
             if inserted > 0 {
-                let mut version = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
-                if join_external(&txn, &page)? {
+                let before = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
+                let mut version = before;
+                if let Some((external, joined)) = join_external(&txn, page)? {
                     version = tags::advance_version(&txn)?;
+                    cache_touched = true;
+                    self.tag_cache()
+                        .joined(before, version, external.0, &joined);
                 }
                 if version != page.tags.version {
                     // Groups or memberships changed since the page was prepared.
-                    retagged = true;
+                    cache_touched = true;
                     let mut cache = self.tag_cache();
                     cache.at_version(version);
                     cache.fill(
@@ -54,7 +60,7 @@ impl Store {
                     )?;
                     page.tags = cache.tag(&page.rows, &page.actors)?;
                 }
-                write_records(&txn, &mut page, &stored)?;
+                write_records(&txn, page, &stored)?;
             }
             txn.open_table(CURSORS)?.insert(
                 (page.instance.0, page.stream.as_str()),
@@ -63,7 +69,7 @@ impl Store {
             txn.commit()?;
             Ok(report)
         })();
-        if result.is_err() && retagged {
+        if result.is_err() && cache_touched {
             // It may hold memberships of the transaction that did not commit.
             *self.tag_cache() = Default::default();
         }
@@ -110,11 +116,14 @@ fn stored_repeats(txn: &WriteTransaction, page: &PreparedPage) -> Result<Vec<boo
 }
 
 /// R-G1: external actors join the automatic External group, from their first activity.
-/// `page.joins` holds those who were not members when the page was prepared. True when
-/// groups or memberships changed.
-fn join_external(txn: &WriteTransaction, page: &PreparedPage) -> Result<bool> {
+/// `page.joins` holds those not known to be members when the page was prepared. Returns
+/// the group and who joined, when anyone did.
+fn join_external<'p>(
+    txn: &WriteTransaction,
+    page: &'p PreparedPage,
+) -> Result<Option<(GroupId, Vec<&'p str>)>> {
     let Some(first_time) = page.joins.iter().map(|(_, m)| m.joined_at).min() else {
-        return Ok(false);
+        return Ok(None);
     };
     let external = groups::ensure_auto_in(
         txn,
@@ -122,11 +131,14 @@ fn join_external(txn: &WriteTransaction, page: &PreparedPage) -> Result<bool> {
         &AutoGroup::External.name(),
         first_time,
     )?;
+    let mut joined = Vec::new();
     for (actor, member) in &page.joins {
         let key = page.actors[*actor as usize].as_str();
-        groups::add_member_in(txn, external.id, key, member)?;
+        if groups::add_member_in(txn, external.id, key, member)? {
+            joined.push(key);
+        }
     }
-    Ok(true)
+    Ok((!joined.is_empty()).then_some((external.id, joined)))
 }
 
 /// Inserts new records, sorted by key, through a cursor: one seek per run of keys with no

@@ -402,8 +402,8 @@ impl Store {
         self.prepare_impl(instance, stream, batch, cursor, ctx)
     }
     /// The second half of `ingest`: one durable transaction.
-    pub fn commit_prepared(&self, page: PreparedPage) -> Result<IngestReport> {
-        self.commit_prepared_impl(page)
+    pub fn commit_prepared(&self, mut page: PreparedPage) -> Result<IngestReport> {
+        self.commit_prepared_impl(&mut page)
     }
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
         self.cursor_impl(instance, stream)

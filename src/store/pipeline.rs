@@ -22,7 +22,8 @@ pub struct Committed {
 /// Commits prepared pages in order, one in flight at a time.
 pub struct IngestPipeline {
     store: Arc<Store>,
-    committing: Option<JoinHandle<Result<Committed>>>,
+    /// The page comes back to be dropped while the next one commits.
+    committing: Option<JoinHandle<(Result<Committed>, PreparedPage)>>,
 }
 
 impl IngestPipeline {
@@ -37,30 +38,40 @@ impl IngestPipeline {
     /// once, with the page waited for. When that page failed, `page` is dropped without
     /// being committed and the error is returned: a scan stops at its first failed page.
     pub fn push(&mut self, page: PreparedPage) -> Result<Option<Committed>> {
-        let done = self.finish()?;
+        let (done, old) = self.wait()?;
         let store = Arc::clone(&self.store);
-        let stream = page.stream().to_string();
         let handle = std::thread::Builder::new()
             .name("casbah-commit".to_string())
             .spawn(move || {
-                let report = store.commit_prepared(page)?;
-                Ok(Committed { stream, report })
+                let mut page = page;
+                let outcome = store
+                    .commit_prepared_impl(&mut page)
+                    .map(|report| Committed {
+                        stream: page.stream.clone(),
+                        report,
+                    });
+                (outcome, page)
             })
             .map_err(|e| StoreError::Internal(format!("cannot start a commit thread: {e}")))?;
         self.committing = Some(handle);
+        drop(old);
         Ok(done)
     }
 
     /// Waits for the page being committed, if any.
     pub fn finish(&mut self) -> Result<Option<Committed>> {
-        match self.committing.take() {
-            None => Ok(None),
-            Some(handle) => match handle.join() {
-                Ok(outcome) => outcome.map(Some),
-                Err(_) => Err(StoreError::Internal(
-                    "a commit thread panicked; the page was not committed".to_string(),
-                )),
-            },
+        Ok(self.wait()?.0)
+    }
+
+    fn wait(&mut self) -> Result<(Option<Committed>, Option<PreparedPage>)> {
+        let Some(handle) = self.committing.take() else {
+            return Ok((None, None));
+        };
+        match handle.join() {
+            Ok((outcome, page)) => Ok((Some(outcome?), Some(page))),
+            Err(_) => Err(StoreError::Internal(
+                "a commit thread panicked; the page was not committed".to_string(),
+            )),
         }
     }
 }

@@ -56,8 +56,8 @@ pub struct PreparedPage {
     pub(super) app_instances: Vec<(u8, u64)>,
     /// The oldest and newest row times.
     pub(super) span: Option<(i64, i64)>,
-    /// R-G1: each external actor (index into `actors`) that was not in External when the
-    /// page was prepared, with its earliest row.
+    /// R-G1: each external actor (index into `actors`) not known to be in External when
+    /// the page was prepared, with its earliest row.
     pub(super) joins: Vec<(u32, MemberRow)>,
     /// R-G6: the rows' tags as of preparation; the commit redoes them if groups or
     /// memberships changed since.
@@ -73,13 +73,6 @@ pub(super) struct Row {
     pub country: Option<u64>,
     pub actor: u32,
     pub head: Range<usize>,
-}
-
-impl PreparedPage {
-    /// The stream this page advances.
-    pub fn stream(&self) -> &str {
-        &self.stream
-    }
 }
 
 /// R-G1: an actor is external when the organisation's domains are known and
@@ -257,17 +250,26 @@ impl Store {
             .get(tables::encode(&AutoGroup::External)?.as_slice())?
             .map(|v| v.value());
         let mut cache = self.tag_cache();
-        cache.at_version(version);
-        cache.fill(
-            &txn.open_table(GROUPS)?,
-            &txn.open_multimap_table(USER_GROUPS)?,
-            &actors,
-        )?;
-        let tags = cache.tag(&rows, &actors)?;
+        // A cache ahead of the snapshot holds what a commit since made true: it must not
+        // take older reads, and its tags are not this snapshot's. The commit, which follows
+        // that one, tags the page from it.
+        let ahead = cache.version().is_some_and(|v| v > version);
+        let tags = if ahead {
+            Tagged::left_to_commit()
+        } else {
+            cache.at_version(version);
+            cache.fill(
+                &txn.open_table(GROUPS)?,
+                &txn.open_multimap_table(USER_GROUPS)?,
+                &actors,
+            )?;
+            cache.tag(&rows, &actors)?
+        };
         let joins = earliest
             .into_iter()
             .filter(|(actor, _)| {
-                !external.is_some_and(|g| cache.is_member(&actors[*actor as usize], g))
+                let known = |g| !ahead && cache.is_member(&actors[*actor as usize], g);
+                !external.is_some_and(known)
             })
             .map(|(actor, row)| {
                 let a = &kept[row];

@@ -63,7 +63,45 @@ pub(super) fn advance_version(txn: &WriteTransaction) -> Result<u64> {
     Ok(version)
 }
 
+impl Tagged {
+    /// Tags left for the commit to work out.
+    pub fn left_to_commit() -> Tagged {
+        Tagged {
+            version: u64::MAX,
+            ..Tagged::default()
+        }
+    }
+}
+
 impl TagCache {
+    /// The version what it holds was read at.
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// After a transaction took groups and memberships from version `from` to `to` only by
+    /// adding `joined` to `group` (R-G1): keeps what that left true rather than starting
+    /// over, since ingestion does this page after page while outsiders keep appearing.
+    /// The caller forgets everything if the transaction then fails.
+    pub fn joined(&mut self, from: u64, to: u64, group: u64, joined: &[&str]) {
+        if self.version != Some(from) {
+            *self = TagCache::default();
+            return;
+        }
+        for actor in joined {
+            self.of_actor.remove(*actor);
+        }
+        if self
+            .groups
+            .as_ref()
+            .is_some_and(|g| !g.contains_key(&group))
+        {
+            // Created by that transaction; only `joined` are in it.
+            self.groups = None;
+        }
+        self.version = Some(to);
+    }
+
     /// Forgets what was read at another version.
     pub fn at_version(&mut self, version: u64) {
         if self.version != Some(version) {
