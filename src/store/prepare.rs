@@ -145,7 +145,8 @@ impl Places {
 fn drop_repeats(batch: Vec<Activity>) -> Vec<Activity> {
     let mut first = vec![false; batch.len()];
     {
-        let mut seen = HashSet::with_capacity(batch.len());
+        let mut seen: HashSet<_, BuildHasherDefault<Fnv>> =
+            HashSet::with_capacity_and_hasher(batch.len(), Default::default());
         for (i, a) in batch.iter().enumerate() {
             first[i] = seen.insert((a.instance, a.id.as_str()));
         }
@@ -195,7 +196,8 @@ impl Store {
         let mut span: Option<(i64, i64)> = None;
         // Actor index → earliest row, for external actors.
         let mut earliest: BTreeMap<u32, usize> = BTreeMap::new();
-        let mut external: HashMap<u32, bool> = HashMap::new();
+        // Whether each actor is external, by actor index.
+        let mut external: Vec<bool> = Vec::new();
         for (index, a) in kept.iter().enumerate() {
             let start = heads.len();
             heads = records::encode_head(a, heads)?;
@@ -205,11 +207,9 @@ impl Store {
             let actor = *actor_index.entry(a.actor.as_str()).or_insert(next);
             if actor == next {
                 actors.push(a.actor.clone());
+                external.push(is_external(&a.actor, ctx));
             }
-            if *external
-                .entry(actor)
-                .or_insert_with(|| is_external(&a.actor, ctx))
-            {
+            if external[actor as usize] {
                 let first = earliest.entry(actor).or_insert(index);
                 if a.time < kept[*first].time {
                     *first = index;
