@@ -1802,3 +1802,58 @@ fn the_pipeline_stores_what_ingest_stores() {
     assert_eq!(tagged("u0@corp.com"), [true, false]);
     assert_eq!(tagged("u2@corp.com"), [false, true]);
 }
+
+// R-G1, issue 2: when External is removed while a page waits to commit, the outsiders of
+// that page join a new External at its commit, as they would without the pipeline.
+#[test]
+fn outsiders_rejoin_external_removed_before_their_page_commits() {
+    let Fixture { _dir, store, .. } = fixture();
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    let external = || {
+        store
+            .groups()
+            .unwrap()
+            .into_iter()
+            .find(|g| g.kind == GroupKind::Automatic(AutoGroup::External))
+    };
+    store
+        .ingest(
+            inst,
+            "s",
+            okta_page(inst, 0..2, "eve@partner.org"),
+            "1",
+            &ctx,
+        )
+        .unwrap();
+    let first = external().expect("External created");
+    let page = store
+        .prepare(
+            inst,
+            "s",
+            okta_page(inst, 2..4, "eve@partner.org"),
+            "2",
+            &ctx,
+        )
+        .unwrap();
+    store.remove_group(first.id).unwrap();
+    assert_eq!(store.commit_prepared(page).unwrap().inserted, 2);
+    let second = external().expect("External created again");
+    assert_ne!(second.id, first.id);
+    let members = store.members(second.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].key.as_str(), members[0].joined_at),
+        ("eve@partner.org", 20)
+    );
+    let q = Query::with_hints(Hints {
+        groups: Some(vec![second.id]),
+        ..Hints::default()
+    });
+    assert_eq!(ids(&all_activities(&store, &q, 10)), ["e3", "e2"]);
+}

@@ -42,7 +42,9 @@ impl Store {
             if inserted > 0 {
                 let before = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
                 let mut version = before;
-                if let Some((external, joined)) = join_external(&txn, page)? {
+                // Members known at the page's version still are, if nothing changed since.
+                let unchanged = before == page.tags.version;
+                if let Some((external, joined)) = join_external(&txn, page, unchanged)? {
                     version = tags::advance_version(&txn)?;
                     cache_touched = true;
                     self.tag_cache()
@@ -115,14 +117,20 @@ fn stored_repeats(txn: &WriteTransaction, page: &PreparedPage) -> Result<Vec<boo
     Ok(stored)
 }
 
-/// R-G1: external actors join the automatic External group, from their first activity.
-/// `page.joins` holds those not known to be members when the page was prepared. Returns
-/// the group and who joined, when anyone did.
+/// R-G1: external actors join the automatic External group, from their first activity;
+/// those known to be members already are skipped when `trust_known`. Returns the group
+/// and who joined, when anyone did.
 fn join_external<'p>(
     txn: &WriteTransaction,
     page: &'p PreparedPage,
+    trust_known: bool,
 ) -> Result<Option<(GroupId, Vec<&'p str>)>> {
-    let Some(first_time) = page.joins.iter().map(|(_, m)| m.joined_at).min() else {
+    let candidates: Vec<_> = page
+        .joins
+        .iter()
+        .filter(|j| !(trust_known && j.known))
+        .collect();
+    let Some(first_time) = candidates.iter().map(|j| j.member.joined_at).min() else {
         return Ok(None);
     };
     let external = groups::ensure_auto_in(
@@ -132,9 +140,9 @@ fn join_external<'p>(
         first_time,
     )?;
     let mut joined = Vec::new();
-    for (actor, member) in &page.joins {
-        let key = page.actors[*actor as usize].as_str();
-        if groups::add_member_in(txn, external.id, key, member)? {
+    for j in candidates {
+        let key = page.actors[j.actor as usize].as_str();
+        if groups::add_member_in(txn, external.id, key, &j.member)? {
             joined.push(key);
         }
     }

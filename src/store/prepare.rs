@@ -56,12 +56,21 @@ pub struct PreparedPage {
     pub(super) app_instances: Vec<(u8, u64)>,
     /// The oldest and newest row times.
     pub(super) span: Option<(i64, i64)>,
-    /// R-G1: each external actor (index into `actors`) not known to be in External when
-    /// the page was prepared, with its earliest row.
-    pub(super) joins: Vec<(u32, MemberRow)>,
+    /// R-G1: the page's external actors.
+    pub(super) joins: Vec<Join>,
     /// R-G6: the rows' tags as of preparation; the commit redoes them if groups or
     /// memberships changed since.
     pub(super) tags: Tagged,
+}
+
+/// R-G1: an external actor of the page, who joins External from its earliest row.
+#[derive(Debug)]
+pub(super) struct Join {
+    /// Index into `PreparedPage::actors`.
+    pub actor: u32,
+    pub member: MemberRow,
+    /// Already a member at the version the page was tagged at.
+    pub known: bool,
 }
 
 /// One record of the page.
@@ -245,7 +254,7 @@ impl Store {
         }
         let txn = self.db.begin_read()?;
         let version = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
-        let external = txn
+        let external_group = txn
             .open_table(AUTO_GROUPS)?
             .get(tables::encode(&AutoGroup::External)?.as_slice())?
             .map(|v| v.value());
@@ -267,19 +276,19 @@ impl Store {
         };
         let joins = earliest
             .into_iter()
-            .filter(|(actor, _)| {
-                let known = |g| !ahead && cache.is_member(&actors[*actor as usize], g);
-                !external.is_some_and(known)
-            })
             .map(|(actor, row)| {
                 let a = &kept[row];
-                let member = MemberRow {
-                    name: a.actor_name.clone(),
-                    email: a.actor.clone(),
-                    instance: Some(a.instance),
-                    joined_at: a.time,
-                };
-                (actor, member)
+                let known = |g| !ahead && cache.is_member(&actors[actor as usize], g);
+                Join {
+                    actor,
+                    member: MemberRow {
+                        name: a.actor_name.clone(),
+                        email: a.actor.clone(),
+                        instance: Some(a.instance),
+                        joined_at: a.time,
+                    },
+                    known: external_group.is_some_and(known),
+                }
             })
             .collect();
         drop(cache);
