@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use casbah::domain::filter::{Hints, Query};
 use casbah::domain::{
@@ -12,7 +13,8 @@ use casbah::domain::{
     RemoteGroup, RemoteUser, Secret, SkipCounts, UserStatus, UserType,
 };
 use casbah::store::{
-    ActivityCursor, IMPORT_LIMIT, IngestContext, NewInstance, ScanKind, Store, StoreError,
+    ActivityCursor, IMPORT_LIMIT, IngestContext, IngestPipeline, NewInstance, ScanKind, Store,
+    StoreError,
 };
 use proptest::prelude::*;
 
@@ -809,36 +811,47 @@ fn reingest_after_reopen_inserts_nothing() {
     drop(_dir);
 }
 
-// The child half of `killed_ingest_keeps_committed_pages`: ingests pages until killed.
+fn crash_page(inst: InstanceId, page: i64) -> Vec<Activity> {
+    (0..PAGE)
+        .map(|i| {
+            activity(
+                inst,
+                AppKind::Okta,
+                &format!("p{page}-{i}"),
+                page * 1000 + i,
+                "a@corp.com",
+            )
+        })
+        .collect()
+}
+
+// The child half of `killed_ingest_keeps_committed_pages`: ingests pages until killed,
+// one call at a time or through the pipeline (CASBAH_STORE_CRASH_PIPELINE).
 #[test]
 fn crash_child_ingest() {
     let Ok(path) = std::env::var("CASBAH_STORE_CRASH_CHILD") else {
         return;
     };
-    let store = Store::open(Path::new(&path)).unwrap();
+    let store = Arc::new(Store::open(Path::new(&path)).unwrap());
     let inst = store.instances().unwrap()[0].id;
+    let ctx = IngestContext::default();
+    let mut pipeline = std::env::var_os("CASBAH_STORE_CRASH_PIPELINE")
+        .map(|_| IngestPipeline::new(Arc::clone(&store)));
     for page in 0.. {
-        let batch = (0..PAGE)
-            .map(|i| {
-                activity(
-                    inst,
-                    AppKind::Okta,
-                    &format!("p{page}-{i}"),
-                    page * 1000 + i,
-                    "a@corp.com",
-                )
-            })
-            .collect();
-        store
-            .ingest(
-                inst,
-                "s",
-                batch,
-                &format!("page-{page}"),
-                &IngestContext::default(),
-            )
-            .unwrap();
-        println!("committed {page}");
+        let batch = crash_page(inst, page);
+        let cursor = format!("page-{page}");
+        match &mut pipeline {
+            None => {
+                store.ingest(inst, "s", batch, &cursor, &ctx).unwrap();
+                println!("committed {page}");
+            }
+            Some(pipeline) => {
+                let prepared = store.prepare(inst, "s", batch, &cursor, &ctx).unwrap();
+                if pipeline.push(prepared).unwrap().is_some() {
+                    println!("committed {}", page - 1);
+                }
+            }
+        }
     }
 }
 
@@ -848,6 +861,17 @@ const PAGE: i64 = 200;
 // committed page and its cursor, and nothing duplicated on resume.
 #[test]
 fn killed_ingest_keeps_committed_pages() {
+    killed_ingest(false);
+}
+
+// DESIGN §3 Durability, issue 2: the same with the pipeline, killed while a page commits
+// and the next is being prepared: each page is all or nothing, with its own cursor.
+#[test]
+fn killed_pipelined_ingest_keeps_committed_pages() {
+    killed_ingest(true);
+}
+
+fn killed_ingest(pipelined: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("casbah.redb");
     let inst = {
@@ -864,6 +888,7 @@ fn killed_ingest_keeps_committed_pages() {
             "--test-threads=1",
         ])
         .env("CASBAH_STORE_CRASH_CHILD", &path)
+        .envs(pipelined.then_some(("CASBAH_STORE_CRASH_PIPELINE", "1")))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -903,17 +928,7 @@ fn killed_ingest_keeps_committed_pages() {
         count
     );
     let last = pages - 1;
-    let resume = (0..PAGE)
-        .map(|i| {
-            activity(
-                inst,
-                AppKind::Okta,
-                &format!("p{last}-{i}"),
-                last * 1000 + i,
-                "a@corp.com",
-            )
-        })
-        .collect();
+    let resume = crash_page(inst, last);
     let r = store
         .ingest(inst, "s", resume, "again", &IngestContext::default())
         .unwrap();
@@ -1550,4 +1565,296 @@ fn an_older_schema_says_what_to_do() {
     assert!(message.contains("older casbah"), "{message}");
     assert!(message.contains("--db"), "{message}");
     drop(_dir);
+}
+
+fn okta_page(inst: InstanceId, ids: std::ops::Range<i64>, actor: &str) -> Vec<Activity> {
+    ids.map(|i| activity(inst, AppKind::Okta, &format!("e{i}"), i * 10, actor))
+        .collect()
+}
+
+// Issue 2, DESIGN §3 Durability: when a page fails to commit, the page pushed after it is
+// dropped, never committed, and the pages before it stay with their cursor.
+#[test]
+fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
+    let Fixture { _dir, store, .. } = fixture();
+    let store = Arc::new(store);
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext::default();
+    let prepare = |instance, ids, cursor: &str| {
+        store
+            .prepare(
+                instance,
+                "s",
+                okta_page(instance, ids, "a@corp.com"),
+                cursor,
+                &ctx,
+            )
+            .unwrap()
+    };
+    let mut pipeline = IngestPipeline::new(Arc::clone(&store));
+    assert_eq!(pipeline.push(prepare(inst, 0..10, "c1")).unwrap(), None);
+    // No such instance: this page fails at its commit.
+    let first = pipeline
+        .push(prepare(InstanceId(999), 10..20, "c2"))
+        .unwrap()
+        .expect("c1 committed");
+    assert_eq!((first.stream.as_str(), first.report.inserted), ("s", 10));
+    let err = pipeline.push(prepare(inst, 20..30, "c3")).unwrap_err();
+    assert!(matches!(err, StoreError::NotFound(_)), "{err}");
+    assert_eq!(pipeline.finish().unwrap(), None);
+    assert_eq!(store.cursor(inst, "s").unwrap().as_deref(), Some("c1"));
+    assert_eq!(store.activity_count().unwrap(), 10);
+}
+
+// R-A1, issue 2: a page prepared while the page it repeats has not committed yet still
+// drops the repeats, since the check against stored records is part of the commit.
+#[test]
+fn repeats_of_a_page_in_flight_are_dropped() {
+    let Fixture { _dir, store, .. } = fixture();
+    let store = Arc::new(store);
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext::default();
+    let a = store
+        .prepare(inst, "s", okta_page(inst, 0..100, "a@corp.com"), "a", &ctx)
+        .unwrap();
+    let b = store
+        .prepare(inst, "s", okta_page(inst, 50..150, "a@corp.com"), "b", &ctx)
+        .unwrap();
+    let mut pipeline = IngestPipeline::new(Arc::clone(&store));
+    assert_eq!(pipeline.push(a).unwrap(), None);
+    assert_eq!(pipeline.push(b).unwrap().unwrap().report.inserted, 100);
+    let b = pipeline.finish().unwrap().unwrap().report;
+    assert_eq!((b.inserted, b.duplicates), (50, 50));
+    assert_eq!(store.activity_count().unwrap(), 150);
+    let stored = all_activities(&store, &Query::all(), 64);
+    assert_eq!(stored.len(), 150);
+    assert_eq!(ids(&stored).into_iter().collect::<HashSet<_>>().len(), 150);
+}
+
+// R-G1, R-G6, issue 2: tags are those at the page's commit, not at its preparation: an
+// outsider first met in the page before, still committing, is External in this page too,
+// and a group synced between preparation and commit tags the page.
+#[test]
+fn tags_are_those_at_commit() {
+    let Fixture { _dir, store, .. } = fixture();
+    let store = Arc::new(store);
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    let first = store
+        .prepare(
+            inst,
+            "s",
+            okta_page(inst, 0..3, "eve@partner.org"),
+            "1",
+            &ctx,
+        )
+        .unwrap();
+    let mut second = okta_page(inst, 3..6, "eve@partner.org");
+    second.extend(okta_page(inst, 6..8, "bob@corp.com"));
+    let second = store.prepare(inst, "s", second, "2", &ctx).unwrap();
+    let group = store
+        .create_imported_group(inst, &remote_group("g"), false, 0)
+        .unwrap();
+    store
+        .sync_membership(
+            group.id,
+            &[user("bob@corp.com", "Bob")],
+            SkipCounts::default(),
+            0,
+        )
+        .unwrap();
+    let mut pipeline = IngestPipeline::new(Arc::clone(&store));
+    pipeline.push(first).unwrap();
+    pipeline.push(second).unwrap();
+    pipeline.finish().unwrap();
+    let external = store
+        .groups()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.kind == GroupKind::Automatic(AutoGroup::External))
+        .expect("External created");
+    let members = store.members(external.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].key.as_str(), members[0].joined_at),
+        ("eve@partner.org", 0)
+    );
+    let tagged = |g: GroupId| {
+        let q = Query::with_hints(Hints {
+            groups: Some(vec![g]),
+            ..Hints::default()
+        });
+        let mut found = ids(&all_activities(&store, &q, 10));
+        found.sort();
+        found
+    };
+    assert_eq!(tagged(external.id), ["e0", "e1", "e2", "e3", "e4", "e5"]);
+    assert_eq!(tagged(group.id), ["e6", "e7"]);
+}
+
+// R-A1, R-G1, R-G6, issue 2: the pipeline stores exactly what page-by-page ingestion
+// stores, with outsiders joining External as they appear, repeats of the page before
+// (prepared while that page commits), and a membership change between two pages.
+#[test]
+fn the_pipeline_stores_what_ingest_stores() {
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    let actor = |n: i64| match n % 7 {
+        0 | 3 => format!("guest{}@partner.org", n % 5),
+        _ => format!("u{}@corp.com", n % 4),
+    };
+    let page = |inst: InstanceId, p: i64| -> Vec<Activity> {
+        // Each page repeats the last ten records of the one before.
+        (p * 40 - 10..p * 40 + 40)
+            .filter(|i| *i >= 0)
+            .map(|i| activity(inst, AppKind::Okta, &format!("e{i}"), i * 1000, &actor(i)))
+            .collect()
+    };
+    let pages = 12;
+    let mut stores = Vec::new();
+    for pipelined in [false, true] {
+        let Fixture { _dir, store, .. } = fixture();
+        let store = Arc::new(store);
+        let inst = store
+            .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+            .unwrap()
+            .id;
+        let group = store
+            .create_imported_group(inst, &remote_group("g"), false, 0)
+            .unwrap();
+        let sync = |members: &[&str]| {
+            let users: Vec<RemoteUser> = members.iter().map(|m| user(m, m)).collect();
+            store
+                .sync_membership(group.id, &users, SkipCounts::default(), 0)
+                .unwrap();
+        };
+        sync(&["u0@corp.com", "u1@corp.com"]);
+        let mut pipeline = IngestPipeline::new(Arc::clone(&store));
+        let mut reports = Vec::new();
+        for p in 0..pages {
+            let batch = page(inst, p);
+            let cursor = format!("c{p}");
+            if p == pages / 2 {
+                // After the page before has committed: with a page in flight, the change
+                // may come before or after that page's commit, and its tags follow.
+                reports.extend(pipeline.finish().unwrap().map(|c| c.report));
+                sync(&["u1@corp.com", "u2@corp.com"]);
+            }
+            if pipelined {
+                let prepared = store.prepare(inst, "s", batch, &cursor, &ctx).unwrap();
+                reports.extend(pipeline.push(prepared).unwrap().map(|c| c.report));
+            } else {
+                reports.push(store.ingest(inst, "s", batch, &cursor, &ctx).unwrap());
+            }
+        }
+        reports.extend(pipeline.finish().unwrap().map(|c| c.report));
+        let stored = all_activities(&store, &Query::all(), 100);
+        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+        for g in store.groups().unwrap() {
+            let mut members: Vec<String> = store
+                .members(g.id)
+                .unwrap()
+                .into_iter()
+                .map(|m| format!("{} {}", m.key, m.joined_at))
+                .collect();
+            members.sort();
+            groups.push((g.name, members));
+        }
+        assert_eq!(
+            store.cursor(inst, "s").unwrap(),
+            Some(format!("c{}", pages - 1))
+        );
+        stores.push((reports, stored, groups, _dir));
+    }
+    let (pipelined, sequential) = (&stores[1], &stores[0]);
+    assert_eq!(pipelined.0, sequential.0, "reports");
+    assert_eq!(pipelined.1.len(), sequential.1.len());
+    for (p, s) in pipelined.1.iter().zip(&sequential.1) {
+        assert_eq!(p, s, "records and tags");
+    }
+    assert_eq!(pipelined.2, sequential.2, "groups and members");
+    assert_eq!(sequential.1.len(), pages as usize * 40);
+    let external = &sequential.2.iter().find(|g| g.0 == "External").unwrap().1;
+    assert_eq!(external.len(), 5, "{external:?}");
+    // u0 is tagged before the change and not after, u2 after only.
+    let tagged = |actor: &str| -> Vec<bool> {
+        let mut v: Vec<(i64, bool)> = sequential
+            .1
+            .iter()
+            .filter(|a| a.actor == actor)
+            .map(|a| (a.time, !a.groups.is_empty()))
+            .collect();
+        v.sort();
+        v.dedup_by_key(|t| t.1);
+        v.into_iter().map(|t| t.1).collect()
+    };
+    assert_eq!(tagged("u0@corp.com"), [true, false]);
+    assert_eq!(tagged("u2@corp.com"), [false, true]);
+}
+
+// R-G1, issue 2: when External is removed while a page waits to commit, the outsiders of
+// that page join a new External at its commit, as they would without the pipeline.
+#[test]
+fn outsiders_rejoin_external_removed_before_their_page_commits() {
+    let Fixture { _dir, store, .. } = fixture();
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    let external = || {
+        store
+            .groups()
+            .unwrap()
+            .into_iter()
+            .find(|g| g.kind == GroupKind::Automatic(AutoGroup::External))
+    };
+    store
+        .ingest(
+            inst,
+            "s",
+            okta_page(inst, 0..2, "eve@partner.org"),
+            "1",
+            &ctx,
+        )
+        .unwrap();
+    let first = external().expect("External created");
+    let page = store
+        .prepare(
+            inst,
+            "s",
+            okta_page(inst, 2..4, "eve@partner.org"),
+            "2",
+            &ctx,
+        )
+        .unwrap();
+    store.remove_group(first.id).unwrap();
+    assert_eq!(store.commit_prepared(page).unwrap().inserted, 2);
+    let second = external().expect("External created again");
+    assert_ne!(second.id, first.id);
+    let members = store.members(second.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(
+        (members[0].key.as_str(), members[0].joined_at),
+        ("eve@partner.org", 20)
+    );
+    let q = Query::with_hints(Hints {
+        groups: Some(vec![second.id]),
+        ..Hints::default()
+    });
+    assert_eq!(ids(&all_activities(&store, &q, 10)), ["e3", "e2"]);
 }

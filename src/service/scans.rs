@@ -1,11 +1,13 @@
 //! The periodic scans of an instance (R-C4): users with admins and domains,
 //! and activities from every stream, each page committed with its cursor.
 
+use std::sync::Arc;
+
 use super::{Event, JobHandle, JobId, JobKind, Result, Service};
 use crate::connectors::Connector;
 use crate::domain::group::split_active;
 use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
-use crate::store::{IngestContext, ScanKind};
+use crate::store::{Committed, IngestContext, IngestPipeline, ScanKind};
 
 /// A scan never reads more than this many pages in one run, so one busy
 /// stream cannot starve the others; the next run resumes from the cursor.
@@ -134,47 +136,91 @@ impl Service {
         Ok(all)
     }
 
+    /// Each page is fetched and prepared while the one before it commits (issue 2); pages
+    /// still commit in order, each with its cursor, and the scan stops at the first page
+    /// that fails, with nothing after it committed (DESIGN §3 Durability).
     async fn run_activity_scan(&self, job: JobId, id: InstanceId) -> Result<String> {
         let instance = self.db(move |s| s.instance(id)).await?;
         let connector = self.connector(&instance).await?;
         let ctx = IngestContext {
             org_domains: self.org_domains(id, connector.as_ref()).await?,
         };
+        let mut pipeline = Some(IngestPipeline::new(Arc::clone(&self.inner.store)));
         let mut inserted = 0u64;
-        for stream in connector.activity_streams() {
-            for _ in 0..MAX_PAGES_PER_SCAN {
-                let cursor = self.db(move |s| s.cursor(id, stream)).await?;
-                let batch = connector.activities(stream, cursor.as_deref()).await?;
-                let more = batch.more;
-                let ctx = ctx.clone();
-                let report = self
-                    .db(move |s| s.ingest(id, stream, batch.activities, &batch.cursor, &ctx))
-                    .await?;
-                inserted += report.inserted as u64;
-                tracing::info!(
-                    instance = id.0,
-                    stream,
-                    inserted = report.inserted,
-                    duplicates = report.duplicates,
-                    "ingested"
-                );
-                if report.inserted > 0 {
-                    self.emit(Event::ActivitiesIngested {
-                        instance: id,
-                        count: report.inserted,
-                    });
-                }
-                self.progress(
-                    job,
-                    inserted,
-                    None,
-                    format!("{stream}: {inserted} new activities"),
-                );
-                if !more {
-                    break;
+        let read = async {
+            for stream in connector.activity_streams() {
+                let mut cursor = self.db(move |s| s.cursor(id, stream)).await?;
+                for _ in 0..MAX_PAGES_PER_SCAN {
+                    let batch = connector.activities(stream, cursor.as_deref()).await?;
+                    let more = batch.more;
+                    // The next page follows this one, committed or not yet: if this one
+                    // fails, the scan stops and the next run starts from the stored cursor.
+                    cursor = Some(batch.cursor.clone());
+                    let ctx = ctx.clone();
+                    let page = self
+                        .db(move |s| s.prepare(id, stream, batch.activities, &batch.cursor, &ctx))
+                        .await?;
+                    if let Some(done) = pipelined(&mut pipeline, |p| p.push(page)).await? {
+                        self.committed(job, id, done, &mut inserted);
+                    }
+                    if !more {
+                        break;
+                    }
                 }
             }
+            Ok::<(), super::ServiceError>(())
+        };
+        let outcome = read.await;
+        // Also after a failure: the page in flight is committed or not before the scan ends.
+        if let Some(done) = pipelined(&mut pipeline, IngestPipeline::finish).await? {
+            self.committed(job, id, done, &mut inserted);
         }
+        outcome?;
         Ok(format!("{inserted} new activities"))
     }
+
+    /// Reports a committed page.
+    fn committed(&self, job: JobId, id: InstanceId, done: Committed, inserted: &mut u64) {
+        let Committed { stream, report } = done;
+        *inserted += report.inserted as u64;
+        tracing::info!(
+            instance = id.0,
+            stream,
+            inserted = report.inserted,
+            duplicates = report.duplicates,
+            "ingested"
+        );
+        if report.inserted > 0 {
+            self.emit(Event::ActivitiesIngested {
+                instance: id,
+                count: report.inserted,
+            });
+        }
+        self.progress(
+            job,
+            *inserted,
+            None,
+            format!("{stream}: {inserted} new activities"),
+        );
+    }
+}
+
+/// Runs a pipeline step on the blocking pool, since it may wait for a commit. `slot` is
+/// empty only after a step panicked, which ends the scan.
+async fn pipelined<T, F>(slot: &mut Option<IngestPipeline>, step: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut IngestPipeline) -> crate::store::Result<T> + Send + 'static,
+{
+    let mut pipeline = slot
+        .take()
+        .ok_or_else(|| super::ServiceError::Internal("the ingest pipeline stopped".to_string()))?;
+    let (pipeline, out) = tokio::task::spawn_blocking(move || {
+        let out = step(&mut pipeline);
+        (pipeline, out)
+    })
+    .await
+    .map_err(super::ServiceError::join)?;
+    *slot = Some(pipeline);
+    Ok(out?)
 }

@@ -1,91 +1,79 @@
-//! Ingestion: one page of records, their indexes, dedupe entries and the cursor
-//! in one transaction (DESIGN §3 Durability).
+//! Committing a prepared page: the check against stored records, External, tags, the
+//! records, their indexes and the cursor in one durable transaction (DESIGN §3
+//! Durability). What needs no transaction was done by `prepare`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
-use redb::{ReadableDatabase, ReadableMultimapTable, ReadableTable, WriteTransaction};
+use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
-use super::groups::{self, MemberRow};
-use super::postings::{self, WHOLE_HOUR};
+use super::groups;
+use super::postings;
+use super::prepare::{Lists, PreparedPage};
+use super::records;
 use super::tables::{
-    self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
-    COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, CURSORS, GROUP_ENTRY, GROUPS,
-    INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ,
-    NO_COUNTRY, USER_GROUPS,
+    self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
+    COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES,
+    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
 };
-use super::{IngestContext, IngestReport, Result, Store, StoreError};
-use crate::domain::{Activity, AutoGroup, Group, GroupId, InstanceId, Micros, group};
-
-/// What tagging reads, kept from one page to the next (R-G6). It is read and changed
-/// only while a write transaction is held, and every write that changes groups or
-/// memberships clears it before committing, so it never disagrees with the file.
-#[derive(Debug, Default)]
-pub(super) struct TagCache {
-    groups: Option<HashMap<u64, Group>>,
-    of_actor: HashMap<String, ActorTags>,
-}
-
-/// One actor's groups, and the tags of any activity from `from` on: once every group
-/// was imported, the time no longer changes the tags (R-G6).
-#[derive(Debug)]
-struct ActorTags {
-    ids: Vec<u64>,
-    from: Micros,
-    tags: Vec<GroupId>,
-}
-
-/// Bounds the cache for organisations with very many actors.
-const MAX_CACHED_ACTORS: usize = 200_000;
-
-/// R-G1: an actor is external when the organisation's domains are known and
-/// the actor's e-mail domain is not one of them.
-fn is_external(actor: &str, ctx: &IngestContext) -> bool {
-    if ctx.org_domains.is_empty() {
-        return false;
-    }
-    match actor.rsplit_once('@') {
-        Some((_, domain)) if !domain.is_empty() => {
-            let domain = domain.to_lowercase();
-            !ctx.org_domains.contains(&domain)
-        }
-        _ => false,
-    }
-}
+use super::tags;
+use super::{IngestReport, Result, Store, StoreError};
+use crate::domain::{AutoGroup, GroupId};
 
 impl Store {
-    pub(super) fn ingest_impl(
-        &self,
-        instance: InstanceId,
-        stream: &str,
-        batch: Vec<Activity>,
-        cursor: &str,
-        ctx: &IngestContext,
-    ) -> Result<IngestReport> {
+    /// Commits `page`, leaving it to the caller to drop: that takes a while for a page of
+    /// records, which the pipeline does while the next page commits.
+    pub(super) fn commit_prepared_impl(&self, page: &mut PreparedPage) -> Result<IngestReport> {
         let txn = self.write()?;
-        let mut cache = self.tag_cache();
+        let mut cache_touched = false;
         let result = (|| {
-            if txn.open_table(INSTANCES)?.get(instance.0)?.is_none() {
-                return Err(StoreError::NotFound(format!("instance {}", instance.0)));
+            if txn.open_table(INSTANCES)?.get(page.instance.0)?.is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "instance {}",
+                    page.instance.0
+                )));
             }
-            let total = batch.len();
-            let mut fresh = new_records(&txn, batch)?;
+            let stored = stored_repeats(&txn, page)?;
+            let inserted = stored.iter().filter(|s| !**s).count();
             let report = IngestReport {
-                inserted: fresh.len(),
-                duplicates: total - fresh.len(),
+                inserted,
+                duplicates: page.received - inserted,
             };
-            self.places.lock().expect("places lock").locate(&mut fresh);
-            join_external(&txn, &fresh, ctx, &mut cache)?;
-            tag(&txn, &mut fresh, &mut cache)?;
-            write_records(&txn, &fresh)?;
-            txn.open_table(CURSORS)?
-                .insert((instance.0, stream), cursor)?;
+            if inserted > 0 {
+                let before = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
+                let mut version = before;
+                // Members known at the page's version still are, if nothing changed since.
+                let unchanged = before == page.tags.version;
+                if let Some((external, joined)) = join_external(&txn, page, unchanged)? {
+                    version = tags::advance_version(&txn)?;
+                    cache_touched = true;
+                    self.tag_cache()
+                        .joined(before, version, external.0, &joined);
+                }
+                if version != page.tags.version {
+                    // Groups or memberships changed since the page was prepared.
+                    cache_touched = true;
+                    let mut cache = self.tag_cache();
+                    cache.at_version(version);
+                    cache.fill(
+                        &txn.open_table(GROUPS)?,
+                        &txn.open_multimap_table(USER_GROUPS)?,
+                        &page.actors,
+                    )?;
+                    page.tags = cache.tag(&page.rows, &page.actors)?;
+                }
+                write_records(&txn, page, &stored)?;
+            }
+            txn.open_table(CURSORS)?.insert(
+                (page.instance.0, page.stream.as_str()),
+                page.cursor.as_str(),
+            )?;
             txn.commit()?;
             Ok(report)
         })();
-        if result.is_err() {
+        if result.is_err() && cache_touched {
             // It may hold memberships of the transaction that did not commit.
-            *cache = TagCache::default();
+            *self.tag_cache() = Default::default();
         }
         result
     }
@@ -96,42 +84,29 @@ impl Store {
     }
 }
 
-/// Keeps the records not stored yet, dropping repeats within the batch too (R-A1).
-fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activity>> {
-    let mut first = vec![false; batch.len()];
-    {
-        let mut seen = HashSet::with_capacity(batch.len());
-        for (i, a) in batch.iter().enumerate() {
-            first[i] = seen.insert((a.instance, a.id.as_str()));
-        }
-    }
-    // A repeat has the time of the original, so it is in the same (instance, hour) list.
-    let mut lists: HashMap<(u64, i64), Vec<usize>> = HashMap::new();
-    for (i, a) in batch.iter().enumerate().filter(|(i, _)| first[*i]) {
-        lists
-            .entry((a.instance.0, tables::bucket(a.time)))
-            .or_default()
-            .push(i);
-    }
+/// R-A1: which rows are stored already (same instance and id). A repeat has the time of
+/// the original, so it is in the same (instance, hour) list; a hash hit is confirmed
+/// against the stored record.
+fn stored_repeats(txn: &WriteTransaction, page: &PreparedPage) -> Result<Vec<bool>> {
+    let mut stored = vec![false; page.rows.len()];
     let index = txn.open_table(BY_INSTANCE)?;
     let records = txn.open_table(ACTIVITIES)?;
-    let mut stored = vec![false; batch.len()];
-    for ((instance, hour), members) in lists {
-        let chunks = postings::chunks(&index, instance, hour)?;
+    for ((instance, hour), entries) in &page.by_instance {
+        let chunks = postings::chunks(&index, *instance, *hour)?;
         if chunks.is_empty() {
             continue;
         }
-        for i in members {
-            let a = &batch[i];
-            let id = tables::hash(&a.id).to_be_bytes();
+        for e in entries {
+            // Before the commit an entry's seq is its row.
+            let row = postings::position(e, *hour).1 as usize;
+            let new = &page.rows[row];
             'chunks: for chunk in &chunks {
-                let entries = postings::as_entries::<INSTANCE_ENTRY>(chunk.value())?;
-                for e in postings::starting_with(entries, &id) {
-                    // Same hash: the stored record says whether it is the same event.
-                    if let Some(v) = records.get(postings::position(e, hour))? {
-                        let old: Activity = tables::decode(v.value(), "activity")?;
-                        if old.instance == a.instance && old.id == a.id {
-                            stored[i] = true;
+                let olds = postings::as_entries::<INSTANCE_ENTRY>(chunk.value())?;
+                for old in postings::starting_with(olds, &e[..8]) {
+                    if let Some(v) = records.get(postings::position(old, *hour))? {
+                        let old = records::decode(v.value())?;
+                        if old.instance.0 == new.instance && old.id == new.id {
+                            stored[row] = true;
                             break 'chunks;
                         }
                     }
@@ -139,145 +114,39 @@ fn new_records(txn: &WriteTransaction, batch: Vec<Activity>) -> Result<Vec<Activ
             }
         }
     }
-    Ok(batch
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| first[*i] && !stored[*i])
-        .map(|(_, a)| a)
-        .collect())
+    Ok(stored)
 }
 
-/// R-A2: the country last seen with each IP address, learnt from records that
-/// carry both (sign-ins) to place records that carry only the address (Office
-/// 365 file activities), so that a country filter finds them too. Kept in
-/// memory: a persisted table costs a random insert per address at ingestion,
-/// and addresses recur soon enough to be learnt again after a restart.
-#[derive(Debug, Default)]
-pub(super) struct Places {
-    countries: HashMap<String, String>,
-}
-
-/// Bounds the memory of `Places`; when full it starts over.
-const MAX_PLACES: usize = 200_000;
-
-impl Places {
-    fn locate(&mut self, fresh: &mut [Activity]) {
-        for a in fresh.iter() {
-            if let (Some(ip), Some(country)) = (&a.ip, &a.country) {
-                if self.countries.len() >= MAX_PLACES {
-                    self.countries.clear();
-                }
-                if self.countries.get(ip) != Some(country) {
-                    self.countries.insert(ip.clone(), country.clone());
-                }
-            }
-        }
-        for a in fresh.iter_mut().filter(|a| a.country.is_none()) {
-            if let Some(ip) = &a.ip {
-                a.country = self.countries.get(ip).cloned();
-            }
-        }
-    }
-}
-
-/// R-G1: external actors join the automatic External group, from their first activity.
-fn join_external(
+/// R-G1: external actors join the automatic External group, from their first activity;
+/// those known to be members already are skipped when `trust_known`. Returns the group
+/// and who joined, when anyone did.
+fn join_external<'p>(
     txn: &WriteTransaction,
-    fresh: &[Activity],
-    ctx: &IngestContext,
-    cache: &mut TagCache,
-) -> Result<()> {
-    let mut first: HashMap<&str, &Activity> = HashMap::new();
-    for a in fresh.iter().filter(|a| is_external(&a.actor, ctx)) {
-        first
-            .entry(a.actor.as_str())
-            .and_modify(|f| {
-                if a.time < f.time {
-                    *f = a;
-                }
-            })
-            .or_insert(a);
-    }
-    if first.is_empty() {
-        return Ok(());
-    }
+    page: &'p PreparedPage,
+    trust_known: bool,
+) -> Result<Option<(GroupId, Vec<&'p str>)>> {
+    let candidates: Vec<_> = page
+        .joins
+        .iter()
+        .filter(|j| !(trust_known && j.known))
+        .collect();
+    let Some(first_time) = candidates.iter().map(|j| j.member.joined_at).min() else {
+        return Ok(None);
+    };
     let external = groups::ensure_auto_in(
         txn,
         &AutoGroup::External,
         &AutoGroup::External.name(),
-        first_time(&first),
+        first_time,
     )?;
-    let mut actors: Vec<(&str, &Activity)> = first.into_iter().collect();
-    actors.sort_by_key(|(k, _)| *k);
-    for (key, a) in actors {
-        let row = MemberRow {
-            name: a.actor_name.clone(),
-            email: a.actor.clone(),
-            instance: Some(a.instance),
-            joined_at: a.time,
-        };
-        if groups::add_member_in(txn, external.id, key, &row)? {
-            cache.of_actor.remove(key);
+    let mut joined = Vec::new();
+    for j in candidates {
+        let key = page.actors[j.actor as usize].as_str();
+        if groups::add_member_in(txn, external.id, key, &j.member)? {
+            joined.push(key);
         }
     }
-    if cache
-        .groups
-        .as_ref()
-        .is_some_and(|g| !g.contains_key(&external.id.0))
-    {
-        // Created by this page.
-        cache.groups = None;
-    }
-    Ok(())
-}
-
-fn first_time(first: &HashMap<&str, &Activity>) -> Micros {
-    first.values().map(|a| a.time).min().unwrap_or_default()
-}
-
-/// R-G6: tags each record with the groups its actor belongs to now.
-fn tag(txn: &WriteTransaction, fresh: &mut [Activity], cache: &mut TagCache) -> Result<()> {
-    if cache.groups.is_none() {
-        let mut all = HashMap::new();
-        for row in txn.open_table(GROUPS)?.iter()? {
-            let (k, v) = row?;
-            all.insert(k.value(), tables::decode::<Group>(v.value(), "group")?);
-        }
-        cache.groups = Some(all);
-    }
-    if cache.of_actor.len() > MAX_CACHED_ACTORS {
-        cache.of_actor.clear();
-    }
-    let TagCache { groups, of_actor } = cache;
-    let groups = groups.get_or_insert_default();
-    let reverse = txn.open_multimap_table(USER_GROUPS)?;
-    for a in fresh.iter_mut() {
-        if !of_actor.contains_key(&a.actor) {
-            let mut ids = Vec::new();
-            for id in reverse.get(a.actor.as_str())? {
-                ids.push(id?.value());
-            }
-            let member_of = || ids.iter().filter_map(|id| groups.get(id));
-            let after_all_imports = ActorTags {
-                from: member_of()
-                    .map(|g| g.imported_at)
-                    .max()
-                    .unwrap_or(Micros::MIN),
-                tags: group::tags_for(Micros::MAX, member_of()),
-                ids,
-            };
-            of_actor.insert(a.actor.clone(), after_all_imports);
-        }
-        let Some(actor) = of_actor.get(&a.actor) else {
-            continue;
-        };
-        a.groups = if a.time >= actor.from {
-            actor.tags.clone()
-        } else {
-            group::tags_for(a.time, actor.ids.iter().filter_map(|id| groups.get(id)))
-        };
-    }
-    Ok(())
+    Ok((!joined.is_empty()).then_some((external.id, joined)))
 }
 
 /// Inserts new records, sorted by key, through a cursor: one seek per run of keys with no
@@ -311,92 +180,108 @@ fn insert_records(
     Ok(())
 }
 
-/// One index's new entries, by (list, hour).
-type Additions<const W: usize> = BTreeMap<(u64, i64), Vec<[u8; W]>>;
+/// Turns the rows in `entries` into the records' seqs, dropping stored rows' entries.
+fn rebase<const W: usize>(entries: &mut Vec<[u8; W]>, first_seq: u64, stored: &[bool]) {
+    entries.retain_mut(|e| {
+        let mut row = [0u8; 8];
+        row.copy_from_slice(&e[W - 8..]);
+        let row = u64::from_be_bytes(row);
+        let keep = !stored.get(row as usize).copied().unwrap_or(true);
+        e[W - 8..].copy_from_slice(&(first_seq + row).to_be_bytes());
+        keep
+    });
+}
 
 fn add_to_lists<const W: usize>(
     txn: &WriteTransaction,
     def: postings::ListTable,
-    additions: Additions<W>,
+    lists: Lists<W>,
+    first_seq: u64,
+    stored: &[bool],
 ) -> Result<()> {
     let mut table = txn.open_table(def)?;
-    for ((list, hour), mut entries) in additions {
-        entries.sort_unstable();
-        postings::append(&mut table, list, hour, &entries)?;
+    for ((list, hour), mut entries) in lists {
+        rebase(&mut entries, first_seq, stored);
+        if !entries.is_empty() {
+            postings::append(&mut table, list, hour, &entries)?;
+        }
     }
     Ok(())
 }
 
-fn write_records(txn: &WriteTransaction, fresh: &[Activity]) -> Result<()> {
-    if fresh.is_empty() {
-        return Ok(());
-    }
+/// Writes the rows not stored yet: records with their tags, index entries, counters.
+fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool]) -> Result<()> {
     let mut meta = txn.open_table(META)?;
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
-    let mut pairs = BTreeSet::new();
-    let (mut min, mut max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
-    // (key, where its encoding is in `encoded`).
-    let mut records = Vec::with_capacity(fresh.len());
-    let mut encoded = Vec::with_capacity(fresh.len() * 256);
-    let mut by_instance: Additions<INSTANCE_ENTRY> = BTreeMap::new();
-    let mut by_country: Additions<COUNTRY_ENTRY> = BTreeMap::new();
-    let mut by_actor: Additions<ACTOR_ENTRY> = BTreeMap::new();
-    let mut by_group: Additions<GROUP_ENTRY> = BTreeMap::new();
-    let mut counts: HashMap<(u8, u64), u64> = HashMap::new();
-    for (seq, a) in (first_seq..).zip(fresh) {
+    // (key, where its encoding is in `encoded`), in key order.
+    let mut records = Vec::with_capacity(page.rows.len());
+    let mut encoded = Vec::with_capacity(page.heads.len() + page.tags.bytes.len());
+    for &row in &page.by_key {
+        let row = row as usize;
+        if stored[row] {
+            continue;
+        }
+        let r = &page.rows[row];
         let start = encoded.len();
-        encoded = tables::encode_into(a, encoded)?;
-        let (t, hour) = (a.time, tables::bucket(a.time));
-        min = min.min(t);
-        max = max.max(t);
-        records.push(((t, seq), start..encoded.len()));
-        let instance = a.instance.0;
-        by_instance
-            .entry((instance, hour))
-            .or_default()
-            .push(postings::entry(&[tables::hash(&a.id)], hour, t, seq));
-        by_actor
-            .entry((WHOLE_HOUR, hour))
-            .or_default()
-            .push(postings::entry(&[tables::hash(&a.actor)], hour, t, seq));
-        *counts.entry((COUNT_INSTANCE, instance)).or_default() += 1;
-        let country = a.country.as_deref().map(tables::hash);
-        if let Some(c) = country {
-            by_country
-                .entry((WHOLE_HOUR, hour))
-                .or_default()
-                .push(postings::entry(&[c], hour, t, seq));
-            *counts.entry((COUNT_COUNTRY, c)).or_default() += 1;
-        }
-        if !a.groups.is_empty() {
-            let list = by_group.entry((WHOLE_HOUR, hour)).or_default();
-            for g in &a.groups {
-                let c = country.unwrap_or(NO_COUNTRY);
-                list.push(postings::entry(&[g.0, c], hour, t, seq));
-            }
-        }
-        pairs.insert((tables::app_code(a.app), instance));
+        encoded.extend_from_slice(&page.heads[r.head.clone()]);
+        encoded.extend_from_slice(&page.tags.bytes[page.tags.of_row[row].clone()]);
+        records.push(((r.time, first_seq + row as u64), start..encoded.len()));
     }
-    records.sort_unstable_by_key(|r| r.0);
     insert_records(txn, &records, &encoded)?;
-    add_to_lists(txn, BY_INSTANCE, by_instance)?;
-    add_to_lists(txn, BY_COUNTRY, by_country)?;
-    add_to_lists(txn, BY_ACTOR, by_actor)?;
-    add_to_lists(txn, BY_GROUP, by_group)?;
+    drop(encoded);
+    add_to_lists(
+        txn,
+        BY_INSTANCE,
+        std::mem::take(&mut page.by_instance),
+        first_seq,
+        stored,
+    )?;
+    add_to_lists(
+        txn,
+        BY_COUNTRY,
+        std::mem::take(&mut page.by_country),
+        first_seq,
+        stored,
+    )?;
+    add_to_lists(
+        txn,
+        BY_ACTOR,
+        std::mem::take(&mut page.by_actor),
+        first_seq,
+        stored,
+    )?;
+    let by_group = std::mem::take(&mut page.tags.by_group);
+    add_to_lists(txn, BY_GROUP, by_group, first_seq, stored)?;
+    let mut counts: BTreeMap<(u8, u64), u64> = page.counts.iter().copied().collect();
+    for (r, _) in page.rows.iter().zip(stored).filter(|(_, s)| **s) {
+        let mut less = |key| {
+            if let Some(n) = counts.get_mut(&key) {
+                *n -= 1;
+            }
+        };
+        less((COUNT_INSTANCE, r.instance));
+        if let Some(c) = r.country {
+            less((COUNT_COUNTRY, c));
+        }
+    }
     let mut table = txn.open_table(COUNTS)?;
-    for (key, n) in counts {
+    for (key, n) in counts.into_iter().filter(|(_, n)| *n > 0) {
         let old = table.get(key)?.map_or(0, |v| v.value());
         table.insert(key, old + n)?;
     }
     let mut app_instances = txn.open_table(APP_INSTANCES)?;
-    for pair in pairs {
+    for pair in &page.app_instances {
         app_instances.insert(pair, ())?;
     }
+    if let Some((lo, hi)) = page.span {
+        let (min, max) = tables::time_span(&meta)?.unwrap_or((i64::MAX, i64::MIN));
+        // i64 bits: meta holds u64.
+        meta.insert(META_MIN_TIME, min.min(lo) as u64)?;
+        meta.insert(META_MAX_TIME, max.max(hi) as u64)?;
+    }
     let count = tables::meta_get(&meta, META_ACTIVITIES)?;
-    meta.insert(META_NEXT_SEQ, first_seq + fresh.len() as u64)?;
-    meta.insert(META_ACTIVITIES, count + fresh.len() as u64)?;
-    // i64 bits: meta holds u64.
-    meta.insert(META_MIN_TIME, min as u64)?;
-    meta.insert(META_MAX_TIME, max as u64)?;
+    // Seqs of stored rows are skipped, not reused: seqs only need to grow.
+    meta.insert(META_NEXT_SEQ, first_seq + page.rows.len() as u64)?;
+    meta.insert(META_ACTIVITIES, count + records.len() as u64)?;
     Ok(())
 }

@@ -182,7 +182,7 @@ impl Store {
             put(&txn, &group)?;
             group
         };
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(group)
     }
@@ -195,7 +195,7 @@ impl Store {
     ) -> Result<Group> {
         let txn = self.write()?;
         let group = ensure_auto_in(&txn, auto, name, now)?;
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(group)
     }
@@ -217,7 +217,7 @@ impl Store {
     pub(super) fn remove_group_impl(&self, id: GroupId) -> Result<()> {
         let txn = self.write()?;
         remove_in(&txn, id.0)?;
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(())
     }
@@ -227,7 +227,7 @@ impl Store {
         let mut group = get(&txn.open_table(GROUPS)?, id)?;
         group.status = status;
         put(&txn, &group)?;
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(())
     }
@@ -291,7 +291,7 @@ impl Store {
         group.skipped = skipped;
         group.last_sync = Some(now);
         put(&txn, &group)?;
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(diff)
     }

@@ -114,7 +114,7 @@ impl Store {
         for group in imported {
             groups::remove_in(&txn, group)?;
         }
-        self.forget_tags();
+        self.forget_tags(&txn)?;
         txn.commit()?;
         Ok(())
     }

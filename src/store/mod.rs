@@ -7,7 +7,11 @@
 //!   repairs a crashed file in memory to check it without writing to it).
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
-//! - `activities`: ingestion, tagging (R-G6) and External (R-G1).
+//! - `prepare`: the part of ingestion that needs no write transaction (encoding, index
+//!   entries, placing records by IP); `activities`: the commit of a prepared page, with
+//!   the repeat check, tagging (R-G6) and External (R-G1); `pipeline`: commits that
+//!   overlap the next page's preparation.
+//! - `records`: the stored form of an activity.
 //! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
 
@@ -19,11 +23,17 @@ mod open;
 
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use open::panics_are_expected;
+pub use pipeline::{Committed, IngestPipeline};
+pub use prepare::PreparedPage;
+mod pipeline;
 mod postings;
+mod prepare;
 mod query;
+mod records;
 mod scratch;
 mod settings;
 mod tables;
+mod tags;
 mod users;
 
 use std::path::Path;
@@ -201,8 +211,8 @@ pub struct Person {
 
 pub struct Store {
     db: redb::Database,
-    tags: std::sync::Mutex<activities::TagCache>,
-    places: std::sync::Mutex<activities::Places>,
+    tags: std::sync::Mutex<tags::TagCache>,
+    places: std::sync::Mutex<prepare::Places>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -245,8 +255,8 @@ impl Store {
         begin_write(&self.db)
     }
 
-    /// The tagging cache; callers hold a write transaction (see `TagCache`).
-    fn tag_cache(&self) -> std::sync::MutexGuard<'_, activities::TagCache> {
+    /// The tagging cache (see `tags`).
+    fn tag_cache(&self) -> std::sync::MutexGuard<'_, tags::TagCache> {
         // A panic while it was held leaves it possibly stale: start afresh.
         self.tags.lock().unwrap_or_else(|poisoned| {
             let mut guard = poisoned.into_inner();
@@ -255,9 +265,11 @@ impl Store {
         })
     }
 
-    /// Called by every write that changes groups or memberships, before it commits.
-    fn forget_tags(&self) {
+    /// Called by every write that changes groups or memberships, in its transaction.
+    fn forget_tags(&self, txn: &redb::WriteTransaction) -> Result<()> {
+        tags::advance_version(txn)?;
         *self.tag_cache() = Default::default();
+        Ok(())
     }
 
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
@@ -490,7 +502,25 @@ impl Store {
         cursor: &str,
         ctx: &IngestContext,
     ) -> Result<IngestReport> {
-        self.ingest_impl(instance, stream, batch, cursor, ctx)
+        let page = self.prepare(instance, stream, batch, cursor, ctx)?;
+        self.commit_prepared(page)
+    }
+    /// The first half of `ingest`, which needs no write transaction: it may run while
+    /// another page commits (see `IngestPipeline`). Prepare pages in the order they are
+    /// committed: records without a country take the one last seen with their IP (R-A2).
+    pub fn prepare(
+        &self,
+        instance: InstanceId,
+        stream: &str,
+        batch: Vec<Activity>,
+        cursor: &str,
+        ctx: &IngestContext,
+    ) -> Result<PreparedPage> {
+        self.prepare_impl(instance, stream, batch, cursor, ctx)
+    }
+    /// The second half of `ingest`: one durable transaction.
+    pub fn commit_prepared(&self, mut page: PreparedPage) -> Result<IngestReport> {
+        self.commit_prepared_impl(&mut page)
     }
     pub fn cursor(&self, instance: InstanceId, stream: &str) -> Result<Option<String>> {
         self.cursor_impl(instance, stream)

@@ -10,13 +10,14 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use redb::{AccessGuard, ReadOnlyTable, ReadTransaction, ReadableDatabase};
 
 use super::postings::{self, ListKey, WHOLE_HOUR};
+use super::records;
 use super::tables::{
     self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE,
     COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, COUNTS, GROUP_ENTRY, INSTANCE_ENTRY,
 };
 use super::{ActivityCursor, ActivityPage, Result, Store, StoreError};
+use crate::domain::Micros;
 use crate::domain::filter::{Hints, Query};
-use crate::domain::{Activity, Micros};
 
 /// Above this many ranges a combined index costs more to merge than it saves.
 const MAX_STREAMS: usize = 64;
@@ -422,7 +423,7 @@ pub(super) fn last_activities(txn: &ReadTransaction, keys: &[&str]) -> Result<Ve
             let Some(v) = records.get((time, seq))? else {
                 continue;
             };
-            let actor = tables::decode::<Activity>(v.value(), "activity")?.actor;
+            let actor = records::decode(v.value())?.actor;
             if let Some(at) = waiting.iter().position(|&i| keys[i] == actor) {
                 out[waiting[at]] = Some(time);
                 waiting.swap_remove(at);
@@ -490,7 +491,7 @@ impl Store {
                 let Some(bytes) = records.get((time, seq))? else {
                     continue;
                 };
-                let activity: Activity = tables::decode(bytes.value(), "activity")?;
+                let activity = records::decode(bytes.value())?;
                 if query.matches(&activity) {
                     items.push((seq, activity));
                     if items.len() == limit {
@@ -517,6 +518,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Activity;
     use crate::domain::{AppKind, Component, InstanceId, Secret};
     use crate::store::{IngestContext, NewInstance};
 

@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use super::postings::ListTable;
 use super::{Result, StoreError};
 
-/// Bumped whenever a table's key or value layout changes (2: posting-list indexes).
-pub const SCHEMA_VERSION: u32 = 2;
+/// Bumped whenever a table's key or value layout changes (2: posting-list indexes;
+/// 3: a record's tags after its other fields, see `records`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -23,6 +24,8 @@ pub const META_ACTIVITIES: &str = "activities";
 /// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
 pub const META_MIN_TIME: &str = "min-time";
 pub const META_MAX_TIME: &str = "max-time";
+/// Advanced by every write that changes groups or memberships (see `tags`).
+pub const META_TAGS_VERSION: &str = "tags-version";
 
 /// Instance id → postcard `Instance`.
 pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
@@ -107,17 +110,36 @@ pub fn hash(s: &str) -> u64 {
     })
 }
 
+/// FNV-1a as a `Hasher`, for in-memory maps on the ingest path: keyed by short strings
+/// or by `hash` values, where SipHash's cost shows and flooding is not a concern (the
+/// keys come from the organisation's own vendors).
+#[derive(Debug, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
 pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");
 
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(value).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
-}
-
-/// Appends the encoding of `value` to `out`: one buffer serves a whole page of records.
-pub fn encode_into<T: Serialize>(value: &T, out: Vec<u8>) -> Result<Vec<u8>> {
-    postcard::to_extend(value, out).map_err(|e| StoreError::Internal(format!("cannot encode: {e}")))
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::tables::{self, ACTIVITIES, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
-use super::{Person, Result, Store, StoreError, instances, query};
-use crate::domain::{Activity, AppKind, GroupId, InstanceId, Micros, RemoteUser, UserStatus};
+use super::{Person, Result, Store, StoreError, instances, query, records};
+use crate::domain::{AppKind, GroupId, InstanceId, Micros, RemoteUser, UserStatus};
 
 const DAY: Micros = 86_400_000_000;
 /// R-G8: the daily activity chart covers this many days, today included.
@@ -124,7 +124,7 @@ impl Store {
             let Some(v) = records.get((time, seq))? else {
                 continue;
             };
-            let a: Activity = tables::decode(v.value(), "activity")?;
+            let a = records::decode(v.value())?;
             // The actor index is keyed by a hash: another person may share it.
             if a.actor != key {
                 continue;
