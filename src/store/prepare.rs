@@ -26,7 +26,7 @@ use super::tables::{
 };
 use super::tags::Tagged;
 use super::{IngestContext, Result, Store};
-use crate::domain::{Activity, AutoGroup, InstanceId};
+use crate::domain::{Activity, AutoGroup, InstanceId, is_guest_principal};
 
 /// One index's sorted new entries, by (list, hour).
 pub(super) type Lists<const W: usize> = Vec<((u64, i64), Vec<[u8; W]>)>;
@@ -85,10 +85,14 @@ pub(super) struct Row {
 }
 
 /// R-G1: an actor is external when the organisation's domains are known and
-/// the actor's e-mail domain is not one of them.
+/// the actor's e-mail domain is not one of them, or when they sign in as an
+/// Entra guest (whose UPN carries the organisation's own domain).
 fn is_external(actor: &str, ctx: &IngestContext) -> bool {
     if ctx.org_domains.is_empty() {
         return false;
+    }
+    if is_guest_principal(actor) {
+        return true;
     }
     match actor.rsplit_once('@') {
         Some((_, domain)) if !domain.is_empty() => {
