@@ -407,6 +407,55 @@ fn second_import_of_same_group_is_refused() {
     ));
 }
 
+// R-G6, R-G8, R-G1: a guest signs in with a UPN that is not their mail. Their
+// activities are filed under the mail, so they carry the guest's groups, join
+// their account, and make them External by their real domain.
+#[test]
+fn activities_by_a_sign_in_name_join_the_account_by_mail() {
+    let f = fixture();
+    let s = &f.store;
+    let inst = s
+        .add_instance(
+            new_instance(AppKind::Microsoft365, "m365"),
+            &Secret::new("x"),
+            0,
+        )
+        .unwrap();
+    let upn = "bo_fabrikam.com#ext#@corp.com";
+    let mut bo = user("bo@fabrikam.com", "Bo");
+    bo.principal_name = Some("Bo_fabrikam.com#EXT#@corp.com".to_string());
+    s.upsert_users(inst.id, std::slice::from_ref(&bo)).unwrap();
+    let g = s
+        .create_imported_group(inst.id, &remote_group("partners"), false, 0)
+        .unwrap();
+    s.sync_membership(g.id, std::slice::from_ref(&bo), SkipCounts::default(), 10)
+        .unwrap();
+    let ctx = IngestContext {
+        org_domains: vec!["corp.com".into()],
+    };
+    let signin = activity(inst.id, AppKind::Microsoft365, "s1", 100, upn);
+    s.ingest(inst.id, "signins", vec![signin], "c", &ctx)
+        .unwrap();
+
+    let stored = all_activities(s, &Query::all(), 10);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].actor, "bo@fabrikam.com");
+    assert!(stored[0].groups.contains(&g.id), "{:?}", stored[0].groups);
+    let person = s.person(upn, 200).unwrap();
+    assert_eq!(person.key, "bo@fabrikam.com");
+    assert_eq!(person.accounts.len(), 1);
+    assert_eq!(person.by_app, vec![(AppKind::Microsoft365, 1)]);
+    let external = s
+        .groups()
+        .unwrap()
+        .into_iter()
+        .find(|g| g.kind == GroupKind::Automatic(AutoGroup::External))
+        .expect("External");
+    let members = s.members(external.id).unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].key, "bo@fabrikam.com");
+}
+
 // R-G6: tags only for activities after the import, by members, once the group is usable;
 // automatic groups always.
 #[test]

@@ -116,6 +116,7 @@ impl Store {
         }
         self.forget_tags(&txn)?;
         txn.commit()?;
+        self.forget_aliases();
         Ok(())
     }
 

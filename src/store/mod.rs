@@ -213,6 +213,10 @@ pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<tags::TagCache>,
     places: std::sync::Mutex<prepare::Places>,
+    /// Lower-cased sign-in names that differ from the account's e-mail (an
+    /// Entra guest's UPN) → that e-mail's person key. Built from the users
+    /// on first need and dropped when they change.
+    aliases: std::sync::Mutex<Option<std::sync::Arc<users::Aliases>>>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -279,6 +283,7 @@ impl Store {
             db: open::open(path)?,
             tags: Default::default(),
             places: Default::default(),
+            aliases: Default::default(),
         })
     }
 

@@ -192,6 +192,14 @@ impl Store {
     ) -> Result<PreparedPage> {
         let received = batch.len();
         let mut kept = drop_repeats(batch);
+        let aliases = self.aliases()?;
+        if !aliases.is_empty() {
+            for a in &mut kept {
+                if let Some(key) = aliases.get(&a.actor) {
+                    a.actor.clone_from(key);
+                }
+            }
+        }
         self.places
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

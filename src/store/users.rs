@@ -1,18 +1,56 @@
 //! Vendor accounts and the person view across apps (R-G8).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::tables::{self, ACTIVITIES, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
 use super::{Person, Result, Store, StoreError, instances, query, records};
-use crate::domain::{AppKind, GroupId, InstanceId, Micros, RemoteUser, UserStatus};
+use crate::domain::{AppKind, GroupId, InstanceId, Micros, RemoteUser, UserKey, UserStatus};
 
 const DAY: Micros = 86_400_000_000;
 /// R-G8: the daily activity chart covers this many days, today included.
 const DAYS: usize = 30;
 
+/// Lower-cased sign-in name → person key (see `Store::aliases`).
+pub(super) type Aliases = HashMap<String, UserKey>;
+
 impl Store {
+    /// Activities name people by the name they sign in with; memberships
+    /// and accounts by e-mail. Where the two differ (an Entra guest signs in
+    /// as `ann_fabrikam.com#EXT#@…`, with mail `ann@fabrikam.com`), this maps
+    /// the first to the second, so that the person's activities carry their
+    /// groups (R-G6) and join their accounts (R-G8).
+    pub(super) fn aliases(&self) -> Result<Arc<Aliases>> {
+        let mut slot = self
+            .aliases
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(map) = slot.as_ref() {
+            return Ok(Arc::clone(map));
+        }
+        let txn = self.db.begin_read()?;
+        let mut map = Aliases::new();
+        for row in txn.open_table(USERS)?.iter()? {
+            let (_, v) = row?;
+            let user: RemoteUser = tables::decode(v.value(), "user")?;
+            if let Some(name) = &user.principal_name {
+                map.insert(name.to_lowercase(), user.key());
+            }
+        }
+        let map = Arc::new(map);
+        *slot = Some(Arc::clone(&map));
+        Ok(map)
+    }
+
+    pub(super) fn forget_aliases(&self) {
+        *self
+            .aliases
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+
     pub(super) fn upsert_users_impl(
         &self,
         instance: InstanceId,
@@ -40,6 +78,9 @@ impl Store {
             }
         }
         txn.commit()?;
+        if users.iter().any(|u| u.principal_name.is_some()) {
+            self.forget_aliases();
+        }
         Ok(())
     }
 
@@ -89,6 +130,8 @@ impl Store {
     }
 
     pub(super) fn person_impl(&self, key: &str, now: Micros) -> Result<Person> {
+        let aliases = self.aliases()?;
+        let key = aliases.get(key).map_or(key, String::as_str);
         let txn = self.db.begin_read()?;
         let users = txn.open_table(USERS)?;
         let instance_table = txn.open_table(INSTANCES)?;
