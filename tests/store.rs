@@ -454,6 +454,25 @@ fn activities_by_a_sign_in_name_join_the_account_by_mail() {
     let members = s.members(external.id).unwrap();
     assert_eq!(members.len(), 1);
     assert_eq!(members[0].key, "bo@fabrikam.com");
+
+    // A guest synced after activities were first filed is mapped as well.
+    let mut cy = user("cy@fabrikam.com", "Cy");
+    cy.principal_name = Some("cy_fabrikam.com#EXT#@corp.com".to_string());
+    s.upsert_users(inst.id, &[cy]).unwrap();
+    let later = activity(
+        inst.id,
+        AppKind::Microsoft365,
+        "s2",
+        300,
+        "cy_fabrikam.com#ext#@corp.com",
+    );
+    s.ingest(inst.id, "signins", vec![later], "c2", &ctx)
+        .unwrap();
+    let actors: Vec<String> = all_activities(s, &Query::all(), 10)
+        .into_iter()
+        .map(|a| a.actor)
+        .collect();
+    assert_eq!(actors, ["cy@fabrikam.com", "bo@fabrikam.com"]);
 }
 
 // R-G6: tags only for activities after the import, by members, once the group is usable;

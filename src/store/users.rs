@@ -44,6 +44,25 @@ impl Store {
         Ok(map)
     }
 
+    /// Adds a page of users to the aliases already built, rather than
+    /// rebuilding them from every user at the next page of activities.
+    fn learn_aliases(&self, users: &[RemoteUser]) {
+        let mut slot = self
+            .aliases
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Some(map) = slot.as_mut() else {
+            return;
+        };
+        let mut named = users
+            .iter()
+            .filter_map(|u| Some((u.principal_name.as_ref()?.to_lowercase(), u.key())))
+            .peekable();
+        if named.peek().is_some() {
+            Arc::make_mut(map).extend(named);
+        }
+    }
+
     pub(super) fn forget_aliases(&self) {
         *self
             .aliases
@@ -78,9 +97,7 @@ impl Store {
             }
         }
         txn.commit()?;
-        if users.iter().any(|u| u.principal_name.is_some()) {
-            self.forget_aliases();
-        }
+        self.learn_aliases(users);
         Ok(())
     }
 
