@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
 use crate::domain::filter::{self, Field, FilterError, Syntax, fields, lookup};
 use crate::domain::{Activity, InstanceId};
@@ -16,7 +16,7 @@ use crate::tui::format::{safe, timestamp};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Failure, Outcome};
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{input_line, keep, pane_block};
+use crate::tui::widgets::{input_line, keep, masked_table, pane_block};
 
 const PROMPT: &str = "Filter› ";
 
@@ -410,12 +410,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(keep(
+    masked_table(
+        f,
+        body,
+        rows,
         ["Time (UTC)", "Instance", "Actor", "Activity", "Ctry", "IP"],
-        &mask,
-    ))
-    .style(theme.header());
-    let widths = keep(
         [
             Constraint::Length(19),
             Constraint::Length(10),
@@ -425,10 +424,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Constraint::Length(15),
         ],
         &mask,
-    );
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        body,
+        theme,
     );
 }
 

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::service::InstanceSummary;
 use crate::store::ScanKind;
@@ -11,7 +11,7 @@ use crate::tui::app::App;
 use crate::tui::format::{ago, safe};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{keep, pane_block};
+use crate::tui::widgets::{keep, masked_table, pane_block};
 
 #[derive(Debug, Default)]
 pub struct ConnectorsPane {
@@ -116,7 +116,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(keep(
+    masked_table(
+        f,
+        inner,
+        rows,
         [
             "Instance",
             "App",
@@ -126,10 +129,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             "Activity scan",
             "Last error",
         ],
-        &mask,
-    ))
-    .style(theme.header());
-    let widths = keep(
         [
             Constraint::Fill(1),
             Constraint::Length(15),
@@ -140,9 +139,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Constraint::Fill(2),
         ],
         &mask,
-    );
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        inner,
+        theme,
     );
 }

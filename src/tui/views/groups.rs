@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::domain::office::{apps_of, office_only, short_names};
 use crate::domain::{Group, GroupKind, GroupStatus, InstanceId, OfficeApp};
@@ -13,7 +13,7 @@ use crate::tui::format::{ago, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{filter_line, highlighted, keep, pane_block};
+use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 #[derive(Debug, Default)]
 pub struct GroupsPane {
@@ -207,18 +207,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(keep(
-        ["Group", "App", "Members", "Status", "Last sync"],
-        &mask,
-    ))
-    .style(theme.header());
-    let widths: Vec<Constraint> = shown
-        .iter()
-        .map(|w| w.map_or(Constraint::Fill(1), Constraint::Length))
-        .collect();
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+    masked_table(
+        f,
         list_area,
+        rows,
+        ["Group", "App", "Members", "Status", "Last sync"],
+        fixed.map(|w| w.map_or(Constraint::Fill(1), Constraint::Length)),
+        &mask,
+        theme,
     );
 }
 

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Table, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Wrap};
 
 use crate::domain::GroupId;
 use crate::store::{Member, Person};
@@ -13,7 +13,7 @@ use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::Outcome;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{filter_line, highlighted, keep, pane_block};
+use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 #[derive(Debug, Default)]
 pub struct MembersPane {
@@ -227,12 +227,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             }
         })
         .collect();
-    let header = Row::new(keep(
+    masked_table(
+        f,
+        list_area,
+        rows,
         ["Name  e-mail", "App", "Status", "Last activity"],
-        &mask,
-    ))
-    .style(theme.header());
-    let widths = keep(
         [
             Constraint::Fill(1),
             Constraint::Length(10),
@@ -240,10 +239,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             Constraint::Length(13),
         ],
         &mask,
-    );
-    f.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
-        list_area,
+        theme,
     );
 }
 

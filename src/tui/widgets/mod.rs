@@ -76,6 +76,27 @@ pub fn keep<T>(items: impl IntoIterator<Item = T>, mask: &[bool]) -> Vec<T> {
         .collect()
 }
 
+/// A table of the columns `mask` keeps (see `keep`), under a header row,
+/// one space between columns.
+pub fn masked_table<const N: usize>(
+    f: &mut ratatui::Frame,
+    area: Rect,
+    rows: Vec<ratatui::widgets::Row<'_>>,
+    titles: [&str; N],
+    widths: [ratatui::layout::Constraint; N],
+    mask: &[bool; N],
+    theme: &Theme,
+) {
+    use ratatui::widgets::{Row, Table};
+    let header = Row::new(keep(titles, mask)).style(theme.header());
+    f.render_widget(
+        Table::new(rows, keep(widths, mask))
+            .header(header)
+            .column_spacing(1),
+        area,
+    );
+}
+
 /// A text field on one line: `prefix`, then the text scrolled so the cursor
 /// stays visible, the cursor shown in reverse video. Returns the line and
 /// how many characters were scrolled off the left.
