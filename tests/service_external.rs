@@ -1,6 +1,8 @@
 //! Mirroring a casbah group into an external group through the service, with
 //! a real store, the real connector and the in-process sandbox (R-X6).
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -9,31 +11,13 @@ use casbah::connectors::microsoft365::external::ExternalConnections;
 use casbah::domain::Component;
 use casbah::domain::external::{Connection, ConnectionId, ExternalGroupId, Member, Unmatched};
 use casbah::sandbox::org::MemberRef as OrgMember;
-use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
-use casbah::service::{ConnectRequest, Event, Intervals, JobKind, Level, MemberRef, Service};
-use casbah::store::Store;
+use casbah::sandbox::{ExternalChange, Sandbox};
+use casbah::service::{Event, JobKind, Level, MemberRef, Service};
 use tokio::sync::broadcast::Receiver;
 use uuid::Uuid;
 
 async fn connected() -> (Sandbox, Service, tempfile::TempDir) {
-    let sandbox = Sandbox::start(SandboxConfig {
-        users: 200,
-        live_rate: 0.0,
-        history_per_user_per_day: 0.0,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
-    let svc = Service::with_store(store, Intervals::default());
-    svc.connect(ConnectRequest {
-        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
-        secret: sandbox.client_secret.clone(),
-    })
-    .await
-    .expect("connect");
-    (sandbox, svc, dir)
+    common::connected_service(200).await
 }
 
 async fn sync_all(svc: &Service) {

@@ -2,6 +2,8 @@
 //! pane and the picker at 80×24 and 120×40, style checks where meaning rests
 //! on style, and no panic at any size.
 
+mod common;
+
 use casbah::domain::{
     Activity, ActivityObject, AppKind, AutoGroup, Component, Group, GroupId, GroupKind,
     GroupStatus, Instance, InstanceId, Micros, ObjectKind, OfficeApp, RemoteGroup, RemoteUser,
@@ -731,29 +733,10 @@ fn external_world() -> &'static ExternalWorld {
 }
 
 async fn build_external_world() -> ExternalWorld {
-    use casbah::domain::Component;
     use casbah::domain::external::parse_item_document;
-    use casbah::sandbox::{self, SandboxConfig};
-    use casbah::service::{ConnectRequest, Intervals, MemberRef, Service};
-    use casbah::store::Store;
+    use casbah::service::MemberRef;
 
-    let sandbox = sandbox::start(SandboxConfig {
-        users: 40,
-        live_rate: 0.0,
-        history_per_user_per_day: 0.0,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
-    let svc = Service::with_store(store, Intervals::default());
-    svc.connect(ConnectRequest {
-        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
-        secret: sandbox.client_secret.clone(),
-    })
-    .await
-    .expect("connect");
+    let (sandbox, svc, _dir) = common::connected_service(40).await;
     for job in svc.sync_now(None).await.expect("sync") {
         job.wait().await.expect("scan");
     }

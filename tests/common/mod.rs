@@ -1,4 +1,5 @@
-//! Shared helpers for tests that run the built `casbah` binary.
+//! Shared helpers for the integration tests: the built `casbah` binary, a served
+//! sandbox, and a service connected to an in-process one.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -164,4 +165,35 @@ impl Scratch {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A quiet sandbox tenant (no live or past activity) connected as
+/// `contoso` to a service over a fresh store in the returned folder.
+pub async fn connected_service(
+    users: usize,
+) -> (
+    casbah::sandbox::Sandbox,
+    casbah::service::Service,
+    tempfile::TempDir,
+) {
+    use casbah::domain::Component;
+    use casbah::service::{ConnectRequest, Intervals, Service};
+    let sandbox = casbah::sandbox::Sandbox::start(casbah::sandbox::SandboxConfig {
+        users,
+        live_rate: 0.0,
+        history_per_user_per_day: 0.0,
+        ..casbah::sandbox::SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).expect("store");
+    let svc = Service::with_store(store, Intervals::default());
+    svc.connect(ConnectRequest {
+        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
+        secret: sandbox.client_secret.clone(),
+    })
+    .await
+    .expect("connect");
+    (sandbox, svc, dir)
 }
