@@ -162,7 +162,7 @@ fn connections_groups_items_and_mirrors_round_trip() {
     );
 }
 
-// A refreshed list from Graph replaces the stored one: connections Graph no
+// R-X1: a refreshed list from Graph replaces the stored one: connections Graph no
 // longer has go with their groups and items.
 #[test]
 fn replacing_connections_forgets_the_data_of_those_gone() {
@@ -202,7 +202,7 @@ fn replacing_connections_forgets_the_data_of_those_gone() {
     );
 }
 
-// Removing an instance removes its connections' data and Entra groups, and
+// R-X1, R-C2: removing an instance removes its connections' data and Entra groups, and
 // nothing of another instance.
 #[test]
 fn removing_an_instance_removes_its_external_data() {
@@ -244,7 +244,7 @@ fn removing_an_instance_removes_its_external_data() {
     assert_eq!(s.entra_groups(b).unwrap()[0].users, ["u1"]);
 }
 
-// Entra groups are keyed by object id in any case: a second write of the
+// R-X3, R-X5: Entra groups are keyed by object id in any case: a second write of the
 // same group replaces the first.
 #[test]
 fn entra_groups_are_replaced_by_id() {
@@ -263,7 +263,7 @@ fn entra_groups_are_replaced_by_id() {
     assert_eq!(stored[0].users, ["u2", "u3"]);
 }
 
-// A database made before these tables existed reads as empty, and the
+// DESIGN schema, R-X1: a database made before these tables existed reads as empty, and the
 // first write creates them; the data survives a reopen.
 #[test]
 fn tables_are_created_on_first_write_and_persist() {
