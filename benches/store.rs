@@ -73,6 +73,7 @@ fn remote_user(u: usize) -> RemoteUser {
         status: UserStatus::Active,
         user_type: UserType::Member,
         principal_name: None,
+        admin: false,
     }
 }
 
@@ -268,8 +269,9 @@ fn main() {
         let new = NewInstance {
             app,
             name: name.to_string(),
-            tenant: "tenant".to_string(),
-            client_id: "client".to_string(),
+            fields: [("tenant-id", "tenant"), ("client-id", "client")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: None,
             components: vec![Component::UsersAndGroups],
         };
@@ -296,6 +298,7 @@ fn main() {
             id: format!("grp-{g}"),
             display_name: format!("Group {g}"),
             description: None,
+            email: None,
             microsoft365: false,
         };
         let group = store

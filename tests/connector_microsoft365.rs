@@ -102,7 +102,7 @@ async fn the_token_is_cached_across_calls() {
     m.check().await.unwrap();
     m.first_groups(50).await.unwrap();
     m.users(None).await.unwrap();
-    m.org_domains().await.unwrap();
+    m.org_domains(&Default::default()).await.unwrap();
     assert_eq!(sb.served(&token_path(&sb)), 1);
 }
 
@@ -140,8 +140,9 @@ async fn an_unreachable_endpoint_is_reported_as_such() {
         id: InstanceId(1),
         app: AppKind::Microsoft365,
         name: "Nowhere".into(),
-        tenant: "t".into(),
-        client_id: "c".into(),
+        fields: [("tenant-id", "t"), ("client-id", "c")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into(),
         endpoint: Some(format!("http://127.0.0.1:{port}")),
         components: vec![Component::UsersAndGroups],
         created_at: 0,
@@ -395,7 +396,10 @@ async fn admins_are_role_members_deduplicated() {
 #[tokio::test]
 async fn org_domains_are_the_verified_domains() {
     let sb = sandbox(20).await;
-    let domains = connector(&sb).org_domains().await.unwrap();
+    let domains = connector(&sb)
+        .org_domains(&Default::default())
+        .await
+        .unwrap();
     let mut want: Vec<String> = sb
         .org()
         .domains()
@@ -818,7 +822,10 @@ async fn office_activities_read_exchange_too() {
 async fn unknown_tenant_and_client_are_auth_errors() {
     let sb = sandbox(20).await;
     let mut wrong_tenant = instance(&sb, &[Component::UsersAndGroups]);
-    wrong_tenant.tenant = "00000000-0000-0000-0000-00000000dead".into();
+    wrong_tenant.fields.insert(
+        "tenant-id".into(),
+        "00000000-0000-0000-0000-00000000dead".into(),
+    );
     let err = Microsoft365::with_policy(&wrong_tenant, sb.client_secret.clone(), fast())
         .unwrap()
         .check()
@@ -829,7 +836,10 @@ async fn unknown_tenant_and_client_are_auth_errors() {
         "{err}"
     );
     let mut wrong_client = instance(&sb, &[Component::UsersAndGroups]);
-    wrong_client.client_id = "00000000-0000-0000-0000-00000000beef".into();
+    wrong_client.fields.insert(
+        "client-id".into(),
+        "00000000-0000-0000-0000-00000000beef".into(),
+    );
     let err = Microsoft365::with_policy(&wrong_client, sb.client_secret.clone(), fast())
         .unwrap()
         .check()

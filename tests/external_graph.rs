@@ -469,6 +469,7 @@ async fn mirror_sync_sends_only_the_difference() {
                 status: UserStatus::Active,
                 user_type: UserType::Member,
                 principal_name: None,
+                admin: false,
             })
             .collect()
     };

@@ -14,6 +14,7 @@ fn source(id: &str, email: &str) -> RemoteUser {
         status: UserStatus::Active,
         user_type: UserType::Member,
         principal_name: None,
+        admin: false,
     }
 }
 

@@ -386,6 +386,7 @@ async fn the_501st_import_is_refused() {
                 id: format!("filler-{i}"),
                 display_name: format!("Filler {i}"),
                 description: None,
+                email: None,
                 microsoft365: false,
             };
             store
@@ -695,4 +696,24 @@ async fn office_apps_select_the_activities_of_their_workload() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("sharepoint"), "{err}");
+}
+
+// R-C2, issue 8: an instance connected and synced by one process files every record under
+// its own id (the connector that checked the credentials, built before the id existed,
+// once kept reading under instance 0), so `instance:NAME` finds them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_of_an_instance_connected_in_this_process_name_it() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    let id = w.svc.find_instance("contoso").await.unwrap().id;
+    let all = select(&w, "").await;
+    assert!(all.len() > 100, "a week of activities: {}", all.len());
+    let stray: Vec<_> = all.iter().filter(|a| a.instance != id).collect();
+    assert!(
+        stray.is_empty(),
+        "{} records under another instance",
+        stray.len()
+    );
+    assert_eq!(select(&w, "instance:contoso").await.len(), all.len());
 }

@@ -25,8 +25,9 @@ fn new_instance(app: AppKind, name: &str) -> NewInstance {
     NewInstance {
         app,
         name: name.to_string(),
-        tenant: "tenant".to_string(),
-        client_id: "client".to_string(),
+        fields: [("tenant-id", "tenant"), ("client-id", "client")]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into(),
         endpoint: None,
         components: vec![Component::UsersAndGroups],
     }
@@ -40,6 +41,7 @@ fn user(email: &str, name: &str) -> RemoteUser {
         status: UserStatus::Active,
         user_type: UserType::Member,
         principal_name: None,
+        admin: false,
     }
 }
 
@@ -48,6 +50,7 @@ fn remote_group(id: &str) -> RemoteGroup {
         id: id.to_string(),
         display_name: format!("Group {id}"),
         description: None,
+        email: None,
         microsoft365: false,
     }
 }
@@ -181,8 +184,9 @@ fn every_table_persists_across_reopen() {
             10,
         )
         .unwrap();
-    s.record_scan(inst.id, ScanKind::Users, 11, None).unwrap();
-    s.record_scan(inst.id, ScanKind::Activities, 12, Some("HTTP 500".into()))
+    s.record_scan(inst.id, ScanKind::Users, 11, Ok(None))
+        .unwrap();
+    s.record_scan(inst.id, ScanKind::Activities, 12, Err("HTTP 500".into()))
         .unwrap();
     s.upsert_users(
         inst.id,
@@ -311,7 +315,7 @@ fn remove_instance_drops_its_data_but_keeps_history() {
         &IngestContext::default(),
     )
     .unwrap();
-    s.record_scan(a.id, ScanKind::Users, 3, None).unwrap();
+    s.record_scan(a.id, ScanKind::Users, 3, Ok(None)).unwrap();
 
     s.remove_instance(a.id).unwrap();
     assert!(matches!(s.instance(a.id), Err(StoreError::NotFound(_))));
@@ -1597,12 +1601,14 @@ fn repeats_are_dropped_across_pages_and_instances_kept_apart() {
     assert_eq!((r.inserted, r.duplicates), (2, 0));
     let second = vec![
         first[1].clone(),
-        activity(b.id, AppKind::Box, "x1", HOUR, "ann@corp.com"),
         activity(a.id, AppKind::Okta, "x3", HOUR, "ann@corp.com"),
         first[0].clone(),
     ];
     let r = s.ingest(a.id, "s", second, "2", &ctx).unwrap();
-    assert_eq!((r.inserted, r.duplicates), (2, 2));
+    assert_eq!((r.inserted, r.duplicates), (1, 2));
+    let other = vec![activity(b.id, AppKind::Box, "x1", HOUR, "ann@corp.com")];
+    let r = s.ingest(b.id, "s", other, "1", &ctx).unwrap();
+    assert_eq!((r.inserted, r.duplicates), (1, 0));
     let mut stored: Vec<(InstanceId, String)> = all_activities(s, &Query::all(), 10)
         .into_iter()
         .map(|a| (a.instance, a.id))
@@ -1935,4 +1941,158 @@ fn outsiders_rejoin_external_removed_before_their_page_commits() {
         ..Hints::default()
     });
     assert_eq!(ids(&all_activities(&store, &q, 10)), ["e3", "e2"]);
+}
+
+// R-C2, issue 8: a page is filed under one instance; a record in it that names another
+// (or one that does not exist) is refused with the whole page, cursor included.
+#[test]
+fn a_record_of_another_instance_is_never_stored() {
+    let f = fixture();
+    let s = &f.store;
+    let a = s
+        .add_instance(new_instance(AppKind::Okta, "a"), &Secret::new("x"), 0)
+        .unwrap();
+    let b = s
+        .add_instance(new_instance(AppKind::Okta, "b"), &Secret::new("x"), 0)
+        .unwrap();
+    let ctx = IngestContext::default();
+    for stray in [b.id, InstanceId(0), InstanceId(99)] {
+        let page = vec![
+            activity(a.id, AppKind::Okta, "x1", HOUR, "ann@corp.com"),
+            activity(stray, AppKind::Okta, "x2", HOUR, "ann@corp.com"),
+        ];
+        let err = s.ingest(a.id, "s", page, "1", &ctx).unwrap_err();
+        assert!(
+            matches!(err, StoreError::WrongInstance { page, record } if page == a.id.0 && record == stray.0),
+            "{err}"
+        );
+    }
+    assert!(all_activities(s, &Query::all(), 10).is_empty());
+    assert_eq!(s.cursor(a.id, "s").unwrap(), None);
+    // Nor can a page be filed under an instance that does not exist.
+    let page = vec![activity(
+        InstanceId(99),
+        AppKind::Okta,
+        "x1",
+        HOUR,
+        "a@corp.com",
+    )];
+    assert!(matches!(
+        s.ingest(InstanceId(99), "s", page, "1", &ctx),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+// Schema 3 → 4: a file of the previous schema is brought up to date when opened, its
+// instances, accounts and scan states kept; nothing else is touched.
+#[test]
+fn a_schema_3_file_is_migrated_in_place() {
+    #[derive(serde::Serialize)]
+    struct InstanceV3 {
+        id: InstanceId,
+        app: AppKind,
+        name: String,
+        tenant: String,
+        client_id: String,
+        endpoint: Option<String>,
+        components: Vec<Component>,
+        created_at: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct UserV3 {
+        id: String,
+        display_name: String,
+        email: String,
+        status: UserStatus,
+        user_type: UserType,
+        principal_name: Option<String>,
+    }
+    #[derive(serde::Serialize)]
+    struct ScanV3 {
+        last_success: Option<i64>,
+        last_attempt: Option<i64>,
+        last_error: Option<String>,
+    }
+    let Fixture { _dir, path, store } = fixture();
+    let inst = store
+        .add_instance(
+            new_instance(AppKind::Microsoft365, "contoso"),
+            &Secret::new("s"),
+            5,
+        )
+        .unwrap();
+    store
+        .upsert_users(inst.id, &[user("a@corp.com", "Ann")])
+        .unwrap();
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let old = InstanceV3 {
+            id: inst.id,
+            app: AppKind::Microsoft365,
+            name: "contoso".into(),
+            tenant: "tenant-1".into(),
+            client_id: "client-1".into(),
+            endpoint: Some("http://127.0.0.1:1".into()),
+            components: vec![Component::UsersAndGroups],
+            created_at: 5,
+        };
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("instances"))
+            .unwrap()
+            .insert(inst.id.0, postcard::to_allocvec(&old).unwrap().as_slice())
+            .unwrap();
+        let old = UserV3 {
+            id: "id-a@corp.com".into(),
+            display_name: "Ann".into(),
+            email: "a@corp.com".into(),
+            status: UserStatus::Suspended,
+            user_type: UserType::Guest,
+            principal_name: Some("ann_x#EXT#@corp.com".into()),
+        };
+        txn.open_table(redb::TableDefinition::<(u64, &str), &[u8]>::new("users"))
+            .unwrap()
+            .insert(
+                (inst.id.0, "id-a@corp.com"),
+                postcard::to_allocvec(&old).unwrap().as_slice(),
+            )
+            .unwrap();
+        let old = ScanV3 {
+            last_success: Some(7),
+            last_attempt: Some(8),
+            last_error: Some("HTTP 500".into()),
+        };
+        txn.open_table(redb::TableDefinition::<(u64, u8), &[u8]>::new("scans"))
+            .unwrap()
+            .insert(
+                (inst.id.0, 0),
+                postcard::to_allocvec(&old).unwrap().as_slice(),
+            )
+            .unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 3)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path).expect("a schema 3 file opens");
+    let migrated = store.instance(inst.id).unwrap();
+    assert_eq!(migrated.field("tenant-id"), "tenant-1");
+    assert_eq!(migrated.field("client-id"), "client-1");
+    assert_eq!(migrated.endpoint.as_deref(), Some("http://127.0.0.1:1"));
+    let person = store.person("a@corp.com", 0).unwrap();
+    let (_, account) = &person.accounts[0];
+    assert_eq!(account.status, UserStatus::Suspended);
+    assert_eq!(
+        account.principal_name.as_deref(),
+        Some("ann_x#EXT#@corp.com")
+    );
+    assert!(!account.admin);
+    let scans = store.scans(inst.id).unwrap();
+    assert_eq!(scans[0].1.last_error.as_deref(), Some("HTTP 500"));
+    assert_eq!(scans[0].1.note, None);
+    assert_eq!(store.secret(inst.id).unwrap().expose(), "s");
+    drop(store);
+    // Opened again, it is simply of this schema.
+    Store::open(&path).unwrap();
 }

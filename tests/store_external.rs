@@ -29,8 +29,9 @@ fn instance(store: &Store, name: &str) -> InstanceId {
             NewInstance {
                 app,
                 name: name.into(),
-                tenant: "tenant".into(),
-                client_id: "client".into(),
+                fields: [("tenant-id", "tenant"), ("client-id", "client")]
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .into(),
                 endpoint: None,
                 components: vec![Component::UsersAndGroups],
             },

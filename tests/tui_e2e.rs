@@ -328,8 +328,9 @@ fn hostile_group_names_never_reach_the_terminal() {
                 NewInstance {
                     app: AppKind::Microsoft365,
                     name: "evil\x1b[31m".into(),
-                    tenant: "t".into(),
-                    client_id: "c".into(),
+                    fields: [("tenant-id", "t"), ("client-id", "c")]
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .into(),
                     // Nothing listens there: scans fail at once, without leaving loopback.
                     endpoint: Some("http://127.0.0.1:9".into()),
                     components: Component::default_set(),
@@ -342,6 +343,7 @@ fn hostile_group_names_never_reach_the_terminal() {
             id: "g1".into(),
             display_name: "\x1b]2;owned\x07Finance".into(),
             description: None,
+            email: None,
             microsoft365: false,
         };
         store

@@ -31,14 +31,16 @@ fn instance() -> InstanceSummary {
         last_success: Some(NOW - 5 * MIN),
         last_attempt: Some(NOW - 5 * MIN),
         last_error: None,
+        note: None,
     };
     InstanceSummary {
         instance: Instance {
             id: InstanceId(1),
             app: AppKind::Microsoft365,
             name: "contoso".into(),
-            tenant: "t".into(),
-            client_id: "c".into(),
+            fields: [("tenant-id", "t"), ("client-id", "c")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: None,
             // R-G10: Office 365 activities on, so Microsoft 365 groups show their Office apps.
             components: Component::default_set(),
@@ -285,6 +287,7 @@ fn person_view() {
                 status: UserStatus::Active,
                 user_type: UserType::Member,
                 principal_name: None,
+                admin: false,
             },
         )],
         groups: vec![GroupId(2), GroupId(1)],
@@ -372,6 +375,7 @@ fn picker() {
                 id: (*id).into(),
                 display_name: (*n).into(),
                 description: None,
+                email: None,
                 microsoft365: *unified,
             },
             imported: *imp,
@@ -435,6 +439,7 @@ fn picker_matches_are_underlined() {
             id: "g".into(),
             display_name: "Sales NA".into(),
             description: None,
+            email: None,
             microsoft365: false,
         },
         imported: false,

@@ -90,7 +90,7 @@ pub struct SandboxArgs {
 #[derive(Debug, Subcommand)]
 pub enum ConnectorsCommand {
     /// Connect an app instance; the secret comes from CASBAH_SECRET, stdin or a prompt
-    Add(AddArgs),
+    Add(Box<AddArgs>),
     /// Connected instances with their status and last scans
     List(JsonFlag),
     /// Check an instance's credentials now (a token, then the user list)
@@ -108,16 +108,52 @@ pub struct AddArgs {
     /// Instance name, unique within the app
     #[arg(long)]
     pub name: String,
+    /// Microsoft 365: the Entra directory (tenant) id
     #[arg(long, value_name = "ID")]
-    pub tenant_id: String,
+    pub tenant_id: Option<String>,
+    /// Microsoft 365: the app registration; Okta: an API service app (the secret is then
+    /// its private key); GitHub: an OAuth app to sign in with the device flow (no secret)
     #[arg(long, value_name = "ID")]
-    pub client_id: String,
+    pub client_id: Option<String>,
+    /// Okta: the organisation's domain, e.g. example.okta.com
+    #[arg(long, value_name = "HOST")]
+    pub domain: Option<String>,
+    /// Google Workspace: the administrator the service account acts as
+    #[arg(long, value_name = "ADDRESS")]
+    pub admin_email: Option<String>,
+    /// Google Workspace: the customer id (Admin console, Account settings), e.g. C01abc2de
+    #[arg(long, value_name = "ID")]
+    pub customer_id: Option<String>,
+    /// GitHub: the organization's login name
+    #[arg(long, value_name = "LOGIN")]
+    pub organization: Option<String>,
     /// Replaces every vendor host (national clouds, the sandbox); paths stay the vendor's
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Microsoft 365 components, comma-separated [default: all but azure-ad-files]
     #[arg(long, value_name = "LIST")]
     pub components: Option<String>,
+    /// Read the secret (a token, a private key, a key file's JSON) from this file
+    /// instead of CASBAH_SECRET, stdin or the prompt
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<std::path::PathBuf>,
+}
+
+impl AddArgs {
+    /// The credential fields given, by the catalog's names.
+    pub fn fields(&self) -> std::collections::BTreeMap<String, String> {
+        [
+            ("tenant-id", &self.tenant_id),
+            ("client-id", &self.client_id),
+            ("domain", &self.domain),
+            ("admin-email", &self.admin_email),
+            ("customer-id", &self.customer_id),
+            ("organization", &self.organization),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+        .collect()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ use crate::store::ScanState;
 
 pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
     match command {
-        ConnectorsCommand::Add(args) => add(args, svc).await,
+        ConnectorsCommand::Add(args) => add(*args, svc).await,
         ConnectorsCommand::List(f) => list(svc, f.json).await,
         ConnectorsCommand::Test { name } => {
             let check = svc.test(&name).await?;
@@ -42,30 +42,61 @@ async fn add(args: AddArgs, svc: &Service) -> Outcome {
             slugs.join(", ")
         ))
     })?;
-    let components = match &args.components {
-        Some(list) => Component::parse_list(list).map_err(|e| Failure::Usage(e.to_string()))?,
-        None => Component::default_set(),
+    let fields = args.fields();
+    let method = app
+        .info()
+        .method_for(fields.keys().map(String::as_str))
+        .map_err(|e| Failure::Usage(e.to_string()))?;
+    let components = match (&args.components, app) {
+        (Some(list), AppKind::Microsoft365) => {
+            Component::parse_list(list).map_err(|e| Failure::Usage(e.to_string()))?
+        }
+        (None, AppKind::Microsoft365) => Component::default_set(),
+        (Some(_), _) => {
+            return Err(Failure::Usage(
+                "--components is for Microsoft 365 only; drop it".into(),
+            ));
+        }
+        (None, _) => Vec::new(),
     };
-    let secret = read_secret("client secret: ")?;
-    let instance = svc
-        .connect(ConnectRequest {
-            instance: NewInstance {
-                app,
-                name: args.name,
-                tenant: args.tenant_id,
-                client_id: args.client_id,
-                endpoint: args.endpoint,
-                components,
-            },
-            secret,
-        })
-        .await?;
+    let instance = NewInstance {
+        app,
+        name: args.name,
+        fields,
+        endpoint: args.endpoint,
+        components,
+    };
+    let secret = match method.secret_field() {
+        Some(field) => read_secret(field, args.secret_file.as_deref())?,
+        None if args.secret_file.is_some() => {
+            return Err(Failure::Usage(format!(
+                "{} needs no secret: you sign in at {}; drop --secret-file",
+                method.label,
+                app.display_name()
+            )));
+        }
+        None => sign_in(svc, &instance).await?,
+    };
+    let instance = svc.connect(ConnectRequest { instance, secret }).await?;
     println!(
         "connected {} ({}); run `casbah sync --wait` for its users and activities",
         instance.name,
         app.display_name()
     );
     Ok(())
+}
+
+/// GitHub's device flow: the person signs in at the vendor with a code shown here.
+async fn sign_in(svc: &Service, instance: &NewInstance) -> Result<crate::domain::Secret, Failure> {
+    let code = svc.begin_sign_in(instance).await?;
+    eprintln!(
+        "To connect {}, open {} and enter the code {} (valid for {} minutes); waiting…",
+        instance.app.display_name(),
+        code.verification_uri,
+        code.user_code,
+        code.expires_in.as_secs().div_ceil(60)
+    );
+    Ok(svc.finish_sign_in(instance, code).await?)
 }
 
 #[derive(Serialize)]
@@ -80,8 +111,10 @@ struct InstanceJson {
     id: u64,
     name: String,
     app: &'static str,
-    tenant_id: String,
-    client_id: String,
+    /// The non-secret credential fields by the catalog's names.
+    fields: std::collections::BTreeMap<String, String>,
+    tenant_id: Option<String>,
+    client_id: Option<String>,
     endpoint: Option<String>,
     components: Vec<Component>,
     users: u64,
@@ -106,8 +139,9 @@ fn json_of(summary: &InstanceSummary) -> InstanceJson {
         id: i.id.0,
         name: i.name.clone(),
         app: i.app.slug(),
-        tenant_id: i.tenant.clone(),
-        client_id: i.client_id.clone(),
+        fields: i.fields.clone(),
+        tenant_id: i.fields.get("tenant-id").cloned(),
+        client_id: i.fields.get("client-id").cloned(),
         endpoint: i.endpoint.clone(),
         components: i.components.clone(),
         users: summary.users,
@@ -141,7 +175,7 @@ async fn list(svc: &Service, json: bool) -> Outcome {
     }
     if rows.is_empty() {
         println!(
-            "No instance connected; add one with `casbah connectors add microsoft365 --name NAME --tenant-id ID --client-id ID`"
+            "No instance connected; add one with `casbah connectors add APP --name NAME …` (`casbah connectors catalog` lists the apps)"
         );
         return Ok(());
     }

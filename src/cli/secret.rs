@@ -1,35 +1,49 @@
-//! Secrets come from the environment, from stdin when it is not a terminal,
-//! or from a no-echo prompt; never from an argument.
+//! Secrets come from a file named by `--secret-file`, the environment, stdin
+//! when it is not a terminal, or a no-echo prompt; never from an argument.
 
 use std::io::{IsTerminal, Read};
+use std::path::Path;
 
 use super::Failure;
 use crate::domain::Secret;
+use crate::domain::catalog::CredentialField;
 
 pub const SECRET_ENV: &str = "CASBAH_SECRET";
 
-pub fn read_secret(prompt: &str) -> Result<Secret, Failure> {
-    if let Ok(value) = std::env::var(SECRET_ENV)
+/// The value of `field`, from the first of `file`, `CASBAH_SECRET`, stdin
+/// and a prompt that has one. A multi-line value is never prompted for.
+pub fn read_secret(field: &CredentialField, file: Option<&Path>) -> Result<Secret, Failure> {
+    let label = field.label.to_lowercase();
+    let value = if let Some(path) = file {
+        std::fs::read_to_string(path).map_err(|e| {
+            Failure::Failed(format!(
+                "cannot read the {label} from {}: {e}",
+                path.display()
+            ))
+        })?
+    } else if let Ok(value) = std::env::var(SECRET_ENV)
         && !value.trim().is_empty()
     {
-        return Ok(Secret::new(value.trim()));
-    }
-    let stdin = std::io::stdin();
-    let value = if stdin.is_terminal() {
-        rpassword::prompt_password(prompt)
-            .map_err(|e| Failure::Failed(format!("cannot read the secret: {e}")))?
-    } else {
+        value
+    } else if !std::io::stdin().is_terminal() {
         let mut buf = String::new();
-        stdin
+        std::io::stdin()
             .lock()
             .read_to_string(&mut buf)
-            .map_err(|e| Failure::Failed(format!("cannot read the secret from stdin: {e}")))?;
+            .map_err(|e| Failure::Failed(format!("cannot read the {label} from stdin: {e}")))?;
         buf
+    } else if field.multiline {
+        return Err(Failure::Usage(format!(
+            "the {label} spans several lines; pass --secret-file PATH, pipe it on stdin, or set {SECRET_ENV}"
+        )));
+    } else {
+        rpassword::prompt_password(format!("{}: ", field.label))
+            .map_err(|e| Failure::Failed(format!("cannot read the {label}: {e}")))?
     };
     let value = value.trim();
     if value.is_empty() {
         return Err(Failure::Usage(format!(
-            "no secret given; set {SECRET_ENV}, pipe it on stdin, or type it at the prompt"
+            "no {label} given; pass --secret-file PATH, set {SECRET_ENV}, pipe it on stdin, or type it at the prompt"
         )));
     }
     Ok(Secret::new(value))

@@ -6,6 +6,7 @@
 
 use async_trait::async_trait;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
@@ -55,7 +56,16 @@ pub enum ConnectorError {
     Unsupported(&'static str),
     #[error("{what} not found at {vendor}")]
     NotFound { vendor: &'static str, what: String },
+    /// The vendor offers no such feed to this organisation (a GitHub
+    /// organisation without the audit log): a fact to show, not a failure
+    /// to retry.
+    #[error("{vendor}: {what}")]
+    NotAvailable { vendor: &'static str, what: String },
 }
+
+/// R-G1: e-mail domain (lower case) → how many of the organisation's own
+/// accounts use it, counted by the user scan for apps that list no domains.
+pub type DomainTally = BTreeMap<String, u64>;
 
 /// One page of a list, and the opaque continuation to the next.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +109,9 @@ pub trait Connector: Send + Sync {
         limit: usize,
     ) -> Result<Vec<RemoteGroup>, ConnectorError>;
 
-    async fn group(&self, id: &str) -> Result<RemoteGroup, ConnectorError>;
+    /// A group by what identifies it in the app: its id everywhere, its
+    /// e-mail in Google Workspace, its slug in GitHub.
+    async fn group(&self, key: &str) -> Result<RemoteGroup, ConnectorError>;
 
     /// R-G4: every user in the group, nested groups flattened, with status so
     /// the caller can skip inactive ones. Non-user members are left out.
@@ -107,11 +119,17 @@ pub trait Connector: Send + Sync {
 
     async fn users(&self, next: Option<&str>) -> Result<Page<RemoteUser>, ConnectorError>;
 
-    /// R-G1: the app's administrators (e.g. members of Entra directory roles).
-    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError>;
+    /// R-G1: the members of the app's automatic administrators group
+    /// (`AutoGroup::administrators_of`), e.g. members of Entra directory roles.
+    /// Apps without one need not answer.
+    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
+        Ok(Vec::new())
+    }
 
     /// R-G1: the organisation's own domains; anyone else is External.
-    async fn org_domains(&self) -> Result<Vec<String>, ConnectorError>;
+    /// `accounts` tallies the domains of the accounts the last complete user
+    /// scan read (empty before the first), for apps that list no domains.
+    async fn org_domains(&self, accounts: &DomainTally) -> Result<Vec<String>, ConnectorError>;
 
     /// The activity feeds this instance reads, each with its own cursor.
     fn activity_streams(&self) -> Vec<&'static str>;
@@ -123,6 +141,36 @@ pub trait Connector: Send + Sync {
         stream: &str,
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError>;
+}
+
+/// An interactive sign-in under way (GitHub's device flow): what the person
+/// must do, and what casbah polls with until they have done it.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    /// The page where the person enters the code.
+    pub verification_uri: String,
+    /// The code to enter, shown to the person.
+    pub user_code: String,
+    /// How long the code can be entered.
+    pub expires_in: std::time::Duration,
+    /// How long to wait between polls, as the vendor asks.
+    pub interval: std::time::Duration,
+    /// Sent back when polling; never shown.
+    pub device_code: Secret,
+}
+
+/// Starts the sign-in of an app whose secret is obtained interactively.
+pub async fn begin_device_flow(instance: &Instance) -> Result<DeviceCode, ConnectorError> {
+    Err(ConnectorError::Unsupported(instance.app.display_name()))
+}
+
+/// Polls until the person has signed in (or the code expired, or they
+/// refused), and returns the token to connect with.
+pub async fn finish_device_flow(
+    instance: &Instance,
+    _code: &DeviceCode,
+) -> Result<Secret, ConnectorError> {
+    Err(ConnectorError::Unsupported(instance.app.display_name()))
 }
 
 /// The connector for an instance's app.

@@ -166,6 +166,10 @@ pub struct CredentialField {
     /// Secret values are read from a prompt, stdin, a file or the environment,
     /// never from the command line, and never shown.
     pub secret: bool,
+    /// A value of several lines (a PEM key, a key file's JSON): read from a
+    /// file or stdin, since a prompt takes one line.
+    #[serde(default)]
+    pub multiline: bool,
 }
 
 /// One way to authenticate to an app; most apps have exactly one.
@@ -173,7 +177,60 @@ pub struct CredentialField {
 pub struct AuthMethod {
     pub method: String,
     pub label: String,
+    /// The secret is not typed but obtained by signing in at the vendor
+    /// (GitHub's device flow), so the method has no secret field.
+    #[serde(default)]
+    pub interactive: bool,
     pub fields: Vec<CredentialField>,
+}
+
+impl AuthMethod {
+    /// The fields given as flags or typed in the clear.
+    pub fn plain_fields(&self) -> impl Iterator<Item = &CredentialField> {
+        self.fields.iter().filter(|f| !f.secret)
+    }
+
+    pub fn secret_field(&self) -> Option<&CredentialField> {
+        self.fields.iter().find(|f| f.secret)
+    }
+
+    /// "--domain --client-id".
+    fn flags(&self) -> String {
+        self.plain_fields()
+            .map(|f| format!("--{}", f.name))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Why the credential fields given for an app cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error(
+        "casbah has no connector for {app} yet; `casbah connectors catalog` lists those it has"
+    )]
+    NoConnector { app: &'static str },
+    #[error("{app} has no field {field}; {}", takes(app, methods))]
+    Unknown {
+        app: &'static str,
+        field: String,
+        methods: Vec<AuthMethod>,
+    },
+    #[error("{app} needs {}; {}", missing.iter().map(|m| format!("--{m}")).collect::<Vec<_>>().join(" and "), takes(app, methods))]
+    Missing {
+        app: &'static str,
+        missing: Vec<String>,
+        methods: Vec<AuthMethod>,
+    },
+}
+
+/// "Okta takes --domain (API token), or --domain --client-id (API service app …)".
+fn takes(app: &str, methods: &[AuthMethod]) -> String {
+    let ways: Vec<String> = methods
+        .iter()
+        .map(|m| format!("{} ({})", m.flags(), m.label))
+        .collect();
+    format!("{app} takes {}", ways.join(", or "))
 }
 
 /// R-C1, R-C2: what casbah knows about an app.
@@ -200,6 +257,51 @@ impl AppInfo {
     /// The fields of the preferred way to authenticate.
     pub fn credentials(&self) -> &[CredentialField] {
         self.auth.first().map_or(&[], |m| &m.fields)
+    }
+
+    /// The way to authenticate that the given non-secret fields select: the
+    /// one whose plain fields are exactly those given (Okta's API token takes
+    /// a domain, its service app a domain and a client id).
+    pub fn method_for<'a>(
+        &self,
+        given: impl IntoIterator<Item = &'a str>,
+    ) -> Result<&AuthMethod, CredentialError> {
+        let app = self.kind.display_name();
+        if !self.connector {
+            return Err(CredentialError::NoConnector { app });
+        }
+        let given: std::collections::BTreeSet<String> =
+            given.into_iter().map(str::to_string).collect();
+        let known = |name: &str| {
+            self.auth
+                .iter()
+                .any(|m| m.plain_fields().any(|f| f.name == name))
+        };
+        if let Some(field) = given.iter().find(|g| !known(g)) {
+            return Err(CredentialError::Unknown {
+                app,
+                field: format!("--{field}"),
+                methods: self.auth.clone(),
+            });
+        }
+        let plain = |m: &AuthMethod| -> std::collections::BTreeSet<String> {
+            m.plain_fields().map(|f| f.name.clone()).collect()
+        };
+        if let Some(m) = self.auth.iter().find(|m| plain(m) == given) {
+            return Ok(m);
+        }
+        // The method the given fields come closest to, the preferred one first.
+        let nearest = self
+            .auth
+            .iter()
+            .filter(|m| given.is_subset(&plain(m)))
+            .min_by_key(|m| plain(m).len() - given.len())
+            .unwrap_or(&self.auth[0]);
+        Err(CredentialError::Missing {
+            app,
+            missing: plain(nearest).difference(&given).cloned().collect(),
+            methods: self.auth.clone(),
+        })
     }
 
     pub fn has(&self, capability: Capability) -> bool {
@@ -365,7 +467,7 @@ mod tests {
             .iter()
             .map(|f| f.name.as_str())
             .collect();
-        assert_eq!(github, ["client-id", "client-secret", "organization"]);
+        assert_eq!(github, ["organization", "token"]);
         // Okta: API token, or an OAuth service app.
         assert_eq!(AppKind::Okta.info().auth.len(), 2);
         for kind in AppKind::ALL {
@@ -417,14 +519,71 @@ mod tests {
         );
     }
 
-    // R-C1: only Microsoft 365 has a connector so far.
+    // R-C1: the apps casbah connects.
     #[test]
-    fn only_microsoft365_connects_today() {
+    fn four_apps_connect() {
         let connected: Vec<_> = AppKind::ALL
             .into_iter()
             .filter(|k| k.info().connector)
             .collect();
-        assert_eq!(connected, [AppKind::Microsoft365]);
+        assert_eq!(
+            connected,
+            [
+                AppKind::Github,
+                AppKind::GoogleWorkspace,
+                AppKind::Microsoft365,
+                AppKind::Okta
+            ]
+        );
+    }
+
+    // R-C3: the flags given choose the way to authenticate.
+    #[test]
+    fn given_fields_choose_the_method() {
+        let okta = AppKind::Okta.info();
+        assert_eq!(okta.method_for(["domain"]).unwrap().method, "api-token");
+        assert_eq!(
+            okta.method_for(["client-id", "domain"]).unwrap().method,
+            "service-app"
+        );
+        let github = AppKind::Github.info();
+        let device = github.method_for(["organization", "client-id"]).unwrap();
+        assert!(device.interactive && device.secret_field().is_none());
+        assert_eq!(
+            AppKind::GoogleWorkspace
+                .info()
+                .method_for(["admin-email", "customer-id"])
+                .unwrap()
+                .method,
+            "service-account"
+        );
+    }
+
+    // R-C3: a missing or foreign flag says what the app takes.
+    #[test]
+    fn wrong_fields_say_what_the_app_takes() {
+        let err = AppKind::Okta
+            .info()
+            .method_for(["organization"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("Okta has no field --organization"), "{err}");
+        assert!(err.contains("--domain --client-id"), "{err}");
+        let err = AppKind::GoogleWorkspace
+            .info()
+            .method_for(["admin-email"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("Google Workspace needs --customer-id"),
+            "{err}"
+        );
+        let err = AppKind::Okta.info().method_for([]).unwrap_err().to_string();
+        assert!(err.starts_with("Okta needs --domain;"), "{err}");
+        assert!(matches!(
+            AppKind::Box.info().method_for(["client-id"]),
+            Err(CredentialError::NoConnector { .. })
+        ));
     }
 
     // Slugs stay stable for the CLI and filters.

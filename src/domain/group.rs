@@ -15,6 +15,10 @@ pub struct RemoteGroup {
     pub id: String,
     pub display_name: String,
     pub description: Option<String>,
+    /// The group's e-mail where the app gives groups one (Google Workspace,
+    /// where it, not the name, is unique).
+    #[serde(default)]
+    pub email: Option<String>,
     /// R-G10: a Microsoft 365 (Unified) group, as opposed to a security or
     /// distribution group; always false for other vendors.
     #[serde(default)]
@@ -208,6 +212,7 @@ mod tests {
             status,
             user_type: UserType::Member,
             principal_name: None,
+            admin: false,
         }
     }
 

@@ -1,5 +1,7 @@
 //! R-C2 instances and R-C5 Microsoft 365 components.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{AppKind, Micros};
@@ -160,13 +162,21 @@ pub struct Instance {
     pub id: InstanceId,
     pub app: AppKind,
     pub name: String,
-    /// Tenant / organisation identifier at the vendor (Entra tenant id for Microsoft 365).
-    pub tenant: String,
-    pub client_id: String,
+    /// The catalog's non-secret credential fields by their names: `tenant-id`
+    /// and `client-id` for Microsoft 365, `domain` for Okta, `admin-email` and
+    /// `customer-id` for Google Workspace, `organization` for GitHub.
+    pub fields: BTreeMap<String, String>,
     /// R-C7: replaces every vendor host; the paths stay the vendor's.
     pub endpoint: Option<String>,
     pub components: Vec<Component>,
     pub created_at: Micros,
+}
+
+impl Instance {
+    /// A credential field's value, empty when the instance has none.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
 }
 
 #[cfg(test)]

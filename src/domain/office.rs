@@ -211,8 +211,9 @@ mod tests {
             id: InstanceId(7),
             app,
             name: "Contoso".into(),
-            tenant: "t".into(),
-            client_id: "c".into(),
+            fields: [("tenant-id", "t"), ("client-id", "c")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: None,
             components,
             created_at: 0,

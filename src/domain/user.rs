@@ -32,8 +32,11 @@ pub struct RemoteUser {
     pub status: UserStatus,
     pub user_type: UserType,
     /// The name the account signs in with, when it differs from `email`
-    /// (an Entra UPN next to a different mail). People type either.
+    /// (an Entra UPN next to a different mail, a GitHub login). People type either.
     pub principal_name: Option<String>,
+    /// An administrator of the app (a Google Workspace admin, a GitHub
+    /// organisation owner), as the vendor marks the account.
+    pub admin: bool,
 }
 
 /// A sign-in name that Entra gives a guest account
@@ -44,14 +47,41 @@ pub fn is_guest_principal(name: &str) -> bool {
 }
 
 impl RemoteUser {
+    /// The person: the e-mail, or for an account without one (a GitHub login
+    /// whose e-mail casbah may not read) the name it signs in with. Empty
+    /// only when the vendor gave neither.
     pub fn key(&self) -> UserKey {
-        self.email.to_lowercase()
+        match &self.principal_name {
+            Some(name) if self.email.is_empty() => name.to_lowercase(),
+            _ => self.email.to_lowercase(),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::is_guest_principal;
+    use super::*;
+
+    fn account(email: &str, principal: Option<&str>) -> RemoteUser {
+        RemoteUser {
+            id: "1".into(),
+            display_name: "Ann".into(),
+            email: email.into(),
+            status: UserStatus::Active,
+            user_type: UserType::Member,
+            principal_name: principal.map(str::to_string),
+            admin: false,
+        }
+    }
+
+    // R-G8: the e-mail joins a person's accounts; a sign-in name only stands
+    // in for an account without one.
+    #[test]
+    fn the_key_is_the_email_else_the_sign_in_name() {
+        assert_eq!(account("Ann@X.com", Some("octo-ann")).key(), "ann@x.com");
+        assert_eq!(account("", Some("Octo-Ann")).key(), "octo-ann");
+        assert_eq!(account("", None).key(), "");
+    }
 
     // R-G1: a guest's UPN carries the host's domain; the marker tells.
     #[test]

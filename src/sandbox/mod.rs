@@ -194,12 +194,11 @@ impl Sandbox {
         components: Vec<crate::domain::Component>,
     ) -> crate::store::NewInstance {
         crate::store::NewInstance {
-            app: crate::domain::AppKind::Microsoft365,
-            name: name.to_string(),
-            tenant: self.tenant_id.clone(),
-            client_id: self.client_id.clone(),
             endpoint: Some(self.base_url()),
             components,
+            ..crate::store::NewInstance::new(crate::domain::AppKind::Microsoft365, name)
+                .with_field("tenant-id", &self.tenant_id)
+                .with_field("client-id", &self.client_id)
         }
     }
 

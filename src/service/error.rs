@@ -27,6 +27,9 @@ pub enum ServiceError {
     /// was changed, there or here.
     #[error("{0}")]
     Conflict(String),
+    /// Several things failed at once (streams of one scan), each in its own words.
+    #[error("{0}")]
+    Failed(String),
     #[error("internal error: {0}; see the log file")]
     Internal(String),
 }

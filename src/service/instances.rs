@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Event, Result, Service, ServiceError, names};
-use crate::connectors::{self, ConnectionCheck, Connector};
+use crate::connectors::{self, ConnectionCheck, Connector, DeviceCode};
 use crate::domain::instance::validate_components;
 use crate::domain::{AppKind, Instance, InstanceId, Secret, now_micros};
 use crate::store::{NewInstance, ScanKind, ScanState};
@@ -34,8 +34,9 @@ impl Service {
             secret,
         } = req;
         new.name = new.name.trim().to_owned();
-        new.tenant = new.tenant.trim().to_owned();
-        new.client_id = new.client_id.trim().to_owned();
+        for value in new.fields.values_mut() {
+            *value = value.trim().to_owned();
+        }
         if new.name.is_empty() {
             return Err(ServiceError::Invalid(
                 "an instance needs a name; pass --name".into(),
@@ -49,22 +50,35 @@ impl Service {
         if let Some(endpoint) = &new.endpoint {
             check_endpoint(endpoint)?;
         }
-        // The instance as it will be, to build the connector for the check.
+        // The instance as it will be, to check the credentials before anything is saved.
+        // Its id is not known yet, so this connector only checks: records it read would
+        // be filed under the wrong instance. The saved instance gets its own connector.
         let probe = new.clone().into_instance(InstanceId(0), now_micros());
-        let connector = connectors::for_instance(&probe, secret.clone())?;
-        connector.check().await?;
+        connectors::for_instance(&probe, secret.clone())?
+            .check()
+            .await?;
         let instance = self
             .db(move |s| s.add_instance(new, &secret, now_micros()))
             .await?;
-        self.inner
-            .connectors
-            .lock()
-            .expect("connectors lock")
-            .insert(instance.id, connector);
         self.emit(Event::InstancesChanged);
         self.notify(super::Level::Info, format!("{} connected", instance.name));
         self.wake_scheduler();
         Ok(instance)
+    }
+
+    /// GitHub's device flow, first half: a code for the person to enter at
+    /// the vendor's verification page.
+    pub async fn begin_sign_in(&self, new: &NewInstance) -> Result<DeviceCode> {
+        let probe = new.clone().into_instance(InstanceId(0), now_micros());
+        Ok(connectors::begin_device_flow(&probe).await?)
+    }
+
+    /// Second half: waits, polling as the vendor asks, until the person has
+    /// entered the code, and returns the token to `connect` with. Dropping the
+    /// future cancels the wait.
+    pub async fn finish_sign_in(&self, new: &NewInstance, code: DeviceCode) -> Result<Secret> {
+        let probe = new.clone().into_instance(InstanceId(0), now_micros());
+        Ok(connectors::finish_device_flow(&probe, &code).await?)
     }
 
     /// R-C3 again, for an instance already saved.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::{Event, JobHandle, JobId, JobKind, Result, Service};
-use crate::connectors::Connector;
+use crate::connectors::{Connector, ConnectorError, DomainTally};
 use crate::domain::group::split_active;
 use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
 use crate::store::{Committed, IngestContext, IngestPipeline, ScanKind};
@@ -44,32 +44,41 @@ impl Service {
         )
     }
 
-    /// R-C4: every scan leaves its time and, on failure, its reason.
+    /// R-C4: every scan leaves its time and, on failure, its reason; a
+    /// successful one its note.
     pub(super) async fn recorded(
         &self,
         instance: InstanceId,
         kind: ScanKind,
-        scan: impl std::future::Future<Output = Result<String>>,
+        scan: impl std::future::Future<Output = Result<Scanned>>,
     ) -> Result<String> {
         let outcome = scan.await;
-        let error = outcome.as_ref().err().map(ToString::to_string);
-        self.db(move |s| s.record_scan(instance, kind, now_micros(), error))
+        let stored = match &outcome {
+            Ok(scanned) => Ok(scanned.note.clone()),
+            Err(e) => Err(e.to_string()),
+        };
+        self.db(move |s| s.record_scan(instance, kind, now_micros(), stored))
             .await?;
         self.emit(Event::InstancesChanged);
-        outcome
+        outcome.map(|s| match s.note {
+            Some(note) => format!("{}; {note}", s.summary),
+            None => s.summary,
+        })
     }
 
-    async fn run_user_scan(&self, job: JobId, id: InstanceId) -> Result<String> {
+    async fn run_user_scan(&self, job: JobId, id: InstanceId) -> Result<Scanned> {
         let instance = self.db(move |s| s.instance(id)).await?;
         let connector = self.connector(&instance).await?;
         let mut next: Option<String> = None;
         let mut count = 0u64;
         let mut seen = std::collections::HashSet::new();
+        let mut domains = DomainTally::new();
         loop {
             let page = connector.users(next.as_deref()).await?;
             count += page.items.len() as u64;
             let users = page.items;
             seen.extend(users.iter().map(|u| u.id.clone()));
+            tally_domains(&mut domains, &users);
             self.db(move |s| s.upsert_users(id, &users)).await?;
             self.progress(job, count, None, format!("{count} users"));
             match page.next {
@@ -90,19 +99,21 @@ impl Service {
             self.emit(Event::GroupsChanged);
             tracing::debug!(instance = %instance.name, admin_count, "administrators synced");
         }
-        self.refresh_org_domains(id, connector.as_ref()).await?;
-        Ok(match retired {
+        self.refresh_org_domains(id, connector.as_ref(), &domains)
+            .await?;
+        Ok(Scanned::from(match retired {
             0 => format!("{count} users"),
             n => format!("{count} users, {n} no longer listed by the vendor (marked deleted)"),
-        })
+        }))
     }
 
     async fn refresh_org_domains(
         &self,
         id: InstanceId,
         connector: &dyn Connector,
+        accounts: &DomainTally,
     ) -> Result<Vec<String>> {
-        let domains = connector.org_domains().await?;
+        let domains = connector.org_domains(accounts).await?;
         let value = serde_json::to_string(&domains)
             .map_err(|e| super::ServiceError::Internal(e.to_string()))?;
         self.db(move |s| s.set_setting(&domains_key(id), &value))
@@ -129,7 +140,10 @@ impl Service {
             })
             .await?;
         if !known {
-            all.extend(self.refresh_org_domains(id, connector).await?);
+            let domains = self
+                .refresh_org_domains(id, connector, &DomainTally::new())
+                .await?;
+            all.extend(domains);
         }
         all.sort();
         all.dedup();
@@ -137,9 +151,10 @@ impl Service {
     }
 
     /// Each page is fetched and prepared while the one before it commits (issue 2); pages
-    /// still commit in order, each with its cursor, and the scan stops at the first page
-    /// that fails, with nothing after it committed (DESIGN §3 Durability).
-    async fn run_activity_scan(&self, job: JobId, id: InstanceId) -> Result<String> {
+    /// still commit in order, each with its cursor. A stream stops at its first page that
+    /// fails, with nothing after it committed (DESIGN §3 Durability), and the scan goes on
+    /// with the other streams: one failing feed does not starve the rest.
+    async fn run_activity_scan(&self, job: JobId, id: InstanceId) -> Result<Scanned> {
         let instance = self.db(move |s| s.instance(id)).await?;
         let connector = self.connector(&instance).await?;
         let ctx = IngestContext {
@@ -147,11 +162,24 @@ impl Service {
         };
         let mut pipeline = Some(IngestPipeline::new(Arc::clone(&self.inner.store)));
         let mut inserted = 0u64;
+        let mut failed = Vec::new();
+        let mut notes = Vec::new();
         let read = async {
             for stream in connector.activity_streams() {
                 let mut cursor = self.db(move |s| s.cursor(id, stream)).await?;
                 for _ in 0..MAX_PAGES_PER_SCAN {
-                    let batch = connector.activities(stream, cursor.as_deref()).await?;
+                    let batch = match connector.activities(stream, cursor.as_deref()).await {
+                        Ok(batch) => batch,
+                        Err(e @ ConnectorError::NotAvailable { .. }) => {
+                            notes.push(e.to_string());
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::warn!(instance = id.0, stream, error = %e, "activity stream failed");
+                            failed.push(e);
+                            break;
+                        }
+                    };
                     let more = batch.more;
                     // The next page follows this one, committed or not yet: if this one
                     // fails, the scan stops and the next run starts from the stored cursor.
@@ -176,7 +204,23 @@ impl Service {
             self.committed(job, id, done, &mut inserted);
         }
         outcome?;
-        Ok(format!("{inserted} new activities"))
+        let summary = format!("{inserted} new activities");
+        match failed.len() {
+            0 => Ok(Scanned {
+                summary,
+                note: (!notes.is_empty()).then(|| notes.join("; ")),
+            }),
+            // The vendor's own words say most; the other streams' count says what still came in.
+            1 => Err(failed.remove(0).into()),
+            n => Err(super::ServiceError::Failed(format!(
+                "{n} activity streams failed ({summary} from the others): {}",
+                failed
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+        }
     }
 
     /// Reports a committed page.
@@ -202,6 +246,35 @@ impl Service {
             None,
             format!("{stream}: {inserted} new activities"),
         );
+    }
+}
+
+/// What a scan did, and what it found worth saying besides.
+pub(super) struct Scanned {
+    summary: String,
+    note: Option<String>,
+}
+
+impl From<String> for Scanned {
+    fn from(summary: String) -> Scanned {
+        Scanned {
+            summary,
+            note: None,
+        }
+    }
+}
+
+/// R-G1: counts the e-mail domains of the organisation's own live accounts.
+fn tally_domains(tally: &mut DomainTally, users: &[crate::domain::RemoteUser]) {
+    use crate::domain::{UserStatus, UserType};
+    for user in users {
+        if user.user_type == UserType::Member
+            && user.status != UserStatus::Deleted
+            && let Some((_, domain)) = user.email.rsplit_once('@')
+            && !domain.is_empty()
+        {
+            *tally.entry(domain.to_lowercase()).or_default() += 1;
+        }
     }
 }
 

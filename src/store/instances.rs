@@ -125,7 +125,7 @@ impl Store {
         id: InstanceId,
         kind: ScanKind,
         at: Micros,
-        error: Option<String>,
+        outcome: std::result::Result<Option<String>, String>,
     ) -> Result<()> {
         let txn = self.write()?;
         {
@@ -139,12 +139,13 @@ impl Store {
                 None => ScanState::default(),
             };
             state.last_attempt = Some(at);
-            match error {
-                None => {
+            match outcome {
+                Ok(note) => {
                     state.last_success = Some(at);
                     state.last_error = None;
+                    state.note = note;
                 }
-                Some(e) => state.last_error = Some(e),
+                Err(e) => state.last_error = Some(e),
             }
             table.insert(key, tables::encode(&state)?.as_slice())?;
         }

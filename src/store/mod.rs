@@ -19,6 +19,7 @@ mod activities;
 mod external;
 mod groups;
 mod instances;
+mod migrate;
 mod open;
 
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
@@ -36,6 +37,7 @@ mod tables;
 mod tags;
 mod users;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -80,6 +82,10 @@ pub enum StoreError {
     AlreadyImported { name: String },
     #[error("{0} not found")]
     NotFound(String),
+    #[error(
+        "a record of instance {record} came in a page of instance {page}; nothing was stored (a casbah bug: please report it)"
+    )]
+    WrongInstance { page: u64, record: u64 },
     #[error("database error: {0}")]
     Internal(String),
 }
@@ -106,20 +112,35 @@ fn schema_message(path: &str, found: u32, expected: u32) -> String {
 pub struct NewInstance {
     pub app: AppKind,
     pub name: String,
-    pub tenant: String,
-    pub client_id: String,
+    /// The non-secret credential fields, by the catalog's names.
+    pub fields: BTreeMap<String, String>,
     pub endpoint: Option<String>,
     pub components: Vec<Component>,
 }
 
 impl NewInstance {
+    /// An instance of `app` named `name`, with no fields, endpoint or components yet.
+    pub fn new(app: AppKind, name: &str) -> NewInstance {
+        NewInstance {
+            app,
+            name: name.to_string(),
+            fields: BTreeMap::new(),
+            endpoint: None,
+            components: Vec::new(),
+        }
+    }
+
+    pub fn with_field(mut self, name: &str, value: &str) -> NewInstance {
+        self.fields.insert(name.to_string(), value.to_string());
+        self
+    }
+
     pub fn into_instance(self, id: InstanceId, created_at: Micros) -> Instance {
         Instance {
             id,
             app: self.app,
             name: self.name,
-            tenant: self.tenant,
-            client_id: self.client_id,
+            fields: self.fields,
             endpoint: self.endpoint,
             components: self.components,
             created_at,
@@ -141,6 +162,9 @@ pub struct ScanState {
     pub last_success: Option<Micros>,
     pub last_attempt: Option<Micros>,
     pub last_error: Option<String>,
+    /// What the last successful scan found worth saying that is not an error
+    /// (a GitHub organisation without an audit log).
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -310,9 +334,9 @@ impl Store {
         id: InstanceId,
         kind: ScanKind,
         at: Micros,
-        error: Option<String>,
+        outcome: std::result::Result<Option<String>, String>,
     ) -> Result<()> {
-        self.record_scan_impl(id, kind, at, error)
+        self.record_scan_impl(id, kind, at, outcome)
     }
     pub fn scans(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> {
         self.scans_impl(id)

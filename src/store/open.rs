@@ -13,6 +13,7 @@ use std::path::Path;
 
 use redb::{Database, DatabaseError, ReadableDatabase, TableError};
 
+use super::migrate;
 use super::scratch::Scratch;
 use super::tables::{self, META, META_SCHEMA, SCHEMA_VERSION};
 use super::{Result, StoreError};
@@ -100,7 +101,7 @@ fn open_existing(path: &Path) -> Result<Database> {
     drop(file);
 
     // redb trusts a file's pages and may panic on a damaged one: a panic here means damage.
-    quietly(|| -> Result<()> {
+    let found = quietly(|| -> Result<u32> {
         match builder().open_read_only(path) {
             Ok(db) => check_meta(path, &db),
             // Not shut down cleanly: repaired on a scratch copy, checked there.
@@ -121,6 +122,13 @@ fn open_existing(path: &Path) -> Result<Database> {
         .map_err(|_| not_casbah(path, "redb could not read it"))?
         .map_err(|e| open_error(path, e))?;
     restrict(path)?;
+    if found != SCHEMA_VERSION {
+        let txn = super::begin_write(&db)?;
+        migrate::migrate(&txn, found)?;
+        super::create_tables(&txn)?;
+        txn.commit()?;
+        tracing::info!(path = %path.display(), from = found, to = SCHEMA_VERSION, "database migrated");
+    }
     Ok(db)
 }
 
@@ -143,7 +151,8 @@ fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
     out
 }
 
-fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<()> {
+/// The file's schema: this casbah's, or an older one it migrates.
+fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<u32> {
     let txn = db.begin_read()?;
     let meta = match txn.open_table(META) {
         Ok(t) => t,
@@ -152,15 +161,15 @@ fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<()> {
         }
         Err(e) => return Err(not_casbah(path, e.to_string())),
     };
-    let found = tables::meta_get(&meta, META_SCHEMA)?;
-    if found != u64::from(SCHEMA_VERSION) {
+    let found = u32::try_from(tables::meta_get(&meta, META_SCHEMA)?).unwrap_or(u32::MAX);
+    if !(migrate::OLDEST..=SCHEMA_VERSION).contains(&found) {
         return Err(StoreError::Schema {
             path: path.display().to_string(),
-            found: u32::try_from(found).unwrap_or(u32::MAX),
+            found,
             expected: SCHEMA_VERSION,
         });
     }
-    Ok(())
+    Ok(found)
 }
 
 fn open_error(path: &Path, e: DatabaseError) -> StoreError {

@@ -25,7 +25,7 @@ use super::tables::{
     INSTANCE_ENTRY, META, META_TAGS_VERSION, USER_GROUPS,
 };
 use super::tags::Tagged;
-use super::{IngestContext, Result, Store};
+use super::{IngestContext, Result, Store, StoreError};
 use crate::domain::{Activity, AutoGroup, InstanceId, is_guest_principal};
 
 /// One index's sorted new entries, by (list, hour).
@@ -190,6 +190,14 @@ impl Store {
         cursor: &str,
         ctx: &IngestContext,
     ) -> Result<PreparedPage> {
+        // Records are filed under the instance whose cursor they advance, and the commit
+        // checks that instance exists: one naming another could mix tenants' data.
+        if let Some(stray) = batch.iter().find(|a| a.instance != instance) {
+            return Err(StoreError::WrongInstance {
+                page: instance.0,
+                record: stray.instance.0,
+            });
+        }
         let received = batch.len();
         let mut kept = drop_repeats(batch);
         let aliases = self.aliases()?;

@@ -555,8 +555,9 @@ mod tests {
         let new = NewInstance {
             app: AppKind::Box,
             name: "box".into(),
-            tenant: "t".into(),
-            client_id: "c".into(),
+            fields: [("tenant-id", "t"), ("client-id", "c")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: None,
             components: vec![Component::UsersAndGroups],
         };

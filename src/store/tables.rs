@@ -11,8 +11,9 @@ use super::postings::ListTable;
 use super::{Result, StoreError};
 
 /// Bumped whenever a table's key or value layout changes (2: posting-list indexes;
-/// 3: a record's tags after its other fields, see `records`).
-pub const SCHEMA_VERSION: u32 = 3;
+/// 3: a record's tags after its other fields, see `records`; 4: instances keep their
+/// credential fields by name, accounts an administrator mark, see `migrate`).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");

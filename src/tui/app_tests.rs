@@ -36,8 +36,9 @@ fn instance(id: u64, name: &str) -> InstanceSummary {
             id: InstanceId(id),
             app: AppKind::Microsoft365,
             name: name.into(),
-            tenant: "t".into(),
-            client_id: "c".into(),
+            fields: [("tenant-id", "t"), ("client-id", "c")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: None,
             components: Vec::new(),
             created_at: 0,
@@ -107,6 +108,7 @@ fn remote(id: &str, name: &str, imported: bool) -> AvailableGroup {
             id: id.into(),
             display_name: name.into(),
             description: None,
+            email: None,
             microsoft365: false,
         },
         imported,
@@ -636,8 +638,8 @@ fn connect_wizard_checks_before_handing_over() {
     assert_eq!(
         (
             form.name.as_str(),
-            form.tenant.as_str(),
-            form.client_id.as_str()
+            form.fields["tenant-id"].as_str(),
+            form.fields["client-id"].as_str()
         ),
         ("contoso", "tenant-1", "client-1")
     );

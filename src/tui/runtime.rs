@@ -307,8 +307,7 @@ impl Runner {
                     instance: NewInstance {
                         app: form.app,
                         name: form.name,
-                        tenant: form.tenant,
-                        client_id: form.client_id,
+                        fields: form.fields,
                         endpoint: form.endpoint,
                         components: form.components,
                     },

@@ -81,6 +81,7 @@ fn group(g: GraphGroup) -> RemoteGroup {
         display_name: clean(g.display_name.as_deref().unwrap_or_default()),
         description: g.description.as_deref().map(clean),
         id: clean(&g.id),
+        email: None,
         microsoft365,
     }
 }
@@ -137,6 +138,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
             UserType::Member
         },
         principal_name,
+        admin: false,
     })
 }
 

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::http::{Http, RetryAfterSignal, RetryPolicy};
-use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, Page};
+use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
 use crate::domain::{AppKind, Component, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
 use auth::{Credentials, Scope, Tokens};
@@ -68,8 +68,8 @@ impl Microsoft365 {
     ) -> Result<Microsoft365, ConnectorError> {
         Ok(Microsoft365 {
             instance: instance.id,
-            tenant: instance.tenant.clone(),
-            client_id: instance.client_id.clone(),
+            tenant: instance.field("tenant-id").to_owned(),
+            client_id: instance.field("client-id").to_owned(),
             secret,
             components: instance.components.clone(),
             hosts: Hosts::new(instance.endpoint.as_deref())?,
@@ -140,7 +140,7 @@ impl Connector for Microsoft365 {
         self.role_members().await
     }
 
-    async fn org_domains(&self) -> Result<Vec<String>, ConnectorError> {
+    async fn org_domains(&self, _: &DomainTally) -> Result<Vec<String>, ConnectorError> {
         self.domains().await
     }
 
@@ -230,8 +230,9 @@ mod tests {
             id: InstanceId(1),
             app: AppKind::Microsoft365,
             name: "t".into(),
-            tenant: "tenant".into(),
-            client_id: "client".into(),
+            fields: [("tenant-id", "tenant"), ("client-id", "client")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
             endpoint: Some(endpoint),
             components: vec![Component::UsersAndGroups],
             created_at: 0,

@@ -121,7 +121,7 @@ impl Service {
             }
             caches.epoch
         };
-        let tenant_id = target.instance.tenant.clone();
+        let tenant_id = target.instance.field("tenant-id").to_owned();
         let connection = target.id().clone();
         let cache = self
             .db(move |s| {

@@ -25,6 +25,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
         status: UserStatus::Active,
         user_type: UserType::Member,
         principal_name: None,
+        admin: false,
     }
 }
 

@@ -3,6 +3,8 @@
 //! components with their prerequisites enforced, and connect; the service
 //! checks the credentials before anything is saved.
 
+use std::collections::BTreeMap;
+
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -20,8 +22,8 @@ use crate::tui::widgets::{centered, input_line, pane_block};
 pub struct ConnectForm {
     pub app: AppKind,
     pub name: String,
-    pub tenant: String,
-    pub client_id: String,
+    /// The non-secret credential fields, by the catalog's names.
+    pub fields: BTreeMap<String, String>,
     pub endpoint: Option<String>,
     pub components: Vec<Component>,
     pub secret: Secret,
@@ -168,8 +170,12 @@ impl Wizard {
         Some(ConnectForm {
             app,
             name: self.value(&["name"]),
-            tenant: self.value(&["tenant-id", "tenant"]),
-            client_id: self.value(&["client-id"]),
+            fields: self
+                .fields
+                .iter()
+                .filter(|f| !f.secret && !matches!(f.key.as_str(), "name" | "endpoint"))
+                .map(|f| (f.key.clone(), f.input.text().trim().to_owned()))
+                .collect(),
             endpoint,
             components,
             secret,

@@ -1,0 +1,137 @@
+//! Bringing a file of an older schema up to this one, in one transaction: a crash
+//! mid-way leaves the old file as it was, to be migrated again at the next open.
+//!
+//! 3 → 4: an instance keeps its credential fields by the catalog's names instead of a
+//! tenant and a client id, an account says whether it is an app administrator, and a
+//! scan state carries a note.
+
+use std::collections::BTreeMap;
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use serde::Deserialize;
+
+use super::tables::{self, INSTANCES, META, META_SCHEMA, SCANS, SCHEMA_VERSION, USERS};
+use super::{Result, ScanState, StoreError};
+use crate::domain::{
+    AppKind, Component, Instance, InstanceId, Micros, RemoteUser, UserStatus, UserType,
+};
+
+/// The oldest schema this casbah can bring up to date.
+pub const OLDEST: u32 = 3;
+
+#[derive(Deserialize)]
+struct InstanceV3 {
+    id: InstanceId,
+    app: AppKind,
+    name: String,
+    tenant: String,
+    client_id: String,
+    endpoint: Option<String>,
+    components: Vec<Component>,
+    created_at: Micros,
+}
+
+impl From<InstanceV3> for Instance {
+    fn from(old: InstanceV3) -> Instance {
+        // Schema 3 connected Microsoft 365 only.
+        let fields = BTreeMap::from([
+            ("tenant-id".to_string(), old.tenant),
+            ("client-id".to_string(), old.client_id),
+        ]);
+        Instance {
+            id: old.id,
+            app: old.app,
+            name: old.name,
+            fields,
+            endpoint: old.endpoint,
+            components: old.components,
+            created_at: old.created_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RemoteUserV3 {
+    id: String,
+    display_name: String,
+    email: String,
+    status: UserStatus,
+    user_type: UserType,
+    principal_name: Option<String>,
+}
+
+impl From<RemoteUserV3> for RemoteUser {
+    fn from(old: RemoteUserV3) -> RemoteUser {
+        RemoteUser {
+            id: old.id,
+            display_name: old.display_name,
+            email: old.email,
+            status: old.status,
+            user_type: old.user_type,
+            principal_name: old.principal_name,
+            admin: false,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ScanStateV3 {
+    last_success: Option<Micros>,
+    last_attempt: Option<Micros>,
+    last_error: Option<String>,
+}
+
+impl From<ScanStateV3> for ScanState {
+    fn from(old: ScanStateV3) -> ScanState {
+        ScanState {
+            last_success: old.last_success,
+            last_attempt: old.last_attempt,
+            last_error: old.last_error,
+            note: None,
+        }
+    }
+}
+
+/// Migrates `txn`'s file from schema `found` to `SCHEMA_VERSION`; the caller commits.
+pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
+    if !(OLDEST..SCHEMA_VERSION).contains(&found) {
+        return Err(StoreError::Internal(format!(
+            "no migration from schema {found} to {SCHEMA_VERSION}"
+        )));
+    }
+    rewrite(txn, INSTANCES, reencode::<InstanceV3, Instance>)?;
+    rewrite(txn, USERS, reencode::<RemoteUserV3, RemoteUser>)?;
+    rewrite(txn, SCANS, reencode::<ScanStateV3, ScanState>)?;
+    txn.open_table(META)?
+        .insert(META_SCHEMA, u64::from(SCHEMA_VERSION))?;
+    Ok(())
+}
+
+/// Replaces every value of `table` by `recode` of it.
+fn rewrite<K: redb::Key + 'static>(
+    txn: &WriteTransaction,
+    table: TableDefinition<K, &'static [u8]>,
+    recode: impl Fn(&[u8]) -> Result<Vec<u8>>,
+) -> Result<()> {
+    let mut table = txn.open_table(table)?;
+    let mut rows = Vec::new();
+    for row in table.iter()? {
+        let (k, v) = row?;
+        rows.push((
+            K::as_bytes(&k.value()).as_ref().to_vec(),
+            recode(v.value())?,
+        ));
+    }
+    for (k, v) in &rows {
+        table.insert(K::from_bytes(k), v.as_slice())?;
+    }
+    Ok(())
+}
+
+fn reencode<Old, New>(bytes: &[u8]) -> Result<Vec<u8>>
+where
+    Old: serde::de::DeserializeOwned,
+    New: From<Old> + serde::Serialize,
+{
+    tables::encode(&New::from(tables::decode::<Old>(bytes, "record")?))
+}
