@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod country;
 pub mod external;
 pub mod filter;
 pub mod group;
