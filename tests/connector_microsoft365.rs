@@ -437,6 +437,11 @@ async fn throttling_honours_retry_after() {
     let page = m.users(None).await.expect("succeeds after the throttle");
     assert!(!page.items.is_empty());
     assert_eq!(sb.served_with("/v1.0/users", 429), 1);
+    assert_eq!(
+        sb.early_retries("Microsoft"),
+        0,
+        "never back before the wait"
+    );
     assert!(
         started.elapsed() >= Duration::from_millis(600),
         "{:?}",

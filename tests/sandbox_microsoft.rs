@@ -570,7 +570,8 @@ async fn management_subscription_listing_and_blobs() {
 }
 
 // Throttling like Graph: a 429 carries a fractional Retry-After and the
-// TooManyRequests body, is counted, and the retry then succeeds.
+// TooManyRequests body, is counted, a retry before the wait is over is refused
+// and counted as early, and the retry after it succeeds.
 #[tokio::test]
 async fn throttled_request_carries_retry_after() {
     use casbah::sandbox::Fault;
@@ -589,9 +590,22 @@ async fn throttled_request_carries_retry_after() {
     assert_eq!(r.headers()["retry-after"], "0.05");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "TooManyRequests");
+    // Coming back before the wait is over is refused again, and counted.
+    let early = get(&url, &token, false).await;
+    assert_eq!(early.status(), 429);
+    let left: f64 = early.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(left <= 0.05, "{left}");
+    assert_eq!(sb.early_retries("Microsoft"), 1);
+    // Waiting out what the server asked for, not async work.
+    tokio::time::sleep(std::time::Duration::from_millis(60)).await;
     assert_eq!(get(&url, &token, false).await.status(), 200);
-    assert_eq!(sb.served_with("/v1.0/users", 429), 1);
+    assert_eq!(sb.served_with("/v1.0/users", 429), 2);
     assert_eq!(sb.served_with("/v1.0/users", 200), 1);
+    assert_eq!(sb.early_retries("Microsoft"), 1);
 }
 
 // Faults: dropped connections, truncated bodies and 503s; the token

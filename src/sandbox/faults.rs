@@ -2,7 +2,9 @@
 //! and truncated bodies, drawn at random from the fault spec or queued by a
 //! test for the next requests to a path. Every answer is counted per path.
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -15,13 +17,18 @@ use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
 
 use super::listener::Connection;
-use super::{DEFAULT_RETRY_AFTER, DROPPED, FaultSpec, Shared, lock_mutex, microsoft};
+use super::{DEFAULT_RETRY_AFTER, DROPPED, FaultSpec, Shared, lock_mutex};
 
 /// A fault a test can ask for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Fault {
-    /// 429 with `Retry-After: <seconds>`, or without the header when `None`.
+    /// Too many requests, in the vendor's words, asking to wait `retry_after`
+    /// seconds (Graph's `Retry-After`, Okta's `X-Rate-Limit-Reset`, GitHub's
+    /// `retry-after`), or not saying how long when `None`.
     Throttle { retry_after: Option<f64> },
+    /// A quota used up until `reset_after` seconds from now, in the vendor's
+    /// words (GitHub's primary rate limit; elsewhere as `Throttle`).
+    Exhausted { reset_after: f64 },
     /// 503 with the vendor's error envelope.
     ServerError,
     /// The connection closes without a response.
@@ -40,6 +47,10 @@ pub(crate) struct FaultState {
     spec: Mutex<FaultSpec>,
     rng: Mutex<ChaCha8Rng>,
     queued: Mutex<Vec<Queued>>,
+    /// Path → the moment before which the client was told not to come back.
+    windows: Mutex<HashMap<String, Instant>>,
+    /// Vendor → requests that came back before their wait was over.
+    early: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl FaultState {
@@ -48,7 +59,33 @@ impl FaultState {
             spec: Mutex::new(spec),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xFA17_5EED)),
             queued: Mutex::new(Vec::new()),
+            windows: Mutex::new(HashMap::new()),
+            early: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// The client was told to keep away from `path` for `wait`.
+    fn hold(&self, path: &str, wait: Duration) {
+        lock_mutex(&self.windows).insert(path.to_string(), Instant::now() + wait);
+    }
+
+    /// How long the client was still told to keep away from `path`, if at all.
+    fn holding(&self, path: &str) -> Option<Duration> {
+        let mut windows = lock_mutex(&self.windows);
+        let until = *windows.get(path)?;
+        let left = until.checked_duration_since(Instant::now());
+        if left.is_none() {
+            windows.remove(path);
+        }
+        left
+    }
+
+    fn count_early(&self, vendor: &'static str) {
+        *lock_mutex(&self.early).entry(vendor).or_default() += 1;
+    }
+
+    pub(crate) fn early(&self, vendor: &str) -> u64 {
+        lock_mutex(&self.early).get(vendor).copied().unwrap_or(0)
     }
 
     pub(crate) fn set_spec(&self, spec: FaultSpec) {
@@ -105,42 +142,57 @@ impl FaultState {
     }
 }
 
-fn is_token_endpoint(path: &str) -> bool {
-    path.ends_with("/oauth2/v2.0/token")
-}
-
-/// The middleware in front of every dialect. The throttle and outage
-/// answers are in Microsoft's shape, the only dialect so far; a dialect added
-/// beside it chooses its own by path here.
+/// The middleware in front of every dialect: latency, random and queued faults in
+/// the dialect's own words, windows that catch a client coming back before the
+/// wait it was given, and the dialect's headers on every answer.
 pub(crate) async fn layer(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let connection = req
         .extensions()
         .get::<ConnectInfo<Connection>>()
         .map(|c| c.0.clone());
-    let (latency, random) = shared.faults.draw(is_token_endpoint(&path));
-    let fault = shared.faults.take_queued(&path).or(random);
+    let dialect = shared.dialect(&path);
+    let (latency, random) = shared.faults.draw(dialect.is_token_endpoint(&path));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let response = match fault {
-        None => next.run(req).await,
-        Some(Fault::Throttle { retry_after }) => microsoft::errors::throttled(retry_after, &req),
-        Some(Fault::ServerError) => microsoft::errors::unavailable(&req),
-        Some(Fault::Drop) => {
-            if let Some(connection) = connection {
-                connection.cut();
-                shared.record(&path, DROPPED);
-                // Never written: the connection fails on the first byte.
-                return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    let mut response = if let Some(left) = shared.faults.holding(&path) {
+        // Throttled again, still within the wait it was given: counted, as real vendors
+        // would answer it with another refusal (and often lengthen the wait).
+        shared.faults.count_early(dialect.vendor());
+        dialect.throttled(Some(left), &req)
+    } else {
+        match shared.faults.take_queued(&path).or(random) {
+            None => next.run(req).await,
+            Some(Fault::Throttle { retry_after }) => {
+                let wait = retry_after.map(Duration::from_secs_f64);
+                if let Some(wait) = wait {
+                    shared.faults.hold(&path, wait);
+                }
+                dialect.throttled(wait, &req)
             }
-            microsoft::errors::unavailable(&req)
-        }
-        Some(Fault::Truncate) => {
-            let response = next.run(req).await;
-            truncate(response, shared.faults.coin()).await
+            Some(Fault::Exhausted { reset_after }) => {
+                let wait = Duration::from_secs_f64(reset_after);
+                shared.faults.hold(&path, wait);
+                dialect.exhausted(wait, &req)
+            }
+            Some(Fault::ServerError) => dialect.unavailable(&req),
+            Some(Fault::Drop) => {
+                if let Some(connection) = connection {
+                    connection.cut();
+                    shared.record(&path, DROPPED);
+                    // Never written: the connection fails on the first byte.
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                }
+                dialect.unavailable(&req)
+            }
+            Some(Fault::Truncate) => {
+                let response = next.run(req).await;
+                truncate(response, shared.faults.coin()).await
+            }
         }
     };
+    dialect.decorate(&mut response);
     shared.record(&path, response.status().as_u16());
     response
 }

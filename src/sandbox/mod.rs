@@ -26,10 +26,13 @@ use crate::domain::Secret;
 
 pub mod activity;
 mod config;
+mod dialect;
 mod faults;
+mod filter;
 mod listener;
 mod microsoft;
 pub mod org;
+mod paging;
 
 pub use activity::{PushedActivity, Stream};
 pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
@@ -72,6 +75,8 @@ pub(crate) struct Shared {
     org: RwLock<Org>,
     pub(crate) timeline: activity::Timeline,
     pub(crate) faults: faults::FaultState,
+    /// Every vendor dialect; the first answers for paths none claims.
+    dialects: Vec<Box<dyn dialect::Dialect>>,
     pub(crate) microsoft: microsoft::MicrosoftState,
     served: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -88,11 +93,25 @@ impl Shared {
         self.org.write().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The dialect whose vendor serves `path`.
+    fn dialect(&self, path: &str) -> &dyn dialect::Dialect {
+        let found = self.dialects.iter().find(|d| d.serves(path));
+        found.unwrap_or(&self.dialects[0]).as_ref()
+    }
+
     pub(crate) fn record(&self, path: &str, status: u16) {
         *lock_mutex(&self.served)
             .entry((path.to_string(), status))
             .or_insert(0) += 1;
     }
+}
+
+/// A path no dialect routes, answered in the words of the vendor it looks like.
+async fn unknown(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    shared.dialect(uri.path()).unknown(uri.path())
 }
 
 /// Locks, shrugging off poisoning: a handler that panicked leaves the
@@ -139,6 +158,7 @@ impl Sandbox {
             started,
             timeline: activity::Timeline::new(&config, started),
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
+            dialects: vec![Box::new(microsoft::Dialect)],
             microsoft: microsoft::MicrosoftState::default(),
             org: RwLock::new(org),
             served: Mutex::new(BTreeMap::new()),
@@ -152,10 +172,17 @@ impl Sandbox {
                 Secret::new(org.client_secret.clone()),
             )
         };
-        let app = microsoft::router(shared.clone()).layer(axum::middleware::from_fn_with_state(
-            shared.clone(),
-            faults::layer,
-        ));
+        let app = axum::Router::new()
+            .merge(microsoft::router(shared.clone()))
+            .merge(
+                axum::Router::new()
+                    .fallback(unknown)
+                    .with_state(shared.clone()),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                faults::layer,
+            ));
         let (stop, mut stopped) = watch::channel(false);
         let listener = listener::SandboxListener { inner: tcp };
         let server = axum::serve(
@@ -262,6 +289,12 @@ impl Sandbox {
     /// fail with `fault`, whatever the random rates say.
     pub fn fail_next(&self, path_prefix: &str, fault: Fault, count: u32) {
         self.shared.faults.fail_next(path_prefix, fault, count);
+    }
+
+    /// Requests to `vendor` ("Microsoft", "Okta", "Google", "GitHub") that came back
+    /// before the wait a throttled answer asked for was over.
+    pub fn early_retries(&self, vendor: &str) -> u64 {
+        self.shared.faults.early(vendor)
     }
 
     /// Requests answered for `path` (query excluded), any status.

@@ -2,10 +2,12 @@
 //! contacts among the members), directory roles. Deterministic from the seed.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
 use uuid::Uuid;
 
 const FIRST_NAMES: &str = include_str!("../../assets/names/first.txt");
@@ -25,358 +27,50 @@ pub const PARTNER_DOMAINS: &[&str] = &[
     "litwareinc.com",
 ];
 
+/// The organisation's fixed vocabulary, from `assets/org.toml`.
+#[derive(Debug, Deserialize)]
+pub struct Vocabulary {
+    pub regions: Vec<String>,
+    region_weights: Vec<u32>,
+    projects: Vec<String>,
+    pub countries: Vec<Country>,
+    pub departments: Vec<Department>,
+    roles: Vec<RoleTemplate>,
+}
+
+#[derive(Debug, Deserialize)]
 pub struct Country {
-    pub code: &'static str,
+    /// ISO 3166-1 alpha-2.
+    pub code: String,
+    /// The English name, as Okta writes it.
+    pub name: String,
     pub region: usize,
-    pub cities: &'static [&'static str],
+    pub cities: Vec<String>,
 }
 
-pub const REGIONS: &[&str] = &["NA", "EMEA", "APAC", "LATAM"];
-const REGION_WEIGHTS: &[u32] = &[40, 35, 18, 7];
-
-pub const COUNTRIES: &[Country] = &[
-    Country {
-        code: "US",
-        region: 0,
-        cities: &["Seattle", "New York", "Austin", "Chicago", "San Francisco"],
-    },
-    Country {
-        code: "CA",
-        region: 0,
-        cities: &["Toronto", "Vancouver", "Montreal"],
-    },
-    Country {
-        code: "GB",
-        region: 1,
-        cities: &["London", "Manchester", "Edinburgh"],
-    },
-    Country {
-        code: "DE",
-        region: 1,
-        cities: &["Berlin", "Munich", "Hamburg"],
-    },
-    Country {
-        code: "FR",
-        region: 1,
-        cities: &["Paris", "Lyon"],
-    },
-    Country {
-        code: "NL",
-        region: 1,
-        cities: &["Amsterdam", "Rotterdam"],
-    },
-    Country {
-        code: "ES",
-        region: 1,
-        cities: &["Madrid", "Barcelona"],
-    },
-    Country {
-        code: "IT",
-        region: 1,
-        cities: &["Milan", "Rome"],
-    },
-    Country {
-        code: "SE",
-        region: 1,
-        cities: &["Stockholm", "Gothenburg"],
-    },
-    Country {
-        code: "PL",
-        region: 1,
-        cities: &["Warsaw", "Krakow"],
-    },
-    Country {
-        code: "IE",
-        region: 1,
-        cities: &["Dublin", "Cork"],
-    },
-    Country {
-        code: "CH",
-        region: 1,
-        cities: &["Zurich", "Geneva"],
-    },
-    Country {
-        code: "ZA",
-        region: 1,
-        cities: &["Johannesburg", "Cape Town"],
-    },
-    Country {
-        code: "AE",
-        region: 1,
-        cities: &["Dubai", "Abu Dhabi"],
-    },
-    Country {
-        code: "JP",
-        region: 2,
-        cities: &["Tokyo", "Osaka"],
-    },
-    Country {
-        code: "AU",
-        region: 2,
-        cities: &["Sydney", "Melbourne"],
-    },
-    Country {
-        code: "IN",
-        region: 2,
-        cities: &["Bengaluru", "Hyderabad", "Mumbai"],
-    },
-    Country {
-        code: "SG",
-        region: 2,
-        cities: &["Singapore"],
-    },
-    Country {
-        code: "KR",
-        region: 2,
-        cities: &["Seoul"],
-    },
-    Country {
-        code: "NZ",
-        region: 2,
-        cities: &["Auckland", "Wellington"],
-    },
-    Country {
-        code: "CN",
-        region: 2,
-        cities: &["Shanghai", "Beijing"],
-    },
-    Country {
-        code: "BR",
-        region: 3,
-        cities: &["Sao Paulo", "Rio de Janeiro"],
-    },
-    Country {
-        code: "MX",
-        region: 3,
-        cities: &["Mexico City", "Guadalajara"],
-    },
-    Country {
-        code: "AR",
-        region: 3,
-        cities: &["Buenos Aires"],
-    },
-    Country {
-        code: "CL",
-        region: 3,
-        cities: &["Santiago"],
-    },
-    Country {
-        code: "CO",
-        region: 3,
-        cities: &["Bogota", "Medellin"],
-    },
-];
-
+#[derive(Debug, Deserialize)]
 pub struct Department {
-    pub name: &'static str,
-    pub code: &'static str,
-    pub weight: u32,
-    pub titles: &'static [&'static str],
-    pub teams: &'static [&'static str],
+    pub name: String,
+    pub code: String,
+    weight: u32,
+    pub titles: Vec<String>,
+    pub teams: Vec<String>,
 }
 
-pub const DEPARTMENTS: &[Department] = &[
-    Department {
-        name: "Engineering",
-        code: "ENG",
-        weight: 22,
-        titles: &[
-            "Software Engineer",
-            "Senior Software Engineer",
-            "Engineering Manager",
-            "Principal Engineer",
-        ],
-        teams: &["Platform", "Mobile", "Data", "Infrastructure", "Web"],
-    },
-    Department {
-        name: "Sales",
-        code: "SLS",
-        weight: 16,
-        titles: &[
-            "Account Executive",
-            "Sales Manager",
-            "Sales Development Rep",
-        ],
-        teams: &["Enterprise", "SMB", "Partners"],
-    },
-    Department {
-        name: "Marketing",
-        code: "MKT",
-        weight: 8,
-        titles: &[
-            "Marketing Manager",
-            "Content Strategist",
-            "Product Marketing Manager",
-        ],
-        teams: &["Brand", "Events", "Digital"],
-    },
-    Department {
-        name: "Finance",
-        code: "FIN",
-        weight: 6,
-        titles: &["Accountant", "Financial Analyst", "Controller"],
-        teams: &["Payroll", "Treasury", "Tax"],
-    },
-    Department {
-        name: "Human Resources",
-        code: "HR",
-        weight: 4,
-        titles: &["HR Business Partner", "Recruiter", "HR Manager"],
-        teams: &["Talent Acquisition", "People Operations"],
-    },
-    Department {
-        name: "Legal",
-        code: "LGL",
-        weight: 2,
-        titles: &["Counsel", "Paralegal"],
-        teams: &["Contracts", "Compliance"],
-    },
-    Department {
-        name: "Operations",
-        code: "OPS",
-        weight: 7,
-        titles: &["Operations Analyst", "Operations Manager"],
-        teams: &["Logistics", "Supply Chain"],
-    },
-    Department {
-        name: "IT",
-        code: "IT",
-        weight: 5,
-        titles: &[
-            "Systems Administrator",
-            "IT Support Specialist",
-            "IT Manager",
-        ],
-        teams: &["Service Desk", "Identity"],
-    },
-    Department {
-        name: "Customer Support",
-        code: "SUP",
-        weight: 10,
-        titles: &["Support Engineer", "Support Manager"],
-        teams: &["Tier 1", "Tier 2"],
-    },
-    Department {
-        name: "Research",
-        code: "RND",
-        weight: 5,
-        titles: &["Research Scientist", "Research Engineer"],
-        teams: &["Applied AI", "Labs"],
-    },
-    Department {
-        name: "Procurement",
-        code: "PRC",
-        weight: 2,
-        titles: &["Buyer", "Procurement Manager"],
-        teams: &["Vendors"],
-    },
-    Department {
-        name: "Security",
-        code: "SEC",
-        weight: 3,
-        titles: &["Security Engineer", "Security Analyst"],
-        teams: &["SecOps", "AppSec"],
-    },
-    Department {
-        name: "Product",
-        code: "PM",
-        weight: 5,
-        titles: &["Product Manager", "Group Product Manager"],
-        teams: &["Growth", "Core"],
-    },
-    Department {
-        name: "Design",
-        code: "DSN",
-        weight: 3,
-        titles: &["Product Designer", "UX Researcher"],
-        teams: &["UX", "Visual"],
-    },
-    Department {
-        name: "Facilities",
-        code: "FAC",
-        weight: 2,
-        titles: &["Facilities Coordinator"],
-        teams: &["Workplace"],
-    },
-];
+/// A directory role and how many people hold it.
+#[derive(Debug, Deserialize)]
+struct RoleTemplate {
+    name: String,
+    template: String,
+    holders: usize,
+}
 
-const PROJECTS: &[&str] = &[
-    "Atlas",
-    "Zephyr",
-    "Orion",
-    "Phoenix",
-    "Nimbus",
-    "Aurora",
-    "Kestrel",
-    "Sequoia",
-    "Tundra",
-    "Meridian",
-    "Helios",
-    "Cascade",
-    "Falcon",
-    "Granite",
-    "Lighthouse",
-    "Monarch",
-    "Nova",
-    "Polaris",
-    "Quasar",
-    "Redwood",
-    "Saturn",
-    "Titan",
-    "Vanguard",
-    "Willow",
-    "Horizon",
-    "Ember",
-    "Glacier",
-    "Harbor",
-    "Juniper",
-    "Lotus",
-    "Mosaic",
-    "Neptune",
-    "Obsidian",
-    "Pinnacle",
-    "Quartz",
-    "Summit",
-    "Trident",
-    "Voyager",
-    "Zenith",
-    "Beacon",
-];
-
-/// Directory roles and the number of holders: (name, roleTemplateId, holders).
-const ROLES: &[(&str, &str, usize)] = &[
-    (
-        "Global Administrator",
-        "62e90394-69f5-4237-9190-012177145e10",
-        3,
-    ),
-    (
-        "User Administrator",
-        "fe930be7-5e62-47db-91af-98c3a49a38b1",
-        4,
-    ),
-    (
-        "Exchange Administrator",
-        "29232cdf-9323-42fd-ade2-1d097af3e4de",
-        2,
-    ),
-    (
-        "SharePoint Administrator",
-        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
-        2,
-    ),
-    (
-        "Security Administrator",
-        "194ae4cb-b126-40b2-bd5b-6091b380977d",
-        3,
-    ),
-    (
-        "Helpdesk Administrator",
-        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
-        5,
-    ),
-    ("Global Reader", "f2ef992c-3afb-46b9-b7cf-a126ee74c451", 2),
-];
+/// Parsed once; the asset is compiled in and checked by a test, so a failure
+/// here is a build defect, not bad input.
+pub static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../assets/org.toml"))
+        .unwrap_or_else(|e| panic!("assets/org.toml: {e}"))
+});
 
 /// A member of a group. Ordered so member lists can be paged by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -421,13 +115,13 @@ pub struct User {
 
 impl User {
     pub fn country(&self) -> &'static Country {
-        &COUNTRIES[self.country]
+        &VOCABULARY.countries[self.country]
     }
     pub fn city(&self) -> &'static str {
-        COUNTRIES[self.country].cities[self.city]
+        &VOCABULARY.countries[self.country].cities[self.city]
     }
     pub fn department(&self) -> &'static str {
-        DEPARTMENTS[self.department].name
+        &VOCABULARY.departments[self.department].name
     }
 }
 
@@ -605,15 +299,15 @@ impl Org {
         for _ in 0..users {
             let given = firsts[rng.random_range(0..firsts.len())];
             let surname = lasts[rng.random_range(0..lasts.len())];
-            let region = weighted(&mut rng, REGION_WEIGHTS.iter().copied());
-            let in_region: Vec<usize> = (0..COUNTRIES.len())
-                .filter(|&c| COUNTRIES[c].region == region)
+            let region = weighted(&mut rng, VOCABULARY.region_weights.iter().copied());
+            let in_region: Vec<usize> = (0..VOCABULARY.countries.len())
+                .filter(|&c| VOCABULARY.countries[c].region == region)
                 .collect();
             let country = in_region[rng.random_range(0..in_region.len())];
-            let city = rng.random_range(0..COUNTRIES[country].cities.len());
-            let department = weighted(&mut rng, DEPARTMENTS.iter().map(|d| d.weight));
-            let titles = DEPARTMENTS[department].titles;
-            let job_title = titles[rng.random_range(0..titles.len())];
+            let city = rng.random_range(0..VOCABULARY.countries[country].cities.len());
+            let department = weighted(&mut rng, VOCABULARY.departments.iter().map(|d| d.weight));
+            let titles = &VOCABULARY.departments[department].titles;
+            let job_title = titles[rng.random_range(0..titles.len())].as_str();
             let guest = rng.random_bool(0.05);
             let account_enabled = !rng.random_bool(0.03);
             let id = new_id(&mut rng);
@@ -753,18 +447,25 @@ impl Org {
                 !u.guest && u.account_enabled && u.deleted.is_none()
             })
             .collect();
-        let roles = ROLES
+        let roles = VOCABULARY
+            .roles
             .iter()
-            .map(|&(name, template, holders)| {
-                let mut members = sample(&mut rng, &enabled_it, holders);
-                members.sort_unstable();
-                Role {
-                    id: new_id(&mut rng),
-                    display_name: name,
-                    role_template_id: template,
-                    members,
-                }
-            })
+            .map(
+                |RoleTemplate {
+                     name,
+                     template,
+                     holders,
+                 }| {
+                    let mut members = sample(&mut rng, &enabled_it, *holders);
+                    members.sort_unstable();
+                    Role {
+                        id: new_id(&mut rng),
+                        display_name: name,
+                        role_template_id: template,
+                        members,
+                    }
+                },
+            )
             .collect();
 
         let mut org = Org {
@@ -1014,9 +715,9 @@ fn draft_groups(
     let device_ids: Vec<u32> = (0..devices.len() as u32).collect();
 
     let mut department_all = Vec::new();
-    for (d, dept) in DEPARTMENTS.iter().enumerate() {
+    for (d, dept) in VOCABULARY.departments.iter().enumerate() {
         let mut regional = Vec::new();
-        for (r, region) in REGIONS.iter().enumerate() {
+        for (r, region) in VOCABULARY.regions.iter().enumerate() {
             let bucket = by_bucket.get(&(d, r)).cloned().unwrap_or_default();
             let mut ops_members = users_of(sample(rng, &bucket, bucket.len() * 3 / 10 + 1));
             ops_members.extend(
@@ -1062,7 +763,7 @@ fn draft_groups(
             regional.into_iter().map(MemberRef::Group).collect(),
         ));
         let staff = by_department.get(&d).cloned().unwrap_or_default();
-        for team in dept.teams {
+        for team in &dept.teams {
             let n = rng.random_range(20..60);
             push(
                 &mut drafts,
@@ -1084,7 +785,7 @@ fn draft_groups(
         GroupKind::Distribution,
         dept_all_refs,
     );
-    for (d, dept) in DEPARTMENTS.iter().enumerate() {
+    for (d, dept) in VOCABULARY.departments.iter().enumerate() {
         let mut members = vec![MemberRef::Group(department_all[d])];
         members.extend(
             sample(rng, &(0..contacts.len() as u32).collect::<Vec<_>>(), 2)
@@ -1106,7 +807,7 @@ fn draft_groups(
     let guests: Vec<u32> = (0..users.len() as u32)
         .filter(|&i| users[i as usize].guest)
         .collect();
-    for project in PROJECTS {
+    for project in &VOCABULARY.projects {
         let n = rng.random_range(5..40);
         let mut members = users_of(sample(rng, &employees, n));
         let guest_count = rng.random_range(0..4);
@@ -1150,7 +851,7 @@ fn draft_groups(
             members,
         );
     }
-    for region in REGIONS {
+    for region in &VOCABULARY.regions {
         push(
             &mut drafts,
             format!("Devices - {region}"),

@@ -11,7 +11,7 @@ use chrono::Utc;
 use serde_json::{Map, Value};
 
 use super::errors::GraphError;
-use super::odata::{Clause, Filter, Query, decode_skiptoken, encode_skiptoken, next_link};
+use super::odata::{Filter, Op, Query, decode_skiptoken, encode_skiptoken, next_link};
 use super::records;
 use crate::sandbox::Shared;
 use crate::sandbox::activity::{Below, HISTORY_MS, Stream};
@@ -140,16 +140,19 @@ async fn audit_list(
         let filter = Filter::parse(text, resource)?;
         filter.check(filterable, resource, &q)?;
         for clause in filter.clauses {
-            let on_time = clause.property().eq_ignore_ascii_case(time_property);
-            match clause {
-                Clause::Ge(_, v) if on_time => from = from.max(ceil_ms(parse_time(&v)?)),
-                Clause::Le(_, v) if on_time => to = to.min(floor_ms(parse_time(&v)?)),
-                Clause::Eq(_, ref lit) if on_time => {
-                    let t = parse_time(lit.text())?;
+            if !clause.property.eq_ignore_ascii_case(time_property) {
+                rest.push(clause);
+                continue;
+            }
+            let t = parse_time(clause.value.text())?;
+            match clause.op {
+                Op::Ge => from = from.max(ceil_ms(t)),
+                Op::Le => to = to.min(floor_ms(t)),
+                Op::Eq => {
                     from = from.max(ceil_ms(t));
                     to = to.min(floor_ms(t));
                 }
-                other => rest.push(other),
+                _ => rest.push(clause),
             }
         }
     }

@@ -146,7 +146,7 @@ pub fn user_prop(org: &Org, i: u32, name: &str) -> Option<Value> {
                 Value::from(u.department())
             }
         }
-        "usageLocation" | "country" => Value::from(u.country().code),
+        "usageLocation" | "country" => Value::from(u.country().code.as_str()),
         "city" => Value::from(u.city()),
         "createdDateTime" => time(u.created),
         "companyName" => {

@@ -1,5 +1,7 @@
 //! Graph's error envelope and the throttling and outage answers.
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -89,7 +91,7 @@ impl IntoResponse for GraphError {
 }
 
 /// 429 TooManyRequests, with `Retry-After` in (possibly fractional) seconds.
-pub fn throttled(retry_after: Option<f64>, req: &Request) -> Response {
+pub fn throttled(retry_after: Option<Duration>, req: &Request) -> Response {
     let request_id = Uuid::new_v4().to_string();
     let body = json!({"error": {
         "code": "TooManyRequests",
@@ -103,8 +105,8 @@ pub fn throttled(retry_after: Option<f64>, req: &Request) -> Response {
         }
     }});
     let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-    if let Some(secs) = retry_after
-        && let Ok(value) = HeaderValue::from_str(&format_seconds(secs))
+    if let Some(wait) = retry_after
+        && let Ok(value) = HeaderValue::from_str(&format_seconds(wait.as_secs_f64()))
     {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }

@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::directory::{self as dir, member_prop, member_type};
 use super::errors::GraphError;
-use super::odata::{Matcher, Query, Selection, decode_skiptoken, encode_skiptoken, next_link};
+use super::odata::{Matcher, Query, Selection, next_link};
 use crate::sandbox::Shared;
 use crate::sandbox::org::{MemberRef, ObjectRef, Org};
+use crate::sandbox::paging;
 
 type Answer = Result<Json<Value>, GraphError>;
 
@@ -40,19 +41,15 @@ impl Listing<'_> {
         render: impl Fn(MemberRef) -> Map<String, Value>,
     ) -> Answer {
         let scope = self.uri.path();
-        let after: Option<u64> = match &self.query.skiptoken {
-            Some(token) => Some(decode_skiptoken(token, scope)?.parse().map_err(|_| {
-                GraphError::bad_request("The specified page token value has expired or is invalid.")
-            })?),
-            None => None,
-        };
-        let total = items.len();
-        let start = match after {
-            Some(key) => items.partition_point(|&(k, _)| k <= key),
-            None => 0,
-        };
-        let end = (start + self.page_size).min(total);
-        let page = &items[start..end];
+        let (page, next) = paging::page(
+            &items,
+            scope,
+            self.query.skiptoken.as_deref(),
+            self.page_size,
+        )
+        .map_err(|_| {
+            GraphError::bad_request("The specified page token value has expired or is invalid.")
+        })?;
         let mut body = Map::new();
         body.insert(
             "@odata.context".into(),
@@ -62,12 +59,9 @@ impl Listing<'_> {
             )),
         );
         if self.query.count {
-            body.insert("@odata.count".into(), Value::from(total));
+            body.insert("@odata.count".into(), Value::from(items.len()));
         }
-        if end < total
-            && let Some(&(last, _)) = page.last()
-        {
-            let token = encode_skiptoken(scope, &last.to_string());
+        if let Some(token) = next {
             body.insert(
                 "@odata.nextLink".into(),
                 Value::from(next_link(&self.shared.base_url, scope, self.query, &token)),

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Uri};
+use axum::http::HeaderValue;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -53,6 +53,38 @@ pub(crate) struct MicrosoftState {
     pub(crate) tokens: auth::Tokens,
     pub(crate) subscriptions: management::Subscriptions,
     pub(crate) external: external::ExternalState,
+}
+
+/// Microsoft's answers to the fault layer: Graph's envelope, `Retry-After`.
+pub(crate) struct Dialect;
+
+impl super::dialect::Dialect for Dialect {
+    fn vendor(&self) -> &'static str {
+        "Microsoft"
+    }
+
+    fn serves(&self, path: &str) -> bool {
+        path.starts_with("/v1.0/")
+            || path.starts_with("/beta/")
+            || path.starts_with("/api/v1.0/")
+            || path.ends_with("/oauth2/v2.0/token")
+    }
+
+    fn is_token_endpoint(&self, path: &str) -> bool {
+        path.ends_with("/oauth2/v2.0/token")
+    }
+
+    fn throttled(&self, wait: Option<std::time::Duration>, req: &Request) -> Response {
+        errors::throttled(wait, req)
+    }
+
+    fn unavailable(&self, req: &Request) -> Response {
+        errors::unavailable(req)
+    }
+
+    fn unknown(&self, path: &str) -> Response {
+        unknown(path)
+    }
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -115,7 +147,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(graph)
         .merge(management)
         .merge(external::router(shared.clone()))
-        .fallback(unknown)
         .layer(axum::middleware::from_fn(request_ids))
         .with_state(shared)
 }
@@ -141,13 +172,8 @@ async fn request_ids(req: Request, next: Next) -> Response {
 }
 
 /// Graph answers an unknown segment with 400 BadRequest.
-async fn unknown(uri: Uri) -> Response {
-    let segment = uri
-        .path()
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+fn unknown(path: &str) -> Response {
+    let segment = path.rsplit('/').next().unwrap_or_default().to_string();
     GraphError::new(
         axum::http::StatusCode::BAD_REQUEST,
         "BadRequest",

@@ -5,6 +5,9 @@ use axum::http::HeaderMap;
 use serde_json::Value;
 
 use super::errors::GraphError;
+pub use crate::sandbox::filter::{Clause, Literal, Op};
+use crate::sandbox::filter::{all_hold, split_outside_quotes};
+use crate::sandbox::paging::{PageSize, decode_cursor, url_with};
 
 /// The query options of one request.
 #[derive(Debug, Clone, Default)]
@@ -86,13 +89,16 @@ impl Query {
 
     /// `$top` for directory lists: default 100, 1..=999.
     pub fn directory_page_size(&self) -> Result<usize, GraphError> {
-        match self.top {
-            None => Ok(100),
-            Some(n) if (1..=999).contains(&n) => Ok(n),
-            Some(n) => Err(GraphError::unsupported(format!(
+        const DIRECTORY: PageSize = PageSize {
+            default: 100,
+            max: 999,
+            cap: false,
+        };
+        DIRECTORY.resolve(self.top).map_err(|n| {
+            GraphError::unsupported(format!(
                 "Invalid page size specified: '{n}'. Must be between 1 and 999 inclusive."
-            ))),
-        }
+            ))
+        })
     }
 
     /// `$search` needs `ConsistencyLevel: eventual`; so does `$count`.
@@ -245,106 +251,10 @@ impl Search {
     }
 }
 
-/// A literal in `$filter`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Literal {
-    Text(String),
-    Bool(bool),
-    Null,
-    /// Unquoted, e.g. a date-time.
-    Raw(String),
-}
-
-impl Literal {
-    fn parse(s: &str) -> Literal {
-        let s = s.trim();
-        if let Some(inner) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-            return Literal::Text(inner.replace("''", "'"));
-        }
-        match s {
-            "true" => Literal::Bool(true),
-            "false" => Literal::Bool(false),
-            "null" => Literal::Null,
-            _ => Literal::Raw(s.to_string()),
-        }
-    }
-
-    fn equals(&self, v: &Value) -> bool {
-        match (self, v) {
-            (Literal::Text(t), Value::String(s)) => t.eq_ignore_ascii_case(s),
-            (Literal::Bool(b), Value::Bool(x)) => b == x,
-            (Literal::Null, Value::Null) => true,
-            (Literal::Raw(r), Value::String(s)) => r.eq_ignore_ascii_case(s),
-            (Literal::Text(t), Value::Array(items)) => items
-                .iter()
-                .any(|i| i.as_str().is_some_and(|s| s.eq_ignore_ascii_case(t))),
-            _ => false,
-        }
-    }
-
-    pub fn text(&self) -> &str {
-        match self {
-            Literal::Text(t) | Literal::Raw(t) => t,
-            Literal::Bool(true) => "true",
-            Literal::Bool(false) => "false",
-            Literal::Null => "null",
-        }
-    }
-}
-
-/// One comparison of a `$filter`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Clause {
-    StartsWith(String, String),
-    Eq(String, Literal),
-    Ne(String, Literal),
-    Ge(String, String),
-    Le(String, String),
-    /// `groupTypes/any(c:c eq 'Unified')`.
-    Any(String, Literal),
-}
-
-impl Clause {
-    pub fn property(&self) -> &str {
-        match self {
-            Clause::StartsWith(p, _)
-            | Clause::Eq(p, _)
-            | Clause::Ne(p, _)
-            | Clause::Ge(p, _)
-            | Clause::Le(p, _)
-            | Clause::Any(p, _) => p,
-        }
-    }
-}
-
 /// A `$filter`: clauses joined by `and`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
     pub clauses: Vec<Clause>,
-}
-
-fn split_outside_quotes<'s>(text: &'s str, sep: &str) -> Vec<&'s str> {
-    let mut parts = Vec::new();
-    let mut in_quote = false;
-    let mut start = 0;
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'\'' {
-            in_quote = !in_quote;
-        } else if !in_quote
-            && text[i..].len() >= sep.len()
-            && text[i..i + sep.len()].eq_ignore_ascii_case(sep)
-        {
-            parts.push(&text[start..i]);
-            i += sep.len();
-            start = i;
-            continue;
-        }
-        i += 1;
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 impl Filter {
@@ -356,13 +266,13 @@ impl Filter {
                 "Unsupported or invalid query filter clause specified for property '{p}' of resource '{resource}'."
             ))
         };
-        if split_outside_quotes(text, " or ").len() > 1 {
+        if split_outside_quotes(text, " or ", b"'").len() > 1 {
             return Err(GraphError::unsupported(
                 "The casbah sandbox takes clauses joined by 'and' in $filter, not 'or'.",
             ));
         }
         let mut clauses = Vec::new();
-        for part in split_outside_quotes(text.trim(), " and ") {
+        for part in split_outside_quotes(text.trim(), " and ", b"'") {
             let part = part.trim();
             if part.starts_with('(') || part.to_ascii_lowercase().starts_with("not ") {
                 return Err(invalid(part));
@@ -373,41 +283,37 @@ impl Filter {
                 .and_then(|r| r.strip_suffix(')'))
             {
                 let (prop, lit) = args.split_once(',').ok_or_else(|| invalid(args))?;
-                match Literal::parse(lit) {
-                    Literal::Text(t) => {
-                        clauses.push(Clause::StartsWith(prop.trim().to_string(), t))
+                match literal(lit) {
+                    text @ Literal::Text(_) => {
+                        clauses.push(Clause::new(prop.trim(), Op::StartsWith, text))
                     }
                     _ => return Err(invalid(prop.trim())),
                 }
                 continue;
             }
+            // A collection holds the value: equality against each item.
             if let Some((prop, rest)) = part.split_once("/any(") {
                 let inner = rest.strip_suffix(')').ok_or_else(|| invalid(prop))?;
                 let (_, cond) = inner.split_once(':').ok_or_else(|| invalid(prop))?;
                 let pieces: Vec<&str> = cond.trim().splitn(3, ' ').collect();
                 match pieces.as_slice() {
-                    [_, "eq", lit] => {
-                        clauses.push(Clause::Any(prop.trim().to_string(), Literal::parse(lit)))
-                    }
+                    [_, "eq", lit] => clauses.push(Clause::new(prop.trim(), Op::Eq, literal(lit))),
                     _ => return Err(invalid(prop)),
                 }
                 continue;
             }
             let pieces: Vec<&str> = part.splitn(3, ' ').collect();
-            let clause = match pieces.as_slice() {
-                [prop, op, lit] => {
-                    let prop = prop.to_string();
-                    match op.to_ascii_lowercase().as_str() {
-                        "eq" => Clause::Eq(prop, Literal::parse(lit)),
-                        "ne" => Clause::Ne(prop, Literal::parse(lit)),
-                        "ge" => Clause::Ge(prop, Literal::parse(lit).text().to_string()),
-                        "le" => Clause::Le(prop, Literal::parse(lit).text().to_string()),
-                        _ => return Err(invalid(&prop)),
-                    }
-                }
-                _ => return Err(invalid(part)),
+            let [prop, op, lit] = pieces.as_slice() else {
+                return Err(invalid(part));
             };
-            clauses.push(clause);
+            let op = match op.to_ascii_lowercase().as_str() {
+                "eq" => Op::Eq,
+                "ne" => Op::Ne,
+                "ge" => Op::Ge,
+                "le" => Op::Le,
+                _ => return Err(invalid(prop)),
+            };
+            clauses.push(Clause::new(prop, op, literal(lit)));
         }
         Ok(Filter { clauses })
     }
@@ -416,19 +322,13 @@ impl Filter {
     /// query mode, like Graph.
     pub fn check(&self, filterable: &[&str], resource: &str, q: &Query) -> Result<(), GraphError> {
         for c in &self.clauses {
-            if !filterable
+            let filterable = filterable
                 .iter()
-                .any(|f| f.eq_ignore_ascii_case(c.property()))
-            {
+                .any(|f| f.eq_ignore_ascii_case(&c.property));
+            if !filterable || (c.op == Op::Ne && !(q.eventual && q.count)) {
                 return Err(GraphError::unsupported(format!(
                     "Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
-                    c.property()
-                )));
-            }
-            if matches!(c, Clause::Ne(..)) && !(q.eventual && q.count) {
-                return Err(GraphError::unsupported(format!(
-                    "Unsupported or invalid query filter clause specified for property '{}' of resource '{resource}'.",
-                    c.property()
+                    c.property
                 )));
             }
         }
@@ -436,18 +336,22 @@ impl Filter {
     }
 
     pub fn matches(&self, prop: impl Fn(&str) -> Option<Value>) -> bool {
-        self.clauses.iter().all(|c| {
-            let value = prop(c.property()).unwrap_or(Value::Null);
-            match c {
-                Clause::StartsWith(_, t) => value
-                    .as_str()
-                    .is_some_and(|s| s.to_lowercase().starts_with(&t.to_lowercase())),
-                Clause::Eq(_, lit) | Clause::Any(_, lit) => lit.equals(&value),
-                Clause::Ne(_, lit) => !lit.equals(&value),
-                Clause::Ge(_, v) => value.as_str().is_some_and(|s| s >= v.as_str()),
-                Clause::Le(_, v) => value.as_str().is_some_and(|s| s <= v.as_str()),
-            }
-        })
+        all_hold(&self.clauses, prop)
+    }
+}
+
+/// An OData literal: `'text'` (quotes doubled inside), `true`, `false`,
+/// `null`, or unquoted (a date-time).
+fn literal(s: &str) -> Literal {
+    let s = s.trim();
+    if let Some(inner) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        return Literal::Text(inner.replace("''", "'"));
+    }
+    match s {
+        "true" => Literal::Bool(true),
+        "false" => Literal::Bool(false),
+        "null" => Literal::Null,
+        _ => Literal::Raw(s.to_string()),
     }
 }
 
@@ -486,73 +390,18 @@ impl Matcher {
     }
 }
 
-/// Skip tokens are opaque to clients: a scope naming the list they belong
-/// to and a position, hex-encoded.
-pub fn encode_skiptoken(scope: &str, position: &str) -> String {
-    format!(
-        "X{}",
-        format!("{scope}|{position}")
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
-}
+/// Skip tokens are the sandbox's opaque cursors (`paging`).
+pub use crate::sandbox::paging::encode_cursor as encode_skiptoken;
 
 pub fn decode_skiptoken(token: &str, scope: &str) -> Result<String, GraphError> {
-    let invalid =
-        || GraphError::bad_request("The specified page token value has expired or is invalid.");
-    let hex = token.strip_prefix('X').ok_or_else(invalid)?;
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
-        return Err(invalid());
-    }
-    let bytes: Result<Vec<u8>, _> = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
-        .collect();
-    let text = String::from_utf8(bytes.map_err(|_| invalid())?).map_err(|_| invalid())?;
-    let (s, position) = text.split_once('|').ok_or_else(invalid)?;
-    if s != scope {
-        return Err(invalid());
-    }
-    Ok(position.to_string())
-}
-
-/// Percent-encodes a query component, keeping what Graph leaves readable.
-fn encode_component(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b'$'
-            | b'\''
-            | b'('
-            | b')'
-            | b','
-            | b':' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    decode_cursor(token, scope).ok_or_else(|| {
+        GraphError::bad_request("The specified page token value has expired or is invalid.")
+    })
 }
 
 /// The absolute nextLink: the original parameters plus `$skiptoken`.
 pub fn next_link(base_url: &str, path: &str, q: &Query, token: &str) -> String {
-    let mut link = format!("{base_url}{path}?");
-    for (k, v) in &q.pairs {
-        link.push_str(&encode_component(k));
-        link.push('=');
-        link.push_str(&encode_component(v));
-        link.push('&');
-    }
-    link.push_str("$skiptoken=");
-    link.push_str(&encode_component(token));
-    link
+    url_with(base_url, path, &q.pairs, "$skiptoken", token)
 }
 
 #[cfg(test)]

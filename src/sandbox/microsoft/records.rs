@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
-use crate::sandbox::org::{COUNTRIES, DEPARTMENTS, GroupKind, Org, PARTNER_DOMAINS, User};
+use crate::sandbox::org::{GroupKind, Org, PARTNER_DOMAINS, User, VOCABULARY};
 
 /// Reads an instant the way both APIs accept one: RFC 3339, or without a
 /// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
@@ -67,7 +67,7 @@ fn ip_in(country: usize, host: u64) -> String {
 /// Where someone signs in from: home most of the time, sometimes travelling.
 fn place(rng: &mut ChaCha8Rng, user_index: usize, home: usize) -> (usize, String) {
     if rng.random_bool(0.05) {
-        let away = rng.random_range(0..COUNTRIES.len());
+        let away = rng.random_range(0..VOCABULARY.countries.len());
         (away, ip_in(away, rng.random()))
     } else {
         (home, ip_in(home, user_index as u64 * 2_654_435_761))
@@ -218,8 +218,8 @@ pub fn sign_in(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> Value {
             Actor::pushed(org, &p)
         }
     };
-    let c = &COUNTRIES[actor.country];
-    let city = pick(&mut rng, c.cities);
+    let c = &VOCABULARY.countries[actor.country];
+    let city = pick(&mut rng, &c.cities);
     let (error_code, reason) =
         failure.map_or((0, Value::Null), |(code, text)| (code, Value::from(text)));
     json!({
@@ -289,7 +289,8 @@ impl Actor {
             .country
             .as_deref()
             .and_then(|code| {
-                COUNTRIES
+                VOCABULARY
+                    .countries
                     .iter()
                     .position(|c| c.code.eq_ignore_ascii_case(code))
             })
@@ -607,7 +608,7 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
             } else {
                 format!(
                     "https://contoso.sharepoint.com/sites/{}/",
-                    DEPARTMENTS[u.department].name.replace(' ', "")
+                    VOCABULARY.departments[u.department].name.replace(' ', "")
                 )
             };
             let folder = if onedrive {
