@@ -11,8 +11,13 @@ use std::sync::Arc;
 
 use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
 
+pub mod github;
+pub mod google;
 pub mod http;
+pub mod jwt;
 pub mod microsoft365;
+pub mod okta;
+pub mod url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
@@ -66,6 +71,16 @@ pub enum ConnectorError {
 /// R-G1: e-mail domain (lower case) → how many of the organisation's own
 /// accounts use it, counted by the user scan for apps that list no domains.
 pub type DomainTally = BTreeMap<String, u64>;
+
+/// The secret must never reach an error or a log, even if a vendor echoes it.
+pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
+    let s = secret.expose();
+    if s.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(s, "****")
+    }
+}
 
 /// One page of a list, and the opaque continuation to the next.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,16 +176,22 @@ pub struct DeviceCode {
 
 /// Starts the sign-in of an app whose secret is obtained interactively.
 pub async fn begin_device_flow(instance: &Instance) -> Result<DeviceCode, ConnectorError> {
-    Err(ConnectorError::Unsupported(instance.app.display_name()))
+    match instance.app {
+        AppKind::Github => github::begin_device_flow(instance).await,
+        other => Err(ConnectorError::Unsupported(other.display_name())),
+    }
 }
 
 /// Polls until the person has signed in (or the code expired, or they
 /// refused), and returns the token to connect with.
 pub async fn finish_device_flow(
     instance: &Instance,
-    _code: &DeviceCode,
+    code: &DeviceCode,
 ) -> Result<Secret, ConnectorError> {
-    Err(ConnectorError::Unsupported(instance.app.display_name()))
+    match instance.app {
+        AppKind::Github => github::finish_device_flow(instance, code).await,
+        other => Err(ConnectorError::Unsupported(other.display_name())),
+    }
 }
 
 /// The connector for an instance's app.
@@ -180,6 +201,9 @@ pub fn for_instance(
 ) -> Result<Arc<dyn Connector>, ConnectorError> {
     match instance.app {
         AppKind::Microsoft365 => Ok(Arc::new(microsoft365::Microsoft365::new(instance, secret)?)),
+        AppKind::Okta => okta::connector(instance, secret),
+        AppKind::GoogleWorkspace => google::connector(instance, secret),
+        AppKind::Github => github::connector(instance, secret),
         other => Err(ConnectorError::Unsupported(other.display_name())),
     }
 }

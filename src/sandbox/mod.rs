@@ -29,8 +29,11 @@ mod config;
 mod dialect;
 mod faults;
 mod filter;
+mod github;
+mod google;
 mod listener;
 mod microsoft;
+mod okta;
 pub mod org;
 mod paging;
 
@@ -78,6 +81,13 @@ pub(crate) struct Shared {
     /// Every vendor dialect; the first answers for paths none claims.
     dialects: Vec<Box<dyn dialect::Dialect>>,
     pub(crate) microsoft: microsoft::MicrosoftState,
+    // Each dialect reads its own as it is built.
+    #[allow(dead_code)]
+    pub(crate) okta: okta::State,
+    #[allow(dead_code)]
+    pub(crate) google: google::State,
+    #[allow(dead_code)]
+    pub(crate) github: github::State,
     served: Mutex<BTreeMap<(String, u16), u64>>,
 }
 
@@ -160,6 +170,9 @@ impl Sandbox {
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
             dialects: vec![Box::new(microsoft::Dialect)],
             microsoft: microsoft::MicrosoftState::default(),
+            okta: okta::State::new(&org, &config),
+            google: google::State::new(&org, &config),
+            github: github::State::new(&org, &config),
             org: RwLock::new(org),
             served: Mutex::new(BTreeMap::new()),
             config,
@@ -174,6 +187,9 @@ impl Sandbox {
         };
         let app = axum::Router::new()
             .merge(microsoft::router(shared.clone()))
+            .merge(okta::router(shared.clone()))
+            .merge(google::router(shared.clone()))
+            .merge(github::router(shared.clone()))
             .merge(
                 axum::Router::new()
                     .fallback(unknown)

@@ -6,6 +6,7 @@
 use url::Url;
 
 use crate::connectors::ConnectorError;
+use crate::connectors::url::base;
 
 const LOGIN: &str = "https://login.microsoftonline.com";
 const GRAPH: &str = "https://graph.microsoft.com";
@@ -40,66 +41,11 @@ impl Hosts {
     }
 }
 
-fn base(s: &str) -> Result<Url, ConnectorError> {
-    let unusable = |detail: &str| ConnectorError::Unreachable {
-        host: s.to_owned(),
-        detail: detail.to_owned(),
-    };
-    let url = Url::parse(s.trim()).map_err(|_| unusable("the endpoint is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
-        return Err(unusable("the endpoint must be an http or https URL"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(unusable("the endpoint must not carry a query or fragment"));
-    }
-    Ok(url)
-}
+pub(super) use crate::connectors::url::url;
 
-/// `base` + path segments (each percent-encoded on its own, so an id can never
-/// add a segment) + a query. Query values are encoded with `%20` for spaces,
-/// as Microsoft's own SDKs send them; keys such as `$top` go as they are.
-pub(super) fn url(base: &Url, segments: &[&str], query: &[(&str, &str)]) -> Url {
-    let mut url = base.clone();
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty().extend(segments);
-    }
-    if !query.is_empty() {
-        let q = query
-            .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        url.set_query(Some(&q));
-    }
-    url
-}
-
-fn encode(v: &str) -> String {
-    // byte_serialize writes a literal '+' as %2B, so every '+' left is a space.
-    url::form_urlencoded::byte_serialize(v.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
-}
-
-/// A continuation link (`@odata.nextLink`, `NextPageUri`, a `contentUri`) is
-/// followed exactly as given, but only to the host it came from: the bearer
-/// token must never travel to anywhere else.
+/// Links are followed only to the host they came from (`connectors::url::follow`).
 pub(super) fn follow(link: &str, expected: &Url) -> Result<Url, ConnectorError> {
-    let url = Url::parse(link).map_err(|_| ConnectorError::Protocol {
-        vendor: super::VENDOR,
-        detail: "a continuation link is not a URL".to_owned(),
-    })?;
-    if url.origin() != expected.origin() {
-        return Err(ConnectorError::Protocol {
-            vendor: super::VENDOR,
-            detail: format!(
-                "a continuation link points to {} instead of {}",
-                url.host_str().unwrap_or("?"),
-                expected.host_str().unwrap_or("?")
-            ),
-        });
-    }
-    Ok(url)
+    crate::connectors::url::follow(super::VENDOR, link, expected)
 }
 
 #[cfg(test)]
@@ -137,42 +83,5 @@ mod tests {
             .as_str(),
             "https://proxy.example/m365/api/v1.0/t1/activity/feed"
         );
-    }
-
-    #[test]
-    fn bad_endpoints_are_refused() {
-        for bad in ["not a url", "ftp://x", "http://x/?a=1", "mailto:a@b"] {
-            assert!(
-                matches!(
-                    Hosts::new(Some(bad)),
-                    Err(ConnectorError::Unreachable { .. })
-                ),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn ids_and_values_are_encoded() {
-        let g = Url::parse("https://graph.microsoft.com").unwrap();
-        assert_eq!(
-            url(
-                &g,
-                &["v1.0", "groups", "a/b?c"],
-                &[("$search", "\"displayName:a+b c\"")]
-            )
-            .as_str(),
-            "https://graph.microsoft.com/v1.0/groups/a%2Fb%3Fc?$search=%22displayName%3Aa%2Bb%20c%22"
-        );
-    }
-
-    #[test]
-    fn links_are_followed_only_to_their_own_host() {
-        let g = Url::parse("http://127.0.0.1:9000").unwrap();
-        let next = "http://127.0.0.1:9000/v1.0/users?$skiptoken=X%20Y&$top=5";
-        assert_eq!(follow(next, &g).unwrap().as_str(), next);
-        assert!(follow("http://evil.example/v1.0/users", &g).is_err());
-        assert!(follow("http://127.0.0.1:9001/v1.0/users", &g).is_err());
-        assert!(follow("/v1.0/users", &g).is_err());
     }
 }

@@ -162,15 +162,7 @@ fn clean(s: &str) -> String {
     crate::domain::text::sanitize(s)
 }
 
-/// The secret must never reach an error or a log, even if a vendor echoes it.
-fn scrub(text: &str, secret: &Secret) -> String {
-    let s = secret.expose();
-    if s.is_empty() {
-        text.to_owned()
-    } else {
-        text.replace(s, "****")
-    }
-}
+use super::scrub;
 
 #[cfg(test)]
 mod tests {
