@@ -532,6 +532,77 @@ fn connect_wizard() {
     snap("connect_form", &app);
 }
 
+/// The screen at `w`×`h`, which must show each of `needles`.
+fn shows(app: &App, (w, h): (u16, u16), needles: &[&str]) -> String {
+    let screen = text(&render(app, w, h));
+    for needle in needles {
+        assert!(
+            screen.contains(needle),
+            "{needle:?} at {w}×{h} in\n{screen}"
+        );
+    }
+    screen
+}
+
+// R-C2: instances of different apps with the same name are told apart in
+// every list, by their app.
+#[test]
+fn every_list_names_the_app() {
+    let mut app = fixture(Theme::plain());
+    let mut okta = instance();
+    okta.instance.id = InstanceId(2);
+    okta.instance.app = AppKind::Okta;
+    okta.instance.name = "acme".into();
+    let mut github = okta.clone();
+    github.instance.id = InstanceId(3);
+    github.instance.app = AppKind::Github;
+    app.update(Msg::Done(Done::Instances(Ok(vec![
+        instance(),
+        okta,
+        github,
+    ]))));
+    let mut all = groups();
+    for (id, instance, name) in [(5, 2, "Okta admins"), (6, 3, "GitHub owners")] {
+        let mut g = group(id, name, GroupStatus::Ready, 3);
+        g.kind = GroupKind::Imported {
+            instance: InstanceId(instance),
+            remote_id: format!("r{id}"),
+        };
+        all.push(g);
+    }
+    app.update(Msg::Done(Done::Groups(Ok(all))));
+    let acts: Vec<Activity> = (1..=3)
+        .map(|n| {
+            let mut a = activity(n);
+            (a.app, a.instance) = match n {
+                1 => (AppKind::Okta, InstanceId(2)),
+                2 => (AppKind::Github, InstanceId(3)),
+                _ => (a.app, a.instance),
+            };
+            a
+        })
+        .collect();
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: acts,
+            next: None,
+        }),
+    }));
+    let both = ["okta · acme", "github · acme"];
+    typed(&mut app, "2");
+    shows(&app, (80, 24), &both);
+    typed(&mut app, "1");
+    shows(&app, (80, 24), &["Okta", "GitHub"]);
+    // The activities pane alone: the app where it is narrow, the instance where there is room.
+    typed(&mut app, "4");
+    shows(&app, (80, 24), &["okta ", "github "]);
+    shows(&app, (120, 24), &both);
+    typed(&mut app, "2i");
+    shows(&app, (80, 24), &both);
+}
+
 /// Counts the bytes a frame sends to the terminal.
 #[derive(Clone, Default)]
 struct Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>);

@@ -19,7 +19,7 @@ use super::views::external::ExternalPane;
 use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
-use crate::domain::{GroupKind, Micros};
+use crate::domain::{AppKind, GroupKind, Micros};
 use crate::service::{Event, JobId, JobKind, Level};
 use crate::store::IMPORT_LIMIT;
 
@@ -194,12 +194,18 @@ impl App {
             .count()
     }
 
-    pub fn instance_name(&self, id: crate::domain::InstanceId) -> Option<&str> {
+    pub fn instance(&self, id: crate::domain::InstanceId) -> Option<&crate::domain::Instance> {
         self.connectors
             .rows
             .iter()
-            .find(|s| s.instance.id == id)
-            .map(|s| s.instance.name.as_str())
+            .map(|s| &s.instance)
+            .find(|i| i.id == id)
+    }
+
+    /// "okta · acme" (see `format::instance_label`).
+    pub fn instance_label(&self, id: crate::domain::InstanceId) -> Option<String> {
+        self.instance(id)
+            .map(|i| super::format::instance_label(i.app, &i.name))
     }
 
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
@@ -312,8 +318,6 @@ impl App {
                 self.connectors.loaded = true;
                 self.connectors.error = None;
                 self.connectors.cursor.clamp(self.connectors.rows.len());
-                let names = self.instance_names();
-                self.groups.instance_names = names;
                 self.groups.refilter(&self.fuzzy);
             }
             Done::Instances(Err(e)) => self.connectors.error = Some(e.message),
@@ -440,14 +444,6 @@ impl App {
                 }
             }
         }
-    }
-
-    fn instance_names(&self) -> Vec<(crate::domain::InstanceId, String)> {
-        self.connectors
-            .rows
-            .iter()
-            .map(|s| (s.instance.id, s.instance.name.clone()))
-            .collect()
     }
 
     /// The keymap contexts for the current state, most specific first.
@@ -692,7 +688,7 @@ impl App {
                 self.connectors
                     .rows
                     .iter()
-                    .find(|s| s.instance.app == crate::domain::AppKind::Microsoft365)
+                    .find(|s| s.instance.app == AppKind::Microsoft365)
                     .map(|s| s.instance.name.clone())
             });
         match instance {
@@ -893,8 +889,8 @@ impl App {
         let mut path = vec![self.focus.title().to_owned()];
         match self.focus {
             Pane::Groups => {
-                if let Some(name) = self.groups.instance.and_then(|id| self.instance_name(id)) {
-                    path.insert(0, name.to_owned());
+                if let Some(label) = self.groups.instance.and_then(|id| self.instance_label(id)) {
+                    path.insert(0, label);
                 }
             }
             Pane::Members => {
@@ -927,11 +923,11 @@ impl App {
     }
 
     fn open_picker(&mut self) {
-        let connected: Vec<String> = self
+        let connected: Vec<(AppKind, String)> = self
             .connectors
             .rows
             .iter()
-            .map(|s| s.instance.name.clone())
+            .map(|s| (s.instance.app, s.instance.name.clone()))
             .collect();
         if connected.is_empty() {
             self.toast(

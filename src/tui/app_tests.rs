@@ -165,7 +165,8 @@ fn enter_drills_down_and_esc_comes_back() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, Pane::Groups);
     assert_eq!(app.groups.visible.len(), 1, "only the instance's groups");
-    assert_eq!(app.breadcrumbs(), ["contoso", "Groups"]);
+    // R-C2: the instance is named with its app.
+    assert_eq!(app.breadcrumbs(), ["microsoft365 · contoso", "Groups"]);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, Pane::Members);
     assert_eq!(app.take_cmds(), [Cmd::LoadMembers(GroupId(2))]);
