@@ -8,12 +8,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
 use super::fuzzy::Fuzzy;
-use super::input::Input;
+use super::input::{Input, one_line};
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, ExportFormat, Msg};
 use super::theme::Theme;
 use super::views::activities::ActivitiesPane;
-use super::views::connect::Wizard;
+use super::views::connect::{Step, Wizard};
 use super::views::connectors::ConnectorsPane;
 use super::views::external::ExternalPane;
 use super::views::groups::GroupsPane;
@@ -227,9 +227,16 @@ impl App {
                 self.key(key);
             }
             Msg::Resize => self.dirty = true,
+            Msg::Paste(text) => {
+                self.dirty = true;
+                self.paste(&text);
+            }
             Msg::Tick => {
                 let now = self.now;
                 self.toasts.retain(|t| t.until > now);
+                if let Some(cmd) = self.wizard.as_mut().and_then(|w| w.tick(now)) {
+                    self.cmds.push(cmd);
+                }
                 // A frame a second keeps the clock and ages current; it is cheap
                 // because only changed cells are written, and its write is what
                 // notices a terminal that has gone away.
@@ -393,6 +400,16 @@ impl App {
                 Some(w) => w.failed(e.message),
                 None => self.toast(Level::Error, e.message),
             },
+            Done::SignInCode { seq, result } => {
+                if let Some(w) = &mut self.wizard {
+                    w.code_arrived(seq, result, self.now);
+                }
+            }
+            Done::SignedIn { seq, result } => {
+                if let Some(cmd) = self.wizard.as_mut().and_then(|w| w.signed_in(seq, result)) {
+                    self.cmds.push(cmd);
+                }
+            }
             Done::ExternalConnections(result) => {
                 let cmds = self.external.connections_loaded(result, &self.fuzzy);
                 self.cmds.extend(cmds);
@@ -477,6 +494,23 @@ impl App {
         }
     }
 
+    /// A paste types into the field that has the keyboard: in the wizard as
+    /// it says, elsewhere on one line. With no field to take it, it is
+    /// dropped rather than read as keys.
+    fn paste(&mut self, text: &str) {
+        if let Some(w) = &mut self.wizard {
+            return w.paste(text);
+        }
+        let typing = self.picker.is_some()
+            || self.editing()
+            || (self.focus == Pane::External && self.external.checker.is_some());
+        if typing {
+            for c in one_line(text).chars() {
+                self.key(KeyEvent::from(KeyCode::Char(c)));
+            }
+        }
+    }
+
     fn key(&mut self, key: KeyEvent) {
         if let Overlay::Help { scroll } = &mut self.overlay {
             match self.keymap.action(&[Context::Global], key) {
@@ -499,22 +533,11 @@ impl App {
             return;
         }
         if let Some(w) = &mut self.wizard {
-            match action {
-                Some(Action::Up) => w.up(),
-                Some(Action::Down) => w.down(),
-                Some(Action::Quit) => self.exit = Some(Exit::Quit),
-                Some(Action::Back) => {
-                    if !w.back() {
-                        self.wizard = None;
-                    }
-                }
-                Some(Action::Submit) => {
-                    if let Some(form) = w.submit() {
-                        self.cmds.push(Cmd::Connect(Box::new(form)));
-                    }
-                }
-                Some(_) => {}
-                None => w.edit(key),
+            match w.key(action, key) {
+                Step::Stay => {}
+                Step::Close => self.wizard = None,
+                Step::Quit => self.exit = Some(Exit::Quit),
+                Step::Run(cmd) => self.cmds.push(cmd),
             }
             return;
         }
