@@ -234,7 +234,7 @@ fn import_a_group_see_members_filter_export_and_quit() {
 
     // The picker paints at once and ranks fuzzy matches; the app's own search fills in.
     t.send("2i");
-    t.wait_for("Import groups from contoso");
+    t.wait_for("Import groups from microsoft365 · contoso");
     t.send("fin emea appr");
     t.wait_for("Finance - EMEA Approvers");
     t.send("\r");

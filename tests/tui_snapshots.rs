@@ -13,9 +13,10 @@ use casbah::service::{AvailableGroup, InstanceSummary};
 use casbah::store::{ActivityPage, Member, Person, ScanKind, ScanState};
 use casbah::tui::app::App;
 use casbah::tui::keymap::Keymap;
-use casbah::tui::msg::{Done, Msg};
+use casbah::tui::msg::{Done, Failure, Msg};
 use casbah::tui::theme::Theme;
 use casbah::tui::views;
+use casbah::tui::views::connect::SignInCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -494,6 +495,9 @@ fn any_size_draws_without_panic() {
     let mut command = fixture(Theme::plain());
     typed(&mut command, ":members Fin");
     states.push(command);
+    states.push(okta_service_app(Theme::plain()));
+    states.push(google_key_refused(Theme::plain()));
+    states.push(github_waiting());
     for app in &states {
         for w in (1..=30).chain([79, 119, 200]) {
             for h in (1..=12).chain([23, 39, 60]) {
@@ -530,6 +534,245 @@ fn connect_wizard() {
     );
     assert!(!screen.contains("hunter2"), "the secret is never shown");
     snap("connect_form", &app);
+}
+
+/// Opens the connect wizard on `kind`'s form.
+fn wizard_on(app: &mut App, kind: AppKind) {
+    typed(app, "1c");
+    let at = AppKind::ALL
+        .iter()
+        .position(|a| *a == kind)
+        .expect("in the catalog");
+    for _ in 0..at {
+        key(app, KeyCode::Down);
+    }
+    key(app, KeyCode::Enter);
+}
+
+/// Types each value into the next field, starting below the focused row.
+fn fill(app: &mut App, values: &[&str]) {
+    for value in values {
+        key(app, KeyCode::Tab);
+        typed(app, value);
+    }
+}
+
+/// The screen at `w`×`h`, which must show each of `needles`.
+fn shows(app: &App, (w, h): (u16, u16), needles: &[&str]) -> String {
+    let screen = text(&render(app, w, h));
+    for needle in needles {
+        assert!(
+            screen.contains(needle),
+            "{needle:?} at {w}×{h} in\n{screen}"
+        );
+    }
+    screen
+}
+
+fn modifier_at(buf: &Buffer, needle: &str) -> Modifier {
+    let (x, y) = cell_at(buf, needle);
+    buf[(x, y)].modifier
+}
+
+/// Okta's service app chosen, its fields filled, the key pasted, and the
+/// keyboard back on the method row.
+fn okta_service_app(theme: Theme) -> App {
+    let mut app = fixture(theme);
+    wizard_on(&mut app, AppKind::Okta);
+    fill(&mut app, &["acme", "acme.okta.com", "00secret-token"]);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Up);
+    }
+    key(&mut app, KeyCode::Right);
+    fill(&mut app, &["", "", "0oa1client"]);
+    key(&mut app, KeyCode::Tab);
+    app.update(Msg::Paste(
+        "-----BEGIN PRIVATE KEY-----\r\nMIIEvQIBADANBg\r\n-----END PRIVATE KEY-----\r\n".into(),
+    ));
+    for _ in 0..4 {
+        key(&mut app, KeyCode::Up);
+    }
+    app
+}
+
+// R-C1: Okta's two methods on one row, the chosen one marked without colour
+// (‹ › and reverse video), its fields below in catalog order, the shared
+// domain kept; no secret on screen, the pasted key only as its size.
+#[test]
+fn connect_okta_method_row() {
+    let app = okta_service_app(Theme::plain());
+    let screen = shows(
+        &app,
+        (80, 24),
+        &[
+            "Sign in with",
+            "‹ API service app ›",
+            "acme.okta.com",
+            "0oa1client",
+            "pasted, 3 lines",
+            "←→ sign-in method",
+        ],
+    );
+    let buf = render(&app, 80, 24);
+    for secret in ["00secret", "BEGIN", "MIIEv"] {
+        assert!(!screen.contains(secret), "{secret:?} is never shown");
+    }
+    assert!(
+        modifier_at(&buf, "‹ API service app ›").contains(Modifier::REVERSED),
+        "the chosen method is reversed"
+    );
+    assert!(
+        !modifier_at(&buf, "API token").contains(Modifier::REVERSED),
+        "the other is not"
+    );
+    snap("connect_okta", &app);
+}
+
+/// Google Workspace's form with the key file's path refused by the runtime.
+fn google_key_refused(theme: Theme) -> App {
+    let mut app = fixture(theme);
+    wizard_on(&mut app, AppKind::GoogleWorkspace);
+    typed(&mut app, "acme");
+    fill(
+        &mut app,
+        &["admin@acme.com", "C03az79cb", "~/keys/acme.json"],
+    );
+    key(&mut app, KeyCode::Enter);
+    app.update(Msg::Done(Done::Connected(Err(Failure {
+        message:
+            "cannot read the key file ~/keys/acme.json: No such file or directory (os error 2)"
+                .into(),
+        column: None,
+    }))));
+    app
+}
+
+// R-C3: the key field takes a path (shown, it is no secret) or a paste; a
+// refused credential is one line, drawn as an error, the form kept.
+#[test]
+fn connect_google_form() {
+    let mut app = fixture(Theme::plain());
+    wizard_on(&mut app, AppKind::GoogleWorkspace);
+    fill(&mut app, &["", "", ""]);
+    let screen = shows(
+        &app,
+        (80, 24),
+        &["the path to the key file, or paste the key"],
+    );
+    assert!(
+        !screen.contains("Sign in with"),
+        "one method, no method row"
+    );
+    let app = google_key_refused(Theme::plain());
+    snap("connect_google", &app);
+    let buf = render(&google_key_refused(Theme::colored()), 120, 40);
+    let (x, y) = cell_at(&buf, "✗ cannot read the key file ~/keys/acme.json");
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+}
+
+/// GitHub's device flow, waiting for the person to enter the code.
+fn github_waiting() -> App {
+    let mut app = fixture(Theme::plain());
+    wizard_on(&mut app, AppKind::Github);
+    key(&mut app, KeyCode::Right);
+    fill(&mut app, &["acme", "acme-corp", "Iv1.8a61f9b3a7aba766"]);
+    key(&mut app, KeyCode::Enter);
+    app.update(Msg::Done(Done::SignInCode {
+        seq: 1,
+        result: Ok(SignInCode {
+            verification_uri: "https://github.com/login/device".into(),
+            user_code: "WDJB-MJHT".into(),
+            expires_in: std::time::Duration::from_secs(900),
+        }),
+    }));
+    app
+}
+
+// R-C3: the device flow's code, plainly, with the time left and a sign of
+// life that moves with the clock; Esc cancels.
+#[test]
+fn connect_github_device_code() {
+    let mut app = github_waiting();
+    let screen = shows(
+        &app,
+        (80, 24),
+        &[
+            "Open https://github.com/login/device and enter WDJB-MJHT",
+            "waiting for GitHub…",
+            "15:00 more",
+            "esc cancel",
+        ],
+    );
+    snap("connect_github_device_code", &app);
+    app.now += 61_000_000;
+    app.update(Msg::Tick);
+    let later = shows(&app, (80, 24), &["13:59 more"]);
+    let spinner = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("waiting for"))
+            .map(str::to_owned)
+    };
+    assert_ne!(spinner(&screen), spinner(&later), "the spinner moved");
+}
+
+// R-C2: instances of different apps with the same name are told apart in
+// every list, by their app.
+#[test]
+fn every_list_names_the_app() {
+    let mut app = fixture(Theme::plain());
+    let mut okta = instance();
+    okta.instance.id = InstanceId(2);
+    okta.instance.app = AppKind::Okta;
+    okta.instance.name = "acme".into();
+    let mut github = okta.clone();
+    github.instance.id = InstanceId(3);
+    github.instance.app = AppKind::Github;
+    app.update(Msg::Done(Done::Instances(Ok(vec![
+        instance(),
+        okta,
+        github,
+    ]))));
+    let mut all = groups();
+    for (id, instance, name) in [(5, 2, "Okta admins"), (6, 3, "GitHub owners")] {
+        let mut g = group(id, name, GroupStatus::Ready, 3);
+        g.kind = GroupKind::Imported {
+            instance: InstanceId(instance),
+            remote_id: format!("r{id}"),
+        };
+        all.push(g);
+    }
+    app.update(Msg::Done(Done::Groups(Ok(all))));
+    let acts: Vec<Activity> = (1..=3)
+        .map(|n| {
+            let mut a = activity(n);
+            (a.app, a.instance) = match n {
+                1 => (AppKind::Okta, InstanceId(2)),
+                2 => (AppKind::Github, InstanceId(3)),
+                _ => (a.app, a.instance),
+            };
+            a
+        })
+        .collect();
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: acts,
+            next: None,
+        }),
+    }));
+    let both = ["okta · acme", "github · acme"];
+    typed(&mut app, "2");
+    shows(&app, (80, 24), &both);
+    typed(&mut app, "1");
+    shows(&app, (80, 24), &["Okta", "GitHub"]);
+    // The activities pane alone: the app where it is narrow, the instance where there is room.
+    typed(&mut app, "4");
+    shows(&app, (80, 24), &["okta ", "github "]);
+    shows(&app, (120, 24), &both);
+    typed(&mut app, "2i");
+    shows(&app, (80, 24), &both);
 }
 
 /// Counts the bytes a frame sends to the terminal.

@@ -8,18 +8,18 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
 use super::fuzzy::Fuzzy;
-use super::input::Input;
+use super::input::{Input, one_line};
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, ExportFormat, Msg};
 use super::theme::Theme;
 use super::views::activities::ActivitiesPane;
-use super::views::connect::Wizard;
+use super::views::connect::{Step, Wizard};
 use super::views::connectors::ConnectorsPane;
 use super::views::external::ExternalPane;
 use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
-use crate::domain::{GroupKind, Micros};
+use crate::domain::{AppKind, GroupKind, Micros};
 use crate::service::{Event, JobId, JobKind, Level};
 use crate::store::IMPORT_LIMIT;
 
@@ -194,12 +194,18 @@ impl App {
             .count()
     }
 
-    pub fn instance_name(&self, id: crate::domain::InstanceId) -> Option<&str> {
+    pub fn instance(&self, id: crate::domain::InstanceId) -> Option<&crate::domain::Instance> {
         self.connectors
             .rows
             .iter()
-            .find(|s| s.instance.id == id)
-            .map(|s| s.instance.name.as_str())
+            .map(|s| &s.instance)
+            .find(|i| i.id == id)
+    }
+
+    /// "okta · acme" (see `format::instance_label`).
+    pub fn instance_label(&self, id: crate::domain::InstanceId) -> Option<String> {
+        self.instance(id)
+            .map(|i| super::format::instance_label(i.app, &i.name))
     }
 
     pub fn toast(&mut self, level: Level, text: impl Into<String>) {
@@ -221,9 +227,16 @@ impl App {
                 self.key(key);
             }
             Msg::Resize => self.dirty = true,
+            Msg::Paste(text) => {
+                self.dirty = true;
+                self.paste(&text);
+            }
             Msg::Tick => {
                 let now = self.now;
                 self.toasts.retain(|t| t.until > now);
+                if let Some(cmd) = self.wizard.as_mut().and_then(|w| w.tick(now)) {
+                    self.cmds.push(cmd);
+                }
                 // A frame a second keeps the clock and ages current; it is cheap
                 // because only changed cells are written, and its write is what
                 // notices a terminal that has gone away.
@@ -312,8 +325,6 @@ impl App {
                 self.connectors.loaded = true;
                 self.connectors.error = None;
                 self.connectors.cursor.clamp(self.connectors.rows.len());
-                let names = self.instance_names();
-                self.groups.instance_names = names;
                 self.groups.refilter(&self.fuzzy);
             }
             Done::Instances(Err(e)) => self.connectors.error = Some(e.message),
@@ -389,6 +400,16 @@ impl App {
                 Some(w) => w.failed(e.message),
                 None => self.toast(Level::Error, e.message),
             },
+            Done::SignInCode { seq, result } => {
+                if let Some(w) = &mut self.wizard {
+                    w.code_arrived(seq, result, self.now);
+                }
+            }
+            Done::SignedIn { seq, result } => {
+                if let Some(cmd) = self.wizard.as_mut().and_then(|w| w.signed_in(seq, result)) {
+                    self.cmds.push(cmd);
+                }
+            }
             Done::ExternalConnections(result) => {
                 let cmds = self.external.connections_loaded(result, &self.fuzzy);
                 self.cmds.extend(cmds);
@@ -442,14 +463,6 @@ impl App {
         }
     }
 
-    fn instance_names(&self) -> Vec<(crate::domain::InstanceId, String)> {
-        self.connectors
-            .rows
-            .iter()
-            .map(|s| (s.instance.id, s.instance.name.clone()))
-            .collect()
-    }
-
     /// The keymap contexts for the current state, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
         if self.picker.is_some() {
@@ -481,6 +494,23 @@ impl App {
         }
     }
 
+    /// A paste types into the field that has the keyboard: in the wizard as
+    /// it says, elsewhere on one line. With no field to take it, it is
+    /// dropped rather than read as keys.
+    fn paste(&mut self, text: &str) {
+        if let Some(w) = &mut self.wizard {
+            return w.paste(text);
+        }
+        let typing = self.picker.is_some()
+            || self.editing()
+            || (self.focus == Pane::External && self.external.checker.is_some());
+        if typing {
+            for c in one_line(text).chars() {
+                self.key(KeyEvent::from(KeyCode::Char(c)));
+            }
+        }
+    }
+
     fn key(&mut self, key: KeyEvent) {
         if let Overlay::Help { scroll } = &mut self.overlay {
             match self.keymap.action(&[Context::Global], key) {
@@ -503,22 +533,11 @@ impl App {
             return;
         }
         if let Some(w) = &mut self.wizard {
-            match action {
-                Some(Action::Up) => w.up(),
-                Some(Action::Down) => w.down(),
-                Some(Action::Quit) => self.exit = Some(Exit::Quit),
-                Some(Action::Back) => {
-                    if !w.back() {
-                        self.wizard = None;
-                    }
-                }
-                Some(Action::Submit) => {
-                    if let Some(form) = w.submit() {
-                        self.cmds.push(Cmd::Connect(Box::new(form)));
-                    }
-                }
-                Some(_) => {}
-                None => w.edit(key),
+            match w.key(action, key) {
+                Step::Stay => {}
+                Step::Close => self.wizard = None,
+                Step::Quit => self.exit = Some(Exit::Quit),
+                Step::Run(cmd) => self.cmds.push(cmd),
             }
             return;
         }
@@ -692,7 +711,7 @@ impl App {
                 self.connectors
                     .rows
                     .iter()
-                    .find(|s| s.instance.app == crate::domain::AppKind::Microsoft365)
+                    .find(|s| s.instance.app == AppKind::Microsoft365)
                     .map(|s| s.instance.name.clone())
             });
         match instance {
@@ -893,8 +912,8 @@ impl App {
         let mut path = vec![self.focus.title().to_owned()];
         match self.focus {
             Pane::Groups => {
-                if let Some(name) = self.groups.instance.and_then(|id| self.instance_name(id)) {
-                    path.insert(0, name.to_owned());
+                if let Some(label) = self.groups.instance.and_then(|id| self.instance_label(id)) {
+                    path.insert(0, label);
                 }
             }
             Pane::Members => {
@@ -927,11 +946,11 @@ impl App {
     }
 
     fn open_picker(&mut self) {
-        let connected: Vec<String> = self
+        let connected: Vec<(AppKind, String)> = self
             .connectors
             .rows
             .iter()
-            .map(|s| s.instance.name.clone())
+            .map(|s| (s.instance.app, s.instance.name.clone()))
             .collect();
         if connected.is_empty() {
             self.toast(

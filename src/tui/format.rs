@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 
-use crate::domain::Micros;
 use crate::domain::text::sanitize;
+use crate::domain::{AppKind, Micros};
 
 /// Vendor text at the render boundary. It was made safe when stored; this
 /// is the second lock on the same door.
@@ -13,6 +13,32 @@ pub fn safe(s: &str) -> Cow<'_, str> {
     } else {
         Cow::Borrowed(s)
     }
+}
+
+/// An instance with its app, "okta · acme": R-C2 makes a name unique within
+/// its app only, so the name alone does not say which instance it is.
+pub fn instance_label(app: AppKind, name: &str) -> String {
+    format!("{} · {}", app.slug(), safe(name))
+}
+
+/// An instance in a list's column: "okta · acme", or where `wide` is false
+/// the app alone, which must show in every list.
+pub fn instance_cell(app: AppKind, name: &str, wide: bool) -> String {
+    if wide {
+        instance_label(app, name)
+    } else {
+        app.slug().to_owned()
+    }
+}
+
+/// The column for an instance: its title, and its width, the widest of the cells and the title.
+pub fn instance_column(cells: &[String], wide: bool) -> (&'static str, u16) {
+    let title = if wide { "Instance" } else { "App" };
+    let widest = cells.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    (
+        title,
+        u16::try_from(widest.max(title.len())).unwrap_or(u16::MAX),
+    )
 }
 
 /// "12s ago", "5m ago", "3h ago", "2d ago", or "never".
@@ -31,8 +57,13 @@ pub fn ago(now: Micros, then: Option<Micros>) -> String {
 
 /// "2026-11-22 06:01:02" in UTC.
 pub fn timestamp(t: Micros) -> String {
+    time_in(t, "%Y-%m-%d %H:%M:%S")
+}
+
+/// A time in UTC, in a chrono `format`.
+pub fn time_in(t: Micros, format: &str) -> String {
     chrono::DateTime::from_timestamp_micros(t)
-        .map_or_else(|| "?".into(), |d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+        .map_or_else(|| "?".into(), |d| d.format(format).to_string())
 }
 
 /// "06:01" in UTC.

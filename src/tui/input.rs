@@ -29,6 +29,13 @@ impl Input {
         *self = Input::new(text);
     }
 
+    /// Inserts text at the cursor: a paste.
+    pub fn insert(&mut self, text: &str) {
+        let at = self.byte(self.cursor);
+        self.text.insert_str(at, text);
+        self.cursor += text.chars().count();
+    }
+
     fn byte(&self, chars: usize) -> usize {
         self.text
             .char_indices()
@@ -110,6 +117,22 @@ impl Input {
     }
 }
 
+/// Pasted text for a one-line field: line breaks and tabs become spaces, so
+/// a paste never submits or leaves the field; other control characters go.
+pub fn one_line(text: &str) -> String {
+    text.split(['\r', '\n'])
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +153,15 @@ mod tests {
         assert_eq!(i.cursor(), 3);
         i.edit(KeyEvent::new(KeyCode::Char('w'), KeyModifiers::CONTROL));
         assert_eq!(i.text(), "é");
+    }
+
+    #[test]
+    fn a_paste_lands_at_the_cursor_on_one_line() {
+        let mut i = Input::new("ab");
+        press(&mut i, KeyCode::Left);
+        i.insert(&one_line("x\r\ny\tz\u{1b}\n"));
+        assert_eq!(i.text(), "ax y zb");
+        assert_eq!(i.cursor(), 6);
     }
 
     #[test]

@@ -6,15 +6,18 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::KeyEvent;
 
+use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
-use crate::domain::{Group, GroupId};
+use crate::domain::{Group, GroupId, Secret};
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
 use crate::store::{ActivityCursor, ActivityPage, Member, Person};
 
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste), newlines and all.
+    Paste(String),
     Resize,
     /// Once a second: the clock and toasts.
     Tick,
@@ -95,6 +98,16 @@ pub enum Done {
     Exported(Outcome<(PathBuf, u64)>),
     /// The instance's name once connected.
     Connected(Outcome<String>),
+    /// The vendor's code for the sign-in numbered `seq`.
+    SignInCode {
+        seq: u64,
+        result: Outcome<SignInCode>,
+    },
+    /// The token the sign-in numbered `seq` ended with.
+    SignedIn {
+        seq: u64,
+        result: Outcome<Secret>,
+    },
     ExternalConnections(Outcome<Vec<ConnNode>>),
     ExternalGroups {
         connection: String,
@@ -168,7 +181,19 @@ pub enum Cmd {
         filter: String,
         format: ExportFormat,
     },
-    Connect(Box<super::views::connect::ConnectForm>),
+    /// R-C3: check the credentials, then save the instance.
+    Connect {
+        form: Box<ConnectForm>,
+        secret: SecretSource,
+    },
+    /// An interactive sign-in (GitHub's device flow): the vendor's code,
+    /// then the wait for the person, then the token.
+    SignIn {
+        form: Box<ConnectForm>,
+        seq: u64,
+    },
+    /// Stops the running sign-in: nothing polls the vendor after this.
+    CancelSignIn,
     LoadExternalConnections,
     LoadExternalGroups(String),
     LoadExternalItems(String),

@@ -3,12 +3,15 @@
 //! anything changed, at most ~30 a second, inside synchronized output.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, KeyEventKind,
+};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::{execute, queue};
 use tokio::sync::broadcast::error::RecvError;
@@ -16,9 +19,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::AbortHandle;
 
 use super::app::{App, Exit};
-use super::msg::{Cmd, Done, Failure, Msg};
+use super::msg::{Cmd, Done, Failure, Msg, Outcome};
+use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::{TuiError, export, views};
-use crate::domain::now_micros;
+use crate::domain::text::sanitize;
+use crate::domain::{Secret, now_micros};
 use crate::service::{ConnectRequest, Service};
 use crate::store::NewInstance;
 
@@ -34,6 +39,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
     let (tx, mut rx) = unbounded_channel();
     let signals = forward_signals(&tx)?;
     let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
+    paste_on()?;
     let stop = Arc::new(AtomicBool::new(false));
     let background = [forward_events(&svc, &tx), signals, tick(&tx)];
     spawn_input(tx.clone(), Arc::clone(&stop));
@@ -42,6 +48,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
         tx,
         search: None,
         check: None,
+        sign_in: None,
     };
     for cmd in app.start() {
         runner.run(cmd);
@@ -53,6 +60,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
     }
     // After a hang-up there is no terminal to restore, and writing to it could only fail.
     if app.exit != Some(Exit::Hangup) {
+        paste_off();
         ratatui::restore();
     }
     if tokio::time::timeout(SHUTDOWN, svc.shutdown())
@@ -62,6 +70,23 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
         tracing::warn!("the service did not stop in time; leaving anyway");
     }
     outcome
+}
+
+/// Bracketed paste: a paste arrives as one event, so a pasted key keeps its
+/// line breaks and a pasted line never submits a form. Switched off again on
+/// the way out, panics included.
+fn paste_on() -> Result<(), TuiError> {
+    execute!(std::io::stdout(), EnableBracketedPaste).map_err(TuiError::Terminal)?;
+    let restore = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        paste_off();
+        restore(info);
+    }));
+    Ok(())
+}
+
+fn paste_off() {
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
 }
 
 async fn event_loop(
@@ -181,6 +206,7 @@ fn spawn_input(tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
                     Ok(false) => continue,
                     Ok(true) => match event::read() {
                         Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
+                        Ok(TermEvent::Paste(text)) => Msg::Paste(text),
                         Ok(TermEvent::Resize(..)) => Msg::Resize,
                         Ok(_) => continue,
                         Err(_) => Msg::Hangup,
@@ -206,6 +232,8 @@ struct Runner {
     search: Option<AbortHandle>,
     /// The access checker's running check: a newer one replaces it.
     check: Option<AbortHandle>,
+    /// The wizard's sign-in, aborted on Esc so that polling the vendor stops.
+    sign_in: Option<AbortHandle>,
 }
 
 impl Runner {
@@ -301,25 +329,43 @@ impl Runner {
                 let result = svc.save_query(&name, &text).await.map_err(Failure::from);
                 send(Done::QuerySaved { name, result });
             }),
-            Cmd::Connect(form) => spawn(async move {
-                let form = *form;
-                let request = ConnectRequest {
-                    instance: NewInstance {
-                        app: form.app,
-                        name: form.name,
-                        fields: form.fields,
-                        endpoint: form.endpoint,
-                        components: form.components,
-                    },
-                    secret: form.secret,
-                };
-                let result = svc
-                    .connect(request)
-                    .await
-                    .map(|i| i.name)
-                    .map_err(Failure::from);
-                send(Done::Connected(result));
+            Cmd::Connect { form, secret } => spawn(async move {
+                send(Done::Connected(connect(&svc, *form, secret).await));
             }),
+            Cmd::SignIn { form, seq } => {
+                let task = tokio::spawn(async move {
+                    let instance = new_instance(*form);
+                    let code = match svc.begin_sign_in(&instance).await {
+                        Ok(code) => code,
+                        Err(e) => {
+                            let result = Err(Failure::from(e));
+                            return send(Done::SignInCode { seq, result });
+                        }
+                    };
+                    let shown = SignInCode {
+                        verification_uri: sanitize(&code.verification_uri),
+                        user_code: sanitize(&code.user_code),
+                        expires_in: code.expires_in,
+                    };
+                    send(Done::SignInCode {
+                        seq,
+                        result: Ok(shown),
+                    });
+                    let result = svc.finish_sign_in(&instance, code).await;
+                    send(Done::SignedIn {
+                        seq,
+                        result: result.map_err(Failure::from),
+                    });
+                });
+                if let Some(old) = self.sign_in.replace(task.abort_handle()) {
+                    old.abort();
+                }
+            }
+            Cmd::CancelSignIn => {
+                if let Some(task) = self.sign_in.take() {
+                    task.abort();
+                }
+            }
             Cmd::LoadExternalConnections => spawn(async move {
                 let result = svc
                     .external_connections(None)
@@ -421,6 +467,81 @@ impl Runner {
     }
 }
 
+fn new_instance(form: ConnectForm) -> NewInstance {
+    NewInstance {
+        app: form.app,
+        name: form.name,
+        fields: form.fields,
+        endpoint: form.endpoint,
+        components: form.components,
+    }
+}
+
+/// R-C3: the secret (read from its file here, off the dashboard's thread),
+/// then the service's check and save.
+async fn connect(svc: &Service, form: ConnectForm, secret: SecretSource) -> Outcome<String> {
+    let secret = match secret {
+        SecretSource::Given(secret) => secret,
+        SecretSource::File(path) => read_key(&path).await?,
+    };
+    let request = ConnectRequest {
+        instance: new_instance(form),
+        secret,
+    };
+    let instance = svc.connect(request).await?;
+    Ok(instance.name)
+}
+
+/// A key file named in the wizard; `~/` is the home folder, as in a shell.
+async fn read_key(path: &Path) -> Outcome<Secret> {
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let full = match (path.strip_prefix("~"), home) {
+        (Ok(rest), Some(home)) => home.join(rest),
+        _ => path.to_owned(),
+    };
+    let fail = |why: String| Failure {
+        message: sanitize(&format!(
+            "cannot read the key file {}: {why}",
+            path.display()
+        )),
+        column: None,
+    };
+    let text = tokio::fs::read_to_string(&full)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if text.trim().is_empty() {
+        return Err(fail("it is empty".into()));
+    }
+    Ok(Secret::new(text.trim()))
+}
+
 fn spawn(f: impl std::future::Future<Output = ()> + Send + 'static) {
     tokio::spawn(f);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-C3: a key file that cannot be read is one line that names it.
+    #[tokio::test]
+    async fn a_missing_key_file_is_one_line_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("key.json");
+        let err = read_key(&missing).await.expect_err("missing");
+        assert!(err.message.contains(&*missing.to_string_lossy()), "{err:?}");
+        assert_eq!(err.message.lines().count(), 1);
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "\n").expect("write");
+        let err = read_key(&empty).await.expect_err("empty");
+        assert!(err.message.ends_with("it is empty"), "{err:?}");
+        let pem = dir.path().join("key.pem");
+        std::fs::write(
+            &pem,
+            "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let key = read_key(&pem).await.expect("read");
+        assert_eq!(key.expose().lines().count(), 3, "the lines are kept");
+    }
 }

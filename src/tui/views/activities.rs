@@ -12,7 +12,7 @@ use crate::domain::{Activity, InstanceId};
 use crate::service::suggested_queries;
 use crate::store::ActivityCursor;
 use crate::tui::app::App;
-use crate::tui::format::{safe, timestamp};
+use crate::tui::format::{instance_cell, instance_column, safe, time_in, timestamp};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Failure, Outcome};
 use crate::tui::widgets::list::Cursor;
@@ -373,20 +373,33 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         return;
     }
     let w = body.width;
-    let mask = [true, w >= 100, true, true, true, w >= 80];
+    let mask = [true, true, true, true, true, w >= 80];
     let height = body.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.rows.len(), height);
+    // Narrow panes give the time's year and seconds to the app column.
+    let (time_title, time_width, time_format) = if w >= 70 {
+        ("Time (UTC)", 19, "%Y-%m-%d %H:%M:%S")
+    } else {
+        ("UTC", 11, "%m-%d %H:%M")
+    };
+    let wide = w >= 100;
+    let places: Vec<String> = pane.rows[range.clone()]
+        .iter()
+        .map(|a| match app.instance(a.instance) {
+            Some(i) => instance_cell(i.app, &i.name, wide),
+            None => a.app.slug().to_owned(),
+        })
+        .collect();
+    let (place_title, place_width) = instance_column(&places, wide);
     let rows: Vec<Row> = pane.rows[range.clone()]
         .iter()
+        .zip(places)
         .enumerate()
-        .map(|(i, a)| {
+        .map(|(i, (a, place))| {
             let row = Row::new(keep(
                 vec![
-                    Cell::from(timestamp(a.time)),
-                    Cell::from(
-                        app.instance_name(a.instance)
-                            .map_or_else(|| a.app.slug().to_owned(), |n| safe(n).into_owned()),
-                    ),
+                    Cell::from(time_in(a.time, time_format)),
+                    Cell::from(place),
                     Cell::from(safe(&a.actor).into_owned()),
                     Cell::from(safe(&a.activity_type).into_owned()),
                     Cell::from(
@@ -414,10 +427,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f,
         body,
         rows,
-        ["Time (UTC)", "Instance", "Actor", "Activity", "Ctry", "IP"],
+        [time_title, place_title, "Actor", "Activity", "Ctry", "IP"],
         [
-            Constraint::Length(19),
-            Constraint::Length(10),
+            Constraint::Length(time_width),
+            Constraint::Length(place_width),
             Constraint::Fill(2),
             Constraint::Fill(2),
             Constraint::Length(4),
@@ -505,6 +518,17 @@ fn app_name(a: &Activity) -> String {
     }
 }
 
+/// "DE (Germany)": the code the filters take, with the name people read.
+fn country(code: Option<&str>) -> String {
+    let Some(code) = code else {
+        return "—".into();
+    };
+    match crate::domain::country::name_of(code) {
+        Some(name) => format!("{} ({name})", safe(code)),
+        None => safe(code).into_owned(),
+    }
+}
+
 fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
     let theme = &app.theme;
     let opt = |v: &Option<String>| {
@@ -534,8 +558,8 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
         ("App", app_name(a)),
         (
             "Instance",
-            app.instance_name(a.instance)
-                .map_or_else(|| format!("#{}", a.instance.0), |n| safe(n).into_owned()),
+            app.instance_label(a.instance)
+                .unwrap_or_else(|| format!("#{}", a.instance.0)),
         ),
         (
             "Actor",
@@ -555,7 +579,7 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
         ("Impersonated", yes(a.impersonated)),
         ("Succeeded", yes(a.succeeded)),
         ("IP address", opt(&a.ip)),
-        ("Country", opt(&a.country)),
+        ("Country", country(a.country.as_deref())),
         ("ISP", opt(&a.isp)),
         ("Device type", opt(&a.device_type)),
         ("User agent", opt(&a.user_agent)),

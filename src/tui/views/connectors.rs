@@ -85,7 +85,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         return;
     }
     let w = inner.width;
-    let mask = [true, w >= 90, true, true, true, true, w >= 90];
+    // R-C2: a name is unique within its app only, so the app always shows.
+    let mask = [true, true, true, w >= 64, w >= 90, true, w >= 90];
     let height = inner.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.rows.len(), height);
     let rows: Vec<Row> = pane.rows[range.clone()]
@@ -131,7 +132,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         ],
         [
             Constraint::Fill(1),
-            Constraint::Length(15),
+            Constraint::Length(16),
             Constraint::Length(10),
             Constraint::Length(6),
             Constraint::Length(10),

@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 use crate::domain::office::{apps_of, office_only, short_names};
 use crate::domain::{Group, GroupKind, GroupStatus, InstanceId, OfficeApp};
 use crate::tui::app::App;
-use crate::tui::format::{ago, safe};
+use crate::tui::format::{ago, instance_cell, instance_column, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::widgets::list::Cursor;
@@ -26,7 +26,6 @@ pub struct GroupsPane {
     pub cursor: Cursor,
     /// Drilled down from an instance: only its groups.
     pub instance: Option<InstanceId>,
-    pub instance_names: Vec<(InstanceId, String)>,
     pub loaded: bool,
     pub error: Option<String>,
 }
@@ -70,16 +69,15 @@ impl GroupsPane {
             .get(self.cursor.selected)
             .map(|h| &self.all[h.index])
     }
+}
 
-    fn app_of(&self, g: &Group) -> String {
-        match &g.kind {
-            GroupKind::Automatic(_) => "automatic".into(),
-            GroupKind::Imported { instance, .. } => self
-                .instance_names
-                .iter()
-                .find(|(id, _)| id == instance)
-                .map_or_else(|| "?".into(), |(_, n)| safe(n).into_owned()),
-        }
+/// Where a group comes from: its instance, or "automatic".
+fn source_of(app: &App, g: &Group, wide: bool) -> String {
+    match &g.kind {
+        GroupKind::Automatic(_) => "automatic".into(),
+        GroupKind::Imported { instance, .. } => app
+            .instance(*instance)
+            .map_or_else(|| "?".into(), |i| instance_cell(i.app, &i.name, wide)),
     }
 }
 
@@ -148,9 +146,17 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         return;
     }
     let width = list_area.width;
-    let mask = [true, width >= 72, true, true, width >= 60];
+    let mask = [true, true, true, true, width >= 60];
+    let height = list_area.height.saturating_sub(1) as usize;
+    let range = pane.cursor.window(pane.visible.len(), height);
+    let wide = width >= 72;
+    let sources: Vec<String> = pane.visible[range.clone()]
+        .iter()
+        .map(|hit| source_of(app, &pane.all[hit.index], wide))
+        .collect();
+    let (source_title, source_width) = instance_column(&sources, wide);
     // The name fills what the other columns leave.
-    let fixed = [None, Some(12), Some(7), Some(11), Some(9)];
+    let fixed = [None, Some(source_width), Some(7), Some(11), Some(9)];
     let shown = keep(fixed, &mask);
     let spacing = u16::try_from(shown.len().saturating_sub(1)).unwrap_or(u16::MAX);
     let name_width = usize::from(
@@ -158,12 +164,11 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             .saturating_sub(shown.iter().flatten().sum())
             .saturating_sub(spacing),
     );
-    let height = list_area.height.saturating_sub(1) as usize;
-    let range = pane.cursor.window(pane.visible.len(), height);
     let rows: Vec<Row> = pane.visible[range.clone()]
         .iter()
+        .zip(sources)
         .enumerate()
-        .map(|(i, hit)| {
+        .map(|(i, (hit, source))| {
             let g = &pane.all[hit.index];
             let selected = focused && range.start + i == pane.cursor.selected;
             let base = if selected {
@@ -193,7 +198,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             let row = Row::new(keep(
                 vec![
                     Cell::from(name),
-                    Cell::from(pane.app_of(g)),
+                    Cell::from(source),
                     Cell::from(g.member_count.to_string()),
                     Cell::from(Line::from(status)),
                     Cell::from(ago(app.now, g.last_sync)),
@@ -211,7 +216,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f,
         list_area,
         rows,
-        ["Group", "App", "Members", "Status", "Last sync"],
+        ["Group", source_title, "Members", "Status", "Last sync"],
         fixed.map(|w| w.map_or(Constraint::Fill(1), Constraint::Length)),
         &mask,
         theme,

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Wrap};
 use crate::domain::GroupId;
 use crate::store::{Member, Person};
 use crate::tui::app::App;
-use crate::tui::format::{ago, safe};
+use crate::tui::format::{ago, instance_cell, instance_column, instance_label, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::Outcome;
@@ -187,13 +187,26 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         return;
     }
     let w = list_area.width;
-    let mask = [true, w >= 80, w >= 60, true];
+    // Everyone listed is active (R-G4), so that column goes first.
+    let mask = [true, true, w >= 90, true];
     let height = list_area.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.visible.len(), height);
+    let wide = w >= 76;
+    let places: Vec<String> = pane.visible[range.clone()]
+        .iter()
+        .map(|hit| {
+            pane.rows[hit.index]
+                .instance
+                .and_then(|id| app.instance(id))
+                .map_or_else(String::new, |i| instance_cell(i.app, &i.name, wide))
+        })
+        .collect();
+    let (place_title, place_width) = instance_column(&places, wide);
     let rows: Vec<Row> = pane.visible[range.clone()]
         .iter()
+        .zip(places)
         .enumerate()
-        .map(|(i, hit)| {
+        .map(|(i, (hit, place))| {
             let m = &pane.rows[hit.index];
             let selected = focused && range.start + i == pane.cursor.selected;
             let base = if selected {
@@ -201,10 +214,6 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             } else {
                 ratatui::style::Style::new()
             };
-            let app_name = m
-                .instance
-                .and_then(|id| app.instance_name(id))
-                .map_or_else(String::new, |n| safe(n).into_owned());
             let row = Row::new(keep(
                 vec![
                     Cell::from(highlighted(
@@ -214,7 +223,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                         base,
                         theme.matched(),
                     )),
-                    Cell::from(app_name),
+                    Cell::from(place),
                     Cell::from("active"),
                     Cell::from(ago(app.now, m.last_activity)),
                 ],
@@ -231,10 +240,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         f,
         list_area,
         rows,
-        ["Name  e-mail", "App", "Status", "Last activity"],
+        ["Name  e-mail", place_title, "Status", "Last activity"],
         [
             Constraint::Fill(1),
-            Constraint::Length(10),
+            Constraint::Length(place_width),
             Constraint::Length(6),
             Constraint::Length(13),
         ],
@@ -290,8 +299,18 @@ fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused:
             Span::styled("Last     ", theme.header()),
             Span::raw(ago(app.now, p.last_activity)),
         ]),
-        Line::from(Span::styled("Activities by type", theme.header())),
+        Line::from(Span::styled("Accounts", theme.header())),
     ];
+    lines.extend(p.accounts.iter().map(|(id, u)| {
+        let place = app
+            .instance(*id)
+            .map_or_else(|| format!("#{}", id.0), |i| instance_label(i.app, &i.name));
+        Line::from(format!("  {place}  {}", safe(&u.email)))
+    }));
+    lines.push(Line::from(Span::styled(
+        "Activities by type",
+        theme.header(),
+    )));
     lines.extend(
         p.by_type
             .iter()

@@ -7,11 +7,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
-use crate::domain::OfficeApp;
 use crate::domain::office::short_names;
+use crate::domain::{AppKind, OfficeApp};
 use crate::service::AvailableGroup;
 use crate::tui::app::App;
-use crate::tui::format::safe;
+use crate::tui::format::{instance_label, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
@@ -30,8 +30,8 @@ pub struct PickRow {
 
 #[derive(Debug)]
 pub struct Picker {
-    /// Connected instances to choose from.
-    pub instances: Vec<String>,
+    /// Connected instances to choose from, with their apps.
+    pub instances: Vec<(AppKind, String)>,
     /// Chosen instance; until then the list shows instances.
     pub instance: Option<String>,
     pub rows: Vec<PickRow>,
@@ -48,7 +48,7 @@ pub struct Picker {
 }
 
 impl Picker {
-    pub fn new(instances: Vec<String>, imported_total: usize) -> Picker {
+    pub fn new(instances: Vec<(AppKind, String)>, imported_total: usize) -> Picker {
         Picker {
             instances,
             instance: None,
@@ -66,7 +66,7 @@ impl Picker {
 
     /// With one connected instance there is nothing to choose.
     pub fn auto_choose(&mut self) -> Option<Cmd> {
-        if let [only] = self.instances.as_slice() {
+        if let [(_, only)] = self.instances.as_slice() {
             let only = only.clone();
             return Some(self.choose(only));
         }
@@ -188,7 +188,7 @@ impl Picker {
     /// Enter: choose the instance, or import the group (R-G3: refused at the limit).
     pub fn submit(&mut self, limit: usize) -> Result<Option<Cmd>, String> {
         let Some(instance) = self.instance.clone() else {
-            let Some(name) = self.instances.get(self.cursor.selected).cloned() else {
+            let Some((_, name)) = self.instances.get(self.cursor.selected).cloned() else {
                 return Ok(None);
             };
             return Ok(Some(self.choose(name)));
@@ -222,12 +222,15 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
     );
     f.render_widget(Clear, area);
     let title = match &p.instance {
-        Some(i) => format!(
-            "Import groups from {} · imported {}/{}",
-            safe(i),
-            p.imported_total,
-            crate::store::IMPORT_LIMIT
-        ),
+        Some(name) => {
+            let app = p.instances.iter().find(|(_, n)| n == name).map(|(a, _)| *a);
+            format!(
+                "Import groups from {} — imported {}/{}",
+                app.map_or_else(|| safe(name).into_owned(), |a| instance_label(a, name)),
+                p.imported_total,
+                crate::store::IMPORT_LIMIT
+            )
+        }
         None => "Import groups: choose a connected instance".to_owned(),
     };
     let block = pane_block(&title, true, theme);
@@ -246,8 +249,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
         let lines: Vec<Line> = p.instances[range.clone()]
             .iter()
             .enumerate()
-            .map(|(i, name)| {
-                let line = Line::from(safe(name).into_owned());
+            .map(|(i, (app, name))| {
+                let line = Line::from(instance_label(*app, name));
                 if range.start + i == p.cursor.selected {
                     line.style(theme.selected())
                 } else {
