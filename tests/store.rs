@@ -600,12 +600,13 @@ fn sync_records_joins_and_leaves() {
         suspended: 7,
         disabled: 2,
         deleted: 0,
+        other: [("locked out".to_string(), 1)].into(),
     };
     let d1 = s
         .sync_membership(
             g.id,
             &[user("Ann@corp.com", "Ann"), user("bob@corp.com", "Bob")],
-            skipped,
+            skipped.clone(),
             100,
         )
         .unwrap();
@@ -2013,6 +2014,19 @@ fn a_schema_3_file_is_migrated_in_place() {
         last_attempt: Option<i64>,
         last_error: Option<String>,
     }
+    #[derive(serde::Serialize)]
+    struct GroupV3 {
+        id: GroupId,
+        kind: GroupKind,
+        name: String,
+        status: GroupStatus,
+        member_count: u32,
+        skipped: (u32, u32, u32),
+        imported_at: i64,
+        last_sync: Option<i64>,
+        notify: bool,
+        microsoft365: bool,
+    }
     let Fixture { _dir, path, store } = fixture();
     let inst = store
         .add_instance(
@@ -2023,6 +2037,9 @@ fn a_schema_3_file_is_migrated_in_place() {
         .unwrap();
     store
         .upsert_users(inst.id, &[user("a@corp.com", "Ann")])
+        .unwrap();
+    let group = store
+        .create_imported_group(inst.id, &remote_group("g1"), true, 6)
         .unwrap();
     drop(store);
     {
@@ -2069,6 +2086,22 @@ fn a_schema_3_file_is_migrated_in_place() {
                 postcard::to_allocvec(&old).unwrap().as_slice(),
             )
             .unwrap();
+        let old = GroupV3 {
+            id: group.id,
+            kind: group.kind.clone(),
+            name: "g1".into(),
+            status: GroupStatus::Ready,
+            member_count: 12,
+            skipped: (7, 2, 1),
+            imported_at: 6,
+            last_sync: Some(9),
+            notify: true,
+            microsoft365: true,
+        };
+        txn.open_table(redb::TableDefinition::<u64, &[u8]>::new("groups"))
+            .unwrap()
+            .insert(group.id.0, postcard::to_allocvec(&old).unwrap().as_slice())
+            .unwrap();
         txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
             .unwrap()
             .insert("schema", 3)
@@ -2092,6 +2125,25 @@ fn a_schema_3_file_is_migrated_in_place() {
     assert_eq!(scans[0].1.last_error.as_deref(), Some("HTTP 500"));
     assert_eq!(scans[0].1.note, None);
     assert_eq!(store.secret(inst.id).unwrap().expose(), "s");
+    let migrated = store.group(group.id).unwrap();
+    assert_eq!(
+        (
+            migrated.member_count,
+            migrated.last_sync,
+            migrated.notify,
+            migrated.microsoft365
+        ),
+        (12, Some(9), true, true)
+    );
+    assert_eq!(
+        migrated.skipped,
+        SkipCounts {
+            suspended: 7,
+            disabled: 2,
+            deleted: 1,
+            other: Default::default()
+        }
+    );
     drop(store);
     // Opened again, it is simply of this schema.
     Store::open(&path).unwrap();

@@ -92,7 +92,8 @@ struct GroupJson {
     status: &'static str,
     status_message: Option<String>,
     members: u32,
-    skipped: SkipCounts,
+    /// suspended, disabled and deleted always; a vendor's other reasons as they come.
+    skipped: std::collections::BTreeMap<String, u32>,
     imported_at: String,
     last_sync: Option<String>,
     notify: bool,
@@ -109,6 +110,14 @@ fn status(g: &Group) -> (&'static str, Option<String>) {
         GroupStatus::Ready => ("ready", None),
         GroupStatus::SyncFailed { message } => ("sync-failed", Some(message.clone())),
     }
+}
+
+fn skipped_json(skipped: &SkipCounts) -> std::collections::BTreeMap<String, u32> {
+    let mut out: std::collections::BTreeMap<String, u32> = ["suspended", "disabled", "deleted"]
+        .map(|k| (k.to_string(), 0))
+        .into();
+    out.extend(skipped.reasons().map(|(k, n)| (k.to_string(), n)));
+    out
 }
 
 fn json_of(listed: &ListedGroup) -> GroupJson {
@@ -134,7 +143,7 @@ fn json_of(listed: &ListedGroup) -> GroupJson {
         status,
         status_message,
         members: g.member_count,
-        skipped: g.skipped,
+        skipped: skipped_json(&g.skipped),
         imported_at: time(g.imported_at),
         last_sync: g.last_sync.map(time),
         notify: g.notify,

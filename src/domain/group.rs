@@ -1,6 +1,6 @@
 //! R-G1…R-G11: automatic and imported groups.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -84,16 +84,42 @@ pub enum GroupStatus {
 }
 
 /// R-G4: why members were left out of an import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipCounts {
     pub suspended: u32,
     pub disabled: u32,
     pub deleted: u32,
+    /// The vendors' other reasons (`UserStatus::Inactive`), by their words.
+    pub other: BTreeMap<String, u32>,
 }
 
 impl SkipCounts {
     pub fn total(&self) -> u64 {
-        u64::from(self.suspended) + u64::from(self.disabled) + u64::from(self.deleted)
+        let other: u64 = self.other.values().map(|&n| u64::from(n)).sum();
+        u64::from(self.suspended) + u64::from(self.disabled) + u64::from(self.deleted) + other
+    }
+
+    fn count(&mut self, status: &UserStatus) {
+        let slot = match status {
+            UserStatus::Active => return,
+            UserStatus::Suspended => &mut self.suspended,
+            UserStatus::Disabled => &mut self.disabled,
+            UserStatus::Deleted => &mut self.deleted,
+            UserStatus::Inactive(reason) => self.other.entry(reason.clone()).or_default(),
+        };
+        *slot = slot.saturating_add(1);
+    }
+
+    /// Every reason with its count, the common ones first: ("suspended", 7), ….
+    pub fn reasons(&self) -> impl Iterator<Item = (&str, u32)> {
+        [
+            ("suspended", self.suspended),
+            ("disabled", self.disabled),
+            ("deleted", self.deleted),
+        ]
+        .into_iter()
+        .chain(self.other.iter().map(|(k, &n)| (k.as_str(), n)))
+        .filter(|(_, n)| *n > 0)
     }
 }
 
@@ -114,31 +140,24 @@ pub fn split_active(members: Vec<RemoteUser>) -> (Vec<RemoteUser>, SkipCounts) {
         if !seen.insert(key) {
             continue;
         }
-        match user.status {
-            UserStatus::Active => active.push(user),
-            UserStatus::Suspended => skipped.suspended = skipped.suspended.saturating_add(1),
-            UserStatus::Disabled => skipped.disabled = skipped.disabled.saturating_add(1),
-            UserStatus::Deleted => skipped.deleted = skipped.deleted.saturating_add(1),
+        skipped.count(&user.status);
+        if user.status == UserStatus::Active {
+            active.push(user);
         }
     }
     (active, skipped)
 }
 
 /// R-G4: "412 imported, 9 skipped: 7 suspended, 2 disabled".
-pub fn import_summary(imported: usize, skipped: SkipCounts) -> String {
+pub fn import_summary(imported: usize, skipped: &SkipCounts) -> String {
     let total = skipped.total();
     if total == 0 {
         return format!("{imported} imported");
     }
-    let reasons: Vec<String> = [
-        (skipped.suspended, "suspended"),
-        (skipped.disabled, "disabled"),
-        (skipped.deleted, "deleted"),
-    ]
-    .into_iter()
-    .filter(|(n, _)| *n > 0)
-    .map(|(n, why)| format!("{n} {why}"))
-    .collect();
+    let reasons: Vec<String> = skipped
+        .reasons()
+        .map(|(why, n)| format!("{n} {why}"))
+        .collect();
     format!(
         "{imported} imported, {total} skipped: {}",
         reasons.join(", ")
@@ -264,6 +283,9 @@ mod tests {
             user("d@x.com", UserStatus::Deleted),
             user("e@x.com", UserStatus::Active),
             user("f@x.com", UserStatus::Suspended),
+            user("g@x.com", UserStatus::Inactive("locked out".into())),
+            user("h@x.com", UserStatus::Inactive("staged".into())),
+            user("i@x.com", UserStatus::Inactive("locked out".into())),
         ];
         let (active, skipped) = split_active(members);
         let keys: Vec<_> = active.iter().map(RemoteUser::key).collect();
@@ -273,10 +295,11 @@ mod tests {
             SkipCounts {
                 suspended: 2,
                 disabled: 1,
-                deleted: 1
+                deleted: 1,
+                other: [("locked out".to_string(), 2), ("staged".to_string(), 1)].into(),
             }
         );
-        assert_eq!(skipped.total(), 4);
+        assert_eq!(skipped.total(), 7);
     }
 
     // R-G4: a user reached through two nested groups counts once, whatever the case.
@@ -311,19 +334,33 @@ mod tests {
         let skipped = SkipCounts {
             suspended: 7,
             disabled: 2,
-            deleted: 0,
+            ..SkipCounts::default()
         };
         assert_eq!(
-            import_summary(412, skipped),
+            import_summary(412, &skipped),
             "412 imported, 9 skipped: 7 suspended, 2 disabled"
         );
-        assert_eq!(import_summary(412, SkipCounts::default()), "412 imported");
+        // R-G4: a vendor's own reasons are counted by their words, after the common ones.
+        let okta = SkipCounts {
+            suspended: 3,
+            other: [
+                ("locked out".to_string(), 1),
+                ("deprovisioned".to_string(), 2),
+            ]
+            .into(),
+            ..SkipCounts::default()
+        };
+        assert_eq!(
+            import_summary(40, &okta),
+            "40 imported, 6 skipped: 3 suspended, 2 deprovisioned, 1 locked out"
+        );
+        assert_eq!(import_summary(412, &SkipCounts::default()), "412 imported");
         let deleted = SkipCounts {
             deleted: 1,
             ..SkipCounts::default()
         };
         assert_eq!(
-            import_summary(0, deleted),
+            import_summary(0, &deleted),
             "0 imported, 1 skipped: 1 deleted"
         );
     }

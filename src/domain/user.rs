@@ -6,13 +6,29 @@ use serde::{Deserialize, Serialize};
 /// activity actors are joined on this key.
 pub type UserKey = String;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UserStatus {
     Active,
     Suspended,
     Disabled,
     Deleted,
+    /// Not active for a reason of the vendor's own, in a few plain words
+    /// (Okta's LOCKED_OUT is "locked out", Google's archived users "archived").
+    Inactive(String),
+}
+
+impl UserStatus {
+    /// What the skip counts call it (R-G4).
+    pub fn reason(&self) -> &str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Suspended => "suspended",
+            UserStatus::Disabled => "disabled",
+            UserStatus::Deleted => "deleted",
+            UserStatus::Inactive(reason) => reason,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

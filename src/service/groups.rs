@@ -165,13 +165,13 @@ impl Service {
         let (active, skipped) = split_active(members);
         let first = group.status == GroupStatus::Importing;
         let count = active.len();
+        let summary = import_summary(count, &skipped);
         let diff = self
             .db(move |s| s.sync_membership(id, &active, skipped, now_micros()))
             .await?;
         self.emit(Event::GroupsChanged);
         if first {
             // R-G11: always told in the app; e-mail is not configured in casbah yet.
-            let summary = import_summary(count, skipped);
             self.notify(Level::Info, format!("{}: {summary}", group.name));
             Ok(summary)
         } else {

@@ -2,18 +2,19 @@
 //! mid-way leaves the old file as it was, to be migrated again at the next open.
 //!
 //! 3 → 4: an instance keeps its credential fields by the catalog's names instead of a
-//! tenant and a client id, an account says whether it is an app administrator, and a
-//! scan state carries a note.
+//! tenant and a client id, an account says whether it is an app administrator, a scan
+//! state carries a note, and a group's skip counts the vendors' other reasons.
 
 use std::collections::BTreeMap;
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 use serde::Deserialize;
 
-use super::tables::{self, INSTANCES, META, META_SCHEMA, SCANS, SCHEMA_VERSION, USERS};
+use super::tables::{self, GROUPS, INSTANCES, META, META_SCHEMA, SCANS, SCHEMA_VERSION, USERS};
 use super::{Result, ScanState, StoreError};
 use crate::domain::{
-    AppKind, Component, Instance, InstanceId, Micros, RemoteUser, UserStatus, UserType,
+    AppKind, Component, Group, GroupId, GroupKind, GroupStatus, Instance, InstanceId, Micros,
+    RemoteUser, SkipCounts, UserStatus, UserType,
 };
 
 /// The oldest schema this casbah can bring up to date.
@@ -92,6 +93,49 @@ impl From<ScanStateV3> for ScanState {
     }
 }
 
+#[derive(Deserialize)]
+struct SkipCountsV3 {
+    suspended: u32,
+    disabled: u32,
+    deleted: u32,
+}
+
+#[derive(Deserialize)]
+struct GroupV3 {
+    id: GroupId,
+    kind: GroupKind,
+    name: String,
+    status: GroupStatus,
+    member_count: u32,
+    skipped: SkipCountsV3,
+    imported_at: Micros,
+    last_sync: Option<Micros>,
+    notify: bool,
+    microsoft365: bool,
+}
+
+impl From<GroupV3> for Group {
+    fn from(old: GroupV3) -> Group {
+        Group {
+            id: old.id,
+            kind: old.kind,
+            name: old.name,
+            status: old.status,
+            member_count: old.member_count,
+            skipped: SkipCounts {
+                suspended: old.skipped.suspended,
+                disabled: old.skipped.disabled,
+                deleted: old.skipped.deleted,
+                other: BTreeMap::new(),
+            },
+            imported_at: old.imported_at,
+            last_sync: old.last_sync,
+            notify: old.notify,
+            microsoft365: old.microsoft365,
+        }
+    }
+}
+
 /// Migrates `txn`'s file from schema `found` to `SCHEMA_VERSION`; the caller commits.
 pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
     if !(OLDEST..SCHEMA_VERSION).contains(&found) {
@@ -102,6 +146,7 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
     rewrite(txn, INSTANCES, reencode::<InstanceV3, Instance>)?;
     rewrite(txn, USERS, reencode::<RemoteUserV3, RemoteUser>)?;
     rewrite(txn, SCANS, reencode::<ScanStateV3, ScanState>)?;
+    rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
     txn.open_table(META)?
         .insert(META_SCHEMA, u64::from(SCHEMA_VERSION))?;
     Ok(())
