@@ -29,10 +29,20 @@ pub enum Stream {
     Exchange,
     General,
     AzureActiveDirectory,
+    /// The System Log of the sandbox's Okta org number n.
+    OktaSystemLog(u8),
+    /// Google Workspace's Reports API, one application each.
+    GoogleLogin,
+    GoogleAdmin,
+    GoogleDrive,
+    GoogleToken,
+    /// The GitHub organisation's audit log.
+    GitHubAudit,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 6] = [
+    /// The streams the Microsoft dialect serves.
+    pub const MICROSOFT: [Stream; 6] = [
         Stream::SignIns,
         Stream::DirectoryAudits,
         Stream::SharePoint,
@@ -45,11 +55,12 @@ impl Stream {
     /// directory far less often than people sign in or open files.
     fn weight(self) -> f64 {
         match self {
-            Stream::SignIns | Stream::SharePoint => 1.0,
-            Stream::Exchange => 0.5,
-            Stream::AzureActiveDirectory => 0.3,
-            Stream::General => 0.2,
-            Stream::DirectoryAudits => 0.1,
+            Stream::SignIns | Stream::SharePoint | Stream::OktaSystemLog(_) => 1.0,
+            Stream::GoogleDrive => 0.8,
+            Stream::Exchange | Stream::GoogleLogin => 0.5,
+            Stream::AzureActiveDirectory | Stream::GitHubAudit => 0.3,
+            Stream::General | Stream::GoogleToken => 0.2,
+            Stream::DirectoryAudits | Stream::GoogleAdmin => 0.1,
         }
     }
 
@@ -61,6 +72,12 @@ impl Stream {
             Stream::Exchange => 0x4558_4348_0000_0002,
             Stream::General => 0x4745_4e45_5241_4c03,
             Stream::AzureActiveDirectory => 0x4141_4400_0000_0004,
+            Stream::OktaSystemLog(org) => 0x4f4b_5441_0000_0005 ^ (u64::from(org) << 8),
+            Stream::GoogleLogin => 0x474c_4f47_0000_0006,
+            Stream::GoogleAdmin => 0x4741_444d_0000_0007,
+            Stream::GoogleDrive => 0x4744_5256_0000_0008,
+            Stream::GoogleToken => 0x4754_4f4b_0000_0009,
+            Stream::GitHubAudit => 0x4748_4155_0000_000a,
         }
     }
 }

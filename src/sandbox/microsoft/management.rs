@@ -300,7 +300,7 @@ pub(crate) async fn blob(
     let (Ok(hour), Ok(created)) = (hour.parse::<i64>(), created.parse::<i64>()) else {
         return Err(invalid());
     };
-    let Some(stream) = Stream::ALL.into_iter().find(|&s| {
+    let Some(stream) = Stream::MICROSOFT.into_iter().find(|&s| {
         records::content_type(s).is_some_and(|c| c.replace('.', "_").eq_ignore_ascii_case(kind))
     }) else {
         return Err(invalid());

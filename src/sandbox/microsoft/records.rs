@@ -450,12 +450,12 @@ pub fn content_type(stream: Stream) -> Option<&'static str> {
         Stream::Exchange => Some("Audit.Exchange"),
         Stream::General => Some("Audit.General"),
         Stream::AzureActiveDirectory => Some("Audit.AzureActiveDirectory"),
-        Stream::SignIns | Stream::DirectoryAudits => None,
+        _ => None,
     }
 }
 
 pub fn stream_of(content_type: &str) -> Option<Stream> {
-    Stream::ALL
+    Stream::MICROSOFT
         .into_iter()
         .find(|&s| self::content_type(s).is_some_and(|c| c.eq_ignore_ascii_case(content_type)))
 }
@@ -663,7 +663,8 @@ pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item,
                 "TeamName": team,
             })
         }
-        Stream::AzureActiveDirectory | Stream::SignIns | Stream::DirectoryAudits => {
+        // Entra ID's own streams, and (never asked) the other vendors'.
+        _ => {
             let logon = rng.random_bool(0.8);
             let operation = if !logon {
                 *pick(
