@@ -228,6 +228,107 @@ fn impossible_components_are_refused_with_the_reason() {
     assert!(one_line(&err));
 }
 
+// R-C1, R-C3: each app takes the catalog's fields as flags; a missing or foreign one
+// says what the app takes, before any secret is read or request made.
+#[test]
+fn connect_flags_follow_the_catalog() {
+    let s = Scratch::new();
+    let cases: [(&[&str], &str); 5] = [
+        (&["okta", "--name", "x"], "Okta needs --domain"),
+        (
+            &["okta", "--name", "x", "--organization", "o"],
+            "Okta has no field --organization",
+        ),
+        (
+            &[
+                "google-workspace",
+                "--name",
+                "x",
+                "--admin-email",
+                "a@x.com",
+            ],
+            "Google Workspace needs --customer-id",
+        ),
+        (
+            &[
+                "github",
+                "--name",
+                "x",
+                "--organization",
+                "o",
+                "--components",
+                "apps",
+            ],
+            "--components is for Microsoft 365 only",
+        ),
+        (
+            &["box", "--name", "x", "--client-id", "c"],
+            "no connector for Box",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut argv = vec!["connectors", "add"];
+        argv.extend_from_slice(args);
+        let out = s.run_with_input(&argv, "secret-never-read");
+        assert_eq!(out.status.code(), Some(2), "{argv:?}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{argv:?}: {err}");
+        assert!(one_line(&err), "{err}");
+    }
+    let list = s.json(&["connectors", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 0);
+}
+
+// DESIGN §3 Secrets: a key spanning several lines is read from --secret-file (or stdin),
+// never prompted for line by line; an unreadable file is one line naming it.
+#[test]
+fn a_secret_file_is_read_and_a_missing_one_named() {
+    let s = Scratch::new();
+    let missing = s.dir.path().join("no-such-key.json");
+    let out = s.run(&[
+        "connectors",
+        "add",
+        "google-workspace",
+        "--name",
+        "g",
+        "--admin-email",
+        "admin@contoso.com",
+        "--customer-id",
+        "C0",
+        "--secret-file",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("no-such-key.json"), "{err}");
+    assert!(one_line(&err), "{err}");
+    // The file's content is the secret: a wrong one is refused by the vendor, not echoed.
+    let sandbox = ServedSandbox::start(&[]);
+    let file = s.dir.path().join("secret.txt");
+    std::fs::write(&file, "not-the-secret-77ab\n").unwrap();
+    let out = s.run(&[
+        "connectors",
+        "add",
+        "microsoft365",
+        "--name",
+        "contoso",
+        "--tenant-id",
+        &sandbox.tenant_id,
+        "--client-id",
+        &sandbox.client_id,
+        "--endpoint",
+        &sandbox.url,
+        "--secret-file",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("AADSTS7000215") && !err.contains("77ab"),
+        "{err}"
+    );
+}
+
 // Unknown names get the closest existing ones.
 #[test]
 fn unknown_instance_names_suggest_the_closest() {

@@ -717,3 +717,73 @@ async fn records_of_an_instance_connected_in_this_process_name_it() {
     );
     assert_eq!(select(&w, "instance:contoso").await.len(), all.len());
 }
+
+// R-C2: the same instance name in two apps is fine; a command naming it says which it
+// means, and `APP/NAME` picks one. The same name twice in one app is refused.
+#[tokio::test]
+async fn an_instance_name_two_apps_share_must_say_which() {
+    use casbah::domain::Secret;
+    use casbah::store::NewInstance;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("casbah.redb")).unwrap();
+    let okta = NewInstance::new(AppKind::Okta, "acme").with_field("domain", "acme.okta.com");
+    let github = NewInstance::new(AppKind::Github, "acme").with_field("organization", "acme");
+    store
+        .add_instance(okta.clone(), &Secret::new("t"), 0)
+        .unwrap();
+    store.add_instance(github, &Secret::new("t"), 0).unwrap();
+    assert!(matches!(
+        store.add_instance(okta, &Secret::new("t"), 0),
+        Err(StoreError::DuplicateInstance { .. })
+    ));
+    let svc = Service::with_store(store, Intervals::default());
+    let err = svc.find_instance("acme").await.unwrap_err();
+    assert!(err.is_usage());
+    let text = err.to_string();
+    assert!(
+        text.contains("okta/acme") && text.contains("github/acme"),
+        "{text}"
+    );
+    assert_eq!(
+        svc.find_instance("okta/acme").await.unwrap().app,
+        AppKind::Okta
+    );
+    assert_eq!(
+        svc.find_instance("GitHub/ACME").await.unwrap().app,
+        AppKind::Github
+    );
+    assert!(matches!(
+        svc.find_instance("box/acme").await,
+        Err(ServiceError::Unknown { .. })
+    ));
+}
+
+// R-C2, R-A2: `instance:NAME` in a filter names one instance; a name two apps share must
+// say which (`instance:okta/acme`), and the error lists how to name each.
+#[tokio::test]
+async fn a_filter_names_one_instance_of_a_shared_name() {
+    use casbah::domain::Secret;
+    use casbah::store::NewInstance;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("casbah.redb")).unwrap();
+    for new in [
+        NewInstance::new(AppKind::Okta, "acme").with_field("domain", "acme.okta.com"),
+        NewInstance::new(AppKind::Github, "acme").with_field("organization", "acme"),
+        NewInstance::new(AppKind::Okta, "solo").with_field("domain", "solo.okta.com"),
+    ] {
+        store.add_instance(new, &Secret::new("t"), 0).unwrap();
+    }
+    let svc = Service::with_store(store, Intervals::default());
+    let err = svc
+        .compile_filter("instance:acme")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("okta/acme") && err.contains("github/acme"),
+        "{err}"
+    );
+    assert!(svc.compile_filter("instance:okta/acme").await.is_ok());
+    assert!(svc.compile_filter("instance:solo").await.is_ok());
+    assert!(svc.compile_filter("instance:okta/solo").await.is_ok());
+}

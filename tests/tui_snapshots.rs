@@ -388,7 +388,7 @@ fn picker() {
         })
         .collect();
     app.update(Msg::Done(Done::Available {
-        instance: "contoso".into(),
+        instance: "microsoft365/contoso".into(),
         search: None,
         result: Ok(list),
     }));
@@ -447,7 +447,7 @@ fn picker_matches_are_underlined() {
         also_in: Vec::new(),
     }];
     app.update(Msg::Done(Done::Available {
-        instance: "contoso".into(),
+        instance: "microsoft365/contoso".into(),
         search: None,
         result: Ok(list),
     }));

@@ -172,7 +172,17 @@ pub struct Instance {
     pub created_at: Micros,
 }
 
+/// How commands name an instance unambiguously: `APP/NAME`, since two apps may
+/// each have an instance of the same name (R-C2).
+pub fn reference(app: AppKind, name: &str) -> String {
+    format!("{}/{name}", app.slug())
+}
+
 impl Instance {
+    pub fn reference(&self) -> String {
+        reference(self.app, &self.name)
+    }
+
     /// A credential field's value, empty when the instance has none.
     pub fn field(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", String::as_str)

@@ -8,7 +8,11 @@ use crate::store::{ActivityCursor, ActivityPage};
 /// The names a filter may use, read once per query.
 struct NameIndex {
     groups: Vec<(String, GroupId)>,
+    /// Every instance as `APP/NAME`, and by its bare name where no other app
+    /// has an instance of that name (R-C2).
     instances: Vec<(String, InstanceId)>,
+    /// How to name each instance: bare where that is unambiguous.
+    instance_names: Vec<String>,
 }
 
 fn find<T: Copy>(list: &[(String, T)], name: &str) -> Option<T> {
@@ -28,13 +32,31 @@ impl Names for NameIndex {
         self.groups.iter().map(|(n, _)| n.clone()).collect()
     }
     fn instance_names(&self) -> Vec<String> {
-        self.instances.iter().map(|(n, _)| n.clone()).collect()
+        self.instance_names.clone()
     }
 }
 
 impl Service {
     async fn names(&self) -> Result<NameIndex> {
         self.db(|s| {
+            let all = s.instances()?;
+            let mut instances = Vec::new();
+            let mut instance_names = Vec::new();
+            for i in &all {
+                let qualified = format!("{}/{}", i.app.slug(), i.name);
+                let shared = all
+                    .iter()
+                    .any(|o| o.id != i.id && o.name.eq_ignore_ascii_case(&i.name));
+                if !shared {
+                    instances.push((i.name.clone(), i.id));
+                }
+                instance_names.push(if shared {
+                    qualified.clone()
+                } else {
+                    i.name.clone()
+                });
+                instances.push((qualified, i.id));
+            }
             Ok(NameIndex {
                 // R-G5: a group is usable in filters once its first sync has finished.
                 groups: s
@@ -43,7 +65,8 @@ impl Service {
                     .filter(|g| g.usable_in_filters())
                     .map(|g| (g.name, g.id))
                     .collect(),
-                instances: s.instances()?.into_iter().map(|i| (i.name, i.id)).collect(),
+                instances,
+                instance_names,
             })
         })
         .await

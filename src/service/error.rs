@@ -23,6 +23,13 @@ pub enum ServiceError {
         name: String,
         suggestions: Vec<String>,
     },
+    /// A name that fits several things; the candidates say how to name each.
+    #[error("{} {name:?} is ambiguous; say which: {}", what, candidates.join(", "))]
+    Ambiguous {
+        what: &'static str,
+        name: String,
+        candidates: Vec<String>,
+    },
     /// The vendor already has what was to be created (Graph's 409); nothing
     /// was changed, there or here.
     #[error("{0}")]
@@ -71,6 +78,9 @@ impl ServiceError {
     /// True when the input itself is wrong, as opposed to a failure while
     /// carrying it out; the CLI exits 2 for these.
     pub fn is_usage(&self) -> bool {
-        matches!(self, ServiceError::Invalid(_) | ServiceError::Filter(_))
+        matches!(
+            self,
+            ServiceError::Invalid(_) | ServiceError::Filter(_) | ServiceError::Ambiguous { .. }
+        )
     }
 }

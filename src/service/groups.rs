@@ -77,7 +77,10 @@ impl Service {
     }
 
     /// R-G2…R-G5: records the import (refusing the 501st, R-G3) and starts
-    /// its first sync in the background. `group` is the app's id or exact name.
+    /// its first sync in the background. `group` is the group's exact name,
+    /// or what identifies it in the app (`Connector::group`: its id, a Google
+    /// group's e-mail, a GitHub team's slug); a name several groups share is
+    /// refused with what tells them apart.
     pub async fn import_group(
         &self,
         instance: &str,
@@ -88,13 +91,30 @@ impl Service {
         let connector = self.connector(&instance).await?;
         let wanted = group.trim();
         let found = connector.search_groups(wanted, SEARCH_LIMIT).await?;
-        let remote = match found
+        let exact: Vec<&RemoteGroup> = found
             .iter()
-            .find(|g| g.display_name.eq_ignore_ascii_case(wanted))
-        {
-            Some(exact) => exact.clone(),
-            // Not a name: perhaps the app's own id.
-            None => match connector.group(wanted).await {
+            .filter(|g| g.display_name.eq_ignore_ascii_case(wanted))
+            .collect();
+        let remote = match exact.as_slice() {
+            [one] => (*one).clone(),
+            [_, _, ..] => {
+                return Err(ServiceError::Ambiguous {
+                    what: "group name",
+                    name: wanted.to_owned(),
+                    candidates: exact
+                        .iter()
+                        .map(|g| {
+                            format!(
+                                "{} ({})",
+                                g.email.as_deref().unwrap_or(&g.id),
+                                g.display_name
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            // Not a name: perhaps the app's own id, e-mail or slug.
+            [] => match connector.group(wanted).await {
                 Ok(by_id) => by_id,
                 Err(
                     ConnectorError::NotFound { .. }

@@ -118,16 +118,36 @@ impl Service {
         .await
     }
 
-    /// Finds an instance by name (case-insensitive), or says which names exist.
+    /// Finds an instance by name (case-insensitive), or by `APP/NAME` where two
+    /// apps have an instance of that name (R-C2); or says which names exist.
     pub async fn find_instance(&self, name: &str) -> Result<Instance> {
         let instances = self.db(|s| s.instances()).await?;
-        if let Some(found) = instances
+        let wanted = name.trim();
+        let (app, bare) = match wanted.split_once('/') {
+            Some((app, bare)) if AppKind::from_slug(app).is_some() => {
+                (AppKind::from_slug(app), bare.trim())
+            }
+            _ => (None, wanted),
+        };
+        let mut found: Vec<&Instance> = instances
             .iter()
-            .find(|i| i.name.eq_ignore_ascii_case(name.trim()))
-        {
-            return Ok(found.clone());
+            .filter(|i| i.name.eq_ignore_ascii_case(bare) && app.is_none_or(|a| i.app == a))
+            .collect();
+        match found.len() {
+            1 => return Ok(found.remove(0).clone()),
+            0 => {}
+            _ => {
+                return Err(ServiceError::Ambiguous {
+                    what: "instance name",
+                    name: bare.to_owned(),
+                    candidates: found
+                        .iter()
+                        .map(|i| format!("{}/{} ({})", i.app.slug(), i.name, i.app.display_name()))
+                        .collect(),
+                });
+            }
         }
-        let suggestions = names::closest(name, instances.iter().map(|i| i.name.as_str()));
+        let suggestions = names::closest(bare, instances.iter().map(|i| i.name.as_str()));
         Err(ServiceError::Unknown {
             what: "instance",
             name: name.to_owned(),

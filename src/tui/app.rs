@@ -613,7 +613,7 @@ impl App {
             Action::Import => self.open_picker(),
             Action::Sync => {
                 let name =
-                    arg.or_else(|| self.connectors.selected().map(|s| s.instance.name.clone()));
+                    arg.or_else(|| self.connectors.selected().map(|s| s.instance.reference()));
                 self.cmds.push(Cmd::Sync(name));
             }
             Action::Connect => {

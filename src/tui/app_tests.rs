@@ -209,7 +209,7 @@ fn picker_ranks_locally_then_asks_the_app() {
     assert_eq!(
         app.take_cmds(),
         [Cmd::LoadAvailable {
-            instance: "contoso".into(),
+            instance: "microsoft365/contoso".into(),
             search: None
         }]
     );
@@ -219,7 +219,7 @@ fn picker_ranks_locally_then_asks_the_app() {
         remote("g3", "Finance EMEA", true),
     ];
     app.update(Msg::Done(Done::Available {
-        instance: "contoso".into(),
+        instance: "microsoft365/contoso".into(),
         search: None,
         result: Ok(first),
     }));
@@ -241,13 +241,13 @@ fn picker_ranks_locally_then_asks_the_app() {
     assert_eq!(
         app.take_cmds(),
         [Cmd::LoadAvailable {
-            instance: "contoso".into(),
+            instance: "microsoft365/contoso".into(),
             search: Some("fin emea".into())
         }]
     );
     let found = vec![remote("g9", "Finance - EMEA Auditors", false)];
     app.update(Msg::Done(Done::Available {
-        instance: "contoso".into(),
+        instance: "microsoft365/contoso".into(),
         search: Some("fin emea".into()),
         result: Ok(found),
     }));
@@ -272,7 +272,7 @@ fn picker_imports_and_enforces_the_limit() {
         remote("g1", "Sales NA", false),
     ];
     app.update(Msg::Done(Done::Available {
-        instance: "contoso".into(),
+        instance: "microsoft365/contoso".into(),
         search: None,
         result: Ok(list),
     }));
@@ -305,7 +305,7 @@ fn picker_imports_and_enforces_the_limit() {
     assert_eq!(
         app.take_cmds(),
         [Cmd::Import {
-            instance: "contoso".into(),
+            instance: "microsoft365/contoso".into(),
             group_id: "g1".into(),
             name: "Sales NA".into(),
             notify: false

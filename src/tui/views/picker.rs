@@ -7,6 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+use crate::domain::instance::reference;
 use crate::domain::office::short_names;
 use crate::domain::{AppKind, OfficeApp};
 use crate::service::AvailableGroup;
@@ -32,7 +33,8 @@ pub struct PickRow {
 pub struct Picker {
     /// Connected instances to choose from, with their apps.
     pub instances: Vec<(AppKind, String)>,
-    /// Chosen instance; until then the list shows instances.
+    /// Chosen instance, as `APP/NAME` (`instance::reference`); until then the
+    /// list shows instances.
     pub instance: Option<String>,
     pub rows: Vec<PickRow>,
     pub ranked: Vec<Hit>,
@@ -66,8 +68,8 @@ impl Picker {
 
     /// With one connected instance there is nothing to choose.
     pub fn auto_choose(&mut self) -> Option<Cmd> {
-        if let [(_, only)] = self.instances.as_slice() {
-            let only = only.clone();
+        if let [(app, only)] = self.instances.as_slice() {
+            let only = reference(*app, only);
             return Some(self.choose(only));
         }
         None
@@ -188,10 +190,11 @@ impl Picker {
     /// Enter: choose the instance, or import the group (R-G3: refused at the limit).
     pub fn submit(&mut self, limit: usize) -> Result<Option<Cmd>, String> {
         let Some(instance) = self.instance.clone() else {
-            let Some((_, name)) = self.instances.get(self.cursor.selected).cloned() else {
+            let Some((app, name)) = self.instances.get(self.cursor.selected) else {
                 return Ok(None);
             };
-            return Ok(Some(self.choose(name)));
+            let chosen = reference(*app, name);
+            return Ok(Some(self.choose(chosen)));
         };
         let Some(row) = self.selected() else {
             return Ok(None);
@@ -222,11 +225,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
     );
     f.render_widget(Clear, area);
     let title = match &p.instance {
-        Some(name) => {
-            let app = p.instances.iter().find(|(_, n)| n == name).map(|(a, _)| *a);
+        Some(chosen) => {
+            let label = p
+                .instances
+                .iter()
+                .find(|(a, n)| reference(*a, n) == *chosen)
+                .map_or_else(|| safe(chosen).into_owned(), |(a, n)| instance_label(*a, n));
             format!(
-                "Import groups from {} — imported {}/{}",
-                app.map_or_else(|| safe(name).into_owned(), |a| instance_label(a, name)),
+                "Import groups from {label} — imported {}/{}",
                 p.imported_total,
                 crate::store::IMPORT_LIMIT
             )
