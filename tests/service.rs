@@ -787,3 +787,40 @@ async fn a_filter_names_one_instance_of_a_shared_name() {
     assert!(svc.compile_filter("instance:solo").await.is_ok());
     assert!(svc.compile_filter("instance:okta/solo").await.is_ok());
 }
+
+// R-G8, R-G1: the first activity scan of an instance waits for its accounts, so an Entra
+// guest's sign-ins are filed under the guest's mail (not the #EXT# sign-in name) however
+// the two scans are started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_activity_scan_reads_the_accounts_first() {
+    let w = world().await;
+    w.connect().await;
+    // The user list answers late: an activity scan that did not wait would go first.
+    w.sandbox.fail_next(
+        "/v1.0/users",
+        sandbox::Fault::Throttle {
+            retry_after: Some(0.5),
+        },
+        1,
+    );
+    w.sync().await;
+    let all = select(&w, "").await;
+    let guests = w
+        .sandbox
+        .org()
+        .users
+        .iter()
+        .filter(|u| u.guest)
+        .map(|u| u.mail.to_lowercase())
+        .collect::<std::collections::HashSet<_>>();
+    assert!(
+        all.iter().any(|a| guests.contains(&a.actor)),
+        "guests sign in"
+    );
+    let raw: Vec<_> = all.iter().filter(|a| a.actor.contains("#ext#")).collect();
+    assert!(
+        raw.is_empty(),
+        "{} records under a guest's sign-in name",
+        raw.len()
+    );
+}

@@ -156,6 +156,16 @@ impl Service {
     /// with the other streams: one failing feed does not starve the rest.
     async fn run_activity_scan(&self, job: JobId, id: InstanceId) -> Result<Scanned> {
         let instance = self.db(move |s| s.instance(id)).await?;
+        // How a record is filed (a sign-in name joined to the account's e-mail, an
+        // administrator's tags) depends on the accounts: the first time, read them first,
+        // so the result does not depend on which scan happened to finish first.
+        let scans = self.db(move |s| s.scans(id)).await?;
+        let users_read = scans
+            .iter()
+            .any(|(kind, s)| *kind == ScanKind::Users && s.last_success.is_some());
+        if !users_read && let Err(e) = self.scan_users(&instance).wait().await {
+            tracing::warn!(instance = %instance.name, "activities read before the accounts: {e}");
+        }
         let connector = self.connector(&instance).await?;
         let ctx = IngestContext {
             org_domains: self.org_domains(id, connector.as_ref()).await?,
