@@ -104,6 +104,8 @@ struct ScanJson {
     last_success: Option<String>,
     last_attempt: Option<String>,
     last_error: Option<String>,
+    /// What the last successful scan found worth saying (no audit log, …).
+    note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -160,6 +162,7 @@ fn json_of(summary: &InstanceSummary) -> InstanceJson {
                         last_success: opt(s.last_success),
                         last_attempt: opt(s.last_attempt),
                         last_error: s.last_error.clone(),
+                        note: s.note.clone(),
                     },
                 )
             })
@@ -190,10 +193,11 @@ async fn list(svc: &Service, json: bool) -> Outcome {
                     .map(|(_, st)| short_time(st.last_success))
                     .unwrap_or_else(|| "never".into())
             };
-            let error = s
+            let said = s
                 .scans
                 .iter()
                 .find_map(|(_, st)| st.last_error.clone())
+                .or_else(|| s.scans.iter().find_map(|(_, st)| st.note.clone()))
                 .unwrap_or_default();
             vec![
                 j.name.clone(),
@@ -202,7 +206,7 @@ async fn list(svc: &Service, json: bool) -> Outcome {
                 j.users.to_string(),
                 last(crate::store::ScanKind::Users),
                 last(crate::store::ScanKind::Activities),
-                error,
+                said,
             ]
         })
         .collect();
@@ -214,7 +218,7 @@ async fn list(svc: &Service, json: bool) -> Outcome {
             "USERS",
             "USERS SCANNED",
             "ACTIVITIES SCANNED",
-            "LAST ERROR",
+            "ERROR OR NOTE",
         ],
         &table,
     );

@@ -98,6 +98,18 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 .iter()
                 .find_map(|(_, st)| st.last_error.clone())
                 .filter(|_| health(s) == Health::Failing);
+            // Else what a scan found worth saying (a GitHub organisation without an audit log).
+            let said = match failing {
+                Some(e) => Span::styled(safe(&e).into_owned(), theme.error()),
+                None => Span::styled(
+                    s.scans
+                        .iter()
+                        .find_map(|(_, st)| st.note.as_deref())
+                        .map(|n| safe(n).into_owned())
+                        .unwrap_or_default(),
+                    theme.dim(),
+                ),
+            };
             let row = Row::new(keep(
                 vec![
                     Cell::from(safe(&s.instance.name).into_owned()),
@@ -106,7 +118,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                     Cell::from(s.users.to_string()),
                     Cell::from(last(s, ScanKind::Users, app.now)),
                     Cell::from(last(s, ScanKind::Activities, app.now)),
-                    Cell::from(failing.map(|e| safe(&e).into_owned()).unwrap_or_default()),
+                    Cell::from(Line::from(said)),
                 ],
                 &mask,
             ));
@@ -128,7 +140,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             "Users",
             "Users scan",
             "Activity scan",
-            "Last error",
+            "Notes",
         ],
         [
             Constraint::Fill(1),
