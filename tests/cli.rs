@@ -630,3 +630,58 @@ fn activities_are_filtered_by_office_app() {
         "{err}"
     );
 }
+
+// Issue 10, DESIGN §3 Secrets: work handed to a background casbah does not inherit the
+// secret the command was given in the environment.
+#[test]
+fn a_background_sync_does_not_inherit_the_secret() {
+    let sandbox = ServedSandbox::start(&["--faults", "latency=200ms"]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let out = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(s.db())
+        .arg("sync")
+        .env("CASBAH_SECRET", "inherited-secret-9d2e")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let pid: u32 = stdout
+        .split("(pid ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {stdout:?}"));
+    let environ = std::fs::read(format!("/proc/{pid}/environ"))
+        .expect("the background sync is still running (each request takes 200 ms)");
+    let environ = String::from_utf8_lossy(&environ);
+    assert!(
+        !environ.contains("CASBAH_SECRET"),
+        "the child's environment holds it"
+    );
+    // Its work is not this test's: stop it before the folder goes (a zombie no one reaps
+    // has stopped too).
+    let _ = std::process::Command::new("kill")
+        .arg("-9")
+        .arg(pid.to_string())
+        .status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            !stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    while running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background sync did not stop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -66,6 +66,8 @@ pub fn in_background(db: &Path, args: &[&str]) -> Result<u32, Failure> {
             .arg("--db")
             .arg(db)
             .args(args)
+            // Issue 10: a secret read from the environment is not handed on.
+            .env_remove(super::secret::SECRET_ENV)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -33,6 +33,8 @@ pub struct RetryPolicy {
     pub connect_timeout: Duration,
     /// For the whole exchange, body included.
     pub request_timeout: Duration,
+    /// A reply body larger than this fails the call instead of filling memory.
+    pub max_body: usize,
 }
 
 impl Default for RetryPolicy {
@@ -44,6 +46,8 @@ impl Default for RetryPolicy {
             max_total_wait: Duration::from_secs(180),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            // Generous: the largest replies are Office 365 content blobs of a few MiB.
+            max_body: 64 * 1024 * 1024,
         }
     }
 }
@@ -184,6 +188,7 @@ impl Http {
         let client = Client::builder()
             .connect_timeout(policy.connect_timeout)
             .timeout(policy.request_timeout)
+            .redirect(redirect_policy())
             .user_agent(concat!("casbah/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConnectorError::Protocol {
@@ -246,6 +251,16 @@ impl Http {
                                 });
                             }
                         },
+                        Verdict::Final if reply.status.is_redirection() => {
+                            return Err(ConnectorError::Protocol {
+                                vendor: self.vendor,
+                                detail: format!(
+                                    "{path} redirected to {}; casbah follows no redirect that would \
+                                     carry credentials to another host or away from a token endpoint",
+                                    redirect_target(&reply)
+                                ),
+                            });
+                        }
                         Verdict::Final => {
                             tracing::debug!(vendor = self.vendor, %method, path, status = reply.status.as_u16(), "error reply");
                             return Ok(Err(reply));
@@ -269,13 +284,28 @@ impl Http {
                     last = format!("body of {path} cut short: {detail}");
                     None
                 }
+                Exchange::TooLarge => {
+                    return Err(ConnectorError::Protocol {
+                        vendor: self.vendor,
+                        detail: format!(
+                            "the reply to {path} is larger than {} MiB; casbah stopped reading it",
+                            self.policy.max_body / (1024 * 1024)
+                        ),
+                    });
+                }
             };
             if attempts >= self.policy.max_attempts {
                 break;
             }
-            let wait = hint
-                .unwrap_or_else(|| self.policy.backoff(attempts))
-                .min(self.policy.max_wait);
+            // The vendor's wait is its word: shortening it would be an early retry.
+            if let Some(asked) = hint.filter(|h| *h > self.policy.max_wait) {
+                last = format!(
+                    "{last}; asked to wait {}s, longer than casbah waits within one call, so the next scan tries again",
+                    asked.as_secs()
+                );
+                break;
+            }
+            let wait = hint.unwrap_or_else(|| self.policy.backoff(attempts));
             if waited + wait > self.policy.max_total_wait {
                 last = format!("{last}; waiting {wait:?} more would exceed the retry budget");
                 break;
@@ -297,21 +327,66 @@ impl Http {
     }
 
     async fn exchange(&self, request: reqwest::Request) -> Exchange {
-        let response = match self.client.execute(request).await {
+        let mut response = match self.client.execute(request).await {
             Ok(r) => r,
             Err(e) => return Exchange::NoReply(sanitize(&describe(&e))),
         };
         let status = response.status();
         let headers = response.headers().clone();
-        match response.bytes().await {
-            Ok(body) => Exchange::Reply(Reply {
-                status,
-                headers,
-                body: body.into(),
-            }),
-            Err(e) => Exchange::BodyLost(sanitize(&describe(&e))),
+        let limit = self.policy.max_body;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Exchange::TooLarge;
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if body.len() + chunk.len() > limit => return Exchange::TooLarge,
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => {
+                    return Exchange::Reply(Reply {
+                        status,
+                        headers,
+                        body,
+                    });
+                }
+                Err(e) => return Exchange::BodyLost(sanitize(&describe(&e))),
+            }
         }
     }
+}
+
+/// Token endpoints take the secret itself in their body.
+fn is_token_endpoint(url: &url::Url) -> bool {
+    let path = url.path();
+    path.ends_with("/token") || path.ends_with("/access_token") || path.contains("/login/device/")
+}
+
+/// Redirects are followed only within the origin of the request, a few at most,
+/// and never from a token endpoint: a credential must not travel to a host the
+/// administrator did not name. The redirect not followed comes back as the reply.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        let stay = !is_token_endpoint(first)
+            && attempt.url().origin() == first.origin()
+            && attempt.previous().len() <= 5;
+        if stay {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// Where a redirect pointed, by host only: its query may carry anything.
+fn redirect_target(reply: &Reply) -> String {
+    reply
+        .header(reqwest::header::LOCATION.as_str())
+        .and_then(|l| url::Url::parse(l).ok())
+        .and_then(|u| u.host_str().map(sanitize))
+        .unwrap_or_else(|| "another address".to_string())
 }
 
 enum Exchange {
@@ -320,6 +395,8 @@ enum Exchange {
     NoReply(String),
     /// A status came back but the body broke off.
     BodyLost(String),
+    /// The body is larger than the policy allows.
+    TooLarge,
 }
 
 /// reqwest's own Display names the URL, query included; keep it to the kind
@@ -491,6 +568,7 @@ mod tests {
             max_total_wait: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
+            max_body: 1024,
         }
     }
 
@@ -615,6 +693,131 @@ mod tests {
             matches!(&err, ConnectorError::Unreachable { host, .. } if host == "127.0.0.1"),
             "{err}"
         );
+    }
+
+    /// A server whose `/away` answers 307 to `target`, whose `/token` answers 307 and
+    /// `/same` 301 to its own `/x`, and whose `/x` answers 200 with `body`.
+    async fn redirecting(
+        target: String,
+        body: &'static str,
+    ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use axum::response::IntoResponse;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let app =
+            axum::Router::new()
+                .route(
+                    "/token",
+                    axum::routing::post(|| async {
+                        (StatusCode::TEMPORARY_REDIRECT, [("location", "/x")]).into_response()
+                    }),
+                )
+                .route(
+                    "/away",
+                    axum::routing::get(move || {
+                        let to = target.clone();
+                        async move {
+                            (StatusCode::TEMPORARY_REDIRECT, [("location", to)]).into_response()
+                        }
+                    }),
+                )
+                .route(
+                    "/same",
+                    axum::routing::get(|| async {
+                        (StatusCode::MOVED_PERMANENTLY, [("location", "/x")]).into_response()
+                    }),
+                )
+                .route(
+                    "/x",
+                    axum::routing::any(move || {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        async move { body }
+                    }),
+                );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (format!("http://{addr}"), hits)
+    }
+
+    // Issue 10, DESIGN §3 Secrets: a redirect is followed within its origin only, and
+    // never from a token endpoint; the credential never reaches the other host.
+    #[tokio::test]
+    async fn credentials_never_follow_a_redirect_elsewhere() {
+        let (elsewhere, stolen) = redirecting("http://127.0.0.1:1/".into(), r#"{"ok":true}"#).await;
+        let (origin, own) = redirecting(format!("{elsewhere}/x"), r#"{"ok":true}"#).await;
+        let h = http(fast());
+        let err = h
+            .send(
+                |c| c.get(format!("{origin}/away")).bearer_auth("t0ken"),
+                json::<serde_json::Value>,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::Protocol { .. }), "{err}");
+        assert!(err.to_string().contains("127.0.0.1"), "{err}");
+        let err = h
+            .send(
+                |c| {
+                    c.post(format!("{origin}/token"))
+                        .body("client_secret=s3cret")
+                },
+                json::<serde_json::Value>,
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("redirected"), "{err}");
+        assert_eq!(
+            own.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "a token endpoint's redirect is not followed, even at home"
+        );
+        assert_eq!(
+            stolen.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "nothing reached the other host"
+        );
+        // Within the origin a moved resource is followed.
+        let value: serde_json::Value = h
+            .send(|c| c.get(format!("{origin}/same")), json)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(value["ok"], true);
+    }
+
+    // Issue 10: a reply larger than the policy allows fails the call, whether or not it
+    // announces its length.
+    #[tokio::test]
+    async fn oversized_replies_fail_instead_of_filling_memory() {
+        const BIG: &str = include_str!("../../assets/catalog.json");
+        let (origin, _) = redirecting(String::new(), BIG).await;
+        let err = http(fast())
+            .send(|c| c.get(format!("{origin}/x")), json::<serde_json::Value>)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectorError::Protocol { .. }), "{err}");
+        assert!(err.to_string().contains("larger than"), "{err}");
+    }
+
+    // Issue 10: a wait longer than casbah takes within one call is not shortened into an
+    // early retry: the call fails and the next scan tries again.
+    #[tokio::test]
+    async fn a_wait_longer_than_the_cap_is_not_cut_short() {
+        let (url, hits) = serve(|_| (429, vec![("retry-after", "120")], "{}")).await;
+        let started = std::time::Instant::now();
+        let err = http(fast())
+            .send(|c| c.get(&url), json::<serde_json::Value>)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("asked to wait 120s"), "{err}");
+        assert_eq!(
+            hits.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "no early retry"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     /// Dropbox's way: `retry_after` seconds in a JSON body.

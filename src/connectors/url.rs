@@ -21,7 +21,22 @@ pub fn base(s: &str) -> Result<Url, ConnectorError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(unusable("the endpoint must not carry a query or fragment"));
     }
+    // A secret sent in clear could be read on the way; only this machine is on the way.
+    if url.scheme() == "http" && !is_loopback(&url) {
+        return Err(unusable(
+            "plain http is allowed only to this machine (127.0.0.1, ::1, localhost); use https",
+        ));
+    }
     Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// `base` + path segments (each percent-encoded on its own, so an id can never
@@ -100,9 +115,25 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
 mod tests {
     use super::*;
 
+    // R-C7, issue 10: plain http only to loopback.
     #[test]
     fn bad_endpoints_are_refused() {
-        for bad in ["not a url", "ftp://x", "http://x/?a=1", "mailto:a@b"] {
+        for good in [
+            "https://x.okta.com",
+            "http://127.0.0.1:8080",
+            "http://[::1]:1",
+            "http://localhost:9/p/",
+        ] {
+            assert!(base(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "not a url",
+            "ftp://x",
+            "http://x/?a=1",
+            "mailto:a@b",
+            "http://graph.example.com",
+            "http://10.0.0.1:8080",
+        ] {
             assert!(
                 matches!(base(bad), Err(ConnectorError::Unreachable { .. })),
                 "{bad}"

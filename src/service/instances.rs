@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::{Event, Result, Service, ServiceError, names};
-use crate::connectors::{self, ConnectionCheck, Connector, DeviceCode};
+use crate::connectors::{self, ConnectionCheck, Connector, ConnectorError, DeviceCode};
 use crate::domain::instance::validate_components;
 use crate::domain::{AppKind, Instance, InstanceId, Secret, now_micros};
 use crate::store::{NewInstance, ScanKind, ScanState};
@@ -174,24 +174,16 @@ impl Service {
     }
 }
 
-/// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL.
+/// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL, and
+/// plain http only to this machine.
 fn check_endpoint(endpoint: &str) -> Result<()> {
-    let bad = |why: &str| {
-        ServiceError::Invalid(format!(
-            "--endpoint {endpoint:?} {why}; give a base URL such as https://graph.example.com"
-        ))
-    };
-    let url = url::Url::parse(endpoint).map_err(|e| bad(&format!("is not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(bad("must use http or https"));
+    match connectors::url::base(endpoint) {
+        Ok(_) => Ok(()),
+        Err(ConnectorError::Unreachable { detail, .. }) => Err(ServiceError::Invalid(format!(
+            "--endpoint {endpoint:?}: {detail}; give a base URL such as https://graph.example.com"
+        ))),
+        Err(e) => Err(e.into()),
     }
-    if url.host_str().is_none() {
-        return Err(bad("has no host"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must not carry a query or fragment"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -206,5 +198,6 @@ mod tests {
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("not a url").is_err());
         assert!(check_endpoint("http://h/?a=b").is_err());
+        assert!(check_endpoint("http://graph.example.com").is_err());
     }
 }
