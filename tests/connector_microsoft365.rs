@@ -38,6 +38,7 @@ fn fast() -> RetryPolicy {
         max_total_wait: Duration::from_secs(10),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(10),
+        ..RetryPolicy::default()
     }
 }
 

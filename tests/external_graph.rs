@@ -40,6 +40,7 @@ fn client(sb: &Sandbox) -> Microsoft365 {
         max_total_wait: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(10),
+        ..RetryPolicy::default()
     };
     Microsoft365::with_policy(&instance, sb.client_secret.clone(), policy).expect("connector")
 }
