@@ -685,3 +685,87 @@ fn a_background_sync_does_not_inherit_the_secret() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+// Issue 10: `casbah activities | head -1`: when the reader leaves, casbah ends quietly
+// with the status of a process ended by SIGPIPE, nothing on stderr.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::Read;
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+    let mut child = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(s.db())
+        .args(["activities", "--limit", "100000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141));
+    assert_eq!(stderr(&out), "");
+    // The database was closed on the way out: the next command just works.
+    assert!(s.run(&["connectors", "list"]).status.success());
+}
+
+// Issue 10: --db naming a pipe, a folder or an empty file gets one line, no hang, and the
+// file is left as it was; an existing log is made private like the database.
+#[test]
+fn odd_database_paths_get_one_line() {
+    let s = Scratch::new();
+    let dir = s.dir.path();
+    let fifo = dir.join("pipe.redb");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let empty = dir.join("empty.redb");
+    std::fs::write(&empty, "").unwrap();
+    let folder = dir.join("folder.redb");
+    std::fs::create_dir(&folder).unwrap();
+    for (path, says) in [
+        (&fifo, "not a regular file"),
+        (&folder, "folder"),
+        (&empty, "empty"),
+    ] {
+        let out = std::process::Command::new(common::BIN)
+            .arg("--db")
+            .arg(path)
+            .args(["connectors", "list"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{path:?}");
+        let err = stderr(&out);
+        assert!(err.contains(says) && one_line(&err), "{path:?}: {err}");
+    }
+    assert_eq!(
+        std::fs::metadata(&empty).unwrap().len(),
+        0,
+        "left as it was"
+    );
+    let log = dir.join("casbah.log");
+    std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let fresh = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(dir.join("fresh.redb"))
+        .args(["connectors", "list"])
+        .output()
+        .unwrap();
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}

@@ -66,11 +66,21 @@ pub fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => return fail(Failure::Failed(format!("cannot start: {e}"))),
     };
-    match runtime.block_on(run(cli.command, db)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => fail(f),
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(run(cli.command, db))
+    }));
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(f)) => fail(f),
+        // `casbah activities | head -1`: the reader left; end quietly, as a process
+        // ended by SIGPIPE does, the database closed on the way out.
+        Err(_) if READER_LEFT.load(std::sync::atomic::Ordering::SeqCst) => ExitCode::from(141),
+        Err(_) => ExitCode::from(101),
     }
 }
+
+/// Set when printing failed because whoever read the output has gone.
+static READER_LEFT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn fail(f: Failure) -> ExitCode {
     match f {
@@ -164,6 +174,11 @@ fn install_panic_hook() {
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
         let at = info.location().map(ToString::to_string).unwrap_or_default();
+        // println! panics when stdout is a pipe whose reader has gone: not a casbah bug.
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            READER_LEFT.store(true, std::sync::atomic::Ordering::SeqCst);
+            return;
+        }
         tracing::error!(at, "panic: {message}");
         if !crate::store::panics_are_expected() {
             let line = crate::domain::text::sanitize(&format!("{message} at {at}"));
@@ -191,6 +206,9 @@ fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::
         .append(true)
         .mode(0o600)
         .open(dir.join("casbah.log"))
+        .ok()?;
+    // A log created before, or by another tool, is tightened like the database.
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASBAH_LOG")

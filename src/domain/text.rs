@@ -3,12 +3,16 @@
 use std::fmt::Write;
 
 /// Replaces C0, C1 and DEL control characters with visible escapes so that
-/// vendor text can never drive the terminal (DESIGN §3 "Untrusted text").
+/// vendor text can never drive the terminal (DESIGN §3 "Untrusted text"), and
+/// invisible format characters (bidi overrides and isolates, marks, zero-width
+/// and other Cf characters) and line or paragraph separators, so that none
+/// can reorder or misalign what an investigator reads.
 ///
 /// C0 and DEL use caret notation (`\x1b` → `^[`, `\0` → `^@`, `\x7f` → `^?`),
-/// C1 uses Rust's escape (`\u{9b}`). Tabs and newlines are escaped too: every
-/// vendor string is shown on one line. Everything else, including non-ASCII
-/// letters and emoji, is kept as it is.
+/// the others Rust's escape (`\u{9b}`, `\u{202e}`). Tabs and newlines are
+/// escaped too: every vendor string is shown on one line. Everything else,
+/// including non-ASCII letters and emoji (whose sequences need the zero-width
+/// joiner and non-joiner, which are kept), is kept as it is.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -19,7 +23,8 @@ pub fn sanitize(s: &str) -> String {
                 out.push(char::from(b'@' + code as u8));
             }
             0x7f => out.push_str("^?"),
-            code @ 0x80..=0x9f => {
+            _ if c.is_ascii() => out.push(c),
+            code if is_hidden(c) => {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "\\u{{{code:x}}}");
             }
@@ -27,6 +32,18 @@ pub fn sanitize(s: &str) -> String {
         }
     }
     out
+}
+
+/// C1 controls, format characters but the joiners, and line and paragraph separators.
+fn is_hidden(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    match c.general_category() {
+        GeneralCategory::Control
+        | GeneralCategory::LineSeparator
+        | GeneralCategory::ParagraphSeparator => true,
+        GeneralCategory::Format => !matches!(c, '\u{200c}' | '\u{200d}'),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -56,6 +73,42 @@ mod tests {
         assert_eq!(sanitize("\u{9b}31m\u{85}"), "\\u{9b}31m\\u{85}");
     }
 
+    // Issue 10, DESIGN §3 Untrusted text: bidi overrides and isolates, marks and other
+    // invisible format characters are made visible; emoji sequences keep their joiner.
+    #[test]
+    fn bidi_and_format_characters_are_escaped() {
+        assert_eq!(
+            sanitize("invoice\u{202e}fdp.exe"),
+            "invoice\\u{202e}fdp.exe"
+        );
+        for hidden in [
+            '\u{202a}',
+            '\u{202b}',
+            '\u{202c}',
+            '\u{202d}',
+            '\u{202e}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{61c}',
+            '\u{200b}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{e0041}',
+        ] {
+            let out = sanitize(&format!("a{hidden}b"));
+            assert!(!out.contains(hidden), "{hidden:?} → {out:?}");
+            assert!(out.starts_with("a\\u{") && out.ends_with("}b"), "{out:?}");
+        }
+        let family = "👨\u{200d}👩\u{200d}👧";
+        assert_eq!(sanitize(family), family);
+    }
+
     // DESIGN §3 Untrusted text: ordinary Unicode passes untouched.
     #[test]
     fn other_unicode_is_kept() {
@@ -64,16 +117,17 @@ mod tests {
     }
 
     proptest! {
-        // DESIGN §3 Untrusted text: no control character ever survives.
+        // DESIGN §3 Untrusted text: no control or hidden format character ever survives.
         #[test]
         fn output_has_no_control_characters(s in any::<String>()) {
             let out = sanitize(&s);
-            prop_assert!(!out.chars().any(char::is_control), "{:?}", out);
+            prop_assert!(!out.chars().any(|c| c.is_control() || is_hidden(c)), "{:?}", out);
         }
 
-        // Text without controls is returned as it was.
+        // Text without controls, separators or format characters (joiners aside) is
+        // returned as it was.
         #[test]
-        fn clean_text_is_unchanged(s in "[^\\p{Cc}]*") {
+        fn clean_text_is_unchanged(s in "[^\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]*") {
             prop_assert_eq!(sanitize(&s), s);
         }
     }

@@ -67,9 +67,24 @@ pub struct ActivityRow<'a> {
     pub office_app: Option<&'static str>,
 }
 
+/// A cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it
+/// starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is written as text,
+/// behind a single quote.
+fn as_text(cell: String) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell,
+    }
+}
+
 impl ActivityRow<'_> {
-    /// The CSV record, lists joined with "; ", in `CSV_HEADER` order.
+    /// The CSV record, lists joined with "; ", in `CSV_HEADER` order, every cell
+    /// safe to open in a spreadsheet.
     pub fn csv_record(&self) -> [String; 20] {
+        self.raw_record().map(as_text)
+    }
+
+    fn raw_record(&self) -> [String; 20] {
         let objects: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
         let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
@@ -189,6 +204,28 @@ mod tests {
 
     // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
     // column; a record of no Office app has null in JSON and an empty CSV cell.
+    #[test]
+    // Issue 10: vendor text that a spreadsheet would run as a formula is written as text.
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        let mut a = activity(None);
+        a.actor_name = "=HYPERLINK(\"http://evil\",\"x\")".into();
+        a.user_agent = Some("@SUM(1+1)".into());
+        a.activity_type = "+cmd|' /C calc'!A0".into();
+        a.source = "-2+3".into();
+        a.id = "\tx".into();
+        let names = names();
+        let record = names.row(&a).csv_record();
+        for cell in &record {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?}"
+            );
+        }
+        assert!(record.contains(&"'=HYPERLINK(\"http://evil\",\"x\")".to_string()));
+        assert!(record.contains(&"'-2+3".to_string()));
+    }
+
     #[test]
     fn rows_carry_the_office_app() {
         let names = names();

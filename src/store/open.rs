@@ -56,7 +56,16 @@ pub fn open(path: &Path) -> Result<Database> {
     }
     let existing = match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Err(io_error(path, "it is a folder")),
-        Ok(m) => m.len() > 0,
+        // Opening a pipe for writing would wait for a reader forever.
+        Ok(m) if !m.is_file() => {
+            return Err(io_error(
+                path,
+                "it is not a regular file (a pipe or a device)",
+            ));
+        }
+        // Never silently started afresh: it may be a database whose content was lost.
+        Ok(m) if m.len() == 0 => return Err(not_casbah(path, "it is empty")),
+        Ok(_) => true,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
         Err(e) => return Err(io_error(path, e)),
     };

@@ -31,14 +31,14 @@ pub fn run(
         ExportFormat::Json => "json",
     };
     let dir = std::env::current_dir().map_err(|e| failed("no current folder", e))?;
-    let path = dir.join(format!(
-        "casbah-activities-{}.{ext}",
+    let stem = format!(
+        "casbah-activities-{}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
-    ));
+    );
     let names = runtime
         .block_on(svc.export_names())
         .map_err(Failure::from)?;
-    let file = std::fs::File::create(&path).map_err(|e| failed(&path.display().to_string(), e))?;
+    let (path, file) = create_new(&dir, &stem, ext)?;
     let out = std::io::BufWriter::new(file);
     let write_err = |e: std::io::Error| failed(&path.display().to_string(), e);
     let csv_err = |e: csv::Error| failed(&path.display().to_string(), e);
@@ -90,7 +90,66 @@ pub fn run(
     Ok((path, rows))
 }
 
+/// A new file readable by its owner only (it holds the organisation's activity), never
+/// one that exists already nor one reached through a symbolic link: `stem.ext`, or
+/// `stem-2.ext`, … when that name is taken.
+fn create_new(
+    dir: &std::path::Path,
+    stem: &str,
+    ext: &str,
+) -> Result<(PathBuf, std::fs::File), Failure> {
+    use std::os::unix::fs::OpenOptionsExt;
+    for n in 1..100 {
+        let name = match n {
+            1 => format!("{stem}.{ext}"),
+            n => format!("{stem}-{n}.{ext}"),
+        };
+        let path = dir.join(name);
+        // create_new is O_CREAT|O_EXCL, which also refuses a symbolic link at the path.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(failed(&path.display().to_string(), e)),
+        }
+    }
+    Err(failed(
+        &dir.join(format!("{stem}.{ext}")).display().to_string(),
+        "too many exports of the same second already there",
+    ))
+}
+
 enum Sink {
     Csv(Box<csv::Writer<std::io::BufWriter<std::fs::File>>>),
     Json(std::io::BufWriter<std::fs::File>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    // Issue 10: an export is a new 0600 file; an existing file or a symbolic link at its
+    // name is left alone and the next name is taken.
+    #[test]
+    fn exports_are_new_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, "keep me").unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join("x.csv")).unwrap();
+        std::fs::write(dir.path().join("x-2.csv"), "older export").unwrap();
+        let (path, _) = create_new(dir.path(), "x", "csv").unwrap();
+        assert_eq!(path, dir.path().join("x-3.csv"));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("x-2.csv")).unwrap(),
+            "older export"
+        );
+    }
 }
