@@ -202,9 +202,6 @@ mod tests {
         }
     }
 
-    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
-    // column; a record of no Office app has null in JSON and an empty CSV cell.
-    #[test]
     // Issue 10: vendor text that a spreadsheet would run as a formula is written as text.
     #[test]
     fn csv_cells_never_start_a_formula() {
@@ -226,6 +223,8 @@ mod tests {
         assert!(record.contains(&"'-2+3".to_string()));
     }
 
+    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
+    // column; a record of no Office app has null in JSON and an empty CSV cell.
     #[test]
     fn rows_carry_the_office_app() {
         let names = names();
