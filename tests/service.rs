@@ -824,3 +824,62 @@ async fn the_first_activity_scan_reads_the_accounts_first() {
         raw.len()
     );
 }
+
+// R-C4, issue 10: one failing stream does not starve the others, and each stream shows its
+// own last success and error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_stream_does_not_starve_the_others() {
+    let w = world().await;
+    w.connect().await;
+    // Sign-ins, read first, ask for a wait casbah does not take within one scan.
+    w.sandbox.fail_next(
+        "/v1.0/auditLogs/signIns",
+        sandbox::Fault::Throttle {
+            retry_after: Some(120.0),
+        },
+        1,
+    );
+    let mut errors = Vec::new();
+    for job in w.svc.sync_now(None).await.unwrap() {
+        if let Err(e) = job.wait().await {
+            errors.push(e);
+        }
+    }
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("asked to wait"), "{errors:?}");
+    let all = select(&w, "").await;
+    assert!(
+        all.iter().any(|a| a.office_app.is_some()),
+        "Office 365 records came in"
+    );
+    assert!(
+        all.iter().any(|a| a.source == "Azure AD audit"),
+        "directory audits came in"
+    );
+    assert!(
+        !all.iter().any(|a| a.source == "Azure AD sign-ins"),
+        "no sign-in was read"
+    );
+    let summary = &w.svc.instances().await.unwrap()[0];
+    let stream = |name: &str| {
+        summary
+            .streams
+            .iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, st)| st.clone())
+            .unwrap_or_else(|| panic!("no state for {name}: {:?}", summary.streams))
+    };
+    let signins = stream("signins");
+    assert!(signins.last_error.is_some() && signins.last_success.is_none());
+    for other in [
+        "directory-audits",
+        "o365-Audit.SharePoint",
+        "o365-Audit.Exchange",
+    ] {
+        let st = stream(other);
+        assert!(
+            st.last_success.is_some() && st.last_error.is_none(),
+            "{other}: {st:?}"
+        );
+    }
+}

@@ -58,6 +58,7 @@ fn instance() -> InstanceSummary {
                 },
             ),
         ],
+        streams: Vec::new(),
     }
 }
 

@@ -122,6 +122,8 @@ struct InstanceJson {
     users: u64,
     status: &'static str,
     scans: std::collections::BTreeMap<String, ScanJson>,
+    /// Each activity stream's own last success, attempt, error and note.
+    streams: std::collections::BTreeMap<String, ScanJson>,
 }
 
 /// "connected" until a scan fails; the last scan decides.
@@ -136,7 +138,6 @@ fn status(summary: &InstanceSummary) -> &'static str {
 
 fn json_of(summary: &InstanceSummary) -> InstanceJson {
     let i = &summary.instance;
-    let opt = |t: Option<Micros>| t.map(time);
     InstanceJson {
         id: i.id.0,
         name: i.name.clone(),
@@ -151,22 +152,29 @@ fn json_of(summary: &InstanceSummary) -> InstanceJson {
         scans: summary
             .scans
             .iter()
-            .map(|(kind, s): &(_, ScanState)| {
+            .map(|(kind, s)| {
                 let name = serde_json::to_value(kind)
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                (
-                    name,
-                    ScanJson {
-                        last_success: opt(s.last_success),
-                        last_attempt: opt(s.last_attempt),
-                        last_error: s.last_error.clone(),
-                        note: s.note.clone(),
-                    },
-                )
+                (name, scan_json(s))
             })
             .collect(),
+        streams: summary
+            .streams
+            .iter()
+            .map(|(stream, s)| (stream.clone(), scan_json(s)))
+            .collect(),
+    }
+}
+
+fn scan_json(s: &ScanState) -> ScanJson {
+    let opt = |t: Option<Micros>| t.map(time);
+    ScanJson {
+        last_success: opt(s.last_success),
+        last_attempt: opt(s.last_attempt),
+        last_error: s.last_error.clone(),
+        note: s.note.clone(),
     }
 }
 

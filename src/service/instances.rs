@@ -23,6 +23,8 @@ pub struct InstanceSummary {
     pub instance: Instance,
     pub users: u64,
     pub scans: Vec<(ScanKind, ScanState)>,
+    /// Each activity stream's own state (R-C4).
+    pub streams: Vec<(String, ScanState)>,
 }
 
 impl Service {
@@ -110,6 +112,7 @@ impl Service {
                     Ok(InstanceSummary {
                         users: s.user_count(instance.id)?,
                         scans: s.scans(instance.id)?,
+                        streams: s.streams(instance.id)?,
                         instance,
                     })
                 })

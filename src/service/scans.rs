@@ -167,42 +167,34 @@ impl Service {
             tracing::warn!(instance = %instance.name, "activities read before the accounts: {e}");
         }
         let connector = self.connector(&instance).await?;
-        let ctx = IngestContext {
-            org_domains: self.org_domains(id, connector.as_ref()).await?,
+        let mut intake = Intake {
+            job,
+            id,
+            ctx: IngestContext {
+                org_domains: self.org_domains(id, connector.as_ref()).await?,
+            },
+            pipeline: Some(IngestPipeline::new(Arc::clone(&self.inner.store))),
+            inserted: 0,
         };
-        let mut pipeline = Some(IngestPipeline::new(Arc::clone(&self.inner.store)));
-        let mut inserted = 0u64;
         let mut failed = Vec::new();
         let mut notes = Vec::new();
         let read = async {
             for stream in connector.activity_streams() {
-                let mut cursor = self.db(move |s| s.cursor(id, stream)).await?;
-                for _ in 0..MAX_PAGES_PER_SCAN {
-                    let batch = match connector.activities(stream, cursor.as_deref()).await {
-                        Ok(batch) => batch,
-                        Err(e @ ConnectorError::NotAvailable { .. }) => {
-                            notes.push(e.to_string());
-                            break;
-                        }
-                        Err(e) => {
-                            tracing::warn!(instance = id.0, stream, error = %e, "activity stream failed");
-                            failed.push(e);
-                            break;
-                        }
-                    };
-                    let more = batch.more;
-                    // The next page follows this one, committed or not yet: if this one
-                    // fails, the scan stops and the next run starts from the stored cursor.
-                    cursor = Some(batch.cursor.clone());
-                    let ctx = ctx.clone();
-                    let page = self
-                        .db(move |s| s.prepare(id, stream, batch.activities, &batch.cursor, &ctx))
-                        .await?;
-                    if let Some(done) = pipelined(&mut pipeline, |p| p.push(page)).await? {
-                        self.committed(job, id, done, &mut inserted);
-                    }
-                    if !more {
-                        break;
+                let outcome = self
+                    .read_stream(&mut intake, stream, connector.as_ref())
+                    .await?;
+                // Each stream has its own last success and error (R-C4).
+                let stored = match &outcome {
+                    Ok(note) => Ok(note.clone()),
+                    Err(e) => Err(e.to_string()),
+                };
+                self.db(move |s| s.record_stream(id, stream, now_micros(), stored))
+                    .await?;
+                match outcome {
+                    Ok(note) => notes.extend(note),
+                    Err(e) => {
+                        tracing::warn!(instance = id.0, stream, error = %e, "activity stream failed");
+                        failed.push(e);
                     }
                 }
             }
@@ -210,11 +202,11 @@ impl Service {
         };
         let outcome = read.await;
         // Also after a failure: the page in flight is committed or not before the scan ends.
-        if let Some(done) = pipelined(&mut pipeline, IngestPipeline::finish).await? {
-            self.committed(job, id, done, &mut inserted);
+        if let Some(done) = pipelined(&mut intake.pipeline, IngestPipeline::finish).await? {
+            self.committed(&mut intake, done);
         }
         outcome?;
-        let summary = format!("{inserted} new activities");
+        let summary = format!("{} new activities", intake.inserted);
         match failed.len() {
             0 => Ok(Scanned {
                 summary,
@@ -233,12 +225,47 @@ impl Service {
         }
     }
 
+    /// Reads one stream from its cursor until it is caught up (or `MAX_PAGES_PER_SCAN`),
+    /// each page into the pipeline. The vendor's failure is the stream's outcome (its note,
+    /// or its error), for the scan to go on with the next stream; the store's ends the scan.
+    async fn read_stream(
+        &self,
+        intake: &mut Intake,
+        stream: &'static str,
+        connector: &dyn Connector,
+    ) -> Result<std::result::Result<Option<String>, ConnectorError>> {
+        let id = intake.id;
+        let mut cursor = self.db(move |s| s.cursor(id, stream)).await?;
+        for _ in 0..MAX_PAGES_PER_SCAN {
+            let batch = match connector.activities(stream, cursor.as_deref()).await {
+                Ok(batch) => batch,
+                Err(e @ ConnectorError::NotAvailable { .. }) => return Ok(Ok(Some(e.to_string()))),
+                Err(e) => return Ok(Err(e)),
+            };
+            let more = batch.more;
+            // The next page follows this one, committed or not yet: if this one
+            // fails, the stream stops and the next run starts from the stored cursor.
+            cursor = Some(batch.cursor.clone());
+            let ctx = intake.ctx.clone();
+            let page = self
+                .db(move |s| s.prepare(id, stream, batch.activities, &batch.cursor, &ctx))
+                .await?;
+            if let Some(done) = pipelined(&mut intake.pipeline, |p| p.push(page)).await? {
+                self.committed(intake, done);
+            }
+            if !more {
+                break;
+            }
+        }
+        Ok(Ok(None))
+    }
+
     /// Reports a committed page.
-    fn committed(&self, job: JobId, id: InstanceId, done: Committed, inserted: &mut u64) {
+    fn committed(&self, intake: &mut Intake, done: Committed) {
         let Committed { stream, report } = done;
-        *inserted += report.inserted as u64;
+        intake.inserted += report.inserted as u64;
         tracing::info!(
-            instance = id.0,
+            instance = intake.id.0,
             stream,
             inserted = report.inserted,
             duplicates = report.duplicates,
@@ -246,17 +273,27 @@ impl Service {
         );
         if report.inserted > 0 {
             self.emit(Event::ActivitiesIngested {
-                instance: id,
+                instance: intake.id,
                 count: report.inserted,
             });
         }
         self.progress(
-            job,
-            *inserted,
+            intake.job,
+            intake.inserted,
             None,
-            format!("{stream}: {inserted} new activities"),
+            format!("{stream}: {} new activities", intake.inserted),
         );
     }
+}
+
+/// One activity scan's ingestion: where its pages go, and how many were new.
+struct Intake {
+    job: JobId,
+    id: InstanceId,
+    ctx: IngestContext,
+    /// Empty only after a pipeline step panicked, which ends the scan.
+    pipeline: Option<IngestPipeline>,
+    inserted: u64,
 }
 
 /// What a scan did, and what it found worth saying besides.

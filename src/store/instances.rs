@@ -3,7 +3,7 @@
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::tables::{
-    self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS,
+    self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS, STREAM_SCANS,
 };
 use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, external, groups, users};
 use crate::domain::{Instance, InstanceId, Micros, Secret};
@@ -128,29 +128,38 @@ impl Store {
         outcome: std::result::Result<Option<String>, String>,
     ) -> Result<()> {
         let txn = self.write()?;
-        {
-            if txn.open_table(INSTANCES)?.get(id.0)?.is_none() {
-                return Err(not_found(id));
-            }
-            let mut table = txn.open_table(SCANS)?;
-            let key = (id.0, scan_code(kind));
-            let mut state: ScanState = match table.get(key)? {
-                Some(v) => tables::decode(v.value(), "scan")?,
-                None => ScanState::default(),
-            };
-            state.last_attempt = Some(at);
-            match outcome {
-                Ok(note) => {
-                    state.last_success = Some(at);
-                    state.last_error = None;
-                    state.note = note;
-                }
-                Err(e) => state.last_error = Some(e),
-            }
-            table.insert(key, tables::encode(&state)?.as_slice())?;
-        }
+        update_state(&txn, SCANS, (id.0, scan_code(kind)), id, at, outcome)?;
         txn.commit()?;
         Ok(())
+    }
+
+    pub(super) fn record_stream_impl(
+        &self,
+        id: InstanceId,
+        stream: &str,
+        at: Micros,
+        outcome: std::result::Result<Option<String>, String>,
+    ) -> Result<()> {
+        let txn = self.write()?;
+        update_state(&txn, STREAM_SCANS, (id.0, stream), id, at, outcome)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn streams_impl(&self, id: InstanceId) -> Result<Vec<(String, ScanState)>> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(STREAM_SCANS) {
+            Ok(t) => t,
+            // A file of this schema made before the table was: no stream scanned yet.
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = Vec::new();
+        for row in table.range((id.0, "")..(id.0 + 1, ""))? {
+            let (k, v) = row?;
+            out.push((k.value().1.to_string(), tables::decode(v.value(), "scan")?));
+        }
+        Ok(out)
     }
 
     pub(super) fn scans_impl(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> {
@@ -172,10 +181,43 @@ impl Store {
     }
 }
 
+/// R-C4: records a scan's (or a stream's) attempt at `at`: its success with its note,
+/// or its error, the last success kept.
+fn update_state<'k, K: redb::Key + 'static>(
+    txn: &WriteTransaction,
+    table: redb::TableDefinition<K, &'static [u8]>,
+    key: impl std::borrow::Borrow<K::SelfType<'k>> + Clone,
+    id: InstanceId,
+    at: Micros,
+    outcome: std::result::Result<Option<String>, String>,
+) -> Result<()> {
+    if txn.open_table(INSTANCES)?.get(id.0)?.is_none() {
+        return Err(not_found(id));
+    }
+    let mut table = txn.open_table(table)?;
+    let mut state: ScanState = match table.get(key.clone())? {
+        Some(v) => tables::decode(v.value(), "scan")?,
+        None => ScanState::default(),
+    };
+    state.last_attempt = Some(at);
+    match outcome {
+        Ok(note) => {
+            state.last_success = Some(at);
+            state.last_error = None;
+            state.note = note;
+        }
+        Err(e) => state.last_error = Some(e),
+    }
+    table.insert(key, tables::encode(&state)?.as_slice())?;
+    Ok(())
+}
+
 /// Drops the scan states and cursors of an instance.
 fn remove_prefixed(txn: &WriteTransaction, id: InstanceId) -> Result<()> {
     txn.open_table(SCANS)?
         .retain_in((id.0, 0u8)..=(id.0, u8::MAX), |_, _| false)?;
+    txn.open_table(STREAM_SCANS)?
+        .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
     txn.open_table(CURSORS)?
         .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
     Ok(())

@@ -258,6 +258,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(CREDENTIALS)?;
     txn.open_table(SCANS)?;
     txn.open_table(CURSORS)?;
+    txn.open_table(STREAM_SCANS)?;
     txn.open_table(USERS)?;
     txn.open_multimap_table(USER_ACCOUNTS)?;
     txn.open_table(GROUPS)?;
@@ -340,6 +341,20 @@ impl Store {
     }
     pub fn scans(&self, id: InstanceId) -> Result<Vec<(ScanKind, ScanState)>> {
         self.scans_impl(id)
+    }
+    /// One activity stream's outcome within a scan, kept apart from the others'.
+    pub fn record_stream(
+        &self,
+        id: InstanceId,
+        stream: &str,
+        at: Micros,
+        outcome: std::result::Result<Option<String>, String>,
+    ) -> Result<()> {
+        self.record_stream_impl(id, stream, at, outcome)
+    }
+    /// Each activity stream's state, by stream name.
+    pub fn streams(&self, id: InstanceId) -> Result<Vec<(String, ScanState)>> {
+        self.streams_impl(id)
     }
 
     // Users.

@@ -34,6 +34,9 @@ pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instanc
 pub const CREDENTIALS: TableDefinition<u64, &str> = TableDefinition::new("credentials");
 /// (instance, scan kind) → postcard `ScanState`.
 pub const SCANS: TableDefinition<(u64, u8), &[u8]> = TableDefinition::new("scans");
+/// (instance, activity stream) → postcard `ScanState`: each stream's own last success,
+/// attempt, error and note.
+pub const STREAM_SCANS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("stream-scans");
 /// (instance, stream) → the vendor's cursor.
 pub const CURSORS: TableDefinition<(u64, &str), &str> = TableDefinition::new("sync-cursors");
 

@@ -47,6 +47,7 @@ fn instance(id: u64, name: &str) -> InstanceSummary {
         },
         users: 10,
         scans: Vec::new(),
+        streams: Vec::new(),
     }
 }
 
