@@ -26,7 +26,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// The first backoff ceiling; doubles after every failed try.
     pub backoff_base: Duration,
-    /// No single wait is longer than this, whatever the vendor asks.
+    /// No single wait is longer than this; a vendor asking for longer ends
+    /// the call (`Exhausted`) rather than being retried early.
     pub max_wait: Duration,
     /// Give up rather than let the waits of one call add up beyond this.
     pub max_total_wait: Duration,
@@ -271,6 +272,17 @@ impl Http {
                 }
             };
             if attempts >= self.policy.max_attempts {
+                break;
+            }
+            // Coming back before the vendor's announced wait is refused again
+            // (and GitHub may ban an integration for it): a wait longer than
+            // the policy allows ends the call instead of being cut short.
+            if let Some(asked) = hint.filter(|h| *h > self.policy.max_wait) {
+                last = format!(
+                    "{last}; asked to wait {}s, longer than the {}s allowed",
+                    asked.as_secs_f64().ceil(),
+                    self.policy.max_wait.as_secs()
+                );
                 break;
             }
             let wait = hint
@@ -566,6 +578,24 @@ mod tests {
         );
         assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    // A vendor's wait is never cut short: longer than the policy allows
+    // ends the call at once instead of coming back early.
+    #[tokio::test]
+    async fn a_wait_beyond_the_policy_is_not_cut_short() {
+        let (url, hits) = serve(|_| (429, vec![("retry-after", "3600")], "{}")).await;
+        let started = std::time::Instant::now();
+        let err = http(fast())
+            .send(|c| c.get(&url), json::<serde_json::Value>)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, ConnectorError::Exhausted { attempts: 1, last, .. } if last.contains("3600s")),
+            "{err}"
+        );
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]
