@@ -79,6 +79,20 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A reply made up by a unit test.
+    #[cfg(test)]
+    pub(crate) fn fake(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("a header value"));
+        }
+        Reply {
+            status: StatusCode::from_u16(status).expect("a status"),
+            headers: map,
+            body: body.as_bytes().to_vec(),
+        }
+    }
 }
 
 /// What to do with a reply.
@@ -361,15 +375,7 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().unwrap());
-        }
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: Vec::new(),
-        }
+        Reply::fake(status, headers, "")
     }
 
     #[test]

@@ -314,19 +314,9 @@ fn rest_error(reply: &Reply, call: &Call, org: &str, secret: &Secret) -> Connect
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::StatusCode;
-    use reqwest::header::HeaderMap;
 
     fn reply(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().unwrap());
-        }
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, headers, body)
     }
 
     fn call(missing: Missing) -> Call {

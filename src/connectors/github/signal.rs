@@ -113,18 +113,9 @@ impl RetrySignal for GitHubSignal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderMap;
 
     fn reply(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().unwrap());
-        }
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, headers, body)
     }
 
     const NOW: u64 = 1_700_000_000;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use rand::RngExt;
@@ -472,24 +472,16 @@ async fn read(
     access.finish(response)
 }
 
-/// `GET /orgs/{org}/audit-log`.
+/// `GET /orgs/{org}/audit-log`, and `/organizations/{id}/audit-log` where
+/// GitHub's links point.
 pub(crate) async fn audit_log(
     State(shared): State<Arc<Shared>>,
     Path(org): Path<String>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    read(&shared, &headers, OrgRef::Login(&org), raw).await
-}
-
-/// `GET /organizations/{id}/audit-log`: where GitHub's links point.
-pub(crate) async fn audit_log_by_id(
-    State(shared): State<Arc<Shared>>,
-    Path(org_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    read(&shared, &headers, OrgRef::Id(org_id), raw).await
+    read(&shared, &headers, OrgRef::of(&uri, &org), raw).await
 }
 
 #[cfg(test)]

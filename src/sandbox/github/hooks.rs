@@ -200,6 +200,29 @@ impl Sandbox {
             .collect())
     }
 
+    /// Changes a team's own members (child teams unchanged), for a login
+    /// that is a member of the organisation.
+    fn change_team(
+        &self,
+        org: &str,
+        slug: &str,
+        login: &str,
+        change: impl FnOnce(&mut Vec<(u32, TeamRole)>, u32),
+    ) -> Result<(), GitHubOrgError> {
+        let i = self.github_org_index(org)?;
+        let github = &self.shared.github;
+        let mut orgs = github.orgs_mut();
+        let a = github
+            .account_by_login(login)
+            .filter(|&a| orgs[i].is_member(a))
+            .ok_or_else(|| GitHubOrgError::NotMember(login.to_string()))?;
+        let t = orgs[i]
+            .team_by_slug(slug)
+            .ok_or_else(|| GitHubOrgError::NoTeam(slug.to_string()))?;
+        change(&mut orgs[i].teams[t].members, a);
+        Ok(())
+    }
+
     /// Adds a member of the organisation to a team.
     pub fn github_add_team_member(
         &self,
@@ -207,23 +230,11 @@ impl Sandbox {
         slug: &str,
         login: &str,
     ) -> Result<(), GitHubOrgError> {
-        let i = self.github_org_index(org)?;
-        let github = &self.shared.github;
-        let a = github
-            .account_by_login(login)
-            .ok_or_else(|| GitHubOrgError::NotMember(login.to_string()))?;
-        let mut orgs = github.orgs_mut();
-        if !orgs[i].is_member(a) {
-            return Err(GitHubOrgError::NotMember(login.to_string()));
-        }
-        let t = orgs[i]
-            .team_by_slug(slug)
-            .ok_or_else(|| GitHubOrgError::NoTeam(slug.to_string()))?;
-        let members = &mut orgs[i].teams[t].members;
-        if let Err(at) = members.binary_search_by_key(&a, |m| m.0) {
-            members.insert(at, (a, TeamRole::Member));
-        }
-        Ok(())
+        self.change_team(org, slug, login, |members, a| {
+            if let Err(at) = members.binary_search_by_key(&a, |m| m.0) {
+                members.insert(at, (a, TeamRole::Member));
+            }
+        })
     }
 
     /// Removes someone from a team's own members (child teams unchanged).
@@ -233,17 +244,7 @@ impl Sandbox {
         slug: &str,
         login: &str,
     ) -> Result<(), GitHubOrgError> {
-        let i = self.github_org_index(org)?;
-        let github = &self.shared.github;
-        let a = github
-            .account_by_login(login)
-            .ok_or_else(|| GitHubOrgError::NotMember(login.to_string()))?;
-        let mut orgs = github.orgs_mut();
-        let t = orgs[i]
-            .team_by_slug(slug)
-            .ok_or_else(|| GitHubOrgError::NoTeam(slug.to_string()))?;
-        orgs[i].teams[t].members.retain(|m| m.0 != a);
-        Ok(())
+        self.change_team(org, slug, login, |members, a| members.retain(|m| m.0 != a))
     }
 
     /// Adds an event to the main organisation's audit log: `actor` a login,

@@ -189,12 +189,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/orgs/{org}", get(rest::organization))
         .route("/orgs/{org}/teams", get(rest::teams))
-        .route("/organizations/{org_id}/teams", get(rest::teams_by_id))
+        .route("/organizations/{org}/teams", get(rest::teams))
         .route("/orgs/{org}/teams/{slug}", get(rest::team))
         .route("/orgs/{org}/teams/{slug}/members", get(rest::team_members))
         .route(
-            "/organizations/{org_id}/team/{team_id}/members",
-            get(rest::team_members_by_id),
+            "/organizations/{org}/team/{slug}/members",
+            get(rest::team_members),
         )
         .route(
             "/orgs/{org}/teams/{slug}/memberships/{login}",
@@ -205,13 +205,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(rest::team_invitations),
         )
         .route("/orgs/{org}/members", get(rest::members))
-        .route("/organizations/{org_id}/members", get(rest::members_by_id))
+        .route("/organizations/{org}/members", get(rest::members))
         .route("/orgs/{org}/invitations", get(rest::invitations))
         .route("/orgs/{org}/audit-log", get(audit::audit_log))
-        .route(
-            "/organizations/{org_id}/audit-log",
-            get(audit::audit_log_by_id),
-        )
+        .route("/organizations/{org}/audit-log", get(audit::audit_log))
         .route("/graphql", post(graphql::graphql))
         .route("/login/device/code", post(device::device_code))
         .route("/login/oauth/access_token", post(device::access_token))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -37,6 +37,17 @@ const ORG_MEMBERS_DOCS: &str = "https://docs.github.com/rest/orgs/members";
 pub(crate) enum OrgRef<'a> {
     Login(&'a str),
     Id(u64),
+}
+
+impl<'a> OrgRef<'a> {
+    /// The organisation a request path names: `/organizations/{id}/…` by
+    /// id, `/orgs/{login}/…` by login.
+    pub fn of(uri: &Uri, org: &'a str) -> OrgRef<'a> {
+        match org.parse() {
+            Ok(id) if uri.path().starts_with("/organizations/") => OrgRef::Id(id),
+            _ => OrgRef::Login(org),
+        }
+    }
 }
 
 /// The token of a request: `Authorization: Bearer X` or `token X`.
@@ -170,6 +181,34 @@ fn numbered_page(
     response
 }
 
+/// A list of an organisation's: authorised with `read:org`, `select` picks
+/// the items (and the path GitHub's links use), `None` for a team that is
+/// not there; one numbered page of them, rendered.
+fn listed<T>(
+    shared: &Shared,
+    headers: &HeaderMap,
+    org: OrgRef<'_>,
+    docs: &str,
+    raw: Option<String>,
+    select: impl FnOnce(&GhOrg, &[(String, String)]) -> Option<(String, Vec<T>)>,
+    render: impl Fn(&GhOrg, &T) -> Value,
+) -> Response {
+    let access = match authorize(shared, headers, org, ORG_READ, docs) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let pairs = paging::pairs(raw.as_deref());
+    let orgs = shared.github.orgs();
+    let o = &orgs[access.org];
+    let Some((path, items)) = select(o, &pairs) else {
+        return access.finish(errors::not_found(docs));
+    };
+    let response = numbered_page(shared, &path, &pairs, items.len(), |range| {
+        items[range].iter().map(|t| render(o, t)).collect()
+    });
+    access.finish(response)
+}
+
 /// A "simple user" as lists show it: no name, no e-mail.
 pub(crate) fn user_json(base: &str, a: &Account) -> Value {
     json!({
@@ -246,47 +285,31 @@ async fn list_teams(
     org: OrgRef<'_>,
     raw: Option<String>,
 ) -> Response {
-    let access = match authorize(
+    let docs = format!("{TEAMS_DOCS}#list-teams");
+    listed(
         shared,
         headers,
         org,
-        ORG_READ,
-        &format!("{TEAMS_DOCS}#list-teams"),
-    ) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let pairs = paging::pairs(raw.as_deref());
-    let orgs = shared.github.orgs();
-    let o = &orgs[access.org];
-    let path = format!("/organizations/{}/teams", o.id);
-    let response = numbered_page(shared, &path, &pairs, o.teams.len(), |range| {
-        o.teams[range]
-            .iter()
-            .map(|t| team_json(&shared.base_url, o, t))
-            .collect()
-    });
-    access.finish(response)
+        &docs,
+        raw,
+        |o, _| {
+            let teams = (0..o.teams.len()).collect();
+            Some((format!("/organizations/{}/teams", o.id), teams))
+        },
+        |o, &t| team_json(&shared.base_url, o, &o.teams[t]),
+    )
 }
 
-/// `GET /orgs/{org}/teams`.
+/// `GET /orgs/{org}/teams`, and `/organizations/{id}/teams` where GitHub's
+/// links point.
 pub(crate) async fn teams(
     State(shared): State<Arc<Shared>>,
     Path(org): Path<String>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    list_teams(&shared, &headers, OrgRef::Login(&org), raw).await
-}
-
-/// `GET /organizations/{id}/teams`: where GitHub's links point.
-pub(crate) async fn teams_by_id(
-    State(shared): State<Arc<Shared>>,
-    Path(org_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    list_teams(&shared, &headers, OrgRef::Id(org_id), raw).await
+    list_teams(&shared, &headers, OrgRef::of(&uri, &org), raw).await
 }
 
 /// `GET /orgs/{org}/teams/{slug}`.
@@ -331,74 +354,52 @@ async fn list_team_members(
     raw: Option<String>,
 ) -> Response {
     let docs = format!("{MEMBERS_DOCS}#list-team-members");
-    let access = match authorize(shared, headers, org, ORG_READ, &docs) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let pairs = paging::pairs(raw.as_deref());
-    let orgs = shared.github.orgs();
-    let o = &orgs[access.org];
-    let found = match team {
-        TeamRef::Slug(s) => o.team_by_slug(s),
-        TeamRef::Id(id) => o.team_by_id(id),
-    };
-    let Some(t) = found else {
-        return access.finish(errors::not_found(&docs));
-    };
-    let role = param(&pairs, "role").unwrap_or("all");
-    let members: Vec<u32> = o
-        .team_members(t)
-        .into_iter()
-        .filter(|&(_, r)| match role {
-            "member" => r == TeamRole::Member,
-            "maintainer" => r == TeamRole::Maintainer,
-            _ => true,
-        })
-        .map(|(a, _)| a)
-        .collect();
-    let path = format!("/organizations/{}/team/{}/members", o.id, o.teams[t].id);
-    let accounts = &shared.github.accounts;
-    let response = numbered_page(shared, &path, &pairs, members.len(), |range| {
-        members[range]
-            .iter()
-            .map(|&a| user_json(&shared.base_url, &accounts[a as usize]))
-            .collect()
-    });
-    access.finish(response)
+    listed(
+        shared,
+        headers,
+        org,
+        &docs,
+        raw,
+        |o, pairs| {
+            let t = match team {
+                TeamRef::Slug(s) => o.team_by_slug(s),
+                TeamRef::Id(id) => o.team_by_id(id),
+            }?;
+            let role = param(pairs, "role").unwrap_or("all");
+            let members = o
+                .team_members(t)
+                .into_iter()
+                .filter(|&(_, r)| match role {
+                    "member" => r == TeamRole::Member,
+                    "maintainer" => r == TeamRole::Maintainer,
+                    _ => true,
+                })
+                .map(|(a, _)| a)
+                .collect();
+            Some((
+                format!("/organizations/{}/team/{}/members", o.id, o.teams[t].id),
+                members,
+            ))
+        },
+        |_, &a| user_json(&shared.base_url, &shared.github.accounts[a as usize]),
+    )
 }
 
-/// `GET /orgs/{org}/teams/{slug}/members`.
+/// `GET /orgs/{org}/teams/{slug}/members`, and
+/// `/organizations/{id}/team/{id}/members` where GitHub's links point.
 pub(crate) async fn team_members(
     State(shared): State<Arc<Shared>>,
-    Path((org, slug)): Path<(String, String)>,
+    Path((org, team)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    list_team_members(
-        &shared,
-        &headers,
-        OrgRef::Login(&org),
-        TeamRef::Slug(&slug),
-        raw,
-    )
-    .await
-}
-
-/// `GET /organizations/{id}/team/{id}/members`: where GitHub's links point.
-pub(crate) async fn team_members_by_id(
-    State(shared): State<Arc<Shared>>,
-    Path((org_id, team_id)): Path<(u64, u64)>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    list_team_members(
-        &shared,
-        &headers,
-        OrgRef::Id(org_id),
-        TeamRef::Id(team_id),
-        raw,
-    )
-    .await
+    let org_ref = OrgRef::of(&uri, &org);
+    let team_ref = match (org_ref, team.parse()) {
+        (OrgRef::Id(_), Ok(id)) => TeamRef::Id(id),
+        _ => TeamRef::Slug(&team),
+    };
+    list_team_members(&shared, &headers, org_ref, team_ref, raw).await
 }
 
 /// `GET /orgs/{org}/teams/{slug}/memberships/{login}`: active or pending.
@@ -466,27 +467,19 @@ pub(crate) async fn invitations(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let access = match authorize(
+    let docs = format!("{ORG_MEMBERS_DOCS}#list-pending-organization-invitations");
+    listed(
         &shared,
         &headers,
         OrgRef::Login(&org),
-        ORG_READ,
-        &format!("{ORG_MEMBERS_DOCS}#list-pending-organization-invitations"),
-    ) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let pairs = paging::pairs(raw.as_deref());
-    let orgs = shared.github.orgs();
-    let o = &orgs[access.org];
-    let path = format!("/organizations/{}/invitations", o.id);
-    let response = numbered_page(&shared, &path, &pairs, o.invitations.len(), |range| {
-        o.invitations[range]
-            .iter()
-            .map(|i| invitation_json(&shared, o, i))
-            .collect()
-    });
-    access.finish(response)
+        &docs,
+        raw,
+        |o, _| {
+            let all = (0..o.invitations.len()).collect();
+            Some((format!("/organizations/{}/invitations", o.id), all))
+        },
+        |o, &i| invitation_json(&shared, o, &o.invitations[i]),
+    )
 }
 
 /// `GET /orgs/{org}/teams/{slug}/invitations`.
@@ -520,59 +513,40 @@ async fn list_members(
     org: OrgRef<'_>,
     raw: Option<String>,
 ) -> Response {
-    let access = match authorize(
+    let docs = format!("{ORG_MEMBERS_DOCS}#list-organization-members");
+    listed(
         shared,
         headers,
         org,
-        ORG_READ,
-        &format!("{ORG_MEMBERS_DOCS}#list-organization-members"),
-    ) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let pairs = paging::pairs(raw.as_deref());
-    let orgs = shared.github.orgs();
-    let o = &orgs[access.org];
-    let role = param(&pairs, "role").unwrap_or("all");
-    let members: Vec<u32> = o
-        .members
-        .iter()
-        .filter(|&&(_, owner)| match role {
-            "admin" => owner,
-            "member" => !owner,
-            _ => true,
-        })
-        .map(|&(a, _)| a)
-        .collect();
-    let path = format!("/organizations/{}/members", o.id);
-    let accounts = &shared.github.accounts;
-    let response = numbered_page(shared, &path, &pairs, members.len(), |range| {
-        members[range]
-            .iter()
-            .map(|&a| user_json(&shared.base_url, &accounts[a as usize]))
-            .collect()
-    });
-    access.finish(response)
+        &docs,
+        raw,
+        |o, pairs| {
+            let role = param(pairs, "role").unwrap_or("all");
+            let members = o
+                .members
+                .iter()
+                .filter(|&&(_, owner)| match role {
+                    "admin" => owner,
+                    "member" => !owner,
+                    _ => true,
+                })
+                .map(|&(a, _)| a)
+                .collect();
+            Some((format!("/organizations/{}/members", o.id), members))
+        },
+        |_, &a| user_json(&shared.base_url, &shared.github.accounts[a as usize]),
+    )
 }
 
-/// `GET /orgs/{org}/members`.
+/// `GET /orgs/{org}/members`, and `/organizations/{id}/members`.
 pub(crate) async fn members(
     State(shared): State<Arc<Shared>>,
     Path(org): Path<String>,
     RawQuery(raw): RawQuery,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    list_members(&shared, &headers, OrgRef::Login(&org), raw).await
-}
-
-/// `GET /organizations/{id}/members`: where GitHub's links point.
-pub(crate) async fn members_by_id(
-    State(shared): State<Arc<Shared>>,
-    Path(org_id): Path<u64>,
-    RawQuery(raw): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    list_members(&shared, &headers, OrgRef::Id(org_id), raw).await
+    list_members(&shared, &headers, OrgRef::of(&uri, &org), raw).await
 }
 
 /// Replaces the body of a successful answer a test asked to garble.
