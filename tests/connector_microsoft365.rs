@@ -51,30 +51,9 @@ fn connector_with(sb: &Sandbox, components: &[Component]) -> Microsoft365 {
         .expect("connector")
 }
 
-/// Reads a stream from `cursor` until it is caught up: the activities, the
-/// last cursor, and how many calls it took.
-async fn read_all(
-    m: &Microsoft365,
-    stream: &str,
-    mut cursor: Option<String>,
-) -> (Vec<Activity>, String, usize) {
-    let mut all = Vec::new();
-    let mut calls = 0;
-    loop {
-        let batch = m
-            .activities(stream, cursor.as_deref())
-            .await
-            .expect("batch");
-        calls += 1;
-        all.extend(batch.activities);
-        cursor = Some(batch.cursor);
-        if !batch.more {
-            break;
-        }
-        assert!(calls < 5_000, "the stream never caught up");
-    }
-    (all, cursor.unwrap_or_default(), calls)
-}
+mod common;
+
+use common::read_stream as read_all;
 
 fn upn(sb: &Sandbox, i: usize) -> String {
     sb.org().users[i].user_principal_name.clone()

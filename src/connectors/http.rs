@@ -26,7 +26,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// The first backoff ceiling; doubles after every failed try.
     pub backoff_base: Duration,
-    /// No single wait is longer than this, whatever the vendor asks.
+    /// No single wait is longer than this; a vendor asking for longer ends
+    /// the call (`Exhausted`) rather than being retried early.
     pub max_wait: Duration,
     /// Give up rather than let the waits of one call add up beyond this.
     pub max_total_wait: Duration,
@@ -81,6 +82,20 @@ pub struct Reply {
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A reply made up by a unit test.
+    #[cfg(test)]
+    pub(crate) fn fake(status: u16, headers: &[(&'static str, &str)], body: &str) -> Reply {
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            map.insert(*k, v.parse().expect("a header value"));
+        }
+        Reply {
+            status: StatusCode::from_u16(status).expect("a status"),
+            headers: map,
+            body: body.as_bytes().to_vec(),
+        }
     }
 }
 
@@ -426,15 +441,7 @@ mod tests {
     use super::*;
 
     fn reply(status: u16, headers: &[(&'static str, &str)]) -> Reply {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.insert(*k, v.parse().unwrap());
-        }
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: map,
-            body: Vec::new(),
-        }
+        Reply::fake(status, headers, "")
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod paging;
 pub use activity::{PushedActivity, Stream};
 pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
 pub use faults::Fault;
+pub use github::{GitHubCredentials, GitHubMember, GitHubOrgError};
 pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};
 pub use org::{Org, OrgError};
 
@@ -86,7 +87,6 @@ pub(crate) struct Shared {
     pub(crate) okta: okta::State,
     #[allow(dead_code)]
     pub(crate) google: google::State,
-    #[allow(dead_code)]
     pub(crate) github: github::State,
     served: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -168,7 +168,10 @@ impl Sandbox {
             started,
             timeline: activity::Timeline::new(&config, started),
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
-            dialects: vec![Box::new(microsoft::Dialect)],
+            dialects: vec![
+                Box::new(microsoft::Dialect),
+                Box::<github::Dialect>::default(),
+            ],
             microsoft: microsoft::MicrosoftState::default(),
             okta: okta::State::new(&org, &config),
             google: google::State::new(&org, &config),

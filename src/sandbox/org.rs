@@ -32,7 +32,7 @@ pub const PARTNER_DOMAINS: &[&str] = &[
 pub struct Vocabulary {
     pub regions: Vec<String>,
     region_weights: Vec<u32>,
-    projects: Vec<String>,
+    pub projects: Vec<String>,
     pub countries: Vec<Country>,
     pub departments: Vec<Department>,
     roles: Vec<RoleTemplate>,

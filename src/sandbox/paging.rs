@@ -143,11 +143,28 @@ pub fn url_with(
 /// An RFC 8288 `Link` header: `next` when there is one, and `self`, which
 /// Okta always sends.
 pub fn link_header(self_url: &str, next: Option<&str>) -> String {
-    let mut links = vec![format!("<{self_url}>; rel=\"self\"")];
-    if let Some(next) = next {
-        links.push(format!("<{next}>; rel=\"next\""));
-    }
-    links.join(", ")
+    let mut links = vec![(self_url, "self")];
+    links.extend(next.map(|n| (n, "next")));
+    links_of(&links)
+}
+
+/// An RFC 8288 `Link` header of (target, relation) pairs, in order.
+pub fn links_of(links: &[(&str, &str)]) -> String {
+    links
+        .iter()
+        .map(|(url, rel)| format!("<{url}>; rel=\"{rel}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Numbered pages (GitHub's `page`, from 1): the items of page `page` of
+/// `size` in a list of `len`, and the number of the last page (at least 1).
+/// A page past the end is empty.
+pub fn numbered(len: usize, page: usize, size: usize) -> (std::ops::Range<usize>, usize) {
+    let size = size.max(1);
+    let last = len.div_ceil(size).max(1);
+    let start = page.saturating_sub(1).saturating_mul(size).min(len);
+    (start..start.saturating_add(size).min(len), last)
 }
 
 // For the dialects that carry every parameter into their links.
@@ -211,6 +228,15 @@ mod tests {
         assert_eq!(google.resolve(Some(1000)), Err(1000));
         assert_eq!(google.resolve(Some(0)), Err(0));
         assert_eq!(google.resolve(Some(50)), Ok(50));
+    }
+
+    #[test]
+    fn numbered_pages_cover_a_list_once() {
+        assert_eq!(numbered(250, 1, 100), (0..100, 3));
+        assert_eq!(numbered(250, 3, 100), (200..250, 3));
+        assert_eq!(numbered(250, 4, 100), (250..250, 3));
+        assert_eq!(numbered(0, 1, 30), (0..0, 1));
+        assert_eq!(numbered(30, 0, 30), (0..30, 1), "page 0 is the first");
     }
 
     #[test]

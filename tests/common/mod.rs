@@ -197,3 +197,50 @@ pub async fn connected_service(
     .expect("connect");
     (sandbox, svc, dir)
 }
+
+/// A sandbox with past activity but no live stream.
+pub async fn quiet_sandbox(users: usize) -> casbah::sandbox::Sandbox {
+    casbah::sandbox::Sandbox::start(casbah::sandbox::SandboxConfig {
+        users,
+        live_rate: 0.0,
+        ..casbah::sandbox::SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+/// Reads an activity stream from `cursor` until it is caught up: the
+/// activities, the last cursor, and how many calls it took.
+pub async fn read_stream(
+    connector: &dyn casbah::connectors::Connector,
+    stream: &str,
+    mut cursor: Option<String>,
+) -> (Vec<casbah::domain::Activity>, String, usize) {
+    let mut all = Vec::new();
+    let mut calls = 0;
+    loop {
+        let batch = connector
+            .activities(stream, cursor.as_deref())
+            .await
+            .expect("batch");
+        calls += 1;
+        all.extend(batch.activities);
+        cursor = Some(batch.cursor);
+        if !batch.more {
+            break;
+        }
+        assert!(calls < 5_000, "the stream never caught up");
+    }
+    (all, cursor.unwrap_or_default(), calls)
+}
+
+/// Sends a request and reads its JSON answer.
+pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("a JSON answer")
+}
