@@ -197,3 +197,17 @@ pub async fn connected_service(
     .expect("connect");
     (sandbox, svc, dir)
 }
+
+/// A sandbox with no live stream, holding `history` past activities per
+/// user and day in its busiest streams.
+pub async fn still_sandbox(users: usize, history: f64) -> casbah::sandbox::Sandbox {
+    let config = casbah::sandbox::SandboxConfig {
+        users,
+        live_rate: 0.0,
+        history_per_user_per_day: history,
+        ..Default::default()
+    };
+    casbah::sandbox::Sandbox::start(config)
+        .await
+        .expect("sandbox starts")
+}
