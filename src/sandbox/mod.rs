@@ -41,6 +41,7 @@ pub use activity::{PushedActivity, Stream};
 pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
 pub use faults::Fault;
 pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};
+pub use okta::{OktaAccount, OktaCredentials, OktaGroupInfo, OktaSandboxError, OktaStatus};
 pub use org::{Org, OrgError};
 
 #[derive(Debug, thiserror::Error)]
@@ -81,9 +82,8 @@ pub(crate) struct Shared {
     /// Every vendor dialect; the first answers for paths none claims.
     dialects: Vec<Box<dyn dialect::Dialect>>,
     pub(crate) microsoft: microsoft::MicrosoftState,
-    // Each dialect reads its own as it is built.
-    #[allow(dead_code)]
     pub(crate) okta: okta::State,
+    // Each dialect reads its own as it is built.
     #[allow(dead_code)]
     pub(crate) google: google::State,
     #[allow(dead_code)]
@@ -168,7 +168,10 @@ impl Sandbox {
             started,
             timeline: activity::Timeline::new(&config, started),
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
-            dialects: vec![Box::new(microsoft::Dialect)],
+            dialects: vec![
+                Box::new(microsoft::Dialect),
+                Box::new(okta::Dialect::default()),
+            ],
             microsoft: microsoft::MicrosoftState::default(),
             okta: okta::State::new(&org, &config),
             google: google::State::new(&org, &config),
