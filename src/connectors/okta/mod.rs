@@ -73,9 +73,21 @@ pub fn connector(
     Ok(Arc::new(Okta::new(instance, secret)?))
 }
 
+/// Okta's rate-limit windows last a minute, and a reset counted from the
+/// answer's whole-second `Date` can lie a second or two beyond that: the
+/// longest wait a connector must be ready to sit out rather than give up.
+const LONGEST_RESET: std::time::Duration = std::time::Duration::from_secs(62);
+
 impl Okta {
+    /// With the shared retry policy, stretched to wait out a whole Okta
+    /// rate-limit window.
     pub fn new(instance: &Instance, secret: Secret) -> Result<Okta, ConnectorError> {
-        Okta::with_policy(instance, secret, RetryPolicy::default())
+        let policy = RetryPolicy::default();
+        let policy = RetryPolicy {
+            max_wait: policy.max_wait.max(LONGEST_RESET),
+            ..policy
+        };
+        Okta::with_policy(instance, secret, policy)
     }
 
     /// Refuses a domain that is not a bare host name, and a service app's
