@@ -35,6 +35,14 @@ pub enum ConnectorError {
         code: String,
         message: String,
     },
+    /// A credential that cannot work whatever the vendor would say (an Okta
+    /// domain with a scheme or a path, a private key that is not one): what
+    /// is wrong and how to write it, found before any request.
+    #[error("{vendor}: {message}")]
+    Invalid {
+        vendor: &'static str,
+        message: String,
+    },
     #[error("cannot reach {host}: {detail}; check the endpoint and the network")]
     Unreachable { host: String, detail: String },
     /// Any other error the vendor answered with, in its own code and words.

@@ -142,6 +142,9 @@ pub struct Timeline {
     history_per_day: f64,
     live_rate: f64,
     pushed: Mutex<HashMap<Stream, Vec<PushedActivity>>>,
+    /// The same activities in the order they were pushed, each with the
+    /// moment it was (a log's persistence time, which Okta's polling reads by).
+    arrivals: Mutex<HashMap<Stream, Vec<(i64, PushedActivity)>>>,
 }
 
 fn mix(mut z: u64) -> u64 {
@@ -164,6 +167,7 @@ impl Timeline {
             history_per_day: config.history_per_user_per_day.max(0.0) * config.users as f64,
             live_rate: config.live_rate.max(0.0),
             pushed: Mutex::new(HashMap::new()),
+            arrivals: Mutex::new(HashMap::new()),
         }
     }
 
@@ -237,10 +241,23 @@ impl Timeline {
     }
 
     pub fn push(&self, activity: PushedActivity) {
+        lock_mutex(&self.arrivals)
+            .entry(activity.stream)
+            .or_default()
+            .push((Utc::now().timestamp_millis(), activity.clone()));
         let mut pushed = lock_mutex(&self.pushed);
         let list = pushed.entry(activity.stream).or_default();
         let at = list.partition_point(|p| p.at <= activity.at);
         list.insert(at, activity);
+    }
+
+    /// Every activity pushed to a stream, in the order it was pushed (its
+    /// position there is a stable number for it), with the moment it was.
+    pub fn arrivals(&self, stream: Stream) -> Vec<(i64, PushedActivity)> {
+        lock_mutex(&self.arrivals)
+            .get(&stream)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn pushed(&self, stream: Stream, k: usize) -> Option<PushedActivity> {

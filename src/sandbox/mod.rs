@@ -42,6 +42,7 @@ pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
 pub use faults::Fault;
 pub use github::{GitHubCredentials, GitHubMember, GitHubOrgError};
 pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};
+pub use okta::{OktaAccount, OktaCredentials, OktaGroupInfo, OktaSandboxError, OktaStatus};
 pub use org::{Org, OrgError};
 
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +83,8 @@ pub(crate) struct Shared {
     /// Every vendor dialect; the first answers for paths none claims.
     dialects: Vec<Box<dyn dialect::Dialect>>,
     pub(crate) microsoft: microsoft::MicrosoftState,
-    // Each dialect reads its own as it is built.
-    #[allow(dead_code)]
     pub(crate) okta: okta::State,
+    // Each dialect reads its own as it is built.
     #[allow(dead_code)]
     pub(crate) google: google::State,
     pub(crate) github: github::State,
@@ -170,6 +170,7 @@ impl Sandbox {
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
             dialects: vec![
                 Box::new(microsoft::Dialect),
+                Box::<okta::Dialect>::default(),
                 Box::<github::Dialect>::default(),
             ],
             microsoft: microsoft::MicrosoftState::default(),

@@ -198,15 +198,10 @@ pub async fn connected_service(
     (sandbox, svc, dir)
 }
 
-/// A sandbox with past activity but no live stream.
+/// A sandbox with past activity (the default amount) but no live stream.
 pub async fn quiet_sandbox(users: usize) -> casbah::sandbox::Sandbox {
-    casbah::sandbox::Sandbox::start(casbah::sandbox::SandboxConfig {
-        users,
-        live_rate: 0.0,
-        ..casbah::sandbox::SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox starts")
+    let history = casbah::sandbox::SandboxConfig::default().history_per_user_per_day;
+    still_sandbox(users, history).await
 }
 
 /// Reads an activity stream from `cursor` until it is caught up: the
@@ -243,4 +238,18 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
         .json()
         .await
         .expect("a JSON answer")
+}
+
+/// A sandbox with no live stream, holding `history` past activities per
+/// user and day in its busiest streams.
+pub async fn still_sandbox(users: usize, history: f64) -> casbah::sandbox::Sandbox {
+    let config = casbah::sandbox::SandboxConfig {
+        users,
+        live_rate: 0.0,
+        history_per_user_per_day: history,
+        ..Default::default()
+    };
+    casbah::sandbox::Sandbox::start(config)
+        .await
+        .expect("sandbox starts")
 }
