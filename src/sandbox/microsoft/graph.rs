@@ -79,28 +79,57 @@ impl Listing<'_> {
     }
 }
 
-/// `GET /v1.0/groups`.
-pub(crate) async fn list_groups(
-    State(shared): State<Arc<Shared>>,
+/// A top-level directory list: what it serves and how.
+struct Directory {
+    entity: &'static str,
+    type_name: &'static str,
+    properties: &'static [&'static str],
+    defaults: &'static [&'static str],
+    matching: fn(&Org, &Query) -> Result<Vec<u32>, GraphError>,
+    member: fn(u32) -> MemberRef,
+}
+
+const GROUPS: Directory = Directory {
+    entity: "groups",
+    type_name: "microsoft.graph.group",
+    properties: dir::GROUP_PROPERTIES,
+    defaults: dir::GROUP_PROPERTIES,
+    matching: matching_groups,
+    member: MemberRef::Group,
+};
+
+const USERS: Directory = Directory {
+    entity: "users",
+    type_name: "microsoft.graph.user",
+    properties: dir::USER_PROPERTIES,
+    defaults: dir::USER_DEFAULTS,
+    matching: matching_users,
+    member: MemberRef::User,
+};
+
+/// `GET /v1.0/groups` and `GET /v1.0/users`: `$top`, `$select`, `$search`, `$filter`, paged.
+async fn list(
+    shared: Arc<Shared>,
     uri: Uri,
     headers: HeaderMap,
-    RawQuery(raw): RawQuery,
+    raw: Option<String>,
+    what: &Directory,
 ) -> Answer {
     let q = Query::parse(raw.as_deref(), &headers)?;
     let page_size = q.directory_page_size()?;
     q.check_advanced()?;
     let select = Selection::new(
         q.select.as_deref(),
-        dir::GROUP_PROPERTIES,
-        dir::GROUP_PROPERTIES,
-        "microsoft.graph.group",
+        what.properties,
+        what.defaults,
+        what.type_name,
     )?;
     let org = shared.org();
-    let items: Vec<(u64, MemberRef)> = matching_groups(&org, &q)?
+    let items: Vec<(u64, MemberRef)> = (what.matching)(&org, &q)?
         .into_iter()
-        .map(|i| (u64::from(i), MemberRef::Group(i)))
+        .map(|i| (u64::from(i), (what.member)(i)))
         .collect();
-    let context = context_with_select("groups", &q);
+    let context = context_with_select(what.entity, &q);
     Listing {
         shared: &shared,
         uri: &uri,
@@ -109,6 +138,16 @@ pub(crate) async fn list_groups(
         page_size,
     }
     .respond(items, |m| select.render(|p| member_prop(&org, m, p)))
+}
+
+/// `GET /v1.0/groups`.
+pub(crate) async fn list_groups(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    list(shared, uri, headers, raw, &GROUPS).await
 }
 
 /// Groups that pass the request's `$search` and `$filter`, in list order.
@@ -349,29 +388,7 @@ pub(crate) async fn list_users(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    let q = Query::parse(raw.as_deref(), &headers)?;
-    let page_size = q.directory_page_size()?;
-    q.check_advanced()?;
-    let select = Selection::new(
-        q.select.as_deref(),
-        dir::USER_PROPERTIES,
-        dir::USER_DEFAULTS,
-        "microsoft.graph.user",
-    )?;
-    let org = shared.org();
-    let items: Vec<(u64, MemberRef)> = matching_users(&org, &q)?
-        .into_iter()
-        .map(|i| (u64::from(i), MemberRef::User(i)))
-        .collect();
-    let context = context_with_select("users", &q);
-    Listing {
-        shared: &shared,
-        uri: &uri,
-        query: &q,
-        context: &context,
-        page_size,
-    }
-    .respond(items, |m| select.render(|p| member_prop(&org, m, p)))
+    list(shared, uri, headers, raw, &USERS).await
 }
 
 /// `GET /v1.0/users/{id}` (by id or userPrincipalName).
