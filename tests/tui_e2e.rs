@@ -593,3 +593,86 @@ fn external_groups_access_check_in_the_dashboard() {
     let status = t.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "{status:?}");
 }
+
+// R-C3, R-C1: GitHub connected from the dashboard with the OAuth device flow: the dialog
+// shows GitHub's verification page and code and waits visibly; the person enters the code
+// at GitHub; the token it yields connects the organisation, never shown.
+#[test]
+fn github_connects_through_the_device_flow_in_the_dashboard() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sandbox = runtime
+        .block_on(casbah::sandbox::Sandbox::start(
+            casbah::sandbox::SandboxConfig {
+                users: 300,
+                live_rate: 0.0,
+                ..Default::default()
+            },
+        ))
+        .expect("sandbox");
+    sandbox.set_github_device_timing(
+        Duration::from_secs(1),
+        Duration::from_secs(900),
+        Duration::from_secs(1),
+    );
+    let org = sandbox.github_org();
+    let scratch = Scratch::new();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("No instance connected");
+    t.send("1c");
+    t.wait_for("Connect an app");
+    let github = casbah::domain::AppKind::ALL
+        .iter()
+        .position(|a| *a == casbah::domain::AppKind::Github)
+        .expect("in the catalog");
+    t.send(&"\x1b[B".repeat(github));
+    t.send("\r");
+    t.wait_for("Connect GitHub");
+    // The method row first: → to the device flow, then the fields one by one.
+    t.send("\x1b[C");
+    t.wait_for("device flow");
+    for value in [
+        "engineering",
+        org.as_str(),
+        &sandbox.github_client_id(),
+        &sandbox.base_url(),
+    ] {
+        t.send("\t");
+        t.send(value);
+    }
+    t.send("\r");
+    let screen = t.wait_until("the user code", |s| user_code(&s.contents()).is_some());
+    assert!(screen.contains("/login/device"), "{screen}");
+    assert!(screen.contains("waiting for GitHub"), "{screen}");
+    let code = user_code(&screen).expect("a code");
+    assert!(
+        sandbox.github_approve_device(&code),
+        "the sandbox knows {code}"
+    );
+    t.wait_until("the connected organisation", |s| {
+        s.contents()
+            .lines()
+            .any(|l| l.contains("engineering") && l.contains("GitHub"))
+    });
+    let screen = t.screen();
+    let token_shown = sandbox
+        .github_orgs()
+        .iter()
+        .any(|c| screen.contains(c.token.expose()));
+    assert!(!token_shown, "no token on screen");
+    t.send("q");
+    t.wait_exit(Duration::from_secs(5));
+}
+
+/// GitHub's user code on the screen: eight letters or digits, a dash in the middle.
+fn user_code(screen: &str) -> Option<String> {
+    screen.split_whitespace().find_map(|w| {
+        let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-');
+        let (a, b) = w.split_once('-')?;
+        let ok = |p: &str| {
+            p.len() == 4
+                && p.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        };
+        (ok(a) && ok(b)).then(|| w.to_string())
+    })
+}
