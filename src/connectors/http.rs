@@ -78,6 +78,16 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// A reply without headers, for tests of how replies are read.
+    #[cfg(test)]
+    pub(crate) fn canned(status: u16, body: &str) -> Reply {
+        Reply {
+            status: StatusCode::from_u16(status).expect("a valid status"),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
 }
 
 /// What to do with a reply.
