@@ -30,7 +30,7 @@ mod dialect;
 mod faults;
 mod filter;
 mod github;
-mod google;
+pub mod google;
 mod listener;
 mod microsoft;
 mod okta;
@@ -84,7 +84,6 @@ pub(crate) struct Shared {
     // Each dialect reads its own as it is built.
     #[allow(dead_code)]
     pub(crate) okta: okta::State,
-    #[allow(dead_code)]
     pub(crate) google: google::State,
     #[allow(dead_code)]
     pub(crate) github: github::State,
@@ -168,7 +167,7 @@ impl Sandbox {
             started,
             timeline: activity::Timeline::new(&config, started),
             faults: faults::FaultState::new(config.seed, config.faults.clone()),
-            dialects: vec![Box::new(microsoft::Dialect)],
+            dialects: vec![Box::new(microsoft::Dialect), Box::new(google::Dialect)],
             microsoft: microsoft::MicrosoftState::default(),
             okta: okta::State::new(&org, &config),
             google: google::State::new(&org, &config),
