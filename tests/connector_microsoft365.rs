@@ -1,6 +1,8 @@
 //! The Microsoft 365 connector over real HTTP against the sandbox's Microsoft
 //! dialect (Entra tokens, Graph v1.0, Office 365 Management API).
 
+mod common;
+
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,8 @@ use casbah::connectors::microsoft365::Microsoft365;
 use casbah::connectors::{Connector, ConnectorError};
 use casbah::domain::activity::ACTION_TYPES;
 use casbah::domain::{
-    Activity, AppKind, Component, Instance, InstanceId, ObjectKind, Secret, UserStatus, UserType,
+    Activity, AppKind, Component, Instance, InstanceId, ObjectKind, RemoteUser, Secret, UserStatus,
+    UserType,
 };
 use casbah::sandbox::{Fault, PushedActivity, Sandbox, SandboxConfig, Stream};
 use chrono::{TimeDelta, Utc};
@@ -29,18 +32,9 @@ fn instance(sb: &Sandbox, components: &[Component]) -> Instance {
         .into_instance(InstanceId(1), 0)
 }
 
-/// Small waits so retries cost milliseconds, not seconds.
-fn fast() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        backoff_base: Duration::from_millis(5),
-        max_wait: Duration::from_secs(5),
-        max_total_wait: Duration::from_secs(10),
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(10),
-        ..RetryPolicy::default()
-    }
-}
+use common::{
+    all_users, assert_a_sweep_resumes, fast_retries as fast, pushed, read_stream, still_sandbox,
+};
 
 fn connector(sb: &Sandbox) -> Microsoft365 {
     connector_with(sb, &[Component::UsersAndGroups])
@@ -50,10 +44,6 @@ fn connector_with(sb: &Sandbox, components: &[Component]) -> Microsoft365 {
     Microsoft365::with_policy(&instance(sb, components), sb.client_secret.clone(), fast())
         .expect("connector")
 }
-
-mod common;
-
-use common::read_stream as read_all;
 
 fn upn(sb: &Sandbox, i: usize) -> String {
     sb.org().users[i].user_principal_name.clone()
@@ -140,28 +130,17 @@ async fn an_unreachable_endpoint_is_reported_as_such() {
 async fn users_page_across_many_pages_without_duplicates() {
     let sb = sandbox(100).await;
     let m = connector(&sb).with_page_size(30);
-    let mut next: Option<String> = None;
-    let mut ids = HashSet::new();
-    let mut guests = BTreeSet::new();
-    let mut disabled = BTreeSet::new();
-    let mut pages = 0;
-    loop {
-        let page = m.users(next.as_deref()).await.expect("page");
-        pages += 1;
-        for u in page.items {
-            if u.user_type == UserType::Guest {
-                guests.insert(u.id.clone());
-            }
-            if u.status == UserStatus::Disabled {
-                disabled.insert(u.id.clone());
-            }
-            assert!(ids.insert(u.id.clone()), "duplicate {}", u.id);
-        }
-        match page.next {
-            Some(n) => next = Some(n),
-            None => break,
-        }
-    }
+    let (users, pages) = all_users(&m).await;
+    let ids: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let of = |f: &dyn Fn(&RemoteUser) -> bool| -> BTreeSet<String> {
+        users
+            .iter()
+            .filter(|u| f(u))
+            .map(|u| u.id.clone())
+            .collect()
+    };
+    let guests = of(&|u| u.user_type == UserType::Guest);
+    let disabled = of(&|u| u.status == UserStatus::Disabled);
     let org = sb.org();
     let listed: Vec<_> = org.listed_users().map(|(_, u)| u).collect();
     assert!(pages >= 3, "{pages} pages");
@@ -463,21 +442,7 @@ async fn retries_are_exhausted() {
 
 /// A sandbox with a week of history and no live stream, so reads are stable.
 async fn history(users: usize) -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        users,
-        live_rate: 0.0,
-        history_per_user_per_day: 2.0,
-        ..SandboxConfig::default()
-    })
-    .await
-    .expect("sandbox starts")
-}
-
-fn pushed(stream: Stream, actor: &str, operation: &str, ago: TimeDelta) -> PushedActivity {
-    PushedActivity {
-        at: Utc::now() - ago,
-        ..PushedActivity::new(stream, actor, operation)
-    }
+    still_sandbox(users, 2.0).await
 }
 
 // R-C6: a first read goes about a week back. R-C8: only interactive sign-ins
@@ -519,7 +484,7 @@ async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
         .with_page_size(50);
     assert_eq!(m.activity_streams(), vec!["signins"]);
 
-    let (first, cursor, calls) = read_all(&m, "signins", None).await;
+    let (first, cursor, calls) = read_stream(&m, "signins", None).await;
     assert!(calls >= 3, "{calls} calls: one page per call");
     let now = Utc::now();
     let oldest = first.iter().map(|a| a.time).min().expect("history");
@@ -596,7 +561,7 @@ async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
             TimeDelta::zero(),
         )
     });
-    let (second, _, _) = read_all(&m, "signins", Some(cursor)).await;
+    let (second, _, _) = read_stream(&m, "signins", Some(cursor)).await;
     let new: Vec<&Activity> = second
         .iter()
         .filter(|a| !first_ids.contains(a.id.as_str()))
@@ -616,29 +581,11 @@ async fn sign_ins_backfill_a_week_then_resume_from_the_cursor() {
 async fn a_sweep_resumes_from_a_mid_sweep_cursor() {
     let sb = history(30).await;
     let components = [Component::UsersAndGroups, Component::SignInEvents];
-    let a = connector_with(&sb, &components).with_page_size(40);
-    let b1 = a.activities("signins", None).await.unwrap();
-    let b2 = a.activities("signins", Some(&b1.cursor)).await.unwrap();
-    assert!(b1.more && b2.more);
-    drop(a);
-    let b = connector_with(&sb, &components).with_page_size(40);
-    let (rest, _, _) = read_all(&b, "signins", Some(b2.cursor)).await;
-    let (straight, _, _) = read_all(&connector_with(&sb, &components), "signins", None).await;
-
-    // The week's edge moves between the two reads; compare inside it.
-    let edge = (Utc::now() - TimeDelta::days(7) + TimeDelta::minutes(1)).timestamp_micros();
-    let ids = |v: &[Activity]| -> BTreeSet<String> {
-        v.iter()
-            .filter(|a| a.time >= edge)
-            .map(|a| a.id.clone())
-            .collect()
-    };
-    let resumed: BTreeSet<String> = [b1.activities, b2.activities, rest]
-        .iter()
-        .flat_map(|v| ids(v))
-        .collect();
-    assert!(!resumed.is_empty());
-    assert_eq!(resumed, ids(&straight));
+    assert_a_sweep_resumes(
+        |n| connector_with(&sb, &components).with_page_size(n),
+        "signins",
+    )
+    .await;
 }
 
 // R-C5 management events: directory audits are administrative activities
@@ -659,7 +606,7 @@ async fn directory_audits_are_admin_activities() {
     )
     .with_page_size(20);
     assert_eq!(m.activity_streams(), vec!["directory-audits"]);
-    let (all, _, _) = read_all(&m, "directory-audits", None).await;
+    let (all, _, _) = read_stream(&m, "directory-audits", None).await;
     assert!(all.len() > 1);
     assert!(all.iter().all(|a| a.admin && a.source == "Azure AD audit"));
     assert!(
@@ -693,7 +640,7 @@ async fn office_files_backfill_a_week_in_daily_windows() {
     let m = connector_with(&sb, &components);
     assert_eq!(m.activity_streams(), vec!["o365-Audit.SharePoint"]);
 
-    let (all, cursor, calls) = read_all(&m, "o365-Audit.SharePoint", None).await;
+    let (all, cursor, calls) = read_stream(&m, "o365-Audit.SharePoint", None).await;
     assert!(
         calls >= 7,
         "a week in windows of at most 24 hours ({calls} calls)"
@@ -756,7 +703,7 @@ async fn office_files_backfill_a_week_in_daily_windows() {
         .any(|a: &Activity| !seen.contains(a.id.as_str()))
     {
         assert!(Instant::now() < deadline, "the new upload never came");
-        let (batch, next, _) = read_all(&again, "o365-Audit.SharePoint", cursor).await;
+        let (batch, next, _) = read_stream(&again, "o365-Audit.SharePoint", cursor).await;
         second.extend(batch);
         cursor = Some(next);
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -789,7 +736,7 @@ async fn office_activities_read_exchange_too() {
             "o365-Audit.General"
         ]
     );
-    let (mail, _, _) = read_all(&m, "o365-Audit.Exchange", None).await;
+    let (mail, _, _) = read_stream(&m, "o365-Audit.Exchange", None).await;
     assert!(!mail.is_empty());
     assert!(
         mail.iter()
@@ -873,7 +820,8 @@ async fn random_faults_do_not_change_what_is_read() {
         .iter()
         .map(|u| u.id.to_string())
         .collect();
-    let (clean_signins, _, _) = read_all(&connector_with(&sb, &components), "signins", None).await;
+    let (clean_signins, _, _) =
+        read_stream(&connector_with(&sb, &components), "signins", None).await;
 
     sb.set_faults(
         casbah::sandbox::FaultSpec::parse(
@@ -913,7 +861,7 @@ async fn random_faults_do_not_change_what_is_read() {
         .map(|u| u.id)
         .collect();
     assert_eq!(members, clean_members);
-    let (signins, _, _) = read_all(&m, "signins", None).await;
+    let (signins, _, _) = read_stream(&m, "signins", None).await;
     let edge = (Utc::now() - TimeDelta::days(7) + TimeDelta::minutes(1)).timestamp_micros();
     let ids = |v: &[Activity]| -> BTreeSet<String> {
         v.iter()

@@ -72,6 +72,13 @@ impl SigningKey {
         })
     }
 
+    /// Names the key in the JWT header (`kid`), as a vendor that keeps several
+    /// keys per client asks: Google's `private_key_id`.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> SigningKey {
+        self.kid = Some(kid.into());
+        self
+    }
+
     /// The compact JWS of `claims`, RS256, with the key's id when it has one.
     pub fn sign(&self, claims: &impl Serialize) -> Result<String, KeyError> {
         let mut header = Header::new(Algorithm::RS256);
@@ -161,9 +168,12 @@ mod tests {
         let google = include_str!("../../assets/sandbox/google-service-account.pub.pem");
         let jwt = SigningKey::parse(&Secret::new(PKCS8))
             .unwrap()
+            .with_kid("0123abcd")
             .sign(&claims())
             .unwrap();
         assert_eq!(verify(&jwt, google), claims());
+        let header = jsonwebtoken::decode_header(&jwt).unwrap();
+        assert_eq!(header.kid.as_deref(), Some("0123abcd"));
     }
 
     /// The sandbox Okta key as a private JWK, its parts read from the PEM's DER.

@@ -17,6 +17,8 @@ pub mod http;
 pub mod jwt;
 pub mod microsoft365;
 pub mod okta;
+pub mod sweep;
+pub mod token;
 pub mod url;
 
 #[derive(Debug, thiserror::Error)]

@@ -38,3 +38,17 @@ pub(crate) trait Dialect: Send + Sync {
     /// rate-limit counters).
     fn decorate(&self, _response: &mut Response) {}
 }
+
+/// The token a request carries as `Authorization: Bearer …` (any case of
+/// the scheme), or "" when it carries none.
+pub(crate) fn bearer(req: &Request) -> &str {
+    let value = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => "",
+    }
+}

@@ -30,7 +30,7 @@ mod dialect;
 mod faults;
 mod filter;
 mod github;
-mod google;
+pub mod google;
 mod listener;
 mod microsoft;
 mod okta;
@@ -84,8 +84,6 @@ pub(crate) struct Shared {
     dialects: Vec<Box<dyn dialect::Dialect>>,
     pub(crate) microsoft: microsoft::MicrosoftState,
     pub(crate) okta: okta::State,
-    // Each dialect reads its own as it is built.
-    #[allow(dead_code)]
     pub(crate) google: google::State,
     pub(crate) github: github::State,
     served: Mutex<BTreeMap<(String, u16), u64>>,
@@ -171,6 +169,7 @@ impl Sandbox {
             dialects: vec![
                 Box::new(microsoft::Dialect),
                 Box::<okta::Dialect>::default(),
+                Box::new(google::Dialect),
                 Box::<github::Dialect>::default(),
             ],
             microsoft: microsoft::MicrosoftState::default(),

@@ -554,23 +554,14 @@ impl Org {
     /// Every object reachable from the group through nesting, each once,
     /// nested groups included; cycles end.
     pub fn transitive_members(&self, group: usize) -> BTreeSet<MemberRef> {
-        let mut out = BTreeSet::new();
-        let mut visited = HashSet::from([group]);
-        let mut stack = vec![group];
-        while let Some(g) = stack.pop() {
-            for &m in &self.groups[g].members {
-                // Through a cycle a group can reach itself; it is not its own member.
-                if m != MemberRef::Group(group as u32) {
-                    out.insert(m);
-                }
-                if let MemberRef::Group(inner) = m
-                    && visited.insert(inner as usize)
-                {
-                    stack.push(inner as usize);
-                }
-            }
-        }
-        out
+        flatten(
+            group,
+            |g| &self.groups[g].members,
+            |m| match m {
+                MemberRef::Group(i) => Some(i as usize),
+                _ => None,
+            },
+        )
     }
 
     /// The users of a group, nested groups flattened.
@@ -670,6 +661,33 @@ impl Org {
         self.users[u].deleted = deleted.then(Utc::now);
         Ok(())
     }
+}
+
+/// Every member reachable from group `start` through nesting (`nested`
+/// names the group a member is), each once, nested groups included: cycles
+/// end, and through one a group is not its own member.
+pub fn flatten<'a, M: Copy + Ord + 'a>(
+    start: usize,
+    members: impl Fn(usize) -> &'a [M],
+    nested: impl Fn(M) -> Option<usize>,
+) -> BTreeSet<M> {
+    let mut out = BTreeSet::new();
+    let mut visited = HashSet::from([start]);
+    let mut stack = vec![start];
+    while let Some(g) = stack.pop() {
+        for &m in members(g) {
+            let inner = nested(m);
+            if inner != Some(start) {
+                out.insert(m);
+            }
+            if let Some(inner) = inner
+                && visited.insert(inner)
+            {
+                stack.push(inner);
+            }
+        }
+    }
+    out
 }
 
 fn draft_groups(

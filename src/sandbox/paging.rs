@@ -54,7 +54,8 @@ pub fn decode_cursor(token: &str, scope: &str) -> Option<String> {
         .collect::<Result<Vec<u8>, _>>()
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (s, position) = text.split_once('|')?;
+    // The scope may hold anything (a query's text); positions hold no `|`.
+    let (s, position) = text.rsplit_once('|')?;
     (s == scope).then(|| position.to_string())
 }
 
@@ -187,6 +188,11 @@ mod tests {
         assert_eq!(decode_cursor(&t, "users"), None);
         assert_eq!(decode_cursor("garbage", "users"), None);
         assert_eq!(decode_cursor("Xzz", "users"), None);
+        let scoped = encode_cursor("/groups|name:'a|b*'", "7");
+        assert_eq!(
+            decode_cursor(&scoped, "/groups|name:'a|b*'").as_deref(),
+            Some("7")
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: the built `casbah` binary, a served
-//! sandbox, and a service connected to an in-process one.
+//! sandbox, a service connected to an in-process one, and reading a connector
+//! to the end.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -204,6 +205,46 @@ pub async fn quiet_sandbox(users: usize) -> casbah::sandbox::Sandbox {
     still_sandbox(users, history).await
 }
 
+/// A sandbox with `per_day` past activities per user and day over the last
+/// week in its busiest streams, and no live stream, so reads are stable.
+pub async fn still_sandbox(users: usize, per_day: f64) -> casbah::sandbox::Sandbox {
+    casbah::sandbox::Sandbox::start(casbah::sandbox::SandboxConfig {
+        users,
+        live_rate: 0.0,
+        history_per_user_per_day: per_day,
+        ..casbah::sandbox::SandboxConfig::default()
+    })
+    .await
+    .expect("sandbox starts")
+}
+
+/// Small waits so a connector's retries cost milliseconds, not seconds.
+pub fn fast_retries() -> casbah::connectors::http::RetryPolicy {
+    use std::time::Duration;
+    casbah::connectors::http::RetryPolicy {
+        max_attempts: 4,
+        backoff_base: Duration::from_millis(5),
+        max_wait: Duration::from_secs(5),
+        max_total_wait: Duration::from_secs(10),
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(10),
+        ..casbah::connectors::http::RetryPolicy::default()
+    }
+}
+
+/// An activity `ago` before now.
+pub fn pushed(
+    stream: casbah::sandbox::Stream,
+    actor: &str,
+    operation: &str,
+    ago: chrono::TimeDelta,
+) -> casbah::sandbox::PushedActivity {
+    casbah::sandbox::PushedActivity {
+        at: chrono::Utc::now() - ago,
+        ..casbah::sandbox::PushedActivity::new(stream, actor, operation)
+    }
+}
+
 /// Reads an activity stream from `cursor` until it is caught up: the
 /// activities, the last cursor, and how many calls it took.
 pub async fn read_stream(
@@ -240,16 +281,62 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
         .expect("a JSON answer")
 }
 
-/// A sandbox with no live stream, holding `history` past activities per
-/// user and day in its busiest streams.
-pub async fn still_sandbox(users: usize, history: f64) -> casbah::sandbox::Sandbox {
-    let config = casbah::sandbox::SandboxConfig {
-        users,
-        live_rate: 0.0,
-        history_per_user_per_day: history,
-        ..Default::default()
-    };
-    casbah::sandbox::Sandbox::start(config)
-        .await
-        .expect("sandbox starts")
+/// Every user, page after page, each once: the users and how many pages.
+pub async fn all_users(
+    c: &dyn casbah::connectors::Connector,
+) -> (Vec<casbah::domain::RemoteUser>, usize) {
+    let mut next: Option<String> = None;
+    let mut users = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    let mut pages = 0;
+    loop {
+        let page = c.users(next.as_deref()).await.expect("page");
+        pages += 1;
+        for u in page.items {
+            assert!(ids.insert(u.id.clone()), "user {} twice", u.id);
+            users.push(u);
+        }
+        match page.next {
+            Some(n) => next = Some(n),
+            None => break,
+        }
+    }
+    (users, pages)
+}
+
+/// The ids of activities at least a minute inside the last week: reads made
+/// a moment apart see the week's edge at slightly different times.
+pub fn ids_inside_the_week(
+    activities: &[casbah::domain::Activity],
+) -> std::collections::BTreeSet<String> {
+    let edge = (chrono::Utc::now() - chrono::TimeDelta::days(7) + chrono::TimeDelta::minutes(1))
+        .timestamp_micros();
+    activities
+        .iter()
+        .filter(|a| a.time >= edge)
+        .map(|a| a.id.clone())
+        .collect()
+}
+
+/// DESIGN Durability: a sweep of `stream` cut short after two pages resumes
+/// from its cursor in another connector (another process, as far as the
+/// cursor knows), and misses nothing a straight read sees. `connector(n)`
+/// makes a connector asking for pages of `n`.
+pub async fn assert_a_sweep_resumes<C: casbah::connectors::Connector>(
+    connector: impl Fn(u32) -> C,
+    stream: &str,
+) {
+    let a = connector(40);
+    let b1 = a.activities(stream, None).await.unwrap();
+    let b2 = a.activities(stream, Some(&b1.cursor)).await.unwrap();
+    assert!(b1.more && b2.more);
+    drop(a);
+    let (rest, _, _) = read_stream(&connector(40), stream, Some(b2.cursor)).await;
+    let (straight, _, _) = read_stream(&connector(1000), stream, None).await;
+    let resumed: std::collections::BTreeSet<String> = [b1.activities, b2.activities, rest]
+        .iter()
+        .flat_map(|v| ids_inside_the_week(v))
+        .collect();
+    assert!(!resumed.is_empty());
+    assert_eq!(resumed, ids_inside_the_week(&straight));
 }

@@ -1,21 +1,19 @@
 //! The activity streams of a Microsoft 365 instance, and the incremental read
 //! shared by Graph's two audit logs.
 //!
-//! Graph's logs are read in sweeps: a sweep lists every record at or after
-//! `since` (sign-ins come newest first, so no page can be taken as a
-//! high-water mark on its own), one page per call, and only when the sweep
-//! reaches its last page does `since` move up to the newest record seen. The
-//! boundary record is read again by the next sweep (`ge`); the store drops
-//! duplicates by id.
+//! Graph's logs are read in sweeps (`connectors::sweep`): sign-ins come
+//! newest first, so no page can be taken as a high-water mark on its own.
+//! The boundary record is read again by the next sweep (`ge`); the store
+//! drops duplicates by id.
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use url::Url;
 
 use super::api::{Call, Collection};
 use super::auth::Scope;
 use super::endpoints::follow;
 use super::{Microsoft365, VENDOR, clean};
+use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::{Activity, AppKind, Component, InstanceId};
 
@@ -28,8 +26,7 @@ pub(super) const OFFICE_STREAMS: [(&str, &str); 3] = [
     ("o365-Audit.General", "Audit.General"),
 ];
 
-/// R-C6: how far back a new instance starts.
-pub(super) const BACKFILL: TimeDelta = TimeDelta::days(7);
+pub(super) use crate::connectors::sweep::BACKFILL;
 
 /// R-C5: which feeds the chosen components read.
 pub(super) fn streams(components: &[Component]) -> Vec<&'static str> {
@@ -84,7 +81,7 @@ impl Microsoft365 {
         feed: &Feed,
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError> {
-        let mut state = Sweep::resume(cursor, feed.name);
+        let mut state = Sweep::resume(cursor, VENDOR, feed.name);
         let top = self.page_size.min(feed.max_page).to_string();
         let first = |since: DateTime<Utc>| {
             let filter = format!("{} ge {}", feed.time_field, filter_time(since));
@@ -94,62 +91,25 @@ impl Microsoft365 {
                 &[("$filter", &filter), ("$top", &top)],
             )
         };
-        let page = match &state.next {
-            Some(link) => {
-                let url = follow(link, &self.hosts.graph)?;
-                match self
-                    .call::<Collection<serde_json::Value>>(&feed.call(url))
-                    .await
-                {
-                    // A continuation that outlived its server-side state: sweep again.
-                    Err(
-                        ConnectorError::Vendor {
-                            status: 400 | 410, ..
-                        }
-                        | ConnectorError::NotFound { .. },
-                    ) => {
-                        tracing::warn!(
-                            vendor = VENDOR,
-                            stream = feed.name,
-                            "stale page link; restarting the sweep"
-                        );
-                        state.next = None;
-                        state.max_seen = None;
-                        self.call(&feed.call(first(state.since))).await?
-                    }
-                    other => other?,
-                }
-            }
-            None => self.call(&feed.call(first(state.since))).await?,
-        };
-        let mut activities = Vec::new();
-        for raw in page.value {
-            let Some((time, activity)) = (feed.map)(raw, self.instance) else {
-                continue;
-            };
-            state.max_seen = state.max_seen.max(Some(time));
-            activities.extend(activity);
-        }
-        let more = match page.next_link {
-            Some(link) => {
-                state.next = Some(link);
-                true
-            }
-            None => {
-                // Never past now: one record stamped in the future must not
-                // hide everything logged before that moment.
-                let newest = state.max_seen.unwrap_or(state.since).min(Utc::now());
-                state.since = newest.max(state.since);
-                state.next = None;
-                state.max_seen = None;
-                false
-            }
-        };
-        Ok(ActivityBatch {
-            activities,
-            cursor: state.encode(),
-            more,
-        })
+        let page: Collection<serde_json::Value> = state
+            .page(
+                VENDOR,
+                feed.name,
+                |since| {
+                    let call = feed.call(first(since));
+                    async move { self.call(&call).await }
+                },
+                |link| async move {
+                    let url = follow(&link, &self.hosts.graph)?;
+                    self.call(&feed.call(url)).await
+                },
+            )
+            .await?;
+        let records = page
+            .value
+            .into_iter()
+            .filter_map(|raw| (feed.map)(raw, self.instance));
+        Ok(state.batch(records, page.next_link))
     }
 }
 
@@ -173,35 +133,6 @@ pub(super) type Seen = (DateTime<Utc>, Option<Activity>);
 impl Feed {
     fn call(&self, url: Url) -> Call {
         Call::get(Scope::Graph, url, self.permission, self.what)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Sweep {
-    since: DateTime<Utc>,
-    next: Option<String>,
-    max_seen: Option<DateTime<Utc>>,
-}
-
-impl Sweep {
-    fn resume(cursor: Option<&str>, stream: &str) -> Sweep {
-        let fresh = || Sweep {
-            since: Utc::now() - BACKFILL,
-            next: None,
-            max_seen: None,
-        };
-        match cursor {
-            None => fresh(),
-            Some(c) => serde_json::from_str(c).unwrap_or_else(|e| {
-                tracing::warn!(vendor = VENDOR, stream, error = %e, "unreadable cursor; reading the last week again");
-                fresh()
-            }),
-        }
-    }
-
-    fn encode(&self) -> String {
-        // A struct of strings and dates always serializes.
-        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
@@ -282,19 +213,6 @@ mod tests {
         );
     }
 
-    // R-C6: a first read starts about a week back.
-    #[test]
-    fn a_new_cursor_starts_a_week_back() {
-        let s = Sweep::resume(None, SIGNINS);
-        let age = Utc::now() - s.since;
-        assert!(
-            age >= BACKFILL && age < BACKFILL + TimeDelta::minutes(1),
-            "{age}"
-        );
-        let garbled = Sweep::resume(Some("{not json"), SIGNINS);
-        assert!(Utc::now() - garbled.since >= BACKFILL);
-    }
-
     // R-G10: sign-ins and directory audits, built on `blank`, come from no
     // Office app; only an Office 365 record's Workload names one.
     #[test]
@@ -303,16 +221,6 @@ mod tests {
         let a = blank("s1", InstanceId(1), t, "Azure AD sign-ins");
         assert_eq!(a.office_app, None);
         assert_eq!(a.app, AppKind::Microsoft365);
-    }
-
-    #[test]
-    fn cursors_round_trip() {
-        let s = Sweep {
-            since: parse_time("2024-01-01T00:00:00Z").unwrap(),
-            next: Some("http://x/v1.0/auditLogs/signIns?$skiptoken=a".into()),
-            max_seen: parse_time("2024-01-02T03:04:05.1234567Z"),
-        };
-        assert_eq!(Sweep::resume(Some(&s.encode()), SIGNINS), s);
     }
 
     #[test]

@@ -79,23 +79,16 @@ impl Microsoft365 {
         call: &Call,
         decode: impl Fn(&Reply) -> Result<T, BodyError>,
     ) -> Result<T, ConnectorError> {
-        let mut refreshed = false;
-        loop {
-            let token = self.token(call.scope).await?;
-            let reply = self
-                .http
-                .send(|c| self.build(c, call, &token), &decode)
-                .await?;
-            match reply {
-                Ok(value) => return Ok(value),
-                Err(r) if r.status.as_u16() == 401 && !refreshed => {
-                    tracing::info!(vendor = VENDOR, scope = ?call.scope, "token refused; fetching a new one");
-                    self.tokens.forget(call.scope, &token).await;
-                    refreshed = true;
-                }
-                Err(r) => return Err(api_error(&r, call, &self.secret)),
-            }
-        }
+        let decode = &decode;
+        let reply = self
+            .tokens
+            .authorized(call.scope, &self.credentials(), |token| async move {
+                self.http
+                    .send(|c| self.build(c, call, &token), decode)
+                    .await
+            })
+            .await?;
+        reply.map_err(|r| api_error(&r, call, &self.secret))
     }
 
     fn build(&self, c: &reqwest::Client, call: &Call, token: &Secret) -> reqwest::RequestBuilder {
@@ -164,15 +157,9 @@ pub(super) fn api_error(reply: &Reply, call: &Call, secret: &Secret) -> Connecto
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::StatusCode;
-    use reqwest::header::HeaderMap;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     fn call() -> Call {

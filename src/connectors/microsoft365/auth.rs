@@ -1,15 +1,15 @@
 //! Entra ID client credentials: one token per resource, cached until shortly
 //! before it expires.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
-use tokio::sync::Mutex;
 
 use super::endpoints::{Hosts, url};
 use super::{VENDOR, clean, scrub};
 use crate::connectors::ConnectorError;
 use crate::connectors::http::{Http, Reply, json};
+use crate::connectors::token::TokenSlot;
 use crate::domain::Secret;
 
 /// The two resources casbah asks tokens for.
@@ -31,20 +31,11 @@ impl Scope {
     }
 }
 
-/// Renew this long before expiry, so a token never dies in flight.
-const RENEW_MARGIN: Duration = Duration::from_secs(300);
-
-struct Cached {
-    token: Secret,
-    renew_at: Instant,
-}
-
-/// One slot per scope. A slot's lock is held while its token is fetched, so
-/// concurrent callers wait for one request instead of each sending their own.
+/// One token per resource (`connectors::token`).
 #[derive(Default)]
 pub(super) struct Tokens {
-    graph: Mutex<Option<Cached>>,
-    manage: Mutex<Option<Cached>>,
+    graph: TokenSlot,
+    manage: TokenSlot,
 }
 
 pub(super) struct Credentials<'a> {
@@ -56,7 +47,7 @@ pub(super) struct Credentials<'a> {
 }
 
 impl Tokens {
-    fn slot(&self, scope: Scope) -> &Mutex<Option<Cached>> {
+    fn slot(&self, scope: Scope) -> &TokenSlot {
         match scope {
             Scope::Graph => &self.graph,
             Scope::Manage => &self.manage,
@@ -68,27 +59,23 @@ impl Tokens {
         scope: Scope,
         creds: &Credentials<'_>,
     ) -> Result<Secret, ConnectorError> {
-        let mut slot = self.slot(scope).lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| Instant::now() < c.renew_at) {
-            return Ok(c.token.clone());
-        }
-        let (token, lifetime) = request(scope, creds).await?;
-        // Short-lived tokens (a sandbox, a test) renew at half their life.
-        let margin = RENEW_MARGIN.min(lifetime / 2);
-        *slot = Some(Cached {
-            token: token.clone(),
-            renew_at: Instant::now() + lifetime - margin,
-        });
-        Ok(token)
+        self.slot(scope).get(request(scope, creds)).await
     }
 
-    /// Drops `token` after the API refused it, unless another caller has
-    /// already replaced it.
-    pub async fn forget(&self, scope: Scope, token: &Secret) {
-        let mut slot = self.slot(scope).lock().await;
-        if slot.as_ref().is_some_and(|c| &c.token == token) {
-            *slot = None;
-        }
+    /// `send`s with the scope's token, fetching a new one once on a 401.
+    pub async fn authorized<T, F, Fut>(
+        &self,
+        scope: Scope,
+        creds: &Credentials<'_>,
+        send: F,
+    ) -> Result<Result<T, Reply>, ConnectorError>
+    where
+        F: Fn(Secret) -> Fut,
+        Fut: std::future::Future<Output = Result<Result<T, Reply>, ConnectorError>>,
+    {
+        self.slot(scope)
+            .send_authorized(VENDOR, || request(scope, creds), send, |_| true)
+            .await
     }
 }
 
@@ -239,15 +226,9 @@ fn explain(code: &str, error: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::StatusCode;
-    use reqwest::header::HeaderMap;
 
     fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status: StatusCode::from_u16(status).unwrap(),
-            headers: HeaderMap::new(),
-            body: body.as_bytes().to_vec(),
-        }
+        Reply::fake(status, &[], body)
     }
 
     // R-C3: a wrong secret says so in one line, with Entra's code.

@@ -163,42 +163,36 @@ impl Microsoft365 {
         decode: impl Fn(&Reply) -> Result<T, BodyError>,
     ) -> Result<T, ExternalApiError> {
         let body = body.map(|b| b.to_string().into_bytes());
-        let mut refreshed = false;
-        loop {
-            let token = self.token(call.scope).await?;
-            let reply = self
-                .http
-                .send(
-                    |c| {
-                        let b = c
-                            .request(call.method.clone(), call.url.clone())
-                            .bearer_auth(token.expose())
-                            .header(ACCEPT, "application/json");
-                        match &body {
-                            Some(bytes) => b
-                                .header(CONTENT_TYPE, "application/json")
-                                .body(bytes.clone()),
-                            None => b,
-                        }
-                    },
-                    &decode,
-                )
-                .await?;
-            match reply {
-                Ok(value) => return Ok(value),
-                Err(r) if r.status.as_u16() == 401 && !refreshed => {
-                    tracing::info!(vendor = VENDOR, "token refused; fetching a new one");
-                    self.tokens.forget(call.scope, &token).await;
-                    refreshed = true;
-                }
-                Err(r) if r.status.as_u16() == 409 => {
-                    return Err(ExternalApiError::Conflict {
-                        what: call.what.clone(),
-                        message: graph_message(&r, &self.secret),
-                    });
-                }
-                Err(r) => return Err(api_error(&r, call, &self.secret).into()),
-            }
+        let (body, decode) = (&body, &decode);
+        let reply = self
+            .tokens
+            .authorized(call.scope, &self.credentials(), |token| async move {
+                self.http
+                    .send(
+                        |c| {
+                            let b = c
+                                .request(call.method.clone(), call.url.clone())
+                                .bearer_auth(token.expose())
+                                .header(ACCEPT, "application/json");
+                            match body {
+                                Some(bytes) => b
+                                    .header(CONTENT_TYPE, "application/json")
+                                    .body(bytes.clone()),
+                                None => b,
+                            }
+                        },
+                        decode,
+                    )
+                    .await
+            })
+            .await?;
+        match reply {
+            Ok(value) => Ok(value),
+            Err(r) if r.status.as_u16() == 409 => Err(ExternalApiError::Conflict {
+                what: call.what.clone(),
+                message: graph_message(&r, &self.secret),
+            }),
+            Err(r) => Err(api_error(&r, call, &self.secret).into()),
         }
     }
 }

@@ -86,15 +86,18 @@ impl Microsoft365 {
         self
     }
 
-    async fn token(&self, scope: Scope) -> Result<Secret, ConnectorError> {
-        let creds = Credentials {
+    fn credentials(&self) -> Credentials<'_> {
+        Credentials {
             http: &self.http,
             hosts: &self.hosts,
             tenant: &self.tenant,
             client_id: &self.client_id,
             secret: &self.secret,
-        };
-        self.tokens.get(scope, &creds).await
+        }
+    }
+
+    async fn token(&self, scope: Scope) -> Result<Secret, ConnectorError> {
+        self.tokens.get(scope, &self.credentials()).await
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
@@ -189,16 +189,7 @@ pub(crate) async fn token(
 
 /// Why a bearer token was refused, in Graph's words.
 fn check(shared: &Shared, req: &Request, audience: Audience) -> Result<(), &'static str> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))
-        .unwrap_or_default()
-        .trim();
+    let token = crate::sandbox::dialect::bearer(req);
     if token.is_empty() {
         return Err("Access token is empty.");
     }
