@@ -873,3 +873,49 @@ async fn a_wrong_customer_id_is_named() {
         "{err}"
     );
 }
+
+// R-G2: group names are not unique in Google Workspace: `groups import` by a name two
+// groups share is refused with their e-mails, and either e-mail imports that group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_two_groups_share_is_refused_with_their_emails() {
+    let sb = sandbox(300).await;
+    let (svc, _dir) = connected(&sb).await;
+    let support: Vec<String> = sb
+        .google_groups()
+        .into_iter()
+        .filter(|g| g.name == "Support")
+        .map(|g| g.email)
+        .collect();
+    assert_eq!(support.len(), 2, "{support:?}");
+    let err = svc
+        .import_group("contoso-google", "Support", false)
+        .await
+        .unwrap_err();
+    assert!(err.is_usage(), "{err}");
+    let text = err.to_string();
+    for email in &support {
+        assert!(text.contains(email.as_str()), "{text}");
+    }
+    assert!(
+        svc.groups()
+            .await
+            .unwrap()
+            .iter()
+            .all(|g| g.name != "Support"),
+        "nothing imported"
+    );
+    let (group, job) = svc
+        .import_group("contoso-google", &support[1], false)
+        .await
+        .expect("by e-mail");
+    job.wait().await.expect("first sync");
+    let casbah::domain::GroupKind::Imported { remote_id, .. } = group.kind else {
+        panic!("an imported group")
+    };
+    let wanted = sb
+        .google_groups()
+        .into_iter()
+        .find(|g| g.email == support[1])
+        .unwrap();
+    assert_eq!(remote_id, wanted.id);
+}
