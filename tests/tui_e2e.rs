@@ -380,7 +380,8 @@ fn demo_opens_the_dashboard() {
     t.wait_until("the dashboard on the sandbox", |s| {
         s.alternate_screen() && s.contents().contains("contoso")
     });
-    t.wait_for("groups 3/500");
+    // Two groups from each of the six organisations it connects.
+    t.wait_for("imported 12/500");
     // Wide: four panes at once; narrow after a resize: the focused pane alone.
     t.wait_for("┌ Activities");
     t.resize(80, 24);

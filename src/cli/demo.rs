@@ -9,12 +9,12 @@ use std::time::Duration;
 use super::args::DemoArgs;
 use super::sandbox::{start, wait_for_shutdown};
 use super::{Failure, Outcome};
-use crate::domain::Component;
 use crate::sandbox::SandboxConfig;
 use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
 
-/// Groups the demo imports so that filters by group have something to show.
-const DEMO_GROUPS: usize = 3;
+/// Groups the demo imports from each instance, so that filters by group have
+/// something to show in every app.
+const DEMO_GROUPS: usize = 2;
 
 pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     // The demo never touches the real database unless --db/CASBAH_DB names one.
@@ -36,18 +36,27 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         db.display()
     );
     if svc.instances().await?.is_empty() {
-        svc.connect(ConnectRequest {
-            instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
-            secret: sandbox.client_secret.clone(),
-        })
-        .await?;
-        for group in svc
-            .available_groups("contoso", None)
-            .await?
-            .into_iter()
-            .take(DEMO_GROUPS)
-        {
-            svc.import_group("contoso", &group.group.id, true).await?;
+        // Every app the sandbox serves, each organisation once: Microsoft 365, two Okta
+        // orgs, Google Workspace, and two GitHub organisations (one without an audit log).
+        for connection in sandbox.connections().into_iter().filter(|c| !c.alternative) {
+            let Some(secret) = connection.secret else {
+                continue;
+            };
+            let instance = svc
+                .connect(ConnectRequest {
+                    instance: connection.instance,
+                    secret,
+                })
+                .await?;
+            let reference = instance.reference();
+            for group in svc
+                .available_groups(&reference, None)
+                .await?
+                .into_iter()
+                .take(DEMO_GROUPS)
+            {
+                svc.import_group(&reference, &group.group.id, true).await?;
+            }
         }
         tokio::spawn(super::demo_external::seed(
             svc.clone(),

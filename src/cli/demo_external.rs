@@ -23,14 +23,17 @@ async fn build(svc: &Service, tenant_id: &str) -> Result<()> {
     for job in svc.sync_now(Some("contoso")).await? {
         let _ = job.wait().await;
     }
+    // Entra groups of the Microsoft 365 tenant: the other apps' are not Graph's.
+    let tenant = svc.find_instance("microsoft365/contoso").await?.id;
     let imported: Vec<_> = svc
         .groups()
         .await?
         .into_iter()
         .filter_map(|g| match &g.kind {
-            GroupKind::Imported { remote_id, .. } => {
-                Some((g.id, g.name.clone(), remote_id.clone()))
-            }
+            GroupKind::Imported {
+                instance,
+                remote_id,
+            } if *instance == tenant => Some((g.id, g.name.clone(), remote_id.clone())),
             _ => None,
         })
         .collect();

@@ -2,7 +2,7 @@
 
 use super::args::SandboxArgs;
 use super::{Failure, Outcome};
-use crate::sandbox::{self, FaultSpec, Sandbox, SandboxConfig};
+use crate::sandbox::{self, FaultSpec, Sandbox, SandboxConfig, SandboxConnection};
 
 pub fn config(a: &SandboxArgs) -> Result<SandboxConfig, Failure> {
     let faults = match &a.faults {
@@ -29,14 +29,74 @@ pub async fn start(config: SandboxConfig) -> Result<Sandbox, Failure> {
 
 pub async fn serve(a: SandboxArgs) -> Outcome {
     let sandbox = start(config(&a)?).await?;
-    // The first line is read by scripts and tests; keep its shape.
+    // The first lines are read by scripts and tests; keep their shape.
     println!("listening on {}", sandbox.base_url());
     println!("tenant id: {}", sandbox.tenant_id);
     println!("client id: {}", sandbox.client_id);
     // The sandbox's own throwaway credential, printed so it can be piped to `connectors add`.
     println!("client secret: {}", sandbox.client_secret.expose());
+    // Keys span lines: they go to files, removed when the sandbox stops.
+    let keys = tempfile::Builder::new()
+        .prefix("casbah-sandbox-keys-")
+        .tempdir()
+        .map_err(|e| {
+            Failure::Failed(format!(
+                "cannot create a folder for the sandbox's keys: {e}"
+            ))
+        })?;
+    println!();
+    println!(
+        "Connect every app it serves with these (the secrets are the sandbox's own; key files stay in {} until it stops):",
+        keys.path().display()
+    );
+    for connection in sandbox.connections() {
+        if let Some(note) = connection.note {
+            println!("  # {note}");
+        }
+        println!("  {}", command(&connection, keys.path())?);
+    }
+    println!("serving; Ctrl-C stops it");
     wait_for_shutdown().await;
     Ok(())
+}
+
+/// The `connectors add` command for a connection: the secret in the environment, or a
+/// key that spans lines in a file of its own.
+fn command(c: &SandboxConnection, keys: &std::path::Path) -> Result<String, Failure> {
+    let i = &c.instance;
+    let mut words = vec![format!(
+        "casbah connectors add {} --name {}",
+        i.app.slug(),
+        i.name
+    )];
+    words.extend(i.fields.iter().map(|(k, v)| format!("--{k} {v}")));
+    if let Some(endpoint) = &i.endpoint {
+        words.push(format!("--endpoint {endpoint}"));
+    }
+    let multiline = i
+        .app
+        .info()
+        .method_for(i.fields.keys().map(String::as_str))
+        .ok()
+        .and_then(|m| m.secret_field())
+        .is_some_and(|f| f.multiline);
+    match &c.secret {
+        None => {}
+        Some(secret) if multiline => {
+            use std::os::unix::fs::OpenOptionsExt;
+            let path = keys.join(format!("{}-{}.key", i.app.slug(), i.name));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .and_then(|mut f| std::io::Write::write_all(&mut f, secret.expose().as_bytes()))
+                .map_err(|e| Failure::Failed(format!("cannot write {}: {e}", path.display())))?;
+            words.push(format!("--secret-file {}", path.display()));
+        }
+        Some(secret) => words.insert(0, format!("CASBAH_SECRET='{}'", secret.expose())),
+    }
+    Ok(words.join(" "))
 }
 
 /// Ctrl-C or SIGTERM.

@@ -26,6 +26,7 @@ use crate::domain::Secret;
 
 pub mod activity;
 mod config;
+mod connections;
 mod dialect;
 mod faults;
 mod filter;
@@ -39,6 +40,7 @@ mod paging;
 
 pub use activity::{PushedActivity, Stream};
 pub use config::{DEFAULT_RETRY_AFTER, FaultSpec, FaultSpecError, SandboxConfig};
+pub use connections::SandboxConnection;
 pub use faults::Fault;
 pub use github::{GitHubCredentials, GitHubMember, GitHubOrgError};
 pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};

@@ -16,6 +16,9 @@ pub struct ServedSandbox {
     pub tenant_id: String,
     pub client_id: String,
     pub client_secret: String,
+    /// The `connectors add` commands it prints for every app it serves, with the
+    /// note above each (`# …`) where it has one.
+    pub commands: Vec<(Option<String>, String)>,
 }
 
 impl ServedSandbox {
@@ -58,12 +61,26 @@ impl ServedSandbox {
         let tenant_id = value("tenant id:");
         let client_id = value("client id:");
         let client_secret = value("client secret:");
+        let mut commands = Vec::new();
+        let mut note = None;
+        loop {
+            let line = next();
+            match line.trim() {
+                "serving; Ctrl-C stops it" => break,
+                l if l.starts_with("# ") => note = Some(l[2..].to_owned()),
+                l if l.contains("casbah connectors add") => {
+                    commands.push((note.take(), l.to_owned()))
+                }
+                _ => {}
+            }
+        }
         ServedSandbox {
             child,
             url,
             tenant_id,
             client_id,
             client_secret,
+            commands,
         }
     }
 }
