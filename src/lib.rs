@@ -7,3 +7,8 @@ pub mod sandbox;
 pub mod service;
 pub mod store;
 pub mod tui;
+
+// Ingestion allocates many small strings and maps per record (vendor JSON,
+// records, index entries); glibc's allocator took two fifths of a backfill's CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -13,6 +13,9 @@ use crate::store::{Committed, IngestContext, IngestPipeline, ScanKind};
 /// stream cannot starve the others; the next run resumes from the cursor.
 const MAX_PAGES_PER_SCAN: usize = 2_000;
 
+/// Records gathered from a stream's pages before they are committed together.
+const COMMIT_RECORDS: usize = 1_000;
+
 fn domains_key(instance: InstanceId) -> String {
     format!("org-domains/{}", instance.0)
 }
@@ -235,26 +238,50 @@ impl Service {
         connector: &dyn Connector,
     ) -> Result<std::result::Result<Option<String>, ConnectorError>> {
         let id = intake.id;
-        let mut cursor = self.db(move |s| s.cursor(id, stream)).await?;
+        let cursor = self.db(move |s| s.cursor(id, stream)).await?;
+        let mut fetched = connector.activities(stream, cursor.as_deref()).await;
+        let mut records = Vec::new();
         for _ in 0..MAX_PAGES_PER_SCAN {
-            let batch = match connector.activities(stream, cursor.as_deref()).await {
+            let batch = match fetched {
                 Ok(batch) => batch,
                 Err(e @ ConnectorError::NotAvailable { .. }) => return Ok(Ok(Some(e.to_string()))),
                 Err(e) => return Ok(Err(e)),
             };
             let more = batch.more;
-            // The next page follows this one, committed or not yet: if this one
-            // fails, the stream stops and the next run starts from the stored cursor.
-            cursor = Some(batch.cursor.clone());
+            let next = batch.cursor;
+            records.extend(batch.activities);
+            // Small vendor pages (GitHub's hundred) are gathered into one commit: each
+            // commit waits for the disk, and holds the records with the cursor after them.
+            if more && records.len() < COMMIT_RECORDS {
+                fetched = connector.activities(stream, Some(&next)).await;
+                continue;
+            }
+            // The next page is asked for while this one is prepared and committed: the
+            // vendor's answer and its decoding overlap with the store's work. It follows
+            // this page, committed or not yet: if this one fails, the stream stops there,
+            // the next page is dropped, and the next run starts from the stored cursor.
             let ctx = intake.ctx.clone();
-            let page = self
-                .db(move |s| s.prepare(id, stream, batch.activities, &batch.cursor, &ctx))
-                .await?;
-            if let Some(done) = pipelined(&mut intake.pipeline, |p| p.push(page)).await? {
+            let page = std::mem::take(&mut records);
+            let cursor = next.clone();
+            let store = async {
+                let page = self
+                    .db(move |s| s.prepare(id, stream, page, &cursor, &ctx))
+                    .await?;
+                pipelined(&mut intake.pipeline, |p| p.push(page)).await
+            };
+            let following = async {
+                match more {
+                    true => Some(connector.activities(stream, Some(&next)).await),
+                    false => None,
+                }
+            };
+            let (stored, following) = tokio::join!(store, following);
+            if let Some(done) = stored? {
                 self.committed(intake, done);
             }
-            if !more {
-                break;
+            match following {
+                Some(f) => fetched = f,
+                None => break,
             }
         }
         Ok(Ok(None))

@@ -94,6 +94,23 @@ impl Service {
         Ok(started)
     }
 
+    /// One kind of scan of one instance, now: its user scan, its activity
+    /// scan, or the membership syncs of its imported groups.
+    pub async fn scan_now(&self, instance: &str, kind: ScanKind) -> Result<Vec<JobHandle>> {
+        let instance = self.find_instance(instance).await?;
+        Ok(match kind {
+            ScanKind::Users => vec![self.scan_users(&instance)],
+            ScanKind::Activities => vec![self.scan_activities(&instance)],
+            ScanKind::Groups => self
+                .groups()
+                .await?
+                .into_iter()
+                .filter(|g| matches!(g.kind, GroupKind::Imported { instance: i, .. } if i == instance.id))
+                .map(|g| self.sync_group(g.id, &g.name))
+                .collect(),
+        })
+    }
+
     /// `casbah sync`: every scan of the instance (or of all), and every
     /// imported group's membership, now.
     pub async fn sync_now(&self, instance: Option<&str>) -> Result<Vec<JobHandle>> {

@@ -7,11 +7,11 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::auth::SCOPES;
 use super::directory::List;
 use super::{GoogleWorkspace, VENDOR, clean};
+use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
@@ -202,13 +202,11 @@ fn objects(params: &[Parameter]) -> Vec<ActivityObject> {
 /// The record's activities, one per event, and its time; `None` for a
 /// record that cannot be read.
 fn map(
-    raw: Value,
+    raw: RawRecord,
     application: &str,
     instance: InstanceId,
 ) -> Option<(DateTime<Utc>, Vec<Activity>)> {
-    let r: Record = serde_json::from_value(raw)
-        .inspect_err(|e| tracing::warn!(vendor = VENDOR, application, error = %e, "unreadable activity skipped"))
-        .ok()?;
+    let r: Record = read_record(VENDOR, application, &raw)?;
     let Some(time) = DateTime::parse_from_rfc3339(&r.id.time)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -339,7 +337,19 @@ pub(super) async fn read(
 mod tests {
     use super::*;
     use crate::domain::activity::ACTION_TYPES;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn map(
+        v: Value,
+        application: &str,
+        instance: InstanceId,
+    ) -> Option<(DateTime<Utc>, Vec<Activity>)> {
+        super::map(
+            serde_json::value::to_raw_value(&v).expect("JSON"),
+            application,
+            instance,
+        )
+    }
 
     #[test]
     fn event_names_map_to_the_fixed_action_types() {

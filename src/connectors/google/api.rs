@@ -8,12 +8,13 @@ use std::time::SystemTime;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use url::Url;
 
 use super::{GoogleWorkspace, VENDOR};
 use crate::connectors::ConnectorError;
-use crate::connectors::http::{BodyError, Reply, RetryAfterSignal, RetrySignal, Verdict, json};
+use crate::connectors::http::{
+    BodyError, RawRecord, Reply, RetryAfterSignal, RetrySignal, Verdict, json,
+};
 use crate::domain::Secret;
 
 /// Google's reasons for "slow down". Per the Directory API's limits page,
@@ -108,7 +109,7 @@ impl Call {
 /// bad record is skipped rather than failing the page), and the next token.
 #[derive(Debug)]
 pub(super) struct ListPage {
-    pub items: Vec<Value>,
+    pub items: Vec<RawRecord>,
     pub next: Option<String>,
 }
 
@@ -120,20 +121,23 @@ pub(super) fn list_page(field: &'static str) -> impl Fn(&Reply) -> Result<ListPa
             retry: false,
             detail,
         };
-        let body: Value = json(reply)?;
-        let Value::Object(mut body) = body else {
-            return Err(wrong("the answer is not a JSON object".to_owned()));
-        };
+        // The records stay raw: each is read on its own (`read_record`).
+        let mut body: std::collections::HashMap<String, RawRecord> =
+            json(reply).map_err(|e| match e.retry {
+                true => e,
+                false => wrong("the answer is not a JSON object".to_owned()),
+            })?;
         let items = match body.remove(field) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => items,
-            Some(_) => return Err(wrong(format!("\"{field}\" is not a list"))),
+            None => Vec::new(),
+            Some(raw) => serde_json::from_str::<Option<Vec<RawRecord>>>(raw.get())
+                .map_err(|_| wrong(format!("\"{field}\" is not a list")))?
+                .unwrap_or_default(),
         };
         let next = match body.remove("nextPageToken") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(t)) if t.is_empty() => None,
-            Some(Value::String(t)) => Some(t),
-            Some(_) => return Err(wrong("\"nextPageToken\" is not text".to_owned())),
+            None => None,
+            Some(raw) => serde_json::from_str::<Option<String>>(raw.get())
+                .map_err(|_| wrong("\"nextPageToken\" is not text".to_owned()))?
+                .filter(|t| !t.is_empty()),
         };
         Ok(ListPage { items, next })
     }

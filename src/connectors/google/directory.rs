@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::api::{Call, ListPage, list_page};
 use super::auth::SCOPES;
 use super::{GoogleWorkspace, VENDOR, clean};
+use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::url::url;
 use crate::connectors::{ConnectorError, DomainTally, Page};
 use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
@@ -67,15 +67,11 @@ struct Member {
 
 /// A record that cannot be read is left out with a warning, and the list
 /// goes on: one bad record must not end a scan.
-fn read<T: serde::de::DeserializeOwned>(v: Value, what: &str) -> Option<T> {
-    serde_json::from_value(v)
-        .inspect_err(
-            |e| tracing::warn!(vendor = VENDOR, what, error = %e, "unreadable record skipped"),
-        )
-        .ok()
+fn read<T: serde::de::DeserializeOwned>(v: RawRecord, what: &str) -> Option<T> {
+    read_record(VENDOR, what, &v)
 }
 
-fn group(v: Value) -> Option<RemoteGroup> {
+fn group(v: RawRecord) -> Option<RemoteGroup> {
     let g: GoogleGroup = read(v, "group")?;
     let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     Some(RemoteGroup {
@@ -91,7 +87,7 @@ fn group(v: Value) -> Option<RemoteGroup> {
     })
 }
 
-fn user(v: Value) -> Option<RemoteUser> {
+fn user(v: RawRecord) -> Option<RemoteUser> {
     let u: GoogleUser = read(v, "user")?;
     let name = u.name.as_ref().and_then(|n| {
         n.full_name.clone().or_else(|| {
@@ -133,7 +129,7 @@ fn member_status(status: Option<&str>) -> UserStatus {
 
 /// A member that is a Workspace user; `None` for groups, the whole customer
 /// and external addresses.
-fn member(v: Value) -> Option<RemoteUser> {
+fn member(v: RawRecord) -> Option<RemoteUser> {
     let m: Member = read(v, "member")?;
     if !m
         .kind
@@ -207,7 +203,7 @@ impl GoogleWorkspace {
         &self,
         list: &List<'_>,
         limit: usize,
-        map: impl Fn(Value) -> Option<T>,
+        map: impl Fn(RawRecord) -> Option<T>,
     ) -> Result<Vec<T>, ConnectorError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
@@ -259,7 +255,7 @@ impl GoogleWorkspace {
             GROUP_SCOPE,
             format!("group {}", clean(key)),
         );
-        let raw: Value = self.get(&call).await?;
+        let raw: RawRecord = self.get(&call).await?;
         group(raw).ok_or_else(|| ConnectorError::Protocol {
             vendor: VENDOR,
             detail: format!("group {} could not be read", clean(key)),
@@ -349,7 +345,23 @@ impl GoogleWorkspace {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn raw(v: Value) -> RawRecord {
+        serde_json::value::to_raw_value(&v).expect("JSON")
+    }
+
+    fn group(v: Value) -> Option<RemoteGroup> {
+        super::group(raw(v))
+    }
+
+    fn user(v: Value) -> Option<RemoteUser> {
+        super::user(raw(v))
+    }
+
+    fn member(v: Value) -> Option<RemoteUser> {
+        super::member(raw(v))
+    }
 
     #[test]
     fn prefix_clauses_quote_and_escape() {

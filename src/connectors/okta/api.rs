@@ -3,11 +3,10 @@
 //! exactly as given, and Okta's error object mapped to `ConnectorError`.
 
 use serde::Deserialize;
-use serde_json::Value;
 use url::Url;
 
 use super::{Okta, VENDOR, clean};
-use crate::connectors::http::{BodyError, Reply, json};
+use crate::connectors::http::{BodyError, RawRecord, Reply, json};
 use crate::connectors::url::{follow, next_link};
 use crate::connectors::{ConnectorError, scrub};
 use crate::domain::Secret;
@@ -49,7 +48,7 @@ pub(super) struct Call {
 /// A page of records, each still raw so one bad record can be skipped alone,
 /// and the `next` link when Okta gave one.
 pub(super) struct Records {
-    pub items: Vec<Value>,
+    pub items: Vec<RawRecord>,
     pub next: Option<String>,
 }
 
@@ -75,13 +74,13 @@ struct Cause {
 /// A JSON array and the reply's `next` link. Anything but an array is the
 /// wrong shape: one `Protocol` error, not a retry.
 fn records(reply: &Reply) -> Result<Records, BodyError> {
-    let value: Value = json(reply)?;
-    let Value::Array(items) = value else {
-        return Err(BodyError {
+    let items: Vec<RawRecord> = json(reply).map_err(|e| match e.retry {
+        true => e,
+        false => BodyError {
             retry: false,
             detail: "expected a JSON array of records".to_owned(),
-        });
-    };
+        },
+    })?;
     Ok(Records {
         items,
         next: next_link(&reply.headers),
@@ -104,8 +103,8 @@ impl Okta {
     }
 
     /// One object.
-    pub(super) async fn object(&self, call: &Call) -> Result<Value, ConnectorError> {
-        self.send(call, json::<Value>).await
+    pub(super) async fn object(&self, call: &Call) -> Result<RawRecord, ConnectorError> {
+        self.send(call, json::<RawRecord>).await
     }
 
     /// Every record from `first` on, through each `next` link, until `limit`.
@@ -113,7 +112,7 @@ impl Okta {
         &self,
         mut call: Call,
         limit: usize,
-    ) -> Result<Vec<Value>, ConnectorError> {
+    ) -> Result<Vec<RawRecord>, ConnectorError> {
         let mut items = Vec::new();
         loop {
             let page = self.page(&call).await?;

@@ -1,10 +1,10 @@
 //! Groups, members and users from Okta, and the org's own domains.
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::api::{Call, Reads};
 use super::{Okta, VENDOR, clean};
+use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::{ConnectorError, DomainTally, Page};
 use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
 
@@ -65,14 +65,12 @@ fn text(s: &Option<String>) -> Option<&str> {
 
 /// A record in the shape `T`, or `None` (logged): one bad record is skipped,
 /// not the end of the list.
-fn readable<T: serde::de::DeserializeOwned>(raw: Value, what: &str) -> Option<T> {
-    serde_json::from_value(raw)
-        .inspect_err(|e| tracing::warn!(vendor = VENDOR, error = %e, "unreadable {what} skipped"))
-        .ok()
+fn readable<T: serde::de::DeserializeOwned>(raw: RawRecord, what: &str) -> Option<T> {
+    read_record(VENDOR, what, &raw)
 }
 
 /// A user record; `None` (logged) for one without an id or an address.
-fn user(raw: Value) -> Option<RemoteUser> {
+fn user(raw: RawRecord) -> Option<RemoteUser> {
     let u: OktaUser = readable(raw, "user")?;
     let Some(id) = text(&u.id) else {
         tracing::warn!(vendor = VENDOR, "user without an id skipped");
@@ -113,7 +111,7 @@ fn user(raw: Value) -> Option<RemoteUser> {
 }
 
 /// A group record; `None` (logged) for one without an id.
-fn group(raw: Value) -> Option<RemoteGroup> {
+fn group(raw: RawRecord) -> Option<RemoteGroup> {
     let g: OktaGroup = readable(raw, "group")?;
     let Some(id) = text(&g.id) else {
         tracing::warn!(vendor = VENDOR, "group without an id skipped");
@@ -283,7 +281,15 @@ impl Okta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn user(v: Value) -> Option<RemoteUser> {
+        super::user(serde_json::value::to_raw_value(&v).expect("JSON"))
+    }
+
+    fn group(v: Value) -> Option<RemoteGroup> {
+        super::group(serde_json::value::to_raw_value(&v).expect("JSON"))
+    }
 
     // R-G4: each Okta status is active, suspended, or skipped for its own reason.
     #[test]

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use super::api::{Call, Reads};
 use super::{Okta, VENDOR, clean};
+use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
 
@@ -163,10 +164,8 @@ fn text(s: Option<&str>) -> Option<String> {
 
 /// An event as an activity; `None` (logged) for one without a uuid or a
 /// readable time.
-pub(super) fn event(raw: Value, instance: InstanceId) -> Option<Activity> {
-    let e: LogEvent = serde_json::from_value(raw)
-        .inspect_err(|err| tracing::warn!(vendor = VENDOR, error = %err, "unreadable System Log event skipped"))
-        .ok()?;
+pub(super) fn event(raw: RawRecord, instance: InstanceId) -> Option<Activity> {
+    let e: LogEvent = read_record(VENDOR, "System Log event", &raw)?;
     let Some(id) = text(e.uuid.as_deref()) else {
         tracing::warn!(vendor = VENDOR, "System Log event without a uuid skipped");
         return None;
@@ -322,7 +321,11 @@ impl Okta {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn event(v: Value, instance: InstanceId) -> Option<Activity> {
+        super::event(serde_json::value::to_raw_value(&v).expect("JSON"), instance)
+    }
 
     #[test]
     fn event_types_map_to_the_fixed_action_types() {

@@ -387,9 +387,16 @@ async fn read(
         (Err(r), _) | (_, Err(r)) => return *r,
     };
     let now = Utc::now().timestamp_millis();
+    // Only the part of the log a cursor leaves to read: a backfill's pages each cost
+    // their own length, not the whole log's.
+    let (from_ms, to_ms) = match (ascending, after) {
+        (true, Some(a)) => (a.0, now + 1),
+        (false, Some(a)) => (0, a.0 + 1),
+        _ => (0, now + 1),
+    };
     let mut items: Vec<(Key, Item)> = shared
         .timeline
-        .between(Stream::GitHubAudit, 0, now + 1)
+        .between(Stream::GitHubAudit, from_ms, to_ms)
         .into_iter()
         .map(|(item, t)| (key(item, t), item))
         .collect();

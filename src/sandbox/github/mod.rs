@@ -74,6 +74,8 @@ impl Grant {
 /// Per-sandbox GitHub state, derived from the generated organisation.
 pub(crate) struct State {
     pub(crate) accounts: Vec<Account>,
+    /// Lower-cased login → index in `accounts`: every audit record names accounts.
+    logins: HashMap<String, u32>,
     orgs: RwLock<Vec<GhOrg>>,
     pub(crate) tokens: Mutex<HashMap<String, Grant>>,
     /// The personal access token of each organisation, by index.
@@ -109,7 +111,14 @@ impl State {
                 },
             );
         }
+        let logins = generated
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.login.to_ascii_lowercase(), i as u32))
+            .collect();
         State {
+            logins,
             accounts: generated.accounts,
             orgs: RwLock::new(generated.orgs),
             tokens: Mutex::new(tokens),
@@ -135,10 +144,7 @@ impl State {
     }
 
     pub(crate) fn account_by_login(&self, login: &str) -> Option<u32> {
-        self.accounts
-            .iter()
-            .position(|a| a.login.eq_ignore_ascii_case(login))
-            .map(|i| i as u32)
+        self.logins.get(&login.to_ascii_lowercase()).copied()
     }
 }
 
