@@ -919,3 +919,36 @@ async fn a_name_two_groups_share_is_refused_with_their_emails() {
         .unwrap();
     assert_eq!(remote_id, wanted.id);
 }
+
+// Issue 8, issue 10: a record that cannot be read is one skipped record: the user scan
+// goes on, counts it, and says so in the instance's notes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_user_scan_counts_and_shows_a_record_it_could_not_read() {
+    let sb = sandbox(120).await;
+    let accounts = sb.google_accounts();
+    sb.google_withhold_id(&accounts[5].email).unwrap();
+    let (svc, _dir) = connected(&sb).await;
+    for job in svc
+        .scan_now("contoso-google", casbah::store::ScanKind::Users)
+        .await
+        .unwrap()
+    {
+        let summary = job.wait().await.expect("the scan goes on");
+        assert!(
+            summary.contains(&format!("{} users", accounts.len() - 1)),
+            "{summary}"
+        );
+    }
+    let summary = &svc.instances().await.unwrap()[0];
+    let (_, users) = summary
+        .scans
+        .iter()
+        .find(|(k, _)| *k == casbah::store::ScanKind::Users)
+        .expect("a user scan");
+    let note = users.note.as_deref().unwrap_or_default();
+    assert!(
+        note.starts_with("1 account record could not be read"),
+        "{note}"
+    );
+    assert!(users.last_error.is_none());
+}

@@ -97,6 +97,42 @@ pub(crate) fn scrub(text: &str, secret: &Secret) -> String {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<String>,
+    /// Records the vendor sent that could not be read (a user without an id):
+    /// left out and logged by the connector, and counted here.
+    pub skipped: usize,
+}
+
+impl<T> Page<T> {
+    pub fn new(items: Vec<T>, next: Option<String>) -> Page<T> {
+        Page {
+            items,
+            next,
+            skipped: 0,
+        }
+    }
+
+    /// The records `read` makes sense of (it logs why it leaves one out); the
+    /// others are counted as skipped.
+    pub fn readable<R>(
+        raw: impl IntoIterator<Item = R>,
+        next: Option<String>,
+        mut read: impl FnMut(R) -> Option<T>,
+    ) -> Page<T> {
+        let mut skipped = 0;
+        let items = raw
+            .into_iter()
+            .filter_map(|r| {
+                let item = read(r);
+                skipped += usize::from(item.is_none());
+                item
+            })
+            .collect();
+        Page {
+            items,
+            next,
+            skipped,
+        }
+    }
 }
 
 /// R-C3: what a successful connection check saw.

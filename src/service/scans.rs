@@ -76,9 +76,11 @@ impl Service {
         let mut count = 0u64;
         let mut seen = std::collections::HashSet::new();
         let mut domains = DomainTally::new();
+        let mut unreadable = 0;
         loop {
             let page = connector.users(next.as_deref()).await?;
             count += page.items.len() as u64;
+            unreadable += page.skipped;
             let users = page.items;
             seen.extend(users.iter().map(|u| u.id.clone()));
             tally_domains(&mut domains, &users);
@@ -104,10 +106,21 @@ impl Service {
         }
         self.refresh_org_domains(id, connector.as_ref(), &domains)
             .await?;
-        Ok(Scanned::from(match retired {
+        let summary = match retired {
             0 => format!("{count} users"),
             n => format!("{count} users, {n} no longer listed by the vendor (marked deleted)"),
-        }))
+        };
+        // One bad record is one skipped record, said where the administrator looks.
+        let note = match unreadable {
+            0 => None,
+            1 => {
+                Some("1 account record could not be read and was left out (see casbah.log)".into())
+            }
+            n => Some(format!(
+                "{n} account records could not be read and were left out (see casbah.log)"
+            )),
+        };
+        Ok(Scanned { summary, note })
     }
 
     async fn refresh_org_domains(

@@ -507,7 +507,7 @@ impl GitHub {
             }
             _ => None,
         };
-        Ok(Page { items: users, next })
+        Ok(Page::new(users, next))
     }
 
     /// REST: owners (`role=admin`) first, then everyone else (`role=member`),
@@ -544,10 +544,10 @@ impl GitHub {
             }),
             _ => None,
         };
-        Ok(Page {
+        Ok(Page::new(
             items,
-            next: next.map(|c| serde_json::to_string(&c).unwrap_or_default()),
-        })
+            next.map(|c| serde_json::to_string(&c).unwrap_or_default()),
+        ))
     }
 
     /// R-G1: see the module comment for the rule.

@@ -305,10 +305,7 @@ impl GoogleWorkspace {
         next: Option<&str>,
     ) -> Result<Page<RemoteUser>, ConnectorError> {
         let page = self.page_of(&self.user_list(None), next).await?;
-        Ok(Page {
-            items: page.items.into_iter().filter_map(user).collect(),
-            next: page.next,
-        })
+        Ok(Page::readable(page.items, page.next, user))
     }
 
     /// R-G1: the Google Workspace administrator group: the users Google marks

@@ -41,7 +41,8 @@ struct GraphGroup {
 pub(super) struct GraphUser {
     #[serde(rename = "@odata.type")]
     odata_type: Option<String>,
-    id: String,
+    /// Optional here so that one object without an id is skipped alone.
+    id: Option<String>,
     display_name: Option<String>,
     user_principal_name: Option<String>,
     mail: Option<String>,
@@ -94,13 +95,17 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
     {
         return None;
     }
+    let Some(id) = u.id.as_deref().filter(|id| !id.is_empty()) else {
+        tracing::warn!(vendor = VENDOR, "user without an id left out");
+        return None;
+    };
     let Some(email) = u
         .mail
         .as_deref()
         .or(u.user_principal_name.as_deref())
         .filter(|e| !e.is_empty())
     else {
-        tracing::warn!(vendor = VENDOR, id = %clean(&u.id), "user without mail or userPrincipalName left out");
+        tracing::warn!(vendor = VENDOR, id = %clean(id), "user without mail or userPrincipalName left out");
         return None;
     };
     let status = match u.account_enabled {
@@ -111,7 +116,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         None => {
             // Selected but absent: Graph did not say. Counting the person as
             // active keeps them visible; a disabled account cannot sign in anyway.
-            tracing::debug!(vendor = VENDOR, id = %clean(&u.id), "accountEnabled absent; taken as active");
+            tracing::debug!(vendor = VENDOR, id = %clean(id), "accountEnabled absent; taken as active");
             UserStatus::Active
         }
     };
@@ -128,7 +133,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         .filter(|p| !p.is_empty() && !p.eq_ignore_ascii_case(email))
         .map(clean);
     Some(RemoteUser {
-        id: clean(&u.id),
+        id: clean(id),
         display_name: clean(u.display_name.as_deref().unwrap_or(email)),
         email: clean(email),
         status,
@@ -298,10 +303,7 @@ impl Microsoft365 {
                 "the user list",
             ))
             .await?;
-        Ok(Page {
-            items: page.value.into_iter().filter_map(user).collect(),
-            next: page.next_link,
-        })
+        Ok(Page::readable(page.value, page.next_link, user))
     }
 
     /// R-G1: members of every activated directory role, each person once.

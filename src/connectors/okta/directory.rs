@@ -271,10 +271,7 @@ impl Okta {
             what: "the user list".to_owned(),
         };
         let records = self.page(&call).await?;
-        Ok(Page {
-            next: records.next,
-            items: records.items.into_iter().filter_map(user).collect(),
-        })
+        Ok(Page::readable(records.items, records.next, user))
     }
 }
 
