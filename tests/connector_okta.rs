@@ -792,4 +792,53 @@ mod service {
         assert_eq!(summaries[0].users as usize, listed(&sb, 0).len());
         svc.shutdown().await;
     }
+
+    // R-G1: External spans every connected app and is worked out from each instance's own
+    // domains: a contractor whom only Okta knows, at a public mail provider, is External
+    // when they act; nobody of the organisation's domains is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn external_spans_the_apps_from_each_instances_own_domains() {
+        let sb = history(80).await;
+        let contractor = sb
+            .okta_users(0)
+            .into_iter()
+            .find(|u| !u.staff && u.status == OktaStatus::Active && u.email.ends_with("@gmail.com"))
+            .expect("an active contractor at gmail.com")
+            .email;
+        sb.push_activity(PushedActivity::new(
+            Stream::OktaSystemLog(0),
+            &contractor,
+            "user.session.start",
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).unwrap();
+        let svc = Service::with_store(store, quiet());
+        svc.connect(ConnectRequest {
+            instance: sb.microsoft365_instance("tenant", casbah::domain::Component::default_set()),
+            secret: sb.client_secret.clone(),
+        })
+        .await
+        .expect("connect Microsoft 365");
+        svc.connect(ConnectRequest {
+            instance: sb.okta_instance(0, "workforce", false),
+            secret: sb.okta_orgs()[0].api_token.clone(),
+        })
+        .await
+        .expect("connect Okta");
+        for job in svc.sync_now(None).await.unwrap() {
+            job.wait().await.expect("scan");
+        }
+        let external = select(&svc, "group:External").await;
+        assert!(
+            external
+                .iter()
+                .any(|a| a.actor == contractor.to_lowercase() && a.app == AppKind::Okta),
+            "the contractor's Okta sign-in is External"
+        );
+        assert!(
+            external.iter().all(|a| !a.actor.ends_with("@contoso.com")),
+            "nobody of the organisation's own domain is External"
+        );
+        svc.shutdown().await;
+    }
 }
