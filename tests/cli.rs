@@ -306,21 +306,7 @@ fn a_secret_file_is_read_and_a_missing_one_named() {
     let sandbox = ServedSandbox::start(&[]);
     let file = s.dir.path().join("secret.txt");
     std::fs::write(&file, "not-the-secret-77ab\n").unwrap();
-    let out = s.run(&[
-        "connectors",
-        "add",
-        "microsoft365",
-        "--name",
-        "contoso",
-        "--tenant-id",
-        &sandbox.tenant_id,
-        "--client-id",
-        &sandbox.client_id,
-        "--endpoint",
-        &sandbox.url,
-        "--secret-file",
-        file.to_str().unwrap(),
-    ]);
+    let out = s.connect_with(&sandbox, &["--secret-file", file.to_str().unwrap()], "");
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(

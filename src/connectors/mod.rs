@@ -1,4 +1,8 @@
-//! One module per vendor behind one trait, and the HTTP policy they share.
+//! One module per vendor behind one trait (`microsoft365`, `okta`, `google`,
+//! `github`), and what they share: the HTTP policy (`http`: retries, each
+//! vendor's throttling signal, redirects and body caps), URLs and links
+//! (`url`), signed client assertions (`jwt`), token caches (`token`) and
+//! audit-log sweeps (`sweep`).
 //!
 //! Paging is the connector's business: continuations are opaque strings (a
 //! Graph `@odata.nextLink`, an Okta `link` URL, a Google page token, a

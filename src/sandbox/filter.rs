@@ -52,8 +52,6 @@ impl Literal {
     }
 }
 
-// Okta's and GitHub's dialects compare with gt and lt.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Eq,

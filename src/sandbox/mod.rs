@@ -9,10 +9,16 @@
 //! faults with [`Sandbox::set_faults`] / [`Sandbox::fail_next`], and check
 //! what was served with [`Sandbox::served`] / [`Sandbox::served_with`].
 //!
-//! Layout: `config` (what to serve, fault specs), `org` (the generator),
-//! `activity` (the computed timeline of activity streams), `faults` and
-//! `listener` (misbehaviour in front of every dialect), and one module per
-//! vendor dialect (`microsoft`).
+//! Layout: `config` (what to serve, fault specs), `org` (the generator: the
+//! people every dialect derives its accounts from), `activity` (the computed
+//! timeline of activity streams), the mechanism every dialect configures
+//! rather than copies (`paging`: keyed lists, opaque cursors, page-size rules;
+//! `filter`: clauses each dialect's query syntax parses into; `dialect`: how a
+//! vendor says throttled, unavailable or unknown; `faults` and `listener`:
+//! misbehaviour in front of every dialect, and clients caught coming back
+//! early), one module per vendor dialect (`microsoft`, `okta`, `google`,
+//! `github`), and `connections` (how to connect to each, for `sandbox serve`
+//! and the demo).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -139,8 +139,6 @@ pub fn url_with(
     link
 }
 
-// For the Link-header dialects (Okta, GitHub).
-#[allow(dead_code)]
 /// An RFC 8288 `Link` header: `next` when there is one, and `self`, which
 /// Okta always sends.
 pub fn link_header(self_url: &str, next: Option<&str>) -> String {
@@ -168,8 +166,6 @@ pub fn numbered(len: usize, page: usize, size: usize) -> (std::ops::Range<usize>
     (start..start.saturating_add(size).min(len), last)
 }
 
-// For the dialects that carry every parameter into their links.
-#[allow(dead_code)]
 /// The request's parameters as sent, in order.
 pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())

@@ -162,22 +162,26 @@ impl Scratch {
     }
 
     pub fn connect_with_secret(&self, sandbox: &ServedSandbox, secret: &str) -> Output {
-        self.run_with_input(
-            &[
-                "connectors",
-                "add",
-                "microsoft365",
-                "--name",
-                "contoso",
-                "--tenant-id",
-                &sandbox.tenant_id,
-                "--client-id",
-                &sandbox.client_id,
-                "--endpoint",
-                &sandbox.url,
-            ],
-            secret,
-        )
+        self.connect_with(sandbox, &[], secret)
+    }
+
+    /// Connects the sandbox tenant as `contoso` with `extra` flags and `input` on stdin.
+    pub fn connect_with(&self, sandbox: &ServedSandbox, extra: &[&str], input: &str) -> Output {
+        let mut args = vec![
+            "connectors",
+            "add",
+            "microsoft365",
+            "--name",
+            "contoso",
+            "--tenant-id",
+            &sandbox.tenant_id,
+            "--client-id",
+            &sandbox.client_id,
+            "--endpoint",
+            &sandbox.url,
+        ];
+        args.extend_from_slice(extra);
+        self.run_with_input(&args, input)
     }
 }
 
