@@ -898,3 +898,77 @@ fn every_app_the_sandbox_serves_connects_from_the_command_line() {
     // Accounts: the GitHub login's, beside at least the Microsoft 365 one.
     assert!(view["accounts"].as_array().unwrap().len() >= 2, "{view}");
 }
+
+// R-C3: `connectors add github --client-id` signs in with GitHub's device flow: it prints
+// the page and the code, waits at GitHub's interval while the person enters it, and
+// stores the token it yields; the token never appears.
+#[test]
+fn github_connects_from_the_command_line_through_the_device_flow() {
+    use std::io::{BufRead, BufReader};
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let sandbox = runtime
+        .block_on(casbah::sandbox::Sandbox::start(
+            casbah::sandbox::SandboxConfig {
+                users: 200,
+                live_rate: 0.0,
+                ..Default::default()
+            },
+        ))
+        .expect("sandbox");
+    sandbox.set_github_device_timing(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(900),
+        std::time::Duration::from_secs(1),
+    );
+    let s = Scratch::new();
+    let mut child = std::process::Command::new(common::BIN)
+        .arg("--db")
+        .arg(s.db())
+        .args([
+            "connectors",
+            "add",
+            "github",
+            "--name",
+            "engineering",
+            "--organization",
+            &sandbox.github_org(),
+            "--client-id",
+            &sandbox.github_client_id(),
+            "--endpoint",
+            &sandbox.base_url(),
+        ])
+        .env_remove("CASBAH_SECRET")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let said = lines.next().expect("a line").expect("text");
+    assert!(said.contains("/login/device"), "{said}");
+    let code = said
+        .split_whitespace()
+        .find(|w| w.len() == 9 && w.as_bytes()[4] == b'-')
+        .unwrap_or_else(|| panic!("no code in {said:?}"));
+    assert!(sandbox.github_approve_device(code));
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("connected engineering"));
+    let list = s.json(&["connectors", "list", "--json"]);
+    assert_eq!(list[0]["app"], "github");
+    assert_eq!(
+        list[0]["fields"]["client-id"],
+        sandbox.github_client_id().as_str()
+    );
+    // GitHub's OAuth tokens start with gho_: none is printed, stored in view or logged.
+    let shown = list.to_string() + &String::from_utf8_lossy(&out.stdout);
+    let log = std::fs::read_to_string(s.db().with_file_name("casbah.log")).unwrap_or_default();
+    assert!(
+        !shown.contains("gho_") && !log.contains("gho_"),
+        "the token was shown"
+    );
+}
