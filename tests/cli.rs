@@ -797,6 +797,24 @@ fn every_app_the_sandbox_serves_connects_from_the_command_line() {
         if interactive {
             continue;
         }
+        // DESIGN §3 Secrets: a key file is readable by its owner only, in a private folder.
+        if let Some(path) = command
+            .split("--secret-file ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+        {
+            let mode = |p: &std::path::Path| {
+                std::os::unix::fs::PermissionsExt::mode(
+                    &std::fs::metadata(p).unwrap().permissions(),
+                ) & 0o777
+            };
+            let path = std::path::Path::new(path);
+            assert_eq!(
+                (mode(path), mode(path.parent().unwrap())),
+                (0o600, 0o700),
+                "{command}"
+            );
+        }
         let out = run_printed(&s, command);
         assert!(out.status.success(), "{command}: {}", stderr(&out));
         connected.push(command.clone());

@@ -38,6 +38,7 @@ pub async fn serve(a: SandboxArgs) -> Outcome {
     // Keys span lines: they go to files, removed when the sandbox stops.
     let keys = tempfile::Builder::new()
         .prefix("casbah-sandbox-keys-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
         .tempdir()
         .map_err(|e| {
             Failure::Failed(format!(

@@ -86,7 +86,19 @@ impl ServedSandbox {
 }
 
 impl Drop for ServedSandbox {
+    /// SIGTERM, as a person's Ctrl-C would: the sandbox removes its key files on the way
+    /// out. SIGKILL only if it does not go within a few seconds.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
