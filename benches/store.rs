@@ -312,6 +312,7 @@ fn main() {
 
     let ctx = IngestContext {
         org_domains: vec!["corp.example".to_string()],
+        ..IngestContext::default()
     };
     // The service's pipeline (`IngestPipeline`): each page is prepared while the one before
     // it commits. Pages are generated ahead, a window at a time and off the clock, so that

@@ -436,6 +436,7 @@ fn activities_by_a_sign_in_name_join_the_account_by_mail() {
         .unwrap();
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
+        ..IngestContext::default()
     };
     let signin = activity(inst.id, AppKind::Microsoft365, "s1", 100, upn);
     s.ingest(inst.id, "signins", vec![signin], "c", &ctx)
@@ -669,6 +670,7 @@ fn external_actors_join_the_external_group() {
         .unwrap();
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
+        ..IngestContext::default()
     };
     // A first page without outsiders: External does not exist yet.
     s.ingest(
@@ -1362,7 +1364,10 @@ proptest! {
             s.sync_membership(g.id, &users, SkipCounts::default(), 0).unwrap();
             groups.push(g.id);
         }
-        let ctx = IngestContext { org_domains: vec!["corp.com".into()] };
+        let ctx = IngestContext {
+            org_domains: vec!["corp.com".into()],
+            ..IngestContext::default()
+        };
         for (n, chunk) in records.chunks(17).enumerate() {
             for (i, inst) in instances.iter().enumerate() {
                 let batch: Vec<Activity> = chunk
@@ -1401,60 +1406,67 @@ proptest! {
     }
 }
 
-// R-A2: a record with only an IP address takes the country last seen with it,
-// so a country filter finds file activities that carry no location.
+// R-A1, R-A2, issue 10: a record with only an IP address is placed by the GeoIP
+// databases (country and network operator), the same whatever was ingested before it;
+// a record's own country stays; an address the databases do not know stays unplaced.
 #[test]
-fn a_record_without_a_country_takes_the_one_seen_with_its_ip() {
+fn records_are_placed_by_the_geoip_databases() {
+    use casbah::sandbox::org::{VOCABULARY, address};
     let f = fixture();
-    let secret = Secret::new("s");
     let id = f
         .store
-        .add_instance(new_instance(AppKind::Microsoft365, "m"), &secret, 0)
+        .add_instance(
+            new_instance(AppKind::Microsoft365, "m"),
+            &Secret::new("s"),
+            0,
+        )
         .unwrap()
         .id;
-    let mut sign_in = activity(id, AppKind::Microsoft365, "s1", HOUR, "ann@contoso.com");
-    sign_in.ip = Some("81.12.1.1".into());
-    sign_in.country = Some("DE".into());
-    f.store
-        .ingest(
-            id,
-            "signins",
-            vec![sign_in],
-            "c1",
-            &IngestContext::default(),
-        )
+    let (country, asn) = casbah::sandbox::geoip::databases().unwrap();
+    let geo = casbah::service::GeoIp::from_bytes(Some(country), Some(asn)).unwrap();
+    let ctx = IngestContext {
+        locator: Some(std::sync::Arc::new(geo)),
+        ..IngestContext::default()
+    };
+    let de = VOCABULARY
+        .countries
+        .iter()
+        .position(|c| c.code == "DE")
         .unwrap();
     let mut download = activity(id, AppKind::Microsoft365, "o1", 2 * HOUR, "ann@contoso.com");
-    download.ip = Some("81.12.1.1".into());
+    download.ip = Some(address(de, 9));
     download.country = None;
+    let mut travelling = activity(id, AppKind::Microsoft365, "s1", 2 * HOUR, "ann@contoso.com");
+    travelling.ip = Some(address(de, 9));
+    travelling.country = Some("JP".into());
     let mut elsewhere = activity(id, AppKind::Microsoft365, "o2", 2 * HOUR, "ann@contoso.com");
     elsewhere.ip = Some("203.0.113.9".into());
     elsewhere.country = None;
     f.store
-        .ingest(
-            id,
-            "o365",
-            vec![download, elsewhere],
-            "c2",
-            &IngestContext::default(),
-        )
+        .ingest(id, "o365", vec![download, travelling, elsewhere], "c", &ctx)
         .unwrap();
-
-    let de = Query::with_hints(Hints {
+    let all = all_activities(&f.store, &Query::all(), 10);
+    let get = |id: &str| all.iter().find(|a| a.id == id).unwrap().clone();
+    let operator = casbah::sandbox::geoip::operator(de);
+    assert_eq!(
+        (get("o1").country, get("o1").isp),
+        (Some("DE".into()), Some(operator.clone()))
+    );
+    assert_eq!(
+        (get("s1").country, get("s1").isp),
+        (Some("JP".into()), Some(operator)),
+        "the vendor's own country wins; the operator is the address's"
+    );
+    assert_eq!((get("o2").country, get("o2").isp), (None, None));
+    let de_only = Query::with_hints(Hints {
         countries: Some(vec!["DE".into()]),
         ..Hints::default()
     });
-    let ids: Vec<String> = all_activities(&f.store, &de, 10)
+    let ids: Vec<String> = all_activities(&f.store, &de_only, 10)
         .into_iter()
         .map(|a| a.id)
         .collect();
-    assert_eq!(ids, vec!["o1".to_string(), "s1".to_string()]);
-    let all = all_activities(&f.store, &Query::all(), 10);
-    assert_eq!(
-        all.iter().find(|a| a.id == "o2").unwrap().country,
-        None,
-        "an unknown address stays unplaced"
-    );
+    assert_eq!(ids, vec!["o1".to_string()]);
 }
 
 // R-A1, R-A2, R-G6: one busy hour, ingested in pages whose times interleave (a late page
@@ -1735,6 +1747,7 @@ fn tags_are_those_at_commit() {
         .id;
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
+        ..IngestContext::default()
     };
     let first = store
         .prepare(
@@ -1795,6 +1808,7 @@ fn tags_are_those_at_commit() {
 fn the_pipeline_stores_what_ingest_stores() {
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
+        ..IngestContext::default()
     };
     let actor = |n: i64| match n % 7 {
         0 | 3 => format!("guest{}@partner.org", n % 5),
@@ -1900,6 +1914,7 @@ fn outsiders_rejoin_external_removed_before_their_page_commits() {
         .id;
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
+        ..IngestContext::default()
     };
     let external = || {
         store

@@ -58,7 +58,8 @@ pub enum Command {
 pub enum SettingsCommand {
     /// Every setting with its value
     List(JsonFlag),
-    /// Change a setting; it takes effect the next time casbah starts
+    /// Change a setting: a scan interval in seconds (from the next start), or a GeoIP
+    /// database's path (from the next activity scan; empty forgets it)
     Set { key: String, value: String },
 }
 

@@ -218,6 +218,9 @@ async fn list(svc: &Service, json: bool) -> Outcome {
             ]
         })
         .collect();
+    if let Some(limits) = svc.geoip_sources().await?.limits() {
+        eprintln!("casbah: note: {limits}");
+    }
     print_table(
         &[
             "NAME",

@@ -19,6 +19,13 @@ const DEMO_GROUPS: usize = 2;
 pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     // The demo never touches the real database unless --db/CASBAH_DB names one.
     let (db, _tmp) = demo_db(db)?;
+    // Beside its own database, the sandbox's GeoIP databases place the addresses it
+    // hands out (casbah finds them there); a database of yours is left as it is.
+    if let Some(dir) = &_tmp {
+        crate::sandbox::geoip::write_databases(dir.path()).map_err(|e| {
+            Failure::Failed(format!("cannot write the sandbox's GeoIP databases: {e}"))
+        })?;
+    }
     let sandbox = start(SandboxConfig {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         seed: a.seed,

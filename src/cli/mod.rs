@@ -131,11 +131,19 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
                 .map(|(k, v, about)| vec![k, v, about.to_owned()])
                 .collect();
             output::print_table(&["SETTING", "VALUE", "MEANING"], &rows);
+            if let Some(limits) = svc.geoip_sources().await?.limits() {
+                println!("\n{limits}");
+            }
             Ok(())
         }
         args::SettingsCommand::Set { key, value } => {
             svc.set_setting(&key, &value).await?;
-            println!("{key} = {value}; it takes effect the next time casbah starts");
+            let when = if key.starts_with("geoip.") {
+                "from the next activity scan on"
+            } else {
+                "the next time casbah starts"
+            };
+            println!("{key} = {value}; it takes effect {when}");
             Ok(())
         }
     }

@@ -56,6 +56,12 @@ pub async fn serve(a: SandboxArgs) -> Outcome {
         }
         println!("  {}", command(&connection, keys.path())?);
     }
+    // Its own GeoIP databases place the addresses it hands out.
+    let (country, asn) = sandbox::geoip::write_databases(keys.path())
+        .map_err(|e| Failure::Failed(format!("cannot write the sandbox's GeoIP databases: {e}")))?;
+    println!("  # country and ISP of its addresses");
+    println!("  casbah settings set geoip.country {}", country.display());
+    println!("  casbah settings set geoip.asn {}", asn.display());
     println!("serving; Ctrl-C stops it");
     wait_for_shutdown().await;
     Ok(())

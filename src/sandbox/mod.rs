@@ -36,6 +36,7 @@ mod connections;
 mod dialect;
 mod faults;
 mod filter;
+pub mod geoip;
 mod github;
 pub mod google;
 mod listener;

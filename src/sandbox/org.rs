@@ -72,6 +72,28 @@ pub static VOCABULARY: LazyLock<Vocabulary> = LazyLock::new(|| {
         .unwrap_or_else(|e| panic!("assets/org.toml: {e}"))
 });
 
+/// First octets of the public blocks the sandbox gives each country's people:
+/// country i has the /16 `NETS[i].(i·37 + 11) mod 250 + 1`, in every dialect,
+/// which the sandbox's own GeoIP databases map back to the country.
+const NETS: &[u8] = &[
+    20, 24, 31, 37, 41, 46, 51, 62, 77, 81, 85, 88, 91, 94, 102, 103, 106, 110, 112, 114, 117, 177,
+    187, 181, 190, 191,
+];
+
+/// The /16 block of a country's people (an index into `VOCABULARY.countries`).
+pub fn country_block(country: usize) -> (std::net::Ipv4Addr, u8) {
+    let net = NETS[country % NETS.len()];
+    let second = ((country * 37 + 11) % 250 + 1) as u8;
+    (std::net::Ipv4Addr::new(net, second, 0, 0), 16)
+}
+
+/// An address in a country's block; the same host for the same number.
+pub fn address(country: usize, host: u64) -> String {
+    let (net, _) = country_block(country);
+    let [a, b, _, _] = net.octets();
+    format!("{a}.{b}.{}.{}", (host >> 8) % 254 + 1, host % 254 + 1)
+}
+
 /// A member of a group. Ordered so member lists can be paged by key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MemberRef {

@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 pub mod export;
 mod external;
+mod geoip;
 mod groups;
 mod instances;
 mod jobs;
@@ -31,6 +32,7 @@ pub use external::{
     AccessAnswer, AudienceEntry, AudienceView, ConnectionSummary, ExternalGroupView, ItemView,
     MemberRef, MemberView, MirrorStatus, VisibleItem,
 };
+pub use geoip::{GeoIp, GeoIpSources};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
@@ -101,12 +103,17 @@ struct Inner {
     access: Mutex<external::AccessCaches>,
     /// When each mirror or Entra group refresh was last started.
     external_attempts: Mutex<HashMap<JobKind, Micros>>,
+    /// The folder of the database file, where GeoIP databases may be found.
+    data_dir: Option<std::path::PathBuf>,
+    /// The GeoIP databases read, and the sources they were read from.
+    geoip: Mutex<Option<(GeoIpSources, Arc<GeoIp>)>>,
 }
 
 impl Service {
     /// Opens the database at `path` (see `Store::open` for its errors). Scan
     /// intervals stored as settings replace those of `intervals`.
     pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
+        let data_dir = path.parent().map(Path::to_path_buf);
         let path = path.to_owned();
         let (store, intervals) = tokio::task::spawn_blocking(move || {
             let store = Store::open(&path)?;
@@ -115,10 +122,14 @@ impl Service {
         })
         .await
         .map_err(ServiceError::join)??;
-        Ok(Service::with_store(store, intervals))
+        Ok(Service::build(store, intervals, data_dir))
     }
 
     pub fn with_store(store: Store, intervals: Intervals) -> Service {
+        Service::build(store, intervals, None)
+    }
+
+    fn build(store: Store, intervals: Intervals, data_dir: Option<std::path::PathBuf>) -> Service {
         let (events, _) = broadcast::channel(1024);
         Service {
             inner: Arc::new(Inner {
@@ -133,6 +144,8 @@ impl Service {
                 graph: Mutex::new(HashMap::new()),
                 access: Mutex::new(external::AccessCaches::default()),
                 external_attempts: Mutex::new(HashMap::new()),
+                data_dir,
+                geoip: Mutex::new(None),
             }),
         }
     }

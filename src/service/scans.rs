@@ -188,6 +188,7 @@ impl Service {
             id,
             ctx: IngestContext {
                 org_domains: self.org_domains(id, connector.as_ref()).await?,
+                locator: self.locator().await?,
             },
             pipeline: Some(IngestPipeline::new(Arc::clone(&self.inner.store))),
             inserted: 0,

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use super::geoip::{ASN_SETTING, COUNTRY_SETTING};
 use super::{Intervals, Result, Service, ServiceError};
 use crate::store::Store;
 
 /// Every setting a user may set, with what it means.
-pub const SETTINGS: [(&str, &str); 3] = [
+pub const SETTINGS: [(&str, &str); 5] = [
     (
         "scan.users",
         "seconds between scans of users, admins and domains (R-C4)",
@@ -16,6 +17,14 @@ pub const SETTINGS: [(&str, &str); 3] = [
         "seconds between membership syncs of imported groups (R-G7)",
     ),
     ("scan.activities", "seconds between activity scans (R-C4)"),
+    (
+        COUNTRY_SETTING,
+        "a MaxMind-format country database (GeoLite2-Country, DB-IP Lite Country); empty to forget it",
+    ),
+    (
+        ASN_SETTING,
+        "a MaxMind-format ASN database (GeoLite2-ASN, DB-IP Lite ASN) for the ISP; empty to forget it",
+    ),
 ];
 
 /// Shortest interval accepted: vendors throttle anything faster.
@@ -55,11 +64,22 @@ impl Service {
     /// Every user setting with its current value.
     pub async fn settings(&self) -> Result<Vec<(String, String, &'static str)>> {
         let i = self.inner.intervals;
-        let current = [i.users, i.groups, i.activities];
+        let geo = self.geoip_sources().await?;
+        let path = |p: &Option<std::path::PathBuf>| {
+            p.as_ref()
+                .map_or_else(|| "none".to_string(), |p| p.display().to_string())
+        };
+        let current = [
+            i.users.as_secs().to_string(),
+            i.groups.as_secs().to_string(),
+            i.activities.as_secs().to_string(),
+            path(&geo.country),
+            path(&geo.asn),
+        ];
         Ok(SETTINGS
             .iter()
             .zip(current)
-            .map(|((key, about), d)| (key.to_string(), d.as_secs().to_string(), *about))
+            .map(|((key, about), value)| (key.to_string(), value, *about))
             .collect())
     }
 
@@ -72,9 +92,28 @@ impl Service {
                 known.join(", ")
             )));
         }
-        let seconds = parse_seconds(key, value)?.as_secs().to_string();
+        let value = if [COUNTRY_SETTING, ASN_SETTING].contains(&key) {
+            self.geoip_path(key, value).await?
+        } else {
+            parse_seconds(key, value)?.as_secs().to_string()
+        };
         let key = key.to_owned();
-        self.db(move |s| s.set_setting(&key, &seconds)).await
+        self.db(move |s| s.set_setting(&key, &value)).await
+    }
+
+    /// A GeoIP database's path, absolute and checked to be readable, or empty to
+    /// forget it; it takes effect at the next activity scan.
+    async fn geoip_path(&self, key: &str, value: &str) -> Result<String> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(String::new());
+        }
+        let path = std::path::absolute(value)
+            .map_err(|e| ServiceError::Invalid(format!("{key}: {value:?} is not a path ({e})")))?;
+        self.check_geoip(&path)
+            .await
+            .map_err(|e| ServiceError::Invalid(format!("{key}: {e}")))?;
+        Ok(path.display().to_string())
     }
 }
 

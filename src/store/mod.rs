@@ -191,12 +191,27 @@ pub struct MembershipDiff {
     pub left: Vec<UserKey>,
 }
 
-/// What ingestion needs besides the records (R-G1 External).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What ingestion needs besides the records.
+#[derive(Debug, Clone, Default)]
 pub struct IngestContext {
-    /// The organisation's own domains, lower case. Actors outside them join
+    /// R-G1: the organisation's own domains, lower case. Actors outside them join
     /// the automatic External group. Empty means "unknown": nobody is tagged External.
     pub org_domains: Vec<String>,
+    /// R-A1: where an address is, for records that carry one but not its country or
+    /// network operator; none where no GeoIP database is configured.
+    pub locator: Option<std::sync::Arc<dyn Locate>>,
+}
+
+/// R-A1: where an address is, as a GeoIP database says.
+pub trait Locate: Send + Sync + std::fmt::Debug {
+    fn locate(&self, ip: std::net::IpAddr) -> Place;
+}
+
+/// An address's country (ISO 3166-1 alpha-2) and network operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Place {
+    pub country: Option<String>,
+    pub isp: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -236,7 +251,6 @@ pub struct Person {
 pub struct Store {
     db: redb::Database,
     tags: std::sync::Mutex<tags::TagCache>,
-    places: std::sync::Mutex<prepare::Places>,
     /// Lower-cased sign-in names that differ from the account's e-mail (an
     /// Entra guest's UPN) → that e-mail's person key. Built from the users
     /// on first need and dropped when they change.
@@ -307,7 +321,6 @@ impl Store {
         Ok(Store {
             db: open::open(path)?,
             tags: Default::default(),
-            places: Default::default(),
             aliases: Default::default(),
         })
     }

@@ -25,7 +25,7 @@ use super::tables::{
     INSTANCE_ENTRY, META, META_TAGS_VERSION, USER_GROUPS,
 };
 use super::tags::Tagged;
-use super::{IngestContext, Result, Store, StoreError};
+use super::{IngestContext, Locate, Result, Store, StoreError};
 use crate::domain::{Activity, AutoGroup, InstanceId, is_guest_principal};
 
 /// One index's sorted new entries, by (list, hour).
@@ -103,53 +103,24 @@ fn is_external(actor: &str, ctx: &IngestContext) -> bool {
     }
 }
 
-/// R-A2: the country last seen with each IP address, learnt from records that
-/// carry both (sign-ins) to place records that carry only the address (Office
-/// 365 file activities), so that a country filter finds them too. Kept in
-/// memory: a persisted table costs a random insert per address at ingestion,
-/// and addresses recur soon enough to be learnt again after a restart.
-///
-/// Addresses are kept as 64-bit hashes (no allocation per address, which was a fifth of
-/// the ingest CPU with mostly new addresses): two addresses sharing a hash among the
-/// 200,000 kept is about a one-in-a-billion chance, and would only place a record by the
-/// other address's country.
-#[derive(Debug, Default)]
-pub(super) struct Places {
-    countries: Vec<String>,
-    of_address: HashMap<u64, u16, BuildHasherDefault<Fnv>>,
-}
-
-/// Bounds the memory of `Places`; when full it starts over.
-const MAX_PLACES: usize = 200_000;
-
-impl Places {
-    fn country_index(&mut self, country: &str) -> u16 {
-        if let Some(i) = self.countries.iter().position(|c| c == country) {
-            return i as u16;
+/// R-A1: a record's own country (a sign-in's location, Okta's geographical context) is
+/// the vendor's word and stays; where it has none, or no network operator, the GeoIP
+/// databases place its address. The same records give the same places, whatever was
+/// ingested before them.
+fn place(records: &mut [Activity], locator: &dyn Locate) {
+    for a in records.iter_mut() {
+        if a.country.is_some() && a.isp.is_some() {
+            continue;
         }
-        if self.countries.len() >= usize::from(u16::MAX) {
-            self.countries.clear();
-            self.of_address.clear();
+        let Some(ip) = a.ip.as_deref().and_then(|ip| ip.parse().ok()) else {
+            continue;
+        };
+        let found = locator.locate(ip);
+        if a.country.is_none() {
+            a.country = found.country;
         }
-        self.countries.push(country.to_string());
-        (self.countries.len() - 1) as u16
-    }
-
-    fn locate(&mut self, records: &mut [Activity]) {
-        for a in records.iter() {
-            if let (Some(ip), Some(country)) = (&a.ip, &a.country) {
-                if self.of_address.len() >= MAX_PLACES {
-                    self.of_address.clear();
-                }
-                let c = self.country_index(country);
-                self.of_address.insert(tables::hash(ip), c);
-            }
-        }
-        for a in records.iter_mut().filter(|a| a.country.is_none()) {
-            if let Some(ip) = &a.ip {
-                let found = self.of_address.get(&tables::hash(ip));
-                a.country = found.and_then(|&c| self.countries.get(usize::from(c)).cloned());
-            }
+        if a.isp.is_none() {
+            a.isp = found.isp;
         }
     }
 }
@@ -208,10 +179,9 @@ impl Store {
                 }
             }
         }
-        self.places
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .locate(&mut kept);
+        if let Some(locator) = &ctx.locator {
+            place(&mut kept, locator.as_ref());
+        }
 
         let mut rows = Vec::with_capacity(kept.len());
         let mut heads = Vec::with_capacity(kept.len() * 256);

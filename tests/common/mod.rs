@@ -16,8 +16,9 @@ pub struct ServedSandbox {
     pub tenant_id: String,
     pub client_id: String,
     pub client_secret: String,
-    /// The `connectors add` commands it prints for every app it serves, with the
-    /// note above each (`# …`) where it has one.
+    /// The `connectors add` commands it prints for every app it serves, and the
+    /// `settings set` ones for its GeoIP databases, with the note above each
+    /// (`# …`) where it has one.
     pub commands: Vec<(Option<String>, String)>,
 }
 
@@ -68,7 +69,7 @@ impl ServedSandbox {
             match line.trim() {
                 "serving; Ctrl-C stops it" => break,
                 l if l.starts_with("# ") => note = Some(l[2..].to_owned()),
-                l if l.contains("casbah connectors add") => {
+                l if l.contains("casbah connectors add") || l.contains("casbah settings set") => {
                     commands.push((note.take(), l.to_owned()))
                 }
                 _ => {}
@@ -164,6 +165,18 @@ impl Scratch {
     }
 
     /// Connects the sandbox as instance `contoso`, the secret piped on stdin.
+    /// Points the database at the sandbox's GeoIP databases, as `sandbox serve` prints.
+    pub fn use_geoip(&self, sandbox: &ServedSandbox) {
+        for (_, command) in sandbox
+            .commands
+            .iter()
+            .filter(|(_, c)| c.contains("settings set geoip"))
+        {
+            let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            self.ok(&args);
+        }
+    }
+
     pub fn connect(&self, sandbox: &ServedSandbox) {
         let out = self.connect_with_secret(sandbox, &sandbox.client_secret);
         assert!(

@@ -80,17 +80,6 @@ fn parse_time(name: &str, value: &str) -> Result<i64, GoogleError> {
         })
 }
 
-/// An address in the block the sandbox gives a country's people.
-fn address(country: usize, host: u64) -> String {
-    format!(
-        "{}.{}.{}.{}",
-        24 + (country * 13) % 200,
-        1 + (country * 7) % 250,
-        (host >> 8) % 250 + 1,
-        host % 250 + 1
-    )
-}
-
 fn text(name: &str, value: impl Into<String>) -> Value {
     json!({"name": name, "value": value.into()})
 }
@@ -354,7 +343,7 @@ fn record(cx: &Context, timeline: &Timeline, stream: Stream, item: Item) -> Opti
                 events: cx.events(stream, &mut rng, &actor),
                 actor,
                 country: Some(country),
-                ip: address(country, host),
+                ip: crate::sandbox::org::address(country, host),
             }
         }
         Item::Pushed(k) => {

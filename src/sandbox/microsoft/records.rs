@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
-use crate::sandbox::org::{GroupKind, Org, PARTNER_DOMAINS, User, VOCABULARY};
+use crate::sandbox::org::{GroupKind, Org, PARTNER_DOMAINS, User, VOCABULARY, address};
 
 /// Reads an instant the way both APIs accept one: RFC 3339, or without a
 /// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
@@ -48,29 +48,13 @@ pub fn office_time(ms: i64) -> String {
     ms_to_time(ms).format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// First octets of the public addresses each country's people come from.
-const COUNTRY_NETS: &[u8] = &[
-    20, 24, 31, 37, 41, 46, 51, 62, 77, 81, 85, 88, 91, 94, 102, 103, 106, 110, 112, 114, 117, 177,
-    187, 181, 190, 191,
-];
-
-fn ip_in(country: usize, host: u64) -> String {
-    let net = COUNTRY_NETS[country % COUNTRY_NETS.len()];
-    let second = (country as u64 * 37 + 11) % 250 + 1;
-    format!(
-        "{net}.{second}.{}.{}",
-        (host >> 8) % 254 + 1,
-        host % 254 + 1
-    )
-}
-
 /// Where someone signs in from: home most of the time, sometimes travelling.
 fn place(rng: &mut ChaCha8Rng, user_index: usize, home: usize) -> (usize, String) {
     if rng.random_bool(0.05) {
         let away = rng.random_range(0..VOCABULARY.countries.len());
-        (away, ip_in(away, rng.random()))
+        (away, address(away, rng.random()))
     } else {
-        (home, ip_in(home, user_index as u64 * 2_654_435_761))
+        (home, address(home, user_index as u64 * 2_654_435_761))
     }
 }
 
@@ -399,7 +383,7 @@ pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> V
                 success,
                 Some(actor),
                 upn,
-                ip_in(actor.country, 7),
+                address(actor.country, 7),
             )
         }
     };

@@ -506,18 +506,6 @@ const EVENTS: &[(&str, &str, u32, Who)] = &[
     ("policy.rule.update", "Update policy rule", 1, Who::Admin),
 ];
 
-/// A public address in the country's block; the same host for the same number.
-fn address(country: usize, host: u64) -> String {
-    const BLOCKS: [u8; 10] = [41, 62, 78, 89, 103, 145, 151, 176, 185, 196];
-    format!(
-        "{}.{}.{}.{}",
-        BLOCKS[country % BLOCKS.len()],
-        (country * 13 + 7) % 256,
-        (host >> 8) % 256,
-        host % 253 + 1
-    )
-}
-
 fn target(id: &str, kind: &str, alternate: &str, name: &str) -> Value {
     json!({"id": id, "type": kind, "alternateId": alternate, "displayName": name, "detailEntry": null})
 }
@@ -684,7 +672,7 @@ fn generated(org: &OktaOrg, timeline: &Timeline, stream: Stream, n: u64) -> Valu
         reason,
         country: Some(place.name.clone()),
         city: Some(place.cities[rng.random_range(0..place.cities.len())].clone()),
-        ip: address(country, host),
+        ip: crate::sandbox::org::address(country, host),
         agent: AGENTS[rng.random_range(0..AGENTS.len())],
         isp: ISPS[rng.random_range(0..ISPS.len())],
         targets,
