@@ -15,7 +15,7 @@ use casbah::domain::{
     Activity, ActivityObject, AppKind, Component, GroupId, InstanceId, ObjectKind, RemoteGroup,
     RemoteUser, Secret, SkipCounts, UserStatus, UserType,
 };
-use casbah::store::{IngestContext, IngestPipeline, NewInstance, Store};
+use casbah::store::{IngestContext, IngestPipeline, KeyStore, NewInstance, Store};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -55,6 +55,11 @@ const TYPES: [(&str, &str); 6] = [
     ("Change password", "password-change"),
     ("Add member to group", "group-change"),
 ];
+
+/// The key that seals the bench instances' secrets, beside the bench database.
+fn bench_keys(db: &Path) -> KeyStore {
+    KeyStore::File(db.with_file_name("secrets.key"))
+}
 
 fn email(u: usize) -> String {
     // One user in twenty is a guest from outside: they join External (R-G1).
@@ -185,7 +190,7 @@ fn vm_hwm_kb() -> u64 {
 /// Child mode: open the database cold and read the newest page, then report.
 fn open_child(path: &Path) {
     let started = Instant::now();
-    let store = Store::open(path).expect("open the bench database");
+    let store = Store::open_with_keys(path, bench_keys(path)).expect("open the bench database");
     let page = store
         .query_activities(&Query::all(), 100, None)
         .expect("newest page");
@@ -196,7 +201,7 @@ fn open_child(path: &Path) {
 
 /// Child mode: write one page and die without closing, leaving a file that needs a repair.
 fn crash_child(path: &Path) {
-    let store = Store::open(path).expect("open the bench database");
+    let store = Store::open_with_keys(path, bench_keys(path)).expect("open the bench database");
     let instance = store.instances().expect("instances")[0].id;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let instances = [(instance, AppKind::Microsoft365)];
@@ -258,7 +263,7 @@ fn main() {
     );
     let mut rng = ChaCha8Rng::seed_from_u64(0xCA5BA4);
 
-    let store = Store::open(&path).expect("create");
+    let store = Store::open_with_keys(&path, bench_keys(&path)).expect("create");
     let mut instances = Vec::new();
     for (app, name) in [
         (AppKind::Microsoft365, "Contoso"),

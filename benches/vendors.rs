@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use casbah::sandbox::{Sandbox, SandboxConfig, SandboxConnection};
 use casbah::service::{ConnectRequest, Intervals, Service};
-use casbah::store::{ScanKind, Store};
+use casbah::store::{KeyStore, ScanKind, Store};
 
 fn env(name: &str, default: f64) -> f64 {
     std::env::var(name)
@@ -46,7 +46,11 @@ fn requests(sb: &Sandbox) -> f64 {
 
 async fn run_once(sb: &Sandbox, c: &SandboxConnection) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("bench.redb")).expect("store");
+    let store = Store::open_with_keys(
+        &dir.path().join("bench.redb"),
+        KeyStore::File(dir.path().join("secrets.key")),
+    )
+    .expect("store");
     let svc = Service::with_store(store, Intervals::default());
     let instance = svc
         .connect(ConnectRequest {

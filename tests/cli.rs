@@ -315,6 +315,52 @@ fn a_secret_file_is_read_and_a_missing_one_named() {
     );
 }
 
+// Issue 10, DESIGN §3 Secrets: the database holds no secret a copy of it would reveal;
+// the key is elsewhere, 0600. `connectors set-secret` checks a new secret with the vendor
+// before it replaces the old one, which keeps working when the new one is refused.
+#[test]
+fn secrets_are_sealed_at_rest_and_rotated_with_set_secret() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    let raw = std::fs::read(s.db()).unwrap();
+    let secret = sandbox.client_secret.as_bytes();
+    assert!(!raw.windows(secret.len()).any(|w| w == secret));
+    let key = std::fs::metadata(s.key_file()).unwrap();
+    assert_eq!(key.permissions().mode() & 0o777, 0o600);
+
+    let out = s.run_with_input(
+        &["connectors", "set-secret", "contoso"],
+        "wrong-secret-5e0c\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("AADSTS7000215") && !err.contains("5e0c"),
+        "{err}"
+    );
+    assert!(one_line(&err), "{err}");
+    assert!(
+        s.ok(&["connectors", "test", "contoso"])
+            .contains("credentials work")
+    );
+
+    let said = s.ok_with_input(
+        &["connectors", "set-secret", "contoso"],
+        &sandbox.client_secret,
+    );
+    assert!(said.contains("the new secret works and is saved"), "{said}");
+    assert!(
+        s.ok(&["connectors", "test", "contoso"])
+            .contains("credentials work")
+    );
+
+    let out = s.run_with_input(&["connectors", "set-secret", "contosso"], "x");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("contoso"), "{}", stderr(&out));
+}
+
 // Unknown names get the closest existing ones.
 #[test]
 fn unknown_instance_names_suggest_the_closest() {
@@ -361,10 +407,8 @@ fn a_file_that_is_not_a_casbah_database_is_left_untouched() {
 fn a_second_process_on_the_same_database_is_refused_at_once() {
     let s = Scratch::new();
     s.ok(&["groups", "list"]);
-    let mut holder = std::process::Command::new(common::BIN)
-        .arg("--db")
-        .arg(s.db())
-        .args(["demo", "--users", "50", "--rate", "0"])
+    let mut holder = s
+        .command(&["demo", "--users", "50", "--rate", "0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -406,10 +450,8 @@ fn a_killed_sync_resumes_without_duplicates() {
     let s = Scratch::new();
     s.use_geoip(&sandbox);
     s.connect(&sandbox);
-    let mut sync = std::process::Command::new(common::BIN)
-        .arg("--db")
-        .arg(s.db())
-        .args(["sync", "--wait"])
+    let mut sync = s
+        .command(&["sync", "--wait"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -667,10 +709,8 @@ fn a_background_sync_does_not_inherit_the_secret() {
     let sandbox = ServedSandbox::start(&["--faults", "latency=200ms"]);
     let s = Scratch::new();
     s.connect(&sandbox);
-    let out = std::process::Command::new(common::BIN)
-        .arg("--db")
-        .arg(s.db())
-        .arg("sync")
+    let out = s
+        .command(&["sync"])
         .env("CASBAH_SECRET", "inherited-secret-9d2e")
         .output()
         .unwrap();
@@ -724,10 +764,8 @@ fn a_closed_pipe_ends_the_command_quietly() {
     let s = Scratch::new();
     s.connect(&sandbox);
     s.ok(&["sync", "--wait"]);
-    let mut child = std::process::Command::new(common::BIN)
-        .arg("--db")
-        .arg(s.db())
-        .args(["activities", "--limit", "100000"])
+    let mut child = s
+        .command(&["activities", "--limit", "100000"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -814,11 +852,7 @@ fn run_printed(s: &Scratch, command: &str) -> std::process::Output {
         .expect("a casbah command")
         .split_whitespace()
         .collect();
-    let mut cmd = std::process::Command::new(common::BIN);
-    cmd.arg("--db")
-        .arg(s.db())
-        .args(&args)
-        .env_remove("CASBAH_SECRET");
+    let mut cmd = s.command(&args);
     if let Some(secret) = secret {
         cmd.env("CASBAH_SECRET", secret);
     }
@@ -986,10 +1020,8 @@ fn github_connects_from_the_command_line_through_the_device_flow() {
         std::time::Duration::from_secs(1),
     );
     let s = Scratch::new();
-    let mut child = std::process::Command::new(common::BIN)
-        .arg("--db")
-        .arg(s.db())
-        .args([
+    let mut child = s
+        .command(&[
             "connectors",
             "add",
             "github",
@@ -1002,7 +1034,6 @@ fn github_connects_from_the_command_line_through_the_device_flow() {
             "--endpoint",
             &sandbox.base_url(),
         ])
-        .env_remove("CASBAH_SECRET")
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -755,7 +755,7 @@ fn group_named(sb: &Sandbox, name: &str) -> GoogleGroup {
 async fn connected(sb: &Sandbox) -> (casbah::service::Service, tempfile::TempDir) {
     use casbah::service::{ConnectRequest, Intervals, Service};
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).expect("store");
+    let store = common::open_store(&dir.path().join("casbah.redb")).expect("store");
     let svc = Service::with_store(store, Intervals::default());
     svc.connect(ConnectRequest {
         instance: sb.google_instance("contoso-google"),

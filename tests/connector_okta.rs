@@ -675,7 +675,7 @@ mod service {
     async fn two_okta_instances_keep_their_records_apart() {
         let sb = history(60).await;
         let dir = tempfile::tempdir().unwrap();
-        let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).unwrap();
+        let store = common::open_store(&dir.path().join("casbah.redb")).unwrap();
         let svc = Service::with_store(store, quiet());
         let orgs = sb.okta_orgs();
         svc.connect(ConnectRequest {
@@ -811,7 +811,7 @@ mod service {
             "user.session.start",
         ));
         let dir = tempfile::tempdir().unwrap();
-        let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).unwrap();
+        let store = common::open_store(&dir.path().join("casbah.redb")).unwrap();
         let svc = Service::with_store(store, quiet());
         svc.connect(ConnectRequest {
             instance: sb.microsoft365_instance("tenant", casbah::domain::Component::default_set()),

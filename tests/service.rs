@@ -1,6 +1,8 @@
 //! The service layer end to end: real store file, real connector, real HTTP
 //! against the in-process sandbox.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use casbah::domain::{
@@ -37,7 +39,7 @@ async fn world_with(prepare: impl FnOnce(&Store, &Sandbox)) -> World {
     .await
     .expect("sandbox");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("casbah.redb")).expect("store");
+    let store = common::open_store(&dir.path().join("casbah.redb")).expect("store");
     prepare(&store, &sandbox);
     let svc = Service::with_store(store, fast());
     World {
@@ -725,7 +727,7 @@ async fn an_instance_name_two_apps_share_must_say_which() {
     use casbah::domain::Secret;
     use casbah::store::NewInstance;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("casbah.redb")).unwrap();
+    let store = common::open_store(&dir.path().join("casbah.redb")).unwrap();
     let okta = NewInstance::new(AppKind::Okta, "acme").with_field("domain", "acme.okta.com");
     let github = NewInstance::new(AppKind::Github, "acme").with_field("organization", "acme");
     store
@@ -765,7 +767,7 @@ async fn a_filter_names_one_instance_of_a_shared_name() {
     use casbah::domain::Secret;
     use casbah::store::NewInstance;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("casbah.redb")).unwrap();
+    let store = common::open_store(&dir.path().join("casbah.redb")).unwrap();
     for new in [
         NewInstance::new(AppKind::Okta, "acme").with_field("domain", "acme.okta.com"),
         NewInstance::new(AppKind::Github, "acme").with_field("organization", "acme"),

@@ -1,5 +1,7 @@
 //! The redb store: persistence, indexes, paging, group rules, crash safety, file handling.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -13,8 +15,8 @@ use casbah::domain::{
     RemoteGroup, RemoteUser, Secret, SkipCounts, UserStatus, UserType,
 };
 use casbah::store::{
-    ActivityCursor, IMPORT_LIMIT, IngestContext, IngestPipeline, NewInstance, ScanKind, Store,
-    StoreError,
+    ActivityCursor, IMPORT_LIMIT, IngestContext, IngestPipeline, KeyStore, NewInstance, ScanKind,
+    Store, StoreError,
 };
 use proptest::prelude::*;
 
@@ -89,7 +91,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("casbah.redb");
-    let store = Store::open(&path).expect("open");
+    let store = common::open_store(&path).expect("open");
     Fixture {
         _dir: dir,
         path,
@@ -219,7 +221,7 @@ fn every_table_persists_across_reopen() {
     let Fixture { _dir, path, store } = f;
     drop(store);
 
-    let s = Store::open(&path).unwrap();
+    let s = common::open_store(&path).unwrap();
     assert_eq!(s.instances().unwrap(), vec![inst.clone()]);
     assert_eq!(s.secret(inst.id).unwrap().expose(), "s3cret");
     let scans = s.scans(inst.id).unwrap();
@@ -887,7 +889,7 @@ fn reingest_after_reopen_inserts_nothing() {
     assert_eq!((r.inserted, r.duplicates), (50, 1));
     let Fixture { _dir, path, store } = f;
     drop(store);
-    let store = Store::open(&path).unwrap();
+    let store = common::open_store(&path).unwrap();
     let r = store
         .ingest(inst.id, "s", batch, "after-50", &IngestContext::default())
         .unwrap();
@@ -917,7 +919,7 @@ fn crash_child_ingest() {
     let Ok(path) = std::env::var("CASBAH_STORE_CRASH_CHILD") else {
         return;
     };
-    let store = Arc::new(Store::open(Path::new(&path)).unwrap());
+    let store = Arc::new(common::open_store(Path::new(&path)).unwrap());
     let inst = store.instances().unwrap()[0].id;
     let ctx = IngestContext::default();
     let mut pipeline = std::env::var_os("CASBAH_STORE_CRASH_PIPELINE")
@@ -960,7 +962,7 @@ fn killed_ingest(pipelined: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("casbah.redb");
     let inst = {
-        let s = Store::open(&path).unwrap();
+        let s = common::open_store(&path).unwrap();
         s.add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
             .unwrap()
             .id
@@ -999,7 +1001,7 @@ fn killed_ingest(pipelined: bool) {
         Err(redb::DatabaseError::RepairAborted)
     ));
 
-    let store = Store::open(&path).unwrap();
+    let store = common::open_store(&path).unwrap();
     let count = store.activity_count().unwrap() as i64;
     assert_eq!(count % PAGE, 0, "a page is all or nothing");
     let pages = count / PAGE;
@@ -1026,13 +1028,13 @@ fn file_and_folder_permissions() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("state").join("casbah");
     let path = folder.join("casbah.redb");
-    drop(Store::open(&path).unwrap());
+    drop(common::open_store(&path).unwrap());
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&folder), 0o700);
     assert_eq!(mode(&path), 0o600);
     // A file someone loosened is tightened again on open.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    drop(Store::open(&path).unwrap());
+    drop(common::open_store(&path).unwrap());
     assert_eq!(mode(&path), 0o600);
 }
 
@@ -1040,14 +1042,14 @@ fn file_and_folder_permissions() {
 #[test]
 fn second_open_is_in_use() {
     let f = fixture();
-    let second = Store::open(&f.path);
+    let second = common::open_store(&f.path);
     assert!(
         matches!(second, Err(StoreError::InUse)),
         "{:?}",
         second.err()
     );
     drop(f.store);
-    assert!(Store::open(&f.path).is_ok());
+    assert!(common::open_store(&f.path).is_ok());
 }
 
 #[test]
@@ -1055,7 +1057,7 @@ fn in_use_child() {
     let Ok(path) = std::env::var("CASBAH_STORE_IN_USE_CHILD") else {
         return;
     };
-    match Store::open(Path::new(&path)) {
+    match common::open_store(Path::new(&path)) {
         Err(StoreError::InUse) => println!("in-use"),
         other => println!("unexpected: {:?}", other.err()),
     }
@@ -1089,7 +1091,7 @@ fn garbage_file_is_not_casbah_and_untouched() {
     ] {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
-        let r = Store::open(&path);
+        let r = common::open_store(&path);
         assert!(
             matches!(r, Err(StoreError::NotCasbah { .. })),
             "{name}: {:?}",
@@ -1110,7 +1112,7 @@ fn damaged_casbah_file_is_not_casbah_and_untouched() {
         *b = (i * 37 % 251) as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
-    let r = Store::open(&path);
+    let r = common::open_store(&path);
     assert!(
         matches!(r, Err(StoreError::NotCasbah { .. })),
         "{:?}",
@@ -1135,7 +1137,7 @@ fn foreign_redb_file_is_not_casbah_and_untouched() {
         txn.commit().unwrap();
     }
     let before = std::fs::read(&path).unwrap();
-    let r = Store::open(&path);
+    let r = common::open_store(&path);
     assert!(
         matches!(r, Err(StoreError::NotCasbah { .. })),
         "{:?}",
@@ -1183,7 +1185,7 @@ fn crashed_foreign_redb_file_is_untouched() {
         Err(redb::DatabaseError::RepairAborted)
     ));
     let before = std::fs::read(&path).unwrap();
-    let r = Store::open(&path);
+    let r = common::open_store(&path);
     assert!(
         matches!(r, Err(StoreError::NotCasbah { .. })),
         "{:?}",
@@ -1207,7 +1209,7 @@ fn schema_mismatch_is_reported() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let r = Store::open(&path);
+    let r = common::open_store(&path);
     assert!(
         matches!(r, Err(StoreError::Schema { found: 999, .. })),
         "{:?}",
@@ -1654,7 +1656,7 @@ fn an_older_schema_says_what_to_do() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let message = match Store::open(&path) {
+    let message = match common::open_store(&path) {
         Err(e @ StoreError::Schema { found: 1, .. }) => e.to_string(),
         other => panic!("{:?}", other.err()),
     };
@@ -2123,7 +2125,7 @@ fn a_schema_3_file_is_migrated_in_place() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let store = Store::open(&path).expect("a schema 3 file opens");
+    let store = common::open_store(&path).expect("a schema 3 file opens");
     let migrated = store.instance(inst.id).unwrap();
     assert_eq!(migrated.field("tenant-id"), "tenant-1");
     assert_eq!(migrated.field("client-id"), "client-1");
@@ -2161,5 +2163,103 @@ fn a_schema_3_file_is_migrated_in_place() {
     );
     drop(store);
     // Opened again, it is simply of this schema.
-    Store::open(&path).unwrap();
+    common::open_store(&path).unwrap();
+}
+
+/// The raw bytes of the database file, as a copy of it would hold them.
+fn file_holds(path: &std::path::Path, text: &str) -> bool {
+    let bytes = std::fs::read(path).unwrap();
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+// Issue 10, DESIGN §3 Secrets: a copied database file alone reveals no secret. The key is
+// kept apart (0600), the secret reads back after a reopen, `set_secret` replaces it, and a
+// key given in another place takes the secrets along.
+#[test]
+fn secrets_are_sealed_with_a_key_kept_apart_from_the_database() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("casbah.redb");
+    let key = dir.path().join("keys").join("secrets.key");
+    let open = |key: &std::path::Path| Store::open_with_keys(&path, KeyStore::File(key.into()));
+    let s = open(&key).unwrap();
+    let inst = s
+        .add_instance(
+            new_instance(AppKind::Okta, "okta"),
+            &Secret::new("first-secret-7c1a"),
+            0,
+        )
+        .unwrap();
+    drop(s);
+    assert!(!file_holds(&path, "first-secret-7c1a"));
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let s = open(&key).unwrap();
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "first-secret-7c1a");
+    s.set_secret(inst.id, &Secret::new("second-secret-d04e"))
+        .unwrap();
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "second-secret-d04e");
+    assert!(matches!(
+        s.set_secret(InstanceId(99), &Secret::new("x")),
+        Err(StoreError::NotFound(_))
+    ));
+    drop(s);
+    assert!(!file_holds(&path, "second-secret-d04e"));
+
+    // A service manager now gives another key: the secrets move to it.
+    let given = dir.path().join("credentials").join("casbah.key");
+    let s = open(&given).unwrap();
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "second-secret-d04e");
+    drop(s);
+    std::fs::remove_file(&key).unwrap();
+    let s = open(&given).unwrap();
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "second-secret-d04e");
+    drop(s);
+
+    // Without its key, a secret cannot be read, and the error says what to do.
+    std::fs::remove_file(&given).unwrap();
+    let s = Store::open(&path).unwrap();
+    let err = s.secret(inst.id).unwrap_err().to_string();
+    assert!(err.contains("cannot read the secrets key"), "{err}");
+    assert!(!err.contains("second-secret"), "{err}");
+}
+
+// Issue 10: a schema 4 database, whose secrets an earlier casbah kept in plain text, has
+// them sealed when it is opened, and they still read.
+#[test]
+fn plain_text_secrets_of_an_earlier_casbah_are_sealed_on_open() {
+    use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition};
+    const PLAIN: TableDefinition<u64, &str> = TableDefinition::new("credentials");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("casbah.redb");
+    let s = common::open_store(&path).unwrap();
+    let inst = s
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap();
+    drop(s);
+    {
+        // What casbah wrote before secrets were sealed.
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(PLAIN)
+            .unwrap()
+            .insert(inst.id.0, "plain-secret-31f8")
+            .unwrap();
+        txn.delete_table(TableDefinition::<u64, &[u8]>::new("sealed-credentials"))
+            .unwrap();
+        txn.delete_table(TableDefinition::<&str, &str>::new("vault"))
+            .unwrap();
+        txn.open_table(TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 4)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let s = common::open_store(&path).unwrap();
+    assert_eq!(s.secret(inst.id).unwrap().expose(), "plain-secret-31f8");
+    drop(s);
+    let db = redb::Database::open(&path).unwrap();
+    let txn = db.begin_read().unwrap();
+    assert_eq!(txn.open_table(PLAIN).unwrap().len().unwrap(), 0);
 }

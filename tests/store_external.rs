@@ -1,6 +1,8 @@
 //! The store's Graph connections, external groups, items, mirror links and
 //! synced Entra groups (R-X1…R-X6).
 
+mod common;
+
 use std::collections::BTreeSet;
 
 use casbah::domain::external::{
@@ -12,7 +14,7 @@ use casbah::store::{ItemRecord, MirrorLink, NewInstance, Store};
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("casbah.redb")).expect("open");
+    let store = common::open_store(&dir.path().join("casbah.redb")).expect("open");
     (dir, store)
 }
 
@@ -271,14 +273,14 @@ fn tables_are_created_on_first_write_and_persist() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("casbah.redb");
     {
-        let s = Store::open(&path).unwrap();
+        let s = common::open_store(&path).unwrap();
         let a = instance(&s, "a");
         assert!(s.external_connections(None).unwrap().is_empty());
         assert!(s.mirror_links().unwrap().is_empty());
         assert!(s.entra_groups(a).unwrap().is_empty());
         s.put_external_connection(a, &connection("hrdocs")).unwrap();
     }
-    let s = Store::open(&path).unwrap();
+    let s = common::open_store(&path).unwrap();
     assert_eq!(
         s.external_connections(None).unwrap()[0].1,
         connection("hrdocs")

@@ -59,6 +59,7 @@ impl Term {
         // No user keymap from the machine running the tests.
         cmd.env("XDG_CONFIG_HOME", scratch.dir.path().join("config"));
         cmd.env("HOME", scratch.dir.path());
+        cmd.env("CASBAH_KEY_FILE", scratch.key_file());
         cmd.env_remove("CASBAH_DB");
         cmd.env_remove("NO_COLOR");
         let child = pty
@@ -319,10 +320,10 @@ fn closing_the_terminal_mid_sync_exits_promptly() {
 #[test]
 fn hostile_group_names_never_reach_the_terminal() {
     use casbah::domain::{AppKind, Component, RemoteGroup, Secret, now_micros};
-    use casbah::store::{NewInstance, Store};
+    use casbah::store::NewInstance;
     let scratch = Scratch::new();
     {
-        let store = Store::open(&scratch.db()).expect("open store");
+        let store = scratch.store();
         let instance = store
             .add_instance(
                 NewInstance {

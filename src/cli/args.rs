@@ -96,6 +96,14 @@ pub enum ConnectorsCommand {
     List(JsonFlag),
     /// Check an instance's credentials now (a token, then the user list)
     Test { name: String },
+    /// Replace an instance's secret (checked with the vendor first); it comes from
+    /// --secret-file, CASBAH_SECRET, stdin or a prompt, or a new sign-in
+    SetSecret {
+        name: String,
+        /// Read the secret from this file (a private key or a service account's key)
+        #[arg(long, value_name = "PATH")]
+        secret_file: Option<std::path::PathBuf>,
+    },
     /// Remove an instance with its credentials, users and imported groups
     Remove { name: String },
     /// The catalog of apps casbah knows

@@ -6,6 +6,7 @@ use super::args::{AddArgs, ConnectorsCommand};
 use super::output::{print_json, print_table, short_time, time};
 use super::secret::read_secret;
 use super::{Failure, Outcome};
+use crate::domain::catalog::AuthMethod;
 use crate::domain::instance::Component;
 use crate::domain::{AppKind, Micros};
 use crate::service::{ConnectRequest, InstanceSummary, Service};
@@ -23,6 +24,9 @@ pub async fn run(command: ConnectorsCommand, svc: &Service) -> Outcome {
                 check.users_seen
             );
             Ok(())
+        }
+        ConnectorsCommand::SetSecret { name, secret_file } => {
+            set_secret(&name, secret_file.as_deref(), svc).await
         }
         ConnectorsCommand::Remove { name } => {
             let removed = svc.remove_instance(&name).await?;
@@ -66,22 +70,54 @@ async fn add(args: AddArgs, svc: &Service) -> Outcome {
         endpoint: args.endpoint,
         components,
     };
-    let secret = match method.secret_field() {
-        Some(field) => read_secret(field, args.secret_file.as_deref())?,
-        None if args.secret_file.is_some() => {
-            return Err(Failure::Usage(format!(
-                "{} needs no secret: you sign in at {}; drop --secret-file",
-                method.label,
-                app.display_name()
-            )));
-        }
-        None => sign_in(svc, &instance).await?,
-    };
+    let secret = secret_for(method, &instance, args.secret_file.as_deref(), svc).await?;
     let instance = svc.connect(ConnectRequest { instance, secret }).await?;
     println!(
         "connected {} ({}); run `casbah sync --wait` for its users and activities",
         instance.name,
         app.display_name()
+    );
+    Ok(())
+}
+
+/// The secret `method` takes: read (see `read_secret`), or a token from signing in.
+async fn secret_for(
+    method: &AuthMethod,
+    instance: &NewInstance,
+    file: Option<&std::path::Path>,
+    svc: &Service,
+) -> Result<crate::domain::Secret, Failure> {
+    match method.secret_field() {
+        Some(field) => read_secret(field, file),
+        None if file.is_some() => Err(Failure::Usage(format!(
+            "{} needs no secret: you sign in at {}; drop --secret-file",
+            method.label,
+            instance.app.display_name()
+        ))),
+        None => sign_in(svc, instance).await,
+    }
+}
+
+/// Rotation: the instance's way of signing in decides what is asked for.
+async fn set_secret(name: &str, file: Option<&std::path::Path>, svc: &Service) -> Outcome {
+    let instance = svc.find_instance(name).await?;
+    let method = instance
+        .app
+        .info()
+        .method_for(instance.fields.keys().map(String::as_str))
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    let new = NewInstance {
+        app: instance.app,
+        name: instance.name.clone(),
+        fields: instance.fields.clone(),
+        endpoint: instance.endpoint.clone(),
+        components: instance.components.clone(),
+    };
+    let secret = secret_for(method, &new, file, svc).await?;
+    let instance = svc.set_secret(&instance.reference(), secret).await?;
+    println!(
+        "{}: the new secret works and is saved; the next scans use it",
+        instance.name
     );
     Ok(())
 }

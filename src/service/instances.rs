@@ -83,6 +83,35 @@ impl Service {
         Ok(connectors::finish_device_flow(&probe, &code).await?)
     }
 
+    /// Rotates an instance's secret: the new one is checked with the vendor (R-C3)
+    /// before it replaces the old, and the next scans use it.
+    pub async fn set_secret(&self, instance: &str, secret: Secret) -> Result<Instance> {
+        let instance = self.find_instance(instance).await?;
+        connectors::for_instance(&instance, secret.clone())?
+            .check()
+            .await?;
+        let id = instance.id;
+        self.db(move |s| s.set_secret(id, &secret)).await?;
+        self.forget_clients(id);
+        self.emit(Event::InstancesChanged);
+        self.notify(
+            super::Level::Info,
+            format!("{}: new secret checked and saved", instance.name),
+        );
+        self.wake_scheduler();
+        Ok(instance)
+    }
+
+    /// Drops the clients built with an instance's old secret.
+    fn forget_clients(&self, id: InstanceId) {
+        self.inner
+            .connectors
+            .lock()
+            .expect("connectors lock")
+            .remove(&id);
+        self.inner.graph.lock().expect("graph lock").remove(&id);
+    }
+
     /// R-C3 again, for an instance already saved.
     pub async fn test(&self, instance: &str) -> Result<ConnectionCheck> {
         let instance = self.find_instance(instance).await?;
@@ -94,11 +123,7 @@ impl Service {
         let instance = self.find_instance(instance).await?;
         let id = instance.id;
         self.db(move |s| s.remove_instance(id)).await?;
-        self.inner
-            .connectors
-            .lock()
-            .expect("connectors lock")
-            .remove(&id);
+        self.forget_clients(id);
         self.emit(Event::InstancesChanged);
         self.emit(Event::GroupsChanged);
         Ok(instance)

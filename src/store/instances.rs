@@ -1,10 +1,14 @@
 //! Instances, their credentials, scan states and sync cursors (R-C2, R-C4).
 
+use std::sync::{Arc, PoisonError};
+
 use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
 
 use super::tables::{
-    self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS, STREAM_SCANS,
+    self, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, PLAIN_CREDENTIALS, SCANS,
+    SEALED_CREDENTIALS, STREAM_SCANS, VAULT, VAULT_KEY_STORE,
 };
+use super::vault::Vault;
 use super::{NewInstance, Result, ScanKind, ScanState, Store, StoreError, external, groups, users};
 use crate::domain::{Instance, InstanceId, Micros, Secret};
 
@@ -17,6 +21,18 @@ fn scan_code(kind: ScanKind) -> u8 {
 }
 
 const SCAN_KINDS: [ScanKind; 3] = [ScanKind::Users, ScanKind::Groups, ScanKind::Activities];
+
+/// Seals `secret` for instance `id` in `txn`, recording where the key is kept.
+fn seal_in(txn: &WriteTransaction, vault: &Vault, id: u64, secret: &Secret) -> Result<()> {
+    let mut places = txn.open_table(VAULT)?;
+    if places.get(VAULT_KEY_STORE)?.is_none() {
+        places.insert(VAULT_KEY_STORE, vault.place.as_str())?;
+    }
+    txn.open_table(SEALED_CREDENTIALS)?
+        .insert(id, vault.seal(id, secret)?.as_slice())?;
+    txn.open_table(PLAIN_CREDENTIALS)?.remove(id)?;
+    Ok(())
+}
 
 fn not_found(id: InstanceId) -> StoreError {
     StoreError::NotFound(format!("instance {}", id.0))
@@ -48,6 +64,7 @@ impl Store {
         secret: &Secret,
         now: Micros,
     ) -> Result<Instance> {
+        let vault = self.vault()?;
         let txn = self.write()?;
         let instance = {
             let mut table = txn.open_table(INSTANCES)?;
@@ -70,7 +87,7 @@ impl Store {
             let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_INSTANCE)?;
             let instance = new.into_instance(InstanceId(id), now);
             table.insert(id, tables::encode(&instance)?.as_slice())?;
-            txn.open_table(CREDENTIALS)?.insert(id, secret.expose())?;
+            seal_in(&txn, &vault, id, secret)?;
             instance
         };
         txn.commit()?;
@@ -88,10 +105,114 @@ impl Store {
     }
 
     pub(super) fn secret_impl(&self, id: InstanceId) -> Result<Secret> {
+        // Before the read, since it may seal the secrets again (see `vault`).
+        let vault = self.vault();
         let txn = self.db.begin_read()?;
-        let table = txn.open_table(CREDENTIALS)?;
-        let secret = table.get(id.0)?.ok_or_else(|| not_found(id))?;
+        if let Some(sealed) = txn.open_table(SEALED_CREDENTIALS)?.get(id.0)? {
+            return Ok(vault?.unseal(id.0, sealed.value())?);
+        }
+        // Left in plain text only where no key could be had (see `seal_plain_credentials`).
+        let plain = txn.open_table(PLAIN_CREDENTIALS)?;
+        let secret = plain.get(id.0)?.ok_or_else(|| not_found(id))?;
         Ok(Secret::new(secret.value()))
+    }
+
+    /// Replaces the secret of instance `id`.
+    pub(super) fn set_secret_impl(&self, id: InstanceId, secret: &Secret) -> Result<()> {
+        let vault = self.vault()?;
+        let txn = self.write()?;
+        get(&txn.open_table(INSTANCES)?, id)?;
+        seal_in(&txn, &vault, id.0, secret)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The key that seals this database's secrets, read on first need. Where the
+    /// environment now gives another key than the one recorded (a service manager's
+    /// credential, say), the secrets are sealed again with it, in one transaction.
+    pub(super) fn vault(&self) -> Result<Arc<Vault>> {
+        let mut slot = self.vault.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(vault) = &*slot {
+            return Ok(vault.clone());
+        }
+        let recorded = {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(VAULT)?;
+            table.get(VAULT_KEY_STORE)?.map(|v| v.value().to_owned())
+        };
+        let vault = Arc::new(Vault::open(&self.keys, recorded.as_deref())?);
+        if let Some(recorded) = recorded.filter(|r| *r != vault.place) {
+            self.move_secrets(&recorded, &vault)?;
+        }
+        *slot = Some(vault.clone());
+        Ok(vault)
+    }
+
+    /// Seals again with `vault` the secrets sealed with the key at `recorded`. Where that
+    /// key cannot be had, or a secret does not open with it, the secret stays as it is:
+    /// reading it says to give it again.
+    fn move_secrets(&self, recorded: &str, vault: &Vault) -> Result<()> {
+        let old = match Vault::recorded(recorded) {
+            Ok(old) => old,
+            Err(e) => {
+                tracing::warn!(error = %e, now = %vault.place, "secrets not moved to the key now given");
+                return Ok(());
+            }
+        };
+        let txn = self.write()?;
+        let resealed: Vec<(u64, Vec<u8>)> = {
+            let table = txn.open_table(SEALED_CREDENTIALS)?;
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (id, sealed) = row?;
+                if let Ok(secret) = old.unseal(id.value(), sealed.value()) {
+                    out.push((id.value(), vault.seal(id.value(), &secret)?));
+                }
+            }
+            out
+        };
+        let mut table = txn.open_table(SEALED_CREDENTIALS)?;
+        for (id, sealed) in &resealed {
+            table.insert(id, sealed.as_slice())?;
+        }
+        drop(table);
+        txn.open_table(VAULT)?
+            .insert(VAULT_KEY_STORE, vault.place.as_str())?;
+        txn.commit()?;
+        tracing::info!(from = %recorded, to = %vault.place, secrets = resealed.len(), "secrets sealed with the key now given");
+        Ok(())
+    }
+
+    /// Seals the secrets an earlier casbah kept in plain text. Where no key can be had
+    /// they stay as they are, and are read as they are, until one can.
+    pub(super) fn seal_plain_credentials(&self) -> Result<()> {
+        let plain: Vec<(u64, Secret)> = {
+            let txn = self.db.begin_read()?;
+            let table = txn.open_table(PLAIN_CREDENTIALS)?;
+            let mut out = Vec::new();
+            for row in table.iter()? {
+                let (id, secret) = row?;
+                out.push((id.value(), Secret::new(secret.value())));
+            }
+            out
+        };
+        if plain.is_empty() {
+            return Ok(());
+        }
+        let vault = match self.vault() {
+            Ok(vault) => vault,
+            Err(e) => {
+                tracing::warn!(error = %e, "secrets left in plain text until a key can be had");
+                return Ok(());
+            }
+        };
+        let txn = self.write()?;
+        for (id, secret) in &plain {
+            seal_in(&txn, &vault, *id, secret)?;
+        }
+        txn.commit()?;
+        tracing::info!(secrets = plain.len(), place = %vault.place, "plain-text secrets sealed");
+        Ok(())
     }
 
     pub(super) fn remove_instance_impl(&self, id: InstanceId) -> Result<()> {
@@ -99,7 +220,8 @@ impl Store {
         if txn.open_table(INSTANCES)?.remove(id.0)?.is_none() {
             return Err(not_found(id));
         }
-        txn.open_table(CREDENTIALS)?.remove(id.0)?;
+        txn.open_table(SEALED_CREDENTIALS)?.remove(id.0)?;
+        txn.open_table(PLAIN_CREDENTIALS)?.remove(id.0)?;
         remove_prefixed(&txn, id)?;
         users::remove_instance_users(&txn, id)?;
         external::remove_instance_external(&txn, id)?;

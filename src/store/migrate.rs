@@ -143,10 +143,14 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
             "no migration from schema {found} to {SCHEMA_VERSION}"
         )));
     }
-    rewrite(txn, INSTANCES, reencode::<InstanceV3, Instance>)?;
-    rewrite(txn, USERS, reencode::<RemoteUserV3, RemoteUser>)?;
-    rewrite(txn, SCANS, reencode::<ScanStateV3, ScanState>)?;
-    rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
+    if found < 4 {
+        rewrite(txn, INSTANCES, reencode::<InstanceV3, Instance>)?;
+        rewrite(txn, USERS, reencode::<RemoteUserV3, RemoteUser>)?;
+        rewrite(txn, SCANS, reencode::<ScanStateV3, ScanState>)?;
+        rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
+    }
+    // 4 → 5 adds the sealed secrets' tables (made by the caller); the secrets are sealed
+    // once the store can reach their key (`Store::seal_plain_credentials`).
     txn.open_table(META)?
         .insert(META_SCHEMA, u64::from(SCHEMA_VERSION))?;
     Ok(())

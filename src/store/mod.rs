@@ -36,6 +36,8 @@ mod settings;
 mod tables;
 mod tags;
 mod users;
+mod vault;
+pub use vault::KeyStore;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -86,6 +88,8 @@ pub enum StoreError {
         "a record of instance {record} came in a page of instance {page}; nothing was stored (a casbah bug: please report it)"
     )]
     WrongInstance { page: u64, record: u64 },
+    #[error("{0}")]
+    Secrets(#[from] vault::VaultError),
     #[error("database error: {0}")]
     Internal(String),
 }
@@ -255,6 +259,9 @@ pub struct Store {
     /// Entra guest's UPN) → that e-mail's person key. Built from the users
     /// on first need and dropped when they change.
     aliases: std::sync::Mutex<Option<std::sync::Arc<users::Aliases>>>,
+    /// Where the key that seals secrets is looked for, and the key once read.
+    keys: KeyStore,
+    vault: std::sync::Mutex<Option<std::sync::Arc<vault::Vault>>>,
 }
 
 /// Commits use redb's default one-phase commit with checksums (Durability::Immediate):
@@ -269,7 +276,9 @@ fn begin_write(db: &redb::Database) -> Result<redb::WriteTransaction> {
 fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     use tables::*;
     txn.open_table(INSTANCES)?;
-    txn.open_table(CREDENTIALS)?;
+    txn.open_table(PLAIN_CREDENTIALS)?;
+    txn.open_table(SEALED_CREDENTIALS)?;
+    txn.open_table(VAULT)?;
     txn.open_table(SCANS)?;
     txn.open_table(CURSORS)?;
     txn.open_table(STREAM_SCANS)?;
@@ -316,13 +325,24 @@ impl Store {
     }
 
     /// Opens or creates the database; creates the file 0600 in a 0700 folder.
-    /// A file that is not a casbah database is left untouched.
+    /// A file that is not a casbah database is left untouched. Secrets are sealed
+    /// with a key kept where `KeyStore::System` finds it.
     pub fn open(path: &Path) -> Result<Store> {
-        Ok(Store {
+        Store::open_with_keys(path, KeyStore::System)
+    }
+
+    /// `open`, with the key that seals secrets looked for in `keys`. Secrets that an
+    /// earlier casbah kept in plain text are sealed now, where the key can be had.
+    pub fn open_with_keys(path: &Path, keys: KeyStore) -> Result<Store> {
+        let store = Store {
             db: open::open(path)?,
             tags: Default::default(),
             aliases: Default::default(),
-        })
+            keys,
+            vault: Default::default(),
+        };
+        store.seal_plain_credentials()?;
+        Ok(store)
     }
 
     // Instances and credentials (R-C2).
@@ -337,6 +357,10 @@ impl Store {
     }
     pub fn secret(&self, id: InstanceId) -> Result<Secret> {
         self.secret_impl(id)
+    }
+    /// Replaces an instance's secret (sealed like every secret, see `vault`).
+    pub fn set_secret(&self, id: InstanceId, secret: &Secret) -> Result<()> {
+        self.set_secret_impl(id, secret)
     }
     /// Removes the instance, its secret, cursors, users, imported groups and
     /// its Graph connections' data.

@@ -551,7 +551,8 @@ mod tests {
     #[test]
     fn planner_reads_the_smaller_of_instance_and_country() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db")).unwrap();
+        let keys = super::super::KeyStore::File(dir.path().join("secrets.key"));
+        let store = Store::open_with_keys(&dir.path().join("db"), keys).unwrap();
         let new = NewInstance {
             app: AppKind::Box,
             name: "box".into(),

@@ -12,8 +12,9 @@ use super::{Result, StoreError};
 
 /// Bumped whenever a table's key or value layout changes (2: posting-list indexes;
 /// 3: a record's tags after its other fields, see `records`; 4: instances keep their
-/// credential fields by name, accounts an administrator mark, see `migrate`).
-pub const SCHEMA_VERSION: u32 = 4;
+/// credential fields by name, accounts an administrator mark, see `migrate`; 5: secrets
+/// sealed, see `vault`).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -30,8 +31,15 @@ pub const META_TAGS_VERSION: &str = "tags-version";
 
 /// Instance id → postcard `Instance`.
 pub const INSTANCES: TableDefinition<u64, &[u8]> = TableDefinition::new("instances");
-/// Instance id → secret.
-pub const CREDENTIALS: TableDefinition<u64, &str> = TableDefinition::new("credentials");
+/// Instance id → secret in plain text: written by casbah before secrets were sealed, read
+/// only to seal them (see `vault`).
+pub const PLAIN_CREDENTIALS: TableDefinition<u64, &str> = TableDefinition::new("credentials");
+/// Instance id → its secret sealed by the `vault`.
+pub const SEALED_CREDENTIALS: TableDefinition<u64, &[u8]> =
+    TableDefinition::new("sealed-credentials");
+/// `VAULT_KEY_STORE` → where the key that sealed the secrets is kept.
+pub const VAULT: TableDefinition<&str, &str> = TableDefinition::new("vault");
+pub const VAULT_KEY_STORE: &str = "key-store";
 /// (instance, scan kind) → postcard `ScanState`.
 pub const SCANS: TableDefinition<(u64, u8), &[u8]> = TableDefinition::new("scans");
 /// (instance, activity stream) → postcard `ScanState`: each stream's own last success,

@@ -105,6 +105,15 @@ impl Drop for ServedSandbox {
     }
 }
 
+/// `Store::open` for in-process tests: the key that seals secrets in a file beside the
+/// database, so that no test touches the keyring or config folder of the machine.
+pub fn open_store(path: &std::path::Path) -> casbah::store::Result<casbah::store::Store> {
+    casbah::store::Store::open_with_keys(
+        path,
+        casbah::store::KeyStore::File(path.with_file_name("secrets.key")),
+    )
+}
+
 /// A scratch folder with a database path in it.
 pub struct Scratch {
     pub dir: tempfile::TempDir,
@@ -121,14 +130,38 @@ impl Scratch {
         self.dir.path().join("data").join("casbah.redb")
     }
 
-    /// `casbah --db DB ARGS…` with stdin from `input`; environment scrubbed of CASBAH_*.
-    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
-        let mut child = Command::new(BIN)
-            .arg("--db")
+    /// The key that seals the database's secrets, outside its data folder as in real
+    /// use, so that no test touches the keyring or config folder of the machine.
+    pub fn key_file(&self) -> PathBuf {
+        self.dir.path().join("keys").join("secrets.key")
+    }
+
+    /// `casbah --db DB ARGS…` with the scratch key file and no CASBAH_DB or CASBAH_SECRET
+    /// from the machine running the tests.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--db")
             .arg(self.db())
             .args(args)
             .env_remove("CASBAH_DB")
             .env_remove("CASBAH_SECRET")
+            .env("CASBAH_KEY_FILE", self.key_file());
+        cmd
+    }
+
+    /// The store in-process tests open, with the scratch key file.
+    pub fn store(&self) -> casbah::store::Store {
+        casbah::store::Store::open_with_keys(
+            &self.db(),
+            casbah::store::KeyStore::File(self.key_file()),
+        )
+        .expect("open the store")
+    }
+
+    /// `casbah --db DB ARGS…` with stdin from `input` (see `command`).
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self
+            .command(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -149,7 +182,12 @@ impl Scratch {
 
     /// Runs and insists on success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
+        self.ok_with_input(args, "")
+    }
+
+    /// `ok` with `input` on stdin.
+    pub fn ok_with_input(&self, args: &[&str], input: &str) -> String {
+        let out = self.run_with_input(args, input);
         assert!(
             out.status.success(),
             "casbah {args:?} failed: {}",
@@ -234,7 +272,7 @@ pub async fn connected_service(
     .await
     .expect("sandbox");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = casbah::store::Store::open(&dir.path().join("casbah.redb")).expect("store");
+    let store = open_store(&dir.path().join("casbah.redb")).expect("store");
     let svc = Service::with_store(store, Intervals::default());
     svc.connect(ConnectRequest {
         instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
