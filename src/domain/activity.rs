@@ -91,7 +91,13 @@ pub struct Activity {
     pub impersonated: bool,
     /// False when the vendor reports a failure (failed sign-in, denied operation).
     pub succeeded: bool,
+    /// An IP address in its standard form, never anything else
+    /// (`domain::ip`).
     pub ip: Option<String>,
+    /// What the vendor wrote where an IP address belongs when it is not one
+    /// (a host name such as `localhost`), escaped. Never matched by `ip:`.
+    #[serde(default)]
+    pub address_text: Option<String>,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: Option<String>,
     pub isp: Option<String>,

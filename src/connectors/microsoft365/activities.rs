@@ -15,6 +15,7 @@ use super::endpoints::follow;
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
+use crate::domain::ip::ClientAddress;
 use crate::domain::{Activity, AppKind, Component, InstanceId};
 
 pub(super) const SIGNINS: &str = "signins";
@@ -168,6 +169,7 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         impersonated: false,
         succeeded: true,
         ip: None,
+        address_text: None,
         country: None,
         isp: None,
         device_type: None,
@@ -176,6 +178,14 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         groups: Vec::new(),
         office_app: None,
     }
+}
+
+/// R-A1: the record's address from a vendor's address field: an IP address
+/// as `ip`, anything else as `address_text`.
+pub(super) fn address(a: &mut Activity, raw: Option<&str>) {
+    let read = ClientAddress::read(raw);
+    a.ip = read.ip;
+    a.address_text = read.text;
 }
 
 /// A cleaned, non-empty string or nothing.

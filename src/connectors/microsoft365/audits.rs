@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
 
@@ -139,7 +139,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
             .unwrap_or_default();
         a.actor = clean(&key.to_lowercase());
         a.actor_name = text(u.display_name.as_deref()).unwrap_or_else(|| a.actor.clone());
-        a.ip = text(u.ip_address.as_deref());
+        address(&mut a, u.ip_address.as_deref());
     } else if let Some(app) = by.and_then(|b| b.app.as_ref()) {
         // Apps have no address; their name is the best key a person can filter on.
         let name = app

@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::activities::{BACKFILL, blank, parse_time, text};
+use super::activities::{BACKFILL, address, blank, parse_time, text};
 use super::api::Call;
 use super::auth::Scope;
 use super::endpoints::{follow, url};
@@ -397,15 +397,6 @@ fn int_of(r: &Value, key: &str) -> Option<i64> {
         .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
-/// `ClientIP` comes as "1.2.3.4", "1.2.3.4:5678" or "[2001:db8::1]:443".
-fn client_ip(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    if let Ok(addr) = raw.parse::<std::net::SocketAddr>() {
-        return Some(addr.ip().to_string());
-    }
-    text(Some(raw))
-}
-
 fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
     let (Some(id), Some(time)) = (
         str_of(r, "Id"),
@@ -432,9 +423,13 @@ fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
     a.succeeded = !str_of(r, "ResultStatus")
         .is_some_and(|s| s.eq_ignore_ascii_case("failed") || s.eq_ignore_ascii_case("false"))
         && !operation.eq_ignore_ascii_case("UserLoginFailed");
-    a.ip = str_of(r, "ClientIP")
-        .or(str_of(r, "ClientIPAddress"))
-        .and_then(client_ip);
+    // `ClientIP` in any of the forms `domain::ip` reads; Exchange's own field
+    // where it has none.
+    let client = [str_of(r, "ClientIP"), str_of(r, "ClientIPAddress")]
+        .into_iter()
+        .flatten()
+        .find(|s| !s.trim().is_empty());
+    address(&mut a, client);
     a.user_agent = text(str_of(r, "UserAgent"));
     let file = text(str_of(r, "SourceFileName"));
     let object_id = text(str_of(r, "ObjectId"));
@@ -511,6 +506,28 @@ mod tests {
         assert_eq!(a.objects[0].kind, ObjectKind::File);
         assert_eq!(a.objects[0].name, "plan.docx");
         assert!(a.objects[0].id.ends_with("/plan.docx"));
+    }
+
+    // issue 10: what stands in ClientIP is an address, or kept apart.
+    #[test]
+    fn client_ips_are_validated() {
+        let at = |ip: &str| {
+            let r = json!({"Id":"r","CreationTime":"2024-03-01T08:00:00","ClientIP": ip,
+                "ClientIPAddress":"NOTANIPV4 (10.9000.0.1)"});
+            let a = record(&r, InstanceId(2)).unwrap();
+            (a.ip, a.address_text)
+        };
+        assert_eq!(
+            at("[10.11.12.13]:12345"),
+            (Some("10.11.12.13".into()), None)
+        );
+        assert_eq!(at("::ffff:10.11.12.13"), (Some("10.11.12.13".into()), None));
+        assert_eq!(at("localhost"), (None, Some("localhost".into())));
+        assert_eq!(
+            at(""),
+            (None, Some("NOTANIPV4 (10.9000.0.1)".into())),
+            "Exchange's own field stands in"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
 
@@ -112,7 +112,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
     a.activity_type = if succeeded { "Log on" } else { "Failed log on" }.to_owned();
     a.action_type = "sign-in".to_owned();
     a.succeeded = succeeded;
-    a.ip = text(s.ip_address.as_deref());
+    address(&mut a, s.ip_address.as_deref());
     a.country = country(
         s.location
             .as_ref()
