@@ -371,14 +371,23 @@ pub(super) fn action_type(operation: &str) -> &'static str {
         .map_or("other", |(action, _)| action)
 }
 
-/// R-G10: the Office app of a record's `Workload`. Other workloads
-/// (AzureActiveDirectory, PowerBI, Yammer, …) belong to Microsoft 365 alone.
+/// R-G10: the Office app of a record's `Workload`, for the ten Office 365
+/// apps; other workloads (AzureActiveDirectory, SecurityComplianceCenter, …)
+/// belong to Microsoft 365 alone.
 pub(super) fn office_app(workload: &str) -> Option<OfficeApp> {
-    const WORKLOADS: [(&str, OfficeApp); 4] = [
+    const WORKLOADS: [(&str, OfficeApp); 11] = [
         ("SharePoint", OfficeApp::SharePoint),
         ("OneDrive", OfficeApp::OneDrive),
         ("Exchange", OfficeApp::Exchange),
         ("MicrosoftTeams", OfficeApp::Teams),
+        ("CRM", OfficeApp::Dynamics365),
+        // Office apps on the desktop and on the web.
+        ("OfficeNative", OfficeApp::Office),
+        ("OfficeOnline", OfficeApp::Office),
+        ("MicrosoftFlow", OfficeApp::PowerAutomate),
+        ("PowerBI", OfficeApp::PowerBi),
+        ("SkypeForBusiness", OfficeApp::SkypeForBusiness),
+        ("Yammer", OfficeApp::Yammer),
     ];
     let workload = workload.trim();
     WORKLOADS
@@ -539,8 +548,9 @@ mod tests {
         assert!(record(&json!({"Id":"x","CreationTime":"later"}), InstanceId(2)).is_none());
     }
 
-    // R-G10, R-A1: the four Office workloads name their Office app, whatever
-    // the case; every other workload is Microsoft 365 alone.
+    // R-G10, R-A1, issue 10: the ten Office apps' workloads name their
+    // Office app, whatever the case; every other workload is Microsoft 365
+    // alone.
     #[test]
     fn workloads_map_to_office_apps() {
         for (workload, want) in [
@@ -550,9 +560,14 @@ mod tests {
             ("MicrosoftTeams", Some(OfficeApp::Teams)),
             ("microsoftteams", Some(OfficeApp::Teams)),
             (" SHAREPOINT ", Some(OfficeApp::SharePoint)),
+            ("CRM", Some(OfficeApp::Dynamics365)),
+            ("OfficeNative", Some(OfficeApp::Office)),
+            ("MicrosoftFlow", Some(OfficeApp::PowerAutomate)),
+            ("PowerBI", Some(OfficeApp::PowerBi)),
+            ("SkypeForBusiness", Some(OfficeApp::SkypeForBusiness)),
+            ("Yammer", Some(OfficeApp::Yammer)),
             ("AzureActiveDirectory", None),
-            ("PowerBI", None),
-            ("Yammer", None),
+            ("SecurityComplianceCenter", None),
             ("Teams", None),
             ("", None),
         ] {
