@@ -13,15 +13,18 @@ pub enum ObjectKind {
     App,
     Group,
     Other,
+    /// A mail message. After `Other`: records store the variant's position.
+    Message,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 7] = [
         ObjectKind::File,
         ObjectKind::Folder,
         ObjectKind::User,
         ObjectKind::App,
         ObjectKind::Group,
+        ObjectKind::Message,
         ObjectKind::Other,
     ];
 
@@ -34,6 +37,7 @@ impl ObjectKind {
             ObjectKind::App => "app",
             ObjectKind::Group => "group",
             ObjectKind::Other => "other",
+            ObjectKind::Message => "message",
         }
     }
 
@@ -112,6 +116,15 @@ pub struct Activity {
     /// directory audits, other workloads and other apps.
     #[serde(default)]
     pub office_app: Option<OfficeApp>,
+}
+
+/// Each object as (kind, id, name), for tests to compare at a glance.
+#[cfg(test)]
+pub(crate) fn described(objects: &[ActivityObject]) -> Vec<(ObjectKind, &str, &str)> {
+    objects
+        .iter()
+        .map(|o| (o.kind, o.id.as_str(), o.name.as_str()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //! their audit records (R-C5):
 //!
 //! - *Office 365 activities* reads every workload (Audit.SharePoint,
-//!   Audit.Exchange and Audit.General, where Teams, Power BI, Yammer and the
-//!   others' records come from), so all ten are enabled;
+//!   Audit.Exchange, Audit.AzureActiveDirectory, DLP.All and Audit.General,
+//!   where Teams, Power BI, Yammer and the others' records come from), so all
+//!   ten are enabled;
 //! - *Office 365 files* alone reads only Audit.SharePoint, which holds the file
 //!   activity of SharePoint and OneDrive, so those two are enabled;
 //! - without either, no Office app is.

@@ -209,7 +209,7 @@ static FIELDS: [FieldInfo; 25] = [
         name: "kind",
         aliases: &[],
         syntax: values(Field::Kind, EQ),
-        description: "kind of object acted on: file, folder, user, app, group, other",
+        description: "kind of object acted on: file, folder, user, app, group, message, other",
         example: "kind:(file,folder)",
     },
     FieldInfo {
