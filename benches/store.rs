@@ -129,6 +129,7 @@ fn activity(
             rng.random::<u8>(),
             rng.random::<u8>()
         )),
+        address_text: None,
         country: Some(country(rng).to_string()),
         isp: Some("Example Telecom".to_string()),
         device_type: Some("Desktop".to_string()),

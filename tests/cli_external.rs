@@ -105,6 +105,67 @@ impl World {
         (g.display_name.clone(), users)
     }
 
+    /// The connection `contosohr` of `contoso`; what the command said.
+    fn contosohr(&self) -> String {
+        self.s.ok(&[
+            "external",
+            "connections",
+            "add",
+            "--instance",
+            "contoso",
+            "--id",
+            "contosohr",
+            "--name",
+            "Contoso HR",
+        ])
+    }
+
+    /// `external acl set` of `item` in `contosohr` from this document.
+    fn set_acl(&self, item: &str, document: &Value) -> Output {
+        let file = self.s.dir.path().join("acl.json");
+        std::fs::write(&file, document.to_string()).unwrap();
+        self.s.run(&[
+            "external",
+            "acl",
+            "set",
+            "--connection",
+            "contosohr",
+            "--item",
+            item,
+            "--file",
+            file.to_str().unwrap(),
+        ])
+    }
+
+    /// `external acl show --json` of `item` in `contosohr`.
+    fn show_acl(&self, item: &str) -> Value {
+        self.s.json(&[
+            "external",
+            "acl",
+            "show",
+            "--connection",
+            "contosohr",
+            "--item",
+            item,
+            "--json",
+        ])
+    }
+
+    /// `access check --json` of `user` and `item` in `contosohr`.
+    fn check(&self, item: &str, user: &str) -> Value {
+        self.s.json(&[
+            "access",
+            "check",
+            "--connection",
+            "contosohr",
+            "--item",
+            item,
+            "--user",
+            user,
+            "--json",
+        ])
+    }
+
     /// A user in none of `users`.
     fn outsider(&self, users: &[(String, String)]) -> (String, String) {
         let org = self.sandbox.org();
@@ -134,17 +195,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     let s = &w.s;
 
     // R-X1: a connection of the instance.
-    let out = s.ok(&[
-        "external",
-        "connections",
-        "add",
-        "--instance",
-        "contoso",
-        "--id",
-        "contosohr",
-        "--name",
-        "Contoso HR",
-    ]);
+    let out = w.contosohr();
     assert!(out.contains("created connection contosohr"), "{out}");
     let list = s.json(&["external", "connections", "list", "--json"]);
     assert_eq!(list[0]["id"], "contosohr");
@@ -295,19 +346,9 @@ fn groups_members_acls_and_access_from_the_command_line() {
         ],
         "properties": {"title": "Payment gateway error"},
     });
-    let file = s.dir.path().join("acl.json");
-    std::fs::write(&file, acl.to_string()).unwrap();
-    let out = s.ok(&[
-        "external",
-        "acl",
-        "set",
-        "--connection",
-        "contosohr",
-        "--item",
-        "ticket1",
-        "--file",
-        file.to_str().unwrap(),
-    ]);
+    let out = w.set_acl("ticket1", &acl);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.contains("pending: external group tickets is named but not created yet"),
         "{out}"
@@ -315,16 +356,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     let item = &w.sandbox.external_connection("contosohr").unwrap().items["ticket1"];
     assert_eq!(item.acl.len(), 3);
     assert_eq!(item.properties["title"], "Payment gateway error");
-    let shown = s.json(&[
-        "external",
-        "acl",
-        "show",
-        "--connection",
-        "contosohr",
-        "--item",
-        "ticket1",
-        "--json",
-    ]);
+    let shown = w.show_acl("ticket1");
     assert_eq!(shown["pending"], serde_json::json!(["tickets"]));
     assert_eq!(shown["title"], "Payment gateway error");
     assert_eq!(
@@ -345,17 +377,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     // R-X5: a member of the Entra group is granted through three levels of
     // nesting, and the path says so; evaluation ends despite the cycle.
     let (granted_upn, granted_id) = users[1].clone();
-    let answer = s.json(&[
-        "access",
-        "check",
-        "--connection",
-        "contosohr",
-        "--item",
-        "ticket1",
-        "--user",
-        &granted_upn,
-        "--json",
-    ]);
+    let answer = w.check("ticket1", &granted_upn);
     assert_eq!(answer["decision"], "grant");
     assert_eq!(answer["entry"], 1);
     let path: Vec<&str> = answer["path"]
@@ -394,17 +416,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
     assert!(text.contains("membership cycle"), "{text}");
 
     // Deny wins over grant (R-X5).
-    let answer = s.json(&[
-        "access",
-        "check",
-        "--connection",
-        "contosohr",
-        "--item",
-        "ticket1",
-        "--user",
-        &denied_upn,
-        "--json",
-    ]);
+    let answer = w.check("ticket1", &denied_upn);
     assert_eq!(answer["decision"], "deny");
     assert_eq!(answer["entry"], 2);
     assert_eq!(answer["overridden"]["entry"], 1);
@@ -698,17 +710,7 @@ fn groups_members_acls_and_access_from_the_command_line() {
 fn bad_ids_are_refused_before_any_request() {
     let w = world();
     let s = &w.s;
-    s.ok(&[
-        "external",
-        "connections",
-        "add",
-        "--instance",
-        "contoso",
-        "--id",
-        "contosohr",
-        "--name",
-        "Contoso HR",
-    ]);
+    w.contosohr();
     s.ok(&[
         "external",
         "groups",
@@ -828,4 +830,50 @@ fn bad_ids_are_refused_before_any_request() {
 
     assert_eq!(w.sandbox.served_all(), served, "no request was made");
     assert_eq!(w.sandbox.external_changes(), changes);
+}
+
+// issue 10, R-X4: an ACL entry of type user naming a synced user by UPN is
+// sent to Graph as the user's object id, so that `acl show` and `access
+// check` agree on it; a UPN no synced user has is refused with the reason,
+// before any request.
+#[test]
+fn a_user_named_by_upn_in_an_acl_is_sent_as_the_object_id() {
+    let w = world();
+    w.contosohr();
+    let (upn, id) = w.outsider(&[]);
+    let set = |value: &str| {
+        let acl = serde_json::json!({
+            "acl": [{"type": "user", "value": value, "accessType": "grant"}],
+            "properties": {"title": "Payroll"},
+        });
+        w.set_acl("payroll", &acl)
+    };
+    let out = set(&upn.to_uppercase());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let item = &w.sandbox.external_connection("contosohr").unwrap().items["payroll"];
+    assert_eq!(item.acl[0].value, id, "Graph gets the object id");
+
+    let shown = w.show_acl("payroll");
+    let label = shown["acl"][0]["label"].as_str().unwrap().to_owned();
+    assert!(
+        label.starts_with("user ") && !label.contains("not"),
+        "{label}"
+    );
+    let answer = w.check("payroll", &upn);
+    assert_eq!(answer["decision"], "grant", "{answer}");
+    assert_eq!(answer["entry"], 1);
+
+    let changes = w.sandbox.external_changes();
+    let out = set("nobody@contoso.com");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("ACL entry 1 names user `nobody@contoso.com`")
+            && err.contains("object id")
+            && err.trim_end().lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(w.sandbox.external_changes(), changes, "nothing was sent");
+    let item = &w.sandbox.external_connection("contosohr").unwrap().items["payroll"];
+    assert_eq!(item.acl[0].value, id, "the item is as it was");
 }

@@ -49,6 +49,15 @@ fn upn(sb: &Sandbox, i: usize) -> String {
     sb.org().users[i].user_principal_name.clone()
 }
 
+/// Every directory user's UPN, lower-cased as records key people.
+fn directory_upns(sb: &Sandbox) -> HashSet<String> {
+    sb.org()
+        .users
+        .iter()
+        .map(|u| u.user_principal_name.to_lowercase())
+        .collect()
+}
+
 fn token_path(sb: &Sandbox) -> String {
     format!("/{}/oauth2/v2.0/token", sb.tenant_id)
 }
@@ -720,10 +729,12 @@ async fn office_files_backfill_a_week_in_daily_windows() {
     );
 }
 
-// R-C5: Office 365 activities read every workload's content type.
+// R-C5, issue 10: Office 365 activities read every workload's content
+// type, Entra's and DLP's among them; mail records keep their folders and
+// messages, and their client is the agent.
 #[tokio::test]
-async fn office_activities_read_exchange_too() {
-    let sb = history(20).await;
+async fn office_activities_read_every_content_type() {
+    let sb = history(40).await;
     let m = connector_with(
         &sb,
         &[Component::UsersAndGroups, Component::Office365Activities],
@@ -733,7 +744,9 @@ async fn office_activities_read_exchange_too() {
         vec![
             "o365-Audit.SharePoint",
             "o365-Audit.Exchange",
-            "o365-Audit.General"
+            "o365-Audit.General",
+            "o365-Audit.AzureActiveDirectory",
+            "o365-DLP.All"
         ]
     );
     let (mail, _, _) = read_stream(&m, "o365-Audit.Exchange", None).await;
@@ -742,11 +755,239 @@ async fn office_activities_read_exchange_too() {
         mail.iter()
             .all(|a| a.source == "Office 365" && !a.actor.is_empty())
     );
+    let kinds: HashSet<ObjectKind> = mail
+        .iter()
+        .flat_map(|a| a.objects.iter().map(|o| o.kind))
+        .collect();
+    assert!(
+        kinds.contains(&ObjectKind::Folder) && kinds.contains(&ObjectKind::Message),
+        "{kinds:?}"
+    );
+    assert!(
+        mail.iter()
+            .filter(|a| a.objects.iter().any(|o| o.kind == ObjectKind::Message))
+            .all(|a| a
+                .user_agent
+                .as_deref()
+                .is_some_and(|u| u.starts_with("Client="))),
+        "ClientInfoString is the agent"
+    );
+    let (dlp, _, _) = read_stream(&m, "o365-DLP.All", None).await;
+    assert!(!dlp.is_empty(), "DLP.All is read");
+    assert!(dlp.iter().all(|a| a.activity_type == "DlpRuleMatch"
+        && matches!(a.objects.first(), Some(o) if matches!(o.kind, ObjectKind::File | ObjectKind::Message))));
     let err = m.activities("signins", None).await.unwrap_err();
     assert!(
         matches!(err, ConnectorError::NotFound { .. }),
         "not a stream of this instance: {err}"
     );
+}
+
+// issue 10: Entra's Management API records: logons, password logons among
+// them, are sign-ins with their device and agent and an outcome read from
+// their error fields; directory changes are an administrator's acts against
+// users named by UPN, which `target:` finds.
+#[tokio::test]
+async fn entra_records_are_sign_ins_and_admin_acts() {
+    let sb = history(60).await;
+    let m = connector_with(
+        &sb,
+        &[Component::UsersAndGroups, Component::Office365Activities],
+    );
+    let (entra, _, _) = read_stream(&m, "o365-Audit.AzureActiveDirectory", None).await;
+    let sign_ins: Vec<&Activity> = entra
+        .iter()
+        .filter(|a| a.action_type == "sign-in")
+        .collect();
+    assert!(
+        sign_ins
+            .iter()
+            .any(|a| a.activity_type == "PasswordLogonInitialAuthUsingPassword")
+    );
+    assert!(sign_ins.iter().any(|a| !a.succeeded) && sign_ins.iter().any(|a| a.succeeded));
+    for a in sign_ins
+        .iter()
+        .filter(|a| a.activity_type == "UserLoginFailed")
+    {
+        assert!(!a.succeeded, "{a:?}");
+    }
+    let sts: Vec<&&Activity> = sign_ins
+        .iter()
+        .filter(|a| a.activity_type.starts_with("UserLog"))
+        .collect();
+    assert!(!sts.is_empty());
+    assert!(
+        sts.iter()
+            .all(|a| a.device_type.is_some() && a.user_agent.is_some())
+    );
+    assert!(sign_ins.iter().all(|a| !a.admin && a.ip.is_some()));
+
+    let upns = directory_upns(&sb);
+    let changes: Vec<&Activity> = entra
+        .iter()
+        .filter(|a| a.action_type != "sign-in")
+        .collect();
+    assert!(!changes.is_empty());
+    assert!(
+        changes
+            .iter()
+            .any(|a| a.activity_type == "Add user." && a.action_type == "create")
+    );
+    for a in &changes {
+        assert!(a.admin, "{a:?}");
+        assert!(
+            a.ip.is_some(),
+            "ActorIpAddress stands in for ClientIP: {a:?}"
+        );
+        let target = a
+            .objects
+            .iter()
+            .find(|o| o.kind == ObjectKind::User)
+            .expect("a user target");
+        assert!(upns.contains(&target.id), "{target:?}");
+    }
+}
+
+// issue 10: the directory audits' user targets are keyed by the UPN of a
+// directory user, whichever case Graph writes `type` in.
+#[tokio::test]
+async fn directory_audit_targets_keep_their_upn() {
+    let sb = history(60).await;
+    let m = connector_with(
+        &sb,
+        &[Component::UsersAndGroups, Component::ManagementEvents],
+    );
+    let (audits, _, _) = read_stream(&m, "directory-audits", None).await;
+    let upns = directory_upns(&sb);
+    let targets: Vec<_> = audits
+        .iter()
+        .flat_map(|a| a.objects.iter())
+        .filter(|o| o.kind == ObjectKind::User)
+        .collect();
+    assert_eq!(
+        targets.len(),
+        audits.len(),
+        "every audit names its user target"
+    );
+    assert!(targets.iter().all(|o| upns.contains(&o.id)), "{targets:?}");
+}
+
+// issue 10, R-G10: across the Office 365 streams every one of the ten
+// Office apps is known; only the documented success words are a success.
+#[tokio::test]
+async fn every_office_app_and_outcome_is_read() {
+    let sb = history(80).await;
+    let someone = upn(&sb, 4);
+    for (stream, operation) in [
+        (Stream::SharePoint, "FileDownloaded"),
+        (Stream::Exchange, "Send"),
+        (Stream::General, "MessageSent"),
+        (Stream::AzureActiveDirectory, "Add user."),
+    ] {
+        sb.push_activity(PushedActivity {
+            success: false,
+            object: Some(format!("failed-{operation}")),
+            ..pushed(stream, &someone, operation, TimeDelta::hours(2))
+        });
+    }
+    let m = connector_with(
+        &sb,
+        &[Component::UsersAndGroups, Component::Office365Activities],
+    );
+    let mut apps = BTreeSet::new();
+    let mut all = Vec::new();
+    for stream in m.activity_streams() {
+        let (batch, _, _) = read_stream(&m, stream, None).await;
+        apps.extend(batch.iter().filter_map(|a| a.office_app));
+        all.extend(batch);
+    }
+    assert_eq!(
+        apps.into_iter().collect::<Vec<_>>(),
+        casbah::domain::OfficeApp::ALL
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+    );
+    for operation in ["FileDownloaded", "Send", "MessageSent", "Add user."] {
+        let a = all
+            .iter()
+            .find(|a| {
+                a.activity_type == operation
+                    && a.actor == someone.to_lowercase()
+                    && a.objects
+                        .iter()
+                        .any(|o| o.name.starts_with("failed-") || o.id.starts_with("failed-"))
+            })
+            .unwrap_or_else(|| panic!("pushed {operation}"));
+        assert!(!a.succeeded, "{operation}: {a:?}");
+    }
+    let failures = all.iter().filter(|a| !a.succeeded).count();
+    assert!(
+        failures * 100 < all.len() * 15,
+        "{failures} of {}",
+        all.len()
+    );
+}
+
+// issue 10: every form of ClientIP is read as the address; what is not an
+// address is kept apart from `ip`, escaped; the record's region is its
+// country.
+#[tokio::test]
+async fn client_ips_and_regions_are_read_faithfully() {
+    let sb = history(20).await;
+    let someone = upn(&sb, 5);
+    let forms = [
+        ("10.1.2.3", Some("10.1.2.3"), None),
+        ("10.1.2.4:5678", Some("10.1.2.4"), None),
+        ("[10.1.2.5]:5678", Some("10.1.2.5"), None),
+        ("::ffff:10.1.2.6", Some("10.1.2.6"), None),
+        ("[2001:db8::1]:443", Some("2001:db8::1"), None),
+        ("localhost", None, Some("localhost")),
+        (
+            "[cool.client.local]:12345",
+            None,
+            Some("[cool.client.local]:12345"),
+        ),
+        ("evil\u{1b}[2Jhost", None, Some("evil^[[2Jhost")),
+    ];
+    for (k, (raw, _, _)) in forms.iter().enumerate() {
+        sb.push_activity(PushedActivity {
+            ip: raw.to_string(),
+            country: Some("NZ".into()),
+            object: Some(format!("form-{k}.docx")),
+            ..pushed(
+                Stream::SharePoint,
+                &someone,
+                "FileAccessed",
+                TimeDelta::hours(5),
+            )
+        });
+    }
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Office365Files]);
+    let (all, _, _) = read_stream(&m, "o365-Audit.SharePoint", None).await;
+    for (k, (raw, ip, text)) in forms.iter().enumerate() {
+        let a = all
+            .iter()
+            .find(|a| a.objects.iter().any(|o| o.name == format!("form-{k}.docx")))
+            .unwrap_or_else(|| panic!("form {k}"));
+        assert_eq!(
+            (a.ip.as_deref(), a.address_text.as_deref()),
+            (*ip, *text),
+            "{raw}"
+        );
+        assert_eq!(a.country.as_deref(), Some("NZ"));
+    }
+    // Generated records write their addresses in every form; all are read.
+    assert!(
+        all.iter()
+            .all(|a| a.ip.is_some() || a.address_text.is_some())
+    );
+    assert!(all.iter().filter(|a| a.address_text.is_none()).all(|a| {
+        a.ip.as_deref()
+            .is_some_and(|ip| ip.parse::<std::net::IpAddr>().is_ok())
+    }));
+    assert!(all.iter().all(|a| a.country.is_some()));
 }
 
 // R-C3: an unknown tenant or client id is refused with Entra's code.

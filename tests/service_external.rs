@@ -70,6 +70,42 @@ fn pick(sandbox: &Sandbox) -> (Uuid, String, Vec<Uuid>, Uuid) {
     (g.id, g.display_name.clone(), members, outsider)
 }
 
+/// An active user whose UPN is not their mail (a guest's UPN carries
+/// #EXT#): their object id, UPN and mail.
+fn upn_not_mail(sandbox: &Sandbox) -> (String, String, String) {
+    let org = sandbox.org();
+    let u = org
+        .users
+        .iter()
+        .find(|u| {
+            u.account_enabled
+                && u.deleted.is_none()
+                && !u.user_principal_name.eq_ignore_ascii_case(&u.mail)
+        })
+        .expect("a user whose UPN is not their mail");
+    (
+        u.id.to_string(),
+        u.user_principal_name.clone(),
+        u.mail.clone(),
+    )
+}
+
+/// Users scanned, and the connection `tickets`.
+async fn with_tickets(svc: &Service) {
+    sync_all(svc).await;
+    svc.add_connection("contoso", "tickets", "Tickets", None)
+        .await
+        .expect("connection");
+}
+
+/// An item document with this ACL and a title.
+fn doc(acl: serde_json::Value) -> casbah::domain::external::ItemDocument {
+    casbah::domain::external::parse_item_document(
+        &serde_json::json!({"acl": acl, "properties": {"title": "T-1"}}).to_string(),
+    )
+    .expect("document")
+}
+
 async fn warning(rx: &mut Receiver<Event>, containing: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -291,12 +327,6 @@ async fn access_answers_follow_changes() {
     )
     .await
     .expect("Entra group member");
-    let doc = |acl: serde_json::Value| {
-        casbah::domain::external::parse_item_document(
-            &serde_json::json!({"acl": acl, "properties": {"title": "T-1"}}).to_string(),
-        )
-        .expect("document")
-    };
     let view = svc
         .set_item_acl(
             "tickets",
@@ -432,36 +462,12 @@ async fn access_answers_follow_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_is_found_by_upn_and_by_mail() {
     let (sandbox, svc, _dir) = connected().await;
-    let (id, upn, mail) = {
-        let org = sandbox.org();
-        let u = org
-            .users
-            .iter()
-            .find(|u| {
-                u.account_enabled
-                    && u.deleted.is_none()
-                    && !u.user_principal_name.eq_ignore_ascii_case(&u.mail)
-            })
-            .expect("a user whose UPN is not their mail");
-        (
-            u.id.to_string(),
-            u.user_principal_name.clone(),
-            u.mail.clone(),
-        )
-    };
-    sync_all(&svc).await;
-    svc.add_connection("contoso", "tickets", "Tickets", None)
+    let (id, upn, mail) = upn_not_mail(&sandbox);
+    with_tickets(&svc).await;
+    let acl = serde_json::json!([{"type": "user", "value": id, "accessType": "grant"}]);
+    svc.set_item_acl("tickets", "t1", doc(acl))
         .await
-        .expect("connection");
-    let doc = casbah::domain::external::parse_item_document(
-        &serde_json::json!({
-            "acl": [{"type": "user", "value": id, "accessType": "grant"}],
-            "properties": {"title": "T-1"}
-        })
-        .to_string(),
-    )
-    .expect("document");
-    svc.set_item_acl("tickets", "t1", doc).await.expect("acl");
+        .expect("acl");
     for name in [&upn, &mail] {
         let answer = svc
             .access_check("tickets", "t1", name)
@@ -473,4 +479,75 @@ async fn a_user_is_found_by_upn_and_by_mail() {
             casbah::domain::external::Access::Grant
         );
     }
+}
+
+// issue 10, R-X4, R-X5: an ACL entry naming a user by UPN or e-mail goes to
+// Graph as the user's object id, and `acl show` and `access check` agree on
+// it; an object id not synced yet is sent as it is; a name no synced user
+// has is refused before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acl_users_named_by_upn_are_sent_as_object_ids() {
+    let (sandbox, svc, _dir) = connected().await;
+    let (id, upn, mail) = upn_not_mail(&sandbox);
+    with_tickets(&svc).await;
+    let unsynced = Uuid::from_u128(7).to_string();
+    let view = svc
+        .set_item_acl(
+            "tickets",
+            "t1",
+            doc(serde_json::json!([
+                {"type": "user", "value": upn, "accessType": "grant"},
+                {"type": "user", "value": mail.to_uppercase(), "accessType": "grant"},
+                {"type": "user", "value": unsynced, "accessType": "deny"}
+            ])),
+        )
+        .await
+        .expect("acl");
+    let sent: Vec<String> = sandbox.external_connection("tickets").unwrap().items["t1"]
+        .acl
+        .iter()
+        .map(|e| e.value.clone())
+        .collect();
+    assert_eq!(sent, [id.clone(), id.clone(), unsynced.clone()]);
+    assert_eq!(view.labels[0], format!("user {mail}"));
+    assert_eq!(view.labels[1], view.labels[0]);
+    assert_eq!(
+        view.labels[2],
+        format!("user {unsynced} (not in the synced directory)")
+    );
+    let shown = svc.external_item("tickets", "t1").await.expect("show");
+    assert_eq!(shown.labels, view.labels);
+    let answer = svc
+        .access_check("tickets", "t1", &upn)
+        .await
+        .expect("check");
+    assert_eq!(
+        answer.decision.decision,
+        casbah::domain::external::Access::Grant
+    );
+    assert_eq!(answer.decision.reason.as_ref().map(|r| r.entry), Some(1));
+
+    let changes = sandbox.external_changes();
+    let err = svc
+        .set_item_acl(
+            "tickets",
+            "t1",
+            doc(serde_json::json!([
+                {"type": "user", "value": "nobody@contoso.com", "accessType": "grant"}
+            ])),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_usage(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("ACL entry 1 names user `nobody@contoso.com`"),
+        "{err}"
+    );
+    assert_eq!(sandbox.external_changes(), changes, "nothing was sent");
+    assert_eq!(
+        svc.external_item("tickets", "t1").await.unwrap().acl,
+        shown.acl,
+        "nothing was stored"
+    );
 }

@@ -72,6 +72,7 @@ fn activity(instance: InstanceId, app: AppKind, id: &str, time: i64, actor: &str
         impersonated: false,
         succeeded: true,
         ip: None,
+        address_text: None,
         country: Some("FR".to_string()),
         isp: None,
         device_type: None,

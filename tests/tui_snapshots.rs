@@ -126,6 +126,7 @@ fn activity(n: i64) -> Activity {
         impersonated: false,
         succeeded: true,
         ip: Some(format!("20.12.{n}.7")),
+        address_text: None,
         country: Some(countries[(n % 4) as usize].into()),
         isp: Some("Contoso ISP".into()),
         device_type: Some("Desktop".into()),
@@ -345,6 +346,34 @@ fn sharepoint_activity_detail() {
         "the detail names the Office app"
     );
     snap("activity_detail_sharepoint", &app);
+}
+
+// issue 10: what a vendor wrote where an IP belongs, when it is not one, is
+// shown on its own line, escaped, and the IP address stays empty.
+#[test]
+fn activity_detail_shows_text_that_is_not_an_ip() {
+    let mut app = fixture(Theme::plain());
+    let mut a = activity(1);
+    a.ip = None;
+    a.address_text = Some("[cool.client.local]:12345".into());
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![a],
+            next: None,
+        }),
+    }));
+    typed(&mut app, "4");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("IP address     —"), "{screen}");
+    assert!(
+        screen.contains("Not an IP      [cool.client.local]:12345"),
+        "{screen}"
+    );
+    let ip_row = row_of(&render(&app, 80, 24), "IP address");
+    assert_eq!(row_of(&render(&app, 80, 24), "Not an IP"), ip_row + 1);
 }
 
 #[test]

@@ -13,15 +13,18 @@ pub enum ObjectKind {
     App,
     Group,
     Other,
+    /// A mail message. After `Other`: records store the variant's position.
+    Message,
 }
 
 impl ObjectKind {
-    pub const ALL: [ObjectKind; 6] = [
+    pub const ALL: [ObjectKind; 7] = [
         ObjectKind::File,
         ObjectKind::Folder,
         ObjectKind::User,
         ObjectKind::App,
         ObjectKind::Group,
+        ObjectKind::Message,
         ObjectKind::Other,
     ];
 
@@ -34,6 +37,7 @@ impl ObjectKind {
             ObjectKind::App => "app",
             ObjectKind::Group => "group",
             ObjectKind::Other => "other",
+            ObjectKind::Message => "message",
         }
     }
 
@@ -91,7 +95,13 @@ pub struct Activity {
     pub impersonated: bool,
     /// False when the vendor reports a failure (failed sign-in, denied operation).
     pub succeeded: bool,
+    /// An IP address in its standard form, never anything else
+    /// (`domain::ip`).
     pub ip: Option<String>,
+    /// What the vendor wrote where an IP address belongs when it is not one
+    /// (a host name such as `localhost`), escaped. Never matched by `ip:`.
+    #[serde(default)]
+    pub address_text: Option<String>,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: Option<String>,
     pub isp: Option<String>,
@@ -106,6 +116,15 @@ pub struct Activity {
     /// directory audits, other workloads and other apps.
     #[serde(default)]
     pub office_app: Option<OfficeApp>,
+}
+
+/// Each object as (kind, id, name), for tests to compare at a glance.
+#[cfg(test)]
+pub(crate) fn described(objects: &[ActivityObject]) -> Vec<(ObjectKind, &str, &str)> {
+    objects
+        .iter()
+        .map(|o| (o.kind, o.id.as_str(), o.name.as_str()))
+        .collect()
 }
 
 #[cfg(test)]

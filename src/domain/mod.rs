@@ -7,6 +7,7 @@ pub mod external;
 pub mod filter;
 pub mod group;
 pub mod instance;
+pub mod ip;
 pub mod office;
 pub mod secret;
 pub mod text;

@@ -1,14 +1,17 @@
 //! R-G10: the Office apps that ride on a Microsoft 365 instance, and the apps
 //! a group belongs to.
 //!
-//! SharePoint, OneDrive, Exchange and Teams are not apps of the catalog (R-C1):
-//! they are workloads of a Microsoft 365 instance, read through the Office 365
+//! The ten Office 365 apps of the connectors seed (Dynamics 365 CRM,
+//! Exchange, Office, OneDrive, Power Automate, Power BI, SharePoint, Skype for
+//! Business, Teams, Yammer) are not apps of the catalog (R-C1): they are
+//! workloads of a Microsoft 365 instance, read through the Office 365
 //! Management Activity API. They are "enabled" by the components that read
 //! their audit records (R-C5):
 //!
 //! - *Office 365 activities* reads every workload (Audit.SharePoint,
-//!   Audit.Exchange, Audit.General, where Teams records come from), so all
-//!   four are enabled;
+//!   Audit.Exchange, Audit.AzureActiveDirectory, DLP.All and Audit.General,
+//!   where Teams, Power BI, Yammer and the others' records come from), so all
+//!   ten are enabled;
 //! - *Office 365 files* alone reads only Audit.SharePoint, which holds the file
 //!   activity of SharePoint and OneDrive, so those two are enabled;
 //! - without either, no Office app is.
@@ -22,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::{AppKind, AutoGroup, Component, Group, GroupKind, Instance};
 
 /// R-G10: an Office app of a Microsoft 365 instance. Serialised as its slug.
+/// New apps go last: records store the variant's position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OfficeApp {
@@ -29,14 +33,27 @@ pub enum OfficeApp {
     OneDrive,
     Exchange,
     Teams,
+    Dynamics365,
+    Office,
+    PowerAutomate,
+    PowerBi,
+    SkypeForBusiness,
+    Yammer,
 }
 
 impl OfficeApp {
-    pub const ALL: [OfficeApp; 4] = [
+    /// The files apps first, as `enabled_office_apps` lists them.
+    pub const ALL: [OfficeApp; 10] = [
         OfficeApp::SharePoint,
         OfficeApp::OneDrive,
         OfficeApp::Exchange,
         OfficeApp::Teams,
+        OfficeApp::Dynamics365,
+        OfficeApp::Office,
+        OfficeApp::PowerAutomate,
+        OfficeApp::PowerBi,
+        OfficeApp::SkypeForBusiness,
+        OfficeApp::Yammer,
     ];
 
     /// The lower-case name used on the command line and in JSON.
@@ -46,6 +63,12 @@ impl OfficeApp {
             OfficeApp::OneDrive => "onedrive",
             OfficeApp::Exchange => "exchange",
             OfficeApp::Teams => "teams",
+            OfficeApp::Dynamics365 => "dynamics365",
+            OfficeApp::Office => "office",
+            OfficeApp::PowerAutomate => "powerautomate",
+            OfficeApp::PowerBi => "powerbi",
+            OfficeApp::SkypeForBusiness => "skypeforbusiness",
+            OfficeApp::Yammer => "yammer",
         }
     }
 
@@ -56,6 +79,12 @@ impl OfficeApp {
             OfficeApp::OneDrive => "OneDrive for Business",
             OfficeApp::Exchange => "Exchange Online",
             OfficeApp::Teams => "Microsoft Teams",
+            OfficeApp::Dynamics365 => "Dynamics 365 CRM",
+            OfficeApp::Office => "Microsoft Office",
+            OfficeApp::PowerAutomate => "Microsoft Power Automate",
+            OfficeApp::PowerBi => "Microsoft Power BI",
+            OfficeApp::SkypeForBusiness => "Skype for Business Online",
+            OfficeApp::Yammer => "Yammer",
         }
     }
 
@@ -66,6 +95,12 @@ impl OfficeApp {
             OfficeApp::OneDrive => "OneDrive",
             OfficeApp::Exchange => "Exchange",
             OfficeApp::Teams => "Teams",
+            OfficeApp::Dynamics365 => "Dynamics 365",
+            OfficeApp::Office => "Office",
+            OfficeApp::PowerAutomate => "Power Automate",
+            OfficeApp::PowerBi => "Power BI",
+            OfficeApp::SkypeForBusiness => "Skype for Business",
+            OfficeApp::Yammer => "Yammer",
         }
     }
 
@@ -351,7 +386,14 @@ mod tests {
             GroupApp::from_name(" box "),
             Some(GroupApp::App(AppKind::Box))
         );
-        assert_eq!(GroupApp::from_name("office"), None);
+        for (name, app) in [
+            ("office", OfficeApp::Office),
+            ("Power BI", OfficeApp::PowerBi),
+            ("dynamics 365 crm", OfficeApp::Dynamics365),
+        ] {
+            assert_eq!(GroupApp::from_name(name), Some(GroupApp::Office(app)));
+        }
+        assert_eq!(GroupApp::from_name("lync"), None);
         for o in OfficeApp::ALL {
             assert_eq!(OfficeApp::from_name(o.slug()), Some(o));
             assert_eq!(
@@ -360,7 +402,34 @@ mod tests {
             );
             assert_eq!(AppKind::from_slug(o.slug()), None, "{} clashes", o.slug());
         }
-        assert_eq!(GroupApp::all_slugs().len(), 17);
+        assert_eq!(GroupApp::all_slugs().len(), 23);
+    }
+
+    // issue 10, R-G10: the ten Office 365 apps of the connectors seed, by
+    // the names the seed gives them, are ten different Office apps.
+    #[test]
+    fn the_seeds_ten_office_apps_are_known() {
+        let seed = [
+            "Dynamics 365 CRM",
+            "Exchange",
+            "Office",
+            "OneDrive",
+            "Power Automate",
+            "Power BI",
+            "SharePoint",
+            "Skype for Business",
+            "Teams",
+            "Yammer",
+        ];
+        let known: std::collections::BTreeSet<OfficeApp> = seed
+            .iter()
+            .map(|name| OfficeApp::from_name(name).unwrap_or_else(|| panic!("{name}")))
+            .collect();
+        assert_eq!(known.len(), 10);
+        assert_eq!(
+            known.into_iter().collect::<Vec<_>>().len(),
+            OfficeApp::ALL.len()
+        );
     }
 
     // R-G10: JSON carries the slugs.

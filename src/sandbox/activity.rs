@@ -29,6 +29,8 @@ pub enum Stream {
     Exchange,
     General,
     AzureActiveDirectory,
+    /// `DLP.All`: data loss prevention rule matches.
+    Dlp,
     /// The System Log of the sandbox's Okta org number n.
     OktaSystemLog(u8),
     /// Google Workspace's Reports API, one application each.
@@ -42,13 +44,14 @@ pub enum Stream {
 
 impl Stream {
     /// The streams the Microsoft dialect serves.
-    pub const MICROSOFT: [Stream; 6] = [
+    pub const MICROSOFT: [Stream; 7] = [
         Stream::SignIns,
         Stream::DirectoryAudits,
         Stream::SharePoint,
         Stream::Exchange,
         Stream::General,
         Stream::AzureActiveDirectory,
+        Stream::Dlp,
     ];
 
     /// Share of the configured rates this stream gets: admins change the
@@ -61,6 +64,7 @@ impl Stream {
             Stream::AzureActiveDirectory | Stream::GitHubAudit => 0.3,
             Stream::General | Stream::GoogleToken => 0.2,
             Stream::DirectoryAudits | Stream::GoogleAdmin => 0.1,
+            Stream::Dlp => 0.05,
         }
     }
 
@@ -78,6 +82,7 @@ impl Stream {
             Stream::GoogleDrive => 0x4744_5256_0000_0008,
             Stream::GoogleToken => 0x4754_4f4b_0000_0009,
             Stream::GitHubAudit => 0x4748_4155_0000_000a,
+            Stream::Dlp => 0x444c_5041_4c4c_000b,
         }
     }
 }

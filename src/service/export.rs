@@ -17,7 +17,7 @@ pub fn rfc3339(t: Micros) -> String {
 }
 
 /// The columns of the CSV export, in order; the JSON fields have the same names.
-pub const CSV_HEADER: [&str; 20] = [
+pub const CSV_HEADER: [&str; 21] = [
     "id",
     "time",
     "app",
@@ -38,6 +38,7 @@ pub const CSV_HEADER: [&str; 20] = [
     "source",
     "groups",
     "office_app",
+    "address_text",
 ];
 
 /// One exported activity, with instance and group names instead of ids.
@@ -65,6 +66,9 @@ pub struct ActivityRow<'a> {
     /// R-G10: the Office app's slug for Office 365 records of its workload.
     /// Last, so that the columns before it keep their places.
     pub office_app: Option<&'static str>,
+    /// What stood where an IP address belongs when it was not one, escaped
+    /// (`ip` is null then). After `office_app`, for the same reason.
+    pub address_text: Option<&'a str>,
 }
 
 /// A cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it
@@ -80,11 +84,11 @@ fn as_text(cell: String) -> String {
 impl ActivityRow<'_> {
     /// The CSV record, lists joined with "; ", in `CSV_HEADER` order, every cell
     /// safe to open in a spreadsheet.
-    pub fn csv_record(&self) -> [String; 20] {
+    pub fn csv_record(&self) -> [String; 21] {
         self.raw_record().map(as_text)
     }
 
-    fn raw_record(&self) -> [String; 20] {
+    fn raw_record(&self) -> [String; 21] {
         let objects: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
         let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
@@ -108,6 +112,7 @@ impl ActivityRow<'_> {
             self.source.to_owned(),
             self.groups.join("; "),
             opt(self.office_app),
+            opt(self.address_text),
         ]
     }
 }
@@ -149,6 +154,7 @@ impl ExportNames {
                 .filter_map(|g| self.groups.get(g).cloned())
                 .collect(),
             office_app: a.office_app.map(OfficeApp::slug),
+            address_text: a.address_text.as_deref(),
         }
     }
 }
@@ -192,6 +198,7 @@ mod tests {
             impersonated: false,
             succeeded: true,
             ip: None,
+            address_text: None,
             country: None,
             isp: None,
             device_type: None,
@@ -223,12 +230,13 @@ mod tests {
         assert!(record.contains(&"'-2+3".to_string()));
     }
 
-    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the last
-    // column; a record of no Office app has null in JSON and an empty CSV cell.
+    // R-G10, R-A1: JSON and CSV name the Office app by slug, in the column
+    // after the first twenty; a record of no Office app has null in JSON and
+    // an empty CSV cell.
     #[test]
     fn rows_carry_the_office_app() {
         let names = names();
-        let column = CSV_HEADER.len() - 1;
+        let column = 19;
         assert_eq!(CSV_HEADER[column], "office_app");
         assert_eq!(CSV_HEADER[..4], ["id", "time", "app", "instance"]);
 
@@ -249,5 +257,26 @@ mod tests {
         let fields = json.as_object().expect("object");
         assert_eq!(fields.len(), CSV_HEADER.len());
         assert!(CSV_HEADER.iter().all(|h| fields.contains_key(*h)));
+    }
+
+    // issue 10: what is not an IP address travels in its own column and
+    // field, never as `ip`; the columns before it keep their places.
+    #[test]
+    fn rows_carry_address_text_apart_from_ip() {
+        let names = names();
+        let mut a = activity(None);
+        a.address_text = Some("localhost:12345".into());
+        let row = names.row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert!(json["ip"].is_null(), "{json}");
+        assert_eq!(json["address_text"], "localhost:12345");
+        let record = row.csv_record();
+        assert_eq!(CSV_HEADER[20], "address_text");
+        assert_eq!(record[20], "localhost:12345");
+        assert_eq!(
+            record[CSV_HEADER.iter().position(|h| *h == "ip").unwrap()],
+            ""
+        );
+        assert_eq!(CSV_HEADER[12], "ip");
     }
 }

@@ -537,6 +537,7 @@ mod tests {
             impersonated: false,
             succeeded: true,
             ip: None,
+            address_text: None,
             country: Some(country.into()),
             isp: None,
             device_type: None,

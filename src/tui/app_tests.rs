@@ -88,6 +88,7 @@ fn activity(n: u64) -> Activity {
         impersonated: false,
         succeeded: true,
         ip: None,
+        address_text: None,
         country: Some(if n.is_multiple_of(2) { "DE" } else { "US" }.into()),
         isp: None,
         device_type: None,

@@ -20,6 +20,7 @@ use super::api::{Call, Missing};
 use super::{GitHub, VENDOR, clean};
 use crate::connectors::url::{follow, url};
 use crate::connectors::{ActivityBatch, ConnectorError};
+use crate::domain::ip::ClientAddress;
 use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, country};
 
 pub(super) const STREAM: &str = "audit-log";
@@ -175,6 +176,7 @@ fn activity(e: Entry, instance: InstanceId) -> Option<(i64, Activity)> {
     if let Some(app) = text(e.oauth_application_name.as_deref()) {
         objects.push(object(ObjectKind::App, &app));
     }
+    let address = ClientAddress::read(e.actor_ip.as_deref());
     let activity = Activity {
         id,
         app: AppKind::Github,
@@ -189,7 +191,8 @@ fn activity(e: Entry, instance: InstanceId) -> Option<(i64, Activity)> {
         admin: administrative(action),
         impersonated: false,
         succeeded: true,
-        ip: text(e.actor_ip.as_deref()),
+        ip: address.ip,
+        address_text: address.text,
         country: e
             .actor_location
             .and_then(|l| l.country_code)
@@ -388,6 +391,19 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    // issue 10: the actor's address is an IP or kept apart as text.
+    #[test]
+    fn actor_addresses_are_validated() {
+        let at = |ip: &str| {
+            let raw = json!({"@timestamp": 1, "_document_id": "d", "action": "git.clone", "actor": "x",
+                "actor_ip": ip});
+            let (_, a) = activity(serde_json::from_value(raw).unwrap(), InstanceId(4)).unwrap();
+            (a.ip, a.address_text)
+        };
+        assert_eq!(at("[198.51.100.7]:22"), (Some("198.51.100.7".into()), None));
+        assert_eq!(at("runner.local"), (None, Some("runner.local".into())));
     }
 
     #[test]

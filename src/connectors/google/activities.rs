@@ -14,6 +14,7 @@ use super::{GoogleWorkspace, VENDOR, clean};
 use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
+use crate::domain::ip::ClientAddress;
 use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
 
 /// The applications read, each its own stream (and cursor).
@@ -234,12 +235,7 @@ fn map(
         .as_ref()
         .and_then(|n| n.region_code.as_deref())
         .and_then(crate::domain::country::code_of);
-    let ip = r
-        .ip_address
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(clean);
+    let address = ClientAddress::read(r.ip_address.as_deref());
     let activities = r
         .events
         .iter()
@@ -263,7 +259,8 @@ fn map(
                 admin: application == "admin",
                 impersonated: app_info.is_some_and(|a| a.impersonation),
                 succeeded: !(application == "login" && name.eq_ignore_ascii_case("login_failure")),
-                ip: ip.clone(),
+                ip: address.ip.clone(),
+                address_text: address.text.clone(),
                 country: country.clone(),
                 isp: None,
                 device_type: None,
@@ -449,6 +446,19 @@ mod tests {
         );
         assert!(map(json!({"id": {"time": "yesterday"}}), "login", InstanceId(1)).is_none());
         assert!(map(json!({"events": []}), "login", InstanceId(1)).is_none());
+    }
+
+    // issue 10: the record's address is an IP or kept apart as text.
+    #[test]
+    fn addresses_are_validated() {
+        let at = |ip: &str| {
+            let raw = json!({"id": {"time": "2024-01-02T03:04:05Z", "uniqueQualifier": "1"},
+                "actor": {"email": "a@x.com"}, "ipAddress": ip, "events": [{"name": "login_success"}]});
+            let (_, acts) = map(raw, "login", InstanceId(1)).unwrap();
+            (acts[0].ip.clone(), acts[0].address_text.clone())
+        };
+        assert_eq!(at("2001:DB8::1"), (Some("2001:db8::1".into()), None));
+        assert_eq!(at("proxy.x.com"), (None, Some("proxy.x.com".into())));
     }
 
     #[test]

@@ -15,15 +15,22 @@ use super::endpoints::follow;
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
+use crate::domain::ip::ClientAddress;
 use crate::domain::{Activity, AppKind, Component, InstanceId};
 
 pub(super) const SIGNINS: &str = "signins";
 pub(super) const DIRECTORY_AUDITS: &str = "directory-audits";
-/// Management API streams: one per content type.
-pub(super) const OFFICE_STREAMS: [(&str, &str); 3] = [
+/// Management API streams: one per content type; Audit.SharePoint first,
+/// as the one that Office 365 files reads alone.
+pub(super) const OFFICE_STREAMS: [(&str, &str); 5] = [
     ("o365-Audit.SharePoint", "Audit.SharePoint"),
     ("o365-Audit.Exchange", "Audit.Exchange"),
     ("o365-Audit.General", "Audit.General"),
+    (
+        "o365-Audit.AzureActiveDirectory",
+        "Audit.AzureActiveDirectory",
+    ),
+    ("o365-DLP.All", "DLP.All"),
 ];
 
 pub(super) use crate::connectors::sweep::BACKFILL;
@@ -168,6 +175,7 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         impersonated: false,
         succeeded: true,
         ip: None,
+        address_text: None,
         country: None,
         isp: None,
         device_type: None,
@@ -176,6 +184,25 @@ pub(super) fn blank(id: &str, instance: InstanceId, time: DateTime<Utc>, source:
         groups: Vec::new(),
         office_app: None,
     }
+}
+
+/// R-A1: the record's address from a vendor's address field: an IP address
+/// as `ip`, anything else as `address_text`.
+pub(super) fn address(a: &mut Activity, raw: Option<&str>) {
+    let read = ClientAddress::read(raw);
+    a.ip = read.ip;
+    a.address_text = read.text;
+}
+
+/// The value of `key` in an object, whatever the key's case: Microsoft
+/// writes `Type` in one feed and `type` in another.
+pub(super) fn field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    let map = v.as_object()?;
+    map.get(key).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 /// A cleaned, non-empty string or nothing.
@@ -203,12 +230,15 @@ mod tests {
             streams(&[Component::Office365Files]),
             vec!["o365-Audit.SharePoint"]
         );
+        // issue 10: Office 365 activities also reads Entra's and DLP's records.
         assert_eq!(
             streams(&[Component::Office365Files, Component::Office365Activities]),
             vec![
                 "o365-Audit.SharePoint",
                 "o365-Audit.Exchange",
-                "o365-Audit.General"
+                "o365-Audit.General",
+                "o365-Audit.AzureActiveDirectory",
+                "o365-DLP.All"
             ]
         );
     }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, field, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
 
@@ -26,8 +26,9 @@ struct DirectoryAudit {
     activity_display_name: Option<String>,
     result: Option<String>,
     initiated_by: Option<InitiatedBy>,
+    /// Read key by key: Graph writes `type` or `Type` (its own sample).
     #[serde(default)]
-    target_resources: Vec<Target>,
+    target_resources: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,16 +46,6 @@ struct Initiator {
     user_principal_name: Option<String>,
     service_principal_name: Option<String>,
     ip_address: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Target {
-    id: Option<String>,
-    display_name: Option<String>,
-    user_principal_name: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
 }
 
 /// The normalised action of an Entra audit activity, from its display name.
@@ -139,7 +130,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
             .unwrap_or_default();
         a.actor = clean(&key.to_lowercase());
         a.actor_name = text(u.display_name.as_deref()).unwrap_or_else(|| a.actor.clone());
-        a.ip = text(u.ip_address.as_deref());
+        address(&mut a, u.ip_address.as_deref());
     } else if let Some(app) = by.and_then(|b| b.app.as_ref()) {
         // Apps have no address; their name is the best key a person can filter on.
         let name = app
@@ -151,28 +142,38 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         a.actor = clean(&name.to_lowercase());
         a.actor_name = clean(name);
     }
-    a.objects = r
-        .target_resources
-        .iter()
-        .filter_map(|t| {
-            let name = t
-                .display_name
-                .as_deref()
-                .or(t.user_principal_name.as_deref())
-                .or(t.id.as_deref())?;
-            Some(ActivityObject {
-                kind: object_kind(t.kind.as_deref()),
-                id: clean(t.id.as_deref().unwrap_or(name)),
-                name: clean(name),
-            })
-        })
-        .collect();
+    a.objects = r.target_resources.iter().filter_map(target).collect();
     Some((time, Some(a)))
+}
+
+/// A target resource as an object. A user keeps its UPN as its id, the key
+/// `target:` and `person:` compare an e-mail with, and its display name as
+/// its name.
+fn target(t: &serde_json::Value) -> Option<ActivityObject> {
+    let get = |key| {
+        field(t, key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let kind = object_kind(get("type"));
+    let upn = get("userPrincipalName");
+    let name = get("displayName").or(upn).or(get("id"))?;
+    let id = match upn {
+        Some(upn) if kind == ObjectKind::User => upn.to_lowercase(),
+        _ => get("id").unwrap_or(name).to_owned(),
+    };
+    Some(ActivityObject {
+        kind,
+        id: clean(&id),
+        name: clean(name),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::activity::described;
     use serde_json::json;
 
     #[test]
@@ -221,11 +222,44 @@ mod tests {
                 },
                 ActivityObject {
                     kind: ObjectKind::User,
-                    id: "u2".into(),
+                    id: "bob@contoso.com".into(),
                     name: "bob@contoso.com".into()
                 },
             ]
         );
+    }
+
+    // issue 10: the response sample of Graph's directoryAudit list page
+    // writes `Type`; a user target keeps its UPN (as its id, the key that
+    // `target:` compares an e-mail with) as well as its display name.
+    #[test]
+    fn targets_keep_their_upn_and_type_in_any_case() {
+        let raw = json!({"id":"id","category":"UserManagement","result":"success",
+            "activityDisplayName":"Add member to group","activityDateTime":"2018-01-09T21:20:02.7215374Z",
+            "loggedByService":"Core Directory",
+            "initiatedBy":{"user":{"id":"728309ae-1a37-4937-9afe-e35d964db09b","displayName":"Audry Oliver",
+                "userPrincipalName":"bob@wingtiptoysonline.com","ipAddress":"127.0.0.1"},"app":null},
+            "targetResources":[
+                {"id":"ef7e527d-6c92-4234-8c6d-cf6fdfb57f95","displayName":"Example.com","Type":"Group",
+                 "modifiedProperties":[],"groupType":"unifiedGroups"},
+                {"id":"1f0e98f5-3161-4c6b-9b50-d488572f2bb7","displayName":null,"Type":"User",
+                 "modifiedProperties":[],"userPrincipalName":"bob@contoso.com"},
+                {"id":"2f0e98f5-3161-4c6b-9b50-d488572f2bb8","displayName":"Carol Diaz","type":"user",
+                 "userPrincipalName":"Carol@Contoso.com"}]});
+        let a = map(raw, InstanceId(3)).unwrap().1.unwrap();
+        assert_eq!(
+            described(&a.objects),
+            [
+                (
+                    ObjectKind::Group,
+                    "ef7e527d-6c92-4234-8c6d-cf6fdfb57f95",
+                    "Example.com"
+                ),
+                (ObjectKind::User, "bob@contoso.com", "bob@contoso.com"),
+                (ObjectKind::User, "carol@contoso.com", "Carol Diaz"),
+            ]
+        );
+        assert_eq!(a.ip.as_deref(), Some("127.0.0.1"));
     }
 
     #[test]

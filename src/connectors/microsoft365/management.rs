@@ -1,6 +1,7 @@
-//! The Office 365 Management Activity API: SharePoint, OneDrive, Exchange and
-//! general workload audit records (the "Office 365 activities" and "Office
-//! 365 files" components).
+//! The Office 365 Management Activity API: SharePoint, OneDrive, Exchange,
+//! Entra, DLP and general workload audit records (the "Office 365
+//! activities" and "Office 365 files" components). What one record says is
+//! read in `office_record`.
 //!
 //! Content is listed by when it became available, in windows of at most 24
 //! hours over the last 7 days. A cursor holds the window being read, the
@@ -12,14 +13,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::activities::{BACKFILL, blank, parse_time, text};
+use super::activities::BACKFILL;
 use super::api::Call;
 use super::auth::Scope;
 use super::endpoints::{follow, url};
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::http::{BodyError, Reply, json};
 use crate::connectors::{ActivityBatch, ConnectorError};
-use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp};
+use crate::domain::Activity;
 
 const PERMISSION: &str = "ActivityFeed.Read (Office 365 Management APIs)";
 /// The API refuses windows longer than this.
@@ -267,302 +268,14 @@ impl Microsoft365 {
         };
         Ok(records
             .iter()
-            .filter_map(|r| record(r, self.instance))
+            .filter_map(|r| super::office_record::record(r, self.instance))
             .collect())
     }
-}
-
-/// Management API `Operation`s and their normalised action; anything else is "other".
-const OPERATIONS: &[(&str, &[&str])] = &[
-    (
-        "download",
-        &[
-            "FileDownloaded",
-            "FileSyncDownloadedFull",
-            "FileSyncDownloadedPartial",
-        ],
-    ),
-    (
-        "upload",
-        &[
-            "FileUploaded",
-            "FileSyncUploadedFull",
-            "FileSyncUploadedPartial",
-        ],
-    ),
-    (
-        "share",
-        &[
-            "SharingSet",
-            "AnonymousLinkCreated",
-            "AnonymousLinkUpdated",
-            "SharingInvitationCreated",
-            "CompanyLinkCreated",
-            "SecureLinkCreated",
-            "AddedToSecureLink",
-        ],
-    ),
-    (
-        "view",
-        &[
-            "FileAccessed",
-            "FileAccessedExtended",
-            "FilePreviewed",
-            "PageViewed",
-            "MailItemsAccessed",
-        ],
-    ),
-    (
-        "edit",
-        &[
-            "FileModified",
-            "FileModifiedExtended",
-            "FileRenamed",
-            "FileMoved",
-            "FileCheckedIn",
-            "Update",
-        ],
-    ),
-    (
-        "delete",
-        &[
-            "FileDeleted",
-            "FileRecycled",
-            "FileDeletedFirstStageRecycleBin",
-            "FileDeletedSecondStageRecycleBin",
-            "FolderDeleted",
-            "FolderRecycled",
-            "SoftDelete",
-            "HardDelete",
-            "MoveToDeletedItems",
-        ],
-    ),
-    ("create", &["FolderCreated", "FileCopied", "Create"]),
-    (
-        "sign-in",
-        &["UserLoggedIn", "UserLoginFailed", "MailboxLogin"],
-    ),
-    ("sign-out", &["UserLoggedOut"]),
-    (
-        "permission-change",
-        &[
-            "SharingRevoked",
-            "AnonymousLinkRemoved",
-            "SharingInheritanceBroken",
-            "Add-MailboxPermission",
-            "Remove-MailboxPermission",
-            "Add-RecipientPermission",
-            "Remove-RecipientPermission",
-        ],
-    ),
-    ("member-add", &["AddedToGroup", "Add-UnifiedGroupLinks"]),
-    (
-        "member-remove",
-        &["RemovedFromGroup", "Remove-UnifiedGroupLinks"],
-    ),
-];
-
-/// The normalised action of a Management API `Operation`.
-pub(super) fn action_type(operation: &str) -> &'static str {
-    let operation = operation.trim();
-    OPERATIONS
-        .iter()
-        .find(|(_, ops)| ops.iter().any(|o| o.eq_ignore_ascii_case(operation)))
-        .map_or("other", |(action, _)| action)
-}
-
-/// R-G10: the Office app of a record's `Workload`. Other workloads
-/// (AzureActiveDirectory, PowerBI, Yammer, …) belong to Microsoft 365 alone.
-pub(super) fn office_app(workload: &str) -> Option<OfficeApp> {
-    const WORKLOADS: [(&str, OfficeApp); 4] = [
-        ("SharePoint", OfficeApp::SharePoint),
-        ("OneDrive", OfficeApp::OneDrive),
-        ("Exchange", OfficeApp::Exchange),
-        ("MicrosoftTeams", OfficeApp::Teams),
-    ];
-    let workload = workload.trim();
-    WORKLOADS
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(workload))
-        .map(|(_, app)| *app)
-}
-
-fn str_of<'a>(r: &'a Value, key: &str) -> Option<&'a str> {
-    r.get(key).and_then(Value::as_str)
-}
-
-fn int_of(r: &Value, key: &str) -> Option<i64> {
-    let v = r.get(key)?;
-    v.as_i64()
-        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
-/// `ClientIP` comes as "1.2.3.4", "1.2.3.4:5678" or "[2001:db8::1]:443".
-fn client_ip(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    if let Ok(addr) = raw.parse::<std::net::SocketAddr>() {
-        return Some(addr.ip().to_string());
-    }
-    text(Some(raw))
-}
-
-fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
-    let (Some(id), Some(time)) = (
-        str_of(r, "Id"),
-        str_of(r, "CreationTime").and_then(parse_time),
-    ) else {
-        tracing::warn!(
-            vendor = VENDOR,
-            "audit record without an id or a readable time skipped"
-        );
-        return None;
-    };
-    let operation = str_of(r, "Operation").unwrap_or_default();
-    let mut a = blank(id, instance, time, "Office 365");
-    a.activity_type = clean(operation);
-    a.action_type = action_type(operation).to_owned();
-    a.office_app = str_of(r, "Workload").and_then(office_app);
-    let user = str_of(r, "UserId").unwrap_or_default();
-    a.actor = clean(&user.to_lowercase());
-    a.actor_name = clean(user);
-    // UserType 2 is Admin, 3 a Microsoft datacenter admin.
-    a.admin = matches!(int_of(r, "UserType"), Some(2 | 3));
-    // Exchange LogonType 1 is an admin, 2 a delegate, in someone else's mailbox.
-    a.impersonated = matches!(int_of(r, "LogonType"), Some(1 | 2));
-    a.succeeded = !str_of(r, "ResultStatus")
-        .is_some_and(|s| s.eq_ignore_ascii_case("failed") || s.eq_ignore_ascii_case("false"))
-        && !operation.eq_ignore_ascii_case("UserLoginFailed");
-    a.ip = str_of(r, "ClientIP")
-        .or(str_of(r, "ClientIPAddress"))
-        .and_then(client_ip);
-    a.user_agent = text(str_of(r, "UserAgent"));
-    let file = text(str_of(r, "SourceFileName"));
-    let object_id = text(str_of(r, "ObjectId"));
-    if let Some(name) = file.clone().or_else(|| object_id.clone()) {
-        let kind = match str_of(r, "ItemType") {
-            Some(t) if t.eq_ignore_ascii_case("folder") => ObjectKind::Folder,
-            Some(t) if t.eq_ignore_ascii_case("file") => ObjectKind::File,
-            _ if file.is_some() => ObjectKind::File,
-            _ => ObjectKind::Other,
-        };
-        a.objects.push(ActivityObject {
-            kind,
-            id: object_id.unwrap_or_else(|| name.clone()),
-            name,
-        });
-    }
-    Some(a)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn operations_map_to_the_fixed_action_types() {
-        for (op, want) in [
-            ("FileDownloaded", "download"),
-            ("FileUploaded", "upload"),
-            ("SharingSet", "share"),
-            ("AnonymousLinkCreated", "share"),
-            ("FileAccessed", "view"),
-            ("FileModified", "edit"),
-            ("FileDeleted", "delete"),
-            ("FolderCreated", "create"),
-            ("UserLoggedIn", "sign-in"),
-            ("Set-Mailbox", "other"),
-        ] {
-            assert_eq!(action_type(op), want, "{op}");
-        }
-        for (action, _) in OPERATIONS {
-            assert!(
-                crate::domain::activity::ACTION_TYPES.contains(action),
-                "{action}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_sharepoint_record_maps_to_a_file_activity() {
-        let r = json!({"Id":"r1","RecordType":6,"CreationTime":"2024-03-01T08:00:00","Operation":"FileDownloaded",
-            "OrganizationId":"t","UserType":0,"UserKey":"k","Workload":"SharePoint","UserId":"Ann@Contoso.com",
-            "ClientIP":"203.0.113.7:51000","ObjectId":"https://contoso.sharepoint.com/sites/s/Shared Documents/plan.docx",
-            "SiteUrl":"https://contoso.sharepoint.com/sites/s/","SourceFileName":"plan.docx","ItemType":"File",
-            "UserAgent":"Mozilla/5.0"});
-        let a = record(&r, InstanceId(2)).unwrap();
-        assert_eq!(
-            a.time,
-            parse_time("2024-03-01T08:00:00Z")
-                .unwrap()
-                .timestamp_micros()
-        );
-        assert_eq!(
-            (a.action_type.as_str(), a.activity_type.as_str()),
-            ("download", "FileDownloaded")
-        );
-        assert_eq!(a.actor, "ann@contoso.com");
-        assert_eq!(a.ip.as_deref(), Some("203.0.113.7"));
-        assert_eq!(a.user_agent.as_deref(), Some("Mozilla/5.0"));
-        assert_eq!(a.source, "Office 365");
-        assert_eq!(a.office_app, Some(OfficeApp::SharePoint));
-        assert!(!a.admin && !a.impersonated && a.succeeded);
-        assert_eq!(a.objects.len(), 1);
-        assert_eq!(a.objects[0].kind, ObjectKind::File);
-        assert_eq!(a.objects[0].name, "plan.docx");
-        assert!(a.objects[0].id.ends_with("/plan.docx"));
-    }
-
-    #[test]
-    fn admin_delegate_and_failure_flags() {
-        let r = json!({"Id":"r2","CreationTime":"2024-03-01T08:00:00Z","Operation":"MailItemsAccessed",
-            "UserType":"2","LogonType":2,"ResultStatus":"Failed","UserId":"admin@contoso.com"});
-        let a = record(&r, InstanceId(2)).unwrap();
-        assert!(a.admin && a.impersonated && !a.succeeded);
-        assert!(record(&json!({"Id":"x","CreationTime":"later"}), InstanceId(2)).is_none());
-    }
-
-    // R-G10, R-A1: the four Office workloads name their Office app, whatever
-    // the case; every other workload is Microsoft 365 alone.
-    #[test]
-    fn workloads_map_to_office_apps() {
-        for (workload, want) in [
-            ("SharePoint", Some(OfficeApp::SharePoint)),
-            ("OneDrive", Some(OfficeApp::OneDrive)),
-            ("Exchange", Some(OfficeApp::Exchange)),
-            ("MicrosoftTeams", Some(OfficeApp::Teams)),
-            ("microsoftteams", Some(OfficeApp::Teams)),
-            (" SHAREPOINT ", Some(OfficeApp::SharePoint)),
-            ("AzureActiveDirectory", None),
-            ("PowerBI", None),
-            ("Yammer", None),
-            ("Teams", None),
-            ("", None),
-        ] {
-            assert_eq!(office_app(workload), want, "{workload:?}");
-        }
-    }
-
-    // R-G10, R-A1: a record carries its workload's Office app; one without a
-    // Workload, or of another workload, carries none.
-    #[test]
-    fn records_carry_their_office_app() {
-        let at = |workload: Option<&str>| {
-            let mut r = json!({"Id":"r3","CreationTime":"2024-03-01T08:00:00","Operation":"MessageSent",
-                "UserId":"ann@contoso.com"});
-            if let Some(w) = workload {
-                r["Workload"] = json!(w);
-            }
-            record(&r, InstanceId(2)).unwrap().office_app
-        };
-        assert_eq!(at(Some("MicrosoftTeams")), Some(OfficeApp::Teams));
-        assert_eq!(at(Some("OneDrive")), Some(OfficeApp::OneDrive));
-        assert_eq!(at(Some("Exchange")), Some(OfficeApp::Exchange));
-        assert_eq!(at(Some("AzureActiveDirectory")), None);
-        assert_eq!(at(None), None);
-        let odd = json!({"Id":"r4","CreationTime":"2024-03-01T08:00:00","Workload":7});
-        assert_eq!(record(&odd, InstanceId(2)).unwrap().office_app, None);
-    }
 
     // R-C6: a new feed starts a week back, inside what the API keeps.
     #[test]

@@ -13,6 +13,7 @@ mod directory;
 mod endpoints;
 pub mod external;
 mod management;
+mod office_record;
 mod signins;
 
 use std::sync::Arc;

@@ -2,8 +2,9 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, parse_time, text};
 use super::{VENDOR, clean};
+use crate::domain::country::code_of;
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
 
 pub(super) const FEED: Feed = Feed {
@@ -46,6 +47,8 @@ struct SignIn {
     app_id: Option<String>,
     app_display_name: Option<String>,
     ip_address: Option<String>,
+    /// Only in newer versions of the resource; the browser stands in for it.
+    user_agent: Option<String>,
     client_app_used: Option<String>,
     is_interactive: Option<bool>,
     status: Option<Status>,
@@ -83,12 +86,6 @@ fn counts(s: &SignIn) -> bool {
         })
 }
 
-/// ISO 3166-1 alpha-2, upper case, or nothing.
-pub(super) fn country(s: Option<&str>) -> Option<String> {
-    let c = s?.trim().to_ascii_uppercase();
-    (c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase())).then_some(c)
-}
-
 fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
     let s: SignIn = serde_json::from_value(raw)
         .inspect_err(|e| tracing::warn!(vendor = VENDOR, error = %e, "unreadable sign-in skipped"))
@@ -112,18 +109,19 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
     a.activity_type = if succeeded { "Log on" } else { "Failed log on" }.to_owned();
     a.action_type = "sign-in".to_owned();
     a.succeeded = succeeded;
-    a.ip = text(s.ip_address.as_deref());
-    a.country = country(
-        s.location
-            .as_ref()
-            .and_then(|l| l.country_or_region.as_deref()),
-    );
-    a.device_type = text(
-        s.device_detail
-            .as_ref()
-            .and_then(|d| d.operating_system.as_deref()),
-    );
-    a.user_agent = text(s.device_detail.as_ref().and_then(|d| d.browser.as_deref()));
+    address(&mut a, s.ip_address.as_deref());
+    // The sign-in's own country: an ISO code that names a country, or none.
+    a.country = s
+        .location
+        .as_ref()
+        .and_then(|l| l.country_or_region.as_deref())
+        .and_then(code_of);
+    // R-A1: the operating system is the device type; the user agent is the
+    // client's own string, else the browser Entra recognised in it.
+    let device = s.device_detail.as_ref();
+    a.device_type = text(device.and_then(|d| d.operating_system.as_deref()));
+    a.user_agent =
+        text(s.user_agent.as_deref()).or_else(|| text(device.and_then(|d| d.browser.as_deref())));
     if let Some(name) = text(s.app_display_name.as_deref()) {
         a.objects.push(ActivityObject {
             kind: ObjectKind::App,
@@ -227,12 +225,36 @@ mod tests {
         );
     }
 
+    // issue 10, R-A1: the sign-in's own country is kept as a code that names
+    // a country; the client's user agent, when given, is the agent; an
+    // address that is not an IP is kept apart.
     #[test]
-    fn countries_are_alpha_2() {
-        assert_eq!(country(Some(" us ")), Some("US".into()));
-        assert_eq!(country(Some("France")), None);
-        assert_eq!(country(Some("")), None);
-        assert_eq!(country(None), None);
+    fn location_agent_and_address() {
+        let at = |country: &str| {
+            let mut r = record(Some(true), "Browser", 0);
+            r["location"]["countryOrRegion"] = json!(country);
+            map(r, InstanceId(1)).unwrap().1.unwrap().country
+        };
+        assert_eq!(at(" us "), Some("US".into()));
+        assert_eq!(at("ZZ"), None);
+        assert_eq!(at(""), None);
+        let mut r = record(Some(true), "Browser", 0);
+        r["userAgent"] = json!("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/120.0");
+        r["ipAddress"] = json!("[2001:db8::7]:443");
+        let a = map(r, InstanceId(1)).unwrap().1.unwrap();
+        assert_eq!(
+            a.user_agent.as_deref(),
+            Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/120.0")
+        );
+        assert_eq!(a.device_type.as_deref(), Some("Windows 10"));
+        assert_eq!(a.ip.as_deref(), Some("2001:db8::7"));
+        let mut r = record(Some(true), "Browser", 0);
+        r["ipAddress"] = json!("proxy.contoso.com");
+        let a = map(r, InstanceId(1)).unwrap().1.unwrap();
+        assert_eq!(
+            (a.ip, a.address_text.as_deref()),
+            (None, Some("proxy.contoso.com"))
+        );
     }
 
     #[test]

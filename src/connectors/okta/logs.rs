@@ -14,6 +14,7 @@ use super::api::{Call, Reads};
 use super::{Okta, VENDOR, clean};
 use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::{ActivityBatch, ConnectorError};
+use crate::domain::ip::ClientAddress;
 use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
 
 /// The stream's name, as the store keeps its cursor.
@@ -213,6 +214,7 @@ pub(super) fn event(raw: RawRecord, instance: InstanceId) -> Option<Activity> {
             })
         })
         .collect();
+    let address = ClientAddress::read(client.and_then(|c| c.ip_address.as_deref()));
     Some(Activity {
         id,
         app: AppKind::Okta,
@@ -232,7 +234,8 @@ pub(super) fn event(raw: RawRecord, instance: InstanceId) -> Option<Activity> {
             .outcome
             .and_then(|o| o.result)
             .is_some_and(|r| matches!(r.trim().to_ascii_uppercase().as_str(), "FAILURE" | "DENY")),
-        ip: client.and_then(|c| text(c.ip_address.as_deref())),
+        ip: address.ip,
+        address_text: address.text,
         // Okta sends the country's English name ("United Kingdom").
         country: client
             .and_then(|c| c.geographical_context.as_ref())
@@ -447,6 +450,22 @@ mod tests {
         on_behalf["debugContext"] =
             json!({"debugData": {"originalPrincipal": {"id": "00u9", "type": "User"}}});
         assert!(event(on_behalf, InstanceId(1)).unwrap().impersonated);
+    }
+
+    // issue 10: the client's address is an IP or kept apart as text.
+    #[test]
+    fn client_addresses_are_validated() {
+        let at = |ip: &str| {
+            let raw = json!({"uuid": "u1", "published": "2024-05-01T10:00:00Z", "eventType": "user.session.start",
+                "actor": {"id": "00u1", "type": "User"}, "client": {"ipAddress": ip}});
+            let a = event(raw, InstanceId(1)).unwrap();
+            (a.ip, a.address_text)
+        };
+        assert_eq!(
+            at("::ffff:198.51.100.9"),
+            (Some("198.51.100.9".into()), None)
+        );
+        assert_eq!(at("localhost"), (None, Some("localhost".into())));
     }
 
     #[test]

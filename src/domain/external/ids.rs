@@ -145,6 +145,17 @@ impl ItemId {
     }
 }
 
+/// Whether `id` has the shape of an Entra object id: a GUID written with
+/// hyphens (8-4-4-4-12 hexadecimal digits).
+pub fn is_object_id(id: &str) -> bool {
+    let id = id.trim();
+    id.len() == 36
+        && id.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// An Entra object id (user or group) as a member or ACL value. Graph wants
 /// the object id; casbah only refuses what cannot be one.
 pub(crate) fn check_object_id(what: &'static str, id: &str) -> Result<(), ExternalError> {
@@ -184,3 +195,25 @@ macro_rules! display_and_deserialize {
 }
 
 display_and_deserialize!(ConnectionId, ExternalGroupId, ItemId);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // R-X4, issue 10: Entra object ids are GUIDs; a UPN is not one.
+    #[test]
+    fn object_ids_are_guids() {
+        assert!(is_object_id("1f0e98f5-3161-4c6b-9b50-d488572f2bb7"));
+        assert!(is_object_id(" 1F0E98F5-3161-4C6B-9B50-D488572F2BB7 "));
+        for not in [
+            "ann@contoso.com",
+            "1f0e98f531614c6b9b50d488572f2bb7",
+            "{1f0e98f5-3161-4c6b-9b50-d488572f2bb7}",
+            "1f0e98f5-3161-4c6b-9b50-d488572f2bbz",
+            "1f0e98f5_3161-4c6b-9b50-d488572f2bb7",
+            "",
+        ] {
+            assert!(!is_object_id(not), "{not:?}");
+        }
+    }
+}

@@ -13,7 +13,9 @@ pub mod snapshot;
 pub use access::{AccessError, Decision};
 pub use audience::{Audience, AudienceRow};
 pub use error::ExternalError;
-pub use ids::{ConnectionId, ExternalGroupId, ItemId, MAX_GROUP_ID_LEN, RESERVED_CONNECTION_IDS};
+pub use ids::{
+    ConnectionId, ExternalGroupId, ItemId, MAX_GROUP_ID_LEN, RESERVED_CONNECTION_IDS, is_object_id,
+};
 pub use mirror::{EntraAccount, MirrorPlan, Unmatched, UnmatchedUser, plan_mirror};
 pub use model::{
     AccessType, AclEntry, AclEntryWire, AclFileError, Connection, ConnectionState, ExternalGroup,

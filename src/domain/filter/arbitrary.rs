@@ -249,6 +249,7 @@ pub fn activity(now: Micros) -> BoxedStrategy<Activity> {
                 impersonated,
                 succeeded,
                 ip,
+                address_text: None,
                 country,
                 isp,
                 device_type,

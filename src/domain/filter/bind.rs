@@ -186,28 +186,31 @@ fn narrow<T: PartialEq + Clone>(slot: &mut Option<Vec<T>>, values: &[T]) {
     });
 }
 
+/// Names of no group and no instance, for tests.
+#[cfg(test)]
+pub(crate) struct NoNames;
+
+#[cfg(test)]
+impl Names for NoNames {
+    fn group(&self, _: &str) -> Option<GroupId> {
+        None
+    }
+    fn instance(&self, _: &str) -> Option<InstanceId> {
+        None
+    }
+    fn group_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+    fn instance_names(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::arbitrary::TestNames;
     use super::super::parse;
     use super::*;
-
-    struct NoNames;
-
-    impl Names for NoNames {
-        fn group(&self, _: &str) -> Option<GroupId> {
-            None
-        }
-        fn instance(&self, _: &str) -> Option<InstanceId> {
-            None
-        }
-        fn group_names(&self) -> Vec<String> {
-            Vec::new()
-        }
-        fn instance_names(&self) -> Vec<String> {
-            Vec::new()
-        }
-    }
 
     fn bind_err(text: &str, names: &dyn Names) -> FilterError {
         parse(text).expect(text).bind(names, 0).expect_err(text)

@@ -118,7 +118,7 @@ static FIELDS: [FieldInfo; 25] = [
         name: "app",
         aliases: &[],
         syntax: values(Field::App, EQ),
-        description: "app by short or display name, or an Office app of Microsoft 365 (sharepoint, onedrive, exchange, teams)",
+        description: "app by short or display name, or an Office app of Microsoft 365 (sharepoint, onedrive, exchange, teams, powerbi, yammer, …)",
         example: "app:microsoft365",
     },
     FieldInfo {
@@ -209,7 +209,7 @@ static FIELDS: [FieldInfo; 25] = [
         name: "kind",
         aliases: &[],
         syntax: values(Field::Kind, EQ),
-        description: "kind of object acted on: file, folder, user, app, group, other",
+        description: "kind of object acted on: file, folder, user, app, group, message, other",
         example: "kind:(file,folder)",
     },
     FieldInfo {

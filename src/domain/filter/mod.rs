@@ -44,6 +44,8 @@ mod time;
 mod arbitrary;
 
 pub use bind::Names;
+#[cfg(test)]
+pub(crate) use bind::NoNames;
 pub use fields::{Field, FieldInfo, Flag, Op, Syntax, TimeField, fields, lookup};
 pub use parse::parse;
 pub use query::{Hints, Query};

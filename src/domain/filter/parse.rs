@@ -647,7 +647,7 @@ mod tests {
             ("type:()", 7, "empty list: put values in it"),
             ("country~=U", 8, "`country` cannot use `~=` (contains)"),
             ("country:France", 9, "country takes a two-letter code"),
-            ("app:office", 5, "unknown app `office`"),
+            ("app:lync", 5, "unknown app `lync`"),
             (
                 "action:dowload",
                 8,

@@ -287,6 +287,7 @@ mod tests {
             impersonated: false,
             succeeded: true,
             ip: Some("10.1.2.3".into()),
+            address_text: None,
             country: Some("FR".into()),
             isp: Some("Orange".into()),
             device_type: Some("Desktop".into()),

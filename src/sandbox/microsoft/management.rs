@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use serde_json::{Value, json};
 
+use super::office;
 use super::records::{self, office_time};
 use crate::sandbox::activity::{HISTORY_MS, Stream, ms_to_time};
 use crate::sandbox::{Shared, lock_mutex};
@@ -237,7 +238,7 @@ pub(crate) async fn content(
     };
     let mut blobs = Vec::new();
     let mut next_page = None;
-    if let Some(stream) = records::stream_of(ct) {
+    if let Some(stream) = office::stream_of(ct) {
         while hour <= end {
             if let Some(at) = created(&shared, stream, hour, now)
                 && at >= start
@@ -301,7 +302,7 @@ pub(crate) async fn blob(
         return Err(invalid());
     };
     let Some(stream) = Stream::MICROSOFT.into_iter().find(|&s| {
-        records::content_type(s).is_some_and(|c| c.replace('.', "_").eq_ignore_ascii_case(kind))
+        office::content_type(s).is_some_and(|c| c.replace('.', "_").eq_ignore_ascii_case(kind))
     }) else {
         return Err(invalid());
     };
@@ -323,7 +324,7 @@ pub(crate) async fn blob(
         .timeline
         .between(stream, hour, (hour + HOUR_MS).min(created + 1))
         .into_iter()
-        .map(|(item, ms)| records::office_record(&shared.timeline, &org, stream, item, ms))
+        .map(|(item, ms)| office::office_record(&shared.timeline, &org, stream, item, ms))
         .collect();
     // Blobs are not in time order: order by record id instead.
     records.sort_by(|a, b| a["Id"].as_str().cmp(&b["Id"].as_str()));

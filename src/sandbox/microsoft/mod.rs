@@ -43,6 +43,7 @@ pub(crate) mod external;
 mod graph;
 mod management;
 mod odata;
+mod office;
 mod records;
 
 pub use errors::GraphError;

@@ -1,6 +1,7 @@
-//! Activity records in Microsoft's shapes: Entra sign-ins, directory audits
-//! and Office 365 Management Activity API records. Each generated record is
-//! a pure function of (seed, stream, n) and the organisation.
+//! Activity records in Graph's shapes: Entra sign-ins and directory audits,
+//! and what the Management API's records (`office`) share with them: where
+//! people are, their devices. Each generated record is a pure function of
+//! (seed, stream, n) and the organisation.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use rand::RngExt;
@@ -9,7 +10,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::sandbox::activity::{Item, PushedActivity, Stream, Timeline, ms_to_time};
-use crate::sandbox::org::{GroupKind, Org, PARTNER_DOMAINS, User, VOCABULARY, address};
+use crate::sandbox::org::{Org, PARTNER_DOMAINS, User, VOCABULARY, address};
 
 /// Reads an instant the way both APIs accept one: RFC 3339, or without a
 /// zone (`2015-06-18T00:00`, `2015-06-18T00:00:00.5`) or a date alone, as
@@ -49,7 +50,7 @@ pub fn office_time(ms: i64) -> String {
 }
 
 /// Where someone signs in from: home most of the time, sometimes travelling.
-fn place(rng: &mut ChaCha8Rng, user_index: usize, home: usize) -> (usize, String) {
+pub(super) fn place(rng: &mut ChaCha8Rng, user_index: usize, home: usize) -> (usize, String) {
     if rng.random_bool(0.05) {
         let away = rng.random_range(0..VOCABULARY.countries.len());
         (away, address(away, rng.random()))
@@ -93,7 +94,7 @@ const FAILURES: &[(u32, &str)] = &[
     ),
 ];
 
-const DEVICES: &[(&str, &str, &str)] = &[
+pub(super) const DEVICES: &[(&str, &str, &str)] = &[
     (
         "Windows10",
         "Edge 120.0.2210",
@@ -132,7 +133,7 @@ const DEVICES: &[(&str, &str, &str)] = &[
 ];
 
 /// Someone outside the directory, from a partner domain.
-fn outsider(org: &Org, rng: &mut ChaCha8Rng) -> String {
+pub(super) fn outsider(org: &Org, rng: &mut ChaCha8Rng) -> String {
     let u = &org.users[rng.random_range(0..org.users.len())];
     let domain = PARTNER_DOMAINS[rng.random_range(0..PARTNER_DOMAINS.len())];
     format!(
@@ -142,12 +143,12 @@ fn outsider(org: &Org, rng: &mut ChaCha8Rng) -> String {
     )
 }
 
-fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+pub(super) fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.random_range(0..items.len())]
 }
 
 /// The user a pushed activity names, if it is in the directory.
-fn find_user<'a>(org: &'a Org, actor: &str) -> Option<&'a User> {
+pub(super) fn find_user<'a>(org: &'a Org, actor: &str) -> Option<&'a User> {
     org.users.iter().find(|u| {
         u.user_principal_name.eq_ignore_ascii_case(actor) || u.mail.eq_ignore_ascii_case(actor)
     })
@@ -331,9 +332,17 @@ const AUDITS: &[AuditKind] = &[
     audit("RoleManagement", "Add member to role", "Assign", false),
 ];
 
-fn user_target(u: &User) -> Value {
-    json!({"id": u.id.to_string(), "displayName": u.display_name, "type": "User",
-           "userPrincipalName": u.user_principal_name, "groupType": null, "modifiedProperties": []})
+/// A user among an audit's targets. Some are written as in Graph's own
+/// directoryAudit sample: `Type` for `type`, and no display name.
+fn user_target(u: &User, as_in_sample: bool) -> Value {
+    let mut t = json!({"id": u.id.to_string(), "displayName": u.display_name, "type": "User",
+           "userPrincipalName": u.user_principal_name, "groupType": null, "modifiedProperties": []});
+    if as_in_sample && let Value::Object(map) = &mut t {
+        map.remove("type");
+        map.insert("Type".into(), json!("User"));
+        map.insert("displayName".into(), Value::Null);
+    }
+    t
 }
 
 /// A `directoryAudit` resource.
@@ -393,7 +402,9 @@ pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> V
         _ => kind.activity.to_string(),
     };
     let (category, operation, group_target) = (kind.category, kind.operation, kind.group_target);
-    let mut targets = vec![user_target(target_user)];
+    // From the id's bits, so that the record's random draws stay as they were.
+    let as_in_sample = id.as_u128() & 1 == 1;
+    let mut targets = vec![user_target(target_user, as_in_sample)];
     if group_target && let Some(g) = target_group {
         let name = pushed
             .as_ref()
@@ -425,320 +436,4 @@ pub fn directory_audit(timeline: &Timeline, org: &Org, item: Item, ms: i64) -> V
         "targetResources": targets,
         "additionalDetails": [],
     })
-}
-
-/// The Management API content type a stream is served as.
-pub fn content_type(stream: Stream) -> Option<&'static str> {
-    match stream {
-        Stream::SharePoint => Some("Audit.SharePoint"),
-        Stream::Exchange => Some("Audit.Exchange"),
-        Stream::General => Some("Audit.General"),
-        Stream::AzureActiveDirectory => Some("Audit.AzureActiveDirectory"),
-        _ => None,
-    }
-}
-
-pub fn stream_of(content_type: &str) -> Option<Stream> {
-    Stream::MICROSOFT
-        .into_iter()
-        .find(|&s| self::content_type(s).is_some_and(|c| c.eq_ignore_ascii_case(content_type)))
-}
-
-const FILES: &[&str] = &[
-    "Q3 Budget.xlsx",
-    "Roadmap 2025.pptx",
-    "Board Deck.pptx",
-    "Offer Letter Template.docx",
-    "Customer List.xlsx",
-    "Architecture Overview.docx",
-    "Pricing Model.xlsx",
-    "Contract - Fabrikam.pdf",
-    "Security Review.docx",
-    "Team Offsite Agenda.docx",
-    "Headcount Plan.xlsx",
-    "Release Notes.md",
-    "Vendor Assessment.xlsx",
-    "Brand Guidelines.pdf",
-    "Incident Postmortem.docx",
-    "Sales Forecast.xlsx",
-    "Payroll Export.csv",
-    "Design Mockups.fig",
-    "Onboarding Checklist.docx",
-    "Expense Report.xlsx",
-];
-
-/// (Operation, weight).
-const FILE_OPERATIONS: &[(&str, u32)] = &[
-    ("FileAccessed", 40),
-    ("FileDownloaded", 15),
-    ("FileModified", 14),
-    ("FileUploaded", 9),
-    ("FilePreviewed", 7),
-    ("SharingSet", 5),
-    ("SharingInvitationCreated", 3),
-    ("AnonymousLinkCreated", 2),
-    ("FileDeleted", 3),
-    ("FolderCreated", 2),
-];
-
-const EXCHANGE_OPERATIONS: &[(&str, u32, u32)] = &[
-    ("MailItemsAccessed", 50, 2),
-    ("Send", 25, 2),
-    ("MoveToDeletedItems", 10, 2),
-    ("SoftDelete", 6, 2),
-    ("HardDelete", 3, 2),
-    ("New-InboxRule", 3, 1),
-    ("Set-Mailbox", 2, 1),
-    ("Add-MailboxPermission", 1, 1),
-];
-
-const GENERAL_OPERATIONS: &[&str] = &[
-    "TeamsSessionStarted",
-    "MemberAdded",
-    "ChannelAdded",
-    "TeamCreated",
-    "MessageSent",
-    "MeetingDetail",
-];
-
-fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T], weight: impl Fn(&T) -> u32) -> &'a T {
-    let total: u32 = items.iter().map(&weight).sum();
-    let mut pick = rng.random_range(0..total.max(1));
-    for item in items {
-        let w = weight(item);
-        if pick < w {
-            return item;
-        }
-        pick -= w;
-    }
-    &items[0]
-}
-
-/// One Management Activity API record.
-pub fn office_record(timeline: &Timeline, org: &Org, stream: Stream, item: Item, ms: i64) -> Value {
-    let id = timeline.id(stream, item);
-    let mut rng = timeline.rng(stream, id.as_u128() as u64);
-    let pushed: Option<PushedActivity> = match item {
-        Item::Pushed(k) => timeline.pushed(stream, k),
-        Item::Generated(_) => None,
-    };
-    let mut user_index = rng.random_range(0..org.users.len());
-    if stream == Stream::Exchange {
-        // Guests have no mailbox here: the next employee's is used instead.
-        user_index = (0..org.users.len())
-            .map(|step| (user_index + step) % org.users.len())
-            .find(|&i| !org.users[i].guest)
-            .unwrap_or(user_index);
-    }
-    let u = &org.users[user_index];
-    // Some activity comes from people outside the directory altogether.
-    let stranger = stream == Stream::SharePoint && rng.random_bool(0.03);
-    let mut user_id = if stranger {
-        outsider(org, &mut rng)
-    } else {
-        u.user_principal_name.clone()
-    };
-    let (_, ip) = place(&mut rng, user_index, u.country);
-    let (_, _, agent) = *pick(&mut rng, DEVICES);
-    let mut ip = ip;
-    let mut success = !rng.random_bool(0.02);
-    let mut operation_override = None;
-    let mut object_override = None;
-    if let Some(p) = &pushed {
-        user_id = p.actor.clone();
-        ip = p.ip.clone();
-        success = p.success;
-        operation_override = Some(p.operation.clone());
-        object_override = p.object.clone();
-    }
-    let user_type = if org
-        .roles
-        .iter()
-        .any(|r| r.members.contains(&(user_index as u32)))
-        && !stranger
-        && pushed.is_none()
-    {
-        2
-    } else {
-        0
-    };
-    let mut record = json!({
-        "Id": id.to_string(),
-        "CreationTime": office_time(ms),
-        "OrganizationId": org.tenant_id.to_string(),
-        "UserType": user_type,
-        "UserKey": if stranger || pushed.is_some() { user_id.clone() } else { u.id.to_string() },
-        "UserId": user_id,
-        "ClientIP": ip,
-        "UserAgent": agent,
-        "ResultStatus": if success { "Succeeded" } else { "Failed" },
-        "Version": 1,
-    });
-    let fields: Value = match stream {
-        Stream::SharePoint => {
-            let (operation, _) = *weighted(&mut rng, FILE_OPERATIONS, |o| o.1);
-            let file = *pick(&mut rng, FILES);
-            // A pushed activity is on its actor's team site, so that a test
-            // knows its Workload; the draw is made anyway to keep the rest of
-            // the record as it was.
-            let onedrive = rng.random_bool(0.3) && pushed.is_none();
-            let site = if onedrive {
-                format!(
-                    "https://contoso-my.sharepoint.com/personal/{}/",
-                    u.user_principal_name
-                        .replace(['.', '@', '#'], "_")
-                        .to_lowercase()
-                )
-            } else {
-                format!(
-                    "https://contoso.sharepoint.com/sites/{}/",
-                    VOCABULARY.departments[u.department].name.replace(' ', "")
-                )
-            };
-            let folder = if onedrive {
-                "Documents"
-            } else {
-                "Shared Documents"
-            };
-            let file = object_override.clone().unwrap_or_else(|| file.to_string());
-            json!({
-                "RecordType": 6,
-                "Operation": operation_override.clone().unwrap_or_else(|| operation.to_string()),
-                "Workload": if onedrive { "OneDrive" } else { "SharePoint" },
-                "ObjectId": format!("{site}{folder}/{file}"),
-                "SiteUrl": site,
-                "SourceRelativeUrl": folder,
-                "SourceFileName": file,
-                "SourceFileExtension": file.rsplit('.').next().unwrap_or_default(),
-                "ItemType": "File",
-                "EventSource": "SharePoint",
-            })
-        }
-        Stream::Exchange => {
-            let &(operation, _, record_type) = weighted(&mut rng, EXCHANGE_OPERATIONS, |o| o.1);
-            json!({
-                "RecordType": record_type,
-                "Operation": operation_override.clone().unwrap_or_else(|| operation.to_string()),
-                "Workload": "Exchange",
-                "ObjectId": object_override.clone().unwrap_or_else(|| format!("{}\\Inbox", u.user_principal_name)),
-                "MailboxOwnerUPN": u.user_principal_name,
-                "MailboxGuid": Uuid::from_u128(u.id.as_u128().rotate_left(9)).to_string(),
-                "LogonType": 0,
-            })
-        }
-        Stream::General => {
-            let operation = *pick(&mut rng, GENERAL_OPERATIONS);
-            // Teams live on Microsoft 365 groups.
-            let teams: Vec<&str> = org
-                .groups
-                .iter()
-                .filter(|g| g.kind == GroupKind::Unified)
-                .map(|g| g.display_name.as_str())
-                .collect();
-            let team = match teams.as_slice() {
-                [] => "Contoso".to_string(),
-                _ => pick(&mut rng, &teams).to_string(),
-            };
-            json!({
-                "RecordType": 25,
-                "Operation": operation_override.clone().unwrap_or_else(|| operation.to_string()),
-                "Workload": "MicrosoftTeams",
-                "ObjectId": object_override.clone().unwrap_or_else(|| team.clone()),
-                "TeamName": team,
-            })
-        }
-        // Entra ID's own streams, and (never asked) the other vendors'.
-        _ => {
-            let logon = rng.random_bool(0.8);
-            let operation = if !logon {
-                *pick(
-                    &mut rng,
-                    &[
-                        "Add member to group.",
-                        "Update user.",
-                        "Reset user password.",
-                    ],
-                )
-            } else if success {
-                "UserLoggedIn"
-            } else {
-                "UserLoginFailed"
-            };
-            json!({
-                "RecordType": if logon { 15 } else { 8 },
-                "Operation": operation_override.clone().unwrap_or_else(|| operation.to_string()),
-                "Workload": "AzureActiveDirectory",
-                "ObjectId": object_override.clone().unwrap_or_else(|| "Unknown".to_string()),
-                "AzureActiveDirectoryEventType": if logon { 1 } else { 0 },
-            })
-        }
-    };
-    if let (Value::Object(r), Value::Object(f)) = (&mut record, fields) {
-        r.extend(f);
-        if stream == Stream::AzureActiveDirectory {
-            r.insert(
-                "ResultStatus".into(),
-                Value::from(if success { "Success" } else { "Failed" }),
-            );
-        }
-    }
-    record
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::sandbox::SandboxConfig;
-
-    fn workloads(timeline: &Timeline, org: &Org, stream: Stream) -> Vec<(String, String)> {
-        (0..200)
-            .map(|n| {
-                let r = office_record(timeline, org, stream, Item::Generated(n), 0);
-                let field = |k: &str| r[k].as_str().unwrap_or_default().to_owned();
-                (field("Workload"), field("SiteUrl"))
-            })
-            .collect()
-    }
-
-    // R-G10: each content type's records name the workload they come from:
-    // files in SharePoint team sites or OneDrive personal sites, mail in
-    // Exchange, Audit.General in Teams; a pushed file activity is SharePoint.
-    #[test]
-    fn records_name_their_workload() {
-        let config = SandboxConfig::default();
-        let org = Org::generate(config.seed, 60);
-        let timeline = Timeline::new(&config, Utc::now());
-
-        let files = workloads(&timeline, &org, Stream::SharePoint);
-        for (workload, site) in &files {
-            let personal = site.contains("-my.sharepoint.com/personal/");
-            let want = if personal { "OneDrive" } else { "SharePoint" };
-            assert_eq!(workload, want, "{site}");
-        }
-        for want in ["SharePoint", "OneDrive"] {
-            assert!(files.iter().any(|(w, _)| w == want), "no {want} record");
-        }
-        for (stream, want) in [
-            (Stream::Exchange, "Exchange"),
-            (Stream::General, "MicrosoftTeams"),
-        ] {
-            assert!(
-                workloads(&timeline, &org, stream)
-                    .iter()
-                    .all(|(w, _)| w == want),
-                "{stream:?}"
-            );
-        }
-
-        for k in 0..20 {
-            let mut p =
-                PushedActivity::new(Stream::SharePoint, "ann@contoso.com", "FileDownloaded");
-            p.object = Some(format!("f{k}.docx"));
-            timeline.push(p);
-        }
-        for k in 0..20 {
-            let r = office_record(&timeline, &org, Stream::SharePoint, Item::Pushed(k), 0);
-            assert_eq!(r["Workload"], "SharePoint", "{r}");
-        }
-    }
 }

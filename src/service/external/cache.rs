@@ -87,9 +87,13 @@ impl AccessCache {
             .map(|&i| &self.users[i])
     }
 
+    /// Who an ACL entry or a membership naming `id` is, read as Graph and
+    /// the access index read it: by object id only.
     pub(super) fn user_label(&self, id: &str) -> String {
         match self.user(id) {
-            Some(u) => u.name.clone(),
+            Some(u) if u.id.eq_ignore_ascii_case(id.trim()) => u.name.clone(),
+            // Stored before UPNs were resolved: Graph matches no one by it.
+            Some(u) => format!("{id} (not an object id, so no one; {} is {})", u.name, u.id),
             None => format!("{id} (not in the synced directory)"),
         }
     }
@@ -164,4 +168,43 @@ pub(super) fn resolve_user<'c>(cache: &'c AccessCache, wanted: &str) -> Result<&
         name: wanted.trim().to_owned(),
         suggestions: names::closest(wanted.trim(), cache.users.iter().map(|u| u.name.as_str())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::external::{AclEntry, Principal};
+
+    // issue 10, R-X4: an entry is labelled as the access index reads it, by
+    // object id only: a UPN stored in an ACL names no one, and says so.
+    #[test]
+    fn labels_read_users_by_object_id_as_access_does() {
+        let id = "1f0e98f5-3161-4c6b-9b50-d488572f2bb7";
+        let cache = AccessCache::build(
+            AccessSnapshot {
+                tenant_id: "t".into(),
+                users: vec![DirectoryUser {
+                    id: id.into(),
+                    name: "ann@contoso.com".into(),
+                    guest: false,
+                }],
+                entra_groups: Vec::new(),
+                external_groups: Vec::new(),
+            },
+            &[(id.into(), "ann.lee@contoso.com".into())],
+            None,
+        );
+        assert_eq!(cache.user_label(&id.to_uppercase()), "ann@contoso.com");
+        let by_upn = cache.user_label("ann.lee@contoso.com");
+        assert!(by_upn.contains("not an object id, so no one"), "{by_upn}");
+        let acl = [AclEntry::grant(Principal::User(
+            "ann.lee@contoso.com".into(),
+        ))];
+        let decision = cache.index.check(&acl, id).expect("a synced user");
+        assert_eq!(decision.decision, crate::domain::external::Access::None);
+        assert_eq!(
+            cache.user_label("nobody@contoso.com"),
+            "nobody@contoso.com (not in the synced directory)"
+        );
+    }
 }

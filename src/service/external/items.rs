@@ -1,10 +1,13 @@
 //! External items and their ACLs (R-X4).
 
+use super::cache::AccessCache;
 use super::{ItemView, Target, item_view, not_found};
 use crate::service::{Level, Result, Service, ServiceError, names};
 
 use crate::connectors::microsoft365::external::{ExternalConnections, ItemContent, ItemUpload};
-use crate::domain::external::{ConnectionId, Item, ItemDocument, ItemId};
+use crate::domain::external::{
+    AclEntry, ConnectionId, Item, ItemDocument, ItemId, Principal, is_object_id,
+};
 use crate::store::ItemRecord;
 
 impl Service {
@@ -42,6 +45,7 @@ impl Service {
         ConnectionId::parse(connection.trim())?;
         let id = ItemId::parse(item)?;
         let target = self.target(connection).await?;
+        let acl = users_by_object_id(document.acl, &*self.access_cache(&target).await?)?;
         let (instance, cid, iid) = (target.instance.id, target.id().clone(), id.clone());
         let previous = self
             .db(move |s| s.external_item(instance, &cid, &iid))
@@ -68,7 +72,7 @@ impl Service {
         let upload = ItemUpload {
             item: Item {
                 id: id.clone(),
-                acl: document.acl,
+                acl,
             },
             properties,
             content: content_typed,
@@ -145,4 +149,31 @@ impl Service {
             ),
         })
     }
+}
+
+/// R-X4: Graph matches the users of an ACL by object id. An entry naming a
+/// synced user by UPN or e-mail is sent with the user's object id, so that
+/// what Graph enforces, `acl show` and `access check` all read the same
+/// entry; a name no synced user has is refused with the reason. An object id
+/// casbah has not synced yet is sent as it is.
+fn users_by_object_id(acl: Vec<AclEntry>, cache: &AccessCache) -> Result<Vec<AclEntry>> {
+    acl.into_iter()
+        .enumerate()
+        .map(|(i, mut entry)| {
+            if let Principal::User(value) = &mut entry.principal {
+                match cache.user(value) {
+                    Some(u) => *value = u.id.clone(),
+                    None if is_object_id(value) => {}
+                    None => {
+                        return Err(ServiceError::Invalid(format!(
+                            "ACL entry {} names user `{}`, who is not in the synced directory by that UPN, e-mail or id; Graph takes a user's object id (run `casbah sync` if the user is new)",
+                            i + 1,
+                            crate::domain::text::sanitize(value)
+                        )));
+                    }
+                }
+            }
+            Ok(entry)
+        })
+        .collect()
 }

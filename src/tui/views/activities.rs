@@ -552,7 +552,7 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
         .iter()
         .map(|o| format!("{} {}", o.kind.slug(), safe(&o.name)))
         .collect();
-    let fields: Vec<(&str, String)> = vec![
+    let mut fields: Vec<(&str, String)> = vec![
         ("Id", safe(&a.id).into_owned()),
         ("Time", format!("{} UTC", timestamp(a.time))),
         ("App", app_name(a)),
@@ -593,6 +593,14 @@ fn draw_detail(f: &mut Frame, area: Rect, app: &App, a: &Activity) {
             },
         ),
     ];
+    // Only where a vendor wrote something other than an address there.
+    if let Some(text) = &a.address_text {
+        let at = fields
+            .iter()
+            .position(|(k, _)| *k == "IP address")
+            .map_or(fields.len(), |i| i + 1);
+        fields.insert(at, ("Not an IP", safe(text).into_owned()));
+    }
     let lines: Vec<Line> = fields
         .into_iter()
         .map(|(k, v)| {

@@ -100,7 +100,7 @@ fn office_apps(app: &App, g: &Group) -> Vec<OfficeApp> {
 /// R-G10: the longest "also SharePoint, …" note that fits in `room`
 /// characters after the name; the name keeps priority, so a pane too
 /// narrow for any note shows none.
-fn office_note(apps: &[OfficeApp], room: usize) -> Option<String> {
+pub(super) fn office_note(apps: &[OfficeApp], room: usize) -> Option<String> {
     if apps.is_empty() {
         return None;
     }
@@ -230,17 +230,21 @@ mod tests {
     // R-G10: the note shrinks to fit and gives way to the name.
     #[test]
     fn office_note_fits_the_room() {
-        let all = OfficeApp::ALL;
+        let four = &OfficeApp::ALL[..4];
         assert_eq!(
-            office_note(&all, 80).as_deref(),
+            office_note(four, 80).as_deref(),
             Some("  also SharePoint, OneDrive, Exchange, Teams")
         );
         assert_eq!(
-            office_note(&all, 20).as_deref(),
+            office_note(four, 20).as_deref(),
             Some("  also 4 Office apps")
         );
-        assert_eq!(office_note(&all, 12).as_deref(), Some("  +4 Office"));
-        assert_eq!(office_note(&all, 10), None);
+        assert_eq!(office_note(four, 12).as_deref(), Some("  +4 Office"));
+        assert_eq!(office_note(four, 10), None);
+        assert_eq!(
+            office_note(&OfficeApp::ALL, 80).as_deref(),
+            Some("  also 10 Office apps")
+        );
         assert_eq!(office_note(&[], 80), None);
     }
 }

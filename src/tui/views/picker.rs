@@ -7,8 +7,8 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+use super::groups::office_note;
 use crate::domain::instance::reference;
-use crate::domain::office::short_names;
 use crate::domain::{AppKind, OfficeApp};
 use crate::service::AvailableGroup;
 use crate::tui::app::App;
@@ -329,11 +329,10 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
                 if row.imported {
                     line.spans.push(Span::styled("  ✓ imported", base));
                 }
-                if !row.also_in.is_empty() {
-                    line.spans.push(Span::styled(
-                        format!("  also {}", short_names(&row.also_in)),
-                        base.patch(theme.dim()),
-                    ));
+                // R-G10: as many of the Office apps as the row has room for.
+                let room = usize::from(list.width).saturating_sub(line.width());
+                if let Some(note) = office_note(&row.also_in, room) {
+                    line.spans.push(Span::styled(note, base.patch(theme.dim())));
                 }
                 if selected {
                     line.style(theme.selected())
