@@ -1,5 +1,7 @@
 //! The redb store: persistence, indexes, paging, group rules, crash safety, file handling.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
@@ -1072,7 +1074,8 @@ fn second_process_is_in_use() {
     assert!(stdout.contains("in-use"), "{stdout}");
 }
 
-// A file that is not casbah's is refused and left byte for byte as it was.
+// A file that is not casbah's is refused and left byte for byte as it was; one that
+// starts as a redb file and then is not one is damaged (issue 10).
 #[test]
 fn garbage_file_is_not_casbah_and_untouched() {
     let dir = tempfile::tempdir().unwrap();
@@ -1088,18 +1091,19 @@ fn garbage_file_is_not_casbah_and_untouched() {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
         let r = Store::open(&path);
-        assert!(
-            matches!(r, Err(StoreError::NotCasbah { .. })),
-            "{name}: {:?}",
-            r.err()
-        );
+        let refused = match name {
+            "magic-then-junk" => matches!(r, Err(StoreError::Damaged { .. })),
+            _ => matches!(r, Err(StoreError::NotCasbah { .. })),
+        };
+        assert!(refused, "{name}: {:?}", r.err());
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} changed");
     }
 }
 
-// A damaged casbah file (its header overwritten) is refused and left as it is.
+// Issue 10: a damaged casbah file (its header overwritten) is refused as damaged and left
+// as it is.
 #[test]
-fn damaged_casbah_file_is_not_casbah_and_untouched() {
+fn damaged_casbah_file_is_refused_and_untouched() {
     let f = fixture();
     let Fixture { _dir, path, store } = f;
     drop(store);
@@ -1108,14 +1112,135 @@ fn damaged_casbah_file_is_not_casbah_and_untouched() {
         *b = (i * 37 % 251) as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
-    let r = Store::open(&path);
-    assert!(
-        matches!(r, Err(StoreError::NotCasbah { .. })),
-        "{:?}",
-        r.err()
-    );
+    for r in [Store::open(&path), Store::open_read_only(&path)] {
+        assert!(
+            matches!(r, Err(StoreError::Damaged { .. })),
+            "{:?}",
+            r.err()
+        );
+    }
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     drop(_dir);
+}
+
+/// A closed database of 3,000 activities (ids `needle-N`) spread over many pages.
+fn database_of_activities() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("casbah.redb");
+    let store = Store::open(&path).unwrap();
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    for page in 0..6 {
+        let batch = (0..500)
+            .map(|i| {
+                let n = page * 500 + i;
+                activity(inst, AppKind::Okta, &format!("needle-{n}"), n, "a@corp.com")
+            })
+            .collect();
+        let cursor = format!("page-{page}");
+        store
+            .ingest(inst, "s", batch, &cursor, &IngestContext::default())
+            .unwrap();
+    }
+    (dir, path)
+}
+
+// Issue 10: a damaged page inside the database (not its header). A read-only open
+// succeeds, since the pages it reads are sound; the read that meets the page gets one
+// error naming the damage, not a panic; a write is refused, and an open for writing is
+// refused at once by the integrity check. Nothing ever writes to the file.
+#[test]
+fn a_damaged_page_is_one_error_and_never_written() {
+    let (_dir, path) = database_of_activities();
+    assert!(common::damage_pages_holding(&path, "needle-1500") >= 1);
+    let damaged = std::fs::read(&path).unwrap();
+
+    let store = Store::open_read_only(&path).expect("the pages an open reads are sound");
+    let read = store.guard(|s| s.query_activities(&Query::all(), 10_000, None));
+    let Err(StoreError::Damaged { detail, .. }) = &read else {
+        panic!("{:?}", read.map(|p| p.items.len()));
+    };
+    assert!(detail.contains("page"), "says where: {detail}");
+    let message = read.unwrap_err().to_string();
+    assert!(message.contains("casbah db check"), "{message}");
+    assert_eq!(message.lines().count(), 1);
+    // Confirmed once, known after: the next read and `check` say the same.
+    assert!(matches!(
+        store.guard(|s| s.activity_count()),
+        Ok(3000) | Err(StoreError::Damaged { .. })
+    ));
+    assert!(matches!(store.check(), Err(StoreError::Damaged { .. })));
+    drop(store);
+
+    let writer = Store::open(&path);
+    assert!(
+        matches!(writer, Err(StoreError::Damaged { .. })),
+        "{:?}",
+        writer.err()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        damaged,
+        "nothing was written"
+    );
+}
+
+// Issue 10: damage that appears while the database is open for writing: once found (here
+// by the check; redb's debug builds read every page at open, so a read would meet the
+// cached page), every write is refused, and closing writes nothing.
+#[test]
+fn damage_found_while_writing_stops_every_write() {
+    let (_dir, path) = database_of_activities();
+    let store = Store::open(&path).unwrap();
+    assert!(common::damage_pages_holding(&path, "needle-1500") >= 1);
+    let damaged = std::fs::read(&path).unwrap();
+
+    let check = store.check();
+    assert!(
+        matches!(check, Err(StoreError::Damaged { .. })),
+        "{check:?}"
+    );
+    let write = store.guard(|s| s.save_query("after", "app:okta"));
+    assert!(
+        matches!(write, Err(StoreError::Damaged { .. })),
+        "{write:?}"
+    );
+    drop(store);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        damaged,
+        "nothing was written"
+    );
+    // The damaged handle is never closed (closing writes): this process keeps it.
+    assert!(matches!(
+        Store::open(&path).err(),
+        Some(StoreError::InUse | StoreError::Damaged { .. })
+    ));
+}
+
+// Issue 10: a file cut short, in the middle of a page or at a page boundary, is refused
+// as damaged, never started afresh, and left as it is.
+#[test]
+fn a_truncated_file_is_damaged_and_untouched() {
+    let (_dir, path) = database_of_activities();
+    let whole = std::fs::read(&path).unwrap();
+    let boundary = whole.len() / 2 / common::REDB_PAGE * common::REDB_PAGE;
+    for cut in [boundary + common::REDB_PAGE / 2, boundary] {
+        std::fs::write(&path, &whole[..cut]).unwrap();
+        for (mode, r) in [
+            ("read-only", Store::open_read_only(&path)),
+            ("writing", Store::open(&path)),
+        ] {
+            assert!(
+                matches!(r, Err(StoreError::Damaged { .. })),
+                "cut at {cut}, {mode}: {:?}",
+                r.err()
+            );
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), &whole[..cut], "cut at {cut}");
+    }
 }
 
 // A redb file of another program gets no casbah tables written into it.

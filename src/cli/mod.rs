@@ -99,6 +99,8 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
     let Some(command) = command else {
         return dashboard(open(&db).await?, &db).await;
     };
+    let read_only = reads_only(&command);
+    let open = |db| open_as(db, read_only);
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
         Command::Demo(a) => demo::run(a, db).await,
@@ -113,6 +115,23 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
         Command::External(c) => external::run(c, open(&db).await?, &db).await,
         Command::Access(c) => access::run(c, &open(&db).await?).await,
     }
+}
+
+/// A command that only reads opens the database read-only: it never writes to the file,
+/// so a damaged one stays as it was, and it skips the integrity check that comes before
+/// every open for writing (see `store::open`).
+fn reads_only(command: &Command) -> bool {
+    use args::{ConnectorsCommand, GroupsCommand, QueriesCommand, SettingsCommand};
+    matches!(
+        command,
+        Command::Members(_)
+            | Command::Person(_)
+            | Command::Activities(_)
+            | Command::Groups(GroupsCommand::List(_))
+            | Command::Connectors(ConnectorsCommand::List(_) | ConnectorsCommand::Catalog(_))
+            | Command::Queries(QueriesCommand::List(_))
+            | Command::Settings(SettingsCommand::List(_))
+    )
 }
 
 async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
@@ -151,6 +170,14 @@ async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
 
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
     Ok(Service::open(db, Intervals::default()).await?)
+}
+
+async fn open_as(db: &std::path::Path, read_only: bool) -> Result<Service, Failure> {
+    if read_only {
+        Ok(Service::open_read_only(db, Intervals::default()).await?)
+    } else {
+        open(db).await
+    }
 }
 
 fn data_dir() -> PathBuf {

@@ -1,6 +1,6 @@
 //! Instances, their credentials, scan states and sync cursors (R-C2, R-C4).
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::{
     self, CREDENTIALS, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, SCANS, STREAM_SCANS,
