@@ -545,6 +545,59 @@ fn a_truncated_database_gets_one_line() {
     }
 }
 
+// Issue 10: `casbah db check` says what it checked (exit 0), or the damage in one line
+// (exit 1); `casbah db backup PATH` writes a private copy that opens with the same
+// records, never over an existing file, and never a copy of a damaged database.
+#[test]
+fn db_check_and_backup() {
+    let (_sandbox, s) = synced();
+    let out = s.ok(&["db", "check"]);
+    assert!(
+        out.contains("every page passed redb's integrity check") && out.contains(" activities"),
+        "{out}"
+    );
+    let count = |db: &std::path::Path| {
+        let out = std::process::Command::new(common::BIN)
+            .arg("--db")
+            .arg(db)
+            .args(["activities", "--limit", "100000", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list.as_array().unwrap().len()
+    };
+    let backup = s.dir.path().join("backup.redb");
+    let out = s.ok(&["db", "backup", backup.to_str().unwrap()]);
+    assert!(out.contains("backed up to"), "{out}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&backup).unwrap().permissions())
+            & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(count(&backup), count(&s.db()));
+
+    let kept = std::fs::read(&backup).unwrap();
+    let out = s.run(&["db", "backup", backup.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("exists") && one_line(&err), "{err}");
+    assert_eq!(std::fs::read(&backup).unwrap(), kept);
+
+    let activity = s.json(&["activities", "--limit", "1", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(common::damage_pages_holding(&s.db(), &activity) >= 1);
+    let out = s.run(&["db", "check"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is damaged") && one_line(&err), "{err}");
+    let other = s.dir.path().join("other.redb");
+    let out = s.run(&["db", "backup", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!other.exists(), "no copy of a damaged database is left");
+}
+
 // Safety by default: the folder casbah makes is 0700, the database and its log 0600.
 #[test]
 fn the_database_folder_and_log_are_private() {

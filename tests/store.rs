@@ -1243,6 +1243,88 @@ fn a_truncated_file_is_damaged_and_untouched() {
     }
 }
 
+// Issue 10, `casbah db check`: a sound database passes, with what was checked.
+#[test]
+fn a_sound_database_passes_the_check() {
+    let (_dir, path) = database_of_activities();
+    let store = Store::open_read_only(&path).unwrap();
+    let checked = store.check().expect("sound");
+    assert_eq!(
+        (checked.instances, checked.activities, checked.users),
+        (1, 3000, 0)
+    );
+    assert!(checked.tables >= 20, "{checked:?}");
+    assert_eq!(checked.bytes, std::fs::metadata(&path).unwrap().len());
+}
+
+// Issue 10, `casbah db backup`: copies taken while another thread ingests are each
+// consistent (whole pages, each with its cursor), 0600, and open like any database.
+#[test]
+fn backups_taken_while_ingesting_are_consistent() {
+    let (dir, path) = database_of_activities();
+    let store = Arc::new(Store::open(&path).unwrap());
+    let inst = store.instances().unwrap()[0].id;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut page = 6;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let batch = crash_page(inst, page);
+                let cursor = format!("page-{page}");
+                store
+                    .ingest(inst, "s", batch, &cursor, &IngestContext::default())
+                    .unwrap();
+                page += 1;
+            }
+        })
+    };
+    let mut counts = Vec::new();
+    for n in 0..3 {
+        let copy = dir.path().join(format!("backup-{n}.redb"));
+        let checked = store.backup(&copy).expect("backup");
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let backup = Store::open_read_only(&copy).expect("the copy opens read-only");
+        let count = backup.activity_count().unwrap();
+        assert_eq!(checked.activities, count);
+        // 3,000 first, then whole pages of PAGE, each with its cursor.
+        let pages = (count as i64 - 3000) / PAGE;
+        assert_eq!((count as i64 - 3000) % PAGE, 0, "a page is all or nothing");
+        assert_eq!(
+            backup.cursor(inst, "s").unwrap(),
+            Some(format!("page-{}", 5 + pages))
+        );
+        counts.push(count);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
+
+// Issue 10, `casbah db backup`: an existing file, or a symbolic link, is never replaced
+// nor followed; the database is fine afterwards.
+#[test]
+fn a_backup_never_replaces_a_file() {
+    let (dir, path) = database_of_activities();
+    let store = Store::open_read_only(&path).unwrap();
+    let existing = dir.path().join("existing.redb");
+    std::fs::write(&existing, "keep me").unwrap();
+    let target = dir.path().join("target");
+    let link = dir.path().join("link.redb");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for dest in [&existing, &link, &path] {
+        let r = store.backup(dest);
+        assert!(
+            matches!(&r, Err(StoreError::Io { detail, .. }) if detail.contains("exists")),
+            "{dest:?}: {r:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert!(!target.exists());
+    assert_eq!(store.activity_count().unwrap(), 3000);
+}
+
 // A redb file of another program gets no casbah tables written into it.
 #[test]
 fn foreign_redb_file_is_not_casbah_and_untouched() {

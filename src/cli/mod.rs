@@ -6,6 +6,7 @@ mod access;
 mod activities;
 mod args;
 mod connectors;
+mod db;
 mod demo;
 mod demo_external;
 mod external;
@@ -104,6 +105,7 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
         Command::Demo(a) => demo::run(a, db).await,
+        Command::Db(c) => db::run(c, &db).await,
         Command::Connectors(c) => connectors::run(c, &open(&db).await?).await,
         Command::Groups(c) => groups::run(c, &open(&db).await?, &db).await,
         Command::Members(a) => groups::members(a, &open(&db).await?).await,

@@ -5,6 +5,7 @@
 //! runs as background jobs that report through `Event`s.
 
 mod activities;
+mod database;
 mod error;
 pub mod events;
 pub mod export;

@@ -13,8 +13,9 @@
 //! The check runs on a scratch copy (see `scratch`): redb repairs what it can while it
 //! checks, and a repair writes, here to memory only.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::ErrorKind;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -170,6 +171,61 @@ impl Store {
             Err(other) => Err(other),
         }
     }
+
+    /// `casbah db backup`: a consistent copy of the database at `dest`, a new file (0600,
+    /// never one that exists, never through a symbolic link), that passes the same check as
+    /// `check` or is removed. It works while this store is open for writing: commits wait
+    /// while the bytes are copied.
+    pub fn backup(&self, dest: &Path) -> Result<Checked> {
+        let mut out = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest)
+            .map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists => io_error(
+                    dest,
+                    "it exists, and a backup never replaces a file; choose a new path",
+                ),
+                _ => io_error(dest, e),
+            })?;
+        let made = self.copy_into(&mut out, dest).and_then(|()| {
+            drop(out);
+            settle(dest)
+        });
+        match made {
+            Ok(checked) => Ok(checked),
+            Err(e) => {
+                let _ = std::fs::remove_file(dest);
+                // The copy has the database's bytes: its damage is the database's.
+                Err(match e {
+                    StoreError::Damaged { detail, .. } => self.latch(&detail),
+                    other => other,
+                })
+            }
+        }
+    }
+
+    fn copy_into(&self, out: &mut File, dest: &Path) -> Result<()> {
+        let _paused = self.pause_writes();
+        let mut file = File::open(&self.path).map_err(|e| io_error(&self.path, e))?;
+        std::io::copy(&mut file, out).map_err(|e| io_error(dest, e))?;
+        out.sync_all().map_err(|e| io_error(dest, e))
+    }
+}
+
+/// Checks a fresh copy, then opens it as casbah opens a database. A copy of a file open
+/// for writing reads as one a crash left: having passed the check, it is repaired in place
+/// by redb, as an open for writing would.
+fn settle(copy: &Path) -> Result<Checked> {
+    let checked = Checked::read(copy, &verify(copy)?)?;
+    let open_read_only = || panic_is_damage(copy, || builder().open_read_only(copy).map(drop));
+    if let Err(DatabaseError::RepairAborted) = open_read_only()? {
+        panic_is_damage(copy, || builder().open(copy).map(drop))?
+            .map_err(|e| open_error(copy, e))?;
+    }
+    open_read_only()?.map_err(|e| open_error(copy, e))?;
+    Ok(checked)
 }
 
 impl Drop for Store {
