@@ -30,6 +30,8 @@ use args::{Cli, Command};
 pub enum Failure {
     Usage(String),
     Failed(String),
+    /// A panic, which the panic hook reported (exit 101, as an uncaught one).
+    Panicked,
 }
 
 impl From<ServiceError> for Failure {
@@ -93,6 +95,7 @@ fn fail(f: Failure) -> ExitCode {
             eprintln!("casbah: {msg}");
             ExitCode::from(1)
         }
+        Failure::Panicked => ExitCode::from(101),
     }
 }
 
@@ -165,9 +168,11 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
 /// The dashboard over `db`, syncing while it is open.
 async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
     svc.start_scheduler();
-    crate::tui::run(svc, db)
-        .await
-        .map_err(|e| Failure::Failed(e.to_string()))
+    crate::tui::run(svc, db).await.map_err(|e| match e {
+        // The panic said so itself, once the terminal was back.
+        crate::tui::TuiError::Panicked => Failure::Panicked,
+        e => Failure::Failed(e.to_string()),
+    })
 }
 
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
