@@ -88,11 +88,11 @@ static READER_LEFT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 fn fail(f: Failure) -> ExitCode {
     match f {
         Failure::Usage(msg) => {
-            eprintln!("casbah: {msg}");
+            say(&msg);
             ExitCode::from(2)
         }
         Failure::Failed(msg) => {
-            eprintln!("casbah: {msg}");
+            say(&msg);
             ExitCode::from(1)
         }
         Failure::Panicked => ExitCode::from(101),
@@ -197,6 +197,13 @@ fn default_db() -> PathBuf {
     data_dir().join("casbah.redb")
 }
 
+/// One line on stderr. Never panics, as `eprintln!` does when stderr is gone (a terminal
+/// that hung up): a panic in the panic hook aborts.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "casbah: {line}");
+}
+
 /// A panic is a bug: one line on stderr and the details in the log. redb's
 /// panics on a damaged file are expected answers and only logged.
 fn install_panic_hook() {
@@ -216,7 +223,9 @@ fn install_panic_hook() {
         tracing::error!(at, "panic: {message}");
         if !crate::store::panics_are_expected() {
             let line = crate::domain::text::sanitize(&format!("{message} at {at}"));
-            eprintln!("casbah: internal error ({line}); please report it with casbah.log");
+            say(&format!(
+                "internal error ({line}); please report it with casbah.log"
+            ));
         }
     }));
 }

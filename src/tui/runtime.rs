@@ -27,6 +27,8 @@ use crate::store::NewInstance;
 
 const FRAME: Duration = Duration::from_millis(33);
 const SEARCH_PAUSE: Duration = Duration::from_millis(300);
+/// How long the input thread waits for a key before it looks at the terminal again.
+const INPUT_POLL: Duration = Duration::from_millis(100);
 /// How long the service may take to stop before the dashboard leaves anyway.
 const SHUTDOWN: Duration = Duration::from_millis(1200);
 
@@ -56,7 +58,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
         task.abort();
     }
     // After a hang-up there is no terminal to restore, and writing to it could only fail.
-    screen::hand_back(app.exit != Some(Exit::Hangup));
+    screen::hand_back(terminal, app.exit != Some(Exit::Hangup));
     if tokio::time::timeout(SHUTDOWN, svc.shutdown())
         .await
         .is_err()
@@ -199,13 +201,19 @@ fn tick(tx: &UnboundedSender<Msg>) -> AbortHandle {
 }
 
 /// Terminal input on its own thread: crossterm's reader blocks.
+///
+/// It also notices a terminal that hung up, which crossterm's reader does not report:
+/// SIGHUP says so too, but waits for a runtime worker, which a busy sync can keep for a
+/// while; asking whether stdout is still a terminal (the dashboard runs only on one) does
+/// not.
 fn spawn_input(tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
     let spawned = std::thread::Builder::new()
         .name("casbah-input".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let msg = match event::poll(Duration::from_millis(200)) {
-                    Ok(false) => continue,
+                let msg = match event::poll(INPUT_POLL) {
+                    Ok(false) if std::io::stdout().is_terminal() => continue,
+                    Ok(false) => Msg::Hangup,
                     Ok(true) => match event::read() {
                         Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
                         Ok(TermEvent::Paste(text)) => Msg::Paste(text),

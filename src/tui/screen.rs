@@ -49,7 +49,7 @@ pub fn take(tx: &UnboundedSender<Msg>) -> Result<DefaultTerminal, TuiError> {
     let entered = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)
         .and_then(|()| ratatui::Terminal::new(CrosstermBackend::new(stdout())));
     entered.map_err(|e| {
-        hand_back(true);
+        release(true);
         TuiError::Terminal(e)
     })
 }
@@ -72,8 +72,17 @@ pub fn draw(
 }
 
 /// Gives the terminal back, restored, if the dashboard still holds it. After a hang-up
-/// (`restore` false) there is no terminal left to write to.
-pub fn hand_back(restore: bool) {
+/// (`restore` false) there is no terminal left, and nothing is written to it, not even by
+/// `terminal`'s drop, which shows the cursor and reports a failure to do so on stderr
+/// (the same dead terminal: a panic, and then an abort).
+pub fn hand_back(terminal: DefaultTerminal, restore: bool) {
+    release(restore);
+    if !restore {
+        std::mem::forget(terminal);
+    }
+}
+
+fn release(restore: bool) {
     if held().take().is_some() && restore {
         restore_terminal();
     }
