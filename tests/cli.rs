@@ -551,6 +551,138 @@ fn a_damaged_database_gets_one_line_and_is_left_untouched() {
     assert_eq!(std::fs::read(s.db()).unwrap(), bytes);
 }
 
+/// A database synced from the sandbox: users, groups and a week of activities.
+fn synced() -> (ServedSandbox, Scratch) {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+    (sandbox, s)
+}
+
+// Issue 10: damaged pages inside a real database (not its header), under the data each
+// command reads. Every command that panicked or wrote before (activities, groups list,
+// members, person, sync, the dashboard) says so in one line, exits 1, and leaves every
+// byte of the file as it was.
+#[test]
+fn damaged_pages_inside_a_real_database_get_one_line_and_no_write() {
+    let (_sandbox, s) = synced();
+    let activities = s.json(&["activities", "--limit", "100000", "--json"]);
+    let activities = activities.as_array().unwrap();
+    let activity = activities[activities.len() / 2]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let members = s.json(&["members", "External", "--json"]);
+    let member = members[0]["email"].as_str().unwrap().to_owned();
+    let sound = std::fs::read(s.db()).unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (&["activities", "--limit", "100000"], &activity),
+        (&["groups", "list"], "Microsoft 365 administrator"),
+        (&["members", "External"], &member),
+        (&["person", member.as_str()], &member),
+        (&["sync", "--wait"], &activity),
+        // The dashboard.
+        (&[], &activity),
+    ];
+    for (args, needle) in cases {
+        std::fs::write(s.db(), &sound).unwrap();
+        assert!(
+            common::damage_pages_holding(&s.db(), needle) >= 1,
+            "{needle}"
+        );
+        let damaged = std::fs::read(s.db()).unwrap();
+        let out = s.run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            one_line(&err) && err.contains("is damaged") && err.contains("casbah db check"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            std::fs::read(s.db()).unwrap(),
+            damaged,
+            "{args:?} wrote to the damaged file"
+        );
+    }
+}
+
+// Issue 10: a database cut short, in a page or at a page boundary, is damaged: one line
+// that says to restore a backup, never a fresh database in its place.
+#[test]
+fn a_truncated_database_gets_one_line() {
+    let s = Scratch::new();
+    s.ok(&["queries", "save", "mine", "app:okta"]);
+    let whole = std::fs::read(s.db()).unwrap();
+    let boundary = whole.len() / 2 / common::REDB_PAGE * common::REDB_PAGE;
+    for cut in [boundary + 100, boundary] {
+        std::fs::write(s.db(), &whole[..cut]).unwrap();
+        for args in [
+            &["queries", "list"][..],
+            &["queries", "save", "x", "app:okta"],
+        ] {
+            let out = s.run(args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(1), "{args:?} cut at {cut}: {err}");
+            assert!(err.contains("restore a backup") && one_line(&err), "{err}");
+            assert_eq!(std::fs::read(s.db()).unwrap(), &whole[..cut]);
+        }
+    }
+}
+
+// Issue 10: `casbah db check` says what it checked (exit 0), or the damage in one line
+// (exit 1); `casbah db backup PATH` writes a private copy that opens with the same
+// records, never over an existing file, and never a copy of a damaged database.
+#[test]
+fn db_check_and_backup() {
+    let (_sandbox, s) = synced();
+    let out = s.ok(&["db", "check"]);
+    assert!(
+        out.contains("every page passed redb's integrity check") && out.contains(" activities"),
+        "{out}"
+    );
+    let count = |db: &std::path::Path| {
+        let out = std::process::Command::new(common::BIN)
+            .arg("--db")
+            .arg(db)
+            .args(["activities", "--limit", "100000", "--json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        list.as_array().unwrap().len()
+    };
+    let backup = s.dir.path().join("backup.redb");
+    let out = s.ok(&["db", "backup", backup.to_str().unwrap()]);
+    assert!(out.contains("backed up to"), "{out}");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&backup).unwrap().permissions())
+            & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(count(&backup), count(&s.db()));
+
+    let kept = std::fs::read(&backup).unwrap();
+    let out = s.run(&["db", "backup", backup.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("exists") && one_line(&err), "{err}");
+    assert_eq!(std::fs::read(&backup).unwrap(), kept);
+
+    let activity = s.json(&["activities", "--limit", "1", "--json"])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(common::damage_pages_holding(&s.db(), &activity) >= 1);
+    let out = s.run(&["db", "check"]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("is damaged") && one_line(&err), "{err}");
+    let other = s.dir.path().join("other.redb");
+    let out = s.run(&["db", "backup", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(!other.exists(), "no copy of a damaged database is left");
+}
+
 // Safety by default: the folder casbah makes is 0700, the database and its log 0600.
 #[test]
 fn the_database_folder_and_log_are_private() {

@@ -1077,7 +1077,8 @@ fn second_process_is_in_use() {
     assert!(stdout.contains("in-use"), "{stdout}");
 }
 
-// A file that is not casbah's is refused and left byte for byte as it was.
+// A file that is not casbah's is refused and left byte for byte as it was; one that
+// starts as a redb file and then is not one is damaged (issue 10).
 #[test]
 fn garbage_file_is_not_casbah_and_untouched() {
     let dir = tempfile::tempdir().unwrap();
@@ -1093,18 +1094,19 @@ fn garbage_file_is_not_casbah_and_untouched() {
         let path = dir.path().join(name);
         std::fs::write(&path, &bytes).unwrap();
         let r = common::open_store(&path);
-        assert!(
-            matches!(r, Err(StoreError::NotCasbah { .. })),
-            "{name}: {:?}",
-            r.err()
-        );
+        let refused = match name {
+            "magic-then-junk" => matches!(r, Err(StoreError::Damaged { .. })),
+            _ => matches!(r, Err(StoreError::NotCasbah { .. })),
+        };
+        assert!(refused, "{name}: {:?}", r.err());
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{name} changed");
     }
 }
 
-// A damaged casbah file (its header overwritten) is refused and left as it is.
+// Issue 10: a damaged casbah file (its header overwritten) is refused as damaged and left
+// as it is.
 #[test]
-fn damaged_casbah_file_is_not_casbah_and_untouched() {
+fn damaged_casbah_file_is_refused_and_untouched() {
     let f = fixture();
     let Fixture { _dir, path, store } = f;
     drop(store);
@@ -1113,14 +1115,217 @@ fn damaged_casbah_file_is_not_casbah_and_untouched() {
         *b = (i * 37 % 251) as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
-    let r = common::open_store(&path);
-    assert!(
-        matches!(r, Err(StoreError::NotCasbah { .. })),
-        "{:?}",
-        r.err()
-    );
+    for r in [common::open_store(&path), Store::open_read_only(&path)] {
+        assert!(
+            matches!(r, Err(StoreError::Damaged { .. })),
+            "{:?}",
+            r.err()
+        );
+    }
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     drop(_dir);
+}
+
+/// A closed database of 3,000 activities (ids `needle-N`) spread over many pages.
+fn database_of_activities() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("casbah.redb");
+    let store = common::open_store(&path).unwrap();
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    for page in 0..6 {
+        let batch = (0..500)
+            .map(|i| {
+                let n = page * 500 + i;
+                activity(inst, AppKind::Okta, &format!("needle-{n}"), n, "a@corp.com")
+            })
+            .collect();
+        let cursor = format!("page-{page}");
+        store
+            .ingest(inst, "s", batch, &cursor, &IngestContext::default())
+            .unwrap();
+    }
+    (dir, path)
+}
+
+// Issue 10: a damaged page inside the database (not its header). A read-only open
+// succeeds, since the pages it reads are sound; the read that meets the page gets one
+// error naming the damage, not a panic; a write is refused, and an open for writing is
+// refused at once by the integrity check. Nothing ever writes to the file.
+#[test]
+fn a_damaged_page_is_one_error_and_never_written() {
+    let (_dir, path) = database_of_activities();
+    assert!(common::damage_pages_holding(&path, "needle-1500") >= 1);
+    let damaged = std::fs::read(&path).unwrap();
+
+    let store = Store::open_read_only(&path).expect("the pages an open reads are sound");
+    let read = store.guard(|s| s.query_activities(&Query::all(), 10_000, None));
+    let Err(StoreError::Damaged { detail, .. }) = &read else {
+        panic!("{:?}", read.map(|p| p.items.len()));
+    };
+    assert!(detail.contains("page"), "says where: {detail}");
+    let message = read.unwrap_err().to_string();
+    assert!(message.contains("casbah db check"), "{message}");
+    assert_eq!(message.lines().count(), 1);
+    // Confirmed once, known after: the next read and `check` say the same.
+    assert!(matches!(
+        store.guard(|s| s.activity_count()),
+        Ok(3000) | Err(StoreError::Damaged { .. })
+    ));
+    assert!(matches!(store.check(), Err(StoreError::Damaged { .. })));
+    drop(store);
+
+    let writer = common::open_store(&path);
+    assert!(
+        matches!(writer, Err(StoreError::Damaged { .. })),
+        "{:?}",
+        writer.err()
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        damaged,
+        "nothing was written"
+    );
+}
+
+// Issue 10: damage that appears while the database is open for writing: once found (here
+// by the check; redb's debug builds read every page at open, so a read would meet the
+// cached page), every write is refused, and closing writes nothing.
+#[test]
+fn damage_found_while_writing_stops_every_write() {
+    let (_dir, path) = database_of_activities();
+    let store = common::open_store(&path).unwrap();
+    assert!(common::damage_pages_holding(&path, "needle-1500") >= 1);
+    let damaged = std::fs::read(&path).unwrap();
+
+    let check = store.check();
+    assert!(
+        matches!(check, Err(StoreError::Damaged { .. })),
+        "{check:?}"
+    );
+    let write = store.guard(|s| s.save_query("after", "app:okta"));
+    assert!(
+        matches!(write, Err(StoreError::Damaged { .. })),
+        "{write:?}"
+    );
+    drop(store);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        damaged,
+        "nothing was written"
+    );
+    // The damaged handle is never closed (closing writes): this process keeps it.
+    assert!(matches!(
+        common::open_store(&path).err(),
+        Some(StoreError::InUse | StoreError::Damaged { .. })
+    ));
+}
+
+// Issue 10: a file cut short, in the middle of a page or at a page boundary, is refused
+// as damaged, never started afresh, and left as it is.
+#[test]
+fn a_truncated_file_is_damaged_and_untouched() {
+    let (_dir, path) = database_of_activities();
+    let whole = std::fs::read(&path).unwrap();
+    let boundary = whole.len() / 2 / common::REDB_PAGE * common::REDB_PAGE;
+    for cut in [boundary + common::REDB_PAGE / 2, boundary] {
+        std::fs::write(&path, &whole[..cut]).unwrap();
+        for (mode, r) in [
+            ("read-only", Store::open_read_only(&path)),
+            ("writing", common::open_store(&path)),
+        ] {
+            assert!(
+                matches!(r, Err(StoreError::Damaged { .. })),
+                "cut at {cut}, {mode}: {:?}",
+                r.err()
+            );
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), &whole[..cut], "cut at {cut}");
+    }
+}
+
+// Issue 10, `casbah db check`: a sound database passes, with what was checked.
+#[test]
+fn a_sound_database_passes_the_check() {
+    let (_dir, path) = database_of_activities();
+    let store = Store::open_read_only(&path).unwrap();
+    let checked = store.check().expect("sound");
+    assert_eq!(
+        (checked.instances, checked.activities, checked.users),
+        (1, 3000, 0)
+    );
+    assert!(checked.tables >= 20, "{checked:?}");
+    assert_eq!(checked.bytes, std::fs::metadata(&path).unwrap().len());
+}
+
+// Issue 10, `casbah db backup`: copies taken while another thread ingests are each
+// consistent (whole pages, each with its cursor), 0600, and open like any database.
+#[test]
+fn backups_taken_while_ingesting_are_consistent() {
+    let (dir, path) = database_of_activities();
+    let store = Arc::new(common::open_store(&path).unwrap());
+    let inst = store.instances().unwrap()[0].id;
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut page = 6;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let batch = crash_page(inst, page);
+                let cursor = format!("page-{page}");
+                store
+                    .ingest(inst, "s", batch, &cursor, &IngestContext::default())
+                    .unwrap();
+                page += 1;
+            }
+        })
+    };
+    let mut counts = Vec::new();
+    for n in 0..3 {
+        let copy = dir.path().join(format!("backup-{n}.redb"));
+        let checked = store.backup(&copy).expect("backup");
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let backup = Store::open_read_only(&copy).expect("the copy opens read-only");
+        let count = backup.activity_count().unwrap();
+        assert_eq!(checked.activities, count);
+        // 3,000 first, then whole pages of PAGE, each with its cursor.
+        let pages = (count as i64 - 3000) / PAGE;
+        assert_eq!((count as i64 - 3000) % PAGE, 0, "a page is all or nothing");
+        assert_eq!(
+            backup.cursor(inst, "s").unwrap(),
+            Some(format!("page-{}", 5 + pages))
+        );
+        counts.push(count);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
+
+// Issue 10, `casbah db backup`: an existing file, or a symbolic link, is never replaced
+// nor followed; the database is fine afterwards.
+#[test]
+fn a_backup_never_replaces_a_file() {
+    let (dir, path) = database_of_activities();
+    let store = Store::open_read_only(&path).unwrap();
+    let existing = dir.path().join("existing.redb");
+    std::fs::write(&existing, "keep me").unwrap();
+    let target = dir.path().join("target");
+    let link = dir.path().join("link.redb");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for dest in [&existing, &link, &path] {
+        let r = store.backup(dest);
+        assert!(
+            matches!(&r, Err(StoreError::Io { detail, .. }) if detail.contains("exists")),
+            "{dest:?}: {r:?}"
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me");
+    assert!(!target.exists());
+    assert_eq!(store.activity_count().unwrap(), 3000);
 }
 
 // A redb file of another program gets no casbah tables written into it.

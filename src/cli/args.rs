@@ -52,6 +52,20 @@ pub enum Command {
     /// Who can see an external item, and why
     #[command(subcommand)]
     Access(AccessCommand),
+    /// Check the database file for damage, or back it up
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Run redb's integrity check over every page; exit 1 with the damage if it fails
+    Check,
+    /// Copy the database, consistently, to PATH: a new file readable by you only, checked
+    Backup {
+        /// Where to write the copy; an existing file is never replaced
+        path: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ mod access;
 mod activities;
 mod args;
 mod connectors;
+mod db;
 mod demo;
 mod demo_external;
 mod external;
@@ -29,6 +30,8 @@ use args::{Cli, Command};
 pub enum Failure {
     Usage(String),
     Failed(String),
+    /// A panic, which the panic hook reported (exit 101, as an uncaught one).
+    Panicked,
 }
 
 impl From<ServiceError> for Failure {
@@ -85,13 +88,14 @@ static READER_LEFT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 fn fail(f: Failure) -> ExitCode {
     match f {
         Failure::Usage(msg) => {
-            eprintln!("casbah: {msg}");
+            say(&msg);
             ExitCode::from(2)
         }
         Failure::Failed(msg) => {
-            eprintln!("casbah: {msg}");
+            say(&msg);
             ExitCode::from(1)
         }
+        Failure::Panicked => ExitCode::from(101),
     }
 }
 
@@ -99,9 +103,12 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
     let Some(command) = command else {
         return dashboard(open(&db).await?, &db).await;
     };
+    let read_only = reads_only(&command);
+    let open = |db| open_as(db, read_only);
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
         Command::Demo(a) => demo::run(a, db).await,
+        Command::Db(c) => db::run(c, &db).await,
         Command::Connectors(c) => connectors::run(c, &open(&db).await?).await,
         Command::Groups(c) => groups::run(c, &open(&db).await?, &db).await,
         Command::Members(a) => groups::members(a, &open(&db).await?).await,
@@ -113,6 +120,23 @@ async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
         Command::External(c) => external::run(c, open(&db).await?, &db).await,
         Command::Access(c) => access::run(c, &open(&db).await?).await,
     }
+}
+
+/// A command that only reads opens the database read-only: it never writes to the file,
+/// so a damaged one stays as it was, and it skips the integrity check that comes before
+/// every open for writing (see `store::open`).
+fn reads_only(command: &Command) -> bool {
+    use args::{ConnectorsCommand, GroupsCommand, QueriesCommand, SettingsCommand};
+    matches!(
+        command,
+        Command::Members(_)
+            | Command::Person(_)
+            | Command::Activities(_)
+            | Command::Groups(GroupsCommand::List(_))
+            | Command::Connectors(ConnectorsCommand::List(_) | ConnectorsCommand::Catalog(_))
+            | Command::Queries(QueriesCommand::List(_))
+            | Command::Settings(SettingsCommand::List(_))
+    )
 }
 
 async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
@@ -152,13 +176,23 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
 /// The dashboard over `db`, syncing while it is open.
 async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
     svc.start_scheduler();
-    crate::tui::run(svc, db)
-        .await
-        .map_err(|e| Failure::Failed(e.to_string()))
+    crate::tui::run(svc, db).await.map_err(|e| match e {
+        // The panic said so itself, once the terminal was back.
+        crate::tui::TuiError::Panicked => Failure::Panicked,
+        e => Failure::Failed(e.to_string()),
+    })
 }
 
 async fn open(db: &std::path::Path) -> Result<Service, Failure> {
     Ok(Service::open(db, Intervals::default()).await?)
+}
+
+async fn open_as(db: &std::path::Path, read_only: bool) -> Result<Service, Failure> {
+    if read_only {
+        Ok(Service::open_read_only(db, Intervals::default()).await?)
+    } else {
+        open(db).await
+    }
 }
 
 fn data_dir() -> PathBuf {
@@ -169,6 +203,13 @@ fn data_dir() -> PathBuf {
 
 fn default_db() -> PathBuf {
     data_dir().join("casbah.redb")
+}
+
+/// One line on stderr. Never panics, as `eprintln!` does when stderr is gone (a terminal
+/// that hung up): a panic in the panic hook aborts.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "casbah: {line}");
 }
 
 /// A panic is a bug: one line on stderr and the details in the log. redb's
@@ -190,7 +231,9 @@ fn install_panic_hook() {
         tracing::error!(at, "panic: {message}");
         if !crate::store::panics_are_expected() {
             let line = crate::domain::text::sanitize(&format!("{message} at {at}"));
-            eprintln!("casbah: internal error ({line}); please report it with casbah.log");
+            say(&format!(
+                "internal error ({line}); please report it with casbah.log"
+            ));
         }
     }));
 }

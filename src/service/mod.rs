@@ -5,6 +5,7 @@
 //! runs as background jobs that report through `Event`s.
 
 mod activities;
+mod database;
 mod error;
 pub mod events;
 pub mod export;
@@ -113,11 +114,25 @@ impl Service {
     /// Opens the database at `path` (see `Store::open` for its errors). Scan
     /// intervals stored as settings replace those of `intervals`.
     pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
+        Self::open_with(path, intervals, Store::open).await
+    }
+
+    /// Opens the database for commands that only read (see `Store::open_read_only`):
+    /// they never write to it.
+    pub async fn open_read_only(path: &Path, intervals: Intervals) -> Result<Service> {
+        Self::open_with(path, intervals, Store::open_read_only).await
+    }
+
+    async fn open_with(
+        path: &Path,
+        intervals: Intervals,
+        open: fn(&Path) -> crate::store::Result<Store>,
+    ) -> Result<Service> {
         let data_dir = path.parent().map(Path::to_path_buf);
         let path = path.to_owned();
         let (store, intervals) = tokio::task::spawn_blocking(move || {
-            let store = Store::open(&path)?;
-            let intervals = settings::stored_intervals(&store, intervals)?;
+            let store = open(&path)?;
+            let intervals = store.guard(|s| settings::stored_intervals(s, intervals))?;
             Ok::<_, crate::store::StoreError>((store, intervals))
         })
         .await
@@ -175,14 +190,15 @@ impl Service {
         self.emit(Event::Notification { level, text });
     }
 
-    /// Runs a store call on the blocking pool.
+    /// Runs a store call on the blocking pool; a read that meets damage is one error
+    /// (see `Store::guard`).
     async fn db<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Store) -> crate::store::Result<T> + Send + 'static,
     {
         let store = Arc::clone(&self.inner.store);
-        let out = tokio::task::spawn_blocking(move || f(&store))
+        let out = tokio::task::spawn_blocking(move || store.guard(f))
             .await
             .map_err(ServiceError::join)??;
         Ok(out)

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::ops::{Bound, Range};
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 
 use super::groups;
 use super::postings;

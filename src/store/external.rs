@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, TableError, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::tables::{self, USERS};
@@ -44,7 +44,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     serde_json::from_slice(bytes)
-        .map_err(|e| StoreError::Internal(format!("damaged {what} record: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("a {what} record does not decode: {e}")))
 }
 
 /// An external item as casbah last put it.

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, PoisonError};
 
-use redb::{ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::{
     self, CURSORS, IMPORTED, INSTANCES, META, META_NEXT_INSTANCE, PLAIN_CREDENTIALS, SCANS,
@@ -141,7 +141,8 @@ impl Store {
             table.get(VAULT_KEY_STORE)?.map(|v| v.value().to_owned())
         };
         let vault = Arc::new(Vault::open(&self.keys, recorded.as_deref())?);
-        if let Some(recorded) = recorded.filter(|r| *r != vault.place) {
+        // A read-only store reads with the key given; the next write moves the secrets.
+        if let Some(recorded) = recorded.filter(|r| *r != vault.place && self.writer.is_some()) {
             self.move_secrets(&recorded, &vault)?;
         }
         *slot = Some(vault.clone());

@@ -3,8 +3,10 @@
 //! Every method is synchronous and short; the service layer calls them from
 //! `spawn_blocking`, never from an async thread.
 //!
-//! - `open`: permissions, the lock, refusing files that are not casbah's (`scratch`
-//!   repairs a crashed file in memory to check it without writing to it).
+//! - `open`: permissions, the lock, refusing files that are not casbah's or are damaged
+//!   (`scratch` repairs a crashed file in memory to check it without writing to it).
+//! - `check`: redb's integrity check, a damaged read turned into one error, `db check`
+//!   and `db backup`.
 //! - `tables`: every table, its key layout, the value codec (postcard).
 //! - `instances`, `users`, `groups`, `settings`: the small tables.
 //! - `prepare`: the part of ingestion that needs no write transaction (encoding, index
@@ -16,12 +18,14 @@
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;
+mod check;
 mod external;
 mod groups;
 mod instances;
 mod migrate;
 mod open;
 
+pub use check::Checked;
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use open::panics_are_expected;
 pub use pipeline::{Committed, IngestPipeline};
@@ -70,6 +74,17 @@ pub enum StoreError {
         found: u32,
         expected: u32,
     },
+    /// A casbah (or redb) file that fails redb's integrity check, or whose pages made a
+    /// read fail. Nothing is written to it.
+    #[error(
+        "the database at {path} is damaged ({detail}); restore a backup or run `casbah db check`"
+    )]
+    Damaged { path: String, detail: String },
+    /// What a read found that only damage explains: redb's `Corrupted`, a record that does
+    /// not decode. `Store::guard` confirms it with the integrity check, then reports
+    /// `Damaged` (or, when the file passes, a casbah bug).
+    #[error("a damaged page or record was read ({0})")]
+    Corrupt(String),
     #[error("cannot use {path}: {detail}")]
     Io { path: String, detail: String },
     #[error("an instance of {app} named {name:?} already exists; choose another name")]
@@ -253,7 +268,13 @@ pub struct Person {
 }
 
 pub struct Store {
-    db: redb::Database,
+    /// Reads go here: `writer` when the file was opened for writing, else a read-only
+    /// handle, which never writes to the file.
+    db: std::sync::Arc<dyn redb::ReadableDatabase + Send + Sync>,
+    writer: Option<std::sync::Arc<redb::Database>>,
+    path: std::path::PathBuf,
+    /// Set once damage is confirmed (see `check`): from then on nothing is written.
+    damage: std::sync::OnceLock<String>,
     tags: std::sync::Mutex<tags::TagCache>,
     /// Lower-cased sign-in names that differ from the account's e-mail (an
     /// Entra guest's UPN) → that e-mail's person key. Built from the users
@@ -303,8 +324,19 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
 }
 
 impl Store {
+    /// Every write transaction starts here: none on a damaged file, none on a file
+    /// opened read-only.
     fn write(&self) -> Result<redb::WriteTransaction> {
-        begin_write(&self.db)
+        if let Some(detail) = self.damage.get() {
+            return Err(self.damaged(detail));
+        }
+        match &self.writer {
+            Some(db) => begin_write(db),
+            None => Err(StoreError::Internal(
+                "a write on a database opened read-only (a casbah bug: please report it)"
+                    .to_string(),
+            )),
+        }
     }
 
     /// The tagging cache (see `tags`).
@@ -324,9 +356,10 @@ impl Store {
         Ok(())
     }
 
-    /// Opens or creates the database; creates the file 0600 in a 0700 folder.
-    /// A file that is not a casbah database is left untouched. Secrets are sealed
-    /// with a key kept where `KeyStore::System` finds it.
+    /// Opens or creates the database for reading and writing; creates the file 0600 in a
+    /// 0700 folder. An existing file passes redb's integrity check first. A file that is
+    /// not a casbah database, or is damaged, is left untouched. Secrets are sealed with a
+    /// key kept where `KeyStore::System` finds it.
     pub fn open(path: &Path) -> Result<Store> {
         Store::open_with_keys(path, KeyStore::System)
     }
@@ -334,15 +367,41 @@ impl Store {
     /// `open`, with the key that seals secrets looked for in `keys`. Secrets that an
     /// earlier casbah kept in plain text are sealed now, where the key can be had.
     pub fn open_with_keys(path: &Path, keys: KeyStore) -> Result<Store> {
-        let store = Store {
-            db: open::open(path)?,
+        let store = Self::with(path, open::open(path, open::Mode::Write)?, keys);
+        store.seal_plain_credentials()?;
+        Ok(store)
+    }
+
+    /// Opens the database for reading only: nothing is ever written to the file (unless
+    /// it must be repaired after a crash or migrated, which an integrity check precedes),
+    /// and reads that meet damage say so (see `guard`).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        Ok(Self::with(
+            path,
+            open::open(path, open::Mode::Read)?,
+            KeyStore::System,
+        ))
+    }
+
+    fn with(path: &Path, opened: open::Opened, keys: KeyStore) -> Store {
+        let (db, writer): (std::sync::Arc<dyn redb::ReadableDatabase + Send + Sync>, _) =
+            match opened {
+                open::Opened::Write(db) => {
+                    let db = std::sync::Arc::new(db);
+                    (db.clone(), Some(db))
+                }
+                open::Opened::Read(db) => (std::sync::Arc::new(db), None),
+            };
+        Store {
+            db,
+            writer,
+            path: path.to_owned(),
+            damage: Default::default(),
             tags: Default::default(),
             aliases: Default::default(),
             keys,
             vault: Default::default(),
-        };
-        store.seal_plain_credentials()?;
-        Ok(store)
+        }
     }
 
     // Instances and credentials (R-C2).

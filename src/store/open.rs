@@ -1,8 +1,12 @@
-//! Opening the file: permissions, the lock, and refusing files that are not casbah's.
+//! Opening the file: permissions, the lock, and refusing files that are not casbah's or
+//! are damaged.
 //!
-//! An existing file is first opened read-only, which never writes (or, after a crash, on a
-//! scratch copy), to check that it is a casbah database of the expected schema; only then
-//! is it opened for writing.
+//! An existing file is first opened read-only, which never writes, to check that it is a
+//! casbah database of the expected schema. A command that only reads keeps that handle.
+//! Writing to a damaged file spreads the damage (issue 10: a sync grew a damaged 33.7 MB
+//! file to 67.1 MB), so before a file is opened for writing, every page of it passes
+//! redb's integrity check, run on a scratch copy (see `check::verify`), which writes
+//! nothing either; after a crash that is also where redb's repair is tried first.
 
 use std::cell::Cell;
 use std::fs::{DirBuilder, OpenOptions, Permissions};
@@ -11,10 +15,10 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use redb::{Database, DatabaseError, ReadableDatabase, TableError};
+use redb::{Database, DatabaseError, ReadOnlyDatabase, ReadableDatabase, TableError};
 
+use super::check;
 use super::migrate;
-use super::scratch::Scratch;
 use super::tables::{self, META, META_SCHEMA, SCHEMA_VERSION};
 use super::{Result, StoreError};
 
@@ -24,7 +28,18 @@ const CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Read,
+    Write,
+}
+
+pub enum Opened {
+    Write(Database),
+    Read(ReadOnlyDatabase),
+}
+
+pub(super) fn io_error(path: &Path, e: impl std::fmt::Display) -> StoreError {
     StoreError::Io {
         path: path.display().to_string(),
         detail: e.to_string(),
@@ -38,13 +53,20 @@ fn not_casbah(path: &Path, detail: impl Into<String>) -> StoreError {
     }
 }
 
-fn builder() -> redb::Builder {
+pub(super) fn damaged(path: &Path, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Damaged {
+        path: path.display().to_string(),
+        detail: crate::domain::text::sanitize(&detail.to_string()),
+    }
+}
+
+pub(super) fn builder() -> redb::Builder {
     let mut b = Database::builder();
     b.set_cache_size(CACHE_BYTES);
     b
 }
 
-pub fn open(path: &Path) -> Result<Database> {
+pub fn open(path: &Path, mode: Mode) -> Result<Opened> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.exists()
     {
@@ -70,9 +92,9 @@ pub fn open(path: &Path) -> Result<Database> {
         Err(e) => return Err(io_error(path, e)),
     };
     if existing {
-        open_existing(path)
+        open_existing(path, mode)
     } else {
-        create(path)
+        create(path).map(Opened::Write)
     }
 }
 
@@ -101,7 +123,7 @@ fn restrict(path: &Path) -> Result<()> {
     std::fs::set_permissions(path, Permissions::from_mode(0o600)).map_err(|e| io_error(path, e))
 }
 
-fn open_existing(path: &Path) -> Result<Database> {
+fn open_existing(path: &Path, mode: Mode) -> Result<Opened> {
     let mut magic = [0u8; REDB_MAGIC.len()];
     let mut file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
     if file.read_exact(&mut magic).is_err() || magic != REDB_MAGIC {
@@ -109,27 +131,22 @@ fn open_existing(path: &Path) -> Result<Database> {
     }
     drop(file);
 
-    // redb trusts a file's pages and may panic on a damaged one: a panic here means damage.
-    let found = quietly(|| -> Result<u32> {
-        match builder().open_read_only(path) {
-            Ok(db) => check_meta(path, &db),
-            // Not shut down cleanly: repaired on a scratch copy, checked there.
-            Err(DatabaseError::RepairAborted) => {
-                let file = std::fs::File::open(path).map_err(|e| io_error(path, e))?;
-                let scratch = Scratch::new(file).map_err(|e| io_error(path, e))?;
-                let db = builder()
-                    .create_with_backend(scratch)
-                    .map_err(|e| open_error(path, e))?;
-                check_meta(path, &db)
+    let found = match panic_is_damage(path, || builder().open_read_only(path))? {
+        Ok(db) => {
+            let found = panic_is_damage(path, || check_meta(path, &db))??;
+            if mode == Mode::Read && found == SCHEMA_VERSION {
+                restrict(path)?;
+                return Ok(Opened::Read(db));
             }
-            Err(e) => Err(open_error(path, e)),
+            // Checked while `db` still keeps other casbah processes from writing.
+            check::verify(path)?.schema
         }
-    })
-    .map_err(|_| not_casbah(path, "redb could not read it"))??;
+        // Not shut down cleanly: repaired on a scratch copy, and checked there.
+        Err(DatabaseError::RepairAborted) => check::verify(path)?.schema,
+        Err(e) => return Err(open_error(path, e)),
+    };
 
-    let db = quietly(|| builder().open(path))
-        .map_err(|_| not_casbah(path, "redb could not read it"))?
-        .map_err(|e| open_error(path, e))?;
+    let db = panic_is_damage(path, || builder().open(path))?.map_err(|e| open_error(path, e))?;
     restrict(path)?;
     if found != SCHEMA_VERSION {
         let txn = super::begin_write(&db)?;
@@ -138,7 +155,7 @@ fn open_existing(path: &Path) -> Result<Database> {
         txn.commit()?;
         tracing::info!(path = %path.display(), from = found, to = SCHEMA_VERSION, "database migrated");
     }
-    Ok(db)
+    Ok(Opened::Write(db))
 }
 
 thread_local! {
@@ -152,25 +169,35 @@ pub fn panics_are_expected() -> bool {
     EXPECTING_PANICS.with(Cell::get)
 }
 
-/// Runs `f`, turning a panic into `Err` and marking it as expected.
-fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
-    EXPECTING_PANICS.with(|e| e.set(true));
+/// Runs `f`, turning a panic into `Err` and marking it as expected. Nests.
+pub(super) fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    let before = EXPECTING_PANICS.with(|e| e.replace(true));
     let out = catch_unwind(AssertUnwindSafe(f));
-    EXPECTING_PANICS.with(|e| e.set(false));
+    EXPECTING_PANICS.with(|e| e.set(before));
     out
 }
 
+/// Runs `f`, redb over the file at `path`. redb trusts a file's pages and may panic on a
+/// damaged one: such a panic means damage.
+pub(super) fn panic_is_damage<R>(path: &Path, f: impl FnOnce() -> R) -> Result<R> {
+    quietly(f).map_err(|panic| damaged(path, panic_text(&*panic)))
+}
+
+/// The message a panic carried.
+pub(super) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_owned())
+}
+
 /// The file's schema: this casbah's, or an older one it migrates.
-fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<u32> {
-    let txn = db.begin_read()?;
-    let meta = match txn.open_table(META) {
-        Ok(t) => t,
-        Err(TableError::TableDoesNotExist(_)) => {
-            return Err(not_casbah(path, "a redb file of another program"));
-        }
-        Err(e) => return Err(not_casbah(path, e.to_string())),
-    };
-    let found = u32::try_from(tables::meta_get(&meta, META_SCHEMA)?).unwrap_or(u32::MAX);
+pub(super) fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<u32> {
+    let found = read_schema(path, db).map_err(|e| match e {
+        StoreError::Corrupt(detail) => damaged(path, detail),
+        other => other,
+    })?;
     if !(migrate::OLDEST..=SCHEMA_VERSION).contains(&found) {
         return Err(StoreError::Schema {
             path: path.display().to_string(),
@@ -181,10 +208,29 @@ fn check_meta(path: &Path, db: &impl ReadableDatabase) -> Result<u32> {
     Ok(found)
 }
 
-fn open_error(path: &Path, e: DatabaseError) -> StoreError {
+fn read_schema(path: &Path, db: &impl ReadableDatabase) -> Result<u32> {
+    let txn = db.begin_read()?;
+    let meta = match txn.open_table(META) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => {
+            return Err(not_casbah(path, "a redb file of another program"));
+        }
+        Err(TableError::Storage(e)) => return Err(e.into()),
+        Err(e) => return Err(not_casbah(path, e.to_string())),
+    };
+    Ok(u32::try_from(tables::meta_get(&meta, META_SCHEMA)?).unwrap_or(u32::MAX))
+}
+
+pub(super) fn open_error(path: &Path, e: DatabaseError) -> StoreError {
     match e {
         DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
             StoreError::InUse
+        }
+        DatabaseError::Storage(redb::StorageError::Corrupted(detail)) => damaged(path, detail),
+        DatabaseError::Storage(redb::StorageError::Io(io))
+            if io.kind() == std::io::ErrorKind::UnexpectedEof =>
+        {
+            damaged(path, "it ends before its last page")
         }
         DatabaseError::Storage(redb::StorageError::Io(io)) => io_error(path, io),
         other => not_casbah(path, other.to_string()),

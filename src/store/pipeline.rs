@@ -45,7 +45,7 @@ impl IngestPipeline {
             .spawn(move || {
                 let mut page = page;
                 let outcome = store
-                    .commit_prepared_impl(&mut page)
+                    .guard(|s| s.commit_prepared_impl(&mut page))
                     .map(|report| Committed {
                         stream: page.stream.clone(),
                         report,

@@ -74,8 +74,8 @@ pub fn starting_with<'a, const W: usize>(chunk: &'a [[u8; W]], prefix: &[u8]) ->
 pub fn as_entries<const W: usize>(bytes: &[u8]) -> Result<&[[u8; W]]> {
     let (entries, rest) = bytes.as_chunks::<W>();
     if !rest.is_empty() {
-        return Err(super::StoreError::Internal(format!(
-            "damaged index chunk: {} bytes is not a whole number of {W}-byte entries",
+        return Err(super::StoreError::Corrupt(format!(
+            "an index chunk of {} bytes is not a whole number of {W}-byte entries",
             bytes.len()
         )));
     }

@@ -15,8 +15,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
-use redb::ReadableDatabase;
-
 use super::groups::MemberRow;
 use super::postings::{self, WHOLE_HOUR};
 use super::records;

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use redb::{AccessGuard, ReadOnlyTable, ReadTransaction, ReadableDatabase};
+use redb::{AccessGuard, ReadOnlyTable, ReadTransaction};
 
 use super::postings::{self, ListKey, WHOLE_HOUR};
 use super::records;

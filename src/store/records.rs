@@ -98,8 +98,9 @@ pub fn encode_tags(tags: &[GroupId], out: Vec<u8>) -> Result<Vec<u8>> {
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Activity> {
-    let damaged =
-        |e: postcard::Error| StoreError::Internal(format!("damaged activity record: {e}"));
+    let damaged = |e: postcard::Error| {
+        StoreError::Corrupt(format!("an activity record does not decode: {e}"))
+    };
     let (h, rest) = postcard::take_from_bytes::<OwnedHead>(bytes).map_err(damaged)?;
     let groups: Vec<GroupId> = postcard::from_bytes(rest).map_err(damaged)?;
     Ok(Activity {

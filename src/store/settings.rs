@@ -1,6 +1,6 @@
 //! Saved queries (R-A3) and settings: small text tables.
 
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::tables::{SAVED_QUERIES, SETTINGS};
 use super::{Result, Store, StoreError};

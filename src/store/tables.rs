@@ -156,7 +156,7 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     postcard::from_bytes(bytes)
-        .map_err(|e| StoreError::Internal(format!("damaged {what} record: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("a {what} record does not decode: {e}")))
 }
 
 /// Reads a counter, 0 when never set.
@@ -182,11 +182,20 @@ pub fn next_id(table: &mut redb::Table<&'static str, u64>, name: &str) -> Result
     Ok(id)
 }
 
+/// redb's errors: `Corrupted`, and a read past the end of a truncated file, say that the
+/// file is damaged (see `StoreError::Corrupt`); the others are failures of their own.
 macro_rules! internal_from {
     ($($t:ty),*) => {$(
         impl From<$t> for StoreError {
             fn from(e: $t) -> StoreError {
-                StoreError::Internal(e.to_string())
+                let text = e.to_string();
+                match redb::Error::from(e) {
+                    redb::Error::Corrupted(_) => StoreError::Corrupt(text),
+                    redb::Error::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                        StoreError::Corrupt(text)
+                    }
+                    _ => StoreError::Internal(text),
+                }
             }
         }
     )*};

@@ -99,6 +99,7 @@ pub enum Overlay {
 pub enum Exit {
     Quit,
     Hangup,
+    Panicked,
 }
 
 pub struct App {
@@ -265,6 +266,7 @@ impl App {
             }
             Msg::Terminate => self.exit = Some(Exit::Quit),
             Msg::Hangup => self.exit = Some(Exit::Hangup),
+            Msg::Panicked => self.exit = Some(Exit::Panicked),
         }
     }
 

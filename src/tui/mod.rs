@@ -14,6 +14,7 @@ pub mod input;
 pub mod keymap;
 pub mod msg;
 mod runtime;
+mod screen;
 pub mod theme;
 pub mod views;
 pub mod widgets;
@@ -36,6 +37,9 @@ pub enum TuiError {
     NotATerminal,
     #[error("cannot listen for signals: {0}")]
     Signals(std::io::Error),
+    /// The dashboard ended on a panic, which said what happened as it did.
+    #[error("the dashboard stopped on an internal error")]
+    Panicked,
 }
 
 /// Opens the dashboard on `svc` until the user quits, the terminal goes

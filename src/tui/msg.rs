@@ -31,6 +31,8 @@ pub enum Msg {
     Terminate,
     /// SIGHUP or the terminal is gone: leave at once.
     Hangup,
+    /// A panic handed the terminal back (see `screen`): leave without drawing.
+    Panicked,
 }
 
 /// A failed call, one line, and where in the filter text it points if it does.

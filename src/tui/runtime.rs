@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{
-    self, DisableBracketedPaste, EnableBracketedPaste, Event as TermEvent, KeyEventKind,
-};
+use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::{execute, queue};
 use tokio::sync::broadcast::error::RecvError;
@@ -21,7 +19,7 @@ use tokio::task::AbortHandle;
 use super::app::{App, Exit};
 use super::msg::{Cmd, Done, Failure, Msg, Outcome};
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
-use super::{TuiError, export, views};
+use super::{TuiError, export, screen, views};
 use crate::domain::text::sanitize;
 use crate::domain::{Secret, now_micros};
 use crate::service::{ConnectRequest, Service};
@@ -29,6 +27,8 @@ use crate::store::NewInstance;
 
 const FRAME: Duration = Duration::from_millis(33);
 const SEARCH_PAUSE: Duration = Duration::from_millis(300);
+/// How long the input thread waits for a key before it looks at the terminal again.
+const INPUT_POLL: Duration = Duration::from_millis(100);
 /// How long the service may take to stop before the dashboard leaves anyway.
 const SHUTDOWN: Duration = Duration::from_millis(1200);
 
@@ -38,8 +38,7 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
     }
     let (tx, mut rx) = unbounded_channel();
     let signals = forward_signals(&tx)?;
-    let mut terminal = ratatui::try_init().map_err(TuiError::Terminal)?;
-    paste_on()?;
+    let mut terminal = screen::take(&tx)?;
     let stop = Arc::new(AtomicBool::new(false));
     let background = [forward_events(&svc, &tx), signals, tick(&tx)];
     spawn_input(tx.clone(), Arc::clone(&stop));
@@ -59,34 +58,17 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
         task.abort();
     }
     // After a hang-up there is no terminal to restore, and writing to it could only fail.
-    if app.exit != Some(Exit::Hangup) {
-        paste_off();
-        ratatui::restore();
-    }
+    screen::hand_back(terminal, app.exit != Some(Exit::Hangup));
     if tokio::time::timeout(SHUTDOWN, svc.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("the service did not stop in time; leaving anyway");
     }
+    if app.exit == Some(Exit::Panicked) {
+        return Err(TuiError::Panicked);
+    }
     outcome
-}
-
-/// Bracketed paste: a paste arrives as one event, so a pasted key keeps its
-/// line breaks and a pasted line never submits a form. Switched off again on
-/// the way out, panics included.
-fn paste_on() -> Result<(), TuiError> {
-    execute!(std::io::stdout(), EnableBracketedPaste).map_err(TuiError::Terminal)?;
-    let restore = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        paste_off();
-        restore(info);
-    }));
-    Ok(())
-}
-
-fn paste_off() {
-    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
 }
 
 async fn event_loop(
@@ -104,6 +86,8 @@ async fn event_loop(
             () = tokio::time::sleep_until(due.into()), if pending => None,
         };
         if let Some(msg) = msg {
+            #[cfg(debug_assertions)]
+            panic_if_asked(&msg);
             app.now = now_micros();
             app.update(msg);
             // A burst of keys or events is handled as one.
@@ -119,15 +103,35 @@ async fn event_loop(
             pending |= app.take_dirty();
         }
         if pending && last_frame.is_none_or(|t| t.elapsed() >= FRAME) {
-            if let Err(e) = draw(terminal, app) {
-                // The terminal is gone (SSH dropped): leave without touching it again.
-                tracing::info!("terminal write failed, leaving: {e}");
-                app.exit = Some(Exit::Hangup);
-                return Ok(());
+            match screen::draw(terminal, |t| draw(t, app)) {
+                Ok(true) => {}
+                // Handed back after a panic: `Msg::Panicked` is on its way.
+                Ok(false) => continue,
+                Err(e) => {
+                    // The terminal is gone (SSH dropped): leave without touching it again.
+                    tracing::info!("terminal write failed, leaving: {e}");
+                    app.exit = Some(Exit::Hangup);
+                    return Ok(());
+                }
             }
             pending = false;
             last_frame = Some(Instant::now());
         }
+    }
+}
+
+/// Issue 10's end-to-end test of a panic, in debug builds only: with
+/// `CASBAH_DEBUG_PANIC=task` a key starts a task that panics (as a bug in a background
+/// load would), with `=loop` the event loop itself panics.
+#[cfg(debug_assertions)]
+fn panic_if_asked(msg: &Msg) {
+    if !matches!(msg, Msg::Key(_)) {
+        return;
+    }
+    match std::env::var("CASBAH_DEBUG_PANIC").as_deref() {
+        Ok("task") => drop(tokio::spawn(async { panic!("CASBAH_DEBUG_PANIC=task") })),
+        Ok("loop") => panic!("CASBAH_DEBUG_PANIC=loop"),
+        _ => {}
     }
 }
 
@@ -197,13 +201,19 @@ fn tick(tx: &UnboundedSender<Msg>) -> AbortHandle {
 }
 
 /// Terminal input on its own thread: crossterm's reader blocks.
+///
+/// It also notices a terminal that hung up, which crossterm's reader does not report:
+/// SIGHUP says so too, but waits for a runtime worker, which a busy sync can keep for a
+/// while; asking whether stdout is still a terminal (the dashboard runs only on one) does
+/// not.
 fn spawn_input(tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
     let spawned = std::thread::Builder::new()
         .name("casbah-input".into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let msg = match event::poll(Duration::from_millis(200)) {
-                    Ok(false) => continue,
+                let msg = match event::poll(INPUT_POLL) {
+                    Ok(false) if std::io::stdout().is_terminal() => continue,
+                    Ok(false) => Msg::Hangup,
                     Ok(true) => match event::read() {
                         Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
                         Ok(TermEvent::Paste(text)) => Msg::Paste(text),

@@ -424,3 +424,31 @@ pub async fn assert_a_sweep_resumes<C: casbah::connectors::Connector>(
     assert!(!resumed.is_empty());
     assert_eq!(resumed, ids_inside_the_week(&straight));
 }
+
+/// redb's page size.
+pub const REDB_PAGE: usize = 4096;
+
+/// Overwrites, in place, every page of the database at `path` (past its header) that
+/// holds `needle`, as a bad sector or a stray write would; returns how many.
+pub fn damage_pages_holding(path: &std::path::Path, needle: &str) -> usize {
+    use std::os::unix::fs::FileExt;
+    let bytes = std::fs::read(path).expect("read the database");
+    let pages: std::collections::HashSet<usize> = bytes
+        .windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle.as_bytes())
+        .map(|(at, _)| at / REDB_PAGE)
+        .filter(|page| *page > 1)
+        .collect();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open the database");
+    for page in &pages {
+        let offset = (page * REDB_PAGE) as u64;
+        file.write_all_at(&[0xA5; REDB_PAGE], offset)
+            .expect("damage a page");
+    }
+    file.sync_all().expect("sync");
+    pages.len()
+}
