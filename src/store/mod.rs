@@ -646,8 +646,8 @@ impl Store {
         self.commit_prepared(page)
     }
     /// The first half of `ingest`, which needs no write transaction: it may run while
-    /// another page commits (see `IngestPipeline`). Prepare pages in the order they are
-    /// committed: records without a country take the one last seen with their IP (R-A2).
+    /// another page commits (see `IngestPipeline`). Records are placed by the context's
+    /// GeoIP databases (R-A1), so the order of pages does not change what is stored.
     pub fn prepare(
         &self,
         instance: InstanceId,
