@@ -402,34 +402,42 @@ fn a_file_that_is_not_a_casbah_database_is_left_untouched() {
     assert_eq!(std::fs::read(s.db()).unwrap(), garbage);
 }
 
-// A second casbah on the same database is told at once.
+// A second casbah on the same database is told at once; with the demo running, which
+// serves its database (issue 9), a second one attaches to it instead.
 #[test]
 fn a_second_process_on_the_same_database_is_refused_at_once() {
     let s = Scratch::new();
     s.ok(&["groups", "list"]);
-    let mut holder = s
+    {
+        let _holder = s.store();
+        let started = std::time::Instant::now();
+        let out = s.run(&["groups", "list"]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).contains("in use by another casbah process"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let mut demo = s
         .command(&["demo", "--users", "50", "--rate", "0"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // The demo prints its first line once the database is open.
+    // The demo prints its first line once it serves the database.
     let mut first = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(holder.stdout.as_mut().unwrap()),
+        &mut std::io::BufReader::new(demo.stdout.as_mut().unwrap()),
         &mut first,
     )
     .unwrap();
     assert!(first.contains("database"), "{first}");
-    let out = s.run(&["groups", "list"]);
-    let _ = holder.kill();
-    let _ = holder.wait();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("in use by another casbah process"),
-        "{}",
-        stderr(&out)
-    );
+    let status = s.json(&["status", "--json"]);
+    common::stop_child(&mut demo);
+    assert_eq!(status["mode"], "attached", "{status}");
+    assert_eq!(status["server"]["pid"], demo.id());
 }
 
 // Usage errors exit 2; --help exits 0.

@@ -36,23 +36,7 @@ fn world() -> World {
         }))
         .expect("sandbox starts");
     let s = Scratch::new();
-    let out = s.run_with_input(
-        &[
-            "connectors",
-            "add",
-            "microsoft365",
-            "--name",
-            "contoso",
-            "--tenant-id",
-            &sandbox.tenant_id,
-            "--client-id",
-            &sandbox.client_id,
-            "--endpoint",
-            &sandbox.base_url(),
-        ],
-        sandbox.client_secret.expose(),
-    );
-    assert!(out.status.success(), "connect: {}", stderr(&out));
+    s.connect_in_process(&sandbox);
     s.ok(&["sync", "--instance", "contoso", "--wait"]);
     World {
         sandbox,

@@ -302,7 +302,13 @@ async fn a_membership_sync_records_joins_and_leaves() {
     let before = w.svc.members(group.id).await.unwrap().len();
     w.sandbox.remove_member(gid, leaver).unwrap();
     w.sandbox.add_member(gid, joiner).unwrap();
-    w.svc.sync_group(group.id, &name).wait().await.unwrap();
+    w.svc
+        .sync_group(group.id, &name)
+        .await
+        .unwrap()
+        .wait()
+        .await
+        .unwrap();
 
     let history = w.svc.membership_history(group.id).await.unwrap();
     assert!(history.iter().any(|c| c.user == joiner_key && c.joined));

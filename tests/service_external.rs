@@ -203,6 +203,8 @@ async fn a_mirror_sends_only_the_difference_and_lists_unmatched_users() {
     sandbox.remove_member(group, leaver).unwrap();
     sandbox.add_member(group, outsider).unwrap();
     svc.sync_group(imported.id, &name)
+        .await
+        .expect("sync starts")
         .wait()
         .await
         .expect("group sync");

@@ -743,3 +743,72 @@ fn user_code(screen: &str) -> Option<String> {
         (ok(a) && ok(b)).then(|| w.to_string())
     })
 }
+
+/// The row of the groups pane that names `group`, when it says `state`.
+fn group_row_says(s: &vt100::Screen, group: &str, state: &str) -> bool {
+    s.contents()
+        .lines()
+        .any(|l| l.contains(group) && l.contains(state))
+}
+
+// issue 9: with `casbah serve` running, two dashboards and a command attach at once, and
+// an import started by the command shows in both dashboards as importing, then ready.
+// (Each vendor reply slowed, so that the import is seen under way.)
+#[test]
+fn two_dashboards_and_a_command_see_one_import_on_the_server() {
+    let sandbox = ServedSandbox::start(&["--faults", "latency=200ms"]);
+    let scratch = Scratch::new();
+    scratch.connect(&sandbox);
+    let _served = scratch.serve();
+    let mut terms = [
+        Term::start(&[], &scratch, 120, 40),
+        Term::start(&[], &scratch, 120, 40),
+    ];
+    for t in &mut terms {
+        t.wait_for("groups 0/500");
+        t.send("2");
+    }
+    let group = "Finance - EMEA Approvers";
+    let out = scratch.ok(&["groups", "import", "--instance", "contoso", group]);
+    assert!(out.contains("on the casbah server (pid"), "{out}");
+    for t in &terms {
+        t.wait_until("the import under way", |s| {
+            group_row_says(s, group, "importing")
+        });
+    }
+    for t in &terms {
+        t.wait_until("the group to be ready", |s| {
+            group_row_says(s, group, "ready")
+        });
+    }
+    let listed = scratch.json(&["groups", "list", "--json"]);
+    let row = listed
+        .as_array()
+        .and_then(|l| l.iter().find(|g| g["name"] == group))
+        .unwrap_or_else(|| panic!("{listed}"));
+    assert_eq!(row["status"], "ready", "{row}");
+}
+
+// issue 9: a server killed with SIGKILL while a dashboard is attached: the dashboard
+// says so in one line and leaves with the terminal restored.
+#[test]
+fn a_killed_server_ends_an_attached_dashboard_with_the_terminal_restored() {
+    let scratch = Scratch::new();
+    let mut served = scratch.serve();
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_until("the dashboard", |s| {
+        s.alternate_screen() && s.contents().contains("No groups yet")
+    });
+    served
+        .signal_and_wait("-KILL", Duration::from_secs(5))
+        .expect("killed");
+    let status = t.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.exit_code(), 1);
+    t.wait_until("the line on the main screen", |s| {
+        !s.alternate_screen() && s.contents().contains("the casbah server stopped")
+    });
+    let parser = t.shared.parser.lock().expect("parser lock");
+    assert!(!parser.0.screen().hide_cursor(), "cursor shown");
+    drop(parser);
+    assert!(t.cooked(), "raw mode left");
+}

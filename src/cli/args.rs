@@ -15,6 +15,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "CASBAH_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// The socket of the `casbah serve` of the database [default: beside the database]
+    #[arg(long, global = true, env = "CASBAH_SOCKET", value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -55,6 +59,18 @@ pub enum Command {
     /// Check the database file for damage, or back it up
     #[command(subcommand)]
     Db(DbCommand),
+    /// Keep collecting in the background: own the database and the schedule, and let
+    /// dashboards and commands attach over a Unix socket
+    Serve(ServeArgs),
+    /// Whether a casbah server runs for the database, and each instance's scans
+    Status(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Let this group's members attach too (socket 0660 in a 0750 folder)
+    #[arg(long, value_name = "NAME")]
+    pub group: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

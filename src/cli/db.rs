@@ -8,11 +8,15 @@ use super::{Failure, Outcome};
 use crate::service::{Intervals, Service, ServiceError};
 use crate::store::{Checked, StoreError};
 
-pub async fn run(command: DbCommand, db: &Path) -> Outcome {
+pub async fn run(command: DbCommand, db: &Path, socket: &Path) -> Outcome {
     // Read-only: neither command writes to the database (see `Store::open_read_only`).
-    let svc = Service::open_read_only(db, Intervals::default())
-        .await
-        .map_err(damage)?;
+    // With a server running, it checks or copies the database it holds.
+    let svc = match super::attach(socket).await? {
+        Some(svc) => svc,
+        None => Service::open_read_only(db, Intervals::default())
+            .await
+            .map_err(damage)?,
+    };
     match command {
         DbCommand::Check => {
             let checked = svc.check_database().await.map_err(damage)?;
@@ -26,6 +30,9 @@ pub async fn run(command: DbCommand, db: &Path) -> Outcome {
             );
         }
         DbCommand::Backup { path } => {
+            // A server may run in another folder: it is given the whole path.
+            let path = std::path::absolute(&path)
+                .map_err(|e| Failure::Usage(format!("cannot use {}: {e}", path.display())))?;
             let copy = svc.backup_database(&path).await.map_err(damage)?;
             println!(
                 "backed up to {} ({}, readable by you only); it passed the integrity check: {}",

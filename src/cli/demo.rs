@@ -10,7 +10,7 @@ use super::args::DemoArgs;
 use super::sandbox::{start, wait_for_shutdown};
 use super::{Failure, Outcome};
 use crate::sandbox::SandboxConfig;
-use crate::service::{ConnectRequest, Event, Intervals, Level, Service};
+use crate::service::{ConnectRequest, Event, Intervals, Level, Server, Service};
 
 /// Groups the demo imports from each instance, so that filters by group have
 /// something to show in every app.
@@ -37,9 +37,14 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     let svc = Service::open(&db, Intervals::demo()).await?;
     // Listen before anything starts, so no notice of the first imports is missed.
     let events = svc.subscribe();
+    // Issue 9: the demo serves its database, so a second terminal can attach.
+    let socket = crate::service::default_socket(&db);
+    let server = Server::start(&svc, &db, &socket, None).await?;
     println!(
-        "sandbox tenant at {}; database {}",
+        "sandbox tenant at {}; database {}\nattach from another terminal: casbah --db {} (or any command, e.g. casbah --db {} activities)",
         sandbox.base_url(),
+        db.display(),
+        db.display(),
         db.display()
     );
     if svc.instances().await?.is_empty() {
@@ -70,18 +75,18 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
             sandbox.tenant_id.clone(),
         ));
     }
-    if std::io::stdout().is_terminal() {
-        // The dashboard stops the service itself when it closes.
-        return super::dashboard(svc, &db).await;
-    }
-    svc.start_scheduler();
-    println!("syncing; press Ctrl-C to stop");
-    tokio::select! {
-        _ = wait_for_shutdown() => {}
-        result = live_summary(&svc, events) => result?,
-    }
-    svc.shutdown().await;
-    Ok(())
+    let outcome = if std::io::stdout().is_terminal() {
+        super::dashboard(svc, &db).await
+    } else {
+        println!("syncing; press Ctrl-C to stop");
+        tokio::select! {
+            _ = wait_for_shutdown() => Ok(()),
+            result = live_summary(&svc, events) => result,
+        }
+    };
+    // Attached clients are told; the scheduler and jobs stop.
+    server.stop().await;
+    outcome
 }
 
 fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure> {

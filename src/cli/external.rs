@@ -480,6 +480,13 @@ async fn mirror(a: MirrorArgs, svc: Service, db: &Path) -> Outcome {
         println!("{}: {summary}", a.group);
         return Ok(());
     }
+    if let Some(pid) = sync::server_pid(&svc) {
+        println!(
+            "mirroring {} to external group {} on the casbah server (pid {pid}); `casbah external groups list --connection {}` shows its state",
+            a.from, a.group, a.connection.connection
+        );
+        return Ok(());
+    }
     // The sync runs in a background casbah of its own, so this one can exit now.
     svc.shutdown().await;
     drop(svc);

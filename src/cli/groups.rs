@@ -55,6 +55,13 @@ async fn import(a: ImportArgs, svc: &Service, db: &Path) -> Outcome {
         println!("{}: {summary}", group.name);
         return Ok(());
     }
+    if let Some(pid) = sync::server_pid(svc) {
+        println!(
+            "importing {} on the casbah server (pid {pid}); `casbah groups list` shows when it is ready",
+            group.name
+        );
+        return Ok(());
+    }
     // The first sync runs in a background casbah of its own, so this one can exit now.
     svc.shutdown().await;
     let pid = sync::in_background(db, &["groups", "sync", &group.id.0.to_string(), "--wait"])?;
@@ -67,6 +74,13 @@ async fn import(a: ImportArgs, svc: &Service, db: &Path) -> Outcome {
 
 async fn group_sync(a: GroupSyncArgs, svc: &Service, db: &Path) -> Outcome {
     let group = svc.find_group(&a.group).await?;
+    if !a.wait
+        && let Some(pid) = sync::server_pid(svc)
+    {
+        svc.sync_group(group.id, &group.name).await?;
+        println!("syncing {} on the casbah server (pid {pid})", group.name);
+        return Ok(());
+    }
     if !a.wait {
         svc.shutdown().await;
         let pid = sync::in_background(db, &["groups", "sync", &group.id.0.to_string(), "--wait"])?;
@@ -75,6 +89,7 @@ async fn group_sync(a: GroupSyncArgs, svc: &Service, db: &Path) -> Outcome {
     }
     let summary = svc
         .sync_group(group.id, &group.name)
+        .await?
         .wait()
         .await
         .map_err(Failure::Failed)?;

@@ -14,6 +14,7 @@ mod groups;
 mod output;
 mod sandbox;
 mod secret;
+mod serve;
 mod sync;
 
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -60,6 +61,10 @@ pub fn main() -> ExitCode {
         }
     };
     let db = cli.db.clone().unwrap_or_else(default_db);
+    let socket = cli
+        .socket
+        .clone()
+        .unwrap_or_else(|| crate::service::default_socket(&db));
     let _log = init_logging(&db);
     install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -70,7 +75,7 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(Failure::Failed(format!("cannot start: {e}"))),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(run(cli.command, db))
+        runtime.block_on(run(cli.command, db, socket))
     }));
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -99,16 +104,18 @@ fn fail(f: Failure) -> ExitCode {
     }
 }
 
-async fn run(command: Option<Command>, db: PathBuf) -> Outcome {
+async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome {
     let Some(command) = command else {
-        return dashboard(open(&db).await?, &db).await;
+        return dashboard(open_as(&db, &socket, false).await?, &db).await;
     };
     let read_only = reads_only(&command);
-    let open = |db| open_as(db, read_only);
+    let open = |db| open_as(db, &socket, read_only);
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
         Command::Demo(a) => demo::run(a, db).await,
-        Command::Db(c) => db::run(c, &db).await,
+        Command::Db(c) => db::run(c, &db, &socket).await,
+        Command::Serve(a) => serve::serve(a, &db, &socket).await,
+        Command::Status(f) => serve::status(f, &db, &socket).await,
         Command::Connectors(c) => connectors::run(c, &open(&db).await?).await,
         Command::Groups(c) => groups::run(c, &open(&db).await?, &db).await,
         Command::Members(a) => groups::members(a, &open(&db).await?).await,
@@ -152,7 +159,7 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
             }
             let rows: Vec<Vec<String>> = all
                 .into_iter()
-                .map(|(k, v, about)| vec![k, v, about.to_owned()])
+                .map(|(k, v, about)| vec![k, v, about])
                 .collect();
             output::print_table(&["SETTING", "VALUE", "MEANING"], &rows);
             if let Some(limits) = svc.geoip_sources().await?.limits() {
@@ -173,7 +180,7 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
     }
 }
 
-/// The dashboard over `db`, syncing while it is open.
+/// The dashboard over `db`, syncing while it is open (attached, the server syncs).
 async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
     svc.start_scheduler();
     crate::tui::run(svc, db).await.map_err(|e| match e {
@@ -183,15 +190,28 @@ async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
     })
 }
 
-async fn open(db: &std::path::Path) -> Result<Service, Failure> {
-    Ok(Service::open(db, Intervals::default()).await?)
+/// Issue 9: the service of the `casbah serve` listening at `socket`, if one runs.
+async fn attach(socket: &std::path::Path) -> Result<Option<Service>, Failure> {
+    let remote = crate::service::Remote::attach(socket)
+        .await
+        .map_err(|e| Failure::Failed(e.to_string()))?;
+    Ok(remote.map(Service::attached))
 }
 
-async fn open_as(db: &std::path::Path, read_only: bool) -> Result<Service, Failure> {
+/// The service a command works through: the server of the database when one runs,
+/// else the database opened in this process (read-only for commands that only read).
+async fn open_as(
+    db: &std::path::Path,
+    socket: &std::path::Path,
+    read_only: bool,
+) -> Result<Service, Failure> {
+    if let Some(svc) = attach(socket).await? {
+        return Ok(svc);
+    }
     if read_only {
         Ok(Service::open_read_only(db, Intervals::default()).await?)
     } else {
-        open(db).await
+        Ok(Service::open(db, Intervals::default()).await?)
     }
 }
 
@@ -264,10 +284,20 @@ fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::
     let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("CASBAH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_ansi(false)
-        .with_env_filter(filter)
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    // Started by systemd (`casbah serve` as a service), the journal gets the log too.
+    let journal = std::env::var_os("JOURNAL_STREAM")
+        .and_then(|_| tracing_journald::layer().ok())
+        .map(|l| l.with_syslog_identifier("casbah".into()));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false),
+        )
+        .with(journal)
         .try_init()
         .ok()?;
     Some(guard)

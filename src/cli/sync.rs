@@ -8,6 +8,16 @@ use super::{Failure, Outcome};
 use crate::service::{Event, Service};
 
 pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
+    if !a.wait
+        && let Some(pid) = server_pid(&svc)
+    {
+        let jobs = svc.sync_now(a.instance.as_deref()).await?;
+        println!(
+            "{} scan(s) started on the casbah server (pid {pid}); `casbah status` shows them",
+            jobs.len()
+        );
+        return Ok(());
+    }
     if !a.wait {
         if let Some(name) = &a.instance {
             svc.find_instance(name).await?;
@@ -53,6 +63,12 @@ pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
         )));
     }
     Ok(())
+}
+
+/// The pid of the server `svc` is attached to: work handed to it runs there, and this
+/// command may exit at once (issue 9).
+pub fn server_pid(svc: &Service) -> Option<u32> {
+    svc.server().map(|s| s.info().pid)
 }
 
 /// Starts `casbah --db DB ARGS…` detached from this terminal; returns its pid.

@@ -140,7 +140,7 @@ impl<T> Page<T> {
 }
 
 /// R-C3: what a successful connection check saw.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ConnectionCheck {
     /// Users on the first page of the user list.
     pub users_seen: usize,
@@ -210,7 +210,7 @@ pub trait Connector: Send + Sync {
 
 /// An interactive sign-in under way (GitHub's device flow): what the person
 /// must do, and what casbah polls with until they have done it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct DeviceCode {
     /// The page where the person enters the code.
     pub verification_uri: String,

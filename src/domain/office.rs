@@ -143,7 +143,9 @@ pub fn office_apps_of_remote(microsoft365: bool, instance: &Instance) -> Vec<Off
 
 /// An app a group belongs to: a catalog app, or an Office app (R-G10). Also
 /// what the activity filter's `app:` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum GroupApp {
     App(AppKind),
     Office(OfficeApp),

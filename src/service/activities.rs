@@ -1,6 +1,6 @@
 //! The activity log: queries in the filter language and saved queries (R-A2…R-A4).
 
-use super::{Result, Service, ServiceError};
+use super::{Local, Result, ServiceError};
 use crate::domain::filter::{self, Names, Query};
 use crate::domain::{GroupId, InstanceId, now_micros};
 use crate::store::{ActivityCursor, ActivityPage};
@@ -36,7 +36,7 @@ impl Names for NameIndex {
     }
 }
 
-impl Service {
+impl Local {
     async fn names(&self) -> Result<NameIndex> {
         self.db(|s| {
             let all = s.instances()?;

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use super::{Result, Service};
+use super::{Local, Result};
 use crate::store::Checked;
 
-impl Service {
+impl Local {
     /// redb's integrity check of every page, then the schema; nothing is written. A
     /// damaged file is `StoreError::Damaged`, and nothing is written to it afterwards.
     pub async fn check_database(&self) -> Result<Checked> {

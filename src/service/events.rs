@@ -1,16 +1,16 @@
 //! What the service tells its callers: job progress, data changes and notices.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::external::{ConnectionId, ExternalGroupId};
 use crate::domain::{GroupId, InstanceId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JobId(pub u64);
 
 /// What a background job does; also the key that stops the same work from
 /// running twice at once.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum JobKind {
     /// R-C4: users, admins and domains of an instance.
@@ -32,7 +32,7 @@ pub enum JobKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Level {
     Info,
@@ -40,7 +40,7 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum Event {
     JobStarted {
@@ -78,4 +78,9 @@ pub enum Event {
     ExternalChanged {
         connection: ConnectionId,
     },
+    /// Events were dropped on the way to this client (it fell behind the server's):
+    /// reload everything shown.
+    Reload,
+    /// The `casbah serve` this client was attached to stopped.
+    ServerStopped,
 }

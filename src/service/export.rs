@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Result, Service};
+use super::{Local, Result};
 use crate::domain::{Activity, ActivityObject, GroupId, InstanceId, Micros, OfficeApp};
 
 /// RFC 3339 in UTC, as every exported time is written.
@@ -118,6 +118,7 @@ impl ActivityRow<'_> {
 }
 
 /// Instance and group names, read once per export.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct ExportNames {
     groups: HashMap<GroupId, String>,
     instances: HashMap<InstanceId, String>,
@@ -159,7 +160,7 @@ impl ExportNames {
     }
 }
 
-impl Service {
+impl Local {
     pub async fn export_names(&self) -> Result<ExportNames> {
         self.db(|s| {
             Ok(ExportNames {

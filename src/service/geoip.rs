@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use maxminddb::Reader;
 
-use super::{Result, Service, ServiceError};
+use super::{Local, Result, ServiceError};
 use crate::domain::text::sanitize;
 use crate::store::{Locate, Place};
 
@@ -20,7 +20,7 @@ pub const COUNTRY_SETTING: &str = "geoip.country";
 pub const ASN_SETTING: &str = "geoip.asn";
 
 /// Where the databases in force come from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct GeoIpSources {
     pub country: Option<PathBuf>,
     pub asn: Option<PathBuf>,
@@ -125,7 +125,7 @@ fn found(dir: &Path, kind: &str) -> Option<PathBuf> {
     found.pop()
 }
 
-impl Service {
+impl Local {
     /// The databases in force: the settings' paths, else those found beside the database.
     pub async fn geoip_sources(&self) -> Result<GeoIpSources> {
         let dir = self.inner.data_dir.clone();

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Event, JobHandle, JobKind, Level, Result, Service, ServiceError, names};
+use super::{Event, JobHandle, JobKind, Level, Local, Result, ServiceError, names};
 use crate::connectors::ConnectorError;
 use crate::domain::group::{import_summary, split_active};
 use crate::domain::office::{apps_of, office_apps_of_remote};
@@ -17,7 +17,7 @@ pub const FIRST_GROUPS: usize = 50;
 const SEARCH_LIMIT: usize = 200;
 
 /// A row of the import picker.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AvailableGroup {
     #[serde(flatten)]
     pub group: RemoteGroup,
@@ -29,7 +29,7 @@ pub struct AvailableGroup {
 }
 
 /// A group with the apps it belongs to (R-G10).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ListedGroup {
     pub group: Group,
     /// Its instance's app first, then the Office apps it also appears in;
@@ -37,7 +37,7 @@ pub struct ListedGroup {
     pub apps: Vec<GroupApp>,
 }
 
-impl Service {
+impl Local {
     /// R-G2: the first 50 groups of an instance, or the app's own search
     /// results for `search`.
     pub async fn available_groups(
@@ -138,13 +138,18 @@ impl Service {
             .db(move |s| s.create_imported_group(id, &remote, notify, now_micros()))
             .await?;
         self.emit(Event::GroupsChanged);
-        let job = self.sync_group(created.id, &created.name);
+        let job = self.start_group_sync(created.id, &created.name);
         Ok((created, job))
+    }
+
+    /// R-G7: syncs the group's members now, or answers with the sync already running.
+    pub async fn sync_group(&self, group: GroupId, name: &str) -> Result<JobHandle> {
+        Ok(self.start_group_sync(group, name))
     }
 
     /// R-G5, R-G7: reads the group's members now (flattened, active only)
     /// and records who joined and left.
-    pub fn sync_group(&self, group: GroupId, name: &str) -> JobHandle {
+    pub(super) fn start_group_sync(&self, group: GroupId, name: &str) -> JobHandle {
         let label = format!("sync group {name}");
         self.spawn_job(
             JobKind::SyncGroup { group },

@@ -4,21 +4,21 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Event, Result, Service, ServiceError, names};
+use super::{Event, Local, Result, ServiceError, names};
 use crate::connectors::{self, ConnectionCheck, Connector, ConnectorError, DeviceCode};
 use crate::domain::instance::validate_components;
 use crate::domain::{AppKind, Instance, InstanceId, Secret, now_micros};
 use crate::store::{NewInstance, ScanKind, ScanState};
 
 /// What `connect` needs. The secret travels here, never through argv.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct ConnectRequest {
     pub instance: NewInstance,
     pub secret: Secret,
 }
 
 /// An instance with what the Connectors pane and `connectors list` show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct InstanceSummary {
     pub instance: Instance,
     pub users: u64,
@@ -27,7 +27,7 @@ pub struct InstanceSummary {
     pub streams: Vec<(String, ScanState)>,
 }
 
-impl Service {
+impl Local {
     /// R-C3: checks the credentials (a token, then the user list) before
     /// anything is saved; on success saves the instance and starts its scans.
     pub async fn connect(&self, req: ConnectRequest) -> Result<Instance> {

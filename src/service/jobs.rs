@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 
-use super::{Event, JobId, JobKind, Result, Service};
+use super::{Event, JobId, JobKind, Local, Result};
 
 #[derive(Debug, Clone, PartialEq)]
 enum JobState {
@@ -51,21 +51,49 @@ impl Registry {
 pub struct JobHandle {
     pub id: JobId,
     pub label: String,
-    state: watch::Receiver<JobState>,
+    waiter: Waiter,
+}
+
+/// Where the job's end is learnt: in this process, or from the server that runs it.
+#[derive(Debug, Clone)]
+enum Waiter {
+    Here(watch::Receiver<JobState>),
+    Server(super::remote::Remote),
 }
 
 impl JobHandle {
+    fn here(id: JobId, label: String, state: watch::Receiver<JobState>) -> JobHandle {
+        JobHandle {
+            id,
+            label,
+            waiter: Waiter::Here(state),
+        }
+    }
+
+    /// A job the server at `remote` runs.
+    pub(super) fn on_server(id: JobId, label: String, remote: super::remote::Remote) -> JobHandle {
+        JobHandle {
+            id,
+            label,
+            waiter: Waiter::Server(remote),
+        }
+    }
+
     /// Waits for the job to end: its summary, or its one-line error.
-    pub async fn wait(mut self) -> std::result::Result<String, String> {
+    pub async fn wait(self) -> std::result::Result<String, String> {
+        let mut state = match self.waiter {
+            Waiter::Here(state) => state,
+            Waiter::Server(remote) => return remote.wait_job(self.id).await,
+        };
         loop {
-            let state = self.state.borrow_and_update().clone();
-            match state {
+            let now = state.borrow_and_update().clone();
+            match now {
                 JobState::Finished(summary) => return Ok(summary),
                 JobState::Failed(error) => return Err(error),
                 JobState::Running => {}
             }
-            if self.state.changed().await.is_err() {
-                return match self.state.borrow().clone() {
+            if state.changed().await.is_err() {
+                return match state.borrow().clone() {
                     JobState::Finished(summary) => Ok(summary),
                     JobState::Failed(error) => Err(error),
                     JobState::Running => Err("the job was stopped before it finished".into()),
@@ -75,22 +103,18 @@ impl JobHandle {
     }
 }
 
-impl Service {
+impl Local {
     /// Starts `work` in the background unless the same kind of work is
     /// already running, in which case that job's handle is returned.
     pub(super) fn spawn_job<F, Fut>(&self, kind: JobKind, label: String, work: F) -> JobHandle
     where
-        F: FnOnce(Service, JobId) -> Fut,
+        F: FnOnce(Local, JobId) -> Fut,
         Fut: Future<Output = Result<String>> + Send + 'static,
     {
         let jobs = &self.inner.jobs;
         let mut running = jobs.running.lock().expect("jobs lock");
         if let Some(job) = running.get(&kind) {
-            return JobHandle {
-                id: job.id,
-                label: job.label.clone(),
-                state: job.state.clone(),
-            };
+            return JobHandle::here(job.id, job.label.clone(), job.state.clone());
         }
         let id = JobId(jobs.next.fetch_add(1, Ordering::Relaxed) + 1);
         let (tx, rx) = watch::channel(JobState::Running);
@@ -142,11 +166,7 @@ impl Service {
                 abort: task.abort_handle(),
             },
         );
-        JobHandle {
-            id,
-            label: handle_label,
-            state: rx,
-        }
+        JobHandle::here(id, handle_label, rx)
     }
 
     pub(super) fn progress(

@@ -5,6 +5,7 @@
 //! runs as background jobs that report through `Event`s.
 
 mod activities;
+mod api;
 mod database;
 mod error;
 pub mod events;
@@ -15,8 +16,10 @@ mod groups;
 mod instances;
 mod jobs;
 mod names;
+mod remote;
 mod scans;
 mod scheduler;
+mod server;
 mod settings;
 
 use std::collections::HashMap;
@@ -37,6 +40,8 @@ pub use geoip::{GeoIp, GeoIpSources};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
+pub use remote::{Remote, RemoteError};
+pub use server::{PROTOCOL, Server, ServerInfo, default_socket};
 pub use settings::SETTINGS;
 
 use crate::connectors::Connector;
@@ -48,7 +53,7 @@ pub type Result<T> = std::result::Result<T, ServiceError>;
 
 /// How often each scan runs (R-C4, R-G7). Settings, so a demo can run them
 /// far more often than production.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Intervals {
     pub users: Duration,
     pub groups: Duration,
@@ -80,8 +85,98 @@ impl Intervals {
     }
 }
 
+/// What every screen and command talks to: the service of this process (embedded), or
+/// that of the `casbah serve` running for the database (attached, issue 9). Its calls
+/// are listed once, in `api.rs`.
 #[derive(Clone)]
 pub struct Service {
+    backend: Backend,
+}
+
+#[derive(Clone)]
+enum Backend {
+    Embedded(Local),
+    Attached(Remote),
+}
+
+impl Service {
+    /// Opens the database at `path` in this process (see `Store::open` for its errors).
+    pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
+        Local::open(path, intervals).await.map(Service::embedded)
+    }
+
+    /// Opens the database in this process for commands that only read.
+    pub async fn open_read_only(path: &Path, intervals: Intervals) -> Result<Service> {
+        Local::open_read_only(path, intervals)
+            .await
+            .map(Service::embedded)
+    }
+
+    pub fn with_store(store: Store, intervals: Intervals) -> Service {
+        Service::embedded(Local::with_store(store, intervals))
+    }
+
+    fn embedded(local: Local) -> Service {
+        Service {
+            backend: Backend::Embedded(local),
+        }
+    }
+
+    /// The service of the server `remote` is attached to.
+    pub fn attached(remote: Remote) -> Service {
+        Service {
+            backend: Backend::Attached(remote),
+        }
+    }
+
+    pub(crate) fn local(&self) -> Option<&Local> {
+        match &self.backend {
+            Backend::Embedded(local) => Some(local),
+            Backend::Attached(_) => None,
+        }
+    }
+
+    /// The server this service is attached to, if it is.
+    pub fn server(&self) -> Option<&Remote> {
+        match &self.backend {
+            Backend::Embedded(_) => None,
+            Backend::Attached(remote) => Some(remote),
+        }
+    }
+
+    /// Every event from now on. A receiver that falls behind loses the oldest events
+    /// (`RecvError::Lagged`, or `Event::Reload` from a server) and should refresh.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        match &self.backend {
+            Backend::Embedded(local) => local.subscribe(),
+            Backend::Attached(remote) => remote.subscribe(),
+        }
+    }
+
+    pub fn intervals(&self) -> Intervals {
+        match &self.backend {
+            Backend::Embedded(local) => local.intervals(),
+            Backend::Attached(remote) => remote.info().intervals,
+        }
+    }
+
+    /// Runs scans when they are due. Attached, the server does.
+    pub fn start_scheduler(&self) {
+        if let Backend::Embedded(local) = &self.backend {
+            local.start_scheduler();
+        }
+    }
+
+    /// Stops this process's scheduler and jobs. Attached, the server's go on.
+    pub async fn shutdown(&self) {
+        if let Backend::Embedded(local) = &self.backend {
+            local.shutdown().await;
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct Local {
     inner: Arc<Inner>,
 }
 
@@ -110,16 +205,16 @@ struct Inner {
     geoip: Mutex<Option<(GeoIpSources, Arc<GeoIp>)>>,
 }
 
-impl Service {
+impl Local {
     /// Opens the database at `path` (see `Store::open` for its errors). Scan
     /// intervals stored as settings replace those of `intervals`.
-    pub async fn open(path: &Path, intervals: Intervals) -> Result<Service> {
+    pub async fn open(path: &Path, intervals: Intervals) -> Result<Local> {
         Self::open_with(path, intervals, Store::open).await
     }
 
     /// Opens the database for commands that only read (see `Store::open_read_only`):
     /// they never write to it.
-    pub async fn open_read_only(path: &Path, intervals: Intervals) -> Result<Service> {
+    pub async fn open_read_only(path: &Path, intervals: Intervals) -> Result<Local> {
         Self::open_with(path, intervals, Store::open_read_only).await
     }
 
@@ -127,7 +222,7 @@ impl Service {
         path: &Path,
         intervals: Intervals,
         open: fn(&Path) -> crate::store::Result<Store>,
-    ) -> Result<Service> {
+    ) -> Result<Local> {
         let data_dir = path.parent().map(Path::to_path_buf);
         let path = path.to_owned();
         let (store, intervals) = tokio::task::spawn_blocking(move || {
@@ -137,16 +232,16 @@ impl Service {
         })
         .await
         .map_err(ServiceError::join)??;
-        Ok(Service::build(store, intervals, data_dir))
+        Ok(Local::build(store, intervals, data_dir))
     }
 
-    pub fn with_store(store: Store, intervals: Intervals) -> Service {
-        Service::build(store, intervals, None)
+    pub fn with_store(store: Store, intervals: Intervals) -> Local {
+        Local::build(store, intervals, None)
     }
 
-    fn build(store: Store, intervals: Intervals, data_dir: Option<std::path::PathBuf>) -> Service {
+    fn build(store: Store, intervals: Intervals, data_dir: Option<std::path::PathBuf>) -> Local {
         let (events, _) = broadcast::channel(1024);
-        Service {
+        Local {
             inner: Arc::new(Inner {
                 store: Arc::new(store),
                 events,

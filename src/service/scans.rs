@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::{Event, JobHandle, JobId, JobKind, Result, Service};
+use super::{Event, JobHandle, JobId, JobKind, Local, Result};
 use crate::connectors::{Connector, ConnectorError, DomainTally};
 use crate::domain::group::split_active;
 use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
@@ -20,7 +20,7 @@ fn domains_key(instance: InstanceId) -> String {
     format!("org-domains/{}", instance.0)
 }
 
-impl Service {
+impl Local {
     pub(super) fn scan_users(&self, instance: &Instance) -> JobHandle {
         let id = instance.id;
         let label = format!("scan users of {}", instance.name);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{JobHandle, Result, Service};
+use super::{JobHandle, Local, Result};
 use crate::domain::{GroupKind, GroupStatus, Micros, now_micros};
 use crate::store::ScanKind;
 
@@ -12,7 +12,7 @@ fn due(last: Option<Micros>, now: Micros, interval: Duration) -> bool {
     last.is_none_or(|last| now.saturating_sub(last) >= interval)
 }
 
-impl Service {
+impl Local {
     /// Starts the background loop that runs due scans. Idempotent.
     pub fn start_scheduler(&self) {
         let mut slot = self.inner.scheduler.lock().expect("scheduler lock");
@@ -85,7 +85,7 @@ impl Service {
                     .lock()
                     .expect("attempts lock")
                     .insert(group.id, now);
-                let job = self.sync_group(group.id, &group.name);
+                let job = self.start_group_sync(group.id, &group.name);
                 started.extend(self.mirrors_after(&job, group.id).await?);
                 started.push(job);
             }
@@ -106,7 +106,7 @@ impl Service {
                 .await?
                 .into_iter()
                 .filter(|g| matches!(g.kind, GroupKind::Imported { instance: i, .. } if i == instance.id))
-                .map(|g| self.sync_group(g.id, &g.name))
+                .map(|g| self.start_group_sync(g.id, &g.name))
                 .collect(),
         })
     }
@@ -127,7 +127,7 @@ impl Service {
             if let GroupKind::Imported { instance, .. } = group.kind
                 && instances.iter().any(|i| i.id == instance)
             {
-                let job = self.sync_group(group.id, &group.name);
+                let job = self.start_group_sync(group.id, &group.name);
                 started.extend(self.mirrors_after(&job, group.id).await?);
                 started.push(job);
             }

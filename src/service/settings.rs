@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::geoip::{ASN_SETTING, COUNTRY_SETTING};
-use super::{Intervals, Result, Service, ServiceError};
+use super::{Intervals, Local, Result, ServiceError};
 use crate::store::Store;
 
 /// Every setting a user may set, with what it means.
@@ -57,12 +57,15 @@ pub(super) fn stored_intervals(store: &Store, base: Intervals) -> crate::store::
             *slot = d;
         }
     }
+    // The scheduler looks for due work at least as often as the shortest interval, so
+    // that a scan set to run every few seconds does run that often.
+    out.tick = out.tick.min(out.users).min(out.groups).min(out.activities);
     Ok(out)
 }
 
-impl Service {
+impl Local {
     /// Every user setting with its current value.
-    pub async fn settings(&self) -> Result<Vec<(String, String, &'static str)>> {
+    pub async fn settings(&self) -> Result<Vec<(String, String, String)>> {
         let i = self.inner.intervals;
         let geo = self.geoip_sources().await?;
         let path = |p: &Option<std::path::PathBuf>| {
@@ -79,7 +82,7 @@ impl Service {
         Ok(SETTINGS
             .iter()
             .zip(current)
-            .map(|((key, about), value)| (key.to_string(), value, *about))
+            .map(|((key, about), value)| (key.to_string(), value, about.to_string()))
             .collect())
     }
 

@@ -29,7 +29,7 @@ use super::tables::{self, GROUPS, INSTANCES, META, META_ACTIVITIES, USERS};
 use super::{Result, Store, StoreError};
 
 /// What `casbah db check` and `casbah db backup` checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 pub struct Checked {
     pub path: String,
     pub bytes: u64,

@@ -127,7 +127,7 @@ fn schema_message(path: &str, found: u32, expected: u32) -> String {
 }
 
 /// An instance before the store has given it an id.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct NewInstance {
     pub app: AppKind,
     pub name: String,
@@ -246,7 +246,7 @@ pub struct ActivityCursor {
     pub seq: u64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityPage {
     pub items: Vec<Activity>,
     pub next: Option<ActivityCursor>,

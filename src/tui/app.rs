@@ -100,6 +100,8 @@ pub enum Exit {
     Quit,
     Hangup,
     Panicked,
+    /// The `casbah serve` the dashboard was attached to stopped (issue 9).
+    ServerStopped,
 }
 
 pub struct App {
@@ -299,6 +301,8 @@ impl App {
                     self.cmds.push(Cmd::LoadMembers(*id));
                 }
             }
+            Event::Reload => self.update(Msg::Lagged),
+            Event::ServerStopped => self.exit = Some(Exit::ServerStopped),
             Event::ExternalChanged { connection } => {
                 // A refresh announces every connection at once: one load each.
                 for cmd in self.external.changed(connection.as_str()) {

@@ -37,6 +37,8 @@ pub enum TuiError {
     NotATerminal,
     #[error("cannot listen for signals: {0}")]
     Signals(std::io::Error),
+    #[error("the casbah server stopped; start it again, or run casbah without it")]
+    ServerStopped,
     /// The dashboard ended on a panic, which said what happened as it did.
     #[error("the dashboard stopped on an internal error")]
     Panicked,

@@ -65,8 +65,10 @@ pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
     {
         tracing::warn!("the service did not stop in time; leaving anyway");
     }
-    if app.exit == Some(Exit::Panicked) {
-        return Err(TuiError::Panicked);
+    match app.exit {
+        Some(Exit::Panicked) => return Err(TuiError::Panicked),
+        Some(Exit::ServerStopped) => return Err(TuiError::ServerStopped),
+        _ => {}
     }
     outcome
 }

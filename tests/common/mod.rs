@@ -90,18 +90,7 @@ impl Drop for ServedSandbox {
     /// SIGTERM, as a person's Ctrl-C would: the sandbox removes its key files on the way
     /// out. SIGKILL only if it does not go within a few seconds.
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_child(&mut self.child);
     }
 }
 
@@ -230,6 +219,22 @@ impl Scratch {
 
     /// Connects the sandbox tenant as `contoso` with `extra` flags and `input` on stdin.
     pub fn connect_with(&self, sandbox: &ServedSandbox, extra: &[&str], input: &str) -> Output {
+        let tenant = (
+            sandbox.url.as_str(),
+            sandbox.tenant_id.as_str(),
+            sandbox.client_id.as_str(),
+        );
+        self.connect_tenant(tenant, extra, input)
+    }
+
+    /// Connects the Microsoft 365 tenant (endpoint, tenant id, client id) as `contoso`.
+    pub fn connect_tenant(
+        &self,
+        tenant: (&str, &str, &str),
+        extra: &[&str],
+        input: &str,
+    ) -> Output {
+        let (url, tenant_id, client_id) = tenant;
         let mut args = vec![
             "connectors",
             "add",
@@ -237,14 +242,26 @@ impl Scratch {
             "--name",
             "contoso",
             "--tenant-id",
-            &sandbox.tenant_id,
+            tenant_id,
             "--client-id",
-            &sandbox.client_id,
+            client_id,
             "--endpoint",
-            &sandbox.url,
+            url,
         ];
         args.extend_from_slice(extra);
         self.run_with_input(&args, input)
+    }
+
+    /// Connects an in-process sandbox's tenant as `contoso`, and insists on success.
+    pub fn connect_in_process(&self, sandbox: &casbah::sandbox::Sandbox) {
+        let url = sandbox.base_url();
+        let tenant = (
+            url.as_str(),
+            sandbox.tenant_id.as_str(),
+            sandbox.client_id.as_str(),
+        );
+        let out = self.connect_tenant(tenant, &[], sandbox.client_secret.expose());
+        assert!(out.status.success(), "connect: {}", stderr(&out));
     }
 }
 
@@ -451,4 +468,110 @@ pub fn damage_pages_holding(path: &std::path::Path, needle: &str) -> usize {
     }
     file.sync_all().expect("sync");
     pages.len()
+}
+
+/// A `casbah serve` child over a scratch database (issue 9): ready once it printed its
+/// first line, stopped with SIGTERM on drop (SIGKILL if it does not go in 5 s).
+pub struct Served {
+    pub child: Child,
+    pub socket: PathBuf,
+}
+
+impl Scratch {
+    /// The socket a server of this database listens at by default.
+    pub fn socket(&self) -> PathBuf {
+        self.db().with_extension("sock")
+    }
+
+    /// Starts `casbah serve` with `extra` flags and `env`, and waits until it serves.
+    pub fn serve_with(&self, extra: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut cmd = self.command(&["serve"]);
+        cmd.args(extra)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("start casbah serve");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("a line from casbah serve");
+        assert!(
+            first.starts_with("casbah serving "),
+            "casbah serve said {first:?}"
+        );
+        Served {
+            child,
+            socket: self.socket(),
+        }
+    }
+
+    pub fn serve(&self) -> Served {
+        self.serve_with(&[], &[])
+    }
+}
+
+impl Served {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` (`-TERM`, `-KILL`) and waits up to `within` for the exit.
+    pub fn signal_and_wait(
+        &mut self,
+        signal: &str,
+        within: std::time::Duration,
+    ) -> Option<std::process::ExitStatus> {
+        signal_and_wait(&mut self.child, signal, within)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        stop_child(&mut self.child);
+    }
+}
+
+/// SIGTERM, then SIGKILL if the child has not gone within 5 s.
+pub fn stop_child(child: &mut Child) {
+    if signal_and_wait(child, "-TERM", std::time::Duration::from_secs(5)).is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Sends `signal` to `child` and waits up to `within` for it to exit.
+pub fn signal_and_wait(
+    child: &mut Child,
+    signal: &str,
+    within: std::time::Duration,
+) -> Option<std::process::ExitStatus> {
+    let _ = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        // A child's exit across processes has no event to wait on here but the clock.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    None
+}
+
+/// Polls `check` until it gives a value, for at most `within`.
+pub fn poll<T>(what: &str, within: std::time::Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting for {what} after {within:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }

@@ -25,7 +25,7 @@ pub enum AccessError {
 }
 
 /// The answer to "can this user see this item, and why?".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Decision {
     pub decision: Access,
     /// The entry that decided: the first matching deny, else the first

@@ -376,7 +376,7 @@ impl Item {
 /// An item as `external acl set --file` reads it: Graph's JSON for
 /// `PUT …/items/{id}` (`{"acl": [...], "properties": {...}, "content": {...}}`),
 /// or only the `acl` array.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemDocument {
     pub acl: Vec<AclEntry>,
     /// Empty when the file held only the ACL.

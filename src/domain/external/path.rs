@@ -9,7 +9,7 @@ use super::model::AccessType;
 use super::snapshot::NodeKind;
 
 /// The outcome of R-X5 for one user and one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Access {
     Grant,
@@ -28,7 +28,7 @@ impl fmt::Display for Access {
 }
 
 /// One link of a path.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StepKind {
     User,
@@ -48,7 +48,7 @@ impl From<NodeKind> for StepKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Step {
     pub kind: StepKind,
     pub id: String,
@@ -69,7 +69,7 @@ impl fmt::Display for Step {
 }
 
 /// The ACL entry that matched a user, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Reason {
     /// 1-based position of the entry in the item's ACL.
     pub entry: usize,
@@ -107,7 +107,7 @@ impl fmt::Display for Reason {
 /// A chain of memberships that comes back to where it started, e.g.
 /// `a` contains `b` contains `a`. Evaluation visits each group once, so it
 /// ends; the cycle is reported because it is usually a mistake.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Cycle(pub Vec<Step>);
 
 impl fmt::Display for Cycle {

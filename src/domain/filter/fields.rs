@@ -4,7 +4,7 @@
 use crate::domain::{ACTION_TYPES, GroupApp, ObjectKind};
 
 /// A field that compares the activity with one or more values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
 pub enum Field {
     Type,
     Action,
@@ -35,7 +35,7 @@ pub enum TimeField {
 }
 
 /// A yes/no property written as a bare word (`admin`, `-admin`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Flag {
     Admin,
     Impersonated,
@@ -44,7 +44,7 @@ pub enum Flag {
 }
 
 /// How a value is compared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
 pub enum Op {
     /// `field:value`, case-insensitive.
     Eq,

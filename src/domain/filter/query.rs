@@ -10,7 +10,7 @@ use crate::domain::{
 
 /// Facts that every activity matching a query satisfies. `Some(list)` means
 /// "one of these"; only positive, non-negated terms produce hints.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hints {
     pub groups: Option<Vec<GroupId>>,
     pub instances: Option<Vec<InstanceId>>,
@@ -45,20 +45,20 @@ impl Hints {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Query {
     hints: Hints,
     conds: Vec<Cond>,
 }
 
 /// One bound term: holds when `test` holds, or when it does not if negated.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 pub(super) struct Cond {
     pub negated: bool,
     pub test: Test,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, serde::Serialize)]
 pub(super) enum Test {
     /// Lower-case; contained in actor, actor name, activity type or an object name.
     Text(String),

@@ -2,11 +2,11 @@
 
 use super::cache::resolve_user;
 use super::{AccessAnswer, AudienceEntry, AudienceView, VisibleItem};
-use crate::service::{Result, Service, ServiceError};
+use crate::service::{Local, Result, ServiceError};
 
 use crate::domain::external::{Access, ConnectionId, DirectoryUser, ItemId};
 
-impl Service {
+impl Local {
     /// The synced users of the connection's instance (the access checker's
     /// user picker).
     pub async fn directory_users(&self, connection: &str) -> Result<Vec<DirectoryUser>> {

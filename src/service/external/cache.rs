@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::Target;
-use crate::service::{Result, Service, ServiceError, names};
+use crate::service::{Local, Result, ServiceError, names};
 
 use crate::domain::external::{AccessIndex, AccessSnapshot, ConnectionId, DirectoryUser};
 use crate::domain::{InstanceId, Micros, RemoteUser, UserStatus};
@@ -106,7 +106,7 @@ impl AccessCache {
     }
 }
 
-impl Service {
+impl Local {
     /// The connection's access index, built on first use after a change.
     pub(super) async fn access_cache(&self, target: &Target) -> Result<Arc<AccessCache>> {
         let instance = target.instance.id;

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 
 use super::{ConnectionSummary, not_found, pending_groups};
-use crate::service::{Event, Level, Result, Service};
+use crate::service::{Event, Level, Local, Result};
 
 use crate::connectors::microsoft365::external::ExternalConnections;
 use crate::domain::InstanceId;
 use crate::domain::external::{Connection, ConnectionId};
 
-impl Service {
+impl Local {
     /// Stored connections with their counts, of one instance or all.
     pub async fn external_connections(
         &self,

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::Target;
-use crate::service::{Event, JobHandle, JobKind, Result, Service, ServiceError, names};
+use crate::service::{Event, JobHandle, JobKind, Local, Result, ServiceError, names};
 
 use crate::connectors::{Connector, ConnectorError};
 use crate::domain::external::{ConnectionId, EntraGroup, Member, Principal};
@@ -13,7 +13,7 @@ use crate::domain::{Instance, InstanceId, RemoteGroup};
 /// How many groups the Entra group search asks for when resolving a name.
 const ENTRA_SEARCH_LIMIT: usize = 50;
 
-impl Service {
+impl Local {
     /// An Entra group by object id or exact display name, with its users
     /// (transitive), read from the instance now.
     pub(super) async fn fetch_entra_group(

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 
 use super::cache::resolve_user;
 use super::{ExternalGroupView, MemberRef, MirrorStatus, Target, member_view, not_found};
-use crate::service::{Level, Result, Service, ServiceError};
+use crate::service::{Level, Local, Result, ServiceError};
 
 use crate::connectors::microsoft365::external::ExternalConnections;
 use crate::domain::GroupId;
 use crate::domain::external::{ConnectionId, EntraGroup, ExternalGroup, ExternalGroupId, Member};
 use crate::store::MirrorLink;
 
-impl Service {
+impl Local {
     /// The connection's external groups with their members resolved, nested
     /// groups that do not exist marked pending, and mirror status.
     pub async fn external_groups(&self, connection: &str) -> Result<Vec<ExternalGroupView>> {

@@ -2,7 +2,7 @@
 
 use super::cache::AccessCache;
 use super::{ItemView, Target, item_view, not_found};
-use crate::service::{Level, Result, Service, ServiceError, names};
+use crate::service::{Level, Local, Result, ServiceError, names};
 
 use crate::connectors::microsoft365::external::{ExternalConnections, ItemContent, ItemUpload};
 use crate::domain::external::{
@@ -10,7 +10,7 @@ use crate::domain::external::{
 };
 use crate::store::ItemRecord;
 
-impl Service {
+impl Local {
     /// The connection's items as casbah last put them, ACL entries resolved.
     pub async fn external_items(&self, connection: &str) -> Result<Vec<ItemView>> {
         let target = self.target(connection).await?;

@@ -2,7 +2,7 @@
 //! only the difference (R-X6).
 
 use super::Target;
-use crate::service::{JobHandle, JobKind, Level, Result, Service, ServiceError};
+use crate::service::{JobHandle, JobKind, Level, Local, Result, ServiceError};
 
 use crate::connectors::microsoft365::external::{
     ExternalApiError, ExternalConnections, apply_mirror,
@@ -29,7 +29,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
     }
 }
 
-impl Service {
+impl Local {
     /// R-X6: publishes a casbah group as an external group (created when
     /// missing), links them, and runs the first sync as a job.
     pub async fn mirror_group(
@@ -94,11 +94,11 @@ impl Service {
             },
         };
         self.store_group(&target, &external, Some(link)).await?;
-        Ok(self.sync_mirror(target.instance.id, target.id().clone(), gid))
+        Ok(self.start_mirror_sync(target.instance.id, target.id().clone(), gid))
     }
 
     /// R-X6: sends one mirror's difference as a job.
-    pub fn sync_mirror(
+    pub(crate) fn start_mirror_sync(
         &self,
         instance: InstanceId,
         connection: ConnectionId,
@@ -195,7 +195,7 @@ impl Service {
                 instance,
                 connection,
                 group,
-            } => Some(self.sync_mirror(instance, connection, group)),
+            } => Some(self.start_mirror_sync(instance, connection, group)),
             JobKind::SyncEntraGroups {
                 instance,
                 connection,
@@ -210,7 +210,7 @@ impl Service {
         let mut started = Vec::new();
         for (instance, connection, link) in links {
             match ConnectionId::parse(&connection) {
-                Ok(cid) => started.push(self.sync_mirror(instance, cid, link.group)),
+                Ok(cid) => started.push(self.start_mirror_sync(instance, cid, link.group)),
                 Err(e) => tracing::warn!("mirror of a stored connection left out: {e}"),
             }
         }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::{Event, Result, Service, ServiceError, names};
+use super::{Event, Local, Result, ServiceError, names};
 use crate::connectors::ConnectorError;
 use crate::connectors::microsoft365::Microsoft365;
 use crate::connectors::microsoft365::external::ExternalApiError;
@@ -34,7 +34,7 @@ use crate::domain::{AppKind, GroupId, Instance, InstanceId, Micros};
 use crate::store::{ConnectionData, ItemRecord};
 
 /// A connection with what the Connections list shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ConnectionSummary {
     /// The Microsoft 365 instance's name.
     pub instance: String,
@@ -46,7 +46,7 @@ pub struct ConnectionSummary {
 }
 
 /// A member of an external group, with who it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MemberView {
     pub member: Member,
     /// UPN of a user, name of an Entra group, label of an external group.
@@ -56,7 +56,7 @@ pub struct MemberView {
 }
 
 /// R-X6: where a mirrored group comes from and how its last sync went.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MirrorStatus {
     pub source: GroupId,
     pub source_name: String,
@@ -68,7 +68,7 @@ pub struct MirrorStatus {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ExternalGroupView {
     pub group: ExternalGroup,
     pub members: Vec<MemberView>,
@@ -76,7 +76,7 @@ pub struct ExternalGroupView {
 }
 
 /// An external item's ACL, with who each entry names.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ItemView {
     pub id: ItemId,
     pub title: Option<String>,
@@ -88,7 +88,7 @@ pub struct ItemView {
 }
 
 /// Who to add to or remove from an external group (R-X3).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum MemberRef {
     /// UPN, e-mail or Entra object id of a synced user.
     User(String),
@@ -99,7 +99,7 @@ pub enum MemberRef {
 }
 
 /// R-X5: one user's access to one item, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AccessAnswer {
     pub user: DirectoryUser,
     pub item: ItemId,
@@ -107,14 +107,14 @@ pub struct AccessAnswer {
 }
 
 /// R-X5: an item a user can see, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct VisibleItem {
     pub item: ItemId,
     pub title: Option<String>,
     pub decision: Decision,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AudienceEntry {
     pub user_id: String,
     pub name: String,
@@ -124,7 +124,7 @@ pub struct AudienceEntry {
 }
 
 /// R-X5: who can see an item (granted) and who is denied.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AudienceView {
     pub rows: Vec<AudienceEntry>,
     pub granted: usize,
@@ -231,7 +231,7 @@ fn not_found(e: &ExternalApiError) -> bool {
     )
 }
 
-impl Service {
+impl Local {
     /// The Graph connectors client of an instance, built once for its
     /// token cache.
     async fn graph_client(&self, instance: &Instance) -> Result<Arc<Microsoft365>> {
