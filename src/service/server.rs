@@ -536,6 +536,48 @@ mod tests {
         assert!(!shared.allows(1001, 1001, None));
     }
 
+    // issue 9: a client that stops reading its events holds back neither the server nor
+    // another client, and costs no memory beyond the bounded stream: when it reads again,
+    // it is told to reload.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stalled_client_is_told_to_reload_and_holds_back_no_other() {
+        use crate::service::Level;
+        use crate::store::{KeyStore, Store};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("c.redb");
+        let store =
+            Store::open_with_keys(&db, KeyStore::File(dir.path().join("key"))).expect("store");
+        let svc = Service::with_store(store, Intervals::default());
+        let socket = dir.path().join("c.sock");
+        let server = Server::start(&svc, &db, &socket, None).await.expect("serve");
+        let stalled = Remote::attach(&socket).await.expect("attach").expect("server");
+        let reader = Remote::attach(&socket).await.expect("attach").expect("server");
+        let mut rx = reader.subscribe();
+        let local = svc.local().expect("embedded");
+        let within = Duration::from_secs(10);
+        // Five times more events than a client's queue holds, in rounds the reader keeps up with.
+        for round in 0..10 {
+            for i in 0..500 {
+                local.emit(Event::Notification {
+                    level: Level::Info,
+                    text: format!("{round}-{i}"),
+                });
+            }
+            for i in 0..500 {
+                match tokio::time::timeout(within, rx.recv()).await {
+                    Ok(Ok(Event::Notification { text, .. })) => {
+                        assert_eq!(text, format!("{round}-{i}"));
+                    }
+                    other => panic!("round {round}, event {i}: {other:?}"),
+                }
+            }
+        }
+        let mut late = stalled.subscribe();
+        let first = tokio::time::timeout(within, late.recv()).await;
+        assert!(matches!(first, Ok(Ok(Event::Reload))), "{first:?}");
+        server.stop().await;
+    }
+
     // issue 9: another version is refused by name, with both versions.
     #[test]
     fn another_version_is_named() {
