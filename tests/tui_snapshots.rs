@@ -1651,3 +1651,19 @@ fn hostile_text_reaches_no_cell_raw() {
         }
     }
 }
+
+// Issue 10: a long instance name is cut short in its column, so the group's name, the
+// actor and the activity stay on the screen beside it, at either size.
+#[test]
+fn a_long_instance_name_leaves_the_other_columns() {
+    let mut app = fixture(Theme::plain());
+    let mut long = instance();
+    long.instance.name = "contoso-".repeat(30);
+    app.update(Msg::Done(Done::Instances(Ok(vec![long]))));
+    for (w, h) in [(80, 24), (119, 40)] {
+        typed(&mut app, "2");
+        shows(&app, (w, h), &["Group ", "Finance - EMEA"]);
+        typed(&mut app, "4");
+        shows(&app, (w, h), &["Actor", "Activity", "user1@contoso.com"]);
+    }
+}
