@@ -3,7 +3,7 @@
 //! surfaces are in `tui_snapshots.rs` (its buffer) and `tui_e2e.rs` (a real terminal).
 //!
 //! The corpus enters two ways. Through the real path: the sandbox serves it as group and
-//! user names and in the fields of activities, the Microsoft 365 connector reads it, the
+//! user names and in the fields of activities, each vendor's connector reads it, the
 //! service stores it; the database file must then hold none of it raw. And through the
 //! store, raw: what a database written by a casbah from before an escape was known holds
 //! (bidi and format characters were stored raw until issue 10), so every output must make
@@ -20,24 +20,21 @@ use common::hostile::{
     assert_none_raw, assert_shows_some, assert_table_aligned, corpus, through_the_store,
 };
 
-/// The corpus served by the sandbox and read by the Microsoft 365 connector: every group
-/// and user renamed (group descriptions too), and for each entry a SharePoint record, a
-/// sign-in or a directory audit, in turn, whose actor, operation, object, address and
-/// country are the entry. Imports the first group with members. Returns the sandbox, still serving.
-async fn through_the_connector(scratch: &Scratch, corpus: &[Hostile]) -> Sandbox {
+/// The corpus served by the sandbox and read by every connector: every group and user of
+/// the organisation renamed (group descriptions too), which Microsoft 365 serves (the
+/// other dialects derive their directories when the sandbox starts); and for each entry a
+/// record of one of the activity streams of Microsoft 365, Okta, Google Workspace and
+/// GitHub, in turn, whose actor, operation, object, address and country are the entry.
+/// Connects each organisation (Microsoft 365 as `contoso`), imports a group of each and
+/// scans. Returns the sandbox, still serving.
+async fn through_the_connectors(scratch: &Scratch, corpus: &[Hostile]) -> Sandbox {
     let sandbox = common::still_sandbox(30, 0.0).await;
-    let group = {
+    {
         let org = sandbox.org();
         let (users, groups): (Vec<_>, Vec<_>) = (
             org.users.iter().map(|u| u.id).collect(),
             org.groups.iter().map(|g| g.id).collect(),
         );
-        let with_members = org
-            .groups
-            .iter()
-            .find(|g| org.transitive_users(&g.id).is_ok_and(|u| !u.is_empty()))
-            .expect("a group with members")
-            .id;
         drop(org);
         for (id, h) in users.iter().zip(corpus.iter().cycle()) {
             sandbox.rename_user(*id, &h.text).expect("rename user");
@@ -47,9 +44,16 @@ async fn through_the_connector(scratch: &Scratch, corpus: &[Hostile]) -> Sandbox
                 .rename_group(*id, &h.text, Some(&h.text))
                 .expect("rename group");
         }
-        with_members
-    };
-    let streams = [Stream::SharePoint, Stream::SignIns, Stream::DirectoryAudits];
+    }
+    let streams = [
+        Stream::SharePoint,
+        Stream::SignIns,
+        Stream::DirectoryAudits,
+        Stream::OktaSystemLog(0),
+        Stream::GoogleLogin,
+        Stream::GoogleDrive,
+        Stream::GitHubAudit,
+    ];
     for (h, stream) in corpus.iter().zip(streams.into_iter().cycle()) {
         sandbox.push_activity(PushedActivity {
             object: Some(h.text.clone()),
@@ -60,17 +64,30 @@ async fn through_the_connector(scratch: &Scratch, corpus: &[Hostile]) -> Sandbox
         });
     }
     let svc = Service::with_store(scratch.store(), Intervals::default());
-    svc.connect(ConnectRequest {
-        instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
-        secret: sandbox.client_secret.clone(),
-    })
-    .await
-    .expect("connect");
-    let (_, import) = svc
-        .import_group("contoso", &group.to_string(), false)
-        .await
-        .expect("import");
-    import.wait().await.expect("the import");
+    for connection in sandbox.connections().into_iter().filter(|c| !c.alternative) {
+        let Some(secret) = connection.secret else {
+            continue;
+        };
+        let instance = svc
+            .connect(ConnectRequest {
+                instance: connection.instance,
+                secret,
+            })
+            .await
+            .expect("connect");
+        let reference = instance.reference();
+        let available = svc
+            .available_groups(&reference, None)
+            .await
+            .expect("groups");
+        if let Some(group) = available.first() {
+            let (_, import) = svc
+                .import_group(&reference, &group.group.id, false)
+                .await
+                .expect("import");
+            import.wait().await.expect("the import");
+        }
+    }
     for job in svc.sync_now(None).await.expect("sync") {
         job.wait().await.expect("a scan");
     }
@@ -120,17 +137,17 @@ fn listing(scratch: &Scratch, args: &[&str], header: &str, formats: &[&str], cor
 // their columns (a zero-width or right-to-left character must not move them), JSON holds
 // none even once decoded (a script prints the decoded string), CSV cells never start a
 // formula (OWASP's rule), stderr is as clean as stdout, and the database file holds none
-// of what came through the connector raw.
+// of what came through the connectors raw.
 #[test]
 fn every_command_line_surface_escapes_hostile_text() {
     let corpus = corpus();
     let scratch = Scratch::new();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let sandbox = runtime.block_on(through_the_connector(&scratch, &corpus));
+    let sandbox = runtime.block_on(through_the_connectors(&scratch, &corpus));
     let file = std::fs::read(scratch.db()).expect("read the database");
-    assert_no_raw_payload("the database after the connector", &file);
+    assert_no_raw_payload("the database after the connectors", &file);
     let stored = String::from_utf8_lossy(&file);
-    assert_shows_some("the database after the connector", &stored, &corpus);
+    assert_shows_some("the database after the connectors", &stored, &corpus);
     let activities = run(&scratch, &["activities", "--limit", "10000", "--json"]);
     let activities: Vec<serde_json::Value> =
         serde_json::from_str(&activities).expect("activities as JSON");
