@@ -11,7 +11,6 @@
 
 mod common;
 
-use casbah::domain::Component;
 use casbah::sandbox::{PushedActivity, Sandbox, Stream};
 use casbah::service::{ConnectRequest, Intervals, Service};
 use common::Scratch;
@@ -64,17 +63,9 @@ async fn through_the_connectors(scratch: &Scratch, corpus: &[Hostile]) -> Sandbo
         });
     }
     let svc = Service::with_store(scratch.store(), Intervals::default());
-    for connection in sandbox.connections().into_iter().filter(|c| !c.alternative) {
-        let Some(secret) = connection.secret else {
-            continue;
-        };
-        let instance = svc
-            .connect(ConnectRequest {
-                instance: connection.instance,
-                secret,
-            })
-            .await
-            .expect("connect");
+    for (instance, secret) in sandbox.organisations() {
+        let request = ConnectRequest { instance, secret };
+        let instance = svc.connect(request).await.expect("connect");
         let reference = instance.reference();
         let available = svc
             .available_groups(&reference, None)
