@@ -56,7 +56,7 @@ fn sign_in(instance: InstanceId, n: usize, total: usize) -> Activity {
         objects: Vec::new(),
         admin: false,
         impersonated: false,
-        succeeded: n % 31 != 0,
+        succeeded: !n.is_multiple_of(31),
         ip: Some(format!("10.{}.{}.{}", n % 200, n / 200 % 250, n % 250)),
         address_text: None,
         country: Some(["US", "DE", "FR", "GB", "IN"][n % 5].into()),
@@ -215,8 +215,8 @@ async fn fan_out() {
     .expect("sandbox");
     let dir = tempfile::tempdir().expect("temp dir");
     let db = dir.path().join("fan.redb");
-    let store = Store::open_with_keys(&db, KeyStore::File(dir.path().join("secrets.key")))
-        .expect("store");
+    let store =
+        Store::open_with_keys(&db, KeyStore::File(dir.path().join("secrets.key"))).expect("store");
     let svc = Service::with_store(store, Intervals::default());
     svc.connect(casbah::service::ConnectRequest {
         instance: sandbox.microsoft365_instance("contoso", Component::default_set()),
@@ -228,7 +228,9 @@ async fn fan_out() {
         job.wait().await.expect("first scan");
     }
     let socket = dir.path().join("fan.sock");
-    let server = Server::start(&svc, &db, &socket, None).await.expect("serve");
+    let server = Server::start(&svc, &db, &socket, None)
+        .await
+        .expect("serve");
     let alone = ingest(&sandbox, &svc, 0).await;
 
     let stop = Arc::new(tokio::sync::Notify::new());
@@ -236,8 +238,14 @@ async fn fan_out() {
     let mut clients = Vec::new();
     let mut remotes = Vec::new();
     for _ in 0..CLIENTS {
-        let remote = Remote::attach(&socket).await.expect("attach").expect("a server");
-        clients.push(tokio::spawn(arrivals(remote.subscribe(), Arc::clone(&stop))));
+        let remote = Remote::attach(&socket)
+            .await
+            .expect("attach")
+            .expect("a server");
+        clients.push(tokio::spawn(arrivals(
+            remote.subscribe(),
+            Arc::clone(&stop),
+        )));
         remotes.push(remote);
     }
     let watched = ingest(&sandbox, &svc, SECONDS * RATE).await;
@@ -249,7 +257,11 @@ async fn fan_out() {
     let mut delivered = 0;
     for client in clients {
         let seen = client.await.expect("client");
-        assert_eq!(seen.len(), reference.len(), "every event reached the client");
+        assert_eq!(
+            seen.len(),
+            reference.len(),
+            "every event reached the client"
+        );
         for ((a, at), (b, bt)) in reference.iter().zip(&seen) {
             assert_eq!(a, b, "in the same order");
             behind.push(bt.saturating_duration_since(*at));

@@ -17,11 +17,33 @@ const DEADLINE: Duration = Duration::from_secs(30);
 #[derive(Default)]
 struct Watch {
     titles: Vec<Vec<u8>>,
+    /// Icon names, clipboard writes, bells and operating system commands the emulator
+    /// does not know (OSC 8 hyperlinks among them).
+    others: Vec<String>,
 }
 
 impl vt100::Callbacks for Watch {
     fn set_window_title(&mut self, _: &mut vt100::Screen, title: &[u8]) {
         self.titles.push(title.to_vec());
+    }
+
+    fn set_window_icon_name(&mut self, _: &mut vt100::Screen, name: &[u8]) {
+        let name = String::from_utf8_lossy(name);
+        self.others.push(format!("icon name {name:?}"));
+    }
+
+    fn copy_to_clipboard(&mut self, _: &mut vt100::Screen, ty: &[u8], data: &[u8]) {
+        let (ty, data) = (String::from_utf8_lossy(ty), String::from_utf8_lossy(data));
+        self.others.push(format!("clipboard {ty:?} {data:?}"));
+    }
+
+    fn audible_bell(&mut self, _: &mut vt100::Screen) {
+        self.others.push("bell".into());
+    }
+
+    fn unhandled_osc(&mut self, _: &mut vt100::Screen, params: &[&[u8]]) {
+        let params: Vec<_> = params.iter().map(|p| String::from_utf8_lossy(p)).collect();
+        self.others.push(format!("OSC {params:?}"));
     }
 }
 
@@ -30,6 +52,8 @@ struct Shared {
     changed: Condvar,
     /// Set to make the reader let go of its end of the pty at its next read.
     detach: AtomicBool,
+    /// Every byte the program wrote, as it wrote it.
+    raw: Mutex<Vec<u8>>,
 }
 
 struct Term {
@@ -89,6 +113,7 @@ impl Term {
             )),
             changed: Condvar::new(),
             detach: AtomicBool::new(false),
+            raw: Mutex::new(Vec::new()),
         });
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let feed = Arc::clone(&shared);
@@ -103,6 +128,10 @@ impl Term {
                     return;
                 }
                 guard.0.process(&buf[..n]);
+                feed.raw
+                    .lock()
+                    .expect("raw lock")
+                    .extend_from_slice(&buf[..n]);
                 feed.changed.notify_all();
                 if feed.detach.load(Ordering::Relaxed) {
                     return;
@@ -211,6 +240,17 @@ impl Term {
             .callbacks()
             .titles
             .clone()
+    }
+
+    /// What the terminal was asked to do beyond drawing, other than titles.
+    fn others(&self) -> Vec<String> {
+        let guard = self.shared.parser.lock().expect("parser lock");
+        guard.0.callbacks().others.clone()
+    }
+
+    /// Every byte the program has written so far.
+    fn raw(&self) -> Vec<u8> {
+        self.shared.raw.lock().expect("raw lock").clone()
     }
 
     /// Waits for the process to end, with the deadline.
@@ -396,6 +436,124 @@ fn hostile_group_names_never_reach_the_terminal() {
         "title changed: {:?}",
         t.titles()
     );
+}
+
+// DESIGN §3 Untrusted text, issue 10: the hostile corpus, raw in a database as an older
+// casbah stored it, in a real terminal: the activity list, an activity's detail, a
+// member list and a person show it escaped; the bytes casbah writes hold none of it raw
+// (no bidi, format or C1 character at all, which casbah never writes of its own); the
+// terminal's title, icon, clipboard and bell are untouched, no hyperlink or other
+// operating system command arrives, and an escaped colour sequence colours nothing; the
+// dashboard's CSV and JSON exports are as safe as the command line's.
+#[test]
+fn hostile_text_never_reaches_the_terminal_raw() {
+    use common::hostile::{self, Hostile, corpus};
+    let corpus = corpus();
+    let escaped = |h: &Hostile| casbah::domain::text::sanitize(&h.text);
+    let scratch = Scratch::new();
+    hostile::through_the_store(&scratch.store(), &corpus);
+    // Narrow, so the focused pane has the screen to itself, and tall enough for every
+    // activity of the corpus at once, above the notices of failed scans.
+    let mut t = Term::start(&[], &scratch, 119, corpus.len() as u16 + 30);
+    let mut screens = Vec::new();
+    t.wait_for("Groups");
+    t.send("4");
+    let last = escaped(corpus.last().expect("an entry"));
+    screens.push(("activities", t.wait_for(&last)));
+
+    // The detail of the record whose every field is a colour sequence: shown escaped, and
+    // the text after it in the colour of the text before it.
+    let red = corpus
+        .iter()
+        .position(|h| h.kind == "ESC CSI colour")
+        .expect("in the corpus");
+    t.send(&"j".repeat(red));
+    t.send("\r");
+    let shown = escaped(&corpus[red]);
+    let detail = t.wait_for(&format!("Activity type  {shown}"));
+    {
+        let guard = t.shared.parser.lock().expect("parser lock");
+        let screen = guard.0.screen();
+        let (row, line) = detail
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("Activity type  "))
+            .expect("the row");
+        let col = line[..line.find(&shown).expect("on the row")]
+            .chars()
+            .count();
+        let cell = |dx: usize| {
+            let c = screen.cell(row as u16, (col + dx) as u16).expect("a cell");
+            (c.contents().to_owned(), c.fgcolor(), c.bgcolor())
+        };
+        let (before, after) = (cell(0), cell("^[[31m".len()));
+        assert_eq!((before.0.as_str(), after.0.as_str()), ("^", "r"));
+        assert_eq!(
+            (before.1, before.2),
+            (after.1, after.2),
+            "the colour changed"
+        );
+    }
+    screens.push(("an activity's detail", detail));
+    t.send("\x1b");
+    t.wait_until("the detail to close", |s| {
+        !s.contents().contains("Activity type")
+    });
+
+    // The dashboard's exports, in the current folder.
+    t.send("e");
+    t.wait_until("the CSV export", |s| s.contents().contains(".csv"));
+    t.send("E");
+    t.wait_until("the JSON export", |s| s.contents().contains(".json"));
+
+    // A member list, and the person every raw activity belongs to.
+    t.send("2\r");
+    screens.push(("members", t.wait_for("Members of ")));
+    t.send("/victim\r\r");
+    screens.push(("a person", t.wait_for("Person victim@contoso.com")));
+    t.send("q");
+    t.wait_exit(Duration::from_secs(5));
+
+    for (what, screen) in &screens {
+        hostile::assert_none_raw(&format!("the terminal: {what}"), screen, true);
+        hostile::assert_shows_some(&format!("the terminal: {what}"), screen, &corpus);
+    }
+    // casbah writes escape sequences of its own, but never a C1, bidi, format or
+    // separator character, nor any entry's raw text.
+    let raw = t.raw();
+    let written = String::from_utf8_lossy(&raw);
+    let foreign: Vec<String> = written
+        .chars()
+        .filter(|c| !c.is_ascii() && hostile::is_raw(*c))
+        .map(|c| format!("U+{:04X}", u32::from(c)))
+        .collect();
+    assert!(foreign.is_empty(), "written to the terminal: {foreign:?}");
+    hostile::assert_no_raw_payload("the bytes written to the terminal", &raw);
+    assert!(t.titles().is_empty(), "title set: {:?}", t.titles());
+    assert!(
+        t.others().is_empty(),
+        "the terminal was told: {:?}",
+        t.others()
+    );
+
+    let exported = |ext: &str| {
+        let entry = std::fs::read_dir(scratch.dir.path())
+            .expect("read dir")
+            .filter_map(Result::ok)
+            .find(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("casbah-activities-") && name.ends_with(ext)
+            })
+            .unwrap_or_else(|| panic!("a {ext} export"));
+        std::fs::read_to_string(entry.path()).expect("read the export")
+    };
+    let csv = exported(".csv");
+    let rows = hostile::assert_csv_safe("the dashboard's CSV export", &csv);
+    assert_eq!(rows.len(), corpus.len() + 1, "a header and every activity");
+    hostile::assert_shows_some("the dashboard's CSV export", &csv, &corpus);
+    let json = exported(".json");
+    hostile::assert_json_none_raw("the dashboard's JSON export", &json);
+    hostile::assert_shows_some("the dashboard's JSON export", &json, &corpus);
 }
 
 // `casbah demo` in a terminal: the sandbox, connected, with groups imported, in the dashboard.

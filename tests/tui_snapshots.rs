@@ -1427,3 +1427,306 @@ fn external_vendor_text_is_escaped() {
     assert!(screen.contains("Title  ^[]2;owned^GOps"), "{screen}");
     assert!(!screen.contains('\x1b') && !screen.contains('\x07'));
 }
+
+/// The dashboard fed `chunk` of the hostile corpus as every kind of vendor text: instance
+/// names and scan errors, group names and sync errors, members, a person, activities in
+/// every field, the picker's groups with descriptions, saved queries.
+fn hostile_fixture(chunk: &[common::hostile::Hostile]) -> App {
+    let mut app = fixture(Theme::plain());
+    let texts: Vec<&str> = chunk.iter().map(|h| h.text.as_str()).collect();
+    let instances = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut s = instance();
+            s.instance.id = InstanceId(i as u64 + 1);
+            s.instance.app = AppKind::Okta;
+            s.instance.name = (*t).into();
+            s.scans[0].1.last_error = Some((*t).into());
+            s.scans[1].1.note = Some((*t).into());
+            s
+        })
+        .collect();
+    app.update(Msg::Done(Done::Instances(Ok(instances))));
+    let groups = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let status = if i % 2 == 0 {
+                GroupStatus::SyncFailed {
+                    message: (*t).into(),
+                }
+            } else {
+                GroupStatus::Ready
+            };
+            group(i as u64 + 1, t, status, 3)
+        })
+        .collect();
+    app.update(Msg::Done(Done::Groups(Ok(groups))));
+    let activities = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let mut a = activity(i as i64 + 1);
+            let t = (*t).to_owned();
+            a.instance = InstanceId(i as u64 + 1);
+            (a.actor, a.actor_name) = (t.clone(), t.clone());
+            (a.activity_type, a.action_type) = (t.clone(), t.clone());
+            a.objects = vec![ActivityObject {
+                kind: ObjectKind::File,
+                id: t.clone(),
+                name: t.clone(),
+            }];
+            a.ip = None;
+            a.address_text = Some(t.clone());
+            (a.country, a.isp) = (Some(t.clone()), Some(t.clone()));
+            (a.device_type, a.user_agent) = (Some(t.clone()), Some(t.clone()));
+            a.source = t;
+            a.groups = vec![GroupId(i as u64 + 1)];
+            a
+        })
+        .collect();
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: activities,
+            next: None,
+        }),
+    }));
+    app.update(Msg::Done(Done::SavedQueries(Ok(texts
+        .iter()
+        .map(|t| ((*t).to_owned(), (*t).to_owned()))
+        .collect()))));
+    app.take_cmds();
+    app
+}
+
+fn hostile_members(chunk: &[common::hostile::Hostile]) -> Vec<Member> {
+    chunk
+        .iter()
+        .map(|h| Member {
+            key: h.text.clone(),
+            name: h.text.clone(),
+            email: format!("{}@contoso.com", h.text),
+            instance: Some(InstanceId(1)),
+            joined_at: NOW - 60 * MIN,
+            last_activity: Some(NOW - 90 * MIN),
+        })
+        .collect()
+}
+
+fn hostile_person(h: &common::hostile::Hostile) -> Person {
+    Person {
+        key: h.text.clone(),
+        accounts: vec![(
+            InstanceId(1),
+            RemoteUser {
+                id: h.text.clone(),
+                display_name: h.text.clone(),
+                email: h.text.clone(),
+                status: UserStatus::Active,
+                user_type: UserType::Member,
+                principal_name: Some(h.text.clone()),
+                admin: false,
+            },
+        )],
+        groups: vec![GroupId(1)],
+        apps: vec![AppKind::Okta],
+        by_type: vec![(h.text.clone(), 3)],
+        by_app: vec![(AppKind::Okta, 3)],
+        daily: vec![1; 30],
+        last_activity: Some(NOW - 90 * MIN),
+    }
+}
+
+/// Fails when a frame at either size holds raw corpus text, or when the wide one shows
+/// none of `shown` escaped (the pane must show the text to prove anything).
+fn assert_frames_clean(pane: &str, app: &App, shown: &[common::hostile::Hostile]) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        let screen = text(&render(app, w, h));
+        let what = format!("dashboard {pane} at {w}×{h}");
+        common::hostile::assert_none_raw(&what, &screen, true);
+        if w == 120 {
+            common::hostile::assert_shows_some(&what, &screen, shown);
+        }
+    }
+}
+
+// DESIGN §3 Untrusted text, issue 10: every kind of hostile text (controls, escape
+// sequences, bidi and other format characters, separators), put in every kind of vendor
+// text the dashboard shows, reaches no cell of any pane raw: connectors, groups, the
+// picker, members, the person, activities, an activity's detail, saved queries. Text
+// arrives here as the service hands it over, so this is the renderer's own lock, the one
+// that holds for a database written before an escape was known.
+#[test]
+fn hostile_text_reaches_no_cell_raw() {
+    let corpus = common::hostile::corpus();
+    for chunk in corpus.chunks(20) {
+        let mut app = hostile_fixture(chunk);
+        typed(&mut app, "1");
+        assert_frames_clean("connectors", &app, chunk);
+        typed(&mut app, "2");
+        assert_frames_clean("groups", &app, chunk);
+        typed(&mut app, "4");
+        assert_frames_clean("activities", &app, chunk);
+        typed(&mut app, "Q");
+        assert_frames_clean("saved queries", &app, chunk);
+        key(&mut app, KeyCode::Esc);
+
+        let mut picker = hostile_fixture(chunk);
+        typed(&mut picker, "2i");
+        let available = chunk
+            .iter()
+            .map(|h| AvailableGroup {
+                group: RemoteGroup {
+                    id: h.text.clone(),
+                    display_name: h.text.clone(),
+                    description: Some(h.text.clone()),
+                    email: Some(h.text.clone()),
+                    microsoft365: true,
+                },
+                imported: false,
+                also_in: OfficeApp::ALL.to_vec(),
+            })
+            .collect();
+        picker.update(Msg::Done(Done::Available {
+            instance: chunk[0].text.clone(),
+            search: None,
+            result: Ok(available),
+        }));
+        assert_frames_clean("picker", &picker, chunk);
+
+        let mut members = hostile_fixture(chunk);
+        typed(&mut members, "2");
+        key(&mut members, KeyCode::Enter);
+        members.update(Msg::Done(Done::Members {
+            group: GroupId(1),
+            result: Ok(hostile_members(chunk)),
+        }));
+        members.take_cmds();
+        assert_frames_clean("members", &members, chunk);
+
+        for (i, h) in chunk.iter().enumerate() {
+            let mut person = hostile_fixture(chunk);
+            typed(&mut person, "2");
+            key(&mut person, KeyCode::Enter);
+            person.update(Msg::Done(Done::Members {
+                group: GroupId(1),
+                result: Ok(hostile_members(chunk)),
+            }));
+            for _ in 0..i {
+                key(&mut person, KeyCode::Down);
+            }
+            key(&mut person, KeyCode::Enter);
+            person.update(Msg::Done(Done::Person {
+                key: h.text.clone(),
+                result: Ok(hostile_person(h)),
+            }));
+            assert_frames_clean(
+                &format!("person {}", h.kind),
+                &person,
+                std::slice::from_ref(h),
+            );
+            let mut detail = hostile_fixture(chunk);
+            typed(&mut detail, "4");
+            for _ in 0..i {
+                key(&mut detail, KeyCode::Down);
+            }
+            key(&mut detail, KeyCode::Enter);
+            assert_frames_clean(
+                &format!("activity detail {}", h.kind),
+                &detail,
+                std::slice::from_ref(h),
+            );
+        }
+    }
+}
+
+// Issue 10: a long instance name is cut short in its column, so the group's name, the
+// actor and the activity stay on the screen beside it, at either size.
+#[test]
+fn a_long_instance_name_leaves_the_other_columns() {
+    let mut app = fixture(Theme::plain());
+    let mut long = instance();
+    long.instance.name = "contoso-".repeat(30);
+    app.update(Msg::Done(Done::Instances(Ok(vec![long]))));
+    for (w, h) in [(80, 24), (119, 40)] {
+        typed(&mut app, "2");
+        shows(&app, (w, h), &["Group ", "Finance - EMEA"]);
+        typed(&mut app, "4");
+        shows(&app, (w, h), &["Actor", "Activity", "user1@contoso.com"]);
+    }
+}
+
+// DESIGN §3 Untrusted text, issue 10: the hostile corpus as external groups' names,
+// descriptions and members, and items' titles and ACL labels, reaches no cell of the
+// External groups pane raw: the tree, a group's detail, an item's ACL.
+#[test]
+fn external_panes_escape_the_hostile_corpus() {
+    use casbah::domain::external::{AclEntry, ExternalGroupId, ItemId, Member, Principal};
+    use casbah::tui::views::external::{GroupNode, ItemNode, MemberNode};
+    let corpus = common::hostile::corpus();
+    let mut app = external_fixture(Theme::plain());
+    let id = |prefix: &str, n: usize| format!("{prefix}{n}");
+    let groups = corpus
+        .iter()
+        .enumerate()
+        .map(|(n, h)| GroupNode {
+            id: ExternalGroupId::parse(&id("g", n)).expect("id"),
+            label: h.text.clone(),
+            description: Some(h.text.clone()),
+            members: vec![MemberNode {
+                member: Member::User(h.text.clone()),
+                label: h.text.clone(),
+                pending: false,
+            }],
+            mirror: None,
+        })
+        .collect();
+    app.update(Msg::Done(Done::ExternalGroups {
+        connection: "contosokb".into(),
+        result: Ok(groups),
+    }));
+    let items = corpus
+        .iter()
+        .enumerate()
+        .map(|(n, h)| ItemNode {
+            id: ItemId::parse(&id("kb-", n)).expect("id"),
+            title: Some(h.text.clone()),
+            acl: vec![AclEntry::grant(Principal::ExternalGroup(
+                ExternalGroupId::parse(&id("g", n)).expect("id"),
+            ))],
+            labels: vec![h.text.clone()],
+            pending: Vec::new(),
+        })
+        .collect();
+    app.update(Msg::Done(Done::ExternalItems {
+        connection: "contosokb".into(),
+        result: Ok(items),
+    }));
+    let check = |what: &str, app: &App| {
+        for (w, h) in [(80, 24), (120, 40), (120, 250)] {
+            let screen = text(&render(app, w, h));
+            let what = format!("dashboard external {what} at {w}×{h}");
+            common::hostile::assert_none_raw(&what, &screen, true);
+            common::hostile::assert_shows_some(&what, &screen, &corpus);
+        }
+    };
+    check("tree", &app);
+    for h in [
+        &corpus[0],
+        &corpus[corpus.len() / 2],
+        &corpus[corpus.len() - 1],
+    ] {
+        select_row(&mut app, &h.text);
+        key(&mut app, KeyCode::Enter);
+        check(&format!("group {}", h.kind), &app);
+        key(&mut app, KeyCode::Esc);
+    }
+    select_row(&mut app, "Items");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    check("an item's ACL", &app);
+}

@@ -3,10 +3,10 @@
 use serde::Serialize;
 
 use super::args::{ActivitiesArgs, QueriesCommand};
-use super::output::{print_json, print_table, short_time};
+use super::output::{self, print_json, print_table, short_time};
 use super::{Failure, Outcome};
 use crate::domain::Activity;
-use crate::service::export::{CSV_HEADER, ExportNames};
+use crate::service::export::{CSV_HEADER, ExportNames, safe_json};
 use crate::service::{Service, suggested_queries};
 
 /// Pages are read from the store this many at a time, so a large export
@@ -73,7 +73,7 @@ impl Output {
             w.write_record(CSV_HEADER).map_err(io_error)?;
             Ok(Output::Csv(Box::new(w)))
         } else if a.json {
-            print!("[");
+            output::json("[");
             Ok(Output::Json { first: true })
         } else {
             Ok(Output::Table(Vec::new()))
@@ -97,8 +97,8 @@ impl Output {
                 j.groups.join(", "),
             ]),
             Output::Json { first } => {
-                let text = serde_json::to_string_pretty(&j).map_err(io_error)?;
-                print!("{}\n{text}", if *first { "" } else { "," });
+                let text = safe_json(&j, true).map_err(io_error)?;
+                output::json(&format!("{}\n{text}", if *first { "" } else { "," }));
                 *first = false;
             }
             Output::Csv(w) => w.write_record(j.csv_record()).map_err(io_error)?,
@@ -122,7 +122,7 @@ impl Output {
                     eprintln!("{count} activities, newest first");
                 }
             }
-            Output::Json { first } => println!("{}]", if first { "" } else { "\n" }),
+            Output::Json { first } => output::json(if first { "]\n" } else { "\n]\n" }),
             Output::Csv(mut w) => w.flush().map_err(io_error)?,
         }
         Ok(())

@@ -50,16 +50,8 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     if svc.instances().await?.is_empty() {
         // Every app the sandbox serves, each organisation once: Microsoft 365, two Okta
         // orgs, Google Workspace, and two GitHub organisations (one without an audit log).
-        for connection in sandbox.connections().into_iter().filter(|c| !c.alternative) {
-            let Some(secret) = connection.secret else {
-                continue;
-            };
-            let instance = svc
-                .connect(ConnectRequest {
-                    instance: connection.instance,
-                    secret,
-                })
-                .await?;
+        for (instance, secret) in sandbox.organisations() {
+            let instance = svc.connect(ConnectRequest { instance, secret }).await?;
             let reference = instance.reference();
             for group in svc
                 .available_groups(&reference, None)

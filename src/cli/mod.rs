@@ -2,6 +2,26 @@
 //! scripts. Exit 0 on success, 1 on failure, 2 on a usage error; errors go to
 //! stderr as one line that says what to do.
 
+// Every module below prints through these, not the standard macros they shadow: what
+// one prints is one line, escaped as vendor text is (DESIGN §3 "Untrusted text", issue
+// 10), line breaks and all, whatever it quotes and whoever writes the next command. A
+// vendor's name can then neither drive the terminal nor break a line to forge another.
+// JSON and CSV escape their strings and cells as they are encoded (`service::export`)
+// and go out through their own writers.
+macro_rules! println {
+    () => {
+        $crate::cli::output::line(false, "")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(false, &format!($($arg)*))
+    };
+}
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(true, &format!($($arg)*))
+    };
+}
+
 mod access;
 mod activities;
 mod args;
@@ -163,7 +183,8 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
                 .collect();
             output::print_table(&["SETTING", "VALUE", "MEANING"], &rows);
             if let Some(limits) = svc.geoip_sources().await?.limits() {
-                println!("\n{limits}");
+                println!();
+                println!("{limits}");
             }
             Ok(())
         }
@@ -229,6 +250,7 @@ fn default_db() -> PathBuf {
 /// that hung up): a panic in the panic hook aborts.
 fn say(line: &str) {
     use std::io::Write;
+    let line = crate::domain::text::safe(line);
     let _ = writeln!(std::io::stderr(), "casbah: {line}");
 }
 
@@ -256,6 +278,46 @@ fn install_panic_hook() {
             ));
         }
     }));
+}
+
+/// The log's writer: each event is one line, escaped as vendor text is (DESIGN §3,
+/// issue 10), whatever its message and fields quote. A vendor's name can then neither
+/// drive the terminal of whoever reads the log, nor reorder it, nor forge a line of its
+/// own with a line break.
+struct SafeLog<M>(M);
+
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for SafeLog<M>
+{
+    type Writer = SafeLine<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        SafeLine(self.0.make_writer())
+    }
+}
+
+/// One event as the formatter wrote it, in one piece, ending with its line break.
+struct SafeLine<W>(W);
+
+impl<W: std::io::Write> std::io::Write for SafeLine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (text.as_ref(), ""),
+        };
+        match crate::domain::text::safe(body) {
+            std::borrow::Cow::Borrowed(_) if matches!(text, std::borrow::Cow::Borrowed(_)) => {
+                self.0.write_all(buf)?
+            }
+            safe => self.0.write_all(format!("{safe}{end}").as_bytes())?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Logs go to a file beside the database, never to the terminal. The level
@@ -294,11 +356,38 @@ fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::
         .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
-                .with_writer(writer)
+                .with_writer(SafeLog(writer))
                 .with_ansi(false),
         )
         .with(journal)
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::SafeLine;
+
+    // Issue 10, DESIGN §3 Untrusted text: an event reaches the log as one line, escaped,
+    // whatever it quotes; a clean one is written as it came.
+    #[test]
+    fn log_events_are_one_safe_line() {
+        let mut out = Vec::new();
+        let event = "WARN sync group \u{202e}evil\n2026-01-01 INFO forged \x1b]2;t\x07: failed\n";
+        SafeLine(&mut out)
+            .write_all(event.as_bytes())
+            .expect("write");
+        assert_eq!(
+            String::from_utf8(out).expect("utf-8"),
+            "WARN sync group \\u{202e}evil^J2026-01-01 INFO forged ^[]2;t^G: failed\n"
+        );
+        let mut out = Vec::new();
+        SafeLine(&mut out)
+            .write_all("INFO Zoë imported\n".as_bytes())
+            .expect("write");
+        assert_eq!(out, "INFO Zoë imported\n".as_bytes());
+    }
 }

@@ -1,5 +1,6 @@
 //! Vendor text is untrusted: it is made safe before it is stored or shown.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 /// Replaces C0, C1 and DEL control characters with visible escapes so that
@@ -11,11 +12,15 @@ use std::fmt::Write;
 /// C0 and DEL use caret notation (`\x1b` → `^[`, `\0` → `^@`, `\x7f` → `^?`),
 /// the others Rust's escape (`\u{9b}`, `\u{202e}`). Tabs and newlines are
 /// escaped too: every vendor string is shown on one line. Everything else,
-/// including non-ASCII letters and emoji (whose sequences need the zero-width
-/// joiner and non-joiner, which are kept), is kept as it is.
+/// including non-ASCII letters and emoji, is kept as it is. The zero-width
+/// joiner and non-joiner are kept where they join two non-ASCII characters (an
+/// emoji sequence, Persian or Devanagari writing); elsewhere they only hide a
+/// difference (`ad\u{200d}min` is not `admin`) and are escaped.
 pub fn sanitize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut before = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match u32::from(c) {
             // C0: caret notation maps 0x00..=0x1f onto '@'..='_'.
             code @ 0x00..=0x1f => {
@@ -24,14 +29,28 @@ pub fn sanitize(s: &str) -> String {
             }
             0x7f => out.push_str("^?"),
             _ if c.is_ascii() => out.push(c),
-            code if is_hidden(c) => {
+            code if is_hidden(c) || (is_joiner(c) && !joins(before, chars.peek().copied())) => {
                 // Writing to a String cannot fail.
                 let _ = write!(out, "\\u{{{code:x}}}");
             }
             _ => out.push(c),
         }
+        before = Some(c);
     }
     out
+}
+
+/// `s` as `sanitize` makes it, borrowed when it holds nothing to escape: the lock
+/// on every output, for text that bypassed the one on the way in (a database
+/// written before an escape was known, text that never came from a vendor).
+pub fn safe(s: &str) -> Cow<'_, str> {
+    if s.chars()
+        .any(|c| c.is_control() || is_hidden(c) || is_joiner(c))
+    {
+        Cow::Owned(sanitize(s))
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// C1 controls, format characters but the joiners, and line and paragraph separators.
@@ -41,9 +60,21 @@ fn is_hidden(c: char) -> bool {
         GeneralCategory::Control
         | GeneralCategory::LineSeparator
         | GeneralCategory::ParagraphSeparator => true,
-        GeneralCategory::Format => !matches!(c, '\u{200c}' | '\u{200d}'),
+        GeneralCategory::Format => !is_joiner(c),
         _ => false,
     }
+}
+
+/// The zero-width joiner and non-joiner.
+fn is_joiner(c: char) -> bool {
+    matches!(c, '\u{200c}' | '\u{200d}')
+}
+
+/// Whether a joiner between `before` and `after` joins two visible non-ASCII characters.
+fn joins(before: Option<char>, after: Option<char>) -> bool {
+    let joinable =
+        |c: Option<char>| c.is_some_and(|c| !c.is_ascii() && !is_hidden(c) && !is_joiner(c));
+    joinable(before) && joinable(after)
 }
 
 #[cfg(test)]
@@ -107,6 +138,30 @@ mod tests {
         }
         let family = "👨\u{200d}👩\u{200d}👧";
         assert_eq!(sanitize(family), family);
+    }
+
+    // Issue 10, DESIGN §3 Untrusted text: a joiner that joins no two non-ASCII
+    // characters only hides a difference between two names, and is made visible; one in
+    // Persian, Devanagari or an emoji sequence is writing, and is kept.
+    #[test]
+    fn joiners_are_kept_only_where_they_join() {
+        assert_eq!(sanitize("ad\u{200d}min"), "ad\\u{200d}min");
+        assert_eq!(sanitize("ad\u{200c}min"), "ad\\u{200c}min");
+        assert_eq!(sanitize("\u{200d}👩"), "\\u{200d}👩");
+        assert_eq!(sanitize("👨\u{200d}"), "👨\\u{200d}");
+        assert_eq!(sanitize("👨\u{200d}\u{200d}👩"), "👨\\u{200d}\\u{200d}👩");
+        for kept in ["می\u{200c}خواهم", "क्\u{200d}ष", "❤\u{fe0f}\u{200d}🔥"] {
+            assert_eq!(sanitize(kept), kept);
+        }
+    }
+
+    // Issue 10: `safe` lends clean text as it is and escapes the rest like `sanitize`.
+    #[test]
+    fn safe_borrows_clean_text() {
+        assert!(matches!(safe("Zoë 財務"), Cow::Borrowed("Zoë 財務")));
+        for s in ["a\u{202e}b", "a\x1bb", "ad\u{200d}min", "👨\u{200d}👩"] {
+            assert_eq!(safe(s), sanitize(s));
+        }
     }
 
     // DESIGN §3 Untrusted text: ordinary Unicode passes untouched.

@@ -73,4 +73,13 @@ impl Sandbox {
         });
         out
     }
+
+    /// Each organisation once, by a way that takes a secret: what `casbah demo` connects.
+    pub fn organisations(&self) -> Vec<(NewInstance, Secret)> {
+        self.connections()
+            .into_iter()
+            .filter(|c| !c.alternative)
+            .filter_map(|c| Some((c.instance, c.secret?)))
+            .collect()
+    }
 }

@@ -3,7 +3,8 @@
 //!
 //! `start` binds loopback only, generates the organisation from the seed and
 //! serves it. Tests read and change the organisation through
-//! [`Sandbox::org`] and [`Sandbox::add_member`] and its siblings, push
+//! [`Sandbox::org`] and [`Sandbox::add_member`] and its siblings (renames
+//! among them, which serve hostile names), push
 //! activities with [`Sandbox::push_activity`], expire credentials with
 //! [`Sandbox::expire_tokens`] / [`Sandbox::expire_delta_tokens`], steer
 //! faults with [`Sandbox::set_faults`] / [`Sandbox::fail_next`], and check
@@ -284,6 +285,23 @@ impl Sandbox {
 
     pub fn set_account_enabled(&self, user: Uuid, enabled: bool) -> Result<(), OrgError> {
         self.shared.org_mut().set_account_enabled(&user, enabled)
+    }
+
+    /// Renames a user, with any text: tests serve hostile names this way.
+    pub fn rename_user(&self, user: Uuid, display_name: &str) -> Result<(), OrgError> {
+        self.shared.org_mut().rename_user(&user, display_name)
+    }
+
+    /// Renames a group and replaces its description, with any text.
+    pub fn rename_group(
+        &self,
+        group: Uuid,
+        display_name: &str,
+        description: Option<&str>,
+    ) -> Result<(), OrgError> {
+        self.shared
+            .org_mut()
+            .rename_group(&group, display_name, description)
     }
 
     /// Soft-deletes or restores a user (memberships stay either way).

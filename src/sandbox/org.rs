@@ -677,6 +677,26 @@ impl Org {
         Ok(())
     }
 
+    /// Renames a user, as a directory's administrator (or an intruder) may.
+    pub fn rename_user(&mut self, user: &Uuid, display_name: &str) -> Result<(), OrgError> {
+        let u = self.user_index(user).ok_or(OrgError::NoUser(*user))?;
+        self.users[u].display_name = display_name.to_owned();
+        Ok(())
+    }
+
+    /// Renames a group and replaces its description.
+    pub fn rename_group(
+        &mut self,
+        group: &Uuid,
+        display_name: &str,
+        description: Option<&str>,
+    ) -> Result<(), OrgError> {
+        let g = self.group_index(group).ok_or(OrgError::NoGroup(*group))?;
+        self.groups[g].display_name = display_name.to_owned();
+        self.groups[g].description = description.map(str::to_owned);
+        Ok(())
+    }
+
     /// Soft-deletes (or restores) a user: memberships stay, `/users` hides it.
     pub fn set_deleted(&mut self, user: &Uuid, deleted: bool) -> Result<(), OrgError> {
         let u = self.user_index(user).ok_or(OrgError::NoUser(*user))?;

@@ -71,6 +71,99 @@ pub struct ActivityRow<'a> {
     pub address_text: Option<&'a str>,
 }
 
+/// `value` as JSON (indented where `pretty`) whose strings, keys among them, are escaped as
+/// vendor text is (DESIGN §3 "Untrusted text"): a script prints what a string decodes to,
+/// so a control written as `\u001b`, or a right-to-left override, is as raw there as on
+/// a terminal. A database written before an escape was known still holds such text; this
+/// is the lock on the way out. Controls take caret notation, the rest `sanitize`'s escapes,
+/// so a string reads as the dashboard shows it.
+pub fn safe_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> serde_json::Result<String> {
+    let mut out = Vec::new();
+    if pretty {
+        let formatter = SafeStrings(serde_json::ser::PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
+    } else {
+        let formatter = SafeStrings(serde_json::ser::CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))?;
+    }
+    // serde_json writes UTF-8 only, and the escapes are ASCII.
+    Ok(String::from_utf8(out).unwrap_or_default())
+}
+
+/// A JSON formatter that escapes what strings hold as `sanitize` does, around another.
+struct SafeStrings<F>(F);
+
+/// Delegates a formatter's method to the one inside.
+macro_rules! inner {
+    ($($name:ident $(($arg:ident: $ty:ty))?),* $(,)?) => {
+        $(
+            fn $name<W: ?Sized + std::io::Write>(
+                &mut self,
+                writer: &mut W,
+                $($arg: $ty)?
+            ) -> std::io::Result<()> {
+                self.0.$name(writer, $($arg)?)
+            }
+        )*
+    };
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeStrings<F> {
+    inner!(
+        begin_array,
+        end_array,
+        begin_array_value(first: bool),
+        end_array_value,
+        begin_object,
+        end_object,
+        begin_object_key(first: bool),
+        begin_object_value,
+        end_object_value,
+    );
+
+    /// A run of a string with nothing JSON escapes: bidi, format and C1 characters and
+    /// DEL become `sanitize`'s escapes, whose backslashes JSON escapes in turn.
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        match crate::domain::text::safe(fragment) {
+            std::borrow::Cow::Borrowed(s) => writer.write_all(s.as_bytes()),
+            std::borrow::Cow::Owned(s) => writer.write_all(s.replace('\\', "\\\\").as_bytes()),
+        }
+    }
+
+    /// Quotes and backslashes as JSON escapes them; C0 controls in caret notation.
+    fn write_char_escape<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        use serde_json::ser::CharEscape;
+        let control = match escape {
+            CharEscape::Quote | CharEscape::ReverseSolidus | CharEscape::Solidus => {
+                return self.0.write_char_escape(writer, escape);
+            }
+            CharEscape::Backspace => 0x08,
+            CharEscape::Tab => 0x09,
+            CharEscape::LineFeed => 0x0a,
+            CharEscape::FormFeed => 0x0c,
+            CharEscape::CarriageReturn => 0x0d,
+            CharEscape::AsciiControl(byte) => byte,
+        };
+        match b'@' + (control & 0x1f) {
+            // ^\ : the backslash escaped for JSON.
+            b'\\' => writer.write_all(b"^\\\\"),
+            caret => writer.write_all(&[b'^', caret]),
+        }
+    }
+}
+
 /// A cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it
 /// starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is written as text,
 /// behind a single quote.
@@ -83,9 +176,11 @@ fn as_text(cell: String) -> String {
 
 impl ActivityRow<'_> {
     /// The CSV record, lists joined with "; ", in `CSV_HEADER` order, every cell
-    /// safe to open in a spreadsheet.
+    /// escaped as vendor text is (DESIGN §3; see `safe_json`) and safe to open in a
+    /// spreadsheet.
     pub fn csv_record(&self) -> [String; 21] {
-        self.raw_record().map(as_text)
+        self.raw_record()
+            .map(|cell| as_text(crate::domain::text::safe(&cell).into_owned()))
     }
 
     fn raw_record(&self) -> [String; 21] {
@@ -229,6 +324,55 @@ mod tests {
         }
         assert!(record.contains(&"'=HYPERLINK(\"http://evil\",\"x\")".to_string()));
         assert!(record.contains(&"'-2+3".to_string()));
+    }
+
+    // Issue 10, DESIGN §3 Untrusted text: JSON decodes to text as safe as the dashboard
+    // shows: controls in caret notation, bidi and format characters escaped, keys too;
+    // quotes and backslashes survive the round trip; the order of fields stays.
+    #[test]
+    fn json_strings_decode_to_safe_text() {
+        let value = serde_json::json!({
+            "b\u{202e}": ["a\x1b[31m\"q\"", "c:\\dir\u{1c}", "x\u{9b}y", "Zoë 👨\u{200d}👩"],
+            "a": "plain",
+        });
+        for pretty in [false, true] {
+            let text = safe_json(&value, pretty).expect("json");
+            assert!(
+                !text.contains('\u{202e}') && !text.contains("\\u001b"),
+                "{text}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+            assert_eq!(
+                back,
+                serde_json::json!({
+                    "b\\u{202e}": ["a^[[31m\"q\"", "c:\\dir^\\", "x\\u{9b}y", "Zoë 👨\u{200d}👩"],
+                    "a": "plain",
+                })
+            );
+        }
+        let a = activity(None);
+        let row = names().row(&a);
+        assert_eq!(
+            safe_json(&row, false).expect("json"),
+            serde_json::to_string(&row).expect("json"),
+            "clean rows are written as before"
+        );
+    }
+
+    // Issue 10: CSV cells are escaped as vendor text is before the formula rule applies,
+    // so a tab or carriage return in front of a formula is visible and inert.
+    #[test]
+    fn csv_cells_are_escaped() {
+        let mut a = activity(None);
+        a.actor_name = "\t=1+1".into();
+        a.user_agent = Some("\u{202e}fdp.exe".into());
+        let names = names();
+        let record = names.row(&a).csv_record();
+        assert!(record.contains(&"^I=1+1".to_string()), "{record:?}");
+        assert!(
+            record.contains(&"\\u{202e}fdp.exe".to_string()),
+            "{record:?}"
+        );
     }
 
     // R-G10, R-A1: JSON and CSV name the Office app by slug, in the column

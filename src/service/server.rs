@@ -549,9 +549,17 @@ mod tests {
             Store::open_with_keys(&db, KeyStore::File(dir.path().join("key"))).expect("store");
         let svc = Service::with_store(store, Intervals::default());
         let socket = dir.path().join("c.sock");
-        let server = Server::start(&svc, &db, &socket, None).await.expect("serve");
-        let stalled = Remote::attach(&socket).await.expect("attach").expect("server");
-        let reader = Remote::attach(&socket).await.expect("attach").expect("server");
+        let server = Server::start(&svc, &db, &socket, None)
+            .await
+            .expect("serve");
+        let stalled = Remote::attach(&socket)
+            .await
+            .expect("attach")
+            .expect("server");
+        let reader = Remote::attach(&socket)
+            .await
+            .expect("attach")
+            .expect("server");
         let mut rx = reader.subscribe();
         let local = svc.local().expect("embedded");
         let within = Duration::from_secs(10);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::msg::{ExportFormat, Failure};
 use crate::service::Service;
-use crate::service::export::CSV_HEADER;
+use crate::service::export::{CSV_HEADER, safe_json};
 
 const PAGE: usize = 1_000;
 
@@ -65,7 +65,7 @@ pub fn run(
             match &mut sink {
                 Sink::Csv(w) => w.write_record(row.csv_record()).map_err(csv_err)?,
                 Sink::Json(out) => {
-                    let json = serde_json::to_string(&row).map_err(|e| failed("json", e))?;
+                    let json = safe_json(&row, false).map_err(|e| failed("json", e))?;
                     let sep = if rows == 0 { "\n" } else { ",\n" };
                     out.write_all(sep.as_bytes())
                         .and_then(|()| out.write_all(json.as_bytes()))

@@ -2,17 +2,13 @@
 
 use std::borrow::Cow;
 
-use crate::domain::text::sanitize;
 use crate::domain::{AppKind, Micros};
 
 /// Vendor text at the render boundary. It was made safe when stored; this
-/// is the second lock on the same door.
+/// is the second lock on the same door, the one that holds for a database
+/// written before an escape was known (issue 10: bidi and format characters).
 pub fn safe(s: &str) -> Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        Cow::Owned(sanitize(s))
-    } else {
-        Cow::Borrowed(s)
-    }
+    crate::domain::text::safe(s)
 }
 
 /// An instance with its app, "okta · acme": R-C2 makes a name unique within
@@ -31,10 +27,21 @@ pub fn instance_cell(app: AppKind, name: &str, wide: bool) -> String {
     }
 }
 
-/// The column for an instance: its title, and its width, the widest of the cells and the title.
+/// The widest an instance's column gets: a longer name is cut short rather than push
+/// the group's name, the actor or the activity off the screen (issue 10).
+pub const INSTANCE_MAX: usize = 28;
+
+/// The column for an instance: its title, and its width, the widest of the cells (in the
+/// columns a terminal gives them, at most `INSTANCE_MAX`) and the title.
 pub fn instance_column(cells: &[String], wide: bool) -> (&'static str, u16) {
+    use unicode_width::UnicodeWidthStr;
     let title = if wide { "Instance" } else { "App" };
-    let widest = cells.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    let widest = cells
+        .iter()
+        .map(|c| c.width())
+        .max()
+        .unwrap_or(0)
+        .min(INSTANCE_MAX);
     (
         title,
         u16::try_from(widest.max(title.len())).unwrap_or(u16::MAX),

@@ -94,6 +94,8 @@ async fn event_loop(
             app.update(msg);
             // A burst of keys or events is handled as one.
             while let Ok(more) = rx.try_recv() {
+                #[cfg(debug_assertions)]
+                panic_if_asked(&more);
                 app.update(more);
             }
             for cmd in app.take_cmds() {
