@@ -71,8 +71,18 @@ fn read<T: serde::de::DeserializeOwned>(v: RawRecord, what: &str) -> Option<T> {
     read_record(VENDOR, what, &v)
 }
 
+/// Whether a record has an id; one without is left out with a warning, as
+/// nothing could find it again (issue 10: one bad record is one skipped record).
+fn has_id(id: &str, what: &str) -> bool {
+    let blank = id.trim().is_empty();
+    if blank {
+        tracing::warn!(vendor = VENDOR, what, "record without an id skipped");
+    }
+    !blank
+}
+
 fn group(v: RawRecord) -> Option<RemoteGroup> {
-    let g: GoogleGroup = read(v, "group")?;
+    let g: GoogleGroup = read(v, "group").filter(|g: &GoogleGroup| has_id(&g.id, "group"))?;
     let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     Some(RemoteGroup {
         display_name: clean(g.name.as_deref().or(email).unwrap_or(&g.id)),
@@ -88,7 +98,7 @@ fn group(v: RawRecord) -> Option<RemoteGroup> {
 }
 
 fn user(v: RawRecord) -> Option<RemoteUser> {
-    let u: GoogleUser = read(v, "user")?;
+    let u: GoogleUser = read(v, "user").filter(|u: &GoogleUser| has_id(&u.id, "user"))?;
     let name = u.name.as_ref().and_then(|n| {
         n.full_name.clone().or_else(|| {
             let parts: Vec<&str> = [&n.given_name, &n.family_name]
@@ -138,10 +148,10 @@ fn member(v: RawRecord) -> Option<RemoteUser> {
     {
         return None;
     }
-    let Some(id) = m.id.filter(|id| !id.is_empty()) else {
-        tracing::warn!(vendor = VENDOR, "member without an id skipped");
+    let id = m.id.unwrap_or_default();
+    if !has_id(&id, "member") {
         return None;
-    };
+    }
     let email = clean(&m.email.unwrap_or_default().to_lowercase());
     Some(RemoteUser {
         id: clean(&id),
@@ -411,6 +421,20 @@ mod tests {
             user(json!({"id": "8", "primaryEmail": "b@contoso.com", "suspended": true})).unwrap();
         assert_eq!((s.status, s.admin), (UserStatus::Suspended, false));
         assert!(user(json!({"primaryEmail": "no-id@contoso.com"})).is_none());
+    }
+
+    // issue 10: a group, user or member without an id could never be found
+    // again: it is skipped, not listed with an empty id (found by fuzzing).
+    #[test]
+    fn records_without_an_id_are_skipped() {
+        for id in ["", " "] {
+            assert_eq!(group(json!({"id": id, "name": "Sales"})), None);
+            assert_eq!(user(json!({"id": id, "primaryEmail": "a@x.com"})), None);
+            assert_eq!(
+                member(json!({"id": id, "email": "a@x.com", "type": "USER"})),
+                None
+            );
+        }
     }
 
     #[test]

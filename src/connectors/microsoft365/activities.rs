@@ -194,6 +194,16 @@ pub(super) fn address(a: &mut Activity, raw: Option<&str>) {
     a.address_text = read.text;
 }
 
+/// Whether a Graph record has an id: records are told apart by it (the store
+/// drops repeats by id), so one without is not kept (issue 10).
+pub(super) fn has_id(id: &str, what: &str) -> bool {
+    let blank = id.trim().is_empty();
+    if blank {
+        tracing::warn!(vendor = VENDOR, what, "record without an id skipped");
+    }
+    !blank
+}
+
 /// The value of `key` in an object, whatever the key's case: Microsoft
 /// writes `Type` in one feed and `type` in another.
 pub(super) fn field<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, address, blank, field, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, field, has_id, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
 
@@ -109,6 +109,9 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         tracing::warn!(vendor = VENDOR, id = %clean(&r.id), "directory audit without a readable time skipped");
         return None;
     };
+    if !has_id(&r.id, "directory audit") {
+        return Some((time, None));
+    }
     let mut a = blank(&r.id, instance, time, "Azure AD audit");
     let name = r.activity_display_name.as_deref().unwrap_or_default();
     a.activity_type = clean(name);
@@ -260,6 +263,15 @@ mod tests {
             ]
         );
         assert_eq!(a.ip.as_deref(), Some("127.0.0.1"));
+    }
+
+    // R-A1, issue 10: an audit without an id is not kept (the store would
+    // take every such record for one), yet its time still counts (found by
+    // fuzzing the mapping).
+    #[test]
+    fn audits_without_an_id_are_not_kept() {
+        let raw = json!({"id":"","activityDisplayName":"Update user","activityDateTime":"2024-01-01T00:00:00Z"});
+        assert_eq!(map(raw, InstanceId(3)).unwrap().1, None);
     }
 
     #[test]

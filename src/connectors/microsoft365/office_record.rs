@@ -363,8 +363,9 @@ impl Objects {
 }
 
 pub(super) fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
+    // Records are told apart by their id (the store drops repeats by it).
     let (Some(id), Some(time)) = (
-        str_of(r, "Id"),
+        str_of(r, "Id").filter(|id| !id.trim().is_empty()),
         str_of(r, "CreationTime").and_then(parse_time),
     ) else {
         tracing::warn!(
@@ -519,6 +520,17 @@ mod tests {
             (None, Some("NOTANIPV4 (10.9000.0.1)".into())),
             "Exchange's own field stands in"
         );
+    }
+
+    // R-A1, issue 10: a record without an id cannot be told from others
+    // (the store drops repeats by id): it is skipped (found by fuzzing).
+    #[test]
+    fn records_without_an_id_are_skipped() {
+        for id in [json!(""), json!("  "), json!(null), json!(7)] {
+            let r =
+                json!({"Id": id, "CreationTime":"2024-03-01T08:00:00","Operation":"FileAccessed"});
+            assert!(record(&r, InstanceId(2)).is_none(), "{r}");
+        }
     }
 
     #[test]

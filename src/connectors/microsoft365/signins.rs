@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, address, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, has_id, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::country::code_of;
 use crate::domain::{ActivityObject, InstanceId, ObjectKind};
@@ -94,7 +94,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         tracing::warn!(vendor = VENDOR, id = %clean(&s.id), "sign-in without a readable time skipped");
         return None;
     };
-    if !counts(&s) {
+    if !counts(&s) || !has_id(&s.id, "sign-in") {
         return Some((time, None));
     }
     let succeeded = s.status.as_ref().and_then(|st| st.error_code).unwrap_or(0) == 0;
@@ -255,6 +255,20 @@ mod tests {
             (a.ip, a.address_text.as_deref()),
             (None, Some("proxy.contoso.com"))
         );
+    }
+
+    // R-A1, issue 10: records are told apart by their id (the store drops
+    // repeats by it), so a sign-in without one is not kept, yet its time
+    // still counts (found by fuzzing the mapping).
+    #[test]
+    fn sign_ins_without_an_id_are_not_kept() {
+        for id in ["", " "] {
+            let mut r = record(Some(true), "Browser", 0);
+            r["id"] = json!(id);
+            let (time, a) = map(r, InstanceId(1)).expect("a readable time");
+            assert_eq!(time, parse_time("2024-05-01T10:00:00Z").unwrap());
+            assert!(a.is_none(), "{id:?}");
+        }
     }
 
     #[test]
