@@ -21,7 +21,7 @@ use super::{GitHub, VENDOR, clean};
 use crate::connectors::url::{follow, url};
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::ip::ClientAddress;
-use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, country};
+use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, country, user_key};
 
 pub(super) const STREAM: &str = "audit-log";
 const SOURCE: &str = "GitHub audit log";
@@ -183,7 +183,7 @@ fn activity(e: Entry, instance: InstanceId) -> Option<(i64, Activity)> {
         instance,
         time: time.timestamp_micros(),
         // Lower case, as sign-in names are joined to people.
-        actor: clean(&login.to_lowercase()),
+        actor: user_key(login),
         actor_name: clean(login),
         activity_type: clean(action),
         action_type: action_type(action).to_string(),
@@ -390,6 +390,18 @@ mod tests {
                 InstanceId(4)
             )
             .is_none()
+        );
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let raw = json!({"@timestamp": 1, "_document_id": "d", "action": "git.clone", "actor": "Octo\u{7}Cat"});
+        let (_, a) = activity(serde_json::from_value(raw).unwrap(), InstanceId(4)).unwrap();
+        assert_eq!(
+            (a.actor.as_str(), a.actor_name.as_str()),
+            ("octo^gcat", "Octo^GCat")
         );
     }
 

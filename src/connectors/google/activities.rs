@@ -15,7 +15,7 @@ use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::ip::ClientAddress;
-use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
+use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, user_key};
 
 /// The applications read, each its own stream (and cursor).
 pub(super) const STREAMS: [&str; 4] = ["login", "admin", "drive", "token"];
@@ -229,7 +229,7 @@ fn map(
         .or(app_info.and_then(|a| a.application_name.as_deref()))
         .map(str::trim)
         .unwrap_or_default();
-    let actor = clean(&actor.to_lowercase());
+    let actor = user_key(actor);
     let country = r
         .network_info
         .as_ref()
@@ -459,6 +459,16 @@ mod tests {
         };
         assert_eq!(at("2001:DB8::1"), (Some("2001:db8::1".into()), None));
         assert_eq!(at("proxy.x.com"), (None, Some("proxy.x.com".into())));
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let r = json!({"id": {"time": "2024-01-02T03:04:05Z", "uniqueQualifier": "1"},
+            "actor": {"email": "Ann\u{1}@X.com"}, "events": [{"name": "login_success"}]});
+        let (_, list) = map(r, "login", InstanceId(1)).unwrap();
+        assert_eq!(list[0].actor, "ann^a@x.com");
     }
 
     #[test]

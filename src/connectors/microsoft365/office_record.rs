@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::activities::{address, blank, field, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::country::code_of;
-use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp};
+use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp, user_key};
 
 /// Objects kept from one record: a mailbox record may list a thousand items.
 const MAX_OBJECTS: usize = 64;
@@ -388,7 +388,7 @@ pub(super) fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
     .to_owned();
     a.office_app = office_app(workload);
     let user = str_of(r, "UserId").unwrap_or_default();
-    a.actor = clean(&user.to_lowercase());
+    a.actor = user_key(user);
     a.actor_name = clean(user);
     // UserType 2 is Admin, 3 a Microsoft datacenter admin.
     a.admin = kind == Kind::Directory || matches!(int_of(r, "UserType"), Some(2 | 3));
@@ -531,6 +531,15 @@ mod tests {
                 json!({"Id": id, "CreationTime":"2024-03-01T08:00:00","Operation":"FileAccessed"});
             assert!(record(&r, InstanceId(2)).is_none(), "{r}");
         }
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let a =
+            read(json!({"Id":"r","CreationTime":"2024-03-01T08:00:00","UserId":"Ann\u{1}@X.com"}));
+        assert_eq!(a.actor, "ann^a@x.com");
     }
 
     #[test]
