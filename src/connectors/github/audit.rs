@@ -436,3 +436,45 @@ mod tests {
         assert!(Utc::now().timestamp_millis() - fresh.since >= BACKFILL.num_milliseconds());
     }
 }
+
+/// Issue 10: the audit-log entry mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_activity, fixture, fuzz};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "_document_id",
+        "@timestamp",
+        "created_at",
+        "action",
+        "actor",
+        "actor_ip",
+        "actor_location",
+        "country_code",
+        "user_agent",
+        "repo",
+        "repository",
+        "team",
+        "user",
+        "oauth_application_name",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like an entry, and the sandbox's
+    // entries changed, are read without a panic, the same way twice, into a
+    // clean activity or none; its time is the entry's own.
+    #[test]
+    fn entries_are_read_safely() {
+        let seeds = fixture("sandbox/github-audit-log.jsonl");
+        let read = |r: &serde_json::Value, instance| {
+            let entry = serde_json::from_value(r.clone()).ok()?;
+            activity(entry, instance)
+        };
+        fuzz(file!(), KEYS, seeds, read, |(ms, a), instance| {
+            check_activity(a, AppKind::Github, instance)?;
+            proptest::prop_assert_eq!(ms * 1000, a.time);
+            Ok(())
+        });
+    }
+}

@@ -721,3 +721,51 @@ mod tests {
         }
     }
 }
+
+/// Issue 10: the team and account mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_group, check_user, fixture, fuzz};
+    use serde_json::Value;
+
+    /// Every field the mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "slug",
+        "name",
+        "description",
+        "login",
+        "id",
+        "node_id",
+        "databaseId",
+        "email",
+        "organizationVerifiedDomainEmails",
+    ];
+
+    fn from<T: serde::de::DeserializeOwned>(r: &Value) -> Option<T> {
+        serde_json::from_value(r.clone()).ok()
+    }
+
+    // issue 10, DESIGN §3: any JSON shaped like a team, and the sandbox's
+    // teams changed, are read without a panic, the same way twice, into a
+    // clean group with an id, or none.
+    #[test]
+    fn teams_are_read_safely() {
+        let seeds = fixture("sandbox/github-teams.jsonl");
+        let read = |r: &Value, _| from(r).and_then(team);
+        fuzz(file!(), KEYS, seeds, read, |g, _| check_group(g));
+    }
+
+    // issue 10, DESIGN §3: the same for members as GraphQL and REST list
+    // them, into clean accounts with an id.
+    #[test]
+    fn members_are_read_safely() {
+        let seeds = fixture("sandbox/github-graphql-members.jsonl");
+        let read = |r: &Value, _| from(r).and_then(|u| gql_account(&u, true));
+        fuzz(file!(), KEYS, seeds, read, |u, _| check_user(u));
+        let seeds = fixture("sandbox/github-rest-members.jsonl");
+        let read =
+            |r: &Value, _| from(r).and_then(|m: RestUser| account(&m.login, m.id, None, "", false));
+        fuzz(file!(), KEYS, seeds, read, |u, _| check_user(u));
+    }
+}

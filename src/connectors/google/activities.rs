@@ -479,3 +479,52 @@ mod tests {
         assert_eq!(start_time(t), "2024-01-02T03:04:05.678Z");
     }
 }
+
+/// Issue 10: the Reports API record mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_activities, fixture, fuzz, raw};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "id",
+        "time",
+        "uniqueQualifier",
+        "actor",
+        "email",
+        "key",
+        "applicationInfo",
+        "applicationName",
+        "impersonation",
+        "ipAddress",
+        "networkInfo",
+        "regionCode",
+        "events",
+        "name",
+        "parameters",
+        "value",
+        "intValue",
+        "boolValue",
+        "multiValue",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a report record, and the
+    // sandbox's records of every application changed, are read as any
+    // application's (the instance id picks which) without a panic, the same
+    // way twice, into clean activities or none.
+    #[test]
+    fn records_are_read_safely() {
+        let seeds = STREAMS
+            .iter()
+            .flat_map(|application| fixture(&format!("sandbox/google-{application}.jsonl")))
+            .collect();
+        let read = |r: &serde_json::Value, instance: InstanceId| {
+            let application = STREAMS[(instance.0 % STREAMS.len() as u64) as usize];
+            map(raw(r), application, instance)
+        };
+        fuzz(file!(), KEYS, seeds, read, |(_, list), instance| {
+            check_activities(list, AppKind::GoogleWorkspace, instance)
+        });
+    }
+}

@@ -447,3 +447,62 @@ mod tests {
         assert!(group(json!({"name": "no id"})).is_none());
     }
 }
+
+/// Issue 10: the group, user and member mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use crate::test_support::{check_group, check_user, fixture, fuzz, raw};
+
+    /// Every field the three mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "id",
+        "email",
+        "name",
+        "description",
+        "primaryEmail",
+        "fullName",
+        "givenName",
+        "familyName",
+        "suspended",
+        "archived",
+        "isAdmin",
+        "type",
+        "status",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a group, and the sandbox's
+    // groups changed, are read without a panic, the same way twice, into a
+    // clean group with an id, or none.
+    #[test]
+    fn groups_are_read_safely() {
+        let seeds = fixture("sandbox/google-groups.jsonl");
+        let read = |r: &_, _| super::group(raw(r));
+        fuzz(file!(), KEYS, seeds, read, |g, _| check_group(g));
+    }
+
+    // issue 10, DESIGN §3: the same for users and for group members, into
+    // clean accounts with an id.
+    #[test]
+    fn users_and_members_are_read_safely() {
+        let users = fixture("sandbox/google-users.jsonl");
+        fuzz(
+            file!(),
+            KEYS,
+            users,
+            |r, _| super::user(raw(r)),
+            |u, _| check_user(u),
+        );
+        // Groups, the customer and outsiders are no accounts: not seeds.
+        let members = fixture("sandbox/google-members.jsonl")
+            .into_iter()
+            .filter(|m| m["type"] == "USER")
+            .collect();
+        fuzz(
+            file!(),
+            KEYS,
+            members,
+            |r, _| super::member(raw(r)),
+            |u, _| check_user(u),
+        );
+    }
+}

@@ -517,3 +517,47 @@ mod tests {
         );
     }
 }
+
+/// Issue 10: the group and user mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_group, check_user, fixture, fuzz};
+    use serde_json::Value;
+
+    /// Every field the mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "@odata.type",
+        "id",
+        "displayName",
+        "description",
+        "groupTypes",
+        "userPrincipalName",
+        "mail",
+        "accountEnabled",
+        "userType",
+        "deletedDateTime",
+    ];
+
+    fn from<T: serde::de::DeserializeOwned>(r: &Value) -> Option<T> {
+        serde_json::from_value(r.clone()).ok()
+    }
+
+    // issue 10, DESIGN §3: any JSON shaped like a group, and the sandbox's
+    // groups changed, are read without a panic, the same way twice, into a
+    // clean group with an id, or none.
+    #[test]
+    fn groups_are_read_safely() {
+        let seeds = fixture("sandbox/microsoft-groups.jsonl");
+        let read = |r: &Value, _| from(r).and_then(group);
+        fuzz(file!(), KEYS, seeds, read, |g, _| check_group(g));
+    }
+
+    // issue 10, DESIGN §3: the same for users, into clean accounts with an id.
+    #[test]
+    fn users_are_read_safely() {
+        let seeds = fixture("sandbox/microsoft-users.jsonl");
+        let read = |r: &Value, _| from(r).and_then(user);
+        fuzz(file!(), KEYS, seeds, read, |u, _| check_user(u));
+    }
+}

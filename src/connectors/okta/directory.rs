@@ -390,3 +390,43 @@ mod tests {
         assert_eq!(own_domains(&t), ["gmail.com"]);
     }
 }
+
+/// Issue 10: the user and group mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use crate::test_support::{check_group, check_user, fixture, fuzz, raw};
+
+    /// Every field the user mapping reads, at any depth.
+    const USER_KEYS: &[&str] = &[
+        "id",
+        "status",
+        "profile",
+        "login",
+        "email",
+        "firstName",
+        "lastName",
+        "displayName",
+        "userType",
+    ];
+
+    /// Every field the group mapping reads, at any depth.
+    const GROUP_KEYS: &[&str] = &["id", "profile", "name", "description"];
+
+    // issue 10, DESIGN §3: any JSON shaped like a user, and the sandbox's
+    // users changed, are read without a panic, the same way twice, into a
+    // clean account with an id, or none.
+    #[test]
+    fn users_are_read_safely() {
+        let seeds = fixture("sandbox/okta-users.jsonl");
+        let read = |r: &_, _| super::user(raw(r));
+        fuzz(file!(), USER_KEYS, seeds, read, |u, _| check_user(u));
+    }
+
+    // issue 10, DESIGN §3: the same for groups.
+    #[test]
+    fn groups_are_read_safely() {
+        let seeds = fixture("sandbox/okta-groups.jsonl");
+        let read = |r: &_, _| super::group(raw(r));
+        fuzz(file!(), GROUP_KEYS, seeds, read, |g, _| check_group(g));
+    }
+}
