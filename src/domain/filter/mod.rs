@@ -42,6 +42,8 @@ mod time;
 
 #[cfg(test)]
 mod arbitrary;
+#[cfg(test)]
+mod props;
 
 pub use bind::Names;
 #[cfg(test)]
