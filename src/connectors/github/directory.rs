@@ -726,8 +726,7 @@ mod tests {
 #[cfg(test)]
 mod props {
     use super::*;
-    use crate::test_support::{check_group, check_user, fixture, fuzz};
-    use serde_json::Value;
+    use crate::test_support::{fixture, fuzz_directory, typed};
 
     /// Every field the mappings read, at any depth.
     const KEYS: &[&str] = &[
@@ -742,18 +741,13 @@ mod props {
         "organizationVerifiedDomainEmails",
     ];
 
-    fn from<T: serde::de::DeserializeOwned>(r: &Value) -> Option<T> {
-        serde_json::from_value(r.clone()).ok()
-    }
-
     // issue 10, DESIGN §3: any JSON shaped like a team, and the sandbox's
     // teams changed, are read without a panic, the same way twice, into a
     // clean group with an id, or none.
     #[test]
     fn teams_are_read_safely() {
         let seeds = fixture("sandbox/github-teams.jsonl");
-        let read = |r: &Value, _| from(r).and_then(team);
-        fuzz(file!(), KEYS, seeds, read, |g, _| check_group(g));
+        fuzz_directory(file!(), KEYS, seeds, |r| typed(r).and_then(team));
     }
 
     // issue 10, DESIGN §3: the same for members as GraphQL and REST list
@@ -761,11 +755,12 @@ mod props {
     #[test]
     fn members_are_read_safely() {
         let seeds = fixture("sandbox/github-graphql-members.jsonl");
-        let read = |r: &Value, _| from(r).and_then(|u| gql_account(&u, true));
-        fuzz(file!(), KEYS, seeds, read, |u, _| check_user(u));
+        fuzz_directory(file!(), KEYS, seeds, |r| {
+            typed(r).and_then(|u| gql_account(&u, true))
+        });
         let seeds = fixture("sandbox/github-rest-members.jsonl");
-        let read =
-            |r: &Value, _| from(r).and_then(|m: RestUser| account(&m.login, m.id, None, "", false));
-        fuzz(file!(), KEYS, seeds, read, |u, _| check_user(u));
+        fuzz_directory(file!(), KEYS, seeds, |r| {
+            typed(r).and_then(|m: RestUser| account(&m.login, m.id, None, "", false))
+        });
     }
 }

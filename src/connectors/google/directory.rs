@@ -451,7 +451,8 @@ mod tests {
 /// Issue 10: the group, user and member mappings, fuzzed.
 #[cfg(test)]
 mod props {
-    use crate::test_support::{check_group, check_user, fixture, fuzz, raw};
+    use super::{group, member, user};
+    use crate::test_support::{fixture, fuzz_directory, raw};
 
     /// Every field the three mappings read, at any depth.
     const KEYS: &[&str] = &[
@@ -470,39 +471,20 @@ mod props {
         "status",
     ];
 
-    // issue 10, DESIGN §3: any JSON shaped like a group, and the sandbox's
-    // groups changed, are read without a panic, the same way twice, into a
-    // clean group with an id, or none.
+    // issue 10, DESIGN §3: any JSON shaped like a group, a user or a group
+    // member, and the sandbox's changed, are read without a panic, the same
+    // way twice, into a clean group or account with an id, or none.
     #[test]
-    fn groups_are_read_safely() {
+    fn groups_users_and_members_are_read_safely() {
         let seeds = fixture("sandbox/google-groups.jsonl");
-        let read = |r: &_, _| super::group(raw(r));
-        fuzz(file!(), KEYS, seeds, read, |g, _| check_group(g));
-    }
-
-    // issue 10, DESIGN §3: the same for users and for group members, into
-    // clean accounts with an id.
-    #[test]
-    fn users_and_members_are_read_safely() {
-        let users = fixture("sandbox/google-users.jsonl");
-        fuzz(
-            file!(),
-            KEYS,
-            users,
-            |r, _| super::user(raw(r)),
-            |u, _| check_user(u),
-        );
+        fuzz_directory(file!(), KEYS, seeds, |r| group(raw(r)));
+        let seeds = fixture("sandbox/google-users.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| user(raw(r)));
         // Groups, the customer and outsiders are no accounts: not seeds.
-        let members = fixture("sandbox/google-members.jsonl")
+        let seeds = fixture("sandbox/google-members.jsonl")
             .into_iter()
             .filter(|m| m["type"] == "USER")
             .collect();
-        fuzz(
-            file!(),
-            KEYS,
-            members,
-            |r, _| super::member(raw(r)),
-            |u, _| check_user(u),
-        );
+        fuzz_directory(file!(), KEYS, seeds, |r| member(raw(r)));
     }
 }

@@ -394,7 +394,8 @@ mod tests {
 /// Issue 10: the user and group mappings, fuzzed.
 #[cfg(test)]
 mod props {
-    use crate::test_support::{check_group, check_user, fixture, fuzz, raw};
+    use super::{group, user};
+    use crate::test_support::{fixture, fuzz_directory, raw};
 
     /// Every field the user mapping reads, at any depth.
     const USER_KEYS: &[&str] = &[
@@ -412,21 +413,14 @@ mod props {
     /// Every field the group mapping reads, at any depth.
     const GROUP_KEYS: &[&str] = &["id", "profile", "name", "description"];
 
-    // issue 10, DESIGN §3: any JSON shaped like a user, and the sandbox's
-    // users changed, are read without a panic, the same way twice, into a
-    // clean account with an id, or none.
+    // issue 10, DESIGN §3: any JSON shaped like a user or a group, and the
+    // sandbox's changed, are read without a panic, the same way twice, into
+    // a clean account or group with an id, or none.
     #[test]
-    fn users_are_read_safely() {
+    fn users_and_groups_are_read_safely() {
         let seeds = fixture("sandbox/okta-users.jsonl");
-        let read = |r: &_, _| super::user(raw(r));
-        fuzz(file!(), USER_KEYS, seeds, read, |u, _| check_user(u));
-    }
-
-    // issue 10, DESIGN §3: the same for groups.
-    #[test]
-    fn groups_are_read_safely() {
+        fuzz_directory(file!(), USER_KEYS, seeds, |r| user(raw(r)));
         let seeds = fixture("sandbox/okta-groups.jsonl");
-        let read = |r: &_, _| super::group(raw(r));
-        fuzz(file!(), GROUP_KEYS, seeds, read, |g, _| check_group(g));
+        fuzz_directory(file!(), GROUP_KEYS, seeds, |r| group(raw(r)));
     }
 }
