@@ -19,7 +19,7 @@ pub use group::{AutoGroup, Group, GroupId, GroupKind, GroupStatus, RemoteGroup, 
 pub use instance::{Component, ComponentError, Instance, InstanceId, validate_components};
 pub use office::{GroupApp, OfficeApp};
 pub use secret::Secret;
-pub use user::{RemoteUser, UserKey, UserStatus, UserType, is_guest_principal};
+pub use user::{RemoteUser, UserKey, UserStatus, UserType, is_guest_principal, user_key};
 
 /// Microseconds since the Unix epoch, UTC. Used in every store key so that
 /// byte order is time order.

@@ -55,6 +55,14 @@ pub struct RemoteUser {
     pub admin: bool,
 }
 
+/// The key of the person a vendor names by `address` (an e-mail, a UPN, a
+/// login) in an activity: sanitized, then lower-cased, exactly as
+/// [`RemoteUser::key`] keys an account, so that the two always join (R-G6),
+/// even where the sanitizer's escapes hold capitals (`\x01` → `^A`).
+pub fn user_key(address: &str) -> UserKey {
+    super::text::sanitize(address).to_lowercase()
+}
+
 /// A sign-in name that Entra gives a guest account
 /// (`ann_fabrikam.com#EXT#@contoso.onmicrosoft.com`): its domain is the host
 /// organisation's, yet the person is from outside it.
@@ -97,6 +105,22 @@ mod tests {
         assert_eq!(account("Ann@X.com", Some("octo-ann")).key(), "ann@x.com");
         assert_eq!(account("", Some("Octo-Ann")).key(), "octo-ann");
         assert_eq!(account("", None).key(), "");
+    }
+
+    // R-G6, issue 10: an activity's actor and an account's key are made the
+    // same way, control characters and all (found by fuzzing the parsers).
+    #[test]
+    fn an_actor_key_joins_the_account() {
+        for address in [
+            "Ann@X.com",
+            "a\u{1}b@x.com",
+            "\u{1b}]0;T\u{7}@x.com",
+            "İ@x.com",
+        ] {
+            let account = account(&super::super::text::sanitize(address), None);
+            assert_eq!(user_key(address), account.key(), "{address:?}");
+        }
+        assert_eq!(user_key("a\u{1}B"), "a^ab");
     }
 
     // R-G1: a guest's UPN carries the host's domain; the marker tells.

@@ -21,7 +21,7 @@ use super::{GitHub, VENDOR, clean};
 use crate::connectors::url::{follow, url};
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::ip::ClientAddress;
-use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, country};
+use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, country, user_key};
 
 pub(super) const STREAM: &str = "audit-log";
 const SOURCE: &str = "GitHub audit log";
@@ -183,7 +183,7 @@ fn activity(e: Entry, instance: InstanceId) -> Option<(i64, Activity)> {
         instance,
         time: time.timestamp_micros(),
         // Lower case, as sign-in names are joined to people.
-        actor: clean(&login.to_lowercase()),
+        actor: user_key(login),
         actor_name: clean(login),
         activity_type: clean(action),
         action_type: action_type(action).to_string(),
@@ -393,6 +393,18 @@ mod tests {
         );
     }
 
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let raw = json!({"@timestamp": 1, "_document_id": "d", "action": "git.clone", "actor": "Octo\u{7}Cat"});
+        let (_, a) = activity(serde_json::from_value(raw).unwrap(), InstanceId(4)).unwrap();
+        assert_eq!(
+            (a.actor.as_str(), a.actor_name.as_str()),
+            ("octo^gcat", "Octo^GCat")
+        );
+    }
+
     // issue 10: the actor's address is an IP or kept apart as text.
     #[test]
     fn actor_addresses_are_validated() {
@@ -422,5 +434,47 @@ mod tests {
         assert_eq!(Sweep::resume(Some(&s.encode())), s);
         let fresh = Sweep::resume(Some("{garbled"));
         assert!(Utc::now().timestamp_millis() - fresh.since >= BACKFILL.num_milliseconds());
+    }
+}
+
+/// Issue 10: the audit-log entry mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_activity, fixture, fuzz};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "_document_id",
+        "@timestamp",
+        "created_at",
+        "action",
+        "actor",
+        "actor_ip",
+        "actor_location",
+        "country_code",
+        "user_agent",
+        "repo",
+        "repository",
+        "team",
+        "user",
+        "oauth_application_name",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like an entry, and the sandbox's
+    // entries changed, are read without a panic, the same way twice, into a
+    // clean activity or none; its time is the entry's own.
+    #[test]
+    fn entries_are_read_safely() {
+        let seeds = fixture("sandbox/github-audit-log.jsonl");
+        let read = |r: &serde_json::Value, instance| {
+            let entry = serde_json::from_value(r.clone()).ok()?;
+            activity(entry, instance)
+        };
+        fuzz(file!(), KEYS, seeds, read, |(ms, a), instance| {
+            check_activity(a, AppKind::Github, instance)?;
+            proptest::prop_assert_eq!(ms * 1000, a.time);
+            Ok(())
+        });
     }
 }

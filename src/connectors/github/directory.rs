@@ -143,8 +143,14 @@ enum UsersCursor {
     Rest { owners: bool, link: Option<String> },
 }
 
-fn team(t: RestTeam) -> RemoteGroup {
-    RemoteGroup {
+/// `None` (logged) for a team without a slug, which could never be found
+/// again: one bad record is one skipped record (issue 10).
+fn team(t: RestTeam) -> Option<RemoteGroup> {
+    if t.slug.trim().is_empty() {
+        tracing::warn!(vendor = VENDOR, "team without a slug left out");
+        return None;
+    }
+    Some(RemoteGroup {
         display_name: clean(t.name.as_deref().unwrap_or(&t.slug)),
         description: t
             .description
@@ -154,18 +160,23 @@ fn team(t: RestTeam) -> RemoteGroup {
         id: clean(&t.slug),
         email: None,
         microsoft365: false,
-    }
+    })
 }
 
 /// The account of a login: see the module comment for the e-mail rule.
+/// `None` (logged) without a login, which is what joins a person's records.
 fn account(
     login: &str,
     id: Option<u64>,
     name: Option<&str>,
     email: &str,
     admin: bool,
-) -> RemoteUser {
-    RemoteUser {
+) -> Option<RemoteUser> {
+    if login.trim().is_empty() {
+        tracing::warn!(vendor = VENDOR, "account without a login left out");
+        return None;
+    }
+    Some(RemoteUser {
         id: id.map_or_else(|| clean(login), |id| id.to_string()),
         display_name: clean(name.filter(|n| !n.trim().is_empty()).unwrap_or(login)),
         email: clean(email),
@@ -173,10 +184,10 @@ fn account(
         user_type: UserType::Member,
         principal_name: Some(clean(login)),
         admin,
-    }
+    })
 }
 
-fn gql_account(u: &GqlUser, admin: bool) -> RemoteUser {
+fn gql_account(u: &GqlUser, admin: bool) -> Option<RemoteUser> {
     let email = u
         .organization_verified_domain_emails
         .iter()
@@ -267,7 +278,7 @@ impl GitHub {
             Missing::Organization,
         );
         let teams: Vec<RestTeam> = self.all(call, limit).await?;
-        Ok(teams.into_iter().map(team).collect())
+        Ok(teams.into_iter().filter_map(team).collect())
     }
 
     /// R-G2: GitHub's own search over team names (GraphQL), or every team
@@ -318,7 +329,7 @@ impl GitHub {
             let Some(org) = data.organization else {
                 return Err(GraphqlError::Failed(super::api::org_not_found(&self.org)));
             };
-            found.extend(org.teams.nodes.into_iter().flatten().map(team));
+            found.extend(org.teams.nodes.into_iter().flatten().filter_map(team));
             match org.teams.page_info.end_cursor {
                 Some(cursor) if org.teams.page_info.has_next_page && found.len() < limit => {
                     after = Some(cursor)
@@ -339,7 +350,10 @@ impl GitHub {
             Missing::Item,
         );
         let (t, _): (RestTeam, _) = self.get(&call).await?;
-        Ok(team(t))
+        team(t).ok_or(ConnectorError::Protocol {
+            vendor: VENDOR,
+            detail: "a team without a slug".to_owned(),
+        })
     }
 
     /// R-G4: the team's members, child teams' included (GitHub flattens
@@ -358,7 +372,7 @@ impl GitHub {
         Ok(members
             .iter()
             .filter(|m| seen.insert(m.login.to_lowercase()))
-            .map(|m| match enriched.get(&m.login.to_lowercase()) {
+            .filter_map(|m| match enriched.get(&m.login.to_lowercase()) {
                 Some(u) => gql_account(u, false),
                 None => account(&m.login, m.id, None, "", false),
             })
@@ -480,6 +494,7 @@ impl GitHub {
         };
         let connection = org.members_with_role;
         let mut users = Vec::with_capacity(connection.edges.len());
+        let mut skipped = 0;
         {
             let mut domains = self
                 .scan_domains
@@ -498,7 +513,10 @@ impl GitHub {
                     .role
                     .as_deref()
                     .is_some_and(|r| r.eq_ignore_ascii_case("ADMIN"));
-                users.push(gql_account(&node, admin));
+                match gql_account(&node, admin) {
+                    Some(user) => users.push(user),
+                    None => skipped += 1,
+                }
             }
         }
         let next = match connection.page_info.end_cursor {
@@ -507,7 +525,11 @@ impl GitHub {
             }
             _ => None,
         };
-        Ok(Page::new(users, next))
+        Ok(Page {
+            items: users,
+            next,
+            skipped,
+        })
     }
 
     /// REST: owners (`role=admin`) first, then everyone else (`role=member`),
@@ -529,10 +551,9 @@ impl GitHub {
             call.url = follow(VENDOR, link, &self.api)?;
         }
         let (members, next): (Vec<RestUser>, _) = self.get(&call).await?;
-        let items = members
-            .iter()
-            .map(|m| account(&m.login, m.id, None, "", owners))
-            .collect();
+        let page = Page::readable(&members, None, |m| {
+            account(&m.login, m.id, None, "", owners)
+        });
         let next = match (next, owners) {
             (Some(link), _) if !members.is_empty() => Some(UsersCursor::Rest {
                 owners,
@@ -544,10 +565,10 @@ impl GitHub {
             }),
             _ => None,
         };
-        Ok(Page::new(
-            items,
-            next.map(|c| serde_json::to_string(&c).unwrap_or_default()),
-        ))
+        Ok(Page {
+            next: next.map(|c| serde_json::to_string(&c).unwrap_or_default()),
+            ..page
+        })
     }
 
     /// R-G1: see the module comment for the rule.
@@ -620,10 +641,14 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
+    fn account_of(u: &GqlUser, admin: bool) -> RemoteUser {
+        gql_account(u, admin).expect("an account")
+    }
+
     // R-G8: the verified-domain e-mail joins the person; the login stays known.
     #[test]
     fn a_verified_domain_email_wins() {
-        let u = gql_account(
+        let u = account_of(
             &user(
                 r#"{"databaseId":7,"login":"AnnLee","name":"Ann Lee","email":"ann@gmail.com","organizationVerifiedDomainEmails":["ann.lee@contoso.com"]}"#,
             ),
@@ -640,7 +665,7 @@ mod tests {
     // R-G8: else the public e-mail; else the login alone.
     #[test]
     fn else_the_public_email_else_the_login() {
-        let public = gql_account(
+        let public = account_of(
             &user(
                 r#"{"databaseId":8,"login":"bo","name":null,"email":"bo@proton.me","organizationVerifiedDomainEmails":[]}"#,
             ),
@@ -648,7 +673,7 @@ mod tests {
         );
         assert_eq!(public.email, "bo@proton.me");
         assert_eq!(public.display_name, "bo");
-        let alone = gql_account(
+        let alone = account_of(
             &user(
                 r#"{"databaseId":9,"login":"Cy-Dev","name":"Cy","email":"","organizationVerifiedDomainEmails":[]}"#,
             ),
@@ -656,11 +681,24 @@ mod tests {
         );
         assert_eq!(alone.email, "");
         assert_eq!(alone.key(), "cy-dev");
-        let no_field = gql_account(
+        let no_field = account_of(
             &user(r#"{"databaseId":9,"login":"d","organizationVerifiedDomainEmails":[]}"#),
             false,
         );
         assert_eq!(no_field.key(), "d");
+    }
+
+    // issue 10: a team without a slug, or an account without a login, could
+    // never be found or joined again: it is left out (found by fuzzing).
+    #[test]
+    fn teams_and_accounts_without_a_name_are_left_out() {
+        let t: RestTeam = serde_json::from_str(r#"{"slug":" ","name":"Everyone"}"#).unwrap();
+        assert_eq!(team(t), None);
+        assert_eq!(
+            gql_account(&user(r#"{"databaseId":7,"login":""}"#), true),
+            None
+        );
+        assert_eq!(account("", None, None, "", false), None);
     }
 
     #[test]
@@ -681,5 +719,48 @@ mod tests {
             let text = serde_json::to_string(&c).unwrap();
             assert_eq!(serde_json::from_str::<UsersCursor>(&text).unwrap(), c);
         }
+    }
+}
+
+/// Issue 10: the team and account mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{fixture, fuzz_directory, typed};
+
+    /// Every field the mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "slug",
+        "name",
+        "description",
+        "login",
+        "id",
+        "node_id",
+        "databaseId",
+        "email",
+        "organizationVerifiedDomainEmails",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a team, and the sandbox's
+    // teams changed, are read without a panic, the same way twice, into a
+    // clean group with an id, or none.
+    #[test]
+    fn teams_are_read_safely() {
+        let seeds = fixture("sandbox/github-teams.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| typed(r).and_then(team));
+    }
+
+    // issue 10, DESIGN §3: the same for members as GraphQL and REST list
+    // them, into clean accounts with an id.
+    #[test]
+    fn members_are_read_safely() {
+        let seeds = fixture("sandbox/github-graphql-members.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| {
+            typed(r).and_then(|u| gql_account(&u, true))
+        });
+        let seeds = fixture("sandbox/github-rest-members.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| {
+            typed(r).and_then(|m: RestUser| account(&m.login, m.id, None, "", false))
+        });
     }
 }

@@ -15,7 +15,7 @@ use crate::connectors::http::{RawRecord, read_record};
 use crate::connectors::sweep::Sweep;
 use crate::connectors::{ActivityBatch, ConnectorError};
 use crate::domain::ip::ClientAddress;
-use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind};
+use crate::domain::{Activity, ActivityObject, AppKind, InstanceId, ObjectKind, user_key};
 
 /// The applications read, each its own stream (and cursor).
 pub(super) const STREAMS: [&str; 4] = ["login", "admin", "drive", "token"];
@@ -229,7 +229,7 @@ fn map(
         .or(app_info.and_then(|a| a.application_name.as_deref()))
         .map(str::trim)
         .unwrap_or_default();
-    let actor = clean(&actor.to_lowercase());
+    let actor = user_key(actor);
     let country = r
         .network_info
         .as_ref()
@@ -461,11 +461,70 @@ mod tests {
         assert_eq!(at("proxy.x.com"), (None, Some("proxy.x.com".into())));
     }
 
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let r = json!({"id": {"time": "2024-01-02T03:04:05Z", "uniqueQualifier": "1"},
+            "actor": {"email": "Ann\u{1}@X.com"}, "events": [{"name": "login_success"}]});
+        let (_, list) = map(r, "login", InstanceId(1)).unwrap();
+        assert_eq!(list[0].actor, "ann^a@x.com");
+    }
+
     #[test]
     fn start_times_are_rfc3339_to_the_millisecond() {
         let t = DateTime::parse_from_rfc3339("2024-01-02T03:04:05.678912Z")
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(start_time(t), "2024-01-02T03:04:05.678Z");
+    }
+}
+
+/// Issue 10: the Reports API record mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_activities, fixture, fuzz, raw};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "id",
+        "time",
+        "uniqueQualifier",
+        "actor",
+        "email",
+        "key",
+        "applicationInfo",
+        "applicationName",
+        "impersonation",
+        "ipAddress",
+        "networkInfo",
+        "regionCode",
+        "events",
+        "name",
+        "parameters",
+        "value",
+        "intValue",
+        "boolValue",
+        "multiValue",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a report record, and the
+    // sandbox's records of every application changed, are read as any
+    // application's (the instance id picks which) without a panic, the same
+    // way twice, into clean activities or none.
+    #[test]
+    fn records_are_read_safely() {
+        let seeds = STREAMS
+            .iter()
+            .flat_map(|application| fixture(&format!("sandbox/google-{application}.jsonl")))
+            .collect();
+        let read = |r: &serde_json::Value, instance: InstanceId| {
+            let application = STREAMS[(instance.0 % STREAMS.len() as u64) as usize];
+            map(raw(r), application, instance)
+        };
+        fuzz(file!(), KEYS, seeds, read, |(_, list), instance| {
+            check_activities(list, AppKind::GoogleWorkspace, instance)
+        });
     }
 }

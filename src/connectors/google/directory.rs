@@ -71,8 +71,18 @@ fn read<T: serde::de::DeserializeOwned>(v: RawRecord, what: &str) -> Option<T> {
     read_record(VENDOR, what, &v)
 }
 
+/// Whether a record has an id; one without is left out with a warning, as
+/// nothing could find it again (issue 10: one bad record is one skipped record).
+fn has_id(id: &str, what: &str) -> bool {
+    let blank = id.trim().is_empty();
+    if blank {
+        tracing::warn!(vendor = VENDOR, what, "record without an id skipped");
+    }
+    !blank
+}
+
 fn group(v: RawRecord) -> Option<RemoteGroup> {
-    let g: GoogleGroup = read(v, "group")?;
+    let g: GoogleGroup = read(v, "group").filter(|g: &GoogleGroup| has_id(&g.id, "group"))?;
     let email = g.email.as_deref().map(str::trim).filter(|e| !e.is_empty());
     Some(RemoteGroup {
         display_name: clean(g.name.as_deref().or(email).unwrap_or(&g.id)),
@@ -88,7 +98,7 @@ fn group(v: RawRecord) -> Option<RemoteGroup> {
 }
 
 fn user(v: RawRecord) -> Option<RemoteUser> {
-    let u: GoogleUser = read(v, "user")?;
+    let u: GoogleUser = read(v, "user").filter(|u: &GoogleUser| has_id(&u.id, "user"))?;
     let name = u.name.as_ref().and_then(|n| {
         n.full_name.clone().or_else(|| {
             let parts: Vec<&str> = [&n.given_name, &n.family_name]
@@ -138,10 +148,10 @@ fn member(v: RawRecord) -> Option<RemoteUser> {
     {
         return None;
     }
-    let Some(id) = m.id.filter(|id| !id.is_empty()) else {
-        tracing::warn!(vendor = VENDOR, "member without an id skipped");
+    let id = m.id.unwrap_or_default();
+    if !has_id(&id, "member") {
         return None;
-    };
+    }
     let email = clean(&m.email.unwrap_or_default().to_lowercase());
     Some(RemoteUser {
         id: clean(&id),
@@ -413,6 +423,20 @@ mod tests {
         assert!(user(json!({"primaryEmail": "no-id@contoso.com"})).is_none());
     }
 
+    // issue 10: a group, user or member without an id could never be found
+    // again: it is skipped, not listed with an empty id (found by fuzzing).
+    #[test]
+    fn records_without_an_id_are_skipped() {
+        for id in ["", " "] {
+            assert_eq!(group(json!({"id": id, "name": "Sales"})), None);
+            assert_eq!(user(json!({"id": id, "primaryEmail": "a@x.com"})), None);
+            assert_eq!(
+                member(json!({"id": id, "email": "a@x.com", "type": "USER"})),
+                None
+            );
+        }
+    }
+
     #[test]
     fn groups_keep_their_email() {
         let g =
@@ -421,5 +445,46 @@ mod tests {
         assert_eq!(g.email.as_deref(), Some("sales@x.com"));
         assert_eq!(g.description, None);
         assert!(group(json!({"name": "no id"})).is_none());
+    }
+}
+
+/// Issue 10: the group, user and member mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::{group, member, user};
+    use crate::test_support::{fixture, fuzz_directory, raw};
+
+    /// Every field the three mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "id",
+        "email",
+        "name",
+        "description",
+        "primaryEmail",
+        "fullName",
+        "givenName",
+        "familyName",
+        "suspended",
+        "archived",
+        "isAdmin",
+        "type",
+        "status",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a group, a user or a group
+    // member, and the sandbox's changed, are read without a panic, the same
+    // way twice, into a clean group or account with an id, or none.
+    #[test]
+    fn groups_users_and_members_are_read_safely() {
+        let seeds = fixture("sandbox/google-groups.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| group(raw(r)));
+        let seeds = fixture("sandbox/google-users.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| user(raw(r)));
+        // Groups, the customer and outsiders are no accounts: not seeds.
+        let seeds = fixture("sandbox/google-members.jsonl")
+            .into_iter()
+            .filter(|m| m["type"] == "USER")
+            .collect();
+        fuzz_directory(file!(), KEYS, seeds, |r| member(raw(r)));
     }
 }

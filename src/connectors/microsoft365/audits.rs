@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, address, blank, field, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, field, has_id, parse_time, text};
 use super::{VENDOR, clean};
-use crate::domain::{ActivityObject, InstanceId, ObjectKind};
+use crate::domain::{ActivityObject, InstanceId, ObjectKind, user_key};
 
 pub(super) const FEED: Feed = Feed {
     name: super::activities::DIRECTORY_AUDITS,
@@ -109,6 +109,9 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         tracing::warn!(vendor = VENDOR, id = %clean(&r.id), "directory audit without a readable time skipped");
         return None;
     };
+    if !has_id(&r.id, "directory audit") {
+        return Some((time, None));
+    }
     let mut a = blank(&r.id, instance, time, "Azure AD audit");
     let name = r.activity_display_name.as_deref().unwrap_or_default();
     a.activity_type = clean(name);
@@ -128,7 +131,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
             .as_deref()
             .or(u.id.as_deref())
             .unwrap_or_default();
-        a.actor = clean(&key.to_lowercase());
+        a.actor = user_key(key);
         a.actor_name = text(u.display_name.as_deref()).unwrap_or_else(|| a.actor.clone());
         address(&mut a, u.ip_address.as_deref());
     } else if let Some(app) = by.and_then(|b| b.app.as_ref()) {
@@ -139,7 +142,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
             .or(app.service_principal_name.as_deref())
             .or(app.app_id.as_deref())
             .unwrap_or_default();
-        a.actor = clean(&name.to_lowercase());
+        a.actor = user_key(name);
         a.actor_name = clean(name);
     }
     a.objects = r.target_resources.iter().filter_map(target).collect();
@@ -260,6 +263,25 @@ mod tests {
             ]
         );
         assert_eq!(a.ip.as_deref(), Some("127.0.0.1"));
+    }
+
+    // R-A1, issue 10: an audit without an id is not kept (the store would
+    // take every such record for one), yet its time still counts (found by
+    // fuzzing the mapping).
+    #[test]
+    fn audits_without_an_id_are_not_kept() {
+        let raw = json!({"id":"","activityDisplayName":"Update user","activityDateTime":"2024-01-01T00:00:00Z"});
+        assert_eq!(map(raw, InstanceId(3)).unwrap().1, None);
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let raw = json!({"id":"d3","activityDateTime":"2024-01-01T00:00:00Z",
+            "initiatedBy":{"user":{"userPrincipalName":"Ann\u{1b}@Contoso.com"}}});
+        let a = map(raw, InstanceId(3)).unwrap().1.unwrap();
+        assert_eq!(a.actor, "ann^[@contoso.com");
     }
 
     #[test]

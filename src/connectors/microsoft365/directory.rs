@@ -70,7 +70,13 @@ struct Domain {
     name: Option<String>,
 }
 
-fn group(g: GraphGroup) -> RemoteGroup {
+/// `None` (logged) for a group without an id, which could never be found
+/// again: one bad record is one skipped record (issue 10).
+fn group(g: GraphGroup) -> Option<RemoteGroup> {
+    if g.id.trim().is_empty() {
+        tracing::warn!(vendor = VENDOR, "group without an id left out");
+        return None;
+    }
     // R-G10: Graph's only marker of a Microsoft 365 group; it may sit beside
     // "DynamicMembership".
     let microsoft365 = g
@@ -78,13 +84,13 @@ fn group(g: GraphGroup) -> RemoteGroup {
         .iter()
         .flatten()
         .any(|t| t.eq_ignore_ascii_case("Unified"));
-    RemoteGroup {
+    Some(RemoteGroup {
         display_name: clean(g.display_name.as_deref().unwrap_or_default()),
         description: g.description.as_deref().map(clean),
         id: clean(&g.id),
         email: None,
         microsoft365,
-    }
+    })
 }
 
 /// `None` for directory objects that are not users (devices, contacts,
@@ -95,7 +101,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
     {
         return None;
     }
-    let Some(id) = u.id.as_deref().filter(|id| !id.is_empty()) else {
+    let Some(id) = u.id.as_deref().filter(|id| !id.trim().is_empty()) else {
         tracing::warn!(vendor = VENDOR, "user without an id left out");
         return None;
     };
@@ -201,7 +207,7 @@ impl Microsoft365 {
             "the group list",
         );
         let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
-        Ok(groups.into_iter().map(group).collect())
+        Ok(groups.into_iter().filter_map(group).collect())
     }
 
     /// R-G2: Graph's own search, which needs `ConsistencyLevel: eventual`.
@@ -236,7 +242,7 @@ impl Microsoft365 {
         )
         .eventual();
         let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
-        Ok(groups.into_iter().map(group).collect())
+        Ok(groups.into_iter().filter_map(group).collect())
     }
 
     pub(super) async fn one_group(&self, id: &str) -> Result<RemoteGroup, ConnectorError> {
@@ -250,7 +256,10 @@ impl Microsoft365 {
             GROUPS_PERMISSION,
             format!("group {}", clean(id)),
         );
-        Ok(group(self.call(&call).await?))
+        group(self.call(&call).await?).ok_or(ConnectorError::Protocol {
+            vendor: VENDOR,
+            detail: "a group without an id".to_owned(),
+        })
     }
 
     /// R-G4: nested groups flattened by Graph itself (`transitiveMembers`),
@@ -389,7 +398,7 @@ mod tests {
     }
 
     fn graph_group(json: &str) -> RemoteGroup {
-        group(serde_json::from_str(json).unwrap())
+        group(serde_json::from_str(json).unwrap()).unwrap()
     }
 
     // R-G10: `groupTypes` containing "Unified" marks a Microsoft 365 group;
@@ -457,6 +466,18 @@ mod tests {
         assert_eq!(by_upn.user_type, UserType::Guest);
     }
 
+    // issue 10: a group or a user without an id could never be found again:
+    // it is left out, not listed with an empty id (found by fuzzing).
+    #[test]
+    fn groups_and_users_without_an_id_are_left_out() {
+        for id in ["", " "] {
+            let g = serde_json::json!({"id": id, "displayName": "Sales"});
+            assert_eq!(group(serde_json::from_value(g).unwrap()), None);
+            let u = serde_json::json!({"id": id, "mail": "a@x.com"});
+            assert_eq!(user(serde_json::from_value(u).unwrap()), None);
+        }
+    }
+
     // R-G4: non-user members are left out.
     #[test]
     fn non_users_are_dropped() {
@@ -494,5 +515,37 @@ mod tests {
             "{:?}",
             u.display_name
         );
+    }
+}
+
+/// Issue 10: the group and user mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{fixture, fuzz_directory, typed};
+
+    /// Every field the mappings read, at any depth.
+    const KEYS: &[&str] = &[
+        "@odata.type",
+        "id",
+        "displayName",
+        "description",
+        "groupTypes",
+        "userPrincipalName",
+        "mail",
+        "accountEnabled",
+        "userType",
+        "deletedDateTime",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a group or a user, and the
+    // sandbox's changed, are read without a panic, the same way twice, into
+    // a clean group or account with an id, or none.
+    #[test]
+    fn groups_and_users_are_read_safely() {
+        let seeds = fixture("sandbox/microsoft-groups.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| typed(r).and_then(group));
+        let seeds = fixture("sandbox/microsoft-users.jsonl");
+        fuzz_directory(file!(), KEYS, seeds, |r| typed(r).and_then(user));
     }
 }

@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::activities::{address, blank, field, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::country::code_of;
-use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp};
+use crate::domain::{Activity, ActivityObject, InstanceId, ObjectKind, OfficeApp, user_key};
 
 /// Objects kept from one record: a mailbox record may list a thousand items.
 const MAX_OBJECTS: usize = 64;
@@ -363,8 +363,9 @@ impl Objects {
 }
 
 pub(super) fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
+    // Records are told apart by their id (the store drops repeats by it).
     let (Some(id), Some(time)) = (
-        str_of(r, "Id"),
+        str_of(r, "Id").filter(|id| !id.trim().is_empty()),
         str_of(r, "CreationTime").and_then(parse_time),
     ) else {
         tracing::warn!(
@@ -387,7 +388,7 @@ pub(super) fn record(r: &Value, instance: InstanceId) -> Option<Activity> {
     .to_owned();
     a.office_app = office_app(workload);
     let user = str_of(r, "UserId").unwrap_or_default();
-    a.actor = clean(&user.to_lowercase());
+    a.actor = user_key(user);
     a.actor_name = clean(user);
     // UserType 2 is Admin, 3 a Microsoft datacenter admin.
     a.admin = kind == Kind::Directory || matches!(int_of(r, "UserType"), Some(2 | 3));
@@ -519,6 +520,26 @@ mod tests {
             (None, Some("NOTANIPV4 (10.9000.0.1)".into())),
             "Exchange's own field stands in"
         );
+    }
+
+    // R-A1, issue 10: a record without an id cannot be told from others
+    // (the store drops repeats by id): it is skipped (found by fuzzing).
+    #[test]
+    fn records_without_an_id_are_skipped() {
+        for id in [json!(""), json!("  "), json!(null), json!(7)] {
+            let r =
+                json!({"Id": id, "CreationTime":"2024-03-01T08:00:00","Operation":"FileAccessed"});
+            assert!(record(&r, InstanceId(2)).is_none(), "{r}");
+        }
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let a =
+            read(json!({"Id":"r","CreationTime":"2024-03-01T08:00:00","UserId":"Ann\u{1}@X.com"}));
+        assert_eq!(a.actor, "ann^a@x.com");
     }
 
     #[test]
@@ -996,5 +1017,83 @@ mod fixtures {
             }
         }
         assert_eq!(placed, 5);
+    }
+}
+
+/// Issue 10: the Management API record mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::domain::AppKind;
+    use crate::test_support::{check_activity, fixture, fuzz};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "Id",
+        "CreationTime",
+        "Operation",
+        "Workload",
+        "RecordType",
+        "UserId",
+        "UserType",
+        "LogonType",
+        "ResultStatus",
+        "LoginStatus",
+        "ErrorCode",
+        "LogonError",
+        "ClientIP",
+        "ClientIPAddress",
+        "ActorIpAddress",
+        "ClientRegion",
+        "UserAgent",
+        "ClientInfoString",
+        "ExtendedProperties",
+        "DeviceProperties",
+        "Name",
+        "Value",
+        "Client",
+        "Target",
+        "Type",
+        "ID",
+        "Folder",
+        "DestFolder",
+        "Folders",
+        "FolderItems",
+        "Item",
+        "AffectedItems",
+        "ParentFolder",
+        "Path",
+        "InternetMessageId",
+        "Subject",
+        "SharePointMetaData",
+        "FilePathUrl",
+        "UniqueID",
+        "FileName",
+        "ExchangeMetaData",
+        "MessageID",
+        "SourceFileName",
+        "ObjectId",
+        "ItemType",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like a record, and real records
+    // (Microsoft's, Elastic's, the sandbox's) with fields replaced, removed,
+    // retyped or laced with hostile text, are read without a panic, the same
+    // way twice, into a clean activity with at most MAX_OBJECTS objects, or none.
+    #[test]
+    fn records_are_read_safely() {
+        let seeds = [
+            "office365/microsoft-docs.jsonl",
+            "office365/elastic-o365-audit.jsonl",
+            "sandbox/microsoft-office.jsonl",
+        ]
+        .into_iter()
+        .flat_map(fixture)
+        .collect();
+        fuzz(file!(), KEYS, seeds, record, |a, instance| {
+            check_activity(a, AppKind::Microsoft365, instance)?;
+            proptest::prop_assert!(a.objects.len() <= MAX_OBJECTS);
+            Ok(())
+        });
     }
 }

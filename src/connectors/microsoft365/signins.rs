@@ -2,10 +2,10 @@
 
 use serde::Deserialize;
 
-use super::activities::{Feed, Seen, address, blank, parse_time, text};
+use super::activities::{Feed, Seen, address, blank, has_id, parse_time, text};
 use super::{VENDOR, clean};
 use crate::domain::country::code_of;
-use crate::domain::{ActivityObject, InstanceId, ObjectKind};
+use crate::domain::{ActivityObject, InstanceId, ObjectKind, user_key};
 
 pub(super) const FEED: Feed = Feed {
     name: super::activities::SIGNINS,
@@ -94,7 +94,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         tracing::warn!(vendor = VENDOR, id = %clean(&s.id), "sign-in without a readable time skipped");
         return None;
     };
-    if !counts(&s) {
+    if !counts(&s) || !has_id(&s.id, "sign-in") {
         return Some((time, None));
     }
     let succeeded = s.status.as_ref().and_then(|st| st.error_code).unwrap_or(0) == 0;
@@ -104,7 +104,7 @@ fn map(raw: serde_json::Value, instance: InstanceId) -> Option<Seen> {
         .as_deref()
         .or(s.user_id.as_deref())
         .unwrap_or_default();
-    a.actor = clean(&actor.to_lowercase());
+    a.actor = user_key(actor);
     a.actor_name = text(s.user_display_name.as_deref()).unwrap_or_else(|| a.actor.clone());
     a.activity_type = if succeeded { "Log on" } else { "Failed log on" }.to_owned();
     a.action_type = "sign-in".to_owned();
@@ -255,6 +255,30 @@ mod tests {
             (a.ip, a.address_text.as_deref()),
             (None, Some("proxy.contoso.com"))
         );
+    }
+
+    // R-A1, issue 10: records are told apart by their id (the store drops
+    // repeats by it), so a sign-in without one is not kept, yet its time
+    // still counts (found by fuzzing the mapping).
+    #[test]
+    fn sign_ins_without_an_id_are_not_kept() {
+        for id in ["", " "] {
+            let mut r = record(Some(true), "Browser", 0);
+            r["id"] = json!(id);
+            let (time, a) = map(r, InstanceId(1)).expect("a readable time");
+            assert_eq!(time, parse_time("2024-05-01T10:00:00Z").unwrap());
+            assert!(a.is_none(), "{id:?}");
+        }
+    }
+
+    // R-G6, issue 10: the actor is keyed as accounts are, control
+    // characters and all (found by fuzzing).
+    #[test]
+    fn the_actor_is_an_account_key() {
+        let mut r = record(Some(true), "Browser", 0);
+        r["userPrincipalName"] = json!("Ann\u{1}@Contoso.com");
+        let a = map(r, InstanceId(1)).unwrap().1.unwrap();
+        assert_eq!(a.actor, "ann^a@contoso.com");
     }
 
     #[test]

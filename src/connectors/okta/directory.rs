@@ -390,3 +390,37 @@ mod tests {
         assert_eq!(own_domains(&t), ["gmail.com"]);
     }
 }
+
+/// Issue 10: the user and group mappings, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::{group, user};
+    use crate::test_support::{fixture, fuzz_directory, raw};
+
+    /// Every field the user mapping reads, at any depth.
+    const USER_KEYS: &[&str] = &[
+        "id",
+        "status",
+        "profile",
+        "login",
+        "email",
+        "firstName",
+        "lastName",
+        "displayName",
+        "userType",
+    ];
+
+    /// Every field the group mapping reads, at any depth.
+    const GROUP_KEYS: &[&str] = &["id", "profile", "name", "description"];
+
+    // issue 10, DESIGN §3: any JSON shaped like a user or a group, and the
+    // sandbox's changed, are read without a panic, the same way twice, into
+    // a clean account or group with an id, or none.
+    #[test]
+    fn users_and_groups_are_read_safely() {
+        let seeds = fixture("sandbox/okta-users.jsonl");
+        fuzz_directory(file!(), USER_KEYS, seeds, |r| user(raw(r)));
+        let seeds = fixture("sandbox/okta-groups.jsonl");
+        fuzz_directory(file!(), GROUP_KEYS, seeds, |r| group(raw(r)));
+    }
+}

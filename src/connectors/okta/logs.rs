@@ -481,3 +481,49 @@ mod tests {
         );
     }
 }
+
+/// Issue 10: the System Log event mapping, fuzzed.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use crate::test_support::{check_activity, fixture, fuzz, raw};
+
+    /// Every field the mapping reads, at any depth.
+    const KEYS: &[&str] = &[
+        "uuid",
+        "published",
+        "eventType",
+        "actor",
+        "client",
+        "outcome",
+        "target",
+        "debugContext",
+        "securityContext",
+        "id",
+        "type",
+        "alternateId",
+        "displayName",
+        "ipAddress",
+        "device",
+        "userAgent",
+        "rawUserAgent",
+        "geographicalContext",
+        "country",
+        "result",
+        "debugData",
+        "originalPrincipal",
+        "isp",
+    ];
+
+    // issue 10, DESIGN §3: any JSON shaped like an event, and the sandbox's
+    // events changed, are read without a panic, the same way twice, into a
+    // clean activity or none.
+    #[test]
+    fn events_are_read_safely() {
+        let seeds = fixture("sandbox/okta-system-log.jsonl");
+        let read = |r: &Value, instance| event(raw(r), instance);
+        fuzz(file!(), KEYS, seeds, read, |a, instance| {
+            check_activity(a, AppKind::Okta, instance)
+        });
+    }
+}

@@ -42,6 +42,8 @@ mod time;
 
 #[cfg(test)]
 mod arbitrary;
+#[cfg(test)]
+mod props;
 
 pub use bind::Names;
 #[cfg(test)]
@@ -117,6 +119,8 @@ impl PartialEq for Value {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FilterError {
     pub column: usize,
+    /// One line, sanitized: it quotes what was typed, which may hold line
+    /// breaks or escapes (pasted from vendor data), and is shown on one line.
     pub message: String,
 }
 
@@ -124,7 +128,7 @@ impl FilterError {
     pub(crate) fn new(column: usize, message: impl Into<String>) -> FilterError {
         FilterError {
             column,
-            message: message.into(),
+            message: crate::domain::text::sanitize(&message.into()),
         }
     }
 }

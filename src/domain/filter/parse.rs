@@ -678,6 +678,34 @@ mod tests {
         }
     }
 
+    // issue 10, DESIGN §3: an error quotes what was typed on one line, with
+    // line breaks and escapes made visible (found by the filter's fuzzing).
+    #[test]
+    fn errors_quote_text_on_one_clean_line() {
+        let e = err("country:\"a\nb\"");
+        assert_eq!(
+            e.message,
+            "country takes a two-letter code such as US or FR, not `a^Jb`"
+        );
+        let e = err("country:\u{1b}[31m");
+        assert!(e.message.ends_with("not `^[[31m`"), "{}", e.message);
+        let e = err("app:\"x\u{202e}y\"");
+        assert!(
+            e.message.starts_with("unknown app `x\\u{202e}y`"),
+            "{}",
+            e.message
+        );
+        let e = parse("group:\"Fin\nance\"")
+            .expect("parses")
+            .bind(&crate::domain::filter::arbitrary::TestNames, 0)
+            .expect_err("no such group");
+        assert!(
+            e.message.starts_with("unknown group `Fin^Jance`"),
+            "{}",
+            e.message
+        );
+    }
+
     // R-A2: columns count characters, not bytes.
     #[test]
     fn columns_count_characters() {
