@@ -404,3 +404,65 @@ impl From<RemoteError> for ServiceError {
         ServiceError::Failed(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+
+    use tarpc::tokio_serde::{Deserializer, Serializer};
+
+    use super::super::server::Pack;
+    use super::*;
+    use crate::service::{JobKind, Level};
+
+    fn round_trip<T>(value: &T) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let mut pack = Pack;
+        let bytes = Serializer::<T>::serialize(Pin::new(&mut pack), value).expect("encodes");
+        Deserializer::<T>::deserialize(Pin::new(&mut pack), &bytes::BytesMut::from(&bytes[..]))
+            .expect("decodes")
+    }
+
+    // issue 9: what crosses the socket comes out as it went in, tagged enums and
+    // flattened structs included (a compact array form would lose their field names).
+    #[tokio::test]
+    async fn replies_and_events_cross_the_socket_unchanged() {
+        let events = vec![
+            Event::JobStarted {
+                id: JobId(3),
+                job: JobKind::SyncGroup { group: GroupId(7) },
+                label: "sync group Finance".into(),
+            },
+            Event::Notification {
+                level: Level::Warning,
+                text: "a\u{1b}[31m".into(),
+            },
+            Event::Reload,
+            Event::ServerStopped,
+        ];
+        assert_eq!(round_trip(&events), events);
+        let dir = tempfile::tempdir().expect("dir");
+        let svc = Service::with_store(
+            crate::store::Store::open_with_keys(
+                &dir.path().join("c.redb"),
+                crate::store::KeyStore::File(dir.path().join("key")),
+            )
+            .expect("store"),
+            super::super::Intervals::default(),
+        );
+        let query = svc
+            .compile_filter(
+                "country:DE country!=US type:(download,share) failed after:7d \"free text\"",
+            )
+            .await
+            .expect("compiles");
+        assert_eq!(round_trip(&query), query);
+        let error = WireError::from(svc.compile_filter("country!=").await.expect_err("refused"));
+        assert!(matches!(
+            ServiceError::from(round_trip(&error)),
+            ServiceError::Filter(f) if f.column > 0
+        ));
+    }
+}

@@ -93,7 +93,7 @@ impl Remote {
             })?;
         let transport = tarpc::serde_transport::new(
             super::server::codec().new_framed(stream),
-            tarpc::tokio_serde::formats::Json::default(),
+            super::server::Pack,
         );
         let client = RpcClient::new(tarpc::client::Config::default(), transport).spawn();
         let info = client.hello(tarpc::context::current()).await.map_err(|e| {

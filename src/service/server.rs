@@ -91,6 +91,26 @@ pub(super) fn codec() -> tarpc::tokio_util::codec::length_delimited::Builder {
     codec
 }
 
+/// The frames' encoding: MessagePack with field names (rmp-serde's map form), compact and
+/// quick to read, and self-describing, as the service's tagged enums need.
+pub(super) struct Pack;
+
+impl<T: serde::Serialize> tarpc::tokio_serde::Serializer<T> for Pack {
+    type Error = std::io::Error;
+    fn serialize(self: std::pin::Pin<&mut Self>, item: &T) -> std::io::Result<bytes::Bytes> {
+        rmp_serde::to_vec_named(item)
+            .map(Into::into)
+            .map_err(std::io::Error::other)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> tarpc::tokio_serde::Deserializer<T> for Pack {
+    type Error = std::io::Error;
+    fn deserialize(self: std::pin::Pin<&mut Self>, src: &bytes::BytesMut) -> std::io::Result<T> {
+        rmp_serde::from_slice(src).map_err(std::io::Error::other)
+    }
+}
+
 /// How long an events call waits for the first event before answering with none.
 const EVENT_WAIT: Duration = Duration::from_secs(20);
 /// How many events one answer carries at most.
@@ -480,10 +500,7 @@ async fn attend(stream: UnixStream, shared: Arc<Shared>) {
         shared,
         peer: Arc::new(peer),
     };
-    let transport = tarpc::serde_transport::new(
-        codec().new_framed(stream.into_inner()),
-        tarpc::tokio_serde::formats::Json::default(),
-    );
+    let transport = tarpc::serde_transport::new(codec().new_framed(stream.into_inner()), Pack);
     BaseChannel::with_defaults(transport)
         .max_concurrent_requests(REQUESTS_PER_CLIENT)
         .execute(session.serve())
