@@ -40,11 +40,14 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     // Issue 9: the demo serves its database, so a second terminal can attach.
     let socket = crate::service::default_socket(&db);
     let server = Server::start(&svc, &db, &socket, None).await?;
+    let attach = format!(
+        "attach from another terminal: casbah --db {} (or any command, e.g. casbah --db {} activities)",
+        db.display(),
+        db.display()
+    );
     println!(
-        "sandbox tenant at {}; database {}\nattach from another terminal: casbah --db {} (or any command, e.g. casbah --db {} activities)",
+        "sandbox tenant at {}; database {}\n{attach}",
         sandbox.base_url(),
-        db.display(),
-        db.display(),
         db.display()
     );
     if svc.instances().await?.is_empty() {
@@ -68,7 +71,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         ));
     }
     let outcome = if std::io::stdout().is_terminal() {
-        super::dashboard(svc, &db).await
+        super::dashboard(svc, &db, Some(attach)).await
     } else {
         println!("syncing; press Ctrl-C to stop");
         tokio::select! {

@@ -126,7 +126,7 @@ fn fail(f: Failure) -> ExitCode {
 
 async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome {
     let Some(command) = command else {
-        return dashboard(open_as(&db, &socket, false).await?, &db).await;
+        return dashboard(open_as(&db, &socket, false).await?, &db, None).await;
     };
     let read_only = reads_only(&command);
     let open = |db| open_as(db, &socket, read_only);
@@ -202,9 +202,9 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
 }
 
 /// The dashboard over `db`, syncing while it is open (attached, the server syncs).
-async fn dashboard(svc: Service, db: &std::path::Path) -> Outcome {
+async fn dashboard(svc: Service, db: &std::path::Path, notice: Option<String>) -> Outcome {
     svc.start_scheduler();
-    crate::tui::run(svc, db).await.map_err(|e| match e {
+    crate::tui::run(svc, db, notice).await.map_err(|e| match e {
         // The panic said so itself, once the terminal was back.
         crate::tui::TuiError::Panicked => Failure::Panicked,
         e => Failure::Failed(e.to_string()),

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use futures::FutureExt;
 use tarpc::context::Context;
 
-use super::remote::{Remote, RemoteError};
+use super::remote::Remote;
 use super::server::Session;
 use super::{
     AccessAnswer, AudienceView, AvailableGroup, ConnectRequest, ConnectionSummary, Event,
@@ -396,13 +396,6 @@ calls! {
         from: &str => String as borrow,
     ) -> job JobHandle;
     change fn sync_mirrors() -> job Vec<JobHandle>;
-}
-
-/// An error the client met on the way to the server, as a service error.
-impl From<RemoteError> for ServiceError {
-    fn from(e: RemoteError) -> ServiceError {
-        ServiceError::Failed(e.to_string())
-    }
 }
 
 #[cfg(test)]

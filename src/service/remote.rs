@@ -118,9 +118,7 @@ impl Remote {
     }
 
     pub(super) fn context(&self) -> Context {
-        let mut ctx = tarpc::context::current();
-        ctx.deadline = std::time::Instant::now() + REQUEST_DEADLINE;
-        ctx
+        request_context()
     }
 
     /// What the server said of itself when this client attached.
@@ -158,40 +156,36 @@ impl Remote {
     /// end with `Event::ServerStopped` when the server goes away.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         let rx = self.inner.events.subscribe();
+        // The pump holds the client and the sender, not the `Remote`: dropping the last
+        // `Remote` aborts it (see `Inner`'s drop).
         self.inner.pump.get_or_init(|| {
-            let client = self.inner.client.clone();
-            let events = self.inner.events.clone();
-            let remote = self.clone_weak();
+            let (client, events) = (self.client().clone(), self.inner.events.clone());
             tokio::spawn(async move {
                 loop {
-                    let mut ctx = tarpc::context::current();
-                    ctx.deadline = std::time::Instant::now() + REQUEST_DEADLINE;
-                    match client.events(ctx).await {
-                        Ok(Events::Some(batch)) => {
-                            for event in batch {
-                                let _ = events.send(event);
-                            }
-                        }
-                        Ok(Events::Reload) => {
-                            let _ = events.send(Event::Reload);
-                        }
-                        Ok(Events::Stopped) | Err(_) => {
-                            let _ = events.send(Event::ServerStopped);
-                            break;
-                        }
+                    let reply = client.events(request_context()).await;
+                    let batch = match reply {
+                        Ok(Events::Some(batch)) => batch,
+                        Ok(Events::Reload) => vec![Event::Reload],
+                        Ok(Events::Stopped) | Err(_) => vec![Event::ServerStopped],
+                    };
+                    let stopped = batch.last() == Some(&Event::ServerStopped);
+                    for event in batch {
+                        let _ = events.send(event);
                     }
-                    if remote.strong_count() == 0 {
-                        break;
+                    if stopped {
+                        return;
                     }
                 }
             })
         });
         rx
     }
+}
 
-    fn clone_weak(&self) -> std::sync::Weak<Inner> {
-        Arc::downgrade(&self.inner)
-    }
+fn request_context() -> Context {
+    let mut ctx = tarpc::context::current();
+    ctx.deadline = std::time::Instant::now() + REQUEST_DEADLINE;
+    ctx
 }
 
 pub(super) const STOPPED: &str = "the casbah server stopped; run the command again (it opens the database itself when no server runs)";

@@ -203,7 +203,7 @@ impl Session {
             protocol: PROTOCOL,
             pid: std::process::id(),
             started: s.started,
-            clients: s.clients.load(Ordering::Relaxed),
+            clients: s.clients.load(Ordering::SeqCst),
             db: s.db.clone(),
             socket: s.socket.clone(),
             user: s.user.clone(),
@@ -257,18 +257,18 @@ impl Session {
             return Events::Stopped;
         }
         let mut rx = self.events.lock().await;
-        self.shared.listening.fetch_add(1, Ordering::SeqCst);
-        let first = tokio::select! {
-            first = rx.recv() => Some(first),
-            _ = stop.changed() => None,
-            _ = tokio::time::sleep(EVENT_WAIT) => Some(Err(broadcast::error::RecvError::Closed)),
+        let first = {
+            let _listening = Counted::count(&self.shared.listening);
+            tokio::select! {
+                first = rx.recv() => first,
+                _ = stop.changed() => return Events::Stopped,
+                _ = tokio::time::sleep(EVENT_WAIT) => return Events::Some(Vec::new()),
+            }
         };
-        self.shared.listening.fetch_sub(1, Ordering::SeqCst);
         let mut batch = match first {
-            None => return Events::Stopped,
-            Some(Ok(event)) => vec![event],
-            Some(Err(broadcast::error::RecvError::Lagged(_))) => return Events::Reload,
-            Some(Err(broadcast::error::RecvError::Closed)) => return Events::Some(Vec::new()),
+            Ok(event) => vec![event],
+            Err(broadcast::error::RecvError::Lagged(_)) => return Events::Reload,
+            Err(broadcast::error::RecvError::Closed) => return Events::Stopped,
         };
         while batch.len() < EVENT_BATCH {
             match rx.try_recv() {
@@ -278,6 +278,23 @@ impl Session {
             }
         }
         Events::Some(batch)
+    }
+}
+
+/// One more in a count (attached clients, waiting events calls) for as long as it lives,
+/// however it ends.
+struct Counted<'a>(&'a AtomicUsize);
+
+impl<'a> Counted<'a> {
+    fn count(n: &'a AtomicUsize) -> Counted<'a> {
+        n.fetch_add(1, Ordering::SeqCst);
+        Counted(n)
+    }
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -452,15 +469,6 @@ async fn accept(listener: UnixListener, shared: Arc<Shared>) {
     }
 }
 
-/// Decrements the count of attached clients however the connection ends.
-struct Attached(Arc<Shared>);
-
-impl Drop for Attached {
-    fn drop(&mut self) {
-        self.0.clients.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// One connection: who it is, its handshake, then its requests until it goes.
 async fn attend(stream: UnixStream, shared: Arc<Shared>) {
     let Ok(cred) = stream.peer_cred() else {
@@ -493,11 +501,10 @@ async fn attend(stream: UnixStream, shared: Arc<Shared>) {
     if stream.get_mut().write_all(answer.as_bytes()).await.is_err() || refusal.is_some() {
         return;
     }
-    shared.clients.fetch_add(1, Ordering::Relaxed);
-    let _attached = Attached(Arc::clone(&shared));
+    let _attached = Counted::count(&shared.clients);
     let session = Session {
         events: Arc::new(tokio::sync::Mutex::new(shared.local.subscribe())),
-        shared,
+        shared: Arc::clone(&shared),
         peer: Arc::new(peer),
     };
     let transport = tarpc::serde_transport::new(codec().new_framed(stream.into_inner()), Pack);

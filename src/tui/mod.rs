@@ -46,13 +46,17 @@ pub enum TuiError {
 
 /// Opens the dashboard on `svc` until the user quits, the terminal goes
 /// away, or SIGTERM arrives. `database` is shown in the header.
-pub async fn run(svc: Service, database: &Path) -> Result<(), TuiError> {
+/// The dashboard over `svc`; `notice`, if any, is shown when it opens.
+pub async fn run(svc: Service, database: &Path, notice: Option<String>) -> Result<(), TuiError> {
     let keymap = keymap::Keymap::load(keymap::Keymap::user_path().as_deref())?;
-    let app = app::App::new(
+    let mut app = app::App::new(
         keymap,
         theme::Theme::from_env(),
         database.display().to_string(),
         crate::domain::now_micros(),
     );
+    if let Some(text) = notice {
+        app.toast(crate::service::Level::Info, text);
+    }
     runtime::run(svc, app).await
 }
