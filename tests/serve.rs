@@ -80,6 +80,8 @@ fn attached_commands_answer_as_embedded_ones_do() {
     let scratch = Scratch::new();
     let status = scratch.ok(&["status"]);
     assert!(status.starts_with("embedded: no casbah serve"), "{status}");
+    let db_line = format!("database {}", scratch.db().display());
+    assert!(status.lines().any(|l| l == db_line), "{status}");
     let asks: [&[&str]; 4] = [
         &["activities", "--filter", "country!="],
         &["groups", "import", "--instance", "nosuch", "g1"],

@@ -46,10 +46,11 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         db.display()
     );
     println!(
-        "sandbox tenant at {}; database {}\n{attach}",
+        "sandbox tenant at {}; database {}",
         sandbox.base_url(),
         db.display()
     );
+    println!("{attach}");
     if svc.instances().await?.is_empty() {
         // Every app the sandbox serves, each organisation once: Microsoft 365, two Okta
         // orgs, Google Workspace, and two GitHub organisations (one without an audit log).

@@ -158,7 +158,8 @@ pub async fn status(f: JsonFlag, db: &Path, socket: &Path) -> Outcome {
             "embedded: no casbah serve runs for this database; scans run only while a dashboard is open or `casbah sync` runs (start one with `casbah serve`)"
         ),
     }
-    println!("database {}\nsocket   {}", report.database, report.socket);
+    println!("database {}", report.database);
+    println!("socket   {}", report.socket);
     if report.instances.is_empty() {
         return Ok(());
     }
