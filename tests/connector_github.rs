@@ -253,7 +253,7 @@ async fn team_members_include_child_teams_and_exclude_invitations() {
     let sb = sandbox(1000).await;
     let org = sb.github_org();
     let g = connector(&sb);
-    let members = g.group_members("everyone").await.expect("members");
+    let members = g.group_members("everyone").await.expect("members").items;
     let expected: BTreeSet<String> = sb
         .github_team_members(&org, "everyone")
         .unwrap()
@@ -303,7 +303,7 @@ async fn team_changes_are_seen_at_the_next_read() {
     let sb = sandbox(300).await;
     let org = sb.github_org();
     let g = connector(&sb);
-    let before = g.group_members("zenith").await.unwrap();
+    let before = g.group_members("zenith").await.unwrap().items;
     let outsider = sb
         .github_members(&org)
         .unwrap()
@@ -316,11 +316,14 @@ async fn team_changes_are_seen_at_the_next_read() {
         .unwrap();
     sb.github_add_team_member(&org, "zenith", &outsider.login)
         .unwrap();
-    let after = g.group_members("zenith").await.unwrap();
+    let after = g.group_members("zenith").await.unwrap().items;
     assert_eq!(after.len(), before.len() + 1);
     sb.github_remove_team_member(&org, "zenith", &outsider.login)
         .unwrap();
-    assert_eq!(g.group_members("zenith").await.unwrap().len(), before.len());
+    assert_eq!(
+        g.group_members("zenith").await.unwrap().items.len(),
+        before.len()
+    );
 }
 
 // R-G8: a member is the person behind the verified-domain e-mail, else the
@@ -652,7 +655,7 @@ async fn a_distant_reset_is_not_cut_short() {
 async fn an_answer_that_does_not_parse_is_a_protocol_error() {
     let sb = sandbox(50).await;
     let g = connector(&sb);
-    sb.github_garble_next("/orgs/contoso/teams", r#"[{"slug": 5}]"#);
+    sb.github_garble_next("/orgs/contoso/teams", r#"{"slug": 5}"#);
     let err = g.first_groups(5).await.unwrap_err();
     assert!(matches!(err, ConnectorError::Protocol { .. }), "{err}");
     assert_eq!(err.to_string().lines().count(), 1);
@@ -806,4 +809,46 @@ async fn an_unknown_client_id_is_refused_in_one_line() {
     assert!(text.contains("Ov23liNoSuchApp0000"), "{text}");
     assert_eq!(text.lines().count(), 1);
     drop(sb);
+}
+
+// issue 10: one bad record is one skipped record: a team with `"slug": null`
+// is left out, the other teams are listed.
+#[tokio::test]
+async fn a_mistyped_team_is_one_skipped_team() {
+    let sb = sandbox(300).await;
+    let expected = sb.github_teams(&sb.github_org()).unwrap();
+    sb.github_mistype(&expected[5], "slug", serde_json::Value::Null);
+    let g = connector(&sb).with_page_size(20);
+    let teams = g.first_groups(50).await.expect("the teams are read");
+    let slugs: Vec<String> = teams.iter().map(|t| t.id.clone()).collect();
+    let mut want = expected[..51].to_vec();
+    want.remove(5);
+    assert_eq!(slugs, want);
+}
+
+// issue 10: a team member with a wrongly typed field is one skipped member.
+#[tokio::test]
+async fn a_mistyped_team_member_is_one_skipped_member() {
+    let sb = sandbox(300).await;
+    let org = sb.github_org();
+    let expected: BTreeSet<String> = sb
+        .github_team_members(&org, "everyone")
+        .unwrap()
+        .into_iter()
+        .collect();
+    let bad = expected.iter().nth(7).unwrap().clone();
+    sb.github_mistype(&bad, "login", serde_json::json!(5));
+    let members = connector(&sb)
+        .group_members("everyone")
+        .await
+        .expect("the members are read");
+    assert_eq!(members.skipped, 1);
+    let logins: BTreeSet<String> = members
+        .items
+        .iter()
+        .filter_map(|u| u.principal_name.clone())
+        .collect();
+    let mut want = expected;
+    want.remove(&bad);
+    assert_eq!(logins, want);
 }

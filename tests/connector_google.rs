@@ -282,7 +282,12 @@ async fn users_page_across_many_pages_with_statuses_and_admin_marks() {
 #[tokio::test]
 async fn admins_are_the_users_google_marks_is_admin() {
     let sb = sandbox(300).await;
-    let admins = connector(&sb).with_page_size(2).admins().await.unwrap();
+    let admins = connector(&sb)
+        .with_page_size(2)
+        .admins()
+        .await
+        .unwrap()
+        .items;
     let got: BTreeSet<String> = admins.iter().map(|u| u.email.clone()).collect();
     let want: BTreeSet<String> = sb
         .google_accounts()
@@ -424,7 +429,7 @@ async fn members_are_users_nested_ones_included_with_status() {
         .into_iter()
         .collect();
     let g = connector(&sb).with_page_size(60);
-    let members = g.group_members(&everyone.email).await.unwrap();
+    let members = g.group_members(&everyone.email).await.unwrap().items;
     assert!(
         sb.served_with(&format!("{GROUPS}/{}/members", everyone.email), 200) >= 3,
         "paged"
@@ -458,7 +463,7 @@ async fn membership_changes_show_at_the_next_read() {
     let sb = sandbox(100).await;
     let g = connector(&sb);
     let support = "support@contoso.com";
-    let before = g.group_members(support).await.unwrap();
+    let before = g.group_members(support).await.unwrap().items;
     let leaver = before[0].email.clone();
     let joiner = sb
         .google_accounts()
@@ -470,7 +475,7 @@ async fn membership_changes_show_at_the_next_read() {
     sb.google_add_member(support, &joiner).unwrap();
     sb.google_add_member(support, "someone@fabrikam.com")
         .unwrap();
-    let after = g.group_members(support).await.unwrap();
+    let after = g.group_members(support).await.unwrap().items;
     assert!(!after.iter().any(|m| m.email == leaver));
     assert!(after.iter().any(|m| m.email == joiner));
     assert_eq!(after.len(), before.len(), "an outside address is no user");

@@ -304,7 +304,8 @@ async fn members_are_flattened_users_with_status() {
         .with_page_size(25)
         .group_members(&group.to_string())
         .await
-        .unwrap();
+        .unwrap()
+        .items;
 
     let org = sb.org();
     let want: BTreeSet<String> = org
@@ -343,7 +344,7 @@ async fn members_are_flattened_users_with_status() {
 #[tokio::test]
 async fn admins_are_role_members_deduplicated() {
     let sb = sandbox(200).await;
-    let admins = connector(&sb).admins().await.unwrap();
+    let admins = connector(&sb).admins().await.unwrap().items;
     let org = sb.org();
     let want: BTreeSet<String> = org
         .roles
@@ -1098,6 +1099,7 @@ async fn random_faults_do_not_change_what_is_read() {
         .group_members(&group.to_string())
         .await
         .expect("members despite faults")
+        .items
         .into_iter()
         .map(|u| u.id)
         .collect();
@@ -1182,4 +1184,61 @@ async fn a_stopped_subscription_is_restarted() {
         sb.served_with(&format!("{feed}/subscriptions/content"), 400),
         1
     );
+}
+
+// issue 10: one bad record is one skipped record: a user with a wrongly typed
+// field is skipped and counted; every other user, the admins and the domains
+// are still read.
+#[tokio::test]
+async fn a_mistyped_user_is_one_skipped_user() {
+    let sb = sandbox(100).await;
+    let (bad, listed) = {
+        let org = sb.org();
+        let listed: BTreeSet<String> = org.listed_users().map(|(_, u)| u.id.to_string()).collect();
+        (org.listed_users().nth(40).unwrap().1.id, listed)
+    };
+    sb.mistype_user(bad, "accountEnabled", serde_json::json!("yes"))
+        .unwrap();
+    let m = connector(&sb).with_page_size(30);
+    let (mut got, mut skipped, mut next) = (BTreeSet::new(), 0, None::<String>);
+    loop {
+        let page = m.users(next.as_deref()).await.expect("the page is read");
+        skipped += page.skipped;
+        got.extend(page.items.into_iter().map(|u| u.id));
+        match page.next {
+            Some(n) => next = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(skipped, 1);
+    let mut want = listed;
+    want.remove(&bad.to_string());
+    assert_eq!(got, want);
+    assert!(!m.admins().await.expect("admins").items.is_empty());
+    assert!(!m.org_domains(&Default::default()).await.unwrap().is_empty());
+}
+
+// issue 10: a group member with a wrongly typed field is one skipped member.
+#[tokio::test]
+async fn a_mistyped_group_member_is_one_skipped_member() {
+    let sb = sandbox(300).await;
+    let (group, want, bad) = {
+        let org = sb.org();
+        let g = org.group_by_name("Engineering - All").unwrap();
+        let users = org.transitive_users(&g.id).unwrap();
+        let want: BTreeSet<String> = users.iter().map(|u| u.id.to_string()).collect();
+        (g.id, want, users[3].id)
+    };
+    sb.mistype_user(bad, "userType", serde_json::json!({}))
+        .unwrap();
+    let members = connector(&sb)
+        .with_page_size(25)
+        .group_members(&group.to_string())
+        .await
+        .expect("the members are read");
+    assert_eq!(members.skipped, 1);
+    let got: BTreeSet<String> = members.items.into_iter().map(|u| u.id).collect();
+    let mut want = want;
+    want.remove(&bad.to_string());
+    assert_eq!(got, want);
 }

@@ -338,7 +338,8 @@ async fn members_import_active_only_with_skips_by_reason() {
         .with_page_size(25)
         .group_members(&group.id)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         members.iter().map(|u| u.id.clone()).collect::<Vec<_>>(),
         group.members

@@ -188,8 +188,32 @@ pub fn read_record<T: DeserializeOwned>(
     raw: &RawRecord,
 ) -> Option<T> {
     serde_json::from_str(raw.get())
-        .inspect_err(|e| tracing::warn!(vendor, what, error = %sanitize(&e.to_string()), "unreadable record skipped"))
+        .inspect_err(|e| {
+            let id = record_id(raw).unwrap_or_else(|| "-".to_owned());
+            tracing::warn!(vendor, what, id = %id, error = %sanitize(&e.to_string()), "unreadable record skipped");
+        })
         .ok()
+}
+
+/// What names a record that did not read, for the log (never the record
+/// itself): its `id`, else its `slug` or `login`, sanitized and cut short.
+fn record_id(raw: &RawRecord) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        id: Option<serde_json::Value>,
+        slug: Option<serde_json::Value>,
+        login: Option<serde_json::Value>,
+    }
+    let names: Names = serde_json::from_str(raw.get()).ok()?;
+    [names.id, names.slug, names.login]
+        .into_iter()
+        .flatten()
+        .find_map(|v| match v {
+            serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .map(|s| sanitize(&s.chars().take(80).collect::<String>()))
 }
 
 /// One vendor's door to the network: one reqwest client, one retry policy,

@@ -115,6 +115,29 @@ impl<T> Page<T> {
         }
     }
 
+    /// A page of records each read on its own into `T`: one that does not
+    /// read is logged (vendor, `what`, its id) and counted, not the end of
+    /// the page (issue 10: one bad record is one skipped record).
+    pub fn read(
+        vendor: &'static str,
+        what: &str,
+        raw: impl IntoIterator<Item = http::RawRecord>,
+        next: Option<String>,
+    ) -> Page<T>
+    where
+        T: serde::de::DeserializeOwned,
+    {
+        Page::readable(raw, next, |r| http::read_record(vendor, what, &r))
+    }
+
+    /// Adds `more`'s records and skips to this page's; `more`'s continuation
+    /// becomes this page's.
+    pub fn extend(&mut self, more: Page<T>) {
+        self.items.extend(more.items);
+        self.skipped += more.skipped;
+        self.next = more.next;
+    }
+
     /// The records `read` makes sense of (it logs why it leaves one out); the
     /// others are counted as skipped.
     pub fn readable<R>(
@@ -180,15 +203,16 @@ pub trait Connector: Send + Sync {
 
     /// R-G4: every user in the group, nested groups flattened, with status so
     /// the caller can skip inactive ones. Non-user members are left out.
-    async fn group_members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError>;
+    /// Members the vendor sent that could not be read are counted in `skipped`.
+    async fn group_members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError>;
 
     async fn users(&self, next: Option<&str>) -> Result<Page<RemoteUser>, ConnectorError>;
 
     /// R-G1: the members of the app's automatic administrators group
     /// (`AutoGroup::administrators_of`), e.g. members of Entra directory roles.
     /// Apps without one need not answer.
-    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
-        Ok(Vec::new())
+    async fn admins(&self) -> Result<Page<RemoteUser>, ConnectorError> {
+        Ok(Page::new(Vec::new(), None))
     }
 
     /// R-G1: the organisation's own domains; anyone else is External.

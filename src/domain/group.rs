@@ -83,6 +83,9 @@ pub enum GroupStatus {
     },
 }
 
+/// The reason given for members whose records could not be read.
+pub const UNREADABLE: &str = "unreadable";
+
 /// R-G4: why members were left out of an import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkipCounts {
@@ -108,6 +111,15 @@ impl SkipCounts {
             UserStatus::Inactive(reason) => self.other.entry(reason.clone()).or_default(),
         };
         *slot = slot.saturating_add(1);
+    }
+
+    /// Issue 10: members the vendor sent that could not be read (a mistyped
+    /// field, no id), under their own reason.
+    pub fn add_unreadable(&mut self, n: usize) {
+        if n > 0 {
+            let slot = self.other.entry(UNREADABLE.to_owned()).or_default();
+            *slot = slot.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+        }
     }
 
     /// Every reason with its count, the common ones first: ("suspended", 7), ….

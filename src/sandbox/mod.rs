@@ -304,6 +304,17 @@ impl Sandbox {
             .rename_group(&group, display_name, description)
     }
 
+    /// Issue 10: serves `field` of `user` as `value` (e.g. `"accountEnabled":
+    /// "yes"`) wherever Graph lists the user, so one record does not read.
+    pub fn mistype_user(
+        &self,
+        user: Uuid,
+        field: &str,
+        value: serde_json::Value,
+    ) -> Result<(), OrgError> {
+        self.shared.org_mut().mistype_user(&user, field, value)
+    }
+
     /// Soft-deletes or restores a user (memberships stay either way).
     pub fn set_deleted(&self, user: Uuid, deleted: bool) -> Result<(), OrgError> {
         self.shared.org_mut().set_deleted(&user, deleted)

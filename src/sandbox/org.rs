@@ -238,6 +238,9 @@ pub struct Org {
     changes: Vec<MembershipChange>,
     /// Bumped to invalidate every delta token handed out so far.
     delta_epoch: u32,
+    /// Fields served with a test's value instead of their own, by user id
+    /// (issue 10: one record with a wrongly typed field).
+    mistyped: Vec<(Uuid, String, serde_json::Value)>,
 }
 
 /// A member joining or leaving a group.
@@ -504,6 +507,7 @@ impl Org {
             index: HashMap::new(),
             changes: Vec::new(),
             delta_epoch: 0,
+            mistyped: Vec::new(),
         };
         org.reindex();
         org
@@ -660,6 +664,27 @@ impl Org {
     /// Changes after the first `seen`.
     pub fn changes_since(&self, seen: u64) -> &[MembershipChange] {
         self.changes.get(seen as usize..).unwrap_or_default()
+    }
+
+    /// Serves `field` of `user` as `value` from now on, whatever its type.
+    pub fn mistype_user(
+        &mut self,
+        user: &Uuid,
+        field: &str,
+        value: serde_json::Value,
+    ) -> Result<(), OrgError> {
+        self.user_index(user).ok_or(OrgError::NoUser(*user))?;
+        self.mistyped.retain(|(u, f, _)| !(u == user && f == field));
+        self.mistyped.push((*user, field.to_owned(), value));
+        Ok(())
+    }
+
+    /// The value a test set for `field` of `user`, if any.
+    pub fn mistyped(&self, user: &Uuid, field: &str) -> Option<&serde_json::Value> {
+        self.mistyped
+            .iter()
+            .find(|(u, f, _)| u == user && f == field)
+            .map(|(_, _, v)| v)
     }
 
     pub fn delta_epoch(&self) -> u32 {

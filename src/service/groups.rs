@@ -187,7 +187,8 @@ impl Local {
         let instance = self.db(move |s| s.instance(instance)).await?;
         let connector = self.connector(&instance).await?;
         let members = connector.group_members(remote_id).await?;
-        let (active, skipped) = split_active(members);
+        let (active, mut skipped) = split_active(members.items);
+        skipped.add_unreadable(members.skipped);
         let first = group.status == GroupStatus::Importing;
         let count = active.len();
         let summary = import_summary(count, &skipped);

@@ -94,7 +94,9 @@ impl Local {
         // Only a scan that read every page knows who is gone.
         let retired = self.db(move |s| s.retire_missing_users(id, &seen)).await?;
         if let Some(auto) = AutoGroup::administrators_of(instance.app) {
-            let (admins, skipped) = split_active(connector.admins().await?);
+            let listed = connector.admins().await?;
+            let (admins, mut skipped) = split_active(listed.items);
+            skipped.add_unreadable(listed.skipped);
             let admin_count = admins.len();
             self.db(move |s| {
                 let group = s.ensure_auto_group(&auto, &auto.name(), now_micros())?;

@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::{GitHub, VENDOR, clean};
-use crate::connectors::http::{BodyError, Reply, json};
+use crate::connectors::http::{BodyError, RawRecord, Reply, json};
 use crate::connectors::url::{follow, next_link};
-use crate::connectors::{ConnectorError, scrub};
+use crate::connectors::{ConnectorError, Page, scrub};
 use crate::domain::Secret;
 
 /// The REST API version casbah is written against.
@@ -106,26 +106,29 @@ impl GitHub {
     }
 
     /// Every item of a list from `call`, following the `Link` header's next
-    /// page as given (same origin only), until `limit` items.
+    /// page as given (same origin only), until `limit` items. Each item (a
+    /// `what`) is read on its own; those that do not read are counted in
+    /// `skipped` (issue 10).
     pub(super) async fn all<T: DeserializeOwned>(
         &self,
         mut call: Call,
         limit: usize,
-    ) -> Result<Vec<T>, ConnectorError> {
-        let mut items = Vec::new();
+        what: &str,
+    ) -> Result<Page<T>, ConnectorError> {
+        let mut all = Page::new(Vec::new(), None);
         loop {
-            let (page, next): (Vec<T>, _) = self.get(&call).await?;
+            let (page, next): (Vec<RawRecord>, _) = self.get(&call).await?;
             let empty = page.is_empty();
-            items.extend(page);
+            all.extend(Page::read(VENDOR, what, page, None));
             match next {
-                Some(link) if items.len() < limit && !empty => {
+                Some(link) if all.items.len() < limit && !empty => {
                     call.url = follow(VENDOR, &link, &self.api)?;
                 }
                 _ => break,
             }
         }
-        items.truncate(limit);
-        Ok(items)
+        all.items.truncate(limit);
+        Ok(all)
     }
 
     pub(super) fn rest_error(&self, reply: &Reply, call: &Call) -> ConnectorError {

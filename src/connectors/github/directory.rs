@@ -30,6 +30,7 @@ use serde_json::json;
 
 use super::api::{Call, GraphqlError, Missing};
 use super::{GitHub, VENDOR, clean};
+use crate::connectors::http::RawRecord;
 use crate::connectors::url::{follow, url};
 use crate::connectors::{ConnectorError, Page};
 use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType};
@@ -90,8 +91,9 @@ struct Members {
 #[serde(rename_all = "camelCase")]
 struct MemberConnection {
     page_info: PageInfo,
+    /// Each read on its own: one bad edge is one skipped member.
     #[serde(default)]
-    edges: Vec<MemberEdge>,
+    edges: Vec<RawRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,8 +111,9 @@ struct Teams {
 #[serde(rename_all = "camelCase")]
 struct TeamConnection {
     page_info: PageInfo,
+    /// Each read on its own (`Option<RestTeam>`): one bad team is one skipped team.
     #[serde(default)]
-    nodes: Vec<Option<RestTeam>>,
+    nodes: Vec<RawRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,8 +134,9 @@ struct Domain {
 
 #[derive(Debug, Deserialize)]
 struct Nodes {
+    /// Each read on its own (`Option<GqlUser>`).
     #[serde(default)]
-    nodes: Vec<Option<GqlUser>>,
+    nodes: Vec<RawRecord>,
 }
 
 /// Where a member scan is: GraphQL's cursor, or REST's owners then members.
@@ -277,8 +281,8 @@ impl GitHub {
             "the team list".into(),
             Missing::Organization,
         );
-        let teams: Vec<RestTeam> = self.all(call, limit).await?;
-        Ok(teams.into_iter().filter_map(team).collect())
+        let teams: Page<RestTeam> = self.all(call, limit, "team").await?;
+        Ok(teams.items.into_iter().filter_map(team).collect())
     }
 
     /// R-G2: GitHub's own search over team names (GraphQL), or every team
@@ -329,7 +333,8 @@ impl GitHub {
             let Some(org) = data.organization else {
                 return Err(GraphqlError::Failed(super::api::org_not_found(&self.org)));
             };
-            found.extend(org.teams.nodes.into_iter().flatten().filter_map(team));
+            let teams = Page::<Option<RestTeam>>::read(VENDOR, "team", org.teams.nodes, None);
+            found.extend(teams.items.into_iter().flatten().filter_map(team));
             match org.teams.page_info.end_cursor {
                 Some(cursor) if org.teams.page_info.has_next_page && found.len() < limit => {
                     after = Some(cursor)
@@ -358,7 +363,10 @@ impl GitHub {
 
     /// R-G4: the team's members, child teams' included (GitHub flattens
     /// them), pending invitees not, each with the e-mail that joins them.
-    pub(super) async fn team_members(&self, slug: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    pub(super) async fn team_members(
+        &self,
+        slug: &str,
+    ) -> Result<Page<RemoteUser>, ConnectorError> {
         let per_page = self.page().to_string();
         let call = self.rest(
             &["orgs", &self.org, "teams", slug, "members"],
@@ -366,17 +374,21 @@ impl GitHub {
             format!("the members of team {}", clean(slug)),
             Missing::Item,
         );
-        let members: Vec<RestUser> = self.all(call, usize::MAX).await?;
-        let enriched = self.enrich(&members).await?;
+        let members: Page<RestUser> = self.all(call, usize::MAX, "team member").await?;
+        let enriched = self.enrich(&members.items).await?;
         let mut seen = BTreeSet::new();
-        Ok(members
+        let unique = members
+            .items
             .iter()
-            .filter(|m| seen.insert(m.login.to_lowercase()))
-            .filter_map(|m| match enriched.get(&m.login.to_lowercase()) {
+            .filter(|m| seen.insert(m.login.to_lowercase()));
+        let mut page = Page::readable(unique, None, |m| {
+            match enriched.get(&m.login.to_lowercase()) {
                 Some(u) => gql_account(u, false),
                 None => account(&m.login, m.id, None, "", false),
-            })
-            .collect())
+            }
+        });
+        page.skipped += members.skipped;
+        Ok(page)
     }
 
     /// E-mails and names of REST users, by login, through GraphQL `nodes`.
@@ -403,8 +415,10 @@ impl GitHub {
                 .await
             {
                 Ok(data) => {
+                    let nodes = Page::<Option<GqlUser>>::read(VENDOR, "user", data.nodes, None);
                     out.extend(
-                        data.nodes
+                        nodes
+                            .items
                             .into_iter()
                             .flatten()
                             .map(|u| (u.login.to_lowercase(), u)),
@@ -493,14 +507,15 @@ impl GitHub {
             return Err(GraphqlError::Failed(super::api::org_not_found(&self.org)));
         };
         let connection = org.members_with_role;
-        let mut users = Vec::with_capacity(connection.edges.len());
-        let mut skipped = 0;
+        let edges = Page::<MemberEdge>::read(VENDOR, "member", connection.edges, None);
+        let mut users = Vec::with_capacity(edges.items.len());
+        let mut skipped = edges.skipped;
         {
             let mut domains = self
                 .scan_domains
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for edge in connection.edges {
+            for edge in edges.items {
                 let Some(node) = edge.node else { continue };
                 for d in node
                     .organization_verified_domain_emails
@@ -550,12 +565,15 @@ impl GitHub {
         if let Some(link) = &link {
             call.url = follow(VENDOR, link, &self.api)?;
         }
-        let (members, next): (Vec<RestUser>, _) = self.get(&call).await?;
-        let page = Page::readable(&members, None, |m| {
+        let (raw, next): (Vec<RawRecord>, _) = self.get(&call).await?;
+        let listed = !raw.is_empty();
+        let members = Page::<RestUser>::read(VENDOR, "member", raw, None);
+        let mut page = Page::readable(&members.items, None, |m| {
             account(&m.login, m.id, None, "", owners)
         });
+        page.skipped += members.skipped;
         let next = match (next, owners) {
-            (Some(link), _) if !members.is_empty() => Some(UsersCursor::Rest {
+            (Some(link), _) if listed => Some(UsersCursor::Rest {
                 owners,
                 link: Some(link),
             }),

@@ -199,7 +199,7 @@ impl Connector for GitHub {
         self.one_team(slug).await
     }
 
-    async fn group_members(&self, slug: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    async fn group_members(&self, slug: &str) -> Result<Page<RemoteUser>, ConnectorError> {
         self.team_members(slug).await
     }
 

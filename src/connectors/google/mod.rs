@@ -158,8 +158,8 @@ impl Connector for GoogleWorkspace {
         Ok(self.domains(accounts))
     }
 
-    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
-        self.administrators().await
+    async fn admins(&self) -> Result<Page<RemoteUser>, ConnectorError> {
+        Ok(Page::new(self.administrators().await?, None))
     }
 
     async fn search_groups(
@@ -191,8 +191,8 @@ impl Connector for GoogleWorkspace {
         self.list_groups(None, limit).await
     }
 
-    async fn group_members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
-        self.members(id).await
+    async fn group_members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError> {
+        Ok(Page::new(self.members(id).await?, None))
     }
 
     /// By id or by e-mail: names are not unique in Google Workspace.

@@ -8,6 +8,7 @@ use super::api::{Call, Collection};
 use super::auth::Scope;
 use super::endpoints::{follow, url};
 use super::{Microsoft365, VENDOR, clean};
+use crate::connectors::http::RawRecord;
 use crate::connectors::{ConnectorError, Page};
 use crate::domain::{RemoteGroup, RemoteUser, UserStatus, UserType, is_guest_principal};
 
@@ -61,8 +62,9 @@ struct Role {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Organization {
+    /// Each read on its own: one bad domain is one skipped domain.
     #[serde(default)]
-    verified_domains: Vec<Domain>,
+    verified_domains: Vec<RawRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,9 +98,7 @@ fn group(g: GraphGroup) -> Option<RemoteGroup> {
 /// `None` for directory objects that are not users (devices, contacts,
 /// groups, service principals) and for users with no address to key them by.
 pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
-    if let Some(t) = &u.odata_type
-        && t != "#microsoft.graph.user"
-    {
+    if !is_user(&u) {
         return None;
     }
     let Some(id) = u.id.as_deref().filter(|id| !id.trim().is_empty()) else {
@@ -153,6 +153,33 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
     })
 }
 
+/// Whether a directory object is a user (Graph omits the type in user lists).
+fn is_user(u: &GraphUser) -> bool {
+    u.odata_type
+        .as_deref()
+        .is_none_or(|t| t == "#microsoft.graph.user")
+}
+
+/// The users of a page of directory objects: objects of other kinds are left
+/// out uncounted; a user without an id or an address is counted as skipped,
+/// like a record that did not read (issue 10).
+fn users(page: Page<GraphUser>) -> Page<RemoteUser> {
+    let Page {
+        items,
+        next,
+        skipped,
+    } = page;
+    let mut users = Page::readable(items.into_iter().filter(is_user), next, user);
+    users.skipped += skipped;
+    users
+}
+
+/// Each person once, by id; the skips stay counted.
+fn each_once(mut page: Page<RemoteUser>, seen: &mut HashSet<String>) -> Page<RemoteUser> {
+    page.items.retain(|u| seen.insert(u.id.clone()));
+    page
+}
+
 /// Graph's `$search` clause for a name: the text goes inside a quoted
 /// `property:term`, so its own backslashes and quotes are escaped.
 fn search_clause(text: &str) -> String {
@@ -166,26 +193,28 @@ impl Microsoft365 {
     }
 
     /// Reads a collection from `first`, then every `@odata.nextLink` as given,
-    /// until `limit` items or the end.
+    /// until `limit` items or the end; each record (a `what`) is read on its
+    /// own, and those that do not read are counted in `skipped`.
     async fn collect<T: serde::de::DeserializeOwned>(
         &self,
         first: Call,
         limit: usize,
-    ) -> Result<Vec<T>, ConnectorError> {
-        let mut items = Vec::new();
+        what: &str,
+    ) -> Result<Page<T>, ConnectorError> {
+        let mut all = Page::new(Vec::new(), None);
         let mut call = first;
         loop {
-            let page: Collection<T> = self.call(&call).await?;
-            items.extend(page.value);
+            let page: Collection<RawRecord> = self.call(&call).await?;
+            all.extend(Page::read(VENDOR, what, page.value, None));
             match page.next_link {
-                Some(next) if items.len() < limit => {
+                Some(next) if all.items.len() < limit => {
                     call.url = follow(&next, &self.hosts.graph)?;
                 }
                 _ => break,
             }
         }
-        items.truncate(limit);
-        Ok(items)
+        all.items.truncate(limit);
+        Ok(all)
     }
 
     pub(super) async fn list_groups(
@@ -206,8 +235,8 @@ impl Microsoft365 {
             GROUPS_PERMISSION,
             "the group list",
         );
-        let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
-        Ok(groups.into_iter().filter_map(group).collect())
+        let groups: Page<GraphGroup> = self.collect(first, limit, "group").await?;
+        Ok(groups.items.into_iter().filter_map(group).collect())
     }
 
     /// R-G2: Graph's own search, which needs `ConsistencyLevel: eventual`.
@@ -241,8 +270,8 @@ impl Microsoft365 {
             "group search",
         )
         .eventual();
-        let groups: Vec<GraphGroup> = self.collect(first, limit).await?;
-        Ok(groups.into_iter().filter_map(group).collect())
+        let groups: Page<GraphGroup> = self.collect(first, limit, "group").await?;
+        Ok(groups.items.into_iter().filter_map(group).collect())
     }
 
     pub(super) async fn one_group(&self, id: &str) -> Result<RemoteGroup, ConnectorError> {
@@ -264,7 +293,7 @@ impl Microsoft365 {
 
     /// R-G4: nested groups flattened by Graph itself (`transitiveMembers`),
     /// cast to users; anything else that slips through is dropped.
-    pub(super) async fn members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    pub(super) async fn members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError> {
         let top = self.directory_page();
         let first = Call::get(
             Scope::Graph,
@@ -283,13 +312,8 @@ impl Microsoft365 {
             format!("the members of group {}", clean(id)),
         )
         .eventual();
-        let members: Vec<GraphUser> = self.collect(first, usize::MAX).await?;
-        let mut seen = HashSet::new();
-        Ok(members
-            .into_iter()
-            .filter_map(user)
-            .filter(|u| seen.insert(u.id.clone()))
-            .collect())
+        let members = self.collect(first, usize::MAX, "group member").await?;
+        Ok(each_once(users(members), &mut HashSet::new()))
     }
 
     pub(super) async fn user_page(
@@ -304,7 +328,7 @@ impl Microsoft365 {
                 &[("$select", USER_FIELDS), ("$top", &self.directory_page())],
             ),
         };
-        let page: Collection<GraphUser> = self
+        let page: Collection<RawRecord> = self
             .call(&Call::get(
                 Scope::Graph,
                 url,
@@ -312,12 +336,17 @@ impl Microsoft365 {
                 "the user list",
             ))
             .await?;
-        Ok(Page::readable(page.value, page.next_link, user))
+        Ok(users(Page::read(
+            VENDOR,
+            "user",
+            page.value,
+            page.next_link,
+        )))
     }
 
     /// R-G1: members of every activated directory role, each person once.
-    pub(super) async fn role_members(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
-        let roles: Vec<Role> = self
+    pub(super) async fn role_members(&self) -> Result<Page<RemoteUser>, ConnectorError> {
+        let roles: Page<Role> = self
             .collect(
                 Call::get(
                     Scope::Graph,
@@ -330,12 +359,14 @@ impl Microsoft365 {
                     "the directory roles",
                 ),
                 usize::MAX,
+                "directory role",
             )
             .await?;
         let mut seen = HashSet::new();
-        let mut admins = Vec::new();
-        for role in roles {
-            let members: Vec<GraphUser> = self
+        let mut admins = Page::new(Vec::new(), None);
+        admins.skipped = roles.skipped;
+        for role in roles.items {
+            let members = self
                 .collect(
                     Call::get(
                         Scope::Graph,
@@ -348,20 +379,16 @@ impl Microsoft365 {
                         format!("the members of directory role {}", clean(&role.id)),
                     ),
                     usize::MAX,
+                    "directory role member",
                 )
                 .await?;
-            admins.extend(
-                members
-                    .into_iter()
-                    .filter_map(user)
-                    .filter(|u| seen.insert(u.id.clone())),
-            );
+            admins.extend(each_once(users(members), &mut seen));
         }
         Ok(admins)
     }
 
     pub(super) async fn domains(&self) -> Result<Vec<String>, ConnectorError> {
-        let orgs: Vec<Organization> = self
+        let orgs: Page<Organization> = self
             .collect(
                 Call::get(
                     Scope::Graph,
@@ -374,11 +401,13 @@ impl Microsoft365 {
                     "the organization",
                 ),
                 usize::MAX,
+                "organization",
             )
             .await?;
         let mut names: Vec<String> = orgs
+            .items
             .into_iter()
-            .flat_map(|o| o.verified_domains)
+            .flat_map(|o| Page::<Domain>::read(VENDOR, "domain", o.verified_domains, None).items)
             .filter_map(|d| d.name)
             .map(|n| clean(&n.to_lowercase()))
             .filter(|n| !n.is_empty())

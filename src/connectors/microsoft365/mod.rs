@@ -132,7 +132,7 @@ impl Connector for Microsoft365 {
         self.one_group(id).await
     }
 
-    async fn group_members(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    async fn group_members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError> {
         self.members(id).await
     }
 
@@ -140,7 +140,7 @@ impl Connector for Microsoft365 {
         self.user_page(next).await
     }
 
-    async fn admins(&self) -> Result<Vec<RemoteUser>, ConnectorError> {
+    async fn admins(&self) -> Result<Page<RemoteUser>, ConnectorError> {
         self.role_members().await
     }
 

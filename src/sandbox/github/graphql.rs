@@ -587,6 +587,9 @@ impl<'a> Ctx<'a> {
             }
             Obj::User(a) => {
                 let account = &accounts[*a as usize];
+                if let Some(v) = self.state.mistyped(&account.login, f.name) {
+                    return scalar(v);
+                }
                 match f.name {
                     "id" => scalar(json!(account.node_id())),
                     "databaseId" => scalar(json!(account.id)),

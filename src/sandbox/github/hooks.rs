@@ -313,6 +313,16 @@ impl Sandbox {
             .store(refuse, Ordering::SeqCst);
     }
 
+    /// Issue 10: serves `field` of the team (by slug) or account (by login)
+    /// `key` as `value` in team lists, member lists and GraphQL users, so
+    /// one record does not read (e.g. a team with `"slug": null`).
+    pub fn github_mistype(&self, key: &str, field: &str, value: serde_json::Value) {
+        let mut mistyped = lock_mutex(&self.shared.github.mistyped);
+        let key = key.to_lowercase();
+        mistyped.retain(|(k, f, _)| !(*k == key && f == field));
+        mistyped.push((key, field.to_owned(), value));
+    }
+
     /// The next successful answer for a path starting with `path_prefix`
     /// gets `body` instead of its own (to see a client meet nonsense).
     pub fn github_garble_next(&self, path_prefix: &str, body: &str) {

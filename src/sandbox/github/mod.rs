@@ -87,6 +87,9 @@ pub(crate) struct State {
     pub(crate) graphql_refused: AtomicBool,
     /// Answers a test asked to be garbled: path → body, used once each.
     pub(crate) garbled: Mutex<Vec<(String, String)>>,
+    /// Fields served with a test's value instead of their own: team slug or
+    /// account login (lower-cased), field, value (issue 10).
+    pub(crate) mistyped: Mutex<Vec<(String, String, serde_json::Value)>>,
 }
 
 /// The scopes of each organisation's personal access token.
@@ -128,7 +131,34 @@ impl State {
             device: device::Flows::default(),
             graphql_refused: AtomicBool::new(false),
             garbled: Mutex::new(Vec::new()),
+            mistyped: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The value a test set for `field` of the team or account `key`.
+    pub(crate) fn mistyped(&self, key: &str, field: &str) -> Option<serde_json::Value> {
+        let key = key.to_lowercase();
+        super::lock_mutex(&self.mistyped)
+            .iter()
+            .find(|(k, f, _)| *k == key && f == field)
+            .map(|(_, _, v)| v.clone())
+    }
+
+    /// `body` of the team or account `key` with the fields a test mistyped.
+    pub(crate) fn with_mistyped(
+        &self,
+        key: &str,
+        mut body: serde_json::Value,
+    ) -> serde_json::Value {
+        let key = key.to_lowercase();
+        for (k, f, v) in super::lock_mutex(&self.mistyped).iter() {
+            if *k == key
+                && let Some(obj) = body.as_object_mut()
+            {
+                obj.insert(f.clone(), v.clone());
+            }
+        }
+        body
     }
 
     pub(crate) fn orgs(&self) -> RwLockReadGuard<'_, Vec<GhOrg>> {

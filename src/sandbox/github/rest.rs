@@ -209,6 +209,13 @@ fn listed<T>(
     access.finish(response)
 }
 
+/// An account as member lists show it, with any field a test mistyped.
+fn listed_user(shared: &Shared, a: u32) -> Value {
+    let account = &shared.github.accounts[a as usize];
+    let body = user_json(&shared.base_url, account);
+    shared.github.with_mistyped(&account.login, body)
+}
+
 /// A "simple user" as lists show it: no name, no e-mail.
 pub(crate) fn user_json(base: &str, a: &Account) -> Value {
     json!({
@@ -296,7 +303,11 @@ async fn list_teams(
             let teams = (0..o.teams.len()).collect();
             Some((format!("/organizations/{}/teams", o.id), teams))
         },
-        |o, &t| team_json(&shared.base_url, o, &o.teams[t]),
+        |o, &t| {
+            let team = &o.teams[t];
+            let body = team_json(&shared.base_url, o, team);
+            shared.github.with_mistyped(&team.slug, body)
+        },
     )
 }
 
@@ -381,7 +392,7 @@ async fn list_team_members(
                 members,
             ))
         },
-        |_, &a| user_json(&shared.base_url, &shared.github.accounts[a as usize]),
+        |_, &a| listed_user(shared, a),
     )
 }
 
@@ -534,7 +545,7 @@ async fn list_members(
                 .collect();
             Some((format!("/organizations/{}/members", o.id), members))
         },
-        |_, &a| user_json(&shared.base_url, &shared.github.accounts[a as usize]),
+        |_, &a| listed_user(shared, a),
     )
 }
 

@@ -113,6 +113,9 @@ fn time(t: chrono::DateTime<chrono::Utc>) -> Value {
 
 pub fn user_prop(org: &Org, i: u32, name: &str) -> Option<Value> {
     let u = &org.users[i as usize];
+    if let Some(v) = org.mistyped(&u.id, name) {
+        return Some(v.clone());
+    }
     Some(match name {
         "id" => Value::from(u.id.to_string()),
         "businessPhones" => json!([]),

@@ -191,7 +191,7 @@ async fn with_users(connector: &dyn Connector, remote: RemoteGroup) -> Result<En
     Ok(EntraGroup {
         id: remote.id,
         name: remote.display_name,
-        users: users.into_iter().map(|u| u.id).collect(),
+        users: users.items.into_iter().map(|u| u.id).collect(),
         groups: Vec::new(),
     })
 }
