@@ -139,6 +139,16 @@ pub enum Events {
     Stopped,
 }
 
+/// Whether a call changes something (and is audited), checked when the list compiles.
+macro_rules! changes {
+    (change) => {
+        true
+    };
+    (read) => {
+        false
+    };
+}
+
 macro_rules! wire_ty {
     (plain, $t:ty) => {
         $t
@@ -250,7 +260,7 @@ macro_rules! calls {
             $(
                 async fn $name(self, _: Context, $($arg: $wty),*)
                     -> std::result::Result<wire_ty!($mode, $ret), WireError> {
-                    self.audit(stringify!($access), stringify!($name));
+                    self.audit(changes!($access), stringify!($name));
                     let local = self.local().clone();
                     let answer = std::panic::AssertUnwindSafe(async move {
                         #[cfg(debug_assertions)]

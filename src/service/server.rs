@@ -212,8 +212,8 @@ impl Session {
     }
 
     /// Issue 9: a request that changes something names the person who made it.
-    pub(super) fn audit(&self, access: &str, call: &str) {
-        if access == "change" {
+    pub(super) fn audit(&self, changes: bool, call: &str) {
+        if changes {
             tracing::info!(
                 user = %self.peer.name,
                 uid = self.peer.uid,
