@@ -917,12 +917,14 @@ fn two_dashboards_and_a_command_see_one_import_on_the_server() {
     let sandbox = ServedSandbox::start(&["--faults", "latency=200ms"]);
     let scratch = Scratch::new();
     scratch.connect(&sandbox);
-    let _served = scratch.serve();
+    let served = scratch.serve();
     let mut terms = [
         Term::start(&[], &scratch, 120, 40),
         Term::start(&[], &scratch, 120, 40),
     ];
+    let header = format!("casbah serve pid {}", served.pid());
     for t in &mut terms {
+        t.wait_for(&header);
         t.wait_for("groups 0/500");
         t.send("2");
     }

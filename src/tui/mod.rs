@@ -49,10 +49,19 @@ pub enum TuiError {
 /// The dashboard over `svc`; `notice`, if any, is shown when it opens.
 pub async fn run(svc: Service, database: &Path, notice: Option<String>) -> Result<(), TuiError> {
     let keymap = keymap::Keymap::load(keymap::Keymap::user_path().as_deref())?;
+    // The header says when the dashboard works through a server (issue 9).
+    let header = match svc.server() {
+        Some(server) => format!(
+            "{} · casbah serve pid {}",
+            database.display(),
+            server.info().pid
+        ),
+        None => database.display().to_string(),
+    };
     let mut app = app::App::new(
         keymap,
         theme::Theme::from_env(),
-        database.display().to_string(),
+        header,
         crate::domain::now_micros(),
     );
     if let Some(text) = notice {
