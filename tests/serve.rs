@@ -82,6 +82,11 @@ fn attached_commands_answer_as_embedded_ones_do() {
     assert!(status.starts_with("embedded: no casbah serve"), "{status}");
     let db_line = format!("database {}", scratch.db().display());
     assert!(status.lines().any(|l| l == db_line), "{status}");
+    // R-A1: without GeoIP databases, country and ISP are what vendors send, and it says so.
+    assert!(
+        status.contains("country and ISP limited to what vendors send"),
+        "{status}"
+    );
     let asks: [&[&str]; 4] = [
         &["activities", "--filter", "country!="],
         &["groups", "import", "--instance", "nosuch", "g1"],

@@ -40,6 +40,8 @@ struct StatusJson {
     socket: String,
     server: Option<ServerJson>,
     instances: Vec<InstanceScans>,
+    /// R-A1: set when country and ISP are limited to what vendors send, and how to add a database.
+    geoip_note: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -141,6 +143,7 @@ pub async fn status(f: JsonFlag, db: &Path, socket: &Path) -> Outcome {
             clients: s.clients,
         }),
         instances,
+        geoip_note: svc.geoip_sources().await?.limits(),
     };
     if f.json {
         return print_json(&report);
@@ -160,6 +163,10 @@ pub async fn status(f: JsonFlag, db: &Path, socket: &Path) -> Outcome {
     }
     println!("database {}", report.database);
     println!("socket   {}", report.socket);
+    // R-A1, issue 10: where country and ISP come from only the vendors, say so.
+    if let Some(limits) = &report.geoip_note {
+        println!("note     {limits}");
+    }
     if report.instances.is_empty() {
         return Ok(());
     }
