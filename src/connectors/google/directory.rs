@@ -137,10 +137,13 @@ fn member_status(status: Option<&str>) -> UserStatus {
     }
 }
 
-/// A member that is a Workspace user; `None` for groups, the whole customer
-/// and external addresses.
-fn member(v: RawRecord) -> Option<RemoteUser> {
-    let m: Member = read(v, "member")?;
+/// A member record: `None` when it is not a Workspace user (a group, the whole
+/// customer, an external address), `Some(None)` when it cannot be read or names a
+/// user without an id (issue 10: skipped and counted), else the user.
+fn member_entry(v: RawRecord) -> Option<Option<RemoteUser>> {
+    let Some(m) = read::<Member>(v, "member") else {
+        return Some(None);
+    };
     if !m
         .kind
         .as_deref()
@@ -150,10 +153,10 @@ fn member(v: RawRecord) -> Option<RemoteUser> {
     }
     let id = m.id.unwrap_or_default();
     if !has_id(&id, "member") {
-        return None;
+        return Some(None);
     }
     let email = clean(&m.email.unwrap_or_default().to_lowercase());
-    Some(RemoteUser {
+    Some(Some(RemoteUser {
         id: clean(&id),
         display_name: email.clone(),
         email,
@@ -161,7 +164,7 @@ fn member(v: RawRecord) -> Option<RemoteUser> {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
-    })
+    }))
 }
 
 /// Google's prefix form `field:'value*'`: the value quoted with `'`, its own
@@ -275,7 +278,8 @@ impl GoogleWorkspace {
     /// R-G4: the users in a group, nested groups flattened by Google
     /// (`includeDerivedMembership`), each once, with their status. Groups, the
     /// whole customer and external addresses among the members are left out.
-    pub(super) async fn members(&self, group: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    /// R-G5: the group's users, flattened; members that cannot be read are counted.
+    pub(super) async fn members(&self, group: &str) -> Result<Page<RemoteUser>, ConnectorError> {
         let list = List {
             path: self.directory(&["groups", group, "members"]),
             query: vec![
@@ -286,12 +290,19 @@ impl GoogleWorkspace {
             scope: MEMBER_SCOPE,
             what: format!("group {}", clean(group)),
         };
-        let all = self.read_all(&list, usize::MAX, member).await?;
+        let all = self.read_all(&list, usize::MAX, member_entry).await?;
+        let skipped = all.iter().filter(|entry| entry.is_none()).count();
         let mut seen = HashSet::new();
-        Ok(all
+        let items = all
             .into_iter()
+            .flatten()
             .filter(|u| seen.insert(u.id.clone()))
-            .collect())
+            .collect();
+        Ok(Page {
+            items,
+            next: None,
+            skipped,
+        })
     }
 
     fn user_list(&self, query: Option<&str>) -> List<'static> {
@@ -367,7 +378,7 @@ mod tests {
     }
 
     fn member(v: Value) -> Option<RemoteUser> {
-        super::member(raw(v))
+        super::member_entry(raw(v)).flatten()
     }
 
     #[test]
@@ -405,6 +416,23 @@ mod tests {
             assert!(m(other, "ACTIVE").is_none(), "{other}");
         }
         assert!(member(json!({"email": "a@x.com", "type": "USER"})).is_none());
+    }
+
+    // issue 10: a member that names a user without an id, or that cannot be read, is
+    // one to count as skipped; a member that is a group or the customer is no user at all.
+    #[test]
+    fn unreadable_members_are_told_apart_from_other_kinds() {
+        let entry = |v: Value| super::member_entry(raw(v));
+        assert_eq!(
+            entry(json!({"email": "a@x.com", "type": "USER"})),
+            Some(None)
+        );
+        assert_eq!(entry(json!({"id": 5, "type": "USER"})), Some(None));
+        assert_eq!(entry(json!({"id": "g1", "type": "GROUP"})), None);
+        assert!(matches!(
+            entry(json!({"id": "1", "email": "a@x.com", "type": "USER"})),
+            Some(Some(_))
+        ));
     }
 
     #[test]
@@ -451,7 +479,7 @@ mod tests {
 /// Issue 10: the group, user and member mappings, fuzzed.
 #[cfg(test)]
 mod props {
-    use super::{group, member, user};
+    use super::{group, member_entry, user};
     use crate::test_support::{fixture, fuzz_directory, raw};
 
     /// Every field the three mappings read, at any depth.
@@ -485,6 +513,6 @@ mod props {
             .into_iter()
             .filter(|m| m["type"] == "USER")
             .collect();
-        fuzz_directory(file!(), KEYS, seeds, |r| member(raw(r)));
+        fuzz_directory(file!(), KEYS, seeds, |r| member_entry(raw(r)).flatten());
     }
 }

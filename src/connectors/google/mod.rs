@@ -192,7 +192,7 @@ impl Connector for GoogleWorkspace {
     }
 
     async fn group_members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError> {
-        Ok(Page::new(self.members(id).await?, None))
+        self.members(id).await
     }
 
     /// By id or by e-mail: names are not unique in Google Workspace.

@@ -242,7 +242,11 @@ impl Okta {
 
     /// Every user of a group, in any status: a group's members are all its
     /// users, since Okta groups hold no groups.
-    pub(super) async fn users_of_group(&self, id: &str) -> Result<Vec<RemoteUser>, ConnectorError> {
+    /// R-G5: the group's users; records that cannot be read (no id) are counted.
+    pub(super) async fn users_of_group(
+        &self,
+        id: &str,
+    ) -> Result<Page<RemoteUser>, ConnectorError> {
         let limit = self.page_size.to_string();
         let first = Call {
             url: self.url(&["api", "v1", "groups", id, "users"], &[("limit", &limit)]),
@@ -250,7 +254,7 @@ impl Okta {
             what: format!("the members of group {}", clean(id)),
         };
         let records = self.collect(first, usize::MAX).await?;
-        Ok(records.into_iter().filter_map(user).collect())
+        Ok(Page::readable(records, None, user))
     }
 
     /// One page of `/api/v1/users` (which leaves DEPROVISIONED users out),

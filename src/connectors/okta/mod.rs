@@ -233,7 +233,7 @@ impl Connector for Okta {
     /// R-G4: in any status; the import keeps the active ones. Okta groups
     /// do not nest, so there is nothing to flatten.
     async fn group_members(&self, id: &str) -> Result<Page<RemoteUser>, ConnectorError> {
-        Ok(Page::new(self.users_of_group(id.trim()).await?, None))
+        self.users_of_group(id.trim()).await
     }
 
     fn activity_streams(&self) -> Vec<&'static str> {
