@@ -1,6 +1,6 @@
 //! The service's calls, listed once. Each becomes a method of `Service`, answered
 //! in this process when casbah runs embedded, or sent over the socket of a `casbah
-//! serve` (tarpc, JSON frames) when one runs for the database; and the handler that
+//! serve` (tarpc, MessagePack frames) when one runs for the database; and the handler that
 //! answers it there with the same `Local` method. One list keeps the two modes from
 //! drifting apart: a call added here works attached and embedded alike.
 //!
