@@ -87,12 +87,11 @@ impl Local {
         after: Option<ActivityCursor>,
     ) -> Result<ActivityPage> {
         let query = self.compile_filter(text).await?;
-        self.db(move |s| s.query_activities(&query, limit, after))
-            .await
+        self.log(move |l| l.query(&query, limit, after)).await
     }
 
     pub async fn activity_count(&self) -> Result<u64> {
-        self.db(|s| s.activity_count()).await
+        self.log(|l| l.count()).await
     }
 
     /// R-A3: saves a filter under a name; the filter must parse.

@@ -299,6 +299,11 @@ impl Local {
     /// R-G8: a person across apps.
     pub async fn person(&self, key: &str) -> Result<Person> {
         let key = key.trim().to_lowercase();
-        self.db(move |s| s.person(&key, now_micros())).await
+        let person = self.db(move |s| s.person_directory(&key)).await?;
+        let actor = person.key.clone();
+        let summary = self
+            .log(move |l| l.actor_summary(&actor, now_micros()))
+            .await?;
+        Ok(person.with_activity(summary))
     }
 }

@@ -47,7 +47,7 @@ pub use settings::SETTINGS;
 use crate::connectors::Connector;
 use crate::connectors::microsoft365::Microsoft365;
 use crate::domain::{GroupId, InstanceId, Micros};
-use crate::store::Store;
+use crate::store::{ActivityLog, Store};
 
 pub type Result<T> = std::result::Result<T, ServiceError>;
 
@@ -116,6 +116,16 @@ impl Service {
         Service::embedded(Local::with_store(store, intervals))
     }
 
+    /// Configuration in `store`, activities in `log`: another engine's activity log
+    /// plugs in here (see `store::ActivityLog`).
+    pub fn with_activity_log(
+        store: Store,
+        log: Arc<dyn ActivityLog>,
+        intervals: Intervals,
+    ) -> Service {
+        Service::embedded(Local::build(Arc::new(store), Some(log), intervals, None))
+    }
+
     fn embedded(local: Local) -> Service {
         Service {
             backend: Backend::Embedded(local),
@@ -181,7 +191,10 @@ pub(crate) struct Local {
 }
 
 struct Inner {
+    /// Configuration: instances, secrets, groups, settings.
     store: Arc<Store>,
+    /// Activities, reached only through `ActivityLog` (see `store::activity_log`).
+    log: Arc<dyn ActivityLog>,
     events: broadcast::Sender<Event>,
     intervals: Intervals,
     /// One connector per instance, so its token cache outlives a single call.
@@ -232,18 +245,25 @@ impl Local {
         })
         .await
         .map_err(ServiceError::join)??;
-        Ok(Local::build(store, intervals, data_dir))
+        Ok(Local::build(Arc::new(store), None, intervals, data_dir))
     }
 
     pub fn with_store(store: Store, intervals: Intervals) -> Local {
-        Local::build(store, intervals, None)
+        Local::build(Arc::new(store), None, intervals, None)
     }
 
-    fn build(store: Store, intervals: Intervals, data_dir: Option<std::path::PathBuf>) -> Local {
+    /// Activities go to `log`, or to `store` itself when none is given.
+    fn build(
+        store: Arc<Store>,
+        log: Option<Arc<dyn ActivityLog>>,
+        intervals: Intervals,
+        data_dir: Option<std::path::PathBuf>,
+    ) -> Local {
         let (events, _) = broadcast::channel(1024);
         Local {
             inner: Arc::new(Inner {
-                store: Arc::new(store),
+                log: log.unwrap_or_else(|| Arc::clone(&store) as Arc<dyn ActivityLog>),
+                store,
                 events,
                 intervals,
                 connectors: Mutex::new(HashMap::new()),
@@ -294,6 +314,19 @@ impl Local {
     {
         let store = Arc::clone(&self.inner.store);
         let out = tokio::task::spawn_blocking(move || store.guard(f))
+            .await
+            .map_err(ServiceError::join)??;
+        Ok(out)
+    }
+
+    /// Runs an activity log call on the blocking pool.
+    async fn log<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn ActivityLog) -> crate::store::Result<T> + Send + 'static,
+    {
+        let log = Arc::clone(&self.inner.log);
+        let out = tokio::task::spawn_blocking(move || f(log.as_ref()))
             .await
             .map_err(ServiceError::join)??;
         Ok(out)

@@ -7,7 +7,7 @@ use super::{Event, JobHandle, JobId, JobKind, Local, Result};
 use crate::connectors::{Connector, ConnectorError, DomainTally};
 use crate::domain::group::split_active;
 use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
-use crate::store::{Committed, IngestContext, IngestPipeline, ScanKind};
+use crate::store::{Appender, Committed, IngestContext, NewPage, ScanKind};
 
 /// A scan never reads more than this many pages in one run, so one busy
 /// stream cannot starve the others; the next run resumes from the cursor.
@@ -185,14 +185,15 @@ impl Local {
             tracing::warn!(instance = %instance.name, "activities read before the accounts: {e}");
         }
         let connector = self.connector(&instance).await?;
+        let ctx = IngestContext {
+            org_domains: self.org_domains(id, connector.as_ref()).await?,
+            locator: self.locator().await?,
+        };
         let mut intake = Intake {
             job,
             id,
-            ctx: IngestContext {
-                org_domains: self.org_domains(id, connector.as_ref()).await?,
-                locator: self.locator().await?,
-            },
-            pipeline: Some(IngestPipeline::new(Arc::clone(&self.inner.store))),
+            appender: Some(Arc::clone(&self.inner.log).appender(ctx.clone())),
+            ctx,
             inserted: 0,
         };
         let mut failed = Vec::new();
@@ -221,7 +222,7 @@ impl Local {
         };
         let outcome = read.await;
         // Also after a failure: the page in flight is committed or not before the scan ends.
-        if let Some(done) = pipelined(&mut intake.pipeline, IngestPipeline::finish).await? {
+        if let Some(done) = appended(&mut intake.appender, |a| a.finish()).await? {
             self.committed(&mut intake, done);
         }
         outcome?;
@@ -254,7 +255,7 @@ impl Local {
         connector: &dyn Connector,
     ) -> Result<std::result::Result<Option<String>, ConnectorError>> {
         let id = intake.id;
-        let cursor = self.db(move |s| s.cursor(id, stream)).await?;
+        let cursor = self.log(move |l| l.cursor(id, stream)).await?;
         let mut fetched = connector.activities(stream, cursor.as_deref()).await;
         let mut records = Vec::new();
         for _ in 0..MAX_PAGES_PER_SCAN {
@@ -276,15 +277,17 @@ impl Local {
             // vendor's answer and its decoding overlap with the store's work. It follows
             // this page, committed or not yet: if this one fails, the stream stops there,
             // the next page is dropped, and the next run starts from the stored cursor.
-            let ctx = intake.ctx.clone();
-            let page = std::mem::take(&mut records);
-            let cursor = next.clone();
-            let store = async {
-                let page = self
-                    .db(move |s| s.prepare(id, stream, page, &cursor, &ctx))
-                    .await?;
-                pipelined(&mut intake.pipeline, |p| p.push(page)).await
+            let mut page = NewPage {
+                instance: id,
+                stream: stream.to_string(),
+                records: std::mem::take(&mut records),
+                cursor: next.clone(),
             };
+            let (config, ctx) = (Arc::clone(&self.inner.store), intake.ctx.clone());
+            let store = appended(&mut intake.appender, move |a| {
+                config.guard(|s| s.settle(&mut page.records, &ctx))?;
+                a.push(page)
+            });
             let following = async {
                 match more {
                     true => Some(connector.activities(stream, Some(&next)).await),
@@ -333,9 +336,9 @@ impl Local {
 struct Intake {
     job: JobId,
     id: InstanceId,
+    /// Empty only after an append panicked, which ends the scan.
+    appender: Option<Box<dyn Appender>>,
     ctx: IngestContext,
-    /// Empty only after a pipeline step panicked, which ends the scan.
-    pipeline: Option<IngestPipeline>,
     inserted: u64,
 }
 
@@ -368,22 +371,22 @@ fn tally_domains(tally: &mut DomainTally, users: &[crate::domain::RemoteUser]) {
     }
 }
 
-/// Runs a pipeline step on the blocking pool, since it may wait for a commit. `slot` is
-/// empty only after a step panicked, which ends the scan.
-async fn pipelined<T, F>(slot: &mut Option<IngestPipeline>, step: F) -> Result<T>
+/// Runs an append step on the blocking pool, since it prepares a page and may wait for
+/// a commit. `slot` is empty only after a step panicked, which ends the scan.
+async fn appended<T, F>(slot: &mut Option<Box<dyn Appender>>, step: F) -> Result<T>
 where
     T: Send + 'static,
-    F: FnOnce(&mut IngestPipeline) -> crate::store::Result<T> + Send + 'static,
+    F: FnOnce(&mut dyn Appender) -> crate::store::Result<T> + Send + 'static,
 {
-    let mut pipeline = slot
+    let mut appender = slot
         .take()
         .ok_or_else(|| super::ServiceError::Internal("the ingest pipeline stopped".to_string()))?;
-    let (pipeline, out) = tokio::task::spawn_blocking(move || {
-        let out = step(&mut pipeline);
-        (pipeline, out)
+    let (appender, out) = tokio::task::spawn_blocking(move || {
+        let out = step(appender.as_mut());
+        (appender, out)
     })
     .await
     .map_err(super::ServiceError::join)?;
-    *slot = Some(pipeline);
+    *slot = Some(appender);
     Ok(out?)
 }

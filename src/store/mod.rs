@@ -18,6 +18,7 @@
 //! - `query`: choosing an index and walking it newest first.
 
 mod activities;
+mod activity_log;
 mod check;
 mod external;
 mod groups;
@@ -25,6 +26,7 @@ mod instances;
 mod migrate;
 mod open;
 
+pub use activity_log::{ActivityLog, Appender, NewPage};
 pub use check::Checked;
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use open::panics_are_expected;
@@ -267,6 +269,33 @@ pub struct Person {
     pub last_activity: Option<Micros>,
 }
 
+/// R-G8: what one actor did, as the activity log counts it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorSummary {
+    /// (activity type, count), most frequent first.
+    pub by_type: Vec<(String, u64)>,
+    pub by_app: Vec<(AppKind, u64)>,
+    /// Counts per day for the last 30 days, oldest first.
+    pub daily: Vec<u64>,
+    pub last_activity: Option<Micros>,
+}
+
+impl Person {
+    /// The person with what they did; the apps they used count among their apps.
+    pub fn with_activity(mut self, summary: ActorSummary) -> Person {
+        let used = summary.by_app.iter().map(|(app, _)| *app);
+        let apps: std::collections::BTreeSet<AppKind> = self.apps.drain(..).chain(used).collect();
+        Person {
+            apps: apps.into_iter().collect(),
+            by_type: summary.by_type,
+            by_app: summary.by_app,
+            daily: summary.daily,
+            last_activity: summary.last_activity,
+            ..self
+        }
+    }
+}
+
 pub struct Store {
     /// Reads go here: `writer` when the file was opened for writing, else a read-only
     /// handle, which never writes to the file.
@@ -470,8 +499,16 @@ impl Store {
     pub fn user_count(&self, instance: InstanceId) -> Result<u64> {
         self.user_count_impl(instance)
     }
+    /// R-G8: a person's accounts, groups and what they did.
     pub fn person(&self, key: &str, now: Micros) -> Result<Person> {
-        self.person_impl(key, now)
+        let person = self.person_directory(key)?;
+        let summary = self.actor_summary_impl(&person.key, now)?;
+        Ok(person.with_activity(summary))
+    }
+    /// A person's accounts and groups, with no activity summary: resolves a sign-in
+    /// name to the person's key.
+    pub fn person_directory(&self, key: &str) -> Result<Person> {
+        self.person_directory_impl(key)
     }
 
     // Groups (R-G1…R-G7).
@@ -656,7 +693,14 @@ impl Store {
         cursor: &str,
         ctx: &IngestContext,
     ) -> Result<PreparedPage> {
+        let mut batch = batch;
+        self.settle(&mut batch, ctx)?;
         self.prepare_impl(instance, stream, batch, cursor, ctx)
+    }
+    /// Readies records for any activity log (`ActivityLog`): actors named by their
+    /// person's key, addresses placed by the context's GeoIP databases (R-A1).
+    pub fn settle(&self, records: &mut [Activity], ctx: &IngestContext) -> Result<()> {
+        self.settle_impl(records, ctx)
     }
     /// The second half of `ingest`: one durable transaction.
     pub fn commit_prepared(&self, mut page: PreparedPage) -> Result<IngestReport> {

@@ -151,6 +151,24 @@ pub(super) fn sorted_lists<const W: usize>(lists: BTreeMap<(u64, i64), Vec<[u8; 
 }
 
 impl Store {
+    /// What every activity log stores in place of what the vendor sent: the actor as
+    /// the person's key (see `aliases`), and the country and network operator of an
+    /// address the vendor did not place (R-A1).
+    pub(super) fn settle_impl(&self, records: &mut [Activity], ctx: &IngestContext) -> Result<()> {
+        let aliases = self.aliases()?;
+        if !aliases.is_empty() {
+            for a in records.iter_mut() {
+                if let Some(key) = aliases.get(&a.actor) {
+                    a.actor.clone_from(key);
+                }
+            }
+        }
+        if let Some(locator) = &ctx.locator {
+            place(records, locator.as_ref());
+        }
+        Ok(())
+    }
+
     pub(super) fn prepare_impl(
         &self,
         instance: InstanceId,
@@ -169,17 +187,6 @@ impl Store {
         }
         let received = batch.len();
         let mut kept = drop_repeats(batch);
-        let aliases = self.aliases()?;
-        if !aliases.is_empty() {
-            for a in &mut kept {
-                if let Some(key) = aliases.get(&a.actor) {
-                    a.actor.clone_from(key);
-                }
-            }
-        }
-        if let Some(locator) = &ctx.locator {
-            place(&mut kept, locator.as_ref());
-        }
 
         let mut rows = Vec::with_capacity(kept.len());
         let mut heads = Vec::with_capacity(kept.len() * 256);

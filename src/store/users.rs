@@ -6,7 +6,7 @@ use std::sync::Arc;
 use redb::{ReadableTable, WriteTransaction};
 
 use super::tables::{self, ACTIVITIES, INSTANCES, USER_ACCOUNTS, USER_GROUPS, USERS};
-use super::{Person, Result, Store, StoreError, instances, query, records};
+use super::{ActorSummary, Person, Result, Store, StoreError, instances, query, records};
 use crate::domain::{AppKind, GroupId, InstanceId, Micros, RemoteUser, UserKey, UserStatus};
 
 const DAY: Micros = 86_400_000_000;
@@ -146,7 +146,9 @@ impl Store {
         Ok(n)
     }
 
-    pub(super) fn person_impl(&self, key: &str, now: Micros) -> Result<Person> {
+    /// The person's accounts and groups: what redb's configuration says, without the
+    /// activity summary (`ActivityLog::actor_summary`).
+    pub(super) fn person_directory_impl(&self, key: &str) -> Result<Person> {
         let aliases = self.aliases()?;
         let key = aliases.get(key).map_or(key, String::as_str);
         let txn = self.db.begin_read()?;
@@ -171,7 +173,21 @@ impl Store {
         for row in txn.open_multimap_table(USER_GROUPS)?.get(key)? {
             groups.push(GroupId(row?.value()));
         }
+        Ok(Person {
+            key: key.to_string(),
+            accounts,
+            groups,
+            apps: apps.into_iter().collect(),
+            by_type: Vec::new(),
+            by_app: Vec::new(),
+            daily: vec![0; DAYS],
+            last_activity: None,
+        })
+    }
 
+    /// R-G8: what `actor` did, from the actor index.
+    pub(super) fn actor_summary_impl(&self, actor: &str, now: Micros) -> Result<ActorSummary> {
+        let txn = self.db.begin_read()?;
         let today = now.div_euclid(DAY);
         let first_day = today - (DAYS as i64 - 1);
         let mut daily = vec![0u64; DAYS];
@@ -179,14 +195,14 @@ impl Store {
         let mut by_app: BTreeMap<AppKind, u64> = BTreeMap::new();
         let mut last_activity = None;
         let records = txn.open_table(ACTIVITIES)?;
-        let mut walk = query::actor_walk(&txn, key)?;
+        let mut walk = query::actor_walk(&txn, actor)?;
         while let Some((time, seq)) = walk.next()? {
             let Some(v) = records.get((time, seq))? else {
                 continue;
             };
             let a = records::decode(v.value())?;
             // The actor index is keyed by a hash: another person may share it.
-            if a.actor != key {
+            if a.actor != actor {
                 continue;
             }
             last_activity.get_or_insert(time);
@@ -196,17 +212,12 @@ impl Store {
             }
             *by_type.entry(a.activity_type).or_default() += 1;
             *by_app.entry(a.app).or_default() += 1;
-            apps.insert(a.app);
         }
         let mut by_type: Vec<(String, u64)> = by_type.into_iter().collect();
         by_type.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut by_app: Vec<(AppKind, u64)> = by_app.into_iter().collect();
         by_app.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        Ok(Person {
-            key: key.to_string(),
-            accounts,
-            groups,
-            apps: apps.into_iter().collect(),
+        Ok(ActorSummary {
             by_type,
             by_app,
             daily,
