@@ -276,3 +276,63 @@ fn a_panicking_request_leaves_the_server_serving() {
     assert_eq!(end.signal(), None);
     assert!(end.success());
 }
+
+/// How many clients the server says are attached, the asking one included.
+fn clients(scratch: &Scratch) -> u64 {
+    scratch.json(&["status", "--json"])["server"]["clients"]
+        .as_u64()
+        .expect("clients")
+}
+
+// issue 9: clients that vanish (an SSH drop: kill -9 while waiting on the server, a
+// connection cut in the middle of a frame) cost the server nothing: it lets them go and
+// goes on serving everyone else.
+#[test]
+fn clients_that_vanish_mid_request_cost_the_server_nothing() {
+    let sandbox = common::ServedSandbox::start(&["--faults", "latency=200ms"]);
+    let scratch = Scratch::new();
+    scratch.connect(&sandbox);
+    let served = scratch.serve();
+    assert_eq!(clients(&scratch), 1);
+
+    // A command killed while it waits on the server's events for its sync.
+    let mut waiting = scratch
+        .command(&["sync", "--instance", "contoso", "--wait"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sync --wait");
+    poll(
+        "the waiting command to attach",
+        Duration::from_secs(20),
+        || (clients(&scratch) == 2).then_some(()),
+    );
+    waiting.kill().expect("kill -9");
+    waiting.wait().expect("reap");
+
+    // A connection that sends half a frame after the handshake, then drops.
+    let mut cut = UnixStream::connect(scratch.socket()).expect("connect");
+    cut.write_all(format!("casbah 1 {}\n", env!("CARGO_PKG_VERSION")).as_bytes())
+        .expect("handshake");
+    let mut line = String::new();
+    BufReader::new(&cut).read_line(&mut line).expect("answer");
+    assert_eq!(line.trim_end(), "ok");
+    cut.write_all(&[0, 0, 4, 0, 0x82, 0xa1])
+        .expect("half a frame");
+    drop(cut);
+
+    poll(
+        "the vanished clients to be let go",
+        Duration::from_secs(20),
+        || (clients(&scratch) == 1).then_some(()),
+    );
+    // Everyone else is still served, by the same server.
+    scratch.ok(&["groups", "list"]);
+    let status = scratch.json(&["status", "--json"]);
+    assert_eq!(status["server"]["pid"], served.pid());
+    assert!(
+        !log_of(&scratch).contains("panicked"),
+        "{}",
+        log_of(&scratch)
+    );
+}
