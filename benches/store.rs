@@ -2,20 +2,22 @@
 //!
 //! `cargo bench --bench store`; `CASBAH_BENCH_ACTIVITIES=100000` for a quick run;
 //! `CASBAH_BENCH_KEEP=PATH` keeps the database it builds.
+//! `CASBAH_BENCH_SPAN_DAYS` spreads them over that many days (90 unless set).
 //! Targets: ingest ≥150,000 activities/s (pages of 1,000, indexes included);
-//! group + country + last 7 days, first 100 ≤10 ms; open + newest 100 ≤20 ms in ≤150 MB.
+//! group + country + last 7 days, first 100 ≤10 ms; open + newest 100 ≤20 ms in ≤150 MB;
+//! the timeline of a filter over 30 days ≤50 ms cold, ≤10 ms when the filter changes.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use casbah::domain::filter::{Hints, Query};
+use casbah::domain::filter::{self, Hints, NoNames, Query};
 use casbah::domain::{
     Activity, ActivityObject, AppKind, Component, GroupId, InstanceId, ObjectKind, RemoteGroup,
     RemoteUser, Secret, SkipCounts, UserStatus, UserType,
 };
-use casbah::store::{IngestContext, IngestPipeline, KeyStore, NewInstance, Store};
+use casbah::store::{ActivityLog, IngestContext, IngestPipeline, KeyStore, NewInstance, Store};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -27,10 +29,21 @@ const PAGE: usize = 1_000;
 const WINDOW: usize = 50;
 const QUERY_RUNS: usize = 200;
 const OPEN_RUNS: usize = 5;
+const TIMELINE_RUNS: usize = 5;
 const DAY: i64 = 86_400_000_000;
 /// A fixed "now" so that every run generates the same database.
 const NOW: i64 = 1_790_000_000_000_000;
-const SPAN_DAYS: i64 = 90;
+/// Days the activities are spread over, before `NOW`.
+fn span_days() -> i64 {
+    std::env::var("CASBAH_BENCH_SPAN_DAYS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(90)
+}
+
+/// The timeline's span and its buckets, as the dashboard asks for them.
+const TIMELINE_DAYS: i64 = 30;
+const TIMELINE_BUCKETS: usize = 120;
 
 /// Weighted so that some countries are common and most are rare, as in real logs.
 const COUNTRIES: [(&str, u32); 12] = [
@@ -98,11 +111,13 @@ fn activity(
     rng: &mut ChaCha8Rng,
     n: usize,
     total: usize,
+    days: i64,
     instances: &[(InstanceId, AppKind)],
 ) -> Activity {
-    let start = NOW - SPAN_DAYS * DAY;
-    let step = SPAN_DAYS * DAY / total as i64;
-    let (instance, app) = instances[rng.random_range(0..instances.len())];
+    let start = NOW - days * DAY;
+    let step = days * DAY / total as i64;
+    // A page is one instance's, as a scan reads it (records naming another are refused).
+    let (instance, app) = instances[n / PAGE % instances.len()];
     let u = rng.random_range(0..USERS);
     let (activity_type, action_type) = TYPES[rng.random_range(0..TYPES.len())];
     Activity {
@@ -201,6 +216,79 @@ fn open_child(path: &Path) {
 }
 
 /// Child mode: write one page and die without closing, leaving a file that needs a repair.
+/// The filters a timeline is measured for: one per index, and one that must test records.
+fn timeline_filters(groups: &[GroupId]) -> Vec<(&'static str, Query)> {
+    let hinted = |hints: Hints| Query::with_hints(hints);
+    let typed = filter::parse("type:\"Download file\"")
+        .and_then(|f| f.bind(&NoNames, NOW))
+        .expect("a filter");
+    vec![
+        ("everything", Query::all()),
+        (
+            "one app",
+            hinted(Hints {
+                apps: Some(vec![AppKind::Okta]),
+                ..Hints::default()
+            }),
+        ),
+        (
+            "one country",
+            hinted(Hints {
+                countries: Some(vec!["FR".to_string()]),
+                ..Hints::default()
+            }),
+        ),
+        (
+            "one group",
+            hinted(Hints {
+                groups: Some(vec![groups[groups.len() / 2]]),
+                ..Hints::default()
+            }),
+        ),
+        (
+            "one person",
+            hinted(Hints {
+                actors: Some(vec![email(4_242)]),
+                ..Hints::default()
+            }),
+        ),
+        ("a type (tests each record)", typed),
+    ]
+}
+
+/// One timeline, as the dashboard asks for it: the last 30 days in 6-hour buckets.
+fn timeline(store: &Store, query: &Query) -> (Duration, u64) {
+    let width = TIMELINE_DAYS * DAY / TIMELINE_BUCKETS as i64;
+    let started = Instant::now();
+    let h = ActivityLog::histogram(
+        store,
+        query,
+        NOW - TIMELINE_DAYS * DAY,
+        width,
+        TIMELINE_BUCKETS,
+    )
+    .expect("histogram");
+    (started.elapsed(), h.total())
+}
+
+/// Opens the database and draws the first timeline of a group, in a fresh process.
+fn timeline_child(path: &Path) {
+    let started = Instant::now();
+    let store = Store::open_with_keys(path, bench_keys(path)).expect("open the bench database");
+    let group = store.groups().expect("groups")[GROUPS / 2].id;
+    let (_, total) = timeline(
+        &store,
+        &Query::with_hints(Hints {
+            groups: Some(vec![group]),
+            ..Hints::default()
+        }),
+    );
+    println!(
+        "timeline-us={} total={total}",
+        started.elapsed().as_micros()
+    );
+}
+
 fn crash_child(path: &Path) {
     let store = Store::open_with_keys(path, bench_keys(path)).expect("open the bench database");
     let instance = store.instances().expect("instances")[0].id;
@@ -208,7 +296,7 @@ fn crash_child(path: &Path) {
     let instances = [(instance, AppKind::Microsoft365)];
     let batch = (0..PAGE)
         .map(|i| {
-            let mut a = activity(&mut rng, i, PAGE, &instances);
+            let mut a = activity(&mut rng, i, PAGE, span_days(), &instances);
             a.id = format!("crash-{i}");
             a
         })
@@ -242,6 +330,7 @@ fn main() {
     for (mode, run) in [
         ("--open-child", open_child as fn(&Path)),
         ("--crash-child", crash_child),
+        ("--timeline-child", timeline_child),
     ] {
         if let Some(i) = args.iter().position(|a| a == mode) {
             run(Path::new(&args[i + 1]));
@@ -263,6 +352,7 @@ fn main() {
         path.display()
     );
     let mut rng = ChaCha8Rng::seed_from_u64(0xCA5BA4);
+    let days = span_days();
 
     let store = Store::open_with_keys(&path, bench_keys(&path)).expect("create");
     let mut instances = Vec::new();
@@ -336,7 +426,7 @@ fn main() {
         while window.len() < WINDOW && n < total {
             let size = PAGE.min(total - n);
             let batch: Vec<Activity> = (n..n + size)
-                .map(|i| activity(&mut rng, i, total, &instances))
+                .map(|i| activity(&mut rng, i, total, days, &instances))
                 .collect();
             window.push((batch, format!("page-{n}")));
             n += size;
@@ -346,8 +436,9 @@ fn main() {
         let mut reports = Vec::with_capacity(window.len());
         for (batch, cursor) in window {
             let page_started = Instant::now();
+            let instance = batch[0].instance;
             let page = store
-                .prepare(instances[0].0, "bench", batch, &cursor, &ctx)
+                .prepare(instance, "bench", batch, &cursor, &ctx)
                 .expect("prepare");
             reports.extend(pipeline.push(page).expect("ingest"));
             page_rates.push(page_started.elapsed());
@@ -402,6 +493,18 @@ fn main() {
     }
     let members_median = median(members_times);
     let person_median = median(person_times);
+
+    // Timelines, each filter after a different one, as when an investigator edits it.
+    let filters = timeline_filters(&groups);
+    let mut timeline_times = vec![Vec::new(); filters.len()];
+    let mut timeline_totals = vec![0; filters.len()];
+    for _ in 0..TIMELINE_RUNS {
+        for (i, (_, query)) in filters.iter().enumerate() {
+            let (took, total) = timeline(&store, query);
+            timeline_times[i].push(took);
+            timeline_totals[i] = total;
+        }
+    }
     drop(store);
 
     let mut open_times = Vec::new();
@@ -417,6 +520,13 @@ fn main() {
     let crashed = child("--open-child", &path);
     let crash_open = Duration::from_micros(field(&crashed, "open-us="));
     let crash_hwm_kb = field(&crashed, "hwm-kb=");
+    let timeline_cold = median(
+        (0..OPEN_RUNS)
+            .map(|_| {
+                Duration::from_micros(field(&child("--timeline-child", &path), "timeline-us="))
+            })
+            .collect(),
+    );
 
     println!();
     println!(
@@ -462,6 +572,20 @@ fn main() {
         ms(person_median),
         ""
     );
+    println!(
+        "{:<52} {:>11.2} ms {:>12}",
+        "timeline of a group, 30 days (fresh process + open)",
+        ms(timeline_cold),
+        "≤50 ms"
+    );
+    for (((name, _), times), total) in filters.iter().zip(timeline_times).zip(timeline_totals) {
+        println!(
+            "{:<52} {:>11.2} ms {:>12}",
+            format!("timeline, 30 days: {name} ({total})"),
+            ms(median(times)),
+            "≤10 ms"
+        );
+    }
     println!(
         "{:<52} {:>11.2} ms {:>12}",
         "open + newest 100 (fresh process)",

@@ -14,8 +14,8 @@ use casbah::domain::{Activity, Component, InstanceId, Micros};
 use casbah::sandbox::{self, SandboxConfig};
 use casbah::service::{ConnectRequest, Intervals, Service};
 use casbah::store::{
-    ActivityCursor, ActivityLog, ActivityPage, ActorSummary, Appender, Committed, IngestContext,
-    IngestReport, NewPage, Result,
+    ActivityCursor, ActivityLog, ActivityPage, ActorSummary, Appender, Committed, Histogram,
+    IngestContext, IngestReport, NewPage, Result,
 };
 
 /// Activities in a vector, newest last; an activity's seq is its place in it.
@@ -72,6 +72,27 @@ impl ActivityLog for MemoryLog {
 
     fn count(&self) -> Result<u64> {
         Ok(self.kept.lock().unwrap().records.len() as u64)
+    }
+
+    fn histogram(
+        &self,
+        query: &Query,
+        from: Micros,
+        width: Micros,
+        buckets: usize,
+    ) -> Result<Histogram> {
+        let mut out = Histogram {
+            from,
+            width,
+            counts: vec![0; buckets],
+        };
+        let kept = self.kept.lock().unwrap();
+        for a in kept.records.iter().filter(|a| query.matches(a)) {
+            if let Some(b) = out.bucket_of(a.time) {
+                out.counts[b] += 1;
+            }
+        }
+        Ok(out)
     }
 
     fn actor_summary(&self, actor: &str, _now: Micros) -> Result<ActorSummary> {
@@ -177,6 +198,17 @@ async fn another_activity_log_serves_scans_filters_and_people() {
         .items;
     assert_eq!(filtered.len() as u64, theirs);
     assert!(theirs < stored, "the filter leaves records out");
+    let newest = all[0].time;
+    let timeline = svc
+        .timeline(
+            &format!("user:\"{actor}\""),
+            newest - 86_400_000_000,
+            newest + 1,
+            24,
+        )
+        .await
+        .expect("timeline");
+    assert!(timeline.histogram.total() > 0 && timeline.histogram.total() <= theirs);
 
     // The person view joins redb's accounts with the log's summary.
     let person = svc.person(&actor).await.expect("person");

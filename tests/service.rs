@@ -894,3 +894,63 @@ async fn a_failing_stream_does_not_starve_the_others() {
         );
     }
 }
+
+// Issue 13, R-A4: a timeline counts exactly what the filter selects, in every bucket,
+// whether its hints decide it (read from the indexes) or its records must be tested
+// (negations, text, types); `all` counts every record of the span, and a span that ends
+// before it starts is refused in words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeline_counts_what_its_filter_selects() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    let all = select(&w, "").await;
+    let (newest, oldest) = (all[0].time, all[all.len() - 1].time);
+    let some_type = all[all.len() / 2].activity_type.clone();
+    let some_actor = all[all.len() / 3].actor.clone();
+    let filters = [
+        String::new(),
+        "app:microsoft365".to_string(),
+        format!("user:\"{some_actor}\""),
+        "-country:US".to_string(),
+        format!("type:\"{some_type}\""),
+        "country:(US,GB) -admin".to_string(),
+    ];
+    for filter in &filters {
+        for buckets in [7, 60, 500] {
+            let t = w
+                .svc
+                .timeline(filter, oldest, newest + 1, buckets)
+                .await
+                .unwrap_or_else(|e| panic!("{filter}: {e}"));
+            let h = &t.histogram;
+            assert!(
+                h.from <= oldest && h.to() > newest,
+                "{filter}: the span is covered"
+            );
+            assert!(
+                h.counts.len() <= buckets + 1,
+                "{filter}: {} buckets",
+                h.counts.len()
+            );
+            let mut expected = vec![0u64; h.counts.len()];
+            for a in select(&w, filter).await {
+                expected[h.bucket_of(a.time).expect("in the span")] += 1;
+            }
+            assert_eq!(h.counts, expected, "{filter} in {buckets} buckets");
+            assert_eq!(
+                t.all,
+                all.len() as u64,
+                "{filter}: every record of the span"
+            );
+        }
+    }
+    let err = w.svc.timeline("", newest, oldest, 10).await.unwrap_err();
+    assert!(err.to_string().contains("end must come after"), "{err}");
+    let err = w
+        .svc
+        .timeline("country:", oldest, newest, 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServiceError::Filter(_)), "{err}");
+}

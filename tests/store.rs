@@ -15,8 +15,8 @@ use casbah::domain::{
     RemoteGroup, RemoteUser, Secret, SkipCounts, UserStatus, UserType,
 };
 use casbah::store::{
-    ActivityCursor, IMPORT_LIMIT, IngestContext, IngestPipeline, KeyStore, NewInstance, ScanKind,
-    Store, StoreError,
+    ActivityCursor, ActivityLog, IMPORT_LIMIT, IngestContext, IngestPipeline, KeyStore,
+    NewInstance, ScanKind, Store, StoreError,
 };
 use proptest::prelude::*;
 
@@ -1610,6 +1610,19 @@ proptest! {
                 everything.iter().filter(|a| query.matches(a)).map(|a| a.id.clone()).collect();
             let got = ids(&all_activities(s, &query, page));
             prop_assert_eq!(got, expected, "hints {:?}", hints);
+            // Issue 13: the timeline counts the same records from the indexes alone,
+            // in buckets narrower than an hour, of an hour, and across hours, with
+            // edges that cut hours.
+            for (from, width, buckets) in [(-HOUR, STEP / 2, 30), (0, HOUR, 4), (STEP, 3 * HOUR, 2)] {
+                let histogram = ActivityLog::histogram(s, &query, from, width, buckets).unwrap();
+                let mut expected = vec![0u64; buckets];
+                for a in everything.iter().filter(|a| query.matches(a)) {
+                    if a.time >= from && a.time < from + width * buckets as i64 {
+                        expected[((a.time - from) / width) as usize] += 1;
+                    }
+                }
+                prop_assert_eq!(&histogram.counts, &expected, "hints {:?}, width {}", hints, width);
+            }
         }
     }
 }

@@ -2,8 +2,8 @@
 
 use super::{Local, Result, ServiceError};
 use crate::domain::filter::{self, Names, Query};
-use crate::domain::{GroupId, InstanceId, now_micros};
-use crate::store::{ActivityCursor, ActivityPage};
+use crate::domain::{GroupId, InstanceId, Micros, now_micros};
+use crate::store::{ActivityCursor, ActivityPage, Histogram};
 
 /// The names a filter may use, read once per query.
 struct NameIndex {
@@ -113,5 +113,85 @@ impl Local {
     pub async fn delete_query(&self, name: &str) -> Result<()> {
         let name = name.to_owned();
         self.db(move |s| s.delete_query(&name)).await
+    }
+}
+
+/// Issue 13: how many activities a filter selects over a span, in buckets sized for it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Timeline {
+    /// What the filter selects in each bucket.
+    pub histogram: Histogram,
+    /// Every activity in the same buckets, whatever the filter.
+    pub all: u64,
+}
+
+const MINUTE: Micros = 60_000_000;
+const HOUR: Micros = 60 * MINUTE;
+const DAY: Micros = 24 * HOUR;
+
+/// The widths a timeline's buckets take, narrowest first: clock-aligned, so that the
+/// bars stay put as the span moves.
+const WIDTHS: [Micros; 14] = [
+    MINUTE,
+    2 * MINUTE,
+    5 * MINUTE,
+    10 * MINUTE,
+    15 * MINUTE,
+    30 * MINUTE,
+    HOUR,
+    2 * HOUR,
+    3 * HOUR,
+    6 * HOUR,
+    12 * HOUR,
+    DAY,
+    2 * DAY,
+    7 * DAY,
+];
+
+/// The most buckets a timeline is asked for: more than any screen has columns.
+pub const MAX_BUCKETS: usize = 1_000;
+
+/// The narrowest width that covers `span` in at most `buckets` buckets (a week at most).
+pub fn bucket_width(span: Micros, buckets: usize) -> Micros {
+    let buckets = buckets.clamp(1, MAX_BUCKETS) as i64;
+    let needed = span.max(1).saturating_add(buckets - 1) / buckets;
+    WIDTHS
+        .into_iter()
+        .find(|&w| w >= needed)
+        .unwrap_or(WIDTHS[WIDTHS.len() - 1])
+}
+
+impl Local {
+    /// Issue 13: the timeline of `text` over [`from`, `to`), in at most about `buckets`
+    /// buckets (see `bucket_width`), counted from the log's indexes.
+    pub async fn timeline(
+        &self,
+        text: &str,
+        from: Micros,
+        to: Micros,
+        buckets: usize,
+    ) -> Result<Timeline> {
+        if to <= from {
+            return Err(ServiceError::Invalid(
+                "a timeline's end must come after its start".to_string(),
+            ));
+        }
+        // Nothing happened before 1970; clamping keeps the bucket arithmetic in range.
+        let from = from.max(0);
+        let query = self.compile_filter(text).await?;
+        let width = bucket_width(to.saturating_sub(from), buckets);
+        let start = from.div_euclid(width) * width;
+        let count = to.saturating_sub(start).saturating_add(width - 1) / width;
+        let count = usize::try_from(count).unwrap_or(MAX_BUCKETS);
+        let count = count.min(MAX_BUCKETS + 1);
+        self.log(move |l| {
+            let histogram = l.histogram(&query, start, width, count)?;
+            let all = match query == Query::all() {
+                true => histogram.total(),
+                false => l.histogram(&Query::all(), start, width, count)?.total(),
+            };
+            Ok(Timeline { histogram, all })
+        })
+        .await
     }
 }

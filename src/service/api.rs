@@ -27,11 +27,12 @@ use crate::domain::external::{
     Connection, DirectoryUser, ExternalGroup, ItemDocument, Member as ExternalMember,
 };
 use crate::domain::filter::Query;
-use crate::domain::{Group, GroupId, Instance, Secret};
+use crate::domain::{Group, GroupId, Instance, Micros, Secret};
 use crate::store::{
     ActivityCursor, ActivityPage, Checked, Member, MembershipChange, NewInstance, Person, ScanKind,
 };
 
+use super::activities::Timeline;
 use super::export::ExportNames;
 use super::server::ServerInfo;
 
@@ -289,6 +290,13 @@ calls! {
         after: Option<ActivityCursor> => Option<ActivityCursor> as val,
     ) -> plain ActivityPage;
     read fn activity_count() -> plain u64;
+    /// How many activities `text` selects over [`from`, `to`), in about `buckets` buckets.
+    read fn timeline(
+        text: &str => String as borrow,
+        from: Micros => Micros as val,
+        to: Micros => Micros as val,
+        buckets: usize => usize as val,
+    ) -> plain Timeline;
     change fn save_query(name: &str => String as borrow, text: &str => String as borrow) -> plain ();
     read fn saved_queries() -> plain Vec<(String, String)>;
     change fn delete_query(name: &str => String as borrow) -> plain ();

@@ -30,6 +30,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use crate::domain::filter::suggested_queries;
+pub use activities::{MAX_BUCKETS, Timeline, bucket_width};
 pub use error::ServiceError;
 pub use events::{Event, JobId, JobKind, Level};
 pub use external::{

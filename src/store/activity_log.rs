@@ -24,8 +24,8 @@
 use std::sync::Arc;
 
 use super::{
-    ActivityCursor, ActivityPage, ActorSummary, Committed, IngestContext, IngestPipeline, Result,
-    Store,
+    ActivityCursor, ActivityPage, ActorSummary, Committed, Histogram, IngestContext,
+    IngestPipeline, Result, Store,
 };
 use crate::domain::filter::Query;
 use crate::domain::{Activity, InstanceId, Micros};
@@ -45,6 +45,16 @@ pub trait ActivityLog: Send + Sync {
         after: Option<ActivityCursor>,
     ) -> Result<ActivityPage>;
     fn count(&self) -> Result<u64>;
+    /// How many records `query` selects in each of `buckets` buckets of `width` from
+    /// `from`: exact counts, which an engine should answer from its indexes (redb's:
+    /// `histogram`) rather than by reading records.
+    fn histogram(
+        &self,
+        query: &Query,
+        from: Micros,
+        width: Micros,
+        buckets: usize,
+    ) -> Result<Histogram>;
     /// R-G8: what `actor` (a person's key) did, counted over the whole log.
     fn actor_summary(&self, actor: &str, now: Micros) -> Result<ActorSummary>;
 }
@@ -93,6 +103,16 @@ impl ActivityLog for Store {
 
     fn count(&self) -> Result<u64> {
         self.guard(|s| s.activity_count_impl())
+    }
+
+    fn histogram(
+        &self,
+        query: &Query,
+        from: Micros,
+        width: Micros,
+        buckets: usize,
+    ) -> Result<Histogram> {
+        self.guard(|s| s.histogram_impl(query, from, width, buckets))
     }
 
     fn actor_summary(&self, actor: &str, now: Micros) -> Result<ActorSummary> {

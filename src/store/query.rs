@@ -27,7 +27,7 @@ type Stream = Box<dyn Iterator<Item = Result<(Micros, u64)>>>;
 
 /// Which index a query walks, with the values to read in it.
 #[derive(Debug, Clone, PartialEq)]
-enum Plan {
+pub(super) enum Plan {
     /// A hint lists no value at all, or apps with no instance: nothing can match.
     Nothing,
     Actors(Vec<String>),
@@ -40,9 +40,9 @@ enum Plan {
 
 /// The time window of one read: lower inclusive, upper exclusive, as (time, seq).
 #[derive(Debug, Clone, Copy)]
-struct Window {
-    low: (Micros, u64),
-    high: (Micros, u64),
+pub(super) struct Window {
+    pub low: (Micros, u64),
+    pub high: (Micros, u64),
 }
 
 impl Window {
@@ -51,7 +51,7 @@ impl Window {
         high: (Micros::MAX, u64::MAX),
     };
 
-    fn new(hints: &Hints, after: Option<ActivityCursor>) -> Option<Window> {
+    pub(super) fn new(hints: &Hints, after: Option<ActivityCursor>) -> Option<Window> {
         let low = (hints.after.unwrap_or(Micros::MIN), 0);
         let mut high = (Micros::MAX, u64::MAX);
         if let Some(before) = hints.before {
@@ -64,7 +64,7 @@ impl Window {
     }
 }
 
-fn sorted<T: Ord + Clone>(values: &[T]) -> Vec<T> {
+pub(super) fn sorted<T: Ord + Clone>(values: &[T]) -> Vec<T> {
     values
         .iter()
         .cloned()
@@ -73,7 +73,7 @@ fn sorted<T: Ord + Clone>(values: &[T]) -> Vec<T> {
         .collect()
 }
 
-fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
+pub(super) fn plan(txn: &ReadTransaction, hints: &Hints) -> Result<Plan> {
     let any_empty = hints.groups.as_ref().is_some_and(Vec::is_empty)
         || hints.instances.as_ref().is_some_and(Vec::is_empty)
         || hints.apps.as_ref().is_some_and(Vec::is_empty)
@@ -163,19 +163,19 @@ fn instances_of(txn: &ReadTransaction, hints: &Hints) -> Result<Option<Vec<u64>>
     })
 }
 
-type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
-type Chunk = AccessGuard<'static, &'static [u8]>;
+pub(super) type ListReader = ReadOnlyTable<ListKey, &'static [u8]>;
+pub(super) type Chunk = AccessGuard<'static, &'static [u8]>;
 
 /// The chunks of one list, an hour at a time, newest hour first. Walking the list's own
 /// keys skips the hours it has nothing in.
-struct Hours {
+pub(super) struct Hours {
     rows: redb::Range<'static, ListKey, &'static [u8]>,
     /// The first chunk met of the next hour.
     held: Option<(i64, Chunk)>,
 }
 
 impl Hours {
-    fn open(table: &ListReader, list: u64, low: Micros, high: Micros) -> Result<Hours> {
+    pub(super) fn open(table: &ListReader, list: u64, low: Micros, high: Micros) -> Result<Hours> {
         let (low, high) = (tables::bucket(low), tables::bucket(high));
         Ok(Hours {
             rows: table.range((list, low, 0)..=(list, high, u32::MAX))?,
@@ -183,7 +183,7 @@ impl Hours {
         })
     }
 
-    fn next(&mut self) -> Result<Option<(i64, Vec<Chunk>)>> {
+    pub(super) fn next(&mut self) -> Result<Option<(i64, Vec<Chunk>)>> {
         let (hour, first) = match self.held.take() {
             Some(held) => held,
             None => match self.rows.next_back() {
@@ -283,7 +283,7 @@ impl<const W: usize> Iterator for ListStream<W> {
 }
 
 /// Big-endian bytes of each combination of values, as entries begin.
-fn prefixes(first: &[u64], second: Option<&[u64]>) -> Vec<Vec<u8>> {
+pub(super) fn prefixes(first: &[u64], second: Option<&[u64]>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for a in first {
         match second {
@@ -306,7 +306,7 @@ pub(super) struct Walk {
 }
 
 impl Walk {
-    fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
+    pub(super) fn new(txn: &ReadTransaction, plan: &Plan, w: Window) -> Result<Walk> {
         let mut streams = Vec::new();
         match plan {
             Plan::Nothing => {}

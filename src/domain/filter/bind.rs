@@ -186,11 +186,9 @@ fn narrow<T: PartialEq + Clone>(slot: &mut Option<Vec<T>>, values: &[T]) {
     });
 }
 
-/// Names of no group and no instance, for tests.
-#[cfg(test)]
-pub(crate) struct NoNames;
+/// Names of no group and no instance: binds filters that name none (tests, benchmarks).
+pub struct NoNames;
 
-#[cfg(test)]
 impl Names for NoNames {
     fn group(&self, _: &str) -> Option<GroupId> {
         None

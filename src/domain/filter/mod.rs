@@ -45,9 +45,7 @@ mod arbitrary;
 #[cfg(test)]
 mod props;
 
-pub use bind::Names;
-#[cfg(test)]
-pub(crate) use bind::NoNames;
+pub use bind::{Names, NoNames};
 pub use fields::{Field, FieldInfo, Flag, Op, Syntax, TimeField, fields, lookup};
 pub use parse::parse;
 pub use query::{Hints, Query};

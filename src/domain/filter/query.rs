@@ -108,6 +108,32 @@ impl Query {
         self.hints.hold(a) && self.conds_hold(a)
     }
 
+    /// Whether the hints alone decide a match: every term is a positive one that its hint
+    /// holds exactly (an app, not an Office app; an account, not a name), one per field,
+    /// so that an index reading those hints needs no record to count.
+    pub fn decided_by_hints(&self) -> bool {
+        let mut fields = [false; 5];
+        let mut once = |field: usize| !std::mem::replace(&mut fields[field], true);
+        self.conds.iter().all(|c| {
+            !c.negated
+                && match &c.test {
+                    Test::Time { .. } => true,
+                    Test::Groups(_) => once(0),
+                    Test::Instances(_) => once(1),
+                    Test::Apps(apps) => {
+                        apps.iter().all(|a| matches!(a, GroupApp::App(_))) && once(2)
+                    }
+                    Test::Countries(_) => once(3),
+                    Test::Strings {
+                        field: Field::User,
+                        op: Op::Eq,
+                        values,
+                    } => values.iter().all(|v| is_user_key(v)) && once(4),
+                    _ => false,
+                }
+        })
+    }
+
     fn conds_hold(&self, a: &Activity) -> bool {
         self.conds.iter().all(|c| c.test.holds(a) != c.negated)
     }
