@@ -15,7 +15,6 @@ use casbah::tui::app::App;
 use casbah::tui::keymap::Keymap;
 use casbah::tui::msg::{Done, Failure, Msg};
 use casbah::tui::theme::Theme;
-use casbah::tui::views;
 use casbah::tui::views::connect::SignInCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -206,7 +205,7 @@ fn with_members(app: &mut App) {
 
 fn render(app: &App, w: u16, h: u16) -> Buffer {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal.draw(|f| views::draw(f, app)).expect("draw");
+    terminal.draw(|f| app.draw(f)).expect("draw");
     terminal.backend().buffer().clone()
 }
 
@@ -735,7 +734,7 @@ fn connect_github_device_code() {
         ],
     );
     snap("connect_github_device_code", &app);
-    app.now += 61_000_000;
+    app.env.now += 61_000_000;
     app.update(Msg::Tick);
     let later = shows(&app, (80, 24), &["13:59 more"]);
     let spinner = |s: &str| {
@@ -852,10 +851,10 @@ fn selection_move_writes_under_a_kilobyte() {
     let mut app = fixture(Theme::colored());
     typed(&mut app, "4");
     let (mut terminal, counter) = crossterm_terminal(120, 40);
-    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    terminal.draw(|f| app.draw(f)).expect("draw");
     counter.take();
     typed(&mut app, "j");
-    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    terminal.draw(|f| app.draw(f)).expect("draw");
     let bytes = counter.take();
     println!("selection move: {bytes} bytes");
     assert!(bytes <= 1024, "{bytes} bytes for one row");
@@ -868,11 +867,11 @@ fn live_arrivals_stay_under_20_kb_a_second() {
     let mut app = fixture(Theme::colored());
     typed(&mut app, "4");
     let (mut terminal, counter) = crossterm_terminal(120, 40);
-    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    terminal.draw(|f| app.draw(f)).expect("draw");
     counter.take();
     let mut newest = 0i64;
     for second in 1..=9i64 {
-        app.now = NOW + second * 1_000_000;
+        app.env.now = NOW + second * 1_000_000;
         app.update(Msg::Tick);
         if second % 3 == 0 {
             // One scan brings 300 activities, newer than everything shown.
@@ -895,7 +894,7 @@ fn live_arrivals_stay_under_20_kb_a_second() {
                 result: Ok(ActivityPage { items, next: None }),
             }));
         }
-        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        terminal.draw(|f| app.draw(f)).expect("draw");
     }
     let per_second = counter.take() / 9;
     println!("live arrivals: {per_second} bytes a second");
@@ -951,7 +950,7 @@ fn bench_keystroke_to_frame_in_100k_members() {
         } else {
             key(&mut app, KeyCode::Char(c))
         }
-        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        terminal.draw(|f| app.draw(f)).expect("draw");
         samples.push(start.elapsed());
     }
     println!(
@@ -959,7 +958,11 @@ fn bench_keystroke_to_frame_in_100k_members() {
         median(samples.clone()),
         samples.iter().max()
     );
-    assert_eq!(app.members.visible.len(), 100_000, "back to every member");
+    assert_eq!(
+        app.panes.members.visible.len(),
+        100_000,
+        "back to every member"
+    );
 }
 
 /// Benchmark, not a timed test: a full 200×60 frame (target ≤ 2 ms in release).
@@ -971,7 +974,7 @@ fn bench_full_frame_200x60() {
     for _ in 0..50 {
         let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
         let start = std::time::Instant::now();
-        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        terminal.draw(|f| app.draw(f)).expect("draw");
         samples.push(start.elapsed());
     }
     println!("full 200x60 frame: median {:?}", median(samples));
@@ -1148,7 +1151,7 @@ fn external_fixture(theme: Theme) -> App {
 
 /// Selects the tree row whose label starts with `label`.
 fn select_row(app: &mut App, label: &str) {
-    let rows = &app.external.tree.rows;
+    let rows = &app.panes.external.tree.rows;
     let i = rows
         .iter()
         .position(|r| r.label.starts_with(label))

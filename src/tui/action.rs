@@ -165,6 +165,19 @@ impl Action {
         }
     }
 
+    /// Moves within a list: the cursor's, not worth a hint.
+    pub fn is_navigation(self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        )
+    }
+
     /// The actions reachable as `:name [ARG]`.
     pub fn is_command(self) -> bool {
         matches!(

@@ -1,8 +1,9 @@
 //! The dashboard: a keyboard-driven ratatui console over the service layer.
 //!
-//! `app` holds the state and the one update function (no terminal, no
-//! service); `runtime` runs the event loop and turns `Cmd`s into service
-//! calls; `views` draw. Keys are data (`keymap`, assets/keymap.toml) naming
+//! `app` routes messages between the panes and holds the dialogs and the
+//! way back (no terminal, no service); each pane in `views` owns its state,
+//! keys and drawing behind the `pane::Pane` trait; `runtime` runs the event
+//! loop and turns `Cmd`s into service calls. Keys are data (`keymap`, assets/keymap.toml) naming
 //! `action::Action`s.
 
 pub mod action;
@@ -13,6 +14,7 @@ pub mod fuzzy;
 pub mod input;
 pub mod keymap;
 pub mod msg;
+pub mod pane;
 mod runtime;
 mod screen;
 pub mod theme;

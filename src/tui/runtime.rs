@@ -19,7 +19,7 @@ use tokio::task::AbortHandle;
 use super::app::{App, Exit};
 use super::msg::{Cmd, Done, Failure, Msg, Outcome};
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
-use super::{TuiError, export, screen, views};
+use super::{TuiError, export, screen};
 use crate::domain::text::sanitize;
 use crate::domain::{Secret, now_micros};
 use crate::service::{ConnectRequest, Service};
@@ -90,7 +90,7 @@ async fn event_loop(
         if let Some(msg) = msg {
             #[cfg(debug_assertions)]
             panic_if_asked(&msg);
-            app.now = now_micros();
+            app.env.now = now_micros();
             app.update(msg);
             // A burst of keys or events is handled as one.
             while let Ok(more) = rx.try_recv() {
@@ -144,7 +144,7 @@ fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> std::io::Result<()> {
         terminal.clear()?;
     }
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    terminal.draw(|f| views::draw(f, app))?;
+    terminal.draw(|f| app.draw(f))?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     terminal.backend_mut().flush()
 }

@@ -7,15 +7,18 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 
 use crate::service::InstanceSummary;
 use crate::store::ScanKind;
-use crate::tui::app::App;
+use crate::tui::action::Action;
 use crate::tui::format::{ago, safe};
+use crate::tui::keymap::Context;
+use crate::tui::msg::Outcome;
+use crate::tui::pane::{Component, Effect, Env, Handled, Out, Pane, PaneId, Target, list_contexts};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{keep, masked_table, pane_block};
 
+/// The instances themselves are `Env::instances`: other panes name them too.
 #[derive(Debug, Default)]
 pub struct ConnectorsPane {
-    pub rows: Vec<InstanceSummary>,
     pub cursor: Cursor,
     pub loaded: bool,
     pub error: Option<String>,
@@ -51,8 +54,49 @@ pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
 }
 
 impl ConnectorsPane {
-    pub fn selected(&self) -> Option<&InstanceSummary> {
-        self.rows.get(self.cursor.selected)
+    pub fn selected<'a>(&self, env: &'a Env) -> Option<&'a InstanceSummary> {
+        env.instances.get(self.cursor.selected)
+    }
+
+    /// The instances arrived (they are kept in `Env`), or could not be read.
+    pub fn loaded(&mut self, result: Outcome<()>, env: &Env) {
+        match result {
+            Ok(()) => {
+                self.loaded = true;
+                self.error = None;
+                self.cursor.clamp(env.instances.len());
+            }
+            Err(e) => self.error = Some(e.message),
+        }
+    }
+}
+
+impl Component for ConnectorsPane {
+    fn contexts(&self) -> Vec<Context> {
+        list_contexts(Context::Connectors, false)
+    }
+
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        let len = env.instances.len();
+        match action {
+            Action::Open => {
+                if let Some(s) = self.selected(env) {
+                    out.push(Effect::Pivot(Target::GroupsOf(s.instance.id)));
+                }
+            }
+            _ => return self.cursor.navigate(action, len),
+        }
+        Handled::Consumed
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
+        draw(self, f, area, env, focused)
+    }
+}
+
+impl Pane for ConnectorsPane {
+    fn breadcrumbs(&self, _env: &Env) -> Vec<String> {
+        vec![PaneId::Connectors.title().to_owned()]
     }
 }
 
@@ -61,10 +105,10 @@ fn last(s: &InstanceSummary, kind: ScanKind, now: i64) -> String {
     ago(now, state.and_then(|st| st.last_success))
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let pane = &app.connectors;
-    let theme = &app.theme;
-    let title = format!("Connectors {}", pane.rows.len());
+fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
+    let theme = &env.theme;
+    let rows = &env.instances;
+    let title = format!("Connectors {}", rows.len());
     let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -75,7 +119,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         );
         return;
     }
-    if pane.rows.is_empty() {
+    if rows.is_empty() {
         let text = if pane.loaded {
             "No instance connected — run `casbah connectors add`, or `casbah demo`"
         } else {
@@ -88,8 +132,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     // R-C2: a name is unique within its app only, so the app always shows.
     let mask = [true, true, true, w >= 64, w >= 90, true, w >= 90];
     let height = inner.height.saturating_sub(1) as usize;
-    let range = pane.cursor.window(pane.rows.len(), height);
-    let rows: Vec<Row> = pane.rows[range.clone()]
+    let range = pane.cursor.window(rows.len(), height);
+    let rows: Vec<Row> = rows[range.clone()]
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -116,8 +160,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                     Cell::from(s.instance.app.display_name()),
                     Cell::from(Line::from(health_span(health(s), theme))),
                     Cell::from(s.users.to_string()),
-                    Cell::from(last(s, ScanKind::Users, app.now)),
-                    Cell::from(last(s, ScanKind::Activities, app.now)),
+                    Cell::from(last(s, ScanKind::Users, env.now)),
+                    Cell::from(last(s, ScanKind::Activities, env.now)),
                     Cell::from(Line::from(said)),
                 ],
                 &mask,

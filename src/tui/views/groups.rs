@@ -6,19 +6,25 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 
+use ratatui::crossterm::event::KeyEvent;
+
 use crate::domain::office::{apps_of, office_only, short_names};
-use crate::domain::{Group, GroupKind, GroupStatus, InstanceId, OfficeApp};
-use crate::tui::app::App;
+use crate::domain::{Group, GroupId, GroupKind, GroupStatus, InstanceId, OfficeApp};
+use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
-use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
+use crate::tui::keymap::Context;
+use crate::tui::pane::{
+    Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, list_contexts,
+};
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
+/// The groups themselves are `Env::groups`: other panes name them too.
 #[derive(Debug, Default)]
 pub struct GroupsPane {
-    pub all: Vec<Group>,
-    /// Safe display names, index for index with `all`.
+    /// Safe display names, index for index with `Env::groups`.
     names: Vec<String>,
     pub visible: Vec<Hit>,
     pub filter: Input,
@@ -31,29 +37,39 @@ pub struct GroupsPane {
 }
 
 impl GroupsPane {
-    pub fn set(&mut self, groups: Vec<Group>, fuzzy: &Fuzzy) {
-        let selected = self.selected().map(|g| g.id);
-        self.names = groups.iter().map(|g| safe(&g.name).into_owned()).collect();
-        self.all = groups;
+    /// The groups in `env` were replaced; `selected` stays selected if still shown.
+    pub fn loaded(&mut self, selected: Option<GroupId>, env: &Env) {
+        self.names = env
+            .groups
+            .iter()
+            .map(|g| safe(&g.name).into_owned())
+            .collect();
         self.loaded = true;
         self.error = None;
-        self.refilter(fuzzy);
-        if let Some(pos) =
-            selected.and_then(|id| self.visible.iter().position(|h| self.all[h.index].id == id))
-        {
+        self.refilter(env);
+        if let Some(pos) = selected.and_then(|id| {
+            self.visible
+                .iter()
+                .position(|h| env.groups[h.index].id == id)
+        }) {
             self.cursor.selected = pos;
         }
     }
 
-    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
-        let candidates: Vec<usize> = (0..self.all.len())
-            .filter(|i| match (self.instance, &self.all[*i].kind) {
+    pub fn failed(&mut self, message: String) {
+        self.error = Some(message);
+    }
+
+    pub fn refilter(&mut self, env: &Env) {
+        let all = &env.groups;
+        let candidates: Vec<usize> = (0..all.len().min(self.names.len()))
+            .filter(|i| match (self.instance, &all[*i].kind) {
                 (None, _) => true,
                 (Some(want), GroupKind::Imported { instance, .. }) => *instance == want,
                 (Some(_), GroupKind::Automatic(_)) => false,
             })
             .collect();
-        let mut hits = fuzzy.rank(
+        let mut hits = env.fuzzy.rank(
             candidates.iter().map(|i| self.names[*i].as_str()),
             self.filter.text(),
         );
@@ -64,18 +80,128 @@ impl GroupsPane {
         self.cursor.clamp(self.visible.len());
     }
 
-    pub fn selected(&self) -> Option<&Group> {
+    /// `:groups TEXT`: the list filtered by that text.
+    pub fn set_filter(&mut self, text: &str, env: &Env) {
+        self.filter.set(text);
+        self.refilter(env);
+    }
+
+    pub fn selected<'a>(&self, env: &'a Env) -> Option<&'a Group> {
         self.visible
             .get(self.cursor.selected)
-            .map(|h| &self.all[h.index])
+            .and_then(|h| env.groups.get(h.index))
+    }
+
+    fn clear_filter(&mut self, env: &Env) {
+        self.filter.set("");
+        self.refilter(env);
+    }
+
+    fn typing_action(&mut self, action: Action, env: &Env) -> Handled {
+        match action {
+            Action::Submit => self.editing = false,
+            Action::Back => {
+                self.editing = false;
+                self.clear_filter(env);
+            }
+            Action::Quit => return Handled::NotConsumed,
+            _ => {}
+        }
+        Handled::Consumed
+    }
+}
+
+impl Component for GroupsPane {
+    fn contexts(&self) -> Vec<Context> {
+        list_contexts(Context::Groups, self.editing)
+    }
+
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        if self.editing {
+            return self.typing_action(action, env);
+        }
+        match action {
+            Action::Open => {
+                if let Some(g) = self.selected(env) {
+                    out.push(Effect::Pivot(Target::Members {
+                        group: g.id,
+                        name: g.name.clone(),
+                    }));
+                }
+            }
+            Action::Filter => self.editing = true,
+            Action::Back if !self.filter.text().is_empty() => self.clear_filter(env),
+            _ => return self.cursor.navigate(action, self.visible.len()),
+        }
+        Handled::Consumed
+    }
+
+    fn on_key(&mut self, key: KeyEvent, env: &Env, _out: &mut Out) -> Handled {
+        if !self.editing {
+            return Handled::NotConsumed;
+        }
+        if self.filter.edit(key) {
+            self.cursor.top();
+            self.refilter(env);
+        }
+        Handled::Consumed
+    }
+
+    fn typing(&self) -> bool {
+        self.editing
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
+        draw(self, f, area, env, focused)
+    }
+}
+
+impl Pane for GroupsPane {
+    fn breadcrumbs(&self, env: &Env) -> Vec<String> {
+        let mut path: Vec<String> = self
+            .instance
+            .and_then(|id| env.instance_label(id))
+            .into_iter()
+            .collect();
+        path.push(PaneId::Groups.title().to_owned());
+        path
+    }
+
+    fn show(&mut self, target: &Target, env: &Env, _out: &mut Out) {
+        if let Target::GroupsOf(instance) = target {
+            self.instance = Some(*instance);
+            self.cursor.top();
+            self.refilter(env);
+        }
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot::Groups {
+            instance: self.instance,
+            filter: self.filter.text().to_owned(),
+            cursor: self.cursor.clone(),
+        })
+    }
+
+    fn restore(&mut self, snapshot: Snapshot, env: &Env) {
+        let Snapshot::Groups {
+            instance,
+            filter,
+            cursor,
+        } = snapshot;
+        self.instance = instance;
+        self.filter.set(&filter);
+        self.refilter(env);
+        self.cursor = cursor;
+        self.cursor.clamp(self.visible.len());
     }
 }
 
 /// Where a group comes from: its instance, or "automatic".
-fn source_of(app: &App, g: &Group, wide: bool) -> String {
+fn source_of(env: &Env, g: &Group, wide: bool) -> String {
     match &g.kind {
         GroupKind::Automatic(_) => "automatic".into(),
-        GroupKind::Imported { instance, .. } => app
+        GroupKind::Imported { instance, .. } => env
             .instance(*instance)
             .map_or_else(|| "?".into(), |i| instance_cell(i.app, &i.name, wide)),
     }
@@ -84,17 +210,11 @@ fn source_of(app: &App, g: &Group, wide: bool) -> String {
 /// R-G10: the Office apps a group also appears in, from its instance's
 /// components as the Connectors pane last loaded them; empty for groups
 /// that are not Microsoft 365 groups.
-fn office_apps(app: &App, g: &Group) -> Vec<OfficeApp> {
+fn office_apps(env: &Env, g: &Group) -> Vec<OfficeApp> {
     let GroupKind::Imported { instance, .. } = &g.kind else {
         return Vec::new();
     };
-    let instance = app
-        .connectors
-        .rows
-        .iter()
-        .map(|r| &r.instance)
-        .find(|i| i.id == *instance);
-    office_only(&apps_of(g, instance))
+    office_only(&apps_of(g, env.instance(*instance)))
 }
 
 /// R-G10: the longest "also SharePoint, …" note that fits in `room`
@@ -114,10 +234,10 @@ pub(super) fn office_note(apps: &[OfficeApp], room: usize) -> Option<String> {
     .find(|note| note.chars().count() <= room)
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let pane = &app.groups;
-    let theme = &app.theme;
-    let imported = app.imported_count();
+fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
+    let theme = &env.theme;
+    let all = &env.groups;
+    let imported = env.imported_count();
     let title = format!(
         "Groups {} · imported {imported}/{}",
         pane.visible.len(),
@@ -137,7 +257,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     if pane.visible.is_empty() {
         let text = if !pane.loaded {
             "loading…"
-        } else if pane.all.is_empty() {
+        } else if all.is_empty() {
             "No groups yet — press i to import groups from a connected app"
         } else {
             "No group matches"
@@ -152,7 +272,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     let wide = width >= 72;
     let sources: Vec<String> = pane.visible[range.clone()]
         .iter()
-        .map(|hit| source_of(app, &pane.all[hit.index], wide))
+        .map(|hit| source_of(env, &all[hit.index], wide))
         .collect();
     let (source_title, source_width) = instance_column(&sources, wide);
     // The name fills what the other columns leave.
@@ -169,7 +289,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         .zip(sources)
         .enumerate()
         .map(|(i, (hit, source))| {
-            let g = &pane.all[hit.index];
+            let g = &all[hit.index];
             let selected = focused && range.start + i == pane.cursor.selected;
             let base = if selected {
                 theme.selected()
@@ -178,7 +298,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             };
             let status = match &g.status {
                 GroupStatus::Importing => Span::styled("⟳ importing", theme.warning()),
-                GroupStatus::Ready if app.syncing(g.id) => {
+                GroupStatus::Ready if env.syncing(g.id) => {
                     Span::styled("⟳ syncing", theme.warning())
                 }
                 GroupStatus::Ready => Span::styled("● ready", theme.ok()),
@@ -186,13 +306,13 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
             };
             let mut name = highlighted(
                 &pane.names[hit.index],
-                &app.fuzzy
+                &env.fuzzy
                     .highlights(&pane.names[hit.index], pane.filter.text()),
                 base,
                 theme.matched(),
             );
             let room = name_width.saturating_sub(pane.names[hit.index].chars().count());
-            if let Some(note) = office_note(&office_apps(app, g), room) {
+            if let Some(note) = office_note(&office_apps(env, g), room) {
                 name.spans.push(Span::styled(note, base.patch(theme.dim())));
             }
             let row = Row::new(keep(
@@ -201,7 +321,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                     Cell::from(source),
                     Cell::from(g.member_count.to_string()),
                     Cell::from(Line::from(status)),
-                    Cell::from(ago(app.now, g.last_sync)),
+                    Cell::from(ago(env.now, g.last_sync)),
                 ],
                 &mask,
             ));

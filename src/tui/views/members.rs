@@ -5,13 +5,18 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Wrap};
 
+use ratatui::crossterm::event::KeyEvent;
+
 use crate::domain::GroupId;
+use crate::service::Event;
 use crate::store::{Member, Person};
-use crate::tui::app::App;
+use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, instance_label, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
-use crate::tui::msg::Outcome;
+use crate::tui::keymap::Context;
+use crate::tui::msg::{Cmd, Done, Outcome};
+use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId, Target, list_contexts};
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
@@ -142,12 +147,127 @@ impl MembersPane {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
-    let pane = &app.members;
-    if let Some(view) = &pane.person {
-        return draw_person(f, area, app, view, focused);
+impl MembersPane {
+    fn clear_filter(&mut self, fuzzy: &Fuzzy) {
+        self.filter.set("");
+        self.refilter(fuzzy);
     }
-    let theme = &app.theme;
+
+    /// The person view: ↑↓ scroll it, Esc closes it.
+    fn person_action(&mut self, action: Action) -> Handled {
+        let Some(p) = &mut self.person else {
+            return Handled::NotConsumed;
+        };
+        match action {
+            Action::Up => p.scroll = p.scroll.saturating_sub(1),
+            Action::Down => p.scroll += 1,
+            Action::Back => self.person = None,
+            _ => return Handled::NotConsumed,
+        }
+        Handled::Consumed
+    }
+}
+
+impl Component for MembersPane {
+    fn contexts(&self) -> Vec<Context> {
+        list_contexts(Context::Members, self.typing())
+    }
+
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        if self.typing() {
+            match action {
+                Action::Submit => self.editing = false,
+                Action::Back => {
+                    self.editing = false;
+                    self.clear_filter(&env.fuzzy);
+                }
+                Action::Quit => return Handled::NotConsumed,
+                _ => {}
+            }
+            return Handled::Consumed;
+        }
+        if self.person.is_some() {
+            return self.person_action(action);
+        }
+        match action {
+            Action::Open => {
+                if let Some(m) = self.selected() {
+                    let key = m.key.clone();
+                    self.open_person(&key);
+                    out.run(Cmd::LoadPerson(key));
+                }
+            }
+            Action::Filter => self.editing = true,
+            Action::Back if !self.filter.text().is_empty() => self.clear_filter(&env.fuzzy),
+            _ => return self.cursor.navigate(action, self.visible.len()),
+        }
+        Handled::Consumed
+    }
+
+    fn on_key(&mut self, key: KeyEvent, env: &Env, _out: &mut Out) -> Handled {
+        if !self.typing() {
+            return Handled::NotConsumed;
+        }
+        if self.filter.edit(key) {
+            self.cursor.top();
+            self.refilter(&env.fuzzy);
+        }
+        Handled::Consumed
+    }
+
+    fn typing(&self) -> bool {
+        self.editing && self.person.is_none()
+    }
+
+    fn done(&mut self, done: Done, env: &Env, _out: &mut Out) -> Option<Done> {
+        match done {
+            Done::Members { group, result } => {
+                if self.group.as_ref().is_some_and(|(id, _)| *id == group) {
+                    self.loaded(result, &env.fuzzy);
+                }
+            }
+            Done::Person { key, result } => self.person_loaded(&key, result),
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
+        draw(self, f, area, env, focused)
+    }
+}
+
+impl Pane for MembersPane {
+    fn event(&mut self, event: &Event, _env: &Env, out: &mut Out) {
+        if let (Event::GroupsChanged, Some((id, _))) = (event, &self.group) {
+            out.run(Cmd::LoadMembers(*id));
+        }
+    }
+
+    fn breadcrumbs(&self, _env: &Env) -> Vec<String> {
+        let mut path = match &self.group {
+            Some((_, name)) => vec!["Groups".into(), name.clone(), "Members".into()],
+            None => vec![PaneId::Members.title().to_owned()],
+        };
+        if let Some(p) = &self.person {
+            path.push(p.key.clone());
+        }
+        path
+    }
+
+    fn show(&mut self, target: &Target, _env: &Env, out: &mut Out) {
+        if let Target::Members { group, name } = target {
+            self.open_group(*group, name.clone());
+            out.run(Cmd::LoadMembers(*group));
+        }
+    }
+}
+
+fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
+    if let Some(view) = &pane.person {
+        return draw_person(f, area, env, view, focused);
+    }
+    let theme = &env.theme;
     let title = match &pane.group {
         Some((_, name)) => format!(
             "Members of {} {}/{}",
@@ -197,7 +317,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
         .map(|hit| {
             pane.rows[hit.index]
                 .instance
-                .and_then(|id| app.instance(id))
+                .and_then(|id| env.instance(id))
                 .map_or_else(String::new, |i| instance_cell(i.app, &i.name, wide))
         })
         .collect();
@@ -218,14 +338,14 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
                 vec![
                     Cell::from(highlighted(
                         &pane.texts[hit.index],
-                        &app.fuzzy
+                        &env.fuzzy
                             .highlights(&pane.texts[hit.index], pane.filter.text()),
                         base,
                         theme.matched(),
                     )),
                     Cell::from(place),
                     Cell::from("active"),
-                    Cell::from(ago(app.now, m.last_activity)),
+                    Cell::from(ago(env.now, m.last_activity)),
                 ],
                 &mask,
             ));
@@ -252,8 +372,8 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, focused: bool) {
     );
 }
 
-fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused: bool) {
-    let theme = &app.theme;
+fn draw_person(f: &mut Frame, area: Rect, env: &Env, view: &PersonView, focused: bool) {
+    let theme = &env.theme;
     let block = pane_block(&format!("Person {}", safe(&view.key)), focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -269,10 +389,7 @@ fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused:
         .groups
         .iter()
         .map(|id| {
-            app.groups
-                .all
-                .iter()
-                .find(|g| g.id == *id)
+            env.group(*id)
                 .map_or_else(|| format!("#{}", id.0), |g| safe(&g.name).into_owned())
         })
         .collect();
@@ -297,12 +414,12 @@ fn draw_person(f: &mut Frame, area: Rect, app: &App, view: &PersonView, focused:
         ]),
         Line::from(vec![
             Span::styled("Last     ", theme.header()),
-            Span::raw(ago(app.now, p.last_activity)),
+            Span::raw(ago(env.now, p.last_activity)),
         ]),
         Line::from(Span::styled("Accounts", theme.header())),
     ];
     lines.extend(p.accounts.iter().map(|(id, u)| {
-        let place = app
+        let place = env
             .instance(*id)
             .map_or_else(|| format!("#{}", id.0), |i| instance_label(i.app, &i.name));
         Line::from(format!("  {place}  {}", safe(&u.email)))

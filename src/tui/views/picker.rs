@@ -10,12 +10,15 @@ use ratatui::widgets::{Clear, Paragraph};
 use super::groups::office_note;
 use crate::domain::instance::reference;
 use crate::domain::{AppKind, OfficeApp};
-use crate::service::AvailableGroup;
-use crate::tui::app::App;
+use crate::service::{AvailableGroup, Level};
+use crate::store::IMPORT_LIMIT;
+use crate::tui::action::Action;
 use crate::tui::format::{instance_label, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
-use crate::tui::msg::{Cmd, Outcome};
+use crate::tui::keymap::Context;
+use crate::tui::msg::{Cmd, Done, Outcome};
+use crate::tui::pane::{Component, Effect, Env, Handled, Out, PaneId};
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{centered, highlighted, input_line, pane_block};
 
@@ -47,6 +50,8 @@ pub struct Picker {
     pub notify: bool,
     pub imported_total: usize,
     pub error: Option<String>,
+    /// Each keystroke's number; only the latest one's pause searches.
+    search_seq: u64,
 }
 
 impl Picker {
@@ -63,6 +68,7 @@ impl Picker {
             notify: true,
             imported_total,
             error: None,
+            search_seq: 0,
         }
     }
 
@@ -101,14 +107,16 @@ impl Picker {
     /// Esc: from the groups back to the instances; false when the picker should close.
     pub fn back(&mut self) -> bool {
         if self.instance.is_some() && self.instances.len() > 1 {
+            let seq = self.search_seq;
             *self = Picker::new(std::mem::take(&mut self.instances), self.imported_total);
+            self.search_seq = seq;
             return true;
         }
         false
     }
 
     /// A typed key; true when the query changed (so a search is due after the pause).
-    pub fn edit(&mut self, key: KeyEvent, fuzzy: &Fuzzy) -> bool {
+    fn edit(&mut self, key: KeyEvent, fuzzy: &Fuzzy) -> bool {
         if self.instance.is_none() || !self.query.edit(key) {
             return false;
         }
@@ -122,8 +130,12 @@ impl Picker {
         self.cursor.clamp(self.ranked.len());
     }
 
-    /// The app's search for the current text, once the pause has passed.
-    pub fn search_cmd(&mut self) -> Option<Cmd> {
+    /// The pause after keystroke `seq` has passed: the app's search for
+    /// the current text, unless another key came since.
+    pub fn search_due(&mut self, seq: u64) -> Option<Cmd> {
+        if seq != self.search_seq {
+            return None;
+        }
         let instance = self.instance.clone()?;
         let text = self.query.text().trim().to_owned();
         if text.is_empty() {
@@ -216,8 +228,70 @@ impl Picker {
     }
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
-    let theme = &app.theme;
+impl Component for Picker {
+    fn contexts(&self) -> Vec<Context> {
+        vec![Context::Picker]
+    }
+
+    fn on_action(&mut self, action: Action, _env: &Env, out: &mut Out) -> Handled {
+        match action {
+            Action::Back if !self.back() => out.push(Effect::Close),
+            Action::Up => self.cursor.up(),
+            Action::Down => self.down(),
+            Action::PageUp => self.cursor.page_up(),
+            Action::PageDown => {
+                let len = self.rows_len();
+                self.cursor.page_down(len);
+            }
+            Action::ToggleNotify => self.notify = !self.notify,
+            Action::Quit => return Handled::NotConsumed,
+            Action::Submit | Action::Open => match self.submit(IMPORT_LIMIT) {
+                Ok(Some(cmd)) => {
+                    if matches!(cmd, Cmd::Import { .. }) {
+                        out.push(Effect::Close);
+                        out.push(Effect::Focus(PaneId::Groups));
+                    }
+                    out.run(cmd);
+                }
+                Ok(None) => {}
+                Err(message) => out.toast(Level::Error, message),
+            },
+            _ => {}
+        }
+        Handled::Consumed
+    }
+
+    fn on_key(&mut self, key: KeyEvent, env: &Env, out: &mut Out) -> Handled {
+        if self.edit(key, &env.fuzzy) {
+            self.search_seq += 1;
+            out.run(Cmd::SearchAfterPause(self.search_seq));
+        }
+        Handled::Consumed
+    }
+
+    fn typing(&self) -> bool {
+        true
+    }
+
+    fn done(&mut self, done: Done, env: &Env, _out: &mut Out) -> Option<Done> {
+        match done {
+            Done::Available {
+                instance,
+                search,
+                result,
+            } => self.loaded(&instance, search.as_deref(), result, &env.fuzzy),
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, _focused: bool, env: &Env) {
+        draw(self, f, area, env)
+    }
+}
+
+fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
+    let theme = &env.theme;
     let area = centered(
         area,
         area.width.saturating_sub(4).max(60),
@@ -322,7 +396,7 @@ pub fn draw(f: &mut Frame, area: Rect, app: &App, p: &Picker) {
                 };
                 let mut line = highlighted(
                     &row.name,
-                    &app.fuzzy.highlights(&row.name, p.query.text()),
+                    &env.fuzzy.highlights(&row.name, p.query.text()),
                     base,
                     theme.matched(),
                 );

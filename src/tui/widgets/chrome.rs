@@ -1,59 +1,66 @@
-//! Header, tab line with breadcrumbs, footer hints, toasts and the command line.
+//! Header, tab line with breadcrumbs, footer hints and toasts.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
+use crate::domain::Micros;
 use crate::service::Level;
 use crate::tui::action::Action;
-use crate::tui::app::{App, Overlay, Pane};
 use crate::tui::format::{clock, safe};
-use crate::tui::keymap::{Context, Key};
+use crate::tui::keymap::{Context, Key, Keymap};
+use crate::tui::pane::{Env, PaneId};
+use crate::tui::theme::Theme;
 use crate::tui::views::connectors::{health, health_span};
-use crate::tui::widgets::input_line;
 
-pub fn header(f: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub level: Level,
+    pub text: String,
+    pub until: Micros,
+}
+
+pub fn header(f: &mut Frame, area: Rect, env: &Env) {
+    let theme = &env.theme;
     let mut spans = vec![
         Span::styled("casbah ", theme.header()),
-        Span::styled(safe(&app.database).into_owned(), theme.dim()),
+        Span::styled(safe(&env.database).into_owned(), theme.dim()),
     ];
-    for s in &app.connectors.rows {
+    for s in &env.instances {
         spans.push(Span::raw(" │ "));
         spans.push(Span::raw(format!("{} ", safe(&s.instance.name))));
         spans.push(health_span(health(s), theme));
     }
-    if !app.jobs.is_empty() {
+    if !env.jobs.is_empty() {
         spans.push(Span::raw(" │ "));
         spans.push(Span::styled(
-            format!("⟳ syncing {}", app.jobs.len()),
+            format!("⟳ syncing {}", env.jobs.len()),
             theme.warning(),
         ));
     }
     spans.push(Span::raw(format!(
         " │ groups {}/{}",
-        app.imported_count(),
+        env.imported_count(),
         crate::store::IMPORT_LIMIT
     )));
-    spans.push(Span::raw(format!(" │ {}", clock(app.now))));
+    spans.push(Span::raw(format!(" │ {}", clock(env.now))));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// Pane tabs with their digit, then the drill-down path. When both do not
 /// fit, the other panes' tabs shrink to their digit: the path matters more.
-pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
-    let theme = &app.theme;
-    let crumbs = app.breadcrumbs().join(" › ");
-    let full: usize = Pane::ALL
+pub fn tabs(f: &mut Frame, area: Rect, theme: &Theme, focus: PaneId, crumbs: &[String]) {
+    let crumbs = crumbs.join(" › ");
+    let full: usize = PaneId::ALL
         .iter()
         .enumerate()
         .map(|(i, p)| format!(" {} {} ", i + 1, p.title()).chars().count())
         .sum();
     let compact = full + 2 + crumbs.chars().count() > usize::from(area.width);
     let mut spans = Vec::new();
-    for (i, pane) in Pane::ALL.iter().enumerate() {
-        let (style, text) = if *pane == app.focus {
+    for (i, pane) in PaneId::ALL.iter().enumerate() {
+        let (style, text) = if *pane == focus {
             (theme.selected(), format!(" {} {} ", i + 1, pane.title()))
         } else if compact {
             (theme.dim(), format!(" {} ", i + 1))
@@ -67,63 +74,28 @@ pub fn tabs(f: &mut Frame, area: Rect, app: &App) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn hint(key: Key, desc: &str, app: &App) -> [Span<'static>; 2] {
+fn hint(key: Key, desc: &str, theme: &Theme) -> [Span<'static>; 2] {
     [
-        Span::styled(key.to_string(), app.theme.key()),
-        Span::styled(format!(" {desc}  "), app.theme.dim()),
+        Span::styled(key.to_string(), theme.key()),
+        Span::styled(format!(" {desc}  "), theme.dim()),
     ]
 }
 
-/// The keys that work now: the focused pane's own, then the everyday ones.
-pub fn footer(f: &mut Frame, area: Rect, app: &App) {
-    if let Overlay::Command {
-        input,
-        completions,
-        chosen,
-    } = &app.overlay
-    {
-        let mut spans = input_line(":", input, area.width, &app.theme).0.spans;
-        if !completions.is_empty() {
-            spans.push(Span::raw("   "));
-            for (i, c) in completions.iter().enumerate() {
-                let style = if Some(i) == *chosen {
-                    app.theme.selected()
-                } else {
-                    app.theme.dim()
-                };
-                spans.push(Span::styled(safe(c).into_owned(), style));
-                spans.push(Span::raw(" "));
-            }
-        }
-        f.render_widget(Paragraph::new(Line::from(spans)), area);
-        return;
-    }
-    if let Overlay::SaveQuery { input } = &app.overlay {
-        let line = input_line("Save filter as: ", input, area.width, &app.theme).0;
-        f.render_widget(Paragraph::new(line), area);
-        return;
-    }
-    let contexts = app.contexts();
+/// The keys that work now: those of the contexts in effect (the focused
+/// pane's own, or the dialog's), then the everyday ones.
+pub fn footer(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, contexts: &[Context]) {
     let mut spans = Vec::new();
-    for ctx in &contexts {
+    for ctx in contexts {
         if *ctx == Context::Global {
             continue;
         }
-        for b in app.keymap.bindings(*ctx) {
+        for b in keymap.bindings(*ctx) {
             // Arrows need no hint; the room goes to what is particular here.
-            if matches!(
-                b.action,
-                Action::Up
-                    | Action::Down
-                    | Action::PageUp
-                    | Action::PageDown
-                    | Action::Top
-                    | Action::Bottom
-            ) {
+            if b.action.is_navigation() {
                 continue;
             }
             if let Some(k) = b.keys.first() {
-                spans.extend(hint(*k, &b.desc, app));
+                spans.extend(hint(*k, &b.desc, theme));
             }
         }
     }
@@ -135,8 +107,8 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
             Action::Help,
             Action::Quit,
         ] {
-            if let Some(k) = app.keymap.key_for(&[Context::Global], action) {
-                spans.extend(hint(k, action.description(), app));
+            if let Some(k) = keymap.key_for(&[Context::Global], action) {
+                spans.extend(hint(k, action.description(), theme));
             }
         }
     }
@@ -144,9 +116,8 @@ pub fn footer(f: &mut Frame, area: Rect, app: &App) {
 }
 
 /// The newest toasts, bottom right, above the footer.
-pub fn toasts(f: &mut Frame, body: Rect, app: &App) {
-    let theme = &app.theme;
-    for (i, t) in app.toasts.iter().rev().enumerate() {
+pub fn toasts(f: &mut Frame, body: Rect, theme: &Theme, toasts: &[Toast]) {
+    for (i, t) in toasts.iter().rev().enumerate() {
         let text = format!(
             " {} {} ",
             match t.level {

@@ -6,15 +6,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::{centered, pane_block};
-use crate::tui::app::App;
-use crate::tui::keymap::Context;
+use crate::tui::keymap::{Context, Keymap};
+use crate::tui::theme::Theme;
 
-pub fn lines(app: &App) -> Vec<Line<'static>> {
-    let theme = &app.theme;
+pub fn lines(keymap: &Keymap, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for ctx in Context::ALL {
         lines.push(Line::from(Span::styled(ctx.title(), theme.header())));
-        for b in app.keymap.bindings(ctx) {
+        for b in keymap.bindings(ctx) {
             let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<18}", keys.join(" ")), theme.key()),
@@ -27,13 +26,15 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn draw(f: &mut Frame, area: Rect, app: &App, scroll: usize) {
+pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, scroll: usize) {
     let area = centered(area, 76, area.height.saturating_sub(2));
     f.render_widget(Clear, area);
-    let block = pane_block("Keys — any key closes, ↑↓ scroll", true, &app.theme);
+    let block = pane_block("Keys — any key closes, ↑↓ scroll", true, theme);
     let scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
     f.render_widget(
-        Paragraph::new(lines(app)).block(block).scroll((scroll, 0)),
+        Paragraph::new(lines(keymap, theme))
+            .block(block)
+            .scroll((scroll, 0)),
         area,
     );
 }

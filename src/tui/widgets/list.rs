@@ -4,6 +4,9 @@
 use std::cell::Cell;
 use std::ops::Range;
 
+use crate::tui::action::Action;
+use crate::tui::pane::Handled;
+
 #[derive(Debug, Default, Clone)]
 pub struct Cursor {
     pub selected: usize,
@@ -42,6 +45,21 @@ impl Cursor {
 
     pub fn bottom(&mut self, len: usize) {
         self.selected = len.saturating_sub(1);
+    }
+
+    /// Moves for a navigation action over a list of `len` rows; any other
+    /// action is not this cursor's.
+    pub fn navigate(&mut self, action: Action, len: usize) -> Handled {
+        match action {
+            Action::Up => self.up(),
+            Action::Down => self.down(len),
+            Action::PageUp => self.page_up(),
+            Action::PageDown => self.page_down(len),
+            Action::Top => self.top(),
+            Action::Bottom => self.bottom(len),
+            _ => return Handled::NotConsumed,
+        }
+        Handled::Consumed
     }
 
     pub fn clamp(&mut self, len: usize) {

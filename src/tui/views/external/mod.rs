@@ -3,137 +3,25 @@
 //! checker. Esc walks back from the checker and the item views to the tree.
 
 pub mod checker;
+mod checker_view;
 mod draw;
+mod keys;
+mod nodes;
 pub mod tree;
 
 pub use checker::{Answer, Checker, Field, Shown, VisibleNode};
-pub use draw::draw;
+pub use nodes::{AudienceNode, WhoRow};
 pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
 
-use crate::domain::external::{Access, ExternalGroupId, ItemId, Principal};
-use crate::service::{
-    AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView, VisibleItem,
-};
+use crate::domain::external::{ExternalGroupId, ItemId, Principal};
 use crate::tui::action::Action;
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
+use crate::tui::pane::Handled;
 use crate::tui::widgets::list::Cursor;
-
-impl From<ConnectionSummary> for ConnNode {
-    fn from(s: ConnectionSummary) -> ConnNode {
-        ConnNode {
-            id: s.connection.id.to_string(),
-            name: s.connection.name,
-            instance: s.instance,
-            groups: s.groups,
-            items: s.items,
-            pending: s.pending,
-        }
-    }
-}
-
-impl From<ExternalGroupView> for GroupNode {
-    fn from(v: ExternalGroupView) -> GroupNode {
-        GroupNode {
-            label: v.group.label(),
-            id: v.group.id,
-            description: v.group.description,
-            members: v
-                .members
-                .into_iter()
-                .map(|m| MemberNode {
-                    member: m.member,
-                    label: m.label,
-                    pending: m.pending,
-                })
-                .collect(),
-            mirror: v.mirror.map(|m| MirrorNote {
-                source: m.source_name,
-                published: m.published,
-                unmatched: m.unmatched.len(),
-                error: m.error,
-            }),
-        }
-    }
-}
-
-impl From<ItemView> for ItemNode {
-    fn from(v: ItemView) -> ItemNode {
-        ItemNode {
-            id: v.id,
-            title: v.title,
-            acl: v.acl,
-            labels: v.labels,
-            pending: v.pending,
-        }
-    }
-}
-
-impl From<AccessAnswer> for Answer {
-    fn from(a: AccessAnswer) -> Answer {
-        Answer {
-            item: a.item,
-            user: a.user,
-            decision: a.decision,
-        }
-    }
-}
-
-impl From<VisibleItem> for VisibleNode {
-    fn from(v: VisibleItem) -> VisibleNode {
-        VisibleNode {
-            item: v.item,
-            title: v.title,
-            decision: v.decision,
-        }
-    }
-}
-
-impl From<AudienceView> for AudienceNode {
-    fn from(v: AudienceView) -> AudienceNode {
-        AudienceNode {
-            rows: v
-                .rows
-                .into_iter()
-                .map(|r| WhoRow {
-                    user_id: r.user_id,
-                    name: r.name,
-                    decision: r.decision,
-                    entry: r.entry,
-                })
-                .collect(),
-            granted: v.granted,
-            denied: v.denied,
-            pending: v.pending.iter().map(ToString::to_string).collect(),
-            cycles: v.cycles.iter().map(ToString::to_string).collect(),
-            notes: v.notes,
-        }
-    }
-}
-
-/// One user the ACL reaches.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhoRow {
-    pub user_id: String,
-    pub name: String,
-    pub decision: Access,
-    /// The ACL entry that decided, 1-based.
-    pub entry: usize,
-}
-
-/// R-X5: who can see an item, with counts.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AudienceNode {
-    pub rows: Vec<WhoRow>,
-    pub granted: usize,
-    pub denied: usize,
-    pub pending: Vec<String>,
-    pub cycles: Vec<String>,
-    pub notes: Vec<String>,
-}
 
 /// A view opened over the tree from an item.
 #[derive(Debug)]
@@ -324,6 +212,11 @@ impl ExternalPane {
         c.users_loaded(result, fuzzy)
     }
 
+    /// The ids of the connections known, for `:external` completion.
+    pub fn connection_ids(&self) -> impl Iterator<Item = &str> {
+        self.tree.conns.iter().map(|d| d.conn.id.as_str())
+    }
+
     /// The connection the user is looking at.
     pub fn current_conn(&self) -> Option<&ConnData> {
         match self.stack.last() {
@@ -355,7 +248,7 @@ impl ExternalPane {
             .find(|i| i.id == *id)
     }
 
-    pub fn navigate(&mut self, action: Action) {
+    pub fn navigate(&mut self, action: Action) -> Handled {
         let (cursor, len) = match self.stack.last_mut() {
             Some(Detail::Acl { conn, item, cursor }) => {
                 let len = self
@@ -377,15 +270,7 @@ impl ExternalPane {
                 (&mut self.tree.cursor, len)
             }
         };
-        match action {
-            Action::Up => cursor.up(),
-            Action::Down => cursor.down(len),
-            Action::PageUp => cursor.page_up(),
-            Action::PageDown => cursor.page_down(len),
-            Action::Top => cursor.top(),
-            Action::Bottom => cursor.bottom(len),
-            _ => {}
-        }
+        cursor.navigate(action, len)
     }
 
     /// Enter: expands or collapses the selected row, opens an item's ACL;
@@ -509,22 +394,27 @@ impl ExternalPane {
     }
 
     /// Esc: closes the checker, then the filter of who can see, then the
-    /// item views, then the tree's filter.
-    pub fn back(&mut self, fuzzy: &Fuzzy) {
+    /// item views, then the tree's filter; false when nothing was open.
+    pub fn back(&mut self, fuzzy: &Fuzzy) -> bool {
         if self.checker.take().is_some() {
-            return;
+            return true;
         }
         if let Some(Detail::Who { filter, .. }) = self.stack.last_mut()
             && !filter.text().is_empty()
         {
             filter.set("");
             self.refilter(fuzzy);
-            return;
+            return true;
         }
-        if self.stack.pop().is_none() && !self.filter.text().is_empty() {
-            self.filter.set("");
-            self.rebuild(fuzzy);
+        if self.stack.pop().is_some() {
+            return true;
         }
+        if self.filter.text().is_empty() {
+            return false;
+        }
+        self.filter.set("");
+        self.rebuild(fuzzy);
+        true
     }
 
     /// `:external NAME`: opens and selects that connection.

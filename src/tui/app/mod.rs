@@ -1,0 +1,587 @@
+//! The dashboard's state and its one update function. Nothing here touches
+//! a terminal or the service: keys and results come in as `Msg`s, and work
+//! goes out as `Cmd`s, so all of it is tested without either.
+//!
+//! `App` routes: a key goes to the dialog or pane that has the keyboard,
+//! and what that does not take is the App's own (switching panes, opening
+//! dialogs, `:` commands, Esc back along the pivots). Results go to whoever
+//! claims them; what a pane asks for comes back as `Effect`s.
+
+mod draw;
+mod nav;
+mod overlay;
+
+pub use nav::{BackStack, Visit};
+pub use overlay::Overlay;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+
+use super::action::Action;
+use super::format::safe;
+use super::input::{Input, one_line};
+use super::keymap::{Context, Keymap};
+use super::msg::{Cmd, Done, Msg};
+use super::pane::{Component, Effect, Env, Handled, Out, Pane, PaneId, Target};
+use super::theme::Theme;
+use super::views::activities::ActivitiesPane;
+use super::views::connect::Wizard;
+use super::views::connectors::ConnectorsPane;
+use super::views::external::ExternalPane;
+use super::views::groups::GroupsPane;
+use super::views::members::MembersPane;
+use super::views::picker::Picker;
+use super::widgets::chrome::Toast;
+use crate::domain::{AppKind, Micros};
+use crate::service::{Event, Level};
+
+/// How long a toast stays.
+const TOAST_MICROS: Micros = 6_000_000;
+const TOASTS_KEPT: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Quit,
+    Hangup,
+    Panicked,
+    /// The `casbah serve` the dashboard was attached to stopped (issue 9).
+    ServerStopped,
+}
+
+#[derive(Debug, Default)]
+pub struct Panes {
+    pub connectors: ConnectorsPane,
+    pub groups: GroupsPane,
+    pub members: MembersPane,
+    pub activities: ActivitiesPane,
+    pub external: ExternalPane,
+}
+
+impl Panes {
+    pub fn get(&self, id: PaneId) -> &dyn Pane {
+        match id {
+            PaneId::Connectors => &self.connectors,
+            PaneId::Groups => &self.groups,
+            PaneId::Members => &self.members,
+            PaneId::Activities => &self.activities,
+            PaneId::External => &self.external,
+        }
+    }
+
+    pub fn get_mut(&mut self, id: PaneId) -> &mut dyn Pane {
+        match id {
+            PaneId::Connectors => &mut self.connectors,
+            PaneId::Groups => &mut self.groups,
+            PaneId::Members => &mut self.members,
+            PaneId::Activities => &mut self.activities,
+            PaneId::External => &mut self.external,
+        }
+    }
+
+    /// In tab order.
+    fn all_mut(&mut self) -> [&mut dyn Pane; 5] {
+        [
+            &mut self.connectors,
+            &mut self.groups,
+            &mut self.members,
+            &mut self.activities,
+            &mut self.external,
+        ]
+    }
+}
+
+pub struct App {
+    pub env: Env,
+    pub focus: PaneId,
+    pub panes: Panes,
+    /// Dialogs do not stack: at most one of these is open.
+    pub picker: Option<Picker>,
+    pub wizard: Option<Wizard>,
+    pub overlay: Overlay,
+    /// Where Esc goes back to from a pivot.
+    pub back: BackStack,
+    pub toasts: Vec<Toast>,
+    /// Set when the screen must be cleared and fully redrawn (Ctrl-L).
+    pub clear: bool,
+    pub exit: Option<Exit>,
+    cmds: Vec<Cmd>,
+    dirty: bool,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, theme: Theme, database: String, now: Micros) -> App {
+        App {
+            env: Env::new(keymap, theme, database, now),
+            focus: PaneId::Groups,
+            panes: Panes::default(),
+            picker: None,
+            wizard: None,
+            overlay: Overlay::None,
+            back: BackStack::default(),
+            toasts: Vec::new(),
+            clear: false,
+            exit: None,
+            cmds: Vec::new(),
+            dirty: true,
+        }
+    }
+
+    /// The loads that fill the screen at start.
+    pub fn start(&mut self) -> Vec<Cmd> {
+        self.cmds.extend([
+            Cmd::LoadInstances,
+            Cmd::LoadGroups,
+            Cmd::LoadSavedQueries,
+            Cmd::LoadExternalConnections,
+        ]);
+        let mut out = Out::default();
+        self.panes.activities.reload(&self.env, &mut out);
+        self.apply(out);
+        std::mem::take(&mut self.cmds)
+    }
+
+    /// True once after anything visible changed.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::replace(&mut self.dirty, false)
+    }
+
+    pub fn take_cmds(&mut self) -> Vec<Cmd> {
+        std::mem::take(&mut self.cmds)
+    }
+
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.toasts.push(Toast {
+            level,
+            text: text.into(),
+            until: self.env.now + TOAST_MICROS,
+        });
+        if self.toasts.len() > TOASTS_KEPT {
+            self.toasts.remove(0);
+        }
+        self.dirty = true;
+    }
+
+    pub fn update(&mut self, msg: Msg) {
+        match msg {
+            Msg::Key(key) => {
+                self.dirty = true;
+                self.key(key);
+            }
+            Msg::Resize => self.dirty = true,
+            Msg::Paste(text) => {
+                self.dirty = true;
+                self.paste(&text);
+            }
+            Msg::Tick => {
+                let now = self.env.now;
+                self.toasts.retain(|t| t.until > now);
+                if let Some(cmd) = self.wizard.as_mut().and_then(|w| w.tick(now)) {
+                    self.cmds.push(cmd);
+                }
+                // A frame a second keeps the clock and ages current; it is cheap
+                // because only changed cells are written, and its write is what
+                // notices a terminal that has gone away.
+                self.dirty = true;
+            }
+            Msg::Service(event) => self.service_event(event),
+            Msg::Lagged => {
+                self.dirty = true;
+                self.cmds.extend([Cmd::LoadInstances, Cmd::LoadGroups]);
+                let mut out = Out::default();
+                for pane in self.panes.all_mut() {
+                    pane.reload(&self.env, &mut out);
+                }
+                self.apply(out);
+            }
+            Msg::Done(done) => {
+                self.dirty = true;
+                self.done(done);
+            }
+            Msg::SearchDue(seq) => {
+                if let Some(cmd) = self.picker.as_mut().and_then(|p| p.search_due(seq)) {
+                    self.cmds.push(cmd);
+                    self.dirty = true;
+                }
+            }
+            Msg::Terminate => self.exit = Some(Exit::Quit),
+            Msg::Hangup => self.exit = Some(Exit::Hangup),
+            Msg::Panicked => self.exit = Some(Exit::Panicked),
+        }
+    }
+
+    /// Jobs and notices are the App's; the panes each act on what concerns them.
+    fn service_event(&mut self, event: Event) {
+        let jobs = &mut self.env.jobs;
+        match &event {
+            Event::JobStarted { id, job, label } => {
+                jobs.insert(*id, (job.clone(), label.clone()));
+                self.dirty = true;
+            }
+            Event::JobProgress { id, label, .. } => {
+                if let Some((_, l)) = jobs.get_mut(id) {
+                    l.clone_from(label);
+                }
+                self.dirty = true;
+            }
+            Event::JobFinished { id, .. } => {
+                jobs.remove(id);
+                self.dirty = true;
+            }
+            Event::JobFailed { id, error } => {
+                jobs.remove(id);
+                self.toast(Level::Error, error.clone());
+            }
+            Event::Notification { level, text } => self.toast(*level, text.clone()),
+            Event::InstancesChanged => self.cmds.push(Cmd::LoadInstances),
+            Event::GroupsChanged => self.cmds.push(Cmd::LoadGroups),
+            Event::Reload => return self.update(Msg::Lagged),
+            Event::ServerStopped => return self.exit = Some(Exit::ServerStopped),
+            Event::ActivitiesIngested { .. } | Event::ExternalChanged { .. } => {}
+        }
+        let mut out = Out::default();
+        for pane in self.panes.all_mut() {
+            pane.event(&event, &self.env, &mut out);
+        }
+        self.apply(out);
+    }
+
+    fn done(&mut self, done: Done) {
+        // Instances and groups are everyone's: they live in `Env`.
+        let done = match done {
+            Done::Instances(result) => {
+                let result = result.map(|rows| self.env.instances = rows);
+                self.panes.connectors.loaded(result, &self.env);
+                self.panes.groups.refilter(&self.env);
+                return;
+            }
+            Done::Groups(Ok(groups)) => {
+                let selected = self.panes.groups.selected(&self.env).map(|g| g.id);
+                self.env.groups = groups;
+                self.panes.groups.loaded(selected, &self.env);
+                if let Some(p) = &mut self.picker {
+                    p.imported_total = self.env.imported_count();
+                }
+                return;
+            }
+            Done::Groups(Err(e)) => return self.panes.groups.failed(e.message),
+            other => other,
+        };
+        let mut out = Out::default();
+        let mut left = Some(done);
+        let dialogs = [
+            self.picker.as_mut().map(|p| p as &mut dyn Component),
+            self.wizard.as_mut().map(|w| w as &mut dyn Component),
+        ];
+        let panes = self.panes.all_mut().map(|p| Some(p as &mut dyn Component));
+        for c in dialogs.into_iter().chain(panes).flatten() {
+            if let Some(done) = left.take() {
+                left = c.done(done, &self.env, &mut out);
+            }
+        }
+        self.apply(out);
+        if let Some(done) = left {
+            self.unclaimed(done);
+        }
+    }
+
+    /// Results no pane or dialog took: outcomes to tell, and those of a
+    /// dialog closed since, dropped.
+    fn unclaimed(&mut self, done: Done) {
+        match done {
+            Done::Imported { name, result } => match result {
+                Ok(()) => self.toast(Level::Info, format!("importing {name}…")),
+                Err(e) => self.toast(Level::Error, e.message),
+            },
+            Done::Synced(Ok(n)) => self.toast(Level::Info, format!("{n} scans started")),
+            Done::Synced(Err(e)) => self.toast(Level::Error, e.message),
+            Done::QuerySaved { name, result } => match result {
+                Ok(()) => {
+                    self.toast(Level::Info, format!("saved query {name}"));
+                    self.cmds.push(Cmd::LoadSavedQueries);
+                }
+                Err(e) => self.toast(Level::Error, e.message),
+            },
+            Done::Connected(Ok(_)) => {
+                // The service's own notice says it connected.
+                self.wizard = None;
+                self.cmds.push(Cmd::LoadInstances);
+            }
+            Done::Connected(Err(e)) => self.toast(Level::Error, e.message),
+            _ => {}
+        }
+    }
+
+    /// Carries out what a pane or dialog asked for.
+    fn apply(&mut self, out: Out) {
+        for effect in out.into_effects() {
+            match effect {
+                Effect::Run(cmd) => self.cmds.push(cmd),
+                Effect::RunOnce(cmd) => {
+                    if !self.cmds.contains(&cmd) {
+                        self.cmds.push(cmd);
+                    }
+                }
+                Effect::Toast(level, text) => self.toast(level, text),
+                Effect::Pivot(target) => self.pivot(target),
+                Effect::Focus(pane) => self.focus = pane,
+                Effect::Close => {
+                    self.picker = None;
+                    self.wizard = None;
+                }
+            }
+        }
+    }
+
+    /// The keymap contexts for the current state, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        if let Some(p) = &self.picker {
+            return p.contexts();
+        }
+        if let Some(w) = &self.wizard {
+            return w.contexts();
+        }
+        if self.prompting() {
+            return vec![Context::Input];
+        }
+        self.panes.get(self.focus).contexts()
+    }
+
+    /// A paste types into the field that has the keyboard: in the wizard as
+    /// it says, elsewhere on one line. With no field to take it, it is
+    /// dropped rather than read as keys.
+    fn paste(&mut self, text: &str) {
+        if let Some(w) = &mut self.wizard {
+            return w.paste(text);
+        }
+        let typing =
+            self.picker.is_some() || self.prompting() || self.panes.get(self.focus).typing();
+        if typing {
+            for c in one_line(text).chars() {
+                self.key(KeyEvent::from(KeyCode::Char(c)));
+            }
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) {
+        if let Overlay::Help { .. } = self.overlay {
+            return self.help_key(key);
+        }
+        let action = self.env.keymap.action(&self.contexts(), key);
+        if self.prompting() {
+            return match action {
+                Some(a) => self.prompt_action(a),
+                None => self.prompt_edit(key),
+            };
+        }
+        let mut out = Out::default();
+        let App {
+            env,
+            focus,
+            panes,
+            picker,
+            wizard,
+            ..
+        } = self;
+        let keyboard: &mut dyn Component = match (picker, wizard) {
+            (Some(p), _) => p,
+            (None, Some(w)) => w,
+            (None, None) => panes.get_mut(*focus),
+        };
+        let handled = match action {
+            Some(a) => keyboard.on_action(a, env, &mut out),
+            None => keyboard.on_key(key, env, &mut out),
+        };
+        self.apply(out);
+        if let (Handled::NotConsumed, Some(a)) = (handled, action) {
+            self.perform(a, None);
+        }
+    }
+
+    /// Carries out an action no pane took, from a key or a `:` command
+    /// (with its argument).
+    pub fn perform(&mut self, action: Action, arg: Option<String>) {
+        let mut out = Out::default();
+        match action {
+            Action::Quit => self.exit = Some(Exit::Quit),
+            Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Redraw => self.clear = true,
+            Action::CommandLine => {
+                self.overlay = Overlay::Command {
+                    input: Input::default(),
+                    completions: Vec::new(),
+                    chosen: None,
+                }
+            }
+            Action::NextPane => self.focus = self.focus.next(1),
+            Action::PrevPane => self.focus = self.focus.next(-1),
+            Action::Connectors => self.focus = PaneId::Connectors,
+            Action::Groups => {
+                self.focus = PaneId::Groups;
+                if let Some(text) = arg {
+                    self.panes.groups.set_filter(&text, &self.env);
+                }
+            }
+            Action::Members => match arg {
+                Some(name) => self.open_group_named(&name),
+                None => self.focus = PaneId::Members,
+            },
+            Action::Activities => {
+                self.focus = PaneId::Activities;
+                if let Some(text) = arg {
+                    self.panes.activities.apply_filter(text, &mut out);
+                }
+            }
+            Action::External => {
+                self.focus = PaneId::External;
+                if let Some(name) = arg {
+                    self.panes.external.show_named(&name, &self.env, &mut out);
+                }
+            }
+            Action::Import => self.open_picker(),
+            Action::Sync => {
+                let selected = self.panes.connectors.selected(&self.env);
+                let name = arg.or_else(|| selected.map(|s| s.instance.reference()));
+                self.cmds.push(Cmd::Sync(name));
+            }
+            Action::Connect => {
+                let connected = self.env.instances.iter().map(|s| s.instance.app).collect();
+                self.focus = PaneId::Connectors;
+                self.wizard = Some(Wizard::new(connected));
+            }
+            Action::ExportCsv | Action::ExportJson => self.forward(PaneId::Activities, action),
+            Action::Queries => {
+                self.focus = PaneId::Activities;
+                self.forward(PaneId::Activities, action);
+            }
+            Action::SaveQuery => {
+                if self.panes.activities.filter().trim().is_empty() {
+                    self.toast(
+                        Level::Warning,
+                        "the filter is empty: press / to write one first",
+                    );
+                } else {
+                    self.overlay = Overlay::SaveQuery {
+                        input: Input::default(),
+                    };
+                }
+            }
+            Action::AccessCheck => {
+                self.focus = PaneId::External;
+                self.forward(PaneId::External, action);
+            }
+            Action::Back => self.back(),
+            // A pane's own, where the pane in view has no use for it.
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom
+            | Action::Open
+            | Action::Filter
+            | Action::ToggleNotify
+            | Action::Submit
+            | Action::Complete
+            | Action::Expand
+            | Action::Collapse
+            | Action::WhoCanSee
+            | Action::Refresh => {}
+        }
+        self.apply(out);
+    }
+
+    /// A `:` command that belongs to a pane, wherever the user is.
+    fn forward(&mut self, pane: PaneId, action: Action) {
+        let mut out = Out::default();
+        self.panes
+            .get_mut(pane)
+            .on_action(action, &self.env, &mut out);
+        self.apply(out);
+    }
+
+    /// Goes where `target` says, remembering where from: Esc comes back,
+    /// and puts back what the pivot changed in the pane it went to.
+    pub fn pivot(&mut self, target: Target) {
+        let to = target.pane();
+        self.back.push(Visit {
+            from: self.focus,
+            to,
+            saved: self.panes.get(to).snapshot(),
+        });
+        self.show(target);
+    }
+
+    /// Goes where `target` says, with no way back but the pane's parent.
+    fn show(&mut self, target: Target) {
+        let to = target.pane();
+        let mut out = Out::default();
+        self.panes.get_mut(to).show(&target, &self.env, &mut out);
+        self.focus = to;
+        self.apply(out);
+    }
+
+    /// Esc that no pane took: back along the latest pivot into this pane,
+    /// else up to the pane's parent.
+    fn back(&mut self) {
+        if let Some(visit) = self.back.pop_to(self.focus) {
+            if let Some(saved) = visit.saved {
+                self.panes.get_mut(visit.to).restore(saved, &self.env);
+            }
+            self.focus = visit.from;
+        } else if let Some(parent) = self.focus.parent() {
+            self.focus = parent;
+        }
+    }
+
+    fn open_group_named(&mut self, name: &str) {
+        let found = self
+            .env
+            .groups
+            .iter()
+            .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
+            .map(|g| Target::Members {
+                group: g.id,
+                name: g.name.clone(),
+            });
+        match found {
+            Some(target) => self.show(target),
+            None => self.toast(
+                Level::Error,
+                format!("no group named {:?}; see :groups", name.trim()),
+            ),
+        }
+    }
+
+    fn open_picker(&mut self) {
+        let connected: Vec<(AppKind, String)> = self
+            .env
+            .instances
+            .iter()
+            .map(|s| (s.instance.app, s.instance.name.clone()))
+            .collect();
+        if connected.is_empty() {
+            self.toast(
+                Level::Warning,
+                "no instance connected: connect one with `casbah connectors add` first",
+            );
+            return;
+        }
+        let mut picker = Picker::new(connected, self.env.imported_count());
+        if let Some(cmd) = picker.auto_choose() {
+            self.cmds.push(cmd);
+        }
+        self.picker = Some(picker);
+    }
+
+    /// The drill-down path for the breadcrumbs.
+    pub fn breadcrumbs(&self) -> Vec<String> {
+        self.panes
+            .get(self.focus)
+            .breadcrumbs(&self.env)
+            .iter()
+            .map(|p| safe(p).into_owned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,214 @@
+//! The Activities pane: live arrivals, the filter line, queries, paging
+//! and export.
+
+use super::*;
+
+// Live arrivals never move the row the user is on; a marker counts them.
+#[test]
+fn live_activities_keep_the_selected_row() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4jjj");
+    let before = app.panes.activities.rows[app.panes.activities.cursor.selected]
+        .id
+        .clone();
+    app.update(Msg::Service(Event::ActivitiesIngested {
+        instance: InstanceId(1),
+        count: 2,
+    }));
+    let cmds = app.take_cmds();
+    assert!(
+        matches!(cmds.as_slice(), [Cmd::LoadActivities { after: None, .. }]),
+        "{cmds:?}"
+    );
+    // Two newer activities arrive (ids 1000 and 1001 sort first).
+    let mut items = vec![activity(0), activity(0)];
+    items[0].id = "new1".into();
+    items[1].id = "new2".into();
+    items.extend((0..30).map(activity));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage { items, next: None }),
+    }));
+    assert_eq!(
+        app.panes.activities.rows[app.panes.activities.cursor.selected].id,
+        before
+    );
+    assert_eq!(app.panes.activities.new_count, 2);
+    typed(&mut app, "g");
+    assert_eq!(
+        app.panes.activities.new_count, 0,
+        "the top clears the marker"
+    );
+}
+
+// Bursts of ingest events cause one load at a time, then one more.
+#[test]
+fn ingest_events_coalesce() {
+    let mut app = app();
+    loaded(&mut app);
+    for _ in 0..5 {
+        app.update(Msg::Service(Event::ActivitiesIngested {
+            instance: InstanceId(1),
+            count: 1,
+        }));
+    }
+    assert_eq!(app.take_cmds().len(), 1);
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(page(0..31)),
+    }));
+    assert_eq!(
+        app.take_cmds().len(),
+        1,
+        "one more for what arrived meanwhile"
+    );
+}
+
+// R-A2, R-A4: the filter line checks at each key, points at the mistake and applies on Enter.
+#[test]
+fn filter_line_checks_then_applies() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4/country!=");
+    let error = app
+        .panes
+        .activities
+        .editor
+        .as_ref()
+        .and_then(|e| e.error.clone())
+        .expect("an error");
+    assert!(error.column >= 1);
+    press(&mut app, KeyCode::Enter);
+    assert!(
+        app.panes.activities.editor.is_some(),
+        "a broken filter is not applied"
+    );
+    typed(&mut app, "DE group:Fin");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(
+        app.panes
+            .activities
+            .editor
+            .as_ref()
+            .map(|e| e.input.text().to_owned()),
+        Some("country!=DE group:\"Finance EMEA\"".into())
+    );
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.panes.activities.chips,
+        ["-country:DE", "group:\"Finance EMEA\""],
+        "chips are the canonical form"
+    );
+    assert!(
+        matches!(app.take_cmds().as_slice(), [Cmd::LoadActivities { filter, .. }] if filter == "country!=DE group:\"Finance EMEA\"")
+    );
+    // The service's own errors (unknown names) keep their column.
+    app.update(Msg::Done(Done::Activities {
+        filter: app.panes.activities.filter.clone(),
+        more: false,
+        result: Err(Failure {
+            message: "no group".into(),
+            column: Some(13),
+        }),
+    }));
+    assert_eq!(
+        app.panes.activities.error.as_ref().and_then(|e| e.column),
+        Some(13)
+    );
+}
+
+// R-A3: suggested and saved queries are listed; Enter applies one.
+#[test]
+fn queries_list_applies_a_query() {
+    let mut app = app();
+    loaded(&mut app);
+    app.update(Msg::Done(Done::SavedQueries(Ok(vec![(
+        "mine".into(),
+        "country:DE".into(),
+    )]))));
+    typed(&mut app, "4Q");
+    assert_eq!(app.panes.activities.queries.as_ref().map(Vec::len), Some(9));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.panes.activities.filter, "country:DE");
+    assert!(app.panes.activities.queries.is_none());
+}
+
+#[test]
+fn reaching_the_last_row_loads_the_next_page() {
+    let mut app = app();
+    let next = ActivityCursor { time: 5, seq: 1 };
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: page(0..3).items,
+            next: Some(next),
+        }),
+    }));
+    app.take_cmds();
+    typed(&mut app, "4G");
+    assert!(
+        matches!(app.take_cmds().as_slice(), [Cmd::LoadActivities { after: Some(c), .. }] if *c == next)
+    );
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: true,
+        result: Ok(page(3..6)),
+    }));
+    assert_eq!(app.panes.activities.rows.len(), 6);
+}
+
+// R-A3: `w` asks for a name and saves the applied filter under it.
+#[test]
+fn save_query_asks_for_a_name() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4w");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("filter is empty"))
+    );
+    typed(&mut app, "/admin");
+    press(&mut app, KeyCode::Enter);
+    app.take_cmds();
+    typed(&mut app, "wadmins");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::SaveQuery {
+            name: "admins".into(),
+            text: "admin".into()
+        }]
+    );
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+// Export: `e` asks for CSV of the current filter, progress shows, a second one waits.
+#[test]
+fn export_runs_once_with_progress() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4e");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::Export {
+            filter: String::new(),
+            format: ExportFormat::Csv
+        }]
+    );
+    typed(&mut app, "E");
+    assert!(app.take_cmds().is_empty(), "one export at a time");
+    app.update(Msg::Done(Done::ExportProgress { rows: 3000 }));
+    assert_eq!(app.panes.activities.export, Some(3000));
+    app.update(Msg::Done(Done::Exported(Ok(("/tmp/x.csv".into(), 3500)))));
+    assert_eq!(app.panes.activities.export, None);
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("3500") && t.text.contains("/tmp/x.csv"))
+    );
+}

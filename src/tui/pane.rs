@@ -1,0 +1,262 @@
+//! What every pane of the dashboard is (gitui's component pattern): it owns
+//! its state, takes the keys it understands and says whether it did
+//! (`Handled`), asks for work and navigation through `Out` instead of doing
+//! them, draws itself, and names its keys as keymap contexts, which fill the
+//! hint bar. `App` only routes, so panes never see each other: what several
+//! of them read (instances, groups, jobs, the clock) is in `Env`.
+
+use std::collections::BTreeMap;
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use super::action::Action;
+use super::format::instance_label;
+use super::fuzzy::Fuzzy;
+use super::keymap::{Context, Keymap};
+use super::msg::{Cmd, Done};
+use super::theme::Theme;
+use super::widgets::list::Cursor;
+use crate::domain::{Group, GroupId, GroupKind, Instance, InstanceId, Micros};
+use crate::service::{Event, InstanceSummary, JobId, JobKind, Level};
+
+/// Whether a pane took an action or key; what it does not take, `App` may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Consumed,
+    NotConsumed,
+}
+
+/// The panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneId {
+    Connectors,
+    Groups,
+    Members,
+    Activities,
+    External,
+}
+
+impl PaneId {
+    pub const ALL: [PaneId; 5] = [
+        PaneId::Connectors,
+        PaneId::Groups,
+        PaneId::Members,
+        PaneId::Activities,
+        PaneId::External,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneId::Connectors => "Connectors",
+            PaneId::Groups => "Groups",
+            PaneId::Members => "Members",
+            PaneId::Activities => "Activities",
+            PaneId::External => "External groups",
+        }
+    }
+
+    /// The pane Esc leads up to when no pivot led here: members belong to a group.
+    pub fn parent(self) -> Option<PaneId> {
+        (self == PaneId::Members).then_some(PaneId::Groups)
+    }
+
+    pub fn next(self, step: isize) -> PaneId {
+        let n = PaneId::ALL.len() as isize;
+        let at = PaneId::ALL.iter().position(|p| *p == self).unwrap_or(0) as isize;
+        PaneId::ALL[(at + step).rem_euclid(n) as usize]
+    }
+}
+
+/// Where a pivot goes: a pane, and what it is to show there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// The groups imported from one instance.
+    GroupsOf(InstanceId),
+    /// The members of one group.
+    Members { group: GroupId, name: String },
+}
+
+impl Target {
+    pub fn pane(&self) -> PaneId {
+        match self {
+            Target::GroupsOf(_) => PaneId::Groups,
+            Target::Members { .. } => PaneId::Members,
+        }
+    }
+}
+
+/// What a pivot changed in the pane it went to, kept so that Esc can put
+/// it back: the scope, the filter and where the selection and scroll were.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Snapshot {
+    Groups {
+        instance: Option<InstanceId>,
+        filter: String,
+        cursor: Cursor,
+    },
+}
+
+/// What a pane asks `App` to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Run(Cmd),
+    /// Run, unless the same work is already asked for in this batch.
+    RunOnce(Cmd),
+    Toast(Level, String),
+    /// Go to another pane; Esc comes back here.
+    Pivot(Target),
+    Focus(PaneId),
+    /// The dialog that asked closes.
+    Close,
+}
+
+/// The effects a pane asked for while handling one message.
+#[derive(Debug, Default)]
+pub struct Out {
+    effects: Vec<Effect>,
+}
+
+impl Out {
+    pub fn push(&mut self, effect: Effect) {
+        self.effects.push(effect);
+    }
+
+    pub fn run(&mut self, cmd: Cmd) {
+        self.push(Effect::Run(cmd));
+    }
+
+    pub fn run_all(&mut self, cmds: impl IntoIterator<Item = Cmd>) {
+        self.effects.extend(cmds.into_iter().map(Effect::Run));
+    }
+
+    pub fn toast(&mut self, level: Level, text: impl Into<String>) {
+        self.push(Effect::Toast(level, text.into()));
+    }
+
+    pub fn into_effects(self) -> Vec<Effect> {
+        self.effects
+    }
+}
+
+/// What every pane may read: the look, the keys, the clock, and what the
+/// service said about instances, groups and running jobs.
+pub struct Env {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub fuzzy: Fuzzy,
+    /// The database shown in the header.
+    pub database: String,
+    /// Wall clock, set by the runtime before each batch of messages.
+    pub now: Micros,
+    pub instances: Vec<InstanceSummary>,
+    pub groups: Vec<Group>,
+    /// Background jobs running now, by id: what they do and their latest label.
+    pub jobs: BTreeMap<JobId, (JobKind, String)>,
+}
+
+impl Env {
+    pub fn new(keymap: Keymap, theme: Theme, database: String, now: Micros) -> Env {
+        Env {
+            keymap,
+            theme,
+            fuzzy: Fuzzy::default(),
+            database,
+            now,
+            instances: Vec::new(),
+            groups: Vec::new(),
+            jobs: BTreeMap::new(),
+        }
+    }
+
+    pub fn instance(&self, id: InstanceId) -> Option<&Instance> {
+        self.instances
+            .iter()
+            .map(|s| &s.instance)
+            .find(|i| i.id == id)
+    }
+
+    /// "okta · acme" (see `format::instance_label`).
+    pub fn instance_label(&self, id: InstanceId) -> Option<String> {
+        self.instance(id).map(|i| instance_label(i.app, &i.name))
+    }
+
+    pub fn group(&self, id: GroupId) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn imported_count(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| matches!(g.kind, GroupKind::Imported { .. }))
+            .count()
+    }
+
+    /// R-G7: a membership sync of this group is running.
+    pub fn syncing(&self, group: GroupId) -> bool {
+        self.jobs
+            .values()
+            .any(|(kind, _)| *kind == JobKind::SyncGroup { group })
+    }
+}
+
+/// A list pane's contexts: its own keys and the everyday ones, or only
+/// those of text input while its filter has the keyboard.
+pub fn list_contexts(own: Context, typing: bool) -> Vec<Context> {
+    if typing {
+        vec![Context::Input]
+    } else {
+        vec![own, Context::Global]
+    }
+}
+
+/// Anything that takes the keyboard: a pane, or a dialog over the panes.
+pub trait Component {
+    /// Its keys, as the keymap contexts that say what a key means here,
+    /// most specific first; the hint bar lists them.
+    fn contexts(&self) -> Vec<Context>;
+
+    /// A key the keymap names.
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled;
+
+    /// A key the keymap does not name: text, when a field has the keyboard.
+    fn on_key(&mut self, _key: KeyEvent, _env: &Env, _out: &mut Out) -> Handled {
+        Handled::NotConsumed
+    }
+
+    /// A field has the keyboard, so typed keys and pastes are text.
+    fn typing(&self) -> bool {
+        false
+    }
+
+    /// The result of work; handed back when it is not this one's.
+    fn done(&mut self, done: Done, _env: &Env, _out: &mut Out) -> Option<Done> {
+        Some(done)
+    }
+
+    /// Draws in `area`: a pane fills it, a dialog centres itself in it.
+    fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env);
+}
+
+/// One of the tabs.
+pub trait Pane: Component {
+    /// A service event; several panes may act on one.
+    fn event(&mut self, _event: &Event, _env: &Env, _out: &mut Out) {}
+
+    /// Events were lost: what is shown is read again.
+    fn reload(&mut self, _env: &Env, _out: &mut Out) {}
+
+    /// The drill-down path, for the breadcrumbs.
+    fn breadcrumbs(&self, env: &Env) -> Vec<String>;
+
+    /// A pivot arrived: show what it asks for.
+    fn show(&mut self, _target: &Target, _env: &Env, _out: &mut Out) {}
+
+    /// What a pivot would change here, for Esc to put back.
+    fn snapshot(&self) -> Option<Snapshot> {
+        None
+    }
+
+    fn restore(&mut self, _snapshot: Snapshot, _env: &Env) {}
+}

@@ -1,0 +1,437 @@
+//! Activities pane: the live log, newest first, with the filter language of
+//! the CLI (R-A2, R-A4), queries (R-A3), details (R-A1) and export.
+
+mod complete;
+mod draw;
+
+use complete::{KnownValues, completions};
+
+use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
+use ratatui::layout::Rect;
+
+use crate::domain::filter::{self, FilterError};
+use crate::domain::{Activity, InstanceId};
+use crate::service::{Event, Level, suggested_queries};
+use crate::store::ActivityCursor;
+use crate::tui::action::Action;
+use crate::tui::input::Input;
+use crate::tui::keymap::Context;
+use crate::tui::msg::{Cmd, Done, ExportFormat, Failure, Outcome};
+use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId, list_contexts};
+use crate::tui::widgets::list::Cursor;
+
+const PROMPT: &str = "Filter› ";
+
+/// Rows fetched at a time.
+pub const PAGE: usize = 500;
+/// A live reload never asks for more than this many rows.
+const MAX_RELOAD: usize = 5_000;
+
+#[derive(Debug, Default)]
+pub struct ActivitiesPane {
+    /// The filter applied now.
+    pub filter: String,
+    pub chips: Vec<String>,
+    pub editor: Option<Editor>,
+    pub rows: Vec<Activity>,
+    pub cursor: Cursor,
+    next: Option<ActivityCursor>,
+    pub loading: bool,
+    /// Activities arrived while a load was running: load again after it.
+    pub stale: bool,
+    /// Arrived above the selection since the user last looked at the top.
+    pub new_count: usize,
+    pub error: Option<Failure>,
+    pub detail: Option<Box<Activity>>,
+    /// The queries list, when open: (name, filter, saved by the user).
+    pub queries: Option<Vec<(String, String, bool)>>,
+    pub queries_cursor: Cursor,
+    pub saved: Vec<(String, String)>,
+    /// Rows written by a running export.
+    pub export: Option<u64>,
+}
+
+#[derive(Debug, Default)]
+pub struct Editor {
+    pub input: Input,
+    /// Where the text fails to parse, checked at each keystroke.
+    pub error: Option<FilterError>,
+    pub completions: Vec<String>,
+    pub chosen: Option<usize>,
+    word_start: usize,
+}
+
+fn key(a: &Activity) -> (InstanceId, &str) {
+    (a.instance, a.id.as_str())
+}
+
+impl ActivitiesPane {
+    pub fn reload_cmd(&self) -> Cmd {
+        Cmd::LoadActivities {
+            filter: self.filter.clone(),
+            limit: self.rows.len().clamp(PAGE, MAX_RELOAD),
+            after: None,
+        }
+    }
+
+    /// The next page, when the selection reached the last row loaded.
+    pub fn more_cmd(&self) -> Option<Cmd> {
+        let after = self.next?;
+        (!self.loading && self.cursor.selected + 1 >= self.rows.len()).then(|| {
+            Cmd::LoadActivities {
+                filter: self.filter.clone(),
+                limit: PAGE,
+                after: Some(after),
+            }
+        })
+    }
+
+    pub fn set_filter(&mut self, text: String) {
+        self.chips = match filter::parse(&text) {
+            Ok(f) => f.terms.iter().map(ToString::to_string).collect(),
+            Err(_) => Vec::new(),
+        };
+        self.filter = text;
+        self.rows.clear();
+        self.next = None;
+        self.cursor.top();
+        self.new_count = 0;
+        self.detail = None;
+        self.error = None;
+    }
+
+    pub fn loaded(&mut self, more: bool, result: Outcome<crate::store::ActivityPage>) {
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
+        self.error = None;
+        if more {
+            let have: std::collections::HashSet<(InstanceId, String)> = self
+                .rows
+                .iter()
+                .map(|a| (a.instance, a.id.clone()))
+                .collect();
+            self.rows.extend(
+                page.items
+                    .into_iter()
+                    .filter(|a| !have.contains(&(a.instance, a.id.clone()))),
+            );
+            self.next = page.next;
+            return;
+        }
+        let following = self.cursor.selected == 0 && self.cursor.offset() == 0;
+        let old_selected = self
+            .rows
+            .get(self.cursor.selected)
+            .map(|a| (a.instance, a.id.clone()));
+        let old_first = self.rows.first().map(|a| (a.instance, a.id.clone()));
+        let rows = page.items;
+        let arrived = old_first
+            .as_ref()
+            .and_then(|(i, id)| rows.iter().position(|a| key(a) == (*i, id.as_str())))
+            .unwrap_or(0);
+        // Live arrivals never move the row the user is on.
+        if !following
+            && let Some((i, id)) = &old_selected
+            && let Some(pos) = rows.iter().position(|a| key(a) == (*i, id.as_str()))
+        {
+            let moved = pos.saturating_sub(self.cursor.selected);
+            self.cursor.shift(moved);
+            self.cursor.selected = pos;
+            self.new_count += arrived;
+        }
+        self.rows = rows;
+        self.next = page.next;
+        self.cursor.clamp(self.rows.len());
+    }
+
+    /// Distinct values of one field among the loaded rows, sorted.
+    pub fn seen(&self, f: impl Fn(&Activity) -> Option<String>) -> Vec<String> {
+        let mut values: Vec<String> = self.rows.iter().filter_map(&f).collect();
+        values.sort_unstable();
+        values.dedup();
+        values
+    }
+
+    pub fn edit(&mut self) {
+        let input = Input::new(&self.filter);
+        self.editor = Some(Editor {
+            error: filter::parse(input.text()).err(),
+            input,
+            ..Editor::default()
+        });
+    }
+
+    pub fn edit_key(&mut self, key: KeyEvent) {
+        if let Some(e) = &mut self.editor
+            && e.input.edit(key)
+        {
+            e.error = filter::parse(e.input.text()).err();
+            e.completions.clear();
+            e.chosen = None;
+        }
+    }
+
+    /// Enter in the editor: the text to apply, unless it does not parse.
+    pub fn submit(&mut self) -> Option<String> {
+        let editor = self.editor.as_ref()?;
+        if editor.error.is_some() {
+            return None;
+        }
+        let text = editor.input.text().trim().to_owned();
+        self.editor = None;
+        Some(text)
+    }
+
+    /// Tab: completes the field or value under the cursor, cycling on repeat.
+    fn complete(&mut self, known: &KnownValues, forward: bool) {
+        let Some(e) = &mut self.editor else { return };
+        if e.completions.is_empty() {
+            let (start, word) = e.input.current_word();
+            e.completions = completions(&word, known);
+            e.word_start = start;
+            e.chosen = None;
+        }
+        let n = e.completions.len();
+        if n == 0 {
+            return;
+        }
+        let next = match (e.chosen, forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        e.chosen = Some(next);
+        let with = e.completions[next].clone();
+        e.input.replace_word(e.word_start, &with);
+        e.error = filter::parse(e.input.text()).err();
+    }
+
+    pub fn open_detail(&mut self) {
+        self.detail = self.rows.get(self.cursor.selected).cloned().map(Box::new);
+    }
+
+    pub fn open_queries(&mut self) {
+        let mut list: Vec<(String, String, bool)> = self
+            .saved
+            .iter()
+            .map(|(n, t)| (n.clone(), t.clone(), true))
+            .collect();
+        list.extend(
+            suggested_queries()
+                .iter()
+                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned(), false)),
+        );
+        self.queries = Some(list);
+        self.queries_cursor.top();
+    }
+
+    pub fn chosen_query(&self) -> Option<String> {
+        self.queries
+            .as_ref()?
+            .get(self.queries_cursor.selected)
+            .map(|(_, t, _)| t.clone())
+    }
+
+    /// New activities, or a new filter: reload what is shown, once at a time.
+    fn refresh(&mut self, out: &mut Out) {
+        if self.loading {
+            self.stale = true;
+        } else {
+            self.loading = true;
+            out.run(self.reload_cmd());
+        }
+    }
+
+    /// Shows the activities matching `text`.
+    pub fn apply_filter(&mut self, text: String, out: &mut Out) {
+        self.set_filter(text);
+        self.refresh(out);
+    }
+
+    /// The filter applied now.
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    fn export(&mut self, format: ExportFormat, out: &mut Out) {
+        if self.export.is_some() {
+            out.toast(Level::Warning, "an export is already running");
+            return;
+        }
+        self.export = Some(0);
+        out.run(Cmd::Export {
+            filter: self.filter.clone(),
+            format,
+        });
+    }
+
+    /// Values for filter completion (R-A4): groups usable in filters,
+    /// instances, and what the loaded activities show.
+    fn known_values(&self, env: &Env) -> KnownValues {
+        KnownValues {
+            groups: env
+                .groups
+                .iter()
+                .filter(|g| g.usable_in_filters())
+                .map(|g| g.name.clone())
+                .collect(),
+            instances: env
+                .instances
+                .iter()
+                .map(|s| s.instance.name.clone())
+                .collect(),
+            countries: self.seen(|a| a.country.clone()),
+            types: self.seen(|a| Some(a.activity_type.clone())),
+            sources: self.seen(|a| Some(a.source.clone())),
+        }
+    }
+
+    fn typing_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        match action {
+            Action::Submit => {
+                if let Some(text) = self.submit() {
+                    self.apply_filter(text, out);
+                }
+            }
+            Action::Back => self.editor = None,
+            Action::Complete | Action::Down => self.complete(&self.known_values(env), true),
+            Action::Up => self.complete(&self.known_values(env), false),
+            Action::Quit => return Handled::NotConsumed,
+            _ => {}
+        }
+        Handled::Consumed
+    }
+
+    fn navigate(&mut self, action: Action, out: &mut Out) -> Handled {
+        if let Some(q) = &self.queries {
+            return self.queries_cursor.navigate(action, q.len());
+        }
+        if self.detail.is_some() {
+            return Handled::NotConsumed;
+        }
+        let handled = self.cursor.navigate(action, self.rows.len());
+        if handled == Handled::Consumed {
+            if self.cursor.selected == 0 {
+                self.new_count = 0;
+            }
+            if let Some(cmd) = self.more_cmd() {
+                self.loading = true;
+                out.run(cmd);
+            }
+        }
+        handled
+    }
+
+    fn open(&mut self, out: &mut Out) {
+        if self.queries.is_none() {
+            return self.open_detail();
+        }
+        if let Some(text) = self.chosen_query() {
+            self.queries = None;
+            self.apply_filter(text, out);
+        }
+    }
+}
+
+impl Component for ActivitiesPane {
+    fn contexts(&self) -> Vec<Context> {
+        list_contexts(Context::Activities, self.typing())
+    }
+
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        if self.typing() {
+            return self.typing_action(action, env, out);
+        }
+        match action {
+            Action::Open => self.open(out),
+            Action::Back if self.queries.is_some() => self.queries = None,
+            Action::Back if self.detail.is_some() => self.detail = None,
+            Action::Filter => self.edit(),
+            Action::Queries => self.open_queries(),
+            Action::ExportCsv => self.export(ExportFormat::Csv, out),
+            Action::ExportJson => self.export(ExportFormat::Json, out),
+            _ => return self.navigate(action, out),
+        }
+        Handled::Consumed
+    }
+
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, _out: &mut Out) -> Handled {
+        if !self.typing() {
+            return Handled::NotConsumed;
+        }
+        self.edit_key(key);
+        Handled::Consumed
+    }
+
+    fn typing(&self) -> bool {
+        self.editor.is_some()
+    }
+
+    fn done(&mut self, done: Done, _env: &Env, out: &mut Out) -> Option<Done> {
+        match done {
+            Done::Activities {
+                filter,
+                more,
+                result,
+            } => {
+                let stale = std::mem::replace(&mut self.stale, false);
+                self.loading = false;
+                if filter == self.filter {
+                    self.loaded(more, result);
+                }
+                if stale || filter != self.filter {
+                    self.refresh(out);
+                }
+            }
+            Done::SavedQueries(Ok(list)) => self.saved = list,
+            Done::SavedQueries(Err(e)) => out.toast(Level::Error, e.message),
+            Done::ExportProgress { rows } => self.export = Some(rows),
+            Done::Exported(result) => {
+                self.export = None;
+                match result {
+                    Ok((path, rows)) => out.toast(
+                        Level::Info,
+                        format!("exported {rows} activities to {}", path.display()),
+                    ),
+                    Err(e) => out.toast(Level::Error, e.message),
+                }
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
+        draw::draw(self, f, area, env, focused)
+    }
+}
+
+impl Pane for ActivitiesPane {
+    fn event(&mut self, event: &Event, _env: &Env, out: &mut Out) {
+        if let Event::ActivitiesIngested { .. } = event {
+            self.refresh(out);
+        }
+    }
+
+    fn reload(&mut self, _env: &Env, out: &mut Out) {
+        self.refresh(out);
+    }
+
+    fn breadcrumbs(&self, _env: &Env) -> Vec<String> {
+        let mut path = vec![PaneId::Activities.title().to_owned()];
+        if self.queries.is_some() {
+            path.push("Queries".into());
+        }
+        if let Some(a) = &self.detail {
+            path.push(a.id.clone());
+        }
+        path
+    }
+}
