@@ -37,6 +37,7 @@ fn user(u: usize) -> RemoteUser {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }
 }
 

@@ -92,6 +92,7 @@ fn remote_user(u: usize) -> RemoteUser {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }
 }
 

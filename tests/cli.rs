@@ -2,6 +2,7 @@
 
 mod common;
 
+use casbah::sandbox::org::MemberRef;
 use common::{Scratch, ServedSandbox, stderr};
 
 fn one_line(s: &str) -> bool {
@@ -827,14 +828,17 @@ fn activities_are_filtered_by_office_app() {
     assert!(
         lines
             .next()
-            .is_some_and(|h| h.ends_with(",source,groups,office_app,address_text")),
+            .is_some_and(|h| h.ends_with(",source,groups,office_app,address_text,activity_label")),
         "{csv}"
     );
     let rows: Vec<&str> = lines.collect();
     assert!(!rows.is_empty(), "Teams activities after a sync");
     for row in rows {
-        // issue 10: address_text comes last, empty for addresses that are IPs.
+        // issue 10: address_text comes after office_app, empty for addresses that are
+        // IPs; issue 13: the activity's label last, never empty.
         let mut last = row.rsplit(',');
+        let label = last.next();
+        assert!(label.is_some_and(|l| !l.is_empty()), "{row}");
         assert_eq!(
             (last.next(), last.next()),
             (Some(""), Some("teams")),
@@ -1216,4 +1220,321 @@ fn github_connects_from_the_command_line_through_the_device_flow() {
         !shown.contains("gho_") && !log.contains("gho_"),
         "the token was shown"
     );
+}
+
+// R-G7: `groups history` shows the members the import found as joins, then who left and
+// who joined at a later sync, with when; `--json` in the documented shape.
+#[test]
+fn group_history_shows_who_joined_and_left() {
+    // A tuple drops in order: the sandbox, then the runtime that serves it.
+    let served = common::sandbox_in_process(60);
+    let sandbox = &served.0;
+    let s = Scratch::new();
+    s.connect_in_process(sandbox);
+    // A group with a direct member to remove, and an active user outside it to add.
+    let (group, leaver, joiner) = {
+        let org = sandbox.org();
+        let active = |i: u32| {
+            let u = &org.users[i as usize];
+            u.account_enabled && u.deleted.is_none() && !u.guest
+        };
+        let group = org
+            .groups
+            .iter()
+            .find(|g| {
+                g.members.iter().all(|m| matches!(m, MemberRef::User(_)))
+                    && g.members
+                        .iter()
+                        .filter(|m| matches!(m, MemberRef::User(i) if active(*i)))
+                        .count()
+                        >= 2
+            })
+            .expect("a group of users");
+        let leaver = group
+            .members
+            .iter()
+            .find_map(|m| match m {
+                MemberRef::User(i) if active(*i) => Some(org.users[*i as usize].id),
+                _ => None,
+            })
+            .expect("an active member");
+        let joiner = (0..org.users.len() as u32)
+            .find(|i| active(*i) && !group.members.contains(&MemberRef::User(*i)))
+            .map(|i| org.users[i as usize].id)
+            .expect("an active user outside the group");
+        (group.id, leaver, joiner)
+    };
+    let (group_id, group) = (group, group.to_string());
+    let group = import_by_id(&s, &group);
+    let keys = |members: serde_json::Value| -> std::collections::BTreeSet<String> {
+        members
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["key"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let before = keys(s.json(&["members", &group, "--json"]));
+    let history = s.json(&["groups", "history", &group, "--json"]);
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), before.len(), "{history:?}");
+    assert!(history.iter().all(|c| c["change"] == "joined"
+        && before.contains(c["user"].as_str().unwrap())
+        && c["at"].as_str().is_some_and(|t| t.ends_with('Z'))));
+
+    sandbox.remove_member(group_id, leaver).unwrap();
+    sandbox.add_member(group_id, joiner).unwrap();
+    s.ok(&["groups", "sync", &group, "--wait"]);
+    let after = keys(s.json(&["members", &group, "--json"]));
+    let left: Vec<&String> = before.difference(&after).collect();
+    let joined: Vec<&String> = after.difference(&before).collect();
+    assert_eq!((left.len(), joined.len()), (1, 1), "{before:?} → {after:?}");
+
+    let history = s.json(&["groups", "history", &group, "--json"]);
+    let later = &history.as_array().unwrap()[before.len()..];
+    let mut seen: Vec<(String, String)> = later
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap().to_owned(),
+                c["user"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("joined".to_owned(), joined[0].clone()),
+            ("left".to_owned(), left[0].clone())
+        ]
+    );
+
+    let table = s.ok(&["groups", "history", &group]);
+    let mut lines = table.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .ends_with(&format!("{} joined, 1 left", before.len() + 1)),
+        "{table}"
+    );
+    assert!(lines.next().unwrap().starts_with("WHEN"), "{table}");
+    // The leaver joined with the import, then left: two rows, oldest first.
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains(left[0].as_str()))
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(
+        rows[0].contains("joined") && rows[1].contains("left"),
+        "{table}"
+    );
+}
+
+/// `casbah demo` on the scratch database, without a terminal: its live summary. Returns
+/// once it says it syncs, with what it printed before.
+fn start_demo(s: &Scratch) -> (std::process::Child, Vec<String>) {
+    use std::io::BufRead;
+    let mut demo = s
+        .command(&["demo", "--users", "50", "--rate", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(demo.stdout.take().unwrap()).lines();
+    let mut said = Vec::new();
+    loop {
+        match lines.next() {
+            Some(Ok(line)) if line.starts_with("syncing") => break,
+            Some(Ok(line)) => said.push(line),
+            _ => {
+                let out = demo.wait_with_output().unwrap();
+                panic!("the demo ended: {said:?} {}", stderr(&out));
+            }
+        }
+    }
+    // The summary goes on: read it, so that the demo never waits on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (demo, said)
+}
+
+/// Waits until every instance with an audit log has scanned its activities since `since`,
+/// and returns the instances; an error of such a scan fails the test at once.
+fn scanned_since(s: &Scratch, since: chrono::DateTime<chrono::Utc>) -> Vec<serde_json::Value> {
+    let at = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .is_some_and(|t| t >= since)
+    };
+    common::poll(
+        "an activity scan of every instance",
+        std::time::Duration::from_secs(60),
+        || {
+            let list = s.json(&["connectors", "list", "--json"]);
+            let list = list.as_array().unwrap().clone();
+            let mut done = !list.is_empty();
+            for i in &list {
+                let scan = &i["scans"]["activities"];
+                if !scan["note"].is_null() {
+                    continue;
+                }
+                if at(&scan["last_attempt"]) {
+                    assert!(scan["last_error"].is_null(), "{}: {scan}", i["name"]);
+                }
+                done &= at(&scan["last_success"]);
+            }
+            done.then_some(list)
+        },
+    )
+}
+
+// R-C3, R-C7, issue 13: the demo run again on the same database works: its sandbox listens
+// on another port, and the saved instances follow it, keeping what they collected.
+#[test]
+fn the_demo_runs_twice_on_one_database() {
+    let s = Scratch::new();
+    let help = s.ok(&["demo", "--help"]);
+    assert!(help.contains("the dashboard on a terminal"), "{help}");
+    let first_start = chrono::Utc::now();
+    let (mut demo, _) = start_demo(&s);
+    let first = scanned_since(&s, first_start);
+    let imported = || {
+        let groups = s.json(&["groups", "list", "--json"]);
+        let mut names: Vec<String> = groups
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["kind"] == "imported")
+            .map(|g| g["name"].to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let groups = imported();
+    assert!(!groups.is_empty());
+    common::stop_child(&mut demo);
+
+    let second_start = chrono::Utc::now();
+    let (mut demo, said) = start_demo(&s);
+    let second = scanned_since(&s, second_start);
+    let endpoint = |list: &[serde_json::Value]| list[0]["endpoint"].as_str().unwrap().to_owned();
+    let names = |list: &[serde_json::Value]| -> Vec<String> {
+        list.iter().map(|i| i["name"].to_string()).collect()
+    };
+    assert_ne!(endpoint(&first), endpoint(&second), "a new port: {said:?}");
+    assert!(
+        said.iter().any(|l| l.contains(&endpoint(&second))),
+        "{said:?}"
+    );
+    assert_eq!(names(&first), names(&second));
+    // No group imported twice: the second run imports nothing.
+    assert_eq!(imported(), groups);
+    common::stop_child(&mut demo);
+}
+
+// R-A2, R-A4: the organisational unit Graph gives an Entra user synced from on-premises
+// AD is the account's (shown by `person`), and `ou:` selects the activities of the
+// people in it, and only theirs; a unit no one is in is one line at its column.
+#[test]
+fn activities_filter_by_the_actors_organisational_unit() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+    let unit_of = |actor: &str| -> Option<String> {
+        let person = s.json(&["person", actor, "--json"]);
+        person["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find_map(|a| a[1]["org_unit"].as_str().map(str::to_owned))
+    };
+    let acts = s.json(&["activities", "--limit", "200", "--json"]);
+    let (unit, actor) = acts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["actor"].as_str())
+        .find_map(|actor| Some((unit_of(actor)?, actor.to_owned())))
+        .expect("an actor in an OU");
+    assert!(unit.starts_with("OU="), "{unit}");
+    let filter = format!("ou:\"{unit}\"");
+    let found = s.json(&["activities", "--filter", &filter, "--limit", "30", "--json"]);
+    let found = found.as_array().unwrap();
+    assert!(
+        found.iter().any(|a| a["actor"] == actor.as_str()),
+        "{filter}"
+    );
+    for a in found {
+        assert_eq!(
+            unit_of(a["actor"].as_str().unwrap()).as_deref(),
+            Some(unit.as_str())
+        );
+    }
+    let out = s.run(&["activities", "--filter", "admin ou:\"OU=Nowhere\""]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("column 10: no account's organisational unit matches"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(one_line(&stderr(&out)));
+}
+
+// Issue 13 (speed), issue 10: commands that only read never write the database file: no
+// byte and not its modification time, so no disk sync either (redb syncs five times
+// when it merely opens a file for writing and closes it again).
+#[test]
+fn read_only_commands_leave_the_file_untouched() {
+    let sandbox = ServedSandbox::start(&[]);
+    let s = Scratch::new();
+    s.connect(&sandbox);
+    s.ok(&["sync", "--wait"]);
+    let available = s.json(&["groups", "available", "--instance", "contoso", "--json"]);
+    let group = available[0]["id"].as_str().unwrap().to_owned();
+    let group = import_by_id(&s, &group);
+    let name = available[0]["display_name"].as_str().unwrap();
+    let by_group = format!("persongroup:\"{name}\" ou~=ou");
+    let stamp = || {
+        let meta = std::fs::metadata(s.db()).unwrap();
+        (meta.modified().unwrap(), std::fs::read(s.db()).unwrap())
+    };
+    let before = stamp();
+    for args in [
+        &["activities", "--limit", "100"][..],
+        &["activities", "--filter", &by_group, "--json"],
+        &["members", &group],
+        &["groups", "list"],
+        &["groups", "history", &group, "--json"],
+        &["person", "nobody@example.com"],
+        &["connectors", "list"],
+        &["queries", "list"],
+        &["settings", "list"],
+        &["external", "connections", "list"],
+    ] {
+        s.ok(args);
+        assert!(stamp() == before, "casbah {args:?} wrote to the database");
+    }
+}
+
+/// Imports the group of `contoso` whose id in the app is `remote`, waits for its first
+/// sync, and returns its casbah id.
+fn import_by_id(s: &Scratch, remote: &str) -> String {
+    s.ok(&[
+        "groups",
+        "import",
+        "--instance",
+        "contoso",
+        remote,
+        "--wait",
+    ]);
+    let groups = s.json(&["groups", "list", "--json"]);
+    groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["remote_id"] == remote)
+        .map(|g| g["id"].to_string())
+        .expect("the imported group")
 }

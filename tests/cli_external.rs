@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::process::Output;
 
-use casbah::sandbox::{ExternalChange, Sandbox, SandboxConfig};
+use casbah::sandbox::{ExternalChange, Sandbox};
 use common::{Scratch, stderr};
 use serde_json::Value;
 
@@ -22,19 +22,7 @@ struct World {
 }
 
 fn world() -> World {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let sandbox = rt
-        .block_on(Sandbox::start(SandboxConfig {
-            users: 60,
-            live_rate: 0.0,
-            history_per_user_per_day: 0.0,
-            ..SandboxConfig::default()
-        }))
-        .expect("sandbox starts");
+    let (sandbox, rt) = common::sandbox_in_process(60);
     let s = Scratch::new();
     s.connect_in_process(&sandbox);
     s.ok(&["sync", "--instance", "contoso", "--wait"]);

@@ -471,6 +471,7 @@ async fn mirror_sync_sends_only_the_difference() {
                 user_type: UserType::Member,
                 principal_name: None,
                 admin: false,
+                org_unit: None,
             })
             .collect()
     };

@@ -15,6 +15,7 @@ fn source(id: &str, email: &str) -> RemoteUser {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }
 }
 

@@ -44,6 +44,7 @@ fn user(email: &str, name: &str) -> RemoteUser {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }
 }
 
@@ -2383,6 +2384,63 @@ fn a_schema_3_file_is_migrated_in_place() {
     drop(store);
     // Opened again, it is simply of this schema.
     common::open_store(&path).unwrap();
+}
+
+// Schema 5 → 6 (R-A2): an account of the previous schema gains an organisational unit,
+// none until its next scan; everything else it holds is kept.
+#[test]
+fn a_schema_5_account_is_migrated_with_no_org_unit() {
+    #[derive(serde::Serialize)]
+    struct UserV5 {
+        id: String,
+        display_name: String,
+        email: String,
+        status: UserStatus,
+        user_type: UserType,
+        principal_name: Option<String>,
+        admin: bool,
+    }
+    let Fixture { _dir, path, store } = fixture();
+    let inst = store
+        .add_instance(
+            new_instance(AppKind::GoogleWorkspace, "ws"),
+            &Secret::new("s"),
+            5,
+        )
+        .unwrap();
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let old = UserV5 {
+            id: "u1".into(),
+            display_name: "Ann".into(),
+            email: "a@corp.com".into(),
+            status: UserStatus::Active,
+            user_type: UserType::Member,
+            principal_name: None,
+            admin: true,
+        };
+        txn.open_table(redb::TableDefinition::<(u64, &str), &[u8]>::new("users"))
+            .unwrap()
+            .insert(
+                (inst.id.0, "u1"),
+                postcard::to_allocvec(&old).unwrap().as_slice(),
+            )
+            .unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 5)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = common::open_store(&path).expect("a schema 5 file opens");
+    let accounts = store.instance_users(inst.id).unwrap();
+    let [account] = accounts.as_slice() else {
+        panic!("one account: {accounts:?}");
+    };
+    assert_eq!((account.admin, account.org_unit.as_deref()), (true, None));
+    assert_eq!(account.display_name, "Ann");
 }
 
 /// The raw bytes of the database file, as a copy of it would hold them.

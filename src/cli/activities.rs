@@ -87,7 +87,7 @@ impl Output {
                 short_time(Some(a.time)),
                 j.instance.clone(),
                 a.actor.clone(),
-                a.activity_type.clone(),
+                a.label().into_owned(),
                 a.objects
                     .first()
                     .map(|o| o.name.clone())

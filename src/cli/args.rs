@@ -45,7 +45,9 @@ pub enum Command {
     Queries(QueriesCommand),
     /// Scan users, groups and activities now
     Sync(SyncArgs),
-    /// Start the sandbox, connect it, and keep syncing while printing a live summary
+    /// Start the sandbox, connect every app it serves and keep syncing: the dashboard on a
+    /// terminal, else a live summary. Run again on the same database (--db), it reconnects
+    /// the saved instances to the new sandbox and keeps what they collected
     Demo(DemoArgs),
     /// Show or change settings such as scan intervals
     #[command(subcommand)]
@@ -214,6 +216,8 @@ pub enum GroupsCommand {
     Sync(GroupSyncArgs),
     /// Stop importing a group and forget its members
     Remove { group: String },
+    /// Who joined and who left a group, and when, oldest first
+    History(MembersArgs),
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,27 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
     let svc = Service::open(&db, Intervals::demo()).await?;
     // Listen before anything starts, so no notice of the first imports is missed.
     let events = svc.subscribe();
+    // Every app the sandbox serves, each organisation once: Microsoft 365, two Okta
+    // orgs, Google Workspace, and two GitHub organisations (one without an audit log).
+    let saved: Vec<String> = svc
+        .instances()
+        .await?
+        .into_iter()
+        .map(|i| i.instance.reference())
+        .collect();
+    let mut new = Vec::new();
+    for (instance, secret) in sandbox.organisations() {
+        let request = ConnectRequest { instance, secret };
+        let reference =
+            crate::domain::instance::reference(request.instance.app, &request.instance.name);
+        if saved.contains(&reference) {
+            // An earlier demo on this database: the sandbox listens on another port
+            // now. Pointed at it before the scans start, keeping what was collected.
+            svc.reconnect(request).await?;
+        } else {
+            new.push((reference, request));
+        }
+    }
     // Issue 9: the demo serves its database, so a second terminal can attach.
     let socket = crate::service::default_socket(&db);
     let server = Server::start(&svc, &db, &socket, None).await?;
@@ -51,26 +72,21 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         db.display()
     );
     println!("{attach}");
-    if svc.instances().await?.is_empty() {
-        // Every app the sandbox serves, each organisation once: Microsoft 365, two Okta
-        // orgs, Google Workspace, and two GitHub organisations (one without an audit log).
-        for (instance, secret) in sandbox.organisations() {
-            let instance = svc.connect(ConnectRequest { instance, secret }).await?;
-            let reference = instance.reference();
-            for group in svc
-                .available_groups(&reference, None)
-                .await?
-                .into_iter()
-                .take(DEMO_GROUPS)
-            {
-                svc.import_group(&reference, &group.group.id, true).await?;
-            }
+    for (reference, request) in new {
+        svc.connect(request).await?;
+        for group in svc
+            .available_groups(&reference, None)
+            .await?
+            .into_iter()
+            .take(DEMO_GROUPS)
+        {
+            svc.import_group(&reference, &group.group.id, true).await?;
         }
-        tokio::spawn(super::demo_external::seed(
-            svc.clone(),
-            sandbox.tenant_id.clone(),
-        ));
     }
+    tokio::spawn(super::demo_external::seed(
+        svc.clone(),
+        sandbox.tenant_id.clone(),
+    ));
     let outcome = if std::io::stdout().is_terminal() {
         super::dashboard(svc, &db, Some(attach)).await
     } else {
@@ -121,7 +137,7 @@ async fn live_summary(
                 let groups = svc.groups().await?;
                 let newest = svc.activities("", 1, None).await?.items.into_iter().next();
                 let last = newest
-                    .map(|a| format!("{} {} {}", a.actor, a.activity_type, a.country.unwrap_or_default()))
+                    .map(|a| format!("{} {} {}", a.actor, a.label(), a.country.as_deref().unwrap_or_default()))
                     .unwrap_or_default();
                 println!("activities {count} · groups {} · newest: {last}", groups.len());
                 let _ = std::io::stdout().flush();

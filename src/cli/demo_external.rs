@@ -18,6 +18,16 @@ pub async fn seed(svc: Service, tenant_id: String) {
 }
 
 async fn build(svc: &Service, tenant_id: &str) -> Result<()> {
+    // A sandbox keeps its Graph connections in memory: the one an earlier demo on this
+    // database made is gone with it, and is made again.
+    if svc
+        .external_connections(Some("contoso"))
+        .await?
+        .iter()
+        .any(|c| c.connection.id.as_str().eq_ignore_ascii_case(CONNECTION))
+    {
+        svc.delete_connection(CONNECTION).await?;
+    }
     // A scan that fails is reported by the service like any other; what
     // it left is still enough to build on.
     for job in svc.sync_now(Some("contoso")).await? {

@@ -45,7 +45,64 @@ pub async fn run(command: GroupsCommand, svc: &Service, db: &Path) -> Outcome {
             println!("removed {}", removed.name);
             Ok(())
         }
+        GroupsCommand::History(a) => history(a, svc).await,
     }
+}
+
+#[derive(Serialize)]
+struct ChangeJson {
+    user: String,
+    change: &'static str,
+    at: String,
+}
+
+fn change_word(joined: bool) -> &'static str {
+    if joined { "joined" } else { "left" }
+}
+
+/// R-G7: each sync's joins and leaves, oldest first; the first sync's joins are
+/// the members the import found.
+async fn history(a: MembersArgs, svc: &Service) -> Outcome {
+    let group = svc.find_group(&a.group).await?;
+    let changes = svc.membership_history(group.id).await?;
+    if a.json {
+        let rows: Vec<ChangeJson> = changes
+            .iter()
+            .map(|c| ChangeJson {
+                user: c.user.clone(),
+                change: change_word(c.joined),
+                at: time(c.at),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    if changes.is_empty() {
+        println!(
+            "{} has no membership changes yet; they are recorded from its first sync on",
+            group.name
+        );
+        return Ok(());
+    }
+    let (joined, left) =
+        changes.iter().fold(
+            (0, 0),
+            |(j, l), c| {
+                if c.joined { (j + 1, l) } else { (j, l + 1) }
+            },
+        );
+    let rows: Vec<Vec<String>> = changes
+        .iter()
+        .map(|c| {
+            vec![
+                short_time(Some(c.at)),
+                change_word(c.joined).to_owned(),
+                c.user.clone(),
+            ]
+        })
+        .collect();
+    println!("{}: {joined} joined, {left} left", group.name);
+    print_table(&["WHEN", "CHANGE", "USER"], &rows);
+    Ok(())
 }
 
 async fn import(a: ImportArgs, svc: &Service, db: &Path) -> Outcome {

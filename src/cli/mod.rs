@@ -151,18 +151,25 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome 
 
 /// A command that only reads opens the database read-only: it never writes to the file,
 /// so a damaged one stays as it was, and it skips the integrity check that comes before
-/// every open for writing (see `store::open`).
+/// every open for writing (see `store::open`). Opened for writing, redb syncs the file
+/// five times (its open and close) even when nothing is written (issue 13).
 fn reads_only(command: &Command) -> bool {
-    use args::{ConnectorsCommand, GroupsCommand, QueriesCommand, SettingsCommand};
+    use args::{
+        ConnectionsCommand, ConnectionsListArgs, ConnectorsCommand, ExternalCommand, GroupsCommand,
+        QueriesCommand, SettingsCommand,
+    };
     matches!(
         command,
         Command::Members(_)
             | Command::Person(_)
             | Command::Activities(_)
-            | Command::Groups(GroupsCommand::List(_))
+            | Command::Groups(GroupsCommand::List(_) | GroupsCommand::History(_))
             | Command::Connectors(ConnectorsCommand::List(_) | ConnectorsCommand::Catalog(_))
             | Command::Queries(QueriesCommand::List(_))
             | Command::Settings(SettingsCommand::List(_))
+            | Command::External(ExternalCommand::Connections(ConnectionsCommand::List(
+                ConnectionsListArgs { refresh: false, .. }
+            )))
     )
 }
 

@@ -244,6 +244,7 @@ mod tests {
             user_type: UserType::Member,
             principal_name: None,
             admin: false,
+            org_unit: None,
         }
     }
 

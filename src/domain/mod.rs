@@ -12,6 +12,7 @@ pub mod office;
 pub mod secret;
 pub mod text;
 pub mod user;
+pub mod vocabulary;
 
 pub use activity::{ACTION_TYPES, Activity, ActivityObject, ObjectKind};
 pub use catalog::{AppInfo, AppKind, Capability, GovernanceAction};
@@ -20,6 +21,7 @@ pub use instance::{Component, ComponentError, Instance, InstanceId, validate_com
 pub use office::{GroupApp, OfficeApp};
 pub use secret::Secret;
 pub use user::{RemoteUser, UserKey, UserStatus, UserType, is_guest_principal, user_key};
+pub use vocabulary::activity_label;
 
 /// Microseconds since the Unix epoch, UTC. Used in every store key so that
 /// byte order is time order.

@@ -53,6 +53,11 @@ pub struct RemoteUser {
     /// An administrator of the app (a Google Workspace admin, a GitHub
     /// organisation owner), as the vendor marks the account.
     pub admin: bool,
+    /// R-A2: the organisational unit, as the vendor writes it: Google's
+    /// `orgUnitPath` (`/Sales/EMEA`), or the on-premises AD OU of an Entra user
+    /// synced from there (`OU=Sales,DC=contoso,DC=com`). `None` where the app
+    /// has none (Okta, GitHub) or the account is in none.
+    pub org_unit: Option<String>,
 }
 
 /// The key of the person a vendor names by `address` (an e-mail, a UPN, a
@@ -95,6 +100,7 @@ mod tests {
             user_type: UserType::Member,
             principal_name: principal.map(str::to_string),
             admin: false,
+            org_unit: None,
         }
     }
 

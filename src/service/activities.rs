@@ -1,8 +1,10 @@
 //! The activity log: queries in the filter language and saved queries (R-A2…R-A4).
 
 use super::{Local, Result, ServiceError};
-use crate::domain::filter::{self, Names, Query};
-use crate::domain::{GroupId, InstanceId, Micros, now_micros};
+use std::collections::HashMap;
+
+use crate::domain::filter::{self, Field, Filter, Names, Query, TermKind};
+use crate::domain::{GroupId, InstanceId, Micros, UserKey, now_micros};
 use crate::store::{ActivityCursor, ActivityPage, Histogram};
 
 /// The names a filter may use, read once per query.
@@ -13,6 +15,10 @@ struct NameIndex {
     instances: Vec<(String, InstanceId)>,
     /// How to name each instance: bare where that is unambiguous.
     instance_names: Vec<String>,
+    /// The members of the groups the filter names as the target's or either's.
+    members: HashMap<GroupId, Vec<UserKey>>,
+    /// Read only for a filter that names an organisational unit.
+    org_units: Vec<(String, UserKey)>,
 }
 
 fn find<T: Copy>(list: &[(String, T)], name: &str) -> Option<T> {
@@ -34,11 +40,39 @@ impl Names for NameIndex {
     fn instance_names(&self) -> Vec<String> {
         self.instance_names.clone()
     }
+    fn group_members(&self, group: GroupId) -> Vec<UserKey> {
+        self.members.get(&group).cloned().unwrap_or_default()
+    }
+    fn org_unit_accounts(&self) -> &[(String, UserKey)] {
+        &self.org_units
+    }
+}
+
+/// The values of `filter`'s terms on any of `fields`.
+fn values_of<'f>(filter: &'f Filter, fields: &[Field]) -> Vec<&'f str> {
+    filter
+        .terms
+        .iter()
+        .filter_map(|t| match &t.kind {
+            TermKind::Match { field, values, .. } if fields.contains(field) => Some(values),
+            _ => None,
+        })
+        .flatten()
+        .map(|v| v.text.as_str())
+        .collect()
 }
 
 impl Local {
-    async fn names(&self) -> Result<NameIndex> {
-        self.db(|s| {
+    /// The names `filter` may use; the members of groups and accounts of organisational
+    /// units only where it asks for them, since they are many.
+    async fn names(&self, filter: &Filter) -> Result<NameIndex> {
+        let member_groups: Vec<String> =
+            values_of(filter, &[Field::TargetGroup, Field::PersonGroup])
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+        let units = !values_of(filter, &[Field::Ou, Field::TargetOu, Field::PersonOu]).is_empty();
+        self.db(move |s| {
             let all = s.instances()?;
             let mut instances = Vec::new();
             let mut instance_names = Vec::new();
@@ -57,7 +91,7 @@ impl Local {
                 });
                 instances.push((qualified, i.id));
             }
-            Ok(NameIndex {
+            let mut names = NameIndex {
                 // R-G5: a group is usable in filters once its first sync has finished.
                 groups: s
                     .groups()?
@@ -67,7 +101,22 @@ impl Local {
                     .collect(),
                 instances,
                 instance_names,
-            })
+                members: HashMap::new(),
+                org_units: if units {
+                    s.org_unit_accounts()?
+                } else {
+                    Vec::new()
+                },
+            };
+            // Unknown names are left for `bind`, which says so at their column.
+            let ids: Vec<GroupId> = member_groups
+                .iter()
+                .filter_map(|n| names.group(n))
+                .collect();
+            for id in ids {
+                names.members.insert(id, s.member_keys(id)?);
+            }
+            Ok(names)
         })
         .await
     }
@@ -75,7 +124,7 @@ impl Local {
     /// Turns filter text into a query, resolving group and instance names.
     pub async fn compile_filter(&self, text: &str) -> Result<Query> {
         let parsed = filter::parse(text)?;
-        let names = self.names().await?;
+        let names = self.names(&parsed).await?;
         Ok(parsed.bind(&names, now_micros())?)
     }
 

@@ -332,6 +332,7 @@ calls! {
 
     // Instances.
     change fn connect(req: ConnectRequest => ConnectRequest as val) -> plain Instance;
+    change fn reconnect(req: ConnectRequest => ConnectRequest as val) -> plain Instance;
     read fn begin_sign_in(new: &NewInstance => NewInstance as borrow) -> plain DeviceCode;
     read fn finish_sign_in(
         new: &NewInstance => NewInstance as borrow,

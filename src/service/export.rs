@@ -17,7 +17,7 @@ pub fn rfc3339(t: Micros) -> String {
 }
 
 /// The columns of the CSV export, in order; the JSON fields have the same names.
-pub const CSV_HEADER: [&str; 21] = [
+pub const CSV_HEADER: [&str; 22] = [
     "id",
     "time",
     "app",
@@ -39,6 +39,7 @@ pub const CSV_HEADER: [&str; 21] = [
     "groups",
     "office_app",
     "address_text",
+    "activity_label",
 ];
 
 /// One exported activity, with instance and group names instead of ids.
@@ -69,6 +70,9 @@ pub struct ActivityRow<'a> {
     /// What stood where an IP address belongs when it was not one, escaped
     /// (`ip` is null then). After `office_app`, for the same reason.
     pub address_text: Option<&'a str>,
+    /// `activity_type` in casbah's one vocabulary, as the dashboard and tables show it
+    /// (`domain::vocabulary`). Last, for the same reason.
+    pub activity_label: std::borrow::Cow<'a, str>,
 }
 
 /// `value` as JSON (indented where `pretty`) whose strings, keys among them, are escaped as
@@ -178,12 +182,12 @@ impl ActivityRow<'_> {
     /// The CSV record, lists joined with "; ", in `CSV_HEADER` order, every cell
     /// escaped as vendor text is (DESIGN §3; see `safe_json`) and safe to open in a
     /// spreadsheet.
-    pub fn csv_record(&self) -> [String; 21] {
+    pub fn csv_record(&self) -> [String; 22] {
         self.raw_record()
             .map(|cell| as_text(crate::domain::text::safe(&cell).into_owned()))
     }
 
-    fn raw_record(&self) -> [String; 21] {
+    fn raw_record(&self) -> [String; 22] {
         let objects: Vec<&str> = self.objects.iter().map(|o| o.name.as_str()).collect();
         let opt = |v: Option<&str>| v.unwrap_or_default().to_owned();
         [
@@ -208,6 +212,7 @@ impl ActivityRow<'_> {
             self.groups.join("; "),
             opt(self.office_app),
             opt(self.address_text),
+            self.activity_label.clone().into_owned(),
         ]
     }
 }
@@ -251,6 +256,7 @@ impl ExportNames {
                 .collect(),
             office_app: a.office_app.map(OfficeApp::slug),
             address_text: a.address_text.as_deref(),
+            activity_label: a.label(),
         }
     }
 }
@@ -402,6 +408,20 @@ mod tests {
         let fields = json.as_object().expect("object");
         assert_eq!(fields.len(), CSV_HEADER.len());
         assert!(CSV_HEADER.iter().all(|h| fields.contains_key(*h)));
+    }
+
+    // Issue 13: the activity type in casbah's vocabulary travels beside the vendor's
+    // own name, in the last column, so every column before it keeps its place.
+    #[test]
+    fn rows_carry_the_activity_label_beside_the_vendors_name() {
+        let a = activity(None);
+        let row = names().row(&a);
+        let json = serde_json::to_value(&row).expect("serialize");
+        assert_eq!(json["activity_type"], "FileDownloaded");
+        assert_eq!(json["activity_label"], "File downloaded");
+        assert_eq!(CSV_HEADER[21], "activity_label");
+        assert_eq!(row.csv_record()[21], "File downloaded");
+        assert_eq!(row.csv_record()[6], "FileDownloaded");
     }
 
     // issue 10: what is not an IP address travels in its own column and

@@ -35,23 +35,7 @@ impl Local {
             instance: mut new,
             secret,
         } = req;
-        new.name = new.name.trim().to_owned();
-        for value in new.fields.values_mut() {
-            *value = value.trim().to_owned();
-        }
-        if new.name.is_empty() {
-            return Err(ServiceError::Invalid(
-                "an instance needs a name; pass --name".into(),
-            ));
-        }
-        if new.app == AppKind::Microsoft365 {
-            // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
-            validate_components(&new.components, false)
-                .map_err(|e| ServiceError::Invalid(e.to_string()))?;
-        }
-        if let Some(endpoint) = &new.endpoint {
-            check_endpoint(endpoint)?;
-        }
+        tidy(&mut new)?;
         // The instance as it will be, to check the credentials before anything is saved.
         // Its id is not known yet, so this connector only checks: records it read would
         // be filed under the wrong instance. The saved instance gets its own connector.
@@ -100,6 +84,36 @@ impl Local {
         );
         self.wake_scheduler();
         Ok(instance)
+    }
+
+    /// Points the saved instance of `req`'s app and name at `req`'s fields, endpoint and
+    /// secret, keeping its users, groups, activities and cursors: the instance moved (a
+    /// sandbox started again on another port, `casbah demo`'s second run). Checked with
+    /// the vendor first (R-C3); a refusal leaves the instance as it was.
+    pub async fn reconnect(&self, req: ConnectRequest) -> Result<Instance> {
+        let ConnectRequest {
+            instance: mut new,
+            secret,
+        } = req;
+        tidy(&mut new)?;
+        let saved = self
+            .find_instance(&crate::domain::instance::reference(new.app, &new.name))
+            .await?;
+        let moved = Instance {
+            fields: new.fields,
+            endpoint: new.endpoint,
+            ..saved
+        };
+        connectors::for_instance(&moved, secret.clone())?
+            .check()
+            .await?;
+        let stored = moved.clone();
+        self.db(move |s| s.reconnect_instance(&stored, &secret))
+            .await?;
+        self.forget_clients(moved.id);
+        self.emit(Event::InstancesChanged);
+        self.wake_scheduler();
+        Ok(moved)
     }
 
     /// Drops the clients built with an instance's old secret.
@@ -204,6 +218,28 @@ impl Local {
 
 /// R-C7: an endpoint replaces the vendor's hosts, so it must be a bare base URL, and
 /// plain http only to this machine.
+/// Trims what was typed and refuses what cannot be connected, before any request.
+fn tidy(new: &mut NewInstance) -> Result<()> {
+    new.name = new.name.trim().to_owned();
+    for value in new.fields.values_mut() {
+        *value = value.trim().to_owned();
+    }
+    if new.name.is_empty() {
+        return Err(ServiceError::Invalid(
+            "an instance needs a name; pass --name".into(),
+        ));
+    }
+    if new.app == AppKind::Microsoft365 {
+        // R-C5. File monitoring is not a casbah setting yet, so azure-ad-files cannot be chosen.
+        validate_components(&new.components, false)
+            .map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    }
+    if let Some(endpoint) = &new.endpoint {
+        check_endpoint(endpoint)?;
+    }
+    Ok(())
+}
+
 fn check_endpoint(endpoint: &str) -> Result<()> {
     match connectors::url::base(endpoint) {
         Ok(_) => Ok(()),

@@ -328,6 +328,24 @@ impl Store {
         Ok(out)
     }
 
+    pub(super) fn member_keys_impl(&self, id: GroupId) -> Result<Vec<UserKey>> {
+        let txn = self.db.begin_read()?;
+        let mut keys = Vec::new();
+        for row in txn.open_table(MEMBERS)?.range((id.0, "")..(id.0 + 1, ""))? {
+            keys.push(row?.0.value().1.to_string());
+        }
+        // Activities name the people they act on by the name they sign in with, too.
+        let aliases = self.aliases()?;
+        keys.extend(
+            aliases
+                .iter()
+                .filter(|(_, key)| keys.binary_search(key).is_ok())
+                .map(|(alias, _)| alias.clone())
+                .collect::<Vec<_>>(),
+        );
+        Ok(keys)
+    }
+
     pub(super) fn membership_history_impl(&self, id: GroupId) -> Result<Vec<MembershipChange>> {
         let txn = self.db.begin_read()?;
         get(&txn.open_table(GROUPS)?, id)?;

@@ -127,6 +127,26 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the fields and endpoint of `moved`'s instance, and its secret, in one
+    /// transaction; its name, app, components and data stay.
+    pub(super) fn reconnect_instance_impl(&self, moved: &Instance, secret: &Secret) -> Result<()> {
+        let vault = self.vault()?;
+        let txn = self.write()?;
+        {
+            let mut table = txn.open_table(INSTANCES)?;
+            let saved = get(&table, moved.id)?;
+            let updated = Instance {
+                fields: moved.fields.clone(),
+                endpoint: moved.endpoint.clone(),
+                ..saved
+            };
+            table.insert(moved.id.0, tables::encode(&updated)?.as_slice())?;
+        }
+        seal_in(&txn, &vault, moved.id.0, secret)?;
+        txn.commit()?;
+        Ok(())
+    }
+
     /// The key that seals this database's secrets, read on first need. Where the
     /// environment now gives another key than the one recorded (a service manager's
     /// credential, say), the secrets are sealed again with it, in one transaction.

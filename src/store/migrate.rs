@@ -4,6 +4,8 @@
 //! 3 → 4: an instance keeps its credential fields by the catalog's names instead of a
 //! tenant and a client id, an account says whether it is an app administrator, a scan
 //! state carries a note, and a group's skip counts the vendors' other reasons.
+//!
+//! 5 → 6: an account has an organisational unit (none until the next user scan).
 
 use std::collections::BTreeMap;
 
@@ -63,7 +65,7 @@ struct RemoteUserV3 {
 
 impl From<RemoteUserV3> for RemoteUser {
     fn from(old: RemoteUserV3) -> RemoteUser {
-        RemoteUser {
+        RemoteUserV5 {
             id: old.id,
             display_name: old.display_name,
             email: old.email,
@@ -71,6 +73,35 @@ impl From<RemoteUserV3> for RemoteUser {
             user_type: old.user_type,
             principal_name: old.principal_name,
             admin: false,
+        }
+        .into()
+    }
+}
+
+/// An account of schemas 4 and 5, before its organisational unit.
+#[derive(Deserialize)]
+struct RemoteUserV5 {
+    id: String,
+    display_name: String,
+    email: String,
+    status: UserStatus,
+    user_type: UserType,
+    principal_name: Option<String>,
+    admin: bool,
+}
+
+impl From<RemoteUserV5> for RemoteUser {
+    fn from(old: RemoteUserV5) -> RemoteUser {
+        RemoteUser {
+            id: old.id,
+            display_name: old.display_name,
+            email: old.email,
+            status: old.status,
+            user_type: old.user_type,
+            principal_name: old.principal_name,
+            admin: old.admin,
+            // Learnt at the next user scan.
+            org_unit: None,
         }
     }
 }
@@ -148,6 +179,8 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
         rewrite(txn, USERS, reencode::<RemoteUserV3, RemoteUser>)?;
         rewrite(txn, SCANS, reencode::<ScanStateV3, ScanState>)?;
         rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
+    } else if found < 6 {
+        rewrite(txn, USERS, reencode::<RemoteUserV5, RemoteUser>)?;
     }
     // 4 → 5 adds the sealed secrets' tables (made by the caller); the secrets are sealed
     // once the store can reach their key (`Store::seal_plain_credentials`).

@@ -263,7 +263,7 @@ pub struct Person {
     pub accounts: Vec<(InstanceId, RemoteUser)>,
     pub groups: Vec<GroupId>,
     pub apps: Vec<AppKind>,
-    /// (activity type, count), most frequent first.
+    /// (activity type as `Activity::label` names it, count), most frequent first.
     pub by_type: Vec<(String, u64)>,
     pub by_app: Vec<(AppKind, u64)>,
     /// Counts per day for the last 30 days, oldest first.
@@ -452,6 +452,10 @@ impl Store {
     pub fn set_secret(&self, id: InstanceId, secret: &Secret) -> Result<()> {
         self.set_secret_impl(id, secret)
     }
+    /// Points an instance elsewhere: `moved`'s fields and endpoint, and `secret`.
+    pub fn reconnect_instance(&self, moved: &Instance, secret: &Secret) -> Result<()> {
+        self.reconnect_instance_impl(moved, secret)
+    }
     /// Removes the instance, its secret, cursors, users, imported groups and
     /// its Graph connections' data.
     pub fn remove_instance(&self, id: InstanceId) -> Result<()> {
@@ -553,6 +557,14 @@ impl Store {
     }
     pub fn members(&self, id: GroupId) -> Result<Vec<Member>> {
         self.members_impl(id)
+    }
+    /// R-A2: the group's members now, by key and by the sign-in names activities use.
+    pub fn member_keys(&self, id: GroupId) -> Result<Vec<UserKey>> {
+        self.member_keys_impl(id)
+    }
+    /// R-A2: every account in an organisational unit, as (unit, key or sign-in name).
+    pub fn org_unit_accounts(&self) -> Result<Vec<(String, UserKey)>> {
+        self.org_unit_accounts_impl()
     }
     pub fn membership_history(&self, id: GroupId) -> Result<Vec<MembershipChange>> {
         self.membership_history_impl(id)

@@ -13,8 +13,8 @@ use super::{Result, StoreError};
 /// Bumped whenever a table's key or value layout changes (2: posting-list indexes;
 /// 3: a record's tags after its other fields, see `records`; 4: instances keep their
 /// credential fields by name, accounts an administrator mark, see `migrate`; 5: secrets
-/// sealed, see `vault`).
-pub const SCHEMA_VERSION: u32 = 5;
+/// sealed, see `vault`; 6: accounts their organisational unit).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");

@@ -135,6 +135,23 @@ impl Store {
         Ok(retired)
     }
 
+    pub(super) fn org_unit_accounts_impl(&self) -> Result<Vec<(String, UserKey)>> {
+        let txn = self.db.begin_read()?;
+        let mut out = Vec::new();
+        for row in txn.open_table(USERS)?.iter()? {
+            let (_, v) = row?;
+            let user: RemoteUser = tables::decode(v.value(), "user")?;
+            let Some(unit) = user.org_unit.clone() else {
+                continue;
+            };
+            if let Some(name) = &user.principal_name {
+                out.push((unit.clone(), name.to_lowercase()));
+            }
+            out.push((unit, user.key()));
+        }
+        Ok(out)
+    }
+
     pub(super) fn user_count_impl(&self, instance: InstanceId) -> Result<u64> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(USERS)?;
@@ -210,7 +227,8 @@ impl Store {
             if (first_day..=today).contains(&day) {
                 daily[(day - first_day) as usize] += 1;
             }
-            *by_type.entry(a.activity_type).or_default() += 1;
+            // One vocabulary: Okta's and Google's sign-ins count as one kind.
+            *by_type.entry(a.label().into_owned()).or_default() += 1;
             *by_app.entry(a.app).or_default() += 1;
         }
         let mut by_type: Vec<(String, u64)> = by_type.into_iter().collect();

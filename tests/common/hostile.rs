@@ -457,6 +457,7 @@ pub fn through_the_store(store: &Store, corpus: &[Hostile]) -> Vec<u64> {
         user_type: UserType::Member,
         principal_name: Some(name.into()),
         admin: false,
+        org_unit: None,
     };
     let mut users: Vec<RemoteUser> = corpus
         .iter()

@@ -267,6 +267,27 @@ impl Scratch {
     }
 }
 
+/// A quiet sandbox of `users` (no live or past activity) served from this process, for
+/// the built binary to reach, with the runtime that serves it: keep both alive.
+pub fn sandbox_in_process(users: usize) -> (casbah::sandbox::Sandbox, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let sandbox = rt
+        .block_on(casbah::sandbox::Sandbox::start(
+            casbah::sandbox::SandboxConfig {
+                users,
+                live_rate: 0.0,
+                history_per_user_per_day: 0.0,
+                ..casbah::sandbox::SandboxConfig::default()
+            },
+        ))
+        .expect("sandbox starts");
+    (sandbox, rt)
+}
+
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

@@ -188,6 +188,7 @@ fn account(
         user_type: UserType::Member,
         principal_name: Some(clean(login)),
         admin,
+        org_unit: None,
     })
 }
 

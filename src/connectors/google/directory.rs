@@ -46,6 +46,9 @@ struct GoogleUser {
     archived: bool,
     #[serde(default)]
     is_admin: bool,
+    /// R-A2: `/` is the top of the customer's tree: every user is in it, so it says
+    /// nothing and is kept as no unit.
+    org_unit_path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +127,11 @@ fn user(v: RawRecord) -> Option<RemoteUser> {
         user_type: UserType::Member,
         principal_name: None,
         admin: u.is_admin,
+        org_unit: u
+            .org_unit_path
+            .as_deref()
+            .filter(|p| !p.trim().is_empty() && p.trim() != "/")
+            .map(clean),
     })
 }
 
@@ -164,6 +172,7 @@ fn member_entry(v: RawRecord) -> Option<Option<RemoteUser>> {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }))
 }
 
@@ -449,6 +458,19 @@ mod tests {
             user(json!({"id": "8", "primaryEmail": "b@contoso.com", "suspended": true})).unwrap();
         assert_eq!((s.status, s.admin), (UserStatus::Suspended, false));
         assert!(user(json!({"primaryEmail": "no-id@contoso.com"})).is_none());
+    }
+
+    // R-A2: a user's organisational unit is its orgUnitPath; the root says nothing.
+    #[test]
+    fn users_carry_their_org_unit() {
+        let unit = |path: &str| {
+            user(json!({"id": "9", "primaryEmail": "a@contoso.com", "orgUnitPath": path}))
+                .unwrap()
+                .org_unit
+        };
+        assert_eq!(unit("/Sales/EMEA").as_deref(), Some("/Sales/EMEA"));
+        assert_eq!(unit("/"), None);
+        assert_eq!(unit("/\u{1b}[31m").as_deref(), Some("/^[[31m"));
     }
 
     // issue 10: a group, user or member without an id could never be found

@@ -17,9 +17,10 @@ pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
 
 /// `groupTypes` tells Microsoft 365 groups from security groups (R-G10).
 const GROUP_FIELDS: &str = "id,displayName,description,groupTypes";
-/// `accountEnabled`, `userType` and `deletedDateTime` come back only when selected.
-const USER_FIELDS: &str =
-    "id,displayName,userPrincipalName,mail,accountEnabled,userType,deletedDateTime";
+/// `accountEnabled`, `userType`, `deletedDateTime` and `onPremisesDistinguishedName`
+/// come back only when selected.
+const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,accountEnabled,userType,\
+deletedDateTime,onPremisesDistinguishedName";
 
 const GROUPS_PERMISSION: &str = "GroupMember.Read.All (or Group.Read.All)";
 const USERS_PERMISSION: &str = "User.Read.All";
@@ -51,6 +52,8 @@ pub(super) struct GraphUser {
     user_type: Option<String>,
     /// Set on soft-deleted users, which keep their group memberships.
     deleted_date_time: Option<String>,
+    /// Set on users synced from on-premises AD: `CN=Ann Lee,OU=Sales,DC=contoso,DC=com`.
+    on_premises_distinguished_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,7 +153,34 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
         },
         principal_name,
         admin: false,
+        org_unit: u
+            .on_premises_distinguished_name
+            .as_deref()
+            .and_then(organisational_unit)
+            .map(clean),
     })
+}
+
+/// R-A2: the OU of an on-premises distinguished name: the name without its first
+/// component, the object's own (`CN=Ann Lee,OU=Sales,DC=contoso,DC=com` →
+/// `OU=Sales,DC=contoso,DC=com`); `None` for a user directly under the domain. A comma
+/// escaped in a name (`CN=Lee\, Ann`) does not end the component.
+fn organisational_unit(dn: &str) -> Option<&str> {
+    let mut escaped = false;
+    let comma = dn.char_indices().find_map(|(i, c)| match c {
+        _ if escaped => {
+            escaped = false;
+            None
+        }
+        '\\' => {
+            escaped = true;
+            None
+        }
+        ',' => Some(i),
+        _ => None,
+    })?;
+    let unit = dn[comma + 1..].trim();
+    unit.to_ascii_uppercase().starts_with("OU=").then_some(unit)
 }
 
 /// Whether a directory object is a user (Graph omits the type in user lists).
@@ -482,6 +512,32 @@ mod tests {
         assert_eq!(u.display_name, "a@x.com");
         assert_eq!(u.status, UserStatus::Active);
         assert_eq!(u.user_type, UserType::Member);
+    }
+
+    // R-A2: an Entra user synced from on-premises AD is in the OU of its distinguished
+    // name; a cloud-only user, or one in a container rather than an OU, is in none.
+    #[test]
+    fn the_org_unit_is_read_from_the_on_premises_distinguished_name() {
+        let unit = |dn: &str| {
+            let json = serde_json::json!({"id": "1", "mail": "a@x.com", "onPremisesDistinguishedName": dn});
+            graph_user(&json.to_string()).unwrap().org_unit
+        };
+        assert_eq!(
+            unit("CN=Ann Lee,OU=Sales,OU=EMEA,DC=contoso,DC=com").as_deref(),
+            Some("OU=Sales,OU=EMEA,DC=contoso,DC=com")
+        );
+        assert_eq!(
+            unit(r"CN=Lee\, Ann,OU=Sales,DC=contoso,DC=com").as_deref(),
+            Some("OU=Sales,DC=contoso,DC=com")
+        );
+        assert_eq!(unit("CN=Ann,CN=Users,DC=contoso,DC=com"), None);
+        assert_eq!(unit("garbage"), None);
+        assert_eq!(
+            graph_user(r#"{"id":"1","mail":"a@x.com"}"#)
+                .unwrap()
+                .org_unit,
+            None
+        );
     }
 
     // R-G1: guests count as outsiders.

@@ -107,6 +107,7 @@ fn user(raw: RawRecord) -> Option<RemoteUser> {
         user_type,
         principal_name,
         admin: false,
+        org_unit: None,
     })
 }
 

@@ -10,7 +10,7 @@ use super::time::{TimePoint, TimeTerm, TimeUnit};
 use super::{Filter, Names, Term, TermKind, Value};
 use crate::domain::{
     ACTION_TYPES, Activity, ActivityObject, AppKind, GroupApp, GroupId, InstanceId, Micros,
-    ObjectKind, OfficeApp,
+    ObjectKind, OfficeApp, UserKey,
 };
 
 const GROUPS: [(&str, u64); 4] = [
@@ -40,6 +40,27 @@ impl Names for TestNames {
     }
     fn instance_names(&self) -> Vec<String> {
         INSTANCES.iter().map(|i| i.0.to_string()).collect()
+    }
+    /// Bob, who is acted on in the sample activities, is in Finance (1) now.
+    fn group_members(&self, group: GroupId) -> Vec<UserKey> {
+        match group.0 {
+            1 => vec!["bob@fabrikam.com".into(), "bob-login".into()],
+            _ => Vec::new(),
+        }
+    }
+    /// Alice in Google's `/Sales/EMEA`; Bob in an Entra on-premises OU.
+    fn org_unit_accounts(&self) -> &[(String, UserKey)] {
+        static ACCOUNTS: std::sync::LazyLock<Vec<(String, UserKey)>> =
+            std::sync::LazyLock::new(|| {
+                vec![
+                    ("/Sales/EMEA".into(), "alice@contoso.com".into()),
+                    (
+                        "OU=Finance,DC=fabrikam,DC=com".into(),
+                        "bob@fabrikam.com".into(),
+                    ),
+                ]
+            });
+        &ACCOUNTS
     }
 }
 
@@ -89,7 +110,12 @@ fn values_for(field: Field) -> BoxedStrategy<Vec<Value>> {
         Field::Action => word_from(ACTION_TYPES.to_vec()),
         Field::Kind => word_from(ObjectKind::ALL.map(ObjectKind::slug).to_vec()),
         Field::Country => word_from(vec!["US", "FR", "DE"]),
-        Field::Group => word_from(vec!["Finance", "Sales", "Finance EMEA", "finance"]),
+        Field::Group | Field::TargetGroup | Field::PersonGroup => {
+            word_from(vec!["Finance", "Sales", "Finance EMEA", "finance"])
+        }
+        Field::Ou | Field::TargetOu | Field::PersonOu => {
+            word_from(vec!["/Sales/EMEA", "/sales", "OU=Finance"])
+        }
         Field::Instance => word_from(vec!["Contoso", "Fabrikam", "contoso"]),
         _ => text(),
     };

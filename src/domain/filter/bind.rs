@@ -3,10 +3,10 @@
 
 use super::fields::{Field, Op};
 use super::parse::{action_value, app_value, country_value, kind_value};
-use super::query::{Cond, Hints, Query, Test, apps_hint};
+use super::query::{Cond, Hints, Query, Side, Test, apps_hint};
 use super::suggest::{closest, did_you_mean};
 use super::{Filter, FilterError, Term, TermKind, Value};
-use crate::domain::{GroupId, InstanceId, Micros};
+use crate::domain::{GroupId, InstanceId, Micros, UserKey};
 
 /// The names a filter may use, as the store knows them right now.
 pub trait Names {
@@ -14,7 +14,16 @@ pub trait Names {
     fn instance(&self, name: &str) -> Option<InstanceId>;
     fn group_names(&self) -> Vec<String>;
     fn instance_names(&self) -> Vec<String>;
+    /// The group's members now, by key and by every sign-in name activities may use.
+    fn group_members(&self, group: GroupId) -> Vec<UserKey>;
+    /// Each account that is in an organisational unit: (the unit as the vendor writes
+    /// it, the account's key or a sign-in name of it).
+    fn org_unit_accounts(&self) -> &[(String, UserKey)];
 }
+
+/// Above this many people a hint costs `Hints::hold` more than the store's actor index
+/// saves (it reads at most 64 lists).
+const ACTOR_HINT_LIMIT: usize = 64;
 
 impl Filter {
     /// Resolves names and relative dates. Unknown names are errors at their
@@ -69,11 +78,36 @@ fn bind_term(term: &Term, names: &dyn Names, now: Micros) -> Result<Test, Filter
                         .map(|v| country_value(&v))
                         .collect::<Result<_, _>>()?,
                 ),
-                Field::Group => Test::Groups(
-                    values
-                        .map(|v| resolve(&v, "group", |n| names.group(n), || names.group_names()))
-                        .collect::<Result<_, _>>()?,
-                ),
+                Field::Group => Test::Groups(groups(values, names)?),
+                Field::TargetGroup | Field::PersonGroup => {
+                    let ids = groups(values, names)?;
+                    let keys = sorted(ids.iter().flat_map(|id| names.group_members(*id)));
+                    let target = Test::Accounts {
+                        side: Side::Target,
+                        keys,
+                    };
+                    if *field == Field::TargetGroup {
+                        target
+                    } else {
+                        // R-G6 for the actor: the groups they were in when it happened.
+                        Test::Either(Box::new(Test::Groups(ids)), Box::new(target))
+                    }
+                }
+                Field::Ou | Field::TargetOu | Field::PersonOu => {
+                    let side = match field {
+                        Field::Ou => Side::Actor,
+                        Field::TargetOu => Side::Target,
+                        _ => Side::Either,
+                    };
+                    let mut keys = Vec::new();
+                    for v in values {
+                        keys.extend(org_unit(&v, *op, names)?);
+                    }
+                    Test::Accounts {
+                        side,
+                        keys: sorted(keys.into_iter()),
+                    }
+                }
                 Field::Instance => Test::Instances(
                     values
                         .map(|v| {
@@ -101,6 +135,61 @@ fn bind_term(term: &Term, names: &dyn Names, now: Micros) -> Result<Test, Filter
             }
         }
     })
+}
+
+fn groups(
+    values: impl Iterator<Item = Value>,
+    names: &dyn Names,
+) -> Result<Vec<GroupId>, FilterError> {
+    values
+        .map(|v| resolve(&v, "group", |n| names.group(n), || names.group_names()))
+        .collect()
+}
+
+fn sorted(keys: impl Iterator<Item = UserKey>) -> Vec<UserKey> {
+    let mut keys: Vec<UserKey> = keys.collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// The accounts in the organisational units that compare true with `value`; no unit
+/// that does is an error at the value, with the units there are.
+fn org_unit(value: &Value, op: Op, names: &dyn Names) -> Result<Vec<UserKey>, FilterError> {
+    let wanted = value.text.to_lowercase();
+    let accounts = names.org_unit_accounts();
+    let found: Vec<UserKey> = accounts
+        .iter()
+        .filter(|(unit, _)| op.compares(unit, &wanted))
+        .map(|(_, key)| key.clone())
+        .collect();
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    let mut units: Vec<&str> = accounts.iter().map(|(u, _)| u.as_str()).collect();
+    units.sort_unstable();
+    units.dedup();
+    let close = closest(&value.text, units.iter().copied());
+    let hint = if units.is_empty() {
+        "; no synced account has one (Google Workspace users and Entra users synced from \
+         on-premises AD do)"
+            .to_string()
+    } else if close.is_empty() {
+        let mut listed: Vec<&str> = units.iter().take(5).copied().collect();
+        if units.len() > listed.len() {
+            listed.push("...");
+        }
+        format!("; units are {}", listed.join(", "))
+    } else {
+        did_you_mean(&close)
+    };
+    Err(FilterError::new(
+        value.column,
+        format!(
+            "no account's organisational unit matches `{}`{hint}",
+            value.text
+        ),
+    ))
 }
 
 /// Finds a name exactly, then ignoring case if that is unambiguous.
@@ -146,6 +235,10 @@ fn resolve<T>(
 fn add_hints(hints: &mut Hints, test: &Test) {
     match test {
         Test::Groups(ids) => narrow(&mut hints.groups, ids),
+        Test::Accounts {
+            side: Side::Actor,
+            keys,
+        } if keys.len() <= ACTOR_HINT_LIMIT => narrow(&mut hints.actors, keys),
         Test::Instances(ids) => narrow(&mut hints.instances, ids),
         Test::Apps(apps) => narrow(&mut hints.apps, &apps_hint(apps)),
         Test::Countries(codes) => narrow(&mut hints.countries, codes),
@@ -201,6 +294,12 @@ impl Names for NoNames {
     }
     fn instance_names(&self) -> Vec<String> {
         Vec::new()
+    }
+    fn group_members(&self, _: GroupId) -> Vec<UserKey> {
+        Vec::new()
+    }
+    fn org_unit_accounts(&self) -> &[(String, UserKey)] {
+        &[]
     }
 }
 
@@ -260,6 +359,40 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    // R-A2: a group as the target's is a known group; an organisational unit that no
+    // account is in is an error at its column, naming the units there are, or saying
+    // that no account has one.
+    #[test]
+    fn unknown_target_groups_and_org_units_are_errors_at_their_column() {
+        let e = bind_err("admin targetgroup:Finanse", &TestNames);
+        assert_eq!(e.column, 19);
+        assert!(
+            e.message
+                .starts_with("unknown group `Finanse` — did you mean `Finance`"),
+            "{}",
+            e.message
+        );
+        let e = bind_err("personou:/Nowhere", &TestNames);
+        assert_eq!(e.column, 10);
+        assert_eq!(
+            e.message,
+            "no account's organisational unit matches `/Nowhere`; units are /Sales/EMEA, OU=Finance,DC=fabrikam,DC=com"
+        );
+        let e = bind_err("ou:/Sales/EMEX", &TestNames);
+        assert!(
+            e.message.ends_with("did you mean `/Sales/EMEA`?"),
+            "{}",
+            e.message
+        );
+        let e = bind_err("ou^=/Sales", &NoNames);
+        assert!(
+            e.message.contains("no synced account has one"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.to_string().lines().count(), 1);
     }
 
     // R-A2: hand-built filters are checked too, and errors point at the term.

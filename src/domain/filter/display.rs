@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::fields::Flag;
-use super::parse::{ends_bare, looks_like_field};
+use super::parse::{ends_bare, is_connective, looks_like_field};
 use super::{Filter, Term, TermKind, Value};
 
 impl fmt::Display for Filter {
@@ -69,6 +69,7 @@ fn reads_as_text(text: &str) -> bool {
         && !text.starts_with('-')
         && Flag::from_word(text).is_none()
         && !looks_like_field(text)
+        && !is_connective(text)
 }
 
 fn write_quoted(f: &mut fmt::Formatter<'_>, text: &str) -> fmt::Result {

@@ -15,6 +15,11 @@ pub enum Field {
     Person,
     Domain,
     Group,
+    TargetGroup,
+    PersonGroup,
+    Ou,
+    TargetOu,
+    PersonOu,
     Ip,
     Country,
     Isp,
@@ -99,12 +104,12 @@ const fn values(field: Field, ops: &'static [Op]) -> Syntax {
     Syntax::Values { field, ops }
 }
 
-static FIELDS: [FieldInfo; 25] = [
+static FIELDS: [FieldInfo; 30] = [
     FieldInfo {
         name: "type",
         aliases: &["activity"],
         syntax: values(Field::Type, TEXT_OPS),
-        description: "activity type in the vendor's words, or an action type",
+        description: "activity type as shown (\"File accessed\") or in the vendor's words (FileAccessed), or an action type",
         example: "type:\"Download file\"",
     },
     FieldInfo {
@@ -162,6 +167,41 @@ static FIELDS: [FieldInfo; 25] = [
         syntax: values(Field::Group, EQ),
         description: "group the actor belonged to when it happened (imported or automatic)",
         example: "group:\"Finance EMEA\"",
+    },
+    FieldInfo {
+        name: "targetgroup",
+        aliases: &[],
+        syntax: values(Field::TargetGroup, EQ),
+        description: "group the user acted on is a member of now",
+        example: "targetgroup:\"Finance EMEA\"",
+    },
+    FieldInfo {
+        name: "persongroup",
+        aliases: &[],
+        syntax: values(Field::PersonGroup, EQ),
+        description: "group of the actor (when it happened) or of the user acted on (now)",
+        example: "persongroup:Contractors",
+    },
+    FieldInfo {
+        name: "ou",
+        aliases: &[],
+        syntax: values(Field::Ou, TEXT_OPS),
+        description: "organisational unit the actor is in now: Google's org unit path, Entra's on-premises OU",
+        example: "ou:^/Sales",
+    },
+    FieldInfo {
+        name: "targetou",
+        aliases: &[],
+        syntax: values(Field::TargetOu, TEXT_OPS),
+        description: "organisational unit the user acted on is in now",
+        example: "targetou~=\"OU=Finance\"",
+    },
+    FieldInfo {
+        name: "personou",
+        aliases: &[],
+        syntax: values(Field::PersonOu, TEXT_OPS),
+        description: "organisational unit of the actor or of the user acted on",
+        example: "personou:/Engineering",
     },
     FieldInfo {
         name: "ip",
@@ -369,6 +409,11 @@ mod tests {
             Field::Person,
             Field::Domain,
             Field::Group,
+            Field::TargetGroup,
+            Field::PersonGroup,
+            Field::Ou,
+            Field::TargetOu,
+            Field::PersonOu,
             Field::Ip,
             Field::Country,
             Field::Isp,

@@ -26,8 +26,8 @@
 //! Comparisons ignore case. Dates are whole days in UTC (`after:` includes
 //! its day, `before:` excludes its day, `date:a..b` includes both); `7d`,
 //! `24h`, `30m` and `2w` count back from the `now` given to `bind`. Free
-//! text is looked for in the actor, the actor's name, the activity type and
-//! the objects' names.
+//! text is looked for in the actor, the actor's name, the activity type (as
+//! shown or in the vendor's words) and the objects' names.
 
 use std::fmt;
 

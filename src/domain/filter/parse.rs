@@ -52,6 +52,11 @@ impl OpToken {
     }
 }
 
+/// `OR` or `AND`, in any case: not free text, which the parser refuses bare.
+pub(super) fn is_connective(word: &str) -> bool {
+    ["or", "and"].iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
 /// True when `s` starts with a field-like word directly followed by an
 /// operator, i.e. the parser would read it as a field term.
 pub(super) fn looks_like_field(s: &str) -> bool {
@@ -85,17 +90,80 @@ impl Parser {
     }
 
     fn filter(mut self) -> Result<Filter> {
-        let mut terms = Vec::new();
+        let mut terms: Vec<Term> = Vec::new();
         loop {
             self.skip_spaces();
             if self.peek().is_none() {
                 return Ok(Filter { terms });
+            }
+            if let Some(word) = self.connective() {
+                return Err(self.no_connectives(word, terms.last()));
             }
             terms.push(self.term()?);
             if let Some(c) = self.peek().filter(|c| !c.is_whitespace()) {
                 return Err(self.unexpected(c));
             }
         }
+    }
+
+    /// `OR` or `AND` (any case) standing alone at the cursor: people write them from
+    /// other query languages, and as free text they would silently match nothing.
+    fn connective(&self) -> Option<String> {
+        let word: String = self.chars[self.pos..]
+            .iter()
+            .take_while(|c| !ends_bare(**c))
+            .collect();
+        is_connective(&word).then_some(word)
+    }
+
+    /// The error for a connective at the cursor, with the any-of form of the terms on
+    /// either side where they compare one field (`country:US OR country:GB` →
+    /// `country:(US,GB)`).
+    fn no_connectives(&self, word: String, before: Option<&Term>) -> FilterError {
+        let mut rest = Parser {
+            chars: self.chars.clone(),
+            pos: self.pos + word.chars().count(),
+        };
+        rest.skip_spaces();
+        let after = rest.term().ok();
+        let example = match (
+            before.map(|t| (t.negated, &t.kind)),
+            after.map(|t| (t.negated, t.kind)),
+        ) {
+            (
+                Some((false, TermKind::Match { field, op, values })),
+                Some((
+                    false,
+                    TermKind::Match {
+                        field: next,
+                        op: next_op,
+                        values: more,
+                    },
+                )),
+            ) if *field == next && *op == next_op => {
+                let values = values.iter().cloned().chain(more).collect();
+                let term = Term {
+                    negated: false,
+                    kind: TermKind::Match {
+                        field: *field,
+                        op: *op,
+                        values,
+                    },
+                    column: 0,
+                };
+                term.to_string()
+            }
+            _ => "country:(US,GB)".to_string(),
+        };
+        let lead = if word.eq_ignore_ascii_case("and") {
+            "filters have no AND: every term must hold already"
+        } else {
+            "filters have no OR: every term must hold"
+        };
+        FilterError::new(
+            self.column(),
+            format!("{lead}; for any of several values write {example}"),
+        )
     }
 
     fn unexpected(&self, c: char) -> FilterError {
@@ -554,6 +622,43 @@ mod tests {
             f.terms[2].kind,
             TermKind::Time(TimeTerm::Between(..))
         ));
+    }
+
+    // R-A2, R-A4, issue 13: a bare OR or AND is an error at its column that shows the
+    // any-of form, built from the terms around it where they compare one field; quoted,
+    // it is free text.
+    #[test]
+    fn bare_or_and_and_show_the_any_of_form() {
+        let e = err("country:US OR country:gb");
+        assert_eq!(e.column, 12);
+        assert_eq!(
+            e.message,
+            "filters have no OR: every term must hold; for any of several values write country:(US,GB)"
+        );
+        let e = err("admin and failed");
+        assert_eq!(e.column, 7);
+        assert!(
+            e.message.starts_with("filters have no AND"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.ends_with("write country:(US,GB)"),
+            "{}",
+            e.message
+        );
+        let e = err("type:download Or user:ann@x.com");
+        assert!(
+            e.message.ends_with("write country:(US,GB)"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.to_string().lines().count(), 1);
+        assert_eq!(
+            parse(r#""or" -"AND""#).expect("quoted").to_string(),
+            r#""or" -"AND""#
+        );
+        assert!(parse("orange android").is_ok());
     }
 
     // R-A2: bare words are flags or free text; "-" negates either.

@@ -195,7 +195,13 @@ fn value_of(field: Field) -> BoxedStrategy<String> {
     let from = |words: Vec<&'static str>| {
         select(words)
             .prop_flat_map(any_case)
-            .prop_map(|w| if w.contains(' ') { quoted(&w) } else { w })
+            .prop_map(|w| {
+                if w.contains([' ', ',']) {
+                    quoted(&w)
+                } else {
+                    w
+                }
+            })
             .boxed()
     };
     match field {
@@ -203,8 +209,14 @@ fn value_of(field: Field) -> BoxedStrategy<String> {
         Field::Action => from(ACTION_TYPES.to_vec()),
         Field::Kind => from(ObjectKind::ALL.map(ObjectKind::slug).to_vec()),
         Field::Country => "[a-zA-Z]{2}".boxed(),
-        Field::Group => from(vec!["Finance", "Sales", "Finance EMEA", "External"]),
+        Field::Group | Field::TargetGroup | Field::PersonGroup => {
+            from(vec!["Finance", "Sales", "Finance EMEA", "External"])
+        }
         Field::Instance => from(vec!["Contoso", "Fabrikam"]),
+        // Whole units, which every operator finds.
+        Field::Ou | Field::TargetOu | Field::PersonOu => {
+            from(vec!["/Sales/EMEA", "OU=Finance,DC=fabrikam,DC=com"])
+        }
         _ => free_value(),
     }
 }

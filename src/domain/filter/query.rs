@@ -73,6 +73,14 @@ pub(super) enum Test {
     Apps(Vec<GroupApp>),
     Instances(Vec<InstanceId>),
     Groups(Vec<GroupId>),
+    /// R-A2: people by where they are in the directory now (a group's members, an
+    /// organisational unit's accounts): sorted, lower-case keys and sign-in names.
+    Accounts {
+        side: Side,
+        keys: Vec<String>,
+    },
+    /// Either test holds (`persongroup:`: the actor's tag, or the target's membership).
+    Either(Box<Test>, Box<Test>),
     /// Upper-case ISO codes.
     Countries(Vec<String>),
     Kinds(Vec<ObjectKind>),
@@ -80,6 +88,14 @@ pub(super) enum Test {
         from: Option<Micros>,
         to: Option<Micros>,
     },
+}
+
+/// Whom a test of people looks at: who acted, the users acted on, or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub(super) enum Side {
+    Actor,
+    Target,
+    Either,
 }
 
 impl Query {
@@ -146,6 +162,7 @@ impl Test {
                 contains(&a.actor, needle)
                     || contains(&a.actor_name, needle)
                     || contains(&a.activity_type, needle)
+                    || contains(&a.label(), needle)
                     || a.objects.iter().any(|o| contains(&o.name, needle))
             }
             Test::Flag(Flag::Admin) => a.admin,
@@ -158,6 +175,22 @@ impl Test {
             Test::Apps(apps) => apps.iter().any(|app| app_holds(*app, a)),
             Test::Instances(ids) => ids.contains(&a.instance),
             Test::Groups(ids) => a.groups.iter().any(|g| ids.contains(g)),
+            Test::Accounts { side, keys } => {
+                let known = |key: &str| keys.binary_search_by(|k| k.as_str().cmp(key)).is_ok();
+                let actor = || known(&a.actor);
+                let target = || {
+                    a.objects
+                        .iter()
+                        .filter(|o| o.kind == ObjectKind::User)
+                        .any(|o| known(&fold(&o.id)))
+                };
+                match side {
+                    Side::Actor => actor(),
+                    Side::Target => target(),
+                    Side::Either => actor() || target(),
+                }
+            }
+            Test::Either(one, other) => one.holds(a) || other.holds(a),
             Test::Countries(codes) => a.country.as_ref().is_some_and(|c| codes.contains(c)),
             Test::Kinds(kinds) => a.objects.iter().any(|o| kinds.contains(&o.kind)),
             Test::Time { from, to } => {
@@ -193,7 +226,8 @@ fn field_compares(field: Field, op: Op, value: &str, a: &Activity) -> bool {
     let cmp = |hay: &str| compare(op, hay, value);
     let opt = |hay: &Option<String>| hay.as_deref().is_some_and(cmp);
     match field {
-        Field::Type => cmp(&a.activity_type) || cmp(&a.action_type),
+        // What the vendor calls it, or what casbah shows (`Activity::label`).
+        Field::Type => cmp(&a.activity_type) || cmp(&a.action_type) || cmp(&a.label()),
         Field::Action => cmp(&a.action_type),
         Field::User => user_compares(op, value, a),
         Field::Target => target_compares(op, value, a),
@@ -207,7 +241,16 @@ fn field_compares(field: Field, op: Op, value: &str, a: &Activity) -> bool {
         Field::Agent => opt(&a.user_agent),
         Field::Source => cmp(&a.source),
         // Bound to their own tests; never reach here.
-        Field::App | Field::Instance | Field::Group | Field::Country | Field::Kind => false,
+        Field::App
+        | Field::Instance
+        | Field::Group
+        | Field::TargetGroup
+        | Field::PersonGroup
+        | Field::Ou
+        | Field::TargetOu
+        | Field::PersonOu
+        | Field::Country
+        | Field::Kind => false,
     }
 }
 
@@ -242,6 +285,13 @@ fn account_compares(op: Op, value: &str, key: &str, name: &str) -> bool {
 
 fn domain_of(actor: &str) -> Option<&str> {
     actor.rsplit_once('@').map(|(_, d)| d)
+}
+
+impl Op {
+    /// Whether `hay` compares true with `needle` (lower case), ignoring case.
+    pub fn compares(self, hay: &str, needle: &str) -> bool {
+        compare(self, hay, needle)
+    }
 }
 
 fn compare(op: Op, hay: &str, needle: &str) -> bool {
@@ -331,6 +381,7 @@ mod tests {
         for text in [
             "type:download",
             "type:filedownloaded",
+            "type:\"file downloaded\"",
             "type~=download",
             "action:download",
             "app:microsoft365",
@@ -396,6 +447,46 @@ mod tests {
         ] {
             assert!(!query(text).matches(&a), "{text} should not match");
         }
+    }
+
+    // R-A2: a group as the actor's (tagged when it happened, R-G6), as the target's (its
+    // members now, by e-mail or sign-in name) or either's; an organisational unit as
+    // the actor's, the target's or either's, with every text operator.
+    #[test]
+    fn groups_and_org_units_as_actor_target_or_either() {
+        let a = sample();
+        let mut login = sample();
+        login.objects[1].id = "BOB-LOGIN".into();
+        let mut untagged = sample();
+        untagged.groups.clear();
+        let cases: [(&str, [bool; 3]); 14] = [
+            // (filter, holds for: a, the target by sign-in name, the untagged actor)
+            ("group:finance", [true, true, false]),
+            ("targetgroup:finance", [true, true, true]),
+            ("targetgroup:sales", [false, false, false]),
+            ("persongroup:finance", [true, true, true]),
+            ("persongroup:sales", [false, false, false]),
+            ("-targetgroup:finance", [false, false, false]),
+            ("ou:/sales/emea", [true, true, true]),
+            ("ou^=/sales", [true, true, true]),
+            ("ou~=finance", [false, false, false]),
+            ("targetou~=ou=finance", [true, false, true]),
+            ("targetou:/sales/emea", [false, false, false]),
+            ("personou~=finance", [true, false, true]),
+            ("personou:/Sales/EMEA", [true, true, true]),
+            ("-personou:/Sales/EMEA", [false, false, false]),
+        ];
+        for (text, holds) in cases {
+            let q = query(text);
+            let got = [q.matches(&a), q.matches(&login), q.matches(&untagged)];
+            assert_eq!(got, holds, "{text}");
+        }
+        // The actor's unit narrows the store's walk to its people.
+        assert_eq!(
+            query("ou:/sales/emea").hints().actors,
+            Some(vec!["alice@contoso.com".to_string()])
+        );
+        assert_eq!(query("targetou~=finance").hints().actors, None);
     }
 
     // R-G10: an Office app selects the Microsoft 365 records of its workload,

@@ -32,6 +32,7 @@ pub const USER_PROPERTIES: &[&str] = &[
     "createdDateTime",
     "companyName",
     "mailNickname",
+    "onPremisesDistinguishedName",
 ];
 pub const USER_DEFAULTS: &[&str] = &[
     "businessPhones",
@@ -147,6 +148,19 @@ pub fn user_prop(org: &Org, i: u32, name: &str) -> Option<Value> {
                 Value::Null
             } else {
                 Value::from(u.department())
+            }
+        }
+        // Members are synced from on-premises AD, into an OU per department; guests
+        // are cloud-only.
+        "onPremisesDistinguishedName" => {
+            if u.guest {
+                Value::Null
+            } else {
+                let cn = u.display_name.replace('\\', "\\\\").replace(',', "\\,");
+                Value::from(format!(
+                    "CN={cn},OU={},OU=Users,DC=contoso,DC=com",
+                    u.department()
+                ))
             }
         }
         "usageLocation" | "country" => Value::from(u.country().code.as_str()),

@@ -26,6 +26,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
         user_type: UserType::Member,
         principal_name: None,
         admin: false,
+        org_unit: None,
     }
 }
 
