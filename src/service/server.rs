@@ -265,15 +265,23 @@ impl Session {
                 _ = tokio::time::sleep(EVENT_WAIT) => return Events::Some(Vec::new()),
             }
         };
+        // After a reload the client reads everything afresh: what is still queued from
+        // before it is dropped, not sent after the reload.
         let mut batch = match first {
             Ok(event) => vec![event],
-            Err(broadcast::error::RecvError::Lagged(_)) => return Events::Reload,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                *rx = rx.resubscribe();
+                return Events::Reload;
+            }
             Err(broadcast::error::RecvError::Closed) => return Events::Stopped,
         };
         while batch.len() < EVENT_BATCH {
             match rx.try_recv() {
                 Ok(event) => batch.push(event),
-                Err(broadcast::error::TryRecvError::Lagged(_)) => return Events::Reload,
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    *rx = rx.resubscribe();
+                    return Events::Reload;
+                }
                 Err(_) => break,
             }
         }
@@ -607,6 +615,16 @@ mod tests {
         let mut late = stalled.subscribe();
         let first = tokio::time::timeout(within, late.recv()).await;
         assert!(matches!(first, Ok(Ok(Event::Reload))), "{first:?}");
+        // What it missed is not sent after the reload: the next event is a new one.
+        local.emit(Event::Notification {
+            level: Level::Info,
+            text: "after".to_string(),
+        });
+        let next = tokio::time::timeout(within, late.recv()).await;
+        assert!(
+            matches!(&next, Ok(Ok(Event::Notification { text, .. })) if text == "after"),
+            "{next:?}"
+        );
         server.stop().await;
     }
 
