@@ -598,7 +598,7 @@ fn damaged_pages_inside_a_real_database_get_one_line_and_no_write() {
         std::fs::write(s.db(), &sound).unwrap();
         assert!(
             common::damage_pages_holding(&s.db(), needle) >= 1,
-            "{needle}"
+            "{args:?}: no page of the file holds {needle:?}"
         );
         let damaged = std::fs::read(s.db()).unwrap();
         let out = s.run(args);
