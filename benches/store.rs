@@ -257,18 +257,14 @@ fn timeline_filters(groups: &[GroupId]) -> Vec<(&'static str, Query)> {
     ]
 }
 
-/// One timeline, as the dashboard asks for it: the last 30 days in 6-hour buckets.
+/// One timeline, as the service asks for it: the last 30 days in clock-aligned buckets
+/// (6 hours for 120 columns).
 fn timeline(store: &Store, query: &Query) -> (Duration, u64) {
-    let width = TIMELINE_DAYS * DAY / TIMELINE_BUCKETS as i64;
+    let width = casbah::service::bucket_width(TIMELINE_DAYS * DAY, TIMELINE_BUCKETS);
+    let start = (NOW - TIMELINE_DAYS * DAY).div_euclid(width) * width;
+    let buckets = ((NOW - start + width - 1) / width) as usize;
     let started = Instant::now();
-    let h = ActivityLog::histogram(
-        store,
-        query,
-        NOW - TIMELINE_DAYS * DAY,
-        width,
-        TIMELINE_BUCKETS,
-    )
-    .expect("histogram");
+    let h = ActivityLog::histogram(store, query, start, width, buckets).expect("histogram");
     (started.elapsed(), h.total())
 }
 

@@ -1596,16 +1596,23 @@ proptest! {
         }
         let everything = all_activities(s, &Query::all(), 1000);
         prop_assert_eq!(everything.len(), records.len());
-        for h in hint_sets {
-            let hints = Hints {
-                groups: h.groups.map(|l| l.iter().map(|i| groups[*i]).collect()),
-                instances: h.instances.map(|l| l.iter().map(|i| instances[*i]).collect()),
-                apps: h.apps,
-                countries: h.countries.map(|l| l.iter().map(|c| c.to_string()).collect()),
-                actors: h.actors.map(|l| l.iter().map(|c| c.to_string()).collect()),
-                after: h.after,
-                before: h.before,
-            };
+        let generated = hint_sets.into_iter().map(|h| Hints {
+            groups: h.groups.map(|l| l.iter().map(|i| groups[*i]).collect()),
+            instances: h.instances.map(|l| l.iter().map(|i| instances[*i]).collect()),
+            apps: h.apps,
+            countries: h.countries.map(|l| l.iter().map(|c| c.to_string()).collect()),
+            actors: h.actors.map(|l| l.iter().map(|c| c.to_string()).collect()),
+            after: h.after,
+            before: h.before,
+        });
+        // Each value of each index alone, as the timeline counts them by the hour.
+        let single = groups
+            .iter()
+            .map(|g| Hints { groups: Some(vec![*g]), ..Hints::default() })
+            .chain(COUNTRIES.iter().map(|c| Hints { countries: Some(vec![c.to_string()]), ..Hints::default() }))
+            .chain(instances.iter().map(|i| Hints { instances: Some(vec![*i]), ..Hints::default() }))
+            .chain([Hints::default()]);
+        for hints in generated.chain(single) {
             let query = Query::with_hints(hints.clone());
             let expected: Vec<String> =
                 everything.iter().filter(|a| query.matches(a)).map(|a| a.id.clone()).collect();
@@ -2539,4 +2546,72 @@ fn plain_text_secrets_of_an_earlier_casbah_are_sealed_on_open() {
     let db = redb::Database::open(&path).unwrap();
     let txn = db.begin_read().unwrap();
     assert_eq!(txn.open_table(PLAIN).unwrap().len().unwrap(), 0);
+}
+
+// Issue 13: a schema-6 file (no hour counts) gets them from its posting lists when it is
+// opened for writing, and its timelines then count exactly what a full scan does.
+#[test]
+fn a_schema_6_file_gets_its_hour_counts() {
+    let Fixture { _dir, path, store } = fixture();
+    let inst = store
+        .add_instance(new_instance(AppKind::Box, "box"), &Secret::new("s"), 0)
+        .unwrap();
+    let g = store
+        .create_imported_group(inst.id, &remote_group("g"), false, 0)
+        .unwrap();
+    store
+        .sync_membership(
+            g.id,
+            &[user("ann@corp.com", "Ann")],
+            SkipCounts::default(),
+            0,
+        )
+        .unwrap();
+    let batch: Vec<Activity> = (0..300i64)
+        .map(|i| {
+            let actor = ["ann@corp.com", "bob@corp.com"][i as usize % 2];
+            let mut a = activity(inst.id, AppKind::Box, &format!("e{i}"), i * HOUR / 7, actor);
+            a.country = Some(COUNTRIES[i as usize % 3].to_string());
+            a
+        })
+        .collect();
+    store
+        .ingest(inst.id, "s", batch, "c", &IngestContext::default())
+        .unwrap();
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.delete_table(redb::TableDefinition::<(u8, i64), &[u8]>::new(
+            "hour-counts",
+        ))
+        .unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", 6)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = common::open_store(&path).unwrap();
+    let everything = all_activities(&store, &Query::all(), 1000);
+    for hints in [
+        Hints::default(),
+        Hints {
+            groups: Some(vec![g.id]),
+            ..Hints::default()
+        },
+        Hints {
+            countries: Some(vec!["US".into()]),
+            ..Hints::default()
+        },
+    ] {
+        let query = Query::with_hints(hints.clone());
+        let h = ActivityLog::histogram(&store, &query, 0, 6 * HOUR, 8).unwrap();
+        let mut expected = vec![0u64; 8];
+        for a in everything.iter().filter(|a| query.matches(a)) {
+            expected[(a.time / (6 * HOUR)) as usize] += 1;
+        }
+        assert_eq!(h.counts, expected, "{hints:?}");
+        assert!(h.total() > 0, "{hints:?}");
+    }
 }

@@ -8,13 +8,14 @@ use std::ops::{Bound, Range};
 use redb::{ReadableTable, WriteTransaction};
 
 use super::groups;
+use super::hour_counts::{self, Tallies};
 use super::postings;
 use super::prepare::{Lists, PreparedPage};
 use super::records;
 use super::tables::{
     self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES,
-    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
+    COUNT_GROUP, COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META,
+    META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
 };
 use super::tags;
 use super::{IngestReport, Result, Store, StoreError};
@@ -192,17 +193,20 @@ fn rebase<const W: usize>(entries: &mut Vec<[u8; W]>, first_seq: u64, stored: &[
     });
 }
 
+/// Appends the new rows' entries to their lists; `count` sees each (list, hour)'s.
 fn add_to_lists<const W: usize>(
     txn: &WriteTransaction,
     def: postings::ListTable,
     lists: Lists<W>,
     first_seq: u64,
     stored: &[bool],
+    mut count: impl FnMut(u64, i64, &[[u8; W]]),
 ) -> Result<()> {
     let mut table = txn.open_table(def)?;
     for ((list, hour), mut entries) in lists {
         rebase(&mut entries, first_seq, stored);
         if !entries.is_empty() {
+            count(list, hour, &entries);
             postings::append(&mut table, list, hour, &entries)?;
         }
     }
@@ -229,12 +233,22 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
     }
     insert_records(txn, &records, &encoded)?;
     drop(encoded);
+    let mut tallies = Tallies::new();
     add_to_lists(
         txn,
         BY_INSTANCE,
         std::mem::take(&mut page.by_instance),
         first_seq,
         stored,
+        |list, hour, entries| {
+            hour_counts::tally(
+                &mut tallies,
+                COUNT_INSTANCE,
+                hour,
+                list,
+                entries.len() as u64,
+            )
+        },
     )?;
     add_to_lists(
         txn,
@@ -242,6 +256,7 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
         std::mem::take(&mut page.by_country),
         first_seq,
         stored,
+        |_, hour, entries| hour_counts::tally_runs(&mut tallies, COUNT_COUNTRY, hour, entries),
     )?;
     add_to_lists(
         txn,
@@ -249,9 +264,18 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
         std::mem::take(&mut page.by_actor),
         first_seq,
         stored,
+        |_, _, _| {},
     )?;
     let by_group = std::mem::take(&mut page.tags.by_group);
-    add_to_lists(txn, BY_GROUP, by_group, first_seq, stored)?;
+    add_to_lists(
+        txn,
+        BY_GROUP,
+        by_group,
+        first_seq,
+        stored,
+        |_, hour, entries| hour_counts::tally_runs(&mut tallies, COUNT_GROUP, hour, entries),
+    )?;
+    hour_counts::write(txn, tallies)?;
     let mut counts: BTreeMap<(u8, u64), u64> = page.counts.iter().copied().collect();
     for (r, _) in page.rows.iter().zip(stored).filter(|(_, s)| **s) {
         let mut less = |key| {

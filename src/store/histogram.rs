@@ -1,21 +1,24 @@
 //! How many activities a filter selects in each time bucket: the timeline (issue 13).
 //!
 //! A filter its hints decide (`Query::decided_by_hints`: an app or instance, a country, a
-//! person, a group, a time range, one of each and none negated) is counted from the
-//! posting lists of the index that reads those hints, and no record is read: an hour that
-//! lies whole inside one bucket adds its chunks' lengths (or, in a list keyed by value,
-//! the length of the value's run, found by binary search), and only an hour cut by a
-//! bucket's edge reads its entries' times. Any other filter walks the narrowest index
-//! and tests each record, as a page of the log does, so its counts are exact too.
+//! person, a group, a time range, one of each and none negated) is counted without reading
+//! a record. An hour that lies whole inside one bucket adds its count from `HOUR_COUNTS`
+//! (everything, an app or instance, a country, one group), else its chunks' lengths in the
+//! index that reads those hints (or, in a list keyed by value, the length of the value's
+//! run, found by binary search); only an hour cut by a bucket's edge reads its entries'
+//! times. Any other filter walks the narrowest index and tests each record, as a page of
+//! the log does, so its counts are exact too.
 
 use redb::{ReadTransaction, ReadableTable};
 
+use super::hour_counts;
 use super::postings::{self, WHOLE_HOUR};
 use super::query::{self, Hours, ListReader, Plan, Walk, Window};
 use super::records;
 use super::tables::{
     self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BUCKET, BY_ACTOR, BY_COUNTRY, BY_GROUP,
-    BY_INSTANCE, COUNTRY_ENTRY, GROUP_ENTRY, INSTANCE_ENTRY,
+    BY_INSTANCE, COUNT_COUNTRY, COUNT_GROUP, COUNT_INSTANCE, COUNTRY_ENTRY, GROUP_ENTRY,
+    HOUR_COUNTS, INSTANCE_ENTRY,
 };
 use super::{Result, Store};
 use crate::domain::Micros;
@@ -137,15 +140,65 @@ fn covers(plan: &Plan, hints: &Hints) -> bool {
     }
 }
 
+/// Counts from the hours' counts where a whole hour falls in one bucket, and from the
+/// posting lists where the window cuts an hour or the counts cannot say (a person; several
+/// groups, whose members' records repeat; a group in a country).
 fn count_from_index(
     txn: &ReadTransaction,
     plan: &Plan,
     window: &Window,
     out: &mut Histogram,
 ) -> Result<()> {
-    let hashes = |values: &[String]| {
-        query::sorted(&values.iter().map(|v| tables::hash(v)).collect::<Vec<_>>())
+    let hourly = match plan {
+        Plan::Time => Some((COUNT_INSTANCE, None)),
+        Plan::Instances(ids) => Some((COUNT_INSTANCE, Some(ids.clone()))),
+        Plan::Countries(countries) => Some((COUNT_COUNTRY, Some(hashes(countries)))),
+        Plan::Groups(groups, None) if groups.len() == 1 => {
+            Some((COUNT_GROUP, Some(groups.clone())))
+        }
+        _ => None,
     };
+    let aligned = out.from.rem_euclid(BUCKET) == 0 && out.width % BUCKET == 0;
+    let Some((what, keys)) = hourly.filter(|_| aligned) else {
+        return count_from_lists(txn, plan, window, out);
+    };
+    let (first, last) = (
+        tables::bucket(window.low.0),
+        tables::bucket(window.high.0 - 1),
+    );
+    let table = txn.open_table(HOUR_COUNTS)?;
+    for row in table.range((what, first)..=(what, last))? {
+        let (key, value) = row?;
+        if let Some(b) = out.whole_hour(window, key.value().1) {
+            out.counts[b] += hour_counts::sum(value.value(), keys.as_deref())?;
+        }
+    }
+    // Aligned buckets cut no hour: only the window's ends can.
+    let mut edges = vec![first, last];
+    edges.dedup();
+    for hour in edges {
+        if out.whole_hour(window, hour).is_none() {
+            let edge = Window {
+                low: (window.low.0.max(hour.saturating_mul(BUCKET)), 0),
+                high: (window.high.0.min((hour + 1).saturating_mul(BUCKET)), 0),
+            };
+            count_from_lists(txn, plan, &edge, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sorted hashes of `values`, as index keys hold them.
+fn hashes(values: &[String]) -> Vec<u64> {
+    query::sorted(&values.iter().map(|v| tables::hash(v)).collect::<Vec<_>>())
+}
+
+fn count_from_lists(
+    txn: &ReadTransaction,
+    plan: &Plan,
+    window: &Window,
+    out: &mut Histogram,
+) -> Result<()> {
     match plan {
         Plan::Nothing => Ok(()),
         Plan::Time => {

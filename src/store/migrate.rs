@@ -6,6 +6,9 @@
 //! state carries a note, and a group's skip counts the vendors' other reasons.
 //!
 //! 5 → 6: an account has an organisational unit (none until the next user scan).
+//!
+//! 6 → 7: activities are counted per hour for each instance, country and group
+//! (`HOUR_COUNTS`), from the posting lists.
 
 use std::collections::BTreeMap;
 
@@ -181,6 +184,9 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
         rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
     } else if found < 6 {
         rewrite(txn, USERS, reencode::<RemoteUserV5, RemoteUser>)?;
+    }
+    if found < 7 {
+        super::hour_counts::backfill(txn)?;
     }
     // 4 → 5 adds the sealed secrets' tables (made by the caller); the secrets are sealed
     // once the store can reach their key (`Store::seal_plain_credentials`).

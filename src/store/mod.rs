@@ -23,6 +23,7 @@ mod check;
 mod external;
 mod groups;
 mod histogram;
+mod hour_counts;
 mod instances;
 mod migrate;
 mod open;
@@ -345,6 +346,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(ACTIVITIES)?;
     txn.open_table(APP_INSTANCES)?;
     txn.open_table(COUNTS)?;
+    txn.open_table(HOUR_COUNTS)?;
     txn.open_table(BY_GROUP)?;
     txn.open_table(BY_ACTOR)?;
     txn.open_table(BY_INSTANCE)?;

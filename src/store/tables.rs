@@ -14,7 +14,7 @@ use super::{Result, StoreError};
 /// 3: a record's tags after its other fields, see `records`; 4: instances keep their
 /// credential fields by name, accounts an administrator mark, see `migrate`; 5: secrets
 /// sealed, see `vault`; 6: accounts their organisational unit).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -107,6 +107,13 @@ pub const GROUP_ENTRY: usize = 28;
 pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activity-counts");
 pub const COUNT_INSTANCE: u8 = 0;
 pub const COUNT_COUNTRY: u8 = 1;
+pub const COUNT_GROUP: u8 = 2;
+
+/// (what, hour) → how many activities each instance, country hash or group has in that
+/// hour: sorted (key, count) pairs, each u64 big-endian. The timeline counts whole hours
+/// from it without reading posting lists (issue 13); a page rewrites the few values of
+/// the hours it covers, as it does the posting lists.
+pub const HOUR_COUNTS: TableDefinition<(u8, i64), &[u8]> = TableDefinition::new("hour-counts");
 
 /// The width of the hours that split every posting list.
 pub const BUCKET: i64 = 3_600_000_000;
