@@ -268,10 +268,11 @@ fn timeline(store: &Store, query: &Query) -> (Duration, u64) {
     (started.elapsed(), h.total())
 }
 
-/// Opens the database and draws the first timeline of a group, in a fresh process.
+/// Opens the database as the commands that only read do, and counts the first timeline
+/// of a group, in a fresh process (the dashboard attached to `casbah serve` opens nothing).
 fn timeline_child(path: &Path) {
     let started = Instant::now();
-    let store = Store::open_with_keys(path, bench_keys(path)).expect("open the bench database");
+    let store = Store::open_read_only(path).expect("open the bench database");
     let group = store.groups().expect("groups")[GROUPS / 2].id;
     let (_, total) = timeline(
         &store,
@@ -571,7 +572,7 @@ fn main() {
     );
     println!(
         "{:<52} {:>11.2} ms {:>12}",
-        "timeline of a group, 30 days (fresh process + open)",
+        "timeline of a group, 30 days (fresh process, read-only)",
         ms(timeline_cold),
         "≤50 ms"
     );
