@@ -545,7 +545,7 @@ fn connect_wizard() {
     app.update(Msg::Done(Done::Instances(Ok(Vec::new()))));
     typed(&mut app, "1c");
     snap("connect_catalog", &app);
-    let m365 = AppKind::ALL
+    let m365 = AppKind::by_display_name()
         .iter()
         .position(|a| *a == AppKind::Microsoft365)
         .expect("in the catalog");
@@ -569,7 +569,7 @@ fn connect_wizard() {
 /// Opens the connect wizard on `kind`'s form.
 fn wizard_on(app: &mut App, kind: AppKind) {
     typed(app, "1c");
-    let at = AppKind::ALL
+    let at = AppKind::by_display_name()
         .iter()
         .position(|a| *a == kind)
         .expect("in the catalog");
@@ -1734,4 +1734,122 @@ fn external_panes_escape_the_hostile_corpus() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     check("an item's ACL", &app);
+}
+
+/// Snapshots `app` at the sizes issue 13's views are checked at.
+fn snap_small_and_large(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (200, 60)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
+    }
+}
+
+// issue 13: `?` lists the focused pane's keys first, then the everyday
+// ones, then every command with its short forms.
+#[test]
+fn help_starts_with_the_focused_pane() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4?");
+    let screen = text(&render(&app, 200, 60));
+    let at = |needle: &str| row_of(&render(&app, 200, 60), needle);
+    assert!(at("Activities") < at("Everywhere"), "{screen}");
+    assert!(at("Everywhere") < at("Commands"), "{screen}");
+    assert!(screen.contains(":activities FILTER, :a, :act"), "{screen}");
+    snap_small_and_large("help_activities", &app);
+    // Scrolling stops with the last line at the bottom of the box.
+    render(&app, 80, 24);
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Down);
+    }
+    let end = text(&render(&app, 80, 24));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(text(&render(&app, 80, 24)), end, "no further than the end");
+    assert!(end.contains("Text input"), "the last context shows: {end}");
+}
+
+// issue 13, R-A2: `:help filter` is the reference of every field with an example.
+#[test]
+fn help_filter_lists_the_fields() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, ":help filter");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 200, 60));
+    for field in ["group", "targetgroup", "persongroup", "country", "after"] {
+        assert!(screen.contains(field), "{field}: {screen}");
+    }
+    snap_small_and_large("help_filter", &app);
+}
+
+// issue 13: an empty database says which key connects an app.
+#[test]
+fn connectors_empty_says_press_c() {
+    let mut app = App::new(
+        Keymap::defaults(),
+        Theme::plain(),
+        "casbah.redb".into(),
+        NOW,
+    );
+    app.start();
+    app.update(Msg::Done(Done::Instances(Ok(Vec::new()))));
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("press c to connect an app"), "{screen}");
+    assert!(!screen.contains("casbah connectors add"), "{screen}");
+    snap_small_and_large("connectors_empty", &app);
+}
+
+// issue 13: name and e-mail in columns of their own, aligned.
+#[test]
+fn members_name_and_email_columns() {
+    let mut app = fixture(Theme::plain());
+    with_members(&mut app);
+    let buf = render(&app, 80, 24);
+    let header = usize::from(row_of(&buf, "E-mail"));
+    let (x, _) = cell_at(&buf, "E-mail");
+    let lines: Vec<Vec<char>> = text(&buf).lines().map(|l| l.chars().collect()).collect();
+    let mut rows = 0;
+    for l in &lines[header + 1..] {
+        if let Some(at) = l.iter().position(|c| *c == '@') {
+            let start = l[..at].iter().rposition(|c| *c == ' ').map_or(0, |i| i + 1);
+            assert_eq!(
+                start,
+                usize::from(x),
+                "aligned: {}",
+                l.iter().collect::<String>()
+            );
+            rows += 1;
+        }
+    }
+    assert!(rows > 2, "members are listed");
+    snap_small_and_large("members_columns", &app);
+}
+
+// issue 13, R-G3: marked groups show, with their count.
+#[test]
+fn picker_with_marks() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "2i");
+    let list = ["Finance EMEA", "Sales NA", "Sales EMEA"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| AvailableGroup {
+            group: RemoteGroup {
+                id: format!("g{i}"),
+                display_name: (*n).into(),
+                description: None,
+                email: None,
+                microsoft365: false,
+            },
+            imported: false,
+            also_in: Vec::new(),
+        })
+        .collect();
+    app.update(Msg::Done(Done::Available {
+        instance: "microsoft365/contoso".into(),
+        search: None,
+        result: Ok(list),
+    }));
+    typed(&mut app, "  ");
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("2 marked"), "{screen}");
+    assert!(screen.contains("◆ Finance EMEA"), "{screen}");
+    snap_small_and_large("picker_marked", &app);
 }

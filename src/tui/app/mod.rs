@@ -31,6 +31,7 @@ use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
 use super::widgets::chrome::Toast;
+use super::widgets::help::{Help, Topic};
 use crate::domain::{AppKind, Micros};
 use crate::service::{Event, Level};
 
@@ -248,6 +249,12 @@ impl App {
         // Instances and groups are everyone's: they live in `Env`.
         let done = match done {
             Done::Instances(result) => {
+                // issue 13: an empty database starts where it can be filled.
+                let first = !self.panes.connectors.loaded;
+                if first && result.as_ref().is_ok_and(Vec::is_empty) && self.focus == PaneId::Groups
+                {
+                    self.focus = PaneId::Connectors;
+                }
                 let result = result.map(|rows| self.env.instances = rows);
                 self.panes.connectors.loaded(result, &self.env);
                 self.panes.groups.refilter(&self.env);
@@ -362,7 +369,7 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) {
-        if let Overlay::Help { .. } = self.overlay {
+        if let Overlay::Help(_) = self.overlay {
             return self.help_key(key);
         }
         let action = self.env.keymap.action(&self.contexts(), key);
@@ -402,7 +409,7 @@ impl App {
         let mut out = Out::default();
         match action {
             Action::Quit => self.exit = Some(Exit::Quit),
-            Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Help => self.help(arg.as_deref()),
             Action::Redraw => self.clear = true,
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
@@ -427,7 +434,7 @@ impl App {
             Action::Activities => {
                 self.focus = PaneId::Activities;
                 if let Some(text) = arg {
-                    self.panes.activities.apply_filter(text, &mut out);
+                    self.panes.activities.command_filter(text, &mut out);
                 }
             }
             Action::External => {
@@ -479,6 +486,7 @@ impl App {
             | Action::Open
             | Action::Filter
             | Action::ToggleNotify
+            | Action::Mark
             | Action::Submit
             | Action::Complete
             | Action::Expand
@@ -487,6 +495,24 @@ impl App {
             | Action::Refresh => {}
         }
         self.apply(out);
+    }
+
+    /// `?` or `:help [filter]`: the keys of where the user is first, or the
+    /// filter language's reference.
+    fn help(&mut self, topic: Option<&str>) {
+        let topic = match topic.map(str::trim) {
+            None => Topic::Keys(self.contexts()),
+            Some(t) if "filter".starts_with(&t.to_lowercase()) => Topic::Filter,
+            Some(other) => {
+                return self.toast(
+                    Level::Error,
+                    format!(
+                        "no help on {other:?}; :help shows the keys, :help filter the filter fields"
+                    ),
+                );
+            }
+        };
+        self.overlay = Overlay::Help(Help::new(topic));
     }
 
     /// A `:` command that belongs to a pane, wherever the user is.
@@ -559,10 +585,11 @@ impl App {
             .map(|s| (s.instance.app, s.instance.name.clone()))
             .collect();
         if connected.is_empty() {
-            self.toast(
-                Level::Warning,
-                "no instance connected: connect one with `casbah connectors add` first",
-            );
+            if self.panes.connectors.loaded {
+                self.focus = PaneId::Connectors;
+            }
+            let hint = super::views::connectors::connect_hint(&self.env);
+            self.toast(Level::Warning, format!("{hint} first"));
             return;
         }
         let mut picker = Picker::new(connected, self.env.imported_count());

@@ -105,6 +105,14 @@ fn last(s: &InstanceSummary, kind: ScanKind, now: i64) -> String {
     ago(now, state.and_then(|st| st.last_success))
 }
 
+/// What an empty dashboard says to do, with the key as the keymap has it.
+pub fn connect_hint(env: &Env) -> String {
+    match env.keymap.key_for(&[Context::Connectors], Action::Connect) {
+        Some(key) => format!("No instance connected — press {key} to connect an app"),
+        None => "No instance connected — :connect connects an app".to_owned(),
+    }
+}
+
 fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
     let theme = &env.theme;
     let rows = &env.instances;
@@ -121,11 +129,15 @@ fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bo
     }
     if rows.is_empty() {
         let text = if pane.loaded {
-            "No instance connected — run `casbah connectors add`, or `casbah demo`"
+            connect_hint(env)
         } else {
-            "loading…"
+            "loading…".to_owned()
         };
-        f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
+        f.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     }
     let w = inner.width;

@@ -212,3 +212,62 @@ fn export_runs_once_with_progress() {
             .is_some_and(|t| t.text.contains("3500") && t.text.contains("/tmp/x.csv"))
     );
 }
+
+// issue 13, R-A4: `:activities` refuses text that does not parse as `/`
+// does: the text stays in the editor with its error, the working filter stays.
+#[test]
+fn command_line_filter_is_checked_like_the_editor() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, ":a country:DE");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.panes.activities.filter(), "country:DE");
+    typed(&mut app, ":act country!=");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.panes.activities.filter(), "country:DE", "kept");
+    let editor = app
+        .panes
+        .activities
+        .editor
+        .as_ref()
+        .expect("the text is shown");
+    assert_eq!(editor.input.text(), "country!=");
+    assert!(editor.error.is_some());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.panes.activities.filter(),
+        "country:DE",
+        "Enter refuses it too"
+    );
+}
+
+// issue 13: Tab on the `:` line completes commands, group names, instance
+// names and filter fields.
+#[test]
+fn command_line_tab_completes_arguments() {
+    let mut app = app();
+    loaded(&mut app);
+    let completed = |app: &mut App, text: &str| {
+        typed(app, ":");
+        typed(app, text);
+        press(app, KeyCode::Tab);
+        let line = match &app.overlay {
+            Overlay::Command { input, .. } => input.text().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        press(app, KeyCode::Esc);
+        line
+    };
+    assert_eq!(completed(&mut app, "acc"), "access-check");
+    assert_eq!(completed(&mut app, "m fin"), "members Finance EMEA");
+    assert_eq!(completed(&mut app, "sync con"), "sync contoso");
+    assert_eq!(
+        completed(&mut app, "act admin cou"),
+        "activities admin country:"
+    );
+    assert_eq!(
+        completed(&mut app, "a targetgroup:fin"),
+        "activities targetgroup:\"Finance EMEA\""
+    );
+    assert_eq!(completed(&mut app, "help fi"), "help filter");
+}

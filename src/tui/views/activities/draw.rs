@@ -9,7 +9,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 use super::{ActivitiesPane, PROMPT};
 use crate::domain::Activity;
 use crate::domain::filter::FilterError;
-use crate::tui::format::{instance_cell, instance_column, safe, time_in, timestamp};
+use crate::tui::format::{instance_column, safe, time_in, timestamp};
 use crate::tui::pane::Env;
 use crate::tui::widgets::{input_line, keep, masked_table, pane_block};
 
@@ -88,10 +88,7 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     let wide = w >= 100;
     let places: Vec<String> = pane.rows[range.clone()]
         .iter()
-        .map(|a| match env.instance(a.instance) {
-            Some(i) => instance_cell(i.app, &i.name, wide),
-            None => a.app.slug().to_owned(),
-        })
+        .map(|a| env.instance_cell(a.app, a.instance, wide))
         .collect();
     let (place_title, place_width) = instance_column(&places, wide);
     let rows: Vec<Row> = pane.rows[range.clone()]
@@ -104,7 +101,7 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
                     Cell::from(time_in(a.time, time_format)),
                     Cell::from(place),
                     Cell::from(safe(&a.actor).into_owned()),
-                    Cell::from(safe(&a.activity_type).into_owned()),
+                    Cell::from(safe(&a.label()).into_owned()),
                     Cell::from(
                         a.country
                             .as_deref()
@@ -220,6 +217,18 @@ fn app_name(a: &Activity) -> String {
     }
 }
 
+/// The label in the dashboard's one vocabulary, with the vendor's own name
+/// beside it when that differs ("File accessed (FileAccessed)"), which is
+/// what `type:` and the vendor's documentation know it by.
+fn activity_type(a: &Activity) -> String {
+    let label = a.label();
+    if label == a.activity_type {
+        safe(&label).into_owned()
+    } else {
+        format!("{} ({})", safe(&label), safe(&a.activity_type))
+    }
+}
+
 /// "DE (Germany)": the code the filters take, with the name people read.
 fn country(code: Option<&str>) -> String {
     let Some(code) = code else {
@@ -255,16 +264,12 @@ fn draw_detail(f: &mut Frame, area: Rect, env: &Env, a: &Activity) {
         ("Id", safe(&a.id).into_owned()),
         ("Time", format!("{} UTC", timestamp(a.time))),
         ("App", app_name(a)),
-        (
-            "Instance",
-            env.instance_label(a.instance)
-                .unwrap_or_else(|| format!("#{}", a.instance.0)),
-        ),
+        ("Instance", env.instance_cell(a.app, a.instance, true)),
         (
             "Actor",
             format!("{} <{}>", safe(&a.actor_name), safe(&a.actor)),
         ),
-        ("Activity type", safe(&a.activity_type).into_owned()),
+        ("Activity type", activity_type(a)),
         ("Action type", safe(&a.action_type).into_owned()),
         (
             "Objects",

@@ -159,7 +159,11 @@ impl ActivitiesPane {
     }
 
     pub fn edit(&mut self) {
-        let input = Input::new(&self.filter);
+        self.edit_text(&self.filter.clone());
+    }
+
+    fn edit_text(&mut self, text: &str) {
+        let input = Input::new(text);
         self.editor = Some(Editor {
             error: filter::parse(input.text()).err(),
             input,
@@ -255,6 +259,16 @@ impl ActivitiesPane {
         self.refresh(out);
     }
 
+    /// `:activities TEXT`: as Enter after `/` would, so text that does not
+    /// parse is refused and left in the editor, its error shown, while the
+    /// filter in force stays (issue 13).
+    pub fn command_filter(&mut self, text: String, out: &mut Out) {
+        if filter::parse(&text).is_ok() {
+            return self.apply_filter(text, out);
+        }
+        self.edit_text(&text);
+    }
+
     /// The filter applied now.
     pub fn filter(&self) -> &str {
         &self.filter
@@ -291,6 +305,11 @@ impl ActivitiesPane {
             types: self.seen(|a| Some(a.activity_type.clone())),
             sources: self.seen(|a| Some(a.source.clone())),
         }
+    }
+
+    /// What may replace `word` in a filter (the `:activities` line's Tab).
+    pub fn complete_word(&self, word: &str, env: &Env) -> Vec<String> {
+        completions(word, &self.known_values(env))
     }
 
     fn typing_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
