@@ -1853,3 +1853,18 @@ fn picker_with_marks() {
     assert!(screen.contains("◆ Finance EMEA"), "{screen}");
     snap_small_and_large("picker_marked", &app);
 }
+
+// issue 13, R-X5: the access checker's words follow the field that has the
+// keyboard: opened without an item, it asks for an item, not a user.
+#[test]
+fn access_checker_prompt_follows_the_field() {
+    let mut app = external_fixture(Theme::plain());
+    typed(&mut app, "a");
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("Type an item's id or title"), "{screen}");
+    assert!(!screen.contains("Type a user's name"), "{screen}");
+    snap_small_and_large("access_checker_item_first", &app);
+    key(&mut app, KeyCode::Tab);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("Type a user's name"), "{screen}");
+}

@@ -15,8 +15,9 @@ pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
 
-use crate::domain::external::{ExternalGroupId, ItemId, Principal};
+use crate::domain::external::{Access, ExternalGroupId, ItemId, Principal};
 use crate::tui::action::Action;
+use crate::tui::format::safe;
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
@@ -165,7 +166,7 @@ impl ExternalPane {
                 && i.as_str() == item
             {
                 *audience = match &result {
-                    Ok(a) => Load::Ready(a.clone()),
+                    Ok(a) => Load::Ready(sorted_audience(a.clone())),
                     Err(e) => Load::Failed(e.message.clone()),
                 };
                 rank_who(d, fuzzy);
@@ -569,6 +570,34 @@ impl ExternalPane {
     }
 }
 
+/// Who can see an item, as an investigator reads it (issue 13): the
+/// denied first, then by name.
+fn sorted_audience(mut a: AudienceNode) -> AudienceNode {
+    let rank = |d: Access| match d {
+        Access::Deny => 0,
+        Access::Grant => 1,
+        Access::None => 2,
+    };
+    a.rows.sort_by(|x, y| {
+        rank(x.decision)
+            .cmp(&rank(y.decision))
+            .then_with(|| x.name.to_lowercase().cmp(&y.name.to_lowercase()))
+            .then_with(|| x.user_id.cmp(&y.user_id))
+    });
+    a
+}
+
+/// A row of who can see as drawn, every column of it, which the filter
+/// searches (issue 13): decision, deciding entry and user.
+pub(super) fn who_text(r: &WhoRow) -> String {
+    format!(
+        "{:<8}  #{:<5}  {}",
+        r.decision.to_string(),
+        r.entry,
+        safe(&r.name)
+    )
+}
+
 /// Ranks who can see an item for its filter; the selected person stays
 /// selected when still shown.
 fn rank_who(d: &mut Detail, fuzzy: &Fuzzy) {
@@ -588,7 +617,8 @@ fn rank_who(d: &mut Detail, fuzzy: &Fuzzy) {
             .get(cursor.selected)
             .and_then(|h| a.rows.get(h.index))
             .map(|r| r.user_id.clone());
-        *visible = fuzzy.rank(a.rows.iter().map(|r| r.name.as_str()), filter.text());
+        let texts: Vec<String> = a.rows.iter().map(who_text).collect();
+        *visible = fuzzy.rank(texts.iter().map(String::as_str), filter.text());
         match selected.and_then(|id| visible.iter().position(|h| a.rows[h.index].user_id == id)) {
             Some(i) => cursor.selected = i,
             None => cursor.clamp(visible.len()),
