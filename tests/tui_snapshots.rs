@@ -1868,3 +1868,24 @@ fn access_checker_prompt_follows_the_field() {
     let screen = text(&render(&app, 80, 24));
     assert!(screen.contains("Type a user's name"), "{screen}");
 }
+
+// issue 13, R-A3: renaming a saved query shows its field under the list,
+// deleting one asks first.
+#[test]
+fn saved_query_rename_and_delete_prompts() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4Qr");
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("Rename \"EMEA downloads\" to: EMEA downloads"),
+        "{screen}"
+    );
+    snap_small_and_large("saved_query_rename", &app);
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, "d");
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("Delete the saved query \"EMEA downloads\"? y deletes"),
+        "{screen}"
+    );
+}

@@ -34,6 +34,8 @@ pub enum Action {
     SaveQuery,
     ToggleNotify,
     Mark,
+    Rename,
+    Delete,
     Submit,
     Complete,
     External,
@@ -45,7 +47,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 38] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -74,6 +76,8 @@ impl Action {
         Action::SaveQuery,
         Action::ToggleNotify,
         Action::Mark,
+        Action::Rename,
+        Action::Delete,
         Action::Submit,
         Action::Complete,
         Action::External,
@@ -116,6 +120,8 @@ impl Action {
             Action::SaveQuery => "save-query",
             Action::ToggleNotify => "toggle-notify",
             Action::Mark => "mark",
+            Action::Rename => "rename",
+            Action::Delete => "delete",
             Action::Submit => "submit",
             Action::Complete => "complete",
             Action::External => "external",
@@ -158,6 +164,8 @@ impl Action {
             Action::SaveQuery => "save the filter as a query",
             Action::ToggleNotify => "notify when done",
             Action::Mark => "mark / unmark",
+            Action::Rename => "rename",
+            Action::Delete => "delete",
             Action::Submit => "apply",
             Action::Complete => "complete",
             Action::External => "external groups (of CONNECTION)",

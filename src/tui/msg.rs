@@ -94,6 +94,11 @@ pub enum Done {
         name: String,
         result: Outcome<()>,
     },
+    /// A saved query renamed or deleted; `what` says which, for the notice.
+    QueryChanged {
+        what: String,
+        result: Outcome<()>,
+    },
     ExportProgress {
         rows: u64,
     },
@@ -177,6 +182,15 @@ pub enum Cmd {
     LoadSavedQueries,
     SaveQuery {
         name: String,
+        text: String,
+    },
+    DeleteQuery {
+        name: String,
+    },
+    /// Saved under the new name, then the old one deleted.
+    RenameQuery {
+        from: String,
+        to: String,
         text: String,
     },
     Export {

@@ -487,6 +487,8 @@ impl App {
             | Action::Filter
             | Action::ToggleNotify
             | Action::Mark
+            | Action::Rename
+            | Action::Delete
             | Action::Submit
             | Action::Complete
             | Action::Expand

@@ -271,3 +271,64 @@ fn command_line_tab_completes_arguments() {
     );
     assert_eq!(completed(&mut app, "help fi"), "help filter");
 }
+
+// issue 13, R-A3: in the queries list, `r` renames a saved query in place
+// and `d` deletes it after a `y`; the suggested ones are built in and stay.
+#[test]
+fn saved_queries_are_renamed_and_deleted() {
+    let mut app = app();
+    loaded(&mut app);
+    app.update(Msg::Done(Done::SavedQueries(Ok(vec![
+        ("emea".into(), "country:DE".into()),
+        ("mine".into(), "admin".into()),
+    ]))));
+    typed(&mut app, "4Q");
+    assert_eq!(app.contexts()[0], Context::Queries);
+    // Rename: the old name is there to edit.
+    typed(&mut app, "r");
+    for _ in 0.."emea".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "mine");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.take_cmds().is_empty(), "a name in use is refused");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("already named"))
+    );
+    typed(&mut app, "-de");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::RenameQuery {
+            from: "emea".into(),
+            to: "mine-de".into(),
+            text: "country:DE".into()
+        }]
+    );
+    app.update(Msg::Done(Done::QueryChanged {
+        what: "renamed the saved query emea to mine-de".into(),
+        result: Ok(()),
+    }));
+    assert_eq!(app.take_cmds(), [Cmd::LoadSavedQueries]);
+    // Delete asks first; anything but y keeps it.
+    typed(&mut app, "jd");
+    typed(&mut app, "n");
+    assert!(app.take_cmds().is_empty());
+    typed(&mut app, "dy");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::DeleteQuery {
+            name: "mine".into()
+        }]
+    );
+    // A suggested query is not the user's to change.
+    typed(&mut app, "jd");
+    assert!(app.panes.activities.query_edit.is_none());
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("built in"))
+    );
+}

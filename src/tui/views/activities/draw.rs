@@ -40,6 +40,19 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     .areas(inner);
     draw_filter_line(pane, f, filter_area, extra_area, env);
     if let Some(q) = &pane.queries {
+        let body = match pane.query_prompt() {
+            Some((prompt, input)) => {
+                let [list, line] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(body);
+                let text = match input {
+                    Some(input) => input_line(&safe(&prompt), input, line.width, theme).0,
+                    None => Line::from(Span::styled(safe(&prompt).into_owned(), theme.warning())),
+                };
+                f.render_widget(Paragraph::new(text), line);
+                list
+            }
+            None => body,
+        };
         let range = pane.queries_cursor.window(q.len(), body.height as usize);
         let lines: Vec<Line> = q[range.clone()]
             .iter()
