@@ -1889,3 +1889,37 @@ fn saved_query_rename_and_delete_prompts() {
         "{screen}"
     );
 }
+
+// R-G7, issue 13: a group's membership history, who joined and who left and
+// when, with the counts in the title.
+#[test]
+fn membership_history_view() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "2jh");
+    let changes = [
+        ("naomi.keller@contoso.com", true, 50),
+        ("ahmed.chen@contoso.com", true, 50),
+        ("leo.walker@contoso.com", false, 20),
+        ("ines.garcia@contoso.com", true, 5),
+    ]
+    .map(|(user, joined, mins)| casbah::store::MembershipChange {
+        user: user.into(),
+        joined,
+        at: NOW - mins * MIN,
+    })
+    .to_vec();
+    app.update(Msg::Done(Done::History {
+        group: GroupId(2),
+        result: Ok(changes),
+    }));
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("History of Finance - EMEA Approvers · 3 joined · 1 left"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("− left   leo.walker@contoso.com"),
+        "{screen}"
+    );
+    snap_small_and_large("membership_history", &app);
+}

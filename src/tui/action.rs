@@ -36,6 +36,7 @@ pub enum Action {
     Mark,
     Rename,
     Delete,
+    History,
     Submit,
     Complete,
     External,
@@ -47,7 +48,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -78,6 +79,7 @@ impl Action {
         Action::Mark,
         Action::Rename,
         Action::Delete,
+        Action::History,
         Action::Submit,
         Action::Complete,
         Action::External,
@@ -122,6 +124,7 @@ impl Action {
             Action::Mark => "mark",
             Action::Rename => "rename",
             Action::Delete => "delete",
+            Action::History => "history",
             Action::Submit => "submit",
             Action::Complete => "complete",
             Action::External => "external",
@@ -166,6 +169,7 @@ impl Action {
             Action::Mark => "mark / unmark",
             Action::Rename => "rename",
             Action::Delete => "delete",
+            Action::History => "who joined and left (of GROUP)",
             Action::Submit => "apply",
             Action::Complete => "complete",
             Action::External => "external groups (of CONNECTION)",
@@ -199,6 +203,7 @@ impl Action {
                 | Action::Connectors
                 | Action::Groups
                 | Action::Members
+                | Action::History
                 | Action::Activities
                 | Action::Import
                 | Action::Sync
@@ -241,7 +246,7 @@ impl Action {
     /// How the help lists a command: its name, aliases and argument.
     pub fn command_usage(self) -> String {
         let arg = match self {
-            Action::Members => " GROUP",
+            Action::Members | Action::History => " GROUP",
             Action::Activities => " FILTER",
             Action::Groups => " [TEXT]",
             Action::Sync => " [INSTANCE]",

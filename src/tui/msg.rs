@@ -11,7 +11,7 @@ use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Secret};
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
-use crate::store::{ActivityCursor, ActivityPage, Member, Person};
+use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -73,6 +73,11 @@ pub enum Done {
     Person {
         key: String,
         result: Outcome<Person>,
+    },
+    /// R-G7: who joined and left a group, oldest first.
+    History {
+        group: GroupId,
+        result: Outcome<Vec<MembershipChange>>,
     },
     Activities {
         filter: String,
@@ -159,6 +164,7 @@ pub enum Cmd {
     LoadGroups,
     LoadMembers(GroupId),
     LoadPerson(String),
+    LoadHistory(GroupId),
     /// The newest `limit` activities, or the page after `after`.
     LoadActivities {
         filter: String,

@@ -270,6 +270,10 @@ impl Runner {
                 let result = svc.members(group).await.map_err(Failure::from);
                 send(Done::Members { group, result });
             }),
+            Cmd::LoadHistory(group) => spawn(async move {
+                let result = svc.membership_history(group).await.map_err(Failure::from);
+                send(Done::History { group, result });
+            }),
             Cmd::LoadPerson(key) => spawn(async move {
                 let result = svc.person(&key).await.map_err(Failure::from);
                 send(Done::Person { key, result });

@@ -431,6 +431,16 @@ impl App {
                 Some(name) => self.open_group_named(&name),
                 None => self.focus = PaneId::Members,
             },
+            Action::History => {
+                self.focus = PaneId::Groups;
+                match arg {
+                    Some(name) => match self.group_named(&name).cloned() {
+                        Some(g) => self.panes.groups.open_history(&g, &mut out),
+                        None => self.no_group(&name),
+                    },
+                    None => self.forward(PaneId::Groups, action),
+                }
+            }
             Action::Activities => {
                 self.focus = PaneId::Activities;
                 if let Some(text) = arg {
@@ -560,22 +570,28 @@ impl App {
         }
     }
 
-    fn open_group_named(&mut self, name: &str) {
-        let found = self
-            .env
+    fn group_named(&self, name: &str) -> Option<&crate::domain::Group> {
+        self.env
             .groups
             .iter()
             .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-            .map(|g| Target::Members {
-                group: g.id,
-                name: g.name.clone(),
-            });
+    }
+
+    fn no_group(&mut self, name: &str) {
+        self.toast(
+            Level::Error,
+            format!("no group named {:?}; see :groups", name.trim()),
+        );
+    }
+
+    fn open_group_named(&mut self, name: &str) {
+        let found = self.group_named(name).map(|g| Target::Members {
+            group: g.id,
+            name: g.name.clone(),
+        });
         match found {
             Some(target) => self.show(target),
-            None => self.toast(
-                Level::Error,
-                format!("no group named {:?}; see :groups", name.trim()),
-            ),
+            None => self.no_group(name),
         }
     }
 

@@ -168,7 +168,7 @@ impl App {
                 .collect();
         }
         let names: Vec<&str> = match action {
-            Action::Members | Action::Groups => {
+            Action::Members | Action::Groups | Action::History => {
                 self.env.groups.iter().map(|g| g.name.as_str()).collect()
             }
             Action::External => self.panes.external.connection_ids().collect(),

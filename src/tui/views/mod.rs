@@ -7,5 +7,6 @@ pub mod connect;
 pub mod connectors;
 pub mod external;
 pub mod groups;
+pub mod history;
 pub mod members;
 pub mod picker;
