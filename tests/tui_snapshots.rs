@@ -1923,3 +1923,30 @@ fn membership_history_view() {
     );
     snap_small_and_large("membership_history", &app);
 }
+
+// issue 13 (part 4), R-C4: Enter on an instance shows the whole of its last
+// error, which the Connectors list cuts to a line.
+#[test]
+fn instance_detail_shows_the_whole_error() {
+    let mut app = fixture(Theme::plain());
+    let mut failing = instance();
+    let error = "the token was refused: AADSTS7000215 an invalid client secret is provided; \
+                 create a new secret for the app registration and run casbah connectors \
+                 set-secret microsoft365/contoso, then sync again (it ends here)";
+    failing.scans[1].1.last_error = Some(error.into());
+    failing.scans[1].1.last_attempt = Some(NOW);
+    app.update(Msg::Done(Done::Instances(Ok(vec![failing]))));
+    typed(&mut app, "1");
+    let list = text(&render(&app, 80, 24));
+    assert!(!list.contains("(it ends here)"), "the list cuts it: {list}");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("(it ends here)"), "{screen}");
+    assert!(
+        screen.contains("Connectors › microsoft365 · contoso"),
+        "{screen}"
+    );
+    snap_small_and_large("instance_detail", &app);
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&render(&app, 80, 24)).contains("microsoft365 · contoso › Groups"));
+}

@@ -8,5 +8,6 @@ pub mod connectors;
 pub mod external;
 pub mod groups;
 pub mod history;
+pub mod instance;
 pub mod members;
 pub mod picker;
