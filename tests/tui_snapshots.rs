@@ -1950,3 +1950,34 @@ fn instance_detail_shows_the_whole_error() {
     key(&mut app, KeyCode::Enter);
     assert!(text(&render(&app, 80, 24)).contains("microsoft365 · contoso › Groups"));
 }
+
+// issue 13 (part 4): `:log`, casbah's own recent warnings and errors, each
+// with its time, level and origin, its text wrapped in full.
+#[test]
+fn log_view() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, ":log");
+    key(&mut app, KeyCode::Enter);
+    let lines = vec![
+        casbah::service::recent::LogLine {
+            at: NOW - 3 * MIN,
+            level: casbah::service::Level::Warning,
+            target: "casbah::service::scans".into(),
+            text: "okta/workforce: throttled by the vendor until 14:20 UTC (429)".into(),
+        },
+        casbah::service::recent::LogLine {
+            at: NOW - MIN,
+            level: casbah::service::Level::Error,
+            target: "casbah::service::groups".into(),
+            text: "sync of Finance - EMEA Approvers failed: the token was refused (401); \
+                   check the client secret of microsoft365/contoso and sync again — this \
+                   sentence ends here"
+                .into(),
+        },
+    ];
+    app.update(Msg::Done(Done::Log(lines)));
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("ERROR casbah::service::groups"), "{screen}");
+    assert!(screen.contains("  ends here"), "wrapped in full: {screen}");
+    snap_small_and_large("log", &app);
+}

@@ -37,6 +37,7 @@ pub enum Action {
     Rename,
     Delete,
     History,
+    Log,
     Submit,
     Complete,
     External,
@@ -48,7 +49,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -80,6 +81,7 @@ impl Action {
         Action::Rename,
         Action::Delete,
         Action::History,
+        Action::Log,
         Action::Submit,
         Action::Complete,
         Action::External,
@@ -125,6 +127,7 @@ impl Action {
             Action::Rename => "rename",
             Action::Delete => "delete",
             Action::History => "history",
+            Action::Log => "log",
             Action::Submit => "submit",
             Action::Complete => "complete",
             Action::External => "external",
@@ -170,6 +173,7 @@ impl Action {
             Action::Rename => "rename",
             Action::Delete => "delete",
             Action::History => "who joined and left (of GROUP)",
+            Action::Log => "casbah's recent warnings and errors",
             Action::Submit => "apply",
             Action::Complete => "complete",
             Action::External => "external groups (of CONNECTION)",
@@ -204,6 +208,7 @@ impl Action {
                 | Action::Groups
                 | Action::Members
                 | Action::History
+                | Action::Log
                 | Action::Activities
                 | Action::Import
                 | Action::Sync

@@ -10,6 +10,7 @@ use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Secret};
+use crate::service::recent::LogLine;
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
 use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
@@ -74,6 +75,8 @@ pub enum Done {
         key: String,
         result: Outcome<Person>,
     },
+    /// casbah's own recent warnings and errors, oldest first.
+    Log(Vec<LogLine>),
     /// R-G7: who joined and left a group, oldest first.
     History {
         group: GroupId,
@@ -165,6 +168,7 @@ pub enum Cmd {
     LoadMembers(GroupId),
     LoadPerson(String),
     LoadHistory(GroupId),
+    LoadLog,
     /// The newest `limit` activities, or the page after `after`.
     LoadActivities {
         filter: String,

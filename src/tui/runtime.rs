@@ -270,6 +270,7 @@ impl Runner {
                 let result = svc.members(group).await.map_err(Failure::from);
                 send(Done::Members { group, result });
             }),
+            Cmd::LoadLog => send(Done::Log(crate::service::recent::recent())),
             Cmd::LoadHistory(group) => spawn(async move {
                 let result = svc.membership_history(group).await.map_err(Failure::from);
                 send(Done::History { group, result });

@@ -313,6 +313,7 @@ impl App {
                 self.cmds.push(Cmd::LoadInstances);
             }
             Done::Connected(Err(e)) => self.toast(Level::Error, e.message),
+            Done::Log(lines) => self.overlay = Overlay::Help(Help::new(Topic::Log(lines))),
             _ => {}
         }
     }
@@ -411,6 +412,7 @@ impl App {
             Action::Quit => self.exit = Some(Exit::Quit),
             Action::Help => self.help(arg.as_deref()),
             Action::Redraw => self.clear = true,
+            Action::Log => self.cmds.push(Cmd::LoadLog),
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
                     input: Input::default(),

@@ -13,7 +13,10 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::{centered, pane_block};
 use crate::domain::filter::{Syntax, fields};
+use crate::service::Level;
+use crate::service::recent::LogLine;
 use crate::tui::action::Action;
+use crate::tui::format::{safe, timestamp};
 use crate::tui::keymap::{Context, Keymap};
 use crate::tui::theme::Theme;
 
@@ -28,6 +31,8 @@ pub enum Topic {
     Keys(Vec<Context>),
     /// The filter language's fields.
     Filter,
+    /// casbah's own recent warnings and errors (`:log`).
+    Log(Vec<LogLine>),
 }
 
 /// The open help: what it shows and how far it is scrolled.
@@ -41,10 +46,16 @@ pub struct Help {
 }
 
 impl Help {
+    /// The log opens at its newest line, the rest at the top.
     pub fn new(topic: Topic) -> Help {
+        let scroll = if matches!(topic, Topic::Log(_)) {
+            usize::MAX
+        } else {
+            0
+        };
         Help {
             topic,
-            scroll: 0,
+            scroll,
             max_scroll: Cell::new(usize::MAX),
         }
     }
@@ -52,7 +63,7 @@ impl Help {
     /// Moves by `delta` lines, within the text.
     pub fn scroll_by(&mut self, delta: isize) {
         let max = self.max_scroll.get();
-        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
+        self.scroll = self.scroll.min(max).saturating_add_signed(delta).min(max);
     }
 
     pub fn scroll_to_end(&mut self) {
@@ -183,12 +194,41 @@ pub fn filter_lines(width: usize, theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
+/// The log, newest last; each event's time, level and where it came from,
+/// then its text wrapped under it.
+pub fn log_lines(log: &[LogLine], width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    if log.is_empty() {
+        return vec![Line::from(Span::styled(
+            "No warning or error since casbah started",
+            theme.dim(),
+        ))];
+    }
+    let mut lines = Vec::new();
+    for l in log {
+        let (level, style) = match l.level {
+            Level::Error => ("ERROR", theme.error()),
+            Level::Warning => ("WARN ", theme.warning()),
+            Level::Info => ("INFO ", theme.dim()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} UTC ", timestamp(l.at)), theme.dim()),
+            Span::styled(level, style),
+            Span::styled(format!(" {}", safe(&l.target)), theme.dim()),
+        ]));
+        for text in wrap(&safe(&l.text), width.saturating_sub(2)) {
+            lines.push(Line::from(format!("  {text}")));
+        }
+    }
+    lines
+}
+
 pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, help: &Help) {
     let area = centered(area, WIDTH, area.height.saturating_sub(2));
     f.render_widget(Clear, area);
     let title = match help.topic {
         Topic::Keys(_) => "Keys — ↑↓ PgUp PgDn scroll, any other key closes",
         Topic::Filter => "Filter fields — ↑↓ PgUp PgDn scroll, any other key closes",
+        Topic::Log(_) => "Recent warnings and errors — ↑↓ PgUp PgDn scroll, any other key closes",
     };
     let block = pane_block(title, true, theme);
     let inner = block.inner(area);
@@ -196,6 +236,7 @@ pub fn draw(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, help: &He
     let lines = match &help.topic {
         Topic::Keys(first) => key_lines(first, keymap, width, theme),
         Topic::Filter => filter_lines(width, theme),
+        Topic::Log(log) => log_lines(log, width, theme),
     };
     let max = lines.len().saturating_sub(usize::from(inner.height));
     help.max_scroll.set(max);

@@ -1,4 +1,4 @@
-//! A group's membership history (R-G7, issue 13).
+//! A group's membership history (R-G7) and casbah's own log (issue 13).
 
 use super::*;
 use crate::store::MembershipChange;
@@ -73,4 +73,29 @@ fn history_of_a_group_from_the_groups_pane() {
             .last()
             .is_some_and(|t| t.text.contains("no group named"))
     );
+}
+
+// issue 13 (part 4): `:log` shows casbah's own recent warnings and errors,
+// at the newest.
+#[test]
+fn log_command_shows_the_recent_warnings() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, ":log");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.take_cmds(), [Cmd::LoadLog]);
+    let line = crate::service::recent::LogLine {
+        at: NOW,
+        level: Level::Warning,
+        target: "casbah::service::scans".into(),
+        text: "okta/acme: throttled until 14:20".into(),
+    };
+    app.update(Msg::Done(Done::Log(vec![line])));
+    assert!(
+        matches!(&app.overlay, Overlay::Help(h) if matches!(&h.topic, crate::tui::widgets::help::Topic::Log(l) if l.len() == 1)),
+        "{:?}",
+        app.overlay
+    );
+    press(&mut app, KeyCode::Char('x'));
+    assert_eq!(app.overlay, Overlay::None, "any other key closes it");
 }
