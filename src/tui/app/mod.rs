@@ -32,7 +32,7 @@ use super::views::members::MembersPane;
 use super::views::picker::Picker;
 use super::widgets::chrome::Toast;
 use super::widgets::help::{Help, Topic};
-use crate::domain::{AppKind, Micros};
+use crate::domain::Micros;
 use crate::service::{Event, Level};
 
 /// How long a toast stays.
@@ -511,24 +511,6 @@ impl App {
         self.apply(out);
     }
 
-    /// `?` or `:help [filter]`: the keys of where the user is first, or the
-    /// filter language's reference.
-    fn help(&mut self, topic: Option<&str>) {
-        let topic = match topic.map(str::trim) {
-            None => Topic::Keys(self.contexts()),
-            Some(t) if "filter".starts_with(&t.to_lowercase()) => Topic::Filter,
-            Some(other) => {
-                return self.toast(
-                    Level::Error,
-                    format!(
-                        "no help on {other:?}; :help shows the keys, :help filter the filter fields"
-                    ),
-                );
-            }
-        };
-        self.overlay = Overlay::Help(Help::new(topic));
-    }
-
     /// A `:` command that belongs to a pane, wherever the user is.
     fn forward(&mut self, pane: PaneId, action: Action) {
         let mut out = Out::default();
@@ -598,25 +580,19 @@ impl App {
     }
 
     fn open_picker(&mut self) {
-        let connected: Vec<(AppKind, String)> = self
-            .env
-            .instances
-            .iter()
-            .map(|s| (s.instance.app, s.instance.name.clone()))
-            .collect();
-        if connected.is_empty() {
-            if self.panes.connectors.loaded {
-                self.focus = PaneId::Connectors;
+        match Picker::for_env(&self.env) {
+            Some((picker, cmd)) => {
+                self.cmds.extend(cmd);
+                self.picker = Some(picker);
             }
-            let hint = super::views::connectors::connect_hint(&self.env);
-            self.toast(Level::Warning, format!("{hint} first"));
-            return;
+            None => {
+                if self.panes.connectors.loaded {
+                    self.focus = PaneId::Connectors;
+                }
+                let hint = super::views::connectors::connect_hint(&self.env);
+                self.toast(Level::Warning, format!("{hint} first"));
+            }
         }
-        let mut picker = Picker::new(connected, self.env.imported_count());
-        if let Some(cmd) = picker.auto_choose() {
-            self.cmds.push(cmd);
-        }
-        self.picker = Some(picker);
     }
 
     /// The drill-down path for the breadcrumbs.

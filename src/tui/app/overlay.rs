@@ -16,7 +16,7 @@ use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::Cmd;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::help::Help;
+use crate::tui::widgets::help::{Help, Topic};
 use crate::tui::widgets::input_line;
 
 /// What covers the panes, if anything, besides the two dialogs.
@@ -52,6 +52,24 @@ impl App {
             Some(Action::Quit) if key.code != KeyCode::Char('q') => self.exit = Some(Exit::Quit),
             _ => self.overlay = Overlay::None,
         }
+    }
+
+    /// `?` or `:help [filter]`: the keys of where the user is first, or the
+    /// filter language's reference.
+    pub(super) fn help(&mut self, topic: Option<&str>) {
+        let topic = match topic.map(str::trim) {
+            None => Topic::Keys(self.contexts()),
+            Some(t) if "filter".starts_with(&t.to_lowercase()) => Topic::Filter,
+            Some(other) => {
+                return self.toast(
+                    Level::Error,
+                    format!(
+                        "no help on {other:?}; :help shows the keys, :help filter the filter fields"
+                    ),
+                );
+            }
+        };
+        self.overlay = Overlay::Help(Help::new(topic));
     }
 
     /// A prompt has the keyboard.

@@ -79,6 +79,23 @@ impl Picker {
         }
     }
 
+    /// The picker over the connected instances, choosing the only one at
+    /// once (with the load that asks for its groups); none when nothing is
+    /// connected.
+    pub fn for_env(env: &Env) -> Option<(Picker, Option<Cmd>)> {
+        let connected: Vec<(AppKind, String)> = env
+            .instances
+            .iter()
+            .map(|s| (s.instance.app, s.instance.name.clone()))
+            .collect();
+        if connected.is_empty() {
+            return None;
+        }
+        let mut picker = Picker::new(connected, env.imported_count());
+        let cmd = picker.auto_choose();
+        Some((picker, cmd))
+    }
+
     /// With one connected instance there is nothing to choose.
     pub fn auto_choose(&mut self) -> Option<Cmd> {
         if let [(app, only)] = self.instances.as_slice() {

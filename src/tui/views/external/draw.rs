@@ -9,8 +9,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::nodes::who_text;
 use super::tree::{ItemNode, Load, Row, RowKind};
-use super::{Detail, ExternalPane, who_text};
+use super::{Detail, ExternalPane};
 use crate::domain::external::{Access, AccessType, AclEntry, ItemId, Principal};
 use crate::tui::format::safe;
 use crate::tui::pane::Env;

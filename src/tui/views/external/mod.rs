@@ -11,13 +11,13 @@ pub mod tree;
 
 pub use checker::{Answer, Checker, Field, Shown, VisibleNode};
 pub use nodes::{AudienceNode, WhoRow};
+use nodes::{sorted_audience, who_text};
 pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
 
-use crate::domain::external::{Access, ExternalGroupId, ItemId, Principal};
+use crate::domain::external::{ExternalGroupId, ItemId, Principal};
 use crate::tui::action::Action;
-use crate::tui::format::safe;
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
@@ -568,34 +568,6 @@ impl ExternalPane {
         }
         out
     }
-}
-
-/// Who can see an item, as an investigator reads it (issue 13): the
-/// denied first, then by name.
-fn sorted_audience(mut a: AudienceNode) -> AudienceNode {
-    let rank = |d: Access| match d {
-        Access::Deny => 0,
-        Access::Grant => 1,
-        Access::None => 2,
-    };
-    a.rows.sort_by(|x, y| {
-        rank(x.decision)
-            .cmp(&rank(y.decision))
-            .then_with(|| x.name.to_lowercase().cmp(&y.name.to_lowercase()))
-            .then_with(|| x.user_id.cmp(&y.user_id))
-    });
-    a
-}
-
-/// A row of who can see as drawn, every column of it, which the filter
-/// searches (issue 13): decision, deciding entry and user.
-pub(super) fn who_text(r: &WhoRow) -> String {
-    format!(
-        "{:<8}  #{:<5}  {}",
-        r.decision.to_string(),
-        r.entry,
-        safe(&r.name)
-    )
 }
 
 /// Ranks who can see an item for its filter; the selected person stays
