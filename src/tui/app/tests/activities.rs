@@ -332,3 +332,27 @@ fn saved_queries_are_renamed_and_deleted() {
             .is_some_and(|t| t.text.contains("built in"))
     );
 }
+
+// issue 13: an instance the dashboard cannot name (not loaded yet, or gone)
+// reads as its app and number, never as a bare app that looks like a cut name.
+#[test]
+fn an_unknown_instance_is_named_plainly() {
+    let app = {
+        let mut app = app();
+        loaded(&mut app);
+        app
+    };
+    let env = &app.env;
+    assert_eq!(
+        env.instance_cell(AppKind::Microsoft365, InstanceId(1), true),
+        "microsoft365 · contoso"
+    );
+    assert_eq!(
+        env.instance_cell(AppKind::Okta, InstanceId(9), true),
+        "okta · instance #9"
+    );
+    assert_eq!(
+        env.instance_cell(AppKind::Okta, InstanceId(9), false),
+        "okta #9"
+    );
+}
