@@ -11,13 +11,12 @@ use ratatui::widgets::Paragraph;
 use super::{App, Exit};
 use crate::service::Level;
 use crate::tui::action::Action;
-use crate::tui::format::safe;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::Cmd;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::help::{Help, Topic};
-use crate::tui::widgets::input_line;
+use crate::tui::widgets::{choices, input_line};
 
 /// What covers the panes, if anything, besides the two dialogs.
 #[derive(Debug, Clone, PartialEq)]
@@ -244,15 +243,9 @@ impl Overlay {
                 let mut spans = input_line(":", input, area.width, theme).0.spans;
                 if !completions.is_empty() {
                     spans.push(Span::raw("   "));
-                    for (i, c) in completions.iter().enumerate() {
-                        let style = if Some(i) == *chosen {
-                            theme.selected()
-                        } else {
-                            theme.dim()
-                        };
-                        spans.push(Span::styled(safe(c).into_owned(), style));
-                        spans.push(Span::raw(" "));
-                    }
+                    let used: usize = spans.iter().map(Span::width).sum();
+                    let room = usize::from(area.width).saturating_sub(used);
+                    spans.extend(choices(completions, *chosen, room, theme));
                 }
                 Line::from(spans)
             }

@@ -11,7 +11,7 @@ use crate::domain::Activity;
 use crate::domain::filter::FilterError;
 use crate::tui::format::{instance_column, safe, time_in, timestamp};
 use crate::tui::pane::Env;
-use crate::tui::widgets::{input_line, keep, masked_table, pane_block};
+use crate::tui::widgets::{choices, input_line, keep, masked_table, pane_block};
 
 pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
     let theme = &env.theme;
@@ -178,19 +178,7 @@ fn draw_filter_line(pane: &ActivitiesPane, f: &mut Frame, area: Rect, extra: Rec
             let text = error_line(at.checked_sub(offset), err, usize::from(extra.width));
             f.render_widget(Paragraph::new(Span::styled(text, theme.error())), extra);
         } else if !e.completions.is_empty() {
-            let spans: Vec<Span> = e
-                .completions
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| {
-                    let style = if Some(i) == e.chosen {
-                        theme.selected()
-                    } else {
-                        theme.dim()
-                    };
-                    [Span::styled(safe(c).into_owned(), style), Span::raw(" ")]
-                })
-                .collect();
+            let spans = choices(&e.completions, e.chosen, usize::from(extra.width), theme);
             f.render_widget(Paragraph::new(Line::from(spans)), extra);
         }
         return;
