@@ -419,11 +419,8 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
                 }
             })
             .collect();
-        f.render_widget(Paragraph::new(lines), list);
-        f.render_widget(
-            Paragraph::new(Span::styled("enter choose · esc close", theme.dim())),
-            hints,
-        );
+        // The keys are in the hint bar, once (issue 13).
+        f.render_widget(Paragraph::new(lines), list.union(hints));
         return;
     }
     f.render_widget(
@@ -511,9 +508,10 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
             .collect();
         f.render_widget(Paragraph::new(lines), list);
     }
+    // What the hint bar cannot say: when Space types and when it marks.
     f.render_widget(
         Paragraph::new(Span::styled(
-            "type to search · ↑↓ move · space mark · enter import · esc close",
+            "Type to search; ↑ ↓ into the list, then Space marks groups to import",
             theme.dim(),
         )),
         hints,
