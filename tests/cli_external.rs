@@ -710,15 +710,18 @@ fn bad_ids_are_refused_before_any_request() {
         )
     };
     let err = create(&"a".repeat(129));
-    assert!(err.contains("129 characters; at most 128 (R-X2)"), "{err}");
+    assert!(
+        err.contains("129 characters; at most 128") && !err.contains("R-X"),
+        "{err}"
+    );
     let err = create("");
     assert!(
-        err.contains("external group id is empty") && err.contains("R-X2"),
+        err.contains("external group id is empty") && !err.contains("R-X"),
         "{err}"
     );
     let err = create("tier.1");
     assert!(
-        err.contains("`.` at position 5") && err.contains("R-X2"),
+        err.contains("`.` at position 5") && !err.contains("R-X"),
         "{err}"
     );
     let err = w.fails(
@@ -736,7 +739,7 @@ fn bad_ids_are_refused_before_any_request() {
         2,
     );
     assert!(
-        err.contains("a space at position 4") && err.contains("R-X2"),
+        err.contains("a space at position 4") && !err.contains("R-X"),
         "{err}"
     );
 
@@ -794,7 +797,7 @@ fn bad_ids_are_refused_before_any_request() {
     };
     let err = set(r#"[{"type": "robot", "value": "x", "accessType": "grant"}]"#);
     assert!(
-        err.contains("ACL entry 1") && err.contains("`robot`") && err.contains("R-X4"),
+        err.contains("ACL entry 1") && err.contains("`robot`") && !err.contains("R-X"),
         "{err}"
     );
     let err = set("{not json");

@@ -617,7 +617,7 @@ fn a_panic_ends_the_dashboard_with_the_terminal_restored() {
         let env = [("CASBAH_DEBUG_PANIC", place)];
         let mut t = Term::start_with_env(&[], &scratch, 100, 30, &env);
         t.wait_until("the dashboard", |s| {
-            s.alternate_screen() && s.contents().contains("No groups yet")
+            s.alternate_screen() && s.contents().contains("press c to connect an app")
         });
         assert!(!t.cooked(), "{place}: the dashboard runs in raw mode");
         t.send("j");
@@ -650,7 +650,7 @@ fn connect_wizard_connects_the_sandbox() {
     t.wait_for("No instance connected");
     t.send("1c");
     t.wait_for("Connect an app");
-    let m365 = casbah::domain::AppKind::ALL
+    let m365 = casbah::domain::AppKind::by_display_name()
         .iter()
         .position(|a| *a == casbah::domain::AppKind::Microsoft365)
         .expect("in the catalog");
@@ -845,7 +845,7 @@ fn github_connects_through_the_device_flow_in_the_dashboard() {
     t.wait_for("No instance connected");
     t.send("1c");
     t.wait_for("Connect an app");
-    let github = casbah::domain::AppKind::ALL
+    let github = casbah::domain::AppKind::by_display_name()
         .iter()
         .position(|a| *a == casbah::domain::AppKind::Github)
         .expect("in the catalog");
@@ -957,7 +957,7 @@ fn a_killed_server_ends_an_attached_dashboard_with_the_terminal_restored() {
     let mut served = scratch.serve();
     let mut t = Term::start(&[], &scratch, 100, 30);
     t.wait_until("the dashboard", |s| {
-        s.alternate_screen() && s.contents().contains("No groups yet")
+        s.alternate_screen() && s.contents().contains("press c to connect an app")
     });
     served
         .signal_and_wait("-KILL", Duration::from_secs(5))
@@ -971,4 +971,48 @@ fn a_killed_server_ends_an_attached_dashboard_with_the_terminal_restored() {
     assert!(!parser.0.screen().hide_cursor(), "cursor shown");
     drop(parser);
     assert!(t.cooked(), "raw mode left");
+}
+
+// issue 13: on an empty database the dashboard starts on Connectors and says
+// which key connects an app, and that key opens the catalog.
+#[test]
+fn an_empty_database_starts_on_connectors_with_the_key_to_press() {
+    let scratch = Scratch::new();
+    let mut t = Term::start(&[], &scratch, 80, 24);
+    let screen = t.wait_for("press c to connect an app");
+    assert!(screen.contains("Connectors 0"), "{screen}");
+    assert!(!screen.contains("casbah connectors add"), "{screen}");
+    t.send("c");
+    t.wait_for("Connect an app");
+    t.send("\x1b");
+    t.wait_until("the catalog to close", |s| {
+        !s.contents().contains("Connect an app")
+    });
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status:?}");
+}
+
+// issue 13, R-G3: in the picker, Space marks groups and Enter imports every
+// marked one.
+#[test]
+fn the_picker_imports_every_marked_group() {
+    let (_sandbox, scratch) = connected();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("contoso ");
+    t.send("2i");
+    t.wait_for("Import groups from microsoft365 · contoso");
+    t.wait_until("the first groups", |s| {
+        let c = s.contents();
+        c.contains(" of ") && !c.contains("loading")
+    });
+    // Into the list, then mark the first two.
+    t.send("\x1b[B\x1b[A");
+    t.send("  ");
+    t.wait_for("2 marked");
+    t.send("\r");
+    t.wait_for("groups 2/500");
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status:?}");
 }

@@ -545,7 +545,7 @@ fn connect_wizard() {
     app.update(Msg::Done(Done::Instances(Ok(Vec::new()))));
     typed(&mut app, "1c");
     snap("connect_catalog", &app);
-    let m365 = AppKind::ALL
+    let m365 = AppKind::by_display_name()
         .iter()
         .position(|a| *a == AppKind::Microsoft365)
         .expect("in the catalog");
@@ -569,7 +569,7 @@ fn connect_wizard() {
 /// Opens the connect wizard on `kind`'s form.
 fn wizard_on(app: &mut App, kind: AppKind) {
     typed(app, "1c");
-    let at = AppKind::ALL
+    let at = AppKind::by_display_name()
         .iter()
         .position(|a| *a == kind)
         .expect("in the catalog");
@@ -1734,4 +1734,250 @@ fn external_panes_escape_the_hostile_corpus() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     check("an item's ACL", &app);
+}
+
+/// Snapshots `app` at the sizes issue 13's views are checked at.
+fn snap_small_and_large(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (200, 60)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
+    }
+}
+
+// issue 13: `?` lists the focused pane's keys first, then the everyday
+// ones, then every command with its short forms.
+#[test]
+fn help_starts_with_the_focused_pane() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4?");
+    let screen = text(&render(&app, 200, 60));
+    let at = |needle: &str| row_of(&render(&app, 200, 60), needle);
+    assert!(at("Activities") < at("Everywhere"), "{screen}");
+    assert!(at("Everywhere") < at("Commands"), "{screen}");
+    assert!(screen.contains(":activities FILTER, :a, :act"), "{screen}");
+    snap_small_and_large("help_activities", &app);
+    // Scrolling stops with the last line at the bottom of the box.
+    render(&app, 80, 24);
+    for _ in 0..200 {
+        key(&mut app, KeyCode::Down);
+    }
+    let end = text(&render(&app, 80, 24));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(text(&render(&app, 80, 24)), end, "no further than the end");
+    assert!(end.contains("Text input"), "the last context shows: {end}");
+}
+
+// issue 13, R-A2: `:help filter` is the reference of every field with an example.
+#[test]
+fn help_filter_lists_the_fields() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, ":help filter");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 200, 60));
+    for field in ["group", "targetgroup", "persongroup", "country", "after"] {
+        assert!(screen.contains(field), "{field}: {screen}");
+    }
+    snap_small_and_large("help_filter", &app);
+}
+
+// issue 13: an empty database says which key connects an app.
+#[test]
+fn connectors_empty_says_press_c() {
+    let mut app = App::new(
+        Keymap::defaults(),
+        Theme::plain(),
+        "casbah.redb".into(),
+        NOW,
+    );
+    app.start();
+    app.update(Msg::Done(Done::Instances(Ok(Vec::new()))));
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("press c to connect an app"), "{screen}");
+    assert!(!screen.contains("casbah connectors add"), "{screen}");
+    snap_small_and_large("connectors_empty", &app);
+}
+
+// issue 13: name and e-mail in columns of their own, aligned.
+#[test]
+fn members_name_and_email_columns() {
+    let mut app = fixture(Theme::plain());
+    with_members(&mut app);
+    let buf = render(&app, 80, 24);
+    let header = usize::from(row_of(&buf, "E-mail"));
+    let (x, _) = cell_at(&buf, "E-mail");
+    let lines: Vec<Vec<char>> = text(&buf).lines().map(|l| l.chars().collect()).collect();
+    let mut rows = 0;
+    for l in &lines[header + 1..] {
+        if let Some(at) = l.iter().position(|c| *c == '@') {
+            let start = l[..at].iter().rposition(|c| *c == ' ').map_or(0, |i| i + 1);
+            assert_eq!(
+                start,
+                usize::from(x),
+                "aligned: {}",
+                l.iter().collect::<String>()
+            );
+            rows += 1;
+        }
+    }
+    assert!(rows > 2, "members are listed");
+    snap_small_and_large("members_columns", &app);
+}
+
+// issue 13, R-G3: marked groups show, with their count.
+#[test]
+fn picker_with_marks() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "2i");
+    let list = ["Finance EMEA", "Sales NA", "Sales EMEA"]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| AvailableGroup {
+            group: RemoteGroup {
+                id: format!("g{i}"),
+                display_name: (*n).into(),
+                description: None,
+                email: None,
+                microsoft365: false,
+            },
+            imported: false,
+            also_in: Vec::new(),
+        })
+        .collect();
+    app.update(Msg::Done(Done::Available {
+        instance: "microsoft365/contoso".into(),
+        search: None,
+        result: Ok(list),
+    }));
+    typed(&mut app, "  ");
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("2 marked"), "{screen}");
+    assert!(screen.contains("◆ Finance EMEA"), "{screen}");
+    snap_small_and_large("picker_marked", &app);
+}
+
+// issue 13, R-X5: the access checker's words follow the field that has the
+// keyboard: opened without an item, it asks for an item, not a user.
+#[test]
+fn access_checker_prompt_follows_the_field() {
+    let mut app = external_fixture(Theme::plain());
+    typed(&mut app, "a");
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("Type an item's id or title"), "{screen}");
+    assert!(!screen.contains("Type a user's name"), "{screen}");
+    snap_small_and_large("access_checker_item_first", &app);
+    key(&mut app, KeyCode::Tab);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("Type a user's name"), "{screen}");
+}
+
+// issue 13, R-A3: renaming a saved query shows its field under the list,
+// deleting one asks first.
+#[test]
+fn saved_query_rename_and_delete_prompts() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4Qr");
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("Rename \"EMEA downloads\" to: EMEA downloads"),
+        "{screen}"
+    );
+    snap_small_and_large("saved_query_rename", &app);
+    key(&mut app, KeyCode::Esc);
+    typed(&mut app, "d");
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("Delete the saved query \"EMEA downloads\"? y deletes"),
+        "{screen}"
+    );
+}
+
+// R-G7, issue 13: a group's membership history, who joined and who left and
+// when, with the counts in the title.
+#[test]
+fn membership_history_view() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "2jh");
+    let changes = [
+        ("naomi.keller@contoso.com", true, 50),
+        ("ahmed.chen@contoso.com", true, 50),
+        ("leo.walker@contoso.com", false, 20),
+        ("ines.garcia@contoso.com", true, 5),
+    ]
+    .map(|(user, joined, mins)| casbah::store::MembershipChange {
+        user: user.into(),
+        joined,
+        at: NOW - mins * MIN,
+    })
+    .to_vec();
+    app.update(Msg::Done(Done::History {
+        group: GroupId(2),
+        result: Ok(changes),
+    }));
+    let screen = text(&render(&app, 80, 24));
+    assert!(
+        screen.contains("History of Finance - EMEA Approvers · 3 joined · 1 left"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("− left   leo.walker@contoso.com"),
+        "{screen}"
+    );
+    snap_small_and_large("membership_history", &app);
+}
+
+// issue 13 (part 4), R-C4: Enter on an instance shows the whole of its last
+// error, which the Connectors list cuts to a line.
+#[test]
+fn instance_detail_shows_the_whole_error() {
+    let mut app = fixture(Theme::plain());
+    let mut failing = instance();
+    let error = "the token was refused: AADSTS7000215 an invalid client secret is provided; \
+                 create a new secret for the app registration and run casbah connectors \
+                 set-secret microsoft365/contoso, then sync again (it ends here)";
+    failing.scans[1].1.last_error = Some(error.into());
+    failing.scans[1].1.last_attempt = Some(NOW);
+    app.update(Msg::Done(Done::Instances(Ok(vec![failing]))));
+    typed(&mut app, "1");
+    let list = text(&render(&app, 80, 24));
+    assert!(!list.contains("(it ends here)"), "the list cuts it: {list}");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("(it ends here)"), "{screen}");
+    assert!(
+        screen.contains("Connectors › microsoft365 · contoso"),
+        "{screen}"
+    );
+    snap_small_and_large("instance_detail", &app);
+    key(&mut app, KeyCode::Enter);
+    assert!(text(&render(&app, 80, 24)).contains("microsoft365 · contoso › Groups"));
+}
+
+// issue 13 (part 4): `:log`, casbah's own recent warnings and errors, each
+// with its time, level and origin, its text wrapped in full.
+#[test]
+fn log_view() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, ":log");
+    key(&mut app, KeyCode::Enter);
+    let lines = vec![
+        casbah::service::recent::LogLine {
+            at: NOW - 3 * MIN,
+            level: casbah::service::Level::Warning,
+            target: "casbah::service::scans".into(),
+            text: "okta/workforce: throttled by the vendor until 14:20 UTC (429)".into(),
+        },
+        casbah::service::recent::LogLine {
+            at: NOW - MIN,
+            level: casbah::service::Level::Error,
+            target: "casbah::service::groups".into(),
+            text: "sync of Finance - EMEA Approvers failed: the token was refused (401); \
+                   check the client secret of microsoft365/contoso and sync again — this \
+                   sentence ends here"
+                .into(),
+        },
+    ];
+    app.update(Msg::Done(Done::Log(lines)));
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains("ERROR casbah::service::groups"), "{screen}");
+    assert!(screen.contains("  ends here"), "wrapped in full: {screen}");
+    snap_small_and_large("log", &app);
 }

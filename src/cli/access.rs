@@ -78,7 +78,7 @@ pub async fn run(command: AccessCommand, svc: &Service) -> Outcome {
 /// pending groups, cycles, notes.
 fn print_details(d: &Decision) {
     if let Some(o) = &d.overridden {
-        println!("overridden: {o} (deny wins over grant, R-X5)");
+        println!("overridden: {o} (deny wins over grant)");
     }
     print_notes(&d.pending, &d.cycles, &d.notes);
 }
@@ -92,7 +92,7 @@ fn print_notes(
         println!("pending: external group {id} is named but not created yet; it grants nobody");
     }
     for c in cycles {
-        println!("{c} (evaluation stopped there, R-X5)");
+        println!("{c} (evaluation stopped there)");
     }
     for n in notes {
         println!("note: {n}");

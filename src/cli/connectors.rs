@@ -274,10 +274,13 @@ async fn list(svc: &Service, json: bool) -> Outcome {
 
 fn catalog(json: bool) -> Outcome {
     if json {
-        let apps: Vec<_> = AppKind::ALL.iter().map(|a| a.info()).collect();
+        let apps: Vec<_> = AppKind::by_display_name()
+            .iter()
+            .map(|a| a.info())
+            .collect();
         return print_json(&apps);
     }
-    let rows: Vec<Vec<String>> = AppKind::ALL
+    let rows: Vec<Vec<String>> = AppKind::by_display_name()
         .iter()
         .map(|a| {
             let info = a.info();

@@ -387,7 +387,7 @@ fn print_acl(v: &ItemView) {
 
 fn print_pending(pending: &[ExternalGroupId]) {
     for id in pending {
-        println!("pending: external group {id} is named but not created yet (R-X4)");
+        println!("pending: external group {id} is named but not created yet");
     }
 }
 

@@ -367,6 +367,7 @@ fn init_logging(db: &std::path::Path) -> Option<tracing_appender::non_blocking::
                 .with_ansi(false),
         )
         .with(journal)
+        .with(crate::service::recent::layer())
         .try_init()
         .ok()?;
     Some(guard)

@@ -62,6 +62,14 @@ impl AppKind {
         }
     }
 
+    /// The catalog as people look for an app in it: by the name they know.
+    /// `ALL` keeps its own order, which stored data indexes.
+    pub fn by_display_name() -> [AppKind; 13] {
+        let mut apps = AppKind::ALL;
+        apps.sort_by_key(|a| a.display_name());
+        apps
+    }
+
     pub fn from_slug(s: &str) -> Option<AppKind> {
         let s = s.to_ascii_lowercase();
         AppKind::ALL.into_iter().find(|a| a.slug() == s)
@@ -389,6 +397,18 @@ mod tests {
     use super::*;
 
     const ASSET: &str = include_str!("../../assets/catalog.json");
+
+    // R-C1, issue 13: the catalog people see is in the order of the names
+    // they know, every app once.
+    #[test]
+    fn catalog_is_ordered_by_display_name() {
+        let names: Vec<&str> = AppKind::by_display_name()
+            .iter()
+            .map(|a| a.display_name())
+            .collect();
+        assert_eq!(names[0], "Amazon Web Services");
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+    }
 
     // R-C1: all 13 apps, each exactly once, in the order of AppKind::ALL.
     #[test]

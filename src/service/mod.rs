@@ -16,6 +16,7 @@ mod groups;
 mod instances;
 mod jobs;
 mod names;
+pub mod recent;
 mod remote;
 mod scans;
 mod scheduler;

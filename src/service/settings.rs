@@ -10,13 +10,13 @@ use crate::store::Store;
 pub const SETTINGS: [(&str, &str); 5] = [
     (
         "scan.users",
-        "seconds between scans of users, admins and domains (R-C4)",
+        "seconds between scans of users, admins and domains",
     ),
     (
         "scan.groups",
-        "seconds between membership syncs of imported groups (R-G7)",
+        "seconds between membership syncs of imported groups",
     ),
-    ("scan.activities", "seconds between activity scans (R-C4)"),
+    ("scan.activities", "seconds between activity scans"),
     (
         COUNTRY_SETTING,
         "a MaxMind-format country database (GeoLite2-Country, DB-IP Lite Country); empty to forget it",

@@ -33,6 +33,11 @@ pub enum Action {
     Queries,
     SaveQuery,
     ToggleNotify,
+    Mark,
+    Rename,
+    Delete,
+    History,
+    Log,
     Submit,
     Complete,
     External,
@@ -44,7 +49,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -72,6 +77,11 @@ impl Action {
         Action::Queries,
         Action::SaveQuery,
         Action::ToggleNotify,
+        Action::Mark,
+        Action::Rename,
+        Action::Delete,
+        Action::History,
+        Action::Log,
         Action::Submit,
         Action::Complete,
         Action::External,
@@ -113,6 +123,11 @@ impl Action {
             Action::Queries => "queries",
             Action::SaveQuery => "save-query",
             Action::ToggleNotify => "toggle-notify",
+            Action::Mark => "mark",
+            Action::Rename => "rename",
+            Action::Delete => "delete",
+            Action::History => "history",
+            Action::Log => "log",
             Action::Submit => "submit",
             Action::Complete => "complete",
             Action::External => "external",
@@ -154,6 +169,11 @@ impl Action {
             Action::Queries => "saved and suggested queries",
             Action::SaveQuery => "save the filter as a query",
             Action::ToggleNotify => "notify when done",
+            Action::Mark => "mark / unmark",
+            Action::Rename => "rename",
+            Action::Delete => "delete",
+            Action::History => "who joined and left (of GROUP)",
+            Action::Log => "casbah's recent warnings and errors",
             Action::Submit => "apply",
             Action::Complete => "complete",
             Action::External => "external groups (of CONNECTION)",
@@ -187,6 +207,8 @@ impl Action {
                 | Action::Connectors
                 | Action::Groups
                 | Action::Members
+                | Action::History
+                | Action::Log
                 | Action::Activities
                 | Action::Import
                 | Action::Sync
@@ -203,14 +225,52 @@ impl Action {
         Action::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// Short names of a command, as k9s has them (`:g`, `:act`).
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Action::Quit => &["q", "q!"],
+            Action::Connectors => &["conn"],
+            Action::Groups => &["g"],
+            Action::Members => &["m"],
+            Action::Activities => &["a", "act"],
+            Action::External => &["ext"],
+            Action::AccessCheck => &["check"],
+            Action::Queries => &["qu"],
+            _ => &[],
+        }
+    }
+
+    /// The command a word names, by its name or an alias.
+    pub fn command(word: &str) -> Option<Action> {
+        Action::ALL
+            .into_iter()
+            .filter(|a| a.is_command())
+            .find(|a| a.name() == word || a.aliases().contains(&word))
+    }
+
+    /// How the help lists a command: its name, aliases and argument.
+    pub fn command_usage(self) -> String {
+        let arg = match self {
+            Action::Members | Action::History => " GROUP",
+            Action::Activities => " FILTER",
+            Action::Groups => " [TEXT]",
+            Action::Sync => " [INSTANCE]",
+            Action::External => " [CONNECTION]",
+            Action::Help => " [filter]",
+            _ => "",
+        };
+        let mut usage = format!(":{}{arg}", self.name());
+        for alias in self.aliases() {
+            usage.push_str(&format!(", :{alias}"));
+        }
+        usage
+    }
+
     /// Parses a command line (`members Finance EMEA`): the action and its argument.
     pub fn parse_command(line: &str) -> Option<(Action, Option<String>)> {
         let line = line.trim();
         let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-        let action = match word {
-            "q" | "q!" => Action::Quit,
-            other => Action::from_name(other).filter(|a| a.is_command())?,
-        };
+        let action = Action::command(word)?;
         let rest = rest.trim();
         Some((action, (!rest.is_empty()).then(|| rest.to_owned())))
     }
@@ -240,5 +300,24 @@ mod tests {
             "navigation is not a command"
         );
         assert_eq!(Action::parse_command("nonsense"), None);
+        // issue 13: k9s's short names.
+        for (line, action) in [
+            ("g", Action::Groups),
+            ("m Sales", Action::Members),
+            ("a", Action::Activities),
+            ("act country:DE", Action::Activities),
+            ("ext", Action::External),
+        ] {
+            assert_eq!(
+                Action::parse_command(line).map(|c| c.0),
+                Some(action),
+                "{line}"
+            );
+        }
+        for a in Action::ALL {
+            for alias in a.aliases() {
+                assert_eq!(Action::command(alias), Some(a), "{alias} names one command");
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@ pub enum Context {
     Groups,
     Members,
     Activities,
+    Queries,
     External,
     Picker,
     Wizard,
@@ -30,12 +31,13 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
         Context::Members,
         Context::Activities,
+        Context::Queries,
         Context::External,
         Context::Picker,
         Context::Wizard,
@@ -50,6 +52,7 @@ impl Context {
             Context::Groups => "Groups",
             Context::Members => "Members",
             Context::Activities => "Activities",
+            Context::Queries => "Queries list (Q in Activities)",
             Context::External => "External groups",
             Context::Picker => "Import picker (other keys type)",
             Context::Wizard => "Connect wizard (other keys type)",

@@ -10,8 +10,9 @@ use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Secret};
+use crate::service::recent::LogLine;
 use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
-use crate::store::{ActivityCursor, ActivityPage, Member, Person};
+use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -74,6 +75,13 @@ pub enum Done {
         key: String,
         result: Outcome<Person>,
     },
+    /// casbah's own recent warnings and errors, oldest first.
+    Log(Vec<LogLine>),
+    /// R-G7: who joined and left a group, oldest first.
+    History {
+        group: GroupId,
+        result: Outcome<Vec<MembershipChange>>,
+    },
     Activities {
         filter: String,
         more: bool,
@@ -92,6 +100,11 @@ pub enum Done {
     SavedQueries(Outcome<Vec<(String, String)>>),
     QuerySaved {
         name: String,
+        result: Outcome<()>,
+    },
+    /// A saved query renamed or deleted; `what` says which, for the notice.
+    QueryChanged {
+        what: String,
         result: Outcome<()>,
     },
     ExportProgress {
@@ -154,6 +167,8 @@ pub enum Cmd {
     LoadGroups,
     LoadMembers(GroupId),
     LoadPerson(String),
+    LoadHistory(GroupId),
+    LoadLog,
     /// The newest `limit` activities, or the page after `after`.
     LoadActivities {
         filter: String,
@@ -177,6 +192,15 @@ pub enum Cmd {
     LoadSavedQueries,
     SaveQuery {
         name: String,
+        text: String,
+    },
+    DeleteQuery {
+        name: String,
+    },
+    /// Saved under the new name, then the old one deleted.
+    RenameQuery {
+        from: String,
+        to: String,
         text: String,
     },
     Export {

@@ -12,13 +12,13 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::Rect;
 
 use super::action::Action;
-use super::format::instance_label;
+use super::format::{instance_cell, instance_label};
 use super::fuzzy::Fuzzy;
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done};
 use super::theme::Theme;
 use super::widgets::list::Cursor;
-use crate::domain::{Group, GroupId, GroupKind, Instance, InstanceId, Micros};
+use crate::domain::{AppKind, Group, GroupId, GroupKind, Instance, InstanceId, Micros};
 use crate::service::{Event, InstanceSummary, JobId, JobKind, Level};
 
 /// Whether a pane took an action or key; what it does not take, `App` may.
@@ -180,6 +180,17 @@ impl Env {
     /// "okta · acme" (see `format::instance_label`).
     pub fn instance_label(&self, id: InstanceId) -> Option<String> {
         self.instance(id).map(|i| instance_label(i.app, &i.name))
+    }
+
+    /// An instance in a list's column (see `format::instance_cell`); one not
+    /// loaded yet, or gone since, by its app and number rather than a bare
+    /// app that looks like a name cut short (issue 13).
+    pub fn instance_cell(&self, app: AppKind, id: InstanceId, wide: bool) -> String {
+        match self.instance(id) {
+            Some(i) => instance_cell(i.app, &i.name, wide),
+            None if wide => format!("{} · instance #{}", app.slug(), id.0),
+            None => format!("{} #{}", app.slug(), id.0),
+        }
     }
 
     pub fn group(&self, id: GroupId) -> Option<&Group> {

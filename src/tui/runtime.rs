@@ -270,6 +270,11 @@ impl Runner {
                 let result = svc.members(group).await.map_err(Failure::from);
                 send(Done::Members { group, result });
             }),
+            Cmd::LoadLog => send(Done::Log(crate::service::recent::recent())),
+            Cmd::LoadHistory(group) => spawn(async move {
+                let result = svc.membership_history(group).await.map_err(Failure::from);
+                send(Done::History { group, result });
+            }),
             Cmd::LoadPerson(key) => spawn(async move {
                 let result = svc.person(&key).await.map_err(Failure::from);
                 send(Done::Person { key, result });
@@ -342,6 +347,22 @@ impl Runner {
             Cmd::SaveQuery { name, text } => spawn(async move {
                 let result = svc.save_query(&name, &text).await.map_err(Failure::from);
                 send(Done::QuerySaved { name, result });
+            }),
+            Cmd::DeleteQuery { name } => spawn(async move {
+                let result = svc.delete_query(&name).await.map_err(Failure::from);
+                let what = format!("deleted the saved query {name}");
+                send(Done::QueryChanged { what, result });
+            }),
+            Cmd::RenameQuery { from, to, text } => spawn(async move {
+                let result = match svc.save_query(&to, &text).await {
+                    Ok(()) => svc.delete_query(&from).await,
+                    Err(e) => Err(e),
+                };
+                let what = format!("renamed the saved query {from} to {to}");
+                send(Done::QueryChanged {
+                    what,
+                    result: result.map_err(Failure::from),
+                });
             }),
             Cmd::Connect { form, secret } => spawn(async move {
                 send(Done::Connected(connect(&svc, *form, secret).await));

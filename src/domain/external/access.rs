@@ -19,7 +19,7 @@ pub(crate) const MAX_CYCLES_REPORTED: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
     #[error(
-        "user `{user}` is not in the synced directory of this instance; sync users first or give their Entra object id (R-X5)"
+        "user `{user}` is not in the synced directory of this instance; sync users first or give their Entra object id"
     )]
     UnknownUser { user: String },
 }

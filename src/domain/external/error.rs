@@ -24,28 +24,24 @@ pub enum ExternalError {
     ConnectionNameEmpty,
     #[error("connection name is {len} characters; at most 128 (Graph connection rule)")]
     ConnectionNameTooLong { len: usize },
-    #[error(
-        "external group id is empty; give an id of 1 to 128 characters from A–Z a–z 0–9 - _ (R-X2)"
-    )]
+    #[error("external group id is empty; give an id of 1 to 128 characters from A–Z a–z 0–9 - _")]
     GroupIdEmpty,
-    #[error("external group id is {len} characters; at most 128 (R-X2)")]
+    #[error("external group id is {len} characters; at most 128")]
     GroupIdTooLong { len: usize },
     #[error(
-        "external group id has {what} at position {position}; only A–Z a–z 0–9 - _ are allowed (R-X2)"
+        "external group id has {what} at position {position}; only A–Z a–z 0–9 - _ are allowed"
     )]
     GroupIdCharacter { what: String, position: usize },
-    #[error("{what} id is empty; give the Entra object id (R-X3)")]
+    #[error("{what} id is empty; give the Entra object id")]
     ObjectIdEmpty { what: &'static str },
-    #[error("{what} id has {detail}; give the Entra object id (R-X3)")]
+    #[error("{what} id has {detail}; give the Entra object id")]
     ObjectIdInvalid { what: &'static str, detail: String },
-    #[error("member type `{value}` is not known; use user, group or externalGroup (R-X3)")]
+    #[error("member type `{value}` is not known; use user, group or externalGroup")]
     MemberType { value: String },
-    #[error(
-        "identity source `{value}` is not known; use azureActiveDirectory or external (R-X3, R-X4)"
-    )]
+    #[error("identity source `{value}` is not known; use azureActiveDirectory or external")]
     IdentitySource { value: String },
     #[error(
-        "{context} of type `{kind}` cannot have identity source `{source_name}`; an external identity is always a group (R-X3, R-X4)"
+        "{context} of type `{kind}` cannot have identity source `{source_name}`; an external identity is always a group"
     )]
     SourceMismatch {
         context: &'static str,
@@ -53,17 +49,17 @@ pub enum ExternalError {
         source_name: &'static str,
     },
     #[error(
-        "ACL entry type `{value}` is not known; use user, group, everyone, everyoneExceptGuests or externalGroup (R-X4)"
+        "ACL entry type `{value}` is not known; use user, group, everyone, everyoneExceptGuests or externalGroup"
     )]
     AclType { value: String },
-    #[error("ACL entry access `{value}` is not known; use grant or deny (R-X4)")]
+    #[error("ACL entry access `{value}` is not known; use grant or deny")]
     AclAccess { value: String },
-    #[error("ACL entry of type {kind} has an empty value; give {expected} (R-X4)")]
+    #[error("ACL entry of type {kind} has an empty value; give {expected}")]
     AclValueEmpty {
         kind: &'static str,
         expected: &'static str,
     },
-    #[error("item id {detail}; give 1 to 128 characters without control characters or `/` (R-X4)")]
+    #[error("item id {detail}; give 1 to 128 characters without control characters or `/`")]
     ItemId { detail: String },
 }
 

@@ -51,17 +51,17 @@ impl std::fmt::Display for UnmatchedUser {
         match &self.why {
             Unmatched::NoEntraUser => write!(
                 f,
-                "{who}: no Entra user has this e-mail or UPN; invite them or fix the address (R-X6)"
+                "{who}: no Entra user has this e-mail or UPN; invite them or fix the address"
             ),
             Unmatched::Ambiguous(ids) => write!(
                 f,
-                "{who}: {} Entra users carry this address ({}); make it unique (R-X6)",
+                "{who}: {} Entra users carry this address ({}); make it unique",
                 ids.len(),
                 ids.join(", ")
             ),
             Unmatched::NoAddress => write!(
                 f,
-                "{who}: has no e-mail in the source app, so cannot be matched (R-X6)"
+                "{who}: has no e-mail in the source app, so cannot be matched"
             ),
         }
     }

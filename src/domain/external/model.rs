@@ -390,12 +390,10 @@ pub enum AclFileError {
         "the ACL file is not valid JSON ({0}); give Graph's item JSON or an array of ACL entries"
     )]
     Json(String),
-    #[error(
-        "the ACL file has no `acl` array; give Graph's item JSON or an array of ACL entries (R-X4)"
-    )]
+    #[error("the ACL file has no `acl` array; give Graph's item JSON or an array of ACL entries")]
     NoAcl,
     #[error(
-        "ACL entry {position} cannot be read ({detail}); each entry needs type, value and accessType (R-X4)"
+        "ACL entry {position} cannot be read ({detail}); each entry needs type, value and accessType"
     )]
     Shape { position: usize, detail: String },
     #[error("ACL entry {position}: {error}")]

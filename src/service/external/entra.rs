@@ -24,7 +24,7 @@ impl Local {
         let wanted = wanted.trim();
         if wanted.is_empty() {
             return Err(ServiceError::Invalid(
-                "an Entra group needs a name or object id (R-X3)".into(),
+                "an Entra group needs a name or object id".into(),
             ));
         }
         let connector = self.connector(instance).await?;

@@ -237,7 +237,7 @@ impl Local {
     async fn graph_client(&self, instance: &Instance) -> Result<Arc<Microsoft365>> {
         if instance.app != AppKind::Microsoft365 {
             return Err(ServiceError::Invalid(format!(
-                "{} is not a Microsoft 365 instance; Graph connections belong to Microsoft 365 (R-X1)",
+                "{} is not a Microsoft 365 instance; Graph connections belong to Microsoft 365",
                 instance.name
             )));
         }

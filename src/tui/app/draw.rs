@@ -55,8 +55,8 @@ impl App {
         if let Some(w) = &self.wizard {
             w.draw(f, body, true, env);
         }
-        if let Overlay::Help { scroll } = &self.overlay {
-            help::draw(f, body, &env.keymap, &env.theme, *scroll);
+        if let Overlay::Help(h) = &self.overlay {
+            help::draw(f, body, &env.keymap, &env.theme, h);
         }
         chrome::toasts(f, body, &env.theme, &self.toasts);
     }

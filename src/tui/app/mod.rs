@@ -31,7 +31,8 @@ use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
 use super::widgets::chrome::Toast;
-use crate::domain::{AppKind, Micros};
+use super::widgets::help::{Help, Topic};
+use crate::domain::Micros;
 use crate::service::{Event, Level};
 
 /// How long a toast stays.
@@ -248,6 +249,12 @@ impl App {
         // Instances and groups are everyone's: they live in `Env`.
         let done = match done {
             Done::Instances(result) => {
+                // issue 13: an empty database starts where it can be filled.
+                let first = !self.panes.connectors.loaded;
+                if first && result.as_ref().is_ok_and(Vec::is_empty) && self.focus == PaneId::Groups
+                {
+                    self.focus = PaneId::Connectors;
+                }
                 let result = result.map(|rows| self.env.instances = rows);
                 self.panes.connectors.loaded(result, &self.env);
                 self.panes.groups.refilter(&self.env);
@@ -306,6 +313,7 @@ impl App {
                 self.cmds.push(Cmd::LoadInstances);
             }
             Done::Connected(Err(e)) => self.toast(Level::Error, e.message),
+            Done::Log(lines) => self.overlay = Overlay::Help(Help::new(Topic::Log(lines))),
             _ => {}
         }
     }
@@ -362,7 +370,7 @@ impl App {
     }
 
     fn key(&mut self, key: KeyEvent) {
-        if let Overlay::Help { .. } = self.overlay {
+        if let Overlay::Help(_) = self.overlay {
             return self.help_key(key);
         }
         let action = self.env.keymap.action(&self.contexts(), key);
@@ -402,8 +410,9 @@ impl App {
         let mut out = Out::default();
         match action {
             Action::Quit => self.exit = Some(Exit::Quit),
-            Action::Help => self.overlay = Overlay::Help { scroll: 0 },
+            Action::Help => self.help(arg.as_deref()),
             Action::Redraw => self.clear = true,
+            Action::Log => self.cmds.push(Cmd::LoadLog),
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
                     input: Input::default(),
@@ -424,10 +433,20 @@ impl App {
                 Some(name) => self.open_group_named(&name),
                 None => self.focus = PaneId::Members,
             },
+            Action::History => {
+                self.focus = PaneId::Groups;
+                match arg {
+                    Some(name) => match self.group_named(&name).cloned() {
+                        Some(g) => self.panes.groups.open_history(&g, &mut out),
+                        None => self.no_group(&name),
+                    },
+                    None => self.forward(PaneId::Groups, action),
+                }
+            }
             Action::Activities => {
                 self.focus = PaneId::Activities;
                 if let Some(text) = arg {
-                    self.panes.activities.apply_filter(text, &mut out);
+                    self.panes.activities.command_filter(text, &mut out);
                 }
             }
             Action::External => {
@@ -479,6 +498,9 @@ impl App {
             | Action::Open
             | Action::Filter
             | Action::ToggleNotify
+            | Action::Mark
+            | Action::Rename
+            | Action::Delete
             | Action::Submit
             | Action::Complete
             | Action::Expand
@@ -532,44 +554,45 @@ impl App {
         }
     }
 
-    fn open_group_named(&mut self, name: &str) {
-        let found = self
-            .env
+    fn group_named(&self, name: &str) -> Option<&crate::domain::Group> {
+        self.env
             .groups
             .iter()
             .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-            .map(|g| Target::Members {
-                group: g.id,
-                name: g.name.clone(),
-            });
+    }
+
+    fn no_group(&mut self, name: &str) {
+        self.toast(
+            Level::Error,
+            format!("no group named {:?}; see :groups", name.trim()),
+        );
+    }
+
+    fn open_group_named(&mut self, name: &str) {
+        let found = self.group_named(name).map(|g| Target::Members {
+            group: g.id,
+            name: g.name.clone(),
+        });
         match found {
             Some(target) => self.show(target),
-            None => self.toast(
-                Level::Error,
-                format!("no group named {:?}; see :groups", name.trim()),
-            ),
+            None => self.no_group(name),
         }
     }
 
     fn open_picker(&mut self) {
-        let connected: Vec<(AppKind, String)> = self
-            .env
-            .instances
-            .iter()
-            .map(|s| (s.instance.app, s.instance.name.clone()))
-            .collect();
-        if connected.is_empty() {
-            self.toast(
-                Level::Warning,
-                "no instance connected: connect one with `casbah connectors add` first",
-            );
-            return;
+        match Picker::for_env(&self.env) {
+            Some((picker, cmd)) => {
+                self.cmds.extend(cmd);
+                self.picker = Some(picker);
+            }
+            None => {
+                if self.panes.connectors.loaded {
+                    self.focus = PaneId::Connectors;
+                }
+                let hint = super::views::connectors::connect_hint(&self.env);
+                self.toast(Level::Warning, format!("{hint} first"));
+            }
         }
-        let mut picker = Picker::new(connected, self.env.imported_count());
-        if let Some(cmd) = picker.auto_choose() {
-            self.cmds.push(cmd);
-        }
-        self.picker = Some(picker);
     }
 
     /// The drill-down path for the breadcrumbs.

@@ -11,20 +11,18 @@ use ratatui::widgets::Paragraph;
 use super::{App, Exit};
 use crate::service::Level;
 use crate::tui::action::Action;
-use crate::tui::format::safe;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::Cmd;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::input_line;
+use crate::tui::widgets::help::{Help, Topic};
+use crate::tui::widgets::{choices, input_line};
 
 /// What covers the panes, if anything, besides the two dialogs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     None,
-    Help {
-        scroll: usize,
-    },
+    Help(Help),
     Command {
         input: Input,
         completions: Vec<String>,
@@ -37,17 +35,40 @@ pub enum Overlay {
 }
 
 impl App {
-    /// In the help, ↑↓ scroll and any other key closes it.
+    /// In the help, ↑↓ PgUp PgDn Home End scroll and any other key closes it.
     pub(super) fn help_key(&mut self, key: KeyEvent) {
-        let Overlay::Help { scroll } = &mut self.overlay else {
+        let Overlay::Help(help) = &mut self.overlay else {
             return;
         };
+        const PAGE: isize = 10;
         match self.env.keymap.action(&[Context::Global], key) {
-            Some(Action::Down) => *scroll += 1,
-            Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+            Some(Action::Down) => help.scroll_by(1),
+            Some(Action::Up) => help.scroll_by(-1),
+            Some(Action::PageDown) => help.scroll_by(PAGE),
+            Some(Action::PageUp) => help.scroll_by(-PAGE),
+            Some(Action::Top) => help.scroll = 0,
+            Some(Action::Bottom) => help.scroll_to_end(),
             Some(Action::Quit) if key.code != KeyCode::Char('q') => self.exit = Some(Exit::Quit),
             _ => self.overlay = Overlay::None,
         }
+    }
+
+    /// `?` or `:help [filter]`: the keys of where the user is first, or the
+    /// filter language's reference.
+    pub(super) fn help(&mut self, topic: Option<&str>) {
+        let topic = match topic.map(str::trim) {
+            None => Topic::Keys(self.contexts()),
+            Some(t) if "filter".starts_with(&t.to_lowercase()) => Topic::Filter,
+            Some(other) => {
+                return self.toast(
+                    Level::Error,
+                    format!(
+                        "no help on {other:?}; :help shows the keys, :help filter the filter fields"
+                    ),
+                );
+            }
+        };
+        self.overlay = Overlay::Help(Help::new(topic));
     }
 
     /// A prompt has the keyboard.
@@ -130,10 +151,12 @@ impl App {
             Overlay::SaveQuery { input } => {
                 input.edit(key);
             }
-            Overlay::None | Overlay::Help { .. } => {}
+            Overlay::None | Overlay::Help(_) => {}
         }
     }
 
+    /// Tab on the `:` line: the command, then its argument (issue 13):
+    /// group names, instance names, connections, filter fields and values.
     fn command_completions(&self, text: &str) -> Vec<String> {
         let (word, rest) = match text.split_once(' ') {
             Some((w, r)) => (w, Some(r)),
@@ -146,15 +169,33 @@ impl App {
                 .map(|a| a.name().to_owned())
                 .collect();
         };
-        let names: Vec<&str> = match Action::from_name(word) {
-            Some(Action::Members) => self.env.groups.iter().map(|g| g.name.as_str()).collect(),
-            Some(Action::External) => self.panes.external.connection_ids().collect(),
-            Some(Action::Sync) => self
+        let Some(action) = Action::command(word) else {
+            return Vec::new();
+        };
+        let word = action.name();
+        if action == Action::Activities {
+            // The last term of the filter, as Tab in the filter line does.
+            let at = rest.rfind(' ').map_or(0, |i| i + 1);
+            return self
+                .panes
+                .activities
+                .complete_word(&rest[at..], &self.env)
+                .into_iter()
+                .map(|c| format!("{word} {}{c}", &rest[..at]))
+                .collect();
+        }
+        let names: Vec<&str> = match action {
+            Action::Members | Action::Groups | Action::History => {
+                self.env.groups.iter().map(|g| g.name.as_str()).collect()
+            }
+            Action::External => self.panes.external.connection_ids().collect(),
+            Action::Sync => self
                 .env
                 .instances
                 .iter()
                 .map(|s| s.instance.name.as_str())
                 .collect(),
+            Action::Help => vec!["filter"],
             _ => Vec::new(),
         };
         let rest = rest.to_lowercase();
@@ -202,22 +243,16 @@ impl Overlay {
                 let mut spans = input_line(":", input, area.width, theme).0.spans;
                 if !completions.is_empty() {
                     spans.push(Span::raw("   "));
-                    for (i, c) in completions.iter().enumerate() {
-                        let style = if Some(i) == *chosen {
-                            theme.selected()
-                        } else {
-                            theme.dim()
-                        };
-                        spans.push(Span::styled(safe(c).into_owned(), style));
-                        spans.push(Span::raw(" "));
-                    }
+                    let used: usize = spans.iter().map(Span::width).sum();
+                    let room = usize::from(area.width).saturating_sub(used);
+                    spans.extend(choices(completions, *chosen, room, theme));
                 }
                 Line::from(spans)
             }
             Overlay::SaveQuery { input } => {
                 input_line("Save filter as: ", input, area.width, theme).0
             }
-            Overlay::None | Overlay::Help { .. } => return false,
+            Overlay::None | Overlay::Help(_) => return false,
         };
         f.render_widget(Paragraph::new(line), area);
         true

@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 
+use super::instance::{self, InstanceDetail};
 use crate::service::InstanceSummary;
 use crate::store::ScanKind;
 use crate::tui::action::Action;
@@ -22,6 +23,8 @@ pub struct ConnectorsPane {
     pub cursor: Cursor,
     pub loaded: bool,
     pub error: Option<String>,
+    /// The selected instance in full, in place of the list.
+    pub detail: Option<InstanceDetail>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +81,33 @@ impl Component for ConnectorsPane {
 
     fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         let len = env.instances.len();
+        if let Some(d) = &mut self.detail {
+            match action {
+                Action::Open => out.push(Effect::Pivot(Target::GroupsOf(d.id))),
+                Action::Back => self.detail = None,
+                Action::Down | Action::PageDown => {
+                    let lines = env
+                        .instances
+                        .iter()
+                        .find(|s| s.instance.id == d.id)
+                        .map_or(0, |s| instance::lines(s, env).len());
+                    let step = if action == Action::Down { 1 } else { 10 };
+                    d.scroll = (d.scroll + step).min(lines.saturating_sub(1));
+                }
+                Action::Up => d.scroll = d.scroll.saturating_sub(1),
+                Action::PageUp => d.scroll = d.scroll.saturating_sub(10),
+                Action::Top => d.scroll = 0,
+                _ => return Handled::NotConsumed,
+            }
+            return Handled::Consumed;
+        }
         match action {
             Action::Open => {
                 if let Some(s) = self.selected(env) {
-                    out.push(Effect::Pivot(Target::GroupsOf(s.instance.id)));
+                    self.detail = Some(InstanceDetail {
+                        id: s.instance.id,
+                        scroll: 0,
+                    });
                 }
             }
             _ => return self.cursor.navigate(action, len),
@@ -90,19 +116,32 @@ impl Component for ConnectorsPane {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
-        draw(self, f, area, env, focused)
+        match &self.detail {
+            Some(d) => d.draw(f, area, env, focused),
+            None => draw(self, f, area, env, focused),
+        }
     }
 }
 
 impl Pane for ConnectorsPane {
-    fn breadcrumbs(&self, _env: &Env) -> Vec<String> {
-        vec![PaneId::Connectors.title().to_owned()]
+    fn breadcrumbs(&self, env: &Env) -> Vec<String> {
+        let mut path = vec![PaneId::Connectors.title().to_owned()];
+        path.extend(self.detail.as_ref().and_then(|d| env.instance_label(d.id)));
+        path
     }
 }
 
 fn last(s: &InstanceSummary, kind: ScanKind, now: i64) -> String {
     let state = s.scans.iter().find(|(k, _)| *k == kind).map(|(_, st)| st);
     ago(now, state.and_then(|st| st.last_success))
+}
+
+/// What an empty dashboard says to do, with the key as the keymap has it.
+pub fn connect_hint(env: &Env) -> String {
+    match env.keymap.key_for(&[Context::Connectors], Action::Connect) {
+        Some(key) => format!("No instance connected — press {key} to connect an app"),
+        None => "No instance connected — :connect connects an app".to_owned(),
+    }
 }
 
 fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
@@ -121,11 +160,15 @@ fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bo
     }
     if rows.is_empty() {
         let text = if pane.loaded {
-            "No instance connected — run `casbah connectors add`, or `casbah demo`"
+            connect_hint(env)
         } else {
-            "loading…"
+            "loading…".to_owned()
         };
-        f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
+        f.render_widget(
+            Paragraph::new(Span::styled(text, theme.dim()))
+                .wrap(ratatui::widgets::Wrap { trim: true }),
+            inner,
+        );
         return;
     }
     let w = inner.width;

@@ -8,13 +8,16 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 
 use ratatui::crossterm::event::KeyEvent;
 
+use super::history::History;
 use crate::domain::office::{apps_of, office_only, short_names};
 use crate::domain::{Group, GroupId, GroupKind, GroupStatus, InstanceId, OfficeApp};
+use crate::service::Level;
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
 use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
+use crate::tui::msg::Done;
 use crate::tui::pane::{
     Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, list_contexts,
 };
@@ -34,6 +37,8 @@ pub struct GroupsPane {
     pub instance: Option<InstanceId>,
     pub loaded: bool,
     pub error: Option<String>,
+    /// The membership history of a group, shown in place of the list.
+    pub history: Option<History>,
 }
 
 impl GroupsPane {
@@ -92,6 +97,11 @@ impl GroupsPane {
             .and_then(|h| env.groups.get(h.index))
     }
 
+    /// `h` or `:history GROUP`: who joined and left the group.
+    pub fn open_history(&mut self, group: &Group, out: &mut Out) {
+        self.history = Some(History::open(group, out));
+    }
+
     fn clear_filter(&mut self, env: &Env) {
         self.filter.set("");
         self.refilter(env);
@@ -113,6 +123,9 @@ impl GroupsPane {
 
 impl Component for GroupsPane {
     fn contexts(&self) -> Vec<Context> {
+        if self.history.is_some() {
+            return vec![Context::Global];
+        }
         list_contexts(Context::Groups, self.editing)
     }
 
@@ -120,7 +133,18 @@ impl Component for GroupsPane {
         if self.editing {
             return self.typing_action(action, env);
         }
+        if let Some(h) = &mut self.history {
+            if action == Action::Back {
+                self.history = None;
+                return Handled::Consumed;
+            }
+            return h.navigate(action);
+        }
         match action {
+            Action::History => match self.selected(env) {
+                Some(g) => self.open_history(g, out),
+                None => out.toast(Level::Warning, "choose a group first"),
+            },
             Action::Open => {
                 if let Some(g) = self.selected(env) {
                     out.push(Effect::Pivot(Target::Members {
@@ -151,8 +175,21 @@ impl Component for GroupsPane {
         self.editing
     }
 
+    fn done(&mut self, done: Done, _env: &Env, _out: &mut Out) -> Option<Done> {
+        match (done, &mut self.history) {
+            (Done::History { group, result }, Some(h)) => h.loaded(group, result),
+            // A history closed before it arrived.
+            (Done::History { .. }, None) => {}
+            (other, _) => return Some(other),
+        }
+        None
+    }
+
     fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
-        draw(self, f, area, env, focused)
+        match &self.history {
+            Some(h) => h.draw(f, area, env, focused),
+            None => draw(self, f, area, env, focused),
+        }
     }
 }
 
@@ -164,6 +201,9 @@ impl Pane for GroupsPane {
             .into_iter()
             .collect();
         path.push(PaneId::Groups.title().to_owned());
+        if let Some(h) = &self.history {
+            path.extend([h.name.clone(), "History".to_owned()]);
+        }
         path
     }
 

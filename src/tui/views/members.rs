@@ -308,7 +308,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
     }
     let w = list_area.width;
     // Everyone listed is active (R-G4), so that column goes first.
-    let mask = [true, true, w >= 90, true];
+    let mask = [true, w >= 50, true, w >= 90, true];
     let height = list_area.height.saturating_sub(1) as usize;
     let range = pane.cursor.window(pane.visible.len(), height);
     let wide = w >= 76;
@@ -334,15 +334,13 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
             } else {
                 ratatui::style::Style::new()
             };
+            let text = &pane.texts[hit.index];
+            let marks = env.fuzzy.highlights(text, pane.filter.text());
+            let (name, email) = split_cells(text, safe(&m.name).chars().count(), &marks);
             let row = Row::new(keep(
                 vec![
-                    Cell::from(highlighted(
-                        &pane.texts[hit.index],
-                        &env.fuzzy
-                            .highlights(&pane.texts[hit.index], pane.filter.text()),
-                        base,
-                        theme.matched(),
-                    )),
+                    Cell::from(highlighted(&name.0, &name.1, base, theme.matched())),
+                    Cell::from(highlighted(&email.0, &email.1, base, theme.matched())),
                     Cell::from(place),
                     Cell::from("active"),
                     Cell::from(ago(env.now, m.last_activity)),
@@ -360,9 +358,10 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         f,
         list_area,
         rows,
-        ["Name  e-mail", place_title, "Status", "Last activity"],
+        ["Name", "E-mail", place_title, "Status", "Last activity"],
         [
-            Constraint::Fill(1),
+            Constraint::Fill(2),
+            Constraint::Fill(3),
             Constraint::Length(place_width),
             Constraint::Length(6),
             Constraint::Length(13),
@@ -370,6 +369,24 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         &mask,
         theme,
     );
+}
+
+/// A member's filter text ("name  e-mail", matched as one) cut back into its
+/// two columns, each with the matched characters that fall in it.
+fn split_cells(
+    text: &str,
+    name_len: usize,
+    marks: &[usize],
+) -> ((String, Vec<usize>), (String, Vec<usize>)) {
+    let email_at = name_len + 2;
+    let name: String = text.chars().take(name_len).collect();
+    let email: String = text.chars().skip(email_at).collect();
+    let in_name = marks.iter().copied().filter(|i| *i < name_len).collect();
+    let in_email = marks
+        .iter()
+        .filter_map(|i| i.checked_sub(email_at))
+        .collect();
+    ((name, in_name), (email, in_email))
 }
 
 fn draw_person(f: &mut Frame, area: Rect, env: &Env, view: &PersonView, focused: bool) {
@@ -483,6 +500,16 @@ mod tests {
             joined_at: 0,
             last_activity: None,
         }
+    }
+
+    // issue 13: name and e-mail are columns of their own, each keeping its
+    // matched characters, so a match in the e-mail marks the e-mail.
+    #[test]
+    fn name_and_email_split_with_their_matches() {
+        let text = "Ines Garcia  ines@contoso.com";
+        let (name, email) = split_cells(text, 11, &[0, 1, 13, 14]);
+        assert_eq!(name, ("Ines Garcia".to_owned(), vec![0, 1]));
+        assert_eq!(email, ("ines@contoso.com".to_owned(), vec![0, 1]));
     }
 
     fn names(pane: &MembersPane) -> Vec<&str> {

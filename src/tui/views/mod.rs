@@ -7,5 +7,7 @@ pub mod connect;
 pub mod connectors;
 pub mod external;
 pub mod groups;
+pub mod history;
+pub mod instance;
 pub mod members;
 pub mod picker;

@@ -50,6 +50,11 @@ pub struct Picker {
     pub notify: bool,
     pub imported_total: usize,
     pub error: Option<String>,
+    /// The groups marked for import, by their id in the app, in the order marked.
+    pub marked: Vec<String>,
+    /// The arrows moved the selection since the last typed key, so Space
+    /// marks the row rather than type into the search.
+    in_list: bool,
     /// Each keystroke's number; only the latest one's pause searches.
     search_seq: u64,
 }
@@ -68,8 +73,27 @@ impl Picker {
             notify: true,
             imported_total,
             error: None,
+            marked: Vec::new(),
+            in_list: false,
             search_seq: 0,
         }
+    }
+
+    /// The picker over the connected instances, choosing the only one at
+    /// once (with the load that asks for its groups); none when nothing is
+    /// connected.
+    pub fn for_env(env: &Env) -> Option<(Picker, Option<Cmd>)> {
+        let connected: Vec<(AppKind, String)> = env
+            .instances
+            .iter()
+            .map(|s| (s.instance.app, s.instance.name.clone()))
+            .collect();
+        if connected.is_empty() {
+            return None;
+        }
+        let mut picker = Picker::new(connected, env.imported_count());
+        let cmd = picker.auto_choose();
+        Some((picker, cmd))
     }
 
     /// With one connected instance there is nothing to choose.
@@ -120,9 +144,32 @@ impl Picker {
         if self.instance.is_none() || !self.query.edit(key) {
             return false;
         }
+        self.in_list = false;
         self.cursor.top();
         self.rerank(fuzzy);
         !self.query.text().trim().is_empty()
+    }
+
+    /// Space: marks or unmarks the selected group, once the arrows are in
+    /// the list or while there is no search; else it is a space in the search.
+    fn mark(&mut self, fuzzy: &Fuzzy) -> bool {
+        if !self.in_list && !self.query.text().is_empty() {
+            return self.edit(
+                KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(' ')),
+                fuzzy,
+            );
+        }
+        if let Some(row) = self.selected().filter(|r| !r.imported) {
+            let id = row.id.clone();
+            match self.marked.iter().position(|m| *m == id) {
+                Some(at) => {
+                    self.marked.remove(at);
+                }
+                None => self.marked.push(id),
+            }
+            self.down();
+        }
+        false
     }
 
     pub fn rerank(&mut self, fuzzy: &Fuzzy) {
@@ -170,7 +217,7 @@ impl Picker {
                 return;
             }
         };
-        let selected = self.selected().map(|r| r.id.clone());
+        let first_new = self.rows.len();
         for g in groups {
             if let Some(row) = self.rows.iter_mut().find(|r| r.id == g.group.id) {
                 row.imported = g.imported;
@@ -184,13 +231,15 @@ impl Picker {
                 });
             }
         }
-        self.rerank(fuzzy);
-        // Results arriving must not move the row the user is on.
-        if let Some(pos) =
-            selected.and_then(|id| self.ranked.iter().position(|h| self.rows[h.index].id == id))
-        {
-            self.cursor.selected = pos;
-        }
+        self.marked
+            .retain(|id| self.rows.iter().any(|r| r.id == *id && !r.imported));
+        // Results arriving never move a row on the screen (issue 13): the
+        // newcomers are ranked among themselves below what is listed, and
+        // the next typed key ranks them all together.
+        let names: Vec<String> = self.rows.iter().map(|r| r.name.clone()).collect();
+        let fresh: Vec<usize> = (first_new..self.rows.len()).collect();
+        let hits = fuzzy.rank_among(&names, &fresh, self.query.text());
+        self.ranked.extend(hits);
     }
 
     pub fn selected(&self) -> Option<&PickRow> {
@@ -199,32 +248,55 @@ impl Picker {
             .map(|h| &self.rows[h.index])
     }
 
-    /// Enter: choose the instance, or import the group (R-G3: refused at the limit).
-    pub fn submit(&mut self, limit: usize) -> Result<Option<Cmd>, String> {
+    /// Enter: choose the instance, or import the marked groups, else the
+    /// selected one (R-G3: refused over the limit).
+    pub fn submit(&mut self, limit: usize) -> Result<Vec<Cmd>, String> {
         let Some(instance) = self.instance.clone() else {
             let Some((app, name)) = self.instances.get(self.cursor.selected) else {
-                return Ok(None);
+                return Ok(Vec::new());
             };
             let chosen = reference(*app, name);
-            return Ok(Some(self.choose(chosen)));
+            return Ok(vec![self.choose(chosen)]);
         };
-        let Some(row) = self.selected() else {
-            return Ok(None);
+        let rows: Vec<&PickRow> = if self.marked.is_empty() {
+            let Some(row) = self.selected() else {
+                return Ok(Vec::new());
+            };
+            if row.imported {
+                return Err(format!("{} is already imported", row.name));
+            }
+            vec![row]
+        } else {
+            self.marked
+                .iter()
+                .filter_map(|id| self.rows.iter().find(|r| r.id == *id))
+                .collect()
         };
-        if row.imported {
-            return Err(format!("{} is already imported", row.name));
+        // R-G3: every group counts against the limit, so all or none go.
+        let room = limit.saturating_sub(self.imported_total);
+        if rows.len() > room {
+            return Err(if room == 0 {
+                format!(
+                    "{limit} groups are imported, the most casbah keeps; remove one with `casbah groups remove` first"
+                )
+            } else {
+                format!(
+                    "{} groups marked, but only {room} more can be imported ({} of {limit} are); unmark {}",
+                    rows.len(),
+                    self.imported_total,
+                    rows.len() - room
+                )
+            });
         }
-        if self.imported_total >= limit {
-            return Err(format!(
-                "{limit} groups are imported, the most casbah keeps; remove one with `casbah groups remove` first"
-            ));
-        }
-        Ok(Some(Cmd::Import {
-            instance,
-            group_id: row.id.clone(),
-            name: row.name.clone(),
-            notify: self.notify,
-        }))
+        Ok(rows
+            .into_iter()
+            .map(|row| Cmd::Import {
+                instance: instance.clone(),
+                group_id: row.id.clone(),
+                name: row.name.clone(),
+                notify: self.notify,
+            })
+            .collect())
     }
 }
 
@@ -233,7 +305,7 @@ impl Component for Picker {
         vec![Context::Picker]
     }
 
-    fn on_action(&mut self, action: Action, _env: &Env, out: &mut Out) -> Handled {
+    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         match action {
             Action::Back if !self.back() => out.push(Effect::Close),
             Action::Up => self.cursor.up(),
@@ -243,20 +315,29 @@ impl Component for Picker {
                 let len = self.rows_len();
                 self.cursor.page_down(len);
             }
+            Action::Mark => {
+                if self.mark(&env.fuzzy) {
+                    self.search_seq += 1;
+                    out.run(Cmd::SearchAfterPause(self.search_seq));
+                }
+                return Handled::Consumed;
+            }
             Action::ToggleNotify => self.notify = !self.notify,
             Action::Quit => return Handled::NotConsumed,
             Action::Submit | Action::Open => match self.submit(IMPORT_LIMIT) {
-                Ok(Some(cmd)) => {
-                    if matches!(cmd, Cmd::Import { .. }) {
+                Ok(cmds) => {
+                    if cmds.iter().any(|c| matches!(c, Cmd::Import { .. })) {
                         out.push(Effect::Close);
                         out.push(Effect::Focus(PaneId::Groups));
                     }
-                    out.run(cmd);
+                    out.run_all(cmds);
                 }
-                Ok(None) => {}
                 Err(message) => out.toast(Level::Error, message),
             },
             _ => {}
+        }
+        if action.is_navigation() {
+            self.in_list = true;
         }
         Handled::Consumed
     }
@@ -338,11 +419,8 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
                 }
             })
             .collect();
-        f.render_widget(Paragraph::new(lines), list);
-        f.render_widget(
-            Paragraph::new(Span::styled("enter choose · esc close", theme.dim())),
-            hints,
-        );
+        // The keys are in the hint bar, once (issue 13).
+        f.render_widget(Paragraph::new(lines), list.union(hints));
         return;
     }
     f.render_widget(
@@ -361,6 +439,12 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
         state.push(Span::styled(
             format!(" · searching the app for {:?}…", text),
             theme.dim(),
+        ));
+    }
+    if !p.marked.is_empty() {
+        state.push(Span::styled(
+            format!(" · {} marked", p.marked.len()),
+            theme.key(),
         ));
     }
     state.push(Span::raw(format!(
@@ -400,6 +484,13 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
                     base,
                     theme.matched(),
                 );
+                let mark = if p.marked.contains(&row.id) {
+                    "◆ "
+                } else {
+                    "  "
+                };
+                line.spans
+                    .insert(0, Span::styled(mark, base.patch(theme.key())));
                 if row.imported {
                     line.spans.push(Span::styled("  ✓ imported", base));
                 }
@@ -417,9 +508,10 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
             .collect();
         f.render_widget(Paragraph::new(lines), list);
     }
+    // What the hint bar cannot say: when Space types and when it marks.
     f.render_widget(
         Paragraph::new(Span::styled(
-            "type to search · ↑↓ move · enter import · ctrl-n notify · esc close",
+            "Type to search; ↑ ↓ into the list, then Space marks groups to import",
             theme.dim(),
         )),
         hints,

@@ -81,43 +81,69 @@ fn hint(key: Key, desc: &str, theme: &Theme) -> [Span<'static>; 2] {
     ]
 }
 
-/// The keys that work now: those of the contexts in effect (the focused
-/// pane's own, or the dialog's), then the everyday ones.
-pub fn footer(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, contexts: &[Context]) {
-    let mut spans = Vec::new();
-    for ctx in contexts {
-        if *ctx == Context::Global {
-            continue;
+/// The hints for `contexts`, each key once: the pane's or dialog's own,
+/// then the everyday ones; help and quit last, and always kept (issue 13).
+pub fn hints(keymap: &Keymap, contexts: &[Context], width: u16) -> Vec<(Key, String)> {
+    const KEPT: [Action; 2] = [Action::Help, Action::Quit];
+    let mut hints: Vec<(Key, String)> = Vec::new();
+    let push = |hints: &mut Vec<(Key, String)>, key: Key, desc: &str| {
+        if !hints.iter().any(|(k, _)| *k == key) {
+            hints.push((key, desc.to_owned()));
         }
+    };
+    for ctx in contexts.iter().filter(|c| **c != Context::Global) {
         for b in keymap.bindings(*ctx) {
             // Arrows need no hint; the room goes to what is particular here.
-            if b.action.is_navigation() {
+            if b.action.is_navigation() || KEPT.contains(&b.action) {
                 continue;
             }
             if let Some(k) = b.keys.first() {
-                spans.extend(hint(*k, &b.desc, theme));
+                push(&mut hints, *k, &b.desc);
             }
         }
     }
     if contexts.contains(&Context::Global) {
-        for action in [
-            Action::Filter,
-            Action::NextPane,
-            Action::CommandLine,
-            Action::Help,
-            Action::Quit,
-        ] {
+        for action in [Action::Filter, Action::NextPane, Action::CommandLine] {
             if let Some(k) = keymap.key_for(&[Context::Global], action) {
-                spans.extend(hint(k, action.description(), theme));
+                push(&mut hints, k, action.description());
             }
         }
     }
+    let mut tail = Vec::new();
+    for action in KEPT {
+        if let Some(k) = keymap.key_for(contexts, action) {
+            hints.retain(|(h, _)| *h != k);
+            push(&mut tail, k, action.description());
+        }
+    }
+    let cost = |(k, d): &(Key, String)| k.to_string().chars().count() + d.chars().count() + 3;
+    let mut room = usize::from(width).saturating_sub(tail.iter().map(cost).sum());
+    // In order, skipping what does not fit, so a short hint after a long one still shows.
+    hints.retain(|h| {
+        let fits = cost(h) <= room;
+        if fits {
+            room -= cost(h);
+        }
+        fits
+    });
+    hints.extend(tail);
+    hints
+}
+
+/// The keys that work now (see `hints`).
+pub fn footer(f: &mut Frame, area: Rect, keymap: &Keymap, theme: &Theme, contexts: &[Context]) {
+    let spans: Vec<Span> = hints(keymap, contexts, area.width)
+        .iter()
+        .flat_map(|(k, d)| hint(*k, d, theme))
+        .collect();
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The newest toasts, bottom right, above the footer.
+/// The newest toasts, bottom right, above the footer; one longer than the
+/// screen is wide wraps onto more lines rather than lose its end (issue 13).
 pub fn toasts(f: &mut Frame, body: Rect, theme: &Theme, toasts: &[Toast]) {
-    for (i, t) in toasts.iter().rev().enumerate() {
+    let mut bottom = body.y + body.height;
+    for t in toasts.iter().rev() {
         let text = format!(
             " {} {} ",
             match t.level {
@@ -127,18 +153,21 @@ pub fn toasts(f: &mut Frame, body: Rect, theme: &Theme, toasts: &[Toast]) {
             },
             safe(&t.text)
         );
-        let width = (text.chars().count() as u16).min(body.width);
-        let Some(y) = (body.y + body.height).checked_sub(1 + i as u16) else {
-            break;
-        };
-        if y < body.y || width == 0 {
+        let len = text.chars().count();
+        let width = (len as u16).min(body.width);
+        if width == 0 {
             break;
         }
+        let height = u16::try_from(len.div_ceil(usize::from(width))).unwrap_or(u16::MAX);
+        let Some(y) = bottom.checked_sub(height).filter(|y| *y >= body.y) else {
+            break;
+        };
+        bottom = y;
         let area = Rect {
             x: body.x + body.width - width,
             y,
             width,
-            height: 1,
+            height,
         };
         let style = match t.level {
             Level::Info => theme.selected(),
@@ -149,7 +178,44 @@ pub fn toasts(f: &mut Frame, body: Rect, theme: &Theme, toasts: &[Toast]) {
                 .error()
                 .add_modifier(ratatui::style::Modifier::REVERSED),
         };
+        let lines: Vec<Line> = text
+            .chars()
+            .collect::<Vec<char>>()
+            .chunks(usize::from(width))
+            .map(|c| Line::from(c.iter().collect::<String>()))
+            .collect();
         f.render_widget(Clear, area);
-        f.render_widget(Paragraph::new(Span::styled(text, style)), area);
+        f.render_widget(Paragraph::new(lines).style(style), area);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // issue 13: help and quit stay however narrow, and no key is hinted twice.
+    #[test]
+    fn help_and_quit_always_stay_and_nothing_repeats() {
+        let keymap = Keymap::defaults();
+        let ctx = [Context::Activities, Context::Global];
+        for width in [20, 40, 80, 200] {
+            let keys: Vec<String> = hints(&keymap, &ctx, width)
+                .iter()
+                .map(|(k, _)| k.to_string())
+                .collect();
+            assert_eq!(&keys[keys.len() - 2..], ["?", "q"], "at {width}: {keys:?}");
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), keys.len(), "at {width}: {keys:?}");
+        }
+        let wide: Vec<String> = hints(&keymap, &ctx, 200)
+            .iter()
+            .map(|(k, _)| k.to_string())
+            .collect();
+        assert!(
+            wide.contains(&"/".to_owned()) && wide.contains(&"w".to_owned()),
+            "{wide:?}"
+        );
     }
 }

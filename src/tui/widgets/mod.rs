@@ -97,6 +97,49 @@ pub fn masked_table<const N: usize>(
     );
 }
 
+/// Completions on one line of `width`, the chosen one reverse video; where
+/// they do not all fit, the line starts late enough for the chosen one to
+/// show, with `…` for what is left out on either side (issue 13).
+pub fn choices<'a>(
+    items: &[String],
+    chosen: Option<usize>,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    use unicode_width::UnicodeWidthStr;
+    let texts: Vec<String> = items
+        .iter()
+        .map(|c| crate::tui::format::safe(c).into_owned())
+        .collect();
+    let cost = |t: &String| t.width() + 1;
+    let mut first = 0;
+    let upto = chosen.unwrap_or(0).min(texts.len().saturating_sub(1));
+    // Leave room for the `…` marks.
+    while first < upto && texts[first..=upto].iter().map(cost).sum::<usize>() + 4 > width {
+        first += 1;
+    }
+    let mut spans = Vec::new();
+    if first > 0 {
+        spans.push(Span::styled("… ", theme.dim()));
+    }
+    let mut used = if first > 0 { 2 } else { 0 };
+    for (i, t) in texts.iter().enumerate().skip(first) {
+        if used + cost(t) > width && i > upto {
+            spans.push(Span::styled("…", theme.dim()));
+            break;
+        }
+        used += cost(t);
+        let style = if Some(i) == chosen {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        spans.push(Span::styled(t.clone(), style));
+        spans.push(Span::raw(" "));
+    }
+    spans
+}
+
 /// A text field on one line: `prefix`, then the text scrolled so the cursor
 /// stays visible, the cursor shown in reverse video. Returns the line and
 /// how many characters were scrolled off the left.
@@ -155,4 +198,35 @@ pub fn filter_line(
         f.render_widget(ratatui::widgets::Paragraph::new(line), line_area);
     }
     rest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(spans: &[Span]) -> String {
+        spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    // issue 13: a long list of completions keeps the chosen one in view.
+    #[test]
+    fn the_chosen_completion_stays_in_view() {
+        let theme = Theme::plain();
+        let items: Vec<String> = (0..20).map(|i| format!("command{i:02}")).collect();
+        let start = text(&choices(&items, Some(0), 40, &theme));
+        assert!(
+            start.starts_with("command00 ") && start.ends_with('…'),
+            "{start}"
+        );
+        let late = text(&choices(&items, Some(17), 40, &theme));
+        assert!(
+            late.starts_with("… ") && late.contains("command17"),
+            "{late}"
+        );
+        assert!(late.chars().count() <= 40, "{late}");
+        assert_eq!(
+            text(&choices(&items[..2], None, 40, &theme)),
+            "command00 command01 "
+        );
+    }
 }

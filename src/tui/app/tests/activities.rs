@@ -212,3 +212,147 @@ fn export_runs_once_with_progress() {
             .is_some_and(|t| t.text.contains("3500") && t.text.contains("/tmp/x.csv"))
     );
 }
+
+// issue 13, R-A4: `:activities` refuses text that does not parse as `/`
+// does: the text stays in the editor with its error, the working filter stays.
+#[test]
+fn command_line_filter_is_checked_like_the_editor() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, ":a country:DE");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.panes.activities.filter(), "country:DE");
+    typed(&mut app, ":act country!=");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.panes.activities.filter(), "country:DE", "kept");
+    let editor = app
+        .panes
+        .activities
+        .editor
+        .as_ref()
+        .expect("the text is shown");
+    assert_eq!(editor.input.text(), "country!=");
+    assert!(editor.error.is_some());
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.panes.activities.filter(),
+        "country:DE",
+        "Enter refuses it too"
+    );
+}
+
+// issue 13: Tab on the `:` line completes commands, group names, instance
+// names and filter fields.
+#[test]
+fn command_line_tab_completes_arguments() {
+    let mut app = app();
+    loaded(&mut app);
+    let completed = |app: &mut App, text: &str| {
+        typed(app, ":");
+        typed(app, text);
+        press(app, KeyCode::Tab);
+        let line = match &app.overlay {
+            Overlay::Command { input, .. } => input.text().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        press(app, KeyCode::Esc);
+        line
+    };
+    assert_eq!(completed(&mut app, "acc"), "access-check");
+    assert_eq!(completed(&mut app, "m fin"), "members Finance EMEA");
+    assert_eq!(completed(&mut app, "sync con"), "sync contoso");
+    assert_eq!(
+        completed(&mut app, "act admin cou"),
+        "activities admin country:"
+    );
+    assert_eq!(
+        completed(&mut app, "a targetgroup:fin"),
+        "activities targetgroup:\"Finance EMEA\""
+    );
+    assert_eq!(completed(&mut app, "help fi"), "help filter");
+}
+
+// issue 13, R-A3: in the queries list, `r` renames a saved query in place
+// and `d` deletes it after a `y`; the suggested ones are built in and stay.
+#[test]
+fn saved_queries_are_renamed_and_deleted() {
+    let mut app = app();
+    loaded(&mut app);
+    app.update(Msg::Done(Done::SavedQueries(Ok(vec![
+        ("emea".into(), "country:DE".into()),
+        ("mine".into(), "admin".into()),
+    ]))));
+    typed(&mut app, "4Q");
+    assert_eq!(app.contexts()[0], Context::Queries);
+    // Rename: the old name is there to edit.
+    typed(&mut app, "r");
+    for _ in 0.."emea".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "mine");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.take_cmds().is_empty(), "a name in use is refused");
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("already named"))
+    );
+    typed(&mut app, "-de");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::RenameQuery {
+            from: "emea".into(),
+            to: "mine-de".into(),
+            text: "country:DE".into()
+        }]
+    );
+    app.update(Msg::Done(Done::QueryChanged {
+        what: "renamed the saved query emea to mine-de".into(),
+        result: Ok(()),
+    }));
+    assert_eq!(app.take_cmds(), [Cmd::LoadSavedQueries]);
+    // Delete asks first; anything but y keeps it.
+    typed(&mut app, "jd");
+    typed(&mut app, "n");
+    assert!(app.take_cmds().is_empty());
+    typed(&mut app, "dy");
+    assert_eq!(
+        app.take_cmds(),
+        [Cmd::DeleteQuery {
+            name: "mine".into()
+        }]
+    );
+    // A suggested query is not the user's to change.
+    typed(&mut app, "jd");
+    assert!(app.panes.activities.query_edit.is_none());
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.contains("built in"))
+    );
+}
+
+// issue 13: an instance the dashboard cannot name (not loaded yet, or gone)
+// reads as its app and number, never as a bare app that looks like a cut name.
+#[test]
+fn an_unknown_instance_is_named_plainly() {
+    let app = {
+        let mut app = app();
+        loaded(&mut app);
+        app
+    };
+    let env = &app.env;
+    assert_eq!(
+        env.instance_cell(AppKind::Microsoft365, InstanceId(1), true),
+        "microsoft365 · contoso"
+    );
+    assert_eq!(
+        env.instance_cell(AppKind::Okta, InstanceId(9), true),
+        "okta · instance #9"
+    );
+    assert_eq!(
+        env.instance_cell(AppKind::Okta, InstanceId(9), false),
+        "okta #9"
+    );
+}

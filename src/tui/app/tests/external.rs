@@ -348,3 +348,60 @@ fn external_command_opens_a_connection_or_says_which_exist() {
         Some("contosokb")
     );
 }
+
+// issue 13, R-X5: who can see lists the denied first, then by name, and its
+// filter searches every column (the decision and the entry as well).
+#[test]
+fn who_can_see_is_sorted_and_filtered_on_every_column() {
+    let mut app = external_app();
+    typed(&mut app, "G");
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "jw");
+    let row = |id: &str, deny: bool, entry: usize| WhoRow {
+        user_id: format!("u-{id}"),
+        name: format!("{id}@contoso.com"),
+        decision: if deny {
+            crate::domain::external::Access::Deny
+        } else {
+            crate::domain::external::Access::Grant
+        },
+        entry,
+    };
+    app.update(Msg::Done(Done::Audience {
+        connection: "contosokb".into(),
+        item: "kb-1".into(),
+        result: Ok(AudienceNode {
+            rows: vec![
+                row("ann", false, 2),
+                row("zed", true, 1),
+                row("bob", false, 2),
+                row("carl", true, 3),
+            ],
+            granted: 2,
+            denied: 2,
+            ..AudienceNode::default()
+        }),
+    }));
+    let shown = |app: &App| -> Vec<String> {
+        match app.panes.external.stack.last() {
+            Some(crate::tui::views::external::Detail::Who {
+                audience, visible, ..
+            }) => {
+                let a = audience.ready().expect("loaded");
+                visible
+                    .iter()
+                    .map(|h| a.rows[h.index].user_id.clone())
+                    .collect()
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(shown(&app), ["u-carl", "u-zed", "u-ann", "u-bob"]);
+    typed(&mut app, "/grant");
+    assert_eq!(shown(&app), ["u-ann", "u-bob"], "the decision column");
+    for _ in 0.."grant".len() {
+        press(&mut app, KeyCode::Backspace);
+    }
+    typed(&mut app, "#3");
+    assert_eq!(shown(&app), ["u-carl"], "the entry column");
+}

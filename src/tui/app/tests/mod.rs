@@ -4,6 +4,7 @@
 mod activities;
 mod connect;
 mod external;
+mod history;
 mod lists;
 mod navigation;
 mod picker;

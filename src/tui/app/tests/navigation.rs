@@ -19,12 +19,16 @@ fn tab_and_digits_move_focus() {
     assert_eq!(app.focus, PaneId::Activities);
 }
 
-// R-G8: Enter drills down instance → groups → members → person, Esc walks back.
+// R-G8: Enter drills down instance → its detail → groups → members →
+// person, Esc walks back.
 #[test]
 fn enter_drills_down_and_esc_comes_back() {
     let mut app = app();
     loaded(&mut app);
     typed(&mut app, "1");
+    press(&mut app, KeyCode::Enter);
+    // issue 13: the instance in full first.
+    assert_eq!(app.breadcrumbs(), ["Connectors", "microsoft365 · contoso"]);
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, PaneId::Groups);
     assert_eq!(

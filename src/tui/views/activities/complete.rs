@@ -54,7 +54,7 @@ pub fn completions(word: &str, known: &KnownValues) -> Vec<String> {
     let partial = partial.trim_start_matches('"').to_lowercase();
     let values: Vec<String> = match lookup(name).map(|f| f.syntax) {
         Some(Syntax::Values { field, .. }) => match field {
-            Field::Group => known.groups.clone(),
+            Field::Group | Field::TargetGroup | Field::PersonGroup => known.groups.clone(),
             Field::Instance => known.instances.clone(),
             Field::Country => known.countries.clone(),
             Field::Type => known.types.clone(),
@@ -100,6 +100,12 @@ mod tests {
         assert_eq!(completions("-country!=u", &k), ["-country!=US"]);
         assert_eq!(completions("country:(DE,u", &k), ["country:(DE,US"]);
         assert!(completions("action:dow", &k).contains(&"action:download".to_owned()));
+        // issue 13: the target's and either's group take the same names.
+        assert_eq!(completions("targetgroup:sa", &k), ["targetgroup:Sales"]);
+        assert_eq!(
+            completions("persongroup:fin", &k),
+            ["persongroup:\"Finance EMEA\""]
+        );
     }
 
     // R-G10: the Office apps of Microsoft 365 complete after `app:`.

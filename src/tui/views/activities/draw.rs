@@ -9,9 +9,9 @@ use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 use super::{ActivitiesPane, PROMPT};
 use crate::domain::Activity;
 use crate::domain::filter::FilterError;
-use crate::tui::format::{instance_cell, instance_column, safe, time_in, timestamp};
+use crate::tui::format::{instance_column, safe, time_in, timestamp};
 use crate::tui::pane::Env;
-use crate::tui::widgets::{input_line, keep, masked_table, pane_block};
+use crate::tui::widgets::{choices, input_line, keep, masked_table, pane_block};
 
 pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
     let theme = &env.theme;
@@ -40,6 +40,19 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     .areas(inner);
     draw_filter_line(pane, f, filter_area, extra_area, env);
     if let Some(q) = &pane.queries {
+        let body = match pane.query_prompt() {
+            Some((prompt, input)) => {
+                let [list, line] =
+                    Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(body);
+                let text = match input {
+                    Some(input) => input_line(&safe(&prompt), input, line.width, theme).0,
+                    None => Line::from(Span::styled(safe(&prompt).into_owned(), theme.warning())),
+                };
+                f.render_widget(Paragraph::new(text), line);
+                list
+            }
+            None => body,
+        };
         let range = pane.queries_cursor.window(q.len(), body.height as usize);
         let lines: Vec<Line> = q[range.clone()]
             .iter()
@@ -88,10 +101,7 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     let wide = w >= 100;
     let places: Vec<String> = pane.rows[range.clone()]
         .iter()
-        .map(|a| match env.instance(a.instance) {
-            Some(i) => instance_cell(i.app, &i.name, wide),
-            None => a.app.slug().to_owned(),
-        })
+        .map(|a| env.instance_cell(a.app, a.instance, wide))
         .collect();
     let (place_title, place_width) = instance_column(&places, wide);
     let rows: Vec<Row> = pane.rows[range.clone()]
@@ -104,7 +114,7 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
                     Cell::from(time_in(a.time, time_format)),
                     Cell::from(place),
                     Cell::from(safe(&a.actor).into_owned()),
-                    Cell::from(safe(&a.activity_type).into_owned()),
+                    Cell::from(safe(&a.label()).into_owned()),
                     Cell::from(
                         a.country
                             .as_deref()
@@ -168,19 +178,7 @@ fn draw_filter_line(pane: &ActivitiesPane, f: &mut Frame, area: Rect, extra: Rec
             let text = error_line(at.checked_sub(offset), err, usize::from(extra.width));
             f.render_widget(Paragraph::new(Span::styled(text, theme.error())), extra);
         } else if !e.completions.is_empty() {
-            let spans: Vec<Span> = e
-                .completions
-                .iter()
-                .enumerate()
-                .flat_map(|(i, c)| {
-                    let style = if Some(i) == e.chosen {
-                        theme.selected()
-                    } else {
-                        theme.dim()
-                    };
-                    [Span::styled(safe(c).into_owned(), style), Span::raw(" ")]
-                })
-                .collect();
+            let spans = choices(&e.completions, e.chosen, usize::from(extra.width), theme);
             f.render_widget(Paragraph::new(Line::from(spans)), extra);
         }
         return;
@@ -220,6 +218,18 @@ fn app_name(a: &Activity) -> String {
     }
 }
 
+/// The label in the dashboard's one vocabulary, with the vendor's own name
+/// beside it when that differs ("File accessed (FileAccessed)"), which is
+/// what `type:` and the vendor's documentation know it by.
+fn activity_type(a: &Activity) -> String {
+    let label = a.label();
+    if label == a.activity_type {
+        safe(&label).into_owned()
+    } else {
+        format!("{} ({})", safe(&label), safe(&a.activity_type))
+    }
+}
+
 /// "DE (Germany)": the code the filters take, with the name people read.
 fn country(code: Option<&str>) -> String {
     let Some(code) = code else {
@@ -255,16 +265,12 @@ fn draw_detail(f: &mut Frame, area: Rect, env: &Env, a: &Activity) {
         ("Id", safe(&a.id).into_owned()),
         ("Time", format!("{} UTC", timestamp(a.time))),
         ("App", app_name(a)),
-        (
-            "Instance",
-            env.instance_label(a.instance)
-                .unwrap_or_else(|| format!("#{}", a.instance.0)),
-        ),
+        ("Instance", env.instance_cell(a.app, a.instance, true)),
         (
             "Actor",
             format!("{} <{}>", safe(&a.actor_name), safe(&a.actor)),
         ),
-        ("Activity type", safe(&a.activity_type).into_owned()),
+        ("Activity type", activity_type(a)),
         ("Action type", safe(&a.action_type).into_owned()),
         (
             "Objects",

@@ -3,8 +3,10 @@
 
 mod complete;
 mod draw;
+mod queries;
 
 use complete::{KnownValues, completions};
+pub use queries::QueryEdit;
 
 use ratatui::Frame;
 use ratatui::crossterm::event::KeyEvent;
@@ -48,6 +50,8 @@ pub struct ActivitiesPane {
     pub queries: Option<Vec<(String, String, bool)>>,
     pub queries_cursor: Cursor,
     pub saved: Vec<(String, String)>,
+    /// A rename or delete of a saved query, waiting for its last key.
+    pub query_edit: Option<QueryEdit>,
     /// Rows written by a running export.
     pub export: Option<u64>,
 }
@@ -159,7 +163,11 @@ impl ActivitiesPane {
     }
 
     pub fn edit(&mut self) {
-        let input = Input::new(&self.filter);
+        self.edit_text(&self.filter.clone());
+    }
+
+    fn edit_text(&mut self, text: &str) {
+        let input = Input::new(text);
         self.editor = Some(Editor {
             error: filter::parse(input.text()).err(),
             input,
@@ -255,6 +263,16 @@ impl ActivitiesPane {
         self.refresh(out);
     }
 
+    /// `:activities TEXT`: as Enter after `/` would, so text that does not
+    /// parse is refused and left in the editor, its error shown, while the
+    /// filter in force stays (issue 13).
+    pub fn command_filter(&mut self, text: String, out: &mut Out) {
+        if filter::parse(&text).is_ok() {
+            return self.apply_filter(text, out);
+        }
+        self.edit_text(&text);
+    }
+
     /// The filter applied now.
     pub fn filter(&self) -> &str {
         &self.filter
@@ -293,7 +311,15 @@ impl ActivitiesPane {
         }
     }
 
+    /// What may replace `word` in a filter (the `:activities` line's Tab).
+    pub fn complete_word(&self, word: &str, env: &Env) -> Vec<String> {
+        completions(word, &self.known_values(env))
+    }
+
     fn typing_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+        if self.query_edit.is_some() {
+            return self.query_edit_action(action, out);
+        }
         match action {
             Action::Submit => {
                 if let Some(text) = self.submit() {
@@ -342,12 +368,19 @@ impl ActivitiesPane {
 
 impl Component for ActivitiesPane {
     fn contexts(&self) -> Vec<Context> {
-        list_contexts(Context::Activities, self.typing())
+        let mut contexts = list_contexts(Context::Activities, self.typing());
+        if self.queries.is_some() && !self.typing() {
+            contexts.insert(0, Context::Queries);
+        }
+        contexts
     }
 
     fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         if self.typing() {
             return self.typing_action(action, env, out);
+        }
+        if self.queries.is_some() && self.query_action(action, out) == Handled::Consumed {
+            return Handled::Consumed;
         }
         match action {
             Action::Open => self.open(out),
@@ -362,16 +395,20 @@ impl Component for ActivitiesPane {
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, _env: &Env, _out: &mut Out) -> Handled {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
         if !self.typing() {
             return Handled::NotConsumed;
         }
-        self.edit_key(key);
+        if self.query_edit.is_some() {
+            self.query_edit_key(key, out);
+        } else {
+            self.edit_key(key);
+        }
         Handled::Consumed
     }
 
     fn typing(&self) -> bool {
-        self.editor.is_some()
+        self.editor.is_some() || self.query_edit.is_some()
     }
 
     fn done(&mut self, done: Done, _env: &Env, out: &mut Out) -> Option<Done> {
@@ -390,7 +427,14 @@ impl Component for ActivitiesPane {
                     self.refresh(out);
                 }
             }
-            Done::SavedQueries(Ok(list)) => self.saved = list,
+            Done::SavedQueries(Ok(list)) => self.saved_loaded(list),
+            Done::QueryChanged { what, result } => match result {
+                Ok(()) => {
+                    out.toast(Level::Info, what);
+                    out.run(Cmd::LoadSavedQueries);
+                }
+                Err(e) => out.toast(Level::Error, e.message),
+            },
             Done::SavedQueries(Err(e)) => out.toast(Level::Error, e.message),
             Done::ExportProgress { rows } => self.export = Some(rows),
             Done::Exported(result) => {

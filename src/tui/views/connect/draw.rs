@@ -98,7 +98,7 @@ fn hint_line(env: &Env, w: &Wizard) -> Line<'static> {
 fn draw_catalog(f: &mut Frame, body: Rect, env: &Env, w: &Wizard) {
     let theme = &env.theme;
     let range = w.cursor.window(AppKind::ALL.len(), body.height as usize);
-    let lines: Vec<Line> = AppKind::ALL[range.clone()]
+    let lines: Vec<Line> = AppKind::by_display_name()[range.clone()]
         .iter()
         .enumerate()
         .map(|(i, kind)| {

@@ -267,7 +267,9 @@ impl Wizard {
     /// Enter: choose the app, or check the form and hand it over.
     fn submit(&mut self) -> Option<Cmd> {
         let Some(app) = self.app else {
-            let kind = AppKind::ALL.get(self.cursor.selected).copied()?;
+            let kind = AppKind::by_display_name()
+                .get(self.cursor.selected)
+                .copied()?;
             self.choose(kind);
             return None;
         };
@@ -303,7 +305,7 @@ impl Wizard {
     fn choose(&mut self, kind: AppKind) {
         let info = kind.info();
         if !info.connector {
-            let ready: Vec<&str> = AppKind::ALL
+            let ready: Vec<&str> = AppKind::by_display_name()
                 .iter()
                 .filter(|a| a.info().connector)
                 .map(|a| a.display_name())

@@ -73,10 +73,7 @@ pub(super) fn draw(f: &mut Frame, area: Rect, env: &Env, c: &Checker, focused: b
         rule,
     );
     let lines = match &c.answer {
-        Load::Idle => vec![Line::from(Span::styled(
-            "Type a user's name or e-mail: with an item chosen, the decision and its path show here; without, the items they can see",
-            theme.dim(),
-        ))],
+        Load::Idle => vec![Line::from(Span::styled(idle_prompt(c.field), theme.dim()))],
         Load::Loading => vec![Line::from(Span::styled("checking…", theme.dim()))],
         Load::Failed(e) => vec![Line::from(Span::styled(e.clone(), theme.error()))],
         Load::Ready(Shown::Decision(a)) => {
@@ -85,6 +82,19 @@ pub(super) fn draw(f: &mut Frame, area: Rect, env: &Env, c: &Checker, focused: b
         Load::Ready(Shown::Items { user, items }) => visible_lines(user, items, theme),
     };
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), answer);
+}
+
+/// What to type, for the field that has the keyboard: the words and the
+/// keys must agree (issue 13).
+pub(super) fn idle_prompt(field: Field) -> &'static str {
+    match field {
+        Field::Item => {
+            "Type an item's id or title, Enter chooses it; Tab goes to the user field without one (then the items a user can see show here)"
+        }
+        Field::User => {
+            "Type a user's name or e-mail: with an item chosen, the decision and its path show here; without, the items they can see"
+        }
+    }
 }
 
 fn draw_candidates(f: &mut Frame, area: Rect, env: &Env, c: &Checker) {

@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use super::nodes::who_text;
 use super::tree::{ItemNode, Load, Row, RowKind};
 use super::{Detail, ExternalPane};
 use crate::domain::external::{Access, AccessType, AclEntry, ItemId, Principal};
@@ -333,23 +334,23 @@ fn draw_who(f: &mut Frame, area: Rect, env: &Env, who: &Detail, editing: bool, f
         .enumerate()
         .map(|(i, h)| {
             let r = &a.rows[h.index];
-            let name = safe(&r.name).into_owned();
-            let mut spans = vec![
-                Span::styled(
-                    format!("{:<8}", r.decision.to_string()),
-                    decision_style(r.decision, theme),
-                ),
-                Span::raw(format!("  #{:<5}  ", r.entry)),
-            ];
-            spans.extend(
-                highlighted(
-                    &name,
-                    &env.fuzzy.highlights(&name, filter.text()),
-                    Style::new(),
-                    theme.matched(),
-                )
-                .spans,
-            );
+            let text = who_text(r);
+            let marks = env.fuzzy.highlights(&text, filter.text());
+            // The decision keeps its colour; the rest is plain.
+            let cut = 8;
+            let head: String = text.chars().take(cut).collect();
+            let rest: String = text.chars().skip(cut).collect();
+            let (in_head, in_rest): (Vec<usize>, Vec<usize>) =
+                marks.iter().partition(|m| **m < cut);
+            let in_rest: Vec<usize> = in_rest.iter().map(|m| m - cut).collect();
+            let mut spans = highlighted(
+                &head,
+                &in_head,
+                decision_style(r.decision, theme),
+                theme.matched(),
+            )
+            .spans;
+            spans.extend(highlighted(&rest, &in_rest, Style::new(), theme.matched()).spans);
             let line = Line::from(spans);
             if focused && range.start + i == cursor.selected {
                 line.style(theme.selected())

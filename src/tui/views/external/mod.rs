@@ -11,6 +11,7 @@ pub mod tree;
 
 pub use checker::{Answer, Checker, Field, Shown, VisibleNode};
 pub use nodes::{AudienceNode, WhoRow};
+use nodes::{sorted_audience, who_text};
 pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
@@ -165,7 +166,7 @@ impl ExternalPane {
                 && i.as_str() == item
             {
                 *audience = match &result {
-                    Ok(a) => Load::Ready(a.clone()),
+                    Ok(a) => Load::Ready(sorted_audience(a.clone())),
                     Err(e) => Load::Failed(e.message.clone()),
                 };
                 rank_who(d, fuzzy);
@@ -588,7 +589,8 @@ fn rank_who(d: &mut Detail, fuzzy: &Fuzzy) {
             .get(cursor.selected)
             .and_then(|h| a.rows.get(h.index))
             .map(|r| r.user_id.clone());
-        *visible = fuzzy.rank(a.rows.iter().map(|r| r.name.as_str()), filter.text());
+        let texts: Vec<String> = a.rows.iter().map(who_text).collect();
+        *visible = fuzzy.rank(texts.iter().map(String::as_str), filter.text());
         match selected.and_then(|id| visible.iter().position(|h| a.rows[h.index].user_id == id)) {
             Some(i) => cursor.selected = i,
             None => cursor.clamp(visible.len()),

@@ -7,6 +7,7 @@ use crate::domain::external::Access;
 use crate::service::{
     AccessAnswer, AudienceView, ConnectionSummary, ExternalGroupView, ItemView, VisibleItem,
 };
+use crate::tui::format::safe;
 
 /// One user the ACL reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,4 +120,32 @@ impl From<AudienceView> for AudienceNode {
             notes: v.notes,
         }
     }
+}
+
+/// Who can see an item, as an investigator reads it (issue 13): the
+/// denied first, then by name.
+pub(super) fn sorted_audience(mut a: AudienceNode) -> AudienceNode {
+    let rank = |d: Access| match d {
+        Access::Deny => 0,
+        Access::Grant => 1,
+        Access::None => 2,
+    };
+    a.rows.sort_by(|x, y| {
+        rank(x.decision)
+            .cmp(&rank(y.decision))
+            .then_with(|| x.name.to_lowercase().cmp(&y.name.to_lowercase()))
+            .then_with(|| x.user_id.cmp(&y.user_id))
+    });
+    a
+}
+
+/// A row of who can see as drawn, every column of it, which the filter
+/// searches (issue 13): decision, deciding entry and user.
+pub(super) fn who_text(r: &WhoRow) -> String {
+    format!(
+        "{:<8}  #{:<5}  {}",
+        r.decision.to_string(),
+        r.entry,
+        safe(&r.name)
+    )
 }
