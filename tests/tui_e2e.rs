@@ -972,3 +972,81 @@ fn a_killed_server_ends_an_attached_dashboard_with_the_terminal_restored() {
     drop(parser);
     assert!(t.cooked(), "raw mode left");
 }
+
+/// The text of the selected row of a list (reverse video below the tab line).
+fn selected_row(s: &vt100::Screen) -> Option<String> {
+    let (rows, cols) = s.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    (3..rows).find_map(|row| {
+        let inverse = s.cell(row, 2).is_some_and(|c| c.inverse());
+        inverse.then(|| s.rows(0, cols).nth(usize::from(row)).unwrap_or_default())
+    })
+}
+
+// Issue 13 part 1: a pivot chain in a real terminal — activity → its actor's
+// person view → their activities — then Esc Esc back to the start, with the
+// original filter and the same row selected, and the trail in the breadcrumbs.
+#[test]
+fn pivot_chain_and_back() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 110, 30);
+    t.wait_for("groups 0/500");
+    t.send(":activities -admin\r");
+    t.wait_for(" -admin ");
+    t.wait_until("activity rows", |s| {
+        s.contents().lines().filter(|l| l.contains('@')).count() >= 4
+    });
+    t.send("jj");
+    let third = |s: &vt100::Screen| {
+        let rows: Vec<String> = s
+            .contents()
+            .lines()
+            .filter(|l| l.contains('@'))
+            .map(str::to_owned)
+            .collect();
+        selected_row(s).filter(|r| {
+            rows.get(2)
+                .is_some_and(|third| r.contains(third.trim_matches('│')))
+        })
+    };
+    t.wait_until("the third row selected", |s| third(s).is_some());
+    let before = {
+        let guard = t.shared.parser.lock().expect("parser lock");
+        third(guard.0.screen()).expect("the third row selected")
+    };
+
+    t.send("p");
+    // The actor's whole address, which the list may have had to cut.
+    let screen = t.wait_for("Person ");
+    let actor = screen
+        .split("Person ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the person's key in the title")
+        .to_owned();
+    let shown = before
+        .split_whitespace()
+        .find(|w| w.contains('@'))
+        .expect("an actor on the row");
+    assert!(
+        actor.starts_with(shown.trim_end_matches('…')),
+        "{actor} is the actor of {before}"
+    );
+    t.wait_for(&format!("Activities › {actor}"));
+    // The person has loaded.
+    t.wait_for("Last     ");
+    t.send("a");
+    t.wait_for(&format!(" user:{actor} "));
+    t.wait_for(&format!("Activities › {actor} › activities"));
+
+    t.send("\x1b");
+    t.wait_for(&format!("Person {actor}"));
+    t.send("\x1b");
+    t.wait_for(" -admin ");
+    t.wait_until("the same row selected again", |s| {
+        selected_row(s).is_some_and(|r| r == before)
+    });
+    let screen = t.screen();
+    assert!(!screen.contains(&format!("user:{actor}")), "{screen}");
+}

@@ -386,6 +386,54 @@ fn activity_filter_error_and_queries() {
     snap("activity_queries", &app);
 }
 
+/// Snapshots `app` at the sizes issue 13 asks of its new views.
+fn snap_small_and_large(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (200, 60)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
+    }
+}
+
+// Issue 13 part 1: "more like this" offers the fields of the selected record.
+#[test]
+fn more_like_this_menu() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jm");
+    snap_small_and_large("more_like_this", &app);
+}
+
+// Issue 13 part 1: after pivots the breadcrumbs show the way here, values made safe.
+#[test]
+fn pivot_breadcrumbs() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jMi");
+    let filter = "ip:20.12.2.7".to_string();
+    app.update(Msg::Done(Done::Activities {
+        filter: filter.clone(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![activity(2)],
+            next: None,
+        }),
+    }));
+    snap_small_and_large("pivot_breadcrumbs", &app);
+    let mut hostile = activity(3);
+    hostile.actor = "eve\x1b]52;c;AAAA\x07@contoso.com".into();
+    app.update(Msg::Done(Done::Activities {
+        filter,
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![hostile],
+            next: None,
+        }),
+    }));
+    typed(&mut app, "p");
+    let crumbs = app.breadcrumbs().join(" › ");
+    assert_eq!(
+        crumbs,
+        "Activities › 20.12.2.7 › eve^[]52;c;AAAA^G@contoso.com"
+    );
+}
+
 // R-G2: the picker with a fuzzy query, matched characters, imported marks, notify and the limit.
 #[test]
 fn picker() {

@@ -41,10 +41,14 @@ pub enum Action {
     AccessCheck,
     WhoCanSee,
     Refresh,
+    Person,
+    MoreLike,
+    OnlyLike,
+    ActivitiesOf,
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -80,6 +84,10 @@ impl Action {
         Action::AccessCheck,
         Action::WhoCanSee,
         Action::Refresh,
+        Action::Person,
+        Action::MoreLike,
+        Action::OnlyLike,
+        Action::ActivitiesOf,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -121,6 +129,10 @@ impl Action {
             Action::AccessCheck => "access-check",
             Action::WhoCanSee => "who-can-see",
             Action::Refresh => "refresh",
+            Action::Person => "person",
+            Action::MoreLike => "more-like-this",
+            Action::OnlyLike => "only-like-this",
+            Action::ActivitiesOf => "activities-of",
         }
     }
 
@@ -162,6 +174,10 @@ impl Action {
             Action::AccessCheck => "check a user's access to an item",
             Action::WhoCanSee => "who can see the item",
             Action::Refresh => "read the connections from Graph again",
+            Action::Person => "the actor's person view",
+            Action::MoreLike => "more like this: add a field to the filter",
+            Action::OnlyLike => "only like this: filter on a field alone",
+            Action::ActivitiesOf => "their activities",
         }
     }
 

@@ -27,10 +27,11 @@ pub enum Context {
     Wizard,
     Checker,
     Input,
+    Menu,
 }
 
 impl Context {
-    pub const ALL: [Context; 10] = [
+    pub const ALL: [Context; 11] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
@@ -41,6 +42,7 @@ impl Context {
         Context::Wizard,
         Context::Checker,
         Context::Input,
+        Context::Menu,
     ];
 
     pub fn title(self) -> &'static str {
@@ -55,6 +57,7 @@ impl Context {
             Context::Wizard => "Connect wizard (other keys type)",
             Context::Checker => "Access checker (other keys type)",
             Context::Input => "Text input (other keys type)",
+            Context::Menu => "A menu (its letters choose)",
         }
     }
 }

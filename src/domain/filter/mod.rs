@@ -68,6 +68,22 @@ pub struct Term {
     pub column: usize,
 }
 
+impl Term {
+    /// `field:value`, built in code (a pivot's "more like this"): its text,
+    /// by `Display`, quotes and escapes the value as parsing expects.
+    pub fn equals(field: Field, value: impl Into<String>) -> Term {
+        Term {
+            negated: false,
+            kind: TermKind::Match {
+                field,
+                op: Op::Eq,
+                values: vec![Value::new(value)],
+            },
+            column: 0,
+        }
+    }
+}
+
 impl PartialEq for Term {
     fn eq(&self, other: &Term) -> bool {
         self.negated == other.negated && self.kind == other.kind

@@ -484,7 +484,11 @@ impl App {
             | Action::Expand
             | Action::Collapse
             | Action::WhoCanSee
-            | Action::Refresh => {}
+            | Action::Refresh
+            | Action::Person
+            | Action::MoreLike
+            | Action::OnlyLike
+            | Action::ActivitiesOf => {}
         }
         self.apply(out);
     }
@@ -502,10 +506,21 @@ impl App {
     /// and puts back what the pivot changed in the pane it went to.
     pub fn pivot(&mut self, target: Target) {
         let to = target.pane();
+        let trail = target.crumb().map(|crumb| {
+            let mut trail = match self.back.current(self.focus) {
+                Some(Visit {
+                    trail: Some(trail), ..
+                }) => trail.clone(),
+                _ => vec![self.focus.title().to_owned()],
+            };
+            trail.push(crumb);
+            trail
+        });
         self.back.push(Visit {
             from: self.focus,
             to,
             saved: self.panes.get(to).snapshot(),
+            trail,
         });
         self.show(target);
     }
@@ -524,7 +539,11 @@ impl App {
     fn back(&mut self) {
         if let Some(visit) = self.back.pop_to(self.focus) {
             if let Some(saved) = visit.saved {
-                self.panes.get_mut(visit.to).restore(saved, &self.env);
+                let mut out = Out::default();
+                self.panes
+                    .get_mut(visit.to)
+                    .restore(saved, &self.env, &mut out);
+                self.apply(out);
             }
             self.focus = visit.from;
         } else if let Some(parent) = self.focus.parent() {
@@ -572,15 +591,30 @@ impl App {
         self.picker = Some(picker);
     }
 
-    /// The drill-down path for the breadcrumbs.
+    /// The breadcrumbs: the pivots that led here, else the pane's own
+    /// drill-down path. Vendor text, made safe and cut to a readable length.
     pub fn breadcrumbs(&self) -> Vec<String> {
-        self.panes
-            .get(self.focus)
-            .breadcrumbs(&self.env)
-            .iter()
-            .map(|p| safe(p).into_owned())
-            .collect()
+        let path = match self.back.current(self.focus) {
+            Some(Visit {
+                trail: Some(trail), ..
+            }) => trail.clone(),
+            _ => self.panes.get(self.focus).breadcrumbs(&self.env),
+        };
+        path.iter().map(|p| crumb(&safe(p))).collect()
     }
+}
+
+/// The longest a crumb is shown: a long group name or filter value leaves
+/// room for the rest of the path.
+const CRUMB_CHARS: usize = 32;
+
+fn crumb(text: &str) -> String {
+    if text.chars().count() <= CRUMB_CHARS {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(CRUMB_CHARS - 1).collect();
+    cut.push('…');
+    cut
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub struct Visit {
     pub from: PaneId,
     pub to: PaneId,
     pub saved: Option<Snapshot>,
+    /// The breadcrumbs while this visit is the latest: the path that led
+    /// here and the pivot's own crumb (`Activities › alice@… › 203.0.113.9`).
+    pub trail: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -28,6 +31,11 @@ impl BackStack {
             self.visits.remove(0);
         }
         self.visits.push(visit);
+    }
+
+    /// The latest pivot, if it led to `pane`: the user is still where it went.
+    pub fn current(&self, pane: PaneId) -> Option<&Visit> {
+        self.visits.last().filter(|v| v.to == pane)
     }
 
     /// The latest pivot into `pane`, forgetting those made after it: the
@@ -48,6 +56,7 @@ mod tests {
             from,
             to,
             saved: None,
+            trail: None,
         }
     }
 

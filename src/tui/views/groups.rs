@@ -18,6 +18,7 @@ use crate::tui::keymap::Context;
 use crate::tui::pane::{
     Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, list_contexts,
 };
+use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
@@ -129,6 +130,11 @@ impl Component for GroupsPane {
                     }));
                 }
             }
+            Action::ActivitiesOf => {
+                if let Some(g) = self.selected(env) {
+                    out.push(Effect::Pivot(activities_of_group(&g.name)));
+                }
+            }
             Action::Filter => self.editing = true,
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(env),
             _ => return self.cursor.navigate(action, self.visible.len()),
@@ -183,12 +189,15 @@ impl Pane for GroupsPane {
         })
     }
 
-    fn restore(&mut self, snapshot: Snapshot, env: &Env) {
+    fn restore(&mut self, snapshot: Snapshot, env: &Env, _out: &mut Out) {
         let Snapshot::Groups {
             instance,
             filter,
             cursor,
-        } = snapshot;
+        } = snapshot
+        else {
+            return;
+        };
         self.instance = instance;
         self.filter.set(&filter);
         self.refilter(env);

@@ -8,4 +8,5 @@ pub mod connectors;
 pub mod external;
 pub mod groups;
 pub mod members;
+pub mod person;
 pub mod picker;

@@ -7,6 +7,7 @@ mod external;
 mod lists;
 mod navigation;
 mod picker;
+mod pivots;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

@@ -3,11 +3,13 @@
 
 mod complete;
 mod draw;
+mod pivot;
 
 use complete::{KnownValues, completions};
+pub use pivot::{LikeMenu, activities_of, activities_of_group};
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use crate::domain::filter::{self, FilterError};
@@ -18,7 +20,10 @@ use crate::tui::action::Action;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, ExportFormat, Failure, Outcome};
-use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId, list_contexts};
+use crate::tui::pane::{
+    ActivitiesSnapshot, Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target,
+    list_contexts,
+};
 use crate::tui::widgets::list::Cursor;
 
 const PROMPT: &str = "Filter› ";
@@ -50,6 +55,8 @@ pub struct ActivitiesPane {
     pub saved: Vec<(String, String)>,
     /// Rows written by a running export.
     pub export: Option<u64>,
+    /// "More like this": the fields of the activity in view to pivot on.
+    pub like: Option<LikeMenu>,
 }
 
 #[derive(Debug, Default)]
@@ -213,6 +220,37 @@ impl ActivitiesPane {
         e.error = filter::parse(e.input.text()).err();
     }
 
+    /// The activity the keys act on: the one open, else the selected row.
+    pub fn current(&self) -> Option<&Activity> {
+        self.detail
+            .as_deref()
+            .or_else(|| self.rows.get(self.cursor.selected))
+    }
+
+    fn like_action(&mut self, action: Action, out: &mut Out) -> Handled {
+        let Some(menu) = &mut self.like else {
+            return Handled::NotConsumed;
+        };
+        match action {
+            Action::Submit | Action::Open => {
+                if let Some(choice) = menu.chosen() {
+                    pivot::pivot(choice, &self.filter, menu.replace, out);
+                }
+                self.like = None;
+            }
+            Action::Back => self.like = None,
+            Action::Quit => return Handled::NotConsumed,
+            other => {
+                menu.cursor.navigate(other, menu.choices.len());
+            }
+        }
+        Handled::Consumed
+    }
+
+    fn open_like(&mut self, replace: bool) {
+        self.like = self.current().map(|a| LikeMenu::new(a, replace));
+    }
+
     pub fn open_detail(&mut self) {
         self.detail = self.rows.get(self.cursor.selected).cloned().map(Box::new);
     }
@@ -342,6 +380,9 @@ impl ActivitiesPane {
 
 impl Component for ActivitiesPane {
     fn contexts(&self) -> Vec<Context> {
+        if self.like.is_some() {
+            return vec![Context::Menu];
+        }
         list_contexts(Context::Activities, self.typing())
     }
 
@@ -349,8 +390,20 @@ impl Component for ActivitiesPane {
         if self.typing() {
             return self.typing_action(action, env, out);
         }
+        if self.like.is_some() {
+            return self.like_action(action, out);
+        }
         match action {
             Action::Open => self.open(out),
+            Action::Person if self.queries.is_none() => {
+                if let Some(a) = self.current() {
+                    out.push(Effect::Pivot(Target::Person {
+                        key: a.actor.clone(),
+                    }));
+                }
+            }
+            Action::MoreLike if self.queries.is_none() => self.open_like(false),
+            Action::OnlyLike if self.queries.is_none() => self.open_like(true),
             Action::Back if self.queries.is_some() => self.queries = None,
             Action::Back if self.detail.is_some() => self.detail = None,
             Action::Filter => self.edit(),
@@ -362,7 +415,16 @@ impl Component for ActivitiesPane {
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, _env: &Env, _out: &mut Out) -> Handled {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
+        if let Some(menu) = &self.like {
+            if let KeyCode::Char(c) = key.code
+                && let Some(choice) = menu.by_letter(c)
+            {
+                pivot::pivot(choice, &self.filter, menu.replace, out);
+                self.like = None;
+            }
+            return Handled::Consumed;
+        }
         if !self.typing() {
             return Handled::NotConsumed;
         }
@@ -409,7 +471,10 @@ impl Component for ActivitiesPane {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
-        draw::draw(self, f, area, env, focused)
+        draw::draw(self, f, area, env, focused);
+        if let Some(menu) = &self.like {
+            pivot::draw_menu(menu, f, area.inner(ratatui::layout::Margin::new(1, 1)), env);
+        }
     }
 }
 
@@ -421,6 +486,48 @@ impl Pane for ActivitiesPane {
     }
 
     fn reload(&mut self, _env: &Env, out: &mut Out) {
+        self.refresh(out);
+    }
+
+    fn show(&mut self, target: &Target, _env: &Env, out: &mut Out) {
+        if let Target::Activities { filter, .. } = target {
+            self.queries = None;
+            self.like = None;
+            self.editor = None;
+            self.apply_filter(filter.clone(), out);
+        }
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot::Activities(Box::new(ActivitiesSnapshot {
+            filter: self.filter.clone(),
+            rows: self.rows.clone(),
+            next: self.next,
+            cursor: self.cursor.clone(),
+            detail: self.detail.clone(),
+        })))
+    }
+
+    /// Puts back what was shown at once, then reads it again: what arrived
+    /// since comes in above, and the selected row stays selected.
+    fn restore(&mut self, snapshot: Snapshot, _env: &Env, out: &mut Out) {
+        let Snapshot::Activities(saved) = snapshot else {
+            return;
+        };
+        let ActivitiesSnapshot {
+            filter,
+            rows,
+            next,
+            cursor,
+            detail,
+        } = *saved;
+        self.set_filter(filter);
+        self.rows = rows;
+        self.next = next;
+        self.cursor = cursor;
+        self.detail = detail;
+        self.queries = None;
+        self.like = None;
         self.refresh(out);
     }
 
