@@ -1050,3 +1050,39 @@ fn pivot_chain_and_back() {
     let screen = t.screen();
     assert!(!screen.contains(&format!("user:{actor}")), "{screen}");
 }
+
+/// The timeline's totals line: (what the filter selects, every activity).
+fn timeline_totals(s: &vt100::Screen) -> Option<(String, String)> {
+    let contents = s.contents();
+    let line = contents.lines().find(|l| l.contains(" · last 7 days"))?;
+    let mut words = line.trim_start_matches('│').split_whitespace();
+    let selected = words.next()?.to_owned();
+    (words.next()? == "of").then_some(())?;
+    Some((selected, words.next()?.to_owned()))
+}
+
+// Issue 13 part 2: the timeline over the log counts what the filter selects,
+// of everything in the span, and follows the filter as it changes.
+#[test]
+fn timeline_follows_the_filter() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_for("groups 0/500");
+    t.send("4");
+    t.wait_until("a timeline of every activity", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == all && sel != "0")
+    });
+    t.send(":activities country:ZZ\r");
+    t.wait_for(" country:ZZ ");
+    t.wait_until("the timeline of an empty filter", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == "0" && all != "0")
+    });
+    t.send("/");
+    t.wait_for("Filter›");
+    // Ctrl-U clears the field, then the filter is applied empty again.
+    t.send("\x15\r");
+    t.wait_until("the timeline of every activity again", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == all && sel != "0")
+    });
+}

@@ -9,11 +9,11 @@ use casbah::domain::{
     GroupStatus, Instance, InstanceId, Micros, ObjectKind, OfficeApp, RemoteGroup, RemoteUser,
     SkipCounts, UserStatus, UserType,
 };
-use casbah::service::{AvailableGroup, InstanceSummary};
-use casbah::store::{ActivityPage, Member, Person, ScanKind, ScanState};
+use casbah::service::{AvailableGroup, InstanceSummary, Timeline};
+use casbah::store::{ActivityPage, Histogram, Member, Person, ScanKind, ScanState};
 use casbah::tui::app::App;
 use casbah::tui::keymap::Keymap;
-use casbah::tui::msg::{Done, Failure, Msg};
+use casbah::tui::msg::{Cmd, Done, Failure, Msg};
 use casbah::tui::theme::Theme;
 use casbah::tui::views::connect::SignInCode;
 use ratatui::Terminal;
@@ -188,8 +188,29 @@ fn fixture(theme: Theme) -> App {
         "EMEA downloads".into(),
         "action:download group:\"Finance - EMEA Approvers\"".into(),
     )]))));
+    app.update(Msg::Done(Done::Timeline {
+        seq: 1,
+        result: Ok(timeline()),
+    }));
     app.take_cmds();
     app
+}
+
+/// Issue 13: seven days in three-hour buckets, busy in working hours.
+fn timeline() -> Timeline {
+    const WIDTH: Micros = 180 * MIN;
+    let from = (NOW - 7 * 24 * 60 * MIN).div_euclid(WIDTH) * WIDTH;
+    let counts: Vec<u64> = (0..57u64)
+        .map(|i| [2, 1, 3, 40, 55, 38, 9, 4][(i % 8) as usize] * 1_000 + i * 37)
+        .collect();
+    Timeline {
+        histogram: Histogram {
+            from,
+            width: WIDTH,
+            counts,
+        },
+        all: 9_882_004,
+    }
 }
 
 fn with_members(app: &mut App) {
@@ -391,6 +412,30 @@ fn snap_small_and_large(name: &str, app: &App) {
     for (w, h) in [(80, 24), (200, 60)] {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
     }
+}
+
+// Issue 13 part 2: the timeline over the log, its exact totals and the
+// selected row's bucket; `:goto` moves the list and the span to a moment.
+#[test]
+fn activities_timeline() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jjjj");
+    snap_small_and_large("timeline", &app);
+    typed(&mut app, ":goto 2026-09-10 09:30");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains(" · from 2026-09-10 09:30"), "{screen}");
+    assert!(
+        screen.contains("2026-09-06 21:30 … 2026-09-13 21:30"),
+        "{screen}"
+    );
+    let asked = app.take_cmds();
+    assert!(
+        asked
+            .iter()
+            .any(|c| matches!(c, Cmd::LoadActivities { after: Some(a), .. } if a.time > 0)),
+        "the list starts at the moment: {asked:?}"
+    );
 }
 
 // Issue 13 part 1: "more like this" offers the fields of the selected record.

@@ -45,10 +45,15 @@ pub enum Action {
     MoreLike,
     OnlyLike,
     ActivitiesOf,
+    SpanIn,
+    SpanOut,
+    Earlier,
+    Later,
+    Goto,
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 44] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -88,6 +93,11 @@ impl Action {
         Action::MoreLike,
         Action::OnlyLike,
         Action::ActivitiesOf,
+        Action::SpanIn,
+        Action::SpanOut,
+        Action::Earlier,
+        Action::Later,
+        Action::Goto,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -133,6 +143,11 @@ impl Action {
             Action::MoreLike => "more-like-this",
             Action::OnlyLike => "only-like-this",
             Action::ActivitiesOf => "activities-of",
+            Action::SpanIn => "span-in",
+            Action::SpanOut => "span-out",
+            Action::Earlier => "earlier",
+            Action::Later => "later",
+            Action::Goto => "goto",
         }
     }
 
@@ -178,6 +193,11 @@ impl Action {
             Action::MoreLike => "more like this: add a field to the filter",
             Action::OnlyLike => "only like this: filter on a field alone",
             Action::ActivitiesOf => "their activities",
+            Action::SpanIn => "timeline: a shorter span",
+            Action::SpanOut => "timeline: a longer span",
+            Action::Earlier => "timeline: earlier",
+            Action::Later => "timeline: later",
+            Action::Goto => "activities from a moment (2026-11-28 14:00, or now)",
         }
     }
 
@@ -212,6 +232,7 @@ impl Action {
                 | Action::Queries
                 | Action::External
                 | Action::AccessCheck
+                | Action::Goto
         )
     }
 

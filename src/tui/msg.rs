@@ -9,8 +9,8 @@ use ratatui::crossterm::event::KeyEvent;
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
-use crate::domain::{Group, GroupId, Secret};
-use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
+use crate::domain::{Group, GroupId, Micros, Secret};
+use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError, Timeline};
 use crate::store::{ActivityCursor, ActivityPage, Member, Person};
 
 #[derive(Debug)]
@@ -83,6 +83,11 @@ pub enum Done {
         instance: String,
         search: Option<String>,
         result: Outcome<Vec<AvailableGroup>>,
+    },
+    /// The timeline asked for as number `seq`.
+    Timeline {
+        seq: u64,
+        result: Outcome<Timeline>,
     },
     Imported {
         name: String,
@@ -159,6 +164,15 @@ pub enum Cmd {
         filter: String,
         limit: usize,
         after: Option<ActivityCursor>,
+    },
+    /// Issue 13: the histogram of `filter` over `span` up to `end` (now
+    /// when `None`), in about `buckets` buckets; latest wins.
+    LoadTimeline {
+        filter: String,
+        end: Option<Micros>,
+        span: Micros,
+        buckets: usize,
+        seq: u64,
     },
     /// The first groups of an instance, or its own search (latest wins).
     LoadAvailable {

@@ -17,6 +17,7 @@ use super::fuzzy::Fuzzy;
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done};
 use super::theme::Theme;
+use super::views::activities::Scope;
 use super::views::members::PersonView;
 use super::widgets::list::Cursor;
 use crate::domain::{Activity, Group, GroupId, GroupKind, Instance, InstanceId, Micros};
@@ -126,6 +127,8 @@ pub struct ActivitiesSnapshot {
     pub next: Option<ActivityCursor>,
     pub cursor: Cursor,
     pub detail: Option<Box<Activity>>,
+    pub anchor: Option<Micros>,
+    pub scope: Scope,
 }
 
 /// The Members pane: its group, filter and selection, and the person open over it.

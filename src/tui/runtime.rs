@@ -289,6 +289,21 @@ impl Runner {
                     result,
                 });
             }),
+            Cmd::LoadTimeline {
+                filter,
+                end,
+                span,
+                buckets,
+                seq,
+            } => spawn(async move {
+                // The pane asks again only once this answers: latest wins without aborting.
+                let to = end.unwrap_or_else(crate::domain::now_micros);
+                let result = svc
+                    .timeline(&filter, to - span, to, buckets)
+                    .await
+                    .map_err(Failure::from);
+                send(Done::Timeline { seq, result });
+            }),
             Cmd::LoadAvailable { instance, search } => {
                 let searching = search.is_some();
                 let task = tokio::spawn(async move {

@@ -488,7 +488,17 @@ impl App {
             | Action::Person
             | Action::MoreLike
             | Action::OnlyLike
-            | Action::ActivitiesOf => {}
+            | Action::ActivitiesOf
+            | Action::SpanIn
+            | Action::SpanOut
+            | Action::Earlier
+            | Action::Later => {}
+            Action::Goto => {
+                self.focus = PaneId::Activities;
+                self.panes
+                    .activities
+                    .goto(arg.as_deref(), &self.env, &mut out);
+            }
         }
         self.apply(out);
     }

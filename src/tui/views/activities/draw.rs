@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
 
-use super::{ActivitiesPane, PROMPT};
+use super::{ActivitiesPane, PROMPT, timeline};
 use crate::domain::Activity;
 use crate::domain::filter::FilterError;
 use crate::tui::format::{instance_cell, instance_column, safe, time_in, timestamp};
@@ -21,6 +21,9 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     }
     if pane.new_count > 0 {
         title.push_str(&format!(" · ↑ {} new", pane.new_count));
+    }
+    if let Some(at) = pane.anchor {
+        title.push_str(&format!(" · from {}", time_in(at, "%Y-%m-%d %H:%M")));
     }
     if let Some(n) = pane.export {
         title.push_str(&format!(" · exporting {n}…"));
@@ -64,6 +67,17 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     if let Some(a) = &pane.detail {
         return draw_detail(f, body, env, a);
     }
+    // A short pane gives every line to the list.
+    let body = if inner.height >= timeline::MIN_PANE_HEIGHT {
+        let [chart, rest] =
+            Layout::vertical([Constraint::Length(timeline::HEIGHT), Constraint::Fill(1)])
+                .areas(body);
+        let selected = pane.rows.get(pane.cursor.selected).map(|a| a.time);
+        pane.timeline.draw(f, chart, env, selected);
+        rest
+    } else {
+        body
+    };
     if pane.rows.is_empty() {
         let text = if pane.loading {
             "loading…"

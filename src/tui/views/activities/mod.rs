@@ -4,16 +4,18 @@
 mod complete;
 mod draw;
 mod pivot;
+mod timeline;
 
 use complete::{KnownValues, completions};
 pub use pivot::{LikeMenu, activities_of, activities_of_group};
+pub use timeline::{Scope, TimelineView};
 
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use crate::domain::filter::{self, FilterError};
-use crate::domain::{Activity, InstanceId};
+use crate::domain::{Activity, InstanceId, Micros};
 use crate::service::{Event, Level, suggested_queries};
 use crate::store::ActivityCursor;
 use crate::tui::action::Action;
@@ -57,6 +59,9 @@ pub struct ActivitiesPane {
     pub export: Option<u64>,
     /// "More like this": the fields of the activity in view to pivot on.
     pub like: Option<LikeMenu>,
+    pub timeline: TimelineView,
+    /// `:goto`: the list starts at this moment instead of now.
+    pub anchor: Option<Micros>,
 }
 
 #[derive(Debug, Default)]
@@ -78,7 +83,11 @@ impl ActivitiesPane {
         Cmd::LoadActivities {
             filter: self.filter.clone(),
             limit: self.rows.len().clamp(PAGE, MAX_RELOAD),
-            after: None,
+            // Positions sort by (time, seq): this one comes after all of `at`'s.
+            after: self.anchor.map(|at| ActivityCursor {
+                time: at + 1,
+                seq: 0,
+            }),
         }
     }
 
@@ -285,6 +294,35 @@ impl ActivitiesPane {
             self.loading = true;
             out.run(self.reload_cmd());
         }
+        out.run_all(self.timeline.request(&self.filter));
+    }
+
+    /// `:goto MOMENT`: the list starts there and the timeline is centred on
+    /// it; `:goto` alone, or `now`, follows the clock again.
+    pub fn goto(&mut self, text: Option<&str>, env: &Env, out: &mut Out) {
+        let at = match text.map(str::trim).filter(|t| !t.is_empty() && *t != "now") {
+            None => None,
+            Some(t) => match timeline::parse_moment(t) {
+                Ok(at) => Some(at),
+                Err(e) => return out.toast(Level::Error, e),
+            },
+        };
+        self.anchor = at;
+        self.timeline.center(at, env.now);
+        let filter = self.filter.clone();
+        self.set_filter(filter);
+        self.refresh(out);
+    }
+
+    /// Zoom and pan keys: the timeline, asked for again.
+    fn scope(&mut self, action: Action, env: &Env, out: &mut Out) {
+        match action {
+            Action::SpanIn => self.timeline.zoom(-1),
+            Action::SpanOut => self.timeline.zoom(1),
+            Action::Earlier => self.timeline.pan(-1, env.now),
+            _ => self.timeline.pan(1, env.now),
+        }
+        out.run_all(self.timeline.request(&self.filter));
     }
 
     /// Shows the activities matching `text`.
@@ -402,6 +440,9 @@ impl Component for ActivitiesPane {
                     }));
                 }
             }
+            Action::SpanIn | Action::SpanOut | Action::Earlier | Action::Later => {
+                self.scope(action, env, out)
+            }
             Action::MoreLike if self.queries.is_none() => self.open_like(false),
             Action::OnlyLike if self.queries.is_none() => self.open_like(true),
             Action::Back if self.queries.is_some() => self.queries = None,
@@ -451,6 +492,9 @@ impl Component for ActivitiesPane {
                 if stale || filter != self.filter {
                     self.refresh(out);
                 }
+            }
+            Done::Timeline { seq, result } => {
+                out.run_all(self.timeline.answered(seq, result, &self.filter));
             }
             Done::SavedQueries(Ok(list)) => self.saved = list,
             Done::SavedQueries(Err(e)) => out.toast(Level::Error, e.message),
@@ -505,6 +549,8 @@ impl Pane for ActivitiesPane {
             next: self.next,
             cursor: self.cursor.clone(),
             detail: self.detail.clone(),
+            anchor: self.anchor,
+            scope: self.timeline.scope,
         })))
     }
 
@@ -520,7 +566,11 @@ impl Pane for ActivitiesPane {
             next,
             cursor,
             detail,
+            anchor,
+            scope,
         } = *saved;
+        self.anchor = anchor;
+        self.timeline.scope = scope;
         self.set_filter(filter);
         self.rows = rows;
         self.next = next;
