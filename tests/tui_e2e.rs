@@ -160,10 +160,16 @@ impl Term {
 
     /// Waits until `pred` holds for the screen, or fails with the screen.
     fn wait_until(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) -> String {
+        self.wait_parser(what, |p| pred(p.screen()))
+    }
+
+    /// Waits until `pred` holds for the emulator (its screen and what it
+    /// was asked beyond drawing), or fails with the screen.
+    fn wait_parser(&self, what: &str, pred: impl Fn(&vt100::Parser<Watch>) -> bool) -> String {
         let end = Instant::now() + DEADLINE;
         let mut guard = self.shared.parser.lock().expect("parser lock");
         loop {
-            if pred(guard.0.screen()) {
+            if pred(&guard.0) {
                 return guard.0.screen().contents();
             }
             let left = end.saturating_duration_since(Instant::now());
@@ -1085,4 +1091,89 @@ fn timeline_follows_the_filter() {
     t.wait_until("the timeline of every activity again", |s| {
         timeline_totals(s).is_some_and(|(sel, all)| sel == all && sel != "0")
     });
+}
+
+/// The actors of the rows on screen, as shown (perhaps cut, ending in …).
+fn actors_on(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.contains('@')))
+        .collect()
+}
+
+/// What the program put on the clipboard, decoded: OSC 52 payloads, oldest first.
+fn clipboard(watch: &Watch) -> Vec<String> {
+    use base64::Engine;
+    watch
+        .others
+        .iter()
+        .filter_map(|o| o.strip_prefix("clipboard \"c\" \""))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .map(|b64| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("the payload is base64");
+            String::from_utf8(bytes).expect("UTF-8 text")
+        })
+        .collect()
+}
+
+// Issue 13 part 3 in a real terminal: `z` zooms the focused pane to the
+// whole screen and back; `o` sorts the log by the next column (the header
+// says which, the rows follow); `Y` and `y` copy the row as JSON and one
+// value with OSC 52, the text base64 in the sequence casbah writes itself.
+#[test]
+fn zoom_sort_and_copy() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("groups 0/500");
+    t.send("4");
+    t.wait_until("the four panes and activity rows", |s| {
+        s.contents().contains("┌ Connectors") && s.contents().matches('@').count() >= 5
+    });
+    t.send("z");
+    t.wait_until("the Activities pane alone", |s| {
+        !s.contents().contains("┌ Connectors") && s.contents().contains("┌ Activities")
+    });
+
+    t.send("oo");
+    // The header and the rows of one frame: the emulator may be between them.
+    let screen = t.wait_until("the rows sorted by actor", |s| {
+        let contents = s.contents();
+        let actors = actors_on(&contents);
+        contents.contains("Actor ▲") && actors.len() >= 5 && actors.is_sorted()
+    });
+    assert!(!actors_on(&screen).is_empty());
+
+    t.send("Y");
+    t.wait_for("copied: {");
+    t.wait_parser("the row on the clipboard", |p| {
+        !clipboard(p.callbacks()).is_empty()
+    });
+    let copied = clipboard(t.shared.parser.lock().expect("parser lock").0.callbacks());
+    let row: serde_json::Value = serde_json::from_str(&copied[0]).expect("the row is JSON");
+    // The row copied is the selected one, which the sort kept selected.
+    let selected = {
+        let guard = t.shared.parser.lock().expect("parser lock");
+        selected_row(guard.0.screen()).expect("a selected row")
+    };
+    let actor = row["actor"].as_str().expect("an actor");
+    let shown = actors_on(&selected)[0];
+    assert!(
+        actor.starts_with(shown.trim_end_matches('…')),
+        "{selected} / {row}"
+    );
+
+    t.send("y");
+    t.wait_for("Copy to the clipboard");
+    t.send("u");
+    t.wait_parser("the actor on the clipboard", |p| {
+        clipboard(p.callbacks()).len() == 2
+    });
+    let copied = clipboard(t.shared.parser.lock().expect("parser lock").0.callbacks());
+    assert_eq!(Some(copied[1].as_str()), row["actor"].as_str());
+
+    t.send("z");
+    t.wait_for("┌ Connectors");
 }

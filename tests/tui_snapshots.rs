@@ -438,6 +438,52 @@ fn activities_timeline() {
     );
 }
 
+// Issue 13 part 3: `z` gives the focused pane the whole screen; `o` sorts
+// the log by the next column, marked in the header, `O` reverses it.
+#[test]
+fn zoomed_and_sorted() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4ooOz");
+    snap_small_and_large("zoomed_sorted", &app);
+    let wide = text(&render(&app, 200, 60));
+    assert!(wide.contains("Actor ▼"), "{wide}");
+    assert!(
+        !wide.contains("Connectors 1"),
+        "zoomed: the other panes are hidden"
+    );
+    typed(&mut app, "z");
+    assert!(text(&render(&app, 200, 60)).contains("Connectors 1"));
+}
+
+// Issue 13 part 3: details scroll line by line with their position; the
+// last line is reachable at 80×24 however long a value is.
+#[test]
+fn activity_detail_scrolls() {
+    let mut app = fixture(Theme::plain());
+    let mut long = activity(1);
+    long.user_agent = Some("Mozilla/5.0 ".repeat(30));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![long],
+            next: None,
+        }),
+    }));
+    typed(&mut app, "4");
+    key(&mut app, KeyCode::Enter);
+    // The details are laid out by the frame drawn after Enter, as on a terminal.
+    render(&app, 80, 24);
+    key(&mut app, KeyCode::End);
+    snap_small_and_large("activity_detail_scrolled", &app);
+    let small = text(&render(&app, 80, 24));
+    assert!(
+        small.contains("Groups         Finance - EMEA Approvers"),
+        "{small}"
+    );
+    assert!(small.contains("/2"), "the position: {small}");
+}
+
 // Issue 13 part 1: "more like this" offers the fields of the selected record.
 #[test]
 fn more_like_this_menu() {

@@ -50,10 +50,15 @@ pub enum Action {
     Earlier,
     Later,
     Goto,
+    Zoom,
+    CopyValue,
+    CopyRow,
+    Sort,
+    SortReverse,
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 49] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -98,6 +103,11 @@ impl Action {
         Action::Earlier,
         Action::Later,
         Action::Goto,
+        Action::Zoom,
+        Action::CopyValue,
+        Action::CopyRow,
+        Action::Sort,
+        Action::SortReverse,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -148,6 +158,11 @@ impl Action {
             Action::Earlier => "earlier",
             Action::Later => "later",
             Action::Goto => "goto",
+            Action::Zoom => "zoom",
+            Action::CopyValue => "copy",
+            Action::CopyRow => "copy-row",
+            Action::Sort => "sort",
+            Action::SortReverse => "sort-reverse",
         }
     }
 
@@ -198,6 +213,11 @@ impl Action {
             Action::Earlier => "timeline: earlier",
             Action::Later => "timeline: later",
             Action::Goto => "activities from a moment (2026-11-28 14:00, or now)",
+            Action::Zoom => "zoom the pane to the full screen and back",
+            Action::CopyValue => "copy a value",
+            Action::CopyRow => "copy the row as JSON",
+            Action::Sort => "sort by the next column",
+            Action::SortReverse => "reverse the sort",
         }
     }
 

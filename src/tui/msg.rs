@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
@@ -18,6 +18,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// Text pasted into the terminal (bracketed paste), newlines and all.
     Paste(String),
+    /// A click or a turn of the wheel (issue 13).
+    Mouse(MouseEvent),
     Resize,
     /// Once a second: the clock and toasts.
     Tick,

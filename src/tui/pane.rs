@@ -150,6 +150,8 @@ pub enum Effect {
     /// Go to another pane; Esc comes back here.
     Pivot(Target),
     Focus(PaneId),
+    /// Put this text on the terminal's clipboard.
+    Copy(String),
     /// The dialog that asked closes.
     Close,
 }
@@ -264,6 +266,11 @@ pub trait Component {
 
     /// A key the keymap does not name: text, when a field has the keyboard.
     fn on_key(&mut self, _key: KeyEvent, _env: &Env, _out: &mut Out) -> Handled {
+        Handled::NotConsumed
+    }
+
+    /// A click on screen line `y`, inside this pane: selects the row there.
+    fn click(&mut self, _y: u16, _env: &Env, _out: &mut Out) -> Handled {
         Handled::NotConsumed
     }
 

@@ -41,7 +41,7 @@ mod suggested;
 mod time;
 
 #[cfg(test)]
-mod arbitrary;
+pub(crate) mod arbitrary;
 #[cfg(test)]
 mod props;
 

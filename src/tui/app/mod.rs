@@ -7,7 +7,9 @@
 //! dialogs, `:` commands, Esc back along the pivots). Results go to whoever
 //! claims them; what a pane asks for comes back as `Effect`s.
 
+mod clipboard;
 mod draw;
+mod mouse;
 mod nav;
 mod overlay;
 
@@ -17,7 +19,6 @@ pub use overlay::Overlay;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
-use super::format::safe;
 use super::input::{Input, one_line};
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, Msg};
@@ -102,6 +103,14 @@ pub struct App {
     pub toasts: Vec<Toast>,
     /// Set when the screen must be cleared and fully redrawn (Ctrl-L).
     pub clear: bool,
+    /// `z`: the focused pane has the whole screen.
+    pub zoomed: bool,
+    /// Text to put on the clipboard (OSC 52) with the next frame.
+    pub clipboard: Option<String>,
+    /// Whether the terminal takes OSC 52; when not, a copy shows the text to select.
+    pub osc52: bool,
+    /// Where each pane was drawn in the last frame, for the mouse.
+    drawn: std::cell::RefCell<Vec<(PaneId, ratatui::layout::Rect)>>,
     pub exit: Option<Exit>,
     cmds: Vec<Cmd>,
     dirty: bool,
@@ -119,6 +128,10 @@ impl App {
             back: BackStack::default(),
             toasts: Vec::new(),
             clear: false,
+            zoomed: false,
+            clipboard: None,
+            osc52: true,
+            drawn: Default::default(),
             exit: None,
             cmds: Vec::new(),
             dirty: true,
@@ -167,6 +180,10 @@ impl App {
                 self.key(key);
             }
             Msg::Resize => self.dirty = true,
+            Msg::Mouse(m) => {
+                self.dirty = true;
+                self.mouse(m);
+            }
             Msg::Paste(text) => {
                 self.dirty = true;
                 self.paste(&text);
@@ -323,6 +340,7 @@ impl App {
                 Effect::Toast(level, text) => self.toast(level, text),
                 Effect::Pivot(target) => self.pivot(target),
                 Effect::Focus(pane) => self.focus = pane,
+                Effect::Copy(text) => self.copy(text),
                 Effect::Close => {
                     self.picker = None;
                     self.wizard = None;
@@ -404,6 +422,7 @@ impl App {
             Action::Quit => self.exit = Some(Exit::Quit),
             Action::Help => self.overlay = Overlay::Help { scroll: 0 },
             Action::Redraw => self.clear = true,
+            Action::Zoom => self.zoomed = !self.zoomed,
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
                     input: Input::default(),
@@ -492,7 +511,11 @@ impl App {
             | Action::SpanIn
             | Action::SpanOut
             | Action::Earlier
-            | Action::Later => {}
+            | Action::Later
+            | Action::CopyValue
+            | Action::CopyRow
+            | Action::Sort
+            | Action::SortReverse => {}
             Action::Goto => {
                 self.focus = PaneId::Activities;
                 self.panes
@@ -510,55 +533,6 @@ impl App {
             .get_mut(pane)
             .on_action(action, &self.env, &mut out);
         self.apply(out);
-    }
-
-    /// Goes where `target` says, remembering where from: Esc comes back,
-    /// and puts back what the pivot changed in the pane it went to.
-    pub fn pivot(&mut self, target: Target) {
-        let to = target.pane();
-        let trail = target.crumb().map(|crumb| {
-            let mut trail = match self.back.current(self.focus) {
-                Some(Visit {
-                    trail: Some(trail), ..
-                }) => trail.clone(),
-                _ => vec![self.focus.title().to_owned()],
-            };
-            trail.push(crumb);
-            trail
-        });
-        self.back.push(Visit {
-            from: self.focus,
-            to,
-            saved: self.panes.get(to).snapshot(),
-            trail,
-        });
-        self.show(target);
-    }
-
-    /// Goes where `target` says, with no way back but the pane's parent.
-    fn show(&mut self, target: Target) {
-        let to = target.pane();
-        let mut out = Out::default();
-        self.panes.get_mut(to).show(&target, &self.env, &mut out);
-        self.focus = to;
-        self.apply(out);
-    }
-
-    /// Esc that no pane took: back along the latest pivot into this pane,
-    /// else up to the pane's parent.
-    fn back(&mut self) {
-        if let Some(visit) = self.back.pop_to(self.focus) {
-            if let Some(saved) = visit.saved {
-                let mut out = Out::default();
-                self.panes
-                    .get_mut(visit.to)
-                    .restore(saved, &self.env, &mut out);
-                self.apply(out);
-            }
-            self.focus = visit.from;
-        } else if let Some(parent) = self.focus.parent() {
-            self.focus = parent;
-        }
     }
 
     fn open_group_named(&mut self, name: &str) {
@@ -600,31 +574,6 @@ impl App {
         }
         self.picker = Some(picker);
     }
-
-    /// The breadcrumbs: the pivots that led here, else the pane's own
-    /// drill-down path. Vendor text, made safe and cut to a readable length.
-    pub fn breadcrumbs(&self) -> Vec<String> {
-        let path = match self.back.current(self.focus) {
-            Some(Visit {
-                trail: Some(trail), ..
-            }) => trail.clone(),
-            _ => self.panes.get(self.focus).breadcrumbs(&self.env),
-        };
-        path.iter().map(|p| crumb(&safe(p))).collect()
-    }
-}
-
-/// The longest a crumb is shown: a long group name or filter value leaves
-/// room for the rest of the path.
-const CRUMB_CHARS: usize = 32;
-
-fn crumb(text: &str) -> String {
-    if text.chars().count() <= CRUMB_CHARS {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(CRUMB_CHARS - 1).collect();
-    cut.push('…');
-    cut
 }
 
 #[cfg(test)]

@@ -153,6 +153,10 @@ impl Component for GroupsPane {
         Handled::Consumed
     }
 
+    fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
+        self.cursor.click(y, self.visible.len())
+    }
+
     fn typing(&self) -> bool {
         self.editing
     }
@@ -341,6 +345,7 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
             }
         })
         .collect();
+    pane.cursor.place(list_area.y + 1);
     masked_table(
         f,
         list_area,

@@ -214,6 +214,13 @@ impl Component for MembersPane {
         Handled::Consumed
     }
 
+    fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
+        match self.person {
+            Some(_) => Handled::NotConsumed,
+            None => self.cursor.click(y, self.visible.len()),
+        }
+    }
+
     fn typing(&self) -> bool {
         self.editing && self.person.is_none()
     }
@@ -404,6 +411,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
             }
         })
         .collect();
+    pane.cursor.place(list_area.y + 1);
     masked_table(
         f,
         list_area,

@@ -8,6 +8,7 @@ mod lists;
 mod navigation;
 mod picker;
 mod pivots;
+mod screen;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

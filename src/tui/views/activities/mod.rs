@@ -4,10 +4,13 @@
 mod complete;
 mod draw;
 mod pivot;
+mod sort;
 mod timeline;
 
 use complete::{KnownValues, completions};
+use pivot::Purpose;
 pub use pivot::{LikeMenu, activities_of, activities_of_group};
+pub use sort::{Column, SortKey, sort};
 pub use timeline::{Scope, TimelineView};
 
 use ratatui::Frame;
@@ -51,6 +54,10 @@ pub struct ActivitiesPane {
     pub new_count: usize,
     pub error: Option<Failure>,
     pub detail: Option<Box<Activity>>,
+    /// The line selected in the details, which scroll to keep it in view.
+    pub detail_cursor: Cursor,
+    /// Lines in the details at the last draw, wrapped to the pane's width.
+    detail_len: std::cell::Cell<usize>,
     /// The queries list, when open: (name, filter, saved by the user).
     pub queries: Option<Vec<(String, String, bool)>>,
     pub queries_cursor: Cursor,
@@ -60,6 +67,8 @@ pub struct ActivitiesPane {
     /// "More like this": the fields of the activity in view to pivot on.
     pub like: Option<LikeMenu>,
     pub timeline: TimelineView,
+    /// The order of the rows; kept when the filter changes.
+    pub sort: SortKey,
     /// `:goto`: the list starts at this moment instead of now.
     pub anchor: Option<Micros>,
 }
@@ -138,6 +147,9 @@ impl ActivitiesPane {
                     .filter(|a| !have.contains(&(a.instance, a.id.clone()))),
             );
             self.next = page.next;
+            if self.sort != SortKey::default() {
+                self.sort_by(self.sort);
+            }
             return;
         }
         let following = self.cursor.selected == 0 && self.cursor.offset() == 0;
@@ -146,7 +158,10 @@ impl ActivitiesPane {
             .get(self.cursor.selected)
             .map(|a| (a.instance, a.id.clone()));
         let old_first = self.rows.first().map(|a| (a.instance, a.id.clone()));
-        let rows = page.items;
+        let mut rows = page.items;
+        if self.sort != SortKey::default() {
+            sort(&mut rows, self.sort);
+        }
         let arrived = old_first
             .as_ref()
             .and_then(|(i, id)| rows.iter().position(|a| key(a) == (*i, id.as_str())))
@@ -236,32 +251,9 @@ impl ActivitiesPane {
             .or_else(|| self.rows.get(self.cursor.selected))
     }
 
-    fn like_action(&mut self, action: Action, out: &mut Out) -> Handled {
-        let Some(menu) = &mut self.like else {
-            return Handled::NotConsumed;
-        };
-        match action {
-            Action::Submit | Action::Open => {
-                if let Some(choice) = menu.chosen() {
-                    pivot::pivot(choice, &self.filter, menu.replace, out);
-                }
-                self.like = None;
-            }
-            Action::Back => self.like = None,
-            Action::Quit => return Handled::NotConsumed,
-            other => {
-                menu.cursor.navigate(other, menu.choices.len());
-            }
-        }
-        Handled::Consumed
-    }
-
-    fn open_like(&mut self, replace: bool) {
-        self.like = self.current().map(|a| LikeMenu::new(a, replace));
-    }
-
     pub fn open_detail(&mut self) {
         self.detail = self.rows.get(self.cursor.selected).cloned().map(Box::new);
+        self.detail_cursor.top();
     }
 
     pub fn open_queries(&mut self) {
@@ -390,7 +382,7 @@ impl ActivitiesPane {
             return self.queries_cursor.navigate(action, q.len());
         }
         if self.detail.is_some() {
-            return Handled::NotConsumed;
+            return self.detail_cursor.navigate(action, self.detail_len.get());
         }
         let handled = self.cursor.navigate(action, self.rows.len());
         if handled == Handled::Consumed {
@@ -443,8 +435,12 @@ impl Component for ActivitiesPane {
             Action::SpanIn | Action::SpanOut | Action::Earlier | Action::Later => {
                 self.scope(action, env, out)
             }
-            Action::MoreLike if self.queries.is_none() => self.open_like(false),
-            Action::OnlyLike if self.queries.is_none() => self.open_like(true),
+            Action::MoreLike if self.queries.is_none() => self.open_like(Purpose::More),
+            Action::OnlyLike if self.queries.is_none() => self.open_like(Purpose::Only),
+            Action::CopyValue if self.queries.is_none() => self.open_like(Purpose::Copy),
+            Action::CopyRow if self.queries.is_none() => self.copy_row(out),
+            Action::Sort => self.sort_by(self.sort.next()),
+            Action::SortReverse => self.sort_by(self.sort.reversed()),
             Action::Back if self.queries.is_some() => self.queries = None,
             Action::Back if self.detail.is_some() => self.detail = None,
             Action::Filter => self.edit(),
@@ -461,7 +457,7 @@ impl Component for ActivitiesPane {
             if let KeyCode::Char(c) = key.code
                 && let Some(choice) = menu.by_letter(c)
             {
-                pivot::pivot(choice, &self.filter, menu.replace, out);
+                pivot::choose(choice, &self.filter, menu.purpose, out);
                 self.like = None;
             }
             return Handled::Consumed;
@@ -471,6 +467,18 @@ impl Component for ActivitiesPane {
         }
         self.edit_key(key);
         Handled::Consumed
+    }
+
+    fn click(&mut self, y: u16, _env: &Env, out: &mut Out) -> Handled {
+        if self.detail.is_some() || self.queries.is_some() || self.like.is_some() {
+            return Handled::NotConsumed;
+        }
+        let handled = self.cursor.click(y, self.rows.len());
+        if let Some(cmd) = self.more_cmd().filter(|_| handled == Handled::Consumed) {
+            self.loading = true;
+            out.run(cmd);
+        }
+        handled
     }
 
     fn typing(&self) -> bool {

@@ -1,23 +1,38 @@
 //! Issue 13, pivots from an activity: to its actor's person view, and "more
 //! like this": the log filtered on one field of the record, that term added
-//! to the filter (`m`) or replacing it (`M`), chosen from a small menu.
+//! to the filter (`m`) or replacing it (`M`), chosen from a small menu. The
+//! same menu copies a field's value (`y`).
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
+use super::ActivitiesPane;
 use crate::domain::Activity;
 use crate::domain::filter::{self, Field, Filter, Term};
+use crate::service::Level;
+use crate::tui::action::Action;
 use crate::tui::format::safe;
+use crate::tui::pane::Handled;
 use crate::tui::pane::{Effect, Env, Out, Target};
 use crate::tui::widgets::list::Cursor;
 
-/// The menu of fields to pivot on, open over the log or the details.
+/// What choosing a field does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `m`: its term narrows the filter.
+    More,
+    /// `M`: its term replaces the filter.
+    Only,
+    /// `y`: its value goes to the clipboard.
+    Copy,
+}
+
+/// The menu of a record's fields, open over the log or the details.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LikeMenu {
-    /// `M`: the term replaces the filter instead of narrowing it.
-    pub replace: bool,
+    pub purpose: Purpose,
     pub choices: Vec<Choice>,
     pub cursor: Cursor,
 }
@@ -32,8 +47,8 @@ pub struct Choice {
 }
 
 impl LikeMenu {
-    /// The fields of `a` worth pivoting on: those it has a value for.
-    pub fn new(a: &Activity, replace: bool) -> LikeMenu {
+    /// The fields of `a` it has a value for.
+    pub fn new(a: &Activity, purpose: Purpose) -> LikeMenu {
         let mut choices = Vec::new();
         let mut add = |letter, label, field, value: Option<&str>| {
             if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
@@ -56,8 +71,11 @@ impl LikeMenu {
             Field::Object,
             a.objects.first().map(|o| o.name.as_str()),
         );
+        if purpose == Purpose::Copy {
+            add('d', "id", Field::Id, Some(&a.id));
+        }
         LikeMenu {
-            replace,
+            purpose,
             choices,
             cursor: Cursor::default(),
         }
@@ -86,8 +104,50 @@ pub fn refine(current: &str, term: Term, replace: bool) -> String {
     f.to_string()
 }
 
-/// Pivots to the activities "like" `choice`.
-pub fn pivot(choice: &Choice, current: &str, replace: bool, out: &mut Out) {
+impl ActivitiesPane {
+    pub(super) fn like_action(&mut self, action: Action, out: &mut Out) -> Handled {
+        let Some(menu) = &mut self.like else {
+            return Handled::NotConsumed;
+        };
+        match action {
+            Action::Submit | Action::Open => {
+                if let Some(choice) = menu.chosen() {
+                    choose(choice, &self.filter, menu.purpose, out);
+                }
+                self.like = None;
+            }
+            Action::Back => self.like = None,
+            Action::Quit => return Handled::NotConsumed,
+            other => {
+                menu.cursor.navigate(other, menu.choices.len());
+            }
+        }
+        Handled::Consumed
+    }
+
+    pub(super) fn open_like(&mut self, purpose: Purpose) {
+        self.like = self.current().map(|a| LikeMenu::new(a, purpose));
+    }
+
+    /// `Y`: the record as JSON, its strings escaped as every JSON casbah writes.
+    pub(super) fn copy_row(&self, out: &mut Out) {
+        if let Some(a) = self.current() {
+            match crate::service::export::safe_json(a, false) {
+                Ok(json) => out.push(Effect::Copy(json)),
+                Err(e) => out.toast(Level::Error, format!("cannot write the row as JSON: {e}")),
+            }
+        }
+    }
+}
+
+/// Does what the menu is for with `choice`: a pivot to the activities
+/// "like" it, or a copy of its value.
+pub fn choose(choice: &Choice, current: &str, purpose: Purpose, out: &mut Out) {
+    let replace = match purpose {
+        Purpose::Copy => return out.push(Effect::Copy(choice.value.clone())),
+        Purpose::More => false,
+        Purpose::Only => true,
+    };
     let term = Term::equals(choice.field, choice.value.clone());
     out.push(Effect::Pivot(Target::Activities {
         filter: refine(current, term, replace),
@@ -120,10 +180,10 @@ pub fn draw_menu(menu: &LikeMenu, f: &mut Frame, area: Rect, env: &Env) {
         height,
         ..area
     };
-    let title = if menu.replace {
-        " Only like this: filter on "
-    } else {
-        " More like this: add to the filter "
+    let title = match menu.purpose {
+        Purpose::More => " More like this: add to the filter ",
+        Purpose::Only => " Only like this: filter on ",
+        Purpose::Copy => " Copy to the clipboard ",
     };
     let block = Block::default()
         .borders(Borders::ALL)
