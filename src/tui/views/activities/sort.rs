@@ -6,7 +6,7 @@
 use std::cmp::Ordering;
 
 use super::{ActivitiesPane, key};
-use crate::domain::Activity;
+use crate::domain::{Activity, AppKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -31,6 +31,26 @@ impl Column {
 
     pub fn index(self) -> usize {
         Column::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    /// A number that never orders two rows against `compare`.
+    fn rank(self, a: &Activity) -> u64 {
+        match self {
+            // Times are after 1970; the sign bit flipped keeps any order anyway.
+            Column::Time => (a.time as u64) ^ (1 << 63),
+            // The app's place among the apps by name, then the instance: exact.
+            Column::Place => {
+                let app = AppKind::ALL
+                    .iter()
+                    .filter(|k| k.slug() < a.app.slug())
+                    .count();
+                ((app as u64) << 32) | (a.instance.0 & 0xFFFF_FFFF)
+            }
+            Column::Actor => prefix(&a.actor),
+            Column::Activity => prefix(&a.activity_type),
+            Column::Country => prefix_of(a.country.as_deref()),
+            Column::Ip => prefix_of(a.ip.as_deref()),
+        }
     }
 
     fn compare(self, a: &Activity, b: &Activity) -> Ordering {
@@ -107,13 +127,55 @@ impl ActivitiesPane {
 }
 
 /// Sorts `rows` by `key`; ties stay newest first, whatever the direction.
-pub fn sort(rows: &mut [Activity], key: SortKey) {
-    rows.sort_unstable_by(|a, b| {
-        let by = key.column.compare(a, b);
-        let by = if key.descending { by.reverse() } else { by };
-        by.then_with(|| b.time.cmp(&a.time))
-            .then_with(|| a.id.cmp(&b.id))
-    });
+///
+/// Rows are large and their texts far apart in memory, so what is sorted is
+/// small tuples: a number that orders as the column does wherever it differs
+/// (a text's first eight bytes), the time, the position. Only a run of equal
+/// numbers whose values still differ is ordered again by the rows themselves.
+pub fn sort(rows: &mut Vec<Activity>, key: SortKey) {
+    let column = key.column;
+    let directed = |by: Ordering| if key.descending { by.reverse() } else { by };
+    // Newest first among equals: the time's order turned around.
+    let newest = |a: &Activity| !((a.time as u64) ^ (1 << 63));
+    let mut order: Vec<(u64, u64, u32)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (column.rank(a), newest(a), i as u32))
+        .collect();
+    order.sort_unstable_by(|x, y| directed(x.0.cmp(&y.0)).then((x.1, x.2).cmp(&(y.1, y.2))));
+    let mut start = 0;
+    while start < order.len() {
+        let rank = order[start].0;
+        let end = start + order[start..].iter().take_while(|o| o.0 == rank).count();
+        let first = &rows[order[start].2 as usize];
+        let run = &mut order[start..end];
+        if run[1..]
+            .iter()
+            .any(|o| column.compare(&rows[o.2 as usize], first) != Ordering::Equal)
+        {
+            run.sort_unstable_by(|x, y| {
+                let by = column.compare(&rows[x.2 as usize], &rows[y.2 as usize]);
+                directed(by).then((x.1, x.2).cmp(&(y.1, y.2)))
+            });
+        }
+        start = end;
+    }
+    let mut taken: Vec<Option<Activity>> = rows.drain(..).map(Some).collect();
+    rows.extend(order.iter().filter_map(|o| taken[o.2 as usize].take()));
+}
+
+/// The first eight bytes of `s`, big-endian, zero-padded: ordered as `s` is
+/// wherever they differ.
+fn prefix(s: &str) -> u64 {
+    let mut bytes = [0u8; 8];
+    let n = s.len().min(8);
+    bytes[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u64::from_be_bytes(bytes)
+}
+
+/// An absent value sorts first, as `None` does.
+fn prefix_of(s: Option<&str>) -> u64 {
+    s.map_or(0, |s| prefix(s).saturating_add(1).max(1))
 }
 
 #[cfg(test)]
