@@ -542,6 +542,24 @@ fn scan_intervals_are_settings() {
     assert!(stderr(&out).contains("scan.activities"));
 }
 
+// Issue 13: the dashboard's mouse is a setting, on until set off; nonsense is refused.
+#[test]
+fn the_mouse_is_a_setting() {
+    let s = Scratch::new();
+    assert_eq!(
+        s.json(&["settings", "list", "--json"])["dashboard.mouse"],
+        "on"
+    );
+    s.ok(&["settings", "set", "dashboard.mouse", "Off"]);
+    assert_eq!(
+        s.json(&["settings", "list", "--json"])["dashboard.mouse"],
+        "off"
+    );
+    let out = s.run(&["settings", "set", "dashboard.mouse", "sometimes"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("on or off"), "{}", stderr(&out));
+}
+
 // A damaged casbah database: one line (no panic text), and the file is left untouched.
 #[test]
 fn a_damaged_database_gets_one_line_and_is_left_untouched() {

@@ -160,10 +160,16 @@ impl Term {
 
     /// Waits until `pred` holds for the screen, or fails with the screen.
     fn wait_until(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) -> String {
+        self.wait_parser(what, |p| pred(p.screen()))
+    }
+
+    /// Waits until `pred` holds for the emulator (its screen and what it
+    /// was asked beyond drawing), or fails with the screen.
+    fn wait_parser(&self, what: &str, pred: impl Fn(&vt100::Parser<Watch>) -> bool) -> String {
         let end = Instant::now() + DEADLINE;
         let mut guard = self.shared.parser.lock().expect("parser lock");
         loop {
-            if pred(guard.0.screen()) {
+            if pred(&guard.0) {
                 return guard.0.screen().contents();
             }
             let left = end.saturating_duration_since(Instant::now());
@@ -1015,4 +1021,203 @@ fn the_picker_imports_every_marked_group() {
     t.send("q");
     let status = t.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "exit status {status:?}");
+}
+
+/// The text of the selected row of a list (reverse video below the tab line).
+fn selected_row(s: &vt100::Screen) -> Option<String> {
+    let (rows, cols) = s.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    (3..rows).find_map(|row| {
+        let inverse = s.cell(row, 2).is_some_and(|c| c.inverse());
+        inverse.then(|| s.rows(0, cols).nth(usize::from(row)).unwrap_or_default())
+    })
+}
+
+// Issue 13 part 1: a pivot chain in a real terminal — activity → its actor's
+// person view → their activities — then Esc Esc back to the start, with the
+// original filter and the same row selected, and the trail in the breadcrumbs.
+#[test]
+fn pivot_chain_and_back() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 110, 30);
+    t.wait_for("groups 0/500");
+    t.send(":activities -admin\r");
+    t.wait_for(" -admin ");
+    t.wait_until("activity rows", |s| {
+        s.contents().lines().filter(|l| l.contains('@')).count() >= 4
+    });
+    t.send("jj");
+    let third = |s: &vt100::Screen| {
+        let rows: Vec<String> = s
+            .contents()
+            .lines()
+            .filter(|l| l.contains('@'))
+            .map(str::to_owned)
+            .collect();
+        selected_row(s).filter(|r| {
+            rows.get(2)
+                .is_some_and(|third| r.contains(third.trim_matches('│')))
+        })
+    };
+    t.wait_until("the third row selected", |s| third(s).is_some());
+    let before = {
+        let guard = t.shared.parser.lock().expect("parser lock");
+        third(guard.0.screen()).expect("the third row selected")
+    };
+
+    t.send("p");
+    // The actor's whole address, which the list may have had to cut.
+    let screen = t.wait_for("Person ");
+    let actor = screen
+        .split("Person ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the person's key in the title")
+        .to_owned();
+    let shown = before
+        .split_whitespace()
+        .find(|w| w.contains('@'))
+        .expect("an actor on the row");
+    assert!(
+        actor.starts_with(shown.trim_end_matches('…')),
+        "{actor} is the actor of {before}"
+    );
+    t.wait_for(&format!("Activities › {actor}"));
+    // The person has loaded.
+    t.wait_for("Last     ");
+    t.send("a");
+    t.wait_for(&format!(" user:{actor} "));
+    t.wait_for(&format!("Activities › {actor} › activities"));
+
+    t.send("\x1b");
+    t.wait_for(&format!("Person {actor}"));
+    t.send("\x1b");
+    t.wait_for(" -admin ");
+    t.wait_until("the same row selected again", |s| {
+        selected_row(s).is_some_and(|r| r == before)
+    });
+    let screen = t.screen();
+    assert!(!screen.contains(&format!("user:{actor}")), "{screen}");
+}
+
+/// The timeline's totals line: (what the filter selects, every activity).
+fn timeline_totals(s: &vt100::Screen) -> Option<(String, String)> {
+    let contents = s.contents();
+    let line = contents.lines().find(|l| l.contains(" · last 7 days"))?;
+    let mut words = line.trim_start_matches('│').split_whitespace();
+    let selected = words.next()?.to_owned();
+    (words.next()? == "of").then_some(())?;
+    Some((selected, words.next()?.to_owned()))
+}
+
+// Issue 13 part 2: the timeline over the log counts what the filter selects,
+// of everything in the span, and follows the filter as it changes.
+#[test]
+fn timeline_follows_the_filter() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 100, 30);
+    t.wait_for("groups 0/500");
+    t.send("4");
+    t.wait_until("a timeline of every activity", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == all && sel != "0")
+    });
+    t.send(":activities country:ZZ\r");
+    t.wait_for(" country:ZZ ");
+    t.wait_until("the timeline of an empty filter", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == "0" && all != "0")
+    });
+    t.send("/");
+    t.wait_for("Filter›");
+    // Ctrl-U clears the field, then the filter is applied empty again.
+    t.send("\x15\r");
+    t.wait_until("the timeline of every activity again", |s| {
+        timeline_totals(s).is_some_and(|(sel, all)| sel == all && sel != "0")
+    });
+}
+
+/// The actors of the rows on screen, as shown (perhaps cut, ending in …).
+fn actors_on(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter_map(|l| l.split_whitespace().find(|w| w.contains('@')))
+        .collect()
+}
+
+/// What the program put on the clipboard, decoded: OSC 52 payloads, oldest first.
+fn clipboard(watch: &Watch) -> Vec<String> {
+    use base64::Engine;
+    watch
+        .others
+        .iter()
+        .filter_map(|o| o.strip_prefix("clipboard \"c\" \""))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .map(|b64| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .expect("the payload is base64");
+            String::from_utf8(bytes).expect("UTF-8 text")
+        })
+        .collect()
+}
+
+// Issue 13 part 3 in a real terminal: `z` zooms the focused pane to the
+// whole screen and back; `o` sorts the log by the next column (the header
+// says which, the rows follow); `Y` and `y` copy the row as JSON and one
+// value with OSC 52, the text base64 in the sequence casbah writes itself.
+#[test]
+fn zoom_sort_and_copy() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("groups 0/500");
+    t.send("4");
+    t.wait_until("the four panes and activity rows", |s| {
+        s.contents().contains("┌ Connectors") && s.contents().matches('@').count() >= 5
+    });
+    t.send("z");
+    t.wait_until("the Activities pane alone", |s| {
+        !s.contents().contains("┌ Connectors") && s.contents().contains("┌ Activities")
+    });
+
+    t.send("oo");
+    // The header and the rows of one frame: the emulator may be between them.
+    let screen = t.wait_until("the rows sorted by actor", |s| {
+        let contents = s.contents();
+        let actors = actors_on(&contents);
+        contents.contains("Actor ▲") && actors.len() >= 5 && actors.is_sorted()
+    });
+    assert!(!actors_on(&screen).is_empty());
+
+    t.send("Y");
+    t.wait_for("copied: {");
+    t.wait_parser("the row on the clipboard", |p| {
+        !clipboard(p.callbacks()).is_empty()
+    });
+    let copied = clipboard(t.shared.parser.lock().expect("parser lock").0.callbacks());
+    let row: serde_json::Value = serde_json::from_str(&copied[0]).expect("the row is JSON");
+    // The row copied is the selected one, which the sort kept selected.
+    let selected = {
+        let guard = t.shared.parser.lock().expect("parser lock");
+        selected_row(guard.0.screen()).expect("a selected row")
+    };
+    let actor = row["actor"].as_str().expect("an actor");
+    let shown = actors_on(&selected)[0];
+    assert!(
+        actor.starts_with(shown.trim_end_matches('…')),
+        "{selected} / {row}"
+    );
+
+    t.send("y");
+    t.wait_for("Copy to the clipboard");
+    t.send("u");
+    t.wait_parser("the actor on the clipboard", |p| {
+        clipboard(p.callbacks()).len() == 2
+    });
+    let copied = clipboard(t.shared.parser.lock().expect("parser lock").0.callbacks());
+    assert_eq!(Some(copied[1].as_str()), row["actor"].as_str());
+
+    t.send("z");
+    t.wait_for("┌ Connectors");
 }

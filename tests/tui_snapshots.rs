@@ -9,11 +9,11 @@ use casbah::domain::{
     GroupStatus, Instance, InstanceId, Micros, ObjectKind, OfficeApp, RemoteGroup, RemoteUser,
     SkipCounts, UserStatus, UserType,
 };
-use casbah::service::{AvailableGroup, InstanceSummary};
-use casbah::store::{ActivityPage, Member, Person, ScanKind, ScanState};
+use casbah::service::{AvailableGroup, InstanceSummary, Timeline};
+use casbah::store::{ActivityPage, Histogram, Member, Person, ScanKind, ScanState};
 use casbah::tui::app::App;
 use casbah::tui::keymap::Keymap;
-use casbah::tui::msg::{Done, Failure, Msg};
+use casbah::tui::msg::{Cmd, Done, Failure, Msg};
 use casbah::tui::theme::Theme;
 use casbah::tui::views::connect::SignInCode;
 use ratatui::Terminal;
@@ -188,8 +188,29 @@ fn fixture(theme: Theme) -> App {
         "EMEA downloads".into(),
         "action:download group:\"Finance - EMEA Approvers\"".into(),
     )]))));
+    app.update(Msg::Done(Done::Timeline {
+        seq: 1,
+        result: Ok(timeline()),
+    }));
     app.take_cmds();
     app
+}
+
+/// Issue 13: seven days in three-hour buckets, busy in working hours.
+fn timeline() -> Timeline {
+    const WIDTH: Micros = 180 * MIN;
+    let from = (NOW - 7 * 24 * 60 * MIN).div_euclid(WIDTH) * WIDTH;
+    let counts: Vec<u64> = (0..57u64)
+        .map(|i| [2, 1, 3, 40, 55, 38, 9, 4][(i % 8) as usize] * 1_000 + i * 37)
+        .collect();
+    Timeline {
+        histogram: Histogram {
+            from,
+            width: WIDTH,
+            counts,
+        },
+        all: 9_882_004,
+    }
 }
 
 fn with_members(app: &mut App) {
@@ -384,6 +405,124 @@ fn activity_filter_error_and_queries() {
     key(&mut app, KeyCode::Esc);
     typed(&mut app, "Q");
     snap("activity_queries", &app);
+}
+
+/// Snapshots `app` at the sizes issue 13 asks of its new views.
+fn snap_small_and_large(name: &str, app: &App) {
+    for (w, h) in [(80, 24), (200, 60)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
+    }
+}
+
+// Issue 13 part 2: the timeline over the log, its exact totals and the
+// selected row's bucket; `:goto` moves the list and the span to a moment.
+#[test]
+fn activities_timeline() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jjjj");
+    snap_small_and_large("timeline", &app);
+    typed(&mut app, ":goto 2026-09-10 09:30");
+    key(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24));
+    assert!(screen.contains(" · from 2026-09-10 09:30"), "{screen}");
+    assert!(
+        screen.contains("2026-09-06 21:30 … 2026-09-13 21:30"),
+        "{screen}"
+    );
+    let asked = app.take_cmds();
+    assert!(
+        asked
+            .iter()
+            .any(|c| matches!(c, Cmd::LoadActivities { after: Some(a), .. } if a.time > 0)),
+        "the list starts at the moment: {asked:?}"
+    );
+}
+
+// Issue 13 part 3: `z` gives the focused pane the whole screen; `o` sorts
+// the log by the next column, marked in the header, `O` reverses it.
+#[test]
+fn zoomed_and_sorted() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4ooOz");
+    snap_small_and_large("zoomed_sorted", &app);
+    let wide = text(&render(&app, 200, 60));
+    assert!(wide.contains("Actor ▼"), "{wide}");
+    assert!(
+        !wide.contains("Connectors 1"),
+        "zoomed: the other panes are hidden"
+    );
+    typed(&mut app, "z");
+    assert!(text(&render(&app, 200, 60)).contains("Connectors 1"));
+}
+
+// Issue 13 part 3: details scroll line by line with their position; the
+// last line is reachable at 80×24 however long a value is.
+#[test]
+fn activity_detail_scrolls() {
+    let mut app = fixture(Theme::plain());
+    let mut long = activity(1);
+    long.user_agent = Some("Mozilla/5.0 ".repeat(30));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![long],
+            next: None,
+        }),
+    }));
+    typed(&mut app, "4");
+    key(&mut app, KeyCode::Enter);
+    // The details are laid out by the frame drawn after Enter, as on a terminal.
+    render(&app, 80, 24);
+    key(&mut app, KeyCode::End);
+    snap_small_and_large("activity_detail_scrolled", &app);
+    let small = text(&render(&app, 80, 24));
+    assert!(
+        small.contains("Groups         Finance - EMEA Approvers"),
+        "{small}"
+    );
+    assert!(small.contains("/2"), "the position: {small}");
+}
+
+// Issue 13 part 1: "more like this" offers the fields of the selected record.
+#[test]
+fn more_like_this_menu() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jm");
+    snap_small_and_large("more_like_this", &app);
+}
+
+// Issue 13 part 1: after pivots the breadcrumbs show the way here, values made safe.
+#[test]
+fn pivot_breadcrumbs() {
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "4jMi");
+    let filter = "ip:20.12.2.7".to_string();
+    app.update(Msg::Done(Done::Activities {
+        filter: filter.clone(),
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![activity(2)],
+            next: None,
+        }),
+    }));
+    snap_small_and_large("pivot_breadcrumbs", &app);
+    let mut hostile = activity(3);
+    hostile.actor = "eve\x1b]52;c;AAAA\x07@contoso.com".into();
+    app.update(Msg::Done(Done::Activities {
+        filter,
+        more: false,
+        result: Ok(ActivityPage {
+            items: vec![hostile],
+            next: None,
+        }),
+    }));
+    typed(&mut app, "p");
+    let crumbs = app.breadcrumbs().join(" › ");
+    assert_eq!(
+        crumbs,
+        "Activities › 20.12.2.7 › eve^[]52;c;AAAA^G@contoso.com"
+    );
 }
 
 // R-G2: the picker with a fuzzy query, matched characters, imported marks, notify and the limit.
@@ -1734,13 +1873,6 @@ fn external_panes_escape_the_hostile_corpus() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Enter);
     check("an item's ACL", &app);
-}
-
-/// Snapshots `app` at the sizes issue 13's views are checked at.
-fn snap_small_and_large(name: &str, app: &App) {
-    for (w, h) in [(80, 24), (200, 60)] {
-        insta::assert_snapshot!(format!("{name}_{w}x{h}"), text(&render(app, w, h)));
-    }
 }
 
 // issue 13: `?` lists the focused pane's keys first, then the everyday

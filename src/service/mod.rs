@@ -44,7 +44,7 @@ pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::JobHandle;
 pub use remote::{Remote, RemoteError};
 pub use server::{PROTOCOL, Server, ServerInfo, default_socket};
-pub use settings::SETTINGS;
+pub use settings::{MOUSE_SETTING, SETTINGS};
 
 use crate::connectors::Connector;
 use crate::connectors::microsoft365::Microsoft365;

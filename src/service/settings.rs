@@ -7,7 +7,7 @@ use super::{Intervals, Local, Result, ServiceError};
 use crate::store::Store;
 
 /// Every setting a user may set, with what it means.
-pub const SETTINGS: [(&str, &str); 5] = [
+pub const SETTINGS: [(&str, &str); 6] = [
     (
         "scan.users",
         "seconds between scans of users, admins and domains",
@@ -25,7 +25,24 @@ pub const SETTINGS: [(&str, &str); 5] = [
         ASN_SETTING,
         "a MaxMind-format ASN database (GeoLite2-ASN, DB-IP Lite ASN) for the ISP; empty to forget it",
     ),
+    (
+        MOUSE_SETTING,
+        "on or off: clicks and the wheel in the dashboard (off leaves the mouse to the terminal, for selecting text)",
+    ),
 ];
+
+/// Issue 13: whether the dashboard captures the mouse.
+pub const MOUSE_SETTING: &str = "dashboard.mouse";
+
+fn parse_switch(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(ServiceError::Invalid(format!(
+            "{key} takes on or off, not {value:?}"
+        ))),
+    }
+}
 
 /// Shortest interval accepted: vendors throttle anything faster.
 const MIN_SECONDS: u64 = 10;
@@ -78,6 +95,9 @@ impl Local {
             i.activities.as_secs().to_string(),
             path(&geo.country),
             path(&geo.asn),
+            self.db(|s| s.setting(MOUSE_SETTING))
+                .await?
+                .unwrap_or_else(|| "on".into()),
         ];
         Ok(SETTINGS
             .iter()
@@ -97,6 +117,13 @@ impl Local {
         }
         let value = if [COUNTRY_SETTING, ASN_SETTING].contains(&key) {
             self.geoip_path(key, value).await?
+        } else if key == MOUSE_SETTING {
+            if parse_switch(key, value)? {
+                "on"
+            } else {
+                "off"
+            }
+            .to_owned()
         } else {
             parse_seconds(key, value)?.as_secs().to_string()
         };
@@ -122,7 +149,15 @@ impl Local {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_seconds;
+    use super::{parse_seconds, parse_switch};
+
+    // Issue 13: the mouse setting is on or off, said in a few ways.
+    #[test]
+    fn switches_are_on_or_off() {
+        assert!(parse_switch("dashboard.mouse", " On ").unwrap());
+        assert!(!parse_switch("dashboard.mouse", "off").unwrap());
+        assert!(parse_switch("dashboard.mouse", "maybe").is_err());
+    }
 
     // R-C4
     #[test]

@@ -46,10 +46,24 @@ pub enum Action {
     AccessCheck,
     WhoCanSee,
     Refresh,
+    Person,
+    MoreLike,
+    OnlyLike,
+    ActivitiesOf,
+    SpanIn,
+    SpanOut,
+    Earlier,
+    Later,
+    Goto,
+    Zoom,
+    CopyValue,
+    CopyRow,
+    Sort,
+    SortReverse,
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 54] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -90,6 +104,20 @@ impl Action {
         Action::AccessCheck,
         Action::WhoCanSee,
         Action::Refresh,
+        Action::Person,
+        Action::MoreLike,
+        Action::OnlyLike,
+        Action::ActivitiesOf,
+        Action::SpanIn,
+        Action::SpanOut,
+        Action::Earlier,
+        Action::Later,
+        Action::Goto,
+        Action::Zoom,
+        Action::CopyValue,
+        Action::CopyRow,
+        Action::Sort,
+        Action::SortReverse,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -136,6 +164,20 @@ impl Action {
             Action::AccessCheck => "access-check",
             Action::WhoCanSee => "who-can-see",
             Action::Refresh => "refresh",
+            Action::Person => "person",
+            Action::MoreLike => "more-like-this",
+            Action::OnlyLike => "only-like-this",
+            Action::ActivitiesOf => "activities-of",
+            Action::SpanIn => "span-in",
+            Action::SpanOut => "span-out",
+            Action::Earlier => "earlier",
+            Action::Later => "later",
+            Action::Goto => "goto",
+            Action::Zoom => "zoom",
+            Action::CopyValue => "copy",
+            Action::CopyRow => "copy-row",
+            Action::Sort => "sort",
+            Action::SortReverse => "sort-reverse",
         }
     }
 
@@ -182,6 +224,20 @@ impl Action {
             Action::AccessCheck => "check a user's access to an item",
             Action::WhoCanSee => "who can see the item",
             Action::Refresh => "read the connections from Graph again",
+            Action::Person => "the actor's person view",
+            Action::MoreLike => "more like this: add a field to the filter",
+            Action::OnlyLike => "only like this: filter on a field alone",
+            Action::ActivitiesOf => "their activities",
+            Action::SpanIn => "timeline: a shorter span",
+            Action::SpanOut => "timeline: a longer span",
+            Action::Earlier => "timeline: earlier",
+            Action::Later => "timeline: later",
+            Action::Goto => "activities from a moment (2026-11-28 14:00, or now)",
+            Action::Zoom => "zoom the pane to the full screen and back",
+            Action::CopyValue => "copy a value",
+            Action::CopyRow => "copy the row as JSON",
+            Action::Sort => "sort by the next column",
+            Action::SortReverse => "reverse the sort",
         }
     }
 
@@ -218,6 +274,7 @@ impl Action {
                 | Action::Queries
                 | Action::External
                 | Action::AccessCheck
+                | Action::Goto
         )
     }
 

@@ -28,10 +28,11 @@ pub enum Context {
     Wizard,
     Checker,
     Input,
+    Menu,
 }
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 12] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
@@ -43,6 +44,7 @@ impl Context {
         Context::Wizard,
         Context::Checker,
         Context::Input,
+        Context::Menu,
     ];
 
     pub fn title(self) -> &'static str {
@@ -58,6 +60,7 @@ impl Context {
             Context::Wizard => "Connect wizard (other keys type)",
             Context::Checker => "Access checker (other keys type)",
             Context::Input => "Text input (other keys type)",
+            Context::Menu => "A menu (its letters choose)",
         }
     }
 }

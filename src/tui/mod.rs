@@ -66,8 +66,20 @@ pub async fn run(svc: Service, database: &Path, notice: Option<String>) -> Resul
         header,
         crate::domain::now_micros(),
     );
+    // Terminals that drop OSC 52 give no sign of it; CASBAH_OSC52=off says so,
+    // and a copy then shows the text to select instead.
+    app.osc52 = !matches!(
+        std::env::var("CASBAH_OSC52").as_deref(),
+        Ok("off" | "0" | "no" | "false")
+    );
     if let Some(text) = notice {
         app.toast(crate::service::Level::Info, text);
     }
-    runtime::run(svc, app).await
+    // A setting the user can read and change (`casbah settings`); on unless set off.
+    let mouse = svc.settings().await.ok().is_none_or(|list| {
+        !list
+            .iter()
+            .any(|(k, v, _)| k == crate::service::MOUSE_SETTING && v == "off")
+    });
+    runtime::run(svc, app, mouse).await
 }

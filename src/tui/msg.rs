@@ -4,14 +4,14 @@
 
 use std::path::PathBuf;
 
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
-use crate::domain::{Group, GroupId, Secret};
+use crate::domain::{Group, GroupId, Micros, Secret};
 use crate::service::recent::LogLine;
-use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError};
+use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError, Timeline};
 use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
 #[derive(Debug)]
@@ -19,6 +19,8 @@ pub enum Msg {
     Key(KeyEvent),
     /// Text pasted into the terminal (bracketed paste), newlines and all.
     Paste(String),
+    /// A click or a turn of the wheel (issue 13).
+    Mouse(MouseEvent),
     Resize,
     /// Once a second: the clock and toasts.
     Tick,
@@ -91,6 +93,11 @@ pub enum Done {
         instance: String,
         search: Option<String>,
         result: Outcome<Vec<AvailableGroup>>,
+    },
+    /// The timeline asked for as number `seq`.
+    Timeline {
+        seq: u64,
+        result: Outcome<Timeline>,
     },
     Imported {
         name: String,
@@ -174,6 +181,15 @@ pub enum Cmd {
         filter: String,
         limit: usize,
         after: Option<ActivityCursor>,
+    },
+    /// Issue 13: the histogram of `filter` over `span` up to `end` (now
+    /// when `None`), in about `buckets` buckets; latest wins.
+    LoadTimeline {
+        filter: String,
+        end: Option<Micros>,
+        span: Micros,
+        buckets: usize,
+        seq: u64,
     },
     /// The first groups of an instance, or its own search (latest wins).
     LoadAvailable {

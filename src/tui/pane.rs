@@ -17,9 +17,12 @@ use super::fuzzy::Fuzzy;
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done};
 use super::theme::Theme;
+use super::views::activities::Scope;
+use super::views::members::PersonView;
 use super::widgets::list::Cursor;
-use crate::domain::{AppKind, Group, GroupId, GroupKind, Instance, InstanceId, Micros};
+use crate::domain::{Activity, AppKind, Group, GroupId, GroupKind, Instance, InstanceId, Micros};
 use crate::service::{Event, InstanceSummary, JobId, JobKind, Level};
+use crate::store::ActivityCursor;
 
 /// Whether a pane took an action or key; what it does not take, `App` may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,13 +79,29 @@ pub enum Target {
     GroupsOf(InstanceId),
     /// The members of one group.
     Members { group: GroupId, name: String },
+    /// The activity log filtered on `filter`; `crumb` names the pivot in the
+    /// breadcrumbs ("203.0.113.9", "activities").
+    Activities { filter: String, crumb: String },
+    /// One person (R-G8), by the key the person view takes (an e-mail).
+    Person { key: String },
 }
 
 impl Target {
     pub fn pane(&self) -> PaneId {
         match self {
             Target::GroupsOf(_) => PaneId::Groups,
-            Target::Members { .. } => PaneId::Members,
+            Target::Members { .. } | Target::Person { .. } => PaneId::Members,
+            Target::Activities { .. } => PaneId::Activities,
+        }
+    }
+
+    /// What the breadcrumbs add for this pivot. Drilling down from an
+    /// instance to its groups and members has the panes' own path instead.
+    pub fn crumb(&self) -> Option<String> {
+        match self {
+            Target::GroupsOf(_) | Target::Members { .. } => None,
+            Target::Activities { crumb, .. } => Some(crumb.clone()),
+            Target::Person { key } => Some(key.clone()),
         }
     }
 }
@@ -96,6 +115,29 @@ pub enum Snapshot {
         filter: String,
         cursor: Cursor,
     },
+    Activities(Box<ActivitiesSnapshot>),
+    Members(Box<MembersSnapshot>),
+}
+
+/// The Activities pane as the user saw it: what it showed and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivitiesSnapshot {
+    pub filter: String,
+    pub rows: Vec<Activity>,
+    pub next: Option<ActivityCursor>,
+    pub cursor: Cursor,
+    pub detail: Option<Box<Activity>>,
+    pub anchor: Option<Micros>,
+    pub scope: Scope,
+}
+
+/// The Members pane: its group, filter and selection, and the person open over it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MembersSnapshot {
+    pub group: Option<(GroupId, String)>,
+    pub filter: String,
+    pub cursor: Cursor,
+    pub person: Option<PersonView>,
 }
 
 /// What a pane asks `App` to do.
@@ -108,6 +150,8 @@ pub enum Effect {
     /// Go to another pane; Esc comes back here.
     Pivot(Target),
     Focus(PaneId),
+    /// Put this text on the terminal's clipboard.
+    Copy(String),
     /// The dialog that asked closes.
     Close,
 }
@@ -236,6 +280,11 @@ pub trait Component {
         Handled::NotConsumed
     }
 
+    /// A click on screen line `y`, inside this pane: selects the row there.
+    fn click(&mut self, _y: u16, _env: &Env, _out: &mut Out) -> Handled {
+        Handled::NotConsumed
+    }
+
     /// A field has the keyboard, so typed keys and pastes are text.
     fn typing(&self) -> bool {
         false
@@ -269,5 +318,5 @@ pub trait Pane: Component {
         None
     }
 
-    fn restore(&mut self, _snapshot: Snapshot, _env: &Env) {}
+    fn restore(&mut self, _snapshot: Snapshot, _env: &Env, _out: &mut Out) {}
 }

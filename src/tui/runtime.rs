@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use ratatui::DefaultTerminal;
-use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+use ratatui::crossterm::event::{
+    self, Event as TermEvent, KeyEventKind, MouseButton, MouseEventKind,
+};
 use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use ratatui::crossterm::{execute, queue};
 use tokio::sync::broadcast::error::RecvError;
@@ -32,13 +35,13 @@ const INPUT_POLL: Duration = Duration::from_millis(100);
 /// How long the service may take to stop before the dashboard leaves anyway.
 const SHUTDOWN: Duration = Duration::from_millis(1200);
 
-pub(super) async fn run(svc: Service, mut app: App) -> Result<(), TuiError> {
+pub(super) async fn run(svc: Service, mut app: App, mouse: bool) -> Result<(), TuiError> {
     if !std::io::stdout().is_terminal() {
         return Err(TuiError::NotATerminal);
     }
     let (tx, mut rx) = unbounded_channel();
     let signals = forward_signals(&tx)?;
-    let mut terminal = screen::take(&tx)?;
+    let mut terminal = screen::take(&tx, mouse)?;
     let stop = Arc::new(AtomicBool::new(false));
     let background = [forward_events(&svc, &tx), signals, tick(&tx)];
     spawn_input(tx.clone(), Arc::clone(&stop));
@@ -145,6 +148,12 @@ fn draw(terminal: &mut DefaultTerminal, app: &mut App) -> std::io::Result<()> {
     }
     queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
     terminal.draw(|f| app.draw(f))?;
+    if let Some(text) = app.clipboard.take() {
+        // OSC 52, written by casbah: the text goes in base64 only, so nothing
+        // in it (vendor text included) reaches the terminal as a control.
+        let payload = base64::engine::general_purpose::STANDARD.encode(text);
+        write!(terminal.backend_mut(), "\x1b]52;c;{payload}\x07")?;
+    }
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
     terminal.backend_mut().flush()
 }
@@ -222,6 +231,17 @@ fn spawn_input(tx: UnboundedSender<Msg>, stop: Arc<AtomicBool>) {
                         Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => Msg::Key(k),
                         Ok(TermEvent::Paste(text)) => Msg::Paste(text),
                         Ok(TermEvent::Resize(..)) => Msg::Resize,
+                        // Clicks and the wheel; moves and drags would only flood the channel.
+                        Ok(TermEvent::Mouse(m))
+                            if matches!(
+                                m.kind,
+                                MouseEventKind::Down(MouseButton::Left)
+                                    | MouseEventKind::ScrollUp
+                                    | MouseEventKind::ScrollDown
+                            ) =>
+                        {
+                            Msg::Mouse(m)
+                        }
                         Ok(_) => continue,
                         Err(_) => Msg::Hangup,
                     },
@@ -293,6 +313,21 @@ impl Runner {
                     more: after.is_some(),
                     result,
                 });
+            }),
+            Cmd::LoadTimeline {
+                filter,
+                end,
+                span,
+                buckets,
+                seq,
+            } => spawn(async move {
+                // The pane asks again only once this answers: latest wins without aborting.
+                let to = end.unwrap_or_else(crate::domain::now_micros);
+                let result = svc
+                    .timeline(&filter, to - span, to, buckets)
+                    .await
+                    .map_err(Failure::from);
+                send(Done::Timeline { seq, result });
             }),
             Cmd::LoadAvailable { instance, search } => {
                 let searching = search.is_some();

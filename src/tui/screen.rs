@@ -16,7 +16,9 @@ use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 
 use ratatui::DefaultTerminal;
 use ratatui::crossterm::cursor::Show;
-use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use ratatui::crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -42,11 +44,17 @@ fn held() -> MutexGuard<'static, Option<UnboundedSender<Msg>>> {
 }
 
 /// Takes the terminal for the dashboard; a panic from now on sends `Msg::Panicked` on `tx`.
-pub fn take(tx: &UnboundedSender<Msg>) -> Result<DefaultTerminal, TuiError> {
+/// With `mouse`, clicks and the wheel come as events (the terminal's own selection then
+/// wants Shift, in most terminals).
+pub fn take(tx: &UnboundedSender<Msg>, mouse: bool) -> Result<DefaultTerminal, TuiError> {
     HOOK.call_once(hand_back_on_panic);
     enable_raw_mode().map_err(TuiError::Terminal)?;
     *held() = Some(tx.clone());
     let entered = execute!(stdout(), EnterAlternateScreen, EnableBracketedPaste)
+        .and_then(|()| match mouse {
+            true => execute!(stdout(), EnableMouseCapture),
+            false => Ok(()),
+        })
         .and_then(|()| ratatui::Terminal::new(CrosstermBackend::new(stdout())));
     entered.map_err(|e| {
         release(true);
@@ -90,7 +98,13 @@ fn release(restore: bool) {
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
 }
 
 fn hand_back_on_panic() {

@@ -41,7 +41,7 @@ mod suggested;
 mod time;
 
 #[cfg(test)]
-mod arbitrary;
+pub(crate) mod arbitrary;
 #[cfg(test)]
 mod props;
 
@@ -66,6 +66,22 @@ pub struct Term {
     /// Where the term starts in the text it was parsed from (1-based); not
     /// part of its meaning, so equality ignores it.
     pub column: usize,
+}
+
+impl Term {
+    /// `field:value`, built in code (a pivot's "more like this"): its text,
+    /// by `Display`, quotes and escapes the value as parsing expects.
+    pub fn equals(field: Field, value: impl Into<String>) -> Term {
+        Term {
+            negated: false,
+            kind: TermKind::Match {
+                field,
+                op: Op::Eq,
+                values: vec![Value::new(value)],
+            },
+            column: 0,
+        }
+    }
 }
 
 impl PartialEq for Term {

@@ -26,7 +26,9 @@ impl App {
         .areas(area);
         chrome::header(f, header, env);
         chrome::tabs(f, tabs, &env.theme, self.focus, &self.breadcrumbs());
-        if area.width >= WIDE.0 && area.height >= WIDE.1 && self.focus != PaneId::External {
+        let mut drawn = Vec::new();
+        let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
+        if wide && !self.zoomed && self.focus != PaneId::External {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(body);
@@ -42,10 +44,13 @@ impl App {
                 (PaneId::Activities, acts),
             ] {
                 self.panes.get(pane).draw(f, rect, self.focus == pane, env);
+                drawn.push((pane, rect));
             }
         } else {
             self.panes.get(self.focus).draw(f, body, true, env);
+            drawn.push((self.focus, body));
         }
+        *self.drawn.borrow_mut() = drawn;
         if !self.overlay.draw_prompt(f, footer, &env.theme) {
             chrome::footer(f, footer, &env.keymap, &env.theme, &self.contexts());
         }

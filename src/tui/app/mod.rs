@@ -7,7 +7,9 @@
 //! dialogs, `:` commands, Esc back along the pivots). Results go to whoever
 //! claims them; what a pane asks for comes back as `Effect`s.
 
+mod clipboard;
 mod draw;
+mod mouse;
 mod nav;
 mod overlay;
 
@@ -17,7 +19,6 @@ pub use overlay::Overlay;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::Action;
-use super::format::safe;
 use super::input::{Input, one_line};
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, Msg};
@@ -103,6 +104,14 @@ pub struct App {
     pub toasts: Vec<Toast>,
     /// Set when the screen must be cleared and fully redrawn (Ctrl-L).
     pub clear: bool,
+    /// `z`: the focused pane has the whole screen.
+    pub zoomed: bool,
+    /// Text to put on the clipboard (OSC 52) with the next frame.
+    pub clipboard: Option<String>,
+    /// Whether the terminal takes OSC 52; when not, a copy shows the text to select.
+    pub osc52: bool,
+    /// Where each pane was drawn in the last frame, for the mouse.
+    drawn: std::cell::RefCell<Vec<(PaneId, ratatui::layout::Rect)>>,
     pub exit: Option<Exit>,
     cmds: Vec<Cmd>,
     dirty: bool,
@@ -120,6 +129,10 @@ impl App {
             back: BackStack::default(),
             toasts: Vec::new(),
             clear: false,
+            zoomed: false,
+            clipboard: None,
+            osc52: true,
+            drawn: Default::default(),
             exit: None,
             cmds: Vec::new(),
             dirty: true,
@@ -168,6 +181,10 @@ impl App {
                 self.key(key);
             }
             Msg::Resize => self.dirty = true,
+            Msg::Mouse(m) => {
+                self.dirty = true;
+                self.mouse(m);
+            }
             Msg::Paste(text) => {
                 self.dirty = true;
                 self.paste(&text);
@@ -331,6 +348,7 @@ impl App {
                 Effect::Toast(level, text) => self.toast(level, text),
                 Effect::Pivot(target) => self.pivot(target),
                 Effect::Focus(pane) => self.focus = pane,
+                Effect::Copy(text) => self.copy(text),
                 Effect::Close => {
                     self.picker = None;
                     self.wizard = None;
@@ -413,6 +431,7 @@ impl App {
             Action::Help => self.help(arg.as_deref()),
             Action::Redraw => self.clear = true,
             Action::Log => self.cmds.push(Cmd::LoadLog),
+            Action::Zoom => self.zoomed = !self.zoomed,
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
                     input: Input::default(),
@@ -506,7 +525,25 @@ impl App {
             | Action::Expand
             | Action::Collapse
             | Action::WhoCanSee
-            | Action::Refresh => {}
+            | Action::Refresh
+            | Action::Person
+            | Action::MoreLike
+            | Action::OnlyLike
+            | Action::ActivitiesOf
+            | Action::SpanIn
+            | Action::SpanOut
+            | Action::Earlier
+            | Action::Later
+            | Action::CopyValue
+            | Action::CopyRow
+            | Action::Sort
+            | Action::SortReverse => {}
+            Action::Goto => {
+                self.focus = PaneId::Activities;
+                self.panes
+                    .activities
+                    .goto(arg.as_deref(), &self.env, &mut out);
+            }
         }
         self.apply(out);
     }
@@ -518,40 +555,6 @@ impl App {
             .get_mut(pane)
             .on_action(action, &self.env, &mut out);
         self.apply(out);
-    }
-
-    /// Goes where `target` says, remembering where from: Esc comes back,
-    /// and puts back what the pivot changed in the pane it went to.
-    pub fn pivot(&mut self, target: Target) {
-        let to = target.pane();
-        self.back.push(Visit {
-            from: self.focus,
-            to,
-            saved: self.panes.get(to).snapshot(),
-        });
-        self.show(target);
-    }
-
-    /// Goes where `target` says, with no way back but the pane's parent.
-    fn show(&mut self, target: Target) {
-        let to = target.pane();
-        let mut out = Out::default();
-        self.panes.get_mut(to).show(&target, &self.env, &mut out);
-        self.focus = to;
-        self.apply(out);
-    }
-
-    /// Esc that no pane took: back along the latest pivot into this pane,
-    /// else up to the pane's parent.
-    fn back(&mut self) {
-        if let Some(visit) = self.back.pop_to(self.focus) {
-            if let Some(saved) = visit.saved {
-                self.panes.get_mut(visit.to).restore(saved, &self.env);
-            }
-            self.focus = visit.from;
-        } else if let Some(parent) = self.focus.parent() {
-            self.focus = parent;
-        }
     }
 
     fn group_named(&self, name: &str) -> Option<&crate::domain::Group> {
@@ -593,16 +596,6 @@ impl App {
                 self.toast(Level::Warning, format!("{hint} first"));
             }
         }
-    }
-
-    /// The drill-down path for the breadcrumbs.
-    pub fn breadcrumbs(&self) -> Vec<String> {
-        self.panes
-            .get(self.focus)
-            .breadcrumbs(&self.env)
-            .iter()
-            .map(|p| safe(p).into_owned())
-            .collect()
     }
 }
 

@@ -21,6 +21,7 @@ use crate::tui::msg::Done;
 use crate::tui::pane::{
     Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, list_contexts,
 };
+use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
@@ -153,6 +154,11 @@ impl Component for GroupsPane {
                     }));
                 }
             }
+            Action::ActivitiesOf => {
+                if let Some(g) = self.selected(env) {
+                    out.push(Effect::Pivot(activities_of_group(&g.name)));
+                }
+            }
             Action::Filter => self.editing = true,
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(env),
             _ => return self.cursor.navigate(action, self.visible.len()),
@@ -169,6 +175,10 @@ impl Component for GroupsPane {
             self.refilter(env);
         }
         Handled::Consumed
+    }
+
+    fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
+        self.cursor.click(y, self.visible.len())
     }
 
     fn typing(&self) -> bool {
@@ -223,12 +233,15 @@ impl Pane for GroupsPane {
         })
     }
 
-    fn restore(&mut self, snapshot: Snapshot, env: &Env) {
+    fn restore(&mut self, snapshot: Snapshot, env: &Env, _out: &mut Out) {
         let Snapshot::Groups {
             instance,
             filter,
             cursor,
-        } = snapshot;
+        } = snapshot
+        else {
+            return;
+        };
         self.instance = instance;
         self.filter.set(&filter);
         self.refilter(env);
@@ -372,6 +385,7 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
             }
         })
         .collect();
+    pane.cursor.place(list_area.y + 1);
     masked_table(
         f,
         list_area,

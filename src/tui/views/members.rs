@@ -1,9 +1,9 @@
 //! Members pane and the person view it opens (R-G8).
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Sparkline, Wrap};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Cell, Paragraph, Row};
 
 use ratatui::crossterm::event::KeyEvent;
 
@@ -11,12 +11,17 @@ use crate::domain::GroupId;
 use crate::service::Event;
 use crate::store::{Member, Person};
 use crate::tui::action::Action;
-use crate::tui::format::{ago, instance_cell, instance_column, instance_label, safe};
+use crate::tui::format::{ago, instance_cell, instance_column, safe};
 use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, Outcome};
-use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId, Target, list_contexts};
+use crate::tui::pane::{
+    Component, Effect, Env, Handled, MembersSnapshot, Out, Pane, PaneId, Snapshot, Target,
+    list_contexts,
+};
+use crate::tui::views::activities::activities_of;
+pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
@@ -38,14 +43,6 @@ pub struct MembersPane {
     pub loading: bool,
     pub error: Option<String>,
     pub person: Option<PersonView>,
-}
-
-#[derive(Debug)]
-pub struct PersonView {
-    pub key: String,
-    pub person: Option<Person>,
-    pub error: Option<String>,
-    pub scroll: usize,
 }
 
 impl MembersPane {
@@ -129,12 +126,7 @@ impl MembersPane {
     }
 
     pub fn open_person(&mut self, key: &str) {
-        self.person = Some(PersonView {
-            key: key.to_owned(),
-            person: None,
-            error: None,
-            scroll: 0,
-        });
+        self.person = Some(PersonView::new(key, false));
     }
 
     pub fn person_loaded(&mut self, key: &str, result: Outcome<Person>) {
@@ -153,18 +145,20 @@ impl MembersPane {
         self.refilter(fuzzy);
     }
 
-    /// The person view: ↑↓ scroll it, Esc closes it.
-    fn person_action(&mut self, action: Action) -> Handled {
+    /// The person view has the keys; Esc closes it, or goes back along the
+    /// pivot that opened it.
+    fn person_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         let Some(p) = &mut self.person else {
             return Handled::NotConsumed;
         };
         match action {
-            Action::Up => p.scroll = p.scroll.saturating_sub(1),
-            Action::Down => p.scroll += 1,
-            Action::Back => self.person = None,
-            _ => return Handled::NotConsumed,
+            Action::Back if p.pivoted => Handled::NotConsumed,
+            Action::Back => {
+                self.person = None;
+                Handled::Consumed
+            }
+            other => p.action(other, env, out),
         }
-        Handled::Consumed
     }
 }
 
@@ -187,7 +181,7 @@ impl Component for MembersPane {
             return Handled::Consumed;
         }
         if self.person.is_some() {
-            return self.person_action(action);
+            return self.person_action(action, env, out);
         }
         match action {
             Action::Open => {
@@ -195,6 +189,11 @@ impl Component for MembersPane {
                     let key = m.key.clone();
                     self.open_person(&key);
                     out.run(Cmd::LoadPerson(key));
+                }
+            }
+            Action::ActivitiesOf => {
+                if let Some(m) = self.selected() {
+                    out.push(Effect::Pivot(activities_of(&m.key)));
                 }
             }
             Action::Filter => self.editing = true,
@@ -213,6 +212,13 @@ impl Component for MembersPane {
             self.refilter(&env.fuzzy);
         }
         Handled::Consumed
+    }
+
+    fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
+        match self.person {
+            Some(_) => Handled::NotConsumed,
+            None => self.cursor.click(y, self.visible.len()),
+        }
     }
 
     fn typing(&self) -> bool {
@@ -256,16 +262,65 @@ impl Pane for MembersPane {
     }
 
     fn show(&mut self, target: &Target, _env: &Env, out: &mut Out) {
-        if let Target::Members { group, name } = target {
-            self.open_group(*group, name.clone());
-            out.run(Cmd::LoadMembers(*group));
+        match target {
+            Target::Members { group, name } => {
+                self.open_group(*group, name.clone());
+                self.person = None;
+                out.run(Cmd::LoadMembers(*group));
+            }
+            Target::Person { key } => {
+                self.editing = false;
+                self.person = Some(PersonView::new(key, true));
+                out.run(Cmd::LoadPerson(key.clone()));
+            }
+            _ => {}
         }
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot::Members(Box::new(MembersSnapshot {
+            group: self.group.clone(),
+            filter: self.filter.text().to_owned(),
+            cursor: self.cursor.clone(),
+            person: self.person.clone(),
+        })))
+    }
+
+    /// The person view comes back as it was. The list under it is put back
+    /// only when a pivot from the person changed it: drilling down from
+    /// Groups leaves the members in view when Esc goes back to Groups.
+    fn restore(&mut self, snapshot: Snapshot, env: &Env, out: &mut Out) {
+        let Snapshot::Members(saved) = snapshot else {
+            return;
+        };
+        let MembersSnapshot {
+            group,
+            filter,
+            cursor,
+            person,
+        } = *saved;
+        if person.is_some() {
+            if let Some((id, name)) = group.filter(|g| Some(g) != self.group.as_ref()) {
+                self.open_group(id, name);
+                out.run(Cmd::LoadMembers(id));
+            }
+            self.filter.set(&filter);
+            self.refilter(&env.fuzzy);
+            self.cursor = cursor;
+        }
+        if let Some(view) = person
+            .as_ref()
+            .filter(|v| v.person.is_none() && v.error.is_none())
+        {
+            out.run(Cmd::LoadPerson(view.key.clone()));
+        }
+        self.person = person;
     }
 }
 
 fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {
     if let Some(view) = &pane.person {
-        return draw_person(f, area, env, view, focused);
+        return view.draw(f, area, env, focused);
     }
     let theme = &env.theme;
     let title = match &pane.group {
@@ -354,6 +409,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
             }
         })
         .collect();
+    pane.cursor.place(list_area.y + 1);
     masked_table(
         f,
         list_area,
@@ -387,103 +443,6 @@ fn split_cells(
         .filter_map(|i| i.checked_sub(email_at))
         .collect();
     ((name, in_name), (email, in_email))
-}
-
-fn draw_person(f: &mut Frame, area: Rect, env: &Env, view: &PersonView, focused: bool) {
-    let theme = &env.theme;
-    let block = pane_block(&format!("Person {}", safe(&view.key)), focused, theme);
-    let inner = block.inner(area);
-    f.render_widget(block, area);
-    let Some(p) = &view.person else {
-        let text = match &view.error {
-            Some(e) => Span::styled(e.clone(), theme.error()),
-            None => Span::styled("loading…", theme.dim()),
-        };
-        f.render_widget(Paragraph::new(text), inner);
-        return;
-    };
-    let group_names: Vec<String> = p
-        .groups
-        .iter()
-        .map(|id| {
-            env.group(*id)
-                .map_or_else(|| format!("#{}", id.0), |g| safe(&g.name).into_owned())
-        })
-        .collect();
-    let names: Vec<String> = p
-        .accounts
-        .iter()
-        .map(|(_, u)| safe(&u.display_name).into_owned())
-        .collect();
-    let apps: Vec<&str> = p.apps.iter().map(|a| a.display_name()).collect();
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled("Name     ", theme.header()),
-            Span::raw(names.join(", ")),
-        ]),
-        Line::from(vec![
-            Span::styled("Apps     ", theme.header()),
-            Span::raw(apps.join(", ")),
-        ]),
-        Line::from(vec![
-            Span::styled("Groups   ", theme.header()),
-            Span::raw(group_names.join(", ")),
-        ]),
-        Line::from(vec![
-            Span::styled("Last     ", theme.header()),
-            Span::raw(ago(env.now, p.last_activity)),
-        ]),
-        Line::from(Span::styled("Accounts", theme.header())),
-    ];
-    lines.extend(p.accounts.iter().map(|(id, u)| {
-        let place = env
-            .instance(*id)
-            .map_or_else(|| format!("#{}", id.0), |i| instance_label(i.app, &i.name));
-        Line::from(format!("  {place}  {}", safe(&u.email)))
-    }));
-    lines.push(Line::from(Span::styled(
-        "Activities by type",
-        theme.header(),
-    )));
-    lines.extend(
-        p.by_type
-            .iter()
-            .map(|(t, n)| Line::from(format!("  {n:>6}  {}", safe(t)))),
-    );
-    lines.push(Line::from(Span::styled(
-        "Activities by app",
-        theme.header(),
-    )));
-    lines.extend(
-        p.by_app
-            .iter()
-            .map(|(a, n)| Line::from(format!("  {n:>6}  {}", a.display_name()))),
-    );
-    let [text_area, chart_title, chart_area] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(1),
-        Constraint::Length(3),
-    ])
-    .areas(inner);
-    let scroll = u16::try_from(view.scroll).unwrap_or(u16::MAX);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        text_area,
-    );
-    let total: u64 = p.daily.iter().sum();
-    f.render_widget(
-        Paragraph::new(Span::styled(
-            format!("Last 30 days: {total} activities"),
-            theme.header(),
-        )),
-        chart_title,
-    );
-    f.render_widget(
-        Sparkline::default().data(&p.daily).style(theme.key()),
-        chart_area,
-    );
 }
 
 #[cfg(test)]

@@ -10,4 +10,5 @@ pub mod groups;
 pub mod history;
 pub mod instance;
 pub mod members;
+pub mod person;
 pub mod picker;

@@ -13,6 +13,8 @@ pub struct Cursor {
     offset: Cell<usize>,
     /// Rows shown at the last draw, for paging.
     height: Cell<usize>,
+    /// The screen line of the first row at the last draw, for clicks.
+    top: Cell<u16>,
 }
 
 impl PartialEq for Cursor {
@@ -75,6 +77,24 @@ impl Cursor {
     pub fn shift(&mut self, n: usize) {
         self.selected += n;
         self.offset.set(self.offset.get() + n);
+    }
+
+    /// Says where on the screen the first row was drawn.
+    pub fn place(&self, y: u16) {
+        self.top.set(y);
+    }
+
+    /// A click on screen line `y`: selects the row drawn there, if any.
+    pub fn click(&mut self, y: u16, len: usize) -> Handled {
+        let Some(line) = y.checked_sub(self.top.get()).map(usize::from) else {
+            return Handled::NotConsumed;
+        };
+        let row = self.offset.get() + line;
+        if line >= self.height.get() || row >= len {
+            return Handled::NotConsumed;
+        }
+        self.selected = row;
+        Handled::Consumed
     }
 
     /// The rows to draw in `height` lines, keeping the selection in view.

@@ -8,6 +8,8 @@ mod history;
 mod lists;
 mod navigation;
 mod picker;
+mod pivots;
+mod screen;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

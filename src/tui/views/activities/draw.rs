@@ -4,9 +4,9 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Row};
 
-use super::{ActivitiesPane, PROMPT};
+use super::{ActivitiesPane, Column, PROMPT, timeline};
 use crate::domain::Activity;
 use crate::domain::filter::FilterError;
 use crate::tui::format::{instance_column, safe, time_in, timestamp};
@@ -21,6 +21,9 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
     }
     if pane.new_count > 0 {
         title.push_str(&format!(" · ↑ {} new", pane.new_count));
+    }
+    if let Some(at) = pane.anchor {
+        title.push_str(&format!(" · from {}", time_in(at, "%Y-%m-%d %H:%M")));
     }
     if let Some(n) = pane.export {
         title.push_str(&format!(" · exporting {n}…"));
@@ -75,8 +78,19 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
         return;
     }
     if let Some(a) = &pane.detail {
-        return draw_detail(f, body, env, a);
+        return draw_detail(pane, f, body, env, a);
     }
+    // A short pane gives every line to the list.
+    let body = if inner.height >= timeline::MIN_PANE_HEIGHT {
+        let [chart, rest] =
+            Layout::vertical([Constraint::Length(timeline::HEIGHT), Constraint::Fill(1)])
+                .areas(body);
+        let selected = pane.rows.get(pane.cursor.selected).map(|a| a.time);
+        pane.timeline.draw(f, chart, env, selected);
+        rest
+    } else {
+        body
+    };
     if pane.rows.is_empty() {
         let text = if pane.loading {
             "loading…"
@@ -136,11 +150,15 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
             }
         })
         .collect();
+    let names = [time_title, place_title, "Actor", "Activity", "Ctry", "IP"];
+    let titles: [String; 6] =
+        std::array::from_fn(|i| format!("{}{}", names[i], pane.sort.mark(Column::ALL[i])));
+    pane.cursor.place(body.y + 1);
     masked_table(
         f,
         body,
         rows,
-        [time_title, place_title, "Actor", "Activity", "Ctry", "IP"],
+        titles.each_ref().map(String::as_str),
         [
             Constraint::Length(time_width),
             Constraint::Length(place_width),
@@ -241,7 +259,7 @@ fn country(code: Option<&str>) -> String {
     }
 }
 
-fn draw_detail(f: &mut Frame, area: Rect, env: &Env, a: &Activity) {
+fn draw_detail(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, a: &Activity) {
     let theme = &env.theme;
     let opt = |v: &Option<String>| {
         v.as_deref()
@@ -306,17 +324,56 @@ fn draw_detail(f: &mut Frame, area: Rect, env: &Env, a: &Activity) {
             .map_or(fields.len(), |i| i + 1);
         fields.insert(at, ("Not an IP", safe(text).into_owned()));
     }
-    let lines: Vec<Line> = fields
+    // Wrapped here, not by the paragraph, so that every line can be
+    // scrolled to and counted for the position shown.
+    let room = usize::from(area.width).saturating_sub(LABEL).max(8);
+    let mut lines: Vec<Line> = Vec::new();
+    for (k, v) in fields {
+        let chars: Vec<char> = v.chars().collect();
+        for (i, part) in chars.chunks(room).enumerate() {
+            let label = if i == 0 {
+                format!("{k:<LABEL$}")
+            } else {
+                " ".repeat(LABEL)
+            };
+            lines.push(Line::from(vec![
+                Span::styled(label, theme.header()),
+                Span::raw(part.iter().collect::<String>()),
+            ]));
+        }
+    }
+    let cursor = &pane.detail_cursor;
+    pane.detail_len.set(lines.len());
+    let overflows = lines.len() > usize::from(area.height);
+    let [text, position] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(u16::from(overflows)),
+    ])
+    .areas(area);
+    let range = cursor.window(lines.len(), usize::from(text.height));
+    let shown: Vec<Line> = lines
         .into_iter()
-        .map(|(k, v)| {
-            Line::from(vec![
-                Span::styled(format!("{k:<15}"), theme.header()),
-                Span::raw(v),
-            ])
+        .enumerate()
+        .skip(range.start)
+        .take(range.len())
+        .map(|(i, l)| {
+            if i == cursor.selected {
+                l.style(theme.selected())
+            } else {
+                l
+            }
         })
         .collect();
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+    f.render_widget(Paragraph::new(shown), text);
+    let at = format!("{}/{} ↑↓", cursor.selected + 1, pane.detail_len.get());
+    f.render_widget(
+        Paragraph::new(Span::styled(at, theme.dim())).alignment(ratatui::layout::Alignment::Right),
+        position,
+    );
 }
+
+/// The width of a field's name in the details.
+const LABEL: usize = 15;
 
 #[cfg(test)]
 mod tests {

@@ -3,24 +3,34 @@
 
 mod complete;
 mod draw;
+mod pivot;
 mod queries;
+mod sort;
+mod timeline;
 
 use complete::{KnownValues, completions};
+use pivot::Purpose;
+pub use pivot::{LikeMenu, activities_of, activities_of_group};
 pub use queries::QueryEdit;
+pub use sort::{Column, SortKey, sort};
+pub use timeline::{Scope, TimelineView};
 
 use ratatui::Frame;
-use ratatui::crossterm::event::KeyEvent;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 
 use crate::domain::filter::{self, FilterError};
-use crate::domain::{Activity, InstanceId};
+use crate::domain::{Activity, InstanceId, Micros};
 use crate::service::{Event, Level, suggested_queries};
 use crate::store::ActivityCursor;
 use crate::tui::action::Action;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, ExportFormat, Failure, Outcome};
-use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId, list_contexts};
+use crate::tui::pane::{
+    ActivitiesSnapshot, Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target,
+    list_contexts,
+};
 use crate::tui::widgets::list::Cursor;
 
 const PROMPT: &str = "Filter› ";
@@ -46,6 +56,10 @@ pub struct ActivitiesPane {
     pub new_count: usize,
     pub error: Option<Failure>,
     pub detail: Option<Box<Activity>>,
+    /// The line selected in the details, which scroll to keep it in view.
+    pub detail_cursor: Cursor,
+    /// Lines in the details at the last draw, wrapped to the pane's width.
+    detail_len: std::cell::Cell<usize>,
     /// The queries list, when open: (name, filter, saved by the user).
     pub queries: Option<Vec<(String, String, bool)>>,
     pub queries_cursor: Cursor,
@@ -54,6 +68,13 @@ pub struct ActivitiesPane {
     pub query_edit: Option<QueryEdit>,
     /// Rows written by a running export.
     pub export: Option<u64>,
+    /// "More like this": the fields of the activity in view to pivot on.
+    pub like: Option<LikeMenu>,
+    pub timeline: TimelineView,
+    /// The order of the rows; kept when the filter changes.
+    pub sort: SortKey,
+    /// `:goto`: the list starts at this moment instead of now.
+    pub anchor: Option<Micros>,
 }
 
 #[derive(Debug, Default)]
@@ -75,7 +96,11 @@ impl ActivitiesPane {
         Cmd::LoadActivities {
             filter: self.filter.clone(),
             limit: self.rows.len().clamp(PAGE, MAX_RELOAD),
-            after: None,
+            // Positions sort by (time, seq): this one comes after all of `at`'s.
+            after: self.anchor.map(|at| ActivityCursor {
+                time: at + 1,
+                seq: 0,
+            }),
         }
     }
 
@@ -126,6 +151,9 @@ impl ActivitiesPane {
                     .filter(|a| !have.contains(&(a.instance, a.id.clone()))),
             );
             self.next = page.next;
+            if self.sort != SortKey::default() {
+                self.sort_by(self.sort);
+            }
             return;
         }
         let following = self.cursor.selected == 0 && self.cursor.offset() == 0;
@@ -134,7 +162,10 @@ impl ActivitiesPane {
             .get(self.cursor.selected)
             .map(|a| (a.instance, a.id.clone()));
         let old_first = self.rows.first().map(|a| (a.instance, a.id.clone()));
-        let rows = page.items;
+        let mut rows = page.items;
+        if self.sort != SortKey::default() {
+            sort(&mut rows, self.sort);
+        }
         let arrived = old_first
             .as_ref()
             .and_then(|(i, id)| rows.iter().position(|a| key(a) == (*i, id.as_str())))
@@ -221,8 +252,16 @@ impl ActivitiesPane {
         e.error = filter::parse(e.input.text()).err();
     }
 
+    /// The activity the keys act on: the one open, else the selected row.
+    pub fn current(&self) -> Option<&Activity> {
+        self.detail
+            .as_deref()
+            .or_else(|| self.rows.get(self.cursor.selected))
+    }
+
     pub fn open_detail(&mut self) {
         self.detail = self.rows.get(self.cursor.selected).cloned().map(Box::new);
+        self.detail_cursor.top();
     }
 
     pub fn open_queries(&mut self) {
@@ -255,6 +294,35 @@ impl ActivitiesPane {
             self.loading = true;
             out.run(self.reload_cmd());
         }
+        out.run_all(self.timeline.request(&self.filter));
+    }
+
+    /// `:goto MOMENT`: the list starts there and the timeline is centred on
+    /// it; `:goto` alone, or `now`, follows the clock again.
+    pub fn goto(&mut self, text: Option<&str>, env: &Env, out: &mut Out) {
+        let at = match text.map(str::trim).filter(|t| !t.is_empty() && *t != "now") {
+            None => None,
+            Some(t) => match timeline::parse_moment(t) {
+                Ok(at) => Some(at),
+                Err(e) => return out.toast(Level::Error, e),
+            },
+        };
+        self.anchor = at;
+        self.timeline.center(at, env.now);
+        let filter = self.filter.clone();
+        self.set_filter(filter);
+        self.refresh(out);
+    }
+
+    /// Zoom and pan keys: the timeline, asked for again.
+    fn scope(&mut self, action: Action, env: &Env, out: &mut Out) {
+        match action {
+            Action::SpanIn => self.timeline.zoom(-1),
+            Action::SpanOut => self.timeline.zoom(1),
+            Action::Earlier => self.timeline.pan(-1, env.now),
+            _ => self.timeline.pan(1, env.now),
+        }
+        out.run_all(self.timeline.request(&self.filter));
     }
 
     /// Shows the activities matching `text`.
@@ -340,7 +408,7 @@ impl ActivitiesPane {
             return self.queries_cursor.navigate(action, q.len());
         }
         if self.detail.is_some() {
-            return Handled::NotConsumed;
+            return self.detail_cursor.navigate(action, self.detail_len.get());
         }
         let handled = self.cursor.navigate(action, self.rows.len());
         if handled == Handled::Consumed {
@@ -368,6 +436,9 @@ impl ActivitiesPane {
 
 impl Component for ActivitiesPane {
     fn contexts(&self) -> Vec<Context> {
+        if self.like.is_some() {
+            return vec![Context::Menu];
+        }
         let mut contexts = list_contexts(Context::Activities, self.typing());
         if self.queries.is_some() && !self.typing() {
             contexts.insert(0, Context::Queries);
@@ -379,11 +450,30 @@ impl Component for ActivitiesPane {
         if self.typing() {
             return self.typing_action(action, env, out);
         }
+        if self.like.is_some() {
+            return self.like_action(action, out);
+        }
         if self.queries.is_some() && self.query_action(action, out) == Handled::Consumed {
             return Handled::Consumed;
         }
         match action {
             Action::Open => self.open(out),
+            Action::Person if self.queries.is_none() => {
+                if let Some(a) = self.current() {
+                    out.push(Effect::Pivot(Target::Person {
+                        key: a.actor.clone(),
+                    }));
+                }
+            }
+            Action::SpanIn | Action::SpanOut | Action::Earlier | Action::Later => {
+                self.scope(action, env, out)
+            }
+            Action::MoreLike if self.queries.is_none() => self.open_like(Purpose::More),
+            Action::OnlyLike if self.queries.is_none() => self.open_like(Purpose::Only),
+            Action::CopyValue if self.queries.is_none() => self.open_like(Purpose::Copy),
+            Action::CopyRow if self.queries.is_none() => self.copy_row(out),
+            Action::Sort => self.sort_by(self.sort.next()),
+            Action::SortReverse => self.sort_by(self.sort.reversed()),
             Action::Back if self.queries.is_some() => self.queries = None,
             Action::Back if self.detail.is_some() => self.detail = None,
             Action::Filter => self.edit(),
@@ -396,6 +486,15 @@ impl Component for ActivitiesPane {
     }
 
     fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
+        if let Some(menu) = &self.like {
+            if let KeyCode::Char(c) = key.code
+                && let Some(choice) = menu.by_letter(c)
+            {
+                pivot::choose(choice, &self.filter, menu.purpose, out);
+                self.like = None;
+            }
+            return Handled::Consumed;
+        }
         if !self.typing() {
             return Handled::NotConsumed;
         }
@@ -405,6 +504,18 @@ impl Component for ActivitiesPane {
             self.edit_key(key);
         }
         Handled::Consumed
+    }
+
+    fn click(&mut self, y: u16, _env: &Env, out: &mut Out) -> Handled {
+        if self.detail.is_some() || self.queries.is_some() || self.like.is_some() {
+            return Handled::NotConsumed;
+        }
+        let handled = self.cursor.click(y, self.rows.len());
+        if let Some(cmd) = self.more_cmd().filter(|_| handled == Handled::Consumed) {
+            self.loading = true;
+            out.run(cmd);
+        }
+        handled
     }
 
     fn typing(&self) -> bool {
@@ -426,6 +537,9 @@ impl Component for ActivitiesPane {
                 if stale || filter != self.filter {
                     self.refresh(out);
                 }
+            }
+            Done::Timeline { seq, result } => {
+                out.run_all(self.timeline.answered(seq, result, &self.filter));
             }
             Done::SavedQueries(Ok(list)) => self.saved_loaded(list),
             Done::QueryChanged { what, result } => match result {
@@ -453,7 +567,10 @@ impl Component for ActivitiesPane {
     }
 
     fn draw(&self, f: &mut Frame, area: Rect, focused: bool, env: &Env) {
-        draw::draw(self, f, area, env, focused)
+        draw::draw(self, f, area, env, focused);
+        if let Some(menu) = &self.like {
+            pivot::draw_menu(menu, f, area.inner(ratatui::layout::Margin::new(1, 1)), env);
+        }
     }
 }
 
@@ -465,6 +582,54 @@ impl Pane for ActivitiesPane {
     }
 
     fn reload(&mut self, _env: &Env, out: &mut Out) {
+        self.refresh(out);
+    }
+
+    fn show(&mut self, target: &Target, _env: &Env, out: &mut Out) {
+        if let Target::Activities { filter, .. } = target {
+            self.queries = None;
+            self.like = None;
+            self.editor = None;
+            self.apply_filter(filter.clone(), out);
+        }
+    }
+
+    fn snapshot(&self) -> Option<Snapshot> {
+        Some(Snapshot::Activities(Box::new(ActivitiesSnapshot {
+            filter: self.filter.clone(),
+            rows: self.rows.clone(),
+            next: self.next,
+            cursor: self.cursor.clone(),
+            detail: self.detail.clone(),
+            anchor: self.anchor,
+            scope: self.timeline.scope,
+        })))
+    }
+
+    /// Puts back what was shown at once, then reads it again: what arrived
+    /// since comes in above, and the selected row stays selected.
+    fn restore(&mut self, snapshot: Snapshot, _env: &Env, out: &mut Out) {
+        let Snapshot::Activities(saved) = snapshot else {
+            return;
+        };
+        let ActivitiesSnapshot {
+            filter,
+            rows,
+            next,
+            cursor,
+            detail,
+            anchor,
+            scope,
+        } = *saved;
+        self.anchor = anchor;
+        self.timeline.scope = scope;
+        self.set_filter(filter);
+        self.rows = rows;
+        self.next = next;
+        self.cursor = cursor;
+        self.detail = detail;
+        self.queries = None;
+        self.like = None;
         self.refresh(out);
     }
 

@@ -1,0 +1,111 @@
+//! Issue 13 part 3: zoom, copy, sort and the mouse, without a terminal.
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+
+use super::*;
+
+/// Draws `app`; the screen line that shows `needle`.
+fn line_of(app: &App, w: u16, h: u16, needle: &str) -> u16 {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    terminal.draw(|f| app.draw(f)).expect("draw");
+    let buf = terminal.backend().buffer();
+    (0..h)
+        .find(|&y| {
+            let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
+            line.contains(needle)
+        })
+        .unwrap_or_else(|| panic!("{needle:?} not on screen"))
+}
+
+fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) {
+    app.update(Msg::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }));
+}
+
+// Issue 13: a click focuses the pane under it and selects the row there; the
+// wheel scrolls the pane under the pointer.
+#[test]
+fn clicks_focus_and_select_and_the_wheel_scrolls() {
+    let mut app = app();
+    loaded(&mut app);
+    assert_eq!(app.focus, PaneId::Groups);
+    // 120×40: the Activities pane is bottom right.
+    let third = line_of(&app, 120, 40, "user2@");
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 90, third);
+    assert_eq!(app.focus, PaneId::Activities);
+    assert_eq!(app.panes.activities.cursor.selected, 2);
+    mouse(&mut app, MouseEventKind::ScrollDown, 90, third);
+    assert_eq!(app.panes.activities.cursor.selected, 5);
+    // A click outside any row selects nothing new.
+    mouse(&mut app, MouseEventKind::Down(MouseButton::Left), 90, 39);
+    assert_eq!(app.panes.activities.cursor.selected, 5);
+}
+
+// Issue 13: `z` zooms and unzooms; `y` copies a value, `Y` the row as JSON,
+// both handed to the runtime for OSC 52 and told in a toast.
+#[test]
+fn zoom_and_copy() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4z");
+    assert!(app.zoomed);
+    typed(&mut app, "z");
+    assert!(!app.zoomed);
+    typed(&mut app, "Y");
+    let json = app
+        .clipboard
+        .take()
+        .expect("the row on its way to the clipboard");
+    let row: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(row["id"], "a0");
+    typed(&mut app, "yu");
+    assert_eq!(app.clipboard.take().as_deref(), Some("user0@contoso.com"));
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text == "copied: user0@contoso.com")
+    );
+    app.osc52 = false;
+    typed(&mut app, "yu");
+    assert!(
+        app.clipboard.is_none(),
+        "nothing for a terminal that refuses it"
+    );
+    assert!(
+        app.toasts
+            .last()
+            .is_some_and(|t| t.text.ends_with("select it: user0@contoso.com"))
+    );
+}
+
+// Issue 13: a sort keeps the selected row selected and stays as rows load.
+#[test]
+fn sort_keeps_the_selection_and_survives_a_reload() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "4jjj");
+    let id = app.panes.activities.rows[3].id.clone();
+    typed(&mut app, "oooo");
+    let acts = &app.panes.activities;
+    assert_eq!(acts.rows[acts.cursor.selected].id, id);
+    let countries: Vec<Option<&str>> = acts.rows.iter().map(|a| a.country.as_deref()).collect();
+    assert!(countries.is_sorted(), "by the country: {countries:?}");
+    app.update(Msg::Service(Event::ActivitiesIngested {
+        instance: InstanceId(1),
+        count: 1,
+    }));
+    app.update(Msg::Done(Done::Activities {
+        filter: String::new(),
+        more: false,
+        result: Ok(page(0..31)),
+    }));
+    let acts = &app.panes.activities;
+    let countries: Vec<Option<&str>> = acts.rows.iter().map(|a| a.country.as_deref()).collect();
+    assert!(countries.is_sorted(), "still by the country: {countries:?}");
+}
