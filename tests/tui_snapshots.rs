@@ -293,27 +293,29 @@ fn members_pane_filtered() {
     snap("members_filtered", &app);
 }
 
-// R-G8: the person: apps, groups, counts by type and app, 30 days.
+// R-G8: the person: apps, groups, counts by type and app, 30 days; a name that every
+// account shares is shown once.
 #[test]
 fn person_view() {
     let mut app = fixture(Theme::plain());
     with_members(&mut app);
     key(&mut app, KeyCode::Enter);
+    let account = |id: &str| RemoteUser {
+        id: id.into(),
+        display_name: "Naomi Keller".into(),
+        email: "naomi.keller@contoso.com".into(),
+        status: UserStatus::Active,
+        user_type: UserType::Member,
+        principal_name: None,
+        admin: false,
+        org_unit: None,
+    };
     let person = Person {
         key: "naomi.keller@contoso.com".into(),
-        accounts: vec![(
-            InstanceId(1),
-            RemoteUser {
-                id: "u1".into(),
-                display_name: "Naomi Keller".into(),
-                email: "naomi.keller@contoso.com".into(),
-                status: UserStatus::Active,
-                user_type: UserType::Member,
-                principal_name: None,
-                admin: false,
-                org_unit: None,
-            },
-        )],
+        accounts: vec![
+            (InstanceId(1), account("u1")),
+            (InstanceId(1), account("u2")),
+        ],
         groups: vec![GroupId(2), GroupId(1)],
         apps: vec![AppKind::Microsoft365],
         by_type: vec![("FileDownloaded".into(), 14), ("UserLoggedIn".into(), 9)],
@@ -325,6 +327,12 @@ fn person_view() {
         key: "naomi.keller@contoso.com".into(),
         result: Ok(person),
     }));
+    let screen = text(&render(&app, 120, 40));
+    let name = screen
+        .lines()
+        .find(|l| l.contains("Name "))
+        .expect("the name line");
+    assert_eq!(name.matches("Naomi Keller").count(), 1, "{name}");
     snap("person", &app);
 }
 

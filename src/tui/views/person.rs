@@ -67,11 +67,14 @@ impl PersonView {
         };
         let link =
             |text: String| Line::from(vec![Span::raw(text), Span::styled(" ›", theme.key())]);
-        let names: Vec<String> = p
-            .accounts
-            .iter()
-            .map(|(_, u)| safe(&u.display_name).into_owned())
-            .collect();
+        // One person usually has the same name in every app: each name once, in account order.
+        let mut names: Vec<String> = Vec::new();
+        for (_, u) in &p.accounts {
+            let name = safe(&u.display_name).into_owned();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
         let apps: Vec<&str> = p.apps.iter().map(|a| a.display_name()).collect();
         let mut rows = vec![
             (field("Name", names.join(", ")), None),
