@@ -459,13 +459,16 @@ fn hostile_text_never_reaches_the_terminal_raw() {
     let scratch = Scratch::new();
     hostile::through_the_store(&scratch.store(), &corpus);
     // Narrow, so the focused pane has the screen to itself, and tall enough for every
-    // activity of the corpus at once, above the notices of failed scans.
-    let mut t = Term::start(&[], &scratch, 119, corpus.len() as u16 + 30);
+    // activity of the corpus at once, below the timeline and above the notices of
+    // failed scans.
+    let mut t = Term::start(&[], &scratch, 119, corpus.len() as u16 + 40);
     let mut screens = Vec::new();
     t.wait_for("Groups");
     t.send("4");
     let last = escaped(corpus.last().expect("an entry"));
     screens.push(("activities", t.wait_for(&last)));
+    // The list moves down when the timeline's counts arrive; the keys wait for them.
+    t.wait_until("the timeline's totals", |s| s.contents().contains(" of "));
 
     // The detail of the record whose every field is a colour sequence: shown escaped, and
     // the text after it in the colour of the text before it.
