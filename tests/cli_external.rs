@@ -453,6 +453,35 @@ fn groups_members_acls_and_access_from_the_command_line() {
     ]);
     assert_eq!(visible, serde_json::json!([]), "denied sees nothing");
 
+    // Issue 13 (speed): the listings and the checker only read, so they leave the file
+    // as it was (no byte, no modification time, no disk sync).
+    let stamp = || {
+        let meta = std::fs::metadata(s.db()).unwrap();
+        (meta.modified().unwrap(), std::fs::read(s.db()).unwrap())
+    };
+    let before = stamp();
+    let on = ["--connection", "contosohr"];
+    for args in [
+        &[
+            "access",
+            "check",
+            on[0],
+            on[1],
+            "--item",
+            "ticket1",
+            "--user",
+            &granted_upn,
+        ][..],
+        &["access", "who", on[0], on[1], "--item", "ticket1"],
+        &["access", "items", on[0], on[1], "--user", &granted_upn],
+        &["external", "groups", "list", on[0], on[1]],
+        &["external", "items", "list", on[0], on[1]],
+        &["external", "acl", "show", on[0], on[1], "--item", "ticket1"],
+    ] {
+        s.ok(args);
+        assert!(stamp() == before, "casbah {args:?} wrote to the database");
+    }
+
     // R-X3: removing the nested group breaks the cycle, at Graph and here.
     s.ok(&[
         "external",

@@ -155,14 +155,20 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome 
 /// five times (its open and close) even when nothing is written (issue 13).
 fn reads_only(command: &Command) -> bool {
     use args::{
-        ConnectionsCommand, ConnectionsListArgs, ConnectorsCommand, ExternalCommand, GroupsCommand,
-        QueriesCommand, SettingsCommand,
+        AclCommand, ConnectionsCommand, ConnectionsListArgs, ConnectorsCommand, ExternalCommand,
+        ExternalGroupsCommand, GroupsCommand, ItemsCommand, QueriesCommand, SettingsCommand,
     };
     matches!(
         command,
         Command::Members(_)
             | Command::Person(_)
             | Command::Activities(_)
+            | Command::Access(_)
+            | Command::External(
+                ExternalCommand::Groups(ExternalGroupsCommand::List { .. })
+                    | ExternalCommand::Items(ItemsCommand::List { .. })
+                    | ExternalCommand::Acl(AclCommand::Show { .. })
+            )
             | Command::Groups(GroupsCommand::List(_) | GroupsCommand::History(_))
             | Command::Connectors(ConnectorsCommand::List(_) | ConnectorsCommand::Catalog(_))
             | Command::Queries(QueriesCommand::List(_))
