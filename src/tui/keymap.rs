@@ -21,6 +21,7 @@ pub enum Context {
     Connectors,
     Groups,
     Members,
+    Person,
     Activities,
     Queries,
     External,
@@ -32,11 +33,12 @@ pub enum Context {
 }
 
 impl Context {
-    pub const ALL: [Context; 12] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
         Context::Members,
+        Context::Person,
         Context::Activities,
         Context::Queries,
         Context::External,
@@ -53,6 +55,7 @@ impl Context {
             Context::Connectors => "Connectors",
             Context::Groups => "Groups",
             Context::Members => "Members",
+            Context::Person => "Person view",
             Context::Activities => "Activities",
             Context::Queries => "Queries list (Q in Activities)",
             Context::External => "External groups",

@@ -1,6 +1,8 @@
 //! Groups pane: automatic and imported groups with their status (R-G1, R-G5,
 //! R-G7) and the Office apps they also appear in (R-G10).
 
+use std::cmp::Ordering;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -23,6 +25,7 @@ use crate::tui::pane::{
 };
 use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::sort::ListSort;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 /// The groups themselves are `Env::groups`: other panes name them too.
@@ -40,7 +43,11 @@ pub struct GroupsPane {
     pub error: Option<String>,
     /// The membership history of a group, shown in place of the list.
     pub history: Option<History>,
+    pub sort: ListSort,
 }
+
+/// The columns, in the table's order.
+const COLUMNS: [&str; 5] = ["Group", "Source", "Members", "Status", "Last sync"];
 
 impl GroupsPane {
     /// The groups in `env` were replaced; `selected` stays selected if still shown.
@@ -53,7 +60,12 @@ impl GroupsPane {
         self.loaded = true;
         self.error = None;
         self.refilter(env);
-        if let Some(pos) = selected.and_then(|id| {
+        self.reselect(selected, env);
+    }
+
+    /// Selects the group `id` again where it is now, if shown.
+    fn reselect(&mut self, id: Option<GroupId>, env: &Env) {
+        if let Some(pos) = id.and_then(|id| {
             self.visible
                 .iter()
                 .position(|h| env.groups[h.index].id == id)
@@ -82,8 +94,19 @@ impl GroupsPane {
         for h in &mut hits {
             h.index = candidates[h.index];
         }
+        self.sort.apply(&mut hits, |a, b, column| {
+            compare(env, &self.names, a, b, column)
+        });
         self.visible = hits;
         self.cursor.clamp(self.visible.len());
+    }
+
+    /// `o` and `O`: the list in a new order, the same group selected.
+    fn sort_by(&mut self, sort: ListSort, env: &Env) {
+        let selected = self.selected(env).map(|g| g.id);
+        self.sort = sort;
+        self.refilter(env);
+        self.reselect(selected, env);
     }
 
     /// `:groups TEXT`: the list filtered by that text.
@@ -160,6 +183,8 @@ impl Component for GroupsPane {
                 }
             }
             Action::Filter => self.editing = true,
+            Action::Sort => self.sort_by(self.sort.next(COLUMNS.len()), env),
+            Action::SortReverse => self.sort_by(self.sort.reversed(), env),
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(env),
             _ => return self.cursor.navigate(action, self.visible.len()),
         }
@@ -250,6 +275,28 @@ impl Pane for GroupsPane {
     }
 }
 
+/// Two groups (indexes in `Env::groups`) as `column` orders them.
+fn compare(env: &Env, names: &[String], a: usize, b: usize, column: usize) -> Ordering {
+    let (ga, gb) = (&env.groups[a], &env.groups[b]);
+    match column {
+        0 => names[a].to_lowercase().cmp(&names[b].to_lowercase()),
+        1 => source_of(env, ga, true).cmp(&source_of(env, gb, true)),
+        2 => ga.member_count.cmp(&gb.member_count),
+        3 => status_rank(env, ga).cmp(&status_rank(env, gb)),
+        _ => ga.last_sync.cmp(&gb.last_sync),
+    }
+}
+
+/// Failed first, then those at work, then the ready.
+fn status_rank(env: &Env, g: &Group) -> u8 {
+    match &g.status {
+        GroupStatus::SyncFailed { .. } => 0,
+        GroupStatus::Importing => 1,
+        GroupStatus::Ready if env.syncing(g.id) => 1,
+        GroupStatus::Ready => 2,
+    }
+}
+
 /// Where a group comes from: its instance, or "automatic".
 fn source_of(env: &Env, g: &Group, wide: bool) -> String {
     match &g.kind {
@@ -328,8 +375,12 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
         .map(|hit| source_of(env, &all[hit.index], wide))
         .collect();
     let (source_title, source_width) = instance_column(&sources, wide);
+    let mut titles = COLUMNS;
+    titles[1] = source_title;
+    let titles = pane.sort.titles(titles);
     // The name fills what the other columns leave.
-    let fixed = [None, Some(source_width), Some(7), Some(11), Some(9)];
+    let mut fixed = [None, Some(source_width), Some(7), Some(11), Some(9)];
+    pane.sort.fit(&titles, &mut fixed);
     let shown = keep(fixed, &mask);
     let spacing = u16::try_from(shown.len().saturating_sub(1)).unwrap_or(u16::MAX);
     let name_width = usize::from(
@@ -390,7 +441,7 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
         f,
         list_area,
         rows,
-        ["Group", source_title, "Members", "Status", "Last sync"],
+        titles.each_ref().map(String::as_str),
         fixed.map(|w| w.map_or(Constraint::Fill(1), Constraint::Length)),
         &mask,
         theme,

@@ -23,6 +23,7 @@ use crate::tui::pane::{
 use crate::tui::views::activities::activities_of;
 pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
+use crate::tui::widgets::sort::ListSort;
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 #[derive(Debug, Default)]
@@ -43,7 +44,11 @@ pub struct MembersPane {
     pub loading: bool,
     pub error: Option<String>,
     pub person: Option<PersonView>,
+    pub sort: ListSort,
 }
+
+/// The columns, in the table's order.
+const COLUMNS: [&str; 5] = ["Name", "E-mail", "Instance", "Status", "Last activity"];
 
 impl MembersPane {
     pub fn open_group(&mut self, id: GroupId, name: String) {
@@ -87,9 +92,8 @@ impl MembersPane {
                 self.earlier.pop();
             }
             if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
-                self.visible = hits;
+                self.show(hits);
                 self.ranked_for = query;
-                self.cursor.clamp(self.visible.len());
                 return;
             }
         }
@@ -103,9 +107,8 @@ impl MembersPane {
         previous.sort_unstable();
         self.earlier
             .push((std::mem::take(&mut self.ranked_for), self.visible.clone()));
-        self.visible = fuzzy.rank_among(&self.texts, &previous, &query);
+        self.show(fuzzy.rank_among(&self.texts, &previous, &query));
         self.ranked_for = query;
-        self.cursor.clamp(self.visible.len());
     }
 
     /// Ranks every row for the filter (new rows, or a filter that is not an
@@ -113,10 +116,50 @@ impl MembersPane {
     fn rank_all(&mut self, fuzzy: &Fuzzy) {
         let query = self.filter.text().to_owned();
         let every: Vec<usize> = (0..self.texts.len()).collect();
-        self.visible = fuzzy.rank_among(&self.texts, &every, &query);
+        self.show(fuzzy.rank_among(&self.texts, &every, &query));
         self.ranked_for = query;
         self.earlier.clear();
+    }
+
+    /// `hits` in the list's sort.
+    fn show(&mut self, mut hits: Vec<Hit>) {
+        let rows = &self.rows;
+        self.sort.apply(&mut hits, |a, b, column| {
+            let (a, b) = (&rows[a], &rows[b]);
+            match column {
+                0 => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                1 => a.email.to_lowercase().cmp(&b.email.to_lowercase()),
+                // Grouped by instance, in the order they were connected.
+                2 => a.instance.map(|i| i.0).cmp(&b.instance.map(|i| i.0)),
+                // Everyone listed is active (R-G4).
+                3 => std::cmp::Ordering::Equal,
+                _ => a.last_activity.cmp(&b.last_activity),
+            }
+        });
+        self.visible = hits;
         self.cursor.clamp(self.visible.len());
+    }
+
+    /// `o` and `O`: the list in a new order, the same member selected. Back to
+    /// no column, the ranking comes back.
+    fn sort_by(&mut self, sort: ListSort, fuzzy: &Fuzzy) {
+        let selected = self.selected().map(|m| m.key.clone());
+        self.sort = sort;
+        // Rankings kept for backspace are in the old order.
+        self.earlier.clear();
+        if sort.column.is_some() {
+            let hits = std::mem::take(&mut self.visible);
+            self.show(hits);
+        } else {
+            self.rank_all(fuzzy);
+        }
+        if let Some(at) = selected.and_then(|key| {
+            self.visible
+                .iter()
+                .position(|h| self.rows[h.index].key == key)
+        }) {
+            self.cursor.selected = at;
+        }
     }
 
     pub fn selected(&self) -> Option<&Member> {
@@ -164,6 +207,9 @@ impl MembersPane {
 
 impl Component for MembersPane {
     fn contexts(&self) -> Vec<Context> {
+        if self.person.is_some() {
+            return vec![Context::Person, Context::Global];
+        }
         list_contexts(Context::Members, self.typing())
     }
 
@@ -197,6 +243,8 @@ impl Component for MembersPane {
                 }
             }
             Action::Filter => self.editing = true,
+            Action::Sort => self.sort_by(self.sort.next(COLUMNS.len()), &env.fuzzy),
+            Action::SortReverse => self.sort_by(self.sort.reversed(), &env.fuzzy),
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(&env.fuzzy),
             _ => return self.cursor.navigate(action, self.visible.len()),
         }
@@ -410,18 +458,18 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         })
         .collect();
     pane.cursor.place(list_area.y + 1);
+    let mut titles = COLUMNS;
+    titles[2] = place_title;
+    let titles = pane.sort.titles(titles);
+    let mut fixed = [None, None, Some(place_width), Some(6), Some(13)];
+    pane.sort.fit(&titles, &mut fixed);
+    let fills = [2, 3, 0, 0, 0];
     masked_table(
         f,
         list_area,
         rows,
-        ["Name", "E-mail", place_title, "Status", "Last activity"],
-        [
-            Constraint::Fill(2),
-            Constraint::Fill(3),
-            Constraint::Length(place_width),
-            Constraint::Length(6),
-            Constraint::Length(13),
-        ],
+        titles.each_ref().map(String::as_str),
+        std::array::from_fn(|i| fixed[i].map_or(Constraint::Fill(fills[i]), Constraint::Length)),
         &mask,
         theme,
     );
@@ -508,5 +556,53 @@ mod tests {
         pane.filter.set("");
         pane.refilter(&fuzzy);
         assert_eq!(pane.visible.len(), 4);
+    }
+
+    // Issue 13: o sorts by the next column and keeps the selected member
+    // selected; typing narrows within the sort; after the last column the
+    // ranking comes back.
+    #[test]
+    fn sorted_by_any_column_with_the_selection_kept() {
+        let fuzzy = Fuzzy::default();
+        let mut pane = MembersPane::default();
+        let mut rows = ["Oscar Chen", "Ines Garcia", "Laura Ines", "Inez Gray"]
+            .map(member)
+            .to_vec();
+        for (i, m) in rows.iter_mut().enumerate() {
+            m.last_activity = Some(10 - i as i64);
+        }
+        pane.loaded(Ok(rows), &fuzzy);
+        pane.cursor.selected = 1;
+        pane.sort_by(pane.sort.next(COLUMNS.len()), &fuzzy);
+        assert_eq!(
+            names(&pane),
+            ["Ines Garcia", "Inez Gray", "Laura Ines", "Oscar Chen"]
+        );
+        assert_eq!(
+            pane.selected().map(|m| m.name.as_str()),
+            Some("Ines Garcia")
+        );
+        pane.filter.set("in");
+        pane.refilter(&fuzzy);
+        assert_eq!(names(&pane), ["Ines Garcia", "Inez Gray", "Laura Ines"]);
+        pane.sort_by(pane.sort.reversed(), &fuzzy);
+        assert_eq!(names(&pane), ["Laura Ines", "Inez Gray", "Ines Garcia"]);
+        let mut sort = pane.sort;
+        for _ in 0..COLUMNS.len() - 1 {
+            sort = sort.next(COLUMNS.len());
+        }
+        pane.sort_by(sort, &fuzzy);
+        assert_eq!(
+            names(&pane),
+            ["Inez Gray", "Laura Ines", "Ines Garcia"],
+            "last activity, oldest first"
+        );
+        pane.sort_by(pane.sort.next(COLUMNS.len()), &fuzzy);
+        assert_eq!(pane.sort, ListSort::default());
+        let mut ranked = MembersPane::default();
+        ranked.loaded(Ok(pane.rows.clone()), &fuzzy);
+        ranked.filter.set("in");
+        ranked.refilter(&fuzzy);
+        assert_eq!(names(&pane), names(&ranked), "ranked again");
     }
 }

@@ -82,10 +82,13 @@ fn hint(key: Key, desc: &str, theme: &Theme) -> [Span<'static>; 2] {
 }
 
 /// The hints for `contexts`, each key once: the pane's or dialog's own,
-/// then the everyday ones; help and quit last, and always kept (issue 13).
+/// then the everyday ones, then sorting; help and quit last, and always kept
+/// (issue 13).
 pub fn hints(keymap: &Keymap, contexts: &[Context], width: u16) -> Vec<(Key, String)> {
     const KEPT: [Action; 2] = [Action::Help, Action::Quit];
+    const LATER: [Action; 2] = [Action::Sort, Action::SortReverse];
     let mut hints: Vec<(Key, String)> = Vec::new();
+    let mut later: Vec<(Key, String)> = Vec::new();
     let push = |hints: &mut Vec<(Key, String)>, key: Key, desc: &str| {
         if !hints.iter().any(|(k, _)| *k == key) {
             hints.push((key, desc.to_owned()));
@@ -98,7 +101,12 @@ pub fn hints(keymap: &Keymap, contexts: &[Context], width: u16) -> Vec<(Key, Str
                 continue;
             }
             if let Some(k) = b.keys.first() {
-                push(&mut hints, *k, &b.desc);
+                let list = if LATER.contains(&b.action) {
+                    &mut later
+                } else {
+                    &mut hints
+                };
+                push(list, *k, &b.desc);
             }
         }
     }
@@ -108,6 +116,9 @@ pub fn hints(keymap: &Keymap, contexts: &[Context], width: u16) -> Vec<(Key, Str
                 push(&mut hints, k, action.description());
             }
         }
+    }
+    for (k, d) in later {
+        push(&mut hints, k, &d);
     }
     let mut tail = Vec::new();
     for action in KEPT {

@@ -3,6 +3,7 @@
 pub mod chrome;
 pub mod help;
 pub mod list;
+pub mod sort;
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;

@@ -109,3 +109,41 @@ fn sort_keeps_the_selection_and_survives_a_reload() {
     let countries: Vec<Option<&str>> = acts.rows.iter().map(|a| a.country.as_deref()).collect();
     assert!(countries.is_sorted(), "still by the country: {countries:?}");
 }
+
+// Issue 13: the Groups list sorts by any column with o and O too, marks the column in
+// its header, and keeps the group selected.
+#[test]
+fn groups_sort_by_any_column_and_say_so() {
+    let mut app = app();
+    loaded(&mut app);
+    let mut big = group(3, "Audit", true);
+    big.member_count = 40;
+    app.update(Msg::Done(Done::Groups(Ok(vec![
+        group(1, "External", false),
+        group(2, "Finance EMEA", true),
+        big,
+    ]))));
+    typed(&mut app, "2");
+    let names = |app: &App| -> Vec<String> {
+        let pane = &app.panes.groups;
+        pane.visible
+            .iter()
+            .map(|h| app.env.groups[h.index].name.clone())
+            .collect()
+    };
+    assert_eq!(names(&app), ["External", "Finance EMEA", "Audit"]);
+    typed(&mut app, "jo");
+    assert_eq!(names(&app), ["Audit", "External", "Finance EMEA"]);
+    assert_eq!(
+        app.panes.groups.selected(&app.env).map(|g| g.name.as_str()),
+        Some("Finance EMEA"),
+        "the selection follows its group"
+    );
+    line_of(&app, 119, 30, "Group ▲");
+    typed(&mut app, "ooO");
+    assert_eq!(names(&app)[0], "Audit", "the most members first");
+    line_of(&app, 119, 30, "Members ▼");
+    typed(&mut app, "ooo");
+    assert_eq!(app.panes.groups.sort, Default::default());
+    assert_eq!(names(&app), ["External", "Finance EMEA", "Audit"]);
+}
