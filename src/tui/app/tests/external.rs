@@ -274,8 +274,8 @@ fn who_can_see_then_check_one_of_them() {
     assert!(app.panes.external.stack.is_empty(), "back to the tree");
 }
 
-// R-X4: Enter on an ACL entry naming an external group shows that group
-// in the tree.
+// R-X4, issue 13: Enter on an ACL entry naming an external group shows that
+// group in the tree, and Esc goes back to the ACL with the entry selected.
 #[test]
 fn an_acl_entry_leads_to_its_group() {
     let mut app = external_app();
@@ -293,6 +293,13 @@ fn an_acl_entry_leads_to_its_group() {
         app.panes.external.tree.selected().map(|r| r.label.as_str()),
         Some("Escalations")
     );
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(
+        app.breadcrumbs(),
+        ["External groups", "contosokb", "Items", "kb-1", "ACL"]
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.panes.external.stack.is_empty(), "then the tree");
 }
 
 // Live: a change of the connection reloads it once, and the row the user

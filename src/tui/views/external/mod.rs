@@ -67,6 +67,9 @@ pub struct ExternalPane {
     pub filter: Input,
     pub editing: bool,
     pub stack: Vec<Detail>,
+    /// The details an ACL entry's group was shown from in the tree, which Esc
+    /// goes back to.
+    revealed_from: Vec<Detail>,
     pub checker: Option<Checker>,
 }
 
@@ -410,6 +413,10 @@ impl ExternalPane {
         if self.stack.pop().is_some() {
             return true;
         }
+        if !self.revealed_from.is_empty() {
+            self.stack = std::mem::take(&mut self.revealed_from);
+            return true;
+        }
         if self.filter.text().is_empty() {
             return false;
         }
@@ -463,7 +470,7 @@ impl ExternalPane {
         self.filter.set("");
         self.rebuild(fuzzy);
         if let Some(i) = self.tree.rows.iter().position(|r| r.path == path) {
-            self.stack.clear();
+            self.revealed_from = std::mem::take(&mut self.stack);
             self.tree.cursor.selected = i;
         }
     }
