@@ -954,3 +954,57 @@ async fn a_timeline_counts_what_its_filter_selects() {
         .unwrap_err();
     assert!(matches!(err, ServiceError::Filter(_)), "{err}");
 }
+
+// Issue 13 (visible operations): a scan the vendor throttles says why and until when it
+// waits; cancelling it ends it at once, its waiter learns so, it is gone from the jobs, and
+// the next scan starts afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_scan_says_until_when_and_can_be_cancelled() {
+    let w = world().await;
+    w.connect().await;
+    w.sync().await;
+    w.sandbox.fail_next(
+        "/v1.0/users",
+        sandbox::Fault::Throttle {
+            retry_after: Some(4.0),
+        },
+        1,
+    );
+    let mut events = w.svc.subscribe();
+    let scan_users = async || {
+        let jobs = w.svc.scan_now("contoso", casbah::store::ScanKind::Users);
+        jobs.await.expect("scan").remove(0)
+    };
+    let job = scan_users().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let said = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(Event::JobProgress { id, label, .. })) if id == job.id => {
+                if label.contains("waiting until") {
+                    break label;
+                }
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("no word of the wait: {other:?}"),
+        }
+    };
+    assert!(said.contains("throttled with 429"), "{said}");
+    assert!(said.ends_with(" UTC"), "{said}");
+    let label = w.svc.cancel_job(job.id).await.expect("cancelled");
+    assert!(label.contains("contoso"), "{label}");
+    let ended = tokio::time::timeout(Duration::from_secs(5), job.clone().wait())
+        .await
+        .expect("the waiter is told at once");
+    assert!(ended.is_err_and(|e| e.ends_with("cancelled")));
+    let again = w
+        .svc
+        .cancel_job(job.id)
+        .await
+        .expect_err("no longer running");
+    assert!(again.to_string().contains("no job"), "{again}");
+    let next = scan_users().await;
+    assert_ne!(next.id, job.id, "a new scan, not the cancelled one");
+    // After the vendor's window: it answers early requests with 429 again.
+    next.wait().await.expect("the next scan runs");
+}

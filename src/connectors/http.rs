@@ -216,6 +216,15 @@ fn record_id(raw: &RawRecord) -> Option<String> {
         .map(|s| sanitize(&s.chars().take(80).collect::<String>()))
 }
 
+/// Told when a request waits before it tries again: until when, and why.
+pub type WaitNotice = Arc<dyn Fn(SystemTime, &str) + Send + Sync>;
+
+tokio::task_local! {
+    /// Where the job a request runs for hears of its waits, if it listens
+    /// (the service's jobs do).
+    pub static WAITS: WaitNotice;
+}
+
 /// One vendor's door to the network: one reqwest client, one retry policy,
 /// one way of reading throttling.
 #[derive(Clone)]
@@ -367,6 +376,7 @@ impl Http {
                 break;
             }
             tracing::warn!(vendor = self.vendor, %method, path, attempts, ?wait, reason = %last, "retrying");
+            let _ = WAITS.try_with(|notice| notice(SystemTime::now() + wait, &last));
             tokio::time::sleep(wait).await;
             waited += wait;
         }

@@ -25,6 +25,8 @@ pub mod sweep;
 pub mod token;
 pub mod url;
 
+pub use http::{WAITS, WaitNotice};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
     /// The vendor refused the credentials (wrong secret, unknown client).

@@ -350,6 +350,7 @@ calls! {
     change fn scan_now(instance: &str => String as borrow, kind: ScanKind => ScanKind as val)
         -> job Vec<JobHandle>;
     change fn sync_now(instance: Option<&str> => Option<String> as opt) -> job Vec<JobHandle>;
+    change fn cancel_job(id: JobId => JobId as val) -> plain String;
 
     // Graph connectors' external groups, items and access (R-X1…R-X6).
     read fn directory_users(connection: &str => String as borrow) -> plain Vec<DirectoryUser>;

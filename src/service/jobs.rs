@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -22,6 +22,8 @@ struct Running {
     id: JobId,
     label: String,
     state: watch::Receiver<JobState>,
+    /// Shared with the task, so that a cancelled job still tells its waiters.
+    publish: Arc<watch::Sender<JobState>>,
     abort: AbortHandle,
 }
 
@@ -118,6 +120,8 @@ impl Local {
         }
         let id = JobId(jobs.next.fetch_add(1, Ordering::Relaxed) + 1);
         let (tx, rx) = watch::channel(JobState::Running);
+        let tx = Arc::new(tx);
+        let publish = Arc::clone(&tx);
         self.emit(Event::JobStarted {
             id,
             job: kind.clone(),
@@ -127,8 +131,22 @@ impl Local {
         let work = work(self.clone(), id);
         let service = self.clone();
         let key = kind.clone();
+        // A vendor's request to wait (throttling, a retried failure) shows as the
+        // job's progress, so a scan that seems stuck says why and until when.
+        let notices = self.clone();
+        let waits: crate::connectors::WaitNotice = Arc::new(move |until, why| {
+            notices.progress(
+                id,
+                0,
+                None,
+                format!(
+                    "{why}; waiting until {}",
+                    chrono::DateTime::<chrono::Utc>::from(until).format("%H:%M:%S UTC")
+                ),
+            );
+        });
         let task = tokio::spawn(async move {
-            let outcome = work.await;
+            let outcome = crate::connectors::WAITS.scope(waits, work).await;
             // Free the slot before publishing, so a waiter may start the same work again at once.
             service
                 .inner
@@ -163,10 +181,45 @@ impl Local {
                 id,
                 label: handle_label.clone(),
                 state: rx.clone(),
+                publish,
                 abort: task.abort_handle(),
             },
         );
         JobHandle::here(id, handle_label, rx)
+    }
+
+    /// Stops a running job where it is: what it committed stays (each page
+    /// with its cursor, so the next run goes on from there), the rest is not
+    /// done. Its waiters learn that it was cancelled.
+    pub async fn cancel_job(&self, id: JobId) -> Result<String> {
+        let job = {
+            let mut running = self.inner.jobs.running.lock().expect("jobs lock");
+            let kind = running
+                .iter()
+                .find(|(_, r)| r.id == id)
+                .map(|(kind, _)| kind.clone());
+            kind.and_then(|kind| running.remove(&kind))
+        };
+        let Some(job) = job else {
+            return Err(super::ServiceError::Invalid(format!(
+                "no job {} is running (it may have just finished)",
+                id.0
+            )));
+        };
+        job.abort.abort();
+        let said = format!("{}: cancelled", job.label);
+        tracing::info!(job = id.0, "{said}");
+        // Asked for, so not an error on screens; a waiter still learns it did not finish.
+        self.emit(Event::JobFinished {
+            id,
+            summary: "cancelled".into(),
+        });
+        self.emit(Event::Notification {
+            level: super::Level::Info,
+            text: said.clone(),
+        });
+        let _ = job.publish.send(JobState::Failed(said));
+        Ok(job.label)
     }
 
     pub(super) fn progress(

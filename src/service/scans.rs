@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::{Event, JobHandle, JobId, JobKind, Local, Result};
 use crate::connectors::{Connector, ConnectorError, DomainTally};
 use crate::domain::group::split_active;
-use crate::domain::{AutoGroup, Instance, InstanceId, now_micros};
+use crate::domain::{Activity, AutoGroup, Instance, InstanceId, Micros, now_micros};
 use crate::store::{Appender, Committed, IngestContext, NewPage, ScanKind};
 
 /// A scan never reads more than this many pages in one run, so one busy
@@ -77,6 +77,12 @@ impl Local {
         let mut seen = std::collections::HashSet::new();
         let mut domains = DomainTally::new();
         let mut unreadable = 0;
+        // The last scan's count is what this one will about come to.
+        let expected = self
+            .db(move |s| s.user_count(id))
+            .await
+            .ok()
+            .filter(|n| *n > 0);
         loop {
             let page = connector.users(next.as_deref()).await?;
             count += page.items.len() as u64;
@@ -85,7 +91,8 @@ impl Local {
             seen.extend(users.iter().map(|u| u.id.clone()));
             tally_domains(&mut domains, &users);
             self.db(move |s| s.upsert_users(id, &users)).await?;
-            self.progress(job, count, None, format!("{count} users"));
+            let of = expected.map_or_else(String::new, |n| format!(" of about {n}"));
+            self.progress(job, count, expected, format!("users {count}{of}"));
             match page.next {
                 Some(n) => next = Some(n),
                 None => break,
@@ -195,6 +202,7 @@ impl Local {
             appender: Some(Arc::clone(&self.inner.log).appender(ctx.clone())),
             ctx,
             inserted: 0,
+            reading: Reading::default(),
         };
         let mut failed = Vec::new();
         let mut notes = Vec::new();
@@ -255,6 +263,7 @@ impl Local {
         connector: &dyn Connector,
     ) -> Result<std::result::Result<Option<String>, ConnectorError>> {
         let id = intake.id;
+        intake.reading = Reading::default();
         let cursor = self.log(move |l| l.cursor(id, stream)).await?;
         let mut fetched = connector.activities(stream, cursor.as_deref()).await;
         let mut records = Vec::new();
@@ -283,6 +292,7 @@ impl Local {
                 records: std::mem::take(&mut records),
                 cursor: next.clone(),
             };
+            intake.reading.read(&page.records);
             let (config, ctx) = (Arc::clone(&self.inner.store), intake.ctx.clone());
             let store = appended(&mut intake.appender, move |a| {
                 config.guard(|s| s.settle(&mut page.records, &ctx))?;
@@ -323,12 +333,55 @@ impl Local {
                 count: report.inserted,
             });
         }
+        let (done, total, reach) = intake.reading.reach(now_micros());
         self.progress(
             intake.job,
-            intake.inserted,
-            None,
-            format!("{stream}: {} new activities", intake.inserted),
+            done,
+            total,
+            format!("{stream}: {} new activities{reach}", intake.inserted),
         );
+    }
+}
+
+/// How far a stream's reading has come: pages read, and the span of time from
+/// the first record read to the newest, which is what a backfill walks through.
+#[derive(Debug, Default)]
+struct Reading {
+    pages: u64,
+    first: Option<Micros>,
+    newest: Option<Micros>,
+}
+
+impl Reading {
+    fn read(&mut self, records: &[Activity]) {
+        self.pages += 1;
+        for a in records {
+            self.first = Some(self.first.map_or(a.time, |f| f.min(a.time)));
+            self.newest = Some(self.newest.map_or(a.time, |n| n.max(a.time)));
+        }
+    }
+
+    /// Seconds read and seconds to read, and what to say of it: the pages,
+    /// and on a backfill of more than a day, which day of how many.
+    fn reach(&self, now: Micros) -> (u64, Option<u64>, String) {
+        let pages = match self.pages {
+            1 => " · 1 page".to_owned(),
+            n => format!(" · {n} pages"),
+        };
+        let (Some(first), Some(newest)) = (self.first, self.newest) else {
+            return (0, None, pages);
+        };
+        const DAY: Micros = 86_400_000_000;
+        let secs = |t: Micros| u64::try_from(t / 1_000_000).unwrap_or(0);
+        let (done, total) = (newest - first, (now - first).max(newest - first));
+        let days = (total + DAY - 1) / DAY;
+        let day = (done / DAY + 1).min(days);
+        let backfill = if days >= 2 {
+            format!(", backfill day {day} of {days}")
+        } else {
+            String::new()
+        };
+        (secs(done), Some(secs(total)), format!("{pages}{backfill}"))
     }
 }
 
@@ -340,6 +393,8 @@ struct Intake {
     appender: Option<Box<dyn Appender>>,
     ctx: IngestContext,
     inserted: u64,
+    /// The stream being read now.
+    reading: Reading,
 }
 
 /// What a scan did, and what it found worth saying besides.
@@ -389,4 +444,46 @@ where
     .map_err(super::ServiceError::join)?;
     *slot = Some(appender);
     Ok(out?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::filter::arbitrary;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    const DAY: Micros = 86_400_000_000;
+
+    fn at(times: &[Micros]) -> Vec<Activity> {
+        let mut runner = TestRunner::deterministic();
+        times
+            .iter()
+            .map(|&time| {
+                let mut a = arbitrary::activity(time)
+                    .new_tree(&mut runner)
+                    .expect("an activity")
+                    .current();
+                a.time = time;
+                a
+            })
+            .collect()
+    }
+
+    // Issue 13 (visible operations): a backfill says which day of how many it is on,
+    // with its pages, and its bar runs over the time from the first record to now.
+    #[test]
+    fn a_backfill_says_which_day_of_how_many() {
+        let now = 100 * DAY;
+        let mut reading = Reading::default();
+        assert_eq!(reading.reach(now), (0, None, " · 0 pages".to_owned()));
+        reading.read(&at(&[93 * DAY, 93 * DAY + 5]));
+        reading.read(&at(&[95 * DAY + 1]));
+        let (done, total, said) = reading.reach(now);
+        assert_eq!(said, " · 2 pages, backfill day 3 of 7");
+        assert_eq!((done, total), (2 * 86_400, Some(7 * 86_400)));
+        let mut recent = Reading::default();
+        recent.read(&at(&[now - 60_000_000]));
+        assert_eq!(recent.reach(now).2, " · 1 page", "no backfill to speak of");
+    }
 }

@@ -60,10 +60,11 @@ pub enum Action {
     CopyRow,
     Sort,
     SortReverse,
+    Cancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 54] = [
+    pub const ALL: [Action; 55] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -118,6 +119,7 @@ impl Action {
         Action::CopyRow,
         Action::Sort,
         Action::SortReverse,
+        Action::Cancel,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -145,6 +147,7 @@ impl Action {
             Action::Filter => "filter",
             Action::Import => "import",
             Action::Sync => "sync",
+            Action::Cancel => "cancel",
             Action::Connect => "connect",
             Action::ExportCsv => "export-csv",
             Action::ExportJson => "export-json",
@@ -205,6 +208,7 @@ impl Action {
             Action::Filter => "filter",
             Action::Import => "import groups",
             Action::Sync => "sync now",
+            Action::Cancel => "cancel the work running",
             Action::Connect => "connect an app",
             Action::ExportCsv => "export CSV",
             Action::ExportJson => "export JSON",

@@ -11,7 +11,7 @@ use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Micros, Secret};
 use crate::service::recent::LogLine;
-use crate::service::{AvailableGroup, Event, InstanceSummary, ServiceError, Timeline};
+use crate::service::{AvailableGroup, Event, InstanceSummary, JobId, ServiceError, Timeline};
 use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
 #[derive(Debug)]
@@ -104,6 +104,8 @@ pub enum Done {
         result: Outcome<()>,
     },
     Synced(Outcome<usize>),
+    /// A job was cancelled: its label.
+    Cancelled(Outcome<String>),
     SavedQueries(Outcome<Vec<(String, String)>>),
     QuerySaved {
         name: String,
@@ -205,6 +207,8 @@ pub enum Cmd {
         notify: bool,
     },
     Sync(Option<String>),
+    /// Stops a running job (issue 13: long work can be cancelled).
+    CancelJob(JobId),
     LoadSavedQueries,
     SaveQuery {
         name: String,

@@ -196,8 +196,42 @@ pub struct Env {
     pub now: Micros,
     pub instances: Vec<InstanceSummary>,
     pub groups: Vec<Group>,
-    /// Background jobs running now, by id: what they do and their latest label.
-    pub jobs: BTreeMap<JobId, (JobKind, String)>,
+    /// Background jobs running now, by id.
+    pub jobs: BTreeMap<JobId, Job>,
+}
+
+/// A background job as its events describe it: what it does, what it says it
+/// is doing now, and how far it has come where it can tell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub kind: JobKind,
+    pub label: String,
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+impl Job {
+    /// The part done, where the job can tell.
+    pub fn ratio(&self) -> Option<f64> {
+        self.total
+            .filter(|t| *t > 0)
+            .map(|t| (self.done as f64 / t as f64).clamp(0.0, 1.0))
+    }
+
+    /// Whether the job works on `instance`: its scans, and the syncs of its groups.
+    pub fn of_instance(&self, instance: InstanceId, groups: &[Group]) -> bool {
+        match &self.kind {
+            JobKind::ScanUsers { instance: i } | JobKind::ScanActivities { instance: i } => {
+                *i == instance
+            }
+            JobKind::SyncGroup { group } => groups.iter().any(|g| {
+                g.id == *group
+                    && matches!(g.kind, GroupKind::Imported { instance: i, .. } if i == instance)
+            }),
+            JobKind::SyncMirror { instance: i, .. }
+            | JobKind::SyncEntraGroups { instance: i, .. } => *i == instance,
+        }
+    }
 }
 
 impl Env {
@@ -252,7 +286,23 @@ impl Env {
     pub fn syncing(&self, group: GroupId) -> bool {
         self.jobs
             .values()
-            .any(|(kind, _)| *kind == JobKind::SyncGroup { group })
+            .any(|j| j.kind == JobKind::SyncGroup { group })
+    }
+}
+
+/// `x`: cancels the jobs `of` picks, or says there is none to cancel.
+pub fn cancel_jobs(env: &Env, out: &mut Out, what: &str, of: impl Fn(&Job) -> bool) {
+    let running: Vec<JobId> = env
+        .jobs
+        .iter()
+        .filter(|(_, j)| of(j))
+        .map(|(id, _)| *id)
+        .collect();
+    if running.is_empty() {
+        out.toast(Level::Info, format!("nothing is running for {what}"));
+    }
+    for id in running {
+        out.run(Cmd::CancelJob(id));
     }
 }
 

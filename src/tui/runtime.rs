@@ -374,6 +374,11 @@ impl Runner {
                     .map_err(Failure::from);
                 send(Done::Synced(result));
             }),
+            Cmd::CancelJob(id) => spawn(async move {
+                send(Done::Cancelled(
+                    svc.cancel_job(id).await.map_err(Failure::from),
+                ))
+            }),
             Cmd::LoadSavedQueries => spawn(async move {
                 send(Done::SavedQueries(
                     svc.saved_queries().await.map_err(Failure::from),

@@ -22,7 +22,7 @@ use super::action::Action;
 use super::input::{Input, one_line};
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, Msg};
-use super::pane::{Component, Effect, Env, Handled, Out, Pane, PaneId, Target};
+use super::pane::{Component, Effect, Env, Handled, Job, Out, Pane, PaneId, Target};
 use super::theme::Theme;
 use super::views::activities::ActivitiesPane;
 use super::views::connect::Wizard;
@@ -231,12 +231,29 @@ impl App {
         let jobs = &mut self.env.jobs;
         match &event {
             Event::JobStarted { id, job, label } => {
-                jobs.insert(*id, (job.clone(), label.clone()));
+                jobs.insert(
+                    *id,
+                    Job {
+                        kind: job.clone(),
+                        label: label.clone(),
+                        done: 0,
+                        total: None,
+                    },
+                );
                 self.dirty = true;
             }
-            Event::JobProgress { id, label, .. } => {
-                if let Some((_, l)) = jobs.get_mut(id) {
-                    l.clone_from(label);
+            Event::JobProgress {
+                id,
+                label,
+                done,
+                total,
+            } => {
+                if let Some(job) = jobs.get_mut(id) {
+                    job.label.clone_from(label);
+                    // A wait says nothing of how far the work has come.
+                    if total.is_some() {
+                        (job.done, job.total) = (*done, *total);
+                    }
                 }
                 self.dirty = true;
             }
@@ -317,6 +334,9 @@ impl App {
             },
             Done::Synced(Ok(n)) => self.toast(Level::Info, format!("{n} scans started")),
             Done::Synced(Err(e)) => self.toast(Level::Error, e.message),
+            // The service's notice says it, to every dashboard attached.
+            Done::Cancelled(Ok(_)) => {}
+            Done::Cancelled(Err(e)) => self.toast(Level::Warning, e.message),
             Done::QuerySaved { name, result } => match result {
                 Ok(()) => {
                     self.toast(Level::Info, format!("saved query {name}"));
@@ -537,7 +557,8 @@ impl App {
             | Action::CopyValue
             | Action::CopyRow
             | Action::Sort
-            | Action::SortReverse => {}
+            | Action::SortReverse
+            | Action::Cancel => {}
             Action::Goto => {
                 self.focus = PaneId::Activities;
                 self.panes

@@ -6,13 +6,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row};
 
 use super::instance::{self, InstanceDetail};
-use crate::service::InstanceSummary;
+use crate::service::{InstanceSummary, JobKind};
 use crate::store::ScanKind;
 use crate::tui::action::Action;
 use crate::tui::format::{ago, safe};
 use crate::tui::keymap::Context;
 use crate::tui::msg::Outcome;
-use crate::tui::pane::{Component, Effect, Env, Handled, Out, Pane, PaneId, Target, list_contexts};
+use crate::tui::pane::{
+    Component, Effect, Env, Handled, Job, Out, Pane, PaneId, Target, cancel_jobs, list_contexts,
+};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{keep, masked_table, pane_block};
@@ -81,6 +83,17 @@ impl Component for ConnectorsPane {
 
     fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         let len = env.instances.len();
+        if action == Action::Cancel {
+            let selected = match &self.detail {
+                Some(d) => env.instances.iter().find(|s| s.instance.id == d.id),
+                None => self.selected(env),
+            };
+            if let Some(s) = selected {
+                let (id, name) = (s.instance.id, s.instance.reference());
+                cancel_jobs(env, out, &name, |j| j.of_instance(id, &env.groups));
+            }
+            return Handled::Consumed;
+        }
         if let Some(d) = &mut self.detail {
             match action {
                 Action::Open => out.push(Effect::Pivot(Target::GroupsOf(d.id))),
@@ -131,9 +144,33 @@ impl Pane for ConnectorsPane {
     }
 }
 
-fn last(s: &InstanceSummary, kind: ScanKind, now: i64) -> String {
+/// When the scan last succeeded, or how far it has come while it runs.
+fn last(s: &InstanceSummary, kind: ScanKind, env: &Env) -> String {
+    let id = s.instance.id;
+    let running = env.jobs.values().find(|j| match kind {
+        ScanKind::Users => j.kind == JobKind::ScanUsers { instance: id },
+        ScanKind::Activities => j.kind == JobKind::ScanActivities { instance: id },
+        ScanKind::Groups => false,
+    });
+    if let Some(job) = running {
+        return match job.ratio() {
+            Some(r) => format!("⟳ {:.0}%", r * 100.0),
+            None => "⟳ now".to_owned(),
+        };
+    }
     let state = s.scans.iter().find(|(k, _)| *k == kind).map(|(_, st)| st);
-    ago(now, state.and_then(|st| st.last_success))
+    ago(env.now, state.and_then(|st| st.last_success))
+}
+
+/// What the instance's jobs are doing now, the activity scan's first (issue 13).
+pub fn now_doing<'a>(s: &InstanceSummary, env: &'a Env) -> Vec<&'a Job> {
+    let mut jobs: Vec<&Job> = env
+        .jobs
+        .values()
+        .filter(|j| j.of_instance(s.instance.id, &env.groups))
+        .collect();
+    jobs.sort_by_key(|j| !matches!(j.kind, JobKind::ScanActivities { .. }));
+    jobs
 }
 
 /// What an empty dashboard says to do, with the key as the keymap has it.
@@ -186,9 +223,11 @@ fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bo
                 .find_map(|(_, st)| st.last_error.clone())
                 .filter(|_| health(s) == Health::Failing);
             // Else what a scan found worth saying (a GitHub organisation without an audit log).
-            let said = match failing {
-                Some(e) => Span::styled(safe(&e).into_owned(), theme.error()),
-                None => Span::styled(
+            let doing = now_doing(s, env);
+            let said = match (doing.first(), failing) {
+                (Some(job), _) => Span::styled(format!("⟳ {}", safe(&job.label)), theme.warning()),
+                (None, Some(e)) => Span::styled(safe(&e).into_owned(), theme.error()),
+                (None, None) => Span::styled(
                     s.scans
                         .iter()
                         .find_map(|(_, st)| st.note.as_deref())
@@ -203,8 +242,8 @@ fn draw(pane: &ConnectorsPane, f: &mut Frame, area: Rect, env: &Env, focused: bo
                     Cell::from(s.instance.app.display_name()),
                     Cell::from(Line::from(health_span(health(s), theme))),
                     Cell::from(s.users.to_string()),
-                    Cell::from(last(s, ScanKind::Users, env.now)),
-                    Cell::from(last(s, ScanKind::Activities, env.now)),
+                    Cell::from(last(s, ScanKind::Users, env)),
+                    Cell::from(last(s, ScanKind::Activities, env)),
                     Cell::from(Line::from(said)),
                 ],
                 &mask,

@@ -13,7 +13,7 @@ use ratatui::crossterm::event::KeyEvent;
 use super::history::History;
 use crate::domain::office::{apps_of, office_only, short_names};
 use crate::domain::{Group, GroupId, GroupKind, GroupStatus, InstanceId, OfficeApp};
-use crate::service::Level;
+use crate::service::{JobKind, Level};
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
 use crate::tui::fuzzy::Hit;
@@ -21,7 +21,8 @@ use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::Done;
 use crate::tui::pane::{
-    Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, list_contexts,
+    Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, cancel_jobs,
+    list_contexts,
 };
 use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
@@ -183,6 +184,14 @@ impl Component for GroupsPane {
                 }
             }
             Action::Filter => self.editing = true,
+            Action::Cancel => {
+                if let Some(g) = self.selected(env) {
+                    let group = g.id;
+                    cancel_jobs(env, out, &g.name, |j| {
+                        j.kind == JobKind::SyncGroup { group }
+                    });
+                }
+            }
             Action::Sort => self.sort_by(self.sort.next(COLUMNS.len()), env),
             Action::SortReverse => self.sort_by(self.sort.reversed(), env),
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(env),

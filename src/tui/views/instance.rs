@@ -15,7 +15,7 @@ use crate::store::{ScanKind, ScanState};
 use crate::tui::format::{ago, instance_label, safe, timestamp};
 use crate::tui::pane::Env;
 use crate::tui::theme::Theme;
-use crate::tui::widgets::pane_block;
+use crate::tui::widgets::{meter, pane_block};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceDetail {
@@ -84,6 +84,16 @@ pub fn lines(s: &InstanceSummary, env: &Env) -> Vec<Line<'static>> {
         ]),
         field("Users", s.users.to_string()),
     ];
+    // What is happening now, with how far it has come where the job can tell.
+    for job in super::connectors::now_doing(s, env) {
+        let bar = job
+            .ratio()
+            .map_or_else(String::new, |r| format!("{}  ", meter(r, 20)));
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<14}", "Now"), theme.header()),
+            Span::styled(format!("⟳ {bar}{}", safe(&job.label)), theme.warning()),
+        ]));
+    }
     if let Some(e) = &i.endpoint {
         lines.push(field("Endpoint", safe(e).into_owned()));
     }

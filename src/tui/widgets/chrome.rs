@@ -82,11 +82,11 @@ fn hint(key: Key, desc: &str, theme: &Theme) -> [Span<'static>; 2] {
 }
 
 /// The hints for `contexts`, each key once: the pane's or dialog's own,
-/// then the everyday ones, then sorting; help and quit last, and always kept
-/// (issue 13).
+/// then the everyday ones, then sorting and cancelling; help and quit last,
+/// and always kept (issue 13).
 pub fn hints(keymap: &Keymap, contexts: &[Context], width: u16) -> Vec<(Key, String)> {
     const KEPT: [Action; 2] = [Action::Help, Action::Quit];
-    const LATER: [Action; 2] = [Action::Sort, Action::SortReverse];
+    const LATER: [Action; 3] = [Action::Sort, Action::SortReverse, Action::Cancel];
     let mut hints: Vec<(Key, String)> = Vec::new();
     let mut later: Vec<(Key, String)> = Vec::new();
     let push = |hints: &mut Vec<(Key, String)>, key: Key, desc: &str| {

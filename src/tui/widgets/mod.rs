@@ -13,6 +13,18 @@ use ratatui::widgets::{Block, Borders};
 use super::input::Input;
 use super::theme::Theme;
 
+/// A bar `width` cells wide, filled to `ratio`, and the percentage:
+/// "██████░░░░ 60%".
+pub fn meter(ratio: f64, width: usize) -> String {
+    let filled = ((ratio.clamp(0.0, 1.0) * width as f64).round() as usize).min(width);
+    format!(
+        "{}{} {:.0}%",
+        "█".repeat(filled),
+        "░".repeat(width - filled),
+        ratio.clamp(0.0, 1.0) * 100.0
+    )
+}
+
 /// A pane's frame; the focused pane's title and border stand out without
 /// relying on colour (underlined title).
 pub fn pane_block<'a>(title: &str, focused: bool, theme: &Theme) -> Block<'a> {

@@ -11,12 +11,12 @@ fn line_of(app: &App, w: u16, h: u16, needle: &str) -> u16 {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
     terminal.draw(|f| app.draw(f)).expect("draw");
     let buf = terminal.backend().buffer();
+    let lines: Vec<String> = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
     (0..h)
-        .find(|&y| {
-            let line: String = (0..w).map(|x| buf[(x, y)].symbol()).collect();
-            line.contains(needle)
-        })
-        .unwrap_or_else(|| panic!("{needle:?} not on screen"))
+        .find(|&y| lines[usize::from(y)].contains(needle))
+        .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{}", lines.join("\n")))
 }
 
 fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) {
@@ -146,4 +146,47 @@ fn groups_sort_by_any_column_and_say_so() {
     typed(&mut app, "ooo");
     assert_eq!(app.panes.groups.sort, Default::default());
     assert_eq!(names(&app), ["External", "Finance EMEA", "Audit"]);
+}
+
+// Issue 13 (visible operations): the Connectors list says what each instance is doing
+// now and how far it has come, its detail shows a bar, and x cancels its scans (and
+// says so when nothing runs).
+#[test]
+fn connectors_show_the_work_under_way_and_x_cancels_it() {
+    let mut app = app();
+    loaded(&mut app);
+    typed(&mut app, "1");
+    typed(&mut app, "x");
+    assert!(app.take_cmds().is_empty());
+    assert!(
+        app.toasts
+            .iter()
+            .any(|t| t.text == "nothing is running for microsoft365/contoso"),
+        "{:?}",
+        app.toasts
+    );
+    app.update(Msg::Service(Event::JobStarted {
+        id: JobId(7),
+        job: crate::service::JobKind::ScanActivities {
+            instance: InstanceId(1),
+        },
+        label: "scan activities of contoso".into(),
+    }));
+    app.update(Msg::Service(Event::JobProgress {
+        id: JobId(7),
+        done: 2,
+        total: Some(7),
+        label: "signins: 120 new activities · 4 pages, backfill day 3 of 7".into(),
+    }));
+    line_of(&app, 119, 30, "⟳ 29%");
+    line_of(&app, 119, 30, "⟳ signins: 120 new activities");
+    press(&mut app, KeyCode::Enter);
+    line_of(
+        &app,
+        119,
+        30,
+        "Now           ⟳ ██████░░░░░░░░░░░░░░ 29%  signins",
+    );
+    typed(&mut app, "x");
+    assert_eq!(app.take_cmds(), [Cmd::CancelJob(JobId(7))]);
 }
