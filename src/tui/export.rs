@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::msg::{ExportFormat, Failure};
 use crate::service::Service;
@@ -18,19 +19,21 @@ fn failed(what: &str, e: impl std::fmt::Display) -> Failure {
     }
 }
 
-/// Runs on a blocking thread; `progress` is told the rows written so far.
+/// Runs on a blocking thread, writing into `dir`; `progress` is told the rows
+/// written so far. Once `cancelled` is set, it stops before the next page and
+/// removes what it wrote: half an export would pass for a whole one.
 pub fn run(
     svc: &Service,
     runtime: &tokio::runtime::Handle,
-    filter: &str,
-    format: ExportFormat,
+    dir: &std::path::Path,
+    (filter, format): (&str, ExportFormat),
     progress: impl Fn(u64),
+    cancelled: &AtomicBool,
 ) -> Result<(PathBuf, u64), Failure> {
     let ext = match format {
         ExportFormat::Csv => "csv",
         ExportFormat::Json => "json",
     };
-    let dir = std::env::current_dir().map_err(|e| failed("no current folder", e))?;
     let stem = format!(
         "casbah-activities-{}",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
@@ -38,7 +41,7 @@ pub fn run(
     let names = runtime
         .block_on(svc.export_names())
         .map_err(Failure::from)?;
-    let (path, file) = create_new(&dir, &stem, ext)?;
+    let (path, file) = create_new(dir, &stem, ext)?;
     let out = std::io::BufWriter::new(file);
     let write_err = |e: std::io::Error| failed(&path.display().to_string(), e);
     let csv_err = |e: csv::Error| failed(&path.display().to_string(), e);
@@ -57,6 +60,17 @@ pub fn run(
     let mut rows = 0u64;
     let mut after = None;
     loop {
+        if cancelled.load(Ordering::Relaxed) {
+            drop(sink);
+            let removed = match std::fs::remove_file(&path) {
+                Ok(()) => "the partial file was removed".to_owned(),
+                Err(e) => format!("remove the partial file {} ({e})", path.display()),
+            };
+            return Err(Failure {
+                message: format!("export cancelled after {rows} activities; {removed}"),
+                column: None,
+            });
+        }
         let page = runtime
             .block_on(svc.activities(filter, PAGE, after))
             .map_err(Failure::from)?;
@@ -151,5 +165,31 @@ mod tests {
             std::fs::read_to_string(dir.path().join("x-2.csv")).unwrap(),
             "older export"
         );
+    }
+
+    // Issue 13: a cancelled export stops and leaves no partial file behind.
+    #[test]
+    fn a_cancelled_export_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("c.redb")).unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let svc = runtime
+            .block_on(async { Service::with_store(store, crate::service::Intervals::default()) });
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let cancelled = AtomicBool::new(true);
+        let run = |cancelled: &AtomicBool| {
+            let what = ("", ExportFormat::Csv);
+            run(&svc, runtime.handle(), &out, what, |_| {}, cancelled)
+        };
+        let err = run(&cancelled).expect_err("cancelled");
+        assert_eq!(
+            err.message,
+            "export cancelled after 0 activities; the partial file was removed"
+        );
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+        cancelled.store(false, Ordering::Relaxed);
+        let (path, rows) = run(&cancelled).expect("exported");
+        assert_eq!((rows, path.parent()), (0, Some(out.as_path())));
     }
 }

@@ -209,6 +209,8 @@ pub enum Cmd {
     Sync(Option<String>),
     /// Stops a running job (issue 13: long work can be cancelled).
     CancelJob(JobId),
+    /// Stops the running export, which removes its partial file.
+    CancelExport,
     LoadSavedQueries,
     SaveQuery {
         name: String,

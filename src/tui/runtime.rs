@@ -51,6 +51,7 @@ pub(super) async fn run(svc: Service, mut app: App, mouse: bool) -> Result<(), T
         search: None,
         check: None,
         sign_in: None,
+        export_cancel: None,
     };
     for cmd in app.start() {
         runner.run(cmd);
@@ -268,6 +269,8 @@ struct Runner {
     check: Option<AbortHandle>,
     /// The wizard's sign-in, aborted on Esc so that polling the vendor stops.
     sign_in: Option<AbortHandle>,
+    /// Set to stop the running export.
+    export_cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Runner {
@@ -530,13 +533,28 @@ impl Runner {
             Cmd::Export { filter, format } => {
                 let handle = tokio::runtime::Handle::current();
                 let tx = self.tx.clone();
+                let cancelled = Arc::new(AtomicBool::new(false));
+                self.export_cancel = Some(Arc::clone(&cancelled));
                 tokio::task::spawn_blocking(move || {
                     let progress = |rows| {
                         let _ = tx.send(Msg::Done(Done::ExportProgress { rows }));
                     };
-                    let result = export::run(&svc, &handle, &filter, format, progress);
+                    let result = std::env::current_dir()
+                        .map_err(|e| Failure {
+                            message: format!("export failed: no current folder: {e}"),
+                            column: None,
+                        })
+                        .and_then(|dir| {
+                            let what = (filter.as_str(), format);
+                            export::run(&svc, &handle, &dir, what, progress, &cancelled)
+                        });
                     let _ = tx.send(Msg::Done(Done::Exported(result)));
                 });
+            }
+            Cmd::CancelExport => {
+                if let Some(flag) = self.export_cancel.take() {
+                    flag.store(true, Ordering::Relaxed);
+                }
             }
         }
     }

@@ -187,7 +187,8 @@ fn save_query_asks_for_a_name() {
     assert_eq!(app.overlay, Overlay::None);
 }
 
-// Export: `e` asks for CSV of the current filter, progress shows, a second one waits.
+// Export: `e` asks for CSV of the current filter, progress shows, a second one waits;
+// x cancels it (issue 13).
 #[test]
 fn export_runs_once_with_progress() {
     let mut app = app();
@@ -204,6 +205,8 @@ fn export_runs_once_with_progress() {
     assert!(app.take_cmds().is_empty(), "one export at a time");
     app.update(Msg::Done(Done::ExportProgress { rows: 3000 }));
     assert_eq!(app.panes.activities.export, Some(3000));
+    typed(&mut app, "x");
+    assert_eq!(app.take_cmds(), [Cmd::CancelExport]);
     app.update(Msg::Done(Done::Exported(Ok(("/tmp/x.csv".into(), 3500)))));
     assert_eq!(app.panes.activities.export, None);
     assert!(

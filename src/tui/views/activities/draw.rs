@@ -26,7 +26,7 @@ pub(super) fn draw(pane: &ActivitiesPane, f: &mut Frame, area: Rect, env: &Env, 
         title.push_str(&format!(" · from {}", time_in(at, "%Y-%m-%d %H:%M")));
     }
     if let Some(n) = pane.export {
-        title.push_str(&format!(" · exporting {n}…"));
+        title.push_str(&format!(" · exporting {n}… (x cancels)"));
     }
     let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);

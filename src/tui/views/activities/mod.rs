@@ -364,6 +364,10 @@ impl Component for ActivitiesPane {
             Action::Back if self.detail.is_some() => self.detail = None,
             Action::Filter => self.edit(),
             Action::Queries => self.open_queries(),
+            Action::Cancel => match self.export {
+                Some(_) => out.run(Cmd::CancelExport),
+                None => out.toast(Level::Info, "no export is running"),
+            },
             Action::ExportCsv => self.export(ExportFormat::Csv, out),
             Action::ExportJson => self.export(ExportFormat::Json, out),
             _ => return self.navigate(action, out),
