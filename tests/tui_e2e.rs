@@ -591,10 +591,39 @@ fn demo_opens_the_dashboard() {
     // groups, the mirror and the items, with the pending group counted.
     t.send("5");
     t.wait_for("supporttickets  Support tickets · contoso · 3 groups · 2 items · 1 pending");
+    let first = endpoint_of_contoso(&mut t);
     t.send("q");
     let status = t.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "{status:?}");
     t.wait_until("the alternate screen to be left", |s| !s.alternate_screen());
+
+    // Issue 13: the demo again on the same database, its sandbox on another port: the
+    // saved instance follows it and scans again, nothing imported twice.
+    let mut t = Term::start(&["demo", "--users", "200", "--rate", "0"], &scratch, 80, 30);
+    t.wait_until("the second demo on its sandbox", |s| {
+        let screen = s.contents();
+        screen.contains("contoso ● ok") && screen.contains("imported 12/500")
+    });
+    let second = endpoint_of_contoso(&mut t);
+    assert_ne!(first, second, "the saved instance follows the new sandbox");
+    assert!(!t.screen().contains("cannot reach"), "{}", t.screen());
+    t.send("q");
+    assert!(t.wait_exit(Duration::from_secs(5)).success());
+}
+
+/// The endpoint the instance detail of `contoso` shows; back to the list after.
+fn endpoint_of_contoso(t: &mut Term) -> String {
+    t.send("1");
+    t.wait_for("┌ Connectors");
+    t.send("\r");
+    let screen = t.wait_for("Endpoint      http://127.0.0.1:");
+    t.send("\x1b");
+    t.wait_until("the list again", |s| !s.contents().contains("Endpoint"));
+    screen
+        .lines()
+        .find_map(|l| l.split("Endpoint      ").nth(1))
+        .map(|rest| rest.split_whitespace().next().unwrap_or("").to_owned())
+        .expect("the endpoint")
 }
 
 // Terminals: SIGTERM restores the terminal before leaving.
