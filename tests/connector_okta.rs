@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use casbah::connectors::http::RetryPolicy;
 use casbah::connectors::okta::{Okta, SYSTEM_LOG};
 use casbah::connectors::{Connector, ConnectorError, DomainTally};
+use casbah::domain::governance::AccountAction;
 use casbah::domain::group::split_active;
 use casbah::domain::{Activity, AppKind, Instance, InstanceId, ObjectKind, Secret, UserStatus};
 mod common;
@@ -842,4 +843,129 @@ mod service {
         );
         svc.shutdown().await;
     }
+}
+
+/// An ACTIVE account of org `org`: its id.
+fn active_user(sb: &Sandbox, org: usize) -> String {
+    sb.okta_users(org)
+        .into_iter()
+        .find(|u| u.status == OktaStatus::Active)
+        .map(|u| u.id)
+        .expect("an active account")
+}
+
+/// The account `id` as the next user scan reads it.
+async fn scanned(o: &Okta, id: &str) -> UserStatus {
+    let (users, _) = all_users(o).await;
+    users
+        .into_iter()
+        .find(|u| u.id == id)
+        .map(|u| u.status)
+        .expect("listed")
+}
+
+// Issue 11: each account action is the documented request (the lifecycle operation or
+// the sessions' DELETE, with the manage scope), answered with Okta's request id, and its
+// effect is what the next user scan reads. Okta's suspend is not idempotent: a second one
+// is refused with E0000001, sent once and counted once.
+#[tokio::test]
+async fn account_actions_are_the_documented_requests_and_show_in_the_next_scan() {
+    let sb = sandbox(60).await;
+    let o = connector(&sb, 0, true);
+    assert_eq!(o.account_actions(), AccountAction::ALL);
+    let id = active_user(&sb, 0);
+    let path = |rest: &str| format!("/api/v1/users/{id}/{rest}");
+
+    let done = o.act_on_account(AccountAction::Suspend, &id).await.unwrap();
+    assert_eq!(done.status, 200);
+    assert!(done.request_id.is_some_and(|r| !r.is_empty()));
+    assert_eq!(sb.okta_acted(0, &id, "suspend"), 1);
+    assert_eq!(scanned(&o, &id).await, UserStatus::Suspended);
+
+    let again = o.act_on_account(AccountAction::Suspend, &id).await;
+    assert!(
+        matches!(&again, Err(ConnectorError::Vendor { status: 400, code, message, .. })
+            if code == "E0000001" && message.contains("SUSPENDED")),
+        "{again:?}"
+    );
+    assert_eq!(sb.served(&path("lifecycle/suspend")), 2, "each sent once");
+    assert_eq!(sb.okta_acted(0, &id, "suspend"), 1);
+
+    o.act_on_account(AccountAction::Unsuspend, &id)
+        .await
+        .unwrap();
+    assert_eq!(scanned(&o, &id).await, UserStatus::Active);
+    let out = o.act_on_account(AccountAction::SignOut, &id).await.unwrap();
+    assert_eq!(out.status, 204);
+    assert_eq!(sb.served_with(&path("sessions"), 204), 1);
+    let expired = o
+        .act_on_account(AccountAction::RequirePasswordChange, &id)
+        .await
+        .unwrap();
+    assert_eq!(expired.status, 200);
+    assert_eq!(
+        scanned(&o, &id).await,
+        UserStatus::Inactive("password expired".into())
+    );
+    let nobody = o.act_on_account(AccountAction::Suspend, "00unobody").await;
+    assert!(
+        matches!(&nobody, Err(ConnectorError::NotFound { what, .. }) if what == "user 00unobody"),
+        "{nobody:?}"
+    );
+    // With the org's API token, the same requests.
+    let token = connector(&sb, 1, false);
+    let other = active_user(&sb, 1);
+    token
+        .act_on_account(AccountAction::SignOut, &other)
+        .await
+        .unwrap();
+    assert_eq!(sb.okta_acted(1, &other, "sessions"), 1);
+}
+
+// Issue 11: an action whose answer is a 5xx or never comes is not sent again (it may
+// have been carried out); one Okta throttled was not, and goes once the reset has passed.
+#[tokio::test]
+async fn an_action_is_never_resent_after_a_5xx_but_waits_out_a_429() {
+    let sb = sandbox(60).await;
+    let o = connector(&sb, 0, true);
+    let id = active_user(&sb, 0);
+    let suspend = format!("/api/v1/users/{id}/lifecycle/suspend");
+    sb.fail_next(&suspend, Fault::ServerError, 1);
+    let failed = o.act_on_account(AccountAction::Suspend, &id).await;
+    assert!(
+        matches!(&failed, Err(ConnectorError::Vendor { status: 500, code, .. }) if code == "E0000009"),
+        "{failed:?}"
+    );
+    assert_eq!(sb.served(&suspend), 1, "not resent");
+    sb.fail_next(
+        &suspend,
+        Fault::Throttle {
+            retry_after: Some(1.0),
+        },
+        1,
+    );
+    o.act_on_account(AccountAction::Suspend, &id).await.unwrap();
+    assert_eq!(sb.served(&suspend), 3);
+    assert_eq!(sb.okta_acted(0, &id, "suspend"), 1);
+}
+
+// Issue 11: a service app granted the read scopes alone connects and reads as before;
+// an action then names the scope to grant, and nothing reaches the account.
+#[tokio::test]
+async fn without_the_manage_scope_reading_works_and_acting_names_it() {
+    let sb = sandbox(60).await;
+    sb.set_okta_scopes(
+        0,
+        &["okta.users.read", "okta.groups.read", "okta.logs.read"],
+    )
+    .unwrap();
+    let o = connector(&sb, 0, true);
+    o.check().await.expect("reads as before");
+    let id = active_user(&sb, 0);
+    let refused = o.act_on_account(AccountAction::Suspend, &id).await;
+    let err = refused.expect_err("no manage scope");
+    assert!(err.to_string().contains("okta.users.manage"), "{err}");
+    assert!(err.to_string().contains("Okta API Scopes"), "{err}");
+    assert_eq!(sb.okta_acted(0, &id, "suspend"), 0);
+    assert_eq!(scanned(&o, &id).await, UserStatus::Active);
 }

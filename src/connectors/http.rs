@@ -278,6 +278,28 @@ impl Http {
         build: impl Fn(&Client) -> RequestBuilder,
         decode: impl Fn(&Reply) -> Result<T, BodyError>,
     ) -> Result<Result<T, Reply>, ConnectorError> {
+        self.exchange_until_final(build, decode, true).await
+    }
+
+    /// Like `send`, for a request that must not reach the vendor twice (an
+    /// action that is not idempotent, issue 11): sent again only after a 429,
+    /// which says it was not carried out. A 5xx is the final answer, and a
+    /// request that got no answer is `Unreachable`: either may have been
+    /// carried out, which the caller finds out by reading, not by resending.
+    pub async fn send_once<T>(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+        decode: impl Fn(&Reply) -> Result<T, BodyError>,
+    ) -> Result<Result<T, Reply>, ConnectorError> {
+        self.exchange_until_final(build, decode, false).await
+    }
+
+    async fn exchange_until_final<T>(
+        &self,
+        build: impl Fn(&Client) -> RequestBuilder,
+        decode: impl Fn(&Reply) -> Result<T, BodyError>,
+        repeatable: bool,
+    ) -> Result<Result<T, Reply>, ConnectorError> {
         let mut waited = Duration::ZERO;
         let mut answered = false;
         let mut last = String::new();
@@ -305,7 +327,7 @@ impl Http {
                                 tracing::debug!(vendor = self.vendor, %method, path, status = reply.status.as_u16(), attempts, "answered");
                                 return Ok(Ok(value));
                             }
-                            Err(e) if e.retry => {
+                            Err(e) if e.retry && repeatable => {
                                 last = format!("unreadable body from {path}: {}", e.detail);
                                 None
                             }
@@ -334,6 +356,7 @@ impl Http {
                             last = format!("throttled with {} on {path}", reply.status);
                             hint
                         }
+                        Verdict::Transient(_) if !repeatable => return Ok(Err(reply)),
                         Verdict::Transient(hint) => {
                             last = format!("{} on {path}", reply.status);
                             hint
@@ -342,11 +365,17 @@ impl Http {
                 }
                 Exchange::NoReply(detail) => {
                     last = format!("{detail} on {path}");
+                    if !repeatable {
+                        break;
+                    }
                     None
                 }
                 Exchange::BodyLost(detail) => {
                     answered = true;
                     last = format!("body of {path} cut short: {detail}");
+                    if !repeatable {
+                        break;
+                    }
                     None
                 }
                 Exchange::TooLarge => {

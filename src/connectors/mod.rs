@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::domain::governance::{AccountAction, ActionReceipt};
 use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
 
 pub mod github;
@@ -232,6 +233,31 @@ pub trait Connector: Send + Sync {
         stream: &str,
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError>;
+
+    /// Issue 11: the account actions this app's API allows.
+    fn account_actions(&self) -> &'static [AccountAction] {
+        &[]
+    }
+
+    /// Issue 11: carries out `action` on the account whose id in the app is
+    /// `user`. Sent at most once where the app's API is not idempotent: an
+    /// answer that never came is an error, and the account's state says
+    /// what happened.
+    async fn act_on_account(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        let _ = user;
+        Err(ConnectorError::NotAvailable {
+            vendor: self.app().display_name(),
+            what: format!(
+                "{} cannot {} an account",
+                self.app().display_name(),
+                action.name()
+            ),
+        })
+    }
 }
 
 /// An interactive sign-in under way (GitHub's device flow): what the person

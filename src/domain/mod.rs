@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod country;
 pub mod external;
 pub mod filter;
+pub mod governance;
 pub mod group;
 pub mod instance;
 pub mod ip;

@@ -11,12 +11,14 @@ use crate::connectors::url::{follow, next_link};
 use crate::connectors::{ConnectorError, scrub};
 use crate::domain::Secret;
 
-/// What a call reads, which says what a 403 lacks.
+/// What a call reads (or, for account actions, changes), which says what a
+/// 403 lacks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reads {
     Users,
     Groups,
     Logs,
+    ManageUsers,
 }
 
 impl Reads {
@@ -25,6 +27,7 @@ impl Reads {
             Reads::Users => "okta.users.read",
             Reads::Groups => "okta.groups.read",
             Reads::Logs => "okta.logs.read",
+            Reads::ManageUsers => super::auth::MANAGE_SCOPE,
         }
     }
 
@@ -33,6 +36,9 @@ impl Reads {
             Reads::Users => "read users",
             Reads::Groups => "read groups and their members",
             Reads::Logs => "read the System Log",
+            Reads::ManageUsers => {
+                "manage users (suspend them, end their sessions, expire passwords)"
+            }
         }
     }
 }
@@ -161,7 +167,7 @@ impl Okta {
 
     /// Okta's `{errorCode, errorSummary, errorCauses}`, mapped to what the
     /// person can act on, in one line, the secret never in it.
-    fn api_error(&self, reply: &Reply, call: &Call) -> ConnectorError {
+    pub(super) fn api_error(&self, reply: &Reply, call: &Call) -> ConnectorError {
         let e: OktaError = serde_json::from_slice(&reply.body).unwrap_or_default();
         let status = reply.status.as_u16();
         let code = match clean(&e.error_code) {
@@ -238,9 +244,11 @@ impl Okta {
                 "{what} needs the scope {scope} granted to the service app, and an admin role that can {can}"
             )
         } else {
-            format!(
-                "{what} needs an API token of an administrator who can {can} (a Read-only Administrator can)"
-            )
+            let who = match call.reads {
+                Reads::ManageUsers => "an Organization Administrator",
+                _ => "a Read-only Administrator",
+            };
+            format!("{what} needs an API token of an administrator who can {can} ({who} can)")
         }
     }
 }

@@ -5,7 +5,9 @@
 //! even when an endpoint sends the request elsewhere, a few minutes of life,
 //! a fresh `jti`) and trades it at `POST {base}/oauth2/v1/token` for a Bearer
 //! token carrying the read scopes. The token is kept until shortly before it
-//! expires, and dropped when the API refuses it.
+//! expires, and dropped when the API refuses it. Acting on accounts (issue 11)
+//! takes a second token with `okta.users.manage`, asked for only then, so a
+//! service app granted the read scopes alone connects and reads as before.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -20,6 +22,24 @@ use crate::domain::Secret;
 
 /// What casbah reads, and nothing more.
 pub(super) const SCOPES: &str = "okta.users.read okta.groups.read okta.logs.read";
+/// What acting on accounts needs (issue 11).
+pub(super) const MANAGE_SCOPE: &str = "okta.users.manage";
+
+/// Which of the service app's tokens a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Grant {
+    Read,
+    Manage,
+}
+
+impl Grant {
+    fn scopes(self) -> &'static str {
+        match self {
+            Grant::Read => SCOPES,
+            Grant::Manage => MANAGE_SCOPE,
+        }
+    }
+}
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Okta refuses assertions that live longer than an hour; five minutes is plenty.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
@@ -29,7 +49,7 @@ const RENEW_MARGIN: Duration = Duration::from_secs(300);
 pub(super) enum Auth {
     /// The secret is an API token: `Authorization: SSWS {token}`.
     ApiToken,
-    ServiceApp(ServiceApp),
+    ServiceApp(Box<ServiceApp>),
 }
 
 impl std::fmt::Debug for Auth {
@@ -49,8 +69,9 @@ pub(super) struct ServiceApp {
     key: SigningKey,
     /// `https://{domain}/oauth2/v1/token`.
     audience: String,
-    /// Held while a token is fetched, so concurrent callers share one request.
-    token: Mutex<Option<Held>>,
+    /// One per `Grant`, each held while its token is fetched, so concurrent
+    /// callers share one request.
+    tokens: [Mutex<Option<Held>>; 2],
 }
 
 struct Held {
@@ -113,24 +134,29 @@ impl Auth {
             vendor: VENDOR,
             message: format!("{e}; give the service app's private key, as PEM or as a JWK"),
         })?;
-        Ok(Auth::ServiceApp(ServiceApp {
+        Ok(Auth::ServiceApp(Box::new(ServiceApp {
             client_id: client_id.to_owned(),
             key,
             audience: format!("https://{domain}/oauth2/v1/token"),
-            token: Mutex::new(None),
-        }))
+            tokens: [Mutex::new(None), Mutex::new(None)],
+        })))
     }
 
     pub fn is_service_app(&self) -> bool {
         matches!(self, Auth::ServiceApp(_))
     }
 
-    /// The `Authorization` value for the next request.
+    /// The `Authorization` value for the next request that reads.
     pub async fn header(&self, okta: &Okta) -> Result<Secret, ConnectorError> {
+        self.header_for(okta, Grant::Read).await
+    }
+
+    /// The `Authorization` value for a request that needs `grant`.
+    pub async fn header_for(&self, okta: &Okta, grant: Grant) -> Result<Secret, ConnectorError> {
         match self {
             Auth::ApiToken => Ok(Secret::new(format!("SSWS {}", okta.secret.expose()))),
             Auth::ServiceApp(app) => {
-                let token = app.token(okta).await?;
+                let token = app.token(okta, grant).await?;
                 Ok(Secret::new(format!("Bearer {}", token.expose())))
             }
         }
@@ -148,23 +174,25 @@ impl Auth {
         let Auth::ServiceApp(app) = self else {
             return;
         };
-        let mut held = app.token.lock().await;
-        if held
-            .as_ref()
-            .is_some_and(|h| header.expose().strip_prefix("Bearer ") == Some(h.token.expose()))
-        {
-            *held = None;
+        for slot in &app.tokens {
+            let mut held = slot.lock().await;
+            if held
+                .as_ref()
+                .is_some_and(|h| header.expose().strip_prefix("Bearer ") == Some(h.token.expose()))
+            {
+                *held = None;
+            }
         }
     }
 }
 
 impl ServiceApp {
-    async fn token(&self, okta: &Okta) -> Result<Secret, ConnectorError> {
-        let mut held = self.token.lock().await;
+    async fn token(&self, okta: &Okta, grant: Grant) -> Result<Secret, ConnectorError> {
+        let mut held = self.tokens[grant as usize].lock().await;
         if let Some(h) = held.as_ref().filter(|h| Instant::now() < h.renew_at) {
             return Ok(h.token.clone());
         }
-        let (token, lifetime) = self.request(okta).await?;
+        let (token, lifetime) = self.request(okta, grant).await?;
         let margin = RENEW_MARGIN.min(lifetime / 2);
         *held = Some(Held {
             token: token.clone(),
@@ -173,7 +201,11 @@ impl ServiceApp {
         Ok(token)
     }
 
-    async fn request(&self, okta: &Okta) -> Result<(Secret, Duration), ConnectorError> {
+    async fn request(
+        &self,
+        okta: &Okta,
+        grant: Grant,
+    ) -> Result<(Secret, Duration), ConnectorError> {
         let url = crate::connectors::url::url(&okta.base, &["oauth2", "v1", "token"], &[]);
         // A new assertion (and jti) for every try: Okta refuses a jti seen before.
         let sign = || {
@@ -199,7 +231,7 @@ impl ServiceApp {
                         .header(reqwest::header::ACCEPT, "application/json")
                         .form(&[
                             ("grant_type", "client_credentials"),
-                            ("scope", SCOPES),
+                            ("scope", grant.scopes()),
                             ("client_assertion_type", ASSERTION_TYPE),
                             ("client_assertion", assertion.as_str()),
                         ])
@@ -212,21 +244,21 @@ impl ServiceApp {
                 Secret::new(g.access_token),
                 Duration::from_secs(g.expires_in),
             )),
-            Err(reply) => Err(token_error(&reply, &okta.secret)),
+            Err(reply) => Err(token_error(&reply, &okta.secret, grant)),
         }
     }
 }
 
 /// Okta's `{error, error_description}` from the token endpoint, with a plain
 /// sentence saying what to do for the refusals people hit.
-fn token_error(reply: &Reply, secret: &Secret) -> ConnectorError {
+fn token_error(reply: &Reply, secret: &Secret, grant: Grant) -> ConnectorError {
     let r: Refusal = serde_json::from_slice(&reply.body).unwrap_or_default();
     let said = clean(r.error_description.lines().next().unwrap_or_default());
     let code = match clean(&r.error) {
         c if c.is_empty() => format!("HTTP {}", reply.status.as_u16()),
         c => c,
     };
-    let message = match explain(&code, &said) {
+    let message = match explain(&code, &said, grant) {
         Some(plain) => format!("{plain} ({said})"),
         None if said.is_empty() => "the token request was refused".to_owned(),
         None => format!("Okta says: {said}"),
@@ -247,7 +279,7 @@ fn token_error(reply: &Reply, secret: &Secret) -> ConnectorError {
     }
 }
 
-fn explain(code: &str, description: &str) -> Option<&'static str> {
+fn explain(code: &str, description: &str, grant: Grant) -> Option<&'static str> {
     let d = description.to_ascii_lowercase();
     Some(match code {
         "invalid_client" if d.contains("signature") => {
@@ -267,6 +299,9 @@ fn explain(code: &str, description: &str) -> Option<&'static str> {
         }
         "invalid_client" => {
             "Okta refused the client assertion; check the client id, the private key and the domain"
+        }
+        "invalid_scope" if grant == Grant::Manage => {
+            "the service app is not granted okta.users.manage, which suspending, unsuspending, signing out and expiring passwords need; grant it on its Okta API Scopes tab (reading goes on without it)"
         }
         "invalid_scope" => {
             "the service app is not granted okta.users.read, okta.groups.read and okta.logs.read; grant them on its Okta API Scopes tab"
@@ -308,6 +343,7 @@ mod tests {
                 r#"{"error":"invalid_client","error_description":"The client_assertion signature is invalid."}"#,
             ),
             &secret,
+            Grant::Read,
         );
         assert!(
             matches!(&err, ConnectorError::Auth { code, message, .. }
@@ -320,9 +356,10 @@ mod tests {
                 r#"{"error":"invalid_scope","error_description":"One or more scopes are not configured for the authorization server resource."}"#,
             ),
             &secret,
+            Grant::Read,
         );
         assert!(err.to_string().contains("Okta API Scopes"), "{err}");
-        let err = token_error(&reply(502, "<html>"), &secret);
+        let err = token_error(&reply(502, "<html>"), &secret, Grant::Read);
         assert!(
             matches!(&err, ConnectorError::Vendor { status: 502, code, .. } if code == "HTTP 502"),
             "{err}"
@@ -338,6 +375,7 @@ mod tests {
                 "{\"error\":\"invalid_request\",\"error_description\":\"bad leaky-key \\u001b[2J\"}",
             ),
             &secret,
+            Grant::Read,
         );
         let text = err.to_string();
         assert!(!text.contains("leaky-key"), "{text}");

@@ -16,6 +16,7 @@
 mod api;
 mod auth;
 mod directory;
+mod governance;
 mod logs;
 mod throttle;
 
@@ -26,6 +27,7 @@ use url::Url;
 
 use super::http::{Http, RetryPolicy};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
+use crate::domain::governance::{AccountAction, ActionReceipt};
 use crate::domain::{AppKind, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
 pub use directory::own_domains;
@@ -252,6 +254,18 @@ impl Connector for Okta {
             vendor: VENDOR,
             what: format!("activity stream {}", clean(stream)),
         })
+    }
+
+    fn account_actions(&self) -> &'static [AccountAction] {
+        &governance::ACTIONS
+    }
+
+    async fn act_on_account(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        self.act(action, user).await
     }
 }
 

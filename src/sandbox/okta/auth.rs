@@ -238,8 +238,10 @@ fn caller(shared: &Shared, authorization: &str) -> Option<Caller> {
     })
 }
 
-fn scope_for(family: Family) -> Option<&'static str> {
+fn scope_for(family: Family, method: &axum::http::Method) -> Option<&'static str> {
     match family {
+        // Lifecycle operations and sessions change the account (issue 11).
+        Family::Users if method != axum::http::Method::GET => Some("okta.users.manage"),
         Family::Users => Some("okta.users.read"),
         Family::Groups => Some("okta.groups.read"),
         Family::Logs => Some("okta.logs.read"),
@@ -265,7 +267,8 @@ pub(crate) async fn require(
     };
     let org = caller.org;
     let path = req.uri().path().to_string();
-    if let (Some(scopes), Some(needed)) = (&caller.scopes, scope_for(Family::of(&path)))
+    let needed = scope_for(Family::of(&path), req.method());
+    if let (Some(scopes), Some(needed)) = (&caller.scopes, needed)
         && !scopes.iter().any(|s| s == needed)
     {
         let mut response = OktaError::forbidden().into_response();

@@ -10,7 +10,10 @@
 //!   `/api/v1/groups/{id}`, `/api/v1/groups/{id}/users`, `/api/v1/users`
 //!   (`q`, `search`, `filter`, `limit`, `after`), `/api/v1/users/{id}`
 //!   (`directory`);
-//! - `GET /api/v1/logs`: the System Log, polling and bounded (`log`).
+//! - `GET /api/v1/logs`: the System Log, polling and bounded (`log`);
+//! - `POST /api/v1/users/{id}/lifecycle/{suspend,unsuspend,expire_password}`
+//!   and `DELETE /api/v1/users/{id}/sessions`, needing `okta.users.manage`
+//!   (`lifecycle`, issue 11).
 //!
 //! Lists page by the `Link` header (`listing`); errors are Okta's error
 //! object (401 `E0000011`, 403 `E0000006`, 404 `E0000007`, 429 `E0000047`
@@ -18,6 +21,7 @@
 //! `-Remaining` and `-Reset` for a per-minute window per endpoint family,
 //! informational only (`errors`).
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use axum::Router;
@@ -26,7 +30,7 @@ use axum::extract::{Request, State as Extract};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use super::{Org, Sandbox, SandboxConfig, Shared, lock_mutex};
 use crate::domain::{AppKind, Secret};
@@ -35,6 +39,7 @@ use crate::store::NewInstance;
 mod auth;
 mod directory;
 mod errors;
+mod lifecycle;
 mod listing;
 mod log;
 mod orgs;
@@ -48,6 +53,8 @@ pub(crate) struct State {
     orgs: RwLock<Vec<orgs::OktaOrg>>,
     issued: auth::Issued,
     canned: Mutex<Vec<Canned>>,
+    /// (org, user id, action) → times carried out (issue 11).
+    acted: Mutex<BTreeMap<(usize, String, String), u64>>,
 }
 
 /// An answer a test asked for, in place of the next one to a path.
@@ -63,6 +70,7 @@ impl State {
             orgs: RwLock::new(orgs::generate(org, config.seed)),
             issued: auth::Issued::default(),
             canned: Mutex::new(Vec::new()),
+            acted: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -136,6 +144,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/groups/{id}/users", get(directory::list))
         .route("/api/v1/users", get(directory::list))
         .route("/api/v1/users/{id}", get(directory::one))
+        .route(
+            "/api/v1/users/{id}/lifecycle/{operation}",
+            post(lifecycle::lifecycle),
+        )
+        .route(
+            "/api/v1/users/{id}/sessions",
+            delete(lifecycle::clear_sessions),
+        )
         .route("/api/v1/logs", get(log::logs))
         .route_layer(from_fn_with_state(shared.clone(), auth::require));
     Router::new()
@@ -339,13 +355,23 @@ impl Sandbox {
         })
     }
 
-    /// The scopes granted to an org's service app (all three read scopes
-    /// unless changed); a token request asking for another is refused.
+    /// The scopes granted to an org's service app (the three read scopes and
+    /// `okta.users.manage` unless changed); a token request asking for
+    /// another is refused.
     pub fn set_okta_scopes(&self, org: usize, scopes: &[&str]) -> Result<(), OktaSandboxError> {
         self.with_okta_org(org, |o| {
             o.scopes = scopes.iter().map(|s| s.to_string()).collect();
             Ok(())
         })
+    }
+
+    /// How many times `action` (`suspend`, `unsuspend`, `expire_password`,
+    /// `sessions`) was carried out on the account `user` (its id) of `org`.
+    pub fn okta_acted(&self, org: usize, user: &str, action: &str) -> u64 {
+        lock_mutex(&self.shared.okta.acted)
+            .get(&(org, user.to_string(), action.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Expires every Okta access token issued so far.

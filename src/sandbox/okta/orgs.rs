@@ -129,8 +129,14 @@ pub(crate) struct OktaOrg {
     group_index: HashMap<String, u32>,
 }
 
-/// The read scopes a service app is granted unless a test takes one away.
-pub(crate) const READ_SCOPES: [&str; 3] = ["okta.users.read", "okta.groups.read", "okta.logs.read"];
+/// The scopes a service app is granted unless a test takes one away: the
+/// read scopes, and the one account governance needs (issue 11).
+pub(crate) const GRANTED_SCOPES: [&str; 4] = [
+    "okta.users.read",
+    "okta.groups.read",
+    "okta.logs.read",
+    "okta.users.manage",
+];
 
 const KEYS: [(&str, &str); 2] = [
     (
@@ -387,7 +393,7 @@ fn build(org: &Org, seed: u64, plan: Plan, flattened: &[Vec<u32>]) -> OktaOrg {
         key_id,
         private_pem,
         public_key: DecodingKey::from_rsa_pem(public_pem.as_bytes()).ok(),
-        scopes: READ_SCOPES.iter().map(|s| s.to_string()).collect(),
+        scopes: GRANTED_SCOPES.iter().map(|s| s.to_string()).collect(),
         users,
         groups,
         admins,

@@ -1,0 +1,85 @@
+//! Issue 11: account governance through Okta's lifecycle operations, with a
+//! token that carries `okta.users.manage` (asked for only here).
+//!
+//! Suspend and unsuspend are not idempotent at Okta (a second suspend is 400
+//! `E0000001`), so each action is sent at most once: sent again only after a
+//! 401 to a stale token or a 429, which both mean it was not carried out.
+
+use reqwest::Method;
+
+use super::api::{Call, Reads};
+use super::auth::Grant;
+use super::{Okta, VENDOR, clean};
+use crate::connectors::ConnectorError;
+use crate::connectors::http::{BodyError, Reply};
+use crate::domain::governance::{AccountAction, ActionReceipt};
+
+/// Every account action Okta's API offers.
+pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
+
+/// What an action answered: its status and Okta's request id.
+fn receipt(reply: &Reply) -> Result<ActionReceipt, BodyError> {
+    Ok(ActionReceipt {
+        status: reply.status.as_u16(),
+        request_id: reply
+            .headers
+            .get("x-okta-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(clean),
+    })
+}
+
+impl Okta {
+    pub(super) async fn act(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        let id = user.trim();
+        if id.is_empty() {
+            return Err(ConnectorError::Invalid {
+                vendor: VENDOR,
+                message: "an account action needs the user's Okta id".into(),
+            });
+        }
+        let (method, last) = match action {
+            AccountAction::Suspend => (Method::POST, ["lifecycle", "suspend"].as_slice()),
+            AccountAction::Unsuspend => (Method::POST, ["lifecycle", "unsuspend"].as_slice()),
+            AccountAction::RequirePasswordChange => {
+                (Method::POST, ["lifecycle", "expire_password"].as_slice())
+            }
+            AccountAction::SignOut => (Method::DELETE, ["sessions"].as_slice()),
+        };
+        let mut segments = vec!["api", "v1", "users", id];
+        segments.extend_from_slice(last);
+        let call = Call {
+            url: self.url(&segments, &[]),
+            reads: Reads::ManageUsers,
+            what: format!("user {}", clean(id)),
+        };
+        let mut renewed = false;
+        loop {
+            let header = self.auth.header_for(self, Grant::Manage).await?;
+            let reply = self
+                .http
+                .send_once(
+                    |c| {
+                        c.request(method.clone(), call.url.clone())
+                            .header(reqwest::header::AUTHORIZATION, header.expose())
+                            .header(reqwest::header::ACCEPT, "application/json")
+                    },
+                    receipt,
+                )
+                .await?;
+            match reply {
+                Ok(done) => return Ok(done),
+                // A refused token: nothing was done, so sending again is safe.
+                Err(r) if r.status.as_u16() == 401 && !renewed && self.auth.is_service_app() => {
+                    self.auth.forget(&header).await;
+                    renewed = true;
+                }
+                Err(r) => return Err(self.api_error(&r, &call)),
+            }
+        }
+    }
+}
