@@ -10,6 +10,7 @@ use casbah::connectors::http::RetryPolicy;
 use casbah::connectors::microsoft365::Microsoft365;
 use casbah::connectors::{Connector, ConnectorError};
 use casbah::domain::activity::ACTION_TYPES;
+use casbah::domain::governance::AccountAction;
 use casbah::domain::{
     Activity, AppKind, Component, Instance, InstanceId, ObjectKind, RemoteUser, Secret, UserStatus,
     UserType,
@@ -1241,4 +1242,85 @@ async fn a_mistyped_group_member_is_one_skipped_member() {
     let mut want = want;
     want.remove(&bad.to_string());
     assert_eq!(got, want);
+}
+
+/// A member of the tenant (enabled, not a guest): its object id.
+fn enabled_member(sb: &Sandbox) -> uuid::Uuid {
+    sb.org()
+        .users
+        .iter()
+        .find(|u| u.account_enabled && !u.guest && u.deleted.is_none())
+        .map(|u| u.id)
+        .expect("an enabled member")
+}
+
+// Issue 11: each account action is the documented Graph request (PATCH accountEnabled or
+// passwordProfile, POST revokeSignInSessions), answered with Graph's request-id, and a
+// suspension is what the next user scan reads.
+#[tokio::test]
+async fn account_actions_are_the_documented_graph_requests() {
+    let sb = sandbox(80).await;
+    let m = connector(&sb);
+    assert_eq!(m.account_actions(), AccountAction::ALL);
+    let user = enabled_member(&sb);
+    let id = user.to_string();
+    let done = m.act_on_account(AccountAction::Suspend, &id).await.unwrap();
+    assert_eq!(done.status, 204);
+    assert!(done.request_id.is_some_and(|r| !r.is_empty()));
+    assert_eq!(sb.graph_acted(user, "disable"), 1);
+    assert_eq!(common::scanned_status(&m, &id).await, UserStatus::Disabled);
+    m.act_on_account(AccountAction::Unsuspend, &id)
+        .await
+        .unwrap();
+    assert_eq!(common::scanned_status(&m, &id).await, UserStatus::Active);
+    let out = m.act_on_account(AccountAction::SignOut, &id).await.unwrap();
+    assert_eq!(out.status, 200);
+    assert_eq!(sb.graph_acted(user, "revoke-sessions"), 1);
+    m.act_on_account(AccountAction::RequirePasswordChange, &id)
+        .await
+        .unwrap();
+    assert_eq!(sb.graph_acted(user, "force-password-change"), 1);
+    let path = format!("/v1.0/users/{id}");
+    assert_eq!(sb.served_with(&path, 204), 3, "three PATCHes, each once");
+    let nobody = m
+        .act_on_account(AccountAction::Suspend, &uuid::Uuid::nil().to_string())
+        .await;
+    assert!(
+        matches!(&nobody, Err(ConnectorError::NotFound { .. })),
+        "{nobody:?}"
+    );
+}
+
+// Issue 11: with read permissions only, reading goes on and an action names the
+// permission to grant; nothing happens to the account.
+#[tokio::test]
+async fn without_write_permissions_an_action_names_the_one_to_grant() {
+    let sb = sandbox(80).await;
+    sb.set_graph_permissions(&["User.Read.All", "Group.Read.All", "AuditLog.Read.All"]);
+    let m = connector(&sb);
+    m.check().await.expect("reads as before");
+    let user = enabled_member(&sb);
+    let refused = m
+        .act_on_account(AccountAction::Suspend, &user.to_string())
+        .await
+        .expect_err("no write permission");
+    assert!(
+        matches!(&refused, ConnectorError::Permission { code, message, .. }
+            if code == "Authorization_RequestDenied"
+                && message.contains("User.EnableDisableAccount.All")),
+        "{refused}"
+    );
+    let refused = m
+        .act_on_account(AccountAction::SignOut, &user.to_string())
+        .await
+        .expect_err("no write permission");
+    assert!(
+        refused.to_string().contains("User.RevokeSessions.All"),
+        "{refused}"
+    );
+    assert_eq!(sb.graph_acted(user, "disable"), 0);
+    assert_eq!(
+        common::scanned_status(&m, &user.to_string()).await,
+        UserStatus::Active
+    );
 }

@@ -854,15 +854,7 @@ fn active_user(sb: &Sandbox, org: usize) -> String {
         .expect("an active account")
 }
 
-/// The account `id` as the next user scan reads it.
-async fn scanned(o: &Okta, id: &str) -> UserStatus {
-    let (users, _) = all_users(o).await;
-    users
-        .into_iter()
-        .find(|u| u.id == id)
-        .map(|u| u.status)
-        .expect("listed")
-}
+use common::scanned_status as scanned;
 
 // Issue 11: each account action is the documented request (the lifecycle operation or
 // the sessions' DELETE, with the manage scope), answered with Okta's request id, and its

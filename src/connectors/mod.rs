@@ -18,6 +18,7 @@ use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret
 
 pub mod github;
 pub mod google;
+pub(crate) mod governance;
 pub mod http;
 pub mod jwt;
 pub mod microsoft365;

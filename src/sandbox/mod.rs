@@ -287,6 +287,22 @@ impl Sandbox {
         self.shared.org_mut().set_account_enabled(&user, enabled)
     }
 
+    /// The application permissions granted to casbah's app registration in
+    /// the tenant (issue 11: account governance needs write ones).
+    pub fn set_graph_permissions(&self, permissions: &[&str]) {
+        *lock_mutex(&self.shared.microsoft.governance.granted) =
+            permissions.iter().map(|p| p.to_string()).collect();
+    }
+
+    /// How many times Graph carried out `action` (`disable`, `enable`,
+    /// `revoke-sessions`, `force-password-change`) on `user`.
+    pub fn graph_acted(&self, user: Uuid, action: &str) -> u64 {
+        lock_mutex(&self.shared.microsoft.governance.acted)
+            .get(&(user, action.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Renames a user, with any text: tests serve hostile names this way.
     pub fn rename_user(&self, user: Uuid, display_name: &str) -> Result<(), OrgError> {
         self.shared.org_mut().rename_user(&user, display_name)

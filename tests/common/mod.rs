@@ -406,6 +406,19 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
 }
 
 /// Every user, page after page, each once: the users and how many pages.
+/// Issue 11: the status of the account `id` as the next user scan reads it.
+pub async fn scanned_status(
+    c: &dyn casbah::connectors::Connector,
+    id: &str,
+) -> casbah::domain::UserStatus {
+    let (users, _) = all_users(c).await;
+    users
+        .into_iter()
+        .find(|u| u.id == id)
+        .map(|u| u.status)
+        .expect("listed")
+}
+
 pub async fn all_users(
     c: &dyn casbah::connectors::Connector,
 ) -> (Vec<casbah::domain::RemoteUser>, usize) {

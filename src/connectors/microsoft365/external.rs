@@ -156,7 +156,7 @@ impl Microsoft365 {
 
     /// Like `call_with`, with a JSON body, and Graph's 409 kept apart so the
     /// caller can say that nothing changed.
-    async fn send<T>(
+    pub(super) async fn send<T>(
         &self,
         call: &Call,
         body: Option<Value>,
@@ -206,7 +206,7 @@ fn graph_message(reply: &Reply, secret: &crate::domain::Secret) -> String {
     scrub(&clean(message.lines().next().unwrap_or_default()), secret)
 }
 
-fn call(method: Method, url: url::Url, permission: &'static str, what: String) -> Call {
+pub(super) fn call(method: Method, url: url::Url, permission: &'static str, what: String) -> Call {
     let mut call = Call::get(Scope::Graph, url, permission, what);
     call.method = method;
     call

@@ -12,6 +12,7 @@ mod auth;
 mod directory;
 mod endpoints;
 pub mod external;
+mod governance;
 mod management;
 mod office_record;
 mod signins;
@@ -22,6 +23,7 @@ use async_trait::async_trait;
 
 use super::http::{Http, RetryAfterSignal, RetryPolicy};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
+use crate::domain::governance::{AccountAction, ActionReceipt};
 use crate::domain::{AppKind, Component, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
 use auth::{Credentials, Scope, Tokens};
@@ -158,6 +160,18 @@ impl Connector for Microsoft365 {
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError> {
         self.read_stream(stream, cursor).await
+    }
+
+    fn account_actions(&self) -> &'static [AccountAction] {
+        &governance::ACTIONS
+    }
+
+    async fn act_on_account(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        self.act(action, user).await
     }
 }
 

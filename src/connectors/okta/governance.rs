@@ -11,23 +11,11 @@ use super::api::{Call, Reads};
 use super::auth::Grant;
 use super::{Okta, VENDOR, clean};
 use crate::connectors::ConnectorError;
-use crate::connectors::http::{BodyError, Reply};
+use crate::connectors::governance::{account_id, receipt};
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
 /// Every account action Okta's API offers.
 pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
-
-/// What an action answered: its status and Okta's request id.
-fn receipt(reply: &Reply) -> Result<ActionReceipt, BodyError> {
-    Ok(ActionReceipt {
-        status: reply.status.as_u16(),
-        request_id: reply
-            .headers
-            .get("x-okta-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(clean),
-    })
-}
 
 impl Okta {
     pub(super) async fn act(
@@ -35,13 +23,7 @@ impl Okta {
         action: AccountAction,
         user: &str,
     ) -> Result<ActionReceipt, ConnectorError> {
-        let id = user.trim();
-        if id.is_empty() {
-            return Err(ConnectorError::Invalid {
-                vendor: VENDOR,
-                message: "an account action needs the user's Okta id".into(),
-            });
-        }
+        let id = account_id(VENDOR, user)?;
         let (method, last) = match action {
             AccountAction::Suspend => (Method::POST, ["lifecycle", "suspend"].as_slice()),
             AccountAction::Unsuspend => (Method::POST, ["lifecycle", "unsuspend"].as_slice()),
@@ -68,7 +50,7 @@ impl Okta {
                             .header(reqwest::header::AUTHORIZATION, header.expose())
                             .header(reqwest::header::ACCEPT, "application/json")
                     },
-                    receipt,
+                    receipt("x-okta-request-id"),
                 )
                 .await?;
             match reply {

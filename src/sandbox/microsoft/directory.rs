@@ -33,6 +33,7 @@ pub const USER_PROPERTIES: &[&str] = &[
     "companyName",
     "mailNickname",
     "onPremisesDistinguishedName",
+    "onPremisesSyncEnabled",
 ];
 pub const USER_DEFAULTS: &[&str] = &[
     "businessPhones",
@@ -152,6 +153,14 @@ pub fn user_prop(org: &Org, i: u32, name: &str) -> Option<Value> {
         }
         // Members are synced from on-premises AD, into an OU per department; guests
         // are cloud-only.
+        // Members come from the on-premises AD; guests were invited in the cloud.
+        "onPremisesSyncEnabled" => {
+            if u.guest {
+                Value::Null
+            } else {
+                Value::Bool(true)
+            }
+        }
         "onPremisesDistinguishedName" => {
             if u.guest {
                 Value::Null

@@ -40,6 +40,7 @@ mod delta;
 mod directory;
 pub(crate) mod errors;
 pub(crate) mod external;
+mod governance;
 mod graph;
 mod management;
 mod odata;
@@ -54,6 +55,7 @@ pub(crate) struct MicrosoftState {
     pub(crate) tokens: auth::Tokens,
     pub(crate) subscriptions: management::Subscriptions,
     pub(crate) external: external::ExternalState,
+    pub(crate) governance: governance::Governance,
 }
 
 /// Microsoft's answers to the fault layer: Graph's envelope, `Retry-After`.
@@ -109,7 +111,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/v1.0/users", get(graph::list_users))
         .route("/v1.0/users/$count", get(graph::count_users))
-        .route("/v1.0/users/{id}", get(graph::get_user))
+        .route(
+            "/v1.0/users/{id}",
+            get(graph::get_user).patch(governance::update_user),
+        )
+        .route(
+            "/v1.0/users/{id}/revokeSignInSessions",
+            post(governance::revoke_sessions),
+        )
         .route("/v1.0/organization", get(graph::organization))
         .route("/v1.0/directoryRoles", get(graph::directory_roles))
         .route("/v1.0/directoryRoles/{id}", get(graph::directory_role))

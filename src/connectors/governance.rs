@@ -1,0 +1,36 @@
+//! Issue 11: what every connector's account actions share.
+
+use super::ConnectorError;
+use super::http::{BodyError, Reply};
+use crate::domain::governance::ActionReceipt;
+use crate::domain::text::sanitize;
+
+/// The account an action names, by its id in the app; none is refused before
+/// any request.
+pub(crate) fn account_id<'a>(
+    vendor: &'static str,
+    user: &'a str,
+) -> Result<&'a str, ConnectorError> {
+    match user.trim() {
+        "" => Err(ConnectorError::Invalid {
+            vendor,
+            message: "an account action needs the account's id in the app".into(),
+        }),
+        id => Ok(id),
+    }
+}
+
+/// Decodes an action's answer: its status, and the request id the vendor
+/// sends in `header`, which its support can look up.
+pub(crate) fn receipt(header: &'static str) -> impl Fn(&Reply) -> Result<ActionReceipt, BodyError> {
+    move |reply| {
+        Ok(ActionReceipt {
+            status: reply.status.as_u16(),
+            request_id: reply
+                .headers
+                .get(header)
+                .and_then(|v| v.to_str().ok())
+                .map(sanitize),
+        })
+    }
+}
