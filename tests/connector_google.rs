@@ -6,9 +6,10 @@ mod common;
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
-use casbah::connectors::google::{GoogleWorkspace, SCOPES};
+use casbah::connectors::google::{GoogleWorkspace, MANAGE_SCOPES, SCOPES};
 use casbah::connectors::{Connector, ConnectorError, DomainTally};
 use casbah::domain::activity::ACTION_TYPES;
+use casbah::domain::governance::AccountAction;
 use casbah::domain::{Activity, Instance, InstanceId, ObjectKind, RemoteUser, Secret, UserStatus};
 use casbah::sandbox::google::{GoogleAccount, GoogleGroup};
 use casbah::sandbox::{Fault, PushedActivity, Sandbox, SandboxConfig, Stream};
@@ -956,4 +957,66 @@ async fn the_user_scan_counts_and_shows_a_record_it_could_not_read() {
         "{note}"
     );
     assert!(users.last_error.is_none());
+}
+
+/// An active account that is not an administrator: its id and e-mail.
+fn plain_account(sb: &Sandbox) -> (String, String) {
+    sb.google_accounts()
+        .into_iter()
+        .find(|a| !a.suspended && !a.archived && !a.admin)
+        .map(|a| (a.id, a.email))
+        .expect("a plain account")
+}
+
+// Issue 11: each account action is the documented Directory API request (PATCH
+// suspended or changePasswordAtNextLogin, POST signOut) on a token of its own with the
+// read-write scopes, and a suspension is what the next user scan reads.
+#[tokio::test]
+async fn account_actions_are_the_documented_directory_requests() {
+    let sb = sandbox(60).await;
+    let g = connector(&sb);
+    assert_eq!(g.account_actions(), AccountAction::ALL);
+    let (id, email) = plain_account(&sb);
+    let done = g.act_on_account(AccountAction::Suspend, &id).await.unwrap();
+    assert_eq!((done.status, done.request_id), (200, None));
+    assert_eq!(sb.google_acted(&email, "suspend"), 1);
+    assert_eq!(common::scanned_status(&g, &id).await, UserStatus::Suspended);
+    g.act_on_account(AccountAction::Unsuspend, &id)
+        .await
+        .unwrap();
+    assert_eq!(common::scanned_status(&g, &id).await, UserStatus::Active);
+    let out = g.act_on_account(AccountAction::SignOut, &id).await.unwrap();
+    assert_eq!(out.status, 204);
+    assert_eq!(sb.served_with(&format!("{USERS}/{id}/signOut"), 204), 1);
+    g.act_on_account(AccountAction::RequirePasswordChange, &id)
+        .await
+        .unwrap();
+    assert_eq!(sb.google_acted(&email, "change-password"), 1);
+    let nobody = g.act_on_account(AccountAction::Suspend, "nobody").await;
+    assert!(
+        matches!(&nobody, Err(ConnectorError::NotFound { what, .. }) if what == "user nobody"),
+        "{nobody:?}"
+    );
+}
+
+// Issue 11: with only the read scopes delegated, reading goes on (the read token never
+// asks for the others) and an action names the scopes to add; nothing happens.
+#[tokio::test]
+async fn without_the_read_write_scopes_an_action_names_them() {
+    let sb = sandbox(60).await;
+    sb.google_delegate_scopes(&SCOPES);
+    let g = connector(&sb);
+    g.check().await.expect("reads as before");
+    let (id, email) = plain_account(&sb);
+    let refused = g
+        .act_on_account(AccountAction::Suspend, &id)
+        .await
+        .expect_err("no read-write scope");
+    assert!(
+        matches!(&refused, ConnectorError::Permission { code, message, .. }
+            if code == "unauthorized_client" && message.contains(MANAGE_SCOPES[0])),
+        "{refused}"
+    );
+    assert_eq!(sb.google_acted(&email, "suspend"), 0);
+    assert_eq!(common::scanned_status(&g, &id).await, UserStatus::Active);
 }

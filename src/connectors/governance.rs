@@ -21,14 +21,15 @@ pub(crate) fn account_id<'a>(
 }
 
 /// Decodes an action's answer: its status, and the request id the vendor
-/// sends in `header`, which its support can look up.
-pub(crate) fn receipt(header: &'static str) -> impl Fn(&Reply) -> Result<ActionReceipt, BodyError> {
+/// sends in `header` (where it sends one), which its support can look up.
+pub(crate) fn receipt(
+    header: Option<&'static str>,
+) -> impl Fn(&Reply) -> Result<ActionReceipt, BodyError> {
     move |reply| {
         Ok(ActionReceipt {
             status: reply.status.as_u16(),
-            request_id: reply
-                .headers
-                .get(header)
+            request_id: header
+                .and_then(|h| reply.headers.get(h))
                 .and_then(|v| v.to_str().ok())
                 .map(sanitize),
         })

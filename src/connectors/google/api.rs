@@ -183,7 +183,7 @@ impl GoogleWorkspace {
     }
 
     /// Google's error, mapped to what the user can act on.
-    fn api_error(&self, reply: &Reply, call: &Call) -> ConnectorError {
+    pub(super) fn api_error(&self, reply: &Reply, call: &Call) -> ConnectorError {
         let e = error_of(reply);
         let status = reply.status.as_u16();
         let code = match self.clean(e.code()) {

@@ -22,6 +22,14 @@ pub const SCOPES: [&str; 4] = [
     "https://www.googleapis.com/auth/admin.reports.audit.readonly",
 ];
 
+/// What acting on accounts asks for (issue 11), in a token of its own: with
+/// domain-wide delegation one unauthorised scope fails the whole request, so
+/// reading must never depend on these being authorised.
+pub const MANAGE_SCOPES: [&str; 2] = [
+    "https://www.googleapis.com/auth/admin.directory.user",
+    "https://www.googleapis.com/auth/admin.directory.user.security",
+];
+
 /// The JWT's audience is Google's token endpoint, whatever host the request
 /// is sent to (R-C7 endpoints included).
 const AUDIENCE: &str = "https://oauth2.googleapis.com/token";
@@ -61,12 +69,12 @@ impl GoogleWorkspace {
         self.token.get(self.request_token()).await
     }
 
-    fn assertion(&self) -> Result<String, ConnectorError> {
+    fn assertion(&self, scopes: &[&str]) -> Result<String, ConnectorError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             iss: &self.key.client_email,
             sub: &self.admin,
-            scope: SCOPES.join(" "),
+            scope: scopes.join(" "),
             aud: AUDIENCE,
             iat: now,
             exp: now + ASSERTION_LIFETIME,
@@ -82,7 +90,19 @@ impl GoogleWorkspace {
     }
 
     pub(super) async fn request_token(&self) -> Result<(Secret, Duration), ConnectorError> {
-        let assertion = self.assertion()?;
+        self.request_token_for(&SCOPES).await
+    }
+
+    /// A token for acting on accounts (issue 11).
+    pub(super) async fn request_manage_token(&self) -> Result<(Secret, Duration), ConnectorError> {
+        self.request_token_for(&MANAGE_SCOPES).await
+    }
+
+    async fn request_token_for(
+        &self,
+        scopes: &[&str],
+    ) -> Result<(Secret, Duration), ConnectorError> {
+        let assertion = self.assertion(scopes)?;
         let form = [
             ("grant_type", GRANT_TYPE),
             ("assertion", assertion.as_str()),
@@ -98,20 +118,20 @@ impl GoogleWorkspace {
                 Secret::new(t.access_token),
                 Duration::from_secs(t.expires_in),
             )),
-            Err(reply) => Err(self.token_error(&reply)),
+            Err(reply) => Err(self.token_error(&reply, scopes)),
         }
     }
 
     /// Google answers a refused assertion with 400 or 401 and
     /// `{error, error_description}`; the plain sentence says what to do.
-    fn token_error(&self, reply: &Reply) -> ConnectorError {
+    fn token_error(&self, reply: &Reply, scopes: &[&str]) -> ConnectorError {
         let e: OAuthError = serde_json::from_slice(&reply.body).unwrap_or_default();
         let code = match self.clean(&e.error) {
             c if c.is_empty() => reply.status.as_u16().to_string(),
             c => c,
         };
         let said = self.clean(e.error_description.lines().next().unwrap_or_default());
-        let explained = self.explain(&code, &said);
+        let explained = self.explain(&code, &said, scopes);
         if code == "unauthorized_client" {
             return ConnectorError::Permission {
                 vendor: VENDOR,
@@ -136,7 +156,7 @@ impl GoogleWorkspace {
     }
 
     /// A plain sentence, with what to do, for the refusals people hit.
-    fn explain(&self, code: &str, said: &str) -> String {
+    fn explain(&self, code: &str, said: &str, scopes: &[&str]) -> String {
         let has = |words: &str| said.to_lowercase().contains(words);
         let sa = &self.key.client_email;
         match code {
@@ -152,6 +172,11 @@ impl GoogleWorkspace {
             ),
             "invalid_grant" if has("short-lived") || has("timeframe") => format!(
                 "Google refused the assertion's times (Google: {said}); check this computer's clock"
+            ),
+            "unauthorized_client" if scopes == MANAGE_SCOPES => format!(
+                "acting on accounts needs the service account (client id {}) authorised for domain-wide delegation of {}, besides the read scopes; add them in the Admin console (Security › Access and data control › API controls › Domain-wide delegation); reading goes on without them",
+                self.key.client_id,
+                MANAGE_SCOPES.join(",")
             ),
             "unauthorized_client" => format!(
                 "the service account (client id {}) is not authorised for domain-wide delegation of casbah's scopes; in the Admin console (Security › Access and data control › API controls › Domain-wide delegation) authorise that client id for exactly: {}",
@@ -202,7 +227,7 @@ mod tests {
     #[test]
     fn the_assertion_carries_googles_claims() {
         let g = google();
-        let jwt = g.assertion().unwrap();
+        let jwt = g.assertion(&SCOPES).unwrap();
         let header = jsonwebtoken::decode_header(&jwt).unwrap();
         assert_eq!(header.kid.as_deref(), Some("k1"));
         let public = include_str!("../../../assets/sandbox/google-service-account.pub.pem");
@@ -226,10 +251,13 @@ mod tests {
     #[test]
     fn refusals_keep_googles_code_and_say_what_to_do() {
         let g = google();
-        let err = g.token_error(&reply(
-            400,
-            r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
-        ));
+        let err = g.token_error(
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid JWT Signature."}"#,
+            ),
+            &SCOPES,
+        );
         assert!(
             matches!(&err, ConnectorError::Auth { code, message, .. } if code == "invalid_grant" && message.contains("new JSON key")),
             "{err}"
@@ -237,20 +265,23 @@ mod tests {
         let err = g.token_error(&reply(
             401,
             r#"{"error":"unauthorized_client","error_description":"Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."}"#,
-        ));
+        ), &SCOPES);
         let text = err.to_string();
         assert!(matches!(err, ConnectorError::Permission { .. }), "{text}");
         assert!(text.contains("4242") && text.contains(SCOPES[3]), "{text}");
-        let err = g.token_error(&reply(
-            400,
-            r#"{"error":"invalid_grant","error_description":"Invalid email or User ID"}"#,
-        ));
+        let err = g.token_error(
+            &reply(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Invalid email or User ID"}"#,
+            ),
+            &SCOPES,
+        );
         assert!(
             err.to_string()
                 .contains("ann@contoso.com is not an account"),
             "{err}"
         );
-        let err = g.token_error(&reply(503, "<html>down</html>"));
+        let err = g.token_error(&reply(503, "<html>down</html>"), &SCOPES);
         assert!(
             matches!(err, ConnectorError::Vendor { status: 503, .. }),
             "{err}"
@@ -263,7 +294,7 @@ mod tests {
         let g = google();
         let line = PEM.lines().nth(2).unwrap();
         let body = serde_json::json!({"error": "invalid_request", "error_description": format!("bad {line}")});
-        let err = g.token_error(&reply(400, &body.to_string()));
+        let err = g.token_error(&reply(400, &body.to_string()), &SCOPES);
         assert!(!err.to_string().contains(line), "{err}");
     }
 }

@@ -16,6 +16,7 @@ mod activities;
 mod api;
 mod auth;
 mod directory;
+mod governance;
 mod key;
 
 use std::collections::HashSet;
@@ -28,9 +29,10 @@ use super::http::{Http, RetryPolicy};
 use super::token::TokenSlot;
 use super::url::{base, url};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
+use crate::domain::governance::{AccountAction, ActionReceipt};
 use crate::domain::{AppKind, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
-pub use auth::SCOPES;
+pub use auth::{MANAGE_SCOPES, SCOPES};
 use directory::prefix_clause;
 
 const VENDOR: &str = "Google Workspace";
@@ -87,6 +89,8 @@ pub struct GoogleWorkspace {
     hosts: Hosts,
     http: Http,
     token: TokenSlot,
+    /// The token for acting on accounts, with the read-write scopes (issue 11).
+    manage_token: TokenSlot,
     /// Largest page asked for; each list's own maximum still applies.
     page_size: u32,
 }
@@ -113,6 +117,7 @@ impl GoogleWorkspace {
             secret,
             http: Http::new(VENDOR, policy, Arc::new(api::QuotaSignal))?,
             token: TokenSlot::default(),
+            manage_token: TokenSlot::default(),
             page_size: activities::MAX_PAGE,
         })
     }
@@ -210,6 +215,18 @@ impl Connector for GoogleWorkspace {
         cursor: Option<&str>,
     ) -> Result<ActivityBatch, ConnectorError> {
         activities::read(self, stream, cursor).await
+    }
+
+    fn account_actions(&self) -> &'static [AccountAction] {
+        &governance::ACTIONS
+    }
+
+    async fn act_on_account(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        self.act(action, user).await
     }
 }
 

@@ -51,7 +51,7 @@ impl Microsoft365 {
             ),
         };
         let c = call(method, target, permission, format!("user {}", clean(id)));
-        self.send(&c, body, receipt("request-id"))
+        self.send(&c, body, receipt(Some("request-id")))
             .await
             .map_err(|e| match e {
                 ExternalApiError::Connector(c) => c,

@@ -50,7 +50,7 @@ impl Okta {
                             .header(reqwest::header::AUTHORIZATION, header.expose())
                             .header(reqwest::header::ACCEPT, "application/json")
                     },
-                    receipt("x-okta-request-id"),
+                    receipt(Some("x-okta-request-id")),
                 )
                 .await?;
             match reply {

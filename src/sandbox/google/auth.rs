@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::errors::{GoogleError, oauth};
-use crate::connectors::google::SCOPES;
+use crate::connectors::google::{MANAGE_SCOPES, SCOPES};
 use crate::sandbox::{Shared, lock_mutex};
 
 const PRIVATE_KEY: &str = include_str!("../../../assets/sandbox/google-service-account.pem");
@@ -69,7 +69,15 @@ impl ServiceAccount {
             // A compiled-in asset checked by the tests: a failure is a build defect.
             public: DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes())
                 .unwrap_or_else(|e| panic!("google-service-account.pub.pem: {e}")),
-            delegated: std::sync::RwLock::new(SCOPES.iter().map(|s| s.to_string()).collect()),
+            // The read scopes and, for account governance (issue 11), the
+            // read-write ones, unless a test takes them away.
+            delegated: std::sync::RwLock::new(
+                SCOPES
+                    .iter()
+                    .chain(&MANAGE_SCOPES)
+                    .map(|s| s.to_string())
+                    .collect(),
+            ),
         }
     }
 
@@ -264,6 +272,10 @@ pub(crate) enum Api {
     Members,
     Users,
     Reports,
+    /// Changing accounts (issue 11).
+    ManageUsers,
+    /// Signing accounts out (issue 11).
+    Security,
 }
 
 impl Api {
@@ -275,6 +287,8 @@ impl Api {
             Api::Members => &SCOPES[0..2],
             Api::Users => &SCOPES[2..3],
             Api::Reports => &SCOPES[3..4],
+            Api::ManageUsers => &MANAGE_SCOPES[0..1],
+            Api::Security => &MANAGE_SCOPES[1..2],
         }
     }
 }

@@ -175,7 +175,7 @@ fn group_json(ws: &Workspace, i: usize) -> Value {
     })
 }
 
-fn user_json(ws: &Workspace, i: usize) -> Value {
+pub(crate) fn user_json(ws: &Workspace, i: usize) -> Value {
     let a = &ws.accounts[i];
     let mut user = json!({
         "kind": "admin#directory#user",

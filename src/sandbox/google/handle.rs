@@ -181,7 +181,8 @@ impl Sandbox {
     }
 
     /// Replaces the scopes authorised for the service account's domain-wide
-    /// delegation (all four casbah asks for, at start).
+    /// delegation (at start, the four read scopes casbah asks for and the
+    /// two read-write ones account governance asks for).
     pub fn google_delegate_scopes(&self, scopes: &[&str]) {
         *self
             .shared
@@ -191,6 +192,15 @@ impl Sandbox {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) =
             scopes.iter().map(|s| s.to_string()).collect();
+    }
+
+    /// How many times `action` (`suspend`, `unsuspend`, `change-password`,
+    /// `sign-out`) was carried out on the account `email` (issue 11).
+    pub fn google_acted(&self, email: &str, action: &str) -> u64 {
+        super::lock_mutex(&self.shared.google.acted)
+            .get(&(email.to_owned(), action.to_owned()))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Expires every Google access token issued so far.

@@ -33,13 +33,14 @@ use axum::extract::{Request, State as Extract};
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 use super::{Org, SandboxConfig, Shared, lock_mutex};
 
 mod auth;
 mod directory;
 mod errors;
+mod governance;
 mod handle;
 mod query;
 mod reports;
@@ -59,6 +60,8 @@ pub(crate) struct State {
     pub(crate) tokens: auth::Tokens,
     /// Path prefix → how many answers there still serve unreadable JSON.
     garbled: Mutex<Vec<(String, u32)>>,
+    /// (account's primary e-mail, action) → times carried out (issue 11).
+    pub(crate) acted: Mutex<std::collections::BTreeMap<(String, String), u64>>,
 }
 
 impl State {
@@ -68,6 +71,7 @@ impl State {
             account: auth::ServiceAccount::new(config.seed),
             tokens: auth::Tokens::default(),
             garbled: Mutex::new(Vec::new()),
+            acted: Mutex::default(),
         }
     }
 
@@ -77,7 +81,7 @@ impl State {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn workspace_mut(&self) -> RwLockWriteGuard<'_, Workspace> {
+    pub(crate) fn workspace_mut(&self) -> RwLockWriteGuard<'_, Workspace> {
         self.workspace
             .write()
             .unwrap_or_else(PoisonError::into_inner)
@@ -171,6 +175,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             .route(&format!("{dir}/users"), get(directory::list_users))
             .route(&format!("{dir}/users/{{key}}"), get(directory::get_user)),
     );
+    let manage = guarded(
+        Api::ManageUsers,
+        Router::new().route(
+            &format!("{dir}/users/{{key}}"),
+            patch(governance::update_user),
+        ),
+    );
+    let security = guarded(
+        Api::Security,
+        Router::new().route(
+            &format!("{dir}/users/{{key}}/signOut"),
+            post(governance::sign_out),
+        ),
+    );
     let reports = guarded(
         Api::Reports,
         Router::new().route(
@@ -183,6 +201,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(groups)
         .merge(members)
         .merge(users)
+        .merge(manage)
+        .merge(security)
         .merge(reports)
         .layer(from_fn_with_state(shared.clone(), garble))
         .with_state(shared)

@@ -1,0 +1,78 @@
+//! Issue 11: account governance through the Directory API: `suspended` and
+//! `changePasswordAtNextLogin` by `PATCH users/{userKey}`, and
+//! `POST users/{userKey}/signOut`, with a token of their own for the
+//! read-write scopes (`MANAGE_SCOPES`). Each is idempotent at Google (the
+//! same PATCH twice leaves the account as once), so the usual retries apply.
+//! Google's answers carry no request id.
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::api::Call;
+use super::auth::MANAGE_SCOPES;
+use super::{GoogleWorkspace, VENDOR};
+use crate::connectors::ConnectorError;
+use crate::connectors::governance::{account_id, receipt};
+use crate::connectors::url::url;
+use crate::domain::Secret;
+use crate::domain::governance::{AccountAction, ActionReceipt};
+
+/// Every account action the Directory API offers.
+pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
+
+impl GoogleWorkspace {
+    pub(super) async fn act(
+        &self,
+        action: AccountAction,
+        user: &str,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        let key = account_id(VENDOR, user)?;
+        let mut path = vec!["admin", "directory", "v1", "users", key];
+        let (method, body, scope) = match action {
+            AccountAction::Suspend | AccountAction::Unsuspend => (
+                Method::PATCH,
+                Some(json!({"suspended": action == AccountAction::Suspend})),
+                MANAGE_SCOPES[0],
+            ),
+            AccountAction::RequirePasswordChange => (
+                Method::PATCH,
+                Some(json!({"changePasswordAtNextLogin": true})),
+                MANAGE_SCOPES[0],
+            ),
+            AccountAction::SignOut => {
+                path.push("signOut");
+                (Method::POST, None, MANAGE_SCOPES[1])
+            }
+        };
+        let call = Call::new(
+            url(&self.hosts.api, &path, &[]),
+            scope,
+            format!("user {}", self.clean(key)),
+        );
+        let body = body.map(|b| b.to_string());
+        let (call_ref, body) = (&call, &body);
+        let send = |token: Secret| {
+            let method = method.clone();
+            async move {
+                let request = |c: &reqwest::Client| {
+                    let b = c
+                        .request(method.clone(), call_ref.url.clone())
+                        .bearer_auth(token.expose())
+                        .header(reqwest::header::ACCEPT, "application/json");
+                    match body {
+                        Some(json) => b
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(json.clone()),
+                        None => b,
+                    }
+                };
+                self.http.send(request, receipt(None)).await
+            }
+        };
+        let reply = self
+            .manage_token
+            .send_authorized(VENDOR, || self.request_manage_token(), send, |_| true)
+            .await?;
+        reply.map_err(|r| self.api_error(&r, &call))
+    }
+}
