@@ -9,6 +9,7 @@ use casbah::connectors::github::GitHub;
 use casbah::connectors::http::RetryPolicy;
 use casbah::connectors::{self, Connector, ConnectorError, DeviceCode};
 use casbah::domain::activity::ACTION_TYPES;
+use casbah::domain::governance::AccountAction;
 use casbah::domain::{Activity, Instance, InstanceId, ObjectKind, RemoteUser, Secret, UserStatus};
 use casbah::sandbox::{Fault, Sandbox};
 use chrono::{TimeDelta, Utc};
@@ -851,4 +852,24 @@ async fn a_mistyped_team_member_is_one_skipped_member() {
     let mut want = expected;
     want.remove(&bad);
     assert_eq!(logins, want);
+}
+
+// Issue 11: GitHub's API has no account governance for organisation members; the
+// connector says so in one line and sends nothing.
+#[tokio::test]
+async fn github_offers_no_account_action_and_says_so() {
+    let sb = sandbox(50).await;
+    let g = connector(&sb);
+    assert!(g.account_actions().is_empty());
+    let before = sb.served_all();
+    let err = g
+        .act_on_account(AccountAction::Suspend, "octocat")
+        .await
+        .expect_err("none");
+    assert!(
+        matches!(&err, ConnectorError::NotAvailable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.to_string(), "GitHub: GitHub cannot suspend an account");
+    assert_eq!(sb.served_all(), before, "nothing sent");
 }
