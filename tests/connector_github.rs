@@ -870,6 +870,9 @@ async fn github_offers_no_account_action_and_says_so() {
         matches!(&err, ConnectorError::NotAvailable { .. }),
         "{err:?}"
     );
-    assert_eq!(err.to_string(), "GitHub: GitHub cannot suspend an account");
+    assert_eq!(
+        err.to_string(),
+        "GitHub: its API offers no way to suspend an account"
+    );
     assert_eq!(sb.served_all(), before, "nothing sent");
 }

@@ -252,11 +252,7 @@ pub trait Connector: Send + Sync {
         let _ = user;
         Err(ConnectorError::NotAvailable {
             vendor: self.app().display_name(),
-            what: format!(
-                "{} cannot {} an account",
-                self.app().display_name(),
-                action.name()
-            ),
+            what: format!("its API offers no way to {} an account", action.name()),
         })
     }
 }
