@@ -861,6 +861,7 @@ async fn github_offers_no_account_action_and_says_so() {
     let sb = sandbox(50).await;
     let g = connector(&sb);
     assert!(g.account_actions().is_empty());
+    common::assert_catalog_agrees(&g);
     let before = sb.served_all();
     let err = g
         .act_on_account(AccountAction::Suspend, "octocat")

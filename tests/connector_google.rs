@@ -976,6 +976,7 @@ async fn account_actions_are_the_documented_directory_requests() {
     let sb = sandbox(60).await;
     let g = connector(&sb);
     assert_eq!(g.account_actions(), AccountAction::ALL);
+    common::assert_catalog_agrees(&g);
     let (id, email) = plain_account(&sb);
     let done = g.act_on_account(AccountAction::Suspend, &id).await.unwrap();
     assert_eq!((done.status, done.request_id), (200, None));

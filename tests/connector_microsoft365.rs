@@ -1262,6 +1262,7 @@ async fn account_actions_are_the_documented_graph_requests() {
     let sb = sandbox(80).await;
     let m = connector(&sb);
     assert_eq!(m.account_actions(), AccountAction::ALL);
+    common::assert_catalog_agrees(&m);
     let user = enabled_member(&sb);
     let id = user.to_string();
     let done = m.act_on_account(AccountAction::Suspend, &id).await.unwrap();

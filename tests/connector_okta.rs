@@ -865,6 +865,7 @@ async fn account_actions_are_the_documented_requests_and_show_in_the_next_scan()
     let sb = sandbox(60).await;
     let o = connector(&sb, 0, true);
     assert_eq!(o.account_actions(), AccountAction::ALL);
+    common::assert_catalog_agrees(&o);
     let id = active_user(&sb, 0);
     let path = |rest: &str| format!("/api/v1/users/{id}/{rest}");
 

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::catalog::GovernanceAction;
+
 /// An action on one account. Which an app offers, its connector says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -30,6 +32,16 @@ impl AccountAction {
             AccountAction::Unsuspend => "unsuspend",
             AccountAction::SignOut => "sign-out",
             AccountAction::RequirePasswordChange => "require-password-change",
+        }
+    }
+
+    /// The catalog's name for what it does (R-C1): unsuspending undoes a
+    /// suspension, so it goes with it.
+    pub fn catalog_action(self) -> GovernanceAction {
+        match self {
+            AccountAction::Suspend | AccountAction::Unsuspend => GovernanceAction::SuspendUser,
+            AccountAction::SignOut => GovernanceAction::RevokeSessions,
+            AccountAction::RequirePasswordChange => GovernanceAction::RevokePassword,
         }
     }
 

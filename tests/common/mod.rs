@@ -406,6 +406,26 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
 }
 
 /// Every user, page after page, each once: the users and how many pages.
+/// R-C1, issue 11: the account actions a connector carries out are the account
+/// governance its catalog entry lists, no more and no fewer.
+pub fn assert_catalog_agrees(c: &dyn casbah::connectors::Connector) {
+    use casbah::domain::Capability;
+    let offered: std::collections::BTreeSet<_> = c
+        .account_actions()
+        .iter()
+        .map(|a| a.catalog_action())
+        .collect();
+    let listed: std::collections::BTreeSet<_> = c
+        .app()
+        .info()
+        .actions
+        .iter()
+        .copied()
+        .filter(|a| a.capability() == Capability::AccountGovernance)
+        .collect();
+    assert_eq!(offered, listed, "{:?}", c.app());
+}
+
 /// Issue 11: the status of the account `id` as the next user scan reads it.
 pub async fn scanned_status(
     c: &dyn casbah::connectors::Connector,
