@@ -12,7 +12,7 @@ use crate::service::Event;
 use crate::store::{Member, Person};
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
-use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, Outcome};
@@ -20,6 +20,7 @@ use crate::tui::pane::{
     Component, Effect, Env, Handled, MembersSnapshot, Out, Pane, PaneId, Snapshot, Target,
     list_contexts,
 };
+use crate::tui::ranking::Ranking;
 use crate::tui::views::activities::activities_of;
 pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
@@ -31,12 +32,9 @@ pub struct MembersPane {
     pub rows: Vec<Member>,
     /// "name  e-mail", safe, for matching and display.
     texts: Vec<String>,
-    /// The filter `visible` was ranked for.
-    ranked_for: String,
-    /// Rankings of the shorter filters typed on the way to `ranked_for`, so
-    /// that backspace gives them back without matching again.
-    earlier: Vec<(String, Vec<Hit>)>,
-    pub visible: Vec<Hit>,
+    /// The rows matching the filter, best first; ranked off the UI thread when
+    /// there are many.
+    ranking: Ranking,
     pub filter: Input,
     pub editing: bool,
     pub cursor: Cursor,
@@ -57,7 +55,7 @@ impl MembersPane {
         };
     }
 
-    pub fn loaded(&mut self, result: Outcome<Vec<Member>>, fuzzy: &Fuzzy) {
+    pub fn loaded(&mut self, result: Outcome<Vec<Member>>, out: &mut Out) {
         self.loading = false;
         match result {
             Ok(rows) => {
@@ -67,60 +65,30 @@ impl MembersPane {
                     .collect();
                 self.rows = rows;
                 self.error = None;
-                self.rank_all(fuzzy);
+                out.run_all(
+                    self.ranking
+                        .set_texts(self.texts.iter().map(String::as_str)),
+                );
+                self.cursor.clamp(self.visible().len());
             }
             Err(e) => self.error = Some(e.message),
         }
     }
 
-    /// Re-ranks for the filter. Typing more only narrows, so then only the
-    /// previous hits are matched again; deleting gives back the ranking kept
-    /// for the shorter filter. Long lists stay quick per keystroke.
-    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
-        let query = self.filter.text().to_owned();
-        if query != self.ranked_for && self.ranked_for.starts_with(&query) {
-            while self
-                .earlier
-                .last()
-                .is_some_and(|(q, _)| q.len() > query.len())
-            {
-                self.earlier.pop();
-            }
-            if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
-                self.visible = hits;
-                self.ranked_for = query;
-                self.cursor.clamp(self.visible.len());
-                return;
-            }
-        }
-        if query == self.ranked_for {
-            return;
-        }
-        if !query.starts_with(&self.ranked_for) {
-            return self.rank_all(fuzzy);
-        }
-        let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
-        previous.sort_unstable();
-        self.earlier
-            .push((std::mem::take(&mut self.ranked_for), self.visible.clone()));
-        self.visible = fuzzy.rank_among(&self.texts, &previous, &query);
-        self.ranked_for = query;
-        self.cursor.clamp(self.visible.len());
+    /// Ranks for the filter (see `Ranking`: typing on narrows the last hits,
+    /// backspace gives back the ranking kept for the shorter filter).
+    pub fn refilter(&mut self, out: &mut Out) {
+        out.run_all(self.ranking.query(self.filter.text()));
+        self.cursor.clamp(self.visible().len());
     }
 
-    /// Ranks every row for the filter (new rows, or a filter that is not an
-    /// extension of the last one).
-    fn rank_all(&mut self, fuzzy: &Fuzzy) {
-        let query = self.filter.text().to_owned();
-        let every: Vec<usize> = (0..self.texts.len()).collect();
-        self.visible = fuzzy.rank_among(&self.texts, &every, &query);
-        self.ranked_for = query;
-        self.earlier.clear();
-        self.cursor.clamp(self.visible.len());
+    /// The rows shown, best first.
+    pub fn visible(&self) -> &[Hit] {
+        self.ranking.hits()
     }
 
     pub fn selected(&self) -> Option<&Member> {
-        self.visible
+        self.visible()
             .get(self.cursor.selected)
             .map(|h| &self.rows[h.index])
     }
@@ -140,9 +108,9 @@ impl MembersPane {
 }
 
 impl MembersPane {
-    fn clear_filter(&mut self, fuzzy: &Fuzzy) {
+    fn clear_filter(&mut self, out: &mut Out) {
         self.filter.set("");
-        self.refilter(fuzzy);
+        self.refilter(out);
     }
 
     /// The person view has the keys; Esc closes it, or goes back along the
@@ -173,7 +141,7 @@ impl Component for MembersPane {
                 Action::Submit => self.editing = false,
                 Action::Back => {
                     self.editing = false;
-                    self.clear_filter(&env.fuzzy);
+                    self.clear_filter(out);
                 }
                 Action::Quit => return Handled::NotConsumed,
                 _ => {}
@@ -197,19 +165,19 @@ impl Component for MembersPane {
                 }
             }
             Action::Filter => self.editing = true,
-            Action::Back if !self.filter.text().is_empty() => self.clear_filter(&env.fuzzy),
-            _ => return self.cursor.navigate(action, self.visible.len()),
+            Action::Back if !self.filter.text().is_empty() => self.clear_filter(out),
+            _ => return self.cursor.navigate(action, self.visible().len()),
         }
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, env: &Env, _out: &mut Out) -> Handled {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
         if !self.typing() {
             return Handled::NotConsumed;
         }
         if self.filter.edit(key) {
             self.cursor.top();
-            self.refilter(&env.fuzzy);
+            self.refilter(out);
         }
         Handled::Consumed
     }
@@ -217,7 +185,7 @@ impl Component for MembersPane {
     fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
         match self.person {
             Some(_) => Handled::NotConsumed,
-            None => self.cursor.click(y, self.visible.len()),
+            None => self.cursor.click(y, self.visible().len()),
         }
     }
 
@@ -225,14 +193,15 @@ impl Component for MembersPane {
         self.editing && self.person.is_none()
     }
 
-    fn done(&mut self, done: Done, env: &Env, _out: &mut Out) -> Option<Done> {
+    fn done(&mut self, done: Done, _env: &Env, out: &mut Out) -> Option<Done> {
         match done {
             Done::Members { group, result } => {
                 if self.group.as_ref().is_some_and(|(id, _)| *id == group) {
-                    self.loaded(result, &env.fuzzy);
+                    self.loaded(result, out);
                 }
             }
             Done::Person { key, result } => self.person_loaded(&key, result),
+            ranked @ Done::Ranked(_) => return self.ranking.take(ranked, &mut self.cursor),
             other => return Some(other),
         }
         None
@@ -289,7 +258,7 @@ impl Pane for MembersPane {
     /// The person view comes back as it was. The list under it is put back
     /// only when a pivot from the person changed it: drilling down from
     /// Groups leaves the members in view when Esc goes back to Groups.
-    fn restore(&mut self, snapshot: Snapshot, env: &Env, out: &mut Out) {
+    fn restore(&mut self, snapshot: Snapshot, _env: &Env, out: &mut Out) {
         let Snapshot::Members(saved) = snapshot else {
             return;
         };
@@ -305,7 +274,7 @@ impl Pane for MembersPane {
                 out.run(Cmd::LoadMembers(id));
             }
             self.filter.set(&filter);
-            self.refilter(&env.fuzzy);
+            self.refilter(out);
             self.cursor = cursor;
         }
         if let Some(view) = person
@@ -327,7 +296,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         Some((_, name)) => format!(
             "Members of {} {}/{}",
             safe(name),
-            pane.visible.len(),
+            pane.visible().len(),
             pane.rows.len()
         ),
         None => "Members".to_owned(),
@@ -345,7 +314,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         ))
     } else if pane.loading {
         Some(Span::styled("loading…", theme.dim()))
-    } else if pane.visible.is_empty() {
+    } else if pane.visible().is_empty() {
         Some(Span::styled(
             if pane.rows.is_empty() {
                 "No members (yet: an import may still be running)"
@@ -365,9 +334,9 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
     // Everyone listed is active (R-G4), so that column goes first.
     let mask = [true, w >= 50, true, w >= 90, true];
     let height = list_area.height.saturating_sub(1) as usize;
-    let range = pane.cursor.window(pane.visible.len(), height);
+    let range = pane.cursor.window(pane.visible().len(), height);
     let wide = w >= 76;
-    let places: Vec<String> = pane.visible[range.clone()]
+    let places: Vec<String> = pane.visible()[range.clone()]
         .iter()
         .map(|hit| {
             pane.rows[hit.index]
@@ -377,7 +346,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         })
         .collect();
     let (place_title, place_width) = instance_column(&places, wide);
-    let rows: Vec<Row> = pane.visible[range.clone()]
+    let rows: Vec<Row> = pane.visible()[range.clone()]
         .iter()
         .zip(places)
         .enumerate()
@@ -472,7 +441,7 @@ mod tests {
     }
 
     fn names(pane: &MembersPane) -> Vec<&str> {
-        pane.visible
+        pane.visible()
             .iter()
             .map(|h| pane.rows[h.index].name.as_str())
             .collect()
@@ -481,16 +450,16 @@ mod tests {
     // R-G8: typing narrows, deleting gives back exactly what the shorter filter showed.
     #[test]
     fn backspace_restores_the_ranking_of_the_shorter_filter() {
-        let fuzzy = Fuzzy::default();
+        let mut out = Out::default();
         let mut pane = MembersPane::default();
         let rows = ["Ines Garcia", "Inez Gray", "Oscar Chen", "Laura Ines"]
             .map(member)
             .to_vec();
-        pane.loaded(Ok(rows), &fuzzy);
+        pane.loaded(Ok(rows), &mut out);
         let mut shown = Vec::new();
         for q in ["i", "in", "ine", "ines g"] {
             pane.filter.set(q);
-            pane.refilter(&fuzzy);
+            pane.refilter(&mut out);
             shown.push(
                 names(&pane)
                     .into_iter()
@@ -502,11 +471,11 @@ mod tests {
         assert!(shown[3].len() < shown[0].len(), "typing narrows");
         for (q, expected) in ["ine", "in", "i"].iter().zip(shown.iter().rev().skip(1)) {
             pane.filter.set(q);
-            pane.refilter(&fuzzy);
+            pane.refilter(&mut out);
             assert_eq!(&names(&pane), expected, "after deleting back to {q:?}");
         }
         pane.filter.set("");
-        pane.refilter(&fuzzy);
-        assert_eq!(pane.visible.len(), 4);
+        pane.refilter(&mut out);
+        assert_eq!(pane.visible().len(), 4);
     }
 }

@@ -47,15 +47,19 @@ fn members_filter_narrows_and_widens() {
         result: Ok(members),
     }));
     typed(&mut app, "/an");
-    assert_eq!(app.panes.members.visible.len(), 2);
+    assert_eq!(app.panes.members.visible().len(), 2);
     typed(&mut app, "na b");
     assert_eq!(
         app.panes.members.selected().map(|m| m.name.as_str()),
         Some("Anna Berg")
     );
-    assert_eq!(app.panes.members.visible.len(), 1);
+    assert_eq!(app.panes.members.visible().len(), 1);
     for _ in 0..6 {
         press(&mut app, KeyCode::Backspace);
     }
-    assert_eq!(app.panes.members.visible.len(), 3, "deleting widens again");
+    assert_eq!(
+        app.panes.members.visible().len(),
+        3,
+        "deleting widens again"
+    );
 }
