@@ -106,7 +106,7 @@ impl Scorer {
     }
 
     /// Scores the items at `among[part]` (or at `part` itself when `among` is `None`;
-    /// `among` ascending, `texts` folded), adding the keys of those that match.
+    /// `texts` folded), adding the keys of those that match.
     pub(crate) fn score_into(
         &mut self,
         texts: &[String],
@@ -136,8 +136,8 @@ impl Scorer {
     }
 }
 
-/// Ranks the items at `among` (ascending positions in `texts`, every item when `None`)
-/// in one go: best first; with an empty query, all in list order. `texts` are folded
+/// Ranks the items at `among` (positions in `texts`, every item when `None`) in one
+/// go: best first; with an empty query, all in the order given. `texts` are folded
 /// (`fold`).
 pub fn rank_among(texts: &[String], among: Option<&[usize]>, query: &str) -> Vec<Hit> {
     let n = among.map_or(texts.len(), <[usize]>::len);
@@ -155,12 +155,6 @@ pub fn rank_among(texts: &[String], among: Option<&[usize]>, query: &str) -> Vec
 }
 
 impl Fuzzy {
-    /// The score when every word matches.
-    pub fn score(&self, text: &str, query: &str) -> Option<i64> {
-        let texts = [fold(text).into_owned()];
-        rank_among(&texts, None, query).first().map(|h| h.score)
-    }
-
     /// The character positions to highlight in `text` for `query`.
     pub fn highlights(&self, text: &str, query: &str) -> Vec<usize> {
         let text = fold(text);
@@ -175,12 +169,6 @@ impl Fuzzy {
         chars.dedup();
         chars
     }
-
-    /// The items that match, best first; with an empty query, all in order.
-    pub fn rank<'a>(&self, items: impl Iterator<Item = &'a str>, query: &str) -> Vec<Hit> {
-        let texts: Vec<String> = items.map(|t| fold(t).into_owned()).collect();
-        rank_among(&texts, None, query)
-    }
 }
 
 #[cfg(test)]
@@ -191,6 +179,13 @@ mod tests {
         texts.iter().map(|t| fold(t).into_owned()).collect()
     }
 
+    /// The score of `text` when every word of `query` matches.
+    fn score(text: &str, query: &str) -> Option<i64> {
+        rank_among(&owned(&[text]), None, query)
+            .first()
+            .map(|h| h.score)
+    }
+
     // R-G2: several words all have to match, matched characters come back.
     #[test]
     fn every_word_must_match() {
@@ -198,9 +193,9 @@ mod tests {
         let chars = f.highlights("Finance - EMEA Approvers", "fin emea");
         assert_eq!(&chars[..3], &[0, 1, 2]);
         assert!(chars.contains(&10));
-        assert!(f.score("Finance - APAC", "fin emea").is_none());
+        assert!(score("Finance - APAC", "fin emea").is_none());
         assert!(f.highlights("Finance - APAC", "fin emea").is_empty());
-        assert!(f.score("Finance - EMEA Approvers", "emea fin").is_some());
+        assert!(score("Finance - EMEA Approvers", "emea fin").is_some());
     }
 
     // A query that extends the previous one can only match fewer items, so
@@ -250,12 +245,11 @@ mod tests {
 
     #[test]
     fn best_match_first_and_empty_query_keeps_order() {
-        let f = Fuzzy::default();
-        let names = ["Sales EMEA", "Finance - EMEA Approvers", "Finance"];
-        let ranked = f.rank(names.iter().copied(), "finance");
+        let names = owned(&["Sales EMEA", "Finance - EMEA Approvers", "Finance"]);
+        let ranked = rank_among(&names, None, "finance");
         assert_eq!(ranked.len(), 2);
         assert_eq!(ranked[0].index, 2, "the exact name ranks first");
-        let all = f.rank(names.iter().copied(), "  ");
+        let all = rank_among(&names, None, "  ");
         assert_eq!(all.iter().map(|h| h.index).collect::<Vec<_>>(), [0, 1, 2]);
     }
 
@@ -298,9 +292,9 @@ mod tests {
             ("Chloé Dubois", "CHLOÉ"),
             ("CHLOE DUBOIS", "chloé dub"),
         ] {
-            assert!(f.score(text, query).is_some(), "{query:?} finds {text:?}");
+            assert!(score(text, query).is_some(), "{query:?} finds {text:?}");
         }
-        assert!(f.score("Ines Garcia", "garcio").is_none(), "no typos");
+        assert!(score("Ines Garcia", "garcio").is_none(), "no typos");
         // Highlights land on the characters shown, accents and all.
         assert_eq!(f.highlights("Müller", "mu"), [0, 1]);
     }

@@ -20,6 +20,12 @@ fn ranking_of(texts: &[String]) -> (Ranking, Option<Cmd>) {
     (r, cmd)
 }
 
+/// The whole ranking of `texts` for `query`, in one go.
+fn in_one_go(texts: &[String], query: &str) -> Vec<Hit> {
+    let folded: Vec<String> = texts.iter().map(|t| fold(t).into_owned()).collect();
+    rank_among(&folded, None, query)
+}
+
 fn job(cmd: Option<Cmd>) -> RankJob {
     match cmd {
         Some(Cmd::Rank(job)) => job,
@@ -48,8 +54,7 @@ fn a_short_list_ranks_at_once() {
     assert!(r.query("bob corp1").is_none());
     assert!(!r.pending());
     assert!(!r.hits().is_empty());
-    let folded: Vec<String> = texts.iter().map(|t| fold(t).into_owned()).collect();
-    assert_eq!(r.hits(), rank_among(&folded, None, "bob corp1"));
+    assert_eq!(r.hits(), in_one_go(&texts, "bob corp1"));
 }
 
 // Issue 13: a long list asks for a pass and shows what it showed until the answer.
@@ -69,8 +74,7 @@ fn a_long_list_is_ranked_off_the_ui_thread() {
         assert!(matches!(r.answer(ranked), Ok(true)));
     }
     assert!(!r.pending());
-    let folded: Vec<String> = texts.iter().map(|t| fold(t).into_owned()).collect();
-    assert_eq!(r.hits(), rank_among(&folded, None, "bob"));
+    assert_eq!(r.hits(), in_one_go(&texts, "bob"));
 }
 
 // Issue 13: the answer to an older key never replaces a newer one's, and an older
@@ -173,10 +177,9 @@ fn narrowing_and_backspace() {
         }
         shown.push(indices(r.hits()));
     }
-    let folded: Vec<String> = texts.iter().map(|t| fold(t).into_owned()).collect();
     assert_eq!(
         shown.last().unwrap(),
-        &indices(&rank_among(&folded, None, "bob corp1"))
+        &indices(&in_one_go(&texts, "bob corp1"))
     );
     for (q, expected) in ["bob c", "bob", "bo", "b"]
         .iter()
