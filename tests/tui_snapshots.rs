@@ -1107,7 +1107,7 @@ fn bench_keystroke_to_frame_in_100k_members() {
         samples.iter().max()
     );
     assert_eq!(
-        app.panes.members.visible.len(),
+        app.panes.members.visible().len(),
         100_000,
         "back to every member"
     );

@@ -15,6 +15,7 @@ pub mod input;
 pub mod keymap;
 pub mod msg;
 pub mod pane;
+pub mod ranking;
 mod runtime;
 mod screen;
 pub mod theme;

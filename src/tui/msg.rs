@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
+use super::ranking::{RankJob, Ranked};
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
 use crate::domain::external::DirectoryUser;
@@ -162,6 +163,8 @@ pub enum Done {
     },
     /// Connections read again from Graph for an instance.
     ConnectionsRefreshed(Outcome<String>),
+    /// Issue 13: a list's ranking, partial or whole.
+    Ranked(Ranked),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,4 +269,6 @@ pub enum Cmd {
     },
     /// Reads an instance's connections from Graph again.
     RefreshConnections(String),
+    /// Issue 13: ranks a long list off the UI thread; a newer query stops it.
+    Rank(RankJob),
 }

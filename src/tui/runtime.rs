@@ -522,6 +522,10 @@ impl Runner {
                     result,
                 });
             }),
+            // Matching is pure work on the items: a blocking thread, never the loop.
+            Cmd::Rank(job) => drop(tokio::task::spawn_blocking(move || {
+                job.run(&mut |ranked| send(Done::Ranked(ranked)));
+            })),
             Cmd::RefreshConnections(instance) => spawn(async move {
                 let result = svc
                     .refresh_connections(&instance)

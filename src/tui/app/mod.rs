@@ -491,7 +491,7 @@ impl App {
             Action::External => {
                 self.focus = PaneId::External;
                 if let Some(name) = arg {
-                    self.panes.external.show_named(&name, &self.env, &mut out);
+                    self.panes.external.show_named(&name, &mut out);
                 }
             }
             Action::Import => self.open_picker(),

@@ -24,6 +24,7 @@ use crate::tui::pane::{
     Component, Effect, Env, Handled, Out, Pane, PaneId, Snapshot, Target, cancel_jobs,
     list_contexts,
 };
+use crate::tui::ranking::Ranking;
 use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::sort::ListSort;
@@ -34,6 +35,13 @@ use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_blo
 pub struct GroupsPane {
     /// Safe display names, index for index with `Env::groups`.
     names: Vec<String>,
+    /// The positions in `Env::groups` of the groups listed (all, or an instance's);
+    /// `None` when they are to be worked out again.
+    scope: Option<Vec<usize>>,
+    /// The groups listed, ranked. R-G3 bounds them (500 imported, and the automatic
+    /// ones) well under `SYNC_BELOW`, so they rank on the UI thread.
+    ranking: Ranking,
+    /// The groups matching the filter, by position in `Env::groups`, best first.
     pub visible: Vec<Hit>,
     pub filter: Input,
     pub editing: bool,
@@ -58,6 +66,7 @@ impl GroupsPane {
             .iter()
             .map(|g| safe(&g.name).into_owned())
             .collect();
+        self.scope = None;
         self.loaded = true;
         self.error = None;
         self.refilter(env);
@@ -88,13 +97,24 @@ impl GroupsPane {
                 (Some(_), GroupKind::Automatic(_)) => false,
             })
             .collect();
-        let mut hits = env.fuzzy.rank(
-            candidates.iter().map(|i| self.names[*i].as_str()),
-            self.filter.text(),
-        );
-        for h in &mut hits {
-            h.index = candidates[h.index];
+        if self.scope.as_ref() != Some(&candidates) {
+            let names = candidates.iter().map(|i| self.names[*i].as_str());
+            let pass = self.ranking.set_texts(names);
+            debug_assert!(pass.is_none(), "R-G3 keeps the groups short");
+            self.scope = Some(candidates);
         }
+        let pass = self.ranking.query(self.filter.text());
+        debug_assert!(pass.is_none(), "R-G3 keeps the groups short");
+        let scope = self.scope.as_deref().unwrap_or_default();
+        let mut hits: Vec<Hit> = self
+            .ranking
+            .hits()
+            .iter()
+            .map(|h| Hit {
+                index: scope[h.index],
+                score: h.score,
+            })
+            .collect();
         self.sort.apply(&mut hits, |a, b, column| {
             compare(env, &self.names, a, b, column)
         });

@@ -12,7 +12,7 @@ use crate::service::Event;
 use crate::store::{Member, Person};
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
-use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, Outcome};
@@ -20,6 +20,7 @@ use crate::tui::pane::{
     Component, Effect, Env, Handled, MembersSnapshot, Out, Pane, PaneId, Snapshot, Target,
     list_contexts,
 };
+use crate::tui::ranking::Ranking;
 use crate::tui::views::activities::activities_of;
 pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
@@ -32,12 +33,9 @@ pub struct MembersPane {
     pub rows: Vec<Member>,
     /// "name  e-mail", safe, for matching and display.
     texts: Vec<String>,
-    /// The filter `visible` was ranked for.
-    ranked_for: String,
-    /// Rankings of the shorter filters typed on the way to `ranked_for`, so
-    /// that backspace gives them back without matching again.
-    earlier: Vec<(String, Vec<Hit>)>,
-    pub visible: Vec<Hit>,
+    /// The rows matching the filter, best first; ranked off the UI thread when
+    /// there are many.
+    ranking: Ranking,
     pub filter: Input,
     pub editing: bool,
     pub cursor: Cursor,
@@ -45,6 +43,8 @@ pub struct MembersPane {
     pub error: Option<String>,
     pub person: Option<PersonView>,
     pub sort: ListSort,
+    /// The ranking's hits in the sort's order, while a column sorts the list.
+    sorted: Option<Vec<Hit>>,
 }
 
 /// The columns, in the table's order.
@@ -62,7 +62,7 @@ impl MembersPane {
         };
     }
 
-    pub fn loaded(&mut self, result: Outcome<Vec<Member>>, fuzzy: &Fuzzy) {
+    pub fn loaded(&mut self, result: Outcome<Vec<Member>>, out: &mut Out) {
         self.loading = false;
         match result {
             Ok(rows) => {
@@ -72,89 +72,59 @@ impl MembersPane {
                     .collect();
                 self.rows = rows;
                 self.error = None;
-                self.rank_all(fuzzy);
+                out.run_all(
+                    self.ranking
+                        .set_texts(self.texts.iter().map(String::as_str)),
+                );
+                self.resort();
             }
             Err(e) => self.error = Some(e.message),
         }
     }
 
-    /// Re-ranks for the filter. Typing more only narrows, so then only the
-    /// previous hits are matched again; deleting gives back the ranking kept
-    /// for the shorter filter. Long lists stay quick per keystroke.
-    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
-        let query = self.filter.text().to_owned();
-        if query != self.ranked_for && self.ranked_for.starts_with(&query) {
-            while self
-                .earlier
-                .last()
-                .is_some_and(|(q, _)| q.len() > query.len())
-            {
-                self.earlier.pop();
-            }
-            if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
-                self.show(hits);
-                self.ranked_for = query;
-                return;
-            }
-        }
-        if query == self.ranked_for {
-            return;
-        }
-        if !query.starts_with(&self.ranked_for) {
-            return self.rank_all(fuzzy);
-        }
-        let mut previous: Vec<usize> = self.visible.iter().map(|h| h.index).collect();
-        previous.sort_unstable();
-        self.earlier
-            .push((std::mem::take(&mut self.ranked_for), self.visible.clone()));
-        self.show(fuzzy.rank_among(&self.texts, &previous, &query));
-        self.ranked_for = query;
+    /// Ranks for the filter (see `Ranking`: typing on narrows the last hits,
+    /// backspace gives back the ranking kept for the shorter filter).
+    pub fn refilter(&mut self, out: &mut Out) {
+        out.run_all(self.ranking.query(self.filter.text()));
+        self.resort();
     }
 
-    /// Ranks every row for the filter (new rows, or a filter that is not an
-    /// extension of the last one).
-    fn rank_all(&mut self, fuzzy: &Fuzzy) {
-        let query = self.filter.text().to_owned();
-        let every: Vec<usize> = (0..self.texts.len()).collect();
-        self.show(fuzzy.rank_among(&self.texts, &every, &query));
-        self.ranked_for = query;
-        self.earlier.clear();
+    /// The rows shown: best first, or in the sort's order.
+    pub fn visible(&self) -> &[Hit] {
+        self.sorted.as_deref().unwrap_or(self.ranking.hits())
     }
 
-    /// `hits` in the list's sort.
-    fn show(&mut self, mut hits: Vec<Hit>) {
-        let rows = &self.rows;
-        self.sort.apply(&mut hits, |a, b, column| {
-            let (a, b) = (&rows[a], &rows[b]);
-            match column {
-                0 => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-                1 => a.email.to_lowercase().cmp(&b.email.to_lowercase()),
-                // Grouped by instance, in the order they were connected.
-                2 => a.instance.map(|i| i.0).cmp(&b.instance.map(|i| i.0)),
-                // Everyone listed is active (R-G4).
-                3 => std::cmp::Ordering::Equal,
-                _ => a.last_activity.cmp(&b.last_activity),
-            }
+    /// The ranking's hits in the sort's order, kept while a column sorts the
+    /// list (the ranking stays best first, for typing on and backspace).
+    fn resort(&mut self) {
+        self.sorted = self.sort.column.map(|_| {
+            let rows = &self.rows;
+            let mut hits = self.ranking.hits().to_vec();
+            self.sort.apply(&mut hits, |a, b, column| {
+                let (a, b) = (&rows[a], &rows[b]);
+                match column {
+                    0 => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                    1 => a.email.to_lowercase().cmp(&b.email.to_lowercase()),
+                    // Grouped by instance, in the order they were connected.
+                    2 => a.instance.map(|i| i.0).cmp(&b.instance.map(|i| i.0)),
+                    // Everyone listed is active (R-G4).
+                    3 => std::cmp::Ordering::Equal,
+                    _ => a.last_activity.cmp(&b.last_activity),
+                }
+            });
+            hits
         });
-        self.visible = hits;
-        self.cursor.clamp(self.visible.len());
+        self.cursor.clamp(self.visible().len());
     }
 
     /// `o` and `O`: the list in a new order, the same member selected. Back to
-    /// no column, the ranking comes back.
-    fn sort_by(&mut self, sort: ListSort, fuzzy: &Fuzzy) {
+    /// no column, the ranking's order comes back.
+    fn sort_by(&mut self, sort: ListSort) {
         let selected = self.selected().map(|m| m.key.clone());
         self.sort = sort;
-        // Rankings kept for backspace are in the old order.
-        self.earlier.clear();
-        if sort.column.is_some() {
-            let hits = std::mem::take(&mut self.visible);
-            self.show(hits);
-        } else {
-            self.rank_all(fuzzy);
-        }
+        self.resort();
         if let Some(at) = selected.and_then(|key| {
-            self.visible
+            self.visible()
                 .iter()
                 .position(|h| self.rows[h.index].key == key)
         }) {
@@ -163,7 +133,7 @@ impl MembersPane {
     }
 
     pub fn selected(&self) -> Option<&Member> {
-        self.visible
+        self.visible()
             .get(self.cursor.selected)
             .map(|h| &self.rows[h.index])
     }
@@ -183,9 +153,9 @@ impl MembersPane {
 }
 
 impl MembersPane {
-    fn clear_filter(&mut self, fuzzy: &Fuzzy) {
+    fn clear_filter(&mut self, out: &mut Out) {
         self.filter.set("");
-        self.refilter(fuzzy);
+        self.refilter(out);
     }
 
     /// The person view has the keys; Esc closes it, or goes back along the
@@ -219,7 +189,7 @@ impl Component for MembersPane {
                 Action::Submit => self.editing = false,
                 Action::Back => {
                     self.editing = false;
-                    self.clear_filter(&env.fuzzy);
+                    self.clear_filter(out);
                 }
                 Action::Quit => return Handled::NotConsumed,
                 _ => {}
@@ -243,21 +213,21 @@ impl Component for MembersPane {
                 }
             }
             Action::Filter => self.editing = true,
-            Action::Sort => self.sort_by(self.sort.next(COLUMNS.len()), &env.fuzzy),
-            Action::SortReverse => self.sort_by(self.sort.reversed(), &env.fuzzy),
-            Action::Back if !self.filter.text().is_empty() => self.clear_filter(&env.fuzzy),
-            _ => return self.cursor.navigate(action, self.visible.len()),
+            Action::Sort => self.sort_by(self.sort.next(COLUMNS.len())),
+            Action::SortReverse => self.sort_by(self.sort.reversed()),
+            Action::Back if !self.filter.text().is_empty() => self.clear_filter(out),
+            _ => return self.cursor.navigate(action, self.visible().len()),
         }
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, env: &Env, _out: &mut Out) -> Handled {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
         if !self.typing() {
             return Handled::NotConsumed;
         }
         if self.filter.edit(key) {
             self.cursor.top();
-            self.refilter(&env.fuzzy);
+            self.refilter(out);
         }
         Handled::Consumed
     }
@@ -265,7 +235,7 @@ impl Component for MembersPane {
     fn click(&mut self, y: u16, _env: &Env, _out: &mut Out) -> Handled {
         match self.person {
             Some(_) => Handled::NotConsumed,
-            None => self.cursor.click(y, self.visible.len()),
+            None => self.cursor.click(y, self.visible().len()),
         }
     }
 
@@ -273,14 +243,19 @@ impl Component for MembersPane {
         self.editing && self.person.is_none()
     }
 
-    fn done(&mut self, done: Done, env: &Env, _out: &mut Out) -> Option<Done> {
+    fn done(&mut self, done: Done, _env: &Env, out: &mut Out) -> Option<Done> {
         match done {
             Done::Members { group, result } => {
                 if self.group.as_ref().is_some_and(|(id, _)| *id == group) {
-                    self.loaded(result, &env.fuzzy);
+                    self.loaded(result, out);
                 }
             }
             Done::Person { key, result } => self.person_loaded(&key, result),
+            ranked @ Done::Ranked(_) => {
+                let other = self.ranking.take(ranked, &mut self.cursor);
+                self.resort();
+                return other;
+            }
             other => return Some(other),
         }
         None
@@ -337,7 +312,7 @@ impl Pane for MembersPane {
     /// The person view comes back as it was. The list under it is put back
     /// only when a pivot from the person changed it: drilling down from
     /// Groups leaves the members in view when Esc goes back to Groups.
-    fn restore(&mut self, snapshot: Snapshot, env: &Env, out: &mut Out) {
+    fn restore(&mut self, snapshot: Snapshot, _env: &Env, out: &mut Out) {
         let Snapshot::Members(saved) = snapshot else {
             return;
         };
@@ -353,7 +328,7 @@ impl Pane for MembersPane {
                 out.run(Cmd::LoadMembers(id));
             }
             self.filter.set(&filter);
-            self.refilter(&env.fuzzy);
+            self.refilter(out);
             self.cursor = cursor;
         }
         if let Some(view) = person
@@ -375,7 +350,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         Some((_, name)) => format!(
             "Members of {} {}/{}",
             safe(name),
-            pane.visible.len(),
+            pane.visible().len(),
             pane.rows.len()
         ),
         None => "Members".to_owned(),
@@ -393,7 +368,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         ))
     } else if pane.loading {
         Some(Span::styled("loading…", theme.dim()))
-    } else if pane.visible.is_empty() {
+    } else if pane.visible().is_empty() {
         Some(Span::styled(
             if pane.rows.is_empty() {
                 "No members (yet: an import may still be running)"
@@ -413,9 +388,9 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
     // Everyone listed is active (R-G4), so that column goes first.
     let mask = [true, w >= 50, true, w >= 90, true];
     let height = list_area.height.saturating_sub(1) as usize;
-    let range = pane.cursor.window(pane.visible.len(), height);
+    let range = pane.cursor.window(pane.visible().len(), height);
     let wide = w >= 76;
-    let places: Vec<String> = pane.visible[range.clone()]
+    let places: Vec<String> = pane.visible()[range.clone()]
         .iter()
         .map(|hit| {
             pane.rows[hit.index]
@@ -425,7 +400,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         })
         .collect();
     let (place_title, place_width) = instance_column(&places, wide);
-    let rows: Vec<Row> = pane.visible[range.clone()]
+    let rows: Vec<Row> = pane.visible()[range.clone()]
         .iter()
         .zip(places)
         .enumerate()
@@ -520,7 +495,7 @@ mod tests {
     }
 
     fn names(pane: &MembersPane) -> Vec<&str> {
-        pane.visible
+        pane.visible()
             .iter()
             .map(|h| pane.rows[h.index].name.as_str())
             .collect()
@@ -529,16 +504,16 @@ mod tests {
     // R-G8: typing narrows, deleting gives back exactly what the shorter filter showed.
     #[test]
     fn backspace_restores_the_ranking_of_the_shorter_filter() {
-        let fuzzy = Fuzzy::default();
+        let mut out = Out::default();
         let mut pane = MembersPane::default();
         let rows = ["Ines Garcia", "Inez Gray", "Oscar Chen", "Laura Ines"]
             .map(member)
             .to_vec();
-        pane.loaded(Ok(rows), &fuzzy);
+        pane.loaded(Ok(rows), &mut out);
         let mut shown = Vec::new();
         for q in ["i", "in", "ine", "ines g"] {
             pane.filter.set(q);
-            pane.refilter(&fuzzy);
+            pane.refilter(&mut out);
             shown.push(
                 names(&pane)
                     .into_iter()
@@ -550,12 +525,12 @@ mod tests {
         assert!(shown[3].len() < shown[0].len(), "typing narrows");
         for (q, expected) in ["ine", "in", "i"].iter().zip(shown.iter().rev().skip(1)) {
             pane.filter.set(q);
-            pane.refilter(&fuzzy);
+            pane.refilter(&mut out);
             assert_eq!(&names(&pane), expected, "after deleting back to {q:?}");
         }
         pane.filter.set("");
-        pane.refilter(&fuzzy);
-        assert_eq!(pane.visible.len(), 4);
+        pane.refilter(&mut out);
+        assert_eq!(pane.visible().len(), 4);
     }
 
     // Issue 13: o sorts by the next column and keeps the selected member
@@ -563,7 +538,7 @@ mod tests {
     // ranking comes back.
     #[test]
     fn sorted_by_any_column_with_the_selection_kept() {
-        let fuzzy = Fuzzy::default();
+        let mut out = Out::default();
         let mut pane = MembersPane::default();
         let mut rows = ["Oscar Chen", "Ines Garcia", "Laura Ines", "Inez Gray"]
             .map(member)
@@ -571,9 +546,9 @@ mod tests {
         for (i, m) in rows.iter_mut().enumerate() {
             m.last_activity = Some(10 - i as i64);
         }
-        pane.loaded(Ok(rows), &fuzzy);
+        pane.loaded(Ok(rows), &mut out);
         pane.cursor.selected = 1;
-        pane.sort_by(pane.sort.next(COLUMNS.len()), &fuzzy);
+        pane.sort_by(pane.sort.next(COLUMNS.len()));
         assert_eq!(
             names(&pane),
             ["Ines Garcia", "Inez Gray", "Laura Ines", "Oscar Chen"]
@@ -583,26 +558,26 @@ mod tests {
             Some("Ines Garcia")
         );
         pane.filter.set("in");
-        pane.refilter(&fuzzy);
+        pane.refilter(&mut out);
         assert_eq!(names(&pane), ["Ines Garcia", "Inez Gray", "Laura Ines"]);
-        pane.sort_by(pane.sort.reversed(), &fuzzy);
+        pane.sort_by(pane.sort.reversed());
         assert_eq!(names(&pane), ["Laura Ines", "Inez Gray", "Ines Garcia"]);
         let mut sort = pane.sort;
         for _ in 0..COLUMNS.len() - 1 {
             sort = sort.next(COLUMNS.len());
         }
-        pane.sort_by(sort, &fuzzy);
+        pane.sort_by(sort);
         assert_eq!(
             names(&pane),
             ["Inez Gray", "Laura Ines", "Ines Garcia"],
             "last activity, oldest first"
         );
-        pane.sort_by(pane.sort.next(COLUMNS.len()), &fuzzy);
+        pane.sort_by(pane.sort.next(COLUMNS.len()));
         assert_eq!(pane.sort, ListSort::default());
         let mut ranked = MembersPane::default();
-        ranked.loaded(Ok(pane.rows.clone()), &fuzzy);
+        ranked.loaded(Ok(pane.rows.clone()), &mut out);
         ranked.filter.set("in");
-        ranked.refilter(&fuzzy);
+        ranked.refilter(&mut out);
         assert_eq!(names(&pane), names(&ranked), "ranked again");
     }
 }

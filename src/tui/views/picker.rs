@@ -14,11 +14,12 @@ use crate::service::{AvailableGroup, Level};
 use crate::store::IMPORT_LIMIT;
 use crate::tui::action::Action;
 use crate::tui::format::{instance_label, safe};
-use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, Outcome};
 use crate::tui::pane::{Component, Effect, Env, Handled, Out, PaneId};
+use crate::tui::ranking::Ranking;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::{centered, highlighted, input_line, pane_block};
 
@@ -40,7 +41,8 @@ pub struct Picker {
     /// list shows instances.
     pub instance: Option<String>,
     pub rows: Vec<PickRow>,
-    pub ranked: Vec<Hit>,
+    /// The rows matching the query, best first.
+    ranking: Ranking,
     pub query: Input,
     pub cursor: Cursor,
     /// The first groups have not arrived yet.
@@ -65,7 +67,7 @@ impl Picker {
             instances,
             instance: None,
             rows: Vec::new(),
-            ranked: Vec::new(),
+            ranking: Ranking::default(),
             query: Input::default(),
             cursor: Cursor::default(),
             loading: false,
@@ -117,7 +119,7 @@ impl Picker {
 
     pub fn rows_len(&self) -> usize {
         if self.instance.is_some() {
-            self.ranked.len()
+            self.ranked().len()
         } else {
             self.instances.len()
         }
@@ -140,23 +142,23 @@ impl Picker {
     }
 
     /// A typed key; true when the query changed (so a search is due after the pause).
-    fn edit(&mut self, key: KeyEvent, fuzzy: &Fuzzy) -> bool {
+    fn edit(&mut self, key: KeyEvent, out: &mut Out) -> bool {
         if self.instance.is_none() || !self.query.edit(key) {
             return false;
         }
         self.in_list = false;
         self.cursor.top();
-        self.rerank(fuzzy);
+        self.rerank(out);
         !self.query.text().trim().is_empty()
     }
 
     /// Space: marks or unmarks the selected group, once the arrows are in
     /// the list or while there is no search; else it is a space in the search.
-    fn mark(&mut self, fuzzy: &Fuzzy) -> bool {
+    fn mark(&mut self, out: &mut Out) -> bool {
         if !self.in_list && !self.query.text().is_empty() {
             return self.edit(
                 KeyEvent::from(ratatui::crossterm::event::KeyCode::Char(' ')),
-                fuzzy,
+                out,
             );
         }
         if let Some(row) = self.selected().filter(|r| !r.imported) {
@@ -172,9 +174,14 @@ impl Picker {
         false
     }
 
-    pub fn rerank(&mut self, fuzzy: &Fuzzy) {
-        self.ranked = fuzzy.rank(self.rows.iter().map(|r| r.name.as_str()), self.query.text());
-        self.cursor.clamp(self.ranked.len());
+    fn rerank(&mut self, out: &mut Out) {
+        out.run_all(self.ranking.query(self.query.text()));
+        self.cursor.clamp(self.ranked().len());
+    }
+
+    /// The rows matching the query, best first.
+    pub fn ranked(&self) -> &[Hit] {
+        self.ranking.hits()
     }
 
     /// The pause after keystroke `seq` has passed: the app's search for
@@ -200,7 +207,6 @@ impl Picker {
         instance: &str,
         search: Option<&str>,
         result: Outcome<Vec<AvailableGroup>>,
-        fuzzy: &Fuzzy,
     ) {
         if self.instance.as_deref() != Some(instance) {
             return;
@@ -236,14 +242,12 @@ impl Picker {
         // Results arriving never move a row on the screen (issue 13): the
         // newcomers are ranked among themselves below what is listed, and
         // the next typed key ranks them all together.
-        let names: Vec<String> = self.rows.iter().map(|r| r.name.clone()).collect();
-        let fresh: Vec<usize> = (first_new..self.rows.len()).collect();
-        let hits = fuzzy.rank_among(&names, &fresh, self.query.text());
-        self.ranked.extend(hits);
+        self.ranking
+            .extend(self.rows[first_new..].iter().map(|r| r.name.as_str()));
     }
 
     pub fn selected(&self) -> Option<&PickRow> {
-        self.ranked
+        self.ranked()
             .get(self.cursor.selected)
             .map(|h| &self.rows[h.index])
     }
@@ -305,7 +309,7 @@ impl Component for Picker {
         vec![Context::Picker]
     }
 
-    fn on_action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
+    fn on_action(&mut self, action: Action, _env: &Env, out: &mut Out) -> Handled {
         match action {
             Action::Back if !self.back() => out.push(Effect::Close),
             Action::Up => self.cursor.up(),
@@ -316,7 +320,7 @@ impl Component for Picker {
                 self.cursor.page_down(len);
             }
             Action::Mark => {
-                if self.mark(&env.fuzzy) {
+                if self.mark(out) {
                     self.search_seq += 1;
                     out.run(Cmd::SearchAfterPause(self.search_seq));
                 }
@@ -342,8 +346,8 @@ impl Component for Picker {
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, env: &Env, out: &mut Out) -> Handled {
-        if self.edit(key, &env.fuzzy) {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
+        if self.edit(key, out) {
             self.search_seq += 1;
             out.run(Cmd::SearchAfterPause(self.search_seq));
         }
@@ -354,13 +358,14 @@ impl Component for Picker {
         true
     }
 
-    fn done(&mut self, done: Done, env: &Env, _out: &mut Out) -> Option<Done> {
+    fn done(&mut self, done: Done, _env: &Env, _out: &mut Out) -> Option<Done> {
         match done {
             Done::Available {
                 instance,
                 search,
                 result,
-            } => self.loaded(&instance, search.as_deref(), result, &env.fuzzy),
+            } => self.loaded(&instance, search.as_deref(), result),
+            ranked @ Done::Ranked(_) => return self.ranking.take(ranked, &mut self.cursor),
             other => return Some(other),
         }
         None
@@ -429,7 +434,7 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
     );
     let mut state = vec![Span::raw(format!(
         "{} of {} groups",
-        p.ranked.len(),
+        p.ranked().len(),
         p.rows.len()
     ))];
     if p.loading {
@@ -454,7 +459,7 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
     f.render_widget(Paragraph::new(Line::from(state)), status);
     if let Some(e) = &p.error {
         f.render_widget(Paragraph::new(Span::styled(e.clone(), theme.error())), list);
-    } else if p.ranked.is_empty() {
+    } else if p.ranked().is_empty() {
         let text = if p.loading {
             "loading…"
         } else if p.searching.is_some() {
@@ -464,8 +469,8 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
         };
         f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), list);
     } else {
-        let range = p.cursor.window(p.ranked.len(), height);
-        let lines: Vec<Line> = p.ranked[range.clone()]
+        let range = p.cursor.window(p.ranked().len(), height);
+        let lines: Vec<Line> = p.ranked()[range.clone()]
             .iter()
             .enumerate()
             .map(|(i, hit)| {

@@ -267,7 +267,7 @@ fn who_can_see_then_check_one_of_them() {
     press(&mut app, KeyCode::Esc);
     press(&mut app, KeyCode::Esc);
     assert!(
-        matches!(app.panes.external.stack.last(), Some(crate::tui::views::external::Detail::Who { visible, .. }) if visible.len() == 2),
+        matches!(app.panes.external.stack.last(), Some(crate::tui::views::external::Detail::Who { visible, .. }) if visible.hits().len() == 2),
         "Esc clears the filter first"
     );
     press(&mut app, KeyCode::Esc);
@@ -396,6 +396,7 @@ fn who_can_see_is_sorted_and_filtered_on_every_column() {
             }) => {
                 let a = audience.ready().expect("loaded");
                 visible
+                    .hits()
                     .iter()
                     .map(|h| a.rows[h.index].user_id.clone())
                     .collect()

@@ -31,7 +31,7 @@ fn picker_ranks_locally_then_asks_the_app() {
     assert_eq!(cmds.len(), 8, "one pause timer per key: {cmds:?}");
     let p = app.picker.as_ref().expect("picker");
     let names: Vec<&str> = p
-        .ranked
+        .ranked()
         .iter()
         .map(|h| p.rows[h.index].name.as_str())
         .collect();
@@ -56,7 +56,7 @@ fn picker_ranks_locally_then_asks_the_app() {
     }));
     let p = app.picker.as_ref().expect("picker");
     assert_eq!(
-        p.ranked.len(),
+        p.ranked().len(),
         3,
         "search results merge into the ranked list"
     );
@@ -128,7 +128,7 @@ fn picker_with(app: &mut App, rows: Vec<AvailableGroup>, search: Option<&str>) {
 
 fn shown(app: &App) -> Vec<String> {
     let p = app.picker.as_ref().expect("picker");
-    p.ranked
+    p.ranked()
         .iter()
         .map(|h| p.rows[h.index].name.clone())
         .collect()

@@ -8,9 +8,10 @@ use ratatui::crossterm::event::KeyEvent;
 use super::tree::{ItemNode, Load};
 use crate::domain::external::{Decision, DirectoryUser, ItemId};
 use crate::tui::format::safe;
-use crate::tui::fuzzy::{Fuzzy, Hit};
+use crate::tui::fuzzy::Hit;
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
+use crate::tui::ranking::{Ranked, Ranking};
 use crate::tui::widgets::list::Cursor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +57,7 @@ pub struct Checker {
     /// The connection's items: id and "id  title", safe; `None` until they arrive.
     items: Option<Vec<(ItemId, String)>>,
     pub item_query: Input,
-    pub item_hits: Vec<Hit>,
+    item_hits: Ranking,
     pub item_cursor: Cursor,
     /// The item checked against, once chosen.
     pub item: Option<ItemId>,
@@ -64,10 +65,9 @@ pub struct Checker {
     /// "name  id", safe, index for index with the users.
     user_texts: Vec<String>,
     pub user_query: Input,
-    pub user_hits: Vec<Hit>,
+    /// A large directory ranks off the UI thread (`Ranking`).
+    user_hits: Ranking,
     pub user_cursor: Cursor,
-    /// The text `user_hits` were ranked for.
-    ranked_for: String,
     /// The user asked for by id (from "who can see"), kept highlighted.
     preset: Option<String>,
     /// The number of the latest check asked for.
@@ -89,15 +89,15 @@ impl Checker {
             },
             items: None,
             item_query: Input::default(),
-            item_hits: Vec::new(),
+            item_hits: Ranking::default(),
             item_cursor: Cursor::default(),
             item,
             users: Load::Loading,
             user_texts: Vec::new(),
             user_query: Input::default(),
-            user_hits: Vec::new(),
+            // An empty field is no one yet, rather than the first user.
+            user_hits: Ranking::none_when_empty(),
             user_cursor: Cursor::default(),
-            ranked_for: String::new(),
             preset: None,
             seq: 0,
             asked: None,
@@ -127,22 +127,21 @@ impl Checker {
             .or(Some(id.as_str()))
     }
 
-    pub fn set_items(&mut self, items: &[ItemNode], fuzzy: &Fuzzy) {
-        self.items = Some(
-            items
-                .iter()
-                .map(|i| (i.id.clone(), safe(&i.text()).into_owned()))
-                .collect(),
-        );
-        self.rank_items(fuzzy);
+    pub fn set_items(&mut self, items: &[ItemNode]) -> Option<Cmd> {
+        let items: Vec<(ItemId, String)> = items
+            .iter()
+            .map(|i| (i.id.clone(), safe(&i.text()).into_owned()))
+            .collect();
+        let pass = self
+            .item_hits
+            .set_texts(items.iter().map(|(_, t)| t.as_str()));
+        self.items = Some(items);
+        self.item_cursor.clamp(self.item_hits.hits().len());
+        pass
     }
 
     /// The directory arrived; a name typed meanwhile is ranked now.
-    pub fn users_loaded(
-        &mut self,
-        result: Outcome<Vec<DirectoryUser>>,
-        fuzzy: &Fuzzy,
-    ) -> Option<Cmd> {
+    pub fn users_loaded(&mut self, result: Outcome<Vec<DirectoryUser>>) -> Vec<Cmd> {
         match result {
             Ok(users) => {
                 self.user_texts = users
@@ -150,87 +149,101 @@ impl Checker {
                     .map(|u| safe(&format!("{}  {}", u.name, u.id)).into_owned())
                     .collect();
                 self.users = Load::Ready(users);
-                self.ranked_for.clear();
-                self.rank_users(fuzzy);
-                self.want()
+                let pass = self
+                    .user_hits
+                    .set_texts(self.user_texts.iter().map(String::as_str));
+                pass.into_iter().chain(self.users_ranked()).collect()
             }
             Err(e) => {
                 self.users = Load::Failed(e.message);
-                None
+                Vec::new()
             }
         }
     }
 
     /// Presets the user (from "who can see"): their name typed in the
     /// field, and that very user highlighted once the directory is in.
-    pub fn preset_user(&mut self, name: &str, id: &str, fuzzy: &Fuzzy) -> Option<Cmd> {
+    pub fn preset_user(&mut self, name: &str, id: &str) -> Vec<Cmd> {
         self.field = Field::User;
         self.user_query.set(name);
         self.preset = Some(id.to_owned());
-        self.rank_users(fuzzy);
-        self.want()
+        self.rank_users()
     }
 
-    fn rank_items(&mut self, fuzzy: &Fuzzy) {
-        self.item_hits = fuzzy.rank(
-            self.items()
-                .unwrap_or_default()
-                .iter()
-                .map(|(_, t)| t.as_str()),
-            self.item_query.text(),
-        );
-        self.item_cursor.clamp(self.item_hits.len());
+    fn rank_users(&mut self) -> Vec<Cmd> {
+        let pass = self.user_hits.query(self.user_query.text());
+        pass.into_iter().chain(self.users_ranked()).collect()
     }
 
-    fn rank_users(&mut self, fuzzy: &Fuzzy) {
-        let query = self.user_query.text().to_owned();
-        self.user_hits = if query.trim().is_empty() {
-            // An empty field is no one yet, rather than the first user.
-            Vec::new()
-        } else if !self.ranked_for.trim().is_empty() && query.starts_with(&self.ranked_for) {
-            // Typing on only narrows: the previous hits are all that can
-            // match, which keeps a large directory quick per keystroke.
-            let mut previous: Vec<usize> = self.user_hits.iter().map(|h| h.index).collect();
-            previous.sort_unstable();
-            fuzzy.rank_among(&self.user_texts, &previous, &query)
-        } else {
-            let every: Vec<usize> = (0..self.user_texts.len()).collect();
-            fuzzy.rank_among(&self.user_texts, &every, &query)
-        };
-        self.ranked_for = query;
-        self.user_cursor.clamp(self.user_hits.len());
+    /// The users shown changed: the preset user highlighted if among them, and the
+    /// highlighted one checked once the ranking is complete (the rows of a pass under
+    /// way are an older query's, or only the best so far).
+    fn users_ranked(&mut self) -> Option<Cmd> {
+        self.user_cursor.clamp(self.user_hits().len());
         if let (Some(id), Some(users)) = (&self.preset, self.users.ready())
-            && let Some(i) = self.user_hits.iter().position(|h| users[h.index].id == *id)
+            && let Some(i) = self
+                .user_hits()
+                .iter()
+                .position(|h| users[h.index].id == *id)
         {
             self.user_cursor.selected = i;
         }
+        if self.user_hits.pending() {
+            return None;
+        }
+        self.want()
+    }
+
+    /// A ranking answered: the items' or the users' (with the check it leads to);
+    /// handed back when it is neither.
+    pub fn ranked(&mut self, ranked: Ranked) -> Result<Option<Cmd>, Ranked> {
+        let ranked = match self.item_hits.answer(ranked) {
+            Ok(_) => {
+                self.item_cursor.clamp(self.item_hits().len());
+                return Ok(None);
+            }
+            Err(ranked) => ranked,
+        };
+        self.user_hits.answer(ranked)?;
+        Ok(self.users_ranked())
+    }
+
+    /// The items matching the item field, best first.
+    pub fn item_hits(&self) -> &[Hit] {
+        self.item_hits.hits()
+    }
+
+    /// The users matching the user field, best first.
+    pub fn user_hits(&self) -> &[Hit] {
+        self.user_hits.hits()
     }
 
     /// The user highlighted now.
     pub fn candidate(&self) -> Option<&DirectoryUser> {
-        let hit = self.user_hits.get(self.user_cursor.selected)?;
+        let hit = self.user_hits().get(self.user_cursor.selected)?;
         self.users.ready()?.get(hit.index)
     }
 
     /// A typed key for the field with the keyboard; a check when the user
     /// highlighted changed.
-    pub fn edit(&mut self, key: KeyEvent, fuzzy: &Fuzzy) -> Option<Cmd> {
+    pub fn edit(&mut self, key: KeyEvent) -> Vec<Cmd> {
         match self.field {
             Field::Item => {
-                if self.item_query.edit(key) {
-                    self.item_cursor.top();
-                    self.rank_items(fuzzy);
+                if !self.item_query.edit(key) {
+                    return Vec::new();
                 }
-                None
+                self.item_cursor.top();
+                let pass = self.item_hits.query(self.item_query.text());
+                self.item_cursor.clamp(self.item_hits().len());
+                pass.into_iter().collect()
             }
             Field::User => {
                 if !self.user_query.edit(key) {
-                    return None;
+                    return Vec::new();
                 }
                 self.preset = None;
                 self.user_cursor.top();
-                self.rank_users(fuzzy);
-                self.want()
+                self.rank_users()
             }
         }
     }
@@ -251,11 +264,11 @@ impl Checker {
     pub fn down(&mut self) -> Option<Cmd> {
         match self.field {
             Field::Item => {
-                self.item_cursor.down(self.item_hits.len());
+                self.item_cursor.down(self.item_hits().len());
                 None
             }
             Field::User => {
-                self.user_cursor.down(self.user_hits.len());
+                self.user_cursor.down(self.user_hits().len());
                 self.want()
             }
         }
@@ -274,7 +287,7 @@ impl Checker {
     pub fn submit(&mut self) -> Option<Cmd> {
         match self.field {
             Field::Item => {
-                let hit = self.item_hits.get(self.item_cursor.selected)?;
+                let hit = self.item_hits().get(self.item_cursor.selected)?;
                 self.item = Some(self.items()?.get(hit.index)?.0.clone());
                 self.field = Field::User;
                 self.want()
@@ -376,9 +389,9 @@ mod tests {
         }
     }
 
-    fn typed(c: &mut Checker, text: &str, fuzzy: &Fuzzy) -> Vec<Cmd> {
+    fn typed(c: &mut Checker, text: &str) -> Vec<Cmd> {
         text.chars()
-            .filter_map(|ch| c.edit(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE), fuzzy))
+            .flat_map(|ch| c.edit(KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE)))
             .collect()
     }
 
@@ -405,17 +418,14 @@ mod tests {
     // highlights is checked once; an empty field checks no one.
     #[test]
     fn choose_an_item_then_type_a_user_fuzzily() {
-        let fuzzy = Fuzzy::default();
         let mut c = Checker::new("kb".into(), None);
-        c.set_items(
-            &[item("kb1", "Payment gateway"), item("kb2", "Holiday plan")],
-            &fuzzy,
-        );
+        let pass = c.set_items(&[item("kb1", "Payment gateway"), item("kb2", "Holiday plan")]);
+        assert!(pass.is_none(), "a short list ranks at once");
         assert_eq!(c.field, Field::Item);
         // R-X5: a user without an item: the items they can see.
-        c.users_loaded(Ok(users()), &fuzzy);
+        c.users_loaded(Ok(users()));
         c.switch();
-        let cmds = typed(&mut c, "bob", &fuzzy);
+        let cmds = typed(&mut c, "bob");
         assert!(
             matches!(cmds.as_slice(), [Cmd::VisibleItems { user, .. }] if user == "id-bob"),
             "{cmds:?}"
@@ -423,28 +433,25 @@ mod tests {
         c.user_query.set("");
         c.users = Load::Loading;
         c.switch();
-        assert!(typed(&mut c, "holi", &fuzzy).is_empty());
-        assert_eq!(c.item_hits.len(), 1);
+        assert!(typed(&mut c, "holi").is_empty());
+        assert_eq!(c.item_hits().len(), 1);
         assert!(c.submit().is_none(), "no user yet: nothing to check");
         assert_eq!(c.item.as_ref().map(ItemId::as_str), Some("kb2"));
         assert_eq!(c.field, Field::User);
         // Typed before the directory arrived: ranked and checked when it does.
-        assert!(typed(&mut c, "ali", &fuzzy).is_empty());
-        let cmd = c.users_loaded(Ok(users()), &fuzzy);
+        assert!(typed(&mut c, "ali").is_empty());
+        let cmd = c.users_loaded(Ok(users()));
         assert!(
-            matches!(&cmd, Some(Cmd::CheckAccess { item, user, .. }) if item == "kb2" && user == "id-ali"),
+            matches!(cmd.as_slice(), [Cmd::CheckAccess { item, user, .. }] if item == "kb2" && user == "id-ali"),
             "{cmd:?}"
         );
         // Narrowing keeps alice highlighted: no second check.
-        assert!(typed(&mut c, "ce", &fuzzy).is_empty());
+        assert!(typed(&mut c, "ce").is_empty());
         // Wider again, another highlighted user is another check.
         for _ in 0.."ice".len() {
-            c.edit(
-                KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
-                &fuzzy,
-            );
+            c.edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
         }
-        assert!(c.user_hits.len() >= 2, "al matches alice and alec");
+        assert!(c.user_hits().len() >= 2, "al matches alice and alec");
         let before = c.candidate().map(|u| u.id.clone());
         let cmd = c.down();
         assert!(
@@ -454,11 +461,8 @@ mod tests {
         // Emptying the field clears the answer and asks nothing.
         c.user_query.set("");
         assert!(
-            c.edit(
-                KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE),
-                &fuzzy
-            )
-            .is_none()
+            c.edit(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE))
+                .is_empty()
         );
         assert_eq!(c.answer, Load::Idle);
     }
@@ -466,14 +470,13 @@ mod tests {
     // R-X5: answers to earlier questions never replace the latest one.
     #[test]
     fn latest_answer_wins() {
-        let fuzzy = Fuzzy::default();
         let mut c = Checker::new("kb".into(), Some(ItemId::parse("kb1").expect("id")));
-        c.users_loaded(Ok(users()), &fuzzy);
-        let first = typed(&mut c, "bob", &fuzzy);
+        c.users_loaded(Ok(users()));
+        let first = typed(&mut c, "bob");
         assert_eq!(first.len(), 1);
-        let cmds = c.preset_user("al", "id-ale", &fuzzy);
+        let cmds = c.preset_user("al", "id-ale");
         assert!(
-            matches!(&cmds, Some(Cmd::CheckAccess { seq: 2, user, .. }) if user == "id-ale"),
+            matches!(cmds.as_slice(), [Cmd::CheckAccess { seq: 2, user, .. }] if user == "id-ale"),
             "the preset user, not merely the best match: {cmds:?}"
         );
         c.answered(1, Ok(answer("id-bob")));

@@ -30,8 +30,8 @@ pub(super) fn draw(f: &mut Frame, area: Rect, env: &Env, c: &Checker, focused: b
     let inner = block.inner(area);
     f.render_widget(block, area);
     let shown = match c.field {
-        Field::Item => c.item_hits.len(),
-        Field::User => c.user_hits.len(),
+        Field::Item => c.item_hits().len(),
+        Field::User => c.user_hits().len(),
     }
     .clamp(1, CANDIDATES);
     let [item_line, user_line, candidates, rule, answer] = Layout::vertical([
@@ -101,7 +101,7 @@ fn draw_candidates(f: &mut Frame, area: Rect, env: &Env, c: &Checker) {
     let theme = &env.theme;
     let (hits, cursor, query, empty) = match c.field {
         Field::Item => (
-            &c.item_hits,
+            c.item_hits(),
             &c.item_cursor,
             c.item_query.text(),
             match c.items() {
@@ -111,7 +111,7 @@ fn draw_candidates(f: &mut Frame, area: Rect, env: &Env, c: &Checker) {
             },
         ),
         Field::User => (
-            &c.user_hits,
+            c.user_hits(),
             &c.user_cursor,
             c.user_query.text(),
             match &c.users {

@@ -263,6 +263,7 @@ fn draw_who(f: &mut Frame, area: Rect, env: &Env, who: &Detail, editing: bool, f
     else {
         return;
     };
+    let visible = visible.hits();
     let theme = &env.theme;
     let item = safe(item.as_str()).into_owned();
     let a = match audience {

@@ -37,13 +37,13 @@ impl ExternalPane {
         Handled::Consumed
     }
 
-    fn filter_action(&mut self, action: Action, env: &Env) -> Handled {
+    fn filter_action(&mut self, action: Action, out: &mut Out) -> Handled {
         match action {
             Action::Submit => self.editing = false,
             Action::Back => {
                 self.editing = false;
                 self.filter_input().set("");
-                self.refilter(&env.fuzzy);
+                out.run_all(self.refilter());
             }
             Action::Quit => return Handled::NotConsumed,
             _ => {}
@@ -53,7 +53,7 @@ impl ExternalPane {
 
     /// `a` or `:access-check`: the checker on the item in view, else on the
     /// connection in view, else on the first connection.
-    fn open_checker_in_view(&mut self, env: &Env, out: &mut Out) {
+    fn open_checker_in_view(&mut self, out: &mut Out) {
         let (conn, item) = match self.current_item() {
             Some((conn, item)) => (Some(conn), Some(item)),
             None => (
@@ -64,7 +64,7 @@ impl ExternalPane {
             ),
         };
         match conn {
-            Some(conn) => out.run_all(self.open_checker(conn, item, &env.fuzzy)),
+            Some(conn) => out.run_all(self.open_checker(conn, item)),
             None => out.toast(
                 Level::Warning,
                 "no Graph connection: add one with `casbah external connections add` first",
@@ -93,8 +93,8 @@ impl ExternalPane {
     }
 
     /// `:external NAME`: opens and selects that connection.
-    pub fn show_named(&mut self, name: &str, env: &Env, out: &mut Out) {
-        match self.show_connection(name, &env.fuzzy) {
+    pub fn show_named(&mut self, name: &str, out: &mut Out) {
+        match self.show_connection(name) {
             Ok(cmds) => out.run_all(cmds),
             Err(message) => out.toast(Level::Error, message),
         }
@@ -115,17 +115,16 @@ impl Component for ExternalPane {
             return self.checker_action(action, out);
         }
         if self.editing {
-            return self.filter_action(action, env);
+            return self.filter_action(action, out);
         }
-        let fuzzy = &env.fuzzy;
         match action {
-            Action::Open => out.run_all(self.open(fuzzy)),
-            Action::Back if !self.back(fuzzy) => return Handled::NotConsumed,
+            Action::Open => out.run_all(self.open()),
+            Action::Back if !self.back() => return Handled::NotConsumed,
             Action::Back => {}
             Action::Filter if self.can_filter() => self.editing = true,
-            Action::Expand => out.run_all(self.expand(fuzzy)),
-            Action::Collapse => self.collapse(fuzzy),
-            Action::AccessCheck => self.open_checker_in_view(env, out),
+            Action::Expand => out.run_all(self.expand()),
+            Action::Collapse => self.collapse(),
+            Action::AccessCheck => self.open_checker_in_view(out),
             Action::WhoCanSee => match self.open_who() {
                 Ok(cmd) => out.run(cmd),
                 Err(message) => out.toast(Level::Warning, message),
@@ -136,12 +135,12 @@ impl Component for ExternalPane {
         Handled::Consumed
     }
 
-    fn on_key(&mut self, key: KeyEvent, env: &Env, out: &mut Out) -> Handled {
+    fn on_key(&mut self, key: KeyEvent, _env: &Env, out: &mut Out) -> Handled {
         if let Some(c) = &mut self.checker {
-            out.run_all(c.edit(key, &env.fuzzy));
+            out.run_all(c.edit(key));
         } else if self.editing {
             if self.filter_input().edit(key) {
-                self.refilter(&env.fuzzy);
+                out.run_all(self.refilter());
             }
         } else {
             return Handled::NotConsumed;
@@ -153,21 +152,22 @@ impl Component for ExternalPane {
         self.checker.is_some() || self.editing
     }
 
-    fn done(&mut self, done: Done, env: &Env, out: &mut Out) -> Option<Done> {
-        let fuzzy = &env.fuzzy;
+    fn done(&mut self, done: Done, _env: &Env, out: &mut Out) -> Option<Done> {
         match done {
             Done::ExternalConnections(result) => {
-                out.run_all(self.connections_loaded(result, fuzzy));
+                out.run_all(self.connections_loaded(result));
             }
-            Done::ExternalGroups { connection, result } => {
-                self.groups_loaded(&connection, result, fuzzy)
-            }
+            Done::ExternalGroups { connection, result } => self.groups_loaded(&connection, result),
             Done::ExternalItems { connection, result } => {
-                self.items_loaded(&connection, result, fuzzy)
+                out.run_all(self.items_loaded(&connection, result));
             }
             Done::DirectoryUsers { connection, result } => {
-                out.run_all(self.users_loaded(&connection, result, fuzzy));
+                out.run_all(self.users_loaded(&connection, result));
             }
+            Done::Ranked(ranked) => match self.ranked(ranked) {
+                Ok(check) => out.run_all(check),
+                Err(other) => return Some(Done::Ranked(other)),
+            },
             Done::AccessChecked { seq, result } => {
                 if let Some(c) = &mut self.checker {
                     c.answered(seq, result);
@@ -182,7 +182,7 @@ impl Component for ExternalPane {
                 connection,
                 item,
                 result,
-            } => self.audience_loaded(&connection, &item, result, fuzzy),
+            } => out.run_all(self.audience_loaded(&connection, &item, result)),
             Done::ConnectionsRefreshed(Ok(summary)) => {
                 out.toast(Level::Info, summary);
                 out.run(Cmd::LoadExternalConnections);

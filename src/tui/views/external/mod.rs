@@ -8,20 +8,22 @@ mod draw;
 mod keys;
 mod nodes;
 pub mod tree;
+mod who;
 
 pub use checker::{Answer, Checker, Field, Shown, VisibleNode};
+use nodes::sorted_audience;
 pub use nodes::{AudienceNode, WhoRow};
-use nodes::{sorted_audience, who_text};
 pub use tree::{
     ConnData, ConnNode, GroupNode, ItemNode, Key, Load, MemberNode, MirrorNote, RowKind, Tree,
 };
+use who::rank_who;
 
 use crate::domain::external::{ExternalGroupId, ItemId, Principal};
 use crate::tui::action::Action;
-use crate::tui::fuzzy::{Fuzzy, Hit};
 use crate::tui::input::Input;
 use crate::tui::msg::{Cmd, Outcome};
 use crate::tui::pane::Handled;
+use crate::tui::ranking::{Ranked, Ranking};
 use crate::tui::widgets::list::Cursor;
 
 /// A view opened over the tree from an item.
@@ -41,7 +43,7 @@ pub enum Detail {
         cursor: Cursor,
         filter: Input,
         /// The rows matching the filter, best first.
-        visible: Vec<Hit>,
+        visible: Box<Ranking>,
     },
 }
 
@@ -74,15 +76,11 @@ pub struct ExternalPane {
 }
 
 impl ExternalPane {
-    pub fn rebuild(&mut self, fuzzy: &Fuzzy) {
-        self.tree.rebuild(self.filter.text(), fuzzy);
+    pub fn rebuild(&mut self) {
+        self.tree.rebuild(self.filter.text());
     }
 
-    pub fn connections_loaded(
-        &mut self,
-        result: Outcome<Vec<ConnNode>>,
-        fuzzy: &Fuzzy,
-    ) -> Vec<Cmd> {
+    pub fn connections_loaded(&mut self, result: Outcome<Vec<ConnNode>>) -> Vec<Cmd> {
         let conns = match result {
             Ok(conns) => conns,
             Err(e) => {
@@ -105,7 +103,7 @@ impl ExternalPane {
                 cmds.extend(self.ensure_loaded(&id));
             }
         }
-        self.rebuild(fuzzy);
+        self.rebuild();
         cmds
     }
 
@@ -125,30 +123,30 @@ impl ExternalPane {
         cmds
     }
 
-    pub fn groups_loaded(&mut self, conn: &str, result: Outcome<Vec<GroupNode>>, fuzzy: &Fuzzy) {
+    pub fn groups_loaded(&mut self, conn: &str, result: Outcome<Vec<GroupNode>>) {
         if let Some(data) = self.tree.conn_mut(conn) {
             data.groups = match result {
                 Ok(groups) => Load::Ready(groups),
                 Err(e) => Load::Failed(e.message),
             };
-            self.rebuild(fuzzy);
+            self.rebuild();
         }
     }
 
-    pub fn items_loaded(&mut self, conn: &str, result: Outcome<Vec<ItemNode>>, fuzzy: &Fuzzy) {
-        let Some(data) = self.tree.conn_mut(conn) else {
-            return;
-        };
+    pub fn items_loaded(&mut self, conn: &str, result: Outcome<Vec<ItemNode>>) -> Option<Cmd> {
+        let data = self.tree.conn_mut(conn)?;
         data.items = match result {
             Ok(items) => Load::Ready(items),
             Err(e) => Load::Failed(e.message),
         };
+        let mut pass = None;
         if let (Some(c), Some(items)) = (&mut self.checker, data.items.ready())
             && c.connection == conn
         {
-            c.set_items(items, fuzzy);
+            pass = c.set_items(items);
         }
-        self.rebuild(fuzzy);
+        self.rebuild();
+        pass
     }
 
     pub fn audience_loaded(
@@ -156,8 +154,8 @@ impl ExternalPane {
         conn: &str,
         item: &str,
         result: Outcome<AudienceNode>,
-        fuzzy: &Fuzzy,
-    ) {
+    ) -> Vec<Cmd> {
+        let mut passes = Vec::new();
         for d in &mut self.stack {
             if let Detail::Who {
                 conn: c,
@@ -172,9 +170,10 @@ impl ExternalPane {
                     Ok(a) => Load::Ready(sorted_audience(a.clone())),
                     Err(e) => Load::Failed(e.message.clone()),
                 };
-                rank_who(d, fuzzy);
+                passes.extend(rank_who(d, true));
             }
         }
+        passes
     }
 
     /// Whether `/` has a list to filter: the tree, or who can see an item.
@@ -191,29 +190,48 @@ impl ExternalPane {
     }
 
     /// Applies the filter of the list in view, from its first row.
-    pub fn refilter(&mut self, fuzzy: &Fuzzy) {
+    pub fn refilter(&mut self) -> Option<Cmd> {
         match self.stack.last_mut() {
             Some(d @ Detail::Who { .. }) => {
-                rank_who(d, fuzzy);
                 if let Detail::Who { cursor, .. } = d {
                     cursor.top();
                 }
+                rank_who(d, false)
             }
             _ => {
                 self.tree.cursor.top();
-                self.rebuild(fuzzy);
+                self.rebuild();
+                None
             }
         }
+    }
+
+    /// A ranking answered: the checker's, or that of who can see an item.
+    pub fn ranked(&mut self, mut ranked: Ranked) -> Result<Option<Cmd>, Ranked> {
+        if let Some(c) = &mut self.checker {
+            ranked = match c.ranked(ranked) {
+                Ok(check) => return Ok(check),
+                Err(ranked) => ranked,
+            };
+        }
+        for d in &mut self.stack {
+            ranked = match who::answered(d, ranked) {
+                Ok(()) => return Ok(None),
+                Err(ranked) => ranked,
+            };
+        }
+        Err(ranked)
     }
 
     pub fn users_loaded(
         &mut self,
         conn: &str,
         result: Outcome<Vec<crate::domain::external::DirectoryUser>>,
-        fuzzy: &Fuzzy,
-    ) -> Option<Cmd> {
-        let c = self.checker.as_mut().filter(|c| c.connection == conn)?;
-        c.users_loaded(result, fuzzy)
+    ) -> Vec<Cmd> {
+        match self.checker.as_mut().filter(|c| c.connection == conn) {
+            Some(c) => c.users_loaded(result),
+            None => Vec::new(),
+        }
     }
 
     /// The ids of the connections known, for `:external` completion.
@@ -266,7 +284,7 @@ impl ExternalPane {
             Some(Detail::Who {
                 visible, cursor, ..
             }) => {
-                let len = visible.len();
+                let len = visible.hits().len();
                 (cursor, len)
             }
             None => {
@@ -280,7 +298,7 @@ impl ExternalPane {
     /// Enter: expands or collapses the selected row, opens an item's ACL;
     /// on an ACL entry, shows its external group in the tree or checks its
     /// user; in "who can see", checks the selected user.
-    pub fn open(&mut self, fuzzy: &Fuzzy) -> Vec<Cmd> {
+    pub fn open(&mut self) -> Vec<Cmd> {
         if let Some(Detail::Acl { conn, item, cursor }) = self.stack.last() {
             let Some(entry) = self
                 .item(conn, item)
@@ -291,13 +309,13 @@ impl ExternalPane {
             let (conn, item) = (conn.clone(), item.clone());
             return match entry.principal.clone() {
                 Principal::ExternalGroup(id) => {
-                    self.reveal_group(&conn, &id, fuzzy);
+                    self.reveal_group(&conn, &id);
                     Vec::new()
                 }
                 Principal::User(id) => {
-                    let mut cmds = self.open_checker(conn, Some(item), fuzzy);
+                    let mut cmds = self.open_checker(conn, Some(item));
                     if let Some(c) = &mut self.checker {
-                        cmds.extend(c.preset_user(&id, &id, fuzzy));
+                        cmds.extend(c.preset_user(&id, &id));
                     }
                     cmds
                 }
@@ -314,6 +332,7 @@ impl ExternalPane {
         }) = self.stack.last()
         {
             let Some(row) = visible
+                .hits()
                 .get(cursor.selected)
                 .and_then(|h| audience.ready()?.rows.get(h.index))
             else {
@@ -321,9 +340,9 @@ impl ExternalPane {
             };
             let (conn, item) = (conn.clone(), item.clone());
             let (name, id) = (row.name.clone(), row.user_id.clone());
-            let mut cmds = self.open_checker(conn, Some(item), fuzzy);
+            let mut cmds = self.open_checker(conn, Some(item));
             if let Some(c) = &mut self.checker {
-                cmds.extend(c.preset_user(&name, &id, fuzzy));
+                cmds.extend(c.preset_user(&name, &id));
             }
             return cmds;
         }
@@ -345,15 +364,15 @@ impl ExternalPane {
         }
         if row.expanded {
             self.tree.collapse(&row.path);
-            self.rebuild(fuzzy);
+            self.rebuild();
             Vec::new()
         } else {
-            self.expand(fuzzy)
+            self.expand()
         }
     }
 
     /// → : opens the selected row, or steps into it when it is open.
-    pub fn expand(&mut self, fuzzy: &Fuzzy) -> Vec<Cmd> {
+    pub fn expand(&mut self) -> Vec<Cmd> {
         if !self.stack.is_empty() {
             return Vec::new();
         }
@@ -372,12 +391,12 @@ impl ExternalPane {
             [Key::Conn(id)] => self.ensure_loaded(&id.clone()),
             _ => Vec::new(),
         };
-        self.rebuild(fuzzy);
+        self.rebuild();
         cmds
     }
 
     /// ← : closes the selected row, or goes to its parent when it is closed.
-    pub fn collapse(&mut self, fuzzy: &Fuzzy) {
+    pub fn collapse(&mut self) {
         if !self.stack.is_empty() {
             return;
         }
@@ -386,7 +405,7 @@ impl ExternalPane {
         };
         if row.expanded {
             self.tree.collapse(&row.path);
-            self.rebuild(fuzzy);
+            self.rebuild();
         } else if let Some(parent) = self
             .tree
             .rows
@@ -399,7 +418,7 @@ impl ExternalPane {
 
     /// Esc: closes the checker, then the filter of who can see, then the
     /// item views, then the tree's filter; false when nothing was open.
-    pub fn back(&mut self, fuzzy: &Fuzzy) -> bool {
+    pub fn back(&mut self) -> bool {
         if self.checker.take().is_some() {
             return true;
         }
@@ -407,7 +426,8 @@ impl ExternalPane {
             && !filter.text().is_empty()
         {
             filter.set("");
-            self.refilter(fuzzy);
+            let pass = self.refilter();
+            debug_assert!(pass.is_none(), "an empty filter shows every row at once");
             return true;
         }
         if self.stack.pop().is_some() {
@@ -421,12 +441,12 @@ impl ExternalPane {
             return false;
         }
         self.filter.set("");
-        self.rebuild(fuzzy);
+        self.rebuild();
         true
     }
 
     /// `:external NAME`: opens and selects that connection.
-    pub fn show_connection(&mut self, name: &str, fuzzy: &Fuzzy) -> Result<Vec<Cmd>, String> {
+    pub fn show_connection(&mut self, name: &str) -> Result<Vec<Cmd>, String> {
         let name = name.trim();
         let Some(id) = self
             .tree
@@ -455,7 +475,7 @@ impl ExternalPane {
         let path = vec![Key::Conn(id.clone())];
         self.tree.expand(path.clone());
         let cmds = self.ensure_loaded(&id);
-        self.rebuild(fuzzy);
+        self.rebuild();
         if let Some(i) = self.tree.rows.iter().position(|r| r.path == path) {
             self.tree.cursor.selected = i;
         }
@@ -464,11 +484,11 @@ impl ExternalPane {
 
     /// Back to the tree with a connection's top-level group selected; a
     /// group the connection does not have (pending) leaves the view as it is.
-    fn reveal_group(&mut self, conn: &str, id: &ExternalGroupId, fuzzy: &Fuzzy) {
+    fn reveal_group(&mut self, conn: &str, id: &ExternalGroupId) {
         let path = vec![Key::Conn(conn.to_owned()), Key::Group(id.clone())];
         self.tree.expand(path[..1].to_vec());
         self.filter.set("");
-        self.rebuild(fuzzy);
+        self.rebuild();
         if let Some(i) = self.tree.rows.iter().position(|r| r.path == path) {
             self.revealed_from = std::mem::take(&mut self.stack);
             self.tree.cursor.selected = i;
@@ -476,11 +496,11 @@ impl ExternalPane {
     }
 
     /// `a`: the access checker, on the item in view if there is one.
-    pub fn open_checker(&mut self, conn: String, item: Option<ItemId>, fuzzy: &Fuzzy) -> Vec<Cmd> {
+    pub fn open_checker(&mut self, conn: String, item: Option<ItemId>) -> Vec<Cmd> {
         let mut checker = Checker::new(conn.clone(), item);
         let mut cmds = self.ensure_loaded(&conn);
         if let Some(items) = self.tree.conn(&conn).and_then(|d| d.items.ready()) {
-            checker.set_items(items, fuzzy);
+            cmds.extend(checker.set_items(items));
         }
         cmds.push(Cmd::LoadDirectoryUsers(conn));
         self.checker = Some(checker);
@@ -505,7 +525,7 @@ impl ExternalPane {
             audience: Load::Loading,
             cursor: Cursor::default(),
             filter: Input::default(),
-            visible: Vec::new(),
+            visible: Box::default(),
         });
         Ok(cmd)
     }
@@ -574,33 +594,5 @@ impl ExternalPane {
             out.push("Access check".into());
         }
         out
-    }
-}
-
-/// Ranks who can see an item for its filter; the selected person stays
-/// selected when still shown.
-fn rank_who(d: &mut Detail, fuzzy: &Fuzzy) {
-    if let Detail::Who {
-        audience,
-        cursor,
-        filter,
-        visible,
-        ..
-    } = d
-    {
-        let Some(a) = audience.ready() else {
-            visible.clear();
-            return;
-        };
-        let selected = visible
-            .get(cursor.selected)
-            .and_then(|h| a.rows.get(h.index))
-            .map(|r| r.user_id.clone());
-        let texts: Vec<String> = a.rows.iter().map(who_text).collect();
-        *visible = fuzzy.rank(texts.iter().map(String::as_str), filter.text());
-        match selected.and_then(|id| visible.iter().position(|h| a.rows[h.index].user_id == id)) {
-            Some(i) => cursor.selected = i,
-            None => cursor.clamp(visible.len()),
-        }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::draw::count;
 use crate::domain::external::{AclEntry, ExternalGroupId, ItemId, Member};
-use crate::tui::fuzzy::Fuzzy;
+use crate::tui::fuzzy::{fold, rank_among};
 use crate::tui::widgets::list::Cursor;
 
 /// Rows a fully expanded (filtered) tree may produce: nesting through
@@ -238,7 +238,10 @@ impl Tree {
     /// Rebuilds the rows. With a filter, everything loaded is expanded and
     /// only matching rows and their ancestors stay. The selected row stays
     /// selected; when it is gone, its nearest ancestor that is still shown.
-    pub fn rebuild(&mut self, filter: &str, fuzzy: &Fuzzy) {
+    ///
+    /// At most `MAX_ROWS` rows, which frizbee filters in about a millisecond: the tree
+    /// filters on the UI thread, in one batch.
+    pub fn rebuild(&mut self, filter: &str) {
         let selected = self.selected().map(|r| r.path.clone());
         for data in &mut self.conns {
             data.reindex();
@@ -253,7 +256,12 @@ impl Tree {
             }
         }
         if force {
-            rows = keep_matches(rows, |r| fuzzy.score(&r.label, filter).is_some());
+            let labels: Vec<String> = rows.iter().map(|r| fold(&r.label).into_owned()).collect();
+            let mut hit = vec![false; rows.len()];
+            for h in rank_among(&labels, None, filter) {
+                hit[h.index] = true;
+            }
+            rows = keep_matches(rows, |i| hit[i]);
         }
         self.rows = rows;
         self.truncated = truncated;
@@ -533,14 +541,14 @@ fn note<T>(ci: usize, parent: &[Key], depth: usize, load: &Load<T>) -> Row {
 
 /// Keeps the rows that match and every ancestor of one that does, so a
 /// match is always shown where it sits in the tree.
-fn keep_matches(rows: Vec<Row>, matches: impl Fn(&Row) -> bool) -> Vec<Row> {
+fn keep_matches(rows: Vec<Row>, matches: impl Fn(usize) -> bool) -> Vec<Row> {
     let deepest = rows.iter().map(|r| r.depth).max().unwrap_or(0);
     // below[d]: a row at depth d under the row being looked at is kept.
     let mut below = vec![false; deepest + 2];
     let mut keep = vec![false; rows.len()];
     for (i, r) in rows.iter().enumerate().rev() {
         let d = r.depth;
-        let kept = matches(r) || below[d + 1];
+        let kept = matches(i) || below[d + 1];
         below[d + 1..].iter_mut().for_each(|b| *b = false);
         if kept {
             below[d] = true;

@@ -84,32 +84,31 @@ fn select(t: &mut Tree, label: &str, depth: usize) {
         .unwrap_or_else(|| panic!("{label} at {depth} in {:?}", shown(t)));
 }
 
-fn toggle_selected(t: &mut Tree, fuzzy: &Fuzzy) {
+fn toggle_selected(t: &mut Tree) {
     let row = t.selected().expect("a row").clone();
     if row.expanded {
         t.collapse(&row.path);
     } else {
         t.expand(row.path);
     }
-    t.rebuild("", fuzzy);
+    t.rebuild("");
 }
 
 // R-X3, R-X5: nesting of any depth shows inline, indented; a group already
 // on the branch is shown once with a cycle mark and not expanded again.
 #[test]
 fn nesting_is_indented_and_a_cycle_ends() {
-    let fuzzy = Fuzzy::default();
     let mut t = tree();
-    t.rebuild("", &fuzzy);
+    t.rebuild("");
     assert_eq!(shown(&t)[..1], ["contosokb"], "collapsed at first");
     t.cursor.selected = 0;
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     select(&mut t, "escalations", 1);
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     select(&mut t, "tier1", 2);
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     select(&mut t, "tier2", 3);
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     assert_eq!(
         shown(&t)[..9],
         [
@@ -133,14 +132,13 @@ fn nesting_is_indented_and_a_cycle_ends() {
 // R-X4: a member naming a group the connection does not have is pending.
 #[test]
 fn pending_groups_are_marked() {
-    let fuzzy = Fuzzy::default();
     let mut t = tree();
     t.expand(vec![Key::Conn("contosokb".into())]);
     t.expand(vec![
         Key::Conn("contosokb".into()),
         Key::Group(gid("escalations")),
     ]);
-    t.rebuild("", &fuzzy);
+    t.rebuild("");
     let pending = t
         .rows
         .iter()
@@ -155,12 +153,11 @@ fn pending_groups_are_marked() {
 // again keeps it; a reload keeps both what is open and the selection.
 #[test]
 fn expand_and_collapse_keep_the_selection() {
-    let fuzzy = Fuzzy::default();
     let mut t = tree();
-    t.rebuild("", &fuzzy);
-    toggle_selected(&mut t, &fuzzy);
+    t.rebuild("");
+    toggle_selected(&mut t);
     select(&mut t, "escalations", 1);
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     select(&mut t, "alice", 2);
     let alice = t.selected().expect("alice").path.clone();
     // A reload with a new group before: same row selected.
@@ -168,14 +165,14 @@ fn expand_and_collapse_keep_the_selection() {
     if let Load::Ready(groups) = &mut data.groups {
         groups.insert(0, group("aaa", vec![]));
     }
-    t.rebuild("", &fuzzy);
+    t.rebuild("");
     assert_eq!(t.selected().map(|r| &r.path), Some(&alice));
     // Collapse the parent: the selection moves up to it.
     let parent = alice[..2].to_vec();
     t.collapse(&parent);
-    t.rebuild("", &fuzzy);
+    t.rebuild("");
     assert_eq!(t.selected().map(|r| r.label.as_str()), Some("escalations"));
-    toggle_selected(&mut t, &fuzzy);
+    toggle_selected(&mut t);
     assert_eq!(t.selected().map(|r| r.label.as_str()), Some("escalations"));
     assert!(t.selected().is_some_and(|r| r.expanded));
 }
@@ -184,7 +181,6 @@ fn expand_and_collapse_keep_the_selection() {
 // who could not be matched, and a failing sync.
 #[test]
 fn mirror_status_shows_in_the_row() {
-    let fuzzy = Fuzzy::default();
     let mut t = tree();
     let data = t.conn_mut("contosokb").expect("connection");
     if let Load::Ready(groups) = &mut data.groups {
@@ -196,7 +192,7 @@ fn mirror_status_shows_in_the_row() {
         });
     }
     t.expand(vec![Key::Conn("contosokb".into())]);
-    t.rebuild("", &fuzzy);
+    t.rebuild("");
     let row = t.rows.iter().find(|r| r.label == "tier2").expect("tier2");
     assert!(
         row.detail
@@ -214,9 +210,8 @@ fn mirror_status_shows_in_the_row() {
 // R-X3: the filter finds a member deep in the nesting and shows its ancestors.
 #[test]
 fn filter_keeps_ancestors_of_matches() {
-    let fuzzy = Fuzzy::default();
     let mut t = tree();
-    t.rebuild("supp emea", &fuzzy);
+    t.rebuild("supp emea");
     let labels = shown(&t);
     assert!(
         labels.contains(&"      Support EMEA".to_owned()),
