@@ -2,7 +2,14 @@
 //! columns, both ways (target ≤ 30 ms). Prints medians of seven runs, each
 //! on a fresh copy of the rows in the store's order (newest first).
 //!
+//! Then pivot-to-first-frame (target ≤ 16 ms): from pivoting to a person with
+//! 100,000 activities to having what the Activities pane draws first, the
+//! first page of 100 and the timeline (see `pivot`).
+//!
 //! Run with `cargo bench --bench dashboard`.
+
+#[path = "dashboard/pivot.rs"]
+mod pivot;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -93,4 +100,5 @@ fn main() {
         }
     }
     println!("slowest column: {:.1} ms", worst.as_secs_f64() * 1e3);
+    pivot::run();
 }

@@ -220,9 +220,11 @@ fn open_child(path: &Path) {
 /// The filters a timeline is measured for: one per index, and one that must test records.
 fn timeline_filters(groups: &[GroupId]) -> Vec<(&'static str, Query)> {
     let hinted = |hints: Hints| Query::with_hints(hints);
-    let typed = filter::parse("type:\"Download file\"")
-        .and_then(|f| f.bind(&NoNames, NOW))
-        .expect("a filter");
+    let parsed = |text: &str| {
+        filter::parse(text)
+            .and_then(|f| f.bind(&NoNames, NOW))
+            .expect("a filter")
+    };
     vec![
         ("everything", Query::all()),
         (
@@ -253,7 +255,11 @@ fn timeline_filters(groups: &[GroupId]) -> Vec<(&'static str, Query)> {
                 ..Hints::default()
             }),
         ),
-        ("a type (tests each record)", typed),
+        ("a type", parsed("type:\"Download file\"")),
+        (
+            "a type in one app",
+            parsed("type:\"Download file\" app:okta"),
+        ),
     ]
 }
 

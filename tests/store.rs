@@ -1623,12 +1623,7 @@ proptest! {
             // edges that cut hours.
             for (from, width, buckets) in [(-HOUR, STEP / 2, 30), (0, HOUR, 4), (STEP, 3 * HOUR, 2)] {
                 let histogram = ActivityLog::histogram(s, &query, from, width, buckets).unwrap();
-                let mut expected = vec![0u64; buckets];
-                for a in everything.iter().filter(|a| query.matches(a)) {
-                    if a.time >= from && a.time < from + width * buckets as i64 {
-                        expected[((a.time - from) / width) as usize] += 1;
-                    }
-                }
+                let expected = common::expected_counts(&everything, &query, (from, width, buckets));
                 prop_assert_eq!(&histogram.counts, &expected, "hints {:?}, width {}", hints, width);
             }
         }

@@ -9,13 +9,14 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::groups;
 use super::hour_counts::{self, Tallies};
+use super::kinds;
 use super::postings;
 use super::prepare::{Lists, PreparedPage};
 use super::records;
 use super::tables::{
     self, ACTIVITIES, APP_INSTANCES, BY_ACTOR, BY_COUNTRY, BY_GROUP, BY_INSTANCE, COUNT_COUNTRY,
-    COUNT_GROUP, COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META,
-    META_ACTIVITIES, META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
+    COUNT_INSTANCE, COUNTS, CURSORS, GROUPS, INSTANCE_ENTRY, INSTANCES, META, META_ACTIVITIES,
+    META_MAX_TIME, META_MIN_TIME, META_NEXT_SEQ, META_TAGS_VERSION, USER_GROUPS,
 };
 use super::tags;
 use super::{IngestReport, Result, Store, StoreError};
@@ -256,7 +257,9 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
         std::mem::take(&mut page.by_country),
         first_seq,
         stored,
-        |_, hour, entries| hour_counts::tally_runs(&mut tallies, COUNT_COUNTRY, hour, entries),
+        |_, hour, entries| {
+            hour_counts::tally_runs(&mut tallies, hour_counts::country, hour, entries)
+        },
     )?;
     add_to_lists(
         txn,
@@ -264,7 +267,9 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
         std::mem::take(&mut page.by_actor),
         first_seq,
         stored,
-        |_, _, _| {},
+        |_, hour, entries| {
+            hour_counts::tally_runs(&mut tallies, hour_counts::actor_shard, hour, entries)
+        },
     )?;
     let by_group = std::mem::take(&mut page.tags.by_group);
     add_to_lists(
@@ -273,8 +278,17 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
         by_group,
         first_seq,
         stored,
-        |_, hour, entries| hour_counts::tally_runs(&mut tallies, COUNT_GROUP, hour, entries),
+        // R-G6: the tags as of this commit, the ones the records carry.
+        |_, hour, entries| {
+            hour_counts::tally_runs(&mut tallies, hour_counts::group_shard, hour, entries)
+        },
     )?;
+    let kind_keys = kinds::keys_in(txn, &page.kinds)?;
+    let new_rows = page.by_key.iter().map(|&row| row as usize);
+    let new_rows = new_rows
+        .filter(|&row| !stored[row])
+        .map(|row| &page.rows[row]);
+    hour_counts::tally_kinds(&mut tallies, new_rows.map(|r| (r.time, r.kind)), &kind_keys);
     hour_counts::write(txn, tallies)?;
     let mut counts: BTreeMap<(u8, u64), u64> = page.counts.iter().copied().collect();
     for (r, _) in page.rows.iter().zip(stored).filter(|(_, s)| **s) {

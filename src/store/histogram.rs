@@ -3,22 +3,26 @@
 //! A filter its hints decide (`Query::decided_by_hints`: an app or instance, a country, a
 //! person, a group, a time range, one of each and none negated) is counted without reading
 //! a record. An hour that lies whole inside one bucket adds its count from `HOUR_COUNTS`
-//! (everything, an app or instance, a country, one group), else its chunks' lengths in the
-//! index that reads those hints (or, in a list keyed by value, the length of the value's
-//! run, found by binary search); only an hour cut by a bucket's edge reads its entries'
-//! times. Any other filter walks the narrowest index and tests each record, as a page of
-//! the log does, so its counts are exact too.
+//! (everything, an app or instance, a country, one group, one person), else its chunks'
+//! lengths in the index that reads those hints (or, in a list keyed by value, the length of
+//! the value's run, found by binary search); only an hour cut by a bucket's edge reads its
+//! entries' times. A filter decided by kind (`Query::decided_by_kind`: types, actions,
+//! sources, flags, apps, negated or not) tests each kind once and adds the whole hours'
+//! counts of the kinds it selects; an hour cut by the window reads its records. Any other
+//! filter walks the narrowest index and tests each record, as a page of the log does, so
+//! its counts are exact too.
 
 use redb::{ReadTransaction, ReadableTable};
 
 use super::hour_counts;
+use super::kinds;
 use super::postings::{self, WHOLE_HOUR};
 use super::query::{self, Hours, ListReader, Plan, Walk, Window};
 use super::records;
 use super::tables::{
     self, ACTIVITIES, ACTOR_ENTRY, APP_INSTANCES, BUCKET, BY_ACTOR, BY_COUNTRY, BY_GROUP,
-    BY_INSTANCE, COUNT_COUNTRY, COUNT_GROUP, COUNT_INSTANCE, COUNTRY_ENTRY, GROUP_ENTRY,
-    HOUR_COUNTS, INSTANCE_ENTRY,
+    BY_INSTANCE, COUNT_COUNTRY, COUNT_INSTANCE, COUNTRY_ENTRY, GROUP_ENTRY, HOUR_COUNTS, HOUR_KIND,
+    INSTANCE_ENTRY, META, SHARD_COUNTS,
 };
 use super::{Result, Store};
 use crate::domain::Micros;
@@ -58,6 +62,11 @@ impl Histogram {
         {
             self.counts[b] += 1;
         }
+    }
+
+    /// Whether every hour lies in one bucket.
+    fn aligned(&self) -> bool {
+        self.from.rem_euclid(BUCKET) == 0 && self.width % BUCKET == 0
     }
 
     /// The bucket that holds all of `hour` and lies in the window, if one does: its
@@ -104,20 +113,37 @@ impl Store {
         let plan = query::plan(&txn, hints)?;
         if query.decided_by_hints() && covers(&plan, hints) {
             count_from_index(&txn, &plan, &window, &mut out)?;
-            return Ok(out);
-        }
-        let records = txn.open_table(ACTIVITIES)?;
-        let mut walk = Walk::new(&txn, &plan, window)?;
-        while let Some((time, seq)) = walk.next()? {
-            let Some(bytes) = records.get((time, seq))? else {
-                continue;
-            };
-            if query.matches(&records::decode(bytes.value())?) {
-                out.add(&window, time);
+        } else if query.decided_by_kind() && out.aligned() && plan != Plan::Nothing {
+            let keys = kinds::matching(&txn, query, window.low.0)?;
+            for edge in count_hours(&txn, HOUR_KIND, Some(&keys), &window, &mut out)? {
+                count_records(&txn, &plan, query, edge, &mut out)?;
             }
+        } else {
+            count_records(&txn, &plan, query, window, &mut out)?;
         }
         Ok(out)
     }
+}
+
+/// Reads every record `plan` gives in the window and counts those `query` selects.
+fn count_records(
+    txn: &ReadTransaction,
+    plan: &Plan,
+    query: &Query,
+    window: Window,
+    out: &mut Histogram,
+) -> Result<()> {
+    let records = txn.open_table(ACTIVITIES)?;
+    let mut walk = Walk::new(txn, plan, window)?;
+    while let Some((time, seq)) = walk.next()? {
+        let Some(bytes) = records.get((time, seq))? else {
+            continue;
+        };
+        if query.matches(&records::decode(bytes.value())?) {
+            out.add(&window, time);
+        }
+    }
+    Ok(())
 }
 
 /// Whether reading `plan`'s index applies every hint, so that its entries are the matches.
@@ -141,8 +167,8 @@ fn covers(plan: &Plan, hints: &Hints) -> bool {
 }
 
 /// Counts from the hours' counts where a whole hour falls in one bucket, and from the
-/// posting lists where the window cuts an hour or the counts cannot say (a person; several
-/// groups, whose members' records repeat; a group in a country).
+/// posting lists where the window cuts an hour or the counts cannot say (several groups,
+/// whose members' records repeat; a group in a country; several people).
 fn count_from_index(
     txn: &ReadTransaction,
     plan: &Plan,
@@ -154,38 +180,69 @@ fn count_from_index(
         Plan::Instances(ids) => Some((COUNT_INSTANCE, Some(ids.clone()))),
         Plan::Countries(countries) => Some((COUNT_COUNTRY, Some(hashes(countries)))),
         Plan::Groups(groups, None) if groups.len() == 1 => {
-            Some((COUNT_GROUP, Some(groups.clone())))
+            Some((hour_counts::group_shard(groups[0]), Some(groups.clone())))
+        }
+        Plan::Actors(actors) if actors.len() == 1 => {
+            let actor = tables::hash(&actors[0]);
+            Some((hour_counts::actor_shard(actor), Some(vec![actor])))
         }
         _ => None,
     };
-    let aligned = out.from.rem_euclid(BUCKET) == 0 && out.width % BUCKET == 0;
-    let Some((what, keys)) = hourly.filter(|_| aligned) else {
+    let Some((what, keys)) = hourly.filter(|_| out.aligned()) else {
         return count_from_lists(txn, plan, window, out);
     };
+    for edge in count_hours(txn, what, keys.as_deref(), window, out)? {
+        count_from_lists(txn, plan, &edge, out)?;
+    }
+    Ok(())
+}
+
+/// Adds the stored counts of `keys` (sorted; every key's when `None`) under `what` for
+/// each hour that lies whole in the window and in one bucket (`out` aligned), and returns
+/// the parts of the hours the window cuts, to be counted otherwise.
+fn count_hours(
+    txn: &ReadTransaction,
+    what: u8,
+    keys: Option<&[u64]>,
+    window: &Window,
+    out: &mut Histogram,
+) -> Result<Vec<Window>> {
     let (first, last) = (
         tables::bucket(window.low.0),
         tables::bucket(window.high.0 - 1),
     );
-    let table = txn.open_table(HOUR_COUNTS)?;
-    for row in table.range((what, first)..=(what, last))? {
-        let (key, value) = row?;
-        if let Some(b) = out.whole_hour(window, key.value().1) {
-            out.counts[b] += hour_counts::sum(value.value(), keys.as_deref())?;
+    if hour_counts::is_shard(what) {
+        // Hour first: a point read per hour, over the hours that hold activities.
+        let span = tables::time_span(&txn.open_table(META)?)?;
+        let (low, high) = span.map_or((1, 0), |(lo, hi)| (tables::bucket(lo), tables::bucket(hi)));
+        let table = txn.open_table(SHARD_COUNTS)?;
+        for hour in first.max(low)..=last.min(high) {
+            if let Some(b) = out.whole_hour(window, hour)
+                && let Some(value) = table.get((hour, what))?
+            {
+                out.counts[b] += hour_counts::sum(value.value(), keys)?;
+            }
+        }
+    } else {
+        let table = txn.open_table(HOUR_COUNTS)?;
+        for row in table.range((what, first)..=(what, last))? {
+            let (key, value) = row?;
+            if let Some(b) = out.whole_hour(window, key.value().1) {
+                out.counts[b] += hour_counts::sum(value.value(), keys)?;
+            }
         }
     }
     // Aligned buckets cut no hour: only the window's ends can.
     let mut edges = vec![first, last];
     edges.dedup();
-    for hour in edges {
-        if out.whole_hour(window, hour).is_none() {
-            let edge = Window {
-                low: (window.low.0.max(hour.saturating_mul(BUCKET)), 0),
-                high: (window.high.0.min((hour + 1).saturating_mul(BUCKET)), 0),
-            };
-            count_from_lists(txn, plan, &edge, out)?;
-        }
-    }
-    Ok(())
+    Ok(edges
+        .into_iter()
+        .filter(|&hour| out.whole_hour(window, hour).is_none())
+        .map(|hour| Window {
+            low: (window.low.0.max(hour.saturating_mul(BUCKET)), 0),
+            high: (window.high.0.min((hour + 1).saturating_mul(BUCKET)), 0),
+        })
+        .collect())
 }
 
 /// Sorted hashes of `values`, as index keys hold them.

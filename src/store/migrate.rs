@@ -9,6 +9,8 @@
 //!
 //! 6 → 7: activities are counted per hour for each instance, country and group
 //! (`HOUR_COUNTS`), from the posting lists.
+//!
+//! 7 → 8: and for each actor and kind, the groups' counts in shards: all counted afresh.
 
 use std::collections::BTreeMap;
 
@@ -185,7 +187,7 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
     } else if found < 6 {
         rewrite(txn, USERS, reencode::<RemoteUserV5, RemoteUser>)?;
     }
-    if found < 7 {
+    if found < 8 {
         super::hour_counts::backfill(txn)?;
     }
     // 4 → 5 adds the sealed secrets' tables (made by the caller); the secrets are sealed

@@ -16,6 +16,7 @@
 //! - `records`: the stored form of an activity.
 //! - `postings`: the activity indexes' posting lists, packed per list and hour.
 //! - `query`: choosing an index and walking it newest first.
+//! - `histogram`, `hour_counts`, `kinds`: the timeline, counted per hour at ingest.
 
 mod activities;
 mod activity_log;
@@ -25,6 +26,7 @@ mod groups;
 mod histogram;
 mod hour_counts;
 mod instances;
+mod kinds;
 mod migrate;
 mod open;
 
@@ -347,6 +349,8 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(APP_INSTANCES)?;
     txn.open_table(COUNTS)?;
     txn.open_table(HOUR_COUNTS)?;
+    txn.open_table(KINDS)?;
+    txn.open_table(SHARD_COUNTS)?;
     txn.open_table(BY_GROUP)?;
     txn.open_table(BY_ACTOR)?;
     txn.open_table(BY_INSTANCE)?;

@@ -16,6 +16,7 @@ use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
 use super::groups::MemberRow;
+use super::kinds::{Kind, KindKey};
 use super::postings::{self, WHOLE_HOUR};
 use super::records;
 use super::tables::{
@@ -43,6 +44,8 @@ pub struct PreparedPage {
     pub(super) heads: Vec<u8>,
     /// The page's distinct actors; `Row::actor` indexes it.
     pub(super) actors: Vec<String>,
+    /// The page's distinct kinds; `Row::kind` indexes it.
+    pub(super) kinds: Vec<Kind>,
     /// Row indexes by (time, index): the order of the records' keys.
     pub(super) by_key: Vec<u32>,
     pub(super) by_instance: Lists<INSTANCE_ENTRY>,
@@ -79,6 +82,7 @@ pub(super) struct Row {
     pub instance: u64,
     pub country: Option<u64>,
     pub actor: u32,
+    pub kind: u32,
     pub head: Range<usize>,
 }
 
@@ -192,6 +196,8 @@ impl Store {
         let mut heads = Vec::with_capacity(kept.len() * 256);
         let mut actors: Vec<String> = Vec::new();
         let mut actor_index: HashMap<&str, u32, BuildHasherDefault<Fnv>> = HashMap::default();
+        let mut kinds: Vec<Kind> = Vec::new();
+        let mut kind_index: HashMap<KindKey, u32, BuildHasherDefault<Fnv>> = HashMap::default();
         let mut by_instance = BTreeMap::<_, Vec<[u8; INSTANCE_ENTRY]>>::new();
         let mut by_country = BTreeMap::<_, Vec<[u8; COUNTRY_ENTRY]>>::new();
         let mut by_actor = BTreeMap::<_, Vec<[u8; ACTOR_ENTRY]>>::new();
@@ -219,6 +225,11 @@ impl Store {
                     *first = index;
                 }
             }
+            let next = kinds.len() as u32;
+            let kind = *kind_index.entry(Kind::key_of(a)).or_insert(next);
+            if kind == next {
+                kinds.push(Kind::of(a));
+            }
             let instance = a.instance.0;
             by_instance
                 .entry((instance, hour))
@@ -244,6 +255,7 @@ impl Store {
                 instance,
                 country,
                 actor,
+                kind,
                 head: start..heads.len(),
             });
         }
@@ -288,6 +300,7 @@ impl Store {
             .collect();
         drop(cache);
         drop(actor_index);
+        drop(kind_index);
         // The ids are needed again only to confirm a repeat of a stored record.
         for (row, a) in rows.iter_mut().zip(&mut kept) {
             row.id = std::mem::take(&mut a.id);
@@ -304,6 +317,7 @@ impl Store {
             rows,
             heads,
             actors,
+            kinds,
             by_key,
             by_instance: sorted_lists(by_instance),
             by_country: sorted_lists(by_country),

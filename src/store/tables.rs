@@ -13,8 +13,9 @@ use super::{Result, StoreError};
 /// Bumped whenever a table's key or value layout changes (2: posting-list indexes;
 /// 3: a record's tags after its other fields, see `records`; 4: instances keep their
 /// credential fields by name, accounts an administrator mark, see `migrate`; 5: secrets
-/// sealed, see `vault`; 6: accounts their organisational unit).
-pub const SCHEMA_VERSION: u32 = 7;
+/// sealed, see `vault`; 6: accounts their organisational unit; 7: hour counts; 8: hour
+/// counts of kinds and of actors, groups' split in shards, see `hour_counts`).
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -107,13 +108,31 @@ pub const GROUP_ENTRY: usize = 28;
 pub const COUNTS: TableDefinition<(u8, u64), u64> = TableDefinition::new("activity-counts");
 pub const COUNT_INSTANCE: u8 = 0;
 pub const COUNT_COUNTRY: u8 = 1;
-pub const COUNT_GROUP: u8 = 2;
 
-/// (what, hour) → how many activities each instance, country hash or group has in that
-/// hour: sorted (key, count) pairs, each u64 big-endian. The timeline counts whole hours
-/// from it without reading posting lists (issue 13); a page rewrites the few values of
-/// the hours it covers, as it does the posting lists.
+/// (what, hour) → how many activities each key of `what` has in that hour: sorted (key,
+/// count) pairs, each u64 big-endian. The timeline counts whole hours from it without
+/// reading posting lists or records (issue 13); a page rewrites the values of the hours it
+/// covers, as it does the posting lists. `what` is `COUNT_INSTANCE` (instance ids),
+/// `COUNT_COUNTRY` (country hashes) or `HOUR_KIND` (kinds, see `KINDS`).
 pub const HOUR_COUNTS: TableDefinition<(u8, i64), &[u8]> = TableDefinition::new("hour-counts");
+pub const HOUR_KIND: u8 = 3;
+/// (hour, shard) → pairs as in `HOUR_COUNTS`, for groups and actors, split in shards
+/// (`hour_counts::group_shard`, `actor_shard`) so that one group or person reads a small
+/// value per hour. Hour first: a page's hour rewrites its shards' few adjacent leaves,
+/// where (shard, hour) would dirty a leaf per shard and double the bytes each activity
+/// costs to write (measured).
+pub const SHARD_COUNTS: TableDefinition<(i64, u8), &[u8]> =
+    TableDefinition::new("hour-shard-counts");
+/// `HOUR_GROUP + group id % GROUP_SHARDS`.
+pub const HOUR_GROUP: u8 = 32;
+pub const GROUP_SHARDS: u64 = 16;
+/// `HOUR_ACTOR + the actor hash's top 6 bits`.
+pub const HOUR_ACTOR: u8 = 64;
+pub const ACTOR_SHARD_BITS: u32 = 6;
+
+/// Kind key → postcard `Kind` (see `kinds`): what an activity's app, instance, type,
+/// action and source are, once for all the activities that share them.
+pub const KINDS: TableDefinition<u64, &[u8]> = TableDefinition::new("activity-kinds");
 
 /// The width of the hours that split every posting list.
 pub const BUCKET: i64 = 3_600_000_000;

@@ -406,6 +406,22 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> serde_json::Value {
 }
 
 /// Every user, page after page, each once: the users and how many pages.
+/// Issue 13: what a timeline of `query` must count in each of `buckets` buckets of
+/// `width` from `from`, counted from the records themselves.
+pub fn expected_counts(
+    everything: &[casbah::domain::Activity],
+    query: &casbah::domain::filter::Query,
+    (from, width, buckets): (i64, i64, usize),
+) -> Vec<u64> {
+    let mut expected = vec![0u64; buckets];
+    for a in everything.iter().filter(|a| query.matches(a)) {
+        if a.time >= from && a.time < from + width * buckets as i64 {
+            expected[((a.time - from) / width) as usize] += 1;
+        }
+    }
+    expected
+}
+
 /// R-C1, issue 11: the account actions a connector carries out are the account
 /// governance its catalog entry lists, no more and no fewer.
 pub fn assert_catalog_agrees(c: &dyn casbah::connectors::Connector) {

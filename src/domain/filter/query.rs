@@ -150,6 +150,25 @@ impl Query {
         })
     }
 
+    /// Whether a match is decided by what a record's kind holds (app, instance, Office app,
+    /// type, action, source, flags) and its time within the hinted window, so that testing
+    /// one record of each kind tells for them all (issue 13: the timeline of a type).
+    /// Negations are fine, except of a time, which the window does not carry.
+    pub fn decided_by_kind(&self) -> bool {
+        let h = &self.hints;
+        h.groups.is_none()
+            && h.countries.is_none()
+            && h.actors.is_none()
+            && self.conds.iter().all(|c| match &c.test {
+                Test::Time { .. } => !c.negated,
+                Test::Flag(_) | Test::Apps(_) | Test::Instances(_) => true,
+                Test::Strings { field, .. } => {
+                    matches!(field, Field::Type | Field::Action | Field::Source)
+                }
+                _ => false,
+            })
+    }
+
     fn conds_hold(&self, a: &Activity) -> bool {
         self.conds.iter().all(|c| c.test.holds(a) != c.negated)
     }
