@@ -916,7 +916,8 @@ async fn account_actions_are_the_documented_requests_and_show_in_the_next_scan()
 }
 
 // Issue 11: an action whose answer is a 5xx or never comes is not sent again (it may
-// have been carried out); one Okta throttled was not, and goes once the reset has passed.
+// have been carried out), and the error says so; one Okta throttled was not, and goes once
+// the reset has passed.
 #[tokio::test]
 async fn an_action_is_never_resent_after_a_5xx_but_waits_out_a_429() {
     let sb = sandbox(60).await;
@@ -930,6 +931,16 @@ async fn an_action_is_never_resent_after_a_5xx_but_waits_out_a_429() {
         "{failed:?}"
     );
     assert_eq!(sb.served(&suspend), 1, "not resent");
+    sb.fail_next(&suspend, Fault::Drop, 1);
+    let unanswered = o
+        .act_on_account(AccountAction::Suspend, &id)
+        .await
+        .expect_err("no answer");
+    assert!(
+        unanswered.to_string().contains("not sent again"),
+        "{unanswered}"
+    );
+    assert_eq!(sb.served(&suspend), 2, "not resent after no answer either");
     sb.fail_next(
         &suspend,
         Fault::Throttle {
@@ -938,7 +949,7 @@ async fn an_action_is_never_resent_after_a_5xx_but_waits_out_a_429() {
         1,
     );
     o.act_on_account(AccountAction::Suspend, &id).await.unwrap();
-    assert_eq!(sb.served(&suspend), 3);
+    assert_eq!(sb.served(&suspend), 4);
     assert_eq!(sb.okta_acted(0, &id, "suspend"), 1);
 }
 

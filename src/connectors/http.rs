@@ -410,6 +410,11 @@ impl Http {
             waited += wait;
         }
         tracing::warn!(vendor = self.vendor, attempts, reason = %last, "giving up");
+        if !repeatable {
+            last = format!(
+                "{last}; it may have been carried out, so it was not sent again: check before trying again"
+            );
+        }
         if answered {
             Err(ConnectorError::Exhausted {
                 vendor: self.vendor,
