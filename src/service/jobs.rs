@@ -147,14 +147,14 @@ impl Local {
         });
         let task = tokio::spawn(async move {
             let outcome = crate::connectors::WAITS.scope(waits, work).await;
-            // Free the slot before publishing, so a waiter may start the same work again at once.
-            service
-                .inner
-                .jobs
-                .running
-                .lock()
-                .expect("jobs lock")
-                .remove(&key);
+            // Free the slot before publishing, so a waiter may start the same work again at
+            // once; unless a cancel freed it already and the same work runs anew there.
+            {
+                let mut running = service.inner.jobs.running.lock().expect("jobs lock");
+                if running.get(&key).is_some_and(|r| r.id == id) {
+                    running.remove(&key);
+                }
+            }
             match outcome {
                 Ok(summary) => {
                     tracing::info!(job = id.0, "{label}: {summary}");

@@ -27,7 +27,7 @@ use crate::tui::pane::{
 use crate::tui::ranking::Ranking;
 use crate::tui::views::activities::activities_of_group;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::sort::ListSort;
+use crate::tui::widgets::sort::{ListSort, caseless};
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 /// The groups themselves are `Env::groups`: other panes name them too.
@@ -308,7 +308,7 @@ impl Pane for GroupsPane {
 fn compare(env: &Env, names: &[String], a: usize, b: usize, column: usize) -> Ordering {
     let (ga, gb) = (&env.groups[a], &env.groups[b]);
     match column {
-        0 => names[a].to_lowercase().cmp(&names[b].to_lowercase()),
+        0 => caseless(&names[a], &names[b]),
         1 => source_of(env, ga, true).cmp(&source_of(env, gb, true)),
         2 => ga.member_count.cmp(&gb.member_count),
         3 => status_rank(env, ga).cmp(&status_rank(env, gb)),

@@ -24,7 +24,7 @@ use crate::tui::ranking::Ranking;
 use crate::tui::views::activities::activities_of;
 pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::sort::ListSort;
+use crate::tui::widgets::sort::{ListSort, caseless};
 use crate::tui::widgets::{filter_line, highlighted, keep, masked_table, pane_block};
 
 #[derive(Debug, Default)]
@@ -103,8 +103,8 @@ impl MembersPane {
             self.sort.apply(&mut hits, |a, b, column| {
                 let (a, b) = (&rows[a], &rows[b]);
                 match column {
-                    0 => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
-                    1 => a.email.to_lowercase().cmp(&b.email.to_lowercase()),
+                    0 => caseless(&a.name, &b.name),
+                    1 => caseless(&a.email, &b.email),
                     // Grouped by instance, in the order they were connected.
                     2 => a.instance.map(|i| i.0).cmp(&b.instance.map(|i| i.0)),
                     // Everyone listed is active (R-G4).

@@ -71,6 +71,14 @@ impl ListSort {
     }
 }
 
+/// Two texts in the order of their lower case, without making copies: a sort of
+/// 100,000 names compares them about two million times.
+pub fn caseless(a: &str, b: &str) -> Ordering {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .cmp(b.chars().flat_map(char::to_lowercase))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
