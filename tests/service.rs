@@ -991,7 +991,11 @@ async fn a_throttled_scan_says_until_when_and_can_be_cancelled() {
     };
     assert!(said.contains("throttled with 429"), "{said}");
     assert!(said.ends_with(" UTC"), "{said}");
+    let running = w.svc.running_jobs().await.expect("jobs");
+    assert!(running.iter().any(|j| j.id == job.id), "{running:?}");
     let label = w.svc.cancel_job(job.id).await.expect("cancelled");
+    let running = w.svc.running_jobs().await.expect("jobs");
+    assert!(!running.iter().any(|j| j.id == job.id), "{running:?}");
     assert!(label.contains("contoso"), "{label}");
     let ended = tokio::time::timeout(Duration::from_secs(5), job.clone().wait())
         .await

@@ -20,7 +20,7 @@ use super::server::Session;
 use super::{
     AccessAnswer, AudienceView, AvailableGroup, ConnectRequest, ConnectionSummary, Event,
     ExternalGroupView, GeoIpSources, InstanceSummary, ItemView, JobHandle, JobId, ListedGroup,
-    MemberRef, Result, Service, ServiceError, VisibleItem,
+    MemberRef, Result, RunningJob, Service, ServiceError, VisibleItem,
 };
 use crate::connectors::{ConnectionCheck, DeviceCode};
 use crate::domain::external::{
@@ -351,6 +351,7 @@ calls! {
         -> job Vec<JobHandle>;
     change fn sync_now(instance: Option<&str> => Option<String> as opt) -> job Vec<JobHandle>;
     change fn cancel_job(id: JobId => JobId as val) -> plain String;
+    read fn running_jobs() -> plain Vec<RunningJob>;
 
     // Graph connectors' external groups, items and access (R-X1…R-X6).
     read fn directory_users(connection: &str => String as borrow) -> plain Vec<DirectoryUser>;

@@ -48,6 +48,14 @@ impl Registry {
     }
 }
 
+/// A job running now, as `Event::JobStarted` described it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunningJob {
+    pub id: JobId,
+    pub job: JobKind,
+    pub label: String,
+}
+
 /// A job that was started, or the one already doing the same work.
 #[derive(Debug, Clone)]
 pub struct JobHandle {
@@ -186,6 +194,22 @@ impl Local {
             },
         );
         JobHandle::here(id, handle_label, rx)
+    }
+
+    /// The jobs running now: what a screen that starts while they run
+    /// cannot learn from their events.
+    pub async fn running_jobs(&self) -> Result<Vec<RunningJob>> {
+        let running = self.inner.jobs.running.lock().expect("jobs lock");
+        let mut jobs: Vec<RunningJob> = running
+            .iter()
+            .map(|(kind, r)| RunningJob {
+                id: r.id,
+                job: kind.clone(),
+                label: r.label.clone(),
+            })
+            .collect();
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
     }
 
     /// Stops a running job where it is: what it committed stays (each page

@@ -41,7 +41,7 @@ pub use external::{
 pub use geoip::{GeoIp, GeoIpSources};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
-pub use jobs::JobHandle;
+pub use jobs::{JobHandle, RunningJob};
 pub use remote::{Remote, RemoteError};
 pub use server::{PROTOCOL, Server, ServerInfo, default_socket};
 pub use settings::{MOUSE_SETTING, SETTINGS};

@@ -12,7 +12,9 @@ use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Micros, Secret};
 use crate::service::recent::LogLine;
-use crate::service::{AvailableGroup, Event, InstanceSummary, JobId, ServiceError, Timeline};
+use crate::service::{
+    AvailableGroup, Event, InstanceSummary, JobId, RunningJob, ServiceError, Timeline,
+};
 use crate::store::{ActivityCursor, ActivityPage, Member, MembershipChange, Person};
 
 #[derive(Debug)]
@@ -107,6 +109,7 @@ pub enum Done {
     Synced(Outcome<usize>),
     /// A job was cancelled: its label.
     Cancelled(Outcome<String>),
+    Jobs(Outcome<Vec<RunningJob>>),
     SavedQueries(Outcome<Vec<(String, String)>>),
     QuerySaved {
         name: String,
@@ -212,6 +215,8 @@ pub enum Cmd {
     Sync(Option<String>),
     /// Stops a running job (issue 13: long work can be cancelled).
     CancelJob(JobId),
+    /// The jobs already running when the dashboard starts.
+    LoadJobs,
     /// Stops the running export, which removes its partial file.
     CancelExport,
     LoadSavedQueries,

@@ -281,6 +281,11 @@ impl Runner {
             let _ = tx.send(Msg::Done(done));
         };
         match cmd {
+            Cmd::LoadJobs => {
+                spawn(
+                    async move { send(Done::Jobs(svc.running_jobs().await.map_err(Failure::from))) },
+                )
+            }
             Cmd::LoadInstances => spawn(async move {
                 send(Done::Instances(
                     svc.instances().await.map_err(Failure::from),

@@ -34,7 +34,7 @@ use super::views::picker::Picker;
 use super::widgets::chrome::Toast;
 use super::widgets::help::{Help, Topic};
 use crate::domain::Micros;
-use crate::service::{Event, Level};
+use crate::service::{Event, JobId, Level};
 
 /// How long a toast stays.
 const TOAST_MICROS: Micros = 6_000_000;
@@ -115,6 +115,9 @@ pub struct App {
     pub exit: Option<Exit>,
     cmds: Vec<Cmd>,
     dirty: bool,
+    /// Jobs that ended before the list of jobs running at start came: that
+    /// list may still name them (`None` once it came).
+    ended_early: Option<Vec<JobId>>,
 }
 
 impl App {
@@ -136,12 +139,14 @@ impl App {
             exit: None,
             cmds: Vec::new(),
             dirty: true,
+            ended_early: Some(Vec::new()),
         }
     }
 
     /// The loads that fill the screen at start.
     pub fn start(&mut self) -> Vec<Cmd> {
         self.cmds.extend([
+            Cmd::LoadJobs,
             Cmd::LoadInstances,
             Cmd::LoadGroups,
             Cmd::LoadSavedQueries,
@@ -259,10 +264,12 @@ impl App {
             }
             Event::JobFinished { id, .. } => {
                 jobs.remove(id);
+                self.ended_early.iter_mut().for_each(|e| e.push(*id));
                 self.dirty = true;
             }
             Event::JobFailed { id, error } => {
                 jobs.remove(id);
+                self.ended_early.iter_mut().for_each(|e| e.push(*id));
                 self.toast(Level::Error, error.clone());
             }
             Event::Notification { level, text } => self.toast(*level, text.clone()),
@@ -282,6 +289,24 @@ impl App {
     fn done(&mut self, done: Done) {
         // Instances and groups are everyone's: they live in `Env`.
         let done = match done {
+            // What ran before this dashboard started, as its events would have said.
+            Done::Jobs(Ok(running)) => {
+                let ended = self.ended_early.take().unwrap_or_default();
+                for job in running.into_iter().filter(|j| !ended.contains(&j.id)) {
+                    self.env.jobs.entry(job.id).or_insert(Job {
+                        kind: job.job,
+                        label: job.label,
+                        done: 0,
+                        total: None,
+                    });
+                }
+                self.dirty = true;
+                return;
+            }
+            Done::Jobs(Err(e)) => {
+                self.ended_early = None;
+                return self.toast(Level::Warning, e.message);
+            }
             Done::Instances(result) => {
                 // issue 13: an empty database starts where it can be filled.
                 let first = !self.panes.connectors.loaded;

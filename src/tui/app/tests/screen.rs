@@ -190,3 +190,29 @@ fn connectors_show_the_work_under_way_and_x_cancels_it() {
     typed(&mut app, "x");
     assert_eq!(app.take_cmds(), [Cmd::CancelJob(JobId(7))]);
 }
+
+// Issue 13 (visible operations): a dashboard started while work runs learns of it from
+// the service's list of running jobs, less any that ended before the list came.
+#[test]
+fn jobs_running_before_the_start_are_shown() {
+    let mut app = app();
+    assert!(app.start().contains(&Cmd::LoadJobs));
+    let job = |id: u64| crate::service::RunningJob {
+        id: JobId(id),
+        job: crate::service::JobKind::ScanActivities {
+            instance: InstanceId(1),
+        },
+        label: format!("scan {id}"),
+    };
+    app.update(Msg::Service(Event::JobFinished {
+        id: JobId(3),
+        summary: "done".into(),
+    }));
+    app.update(Msg::Done(Done::Jobs(Ok(vec![job(3), job(4)]))));
+    assert_eq!(app.env.jobs.keys().copied().collect::<Vec<_>>(), [JobId(4)]);
+    app.update(Msg::Service(Event::JobFinished {
+        id: JobId(4),
+        summary: "done".into(),
+    }));
+    assert!(app.env.jobs.is_empty());
+}
