@@ -44,20 +44,6 @@ impl AccountAction {
             AccountAction::RequirePasswordChange => GovernanceAction::RevokePassword,
         }
     }
-
-    /// What happens to the account, for the confirmation that names it.
-    pub fn effect(self) -> &'static str {
-        match self {
-            AccountAction::Suspend => "can no longer sign in until unsuspended",
-            AccountAction::Unsuspend => "can sign in again",
-            AccountAction::SignOut => {
-                "is signed out of every session and must sign in again (cannot be undone)"
-            }
-            AccountAction::RequirePasswordChange => {
-                "must choose a new password at the next sign-in (cannot be undone)"
-            }
-        }
-    }
 }
 
 /// The app's answer to an action carried out: its HTTP status and the id it

@@ -17,9 +17,6 @@ use crate::connectors::url::url;
 use crate::domain::Secret;
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
-/// Every account action the Directory API offers.
-pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
-
 impl GoogleWorkspace {
     pub(super) async fn act(
         &self,

@@ -217,8 +217,9 @@ impl Connector for GoogleWorkspace {
         activities::read(self, stream, cursor).await
     }
 
+    // Every account action the API offers.
     fn account_actions(&self) -> &'static [AccountAction] {
-        &governance::ACTIONS
+        &AccountAction::ALL
     }
 
     async fn act_on_account(

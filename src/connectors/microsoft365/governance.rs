@@ -15,9 +15,6 @@ use crate::connectors::ConnectorError;
 use crate::connectors::governance::{account_id, receipt};
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
-/// Every account action Graph offers.
-pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
-
 impl Microsoft365 {
     pub(super) async fn act(
         &self,

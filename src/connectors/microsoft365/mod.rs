@@ -162,8 +162,9 @@ impl Connector for Microsoft365 {
         self.read_stream(stream, cursor).await
     }
 
+    // Every account action the API offers.
     fn account_actions(&self) -> &'static [AccountAction] {
-        &governance::ACTIONS
+        &AccountAction::ALL
     }
 
     async fn act_on_account(

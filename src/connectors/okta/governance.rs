@@ -14,9 +14,6 @@ use crate::connectors::ConnectorError;
 use crate::connectors::governance::{account_id, receipt};
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
-/// Every account action Okta's API offers.
-pub(super) const ACTIONS: [AccountAction; 4] = AccountAction::ALL;
-
 impl Okta {
     pub(super) async fn act(
         &self,

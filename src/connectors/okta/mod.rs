@@ -256,8 +256,9 @@ impl Connector for Okta {
         })
     }
 
+    // Every account action the API offers.
     fn account_actions(&self) -> &'static [AccountAction] {
-        &governance::ACTIONS
+        &AccountAction::ALL
     }
 
     async fn act_on_account(

@@ -77,7 +77,7 @@ fn count(shared: &Shared, user: Uuid, action: &str) {
 }
 
 /// The user a path names, by object id or user principal name.
-fn user_of(shared: &Shared, id: &str) -> Result<(usize, Uuid), GraphError> {
+fn user_of(shared: &Shared, id: &str) -> Result<Uuid, GraphError> {
     let org = shared.org();
     let found = match Uuid::parse_str(id) {
         Ok(uuid) => org.user_index(&uuid),
@@ -88,7 +88,7 @@ fn user_of(shared: &Shared, id: &str) -> Result<(usize, Uuid), GraphError> {
     };
     found
         .filter(|&i| org.users[i].deleted.is_none())
-        .map(|i| (i, org.users[i].id))
+        .map(|i| org.users[i].id)
         .ok_or_else(|| GraphError::not_found(id))
 }
 
@@ -111,7 +111,7 @@ pub(crate) async fn update_user(
 ) -> Result<Response, GraphError> {
     let patch: serde_json::Map<String, Value> = serde_json::from_slice(&body)
         .map_err(|e| GraphError::bad_request(format!("Invalid request body: {e}")))?;
-    let (index, user) = user_of(&shared, &id)?;
+    let user = user_of(&shared, &id)?;
     for (key, value) in &patch {
         match (key.as_str(), value) {
             ("accountEnabled", Value::Bool(enabled)) => {
@@ -119,7 +119,10 @@ pub(crate) async fn update_user(
                     &shared,
                     &["User.EnableDisableAccount.All", "User.ReadWrite.All"],
                 )?;
-                shared.org_mut().users[index].account_enabled = *enabled;
+                shared
+                    .org_mut()
+                    .set_account_enabled(&user, *enabled)
+                    .map_err(|_| GraphError::not_found(&id))?;
                 count(&shared, user, if *enabled { "enable" } else { "disable" });
             }
             ("passwordProfile", profile)
@@ -146,7 +149,7 @@ pub(crate) async fn revoke_sessions(
     State(shared): State<Arc<Shared>>,
     Path(id): Path<String>,
 ) -> Result<Response, GraphError> {
-    let (_, user) = user_of(&shared, &id)?;
+    let user = user_of(&shared, &id)?;
     require(&shared, &["User.RevokeSessions.All", "User.ReadWrite.All"])?;
     count(&shared, user, "revoke-sessions");
     Ok(with_request_id(
