@@ -38,6 +38,7 @@ fn user(u: usize) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 

@@ -93,6 +93,7 @@ fn remote_user(u: usize) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 

@@ -472,6 +472,7 @@ async fn mirror_sync_sends_only_the_difference() {
                 principal_name: None,
                 admin: false,
                 org_unit: None,
+                on_premises_sync: false,
             })
             .collect()
     };

@@ -16,6 +16,7 @@ fn source(id: &str, email: &str) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 

@@ -45,6 +45,7 @@ fn user(email: &str, name: &str) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 
@@ -2388,6 +2389,39 @@ fn a_schema_3_file_is_migrated_in_place() {
     common::open_store(&path).unwrap();
 }
 
+/// The account `old` reads as once a file of `schema` holding it is opened.
+fn migrated_account<T: serde::Serialize>(schema: u64, old: &T) -> RemoteUser {
+    let Fixture { _dir, path, store } = fixture();
+    let inst = store
+        .add_instance(
+            new_instance(AppKind::GoogleWorkspace, "ws"),
+            &Secret::new("s"),
+            5,
+        )
+        .unwrap();
+    drop(store);
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(redb::TableDefinition::<(u64, &str), &[u8]>::new("users"))
+            .unwrap()
+            .insert(
+                (inst.id.0, "u1"),
+                postcard::to_allocvec(old).unwrap().as_slice(),
+            )
+            .unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
+            .unwrap()
+            .insert("schema", schema)
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = common::open_store(&path).expect("an older file opens");
+    let mut accounts = store.instance_users(inst.id).unwrap();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    accounts.remove(0)
+}
+
 // Schema 5 → 6 (R-A2): an account of the previous schema gains an organisational unit,
 // none until its next scan; everything else it holds is kept.
 #[test]
@@ -2402,19 +2436,9 @@ fn a_schema_5_account_is_migrated_with_no_org_unit() {
         principal_name: Option<String>,
         admin: bool,
     }
-    let Fixture { _dir, path, store } = fixture();
-    let inst = store
-        .add_instance(
-            new_instance(AppKind::GoogleWorkspace, "ws"),
-            &Secret::new("s"),
-            5,
-        )
-        .unwrap();
-    drop(store);
-    {
-        let db = redb::Database::open(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        let old = UserV5 {
+    let account = migrated_account(
+        5,
+        &UserV5 {
             id: "u1".into(),
             display_name: "Ann".into(),
             email: "a@corp.com".into(),
@@ -2422,27 +2446,43 @@ fn a_schema_5_account_is_migrated_with_no_org_unit() {
             user_type: UserType::Member,
             principal_name: None,
             admin: true,
-        };
-        txn.open_table(redb::TableDefinition::<(u64, &str), &[u8]>::new("users"))
-            .unwrap()
-            .insert(
-                (inst.id.0, "u1"),
-                postcard::to_allocvec(&old).unwrap().as_slice(),
-            )
-            .unwrap();
-        txn.open_table(redb::TableDefinition::<&str, u64>::new("casbah.meta"))
-            .unwrap()
-            .insert("schema", 5)
-            .unwrap();
-        txn.commit().unwrap();
-    }
-    let store = common::open_store(&path).expect("a schema 5 file opens");
-    let accounts = store.instance_users(inst.id).unwrap();
-    let [account] = accounts.as_slice() else {
-        panic!("one account: {accounts:?}");
-    };
+        },
+    );
     assert_eq!((account.admin, account.org_unit.as_deref()), (true, None));
     assert_eq!(account.display_name, "Ann");
+}
+
+// Schema 8 → 9 (issue 11): an account learns whether it syncs from on-premises AD at
+// its next scan; until then it is taken as cloud-only, and keeps its unit.
+#[test]
+fn a_schema_8_account_is_migrated_as_cloud_only() {
+    #[derive(serde::Serialize)]
+    struct UserV8 {
+        id: String,
+        display_name: String,
+        email: String,
+        status: UserStatus,
+        user_type: UserType,
+        principal_name: Option<String>,
+        admin: bool,
+        org_unit: Option<String>,
+    }
+    let account = migrated_account(
+        8,
+        &UserV8 {
+            id: "u1".into(),
+            display_name: "Ann".into(),
+            email: "a@corp.com".into(),
+            status: UserStatus::Suspended,
+            user_type: UserType::Member,
+            principal_name: Some("ann".into()),
+            admin: false,
+            org_unit: Some("/Sales".into()),
+        },
+    );
+    assert_eq!(account.org_unit.as_deref(), Some("/Sales"));
+    assert_eq!(account.status, UserStatus::Suspended);
+    assert!(!account.on_premises_sync);
 }
 
 /// The raw bytes of the database file, as a copy of it would hold them.

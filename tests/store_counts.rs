@@ -74,6 +74,7 @@ fn user(email: &str) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 

@@ -309,6 +309,7 @@ fn person_view() {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     };
     let person = Person {
         key: "naomi.keller@contoso.com".into(),
@@ -1681,6 +1682,7 @@ fn hostile_person(h: &common::hostile::Hostile) -> Person {
                 principal_name: Some(h.text.clone()),
                 admin: false,
                 org_unit: None,
+                on_premises_sync: false,
             },
         )],
         groups: vec![GroupId(1)],

@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
+
+use crate::domain::governance::AccountAction;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -18,6 +21,10 @@ pub struct Cli {
     /// The socket of the `casbah serve` of the database [default: beside the database]
     #[arg(long, global = true, env = "CASBAH_SOCKET", value_name = "PATH")]
     pub socket: Option<PathBuf>,
+
+    /// Refuse every account action, and hide them from the dashboard
+    #[arg(long, global = true)]
+    pub read_only: bool,
 
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -66,6 +73,40 @@ pub enum Command {
     Serve(ServeArgs),
     /// Whether a casbah server runs for the database, and each instance's scans
     Status(JsonFlag),
+    /// Act on accounts of a connected app (suspend, unsuspend, sign-out,
+    /// require-password-change): shows the plan, asks, and records it in the audit trail
+    Act(ActArgs),
+    /// Every action attempted, with who, when, why and the app's answer
+    Audit(JsonFlag),
+}
+
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    #[arg(value_parser = clap::builder::PossibleValuesParser::new(
+        AccountAction::ALL.map(AccountAction::name)
+    ).try_map(|name: String| AccountAction::parse(&name).ok_or("unknown action")))]
+    pub action: AccountAction,
+    /// The connected instance whose accounts to act on
+    #[arg(long, value_name = "NAME")]
+    pub instance: String,
+    /// Accounts, by e-mail, sign-in name or the app's id
+    #[arg(value_name = "USER")]
+    pub users: Vec<String>,
+    /// More accounts, one per line, from a file, or - for stdin
+    #[arg(long, value_name = "FILE")]
+    pub from: Option<PathBuf>,
+    /// Why, for the audit trail (asked for on a terminal)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Go on without asking (needed when stdin is not a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Show what would be done, and send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The plan (with --dry-run) or the report as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ macro_rules! eprintln {
 }
 
 mod access;
+mod act;
 mod activities;
 mod args;
 mod connectors;
@@ -95,7 +96,7 @@ pub fn main() -> ExitCode {
         Err(e) => return fail(Failure::Failed(format!("cannot start: {e}"))),
     };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        runtime.block_on(run(cli.command, db, socket))
+        runtime.block_on(run(cli.command, db, socket, cli.read_only))
     }));
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,
@@ -124,17 +125,24 @@ fn fail(f: Failure) -> ExitCode {
     }
 }
 
-async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome {
+async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions: bool) -> Outcome {
     let Some(command) = command else {
         return dashboard(open_as(&db, &socket, false).await?, &db, None).await;
     };
     let read_only = reads_only(&command);
-    let open = |db| open_as(db, &socket, read_only);
+    let socket_path = socket.as_path();
+    let open = |db| async move {
+        let svc = open_as(db, socket_path, read_only).await?;
+        if no_actions {
+            svc.forbid_actions();
+        }
+        Ok::<_, Failure>(svc)
+    };
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
         Command::Demo(a) => demo::run(a, db).await,
         Command::Db(c) => db::run(c, &db, &socket).await,
-        Command::Serve(a) => serve::serve(a, &db, &socket).await,
+        Command::Serve(a) => serve::serve(a, &db, &socket, no_actions).await,
         Command::Status(f) => serve::status(f, &db, &socket).await,
         Command::Connectors(c) => connectors::run(c, &open(&db).await?).await,
         Command::Groups(c) => groups::run(c, &open(&db).await?, &db).await,
@@ -146,6 +154,8 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf) -> Outcome 
         Command::Settings(c) => settings(c, &open(&db).await?).await,
         Command::External(c) => external::run(c, open(&db).await?, &db).await,
         Command::Access(c) => access::run(c, &open(&db).await?).await,
+        Command::Act(a) => act::act(a, &open(&db).await?, no_actions).await,
+        Command::Audit(f) => act::audit(f, &open(&db).await?).await,
     }
 }
 
@@ -173,6 +183,7 @@ fn reads_only(command: &Command) -> bool {
             | Command::Connectors(ConnectorsCommand::List(_) | ConnectorsCommand::Catalog(_))
             | Command::Queries(QueriesCommand::List(_))
             | Command::Settings(SettingsCommand::List(_))
+            | Command::Audit(_)
             | Command::External(ExternalCommand::Connections(ConnectionsCommand::List(
                 ConnectionsListArgs { refresh: false, .. }
             )))

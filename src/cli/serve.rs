@@ -13,11 +13,15 @@ use crate::domain::{Micros, now_micros};
 use crate::service::{InstanceSummary, Intervals, Server, ServerInfo, Service};
 use crate::store::ScanKind;
 
-/// Serves the database until SIGTERM or SIGINT, then stops within 5 s.
-pub async fn serve(a: ServeArgs, db: &Path, socket: &Path) -> Outcome {
+/// Serves the database until SIGTERM or SIGINT, then stops within 5 s. With
+/// `--read-only`, every account action an attached client asks for is refused.
+pub async fn serve(a: ServeArgs, db: &Path, socket: &Path, read_only: bool) -> Outcome {
     // Before the database: a running server is named by its pid, not by a lock.
     Server::probe(socket).await?;
     let svc = Service::open(db, Intervals::default()).await?;
+    if read_only {
+        svc.forbid_actions();
+    }
     let server = Server::start(&svc, db, socket, a.group.as_deref()).await?;
     // Under systemd (Type=notify), "ready" once clients can attach.
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::GovernanceAction;
+use super::{AppKind, InstanceId, Micros};
 
 /// An action on one account. Which an app offers, its connector says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -52,4 +53,90 @@ impl AccountAction {
 pub struct ActionReceipt {
     pub status: u16,
     pub request_id: Option<String>,
+}
+
+impl AccountAction {
+    /// Parses the command line's name of an action.
+    pub fn parse(name: &str) -> Option<AccountAction> {
+        AccountAction::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// What carrying it out does to the account, in a few words for a confirmation.
+    pub fn effect(self) -> &'static str {
+        match self {
+            AccountAction::Suspend => "cannot sign in until unsuspended",
+            AccountAction::Unsuspend => "can sign in again",
+            AccountAction::SignOut => "every session ends; it must sign in again",
+            AccountAction::RequirePasswordChange => "must choose a new password at next sign-in",
+        }
+    }
+
+    /// Whether casbah can take it back: a suspension is undone by unsuspending;
+    /// ended sessions and a demanded password change stay done.
+    pub fn can_be_undone(self) -> bool {
+        matches!(self, AccountAction::Suspend | AccountAction::Unsuspend)
+    }
+}
+
+/// Issue 11: one action attempted, as the audit trail keeps it. Written before the
+/// request is sent; its outcome is written once, beside it, when the vendor answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditAttempt {
+    /// When it was about to be sent.
+    pub at: Micros,
+    /// The OS user who asked, or through `casbah serve` the attached client's user.
+    pub by: String,
+    pub instance: InstanceId,
+    /// The instance's name then (an instance may be removed or renamed later).
+    pub instance_name: String,
+    pub app: AppKind,
+    /// The action's command-line name (`suspend`, `sign-out`).
+    pub action: String,
+    /// The person acted on (their key) and the account's id in the app.
+    pub target: String,
+    pub account_id: String,
+    /// What the administrator typed.
+    pub reason: String,
+}
+
+/// How an attempted action ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+// Externally tagged: postcard, which stores it, reads no other form.
+#[serde(rename_all = "kebab-case")]
+pub enum AuditOutcome {
+    /// Written before sending and never answered (casbah stopped, the answer was lost):
+    /// the account's state in the app says whether it was carried out.
+    Unknown,
+    Done {
+        status: u16,
+        request_id: Option<String>,
+    },
+    Failed {
+        /// The vendor's HTTP status and error code, where it answered.
+        status: Option<u16>,
+        code: Option<String>,
+        message: String,
+    },
+}
+
+impl AuditOutcome {
+    /// The trail's words for it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            AuditOutcome::Unknown => "sent, result unknown",
+            AuditOutcome::Done { .. } => "done",
+            AuditOutcome::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// An entry of the trail: the attempt, its number, and its outcome once known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: u64,
+    #[serde(flatten)]
+    pub attempt: AuditAttempt,
+    /// When the outcome was written; none while unknown.
+    pub settled: Option<Micros>,
+    pub outcome: AuditOutcome,
 }

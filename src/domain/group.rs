@@ -245,6 +245,7 @@ mod tests {
             principal_name: None,
             admin: false,
             org_unit: None,
+            on_premises_sync: false,
         }
     }
 

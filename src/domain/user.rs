@@ -58,6 +58,10 @@ pub struct RemoteUser {
     /// synced from there (`OU=Sales,DC=contoso,DC=com`). `None` where the app
     /// has none (Okta, GitHub) or the account is in none.
     pub org_unit: Option<String>,
+    /// Issue 11: an Entra account synced from on-premises AD (`onPremisesSyncEnabled`),
+    /// whose state the next sync sets back to AD's: suspending it in the cloud lasts
+    /// until then.
+    pub on_premises_sync: bool,
 }
 
 /// The key of the person a vendor names by `address` (an e-mail, a UPN, a
@@ -101,6 +105,7 @@ mod tests {
             principal_name: principal.map(str::to_string),
             admin: false,
             org_unit: None,
+            on_premises_sync: false,
         }
     }
 

@@ -18,15 +18,17 @@ use tarpc::context::Context;
 use super::remote::Remote;
 use super::server::Session;
 use super::{
-    AccessAnswer, AudienceView, AvailableGroup, ConnectRequest, ConnectionSummary, Event,
-    ExternalGroupView, GeoIpSources, InstanceSummary, ItemView, JobHandle, JobId, ListedGroup,
-    MemberRef, Result, RunningJob, Service, ServiceError, VisibleItem,
+    AccessAnswer, ActionPlan, ActionReport, AudienceView, AvailableGroup, ConnectRequest,
+    ConnectionSummary, Event, ExternalGroupView, GeoIpSources, InstanceSummary, ItemView,
+    JobHandle, JobId, ListedGroup, MemberRef, Result, RunningJob, Service, ServiceError,
+    VisibleItem,
 };
 use crate::connectors::{ConnectionCheck, DeviceCode};
 use crate::domain::external::{
     Connection, DirectoryUser, ExternalGroup, ItemDocument, Member as ExternalMember,
 };
 use crate::domain::filter::Query;
+use crate::domain::governance::{AccountAction, AuditEntry};
 use crate::domain::{Group, GroupId, Instance, Micros, Secret};
 use crate::store::{
     ActivityCursor, ActivityPage, Checked, Member, MembershipChange, NewInstance, Person, ScanKind,
@@ -84,6 +86,16 @@ impl Reply for (Group, JobHandle) {
     }
     fn from_wire(wire: (Group, JobTicket), remote: &Remote) -> (Group, JobHandle) {
         (wire.0, JobHandle::from_wire(wire.1, remote))
+    }
+}
+
+impl Reply for (ActionReport, Vec<JobHandle>) {
+    type Wire = (ActionReport, Vec<JobTicket>);
+    fn to_wire(self, session: &Session) -> Self::Wire {
+        (self.0, self.1.to_wire(session))
+    }
+    fn from_wire(wire: Self::Wire, remote: &Remote) -> Self {
+        (wire.0, Reply::from_wire(wire.1, remote))
     }
 }
 
@@ -263,11 +275,11 @@ macro_rules! calls {
                     -> std::result::Result<wire_ty!($mode, $ret), WireError> {
                     self.audit(changes!($access), stringify!($name));
                     let local = self.local().clone();
-                    let answer = std::panic::AssertUnwindSafe(async move {
+                    let answer = std::panic::AssertUnwindSafe(self.as_caller(async move {
                         #[cfg(debug_assertions)]
                         super::server::debug_panic(stringify!($name));
                         local.$name($(lend!($pass, $arg)),*).await
-                    })
+                    }))
                     .catch_unwind()
                     .await
                     .map_err(|_| panicked(stringify!($name)))?;
@@ -417,6 +429,23 @@ calls! {
         from: &str => String as borrow,
     ) -> job JobHandle;
     change fn sync_mirrors() -> job Vec<JobHandle>;
+
+    // Acting on accounts, on the record (issue 11).
+    /// Whether every action is refused here (the setting, or `serve --read-only`).
+    read fn read_only() -> plain bool;
+    /// What `act` would do, sending nothing.
+    read fn plan_action(
+        instance: &str => String as borrow,
+        action: AccountAction => AccountAction as val,
+        users: Vec<String> => Vec<String> as val,
+    ) -> plain ActionPlan;
+    change fn act(
+        instance: &str => String as borrow,
+        action: AccountAction => AccountAction as val,
+        users: Vec<String> => Vec<String> as val,
+        reason: &str => String as borrow,
+    ) -> job (ActionReport, Vec<JobHandle>);
+    read fn audit_trail() -> plain Vec<AuditEntry>;
 }
 
 #[cfg(test)]

@@ -74,6 +74,8 @@ pub enum Event {
     },
     InstancesChanged,
     GroupsChanged,
+    /// Issue 11: the audit trail has new entries.
+    Audited,
     /// A Graph connection's groups, members, items or mirrors changed.
     ExternalChanged {
         connection: ConnectionId,

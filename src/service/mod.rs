@@ -12,6 +12,7 @@ pub mod events;
 pub mod export;
 mod external;
 mod geoip;
+mod governance;
 mod groups;
 mod instances;
 mod jobs;
@@ -39,6 +40,7 @@ pub use external::{
     MemberRef, MemberView, MirrorStatus, VisibleItem,
 };
 pub use geoip::{GeoIp, GeoIpSources};
+pub use governance::{ActedOn, ActionPlan, ActionReport, PlannedTarget, READ_ONLY_SETTING};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::{JobHandle, RunningJob};
@@ -172,6 +174,17 @@ impl Service {
         }
     }
 
+    /// Issue 11: refuses every account action from now on (`--read-only`). Attached,
+    /// the command refuses them itself, and the server keeps its own mode.
+    pub fn forbid_actions(&self) {
+        if let Backend::Embedded(local) = &self.backend {
+            local
+                .inner
+                .read_only
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
     /// Runs scans when they are due. Attached, the server does.
     pub fn start_scheduler(&self) {
         if let Backend::Embedded(local) = &self.backend {
@@ -218,6 +231,8 @@ struct Inner {
     data_dir: Option<std::path::PathBuf>,
     /// The GeoIP databases read, and the sources they were read from.
     geoip: Mutex<Option<(GeoIpSources, Arc<GeoIp>)>>,
+    /// Issue 11: every account action refused (`--read-only`, `serve --read-only`).
+    read_only: std::sync::atomic::AtomicBool,
 }
 
 impl Local {
@@ -278,6 +293,7 @@ impl Local {
                 external_attempts: Mutex::new(HashMap::new()),
                 data_dir,
                 geoip: Mutex::new(None),
+                read_only: Default::default(),
             }),
         }
     }

@@ -183,6 +183,18 @@ struct Peer {
     pid: Option<i32>,
 }
 
+tokio::task_local! {
+    /// The user of the attached client whose request runs.
+    static CALLER: String;
+}
+
+/// Who asked for what runs now: an attached client's user, else this process's.
+pub(super) fn caller() -> String {
+    CALLER
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| super::remote::user_name(nix::unistd::getuid().as_raw()))
+}
+
 /// One attached client: its peer and its own place in the event stream.
 #[derive(Clone)]
 pub(super) struct Session {
@@ -222,6 +234,15 @@ impl Session {
                 "request from an attached client"
             );
         }
+    }
+
+    /// Runs a request as this client's user, whom `caller` names (issue 11: the audit
+    /// trail records who acted).
+    pub(super) fn as_caller<F: std::future::Future>(
+        &self,
+        request: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        CALLER.scope(self.peer.name.clone(), request)
     }
 
     pub(super) fn keep_job(&self, job: JobHandle) {

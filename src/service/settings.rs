@@ -3,11 +3,12 @@
 use std::time::Duration;
 
 use super::geoip::{ASN_SETTING, COUNTRY_SETTING};
+use super::governance::READ_ONLY_SETTING;
 use super::{Intervals, Local, Result, ServiceError};
 use crate::store::Store;
 
 /// Every setting a user may set, with what it means.
-pub const SETTINGS: [(&str, &str); 6] = [
+pub const SETTINGS: [(&str, &str); 7] = [
     (
         "scan.users",
         "seconds between scans of users, admins and domains",
@@ -28,6 +29,10 @@ pub const SETTINGS: [(&str, &str); 6] = [
     (
         MOUSE_SETTING,
         "on or off: clicks and the wheel in the dashboard (off leaves the mouse to the terminal, for selecting text)",
+    ),
+    (
+        READ_ONLY_SETTING,
+        "on or off: refuse every account action and hide them from the dashboard",
     ),
 ];
 
@@ -98,6 +103,9 @@ impl Local {
             self.db(|s| s.setting(MOUSE_SETTING))
                 .await?
                 .unwrap_or_else(|| "on".into()),
+            self.db(|s| s.setting(READ_ONLY_SETTING))
+                .await?
+                .unwrap_or_else(|| "off".into()),
         ];
         Ok(SETTINGS
             .iter()
@@ -117,7 +125,7 @@ impl Local {
         }
         let value = if [COUNTRY_SETTING, ASN_SETTING].contains(&key) {
             self.geoip_path(key, value).await?
-        } else if key == MOUSE_SETTING {
+        } else if [MOUSE_SETTING, READ_ONLY_SETTING].contains(&key) {
             if parse_switch(key, value)? {
                 "on"
             } else {

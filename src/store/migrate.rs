@@ -11,6 +11,9 @@
 //! (`HOUR_COUNTS`), from the posting lists.
 //!
 //! 7 → 8: and for each actor and kind, the groups' counts in shards: all counted afresh.
+//!
+//! 8 → 9: an account says whether it syncs from on-premises AD (not until the next user
+//! scan).
 
 use std::collections::BTreeMap;
 
@@ -107,6 +110,37 @@ impl From<RemoteUserV5> for RemoteUser {
             admin: old.admin,
             // Learnt at the next user scan.
             org_unit: None,
+            on_premises_sync: false,
+        }
+    }
+}
+
+/// An account of schemas 6 to 8, before its on-premises sync.
+#[derive(Deserialize)]
+struct RemoteUserV8 {
+    id: String,
+    display_name: String,
+    email: String,
+    status: UserStatus,
+    user_type: UserType,
+    principal_name: Option<String>,
+    admin: bool,
+    org_unit: Option<String>,
+}
+
+impl From<RemoteUserV8> for RemoteUser {
+    fn from(old: RemoteUserV8) -> RemoteUser {
+        RemoteUser {
+            id: old.id,
+            display_name: old.display_name,
+            email: old.email,
+            status: old.status,
+            user_type: old.user_type,
+            principal_name: old.principal_name,
+            admin: old.admin,
+            org_unit: old.org_unit,
+            // Learnt at the next user scan.
+            on_premises_sync: false,
         }
     }
 }
@@ -186,6 +220,8 @@ pub fn migrate(txn: &WriteTransaction, found: u32) -> Result<()> {
         rewrite(txn, GROUPS, reencode::<GroupV3, Group>)?;
     } else if found < 6 {
         rewrite(txn, USERS, reencode::<RemoteUserV5, RemoteUser>)?;
+    } else if found < 9 {
+        rewrite(txn, USERS, reencode::<RemoteUserV8, RemoteUser>)?;
     }
     if found < 8 {
         super::hour_counts::backfill(txn)?;

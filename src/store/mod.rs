@@ -20,6 +20,7 @@
 
 mod activities;
 mod activity_log;
+mod audit;
 mod check;
 mod external;
 mod groups;
@@ -357,6 +358,8 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(BY_COUNTRY)?;
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
+    txn.open_table(AUDIT)?;
+    txn.open_table(AUDIT_OUTCOMES)?;
     Ok(())
 }
 

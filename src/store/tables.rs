@@ -14,8 +14,9 @@ use super::{Result, StoreError};
 /// 3: a record's tags after its other fields, see `records`; 4: instances keep their
 /// credential fields by name, accounts an administrator mark, see `migrate`; 5: secrets
 /// sealed, see `vault`; 6: accounts their organisational unit; 7: hour counts; 8: hour
-/// counts of kinds and of actors, groups' split in shards, see `hour_counts`).
-pub const SCHEMA_VERSION: u32 = 8;
+/// counts of kinds and of actors, groups' split in shards, see `hour_counts`; 9: accounts
+/// whether they sync from on-premises AD).
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Name → counter or version. Its presence marks a casbah file.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("casbah.meta");
@@ -23,6 +24,7 @@ pub const META_SCHEMA: &str = "schema";
 pub const META_NEXT_INSTANCE: &str = "next-instance";
 pub const META_NEXT_GROUP: &str = "next-group";
 pub const META_NEXT_SEQ: &str = "next-seq";
+pub const META_NEXT_AUDIT: &str = "next-audit";
 pub const META_ACTIVITIES: &str = "activities";
 /// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
 pub const META_MIN_TIME: &str = "min-time";
@@ -171,6 +173,11 @@ impl std::hash::Hasher for Fnv {
         }
     }
 }
+
+/// Issue 11: the audit trail. Attempt number → postcard `AuditAttempt`, and → postcard
+/// (time, `AuditOutcome`) once answered; neither is ever rewritten (see `audit`).
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-attempts");
+pub const AUDIT_OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-outcomes");
 
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");

@@ -458,6 +458,7 @@ pub fn through_the_store(store: &Store, corpus: &[Hostile]) -> Vec<u64> {
         principal_name: Some(name.into()),
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     };
     let mut users: Vec<RemoteUser> = corpus
         .iter()

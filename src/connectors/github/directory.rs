@@ -189,6 +189,7 @@ fn account(
         principal_name: Some(clean(login)),
         admin,
         org_unit: None,
+        on_premises_sync: false,
     })
 }
 

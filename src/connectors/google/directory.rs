@@ -132,6 +132,7 @@ fn user(v: RawRecord) -> Option<RemoteUser> {
             .as_deref()
             .filter(|p| !p.trim().is_empty() && p.trim() != "/")
             .map(clean),
+        on_premises_sync: false,
     })
 }
 
@@ -173,6 +174,7 @@ fn member_entry(v: RawRecord) -> Option<Option<RemoteUser>> {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }))
 }
 

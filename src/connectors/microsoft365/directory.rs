@@ -17,10 +17,10 @@ pub(super) const MAX_DIRECTORY_PAGE: u32 = 999;
 
 /// `groupTypes` tells Microsoft 365 groups from security groups (R-G10).
 const GROUP_FIELDS: &str = "id,displayName,description,groupTypes";
-/// `accountEnabled`, `userType`, `deletedDateTime` and `onPremisesDistinguishedName`
-/// come back only when selected.
+/// `accountEnabled`, `userType`, `deletedDateTime` and the `onPremises…` fields come
+/// back only when selected.
 const USER_FIELDS: &str = "id,displayName,userPrincipalName,mail,accountEnabled,userType,\
-deletedDateTime,onPremisesDistinguishedName";
+deletedDateTime,onPremisesDistinguishedName,onPremisesSyncEnabled";
 
 const GROUPS_PERMISSION: &str = "GroupMember.Read.All (or Group.Read.All)";
 const USERS_PERMISSION: &str = "User.Read.All";
@@ -54,6 +54,8 @@ pub(super) struct GraphUser {
     deleted_date_time: Option<String>,
     /// Set on users synced from on-premises AD: `CN=Ann Lee,OU=Sales,DC=contoso,DC=com`.
     on_premises_distinguished_name: Option<String>,
+    /// True while the account is synced from on-premises AD; null for cloud-only accounts.
+    on_premises_sync_enabled: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,6 +160,7 @@ pub(super) fn user(u: GraphUser) -> Option<RemoteUser> {
             .as_deref()
             .and_then(organisational_unit)
             .map(clean),
+        on_premises_sync: u.on_premises_sync_enabled == Some(true),
     })
 }
 

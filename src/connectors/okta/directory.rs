@@ -108,6 +108,7 @@ fn user(raw: RawRecord) -> Option<RemoteUser> {
         principal_name,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     })
 }
 

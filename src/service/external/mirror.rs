@@ -27,6 +27,7 @@ fn source_user(m: crate::store::Member) -> RemoteUser {
         principal_name: None,
         admin: false,
         org_unit: None,
+        on_premises_sync: false,
     }
 }
 

@@ -1,0 +1,235 @@
+//! `casbah act` and `casbah audit` (issue 11): actions on accounts, confirmed, and
+//! the trail they leave.
+
+use std::io::{BufRead, IsTerminal, Read, Write};
+
+use serde::Serialize;
+
+use super::args::{ActArgs, JsonFlag};
+use super::output::{print_json, print_table, short_time};
+use super::{Failure, Outcome};
+use crate::domain::governance::{AuditEntry, AuditOutcome};
+use crate::service::{ActionPlan, ActionReport, Service};
+
+/// `casbah act ACTION --instance NAME USER…`: the plan, a confirmation, the report.
+pub async fn act(a: ActArgs, svc: &Service, read_only: bool) -> Outcome {
+    let action = a.action;
+    if read_only {
+        return Err(Failure::Usage(format!(
+            "casbah runs with --read-only: {} was not sent",
+            action.name()
+        )));
+    }
+    let reads_stdin = a.from.as_deref() == Some(std::path::Path::new("-"));
+    let mut users = a.users.clone();
+    if let Some(from) = &a.from {
+        users.extend(read_users(from, reads_stdin)?);
+    }
+    let plan = svc.plan_action(&a.instance, action, users.clone()).await?;
+    if a.json && a.dry_run {
+        return print_json(&plan);
+    }
+    show_plan(&plan);
+    if a.dry_run {
+        println!("dry run: nothing was sent");
+        return Ok(());
+    }
+    let asks = !reads_stdin && std::io::stdin().is_terminal();
+    let reason = match a.reason.as_deref().map(str::trim) {
+        Some(r) if !r.is_empty() => r.to_string(),
+        _ if asks => ask("Reason, for the audit trail: ")?,
+        _ => {
+            return Err(Failure::Usage(
+                "say why with --reason TEXT: the audit trail records it; nothing was sent".into(),
+            ));
+        }
+    };
+    if !a.yes {
+        if !asks {
+            return Err(Failure::Usage(
+                "acting needs a confirmation: run it on a terminal, or add --yes after reading \
+                 the plan with --dry-run; nothing was sent"
+                    .into(),
+            ));
+        }
+        let n = plan.targets.len();
+        let answer = ask(&format!(
+            "{} {n} account{} of {}? Type yes to go on: ",
+            capitalised(action.name()),
+            if n == 1 { "" } else { "s" },
+            plan.instance
+        ))?;
+        if !answer.eq_ignore_ascii_case("yes") {
+            return Err(Failure::Failed("not confirmed: nothing was sent".into()));
+        }
+    }
+    let (report, rescan) = svc.act(&a.instance, action, users, &reason).await?;
+    if a.json {
+        print_json(&report)?;
+    } else {
+        show_report(&report);
+    }
+    // The new states, read back, for `casbah members` and the dashboard.
+    for job in rescan {
+        if let Err(e) = job.wait().await {
+            eprintln!("the users of {} were not read again: {e}", report.instance);
+        }
+    }
+    match report.failed.len() {
+        0 => Ok(()),
+        n => Err(Failure::Failed(format!(
+            "{n} of {} failed; see `casbah audit`",
+            n + report.done.len()
+        ))),
+    }
+}
+
+/// Accounts one per line; blank lines and `#` comments are skipped.
+fn read_users(from: &std::path::Path, stdin: bool) -> Result<Vec<String>, Failure> {
+    let text = if stdin {
+        let mut buf = String::new();
+        std::io::stdin()
+            .lock()
+            .read_to_string(&mut buf)
+            .map_err(|e| Failure::Failed(format!("cannot read accounts from stdin: {e}")))?;
+        buf
+    } else {
+        std::fs::read_to_string(from).map_err(|e| {
+            Failure::Failed(format!("cannot read accounts from {}: {e}", from.display()))
+        })?
+    };
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+fn ask(prompt: &str) -> Result<String, Failure> {
+    let mut err = std::io::stderr();
+    let _ = err.write_all(crate::domain::text::safe(prompt).as_bytes());
+    let _ = err.flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| Failure::Failed(format!("cannot read the answer: {e}")))?;
+    Ok(line.trim().to_string())
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn show_plan(plan: &ActionPlan) {
+    let n = plan.targets.len();
+    println!(
+        "{} {n} account{} of {} ({}): {}",
+        plan.action.name(),
+        if n == 1 { "" } else { "s" },
+        plan.instance,
+        plan.app.display_name(),
+        plan.effect
+    );
+    let rows: Vec<Vec<String>> = plan
+        .targets
+        .iter()
+        .map(|t| vec![t.key.clone(), t.name.clone(), t.status.clone()])
+        .collect();
+    print_table(&["ACCOUNT", "NAME", "STATUS"], &rows);
+    for warning in plan.warnings() {
+        println!("warning: {warning}");
+    }
+}
+
+fn show_report(report: &ActionReport) {
+    let rows: Vec<Vec<String>> = report
+        .done
+        .iter()
+        .chain(&report.failed)
+        .map(|r| {
+            vec![
+                r.target.clone(),
+                r.outcome.label().to_string(),
+                outcome_detail(&r.outcome),
+            ]
+        })
+        .collect();
+    print_table(&["ACCOUNT", "RESULT", "DETAIL"], &rows);
+    println!(
+        "{} on {}: {} done, {} failed",
+        report.action.name(),
+        report.instance,
+        report.done.len(),
+        report.failed.len()
+    );
+}
+
+/// The vendor's answer: its status and request id, or its error.
+fn outcome_detail(outcome: &AuditOutcome) -> String {
+    match outcome {
+        AuditOutcome::Unknown => "no answer recorded; check the account in the app".into(),
+        AuditOutcome::Done { status, request_id } => match request_id {
+            Some(id) => format!("{status}, request {id}"),
+            None => status.to_string(),
+        },
+        AuditOutcome::Failed { message, .. } => message.clone(),
+    }
+}
+
+#[derive(Serialize)]
+struct AuditJson<'a> {
+    #[serde(flatten)]
+    entry: &'a AuditEntry,
+    /// `at` as RFC 3339, and the outcome in the table's words, for scripts.
+    at_time: String,
+    result: &'static str,
+}
+
+/// `casbah audit`: every action attempted, oldest first.
+pub async fn audit(f: JsonFlag, svc: &Service) -> Outcome {
+    let trail = svc.audit_trail().await?;
+    if f.json {
+        let rows: Vec<AuditJson> = trail
+            .iter()
+            .map(|entry| AuditJson {
+                entry,
+                at_time: super::output::time(entry.attempt.at),
+                result: entry.outcome.label(),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    if trail.is_empty() {
+        println!("no action has been taken; `casbah act` takes one");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = trail
+        .iter()
+        .map(|e| {
+            let a = &e.attempt;
+            vec![
+                e.id.to_string(),
+                short_time(Some(a.at)),
+                a.by.clone(),
+                a.instance_name.clone(),
+                a.action.clone(),
+                a.target.clone(),
+                e.outcome.label().to_string(),
+                outcome_detail(&e.outcome),
+                a.reason.clone(),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "#", "WHEN", "BY", "INSTANCE", "ACTION", "ACCOUNT", "RESULT", "DETAIL", "REASON",
+        ],
+        &rows,
+    );
+    Ok(())
+}

@@ -1,0 +1,358 @@
+//! Issue 11: acting on accounts. A plan names every target and warning and sends
+//! nothing; acting checks it all again, writes each attempt to the audit trail
+//! before its request leaves, the vendor's answer after, and reads the users again.
+
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::{Event, JobHandle, Level, Local, Result, ServiceError};
+use crate::connectors::{Connector, ConnectorError};
+use crate::domain::governance::{AccountAction, AuditAttempt, AuditEntry, AuditOutcome};
+use crate::domain::{AppKind, Instance, RemoteUser, UserStatus, now_micros};
+
+/// The setting that refuses every action (issue 11: read-only mode).
+pub const READ_ONLY_SETTING: &str = "governance.read-only";
+
+/// How many requests of one action are in flight at once: quick for forty members,
+/// gentle on the vendor's rate limits.
+const IN_FLIGHT: usize = 4;
+
+/// What an action would do, before anything is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionPlan {
+    pub instance: String,
+    pub app: AppKind,
+    pub action: AccountAction,
+    /// What it does to each account.
+    pub effect: String,
+    pub can_be_undone: bool,
+    pub targets: Vec<PlannedTarget>,
+}
+
+/// One account an action names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTarget {
+    /// The person's key (their e-mail, or sign-in name).
+    pub key: String,
+    pub name: String,
+    /// The account's id in the app, which the request names.
+    pub account_id: String,
+    /// Its state as of the last user scan.
+    pub status: String,
+    /// What the administrator should know first (an administrator, synced from AD).
+    pub warnings: Vec<String>,
+}
+
+/// How an action went, target by target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionReport {
+    pub instance: String,
+    pub action: AccountAction,
+    pub done: Vec<ActedOn>,
+    pub failed: Vec<ActedOn>,
+}
+
+/// One target's outcome, with its number in the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActedOn {
+    pub target: String,
+    pub audit: u64,
+    pub outcome: AuditOutcome,
+}
+
+impl ActionPlan {
+    /// The warnings of every target, each once, for a confirmation's last lines.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut all: Vec<String> = Vec::new();
+        for w in self.targets.iter().flat_map(|t| &t.warnings) {
+            if !all.contains(w) {
+                all.push(w.clone());
+            }
+        }
+        if !self.can_be_undone {
+            all.push(format!("{} cannot be undone", self.action.name()));
+        }
+        all
+    }
+}
+
+impl Local {
+    /// Whether actions are refused: `casbah serve --read-only`, the dashboard's or
+    /// command's `--read-only`, or the setting.
+    pub async fn read_only(&self) -> Result<bool> {
+        if self
+            .inner
+            .read_only
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(true);
+        }
+        let setting = self.db(|s| s.setting(READ_ONLY_SETTING)).await?;
+        Ok(matches!(setting.as_deref(), Some("on")))
+    }
+
+    /// The targets of `action` on `users` of `instance`, with what to know first.
+    /// Refuses, before anything is sent, an action the app does not offer, read-only
+    /// mode, and any user casbah has not synced.
+    pub async fn plan_action(
+        &self,
+        instance: &str,
+        action: AccountAction,
+        users: Vec<String>,
+    ) -> Result<ActionPlan> {
+        Ok(self.prepare(instance, action, &users).await?.0)
+    }
+
+    /// Carries out `action` on `users`, as `plan_action` names them, on the record.
+    /// Returns how each went and the user scan started to show the new states.
+    pub async fn act(
+        &self,
+        instance: &str,
+        action: AccountAction,
+        users: Vec<String>,
+        reason: &str,
+    ) -> Result<(ActionReport, Vec<JobHandle>)> {
+        let reason = crate::domain::text::sanitize(reason.trim());
+        if reason.is_empty() {
+            return Err(ServiceError::Invalid(
+                "say why (--reason): the audit trail records the reason for every action".into(),
+            ));
+        }
+        let (plan, instance, connector) = self.prepare(instance, action, &users).await?;
+        let by = super::server::caller();
+        let requests: Vec<_> = plan
+            .targets
+            .iter()
+            .map(|target| {
+                let attempt = AuditAttempt {
+                    at: now_micros(),
+                    by: by.clone(),
+                    instance: instance.id,
+                    instance_name: instance.name.clone(),
+                    app: instance.app,
+                    action: action.name().to_string(),
+                    target: target.key.clone(),
+                    account_id: target.account_id.clone(),
+                    reason: reason.clone(),
+                };
+                self.attempt(attempt, &*connector, action)
+            })
+            .collect();
+        let results: Vec<ActedOn> = futures::stream::iter(requests)
+            .buffered(IN_FLIGHT)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_>>()?;
+        let (done, failed): (Vec<ActedOn>, Vec<ActedOn>) = results
+            .into_iter()
+            .partition(|r| matches!(r.outcome, AuditOutcome::Done { .. }));
+        let level = if failed.is_empty() {
+            Level::Info
+        } else {
+            Level::Warning
+        };
+        self.notify(
+            level,
+            format!(
+                "{} on {}: {} done, {} failed (see :audit)",
+                action.name(),
+                instance.name,
+                done.len(),
+                failed.len()
+            ),
+        );
+        self.emit(Event::Audited);
+        let rescan = vec![self.scan_users(&instance)];
+        Ok((
+            ActionReport {
+                instance: instance.name,
+                action,
+                done,
+                failed,
+            },
+            rescan,
+        ))
+    }
+
+    pub async fn audit_trail(&self) -> Result<Vec<AuditEntry>> {
+        self.db(|s| s.audit_trail()).await
+    }
+
+    /// One target: on the record, sent once, and its answer on the record.
+    async fn attempt(
+        &self,
+        attempt: AuditAttempt,
+        connector: &dyn Connector,
+        action: AccountAction,
+    ) -> Result<ActedOn> {
+        let account = attempt.account_id.clone();
+        let target = attempt.target.clone();
+        let id = self.db(move |s| s.audit_attempt(&attempt)).await?;
+        let outcome = match connector.act_on_account(action, &account).await {
+            Ok(receipt) => AuditOutcome::Done {
+                status: receipt.status,
+                request_id: receipt.request_id,
+            },
+            Err(e) => failure(&e),
+        };
+        let kept = outcome.clone();
+        self.db(move |s| s.audit_outcome(id, now_micros(), &kept))
+            .await?;
+        Ok(ActedOn {
+            target,
+            audit: id,
+            outcome,
+        })
+    }
+
+    async fn prepare(
+        &self,
+        instance: &str,
+        action: AccountAction,
+        users: &[String],
+    ) -> Result<(ActionPlan, Instance, std::sync::Arc<dyn Connector>)> {
+        if self.read_only().await? {
+            return Err(ServiceError::Invalid(format!(
+                "casbah is in read-only mode: {} was not sent (turn off --read-only or the \
+                 {READ_ONLY_SETTING} setting to act)",
+                action.name()
+            )));
+        }
+        let instance = self.find_instance(instance).await?;
+        let connector = self.connector(&instance).await?;
+        if !connector.account_actions().contains(&action) {
+            return Err(ServiceError::Invalid(not_offered(&instance, action)));
+        }
+        let wanted: Vec<String> = users
+            .iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if wanted.is_empty() {
+            return Err(ServiceError::Invalid(format!(
+                "name at least one account of {} to {}",
+                instance.name,
+                action.name()
+            )));
+        }
+        let id = instance.id;
+        let accounts = self.db(move |s| s.instance_users(id)).await?;
+        let mut targets: Vec<PlannedTarget> = Vec::new();
+        let mut unknown = Vec::new();
+        for name in &wanted {
+            match find_account(&accounts, name) {
+                Some(account) if !targets.iter().any(|t| t.account_id == account.id) => {
+                    targets.push(planned(account, action, instance.app));
+                }
+                Some(_) => {}
+                None => unknown.push(name.as_str()),
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(ServiceError::Invalid(format!(
+                "casbah has not synced {} in {}; nothing was sent (check the name, or read the \
+                 instance's users again: `casbah sync --instance {} --wait`)",
+                quoted(&unknown),
+                instance.name,
+                instance.name
+            )));
+        }
+        let plan = ActionPlan {
+            instance: instance.name.clone(),
+            app: instance.app,
+            action,
+            effect: action.effect().to_string(),
+            can_be_undone: action.can_be_undone(),
+            targets,
+        };
+        Ok((plan, instance, connector))
+    }
+}
+
+fn not_offered(instance: &Instance, action: AccountAction) -> String {
+    format!(
+        "{} ({}) cannot {}: its API offers no such account action",
+        instance.name,
+        instance.app.display_name(),
+        action.name()
+    )
+}
+
+fn quoted(names: &[&str]) -> String {
+    let shown: Vec<String> = names.iter().take(5).map(|n| format!("{n:?}")).collect();
+    match names.len() {
+        n if n > 5 => format!("{} and {} more", shown.join(", "), n - 5),
+        _ => shown.join(", "),
+    }
+}
+
+/// The account a typed name means: its key, e-mail, sign-in name or id in the app.
+fn find_account<'a>(accounts: &'a [RemoteUser], name: &str) -> Option<&'a RemoteUser> {
+    let lower = name.to_lowercase();
+    accounts.iter().find(|a| {
+        a.key() == lower
+            || a.email.eq_ignore_ascii_case(name)
+            || a.id == name
+            || a.principal_name
+                .as_deref()
+                .is_some_and(|p| p.eq_ignore_ascii_case(name))
+    })
+}
+
+fn planned(account: &RemoteUser, action: AccountAction, app: AppKind) -> PlannedTarget {
+    let mut warnings = Vec::new();
+    if account.admin {
+        warnings.push(format!("{} is an administrator of the app", account.key()));
+    }
+    if account.on_premises_sync && action != AccountAction::SignOut {
+        warnings.push(format!(
+            "{} syncs from on-premises AD: the next sync may revert this; act in AD too",
+            account.key()
+        ));
+    }
+    let already = matches!(
+        (action, &account.status),
+        (
+            AccountAction::Suspend,
+            UserStatus::Suspended | UserStatus::Disabled
+        ) | (AccountAction::Unsuspend, UserStatus::Active)
+    );
+    if already {
+        warnings.push(format!(
+            "{} is already {} in {}",
+            account.key(),
+            account.status.reason(),
+            app.display_name()
+        ));
+    }
+    if account.status == UserStatus::Deleted {
+        warnings.push(format!(
+            "{} is deleted in {}",
+            account.key(),
+            app.display_name()
+        ));
+    }
+    PlannedTarget {
+        key: account.key(),
+        name: account.display_name.clone(),
+        account_id: account.id.clone(),
+        status: account.status.reason().to_string(),
+        warnings,
+    }
+}
+
+/// The trail's record of a refusal: the vendor's status and code where it answered.
+fn failure(e: &ConnectorError) -> AuditOutcome {
+    let (status, code) = match e {
+        ConnectorError::Vendor { status, code, .. } => (Some(*status), Some(code.clone())),
+        ConnectorError::Permission { code, .. } => (Some(403), Some(code.clone())),
+        ConnectorError::Auth { code, .. } => (Some(401), Some(code.clone())),
+        _ => (None, None),
+    };
+    AuditOutcome::Failed {
+        status,
+        code,
+        message: e.to_string(),
+    }
+}
