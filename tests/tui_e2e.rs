@@ -1253,3 +1253,49 @@ fn zoom_sort_and_copy() {
     t.send("z");
     t.wait_for("┌ Connectors");
 }
+
+// Issue 11: from the Members pane, `!` suspends the selected member only after a
+// reason and a `y`; the report says it was done, and `:audit` shows the entry.
+#[test]
+fn suspend_a_member_and_see_the_audit_trail() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&[
+        "groups",
+        "import",
+        "--instance",
+        "contoso",
+        "Finance - EMEA Approvers",
+        "--wait",
+    ]);
+    // The group's first member is the one selected.
+    let members = scratch.json(&["members", "Finance - EMEA Approvers", "--json"]);
+    let member = members[0]["email"].as_str().expect("a member").to_owned();
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_for("contoso ");
+    t.send(":members Finance - EMEA Approvers\r");
+    t.wait_for("Members of Finance - EMEA Approvers");
+    t.wait_for("! act on account");
+    t.send("!");
+    t.wait_for("Act on ");
+    t.send("\r");
+    t.wait_for("Reason: ");
+    t.send("pty test\r");
+    t.wait_for("Press y to suspend 1 account");
+    t.send("y");
+    t.wait_for("1 done, 0 failed");
+    t.send("\x1b");
+    t.wait_until("the dialog to close", |s| !s.contents().contains("Act on "));
+    t.send(":audit\r");
+    t.wait_until("the trail's entry", |s| {
+        s.contents()
+            .lines()
+            .any(|l| l.contains("suspend") && l.contains("done") && l.contains("pty test"))
+    });
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status:?}");
+    let trail = scratch.json(&["audit", "--json"]);
+    assert_eq!(trail[0]["action"], "suspend");
+    assert_eq!(trail[0]["result"], "done");
+    assert_eq!(trail[0]["target"], member.to_lowercase(), "{trail}");
+}

@@ -586,8 +586,8 @@ fn help_overlay() {
 fn selection_is_reverse_video() {
     let app = fixture(Theme::plain());
     let buf = render(&app, 120, 40);
-    // Two spaces: the group row, not the "External groups" tab.
-    let (x, y) = cell_at(&buf, "External  ");
+    // Its kind after it: the group row, not the "External" tab.
+    let (x, y) = cell_at(&buf, "External                  automatic");
     assert!(
         buf[(x, y)].modifier.contains(Modifier::REVERSED),
         "the selected group row is reversed"
@@ -2122,4 +2122,96 @@ fn log_view() {
     assert!(screen.contains("ERROR casbah::service::groups"), "{screen}");
     assert!(screen.contains("  ends here"), "wrapped in full: {screen}");
     snap_small_and_large("log", &app);
+}
+
+// Issue 11: the last question before an action names it, its count, every account
+// and every warning, and fits 80×24.
+#[test]
+fn act_dialog_confirmation() {
+    use casbah::domain::governance::AccountAction;
+    use casbah::service::{ActionPlan, PlannedTarget};
+    use casbah::tui::govern::GovernDone;
+    let mut app = fixture(Theme::plain());
+    app.update(Msg::Done(Done::Govern(GovernDone::ReadOnly(false))));
+    with_members(&mut app);
+    typed(&mut app, " !");
+    key(&mut app, KeyCode::Enter);
+    let target = |key: &str, admin: bool| PlannedTarget {
+        key: key.into(),
+        name: key.split('@').next().unwrap_or(key).into(),
+        account_id: format!("id-{key}"),
+        status: "active".into(),
+        warnings: if admin {
+            vec![format!("{key} is an administrator of the app")]
+        } else {
+            vec![format!(
+                "{key} syncs from on-premises AD: the next sync may revert this; act in AD too"
+            )]
+        },
+    };
+    app.update(Msg::Done(Done::Govern(GovernDone::Planned(Ok(
+        ActionPlan {
+            instance: "contoso".into(),
+            app: AppKind::Microsoft365,
+            action: AccountAction::SignOut,
+            effect: AccountAction::SignOut.effect().into(),
+            can_be_undone: false,
+            targets: vec![
+                target("naomi.keller@contoso.com", true),
+                target("ines.garcia@contoso.com", false),
+            ],
+        },
+    )))));
+    typed(&mut app, "token theft, ticket 4411");
+    key(&mut app, KeyCode::Enter);
+    snap("act_confirm", &app);
+}
+
+// Issue 11: the audit trail, newest first, with the app's answer.
+#[test]
+fn audit_pane() {
+    use casbah::domain::governance::{AuditAttempt, AuditEntry, AuditOutcome};
+    use casbah::tui::govern::GovernDone;
+    let mut app = fixture(Theme::plain());
+    typed(&mut app, "6");
+    let entry = |id: u64, action: &str, outcome: AuditOutcome| AuditEntry {
+        id,
+        attempt: AuditAttempt {
+            at: NOW - (5 - id as i64) * 60 * MIN,
+            by: "ann".into(),
+            instance: InstanceId(1),
+            instance_name: "contoso".into(),
+            app: AppKind::Microsoft365,
+            action: action.into(),
+            target: "naomi.keller@contoso.com".into(),
+            account_id: "u1".into(),
+            reason: "phished, ticket 4410".into(),
+        },
+        settled: Some(NOW),
+        outcome,
+    };
+    app.update(Msg::Done(Done::Govern(GovernDone::Audit(Ok(vec![
+        entry(
+            1,
+            "suspend",
+            AuditOutcome::Done {
+                status: 204,
+                request_id: Some("7f1c".into()),
+            },
+        ),
+        entry(
+            2,
+            "sign-out",
+            AuditOutcome::Failed {
+                status: Some(403),
+                code: Some("Authorization_RequestDenied".into()),
+                message: "grant User.RevokeSessions.All".into(),
+            },
+        ),
+        entry(3, "unsuspend", AuditOutcome::Unknown),
+    ])))));
+    snap("audit", &app);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Enter);
+    snap("audit_entry", &app);
 }

@@ -16,7 +16,7 @@ use crate::service::{ConnectRequest, Event, Intervals, Level, Server, Service};
 /// something to show in every app.
 const DEMO_GROUPS: usize = 2;
 
-pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
+pub async fn run(a: DemoArgs, db: PathBuf, read_only: bool) -> Outcome {
     // The demo never touches the real database unless --db/CASBAH_DB names one.
     let (db, _tmp) = demo_db(db)?;
     // Beside its own database, the sandbox's GeoIP databases place the addresses it
@@ -88,7 +88,7 @@ pub async fn run(a: DemoArgs, db: PathBuf) -> Outcome {
         sandbox.tenant_id.clone(),
     ));
     let outcome = if std::io::stdout().is_terminal() {
-        super::dashboard(svc, &db, Some(attach)).await
+        super::dashboard(svc, &db, Some(attach), read_only).await
     } else {
         println!("syncing; press Ctrl-C to stop");
         tokio::select! {

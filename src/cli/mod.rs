@@ -127,7 +127,8 @@ fn fail(f: Failure) -> ExitCode {
 
 async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions: bool) -> Outcome {
     let Some(command) = command else {
-        return dashboard(open_as(&db, &socket, false).await?, &db, None).await;
+        let svc = open_as(&db, &socket, false).await?;
+        return dashboard(svc, &db, None, no_actions).await;
     };
     let read_only = reads_only(&command);
     let socket_path = socket.as_path();
@@ -140,7 +141,7 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions:
     };
     match command {
         Command::Sandbox(args::SandboxCommand::Serve(a)) => sandbox::serve(a).await,
-        Command::Demo(a) => demo::run(a, db).await,
+        Command::Demo(a) => demo::run(a, db, no_actions).await,
         Command::Db(c) => db::run(c, &db, &socket).await,
         Command::Serve(a) => serve::serve(a, &db, &socket, no_actions).await,
         Command::Status(f) => serve::status(f, &db, &socket).await,
@@ -225,14 +226,25 @@ async fn settings(command: args::SettingsCommand, svc: &Service) -> Outcome {
     }
 }
 
-/// The dashboard over `db`, syncing while it is open (attached, the server syncs).
-async fn dashboard(svc: Service, db: &std::path::Path, notice: Option<String>) -> Outcome {
+/// The dashboard over `db`, syncing while it is open (attached, the server syncs);
+/// `read_only` hides and refuses every account action.
+async fn dashboard(
+    svc: Service,
+    db: &std::path::Path,
+    notice: Option<String>,
+    read_only: bool,
+) -> Outcome {
+    if read_only {
+        svc.forbid_actions();
+    }
     svc.start_scheduler();
-    crate::tui::run(svc, db, notice).await.map_err(|e| match e {
-        // The panic said so itself, once the terminal was back.
-        crate::tui::TuiError::Panicked => Failure::Panicked,
-        e => Failure::Failed(e.to_string()),
-    })
+    crate::tui::run(svc, db, notice, read_only)
+        .await
+        .map_err(|e| match e {
+            // The panic said so itself, once the terminal was back.
+            crate::tui::TuiError::Panicked => Failure::Panicked,
+            e => Failure::Failed(e.to_string()),
+        })
 }
 
 /// Issue 9: the service of the `casbah serve` listening at `socket`, if one runs.

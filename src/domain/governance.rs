@@ -140,3 +140,13 @@ pub struct AuditEntry {
     pub settled: Option<Micros>,
     pub outcome: AuditOutcome,
 }
+
+/// The account actions the catalog lists for `app` (R-V1); its connector offers
+/// the same (checked by the connector tests).
+pub fn offered(app: AppKind) -> Vec<AccountAction> {
+    let listed = &app.info().actions;
+    AccountAction::ALL
+        .into_iter()
+        .filter(|a| listed.contains(&a.catalog_action()))
+        .collect()
+}

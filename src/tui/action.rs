@@ -61,10 +61,12 @@ pub enum Action {
     Sort,
     SortReverse,
     Cancel,
+    Audit,
+    Act,
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 57] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -120,6 +122,8 @@ impl Action {
         Action::Sort,
         Action::SortReverse,
         Action::Cancel,
+        Action::Audit,
+        Action::Act,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -181,6 +185,8 @@ impl Action {
             Action::CopyRow => "copy-row",
             Action::Sort => "sort",
             Action::SortReverse => "sort-reverse",
+            Action::Audit => "audit",
+            Action::Act => "act-on-accounts",
         }
     }
 
@@ -242,6 +248,8 @@ impl Action {
             Action::CopyRow => "copy the row as JSON",
             Action::Sort => "sort by the next column",
             Action::SortReverse => "reverse the sort",
+            Action::Audit => "every account action taken, and the app's answer",
+            Action::Act => "act on the account (or the marked ones): suspend, sign out…",
         }
     }
 
@@ -279,6 +287,7 @@ impl Action {
                 | Action::External
                 | Action::AccessCheck
                 | Action::Goto
+                | Action::Audit
         )
     }
 

@@ -30,10 +30,12 @@ pub enum Context {
     Checker,
     Input,
     Menu,
+    /// Issue 11: the keys that act on accounts, left out in read-only mode.
+    Act,
 }
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
@@ -47,6 +49,7 @@ impl Context {
         Context::Checker,
         Context::Input,
         Context::Menu,
+        Context::Act,
     ];
 
     pub fn title(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Context {
             Context::Checker => "Access checker (other keys type)",
             Context::Input => "Text input (other keys type)",
             Context::Menu => "A menu (its letters choose)",
+            Context::Act => "Acting on accounts (Members, person view; off in read-only mode)",
         }
     }
 }

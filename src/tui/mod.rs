@@ -11,6 +11,7 @@ pub mod app;
 mod export;
 pub mod format;
 pub mod fuzzy;
+pub mod govern;
 pub mod input;
 pub mod keymap;
 pub mod msg;
@@ -48,9 +49,14 @@ pub enum TuiError {
 }
 
 /// Opens the dashboard on `svc` until the user quits, the terminal goes
-/// away, or SIGTERM arrives. `database` is shown in the header.
-/// The dashboard over `svc`; `notice`, if any, is shown when it opens.
-pub async fn run(svc: Service, database: &Path, notice: Option<String>) -> Result<(), TuiError> {
+/// away, or SIGTERM arrives. `database` is shown in the header; `notice`, if
+/// any, is shown when it opens; `read_only` hides every account action.
+pub async fn run(
+    svc: Service,
+    database: &Path,
+    notice: Option<String>,
+    read_only: bool,
+) -> Result<(), TuiError> {
     let keymap = keymap::Keymap::load(keymap::Keymap::user_path().as_deref())?;
     // The header says when the dashboard works through a server (issue 9).
     let header = match svc.server() {
@@ -73,6 +79,7 @@ pub async fn run(svc: Service, database: &Path, notice: Option<String>) -> Resul
         std::env::var("CASBAH_OSC52").as_deref(),
         Ok("off" | "0" | "no" | "false")
     );
+    app.no_actions = read_only;
     if let Some(text) = notice {
         app.toast(crate::service::Level::Info, text);
     }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ratatui::crossterm::event::{KeyEvent, MouseEvent};
 
+use super::govern::{GovernCmd, GovernDone};
 use super::ranking::{RankJob, Ranked};
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
@@ -168,6 +169,8 @@ pub enum Done {
     ConnectionsRefreshed(Outcome<String>),
     /// Issue 13: a list's ranking, partial or whole.
     Ranked(Ranked),
+    /// Issue 11: acting on accounts, and the audit trail.
+    Govern(GovernDone),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -276,4 +279,6 @@ pub enum Cmd {
     RefreshConnections(String),
     /// Issue 13: ranks a long list off the UI thread; a newer query stops it.
     Rank(RankJob),
+    /// Issue 11: plans, actions and the audit trail.
+    Govern(GovernCmd),
 }

@@ -39,15 +39,18 @@ pub enum PaneId {
     Members,
     Activities,
     External,
+    /// Issue 11: every account action attempted.
+    Audit,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 5] = [
+    pub const ALL: [PaneId; 6] = [
         PaneId::Connectors,
         PaneId::Groups,
         PaneId::Members,
         PaneId::Activities,
         PaneId::External,
+        PaneId::Audit,
     ];
 
     pub fn title(self) -> &'static str {
@@ -57,6 +60,15 @@ impl PaneId {
             PaneId::Members => "Members",
             PaneId::Activities => "Activities",
             PaneId::External => "External groups",
+            PaneId::Audit => "Audit",
+        }
+    }
+
+    /// Its name on the tab bar, short enough for every tab to fit 80 columns.
+    pub fn tab(self) -> &'static str {
+        match self {
+            PaneId::External => "External",
+            other => other.title(),
         }
     }
 
@@ -154,6 +166,8 @@ pub enum Effect {
     Copy(String),
     /// The dialog that asked closes.
     Close,
+    /// Issue 11: open the dialog that acts on these accounts.
+    Act(crate::tui::views::act::ActTargets),
 }
 
 /// The effects a pane asked for while handling one message.
@@ -198,6 +212,9 @@ pub struct Env {
     pub groups: Vec<Group>,
     /// Background jobs running now, by id.
     pub jobs: BTreeMap<JobId, Job>,
+    /// Issue 11: account actions are refused, so no key offers them. True until
+    /// the service says otherwise.
+    pub read_only: bool,
 }
 
 /// A background job as its events describe it: what it does, what it says it
@@ -245,6 +262,7 @@ impl Env {
             instances: Vec::new(),
             groups: Vec::new(),
             jobs: BTreeMap::new(),
+            read_only: true,
         }
     }
 

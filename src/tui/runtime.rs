@@ -299,6 +299,9 @@ impl Runner {
                 send(Done::Members { group, result });
             }),
             Cmd::LoadLog => send(Done::Log(crate::service::recent::recent())),
+            Cmd::Govern(g) => {
+                spawn(async move { send(Done::Govern(super::govern::run(svc, g).await)) })
+            }
             Cmd::LoadHistory(group) => spawn(async move {
                 let result = svc.membership_history(group).await.map_err(Failure::from);
                 send(Done::History { group, result });

@@ -425,21 +425,12 @@ pub fn expected_counts(
 /// R-C1, issue 11: the account actions a connector carries out are the account
 /// governance its catalog entry lists, no more and no fewer.
 pub fn assert_catalog_agrees(c: &dyn casbah::connectors::Connector) {
-    use casbah::domain::Capability;
-    let offered: std::collections::BTreeSet<_> = c
-        .account_actions()
-        .iter()
-        .map(|a| a.catalog_action())
-        .collect();
-    let listed: std::collections::BTreeSet<_> = c
-        .app()
-        .info()
-        .actions
-        .iter()
-        .copied()
-        .filter(|a| a.capability() == Capability::AccountGovernance)
-        .collect();
-    assert_eq!(offered, listed, "{:?}", c.app());
+    assert_eq!(
+        c.account_actions(),
+        casbah::domain::governance::offered(c.app()),
+        "{:?}",
+        c.app()
+    );
 }
 
 /// Issue 11: the status of the account `id` as the next user scan reads it.

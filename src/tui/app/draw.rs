@@ -28,7 +28,8 @@ impl App {
         chrome::tabs(f, tabs, &env.theme, self.focus, &self.breadcrumbs());
         let mut drawn = Vec::new();
         let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
-        if wide && !self.zoomed && self.focus != PaneId::External {
+        let alone = matches!(self.focus, PaneId::External | PaneId::Audit);
+        if wide && !self.zoomed && !alone {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(body);
@@ -59,6 +60,9 @@ impl App {
         }
         if let Some(w) = &self.wizard {
             w.draw(f, body, true, env);
+        }
+        if let Some(a) = &self.act {
+            a.draw(f, body, true, env);
         }
         if let Overlay::Help(h) = &self.overlay {
             help::draw(f, body, &env.keymap, &env.theme, h);

@@ -8,6 +8,7 @@
 //! claims them; what a pane asks for comes back as `Effect`s.
 
 mod clipboard;
+mod commands;
 mod draw;
 mod mouse;
 mod nav;
@@ -18,13 +19,15 @@ pub use overlay::Overlay;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
-use super::action::Action;
-use super::input::{Input, one_line};
+use super::govern::{GovernCmd, GovernDone};
+use super::input::one_line;
 use super::keymap::{Context, Keymap};
 use super::msg::{Cmd, Done, Msg};
-use super::pane::{Component, Effect, Env, Handled, Job, Out, Pane, PaneId, Target};
+use super::pane::{Component, Effect, Env, Handled, Job, Out, Pane, PaneId};
 use super::theme::Theme;
+use super::views::act::ActDialog;
 use super::views::activities::ActivitiesPane;
+use super::views::audit::AuditPane;
 use super::views::connect::Wizard;
 use super::views::connectors::ConnectorsPane;
 use super::views::external::ExternalPane;
@@ -56,6 +59,7 @@ pub struct Panes {
     pub members: MembersPane,
     pub activities: ActivitiesPane,
     pub external: ExternalPane,
+    pub audit: AuditPane,
 }
 
 impl Panes {
@@ -66,6 +70,7 @@ impl Panes {
             PaneId::Members => &self.members,
             PaneId::Activities => &self.activities,
             PaneId::External => &self.external,
+            PaneId::Audit => &self.audit,
         }
     }
 
@@ -76,17 +81,19 @@ impl Panes {
             PaneId::Members => &mut self.members,
             PaneId::Activities => &mut self.activities,
             PaneId::External => &mut self.external,
+            PaneId::Audit => &mut self.audit,
         }
     }
 
     /// In tab order.
-    fn all_mut(&mut self) -> [&mut dyn Pane; 5] {
+    fn all_mut(&mut self) -> [&mut dyn Pane; 6] {
         [
             &mut self.connectors,
             &mut self.groups,
             &mut self.members,
             &mut self.activities,
             &mut self.external,
+            &mut self.audit,
         ]
     }
 }
@@ -98,6 +105,10 @@ pub struct App {
     /// Dialogs do not stack: at most one of these is open.
     pub picker: Option<Picker>,
     pub wizard: Option<Wizard>,
+    /// Issue 11: acting on accounts.
+    pub act: Option<ActDialog>,
+    /// Issue 11: `--read-only` was given: actions stay off whatever the service says.
+    pub no_actions: bool,
     pub overlay: Overlay,
     /// Where Esc goes back to from a pivot.
     pub back: BackStack,
@@ -128,6 +139,8 @@ impl App {
             panes: Panes::default(),
             picker: None,
             wizard: None,
+            act: None,
+            no_actions: false,
             overlay: Overlay::None,
             back: BackStack::default(),
             toasts: Vec::new(),
@@ -151,6 +164,8 @@ impl App {
             Cmd::LoadGroups,
             Cmd::LoadSavedQueries,
             Cmd::LoadExternalConnections,
+            Cmd::Govern(GovernCmd::ReadOnly),
+            Cmd::Govern(GovernCmd::LoadAudit),
         ]);
         let mut out = Out::default();
         self.panes.activities.reload(&self.env, &mut out);
@@ -330,6 +345,11 @@ impl App {
                 return;
             }
             Done::Groups(Err(e)) => return self.panes.groups.failed(e.message),
+            Done::Govern(GovernDone::ReadOnly(refused)) => {
+                self.env.read_only = refused || self.no_actions;
+                self.dirty = true;
+                return;
+            }
             other => other,
         };
         let mut out = Out::default();
@@ -337,6 +357,7 @@ impl App {
         let dialogs = [
             self.picker.as_mut().map(|p| p as &mut dyn Component),
             self.wizard.as_mut().map(|w| w as &mut dyn Component),
+            self.act.as_mut().map(|a| a as &mut dyn Component),
         ];
         let panes = self.panes.all_mut().map(|p| Some(p as &mut dyn Component));
         for c in dialogs.into_iter().chain(panes).flatten() {
@@ -398,7 +419,9 @@ impl App {
                 Effect::Close => {
                     self.picker = None;
                     self.wizard = None;
+                    self.act = None;
                 }
+                Effect::Act(targets) => self.open_act(targets),
             }
         }
     }
@@ -411,10 +434,23 @@ impl App {
         if let Some(w) = &self.wizard {
             return w.contexts();
         }
+        if let Some(a) = &self.act {
+            return a.contexts();
+        }
         if self.prompting() {
             return vec![Context::Input];
         }
-        self.panes.get(self.focus).contexts()
+        let mut contexts = self.panes.get(self.focus).contexts();
+        // Issue 11: where accounts are shown, the keys that act on them, unless read-only.
+        let accounts = |c: &Context| matches!(c, Context::Members | Context::Person);
+        if let Some(at) = contexts
+            .iter()
+            .position(accounts)
+            .filter(|_| !self.env.read_only)
+        {
+            contexts.insert(at + 1, Context::Act);
+        }
+        contexts
     }
 
     /// A paste types into the field that has the keyboard: in the wizard as
@@ -424,8 +460,10 @@ impl App {
         if let Some(w) = &mut self.wizard {
             return w.paste(text);
         }
-        let typing =
-            self.picker.is_some() || self.prompting() || self.panes.get(self.focus).typing();
+        let typing = self.picker.is_some()
+            || self.act.as_ref().is_some_and(|a| a.typing())
+            || self.prompting()
+            || self.panes.get(self.focus).typing();
         if typing {
             for c in one_line(text).chars() {
                 self.key(KeyEvent::from(KeyCode::Char(c)));
@@ -451,12 +489,14 @@ impl App {
             panes,
             picker,
             wizard,
+            act,
             ..
         } = self;
-        let keyboard: &mut dyn Component = match (picker, wizard) {
-            (Some(p), _) => p,
-            (None, Some(w)) => w,
-            (None, None) => panes.get_mut(*focus),
+        let keyboard: &mut dyn Component = match (picker, wizard, act) {
+            (Some(p), _, _) => p,
+            (None, Some(w), _) => w,
+            (None, None, Some(a)) => a,
+            (None, None, None) => panes.get_mut(*focus),
         };
         let handled = match action {
             Some(a) => keyboard.on_action(a, env, &mut out),
@@ -465,183 +505,6 @@ impl App {
         self.apply(out);
         if let (Handled::NotConsumed, Some(a)) = (handled, action) {
             self.perform(a, None);
-        }
-    }
-
-    /// Carries out an action no pane took, from a key or a `:` command
-    /// (with its argument).
-    pub fn perform(&mut self, action: Action, arg: Option<String>) {
-        let mut out = Out::default();
-        match action {
-            Action::Quit => self.exit = Some(Exit::Quit),
-            Action::Help => self.help(arg.as_deref()),
-            Action::Redraw => self.clear = true,
-            Action::Log => self.cmds.push(Cmd::LoadLog),
-            Action::Zoom => self.zoomed = !self.zoomed,
-            Action::CommandLine => {
-                self.overlay = Overlay::Command {
-                    input: Input::default(),
-                    completions: Vec::new(),
-                    chosen: None,
-                }
-            }
-            Action::NextPane => self.focus = self.focus.next(1),
-            Action::PrevPane => self.focus = self.focus.next(-1),
-            Action::Connectors => self.focus = PaneId::Connectors,
-            Action::Groups => {
-                self.focus = PaneId::Groups;
-                if let Some(text) = arg {
-                    self.panes.groups.set_filter(&text, &self.env);
-                }
-            }
-            Action::Members => match arg {
-                Some(name) => self.open_group_named(&name),
-                None => self.focus = PaneId::Members,
-            },
-            Action::History => {
-                self.focus = PaneId::Groups;
-                match arg {
-                    Some(name) => match self.group_named(&name).cloned() {
-                        Some(g) => self.panes.groups.open_history(&g, &mut out),
-                        None => self.no_group(&name),
-                    },
-                    None => self.forward(PaneId::Groups, action),
-                }
-            }
-            Action::Activities => {
-                self.focus = PaneId::Activities;
-                if let Some(text) = arg {
-                    self.panes.activities.command_filter(text, &mut out);
-                }
-            }
-            Action::External => {
-                self.focus = PaneId::External;
-                if let Some(name) = arg {
-                    self.panes.external.show_named(&name, &mut out);
-                }
-            }
-            Action::Import => self.open_picker(),
-            Action::Sync => {
-                let selected = self.panes.connectors.selected(&self.env);
-                let name = arg.or_else(|| selected.map(|s| s.instance.reference()));
-                self.cmds.push(Cmd::Sync(name));
-            }
-            Action::Connect => {
-                let connected = self.env.instances.iter().map(|s| s.instance.app).collect();
-                self.focus = PaneId::Connectors;
-                self.wizard = Some(Wizard::new(connected));
-            }
-            Action::ExportCsv | Action::ExportJson => self.forward(PaneId::Activities, action),
-            Action::Queries => {
-                self.focus = PaneId::Activities;
-                self.forward(PaneId::Activities, action);
-            }
-            Action::SaveQuery => {
-                if self.panes.activities.filter().trim().is_empty() {
-                    self.toast(
-                        Level::Warning,
-                        "the filter is empty: press / to write one first",
-                    );
-                } else {
-                    self.overlay = Overlay::SaveQuery {
-                        input: Input::default(),
-                    };
-                }
-            }
-            Action::AccessCheck => {
-                self.focus = PaneId::External;
-                self.forward(PaneId::External, action);
-            }
-            Action::Back => self.back(),
-            // A pane's own, where the pane in view has no use for it.
-            Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-            | Action::Open
-            | Action::Filter
-            | Action::ToggleNotify
-            | Action::Mark
-            | Action::Rename
-            | Action::Delete
-            | Action::Submit
-            | Action::Complete
-            | Action::Expand
-            | Action::Collapse
-            | Action::WhoCanSee
-            | Action::Refresh
-            | Action::Person
-            | Action::MoreLike
-            | Action::OnlyLike
-            | Action::ActivitiesOf
-            | Action::SpanIn
-            | Action::SpanOut
-            | Action::Earlier
-            | Action::Later
-            | Action::CopyValue
-            | Action::CopyRow
-            | Action::Sort
-            | Action::SortReverse
-            | Action::Cancel => {}
-            Action::Goto => {
-                self.focus = PaneId::Activities;
-                self.panes
-                    .activities
-                    .goto(arg.as_deref(), &self.env, &mut out);
-            }
-        }
-        self.apply(out);
-    }
-
-    /// A `:` command that belongs to a pane, wherever the user is.
-    fn forward(&mut self, pane: PaneId, action: Action) {
-        let mut out = Out::default();
-        self.panes
-            .get_mut(pane)
-            .on_action(action, &self.env, &mut out);
-        self.apply(out);
-    }
-
-    fn group_named(&self, name: &str) -> Option<&crate::domain::Group> {
-        self.env
-            .groups
-            .iter()
-            .find(|g| g.name.eq_ignore_ascii_case(name.trim()))
-    }
-
-    fn no_group(&mut self, name: &str) {
-        self.toast(
-            Level::Error,
-            format!("no group named {:?}; see :groups", name.trim()),
-        );
-    }
-
-    fn open_group_named(&mut self, name: &str) {
-        let found = self.group_named(name).map(|g| Target::Members {
-            group: g.id,
-            name: g.name.clone(),
-        });
-        match found {
-            Some(target) => self.show(target),
-            None => self.no_group(name),
-        }
-    }
-
-    fn open_picker(&mut self) {
-        match Picker::for_env(&self.env) {
-            Some((picker, cmd)) => {
-                self.cmds.extend(cmd);
-                self.picker = Some(picker);
-            }
-            None => {
-                if self.panes.connectors.loaded {
-                    self.focus = PaneId::Connectors;
-                }
-                let hint = super::views::connectors::connect_hint(&self.env);
-                self.toast(Level::Warning, format!("{hint} first"));
-            }
         }
     }
 }

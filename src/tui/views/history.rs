@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Span;
-use ratatui::widgets::{Cell, Paragraph, Row};
+use ratatui::widgets::{Cell, Row};
 
 use super::external::Load;
 use crate::domain::{Group, GroupId};
@@ -70,23 +70,9 @@ impl History {
         let block = pane_block(&title, focused, theme);
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let rows = match &self.rows {
-            Load::Ready(rows) if !rows.is_empty() => rows,
-            Load::Ready(_) => {
-                let text =
-                    "No change recorded yet: each membership sync records who joined and who left";
-                return f.render_widget(Paragraph::new(Span::styled(text, theme.dim())), inner);
-            }
-            Load::Failed(e) => {
-                return f.render_widget(
-                    Paragraph::new(Span::styled(e.clone(), theme.error())),
-                    inner,
-                );
-            }
-            Load::Idle | Load::Loading => {
-                return f
-                    .render_widget(Paragraph::new(Span::styled("loading…", theme.dim())), inner);
-            }
+        let empty = "No change recorded yet: each membership sync records who joined and who left";
+        let Some(rows) = self.rows.rows_or_note(f, inner, empty, theme) else {
+            return;
         };
         let height = inner.height.saturating_sub(1) as usize;
         let range = self.cursor.window(rows.len(), height);

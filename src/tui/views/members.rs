@@ -7,7 +7,7 @@ use ratatui::widgets::{Cell, Paragraph, Row};
 
 use ratatui::crossterm::event::KeyEvent;
 
-use crate::domain::GroupId;
+use crate::domain::{GroupId, InstanceId};
 use crate::service::Event;
 use crate::store::{Member, Person};
 use crate::tui::action::Action;
@@ -21,6 +21,7 @@ use crate::tui::pane::{
     list_contexts,
 };
 use crate::tui::ranking::Ranking;
+use crate::tui::views::act::ActTargets;
 use crate::tui::views::activities::activities_of;
 pub use crate::tui::views::person::PersonView;
 use crate::tui::widgets::list::Cursor;
@@ -45,6 +46,8 @@ pub struct MembersPane {
     pub sort: ListSort,
     /// The ranking's hits in the sort's order, while a column sorts the list.
     sorted: Option<Vec<Hit>>,
+    /// Issue 11: the members Space marked, by key, for `!` to act on together.
+    pub marked: std::collections::BTreeSet<String>,
 }
 
 /// The columns, in the table's order.
@@ -70,6 +73,7 @@ impl MembersPane {
                     .iter()
                     .map(|m| safe(&format!("{}  {}", m.name, m.email)).into_owned())
                     .collect();
+                self.marked.retain(|key| rows.iter().any(|m| m.key == *key));
                 self.rows = rows;
                 self.error = None;
                 out.run_all(
@@ -136,6 +140,48 @@ impl MembersPane {
         self.visible()
             .get(self.cursor.selected)
             .map(|h| &self.rows[h.index])
+    }
+
+    /// Space: marks or unmarks the selected member, and moves on to the next.
+    fn mark(&mut self) {
+        let Some(key) = self.selected().map(|m| m.key.clone()) else {
+            return;
+        };
+        if !self.marked.remove(&key) {
+            self.marked.insert(key);
+        }
+        self.cursor.navigate(Action::Down, self.visible().len());
+    }
+
+    /// `!`: the marked members, else the selected one, each in their instance.
+    fn act_targets(&self) -> Option<ActTargets> {
+        let chosen: Vec<&Member> = if self.marked.is_empty() {
+            self.selected().into_iter().collect()
+        } else {
+            self.rows
+                .iter()
+                .filter(|m| self.marked.contains(&m.key))
+                .collect()
+        };
+        let mut per_instance: Vec<(InstanceId, Vec<String>)> = Vec::new();
+        for m in &chosen {
+            let Some(id) = m.instance else { continue };
+            match per_instance.iter_mut().find(|(i, _)| *i == id) {
+                Some((_, keys)) => keys.push(m.key.clone()),
+                None => per_instance.push((id, vec![m.key.clone()])),
+            }
+        }
+        let label = match chosen.as_slice() {
+            [one] => one.key.clone(),
+            many => {
+                let group = self.group.as_ref().map_or("", |(_, name)| name.as_str());
+                format!("{} marked members of {group}", many.len())
+            }
+        };
+        (!chosen.is_empty()).then_some(ActTargets {
+            per_instance,
+            label,
+        })
     }
 
     pub fn open_person(&mut self, key: &str) {
@@ -213,9 +259,16 @@ impl Component for MembersPane {
                 }
             }
             Action::Filter => self.editing = true,
+            Action::Mark => self.mark(),
+            Action::Act => {
+                if let Some(targets) = self.act_targets() {
+                    out.push(Effect::Act(targets));
+                }
+            }
             Action::Sort => self.sort_by(self.sort.next(COLUMNS.len())),
             Action::SortReverse => self.sort_by(self.sort.reversed()),
             Action::Back if !self.filter.text().is_empty() => self.clear_filter(out),
+            Action::Back if !self.marked.is_empty() => self.marked.clear(),
             _ => return self.cursor.navigate(action, self.visible().len()),
         }
         Handled::Consumed
@@ -346,7 +399,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         return view.draw(f, area, env, focused);
     }
     let theme = &env.theme;
-    let title = match &pane.group {
+    let mut title = match &pane.group {
         Some((_, name)) => format!(
             "Members of {} {}/{}",
             safe(name),
@@ -355,6 +408,9 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         ),
         None => "Members".to_owned(),
     };
+    if !pane.marked.is_empty() {
+        title.push_str(&format!(" · {} marked", pane.marked.len()));
+    }
     let block = pane_block(&title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -415,9 +471,14 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
             let text = &pane.texts[hit.index];
             let marks = env.fuzzy.highlights(text, pane.filter.text());
             let (name, email) = split_cells(text, safe(&m.name).chars().count(), &marks);
+            let mut name = highlighted(&name.0, &name.1, base, theme.matched());
+            if pane.marked.contains(&m.key) {
+                name.spans
+                    .insert(0, Span::styled("◆ ", base.patch(theme.key())));
+            }
             let row = Row::new(keep(
                 vec![
-                    Cell::from(highlighted(&name.0, &name.1, base, theme.matched())),
+                    Cell::from(name),
                     Cell::from(highlighted(&email.0, &email.1, base, theme.matched())),
                     Cell::from(place),
                     Cell::from("active"),

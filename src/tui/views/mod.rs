@@ -2,7 +2,9 @@
 //! drawing (see `pane`). None of them knows another: what they share is in
 //! `pane::Env`, and `App` routes between them.
 
+pub mod act;
 pub mod activities;
+pub mod audit;
 pub mod connect;
 pub mod connectors;
 pub mod external;

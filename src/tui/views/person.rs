@@ -8,11 +8,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 
+use crate::domain::UserStatus;
 use crate::domain::filter::{Field, Filter, Term};
 use crate::store::Person;
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_label, safe};
 use crate::tui::pane::{Effect, Env, Handled, Out, Target};
+use crate::tui::views::act::ActTargets;
 use crate::tui::views::activities::activities_of;
 use crate::tui::widgets::list::Cursor;
 use crate::tui::widgets::pane_block;
@@ -42,6 +44,19 @@ impl PersonView {
     pub fn action(&mut self, action: Action, env: &Env, out: &mut Out) -> Handled {
         match action {
             Action::ActivitiesOf => out.push(Effect::Pivot(activities_of(&self.key))),
+            // Issue 11: each account, by its id in its app.
+            Action::Act => {
+                if let Some(p) = &self.person {
+                    out.push(Effect::Act(ActTargets {
+                        per_instance: p
+                            .accounts
+                            .iter()
+                            .map(|(id, u)| (*id, vec![u.id.clone()]))
+                            .collect(),
+                        label: self.key.clone(),
+                    }));
+                }
+            }
             Action::Open => {
                 let rows = self.rows(env);
                 if let Some((_, Some(target))) = rows.into_iter().nth(self.cursor.selected) {
@@ -114,7 +129,14 @@ impl PersonView {
                     crumb: place.clone(),
                 }
             });
-            (link(format!("  {place}  {}", safe(&u.email))), target)
+            let status = match &u.status {
+                UserStatus::Active => String::new(),
+                other => format!("  ({})", other.reason()),
+            };
+            (
+                link(format!("  {place}  {}{status}", safe(&u.email))),
+                target,
+            )
         }));
         rows.push((Line::styled("Activities by type", theme.header()), None));
         rows.extend(

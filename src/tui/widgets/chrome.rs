@@ -51,21 +51,25 @@ pub fn header(f: &mut Frame, area: Rect, env: &Env) {
 /// Pane tabs with their digit, then the drill-down path. When both do not
 /// fit, the other panes' tabs shrink to their digit: the path matters more.
 pub fn tabs(f: &mut Frame, area: Rect, theme: &Theme, focus: PaneId, crumbs: &[String]) {
-    let crumbs = crumbs.join(" › ");
+    // A path that is only the pane's own name says what its tab already does.
+    let crumbs = match crumbs {
+        [only] if only == focus.tab() => String::new(),
+        _ => crumbs.join(" › "),
+    };
     let full: usize = PaneId::ALL
         .iter()
         .enumerate()
-        .map(|(i, p)| format!(" {} {} ", i + 1, p.title()).chars().count())
+        .map(|(i, p)| format!(" {} {} ", i + 1, p.tab()).chars().count())
         .sum();
     let compact = full + 2 + crumbs.chars().count() > usize::from(area.width);
     let mut spans = Vec::new();
     for (i, pane) in PaneId::ALL.iter().enumerate() {
         let (style, text) = if *pane == focus {
-            (theme.selected(), format!(" {} {} ", i + 1, pane.title()))
+            (theme.selected(), format!(" {} {} ", i + 1, pane.tab()))
         } else if compact {
             (theme.dim(), format!(" {} ", i + 1))
         } else {
-            (theme.dim(), format!(" {} {} ", i + 1, pane.title()))
+            (theme.dim(), format!(" {} {} ", i + 1, pane.tab()))
         };
         spans.push(Span::styled(text, style));
     }

@@ -33,14 +33,7 @@ fn members_filter_narrows_and_widens() {
     ];
     let members = people
         .iter()
-        .map(|(name, key)| Member {
-            key: format!("{key}@c.com"),
-            name: (*name).into(),
-            email: format!("{key}@c.com"),
-            instance: None,
-            joined_at: 0,
-            last_activity: None,
-        })
+        .map(|(name, key)| member(key, name, None))
         .collect();
     app.update(Msg::Done(Done::Members {
         group: GroupId(2),

@@ -4,6 +4,7 @@
 mod activities;
 mod connect;
 mod external;
+mod govern;
 mod history;
 mod lists;
 mod navigation;
@@ -22,6 +23,7 @@ use crate::domain::{
 use crate::service::{AvailableGroup, InstanceSummary, JobId};
 use crate::store::IMPORT_LIMIT;
 use crate::store::{ActivityCursor, ActivityPage, Member};
+use crate::tui::action::Action;
 use crate::tui::msg::{ExportFormat, Failure, Outcome};
 use crate::tui::views::connect::{ConnectForm, SecretSource, SignInCode, Stage};
 
@@ -31,6 +33,29 @@ fn app() -> App {
     let mut app = App::new(Keymap::defaults(), Theme::plain(), "test.redb".into(), NOW);
     app.start();
     app
+}
+
+/// The screen `app` draws at `w`×`h`, line by line.
+fn drawn(app: &App, w: u16, h: u16) -> Vec<String> {
+    let backend = ratatui::backend::TestBackend::new(w, h);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test terminal");
+    terminal.draw(|f| app.draw(f)).expect("draw");
+    let buf = terminal.backend().buffer();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
+        .collect()
+}
+
+/// A member whose key and e-mail are `key`@c.com.
+fn member(key: &str, name: &str, instance: Option<InstanceId>) -> Member {
+    Member {
+        key: format!("{key}@c.com"),
+        name: name.into(),
+        email: format!("{key}@c.com"),
+        instance,
+        joined_at: 0,
+        last_activity: None,
+    }
 }
 
 fn press(app: &mut App, code: KeyCode) {

@@ -1,19 +1,12 @@
 //! Issue 13 part 3: zoom, copy, sort and the mouse, without a terminal.
 
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
 
 use super::*;
 
 /// Draws `app`; the screen line that shows `needle`.
 fn line_of(app: &App, w: u16, h: u16, needle: &str) -> u16 {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
-    terminal.draw(|f| app.draw(f)).expect("draw");
-    let buf = terminal.backend().buffer();
-    let lines: Vec<String> = (0..h)
-        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect())
-        .collect();
+    let lines = drawn(app, w, h);
     (0..h)
         .find(|&y| lines[usize::from(y)].contains(needle))
         .unwrap_or_else(|| panic!("{needle:?} not on screen:\n{}", lines.join("\n")))

@@ -94,6 +94,29 @@ impl<T> Load<T> {
     }
 }
 
+impl<T> Load<Vec<T>> {
+    /// The rows, once there are some; until then, what stands in their place is
+    /// drawn in `area`: loading, the error, or `empty`.
+    pub fn rows_or_note(
+        &self,
+        f: &mut ratatui::Frame,
+        area: ratatui::layout::Rect,
+        empty: &str,
+        theme: &crate::tui::theme::Theme,
+    ) -> Option<&[T]> {
+        use ratatui::text::Span;
+        use ratatui::widgets::{Paragraph, Wrap};
+        let note = match self {
+            Load::Ready(rows) if !rows.is_empty() => return Some(rows),
+            Load::Ready(_) => Span::styled(empty.to_owned(), theme.dim()),
+            Load::Failed(e) => Span::styled(e.clone(), theme.error()),
+            Load::Idle | Load::Loading => Span::styled("loading…", theme.dim()),
+        };
+        f.render_widget(Paragraph::new(note).wrap(Wrap { trim: false }), area);
+        None
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnData {
     pub conn: ConnNode,
