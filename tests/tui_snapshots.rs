@@ -2156,6 +2156,7 @@ fn act_dialog_confirmation() {
             action: AccountAction::SignOut,
             effect: AccountAction::SignOut.effect().into(),
             can_be_undone: false,
+            permission: Some("User.RevokeSessions.All".into()),
             targets: vec![
                 target("naomi.keller@contoso.com", true),
                 target("ines.garcia@contoso.com", false),

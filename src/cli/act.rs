@@ -144,6 +144,9 @@ fn show_plan(plan: &ActionPlan) {
     for warning in plan.warnings() {
         println!("warning: {warning}");
     }
+    if let Some(p) = &plan.permission {
+        println!("needs the permission {p}");
+    }
 }
 
 fn show_report(report: &ActionReport) {

@@ -259,6 +259,10 @@ pub struct AppInfo {
     pub auth: Vec<AuthMethod>,
     pub capabilities: Vec<Capability>,
     pub actions: Vec<GovernanceAction>,
+    /// Issue 11: the permission each action casbah carries out needs, as the
+    /// vendor names it (read permissions are enough for everything else).
+    #[serde(default)]
+    pub permissions: std::collections::BTreeMap<GovernanceAction, String>,
 }
 
 impl AppInfo {
@@ -408,6 +412,25 @@ mod tests {
             .collect();
         assert_eq!(names[0], "Amazon Web Services");
         assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+    }
+
+    // Issue 11: every account action casbah carries out names the permission it
+    // needs, and no permission is listed for an action the app does not have.
+    #[test]
+    fn every_action_casbah_takes_names_its_permission() {
+        for app in AppKind::ALL {
+            let info = app.info();
+            for action in crate::domain::governance::offered(app) {
+                let permission = info.permissions.get(&action.catalog_action());
+                assert!(
+                    permission.is_some_and(|p| !p.is_empty()),
+                    "{app:?} {action:?}"
+                );
+            }
+            for listed in info.permissions.keys() {
+                assert!(info.actions.contains(listed), "{app:?} {listed:?}");
+            }
+        }
     }
 
     // R-C1: all 13 apps, each exactly once, in the order of AppKind::ALL.

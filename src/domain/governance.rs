@@ -141,10 +141,15 @@ pub struct AuditEntry {
     pub outcome: AuditOutcome,
 }
 
-/// The account actions the catalog lists for `app` (R-V1); its connector offers
-/// the same (checked by the connector tests).
+/// The account actions the catalog lists for `app` (R-V1) that casbah carries
+/// out: those of an app it has a connector for, which offers the same (checked
+/// by the connector tests).
 pub fn offered(app: AppKind) -> Vec<AccountAction> {
-    let listed = &app.info().actions;
+    let info = app.info();
+    if !info.connector {
+        return Vec::new();
+    }
+    let listed = &info.actions;
     AccountAction::ALL
         .into_iter()
         .filter(|a| listed.contains(&a.catalog_action()))

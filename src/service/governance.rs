@@ -26,6 +26,8 @@ pub struct ActionPlan {
     /// What it does to each account.
     pub effect: String,
     pub can_be_undone: bool,
+    /// The permission the app's credentials need for it, as the catalog names it.
+    pub permission: Option<String>,
     pub targets: Vec<PlannedTarget>,
 }
 
@@ -264,6 +266,12 @@ impl Local {
             action,
             effect: action.effect().to_string(),
             can_be_undone: action.can_be_undone(),
+            permission: instance
+                .app
+                .info()
+                .permissions
+                .get(&action.catalog_action())
+                .cloned(),
             targets,
         };
         Ok((plan, instance, connector))

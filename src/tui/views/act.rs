@@ -197,7 +197,7 @@ fn plan_lines(plan: &ActionPlan, env: &Env, room: usize) -> Vec<Line<'static>> {
         theme.header(),
     )];
     let warnings = plan.warnings();
-    let shown = room.saturating_sub(warnings.len() + 2).max(1);
+    let shown = room.saturating_sub(warnings.len() + 3).max(1);
     for t in plan.targets.iter().take(shown) {
         lines.push(Line::from(format!(
             "  {}  {}  {}",
@@ -214,6 +214,9 @@ fn plan_lines(plan: &ActionPlan, env: &Env, room: usize) -> Vec<Line<'static>> {
     }
     for w in warnings {
         lines.push(Line::styled(format!("! {}", safe(&w)), theme.warning()));
+    }
+    if let Some(p) = &plan.permission {
+        lines.push(Line::styled(format!("needs {p}"), theme.dim()));
     }
     lines
 }

@@ -31,6 +31,7 @@ fn plan(keys: &[&str]) -> ActionPlan {
         action: AccountAction::Suspend,
         effect: AccountAction::Suspend.effect().into(),
         can_be_undone: true,
+        permission: None,
         targets: keys
             .iter()
             .map(|k| PlannedTarget {
