@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::args::{ActArgs, JsonFlag};
 use super::output::{print_json, print_table, short_time};
 use super::{Failure, Outcome};
-use crate::domain::governance::{AuditEntry, AuditOutcome};
+use crate::domain::governance::{AccountAction, AuditEntry, AuditOutcome};
 use crate::service::{ActionPlan, ActionReport, Service};
 
 /// `casbah act ACTION --instance NAME USER…`: the plan, a confirmation, the report.
@@ -25,6 +25,22 @@ pub async fn act(a: ActArgs, svc: &Service, read_only: bool) -> Outcome {
     if let Some(from) = &a.from {
         users.extend(read_users(from, reads_stdin)?);
     }
+    let users = match (action, a.app.as_deref()) {
+        (AccountAction::RevokeGrant, Some(app)) => grants_of(svc, &a.instance, app, &users).await?,
+        (AccountAction::RevokeGrant, None) => {
+            return Err(Failure::Usage(
+                "revoke-grant needs --app: the app whose grants to revoke (see `casbah apps list`)"
+                    .into(),
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(Failure::Usage(format!(
+                "--app is for revoke-grant; {} acts on accounts",
+                action.name()
+            )));
+        }
+        (_, None) => users,
+    };
     let plan = svc.plan_action(&a.instance, action, users.clone()).await?;
     if a.json && a.dry_run {
         return print_json(&plan);
@@ -52,11 +68,10 @@ pub async fn act(a: ActArgs, svc: &Service, read_only: bool) -> Outcome {
                     .into(),
             ));
         }
-        let n = plan.targets.len();
         let answer = ask(&format!(
-            "{} {n} account{} of {}? Type yes to go on: ",
+            "{} {} of {}? Type yes to go on: ",
             capitalised(action.name()),
-            if n == 1 { "" } else { "s" },
+            action.targets(plan.targets.len()),
             plan.instance
         ))?;
         if !answer.eq_ignore_ascii_case("yes") {
@@ -82,6 +97,41 @@ pub async fn act(a: ActArgs, svc: &Service, read_only: bool) -> Outcome {
             n + report.done.len()
         ))),
     }
+}
+
+/// The ids of `app`'s grants given by `users` (by key, e-mail or account id), or of
+/// every grant it holds when no user is named.
+async fn grants_of(
+    svc: &Service,
+    instance: &str,
+    app: &str,
+    users: &[String],
+) -> Result<Vec<String>, Failure> {
+    let detail = svc.app_grants(instance, app).await?;
+    if users.is_empty() {
+        return Ok(detail.grants.into_iter().map(|g| g.id).collect());
+    }
+    let mut ids = Vec::new();
+    for user in users {
+        let wanted = crate::domain::user_key(user);
+        let mine: Vec<String> = detail
+            .grants
+            .iter()
+            .filter(|g| {
+                g.user.as_deref() == Some(wanted.as_str())
+                    || g.account_id.as_deref() == Some(user.trim())
+            })
+            .map(|g| g.id.clone())
+            .collect();
+        if mine.is_empty() {
+            return Err(Failure::Usage(format!(
+                "{user:?} has granted {} nothing casbah has read; nothing was sent (see `casbah apps show --instance {instance} {app:?}`)",
+                detail.summary.name
+            )));
+        }
+        ids.extend(mine);
+    }
+    Ok(ids)
 }
 
 /// Accounts one per line; blank lines and `#` comments are skipped.
@@ -126,11 +176,10 @@ fn capitalised(s: &str) -> String {
 }
 
 fn show_plan(plan: &ActionPlan) {
-    let n = plan.targets.len();
     println!(
-        "{} {n} account{} of {} ({}): {}",
+        "{} {} of {} ({}): {}",
         plan.action.name(),
-        if n == 1 { "" } else { "s" },
+        plan.action.targets(plan.targets.len()),
         plan.instance,
         plan.app.display_name(),
         plan.effect

@@ -78,17 +78,45 @@ pub enum Command {
     Act(ActArgs),
     /// Every action attempted, with who, when, why and the app's answer
     Audit(JsonFlag),
+    /// The OAuth apps people and the organisation granted access, and their scopes
+    #[command(subcommand)]
+    Apps(AppsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AppsCommand {
+    /// Each app granted access, with how many granted it and its riskiest scopes
+    List {
+        /// Only this instance's
+        #[arg(long, value_name = "NAME")]
+        instance: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Who granted an app what, and when
+    Show {
+        #[arg(long, value_name = "NAME")]
+        instance: String,
+        /// The app's name or client id
+        app: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct ActArgs {
     #[arg(value_parser = clap::builder::PossibleValuesParser::new(
-        AccountAction::ALL.map(AccountAction::name)
+        AccountAction::EVERY.map(AccountAction::name)
     ).try_map(|name: String| AccountAction::parse(&name).ok_or("unknown action")))]
     pub action: AccountAction,
     /// The connected instance whose accounts to act on
     #[arg(long, value_name = "NAME")]
     pub instance: String,
+    /// revoke-grant: the app (name or client id) whose grants to revoke; the
+    /// grants of the USERs given, or else every grant it holds
+    #[arg(long, value_name = "APP")]
+    pub app: Option<String>,
     /// Accounts, by e-mail, sign-in name or the app's id
     #[arg(value_name = "USER")]
     pub users: Vec<String>,

@@ -25,6 +25,7 @@ macro_rules! eprintln {
 mod access;
 mod act;
 mod activities;
+mod apps;
 mod args;
 mod connectors;
 mod db;
@@ -157,6 +158,7 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions:
         Command::Access(c) => access::run(c, &open(&db).await?).await,
         Command::Act(a) => act::act(a, &open(&db).await?, no_actions).await,
         Command::Audit(f) => act::audit(f, &open(&db).await?).await,
+        Command::Apps(c) => apps::run(c, &open(&db).await?).await,
     }
 }
 
@@ -185,6 +187,7 @@ fn reads_only(command: &Command) -> bool {
             | Command::Queries(QueriesCommand::List(_))
             | Command::Settings(SettingsCommand::List(_))
             | Command::Audit(_)
+            | Command::Apps(_)
             | Command::External(ExternalCommand::Connections(ConnectionsCommand::List(
                 ConnectionsListArgs { refresh: false, .. }
             )))

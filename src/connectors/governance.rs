@@ -20,6 +20,14 @@ pub(crate) fn account_id<'a>(
     }
 }
 
+/// Revoking a grant names the grant (`Connector::revoke_grant`), not an account.
+pub(crate) fn not_on_an_account(vendor: &'static str) -> ConnectorError {
+    ConnectorError::Invalid {
+        vendor,
+        message: "revoking a grant names the grant, not the account that gave it".into(),
+    }
+}
+
 /// Decodes an action's answer: its status, and the request id the vendor
 /// sends in `header` (where it sends one), which its support can look up.
 pub(crate) fn receipt(

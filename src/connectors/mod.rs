@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::domain::governance::{AccountAction, ActionReceipt};
+use crate::domain::grants::Grant;
 use crate::domain::{Activity, AppKind, Instance, RemoteGroup, RemoteUser, Secret};
 
 pub mod github;
@@ -253,6 +254,24 @@ pub trait Connector: Send + Sync {
         Err(ConnectorError::NotAvailable {
             vendor: self.app().display_name(),
             what: format!("its API offers no way to {} an account", action.name()),
+        })
+    }
+
+    /// Issue 11: the apps the organisation's accounts granted access to, each grant
+    /// with its scopes; `accounts` are the instance's, as the last user scan read
+    /// them, for apps that list grants user by user. `None` where the app's API (or
+    /// the instance's components) offers no list.
+    async fn grants(&self, accounts: &[RemoteUser]) -> Result<Option<Vec<Grant>>, ConnectorError> {
+        let _ = accounts;
+        Ok(None)
+    }
+
+    /// Issue 11: revokes one grant, as `grants` listed it.
+    async fn revoke_grant(&self, grant: &Grant) -> Result<ActionReceipt, ConnectorError> {
+        let _ = grant;
+        Err(ConnectorError::NotAvailable {
+            vendor: self.app().display_name(),
+            what: "its API offers no way to revoke an app's grant".into(),
         })
     }
 }

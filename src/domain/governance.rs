@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::catalog::GovernanceAction;
 use super::{AppKind, InstanceId, Micros};
 
-/// An action on one account. Which an app offers, its connector says.
+/// An action on one account, or on what it granted an app. Which account actions
+/// an app offers, its connector says; revoking grants goes with app permissions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AccountAction {
@@ -16,14 +17,27 @@ pub enum AccountAction {
     SignOut,
     /// The account must choose a new password at its next sign-in.
     RequirePasswordChange,
+    /// Issue 11: an app loses the access a grant gave it (one person's consent, an
+    /// administrator's for everyone, or an application permission).
+    RevokeGrant,
 }
 
 impl AccountAction {
+    /// The actions on accounts themselves.
     pub const ALL: [AccountAction; 4] = [
         AccountAction::Suspend,
         AccountAction::Unsuspend,
         AccountAction::SignOut,
         AccountAction::RequirePasswordChange,
+    ];
+
+    /// Every action `casbah act` takes.
+    pub const EVERY: [AccountAction; 5] = [
+        AccountAction::Suspend,
+        AccountAction::Unsuspend,
+        AccountAction::SignOut,
+        AccountAction::RequirePasswordChange,
+        AccountAction::RevokeGrant,
     ];
 
     /// As the command line names it (`casbah act sign-out`).
@@ -33,6 +47,7 @@ impl AccountAction {
             AccountAction::Unsuspend => "unsuspend",
             AccountAction::SignOut => "sign-out",
             AccountAction::RequirePasswordChange => "require-password-change",
+            AccountAction::RevokeGrant => "revoke-grant",
         }
     }
 
@@ -43,6 +58,7 @@ impl AccountAction {
             AccountAction::Suspend | AccountAction::Unsuspend => GovernanceAction::SuspendUser,
             AccountAction::SignOut => GovernanceAction::RevokeSessions,
             AccountAction::RequirePasswordChange => GovernanceAction::RevokePassword,
+            AccountAction::RevokeGrant => GovernanceAction::RemoveAppToken,
         }
     }
 }
@@ -58,7 +74,7 @@ pub struct ActionReceipt {
 impl AccountAction {
     /// Parses the command line's name of an action.
     pub fn parse(name: &str) -> Option<AccountAction> {
-        AccountAction::ALL.into_iter().find(|a| a.name() == name)
+        AccountAction::EVERY.into_iter().find(|a| a.name() == name)
     }
 
     /// What carrying it out does to the account, in a few words for a confirmation.
@@ -68,7 +84,17 @@ impl AccountAction {
             AccountAction::Unsuspend => "can sign in again",
             AccountAction::SignOut => "every session ends; it must sign in again",
             AccountAction::RequirePasswordChange => "must choose a new password at next sign-in",
+            AccountAction::RevokeGrant => "the app loses this access; it must be granted again",
         }
+    }
+
+    /// What `n` targets of it are: "1 account", "3 grants".
+    pub fn targets(self, n: usize) -> String {
+        let noun = match self {
+            AccountAction::RevokeGrant => "grant",
+            _ => "account",
+        };
+        format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
     }
 
     /// Whether casbah can take it back: a suspension is undone by unsuspending;

@@ -6,6 +6,7 @@ pub mod country;
 pub mod external;
 pub mod filter;
 pub mod governance;
+pub mod grants;
 pub mod group;
 pub mod instance;
 pub mod ip;

@@ -18,9 +18,9 @@ use tarpc::context::Context;
 use super::remote::Remote;
 use super::server::Session;
 use super::{
-    AccessAnswer, ActionPlan, ActionReport, AudienceView, AvailableGroup, ConnectRequest,
-    ConnectionSummary, Event, ExternalGroupView, GeoIpSources, InstanceSummary, ItemView,
-    JobHandle, JobId, ListedGroup, MemberRef, Result, RunningJob, Service, ServiceError,
+    AccessAnswer, ActionPlan, ActionReport, AppDetail, AppSummary, AudienceView, AvailableGroup,
+    ConnectRequest, ConnectionSummary, Event, ExternalGroupView, GeoIpSources, InstanceSummary,
+    ItemView, JobHandle, JobId, ListedGroup, MemberRef, Result, RunningJob, Service, ServiceError,
     VisibleItem,
 };
 use crate::connectors::{ConnectionCheck, DeviceCode};
@@ -29,6 +29,7 @@ use crate::domain::external::{
 };
 use crate::domain::filter::Query;
 use crate::domain::governance::{AccountAction, AuditEntry};
+use crate::domain::grants::Grant;
 use crate::domain::{Group, GroupId, Instance, Micros, Secret};
 use crate::store::{
     ActivityCursor, ActivityPage, Checked, Member, MembershipChange, NewInstance, Person, ScanKind,
@@ -446,6 +447,11 @@ calls! {
         reason: &str => String as borrow,
     ) -> job (ActionReport, Vec<JobHandle>);
     read fn audit_trail() -> plain Vec<AuditEntry>;
+    /// Every app granted access, riskiest first (issue 11: app permissions).
+    read fn apps(instance: Option<&str> => Option<String> as opt) -> plain Vec<AppSummary>;
+    read fn app_grants(instance: &str => String as borrow, app: &str => String as borrow)
+        -> plain AppDetail;
+    read fn person_grants(key: &str => String as borrow) -> plain Vec<(String, Grant)>;
 }
 
 #[cfg(test)]

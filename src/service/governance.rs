@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Event, JobHandle, Level, Local, Result, ServiceError};
 use crate::connectors::{Connector, ConnectorError};
 use crate::domain::governance::{AccountAction, AuditAttempt, AuditEntry, AuditOutcome};
+use crate::domain::grants::{Grant, GrantKind};
 use crate::domain::{AppKind, Instance, RemoteUser, UserStatus, now_micros};
 
 /// The setting that refuses every action (issue 11: read-only mode).
@@ -121,6 +122,14 @@ impl Local {
             ));
         }
         let (plan, instance, connector) = self.prepare(instance, action, &users).await?;
+        let grants = match action {
+            AccountAction::RevokeGrant => {
+                let id = instance.id;
+                self.db(move |s| s.grants(Some(id))).await?
+            }
+            _ => Vec::new(),
+        };
+        let grant_of = |id: &str| grants.iter().map(|(_, g)| g).find(|g| g.id == id);
         let by = super::server::caller();
         let requests: Vec<_> = plan
             .targets
@@ -137,7 +146,7 @@ impl Local {
                     account_id: target.account_id.clone(),
                     reason: reason.clone(),
                 };
-                self.attempt(attempt, &*connector, action)
+                self.attempt(attempt, &*connector, action, grant_of(&target.account_id))
             })
             .collect();
         let results: Vec<ActedOn> = futures::stream::iter(requests)
@@ -181,17 +190,24 @@ impl Local {
         self.db(|s| s.audit_trail()).await
     }
 
-    /// One target: on the record, sent once, and its answer on the record.
+    /// One target: on the record, sent once, and its answer on the record. A grant
+    /// revoked leaves the grants at once, before the next scan says so.
     async fn attempt(
         &self,
         attempt: AuditAttempt,
         connector: &dyn Connector,
         action: AccountAction,
+        grant: Option<&Grant>,
     ) -> Result<ActedOn> {
         let account = attempt.account_id.clone();
         let target = attempt.target.clone();
+        let instance = attempt.instance;
         let id = self.db(move |s| s.audit_attempt(&attempt)).await?;
-        let outcome = match connector.act_on_account(action, &account).await {
+        let answer = match grant {
+            Some(grant) => connector.revoke_grant(grant).await,
+            None => connector.act_on_account(action, &account).await,
+        };
+        let outcome = match answer {
             Ok(receipt) => AuditOutcome::Done {
                 status: receipt.status,
                 request_id: receipt.request_id,
@@ -201,6 +217,11 @@ impl Local {
         let kept = outcome.clone();
         self.db(move |s| s.audit_outcome(id, now_micros(), &kept))
             .await?;
+        if let (Some(grant), AuditOutcome::Done { .. }) = (grant, &outcome) {
+            let grant_id = grant.id.clone();
+            self.db(move |s| s.remove_grant(instance, &grant_id))
+                .await?;
+        }
         Ok(ActedOn {
             target,
             audit: id,
@@ -223,7 +244,15 @@ impl Local {
         }
         let instance = self.find_instance(instance).await?;
         let connector = self.connector(&instance).await?;
-        if !connector.account_actions().contains(&action) {
+        let offered = match action {
+            AccountAction::RevokeGrant => instance
+                .app
+                .info()
+                .actions
+                .contains(&action.catalog_action()),
+            _ => connector.account_actions().contains(&action),
+        };
+        if !offered {
             return Err(ServiceError::Invalid(not_offered(&instance, action)));
         }
         let wanted: Vec<String> = users
@@ -239,16 +268,29 @@ impl Local {
             )));
         }
         let id = instance.id;
-        let accounts = self.db(move |s| s.instance_users(id)).await?;
         let mut targets: Vec<PlannedTarget> = Vec::new();
         let mut unknown = Vec::new();
-        for name in &wanted {
-            match find_account(&accounts, name) {
-                Some(account) if !targets.iter().any(|t| t.account_id == account.id) => {
-                    targets.push(planned(account, action, instance.app));
+        if action == AccountAction::RevokeGrant {
+            let grants = self.db(move |s| s.grants(Some(id))).await?;
+            for name in &wanted {
+                match grants.iter().map(|(_, g)| g).find(|g| g.id == *name) {
+                    Some(g) if !targets.iter().any(|t| t.account_id == g.id) => {
+                        targets.push(planned_grant(g));
+                    }
+                    Some(_) => {}
+                    None => unknown.push(name.as_str()),
                 }
-                Some(_) => {}
-                None => unknown.push(name.as_str()),
+            }
+        } else {
+            let accounts = self.db(move |s| s.instance_users(id)).await?;
+            for name in &wanted {
+                match find_account(&accounts, name) {
+                    Some(account) if !targets.iter().any(|t| t.account_id == account.id) => {
+                        targets.push(planned(account, action, instance.app));
+                    }
+                    Some(_) => {}
+                    None => unknown.push(name.as_str()),
+                }
             }
         }
         if !unknown.is_empty() {
@@ -346,6 +388,38 @@ fn planned(account: &RemoteUser, action: AccountAction, app: AppKind) -> Planned
         name: account.display_name.clone(),
         account_id: account.id.clone(),
         status: account.status.reason().to_string(),
+        warnings,
+    }
+}
+
+/// A grant as a target: whose it is, the app, and what it lets the app do.
+fn planned_grant(g: &Grant) -> PlannedTarget {
+    let who = match (&g.user, g.kind) {
+        (Some(user), _) => user.clone(),
+        (None, kind) => kind.label().to_owned(),
+    };
+    let mut warnings = Vec::new();
+    match g.kind {
+        GrantKind::AllUsers => warnings.push(format!(
+            "{} was granted for every user: revoking it cuts all of them off",
+            g.app_name
+        )),
+        GrantKind::Application => warnings.push(format!(
+            "{} holds this permission as itself: whatever runs on it stops working",
+            g.app_name
+        )),
+        GrantKind::User => {}
+    }
+    let risky = g.risky_scopes();
+    PlannedTarget {
+        key: who,
+        name: g.app_name.clone(),
+        account_id: g.id.clone(),
+        status: if risky.is_empty() {
+            g.scopes.join(" ")
+        } else {
+            format!("risky: {}", risky.join(" "))
+        },
         warnings,
     }
 }

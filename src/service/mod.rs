@@ -13,6 +13,7 @@ pub mod export;
 mod external;
 mod geoip;
 mod governance;
+mod grants;
 mod groups;
 mod instances;
 mod jobs;
@@ -41,6 +42,7 @@ pub use external::{
 };
 pub use geoip::{GeoIp, GeoIpSources};
 pub use governance::{ActedOn, ActionPlan, ActionReport, PlannedTarget, READ_ONLY_SETTING};
+pub use grants::{AppDetail, AppSummary};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::{JobHandle, RunningJob};

@@ -115,21 +115,47 @@ impl Local {
         }
         self.refresh_org_domains(id, connector.as_ref(), &domains)
             .await?;
-        let summary = match retired {
+        self.progress(job, count, expected, "app grants");
+        let grants = self.scan_grants(id, connector.as_ref()).await;
+        let mut summary = match retired {
             0 => format!("{count} users"),
             n => format!("{count} users, {n} no longer listed by the vendor (marked deleted)"),
         };
+        if let Ok(Some(n)) = &grants {
+            summary.push_str(&format!(", {n} app grants"));
+        }
         // One bad record is one skipped record, said where the administrator looks.
-        let note = match unreadable {
-            0 => None,
+        let mut notes: Vec<String> = match unreadable {
+            0 => Vec::new(),
             1 => {
-                Some("1 account record could not be read and was left out (see casbah.log)".into())
+                vec!["1 account record could not be read and was left out (see casbah.log)".into()]
             }
-            n => Some(format!(
+            n => vec![format!(
                 "{n} account records could not be read and were left out (see casbah.log)"
-            )),
+            )],
         };
+        // The users are read; grants that cannot be are said, not a failed scan.
+        if let Err(e) = grants {
+            notes.push(format!("app grants not read: {e}"));
+        }
+        let note = (!notes.is_empty()).then(|| notes.join("; "));
         Ok(Scanned { summary, note })
+    }
+
+    /// Issue 11: the instance's app grants, read whole and kept in place of the
+    /// last ones; how many, where its app lists them.
+    async fn scan_grants(
+        &self,
+        id: InstanceId,
+        connector: &dyn Connector,
+    ) -> Result<Option<usize>> {
+        let accounts = self.db(move |s| s.instance_users(id)).await?;
+        let Some(grants) = connector.grants(&accounts).await? else {
+            return Ok(None);
+        };
+        let n = grants.len();
+        self.db(move |s| s.replace_grants(id, &grants)).await?;
+        Ok(Some(n))
     }
 
     async fn refresh_org_domains(

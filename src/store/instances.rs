@@ -363,5 +363,7 @@ fn remove_prefixed(txn: &WriteTransaction, id: InstanceId) -> Result<()> {
         .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
     txn.open_table(CURSORS)?
         .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
+    txn.open_table(super::tables::GRANTS)?
+        .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
     Ok(())
 }

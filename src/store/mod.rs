@@ -23,6 +23,7 @@ mod activity_log;
 mod audit;
 mod check;
 mod external;
+mod grants;
 mod groups;
 mod histogram;
 mod hour_counts;
@@ -359,6 +360,7 @@ fn create_tables(txn: &redb::WriteTransaction) -> Result<()> {
     txn.open_table(SAVED_QUERIES)?;
     txn.open_table(SETTINGS)?;
     txn.open_table(AUDIT)?;
+    txn.open_table(GRANTS)?;
     txn.open_table(AUDIT_OUTCOMES)?;
     Ok(())
 }

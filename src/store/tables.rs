@@ -179,6 +179,9 @@ impl std::hash::Hasher for Fnv {
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-attempts");
 pub const AUDIT_OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("audit-outcomes");
 
+/// Issue 11: (instance, grant id) → postcard `Grant`, as the last user scan read them.
+pub const GRANTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("app-grants");
+
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");
 pub const SETTINGS: TableDefinition<&str, &str> = TableDefinition::new("settings");

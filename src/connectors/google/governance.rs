@@ -12,7 +12,7 @@ use super::api::Call;
 use super::auth::MANAGE_SCOPES;
 use super::{GoogleWorkspace, VENDOR};
 use crate::connectors::ConnectorError;
-use crate::connectors::governance::{account_id, receipt};
+use crate::connectors::governance::{account_id, not_on_an_account, receipt};
 use crate::connectors::url::url;
 use crate::domain::Secret;
 use crate::domain::governance::{AccountAction, ActionReceipt};
@@ -40,6 +40,7 @@ impl GoogleWorkspace {
                 path.push("signOut");
                 (Method::POST, None, MANAGE_SCOPES[1])
             }
+            AccountAction::RevokeGrant => return Err(not_on_an_account(VENDOR)),
         };
         let call = Call::new(
             url(&self.hosts.api, &path, &[]),

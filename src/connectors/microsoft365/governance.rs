@@ -12,7 +12,7 @@ use super::endpoints::url;
 use super::external::{ExternalApiError, call};
 use super::{Microsoft365, VENDOR, clean};
 use crate::connectors::ConnectorError;
-use crate::connectors::governance::{account_id, receipt};
+use crate::connectors::governance::{account_id, not_on_an_account, receipt};
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
 impl Microsoft365 {
@@ -46,6 +46,7 @@ impl Microsoft365 {
                 Some(json!({"passwordProfile": {"forceChangePasswordNextSignIn": true}})),
                 "User-PasswordProfile.ReadWrite.All",
             ),
+            AccountAction::RevokeGrant => return Err(not_on_an_account(VENDOR)),
         };
         let c = call(method, target, permission, format!("user {}", clean(id)));
         self.send(&c, body, receipt(Some("request-id")))

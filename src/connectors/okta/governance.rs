@@ -11,7 +11,7 @@ use super::api::{Call, Reads};
 use super::auth::Grant;
 use super::{Okta, VENDOR, clean};
 use crate::connectors::ConnectorError;
-use crate::connectors::governance::{account_id, receipt};
+use crate::connectors::governance::{account_id, not_on_an_account, receipt};
 use crate::domain::governance::{AccountAction, ActionReceipt};
 
 impl Okta {
@@ -28,6 +28,7 @@ impl Okta {
                 (Method::POST, ["lifecycle", "expire_password"].as_slice())
             }
             AccountAction::SignOut => (Method::DELETE, ["sessions"].as_slice()),
+            AccountAction::RevokeGrant => return Err(not_on_an_account(VENDOR)),
         };
         let mut segments = vec!["api", "v1", "users", id];
         segments.extend_from_slice(last);

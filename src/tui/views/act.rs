@@ -165,12 +165,11 @@ impl ActDialog {
             Step::Confirm { plan, reason } => {
                 let mut lines = plan_lines(plan, env, room.saturating_sub(3));
                 lines.push(Line::from(format!("Reason: {}", safe(reason))));
-                let n = plan.targets.len();
                 lines.push(Line::styled(
                     format!(
-                        "Press y to {} {n} account{} in {} now; any other key goes back.",
+                        "Press y to {} {} in {} now; any other key goes back.",
                         plan.action.name(),
-                        if n == 1 { "" } else { "s" },
+                        plan.action.targets(plan.targets.len()),
                         safe(&plan.instance)
                     ),
                     theme.warning(),
@@ -187,9 +186,9 @@ fn plan_lines(plan: &ActionPlan, env: &Env, room: usize) -> Vec<Line<'static>> {
     let n = plan.targets.len();
     let mut lines = vec![Line::styled(
         format!(
-            "{} {n} account{} in {} ({}): {}",
+            "{} {} in {} ({}): {}",
             plan.action.name(),
-            if n == 1 { "" } else { "s" },
+            plan.action.targets(n),
             safe(&plan.instance),
             plan.app.display_name(),
             plan.effect

@@ -1,0 +1,56 @@
+//! Issue 11: the app grants of each instance, replaced whole by each user scan.
+
+use redb::TableError;
+
+use super::tables::{self, GRANTS};
+use super::{Result, Store};
+use crate::domain::InstanceId;
+use crate::domain::grants::Grant;
+
+impl Store {
+    /// The grants of `instance` are now `grants`, and only those.
+    pub fn replace_grants(&self, instance: InstanceId, grants: &[Grant]) -> Result<()> {
+        let txn = self.write()?;
+        {
+            let mut table = txn.open_table(GRANTS)?;
+            table.retain_in((instance.0, "")..(instance.0 + 1, ""), |_, _| false)?;
+            for g in grants {
+                table.insert((instance.0, g.id.as_str()), tables::encode(g)?.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// A grant revoked: gone before the next scan says so.
+    pub fn remove_grant(&self, instance: InstanceId, id: &str) -> Result<()> {
+        let txn = self.write()?;
+        txn.open_table(GRANTS)?.remove((instance.0, id))?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The grants of one instance, or of all, by instance and grant id.
+    pub fn grants(&self, instance: Option<InstanceId>) -> Result<Vec<(InstanceId, Grant)>> {
+        let txn = self.db.begin_read()?;
+        let table = match txn.open_table(GRANTS) {
+            Ok(t) => t,
+            // A file of this schema made before grants were kept: none yet.
+            Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e.into()),
+        };
+        let range = match instance {
+            Some(id) => (id.0, "")..(id.0 + 1, ""),
+            None => (0, "")..(u64::MAX, ""),
+        };
+        let mut out = Vec::new();
+        for row in table.range(range)? {
+            let (key, value) = row?;
+            out.push((
+                InstanceId(key.value().0),
+                tables::decode(value.value(), "grant")?,
+            ));
+        }
+        Ok(out)
+    }
+}
