@@ -129,3 +129,81 @@ fn act_confirms_names_its_reason_and_leaves_a_trail() {
         "{table}"
     );
 }
+
+// Issue 11: `casbah apps` lists what was granted, riskiest first, and shows who
+// granted an app what; `act revoke-grant --app` revokes one person's grant, or
+// refuses without --app.
+#[test]
+fn apps_are_listed_shown_and_a_grant_revoked() {
+    let (sb, _rt) = sandbox_in_process(40);
+    let s = Scratch::new();
+    s.connect_in_process(&sb);
+    s.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let apps = s.json(&["apps", "list", "--json"]);
+    let apps = apps.as_array().expect("a list");
+    assert!(apps.len() >= 5, "{apps:?}");
+    assert_eq!(apps[0]["risky"].as_array().map(Vec::len), Some(2));
+    let table = s.ok(&["apps", "list"]);
+    assert!(
+        table.contains("MailSync Pro") && table.contains("all users"),
+        "{table}"
+    );
+    let shown = s.json(&[
+        "apps",
+        "show",
+        "--instance",
+        "contoso",
+        "MailSync Pro",
+        "--json",
+    ]);
+    let user = shown["grants"][0]["user"]
+        .as_str()
+        .expect("a user")
+        .to_owned();
+    let grant = shown["grants"][0]["id"].as_str().expect("an id").to_owned();
+
+    let no_app = s.run(&[
+        "act",
+        "revoke-grant",
+        "--instance",
+        "contoso",
+        &user,
+        "--yes",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(no_app.status.code(), Some(2));
+    assert!(stderr(&no_app).contains("--app"), "{}", stderr(&no_app));
+    let wrong = s.run(&[
+        "act",
+        "suspend",
+        "--instance",
+        "contoso",
+        "--app",
+        "Slack",
+        &user,
+        "--yes",
+        "--reason",
+        "x",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+
+    let out = s.run(&[
+        "act",
+        "revoke-grant",
+        "--instance",
+        "contoso",
+        "--app",
+        "MailSync Pro",
+        &user,
+        "--yes",
+        "--reason",
+        "unverified publisher",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 done, 0 failed"));
+    assert_eq!(sb.graph_revoked(&grant), 1);
+    let trail = s.json(&["audit", "--json"]);
+    assert_eq!(trail[0]["action"], "revoke-grant");
+    assert_eq!(trail[0]["account_id"], grant);
+}

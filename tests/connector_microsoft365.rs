@@ -1325,3 +1325,75 @@ async fn without_write_permissions_an_action_names_the_one_to_grant() {
         UserStatus::Active
     );
 }
+
+// Issue 11: with the Azure AD apps component, every grant is read across pages: each
+// user's consent (keyed to the person), an administrator's for everyone, and the
+// application permissions an app holds as itself, named by Graph's appRoles.
+// Without the component, none is read.
+#[tokio::test]
+async fn app_grants_are_read_whole_and_revoked_once() {
+    use casbah::domain::grants::GrantKind;
+    let sb = sandbox(120).await;
+    let m = connector_with(&sb, &[Component::UsersAndGroups, Component::Apps]).with_page_size(10);
+    let (accounts, _) = all_users(&m).await;
+    let grants = m.grants(&accounts).await.unwrap().expect("apps are read");
+    let members = sb
+        .org()
+        .users
+        .iter()
+        .filter(|u| u.account_enabled && !u.guest && u.deleted.is_none())
+        .count();
+    let of = |name: &str| grants.iter().filter(|g| g.app_name == name).count();
+    assert_eq!(of("Slack"), members.div_ceil(3), "past the first page");
+    assert_eq!(of("MailSync Pro"), members.div_ceil(17));
+    let docusign: Vec<_> = grants.iter().filter(|g| g.app_name == "DocuSign").collect();
+    assert_eq!(docusign.len(), 1);
+    assert_eq!(docusign[0].kind, GrantKind::AllUsers);
+    assert_eq!(docusign[0].user, None);
+    let vault: Vec<&str> = grants
+        .iter()
+        .filter(|g| g.app_name == "Backup Vault")
+        .flat_map(|g| g.scopes.iter().map(String::as_str))
+        .collect();
+    assert_eq!(vault, ["Mail.Read", "Files.Read.All"]);
+    let mail = grants
+        .iter()
+        .find(|g| g.app_name == "MailSync Pro")
+        .expect("a MailSync grant");
+    assert_eq!(mail.kind, GrantKind::User);
+    let user = mail.user.clone().expect("keyed to its person");
+    assert!(accounts.iter().any(|a| a.key() == user), "{user}");
+    assert_eq!(mail.risky_scopes(), ["Mail.ReadWrite", "Mail.Send"]);
+
+    let done = m.revoke_grant(mail).await.unwrap();
+    assert_eq!(done.status, 204);
+    assert!(done.request_id.is_some());
+    assert_eq!(sb.graph_revoked(&mail.id), 1);
+    let role = grants
+        .iter()
+        .find(|g| g.kind == GrantKind::Application)
+        .expect("an application permission");
+    m.revoke_grant(role).await.unwrap();
+    let after = m.grants(&accounts).await.unwrap().unwrap();
+    assert_eq!(after.len(), grants.len() - 2);
+    assert!(!after.iter().any(|g| g.id == mail.id || g.id == role.id));
+    let again = m.revoke_grant(mail).await;
+    assert!(
+        matches!(again, Err(ConnectorError::NotFound { .. })),
+        "{again:?}"
+    );
+    assert_eq!(sb.graph_revoked(&mail.id), 1, "sent once, gone after");
+
+    sb.set_graph_permissions(&["User.Read.All", "Directory.Read.All"]);
+    let refused = m
+        .revoke_grant(&grants[0])
+        .await
+        .expect_err("no write permission");
+    assert!(
+        refused
+            .to_string()
+            .contains("DelegatedPermissionGrant.ReadWrite.All"),
+        "{refused}"
+    );
+    assert_eq!(connector(&sb).grants(&accounts).await.unwrap(), None);
+}

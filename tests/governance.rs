@@ -328,3 +328,72 @@ async fn an_attempt_without_an_answer_stays_on_the_record() {
     assert_eq!(trail[0].outcome.label(), "sent, result unknown");
     assert_eq!(trail[0].attempt.account_id, id.to_string());
 }
+
+// Issue 11: app permissions are read with the users; apps are listed riskiest first
+// with who granted them; revoking a grant is planned, recorded and sent once, and
+// the app's list shows it gone at once.
+#[tokio::test]
+async fn app_grants_are_listed_and_revoked_on_the_record() {
+    let (sb, svc, _dir) = common::connected_service(60).await;
+    scan_users(&svc, "contoso").await;
+    let apps = svc.apps(None).await.expect("apps");
+    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(apps[0].risky.len(), 2, "riskiest first: {names:?}");
+    let docusign = apps
+        .iter()
+        .find(|a| a.name == "DocuSign")
+        .expect("DocuSign");
+    assert!(docusign.all_users);
+    let vault = apps
+        .iter()
+        .find(|a| a.name == "Backup Vault")
+        .expect("vault");
+    assert!(vault.application && vault.users == 0);
+
+    let detail = svc
+        .app_grants("contoso", "mailsync pro")
+        .await
+        .expect("one app");
+    let before = detail.summary.users;
+    let grant = detail.grants[0].clone();
+    let user = grant.user.clone().expect("a user's grant");
+    let mine = svc.person_grants(&user).await.expect("person grants");
+    assert!(mine.iter().any(|(_, g)| g.id == grant.id), "{mine:?}");
+
+    let unknown = svc
+        .plan_action("contoso", AccountAction::RevokeGrant, vec!["nope".into()])
+        .await
+        .expect_err("an unknown grant");
+    assert!(
+        unknown.to_string().contains("nothing was sent"),
+        "{unknown}"
+    );
+    let plan = svc
+        .plan_action(
+            "contoso",
+            AccountAction::RevokeGrant,
+            vec![grant.id.clone()],
+        )
+        .await
+        .expect("plan");
+    assert_eq!(plan.targets[0].key, user);
+    assert!(plan.targets[0].status.contains("Mail.Send"), "{plan:?}");
+    assert_eq!(sb.graph_revoked(&grant.id), 0, "a plan sends nothing");
+    let (report, _) = svc
+        .act(
+            "contoso",
+            AccountAction::RevokeGrant,
+            vec![grant.id.clone()],
+            "unverified publisher",
+        )
+        .await
+        .expect("revoke");
+    assert_eq!(report.done.len(), 1, "{report:?}");
+    assert_eq!(sb.graph_revoked(&grant.id), 1);
+    let trail = svc.audit_trail().await.unwrap();
+    assert_eq!(trail[0].attempt.action, "revoke-grant");
+    assert_eq!(trail[0].attempt.target, user);
+    assert_eq!(trail[0].attempt.account_id, grant.id);
+    let after = svc.app_grants("contoso", "MailSync Pro").await.unwrap();
+    assert_eq!(after.summary.users, before - 1, "gone at once");
+}

@@ -294,6 +294,16 @@ impl Sandbox {
             permissions.iter().map(|p| p.to_string()).collect();
     }
 
+    /// Issue 11: how many times Graph revoked the delegated grant or app role
+    /// assignment `id` (once at most: it is gone after).
+    pub fn graph_revoked(&self, id: &str) -> u64 {
+        lock_mutex(&self.shared.microsoft.apps)
+            .revoked
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// How many times Graph carried out `action` (`disable`, `enable`,
     /// `revoke-sessions`, `force-password-change`) on `user`.
     pub fn graph_acted(&self, user: Uuid, action: &str) -> u64 {

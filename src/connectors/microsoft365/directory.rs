@@ -228,7 +228,7 @@ impl Microsoft365 {
     /// Reads a collection from `first`, then every `@odata.nextLink` as given,
     /// until `limit` items or the end; each record (a `what`) is read on its
     /// own, and those that do not read are counted in `skipped`.
-    async fn collect<T: serde::de::DeserializeOwned>(
+    pub(super) async fn collect<T: serde::de::DeserializeOwned>(
         &self,
         first: Call,
         limit: usize,

@@ -51,14 +51,19 @@ impl Microsoft365 {
         let c = call(method, target, permission, format!("user {}", clean(id)));
         self.send(&c, body, receipt(Some("request-id")))
             .await
-            .map_err(|e| match e {
-                ExternalApiError::Connector(c) => c,
-                other => ConnectorError::Vendor {
-                    vendor: VENDOR,
-                    status: 409,
-                    code: "Conflict".into(),
-                    message: other.to_string(),
-                },
-            })
+            .map_err(as_connector_error)
+    }
+}
+
+/// An action's failure in the words every connector uses; Graph's 409 is one.
+pub(super) fn as_connector_error(e: ExternalApiError) -> ConnectorError {
+    match e {
+        ExternalApiError::Connector(c) => c,
+        other => ConnectorError::Vendor {
+            vendor: VENDOR,
+            status: 409,
+            code: "Conflict".into(),
+            message: other.to_string(),
+        },
     }
 }

@@ -13,6 +13,7 @@ mod directory;
 mod endpoints;
 pub mod external;
 mod governance;
+mod grants;
 mod management;
 mod office_record;
 mod signins;
@@ -24,6 +25,7 @@ use async_trait::async_trait;
 use super::http::{Http, RetryAfterSignal, RetryPolicy};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
 use crate::domain::governance::{AccountAction, ActionReceipt};
+use crate::domain::grants::Grant;
 use crate::domain::{AppKind, Component, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
 use auth::{Credentials, Scope, Tokens};
@@ -173,6 +175,14 @@ impl Connector for Microsoft365 {
         user: &str,
     ) -> Result<ActionReceipt, ConnectorError> {
         self.act(action, user).await
+    }
+
+    async fn grants(&self, accounts: &[RemoteUser]) -> Result<Option<Vec<Grant>>, ConnectorError> {
+        self.app_grants(accounts).await
+    }
+
+    async fn revoke_grant(&self, grant: &Grant) -> Result<ActionReceipt, ConnectorError> {
+        self.revoke(grant).await
     }
 }
 

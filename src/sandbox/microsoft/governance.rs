@@ -30,7 +30,7 @@ use crate::sandbox::{Shared, lock_mutex};
 
 /// Granted unless a test says otherwise: the read permissions and the write
 /// ones account governance needs.
-pub(crate) const GRANTED: [&str; 8] = [
+pub(crate) const GRANTED: [&str; 10] = [
     "User.Read.All",
     "Group.Read.All",
     "GroupMember.Read.All",
@@ -39,6 +39,8 @@ pub(crate) const GRANTED: [&str; 8] = [
     "User.EnableDisableAccount.All",
     "User.RevokeSessions.All",
     "User-PasswordProfile.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
 ];
 
 /// What account governance has done, and what it may do.
@@ -58,7 +60,7 @@ impl Default for Governance {
 }
 
 /// One of `permissions` is granted, or Graph's 403.
-fn require(shared: &Shared, permissions: &[&str]) -> Result<(), GraphError> {
+pub(crate) fn require(shared: &Shared, permissions: &[&str]) -> Result<(), GraphError> {
     let granted = lock_mutex(&shared.microsoft.governance.granted);
     if permissions.iter().any(|p| granted.contains(*p)) {
         return Ok(());
@@ -92,7 +94,7 @@ fn user_of(shared: &Shared, id: &str) -> Result<Uuid, GraphError> {
         .ok_or_else(|| GraphError::not_found(id))
 }
 
-fn with_request_id(status: StatusCode, body: Option<Value>) -> Response {
+pub(crate) fn with_request_id(status: StatusCode, body: Option<Value>) -> Response {
     let mut response = match body {
         Some(b) => (status, Json(b)).into_response(),
         None => status.into_response(),

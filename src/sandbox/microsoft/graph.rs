@@ -26,19 +26,19 @@ fn parse_id(id: &str) -> Result<Uuid, GraphError> {
 
 /// One page of a keyed list: items after the skiptoken's key, at most
 /// `page_size`, with `@odata.count` and `@odata.nextLink` as Graph writes them.
-struct Listing<'a> {
-    shared: &'a Shared,
-    uri: &'a Uri,
-    query: &'a Query,
-    context: &'a str,
-    page_size: usize,
+pub(super) struct Listing<'a> {
+    pub shared: &'a Shared,
+    pub uri: &'a Uri,
+    pub query: &'a Query,
+    pub context: &'a str,
+    pub page_size: usize,
 }
 
 impl Listing<'_> {
-    fn respond(
+    pub(super) fn respond<T: Clone>(
         &self,
-        items: Vec<(u64, MemberRef)>,
-        render: impl Fn(MemberRef) -> Map<String, Value>,
+        items: Vec<(u64, T)>,
+        render: impl Fn(T) -> Map<String, Value>,
     ) -> Answer {
         let scope = self.uri.path();
         let (page, next) = paging::page(
@@ -71,7 +71,7 @@ impl Listing<'_> {
             "value".into(),
             Value::Array(
                 page.iter()
-                    .map(|&(_, m)| Value::Object(render(m)))
+                    .map(|(_, m)| Value::Object(render(m.clone())))
                     .collect(),
             ),
         );

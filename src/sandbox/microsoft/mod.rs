@@ -34,6 +34,7 @@ use axum::routing::{get, post};
 
 use super::Shared;
 
+mod apps;
 mod audit;
 mod auth;
 mod delta;
@@ -56,6 +57,7 @@ pub(crate) struct MicrosoftState {
     pub(crate) subscriptions: management::Subscriptions,
     pub(crate) external: external::ExternalState,
     pub(crate) governance: governance::Governance,
+    pub(crate) apps: std::sync::Mutex<apps::Apps>,
 }
 
 /// Microsoft's answers to the fault layer: Graph's envelope, `Retry-After`.
@@ -120,6 +122,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(governance::revoke_sessions),
         )
         .route("/v1.0/organization", get(graph::organization))
+        .route("/v1.0/servicePrincipals", get(apps::service_principals))
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignments",
+            get(apps::role_assignments),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}",
+            axum::routing::delete(apps::delete_assignment),
+        )
+        .route("/v1.0/oauth2PermissionGrants", get(apps::permission_grants))
+        .route(
+            "/v1.0/oauth2PermissionGrants/{id}",
+            axum::routing::delete(apps::delete_grant),
+        )
         .route("/v1.0/directoryRoles", get(graph::directory_roles))
         .route("/v1.0/directoryRoles/{id}", get(graph::directory_role))
         .route(
