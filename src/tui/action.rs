@@ -63,10 +63,11 @@ pub enum Action {
     Cancel,
     Audit,
     Act,
+    Apps,
 }
 
 impl Action {
-    pub const ALL: [Action; 57] = [
+    pub const ALL: [Action; 58] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -124,6 +125,7 @@ impl Action {
         Action::Cancel,
         Action::Audit,
         Action::Act,
+        Action::Apps,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -187,6 +189,7 @@ impl Action {
             Action::SortReverse => "sort-reverse",
             Action::Audit => "audit",
             Action::Act => "act-on-accounts",
+            Action::Apps => "apps",
         }
     }
 
@@ -250,6 +253,7 @@ impl Action {
             Action::SortReverse => "reverse the sort",
             Action::Audit => "every account action taken, and the app's answer",
             Action::Act => "act on the account (or the marked ones): suspend, sign out…",
+            Action::Apps => "the apps granted access, riskiest first",
         }
     }
 
@@ -288,6 +292,7 @@ impl Action {
                 | Action::AccessCheck
                 | Action::Goto
                 | Action::Audit
+                | Action::Apps
         )
     }
 

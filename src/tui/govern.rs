@@ -3,7 +3,8 @@
 //! pane ask for them and take their answers.
 
 use crate::domain::governance::{AccountAction, AuditEntry};
-use crate::service::{ActionPlan, ActionReport, Service};
+use crate::domain::grants::Grant;
+use crate::service::{ActionPlan, ActionReport, AppDetail, AppSummary, Service};
 
 use super::msg::{Failure, Outcome};
 
@@ -23,6 +24,14 @@ pub enum GovernCmd {
         reason: String,
     },
     LoadAudit,
+    LoadApps,
+    /// The grants a person gave, in every instance.
+    PersonGrants(String),
+    /// One app's grants in one instance (by reference and client id).
+    LoadAppGrants {
+        instance: String,
+        app: String,
+    },
 }
 
 #[derive(Debug)]
@@ -35,6 +44,16 @@ pub enum GovernDone {
         refused: bool,
     },
     Audit(Outcome<Vec<AuditEntry>>),
+    Apps(Outcome<Vec<AppSummary>>),
+    PersonGrants {
+        key: String,
+        result: Outcome<Vec<(String, Grant)>>,
+    },
+    AppGrants {
+        instance: String,
+        app: String,
+        result: Outcome<AppDetail>,
+    },
 }
 
 pub async fn run(svc: Service, cmd: GovernCmd) -> GovernDone {
@@ -67,5 +86,18 @@ pub async fn run(svc: Service, cmd: GovernCmd) -> GovernDone {
             }
         }
         GovernCmd::LoadAudit => GovernDone::Audit(svc.audit_trail().await.map_err(Failure::from)),
+        GovernCmd::LoadApps => GovernDone::Apps(svc.apps(None).await.map_err(Failure::from)),
+        GovernCmd::PersonGrants(key) => {
+            let result = svc.person_grants(&key).await.map_err(Failure::from);
+            GovernDone::PersonGrants { key, result }
+        }
+        GovernCmd::LoadAppGrants { instance, app } => {
+            let result = svc.app_grants(&instance, &app).await.map_err(Failure::from);
+            GovernDone::AppGrants {
+                instance,
+                app,
+                result,
+            }
+        }
     }
 }

@@ -32,24 +32,26 @@ pub enum Context {
     Menu,
     /// Issue 11: the keys that act on accounts, left out in read-only mode.
     Act,
+    Apps,
 }
 
 impl Context {
-    pub const ALL: [Context; 14] = [
+    pub const ALL: [Context; 15] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
         Context::Members,
         Context::Person,
+        Context::Act,
         Context::Activities,
         Context::Queries,
         Context::External,
+        Context::Apps,
         Context::Picker,
         Context::Wizard,
         Context::Checker,
         Context::Input,
         Context::Menu,
-        Context::Act,
     ];
 
     pub fn title(self) -> &'static str {
@@ -67,7 +69,10 @@ impl Context {
             Context::Checker => "Access checker (other keys type)",
             Context::Input => "Text input (other keys type)",
             Context::Menu => "A menu (its letters choose)",
-            Context::Act => "Acting on accounts (Members, person view; off in read-only mode)",
+            Context::Act => {
+                "Acting on accounts (Members, person view, Apps; off in read-only mode)"
+            }
+            Context::Apps => "Apps",
         }
     }
 }

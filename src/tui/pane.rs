@@ -41,16 +41,19 @@ pub enum PaneId {
     External,
     /// Issue 11: every account action attempted.
     Audit,
+    /// Issue 11: the OAuth apps granted access.
+    Apps,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 6] = [
+    pub const ALL: [PaneId; 7] = [
         PaneId::Connectors,
         PaneId::Groups,
         PaneId::Members,
         PaneId::Activities,
         PaneId::External,
         PaneId::Audit,
+        PaneId::Apps,
     ];
 
     pub fn title(self) -> &'static str {
@@ -61,6 +64,7 @@ impl PaneId {
             PaneId::Activities => "Activities",
             PaneId::External => "External groups",
             PaneId::Audit => "Audit",
+            PaneId::Apps => "Apps",
         }
     }
 
@@ -96,6 +100,12 @@ pub enum Target {
     Activities { filter: String, crumb: String },
     /// One person (R-G8), by the key the person view takes (an e-mail).
     Person { key: String },
+    /// Issue 11: who granted an app what, in one instance (by reference).
+    AppGrants {
+        instance: String,
+        app: String,
+        name: String,
+    },
 }
 
 impl Target {
@@ -104,6 +114,7 @@ impl Target {
             Target::GroupsOf(_) => PaneId::Groups,
             Target::Members { .. } | Target::Person { .. } => PaneId::Members,
             Target::Activities { .. } => PaneId::Activities,
+            Target::AppGrants { .. } => PaneId::Apps,
         }
     }
 
@@ -114,6 +125,7 @@ impl Target {
             Target::GroupsOf(_) | Target::Members { .. } => None,
             Target::Activities { crumb, .. } => Some(crumb.clone()),
             Target::Person { key } => Some(key.clone()),
+            Target::AppGrants { name, .. } => Some(name.clone()),
         }
     }
 }

@@ -22,6 +22,7 @@ impl App {
             Action::Redraw => self.clear = true,
             Action::Log => self.cmds.push(Cmd::LoadLog),
             Action::Audit => self.focus = PaneId::Audit,
+            Action::Apps => self.focus = PaneId::Apps,
             Action::Zoom => self.zoomed = !self.zoomed,
             Action::CommandLine => {
                 self.overlay = Overlay::Command {

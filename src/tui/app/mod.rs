@@ -27,6 +27,7 @@ use super::pane::{Component, Effect, Env, Handled, Job, Out, Pane, PaneId};
 use super::theme::Theme;
 use super::views::act::ActDialog;
 use super::views::activities::ActivitiesPane;
+use super::views::apps::AppsPane;
 use super::views::audit::AuditPane;
 use super::views::connect::Wizard;
 use super::views::connectors::ConnectorsPane;
@@ -60,6 +61,7 @@ pub struct Panes {
     pub activities: ActivitiesPane,
     pub external: ExternalPane,
     pub audit: AuditPane,
+    pub apps: AppsPane,
 }
 
 impl Panes {
@@ -71,6 +73,7 @@ impl Panes {
             PaneId::Activities => &self.activities,
             PaneId::External => &self.external,
             PaneId::Audit => &self.audit,
+            PaneId::Apps => &self.apps,
         }
     }
 
@@ -82,11 +85,12 @@ impl Panes {
             PaneId::Activities => &mut self.activities,
             PaneId::External => &mut self.external,
             PaneId::Audit => &mut self.audit,
+            PaneId::Apps => &mut self.apps,
         }
     }
 
     /// In tab order.
-    fn all_mut(&mut self) -> [&mut dyn Pane; 6] {
+    fn all_mut(&mut self) -> [&mut dyn Pane; 7] {
         [
             &mut self.connectors,
             &mut self.groups,
@@ -94,6 +98,7 @@ impl Panes {
             &mut self.activities,
             &mut self.external,
             &mut self.audit,
+            &mut self.apps,
         ]
     }
 }
@@ -166,6 +171,7 @@ impl App {
             Cmd::LoadExternalConnections,
             Cmd::Govern(GovernCmd::ReadOnly),
             Cmd::Govern(GovernCmd::LoadAudit),
+            Cmd::Govern(GovernCmd::LoadApps),
         ]);
         let mut out = Out::default();
         self.panes.activities.reload(&self.env, &mut out);
@@ -442,7 +448,8 @@ impl App {
         }
         let mut contexts = self.panes.get(self.focus).contexts();
         // Issue 11: where accounts are shown, the keys that act on them, unless read-only.
-        let accounts = |c: &Context| matches!(c, Context::Members | Context::Person);
+        let accounts =
+            |c: &Context| matches!(c, Context::Members | Context::Person | Context::Apps);
         if let Some(at) = contexts
             .iter()
             .position(accounts)

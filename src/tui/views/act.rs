@@ -29,6 +29,8 @@ use crate::tui::widgets::{centered, input_line, pane_block};
 pub struct ActTargets {
     pub per_instance: Vec<(InstanceId, Vec<String>)>,
     pub label: String,
+    /// The targets are app grants, by id: the one action is revoking them.
+    pub grants: bool,
 }
 
 /// One line of the first menu: an action in one instance.
@@ -79,7 +81,11 @@ impl ActDialog {
             let Some(instance) = env.instance(id) else {
                 continue;
             };
-            let actions = offered(instance.app);
+            let actions = if targets.grants {
+                vec![AccountAction::RevokeGrant]
+            } else {
+                offered(instance.app)
+            };
             if actions.is_empty() {
                 without.push(instance.app.display_name());
             }
@@ -293,7 +299,16 @@ impl Component for ActDialog {
                 reason: Input::new(&reason),
                 missing: false,
             },
-            (Step::Choose(_) | Step::Reported(_) | Step::Failed { .. }, Action::Back) => {
+            // While the plan or the action is out, Esc still closes: the service's
+            // notice and the trail tell how the action went.
+            (
+                Step::Choose(_)
+                | Step::Planning
+                | Step::Acting
+                | Step::Reported(_)
+                | Step::Failed { .. },
+                Action::Back,
+            ) => {
                 out.push(Effect::Close);
                 Step::Planning
             }

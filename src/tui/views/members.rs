@@ -13,6 +13,7 @@ use crate::store::{Member, Person};
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_cell, instance_column, safe};
 use crate::tui::fuzzy::Hit;
+use crate::tui::govern::{GovernCmd, GovernDone};
 use crate::tui::input::Input;
 use crate::tui::keymap::Context;
 use crate::tui::msg::{Cmd, Done, Outcome};
@@ -181,6 +182,7 @@ impl MembersPane {
         (!chosen.is_empty()).then_some(ActTargets {
             per_instance,
             label,
+            grants: false,
         })
     }
 
@@ -250,7 +252,7 @@ impl Component for MembersPane {
                 if let Some(m) = self.selected() {
                     let key = m.key.clone();
                     self.open_person(&key);
-                    out.run(Cmd::LoadPerson(key));
+                    load_person(&key, out);
                 }
             }
             Action::ActivitiesOf => {
@@ -304,6 +306,11 @@ impl Component for MembersPane {
                 }
             }
             Done::Person { key, result } => self.person_loaded(&key, result),
+            Done::Govern(GovernDone::PersonGrants { key, result }) => {
+                if let Some(view) = self.person.as_mut().filter(|v| v.key == key) {
+                    view.grants = result.ok();
+                }
+            }
             ranked @ Done::Ranked(_) => {
                 let other = self.ranking.take(ranked, &mut self.cursor);
                 self.resort();
@@ -347,7 +354,7 @@ impl Pane for MembersPane {
             Target::Person { key } => {
                 self.editing = false;
                 self.person = Some(PersonView::new(key, true));
-                out.run(Cmd::LoadPerson(key.clone()));
+                load_person(key, out);
             }
             _ => {}
         }
@@ -388,10 +395,16 @@ impl Pane for MembersPane {
             .as_ref()
             .filter(|v| v.person.is_none() && v.error.is_none())
         {
-            out.run(Cmd::LoadPerson(view.key.clone()));
+            load_person(&view.key, out);
         }
         self.person = person;
     }
+}
+
+/// A person's record and the app grants they gave (issue 11).
+fn load_person(key: &str, out: &mut Out) {
+    out.run(Cmd::LoadPerson(key.to_owned()));
+    out.run(Cmd::Govern(GovernCmd::PersonGrants(key.to_owned())));
 }
 
 fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) {

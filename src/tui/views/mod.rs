@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod activities;
+pub mod apps;
 pub mod audit;
 pub mod connect;
 pub mod connectors;

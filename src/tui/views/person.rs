@@ -10,6 +10,7 @@ use ratatui::widgets::{Paragraph, Sparkline};
 
 use crate::domain::UserStatus;
 use crate::domain::filter::{Field, Filter, Term};
+use crate::domain::grants::Grant;
 use crate::store::Person;
 use crate::tui::action::Action;
 use crate::tui::format::{ago, instance_label, safe};
@@ -27,6 +28,8 @@ pub struct PersonView {
     pub cursor: Cursor,
     /// Opened by a pivot from elsewhere: Esc goes back there, not to the list.
     pub pivoted: bool,
+    /// Issue 11: the app grants they gave, by instance name, once read.
+    pub grants: Option<Vec<(String, Grant)>>,
 }
 
 impl PersonView {
@@ -37,6 +40,7 @@ impl PersonView {
             error: None,
             cursor: Cursor::default(),
             pivoted,
+            grants: None,
         }
     }
 
@@ -54,6 +58,7 @@ impl PersonView {
                             .map(|(id, u)| (*id, vec![u.id.clone()]))
                             .collect(),
                         label: self.key.clone(),
+                        grants: false,
                     }));
                 }
             }
@@ -138,6 +143,37 @@ impl PersonView {
                 target,
             )
         }));
+        if let Some(grants) = self.grants.as_ref().filter(|g| !g.is_empty()) {
+            rows.push((
+                Line::styled(format!("App grants {}", grants.len()), theme.header()),
+                None,
+            ));
+            rows.extend(grants.iter().map(|(instance, g)| {
+                let risky = g.risky_scopes();
+                let scopes = if risky.is_empty() {
+                    Span::styled(safe(&g.scopes.join(" ")).into_owned(), theme.dim())
+                } else {
+                    Span::styled(
+                        format!("risky: {}", safe(&risky.join(" "))),
+                        theme.warning(),
+                    )
+                };
+                let line = Line::from(vec![
+                    Span::raw(format!("  {} in {}  ", safe(&g.app_name), safe(instance))),
+                    scopes,
+                ]);
+                let target = env
+                    .instances
+                    .iter()
+                    .find(|s| s.instance.name == *instance)
+                    .map(|s| Target::AppGrants {
+                        instance: s.instance.reference(),
+                        app: g.app_id.clone(),
+                        name: g.app_name.clone(),
+                    });
+                (line, target)
+            }));
+        }
         rows.push((Line::styled("Activities by type", theme.header()), None));
         rows.extend(
             p.by_type

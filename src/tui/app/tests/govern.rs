@@ -185,3 +185,95 @@ fn the_audit_pane_lists_the_trail_newest_first() {
     app.update(Msg::Service(Event::Audited));
     assert!(govern_cmds(&mut app).contains(&GovernCmd::LoadAudit));
 }
+
+fn app_summary() -> crate::service::AppSummary {
+    crate::service::AppSummary {
+        instance: "contoso".into(),
+        vendor: AppKind::Microsoft365,
+        app_id: "app-1".into(),
+        name: "MailSync Pro".into(),
+        users: 2,
+        all_users: false,
+        application: false,
+        scopes: vec!["Mail.Send".into()],
+        risky: vec!["Mail.Send".into()],
+        last_granted: None,
+        grants: 2,
+    }
+}
+
+fn app_detail() -> crate::service::AppDetail {
+    use crate::domain::grants::{Grant, GrantKind};
+    let grant = |n: u8| Grant {
+        id: format!("g{n}"),
+        kind: GrantKind::User,
+        app_id: "app-1".into(),
+        app_name: "MailSync Pro".into(),
+        user: Some(format!("u{n}@c.com")),
+        account_id: Some(format!("id{n}")),
+        scopes: vec!["Mail.Send".into()],
+        granted_at: None,
+    };
+    crate::service::AppDetail {
+        summary: app_summary(),
+        grants: vec![grant(1), grant(2)],
+    }
+}
+
+// Issue 11: in Apps, Enter shows who granted an app what; `!` on a grant offers
+// revoking it and nothing else; `!` on the app revokes every grant it holds.
+#[test]
+fn grants_are_revoked_from_the_apps_pane() {
+    let mut app = members_open();
+    typed(&mut app, ":apps");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.focus, PaneId::Apps);
+    app.update(Msg::Done(Done::Govern(GovernDone::Apps(Ok(vec![
+        app_summary(),
+    ])))));
+    press(&mut app, KeyCode::Enter);
+    let load = GovernCmd::LoadAppGrants {
+        instance: "microsoft365/contoso".into(),
+        app: "app-1".into(),
+    };
+    assert_eq!(govern_cmds(&mut app), vec![load.clone()]);
+    let loaded = || GovernDone::AppGrants {
+        instance: "microsoft365/contoso".into(),
+        app: "app-1".into(),
+        result: Ok(app_detail()),
+    };
+    app.update(Msg::Done(Done::Govern(loaded())));
+    let screen = drawn(&app, 120, 40).join("\n");
+    assert!(
+        screen.contains("u2@c.com") && screen.contains("Mail.Send!"),
+        "{screen}"
+    );
+    press(&mut app, KeyCode::Down);
+    typed(&mut app, "!");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        govern_cmds(&mut app),
+        vec![GovernCmd::Plan {
+            instance: "microsoft365/contoso".into(),
+            action: AccountAction::RevokeGrant,
+            users: vec!["g2".into()],
+        }]
+    );
+    press(&mut app, KeyCode::Esc);
+    press(&mut app, KeyCode::Esc);
+    assert!(app.act.is_none());
+    // Back on the list, `!` on the app: all of its grants once read.
+    press(&mut app, KeyCode::Esc);
+    typed(&mut app, "!");
+    assert_eq!(govern_cmds(&mut app), vec![load]);
+    app.update(Msg::Done(Done::Govern(loaded())));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        govern_cmds(&mut app),
+        vec![GovernCmd::Plan {
+            instance: "microsoft365/contoso".into(),
+            action: AccountAction::RevokeGrant,
+            users: vec!["g1".into(), "g2".into()],
+        }]
+    );
+}

@@ -54,7 +54,13 @@ fn enter_drills_down_and_esc_comes_back() {
         result: Ok(vec![member]),
     }));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.take_cmds(), [Cmd::LoadPerson("ann@contoso.com".into())]);
+    assert_eq!(
+        app.take_cmds(),
+        [
+            Cmd::LoadPerson("ann@contoso.com".into()),
+            Cmd::Govern(GovernCmd::PersonGrants("ann@contoso.com".into()))
+        ]
+    );
     assert_eq!(
         app.breadcrumbs(),
         ["Groups", "Finance EMEA", "Members", "ann@contoso.com"]

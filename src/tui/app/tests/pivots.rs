@@ -48,7 +48,13 @@ fn a_pivot_chain_and_back() {
 
     typed(&mut app, "p");
     assert_eq!(app.focus, PaneId::Members);
-    assert_eq!(app.take_cmds(), [Cmd::LoadPerson(actor.clone())]);
+    assert_eq!(
+        app.take_cmds(),
+        [
+            Cmd::LoadPerson(actor.clone()),
+            Cmd::Govern(GovernCmd::PersonGrants(actor.clone()))
+        ]
+    );
     app.update(Msg::Done(Done::Person {
         key: actor.clone(),
         result: Ok(person(&actor)),
