@@ -1299,3 +1299,45 @@ fn suspend_a_member_and_see_the_audit_trail() {
     assert_eq!(trail[0]["result"], "done");
     assert_eq!(trail[0]["target"], member.to_lowercase(), "{trail}");
 }
+
+// Issue 11: on a terminal, `casbah act` asks, naming the action and the count;
+// anything but "yes" sends nothing, "yes" sends.
+#[test]
+fn act_asks_on_a_terminal_and_only_yes_sends() {
+    let (_sandbox, scratch) = connected();
+    scratch.ok(&[
+        "groups",
+        "import",
+        "--instance",
+        "contoso",
+        "Finance - EMEA Approvers",
+        "--wait",
+    ]);
+    let members = scratch.json(&["members", "Finance - EMEA Approvers", "--json"]);
+    let member = members[0]["email"].as_str().expect("a member").to_owned();
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let args = [
+        "act",
+        "sign-out",
+        "--instance",
+        "contoso",
+        member.as_str(),
+        "--reason",
+        "pty",
+    ];
+    let mut t = Term::start(&args, &scratch, 100, 30);
+    t.wait_for("Sign-out 1 account of contoso? Type yes to go on:");
+    t.send("no\r");
+    t.wait_for("not confirmed: nothing was sent");
+    assert!(!t.wait_exit(Duration::from_secs(5)).success());
+    let trail = scratch.json(&["audit", "--json"]);
+    assert_eq!(trail, serde_json::json!([]), "nothing recorded");
+
+    let mut t = Term::start(&args, &scratch, 100, 30);
+    t.wait_for("Type yes to go on:");
+    t.send("yes\r");
+    t.wait_for("1 done, 0 failed");
+    assert!(t.wait_exit(Duration::from_secs(10)).success());
+    let trail = scratch.json(&["audit", "--json"]);
+    assert_eq!(trail[0]["result"], "done");
+}
