@@ -336,3 +336,46 @@ fn clients_that_vanish_mid_request_cost_the_server_nothing() {
         log_of(&scratch)
     );
 }
+
+// Issue 11: an action through the server is recorded as the attached client's user;
+// a server started with --read-only refuses every action of every client, whatever
+// the client was started with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_through_a_server_name_their_user_and_its_read_only_binds() {
+    let (sandbox, scratch) = connected().await;
+    scratch.ok(&["sync", "--instance", "contoso", "--wait"]);
+    let member = sandbox
+        .org()
+        .users
+        .iter()
+        .find(|u| u.account_enabled && !u.guest && u.deleted.is_none())
+        .map(|u| u.mail.to_lowercase())
+        .expect("a member");
+    let act = [
+        "act",
+        "sign-out",
+        "--instance",
+        "contoso",
+        member.as_str(),
+        "--yes",
+        "--reason",
+        "through the server",
+    ];
+    let mut served = scratch.serve_with(&["--read-only"], &[]);
+    let (code, line) = outcome(&scratch.run(&act));
+    assert_eq!(code, Some(2), "{line}");
+    assert!(line.contains("read-only"), "{line}");
+    served
+        .signal_and_wait("-TERM", Duration::from_secs(5))
+        .expect("stopped");
+
+    let _served = scratch.serve();
+    let (code, line) = outcome(&scratch.run(&act));
+    assert_eq!(code, Some(0), "{line}");
+    let trail = scratch.json(&["audit", "--json"]);
+    let trail = trail.as_array().expect("a list");
+    assert_eq!(trail.len(), 1, "the refused one left no entry: {trail:?}");
+    assert_eq!(trail[0]["by"], nix_user());
+    assert_eq!(trail[0]["reason"], "through the server");
+    assert_eq!(trail[0]["result"], "done");
+}
