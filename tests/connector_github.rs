@@ -877,3 +877,40 @@ async fn github_offers_no_account_action_and_says_so() {
     );
     assert_eq!(sb.served_all(), before, "nothing sent");
 }
+
+// Issue 11: the GitHub Apps installed in the organisation are read across pages, each
+// a grant the organisation gave the app, its permissions as scopes; a token without
+// admin:read is told which scope to add. GitHub offers no revoke.
+#[tokio::test]
+async fn installed_apps_are_read_as_grants() {
+    use casbah::domain::grants::GrantKind;
+    let sb = sandbox(30).await;
+    let org = sb.github_org();
+    let g = connector_for(&sb, &org, sb.github_token()).with_page_size(3);
+    let grants = g.grants(&[]).await.unwrap().expect("installations");
+    let slugs: Vec<&str> = grants.iter().map(|g| g.app_name.as_str()).collect();
+    assert_eq!(
+        slugs,
+        ["renovate", "slack", "release-deployer", "codecov"],
+        "past page one"
+    );
+    assert!(
+        grants
+            .iter()
+            .all(|g| g.kind == GrantKind::Application && g.user.is_none())
+    );
+    let deployer = &grants[2];
+    assert_eq!(
+        deployer.risky_scopes(),
+        ["administration:write", "contents:write", "secrets:write"]
+    );
+    assert!(deployer.granted_at.is_some());
+    let narrow = connector_for(&sb, &org, sb.github_token_with_scopes(&["read:org"]));
+    let refused = narrow.grants(&[]).await.expect_err("no admin:read");
+    assert!(refused.to_string().contains("admin:read"), "{refused}");
+    let revoke = g.revoke_grant(deployer).await;
+    assert!(
+        matches!(revoke, Err(ConnectorError::NotAvailable { .. })),
+        "{revoke:?}"
+    );
+}

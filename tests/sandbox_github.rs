@@ -103,7 +103,7 @@ async fn lists_page_as_github_does() {
     assert!(header(&r, "x-ratelimit-reset").parse::<u64>().is_ok());
     assert_eq!(
         header(&r, "x-oauth-scopes"),
-        "read:audit_log, read:org, read:user"
+        "admin:read, read:audit_log, read:org, read:user"
     );
     assert!(header(&r, "x-accepted-oauth-scopes").contains("read:org"));
     let teams: Vec<Value> = r.json().await.unwrap();

@@ -216,11 +216,11 @@ fn domain_of(email: &str) -> Option<String> {
 }
 
 impl GitHub {
-    fn page(&self) -> u32 {
+    pub(super) fn page(&self) -> u32 {
         self.page_size.clamp(1, MAX_PAGE)
     }
 
-    fn rest(
+    pub(super) fn rest(
         &self,
         segments: &[&str],
         query: &[(&str, &str)],

@@ -9,6 +9,7 @@
 //! `https://github.com`; the paths stay GitHub's.
 
 mod api;
+mod apps;
 mod audit;
 mod device;
 mod directory;
@@ -209,6 +210,13 @@ impl Connector for GitHub {
 
     async fn org_domains(&self, _: &DomainTally) -> Result<Vec<String>, ConnectorError> {
         self.domains().await
+    }
+
+    async fn grants(
+        &self,
+        _: &[RemoteUser],
+    ) -> Result<Option<Vec<crate::domain::grants::Grant>>, ConnectorError> {
+        self.installations().await.map(Some)
     }
 
     fn activity_streams(&self) -> Vec<&'static str> {

@@ -37,6 +37,7 @@ use axum::routing::{get, post};
 
 use super::{Org, SandboxConfig, Shared};
 
+mod apps;
 mod audit;
 mod device;
 mod errors;
@@ -93,7 +94,7 @@ pub(crate) struct State {
 }
 
 /// The scopes of each organisation's personal access token.
-pub(crate) const PAT_SCOPES: &[&str] = &["read:audit_log", "read:org", "read:user"];
+pub(crate) const PAT_SCOPES: &[&str] = &["admin:read", "read:audit_log", "read:org", "read:user"];
 
 impl State {
     pub(crate) fn new(org: &Org, config: &SandboxConfig) -> State {
@@ -239,6 +240,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/orgs/{org}/teams/{slug}/invitations",
             get(rest::team_invitations),
+        )
+        .route("/orgs/{org}/installations", get(apps::installations))
+        .route(
+            "/organizations/{org}/installations",
+            get(apps::installations),
         )
         .route("/orgs/{org}/members", get(rest::members))
         .route("/organizations/{org}/members", get(rest::members))

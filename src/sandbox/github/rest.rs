@@ -155,10 +155,23 @@ fn numbered_page(
     len: usize,
     render: impl Fn(std::ops::Range<usize>) -> Vec<Value>,
 ) -> Response {
+    numbered_page_as(shared, link_path, pairs, len, render, Value::Array)
+}
+
+/// `numbered_page`, its items in the body `wrap` makes of them (lists that
+/// answer an object, such as installations with their `total_count`).
+pub(crate) fn numbered_page_as(
+    shared: &Shared,
+    link_path: &str,
+    pairs: &[(String, String)],
+    len: usize,
+    render: impl Fn(std::ops::Range<usize>) -> Vec<Value>,
+    wrap: impl FnOnce(Vec<Value>) -> Value,
+) -> Response {
     let size = per_page(pairs);
     let page = number(pairs, "page").unwrap_or(1).max(1);
     let (range, last) = paging::numbered(len, page, size);
-    let mut response = Json(render(range)).into_response();
+    let mut response = Json(wrap(render(range))).into_response();
     let link =
         |n: usize| paging::url_with(&shared.base_url, link_path, pairs, "page", &n.to_string());
     let mut rels = Vec::new();
