@@ -22,8 +22,15 @@ const DOCS: &str =
     "https://docs.github.com/rest/orgs/orgs#list-app-installations-for-an-organization";
 const ADMIN_READ: &[&str] = &["admin:read"];
 
-/// (app slug, permissions, installed at): the same in every organisation.
-const INSTALLED: [(&str, &[(&str, &str)], &str); 4] = [
+/// An installed app: its slug, the permissions it holds, when it was installed.
+type Installed = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
+/// The same apps in every organisation.
+const INSTALLED: [Installed; 4] = [
     (
         "renovate",
         &[
