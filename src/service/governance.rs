@@ -136,7 +136,7 @@ impl Local {
             .iter()
             .map(|target| {
                 let attempt = AuditAttempt {
-                    at: now_micros(),
+                    at: 0,
                     by: by.clone(),
                     instance: instance.id,
                     instance_name: instance.name.clone(),
@@ -194,11 +194,13 @@ impl Local {
     /// revoked leaves the grants at once, before the next scan says so.
     async fn attempt(
         &self,
-        attempt: AuditAttempt,
+        mut attempt: AuditAttempt,
         connector: &dyn Connector,
         action: AccountAction,
         grant: Option<&Grant>,
     ) -> Result<ActedOn> {
+        // When it leaves, not when it was queued behind the others.
+        attempt.at = now_micros();
         let account = attempt.account_id.clone();
         let target = attempt.target.clone();
         let instance = attempt.instance;
