@@ -649,6 +649,21 @@ pub fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
     serde_json::from_value(v.clone()).ok()
 }
 
+/// An active member account with the vendor id `id` and the address `email`.
+pub fn active_account(id: &str, email: &str) -> RemoteUser {
+    RemoteUser {
+        id: id.into(),
+        display_name: email.into(),
+        email: email.into(),
+        status: crate::domain::UserStatus::Active,
+        user_type: crate::domain::UserType::Member,
+        principal_name: None,
+        admin: false,
+        org_unit: None,
+        on_premises_sync: false,
+    }
+}
+
 /// A record as the connectors receive it from a list: its JSON text.
 pub fn raw(v: &Value) -> crate::connectors::http::RawRecord {
     serde_json::value::to_raw_value(v).expect("a JSON value")

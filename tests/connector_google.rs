@@ -2,6 +2,9 @@
 //! Google dialect (service-account tokens, the Directory API, the Reports API).
 
 mod common;
+// Issue 11: app grants.
+#[path = "connector_google/grants.rs"]
+mod grants;
 
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;

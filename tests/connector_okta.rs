@@ -12,6 +12,9 @@ use casbah::domain::governance::AccountAction;
 use casbah::domain::group::split_active;
 use casbah::domain::{Activity, AppKind, Instance, InstanceId, ObjectKind, Secret, UserStatus};
 mod common;
+// Issue 11: app grants.
+#[path = "connector_okta/grants.rs"]
+mod grants;
 
 use casbah::sandbox::{Fault, OktaStatus, PushedActivity, Sandbox, Stream};
 use chrono::{TimeDelta, Utc};

@@ -2,6 +2,10 @@
 //! Google's OAuth 2.0 for service accounts page and the Admin SDK's Directory
 //! and Reports discovery documents say Google behaves, where clients go wrong.
 
+// Issue 11: app grants.
+#[path = "sandbox_google/grants.rs"]
+mod grants;
+
 use std::collections::{BTreeSet, HashSet};
 
 use casbah::connectors::google::SCOPES;

@@ -5,6 +5,9 @@ use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 mod common;
+// Issue 11: app grants.
+#[path = "sandbox_okta/grants.rs"]
+mod grants;
 
 use casbah::sandbox::{Fault, OktaStatus, PushedActivity, Sandbox, Stream};
 use chrono::{TimeDelta, Utc};

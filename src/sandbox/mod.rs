@@ -52,7 +52,9 @@ pub use connections::SandboxConnection;
 pub use faults::Fault;
 pub use github::{GitHubCredentials, GitHubMember, GitHubOrgError};
 pub use microsoft::external::{ExternalChange, StoredConnection, StoredGroup, StoredItem};
-pub use okta::{OktaAccount, OktaCredentials, OktaGroupInfo, OktaSandboxError, OktaStatus};
+pub use okta::{
+    OktaAccount, OktaConsent, OktaCredentials, OktaGroupInfo, OktaSandboxError, OktaStatus,
+};
 pub use org::{Org, OrgError};
 
 #[derive(Debug, thiserror::Error)]

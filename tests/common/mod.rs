@@ -446,6 +446,36 @@ pub async fn scanned_status(
         .expect("listed")
 }
 
+/// Issue 11: the grants of `accounts`, from a connector that lists them.
+pub async fn all_grants(
+    c: &dyn casbah::connectors::Connector,
+    accounts: &[casbah::domain::RemoteUser],
+) -> Vec<casbah::domain::grants::Grant> {
+    c.grants(accounts)
+        .await
+        .expect("grants")
+        .expect("the app lists grants")
+}
+
+/// Issue 11: a grant of `grants` that `also` accepts, whose account holds another
+/// (so that revoking it can be seen to leave the other).
+pub fn grant_beside_another(
+    grants: &[casbah::domain::grants::Grant],
+    also: impl Fn(&casbah::domain::grants::Grant) -> bool,
+) -> casbah::domain::grants::Grant {
+    let held = |g: &casbah::domain::grants::Grant| {
+        grants
+            .iter()
+            .filter(|o| o.account_id == g.account_id)
+            .count()
+    };
+    grants
+        .iter()
+        .find(|g| also(g) && held(g) > 1)
+        .expect("an account with two grants")
+        .clone()
+}
+
 pub async fn all_users(
     c: &dyn casbah::connectors::Connector,
 ) -> (Vec<casbah::domain::RemoteUser>, usize) {

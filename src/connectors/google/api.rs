@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::auth::Access;
 use super::{GoogleWorkspace, VENDOR};
 use crate::connectors::ConnectorError;
 use crate::connectors::http::{
@@ -152,11 +153,21 @@ impl GoogleWorkspace {
         self.get_with(call, json).await
     }
 
-    /// Sends `call` with a bearer token; a 401 drops the token and tries once
-    /// more with a fresh one (a token can be revoked before it expires) —
-    /// except the Reports API's 401 for who may not read the audit log.
+    /// Sends `call` with the read token; see `get_as`.
     pub(super) async fn get_with<T>(
         &self,
+        call: &Call,
+        decode: impl Fn(&Reply) -> Result<T, BodyError>,
+    ) -> Result<T, ConnectorError> {
+        self.get_as(Access::Read, call, decode).await
+    }
+
+    /// Sends `call` with the token for `access`; a 401 drops the token and tries
+    /// once more with a fresh one (a token can be revoked before it expires) —
+    /// except the Reports API's 401 for who may not read the audit log.
+    pub(super) async fn get_as<T>(
+        &self,
+        access: Access,
         call: &Call,
         decode: impl Fn(&Reply) -> Result<T, BodyError>,
     ) -> Result<T, ConnectorError> {
@@ -175,9 +186,10 @@ impl GoogleWorkspace {
                 .to_lowercase()
                 .contains(NOT_AN_AUDIT_READER)
         };
+        let fetch = || self.request_token_for(access.scopes());
         let reply = self
-            .token
-            .send_authorized(VENDOR, || self.request_token(), send, renewable)
+            .slot(access)
+            .send_authorized(VENDOR, fetch, send, renewable)
             .await?;
         reply.map_err(|r| self.api_error(&r, call))
     }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::{GoogleWorkspace, VENDOR};
 use crate::connectors::ConnectorError;
 use crate::connectors::http::{Reply, json};
+use crate::connectors::token::TokenSlot;
 use crate::domain::Secret;
 
 /// What casbah asks Google for, and all it asks: with domain-wide
@@ -29,6 +30,33 @@ pub const MANAGE_SCOPES: [&str; 2] = [
     "https://www.googleapis.com/auth/admin.directory.user",
     "https://www.googleapis.com/auth/admin.directory.user.security",
 ];
+
+/// What reading and revoking the tokens accounts issued to apps asks for (issue 11),
+/// in a token of its own. Google's `tokens.list` and `tokens.delete` both take this
+/// scope and no narrower one, so listing grants needs a scope that can also revoke
+/// them (and sign accounts out). Not among the read scopes, which would stop every
+/// read where it is not authorised; not the account-governance token, which would
+/// make listing grants need `admin.directory.user` as well.
+pub const GRANT_SCOPES: [&str; 1] =
+    ["https://www.googleapis.com/auth/admin.directory.user.security"];
+
+/// Which of the connector's tokens a request goes with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    Read,
+    Manage,
+    Grants,
+}
+
+impl Access {
+    pub(super) fn scopes(self) -> &'static [&'static str] {
+        match self {
+            Access::Read => &SCOPES,
+            Access::Manage => &MANAGE_SCOPES,
+            Access::Grants => &GRANT_SCOPES,
+        }
+    }
+}
 
 /// The JWT's audience is Google's token endpoint, whatever host the request
 /// is sent to (R-C7 endpoints included).
@@ -93,12 +121,16 @@ impl GoogleWorkspace {
         self.request_token_for(&SCOPES).await
     }
 
-    /// A token for acting on accounts (issue 11).
-    pub(super) async fn request_manage_token(&self) -> Result<(Secret, Duration), ConnectorError> {
-        self.request_token_for(&MANAGE_SCOPES).await
+    /// Where the token for `access` is kept.
+    pub(super) fn slot(&self, access: Access) -> &TokenSlot {
+        match access {
+            Access::Read => &self.token,
+            Access::Manage => &self.manage_token,
+            Access::Grants => &self.grants_token,
+        }
     }
 
-    async fn request_token_for(
+    pub(super) async fn request_token_for(
         &self,
         scopes: &[&str],
     ) -> Result<(Secret, Duration), ConnectorError> {
@@ -173,11 +205,18 @@ impl GoogleWorkspace {
             "invalid_grant" if has("short-lived") || has("timeframe") => format!(
                 "Google refused the assertion's times (Google: {said}); check this computer's clock"
             ),
-            "unauthorized_client" if scopes == MANAGE_SCOPES => format!(
-                "acting on accounts needs the service account (client id {}) authorised for domain-wide delegation of {}, besides the read scopes; add them in the Admin console (Security › Access and data control › API controls › Domain-wide delegation); reading goes on without them",
-                self.key.client_id,
-                MANAGE_SCOPES.join(",")
-            ),
+            "unauthorized_client" if scopes != SCOPES => {
+                let (needs, them) = if scopes == GRANT_SCOPES {
+                    ("reading and revoking app grants", "it")
+                } else {
+                    ("acting on accounts", "them")
+                };
+                format!(
+                    "{needs} needs the service account (client id {}) authorised for domain-wide delegation of {}, besides the read scopes; add {them} in the Admin console (Security › Access and data control › API controls › Domain-wide delegation); reading goes on without {them}",
+                    self.key.client_id,
+                    scopes.join(",")
+                )
+            }
             "unauthorized_client" => format!(
                 "the service account (client id {}) is not authorised for domain-wide delegation of casbah's scopes; in the Admin console (Security › Access and data control › API controls › Domain-wide delegation) authorise that client id for exactly: {}",
                 self.key.client_id,

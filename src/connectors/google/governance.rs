@@ -9,10 +9,10 @@ use reqwest::Method;
 use serde_json::json;
 
 use super::api::Call;
-use super::auth::MANAGE_SCOPES;
+use super::auth::{Access, MANAGE_SCOPES};
 use super::{GoogleWorkspace, VENDOR};
 use crate::connectors::ConnectorError;
-use crate::connectors::governance::{account_id, not_on_an_account, receipt};
+use crate::connectors::governance::{Sends, account_id, not_on_an_account, receipt, receipt_of};
 use crate::connectors::url::url;
 use crate::domain::Secret;
 use crate::domain::governance::{AccountAction, ActionReceipt};
@@ -48,29 +48,45 @@ impl GoogleWorkspace {
             format!("user {}", self.clean(key)),
         );
         let body = body.map(|b| b.to_string());
-        let (call_ref, body) = (&call, &body);
-        let send = |token: Secret| {
-            let method = method.clone();
-            async move {
-                let request = |c: &reqwest::Client| {
-                    let b = c
-                        .request(method.clone(), call_ref.url.clone())
-                        .bearer_auth(token.expose())
-                        .header(reqwest::header::ACCEPT, "application/json");
-                    match body {
-                        Some(json) => b
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(json.clone()),
-                        None => b,
-                    }
-                };
-                self.http.send(request, receipt(None)).await
-            }
+        self.send_action(Access::Manage, method, &call, body).await
+    }
+
+    /// Sends a change with the token for `access`, retried as reads are (every
+    /// change casbah makes at Google is idempotent). A DELETE answered 404 once
+    /// sent again was carried out by an attempt whose answer was lost (`Sends`).
+    pub(super) async fn send_action(
+        &self,
+        access: Access,
+        method: Method,
+        call: &Call,
+        body: Option<String>,
+    ) -> Result<ActionReceipt, ConnectorError> {
+        let (method, body) = (&method, &body);
+        let send = |token: Secret| async move {
+            let sends = Sends::default();
+            let request = |c: &reqwest::Client| {
+                sends.count();
+                let b = c
+                    .request(method.clone(), call.url.clone())
+                    .bearer_auth(token.expose())
+                    .header(reqwest::header::ACCEPT, "application/json");
+                match body {
+                    Some(json) => b
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(json.clone()),
+                    None => b,
+                }
+            };
+            Ok(match self.http.send(request, receipt(None)).await? {
+                Err(r) if sends.gone(method, &r) => Ok(receipt_of(None, &r)),
+                answer => answer,
+            })
         };
+        let fetch = || self.request_token_for(access.scopes());
         let reply = self
-            .manage_token
-            .send_authorized(VENDOR, || self.request_manage_token(), send, |_| true)
+            .slot(access)
+            .send_authorized(VENDOR, fetch, send, |_| true)
             .await?;
-        reply.map_err(|r| self.api_error(&r, &call))
+        reply.map_err(|r| self.api_error(&r, call))
     }
 }

@@ -1,6 +1,6 @@
 //! Google Workspace through the Admin SDK: the Directory API (groups, their
-//! members, users) and the Reports API (login, admin, Drive and OAuth token
-//! activity).
+//! members, users, and the tokens accounts issued to apps) and the Reports
+//! API (login, admin, Drive and OAuth token activity).
 //!
 //! casbah reads as a service account with domain-wide delegation that
 //! impersonates an administrator: the instance's fields are `admin-email`
@@ -17,6 +17,7 @@ mod api;
 mod auth;
 mod directory;
 mod governance;
+mod grants;
 mod key;
 
 use std::collections::HashSet;
@@ -25,14 +26,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use url::Url;
 
+use super::governance::grants_of_accounts;
 use super::http::{Http, RetryPolicy};
 use super::token::TokenSlot;
 use super::url::{base, url};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
 use crate::domain::governance::{AccountAction, ActionReceipt};
+use crate::domain::grants::Grant;
 use crate::domain::{AppKind, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
-pub use auth::{MANAGE_SCOPES, SCOPES};
+pub use auth::{GRANT_SCOPES, MANAGE_SCOPES, SCOPES};
 use directory::prefix_clause;
 
 const VENDOR: &str = "Google Workspace";
@@ -91,6 +94,8 @@ pub struct GoogleWorkspace {
     token: TokenSlot,
     /// The token for acting on accounts, with the read-write scopes (issue 11).
     manage_token: TokenSlot,
+    /// The token for reading and revoking app grants (issue 11).
+    grants_token: TokenSlot,
     /// Largest page asked for; each list's own maximum still applies.
     page_size: u32,
 }
@@ -118,6 +123,7 @@ impl GoogleWorkspace {
             http: Http::new(VENDOR, policy, Arc::new(api::QuotaSignal))?,
             token: TokenSlot::default(),
             manage_token: TokenSlot::default(),
+            grants_token: TokenSlot::default(),
             page_size: activities::MAX_PAGE,
         })
     }
@@ -228,6 +234,16 @@ impl Connector for GoogleWorkspace {
         user: &str,
     ) -> Result<ActionReceipt, ConnectorError> {
         self.act(action, user).await
+    }
+
+    /// Issue 11: the tokens the active accounts issued to apps.
+    async fn grants(&self, accounts: &[RemoteUser]) -> Result<Option<Vec<Grant>>, ConnectorError> {
+        let read = |account| self.tokens_of(account);
+        grants_of_accounts(VENDOR, accounts, read).await.map(Some)
+    }
+
+    async fn revoke_grant(&self, grant: &Grant) -> Result<ActionReceipt, ConnectorError> {
+        self.revoke_token(grant).await
     }
 }
 

@@ -19,6 +19,8 @@ pub(super) enum Reads {
     Groups,
     Logs,
     ManageUsers,
+    /// Revoking the grants users gave apps (issue 11).
+    RevokeGrants,
 }
 
 impl Reads {
@@ -27,7 +29,7 @@ impl Reads {
             Reads::Users => "okta.users.read",
             Reads::Groups => "okta.groups.read",
             Reads::Logs => "okta.logs.read",
-            Reads::ManageUsers => super::auth::MANAGE_SCOPE,
+            Reads::ManageUsers | Reads::RevokeGrants => super::auth::MANAGE_SCOPE,
         }
     }
 
@@ -39,6 +41,7 @@ impl Reads {
             Reads::ManageUsers => {
                 "manage users (suspend them, end their sessions, expire passwords)"
             }
+            Reads::RevokeGrants => "manage users (revoke the grants they gave apps)",
         }
     }
 }
@@ -245,7 +248,7 @@ impl Okta {
             )
         } else {
             let who = match call.reads {
-                Reads::ManageUsers => "an Organization Administrator",
+                Reads::ManageUsers | Reads::RevokeGrants => "an Organization Administrator",
                 _ => "a Read-only Administrator",
             };
             format!("{what} needs an API token of an administrator who can {can} ({who} can)")

@@ -1,4 +1,5 @@
-//! Okta through its management API: groups, users and the System Log.
+//! Okta through its management API: groups, users, the System Log, and the
+//! grants users gave OAuth clients.
 //!
 //! Two ways in, chosen by the instance's fields (the catalog's two methods):
 //! `domain` alone means the secret is an API token, sent as
@@ -17,6 +18,7 @@ mod api;
 mod auth;
 mod directory;
 mod governance;
+mod grants;
 mod logs;
 mod throttle;
 
@@ -25,9 +27,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use url::Url;
 
+use super::governance::grants_of_accounts;
 use super::http::{Http, RetryPolicy};
 use super::{ActivityBatch, ConnectionCheck, Connector, ConnectorError, DomainTally, Page};
 use crate::domain::governance::{AccountAction, ActionReceipt};
+use crate::domain::grants::Grant;
 use crate::domain::{AppKind, Instance, InstanceId, RemoteGroup, RemoteUser, Secret};
 
 pub use directory::own_domains;
@@ -267,6 +271,16 @@ impl Connector for Okta {
         user: &str,
     ) -> Result<ActionReceipt, ConnectorError> {
         self.act(action, user).await
+    }
+
+    /// Issue 11: the consents the active users gave OAuth clients.
+    async fn grants(&self, accounts: &[RemoteUser]) -> Result<Option<Vec<Grant>>, ConnectorError> {
+        let read = |account| self.grants_of(account);
+        grants_of_accounts(VENDOR, accounts, read).await.map(Some)
+    }
+
+    async fn revoke_grant(&self, grant: &Grant) -> Result<ActionReceipt, ConnectorError> {
+        self.revoke_client(grant).await
     }
 }
 

@@ -274,7 +274,7 @@ pub(crate) enum Api {
     Reports,
     /// Changing accounts (issue 11).
     ManageUsers,
-    /// Signing accounts out (issue 11).
+    /// Signing accounts out, and the tokens they issued to apps (issue 11).
     Security,
 }
 

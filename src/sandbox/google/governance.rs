@@ -20,7 +20,8 @@ use super::directory::user_json;
 use super::errors::GoogleError;
 use crate::sandbox::{Shared, lock_mutex};
 
-fn count(shared: &Shared, email: String, action: &str) {
+/// Counts `action` done to the account `email`, for the tests' hooks.
+pub(super) fn count(shared: &Shared, email: String, action: &str) {
     *lock_mutex(&shared.google.acted)
         .entry((email, action.to_string()))
         .or_default() += 1;

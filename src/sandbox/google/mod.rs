@@ -12,9 +12,11 @@
 //!   `groups/{groupKey}/members` (`maxResults` ≤ 200, nested groups as GROUP
 //!   members unless `includeDerivedMembership=true`), `users` (`maxResults`
 //!   ≤ 500, `query` with `isAdmin=`, `isSuspended=`, `isArchived=`, `email`…),
-//!   `users/{userKey}`. A token acting as someone who is not an
-//!   administrator gets 403 "Not Authorized to access this resource/api"; a
-//!   token without the API's scope 403 `insufficientPermissions`.
+//!   `users/{userKey}`, and the tokens accounts issued to apps
+//!   (`users/{userKey}/tokens[/{clientId}]`, `tokens`, issue 11). A token
+//!   acting as someone who is not an administrator gets 403 "Not Authorized to
+//!   access this resource/api"; a token without the API's scope 403
+//!   `insufficientPermissions`.
 //! - Reports API (`/admin/reports/v1/activity/users/{userKey}/applications/
 //!   {login,admin,drive,token}`, `reports`): newest first, `startTime`,
 //!   `endTime`, `maxResults` ≤ 1000, `pageToken`; a non-administrator gets
@@ -33,7 +35,7 @@ use axum::extract::{Request, State as Extract};
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 
 use super::{Org, SandboxConfig, Shared, lock_mutex};
 
@@ -44,9 +46,11 @@ mod governance;
 mod handle;
 mod query;
 mod reports;
+mod tokens;
 mod workspace;
 
 pub use handle::{GoogleAccount, GoogleCredentials, GoogleGroup};
+pub use tokens::GoogleToken;
 pub use workspace::WorkspaceError;
 
 use auth::Api;
@@ -184,10 +188,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     );
     let security = guarded(
         Api::Security,
-        Router::new().route(
-            &format!("{dir}/users/{{key}}/signOut"),
-            post(governance::sign_out),
-        ),
+        Router::new()
+            .route(
+                &format!("{dir}/users/{{key}}/signOut"),
+                post(governance::sign_out),
+            )
+            .route(&format!("{dir}/users/{{key}}/tokens"), get(tokens::list))
+            .route(
+                &format!("{dir}/users/{{key}}/tokens/{{client}}"),
+                delete(tokens::delete),
+            ),
     );
     let reports = guarded(
         Api::Reports,

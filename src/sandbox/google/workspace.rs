@@ -108,6 +108,8 @@ pub(crate) struct Workspace {
     pub groups: Vec<WorkspaceGroup>,
     /// Addresses outside the customer that are group members.
     pub externals: Vec<String>,
+    /// The tokens each account issued to apps, by account (issue 11, `tokens`).
+    pub tokens: Vec<Vec<u8>>,
     /// Lower-case e-mail → account or group.
     by_email: HashMap<String, Member>,
     /// Google id → account or group.
@@ -266,6 +268,7 @@ impl Workspace {
         let mut ws = Workspace {
             customer_id,
             domains: vec![PRIMARY_DOMAIN.to_owned()],
+            tokens: super::tokens::issued(accounts.len(), seed),
             accounts,
             admins,
             groups,

@@ -13,7 +13,10 @@
 //! - `GET /api/v1/logs`: the System Log, polling and bounded (`log`);
 //! - `POST /api/v1/users/{id}/lifecycle/{suspend,unsuspend,expire_password}`
 //!   and `DELETE /api/v1/users/{id}/sessions`, needing `okta.users.manage`
-//!   (`lifecycle`, issue 11).
+//!   (`lifecycle`, issue 11);
+//! - `GET /api/v1/users/{id}/grants`, `DELETE /api/v1/users/{id}/grants/{grantId}`
+//!   and `DELETE /api/v1/users/{id}/clients/{clientId}/grants`: the consents
+//!   users gave OAuth clients (`grants`, issue 11).
 //!
 //! Lists page by the `Link` header (`listing`); errors are Okta's error
 //! object (401 `E0000011`, 403 `E0000006`, 404 `E0000007`, 429 `E0000047`
@@ -39,6 +42,7 @@ use crate::store::NewInstance;
 mod auth;
 mod directory;
 mod errors;
+mod grants;
 mod lifecycle;
 mod listing;
 mod log;
@@ -46,6 +50,7 @@ mod orgs;
 mod scim;
 
 use errors::{Family, OktaError};
+pub use grants::OktaConsent;
 pub use orgs::OktaStatus;
 
 /// Per-sandbox Okta state: the orgs, issued tokens, and answers queued by tests.
@@ -151,6 +156,15 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/api/v1/users/{id}/sessions",
             delete(lifecycle::clear_sessions),
+        )
+        .route("/api/v1/users/{id}/grants", get(grants::list))
+        .route(
+            "/api/v1/users/{id}/grants/{grant}",
+            delete(grants::revoke_one),
+        )
+        .route(
+            "/api/v1/users/{id}/clients/{client}/grants",
+            delete(grants::revoke_client),
         )
         .route("/api/v1/logs", get(log::logs))
         .route_layer(from_fn_with_state(shared.clone(), auth::require));

@@ -125,6 +125,8 @@ pub(crate) struct OktaOrg {
     pub groups: Vec<Group>,
     /// Users who act as administrators in the System Log.
     pub admins: Vec<u32>,
+    /// The OAuth clients users consented to, and their consents (issue 11).
+    pub grants: super::grants::Consents,
     user_index: HashMap<String, u32>,
     group_index: HashMap<String, u32>,
 }
@@ -394,6 +396,7 @@ fn build(org: &Org, seed: u64, plan: Plan, flattened: &[Vec<u32>]) -> OktaOrg {
         private_pem,
         public_key: DecodingKey::from_rsa_pem(public_pem.as_bytes()).ok(),
         scopes: GRANTED_SCOPES.iter().map(|s| s.to_string()).collect(),
+        grants: super::grants::generate(&users, seed, plan.number),
         users,
         groups,
         admins,
