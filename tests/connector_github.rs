@@ -879,38 +879,83 @@ async fn github_offers_no_account_action_and_says_so() {
 }
 
 // Issue 11: the GitHub Apps installed in the organisation are read across pages, each
-// a grant the organisation gave the app, its permissions as scopes; a token without
-// admin:read is told which scope to add. GitHub offers no revoke.
+// a grant the organisation gave the app, its permissions as scopes, not revocable
+// through the API; with SSO, the tokens members authorised are read too (not SSH
+// keys) and one is removed by DELETE with admin:org, after which it is gone. A token
+// without admin:read is told which scope to add.
 #[tokio::test]
-async fn installed_apps_are_read_as_grants() {
+async fn installed_apps_and_sso_authorizations_are_read_as_grants() {
     use casbah::domain::grants::GrantKind;
     let sb = sandbox(30).await;
     let org = sb.github_org();
     let g = connector_for(&sb, &org, sb.github_token()).with_page_size(3);
-    let grants = g.grants(&[]).await.unwrap().expect("installations");
-    let slugs: Vec<&str> = grants.iter().map(|g| g.app_name.as_str()).collect();
+    let grants = g.grants(&[]).await.unwrap().expect("grants");
+    let installed: Vec<&str> = grants
+        .iter()
+        .filter(|g| g.kind == GrantKind::Application)
+        .map(|g| g.app_name.as_str())
+        .collect();
     assert_eq!(
-        slugs,
+        installed,
         ["renovate", "slack", "release-deployer", "codecov"],
         "past page one"
     );
-    assert!(
-        grants
-            .iter()
-            .all(|g| g.kind == GrantKind::Application && g.user.is_none())
-    );
-    let deployer = &grants[2];
+    let deployer = grants
+        .iter()
+        .find(|g| g.app_name == "release-deployer")
+        .unwrap();
     assert_eq!(
         deployer.risky_scopes(),
         ["administration:write", "contents:write", "secrets:write"]
     );
-    assert!(deployer.granted_at.is_some());
+    assert!(deployer.granted_at.is_some() && !deployer.revocable);
+    let cli: Vec<_> = grants
+        .iter()
+        .filter(|g| g.app_name == "GitHub CLI")
+        .collect();
+    let members = sb.github_members(&org).unwrap().len();
+    assert_eq!(
+        cli.len(),
+        members.div_ceil(2),
+        "every page of authorizations"
+    );
+    assert!(cli.iter().all(|g| g.revocable && g.user.is_some()));
+    assert!(
+        grants.iter().any(|g| g.app_name == "ci-bot"),
+        "personal access tokens too"
+    );
+
+    let revoke = g.revoke_grant(deployer).await;
+    assert!(
+        matches!(&revoke, Err(ConnectorError::NotAvailable { what, .. }) if what.contains("uninstall")),
+        "{revoke:?}"
+    );
+    let refused = g.revoke_grant(cli[0]).await.expect_err("no admin:org");
+    assert!(refused.to_string().contains("admin:org"), "{refused}");
+    let owner = connector_for(
+        &sb,
+        &org,
+        sb.github_token_with_scopes(&["read:org", "admin:org", "admin:read"]),
+    );
+    let done = owner.revoke_grant(cli[0]).await.expect("removed");
+    assert_eq!(done.status, 204);
+    let after = owner.grants(&[]).await.unwrap().unwrap();
+    assert_eq!(after.len(), grants.len() - 1);
+    assert!(!after.iter().any(|g| g.id == cli[0].id));
+
     let narrow = connector_for(&sb, &org, sb.github_token_with_scopes(&["read:org"]));
     let refused = narrow.grants(&[]).await.expect_err("no admin:read");
     assert!(refused.to_string().contains("admin:read"), "{refused}");
-    let revoke = g.revoke_grant(deployer).await;
+    // Without SSO there are no authorizations, and that is not an error.
+    let plain = sb.github_org_without_audit_log();
+    let token = sb.github_token_for(&plain).expect("its token");
+    let none = connector_for(&sb, &plain, token)
+        .grants(&[])
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
-        matches!(revoke, Err(ConnectorError::NotAvailable { .. })),
-        "{revoke:?}"
+        none.iter().all(|g| g.kind == GrantKind::Application),
+        "{none:?}"
     );
 }

@@ -231,7 +231,7 @@ async fn refusals_send_nothing_and_write_nothing() {
         .await
         .unwrap();
     assert!(svc.read_only().await.unwrap());
-    for action in AccountAction::ALL {
+    for action in AccountAction::EVERY {
         let refused = svc
             .plan_action("contoso", action, vec![known.clone()])
             .await
@@ -264,7 +264,8 @@ async fn refusals_send_nothing_and_write_nothing() {
     );
 }
 
-// Issue 11: GitHub's API has no account action; casbah says so before any request.
+// Issue 11: GitHub's API has no account action, nor a way to uninstall an app; casbah
+// says so before any request.
 #[tokio::test]
 async fn an_app_without_the_action_says_so() {
     let (sb, svc, _dir) = common::connected_service(20).await;
@@ -285,6 +286,26 @@ async fn an_app_without_the_action_says_so() {
         refused
             .to_string()
             .contains("offers no such account action"),
+        "{refused}"
+    );
+    // Its installed apps are listed, and taking one back is refused before any request.
+    scan_users(&svc, "gh").await;
+    let detail = svc
+        .app_grants("gh", "release-deployer")
+        .await
+        .expect("listed");
+    let refused = svc
+        .plan_action(
+            "gh",
+            AccountAction::RevokeGrant,
+            vec![detail.grants[0].id.clone()],
+        )
+        .await
+        .expect_err("not revocable");
+    assert!(
+        refused
+            .to_string()
+            .contains("removes it in the app's settings"),
         "{refused}"
     );
     assert!(svc.audit_trail().await.unwrap().is_empty());

@@ -43,6 +43,9 @@ pub struct Grant {
     pub account_id: Option<String>,
     pub scopes: Vec<String>,
     pub granted_at: Option<Micros>,
+    /// Whether the app's API lets the organisation take it back (GitHub's offers
+    /// no way to uninstall a GitHub App).
+    pub revocable: bool,
 }
 
 impl Grant {

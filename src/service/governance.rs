@@ -276,6 +276,14 @@ impl Local {
             let grants = self.db(move |s| s.grants(Some(id))).await?;
             for name in &wanted {
                 match grants.iter().map(|(_, g)| g).find(|g| g.id == *name) {
+                    Some(g) if !g.revocable => {
+                        return Err(ServiceError::Invalid(format!(
+                            "{} offers no way to take back {} through its API: an administrator \
+                             removes it in the app's settings; nothing was sent",
+                            instance.app.display_name(),
+                            g.app_name
+                        )));
+                    }
                     Some(g) if !targets.iter().any(|t| t.account_id == g.id) => {
                         targets.push(planned_grant(g));
                     }

@@ -105,6 +105,22 @@ impl GitHub {
         reply.map_err(|r| self.rest_error(&r, call))
     }
 
+    /// A REST DELETE (issue 11): its status and GitHub's request id. Idempotent at
+    /// GitHub (a second DELETE finds nothing), so retried as reads are.
+    pub(super) async fn delete(
+        &self,
+        call: &Call,
+    ) -> Result<crate::domain::governance::ActionReceipt, ConnectorError> {
+        let reply = self
+            .http
+            .send(
+                |c| self.request(c, reqwest::Method::DELETE, call.url.clone()),
+                crate::connectors::governance::receipt(Some("x-github-request-id")),
+            )
+            .await?;
+        reply.map_err(|r| self.rest_error(&r, call))
+    }
+
     /// Every item of a list from `call`, following the `Link` header's next
     /// page as given (same origin only), until `limit` items. Each item (a
     /// `what`) is read on its own; those that do not read are counted in

@@ -214,9 +214,16 @@ impl Connector for GitHub {
 
     async fn grants(
         &self,
-        _: &[RemoteUser],
+        accounts: &[RemoteUser],
     ) -> Result<Option<Vec<crate::domain::grants::Grant>>, ConnectorError> {
-        self.installations().await.map(Some)
+        self.app_grants(accounts).await.map(Some)
+    }
+
+    async fn revoke_grant(
+        &self,
+        grant: &crate::domain::grants::Grant,
+    ) -> Result<crate::domain::governance::ActionReceipt, ConnectorError> {
+        self.revoke(grant).await
     }
 
     fn activity_streams(&self) -> Vec<&'static str> {

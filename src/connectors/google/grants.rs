@@ -62,6 +62,7 @@ fn grant(account: &RemoteUser, raw: RawRecord) -> Option<Grant> {
         account_id: Some(account.id.clone()),
         scopes,
         granted_at: None,
+        revocable: true,
     })
 }
 

@@ -150,6 +150,7 @@ impl Microsoft365 {
                     .map(clean)
                     .collect(),
                 granted_at: None,
+                revocable: true,
             });
         }
         // Application permissions: what each app was assigned as itself.
@@ -181,6 +182,7 @@ impl Microsoft365 {
                         .as_deref()
                         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                         .map(|t| t.timestamp_micros()),
+                    revocable: true,
                 });
             }
         }

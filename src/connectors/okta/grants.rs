@@ -107,6 +107,7 @@ fn by_client(account: &RemoteUser, records: Vec<RawRecord>) -> Vec<Grant> {
             account_id: Some(account.id.clone()),
             scopes: Vec::new(),
             granted_at: None,
+            revocable: true,
         });
         if !g.scopes.contains(&scope) {
             g.scopes.push(scope);

@@ -91,6 +91,8 @@ pub(crate) struct State {
     /// Fields served with a test's value instead of their own: team slug or
     /// account login (lower-cased), field, value (issue 10).
     pub(crate) mistyped: Mutex<Vec<(String, String, serde_json::Value)>>,
+    /// Issue 11: SSO credential authorizations removed, by credential id.
+    pub(crate) sso_revoked: Mutex<std::collections::BTreeMap<u64, u64>>,
 }
 
 /// The scopes of each organisation's personal access token.
@@ -133,6 +135,7 @@ impl State {
             graphql_refused: AtomicBool::new(false),
             garbled: Mutex::new(Vec::new()),
             mistyped: Mutex::new(Vec::new()),
+            sso_revoked: Mutex::default(),
         }
     }
 
@@ -245,6 +248,18 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/organizations/{org}/installations",
             get(apps::installations),
+        )
+        .route(
+            "/orgs/{org}/credential-authorizations",
+            get(apps::credential_authorizations),
+        )
+        .route(
+            "/organizations/{org}/credential-authorizations",
+            get(apps::credential_authorizations),
+        )
+        .route(
+            "/orgs/{org}/credential-authorizations/{credential}",
+            axum::routing::delete(apps::remove_credential_authorization),
         )
         .route("/orgs/{org}/members", get(rest::members))
         .route("/organizations/{org}/members", get(rest::members))

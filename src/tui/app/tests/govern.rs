@@ -213,6 +213,7 @@ fn app_detail() -> crate::service::AppDetail {
         account_id: Some(format!("id{n}")),
         scopes: vec!["Mail.Send".into()],
         granted_at: None,
+        revocable: true,
     };
     crate::service::AppDetail {
         summary: app_summary(),
