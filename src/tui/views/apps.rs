@@ -49,20 +49,26 @@ fn load(out: &mut Out) {
     out.run(Cmd::Govern(GovernCmd::LoadApps));
 }
 
-/// Scopes on one line, the risky ones marked `!`.
+/// Scopes on one line, the risky ones marked `!`; Google's without the prefix
+/// every one of them shares.
 fn scopes_text(scopes: &[String]) -> String {
     let marked: Vec<String> = scopes
         .iter()
         .map(|s| {
-            let s = safe(s);
-            if is_risky(&s) {
-                format!("{s}!")
+            let shown = safe(s.trim_start_matches("https://www.googleapis.com/auth/"));
+            if is_risky(s) {
+                format!("{shown}!")
             } else {
-                s.into_owned()
+                shown.into_owned()
             }
         })
         .collect();
     marked.join(" ")
+}
+
+/// When it was granted, where the app says (Google does not).
+fn granted(env: &Env, at: Option<crate::domain::Micros>) -> String {
+    at.map_or_else(|| "—".to_owned(), |t| ago(env.now, Some(t)))
 }
 
 fn reach(a: &AppSummary) -> String {
@@ -352,7 +358,7 @@ fn draw_apps(pane: &AppsPane, f: &mut Frame, area: Rect, focused: bool, env: &En
                     Cell::from(reach(a)),
                     Cell::from(risky),
                     Cell::from(scopes_text(&a.risky)),
-                    Cell::from(ago(env.now, a.last_granted)),
+                    Cell::from(granted(env, a.last_granted)),
                 ],
                 &mask,
             ));
@@ -431,7 +437,7 @@ fn draw_grants(view: &GrantsView, f: &mut Frame, area: Rect, focused: bool, env:
                 [
                     Cell::from(who),
                     Cell::from(scopes_text(&g.scopes)),
-                    Cell::from(ago(env.now, g.granted_at)),
+                    Cell::from(granted(env, g.granted_at)),
                 ],
                 &mask,
             ));
