@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::args::{ActArgs, JsonFlag};
 use super::output::{print_json, print_table, short_time};
 use super::{Failure, Outcome};
-use crate::domain::governance::{AccountAction, AuditEntry, AuditOutcome};
+use crate::domain::governance::{AccountAction, AuditEntry};
 use crate::service::{ActionPlan, ActionReport, Service};
 
 /// `casbah act ACTION --instance NAME USER…`: the plan, a confirmation, the report.
@@ -207,7 +207,7 @@ fn show_report(report: &ActionReport) {
             vec![
                 r.target.clone(),
                 r.outcome.label().to_string(),
-                outcome_detail(&r.outcome),
+                r.outcome.detail(),
             ]
         })
         .collect();
@@ -219,18 +219,6 @@ fn show_report(report: &ActionReport) {
         report.done.len(),
         report.failed.len()
     );
-}
-
-/// The vendor's answer: its status and request id, or its error.
-fn outcome_detail(outcome: &AuditOutcome) -> String {
-    match outcome {
-        AuditOutcome::Unknown => "no answer recorded; check the account in the app".into(),
-        AuditOutcome::Done { status, request_id } => match request_id {
-            Some(id) => format!("{status}, request {id}"),
-            None => status.to_string(),
-        },
-        AuditOutcome::Failed { message, .. } => message.clone(),
-    }
 }
 
 #[derive(Serialize)]
@@ -272,7 +260,7 @@ pub async fn audit(f: JsonFlag, svc: &Service) -> Outcome {
                 a.action.clone(),
                 a.target.clone(),
                 e.outcome.label().to_string(),
-                outcome_detail(&e.outcome),
+                e.outcome.detail(),
                 a.reason.clone(),
             ]
         })

@@ -146,6 +146,18 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
+    /// The app's answer in a few words: its status and request id, or its error.
+    pub fn detail(&self) -> String {
+        match self {
+            AuditOutcome::Unknown => "no answer recorded: check the account in the app".into(),
+            AuditOutcome::Done { status, request_id } => match request_id {
+                Some(id) => format!("{status}, request {id}"),
+                None => status.to_string(),
+            },
+            AuditOutcome::Failed { message, .. } => message.clone(),
+        }
+    }
+
     /// The trail's words for it.
     pub fn label(&self) -> &'static str {
         match self {

@@ -76,6 +76,8 @@ pub enum Event {
     GroupsChanged,
     /// Issue 11: the audit trail has new entries.
     Audited,
+    /// Issue 11: a user scan read an instance's app grants again.
+    GrantsChanged,
     /// A Graph connection's groups, members, items or mirrors changed.
     ExternalChanged {
         connection: ConnectionId,

@@ -103,7 +103,7 @@ impl Local {
         action: AccountAction,
         users: Vec<String>,
     ) -> Result<ActionPlan> {
-        Ok(self.prepare(instance, action, &users).await?.0)
+        Ok(self.prepare(instance, action, &users).await?.plan)
     }
 
     /// Carries out `action` on `users`, as `plan_action` names them, on the record.
@@ -121,15 +121,13 @@ impl Local {
                 "say why (--reason): the audit trail records the reason for every action".into(),
             ));
         }
-        let (plan, instance, connector) = self.prepare(instance, action, &users).await?;
-        let grants = match action {
-            AccountAction::RevokeGrant => {
-                let id = instance.id;
-                self.db(move |s| s.grants(Some(id))).await?
-            }
-            _ => Vec::new(),
-        };
-        let grant_of = |id: &str| grants.iter().map(|(_, g)| g).find(|g| g.id == id);
+        let Prepared {
+            plan,
+            instance,
+            connector,
+            grants,
+        } = self.prepare(instance, action, &users).await?;
+        let grant_of = |id: &str| grants.iter().find(|g| g.id == id);
         let by = super::server::caller();
         let requests: Vec<_> = plan
             .targets
@@ -236,7 +234,7 @@ impl Local {
         instance: &str,
         action: AccountAction,
         users: &[String],
-    ) -> Result<(ActionPlan, Instance, std::sync::Arc<dyn Connector>)> {
+    ) -> Result<Prepared> {
         if self.read_only().await? {
             return Err(ServiceError::Invalid(format!(
                 "casbah is in read-only mode: {} was not sent (turn off --read-only or the \
@@ -272,6 +270,7 @@ impl Local {
         let id = instance.id;
         let mut targets: Vec<PlannedTarget> = Vec::new();
         let mut unknown = Vec::new();
+        let mut chosen = Vec::new();
         if action == AccountAction::RevokeGrant {
             let grants = self.db(move |s| s.grants(Some(id))).await?;
             for name in &wanted {
@@ -286,6 +285,7 @@ impl Local {
                     }
                     Some(g) if !targets.iter().any(|t| t.account_id == g.id) => {
                         targets.push(planned_grant(g));
+                        chosen.push(g.clone());
                     }
                     Some(_) => {}
                     None => unknown.push(name.as_str()),
@@ -326,8 +326,22 @@ impl Local {
                 .cloned(),
             targets,
         };
-        Ok((plan, instance, connector))
+        Ok(Prepared {
+            plan,
+            instance,
+            connector,
+            grants: chosen,
+        })
     }
+}
+
+/// An action checked and ready to send: its plan, where, through what, and the
+/// grants it revokes (none for an action on accounts).
+struct Prepared {
+    plan: ActionPlan,
+    instance: Instance,
+    connector: std::sync::Arc<dyn Connector>,
+    grants: Vec<Grant>,
 }
 
 fn not_offered(instance: &Instance, action: AccountAction) -> String {

@@ -155,6 +155,7 @@ impl Local {
         };
         let n = grants.len();
         self.db(move |s| s.replace_grants(id, &grants)).await?;
+        self.emit(Event::GrantsChanged);
         Ok(Some(n))
     }
 

@@ -296,7 +296,7 @@ impl App {
             Event::Notification { level, text } => self.toast(*level, text.clone()),
             Event::InstancesChanged => self.cmds.push(Cmd::LoadInstances),
             Event::GroupsChanged => self.cmds.push(Cmd::LoadGroups),
-            Event::Audited => {}
+            Event::Audited | Event::GrantsChanged => {}
             Event::Reload => return self.update(Msg::Lagged),
             Event::ServerStopped => return self.exit = Some(Exit::ServerStopped),
             Event::ActivitiesIngested { .. } | Event::ExternalChanged { .. } => {}

@@ -10,7 +10,6 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 
-use super::audit::answer;
 use crate::domain::InstanceId;
 use crate::domain::governance::{AccountAction, offered};
 use crate::service::{ActionPlan, ActionReport};
@@ -244,7 +243,7 @@ fn report_lines(r: &ActionReport, env: &Env) -> Vec<Line<'static>> {
     )];
     for f in &r.failed {
         lines.push(Line::styled(
-            format!("✗ {}  {}", safe(&f.target), safe(&answer(&f.outcome))),
+            format!("✗ {}  {}", safe(&f.target), safe(&f.outcome.detail())),
             theme.error(),
         ));
     }

@@ -271,8 +271,8 @@ impl Component for AppsPane {
 
 impl Pane for AppsPane {
     fn event(&mut self, event: &Event, _env: &Env, out: &mut Out) {
-        // A scan's new grants, or a revoke's, show at once.
-        if matches!(event, Event::Audited | Event::InstancesChanged) {
+        // A scan's new grants, or a revoke's, show at once; other scans change nothing here.
+        if matches!(event, Event::Audited | Event::GrantsChanged) {
             load(out);
             if let Some(v) = &self.open {
                 out.run(Cmd::Govern(GovernCmd::LoadAppGrants {

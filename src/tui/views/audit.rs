@@ -44,18 +44,6 @@ impl AuditPane {
     }
 }
 
-/// The app's answer in a few words: its status and request id, or its error.
-pub fn answer(outcome: &AuditOutcome) -> String {
-    match outcome {
-        AuditOutcome::Unknown => "no answer recorded: check the account in the app".into(),
-        AuditOutcome::Done { status, request_id } => match request_id {
-            Some(id) => format!("{status} · request {id}"),
-            None => status.to_string(),
-        },
-        AuditOutcome::Failed { message, .. } => message.clone(),
-    }
-}
-
 fn outcome_span(outcome: &AuditOutcome, theme: &Theme) -> Span<'static> {
     let style = match outcome {
         AuditOutcome::Done { .. } => theme.ok(),
@@ -90,7 +78,7 @@ fn detail_lines(e: &AuditEntry, env: &Env) -> Vec<Line<'static>> {
             Span::styled(format!("{:<10}", "Result"), theme.header()),
             outcome_span(&e.outcome, theme),
         ]),
-        field("Answer", answer(&e.outcome)),
+        field("Answer", e.outcome.detail()),
     ];
     if let AuditOutcome::Failed {
         status: Some(status),
