@@ -1291,6 +1291,9 @@ fn suspend_a_member_and_see_the_audit_trail() {
             .lines()
             .any(|l| l.contains("suspend") && l.contains("done") && l.contains("pty test"))
     });
+    // R-G4: the group is synced again and keeps its active members only.
+    t.send(":members Finance - EMEA Approvers\r");
+    t.wait_for("No members");
     t.send("q");
     let status = t.wait_exit(Duration::from_secs(5));
     assert!(status.success(), "exit status {status:?}");

@@ -9,7 +9,7 @@ use super::{Event, JobHandle, Level, Local, Result, ServiceError};
 use crate::connectors::{Connector, ConnectorError};
 use crate::domain::governance::{AccountAction, AuditAttempt, AuditEntry, AuditOutcome};
 use crate::domain::grants::{Grant, GrantKind};
-use crate::domain::{AppKind, Instance, RemoteUser, UserStatus, now_micros};
+use crate::domain::{AppKind, GroupKind, Instance, RemoteUser, UserStatus, now_micros};
 
 /// The setting that refuses every action (issue 11: read-only mode).
 pub const READ_ONLY_SETTING: &str = "governance.read-only";
@@ -172,7 +172,10 @@ impl Local {
             ),
         );
         self.emit(Event::Audited);
-        let rescan = vec![self.scan_users(&instance)];
+        let mut rescan = vec![self.scan_users(&instance)];
+        if matches!(action, AccountAction::Suspend | AccountAction::Unsuspend) {
+            rescan.extend(self.resync_groups_of(&instance, &plan).await?);
+        }
         Ok((
             ActionReport {
                 instance: instance.name,
@@ -182,6 +185,34 @@ impl Local {
             },
             rescan,
         ))
+    }
+
+    /// R-G4: groups keep active members only, so a suspension leaves (and an
+    /// unsuspension rejoins) the imported groups of this instance its accounts are in.
+    async fn resync_groups_of(
+        &self,
+        instance: &Instance,
+        plan: &ActionPlan,
+    ) -> Result<Vec<JobHandle>> {
+        let keys: Vec<String> = plan.targets.iter().map(|t| t.key.clone()).collect();
+        let theirs = self
+            .db(move |s| {
+                let mut ids = std::collections::BTreeSet::new();
+                for key in &keys {
+                    ids.extend(s.person_directory(key)?.groups);
+                }
+                Ok(ids)
+            })
+            .await?;
+        let groups = self.db(|s| s.groups()).await?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| theirs.contains(&g.id))
+            .filter(
+                |g| matches!(g.kind, GroupKind::Imported { instance: i, .. } if i == instance.id),
+            )
+            .map(|g| self.start_group_sync(g.id, &g.name))
+            .collect())
     }
 
     pub async fn audit_trail(&self) -> Result<Vec<AuditEntry>> {
