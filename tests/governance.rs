@@ -89,6 +89,25 @@ async fn a_planned_action_is_sent_once_and_on_the_record() {
         "a plan sends nothing"
     );
     assert!(svc.audit_trail().await.unwrap().is_empty());
+    // An Entra administrator is known by the administrators group (R-G1), and said.
+    let admins = svc
+        .find_group("Microsoft 365 administrator")
+        .await
+        .expect("the administrators group");
+    let admin = svc.members(admins.id).await.expect("its members")[0]
+        .key
+        .clone();
+    let plan_admin = svc
+        .plan_action("contoso", AccountAction::SignOut, vec![admin.clone()])
+        .await
+        .expect("plan");
+    assert!(
+        plan_admin
+            .warnings()
+            .contains(&format!("{admin} is an administrator of the app")),
+        "{:?}",
+        plan_admin.warnings()
+    );
 
     let (report, rescan) = svc
         .act(

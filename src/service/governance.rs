@@ -9,7 +9,7 @@ use super::{Event, JobHandle, Level, Local, Result, ServiceError};
 use crate::connectors::{Connector, ConnectorError};
 use crate::domain::governance::{AccountAction, AuditAttempt, AuditEntry, AuditOutcome};
 use crate::domain::grants::{Grant, GrantKind};
-use crate::domain::{AppKind, GroupKind, Instance, RemoteUser, UserStatus, now_micros};
+use crate::domain::{AppKind, AutoGroup, GroupKind, Instance, RemoteUser, UserStatus, now_micros};
 
 /// The setting that refuses every action (issue 11: read-only mode).
 pub const READ_ONLY_SETTING: &str = "governance.read-only";
@@ -215,6 +215,24 @@ impl Local {
             .collect())
     }
 
+    /// The people in the app's administrators group (R-G1), where it has one: the
+    /// accounts whose own record does not say they administer it (Entra's).
+    async fn admins_of(&self, app: AppKind) -> Result<std::collections::HashSet<String>> {
+        let Some(auto) = AutoGroup::administrators_of(app) else {
+            return Ok(Default::default());
+        };
+        self.db(move |s| {
+            let mut keys = std::collections::HashSet::new();
+            for g in s.groups()? {
+                if g.kind == GroupKind::Automatic(auto.clone()) {
+                    keys.extend(s.member_keys(g.id)?);
+                }
+            }
+            Ok(keys)
+        })
+        .await
+    }
+
     pub async fn audit_trail(&self) -> Result<Vec<AuditEntry>> {
         self.db(|s| s.audit_trail()).await
     }
@@ -324,10 +342,12 @@ impl Local {
             }
         } else {
             let accounts = self.db(move |s| s.instance_users(id)).await?;
+            let admins = self.admins_of(instance.app).await?;
             for name in &wanted {
                 match find_account(&accounts, name) {
                     Some(account) if !targets.iter().any(|t| t.account_id == account.id) => {
-                        targets.push(planned(account, action, instance.app));
+                        let admin = account.admin || admins.contains(&account.key());
+                        targets.push(planned(account, admin, action, instance.app));
                     }
                     Some(_) => {}
                     None => unknown.push(name.as_str()),
@@ -405,9 +425,14 @@ fn find_account<'a>(accounts: &'a [RemoteUser], name: &str) -> Option<&'a Remote
     })
 }
 
-fn planned(account: &RemoteUser, action: AccountAction, app: AppKind) -> PlannedTarget {
+fn planned(
+    account: &RemoteUser,
+    admin: bool,
+    action: AccountAction,
+    app: AppKind,
+) -> PlannedTarget {
     let mut warnings = Vec::new();
-    if account.admin {
+    if admin {
         warnings.push(format!("{} is an administrator of the app", account.key()));
     }
     if account.on_premises_sync && action != AccountAction::SignOut {
