@@ -22,7 +22,7 @@ pub fn base(s: &str) -> Result<Url, ConnectorError> {
         return Err(unusable("the endpoint must not carry a query or fragment"));
     }
     // A secret sent in clear could be read on the way; only this machine is on the way.
-    if url.scheme() == "http" && !is_loopback(&url) {
+    if url.scheme() == "http" && !url.host().is_some_and(|h| is_loopback(&h)) {
         return Err(unusable(
             "plain http is allowed only to this machine (127.0.0.1, ::1, localhost); use https",
         ));
@@ -30,12 +30,13 @@ pub fn base(s: &str) -> Result<Url, ConnectorError> {
     Ok(url)
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
+/// Whether only this machine is on the way to `host`; webhooks and SMTP relays
+/// (issue 12) follow the same rule as connectors.
+pub(crate) fn is_loopback<S: AsRef<str>>(host: &url::Host<S>) -> bool {
+    match host {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(name) => name.as_ref().eq_ignore_ascii_case("localhost"),
     }
 }
 

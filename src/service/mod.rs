@@ -18,6 +18,7 @@ mod groups;
 mod instances;
 mod jobs;
 mod names;
+pub mod notices;
 pub mod recent;
 mod remote;
 mod scans;
