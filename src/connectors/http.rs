@@ -500,8 +500,8 @@ enum Exchange {
 }
 
 /// reqwest's own Display names the URL, query included; keep it to the kind
-/// of failure and its root cause.
-fn describe(e: &reqwest::Error) -> String {
+/// of failure and its root cause. Webhook notices (issue 12) say it the same way.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     let kind = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {

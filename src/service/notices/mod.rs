@@ -12,6 +12,8 @@ use url::Url;
 
 use crate::connectors::url::is_loopback;
 
+pub mod smtp;
+pub mod webhook;
 
 /// The SMTP relay that e-mail notices go through. The password is a secret
 /// stored apart from these settings.
