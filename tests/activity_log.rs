@@ -137,6 +137,7 @@ impl Appender for MemoryAppender {
             report: IngestReport {
                 inserted,
                 duplicates: received - inserted,
+                alerts: Default::default(),
             },
         }))
     }

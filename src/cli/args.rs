@@ -81,6 +81,208 @@ pub enum Command {
     /// The OAuth apps people and the organisation granted access, and their scopes
     #[command(subcommand)]
     Apps(AppsCommand),
+    /// Activity policies: what to watch for as activities arrive, and where to send alerts
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// The alerts policies raised: list, show, acknowledge, resolve or dismiss them
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+    /// Where notices go: an SMTP relay for e-mail, and a webhook
+    #[command(subcommand)]
+    Notify(NotifyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every policy: its filter, rule, severity, notices and open alerts
+    List(JsonFlag),
+    /// The built-in templates `add --template` starts from
+    Templates(JsonFlag),
+    /// Add a policy (off unless --enable), from a filter or a template
+    Add(PolicyArgs),
+    /// Change a policy: only what is given changes
+    Edit(PolicyArgs),
+    /// Start watching with a policy
+    Enable(PolicyName),
+    /// Stop watching with a policy; its alerts stay
+    Disable(PolicyName),
+    /// Remove a policy and its half-counted windows; its alerts stay
+    Delete(PolicyName),
+    /// What a policy would have raised over the stored activities, raising nothing
+    Test {
+        name: String,
+        /// How many days back to look
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyName {
+    /// The policy's name or number
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// The policy's name (for edit: its name or number)
+    pub name: String,
+    /// Start from a built-in template (see `policies templates`)
+    #[arg(long, value_name = "TEMPLATE")]
+    pub template: Option<String>,
+    /// Which activities count, in the filter language of `activities --filter`
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Raise when at least N matching activities fall within the window (default 1)
+    #[arg(long, value_name = "N")]
+    pub threshold: Option<u32>,
+    /// The window the threshold counts in, and repeats join one alert: 90s, 5m, 1h, 7d
+    #[arg(long, value_name = "WINDOW")]
+    pub window: Option<String>,
+    /// Count per actor, ip, group or overall (default actor)
+    #[arg(long, value_name = "PER")]
+    pub per: Option<String>,
+    /// low, medium, high or critical (default medium)
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: Option<String>,
+    /// Send alerts by e-mail: to these addresses, or alone to the SMTP setting's recipients
+    #[arg(long, value_name = "ADDRESS", num_args = 0.., value_delimiter = ',')]
+    pub email: Option<Vec<String>>,
+    /// Stop sending alerts by e-mail
+    #[arg(long, conflicts_with = "email")]
+    pub no_email: bool,
+    /// Send alerts to the webhook (`casbah notify webhook`)
+    #[arg(long)]
+    pub webhook: bool,
+    /// Stop sending alerts to the webhook
+    #[arg(long, conflicts_with = "webhook")]
+    pub no_webhook: bool,
+    /// The organisation's countries, for the admin-abroad template (default: the most
+    /// frequent country of the stored activities)
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub countries: Option<Vec<String>>,
+    /// Watch at once (add)
+    #[arg(long)]
+    pub enable: bool,
+    /// A new name (edit)
+    #[arg(long, value_name = "NAME")]
+    pub rename: Option<String>,
+    /// Keep a policy that matches almost every activity
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Alerts, newest first
+    List {
+        /// Only alerts in this state: open, acknowledged, resolved, dismissed, or active
+        /// (open or acknowledged)
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Only this policy's alerts
+        #[arg(long, value_name = "POLICY")]
+        policy: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One alert: its activities, actors, history and notices
+    Show {
+        id: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Acknowledge: someone is looking into it
+    Ack(AlertChange),
+    /// Resolve: dealt with
+    Resolve(AlertChange),
+    /// Dismiss: nothing to deal with
+    Dismiss(AlertChange),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertChange {
+    pub id: u64,
+    /// Why, for the alert's history
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Where notices go now (never a secret), and notices that could not be sent
+    Show(JsonFlag),
+    /// Send e-mail through an SMTP relay; the password is read like other secrets
+    Smtp(SmtpArgs),
+    /// Post alerts to a webhook; its URL (which may hold a token) and signing secret are
+    /// read like other secrets, never from the command line
+    Webhook(WebhookArgs),
+    /// Send again, now, every notice not delivered (after fixing the relay or receiver)
+    Retry,
+    /// Send one test notice now
+    Test {
+        /// By e-mail (default)
+        #[arg(long, conflicts_with = "webhook")]
+        email: bool,
+        /// To the webhook
+        #[arg(long)]
+        webhook: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SmtpArgs {
+    /// The relay's host name or address
+    #[arg(long, required_unless_present = "remove")]
+    pub host: Option<String>,
+    /// Default: 465 for tls, 587 for starttls, 25 for plain
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// tls, starttls (default) or plain (only to a relay on this machine)
+    #[arg(long, default_value = "starttls")]
+    pub security: String,
+    /// Sign in as this user; the password comes from --password-file, CASBAH_SECRET,
+    /// stdin or a prompt
+    #[arg(long)]
+    pub user: Option<String>,
+    #[arg(long, value_name = "PATH")]
+    pub password_file: Option<PathBuf>,
+    /// The sender's address
+    #[arg(long, required_unless_present = "remove")]
+    pub from: Option<String>,
+    /// Default recipients, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Stop sending e-mail
+    #[arg(long, conflicts_with_all = ["host", "from"])]
+    pub remove: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// json (the alert's document) or text (`{"text": …}`, for Slack and Teams)
+    #[arg(long, default_value = "json")]
+    pub format: String,
+    /// Read the URL from this file (else CASBAH_WEBHOOK_URL, stdin or a prompt)
+    #[arg(long, value_name = "PATH")]
+    pub url_file: Option<PathBuf>,
+    /// Sign each post (X-Casbah-Signature: HMAC-SHA256 of the body); the secret comes
+    /// from --secret-file, CASBAH_SECRET, stdin or a prompt
+    #[arg(long)]
+    pub sign: bool,
+    #[arg(long, value_name = "PATH")]
+    pub secret_file: Option<PathBuf>,
+    /// Stop posting to the webhook
+    #[arg(long)]
+    pub remove: bool,
 }
 
 #[derive(Debug, Subcommand)]

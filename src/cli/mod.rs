@@ -25,6 +25,7 @@ macro_rules! eprintln {
 mod access;
 mod act;
 mod activities;
+mod alerts;
 mod apps;
 mod args;
 mod connectors;
@@ -33,7 +34,9 @@ mod demo;
 mod demo_external;
 mod external;
 mod groups;
+mod notify;
 mod output;
+mod policies;
 mod sandbox;
 mod secret;
 mod serve;
@@ -159,6 +162,9 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions:
         Command::Act(a) => act::act(a, &open(&db).await?, no_actions).await,
         Command::Audit(f) => act::audit(f, &open(&db).await?).await,
         Command::Apps(c) => apps::run(c, &open(&db).await?).await,
+        Command::Policies(c) => policies::run(c, &open(&db).await?).await,
+        Command::Alerts(c) => alerts::run(c, &open(&db).await?).await,
+        Command::Notify(c) => notify::run(c, &open(&db).await?).await,
     }
 }
 
@@ -168,8 +174,9 @@ async fn run(command: Option<Command>, db: PathBuf, socket: PathBuf, no_actions:
 /// five times (its open and close) even when nothing is written (issue 13).
 fn reads_only(command: &Command) -> bool {
     use args::{
-        AclCommand, ConnectionsCommand, ConnectionsListArgs, ConnectorsCommand, ExternalCommand,
-        ExternalGroupsCommand, GroupsCommand, ItemsCommand, QueriesCommand, SettingsCommand,
+        AclCommand, AlertsCommand, ConnectionsCommand, ConnectionsListArgs, ConnectorsCommand,
+        ExternalCommand, ExternalGroupsCommand, GroupsCommand, ItemsCommand, NotifyCommand,
+        PoliciesCommand, QueriesCommand, SettingsCommand,
     };
     matches!(
         command,
@@ -188,6 +195,13 @@ fn reads_only(command: &Command) -> bool {
             | Command::Settings(SettingsCommand::List(_))
             | Command::Audit(_)
             | Command::Apps(_)
+            | Command::Policies(
+                PoliciesCommand::List(_)
+                    | PoliciesCommand::Templates(_)
+                    | PoliciesCommand::Test { .. }
+            )
+            | Command::Alerts(AlertsCommand::List { .. } | AlertsCommand::Show { .. })
+            | Command::Notify(NotifyCommand::Show(_))
             | Command::External(ExternalCommand::Connections(ConnectionsCommand::List(
                 ConnectionsListArgs { refresh: false, .. }
             )))

@@ -13,7 +13,24 @@ pub const SECRET_ENV: &str = "CASBAH_SECRET";
 /// The value of `field`, from the first of `file`, `CASBAH_SECRET`, stdin
 /// and a prompt that has one. A multi-line value is never prompted for.
 pub fn read_secret(field: &CredentialField, file: Option<&Path>) -> Result<Secret, Failure> {
-    let label = field.label.to_lowercase();
+    read_labelled(
+        &field.label,
+        field.multiline,
+        (file, "--secret-file"),
+        SECRET_ENV,
+    )
+}
+
+/// A secret named `label`, from the first of `file` (given by `flag`), the variable
+/// `env`, stdin and a prompt (when it fits on one line).
+pub fn read_labelled(
+    label: &str,
+    multiline: bool,
+    (file, flag): (Option<&Path>, &str),
+    env: &str,
+) -> Result<Secret, Failure> {
+    let prompt = label;
+    let label = label.to_lowercase();
     let value = if let Some(path) = file {
         std::fs::read_to_string(path).map_err(|e| {
             Failure::Failed(format!(
@@ -21,7 +38,7 @@ pub fn read_secret(field: &CredentialField, file: Option<&Path>) -> Result<Secre
                 path.display()
             ))
         })?
-    } else if let Ok(value) = std::env::var(SECRET_ENV)
+    } else if let Ok(value) = std::env::var(env)
         && !value.trim().is_empty()
     {
         value
@@ -32,18 +49,18 @@ pub fn read_secret(field: &CredentialField, file: Option<&Path>) -> Result<Secre
             .read_to_string(&mut buf)
             .map_err(|e| Failure::Failed(format!("cannot read the {label} from stdin: {e}")))?;
         buf
-    } else if field.multiline {
+    } else if multiline {
         return Err(Failure::Usage(format!(
-            "the {label} spans several lines; pass --secret-file PATH, pipe it on stdin, or set {SECRET_ENV}"
+            "the {label} spans several lines; pass {flag} PATH, pipe it on stdin, or set {env}"
         )));
     } else {
-        rpassword::prompt_password(format!("{}: ", field.label))
+        rpassword::prompt_password(format!("{prompt}: "))
             .map_err(|e| Failure::Failed(format!("cannot read the {label}: {e}")))?
     };
     let value = value.trim();
     if value.is_empty() {
         return Err(Failure::Usage(format!(
-            "no {label} given; pass --secret-file PATH, set {SECRET_ENV}, pipe it on stdin, or type it at the prompt"
+            "no {label} given; pass {flag} PATH, set {env}, pipe it on stdin, or type it at the prompt"
         )));
     }
     Ok(Secret::new(value))

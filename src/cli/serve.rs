@@ -10,7 +10,7 @@ use super::output::{print_json, print_table, short_time};
 use super::sandbox::wait_for_shutdown;
 use super::{Outcome, open_as};
 use crate::domain::{Micros, now_micros};
-use crate::service::{InstanceSummary, Intervals, Server, ServerInfo, Service};
+use crate::service::{AlertCounts, InstanceSummary, Intervals, Server, ServerInfo, Service};
 use crate::store::ScanKind;
 
 /// Serves the database until SIGTERM or SIGINT, then stops within 5 s. With
@@ -46,6 +46,8 @@ struct StatusJson {
     instances: Vec<InstanceScans>,
     /// R-A1: set when country and ISP are limited to what vendors send, and how to add a database.
     geoip_note: Option<String>,
+    /// Issue 12: alerts waiting for someone, and notices that could not be sent.
+    alerts: AlertCounts,
 }
 
 #[derive(Serialize)]
@@ -148,6 +150,7 @@ pub async fn status(f: JsonFlag, db: &Path, socket: &Path) -> Outcome {
         }),
         instances,
         geoip_note: svc.geoip_sources().await?.limits(),
+        alerts: svc.alert_counts().await?,
     };
     if f.json {
         return print_json(&report);
@@ -170,6 +173,17 @@ pub async fn status(f: JsonFlag, db: &Path, socket: &Path) -> Outcome {
     // R-A1, issue 10: where country and ISP come from only the vendors, say so.
     if let Some(limits) = &report.geoip_note {
         println!("note     {limits}");
+    }
+    let a = report.alerts;
+    println!(
+        "alerts   {} open, {} acknowledged (`casbah alerts list`)",
+        a.open, a.acknowledged
+    );
+    if a.failing_notices > 0 {
+        println!(
+            "notices  {} not delivered yet, retried with backoff (`casbah notify show`)",
+            a.failing_notices
+        );
     }
     if report.instances.is_empty() {
         return Ok(());

@@ -57,6 +57,14 @@ pub async fn run(a: SyncArgs, svc: Service, db: &Path) -> Outcome {
         }
     }
     progress.abort();
+    // Issue 12: alerts the scans raised are told now, not when a dashboard next opens.
+    if svc.server().is_none() {
+        match svc.deliver_notices().await {
+            Ok(0) => {}
+            Ok(n) => println!("{n} alert notice(s) sent"),
+            Err(e) => eprintln!("casbah: notices not sent: {e}"),
+        }
+    }
     if failed > 0 {
         return Err(Failure::Failed(format!(
             "{failed} scan(s) failed; see the errors above and `casbah connectors list`"

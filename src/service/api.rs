@@ -23,6 +23,10 @@ use super::{
     ItemView, JobHandle, JobId, ListedGroup, MemberRef, Result, RunningJob, Service, ServiceError,
     VisibleItem,
 };
+use super::{
+    AlertCounts, AlertView, NoticeSettings, PolicyTest, PolicyView, SmtpConfig, TestChannel,
+    WebhookConfig,
+};
 use crate::connectors::{ConnectionCheck, DeviceCode};
 use crate::domain::external::{
     Connection, DirectoryUser, ExternalGroup, ItemDocument, Member as ExternalMember,
@@ -30,6 +34,8 @@ use crate::domain::external::{
 use crate::domain::filter::Query;
 use crate::domain::governance::{AccountAction, AuditEntry};
 use crate::domain::grants::Grant;
+use crate::domain::notice::Delivery;
+use crate::domain::policy::{Alert, AlertState, Policy};
 use crate::domain::{Group, GroupId, Instance, Micros, Secret};
 use crate::store::{
     ActivityCursor, ActivityPage, Checked, Member, MembershipChange, NewInstance, Person, ScanKind,
@@ -452,6 +458,41 @@ calls! {
     read fn app_grants(instance: &str => String as borrow, app: &str => String as borrow)
         -> plain AppDetail;
     read fn person_grants(key: &str => String as borrow) -> plain Vec<(String, Grant)>;
+
+    // Policies, alerts and notices (issue 12).
+    read fn policies() -> plain Vec<PolicyView>;
+    read fn find_policy(name: &str => String as borrow) -> plain Policy;
+    /// Why saving `policy` would ask for confirmation, if it would; its mistakes as errors.
+    read fn check_policy(policy: Policy => Policy as val) -> plain Option<String>;
+    change fn save_policy(policy: Policy => Policy as val, confirmed: bool => bool as val)
+        -> plain Policy;
+    change fn set_policy_enabled(name: &str => String as borrow, enabled: bool => bool as val)
+        -> plain Policy;
+    change fn delete_policy(name: &str => String as borrow) -> plain Policy;
+    read fn test_policy(policy: Policy => Policy as val, days: u32 => u32 as val)
+        -> plain PolicyTest;
+    read fn alerts() -> plain Vec<Alert>;
+    read fn alert(id: u64 => u64 as val) -> plain AlertView;
+    read fn alert_counts() -> plain AlertCounts;
+    change fn change_alert(
+        id: u64 => u64 as val,
+        state: AlertState => AlertState as val,
+        comment: Option<String> => Option<String> as val,
+    ) -> plain Alert;
+    read fn notice_settings() -> plain NoticeSettings;
+    change fn set_smtp(
+        config: Option<SmtpConfig> => Option<SmtpConfig> as val,
+        password: Option<Secret> => Option<Secret> as val,
+    ) -> plain ();
+    change fn set_webhook(
+        config: Option<WebhookConfig> => Option<WebhookConfig> as val,
+        secret: Option<Secret> => Option<Secret> as val,
+    ) -> plain ();
+    change fn send_test_notice(channel: TestChannel => TestChannel as val) -> plain String;
+    read fn deliveries() -> plain Vec<Delivery>;
+    change fn retry_notices() -> plain usize;
+    /// Sends the notices due now; for a process with no worker (`casbah sync`).
+    change fn deliver_notices() -> plain usize;
 }
 
 #[cfg(test)]

@@ -78,6 +78,9 @@ pub enum Event {
     Audited,
     /// Issue 11: a user scan read an instance's app grants again.
     GrantsChanged,
+    /// Issue 12: alerts were raised, joined or changed state, policies changed, or a
+    /// notice was sent or failed.
+    AlertsChanged,
     /// A Graph connection's groups, members, items or mirrors changed.
     ExternalChanged {
         connection: ConnectionId,

@@ -197,8 +197,11 @@ impl Local {
             .await?;
         self.emit(Event::GroupsChanged);
         if first {
-            // R-G11: always told in the app; e-mail is not configured in casbah yet.
+            // R-G11: always told in the app; by e-mail too when asked for.
             self.notify(Level::Info, format!("{}: {summary}", group.name));
+            if group.notify {
+                self.queue_import_notice(&group.name, &summary).await?;
+            }
             Ok(summary)
         } else {
             Ok(format!(

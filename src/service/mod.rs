@@ -19,6 +19,8 @@ mod instances;
 mod jobs;
 mod names;
 pub mod notices;
+mod notify;
+mod policies;
 pub mod recent;
 mod remote;
 mod scans;
@@ -47,6 +49,9 @@ pub use grants::{AppDetail, AppSummary};
 pub use groups::{AvailableGroup, ListedGroup};
 pub use instances::{ConnectRequest, InstanceSummary};
 pub use jobs::{JobHandle, RunningJob};
+pub use notices::{SmtpConfig, SmtpSecurity, WebhookConfig, WebhookFormat};
+pub use notify::{NoticeSettings, TestChannel};
+pub use policies::{AlertCounts, AlertView, PolicyTest, PolicyView, TEST_DAYS};
 pub use remote::{Remote, RemoteError};
 pub use server::{PROTOCOL, Server, ServerInfo, default_socket};
 pub use settings::{MOUSE_SETTING, SETTINGS};
@@ -236,6 +241,13 @@ struct Inner {
     geoip: Mutex<Option<(GeoIpSources, Arc<GeoIp>)>>,
     /// Issue 11: every account action refused (`--read-only`, `serve --read-only`).
     read_only: std::sync::atomic::AtomicBool,
+    /// Issue 12: the policies ingestion evaluates, and what they were bound from.
+    watching: crate::store::Watching,
+    compiled: Mutex<policies::Compiled>,
+    /// Issue 12: the worker sending queued notices, and its wake-up call.
+    notifier: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    notices: tokio::sync::Notify,
+    sending: tokio::sync::Mutex<()>,
 }
 
 impl Local {
@@ -297,6 +309,11 @@ impl Local {
                 data_dir,
                 geoip: Mutex::new(None),
                 read_only: Default::default(),
+                watching: Default::default(),
+                compiled: Default::default(),
+                notifier: Mutex::new(None),
+                notices: tokio::sync::Notify::new(),
+                sending: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -356,10 +373,12 @@ impl Local {
     /// Stops the scheduler and every running job. Work already committed
     /// stays; a job cut mid-way resumes from its cursor next time.
     pub async fn shutdown(&self) {
-        let scheduler = self.inner.scheduler.lock().expect("scheduler lock").take();
-        if let Some(task) = scheduler {
-            task.abort();
-            let _ = task.await;
+        for slot in [&self.inner.scheduler, &self.inner.notifier] {
+            let task = slot.lock().expect("scheduler lock").take();
+            if let Some(task) = task {
+                task.abort();
+                let _ = task.await;
+            }
         }
         self.inner.jobs.abort_all().await;
     }

@@ -219,9 +219,11 @@ impl Local {
             tracing::warn!(instance = %instance.name, "activities read before the accounts: {e}");
         }
         let connector = self.connector(&instance).await?;
+        self.refresh_policies().await?;
         let ctx = IngestContext {
             org_domains: self.org_domains(id, connector.as_ref()).await?,
             locator: self.locator().await?,
+            watching: Some(self.inner.watching.clone()),
         };
         let mut intake = Intake {
             job,
@@ -359,6 +361,17 @@ impl Local {
                 instance: intake.id,
                 count: report.inserted,
             });
+        }
+        if report.alerts != Default::default() {
+            tracing::info!(
+                raised = report.alerts.raised,
+                joined = report.alerts.joined,
+                "alerts"
+            );
+            self.emit(Event::AlertsChanged);
+            if report.alerts.raised > 0 {
+                self.wake_notifier();
+            }
         }
         let (done, total, reach) = intake.reading.reach(now_micros());
         self.progress(

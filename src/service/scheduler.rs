@@ -19,6 +19,7 @@ impl Local {
         if slot.is_some() {
             return;
         }
+        self.start_notifier();
         let svc = self.clone();
         *slot = Some(tokio::spawn(async move {
             loop {

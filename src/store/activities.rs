@@ -7,6 +7,7 @@ use std::ops::{Bound, Range};
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::alerting::{self, AlertTally};
 use super::groups;
 use super::hour_counts::{self, Tallies};
 use super::kinds;
@@ -20,7 +21,7 @@ use super::tables::{
 };
 use super::tags;
 use super::{IngestReport, Result, Store, StoreError};
-use crate::domain::{AutoGroup, GroupId};
+use crate::domain::{AutoGroup, GroupId, now_micros};
 
 impl Store {
     /// Commits `page`, leaving it to the caller to drop: that takes a while for a page of
@@ -37,9 +38,10 @@ impl Store {
             }
             let stored = stored_repeats(&txn, page)?;
             let inserted = stored.iter().filter(|s| !**s).count();
-            let report = IngestReport {
+            let mut report = IngestReport {
                 inserted,
                 duplicates: page.received - inserted,
+                alerts: AlertTally::default(),
             };
             if inserted > 0 {
                 let before = tables::meta_get(&txn.open_table(META)?, META_TAGS_VERSION)?;
@@ -64,7 +66,19 @@ impl Store {
                     )?;
                     page.tags = cache.tag(&page.rows, &page.actors)?;
                 }
-                write_records(&txn, page, &stored)?;
+                let first_seq = write_records(&txn, page, &stored)?;
+                if let Some(watching) = page.watching.clone() {
+                    if let Some(set) = alerting::stale(page, &watching) {
+                        page.matched.hits = match set.watches.is_empty() {
+                            true => Vec::new(),
+                            false => alerting::rematch(page, &set)?,
+                        };
+                        page.matched.set = set;
+                        page.matched.tags_version = page.tags.version;
+                    }
+                    report.alerts =
+                        alerting::evaluate(&txn, page, &stored, first_seq, now_micros())?;
+                }
             }
             txn.open_table(CURSORS)?.insert(
                 (page.instance.0, page.stream.as_str()),
@@ -215,7 +229,8 @@ fn add_to_lists<const W: usize>(
 }
 
 /// Writes the rows not stored yet: records with their tags, index entries, counters.
-fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool]) -> Result<()> {
+/// Returns the seq of the page's first row.
+fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool]) -> Result<u64> {
     let mut meta = txn.open_table(META)?;
     let first_seq = tables::meta_get(&meta, META_NEXT_SEQ)?.max(1);
     // (key, where its encoding is in `encoded`), in key order.
@@ -321,5 +336,5 @@ fn write_records(txn: &WriteTransaction, page: &mut PreparedPage, stored: &[bool
     // Seqs of stored rows are skipped, not reused: seqs only need to grow.
     meta.insert(META_NEXT_SEQ, first_seq + page.rows.len() as u64)?;
     meta.insert(META_ACTIVITIES, count + records.len() as u64)?;
-    Ok(())
+    Ok(first_seq)
 }

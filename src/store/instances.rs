@@ -367,3 +367,45 @@ fn remove_prefixed(txn: &WriteTransaction, id: InstanceId) -> Result<()> {
         .retain_in((id.0, "")..(id.0 + 1, ""), |_, _| false)?;
     Ok(())
 }
+
+/// Issue 12: the secrets notices use, sealed beside the instances' under ids no
+/// instance takes (instance ids count up from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum NoticeSecret {
+    SmtpPassword,
+    WebhookSigning,
+}
+
+impl NoticeSecret {
+    fn id(self) -> u64 {
+        match self {
+            NoticeSecret::SmtpPassword => u64::MAX - 1,
+            NoticeSecret::WebhookSigning => u64::MAX - 2,
+        }
+    }
+}
+
+impl Store {
+    pub fn notice_secret(&self, which: NoticeSecret) -> Result<Option<Secret>> {
+        match self.secret_impl(InstanceId(which.id())) {
+            Ok(secret) => Ok(Some(secret)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces the secret, or forgets it.
+    pub fn set_notice_secret(&self, which: NoticeSecret, secret: Option<&Secret>) -> Result<()> {
+        let vault = self.vault()?;
+        let txn = self.write()?;
+        match secret {
+            Some(secret) => seal_in(&txn, &vault, which.id(), secret)?,
+            None => {
+                txn.open_table(SEALED_CREDENTIALS)?.remove(which.id())?;
+                txn.open_table(PLAIN_CREDENTIALS)?.remove(which.id())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+}

@@ -20,6 +20,7 @@
 
 mod activities;
 mod activity_log;
+mod alerting;
 mod audit;
 mod check;
 mod external;
@@ -31,11 +32,14 @@ mod instances;
 mod kinds;
 mod migrate;
 mod open;
+mod policies;
 
 pub use activity_log::{ActivityLog, Appender, NewPage};
+pub use alerting::{AlertTally, PolicySet, Watch, Watching};
 pub use check::Checked;
 pub use external::{ConnectionData, ItemRecord, MirrorLink};
 pub use histogram::Histogram;
+pub use instances::NoticeSecret;
 pub use open::panics_are_expected;
 pub use pipeline::{Committed, IngestPipeline};
 pub use prepare::PreparedPage;
@@ -108,6 +112,10 @@ pub enum StoreError {
     AlreadyImported { name: String },
     #[error("{0} not found")]
     NotFound(String),
+    /// A change the data's own rules refuse (a second policy of one name, an alert that
+    /// cannot go back to open), said in one line.
+    #[error("{0}")]
+    Refused(String),
     #[error(
         "a record of instance {record} came in a page of instance {page}; nothing was stored (a casbah bug: please report it)"
     )]
@@ -228,6 +236,9 @@ pub struct IngestContext {
     /// R-A1: where an address is, for records that carry one but not its country or
     /// network operator; none where no GeoIP database is configured.
     pub locator: Option<std::sync::Arc<dyn Locate>>,
+    /// Issue 12: the policies pages are evaluated against as they commit; none where
+    /// nothing watches (a test's store, a bench).
+    pub watching: Option<Watching>,
 }
 
 /// R-A1: where an address is, as a GeoIP database says.
@@ -246,6 +257,8 @@ pub struct Place {
 pub struct IngestReport {
     pub inserted: usize,
     pub duplicates: usize,
+    /// Issue 12: alerts raised or joined by the page's records.
+    pub alerts: AlertTally,
 }
 
 /// Position after the last activity of a page (newest-first order).

@@ -15,6 +15,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
+use std::sync::Arc;
+
+use super::alerting::{self, Matched, PolicySet, Watching};
 use super::groups::MemberRow;
 use super::kinds::{Kind, KindKey};
 use super::postings::{self, WHOLE_HOUR};
@@ -62,6 +65,9 @@ pub struct PreparedPage {
     /// R-G6: the rows' tags as of preparation; the commit redoes them if groups or
     /// memberships changed since.
     pub(super) tags: Tagged,
+    /// Issue 12: the policies the page is evaluated against, and its matches.
+    pub(super) watching: Option<Watching>,
+    pub(super) matched: Matched,
 }
 
 /// R-G1: an external actor of the page, who joins External from its earliest row.
@@ -125,6 +131,34 @@ fn place(records: &mut [Activity], locator: &dyn Locate) {
             a.isp = found.isp;
         }
     }
+}
+
+/// Issue 12: matches the page's records, with their tags, against `set`. Pages whose tags
+/// are left to the commit are matched there.
+fn matched(
+    set: Arc<PolicySet>,
+    tags: &Tagged,
+    rows: &[Row],
+    records: &mut [Activity],
+) -> Result<Matched> {
+    let mut matched = Matched {
+        set,
+        tags_version: u64::MAX,
+        hits: Vec::new(),
+    };
+    if tags.version == u64::MAX || matched.set.watches.is_empty() {
+        return Ok(matched);
+    }
+    for (a, range) in records.iter_mut().zip(&tags.of_row) {
+        a.groups = postcard::from_bytes(&tags.bytes[range.clone()])
+            .map_err(|e| StoreError::Internal(format!("tags do not decode: {e}")))?;
+    }
+    matched.hits = alerting::match_rows(
+        &matched.set,
+        rows.iter().map(|r| r.kind).zip(records.iter()),
+    );
+    matched.tags_version = tags.version;
+    Ok(matched)
 }
 
 /// Keeps the first of records repeated within the page (R-A1).
@@ -301,6 +335,10 @@ impl Store {
         drop(cache);
         drop(actor_index);
         drop(kind_index);
+        let matched = match &ctx.watching {
+            Some(w) => matched(w.current(), &tags, &rows, &mut kept)?,
+            None => Matched::default(),
+        };
         // The ids are needed again only to confirm a repeat of a stored record.
         for (row, a) in rows.iter_mut().zip(&mut kept) {
             row.id = std::mem::take(&mut a.id);
@@ -327,6 +365,8 @@ impl Store {
             span,
             joins,
             tags,
+            watching: ctx.watching.clone(),
+            matched,
         })
     }
 }

@@ -44,4 +44,11 @@ impl Store {
         txn.commit()?;
         Ok(())
     }
+
+    pub fn remove_setting(&self, key: &str) -> Result<()> {
+        let txn = self.write()?;
+        txn.open_table(SETTINGS)?.remove(key)?;
+        txn.commit()?;
+        Ok(())
+    }
 }

@@ -25,6 +25,12 @@ pub const META_NEXT_INSTANCE: &str = "next-instance";
 pub const META_NEXT_GROUP: &str = "next-group";
 pub const META_NEXT_SEQ: &str = "next-seq";
 pub const META_NEXT_AUDIT: &str = "next-audit";
+pub const META_NEXT_POLICY: &str = "next-policy";
+pub const META_NEXT_ALERT: &str = "next-alert";
+pub const META_NEXT_DELIVERY: &str = "next-delivery";
+/// Advanced by every change to policies, so that a page matched against an older set
+/// is matched again at its commit (see `alerting`).
+pub const META_POLICIES_VERSION: &str = "policies-version";
 pub const META_ACTIVITIES: &str = "activities";
 /// The oldest and newest activity times (i64 bits), bounding the hours a query visits.
 pub const META_MIN_TIME: &str = "min-time";
@@ -181,6 +187,17 @@ pub const AUDIT_OUTCOMES: TableDefinition<u64, &[u8]> = TableDefinition::new("au
 
 /// Issue 11: (instance, grant id) → postcard `Grant`, as the last user scan read them.
 pub const GRANTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("app-grants");
+
+/// Issue 12: policy id → postcard `Policy`.
+pub const POLICIES: TableDefinition<u64, &[u8]> = TableDefinition::new("policies");
+/// Issue 12: (policy, counting key) → postcard `Window`: a threshold's matches not yet
+/// enough to raise, and the alert later matches join (see `alerting`).
+pub const POLICY_WINDOWS: TableDefinition<(u64, &str), &[u8]> =
+    TableDefinition::new("policy-windows");
+/// Issue 12: alert id → postcard `Alert`.
+pub const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
+/// Issue 12: delivery id → postcard `Delivery`: notices waiting to leave, or sent.
+pub const DELIVERIES: TableDefinition<u64, &[u8]> = TableDefinition::new("deliveries");
 
 /// Saved filter name → filter text (R-A3).
 pub const SAVED_QUERIES: TableDefinition<&str, &str> = TableDefinition::new("saved-queries");

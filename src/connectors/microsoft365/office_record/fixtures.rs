@@ -98,6 +98,7 @@ fn published_records_are_placed_by_the_country_database() {
     let ctx = IngestContext {
         org_domains: vec![],
         locator: Some(std::sync::Arc::new(maxmind_test_countries())),
+        watching: None,
     };
     store
         .ingest(inst.id, "fixtures", batch.clone(), "c", &ctx)

@@ -1,0 +1,701 @@
+//! Issue 12: activity policies, the alerts they raise, and the built-in templates.
+//!
+//! A policy is a filter in casbah's language (R-A4, R-G9) and a rule: at least `count`
+//! matching activities within `window`, counted per actor, per IP, per group (the
+//! records' tags, R-G6) or overall. A plain filter is the rule "1 in the window": each
+//! match raises, and repeats by the same actor within the window join its alert.
+//!
+//! ```text
+//! casbah policies add "Mass download" --filter "action:download" --threshold 25 --window 5m --per actor
+//! ```
+//!
+//! A few templates watch for what no filter can say: an actor whose account is suspended
+//! or deleted (`Detector::InactiveActor`), and sign-ins from two countries too far apart
+//! for the time between them (`Detector::ImpossibleTravel`).
+
+use serde::{Deserialize, Serialize};
+
+use super::Micros;
+use super::filter::FilterError;
+
+pub const MINUTE: Micros = 60_000_000;
+/// A window longer than this is a report, not an alert.
+pub const MAX_WINDOW: Micros = 7 * 24 * 60 * MINUTE;
+/// Activity links an alert keeps; its count goes on past them.
+pub const MAX_LINKS: usize = 100;
+/// Actors an alert names; more are counted, not listed.
+pub const MAX_ACTORS: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// 0 until stored.
+    pub id: u64,
+    pub name: String,
+    /// Filter text; empty matches every activity.
+    pub filter: String,
+    pub rule: Rule,
+    pub detector: Detector,
+    pub severity: Severity,
+    pub notify: Notify,
+    pub enabled: bool,
+    /// The template it was made from.
+    pub template: Option<String>,
+    pub changed_by: String,
+    pub changed_at: Micros,
+}
+
+impl Policy {
+    /// A new policy of `filter`: each match an alert, grouped per actor for an hour,
+    /// medium severity, told in the dashboard only, off.
+    pub fn new(name: &str, filter: &str) -> Policy {
+        Policy {
+            id: 0,
+            name: name.to_string(),
+            filter: filter.to_string(),
+            rule: Rule::default(),
+            detector: Detector::Matches,
+            severity: Severity::Medium,
+            notify: Notify::default(),
+            enabled: false,
+            template: None,
+            changed_by: String::new(),
+            changed_at: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub count: u32,
+    pub window: Micros,
+    pub per: Per,
+}
+
+impl Default for Rule {
+    fn default() -> Rule {
+        Rule {
+            count: 1,
+            window: 60 * MINUTE,
+            per: Per::Actor,
+        }
+    }
+}
+
+impl Rule {
+    /// "25 in 5m per actor", or "each match, grouped per actor for 1h".
+    pub fn describe(&self) -> String {
+        let window = window_text(self.window);
+        match self.count {
+            1 => format!("each match, grouped {} for {window}", self.per.phrase()),
+            n => format!("{n} in {window} {}", self.per.phrase()),
+        }
+    }
+}
+
+/// What a threshold counts per.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Per {
+    Actor,
+    Ip,
+    Group,
+    Overall,
+}
+
+impl Per {
+    pub const ALL: [Per; 4] = [Per::Actor, Per::Ip, Per::Group, Per::Overall];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Per::Actor => "actor",
+            Per::Ip => "ip",
+            Per::Group => "group",
+            Per::Overall => "overall",
+        }
+    }
+
+    fn phrase(self) -> &'static str {
+        match self {
+            Per::Actor => "per actor",
+            Per::Ip => "per IP address",
+            Per::Group => "per group",
+            Per::Overall => "overall",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Per, String> {
+        let text = text.trim().to_ascii_lowercase();
+        Per::ALL
+            .into_iter()
+            .find(|p| p.name() == text || (text == "user" && *p == Per::Actor))
+            .ok_or_else(|| format!("no way to count per {text:?}; use actor, ip, group or overall"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Severity, String> {
+        let text = text.trim().to_ascii_lowercase();
+        Severity::ALL
+            .into_iter()
+            .find(|s| s.name() == text)
+            .ok_or_else(|| format!("no severity {text:?}; use low, medium, high or critical"))
+    }
+}
+
+/// What a policy looks for besides its filter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Detector {
+    /// The filter's matches, counted by the rule.
+    Matches,
+    /// Matches whose actor's account in the record's instance is suspended, disabled or
+    /// deleted.
+    InactiveActor,
+    /// A successful sign-in from a country further from the actor's previous sign-in
+    /// than `kmh` allows in the time between them.
+    ImpossibleTravel { kmh: u32 },
+}
+
+/// Where a policy's alerts are sent, besides the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notify {
+    /// By e-mail, to these addresses, or to the SMTP setting's recipients when empty.
+    pub email: Option<Vec<String>>,
+    pub webhook: bool,
+}
+
+impl Notify {
+    pub fn describe(&self) -> String {
+        let mut out = Vec::new();
+        match &self.email {
+            Some(to) if to.is_empty() => out.push("e-mail".to_string()),
+            Some(to) => out.push(format!("e-mail to {}", to.join(", "))),
+            None => {}
+        }
+        if self.webhook {
+            out.push("webhook".to_string());
+        }
+        if out.is_empty() {
+            "dashboard only".to_string()
+        } else {
+            out.join(", ")
+        }
+    }
+}
+
+/// A window as written: a whole number of seconds, minutes, hours or days ("90s", "5m",
+/// "1h", "7d"), at least a second and at most `MAX_WINDOW`. Errors point at the column.
+pub fn parse_window(text: &str) -> Result<Micros, FilterError> {
+    let trimmed = text.trim_start();
+    let lead = text.len() - trimmed.len();
+    let trimmed = trimmed.trim_end();
+    let digits = trimmed.chars().take_while(char::is_ascii_digit).count();
+    let at = |offset: usize, msg: String| FilterError::new(lead + offset + 1, msg);
+    if digits == 0 {
+        return Err(at(
+            0,
+            format!("a window is a number and a unit (5m, 1h, 7d), not {trimmed:?}"),
+        ));
+    }
+    let unit = match &trimmed[digits..] {
+        "s" => 1_000_000,
+        "m" => MINUTE,
+        "h" => 60 * MINUTE,
+        "d" => 24 * 60 * MINUTE,
+        "" => return Err(at(digits, "the window needs a unit: s, m, h or d".into())),
+        other => {
+            return Err(at(
+                digits,
+                format!("no time unit {other:?}; use s, m, h or d"),
+            ));
+        }
+    };
+    let window = trimmed[..digits]
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|w| *w > 0 && *w <= MAX_WINDOW);
+    window.ok_or_else(|| at(0, "a window is from 1s to 7d".into()))
+}
+
+/// The shortest way to write `window` that `parse_window` reads back.
+pub fn window_text(window: Micros) -> String {
+    let secs = window / 1_000_000;
+    for (unit, size) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if secs >= size && secs % size == 0 {
+            return format!("{}{unit}", secs / size);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// An alert's life: open → acknowledged → resolved, or dismissed from either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlertState {
+    Open,
+    Acknowledged,
+    Resolved,
+    Dismissed,
+}
+
+impl AlertState {
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+            AlertState::Dismissed => "dismissed",
+        }
+    }
+
+    /// Still asks for someone's attention; new matches join it.
+    pub fn is_active(self) -> bool {
+        matches!(self, AlertState::Open | AlertState::Acknowledged)
+    }
+
+    /// Whether `self` may become `to`: forward only, and a closed alert stays closed.
+    pub fn may_become(self, to: AlertState) -> Result<(), String> {
+        match (self, to) {
+            (AlertState::Open, AlertState::Acknowledged | AlertState::Resolved)
+            | (AlertState::Open | AlertState::Acknowledged, AlertState::Dismissed)
+            | (AlertState::Acknowledged, AlertState::Resolved) => Ok(()),
+            (from, to) if from == to => Err(format!("the alert is {} already", from.name())),
+            (from, _) => Err(format!(
+                "the alert is {}; it cannot become {}",
+                from.name(),
+                to.name()
+            )),
+        }
+    }
+}
+
+/// A stored activity an alert points at: its key in the log, and the vendor's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLink {
+    pub time: Micros,
+    pub seq: u64,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateChange {
+    pub state: AlertState,
+    pub by: String,
+    pub at: Micros,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: u64,
+    pub policy: u64,
+    /// The policy's name, filter and severity when the alert was raised: they stay
+    /// what matched, whatever the policy becomes.
+    pub policy_name: String,
+    pub filter: String,
+    pub severity: Severity,
+    pub per: Per,
+    /// The actor, address or group name it counts for; empty for `Per::Overall`.
+    pub key: String,
+    /// When casbah raised it, and when a match last joined it.
+    pub raised_at: Micros,
+    pub updated_at: Micros,
+    /// The oldest and newest matching activity.
+    pub first: Micros,
+    pub last: Micros,
+    pub count: u64,
+    pub actors: Vec<String>,
+    pub links: Vec<ActivityLink>,
+    pub state: AlertState,
+    pub history: Vec<StateChange>,
+    /// What the detector saw, when the filter alone does not say ("FR then JP, 9,700 km
+    /// in 2h").
+    pub detail: Option<String>,
+}
+
+impl Alert {
+    /// One line: "Mass download: 25 activities by ana@example.com".
+    pub fn summary(&self) -> String {
+        let what = match self.count {
+            1 => "1 activity".to_string(),
+            n => format!("{n} activities"),
+        };
+        let whose = match (self.per, self.key.as_str()) {
+            (_, "") | (Per::Overall, _) => String::new(),
+            (Per::Actor, key) => format!(" by {key}"),
+            (Per::Ip, key) => format!(" from {key}"),
+            (Per::Group, key) => format!(" in group {key}"),
+        };
+        let detail = self
+            .detail
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        format!("{}: {what}{whose}{detail}", self.policy_name)
+    }
+
+    /// The filter that shows its activities: the policy's, narrowed to its actor or
+    /// address and to the days it spans (filters count whole days).
+    pub fn activities_filter(&self) -> String {
+        let mut terms = Vec::new();
+        if !self.filter.trim().is_empty() {
+            terms.push(self.filter.trim().to_string());
+        }
+        let quoted = |v: &str| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""));
+        match self.per {
+            Per::Actor if !self.key.is_empty() => {
+                terms.push(format!("actor:{}", quoted(&self.key)))
+            }
+            Per::Ip if !self.key.is_empty() => terms.push(format!("ip:{}", quoted(&self.key))),
+            Per::Group if !self.key.is_empty() => {
+                terms.push(format!("group:{}", quoted(&self.key)))
+            }
+            _ => {}
+        }
+        let day = |t: Micros| {
+            chrono::DateTime::from_timestamp_micros(t)
+                .map(|d| d.format("%Y-%m-%d").to_string())
+                .unwrap_or_default()
+        };
+        terms.push(format!("date:{}..{}", day(self.first), day(self.last)));
+        terms.join(" ")
+    }
+}
+
+impl Alert {
+    /// A new open alert of `policy` for `key`, with nothing counted yet.
+    pub fn new(
+        id: u64,
+        policy: &Policy,
+        key: String,
+        detail: Option<String>,
+        now: Micros,
+    ) -> Alert {
+        Alert {
+            id,
+            policy: policy.id,
+            policy_name: policy.name.clone(),
+            filter: policy.filter.clone(),
+            severity: policy.severity,
+            per: policy.rule.per,
+            key,
+            raised_at: now,
+            updated_at: now,
+            first: Micros::MAX,
+            last: Micros::MIN,
+            count: 0,
+            actors: Vec::new(),
+            links: Vec::new(),
+            state: AlertState::Open,
+            history: Vec::new(),
+            detail,
+        }
+    }
+
+    /// Counts one more matching activity.
+    pub fn add(&mut self, s: &Seen, now: Micros) {
+        self.count += 1;
+        self.first = self.first.min(s.time);
+        self.last = self.last.max(s.time);
+        self.updated_at = now;
+        if self.links.len() < MAX_LINKS {
+            self.links.push(ActivityLink {
+                time: s.time,
+                seq: s.seq,
+                id: s.id.clone(),
+            });
+        }
+        if self.actors.len() < MAX_ACTORS && !self.actors.contains(&s.actor) {
+            self.actors.push(s.actor.clone());
+        }
+    }
+}
+
+/// A matching activity, as counting needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Seen {
+    pub time: Micros,
+    pub seq: u64,
+    pub id: String,
+    pub actor: String,
+    pub country: Option<String>,
+}
+
+/// A policy's state for one counting key (an actor, an address, a group): kept in the
+/// database between pages, so that a restart loses no half-counted window.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Window {
+    /// Matches not yet enough to raise, oldest first, all within the window of the newest.
+    pub pending: Vec<Seen>,
+    /// The alert later matches join, until `until`.
+    pub alert: Option<u64>,
+    pub until: Micros,
+    /// Impossible travel: the newest successful sign-in, and its country.
+    pub place: Option<(Micros, String)>,
+}
+
+/// What one match does.
+#[derive(Debug, PartialEq)]
+pub enum Step {
+    /// Nothing to count (impossible travel: a sign-in from a reachable place).
+    Skip,
+    /// Not enough yet.
+    Wait,
+    /// Joins alert `alert`, raised before.
+    Join { alert: u64, seen: Seen },
+    /// Enough: raise an alert of these matches; call `Window::raised` with its id.
+    Raise {
+        seen: Vec<Seen>,
+        detail: Option<String>,
+    },
+}
+
+impl Window {
+    /// Counts `s`, a match of `policy` for this window's key, in time order with those
+    /// before it. `active` tells whether an alert raised before still takes matches
+    /// (an alert resolved or dismissed does not: the next match starts anew).
+    pub fn step(&mut self, policy: &Policy, s: Seen, active: impl FnOnce(u64) -> bool) -> Step {
+        let detail = match policy.detector {
+            Detector::ImpossibleTravel { kmh } => match self.travel(&s, kmh) {
+                Some(detail) => Some(detail),
+                None => return Step::Skip,
+            },
+            _ => None,
+        };
+        if let Some(id) = self.alert.filter(|_| s.time <= self.until)
+            && active(id)
+        {
+            self.until = self.until.max(s.time + policy.rule.window);
+            return Step::Join { alert: id, seen: s };
+        }
+        self.alert = None;
+        self.pending.push(s);
+        self.pending.sort_by_key(|s| (s.time, s.seq));
+        let newest = self.pending.last().map_or(Micros::MIN, |s| s.time);
+        self.pending
+            .retain(|p| p.time > newest - policy.rule.window);
+        if self.pending.len() < policy.rule.count as usize {
+            return Step::Wait;
+        }
+        Step::Raise {
+            seen: std::mem::take(&mut self.pending),
+            detail,
+        }
+    }
+
+    /// Later matches of the window join alert `id`, whose newest match is at `last`.
+    pub fn raised(&mut self, id: u64, last: Micros, rule: &Rule) {
+        self.alert = Some(id);
+        self.until = last + rule.window;
+    }
+
+    /// Whether nothing in it matters any more at `now`: it can be forgotten.
+    pub fn idle(&self, now: Micros) -> bool {
+        self.pending.is_empty() && self.place.is_none() && self.until < now
+    }
+
+    /// Impossible travel: compares a successful sign-in with the actor's newest one
+    /// before it; `Some(what was seen)` when the distance needs more than `kmh`.
+    fn travel(&mut self, s: &Seen, kmh: u32) -> Option<String> {
+        let here = s.country.clone()?;
+        let before = self.place.clone();
+        if before.as_ref().is_none_or(|(t, _)| s.time >= *t) {
+            self.place = Some((s.time, here.clone()));
+        }
+        let (then, there) = before?;
+        if there == here || s.time < then {
+            return None;
+        }
+        let km = super::country::distance_km(&there, &here)?;
+        let hours = (s.time - then) as f64 / 3.6e9;
+        let fast = km > 500.0 && km > f64::from(kmh) * hours;
+        fast.then(|| {
+            format!(
+                "{there} then {here}: {km:.0} km in {}",
+                window_text((s.time - then).max(1_000_000))
+            )
+        })
+    }
+}
+
+/// A template: what `policies add --template NAME` starts from. Templates are stored off.
+#[derive(Debug, Clone, Copy)]
+pub struct Template {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub filter: &'static str,
+    pub rule: Rule,
+    pub detector: Detector,
+    pub severity: Severity,
+}
+
+const fn rule(count: u32, minutes: i64, per: Per) -> Rule {
+    Rule {
+        count,
+        window: minutes * MINUTE,
+        per,
+    }
+}
+
+/// `{countries}` in a filter is replaced by the organisation's countries.
+pub const COUNTRIES_SLOT: &str = "{countries}";
+
+static TEMPLATES: [Template; 5] = [
+    Template {
+        name: "admin-abroad",
+        title: "Administrator activity from outside the organisation's countries",
+        filter: "admin -country:({countries})",
+        rule: rule(1, 60, Per::Actor),
+        detector: Detector::Matches,
+        severity: Severity::High,
+    },
+    Template {
+        name: "mass-download",
+        title: "Mass download by one user",
+        filter: "action:download",
+        rule: rule(25, 5, Per::Actor),
+        detector: Detector::Matches,
+        severity: Severity::High,
+    },
+    Template {
+        name: "failed-sign-ins",
+        title: "Failed sign-ins from one IP address",
+        filter: "action:sign-in failed",
+        rule: rule(10, 10, Per::Ip),
+        detector: Detector::Matches,
+        severity: Severity::Medium,
+    },
+    Template {
+        name: "impossible-travel",
+        title: "Sign-ins from two countries too far apart for the time between them",
+        filter: "action:sign-in succeeded",
+        rule: rule(1, 24 * 60, Per::Actor),
+        detector: Detector::ImpossibleTravel { kmh: 900 },
+        severity: Severity::High,
+    },
+    Template {
+        name: "inactive-actor",
+        title: "Activity by a suspended or deleted account",
+        filter: "",
+        rule: rule(1, 60, Per::Actor),
+        detector: Detector::InactiveActor,
+        severity: Severity::Critical,
+    },
+];
+
+pub fn templates() -> &'static [Template] {
+    &TEMPLATES
+}
+
+pub fn template(name: &str) -> Option<&'static Template> {
+    TEMPLATES
+        .iter()
+        .find(|t| t.name.eq_ignore_ascii_case(name.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_read_back_and_errors_point_at_the_column() {
+        for (text, micros) in [("5m", 5 * MINUTE), ("90s", 90_000_000), ("7d", MAX_WINDOW)] {
+            assert_eq!(parse_window(text), Ok(micros));
+            assert_eq!(parse_window(&window_text(micros)), Ok(micros));
+        }
+        assert_eq!(window_text(90_000_000), "90s");
+        let e = parse_window("5x").unwrap_err();
+        assert_eq!(e.column, 2);
+        assert!(e.message.contains("\"x\""), "{e}");
+        assert_eq!(parse_window(" m").unwrap_err().column, 2);
+        assert!(parse_window("8d").unwrap_err().message.contains("7d"));
+        assert!(parse_window("0m").is_err());
+        assert!(parse_window("99999999999999999d").is_err());
+    }
+
+    #[test]
+    fn alert_states_move_forward_only() {
+        use AlertState::*;
+        assert!(Open.may_become(Acknowledged).is_ok());
+        assert!(Acknowledged.may_become(Resolved).is_ok());
+        assert!(Open.may_become(Dismissed).is_ok());
+        assert!(Resolved.may_become(Open).is_err());
+        assert!(Dismissed.may_become(Resolved).is_err());
+        assert!(
+            Acknowledged
+                .may_become(Acknowledged)
+                .unwrap_err()
+                .contains("already")
+        );
+    }
+
+    #[test]
+    fn an_alert_names_its_activities_by_a_filter_that_parses() {
+        let alert = Alert {
+            id: 1,
+            policy: 1,
+            policy_name: "Mass download".into(),
+            filter: "action:download".into(),
+            severity: Severity::High,
+            per: Per::Actor,
+            key: "a\"b@example.com".into(),
+            raised_at: 0,
+            updated_at: 0,
+            first: 1_764_000_000_000_000,
+            last: 1_764_100_000_000_000,
+            count: 3,
+            actors: vec![],
+            links: vec![],
+            state: AlertState::Open,
+            history: vec![],
+            detail: None,
+        };
+        let text = alert.activities_filter();
+        assert!(
+            text.starts_with(
+                "action:download actor:\"a\\\"b@example.com\" date:2025-11-24..2025-11-25"
+            ),
+            "{text}"
+        );
+        assert!(crate::domain::filter::parse(&text).is_ok());
+        assert_eq!(
+            alert.summary(),
+            "Mass download: 3 activities by a\"b@example.com"
+        );
+    }
+
+    #[test]
+    fn every_template_has_a_filter_that_parses() {
+        for t in templates() {
+            let text = t.filter.replace(COUNTRIES_SLOT, "US");
+            assert!(crate::domain::filter::parse(&text).is_ok(), "{}", t.name);
+        }
+        assert!(template("Mass-Download").is_some());
+    }
+}
