@@ -1891,8 +1891,8 @@ fn external_panes_escape_the_hostile_corpus() {
 fn help_starts_with_the_focused_pane() {
     let mut app = fixture(Theme::plain());
     typed(&mut app, "4?");
-    let screen = text(&render(&app, 200, 60));
-    let at = |needle: &str| row_of(&render(&app, 200, 60), needle);
+    let screen = text(&render(&app, 200, 70));
+    let at = |needle: &str| row_of(&render(&app, 200, 70), needle);
     assert!(at("Activities") < at("Everywhere"), "{screen}");
     assert!(at("Everywhere") < at("Commands"), "{screen}");
     assert!(screen.contains(":activities FILTER, :a, :act"), "{screen}");

@@ -64,10 +64,18 @@ pub enum Action {
     Audit,
     Act,
     Apps,
+    Alerts,
+    Policies,
+    Acknowledge,
+    Resolve,
+    Dismiss,
+    Toggle,
+    NewPolicy,
+    TestPolicy,
 }
 
 impl Action {
-    pub const ALL: [Action; 58] = [
+    pub const ALL: [Action; 66] = [
         Action::Quit,
         Action::Help,
         Action::Redraw,
@@ -126,6 +134,14 @@ impl Action {
         Action::Audit,
         Action::Act,
         Action::Apps,
+        Action::Alerts,
+        Action::Policies,
+        Action::Acknowledge,
+        Action::Resolve,
+        Action::Dismiss,
+        Action::Toggle,
+        Action::NewPolicy,
+        Action::TestPolicy,
     ];
 
     /// The name used in the keymap file and, for those that have one, as a
@@ -190,6 +206,14 @@ impl Action {
             Action::Audit => "audit",
             Action::Act => "act-on-accounts",
             Action::Apps => "apps",
+            Action::Alerts => "alerts",
+            Action::Policies => "policies",
+            Action::Acknowledge => "acknowledge",
+            Action::Resolve => "resolve",
+            Action::Dismiss => "dismiss",
+            Action::Toggle => "toggle",
+            Action::NewPolicy => "new-policy",
+            Action::TestPolicy => "test-policy",
         }
     }
 
@@ -254,6 +278,14 @@ impl Action {
             Action::Audit => "every account action taken, and the app's answer",
             Action::Act => "act on the account (or the marked ones): suspend, sign out…",
             Action::Apps => "the apps granted access, riskiest first",
+            Action::Alerts => "the alerts policies raised",
+            Action::Policies => "the policies: what is watched for",
+            Action::Acknowledge => "acknowledge: someone looks into it",
+            Action::Resolve => "resolve: dealt with",
+            Action::Dismiss => "dismiss: nothing to deal with",
+            Action::Toggle => "switch on / off",
+            Action::NewPolicy => "new policy",
+            Action::TestPolicy => "test: what it would have raised in 7 days",
         }
     }
 
@@ -293,6 +325,8 @@ impl Action {
                 | Action::Goto
                 | Action::Audit
                 | Action::Apps
+                | Action::Alerts
+                | Action::Policies
         )
     }
 

@@ -33,10 +33,14 @@ pub enum Context {
     /// Issue 11: the keys that act on accounts, left out in read-only mode.
     Act,
     Apps,
+    /// Issue 12.
+    Alerts,
+    Policies,
+    PolicyEditor,
 }
 
 impl Context {
-    pub const ALL: [Context; 15] = [
+    pub const ALL: [Context; 18] = [
         Context::Global,
         Context::Connectors,
         Context::Groups,
@@ -47,6 +51,9 @@ impl Context {
         Context::Queries,
         Context::External,
         Context::Apps,
+        Context::Alerts,
+        Context::Policies,
+        Context::PolicyEditor,
         Context::Picker,
         Context::Wizard,
         Context::Checker,
@@ -73,6 +80,9 @@ impl Context {
                 "Acting on accounts (Members, person view, Apps; off in read-only mode)"
             }
             Context::Apps => "Apps",
+            Context::Alerts => "Alerts",
+            Context::Policies => "Policies (p in Alerts)",
+            Context::PolicyEditor => "Policy editor (other keys type)",
         }
     }
 }

@@ -21,6 +21,7 @@ mod runtime;
 mod screen;
 pub mod theme;
 pub mod views;
+pub mod watch;
 pub mod widgets;
 
 use std::path::Path;

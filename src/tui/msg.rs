@@ -10,6 +10,7 @@ use super::govern::{GovernCmd, GovernDone};
 use super::ranking::{RankJob, Ranked};
 use super::views::connect::{ConnectForm, SecretSource, SignInCode};
 use super::views::external::{Answer, AudienceNode, ConnNode, GroupNode, ItemNode, VisibleNode};
+use super::watch::{WatchCmd, WatchDone};
 use crate::domain::external::DirectoryUser;
 use crate::domain::{Group, GroupId, Micros, Secret};
 use crate::service::recent::LogLine;
@@ -171,6 +172,8 @@ pub enum Done {
     Ranked(Ranked),
     /// Issue 11: acting on accounts, and the audit trail.
     Govern(GovernDone),
+    /// Issue 12: alerts and policies.
+    Watch(WatchDone),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,4 +284,6 @@ pub enum Cmd {
     Rank(RankJob),
     /// Issue 11: plans, actions and the audit trail.
     Govern(GovernCmd),
+    /// Issue 12: alerts and policies.
+    Watch(WatchCmd),
 }

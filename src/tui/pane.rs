@@ -43,10 +43,12 @@ pub enum PaneId {
     Audit,
     /// Issue 11: the OAuth apps granted access.
     Apps,
+    /// Issue 12: what policies raised, and the policies.
+    Alerts,
 }
 
 impl PaneId {
-    pub const ALL: [PaneId; 7] = [
+    pub const ALL: [PaneId; 8] = [
         PaneId::Connectors,
         PaneId::Groups,
         PaneId::Members,
@@ -54,6 +56,7 @@ impl PaneId {
         PaneId::External,
         PaneId::Audit,
         PaneId::Apps,
+        PaneId::Alerts,
     ];
 
     pub fn title(self) -> &'static str {
@@ -65,6 +68,7 @@ impl PaneId {
             PaneId::External => "External groups",
             PaneId::Audit => "Audit",
             PaneId::Apps => "Apps",
+            PaneId::Alerts => "Alerts",
         }
     }
 
@@ -227,6 +231,8 @@ pub struct Env {
     /// Issue 11: account actions are refused, so no key offers them. True until
     /// the service says otherwise.
     pub read_only: bool,
+    /// Issue 12: the header's count of alerts waiting for someone.
+    pub alerts: crate::service::AlertCounts,
 }
 
 /// A background job as its events describe it: what it does, what it says it
@@ -275,6 +281,7 @@ impl Env {
             groups: Vec::new(),
             jobs: BTreeMap::new(),
             read_only: true,
+            alerts: Default::default(),
         }
     }
 

@@ -302,6 +302,9 @@ impl Runner {
             Cmd::Govern(g) => {
                 spawn(async move { send(Done::Govern(super::govern::run(svc, g).await)) })
             }
+            Cmd::Watch(w) => {
+                spawn(async move { send(Done::Watch(super::watch::run(svc, w).await)) })
+            }
             Cmd::LoadHistory(group) => spawn(async move {
                 let result = svc.membership_history(group).await.map_err(Failure::from);
                 send(Done::History { group, result });

@@ -23,6 +23,11 @@ impl App {
             Action::Log => self.cmds.push(Cmd::LoadLog),
             Action::Audit => self.focus = PaneId::Audit,
             Action::Apps => self.focus = PaneId::Apps,
+            Action::Alerts => self.focus = PaneId::Alerts,
+            Action::Policies => {
+                self.focus = PaneId::Alerts;
+                self.panes.alerts.show_policies(&mut out);
+            }
             Action::Zoom => self.zoomed = !self.zoomed,
             Action::CommandLine => {
                 self.overlay = Overlay::Command {
@@ -131,7 +136,13 @@ impl App {
             | Action::Sort
             | Action::SortReverse
             | Action::Cancel
-            | Action::Act => {}
+            | Action::Act
+            | Action::Acknowledge
+            | Action::Resolve
+            | Action::Dismiss
+            | Action::Toggle
+            | Action::NewPolicy
+            | Action::TestPolicy => {}
             Action::Goto => {
                 self.focus = PaneId::Activities;
                 self.panes

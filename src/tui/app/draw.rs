@@ -28,7 +28,10 @@ impl App {
         chrome::tabs(f, tabs, &env.theme, self.focus, &self.breadcrumbs());
         let mut drawn = Vec::new();
         let wide = area.width >= WIDE.0 && area.height >= WIDE.1;
-        let alone = matches!(self.focus, PaneId::External | PaneId::Audit | PaneId::Apps);
+        let alone = matches!(
+            self.focus,
+            PaneId::External | PaneId::Audit | PaneId::Apps | PaneId::Alerts
+        );
         if wide && !self.zoomed && !alone {
             let [left, right] =
                 Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])

@@ -27,6 +27,7 @@ use super::pane::{Component, Effect, Env, Handled, Job, Out, Pane, PaneId};
 use super::theme::Theme;
 use super::views::act::ActDialog;
 use super::views::activities::ActivitiesPane;
+use super::views::alerts::AlertsPane;
 use super::views::apps::AppsPane;
 use super::views::audit::AuditPane;
 use super::views::connect::Wizard;
@@ -35,6 +36,7 @@ use super::views::external::ExternalPane;
 use super::views::groups::GroupsPane;
 use super::views::members::MembersPane;
 use super::views::picker::Picker;
+use super::watch::{WatchCmd, WatchDone};
 use super::widgets::chrome::Toast;
 use super::widgets::help::{Help, Topic};
 use crate::domain::Micros;
@@ -62,6 +64,7 @@ pub struct Panes {
     pub external: ExternalPane,
     pub audit: AuditPane,
     pub apps: AppsPane,
+    pub alerts: AlertsPane,
 }
 
 impl Panes {
@@ -74,6 +77,7 @@ impl Panes {
             PaneId::External => &self.external,
             PaneId::Audit => &self.audit,
             PaneId::Apps => &self.apps,
+            PaneId::Alerts => &self.alerts,
         }
     }
 
@@ -86,11 +90,12 @@ impl Panes {
             PaneId::External => &mut self.external,
             PaneId::Audit => &mut self.audit,
             PaneId::Apps => &mut self.apps,
+            PaneId::Alerts => &mut self.alerts,
         }
     }
 
     /// In tab order.
-    fn all_mut(&mut self) -> [&mut dyn Pane; 7] {
+    fn all_mut(&mut self) -> [&mut dyn Pane; 8] {
         [
             &mut self.connectors,
             &mut self.groups,
@@ -99,6 +104,7 @@ impl Panes {
             &mut self.external,
             &mut self.audit,
             &mut self.apps,
+            &mut self.alerts,
         ]
     }
 }
@@ -172,6 +178,8 @@ impl App {
             Cmd::Govern(GovernCmd::ReadOnly),
             Cmd::Govern(GovernCmd::LoadAudit),
             Cmd::Govern(GovernCmd::LoadApps),
+            Cmd::Watch(WatchCmd::LoadCounts),
+            Cmd::Watch(WatchCmd::LoadAlerts),
         ]);
         let mut out = Out::default();
         self.panes.activities.reload(&self.env, &mut out);
@@ -297,6 +305,7 @@ impl App {
             Event::InstancesChanged => self.cmds.push(Cmd::LoadInstances),
             Event::GroupsChanged => self.cmds.push(Cmd::LoadGroups),
             Event::Audited | Event::GrantsChanged => {}
+            Event::AlertsChanged => self.cmds.push(Cmd::Watch(WatchCmd::LoadCounts)),
             Event::Reload => return self.update(Msg::Lagged),
             Event::ServerStopped => return self.exit = Some(Exit::ServerStopped),
             Event::ActivitiesIngested { .. } | Event::ExternalChanged { .. } => {}
@@ -351,6 +360,14 @@ impl App {
                 return;
             }
             Done::Groups(Err(e)) => return self.panes.groups.failed(e.message),
+            Done::Watch(WatchDone::Counts(result)) => {
+                match result {
+                    Ok(counts) => self.env.alerts = counts,
+                    Err(e) => tracing::warn!("alert counts: {}", e.message),
+                }
+                self.dirty = true;
+                return;
+            }
             Done::Govern(GovernDone::ReadOnly(refused)) => {
                 self.env.read_only = refused || self.no_actions;
                 self.dirty = true;

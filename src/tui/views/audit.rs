@@ -6,7 +6,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Wrap};
+use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::external::Load;
 use crate::domain::governance::{AuditEntry, AuditOutcome};
@@ -19,7 +19,7 @@ use crate::tui::msg::{Cmd, Done};
 use crate::tui::pane::{Component, Env, Handled, Out, Pane, PaneId};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::list::Cursor;
-use crate::tui::widgets::{keep, masked_table, pane_block};
+use crate::tui::widgets::{Columns, cursor_table, pane_block};
 
 #[derive(Debug, Default)]
 pub struct AuditPane {
@@ -195,40 +195,8 @@ impl Component for AuditPane {
             return;
         };
         let w = inner.width;
-        let mask = [true, w >= 100, w >= 130, true, true, true, w >= 90];
-        let height = inner.height.saturating_sub(1) as usize;
-        let range = self.cursor.window(rows.len(), height);
-        let lines: Vec<Row> = rows[range.clone()]
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let a = &e.attempt;
-                let row = Row::new(keep(
-                    [
-                        // The year and zone are the detail's: here the room goes to the account.
-                        Cell::from(timestamp(a.at).get(5..).unwrap_or_default().to_owned()),
-                        Cell::from(safe(&a.by).into_owned()),
-                        Cell::from(safe(&a.instance_name).into_owned()),
-                        Cell::from(a.action.clone()),
-                        Cell::from(safe(&a.target).into_owned()),
-                        Cell::from(outcome_span(&e.outcome, theme)),
-                        Cell::from(safe(&a.reason).into_owned()),
-                    ],
-                    &mask,
-                ));
-                if focused && range.start + i == self.cursor.selected {
-                    row.style(theme.selected())
-                } else {
-                    row
-                }
-            })
-            .collect();
-        self.cursor.place(inner.y + 1);
-        masked_table(
-            f,
-            inner,
-            lines,
-            [
+        let columns = Columns {
+            titles: [
                 "When (UTC)",
                 "By",
                 "Instance",
@@ -237,7 +205,7 @@ impl Component for AuditPane {
                 "Result",
                 "Reason",
             ],
-            [
+            widths: [
                 Constraint::Length(14),
                 Constraint::Length(10),
                 Constraint::Length(12),
@@ -246,7 +214,27 @@ impl Component for AuditPane {
                 Constraint::Length(20),
                 Constraint::Fill(2),
             ],
-            &mask,
+            mask: [true, w >= 100, w >= 130, true, true, true, w >= 90],
+        };
+        cursor_table(
+            f,
+            inner,
+            rows,
+            (&self.cursor, focused),
+            columns,
+            |e| {
+                let a = &e.attempt;
+                [
+                    // The year and zone are the detail's: here the room goes to the account.
+                    Cell::from(timestamp(a.at).get(5..).unwrap_or_default().to_owned()),
+                    Cell::from(safe(&a.by).into_owned()),
+                    Cell::from(safe(&a.instance_name).into_owned()),
+                    Cell::from(a.action.clone()),
+                    Cell::from(safe(&a.target).into_owned()),
+                    Cell::from(outcome_span(&e.outcome, theme)),
+                    Cell::from(safe(&a.reason).into_owned()),
+                ]
+            },
             theme,
         );
     }

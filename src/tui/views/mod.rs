@@ -4,6 +4,7 @@
 
 pub mod act;
 pub mod activities;
+pub mod alerts;
 pub mod apps;
 pub mod audit;
 pub mod connect;
@@ -15,3 +16,4 @@ pub mod instance;
 pub mod members;
 pub mod person;
 pub mod picker;
+pub mod policy_editor;

@@ -23,10 +23,15 @@ pub struct Toast {
 
 pub fn header(f: &mut Frame, area: Rect, env: &Env) {
     let theme = &env.theme;
-    let mut spans = vec![
-        Span::styled("casbah ", theme.header()),
-        Span::styled(safe(&env.database).into_owned(), theme.dim()),
-    ];
+    let mut spans = vec![Span::styled("casbah ", theme.header())];
+    // Issue 12: first, so that no width of terminal or list of instances hides it.
+    let waiting = env.alerts.open;
+    if waiting > 0 {
+        let noun = if waiting == 1 { "alert" } else { "alerts" };
+        spans.push(Span::styled(format!("⚑ {waiting} {noun}"), theme.error()));
+        spans.push(Span::raw(" │ "));
+    }
+    spans.push(Span::styled(safe(&env.database).into_owned(), theme.dim()));
     for s in &env.instances {
         spans.push(Span::raw(" │ "));
         spans.push(Span::raw(format!("{} ", safe(&s.instance.name))));

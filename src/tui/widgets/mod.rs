@@ -110,6 +110,50 @@ pub fn masked_table<const N: usize>(
     );
 }
 
+/// The columns of a list pane: the rows the cursor's window shows, each made by
+/// `cells`, the selected one highlighted while the pane has the focus, under a header
+/// row; only the columns `mask` keeps.
+pub struct Columns<'a, const N: usize> {
+    pub titles: [&'a str; N],
+    pub widths: [ratatui::layout::Constraint; N],
+    pub mask: [bool; N],
+}
+
+pub fn cursor_table<'r, T, const N: usize>(
+    f: &mut ratatui::Frame,
+    area: Rect,
+    rows: &'r [T],
+    (cursor, focused): (&list::Cursor, bool),
+    columns: Columns<'_, N>,
+    cells: impl Fn(&'r T) -> [ratatui::widgets::Cell<'r>; N],
+    theme: &Theme,
+) {
+    let height = area.height.saturating_sub(1) as usize;
+    let range = cursor.window(rows.len(), height);
+    let lines: Vec<ratatui::widgets::Row> = rows[range.clone()]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let row = ratatui::widgets::Row::new(keep(cells(r), &columns.mask));
+            if focused && range.start + i == cursor.selected {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    cursor.place(area.y + 1);
+    masked_table(
+        f,
+        area,
+        lines,
+        columns.titles,
+        columns.widths,
+        &columns.mask,
+        theme,
+    );
+}
+
 /// Completions on one line of `width`, the chosen one reverse video; where
 /// they do not all fit, the line starts late enough for the chosen one to
 /// show, with `…` for what is left out on either side (issue 13).
