@@ -357,3 +357,96 @@ async fn a_signed_webhook_is_retried_until_the_receiver_takes_it() {
     assert_eq!(svc.alert_counts().await.unwrap().failing_notices, 0);
     svc.shutdown().await;
 }
+
+// Issue 12: the inactive-actor template raises on activity by an account the app says
+// is disabled, and not on an active one's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_by_a_disabled_account_raises_an_alert() {
+    let (sandbox, svc, _dir) = common::connected_service(60).await;
+    sync(&svc).await;
+    let disabled = {
+        let org = sandbox.org();
+        org.users
+            .iter()
+            .find(|u| !u.account_enabled && u.deleted.is_none() && !u.guest)
+            .expect("a disabled account")
+            .mail
+            .to_lowercase()
+    };
+    let t = casbah::domain::policy::template("inactive-actor").expect("template");
+    let mut rule = Policy::new("Inactive accounts", t.filter);
+    (rule.detector, rule.severity, rule.enabled) = (t.detector, t.severity, true);
+    // An empty filter with one match per alert would ask for confirmation, were it not
+    // for its detector.
+    svc.save_policy(rule, false)
+        .await
+        .expect("saved without confirmation");
+    let active = employee(&sandbox, 4);
+    for actor in [&disabled, &active] {
+        sandbox.push_activity(PushedActivity::new(
+            Stream::SignIns,
+            actor,
+            "Office 365 Exchange Online",
+        ));
+    }
+    sync(&svc).await;
+    let alerts = svc.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].actors, vec![disabled]);
+    assert_eq!(alerts[0].severity, Severity::Critical);
+}
+
+// Issue 12: a policy that would raise an alert for every activity asks first; a
+// filter with a date, or a group that does not exist, is refused with its column.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broad_or_broken_policies_are_refused_with_the_reason() {
+    let (_sandbox, svc, _dir) = common::connected_service(20).await;
+    let everything = policy("Everything", "", 1, Per::Actor);
+    let e = svc
+        .save_policy(everything.clone(), false)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("confirm"), "{e}");
+    svc.save_policy(everything, true).await.expect("confirmed");
+    let dated = svc
+        .save_policy(
+            policy("Dated", "admin after:2026-01-01", 1, Per::Actor),
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(dated.to_string().contains("column 7"), "{dated}");
+    let unknown = svc
+        .save_policy(policy("Group", "group:\"No Such\"", 1, Per::Actor), false)
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("column"), "{unknown}");
+    let webhook = {
+        let mut p = policy("Hooked", "admin", 1, Per::Actor);
+        p.notify.webhook = true;
+        svc.save_policy(p, false).await.unwrap_err()
+    };
+    assert!(
+        webhook.to_string().contains("casbah notify webhook"),
+        "{webhook}"
+    );
+    let refused = svc
+        .set_webhook(
+            Some(WebhookConfig {
+                url: "http://example.com/hook".into(),
+                format: WebhookFormat::Text,
+            }),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("https"), "{refused}");
+    let names: Vec<String> = svc
+        .policies()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.policy.name)
+        .collect();
+    assert_eq!(names, ["Everything"]);
+}

@@ -193,6 +193,7 @@ fn rule_text(p: &Policy) -> String {
         Detector::InactiveActor => {
             format!("by a suspended or deleted account; {}", p.rule.describe())
         }
+        Detector::RiskyGrant => "each new app grant with a risky scope".into(),
         Detector::ImpossibleTravel { kmh } => {
             format!("countries further apart than {kmh} km/h allows")
         }

@@ -179,6 +179,9 @@ pub enum Detector {
     /// A successful sign-in from a country further from the actor's previous sign-in
     /// than `kmh` allows in the time between them.
     ImpossibleTravel { kmh: u32 },
+    /// An app granted a risky scope (issue 11's app permissions), seen by a user scan
+    /// after the first: it watches grants, not activities, and has no filter.
+    RiskyGrant,
 }
 
 /// Where a policy's alerts are sent, besides the dashboard.
@@ -418,6 +421,17 @@ impl Alert {
         }
     }
 
+    /// A risky-grant policy's alert for one grant: who granted which risky scopes.
+    pub fn for_grant(id: u64, policy: &Policy, g: &super::grants::Grant, now: Micros) -> Alert {
+        let who = g.user.clone().unwrap_or_else(|| g.kind.label().to_string());
+        let detail = format!("{} may {}", g.app_name, g.risky_scopes().join(", "));
+        let mut alert = Alert::new(id, policy, who.clone(), Some(detail), now);
+        let at = g.granted_at.unwrap_or(now);
+        (alert.first, alert.last, alert.count) = (at, at, 1);
+        alert.actors.push(who);
+        alert
+    }
+
     /// Counts one more matching activity.
     pub fn add(&mut self, s: &Seen, now: Micros) {
         self.count += 1;
@@ -566,7 +580,7 @@ const fn rule(count: u32, minutes: i64, per: Per) -> Rule {
 /// `{countries}` in a filter is replaced by the organisation's countries.
 pub const COUNTRIES_SLOT: &str = "{countries}";
 
-static TEMPLATES: [Template; 5] = [
+static TEMPLATES: [Template; 6] = [
     Template {
         name: "admin-abroad",
         title: "Administrator activity from outside the organisation's countries",
@@ -597,6 +611,14 @@ static TEMPLATES: [Template; 5] = [
         filter: "action:sign-in succeeded",
         rule: rule(1, 24 * 60, Per::Actor),
         detector: Detector::ImpossibleTravel { kmh: 900 },
+        severity: Severity::High,
+    },
+    Template {
+        name: "risky-grant",
+        title: "A new OAuth grant with high-risk scopes",
+        filter: "",
+        rule: rule(1, 60, Per::Actor),
+        detector: Detector::RiskyGrant,
         severity: Severity::High,
     },
     Template {
@@ -688,6 +710,86 @@ mod tests {
             alert.summary(),
             "Mass download: 3 activities by a\"b@example.com"
         );
+    }
+
+    fn seen(time: Micros, country: &str) -> Seen {
+        Seen {
+            time,
+            seq: time as u64,
+            id: format!("e{time}"),
+            actor: "ana@example.com".into(),
+            country: Some(country.into()),
+        }
+    }
+
+    // Issue 12: impossible travel compares a sign-in with the one before it, and
+    // raises when the distance needs more than the speed allows.
+    #[test]
+    fn impossible_travel_needs_a_speed_no_flight_has() {
+        let t = template("impossible-travel").unwrap();
+        let mut p = Policy::new("Travel", t.filter);
+        (p.detector, p.rule) = (t.detector, t.rule);
+        let hour = 60 * MINUTE;
+        let mut w = Window::default();
+        assert_eq!(w.step(&p, seen(0, "FR"), |_| true), Step::Skip);
+        assert_eq!(
+            w.step(&p, seen(5 * hour, "DE"), |_| true),
+            Step::Skip,
+            "Paris to Berlin in 5 h"
+        );
+        match w.step(&p, seen(6 * hour, "JP"), |_| true) {
+            Step::Raise { seen, detail } => {
+                assert_eq!(seen.len(), 1);
+                let detail = detail.unwrap();
+                assert!(
+                    detail.starts_with("DE then JP: 8"),
+                    "Berlin to Tokyo in 1 h: {detail}"
+                );
+                assert!(detail.ends_with("km in 1h"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        w.raised(9, 6 * hour, &p.rule);
+        assert!(matches!(
+            w.step(&p, seen(7 * hour, "US"), |_| true),
+            Step::Join { alert: 9, .. }
+        ));
+        assert_eq!(
+            w.step(&p, seen(3 * hour, "BR"), |_| true),
+            Step::Skip,
+            "older than the newest"
+        );
+    }
+
+    // Issue 12: a threshold counts matches within the window of the newest, whatever
+    // order they come in; an alert closed meanwhile is not joined.
+    #[test]
+    fn a_threshold_counts_within_the_window() {
+        let mut p = Policy::new("Burst", "action:download");
+        p.rule = Rule {
+            count: 3,
+            window: 10 * MINUTE,
+            per: Per::Actor,
+        };
+        let mut w = Window::default();
+        assert_eq!(w.step(&p, seen(0, "FR"), |_| true), Step::Wait);
+        assert_eq!(w.step(&p, seen(20 * MINUTE, "FR"), |_| true), Step::Wait);
+        assert_eq!(w.pending.len(), 1, "the first fell out of the window");
+        assert_eq!(w.step(&p, seen(25 * MINUTE, "FR"), |_| true), Step::Wait);
+        let Step::Raise { seen: raised, .. } = w.step(&p, seen(16 * MINUTE, "FR"), |_| true) else {
+            panic!("three within ten minutes");
+        };
+        assert_eq!(
+            raised.iter().map(|s| s.time / MINUTE).collect::<Vec<_>>(),
+            [16, 20, 25]
+        );
+        w.raised(1, 25 * MINUTE, &p.rule);
+        assert_eq!(
+            w.step(&p, seen(26 * MINUTE, "FR"), |_| false),
+            Step::Wait,
+            "closed: counts anew"
+        );
+        assert!(w.alert.is_none());
     }
 
     #[test]

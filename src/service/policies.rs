@@ -73,7 +73,9 @@ impl Local {
         let (policies, version) = self.db(|s| s.policies()).await?;
         let mut watches = Vec::new();
         let mut problems = HashMap::new();
-        for policy in policies.into_iter().filter(|p| p.enabled) {
+        // Risky-grant policies watch user scans (`Store::replace_grants`), not activities.
+        let watch_activities = |p: &Policy| p.enabled && p.detector != Detector::RiskyGrant;
+        for policy in policies.into_iter().filter(watch_activities) {
             match self.bind_policy(&policy.filter).await {
                 Ok(query) => watches.push(Watch { policy, query }),
                 Err(e) => {
@@ -172,6 +174,12 @@ impl Local {
         if rule.window <= 0 || rule.window > MAX_WINDOW {
             return Err(ServiceError::Invalid("a window is from 1s to 7d".into()));
         }
+        if policy.detector == Detector::RiskyGrant && !policy.filter.trim().is_empty() {
+            return Err(ServiceError::Invalid(
+                "a risky-grant policy watches app grants, not activities: leave its filter empty"
+                    .into(),
+            ));
+        }
         if matches!(policy.detector, Detector::ImpossibleTravel { .. }) && rule.per != Per::Actor {
             return Err(ServiceError::Invalid(
                 "impossible travel follows one person: count it per actor".into(),
@@ -268,8 +276,25 @@ impl Local {
     /// What `policy` would have raised over the stored activities of the last `days`
     /// days, raising nothing.
     pub async fn test_policy(&self, policy: Policy, days: u32) -> Result<PolicyTest> {
-        let query = self.bind_policy(&policy.filter).await?;
         let since = now_micros() - i64::from(days.max(1)) * 24 * 3_600_000_000;
+        if policy.detector == Detector::RiskyGrant {
+            let now = now_micros();
+            let grants = self.db(|s| s.grants(None)).await?;
+            let risky = grants.iter().map(|(_, g)| g).filter(|g| {
+                g.granted_at.is_some_and(|t| t >= since) && !g.risky_scopes().is_empty()
+            });
+            let alerts: Vec<Alert> = risky
+                .enumerate()
+                .map(|(i, g)| Alert::for_grant(i as u64 + 1, &policy, g, now))
+                .collect();
+            return Ok(PolicyTest {
+                since,
+                matched: alerts.len(),
+                truncated: false,
+                alerts,
+            });
+        }
+        let query = self.bind_policy(&policy.filter).await?;
         let (mut found, truncated) = self
             .log(move |l| {
                 let mut found = Vec::new();

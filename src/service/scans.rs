@@ -154,8 +154,20 @@ impl Local {
             return Ok(None);
         };
         let n = grants.len();
-        self.db(move |s| s.replace_grants(id, &grants)).await?;
+        // The first read finds every grant new: only later ones tell of new grants.
+        let read_before = self
+            .db(move |s| s.scans(id))
+            .await?
+            .iter()
+            .any(|(kind, s)| *kind == ScanKind::Users && s.last_success.is_some());
+        let raised = self
+            .db(move |s| s.replace_grants(id, &grants, read_before))
+            .await?;
         self.emit(Event::GrantsChanged);
+        if raised > 0 {
+            self.emit(Event::AlertsChanged);
+            self.wake_notifier();
+        }
         Ok(Some(n))
     }
 

@@ -19,10 +19,11 @@ use serde::{Deserialize, Serialize};
 
 use super::prepare::PreparedPage;
 use super::tables::{
-    self, ALERTS, GROUPS, META, META_NEXT_ALERT, POLICY_WINDOWS, USER_ACCOUNTS, USERS,
+    self, ALERTS, GROUPS, META, META_NEXT_ALERT, POLICIES, POLICY_WINDOWS, USER_ACCOUNTS, USERS,
 };
 use super::{Result, policies, records};
 use crate::domain::filter::Query;
+use crate::domain::grants::Grant;
 use crate::domain::notice::{self, Channel, Delivery};
 use crate::domain::policy::{Alert, Detector, Per, Policy, Seen, Step, Window};
 use crate::domain::{Activity, Group, GroupId, Micros, RemoteUser, UserStatus};
@@ -300,6 +301,37 @@ fn group_name(txn: &WriteTransaction, key: &str) -> Result<String> {
         Some(v) => tables::decode::<Group>(v.value(), "group")?.name,
         None => key.to_string(),
     })
+}
+
+/// Issue 12: an alert for each of `new` grants with a risky scope, from every enabled
+/// risky-grant policy. Returns how many were raised.
+pub(super) fn risky_grants(txn: &WriteTransaction, new: &[&Grant], now: Micros) -> Result<usize> {
+    let risky: Vec<&&Grant> = new
+        .iter()
+        .filter(|g| !g.risky_scopes().is_empty())
+        .collect();
+    if risky.is_empty() {
+        return Ok(0);
+    }
+    let mut watching = Vec::new();
+    for row in txn.open_table(POLICIES)?.iter()? {
+        let policy: Policy = tables::decode(row?.1.value(), "policy")?;
+        if policy.enabled && policy.detector == Detector::RiskyGrant {
+            watching.push(policy);
+        }
+    }
+    let mut raised = 0;
+    for policy in &watching {
+        for g in &risky {
+            let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_ALERT)?;
+            let alert = Alert::for_grant(id, policy, g, now);
+            txn.open_table(ALERTS)?
+                .insert(id, tables::encode(&alert)?.as_slice())?;
+            queue_notices(txn, &alert, policy, now)?;
+            raised += 1;
+        }
+    }
+    Ok(raised)
 }
 
 fn queue_notices(

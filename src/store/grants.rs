@@ -1,25 +1,42 @@
 //! Issue 11: the app grants of each instance, replaced whole by each user scan.
 
-use redb::TableError;
+use redb::{ReadableTable, TableError};
 
 use super::tables::{self, GRANTS};
 use super::{Result, Store};
-use crate::domain::InstanceId;
 use crate::domain::grants::Grant;
+use crate::domain::{InstanceId, now_micros};
 
 impl Store {
-    /// The grants of `instance` are now `grants`, and only those.
-    pub fn replace_grants(&self, instance: InstanceId, grants: &[Grant]) -> Result<()> {
+    /// The grants of `instance` are now `grants`, and only those. With `watch`, the
+    /// grants not stored before raise the alerts of risky-grant policies (issue 12), in
+    /// the same transaction: each is told once. Returns how many alerts were raised.
+    pub fn replace_grants(
+        &self,
+        instance: InstanceId,
+        grants: &[Grant],
+        watch: bool,
+    ) -> Result<usize> {
         let txn = self.write()?;
+        let mut new = Vec::new();
         {
             let mut table = txn.open_table(GRANTS)?;
+            for g in grants {
+                if table.get((instance.0, g.id.as_str()))?.is_none() {
+                    new.push(g);
+                }
+            }
             table.retain_in((instance.0, "")..(instance.0 + 1, ""), |_, _| false)?;
             for g in grants {
                 table.insert((instance.0, g.id.as_str()), tables::encode(g)?.as_slice())?;
             }
         }
+        let raised = match watch {
+            true => super::alerting::risky_grants(&txn, &new, now_micros())?,
+            false => 0,
+        };
         txn.commit()?;
-        Ok(())
+        Ok(raised)
     }
 
     /// A grant revoked: gone before the next scan says so.

@@ -244,3 +244,114 @@ impl Store {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::grants::{Grant, GrantKind};
+    use crate::domain::policy::{Detector, template};
+    use crate::domain::{InstanceId, notice::Channel};
+
+    fn store(dir: &tempfile::TempDir) -> Store {
+        Store::open_with_keys(
+            &dir.path().join("c.redb"),
+            super::super::KeyStore::File(dir.path().join("key")),
+        )
+        .expect("store")
+    }
+
+    fn grant(id: &str, scopes: &[&str]) -> Grant {
+        Grant {
+            id: id.into(),
+            kind: GrantKind::User,
+            app_id: "app-1".into(),
+            app_name: "Mail Helper".into(),
+            user: Some("ana@example.com".into()),
+            account_id: None,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            granted_at: Some(1_000),
+            revocable: true,
+        }
+    }
+
+    // Issue 12: a new grant with a risky scope raises the risky-grant template's alert
+    // once, with its notice queued in the same transaction; a harmless one, or one
+    // seen before, raises nothing.
+    #[test]
+    fn a_new_risky_grant_raises_one_alert() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = store(&dir);
+        let t = template("risky-grant").expect("template");
+        let mut policy = Policy::new("Risky grants", "");
+        (policy.detector, policy.enabled) = (t.detector, true);
+        policy.notify.webhook = true;
+        store.put_policy(&policy).expect("policy");
+        assert_eq!(policy.detector, Detector::RiskyGrant);
+        let instance = InstanceId(1);
+        let first = [grant("g1", &["Mail.Read"])];
+        assert_eq!(store.replace_grants(instance, &first, false).unwrap(), 0);
+        let later = [
+            grant("g1", &["Mail.Read"]),
+            grant("g2", &["Files.ReadWrite.All"]),
+            grant("g3", &["openid", "profile"]),
+        ];
+        assert_eq!(store.replace_grants(instance, &later, true).unwrap(), 1);
+        assert_eq!(store.replace_grants(instance, &later, true).unwrap(), 0);
+        let alerts = store.alerts().unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].key, "ana@example.com");
+        assert!(
+            alerts[0].summary().contains("Files.ReadWrite.All"),
+            "{}",
+            alerts[0].summary()
+        );
+        let queued = store.deliveries().unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(
+            (queued[0].alert, &queued[0].channel),
+            (Some(alerts[0].id), &Channel::Webhook)
+        );
+    }
+
+    // Issue 12: a notice is retried with a growing wait, and given up after a day or
+    // at once when the receiver refuses it for good.
+    #[test]
+    fn deliveries_back_off_and_give_up() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = store(&dir);
+        let d = Delivery::new(None, Channel::Webhook, "s".into(), "t".into());
+        let id = store.queue_notice(d.clone(), 0).unwrap();
+        let once = store
+            .delivery_attempted(id, 10, Err(("503".into(), true)))
+            .unwrap();
+        assert_eq!(
+            (once.state.clone(), once.next_at),
+            (DeliveryState::Pending, 10 + 30_000_000)
+        );
+        let twice = store
+            .delivery_attempted(id, 20, Err(("503".into(), true)))
+            .unwrap();
+        assert_eq!(twice.next_at, 20 + 60_000_000);
+        let late = store
+            .delivery_attempted(id, GIVE_UP_AFTER, Err(("503".into(), true)))
+            .unwrap();
+        assert_eq!(late.state, DeliveryState::Failed);
+        assert!(late.is_failing());
+        assert_eq!(store.retry_deliveries(GIVE_UP_AFTER + 1).unwrap(), 1);
+        let id2 = store.queue_notice(d, 0).unwrap();
+        let refused = store
+            .delivery_attempted(id2, 5, Err(("400".into(), false)))
+            .unwrap();
+        assert_eq!(refused.state, DeliveryState::Failed);
+        let sent = store
+            .delivery_attempted(id, GIVE_UP_AFTER + 2, Ok(()))
+            .unwrap();
+        assert_eq!(
+            sent.state,
+            DeliveryState::Delivered {
+                at: GIVE_UP_AFTER + 2
+            }
+        );
+        assert!(!sent.is_failing());
+    }
+}
