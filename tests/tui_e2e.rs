@@ -1344,3 +1344,50 @@ fn act_asks_on_a_terminal_and_only_yes_sends() {
     let trail = scratch.json(&["audit", "--json"]);
     assert_eq!(trail[0]["result"], "done");
 }
+
+// Issue 12: in a real terminal, a policy's alerts show in the header's count as the
+// dashboard's scans raise them, and Enter on one opens its activities.
+#[test]
+fn an_alert_shows_in_the_header_and_opens_its_activities() {
+    // Policies raise on what happens once they are on: the live sign-ins since, which
+    // the dashboard's first scan reads.
+    let sandbox = ServedSandbox::start(&["--rate", "20"]);
+    let scratch = Scratch::new();
+    scratch.connect(&sandbox);
+    scratch.ok(&[
+        "policies",
+        "add",
+        "Sign-ins",
+        "--filter",
+        "action:sign-in",
+        "--severity",
+        "high",
+        "--enable",
+        "--yes",
+    ]);
+    let mut t = Term::start(&[], &scratch, 120, 40);
+    t.wait_until("an alert counted in the header", |s| {
+        s.contents()
+            .lines()
+            .next()
+            .is_some_and(|header| header.contains("⚑ ") && header.contains(" alert"))
+    });
+    t.send("4");
+    t.wait_until("the count to stay on another pane", |s| {
+        s.contents()
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("⚑ "))
+    });
+    t.send("8");
+    t.wait_for("Sign-ins: ");
+    t.send("\r");
+    t.wait_for("alert #");
+    t.wait_for("Filter  action:sign-in   user:");
+    t.wait_until("its activities listed", |s| {
+        s.contents().lines().any(|l| l.contains("Sign in"))
+    });
+    t.send("q");
+    let status = t.wait_exit(Duration::from_secs(5));
+    assert!(status.success(), "exit status {status:?}");
+}

@@ -2216,3 +2216,73 @@ fn audit_pane() {
     key(&mut app, KeyCode::Enter);
     snap("audit_entry", &app);
 }
+
+// Issue 12: the Alerts pane, the count in the header, the policy list and the policy
+// editor with a filter mistake under its column.
+#[test]
+fn alerts_pane_and_policy_editor() {
+    use casbah::domain::policy::{Alert, AlertState, Per, Policy, Rule, Severity};
+    use casbah::service::{AlertCounts, PolicyView};
+    use casbah::tui::watch::WatchDone;
+    let mut app = fixture(Theme::plain());
+    let mut downloads = Policy::new("Mass download", "action:download");
+    downloads.id = 1;
+    downloads.enabled = true;
+    downloads.severity = Severity::High;
+    downloads.rule = Rule {
+        count: 25,
+        window: 5 * MIN,
+        per: Per::Actor,
+    };
+    let mut failed = Policy::new("Failed sign-ins", "action:sign-in failed");
+    failed.id = 2;
+    failed.rule.per = Per::Ip;
+    let raised = |id: u64, policy: &Policy, key: &str, count: u64, state: AlertState| {
+        let mut a = Alert::new(id, policy, key.into(), None, NOW - (10 - id as i64) * MIN);
+        (a.first, a.last, a.count, a.state) = (NOW - 30 * MIN, NOW - 20 * MIN, count, state);
+        a
+    };
+    app.update(Msg::Done(Done::Watch(WatchDone::Counts(Ok(AlertCounts {
+        open: 2,
+        acknowledged: 1,
+        failing_notices: 0,
+    })))));
+    app.update(Msg::Done(Done::Watch(WatchDone::Alerts(Ok(vec![
+        raised(
+            3,
+            &downloads,
+            "naomi.keller@contoso.com",
+            31,
+            AlertState::Open,
+        ),
+        raised(2, &failed, "203.0.113.9", 12, AlertState::Open),
+        raised(
+            1,
+            &downloads,
+            "ann@contoso.com",
+            25,
+            AlertState::Acknowledged,
+        ),
+    ])))));
+    typed(&mut app, "8");
+    snap("alerts", &app);
+    typed(&mut app, "p");
+    app.update(Msg::Done(Done::Watch(WatchDone::Policies(Ok(vec![
+        PolicyView {
+            policy: downloads,
+            problem: None,
+            open_alerts: 1,
+        },
+        PolicyView {
+            policy: failed,
+            problem: None,
+            open_alerts: 1,
+        },
+    ])))));
+    snap("policies", &app);
+    typed(&mut app, "n");
+    typed(&mut app, "Admins abroad");
+    key(&mut app, KeyCode::Tab);
+    typed(&mut app, "admin -contry:US");
+    snap("policy_editor", &app);
+}

@@ -42,6 +42,10 @@ pub struct Policy {
     pub template: Option<String>,
     pub changed_by: String,
     pub changed_at: Micros,
+    /// When it was last switched on: it raises on what happened since, however late
+    /// the record arrives, and never on history read later (a new instance's week of
+    /// it, R-C6); `policies test` looks back.
+    pub watching_since: Micros,
 }
 
 impl Policy {
@@ -60,6 +64,7 @@ impl Policy {
             template: None,
             changed_by: String::new(),
             changed_at: 0,
+            watching_since: 0,
         }
     }
 }

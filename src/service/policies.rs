@@ -245,6 +245,14 @@ impl Local {
         policy.name = policy.name.trim().to_string();
         policy.changed_by = super::server::caller();
         policy.changed_at = now_micros();
+        let (stored, _) = self.db(|s| s.policies()).await?;
+        let was_on = stored
+            .iter()
+            .any(|p| p.id == policy.id && p.id != 0 && p.enabled);
+        if policy.enabled && !was_on {
+            // From the start of its second: vendors stamp many records in whole seconds.
+            policy.watching_since = policy.changed_at - policy.changed_at.rem_euclid(1_000_000);
+        }
         let stored = policy.clone();
         let (id, _) = self.db(move |s| s.put_policy(&stored)).await?;
         policy.id = id;

@@ -144,6 +144,9 @@ pub(super) fn evaluate(
         let r = &page.rows[row];
         let actor = page.actors[r.actor as usize].as_str();
         let watch = &set.watches[hit.watch as usize];
+        if r.time < watch.policy.watching_since {
+            continue;
+        }
         if watch.policy.detector == Detector::InactiveActor {
             let known = match inactive.get(&(r.instance, actor)) {
                 Some(known) => *known,
@@ -322,7 +325,8 @@ pub(super) fn risky_grants(txn: &WriteTransaction, new: &[&Grant], now: Micros) 
     }
     let mut raised = 0;
     for policy in &watching {
-        for g in &risky {
+        let since = |g: &&&&Grant| g.granted_at.is_none_or(|t| t >= policy.watching_since);
+        for g in risky.iter().filter(since) {
             let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_ALERT)?;
             let alert = Alert::for_grant(id, policy, g, now);
             txn.open_table(ALERTS)?

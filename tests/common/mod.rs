@@ -26,17 +26,22 @@ pub struct ServedSandbox {
 
 impl ServedSandbox {
     pub fn start(extra: &[&str]) -> ServedSandbox {
+        // Quiet unless the test asks for live activity.
+        let rate: &[&str] = if extra.contains(&"--rate") {
+            &[]
+        } else {
+            &["--rate", "0"]
+        };
         let mut child = Command::new(BIN)
             .args([
                 "sandbox",
                 "serve",
                 "--listen",
                 "127.0.0.1:0",
-                "--rate",
-                "0",
                 "--users",
                 "300",
             ])
+            .args(rate)
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -216,14 +216,14 @@ impl Component for PolicyEditor {
             format!("Notices    {}", self.base.notify.describe()),
             theme.dim(),
         )));
-        if let Some((level, note)) = &self.note {
-            let style = match level {
-                Level::Error => theme.error(),
-                Level::Warning => theme.warning(),
-                Level::Info => theme.ok(),
-            };
-            lines.push(Line::from(Span::styled(note.clone(), style)));
-        }
+        let (note, style) = match &self.note {
+            Some((Level::Error, note)) => (note.as_str(), theme.error()),
+            Some((Level::Warning, note)) => (note.as_str(), theme.warning()),
+            Some((Level::Info, note)) => (note.as_str(), theme.ok()),
+            None => ("Tab or ↓ next field, ↑ the one before", theme.dim()),
+        };
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(note.to_owned(), style)));
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     }
 }

@@ -2,6 +2,7 @@
 //! state and commands out. One file per pane or dialog; the helpers here.
 
 mod activities;
+mod alerts;
 mod connect;
 mod external;
 mod govern;
