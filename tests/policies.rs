@@ -250,6 +250,21 @@ async fn a_restart_mid_window_keeps_the_count_and_raises_once() {
     let alerts = svc.alerts().await.unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:#?}");
     assert_eq!(alerts[0].count, 4, "two before the restart, two after");
+
+    // Restarted again, a later match within the window joins the open alert.
+    svc.shutdown().await;
+    drop(svc);
+    let svc = eventually("the database to reopen", || async {
+        Service::open(&dir.path().join("casbah.redb"), Intervals::default())
+            .await
+            .ok()
+    })
+    .await;
+    sandbox.push_activity(failed_sign_in(&victim));
+    sync(&svc).await;
+    let alerts = svc.alerts().await.unwrap();
+    assert_eq!(alerts.len(), 1, "not raised twice: {alerts:#?}");
+    assert_eq!(alerts[0].count, 5);
 }
 
 // Issue 12, R-G11: an alert whose policy asks for e-mail reaches an SMTP server, with

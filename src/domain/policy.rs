@@ -128,6 +128,17 @@ impl Per {
         }
     }
 
+    /// The windows a match counts in: its actor's, its address's, each of its groups'
+    /// (its R-G6 tags, by id), or the one of every match.
+    pub fn keys(self, actor: &str, ip: Option<&str>, groups: &[super::GroupId]) -> Vec<String> {
+        match self {
+            Per::Actor => vec![actor.to_string()],
+            Per::Ip => ip.map(str::to_string).into_iter().collect(),
+            Per::Group => groups.iter().map(|g| g.0.to_string()).collect(),
+            Per::Overall => vec![String::new()],
+        }
+    }
+
     pub fn parse(text: &str) -> Result<Per, String> {
         let text = text.trim().to_ascii_lowercase();
         Per::ALL
@@ -331,6 +342,8 @@ pub struct Alert {
     pub per: Per,
     /// The actor, address or group name it counts for; empty for `Per::Overall`.
     pub key: String,
+    /// The window it was counted in (`Per::keys`: a group by its id).
+    pub window_key: String,
     /// When casbah raised it, and when a match last joined it.
     pub raised_at: Micros,
     pub updated_at: Micros,
@@ -406,6 +419,7 @@ impl Alert {
         now: Micros,
     ) -> Alert {
         Alert {
+            window_key: key.clone(),
             id,
             policy: policy.id,
             policy_name: policy.name.clone(),
@@ -514,11 +528,17 @@ impl Window {
             return Step::Join { alert: id, seen: s };
         }
         self.alert = None;
-        self.pending.push(s);
-        self.pending.sort_by_key(|s| (s.time, s.seq));
+        // Matches mostly come in time order: the place is at the end, and what fell out
+        // of the window is at the start.
+        let at = self
+            .pending
+            .partition_point(|p| (p.time, p.seq) <= (s.time, s.seq));
+        self.pending.insert(at, s);
         let newest = self.pending.last().map_or(Micros::MIN, |s| s.time);
-        self.pending
-            .retain(|p| p.time > newest - policy.rule.window);
+        let gone = self
+            .pending
+            .partition_point(|p| p.time <= newest - policy.rule.window);
+        self.pending.drain(..gone);
         if self.pending.len() < policy.rule.count as usize {
             return Step::Wait;
         }
@@ -534,9 +554,13 @@ impl Window {
         self.until = last + rule.window;
     }
 
-    /// Whether nothing in it matters any more at `now`: it can be forgotten.
-    pub fn idle(&self, now: Micros) -> bool {
-        self.pending.is_empty() && self.place.is_none() && self.until < now
+    /// Whether nothing in it can count with a match newer than `newest` any more: it
+    /// can be forgotten.
+    pub fn stale(&self, newest: Micros, window: Micros) -> bool {
+        let gone = |t: Micros| t <= newest - window;
+        self.pending.last().is_none_or(|s| gone(s.time))
+            && self.until < newest
+            && self.place.as_ref().is_none_or(|(t, _)| gone(*t))
     }
 
     /// Impossible travel: compares a successful sign-in with the actor's newest one
@@ -692,6 +716,7 @@ mod tests {
             severity: Severity::High,
             per: Per::Actor,
             key: "a\"b@example.com".into(),
+            window_key: "a\"b@example.com".into(),
             raised_at: 0,
             updated_at: 0,
             first: 1_764_000_000_000_000,

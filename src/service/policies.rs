@@ -338,13 +338,7 @@ impl Local {
         let mut windows: HashMap<String, Window> = HashMap::new();
         let mut alerts: Vec<Alert> = Vec::new();
         for a in &found {
-            let keys: Vec<String> = match policy.rule.per {
-                Per::Actor => vec![a.actor.clone()],
-                Per::Ip => a.ip.iter().cloned().collect(),
-                Per::Group => a.groups.iter().map(|g| g.0.to_string()).collect(),
-                Per::Overall => vec![String::new()],
-            };
-            for key in keys {
+            for key in policy.rule.per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
                 let seen = Seen {
                     time: a.time,
                     seq: 0,

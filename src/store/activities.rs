@@ -29,6 +29,7 @@ impl Store {
     pub(super) fn commit_prepared_impl(&self, page: &mut PreparedPage) -> Result<IngestReport> {
         let txn = self.write()?;
         let mut cache_touched = false;
+        let mut windows_touched = false;
         let result = (|| {
             if txn.open_table(INSTANCES)?.get(page.instance.0)?.is_none() {
                 return Err(StoreError::NotFound(format!(
@@ -69,15 +70,21 @@ impl Store {
                 let first_seq = write_records(&txn, page, &stored)?;
                 if let Some(watching) = page.watching.clone() {
                     if let Some(set) = alerting::stale(page, &watching) {
-                        page.matched.hits = match set.watches.is_empty() {
+                        page.matched.keyed = match set.watches.is_empty() {
                             true => Vec::new(),
                             false => alerting::rematch(page, &set)?,
                         };
                         page.matched.set = set;
                         page.matched.tags_version = page.tags.version;
                     }
-                    report.alerts =
-                        alerting::evaluate(&txn, page, &stored, first_seq, now_micros())?;
+                    windows_touched = true;
+                    report.alerts = alerting::evaluate(
+                        &txn,
+                        page,
+                        (&stored, first_seq),
+                        &mut self.windows(),
+                        now_micros(),
+                    )?;
                 }
             }
             txn.open_table(CURSORS)?.insert(
@@ -90,6 +97,10 @@ impl Store {
         if result.is_err() && cache_touched {
             // It may hold memberships of the transaction that did not commit.
             *self.tag_cache() = Default::default();
+        }
+        if result.is_err() && windows_touched {
+            // They may hold matches of the transaction that did not commit: count again.
+            *self.windows() = Default::default();
         }
         result
     }

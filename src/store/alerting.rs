@@ -3,9 +3,9 @@
 //! A page's records are matched against the enabled policies while it is prepared
 //! (`match_rows`, off the write lock, beside the commit of the page before). The commit
 //! counts the matches of the records it stores for the first time into each policy's
-//! windows, raises or extends alerts, and queues their notices, all in the page's own
-//! transaction: a restart finds every window as the last durable page left it, and a
-//! page read again is dropped as repeats, so nothing is counted or raised twice.
+//! windows (`Windows`, counted again from the log after a restart), raises or extends
+//! alerts, and queues their notices, all in the page's own transaction: a page read
+//! again is dropped as repeats, so nothing is counted or raised twice.
 //!
 //! A page is matched again at its commit when what it was matched with changed in
 //! between: its tags (R-G6: a policy on a group sees only records tagged with it, as of
@@ -19,14 +19,14 @@ use serde::{Deserialize, Serialize};
 
 use super::prepare::PreparedPage;
 use super::tables::{
-    self, ALERTS, GROUPS, META, META_NEXT_ALERT, POLICIES, POLICY_WINDOWS, USER_ACCOUNTS, USERS,
+    self, ACTIVITIES, ALERTS, GROUPS, META, META_NEXT_ALERT, POLICIES, USER_ACCOUNTS, USERS,
 };
 use super::{Result, policies, records};
 use crate::domain::filter::Query;
 use crate::domain::grants::Grant;
 use crate::domain::notice::{self, Channel, Delivery};
 use crate::domain::policy::{Alert, Detector, Per, Policy, Seen, Step, Window};
-use crate::domain::{Activity, Group, GroupId, Micros, RemoteUser, UserStatus};
+use crate::domain::{Activity, Group, Micros, RemoteUser, UserStatus};
 
 /// An enabled policy with its filter bound.
 #[derive(Debug)]
@@ -57,14 +57,14 @@ impl Watching {
     }
 }
 
-/// A record that matched a watch, with what counting it needs.
+/// The matches of one watch that count in one window (`Per::keys`), in page order,
+/// each with its row. Grouped while the page is prepared, so that its commit only counts.
 #[derive(Debug)]
-pub(super) struct Hit {
-    pub row: u32,
+pub(super) struct Keyed {
     pub watch: u16,
-    pub ip: Option<String>,
-    pub country: Option<String>,
-    pub groups: Vec<GroupId>,
+    pub key: String,
+    /// Seqs are the commit's: `Seen::seq` holds the row until then.
+    pub seen: Vec<Seen>,
 }
 
 /// A page's matches, and what they were matched with.
@@ -73,7 +73,8 @@ pub(super) struct Matched {
     pub set: Arc<PolicySet>,
     /// The tags version the records carried; `u64::MAX` when the commit tags them.
     pub tags_version: u64,
-    pub hits: Vec<Hit>,
+    /// By watch, then key.
+    pub keyed: Vec<Keyed>,
 }
 
 /// Matches `records` (with their tags), which are the page's rows in order, each with
@@ -81,10 +82,9 @@ pub(super) struct Matched {
 pub(super) fn match_rows<'a>(
     set: &PolicySet,
     records: impl Iterator<Item = (u32, &'a Activity)>,
-) -> Vec<Hit> {
-    let mut hits = Vec::new();
+) -> Vec<Keyed> {
     if set.watches.is_empty() {
-        return hits;
+        return Vec::new();
     }
     let by_kind: Vec<bool> = set
         .watches
@@ -92,6 +92,7 @@ pub(super) fn match_rows<'a>(
         .map(|w| w.query.decided_by_kind())
         .collect();
     let mut decided: HashMap<(usize, u32), bool> = HashMap::new();
+    let mut groups: HashMap<(u16, String), Vec<Seen>> = HashMap::new();
     for (row, (kind, a)) in records.enumerate() {
         for (w, watch) in set.watches.iter().enumerate() {
             let matches = if by_kind[w] {
@@ -101,18 +102,125 @@ pub(super) fn match_rows<'a>(
             } else {
                 watch.query.matches(a)
             };
-            if matches {
-                hits.push(Hit {
-                    row: row as u32,
-                    watch: w as u16,
-                    ip: a.ip.clone(),
+            if !matches || a.time < watch.policy.watching_since {
+                continue;
+            }
+            let per = watch.policy.rule.per;
+            for key in per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
+                groups.entry((w as u16, key)).or_default().push(Seen {
+                    time: a.time,
+                    seq: row as u64,
+                    id: a.id.clone(),
+                    actor: a.actor.clone(),
                     country: a.country.clone(),
-                    groups: a.groups.clone(),
                 });
             }
         }
     }
-    hits
+    let mut keyed: Vec<Keyed> = groups
+        .into_iter()
+        .map(|((watch, key), seen)| Keyed { watch, key, seen })
+        .collect();
+    keyed.sort_unstable_by(|a, b| (a.watch, &a.key).cmp(&(b.watch, &b.key)));
+    keyed
+}
+
+/// The thresholds' windows: what each policy counted for each actor, address or group,
+/// and the alert later matches join. They are the stored log's to tell, not stored
+/// apart: at start, and whenever the policies change, they are counted again from the
+/// activities of the longest window before the newest (and the alerts still open), so
+/// that a restart neither loses a half-counted window nor raises an alert twice, and a
+/// page's commit writes only the alerts it raises.
+#[derive(Debug, Default)]
+pub(super) struct Windows {
+    /// The policies they were counted for; `None` before the first count.
+    version: Option<u64>,
+    by_key: HashMap<(u64, String), Window>,
+    commits: u64,
+}
+
+/// Windows are forgotten when nothing in them can count any more, every this many commits.
+const FORGET_EVERY: u64 = 64;
+
+impl Windows {
+    /// Counts the windows of `set` again from the stored activities before `before_seq`.
+    fn rebuild(&mut self, txn: &WriteTransaction, set: &PolicySet, before_seq: u64) -> Result<()> {
+        *self = Windows {
+            version: Some(set.version),
+            ..Windows::default()
+        };
+        let Some(span) = set.watches.iter().map(|w| w.policy.rule.window).max() else {
+            return Ok(());
+        };
+        let Some((_, newest)) = tables::time_span(&txn.open_table(META)?)? else {
+            return Ok(());
+        };
+        for row in txn.open_table(ALERTS)?.iter()? {
+            let alert: Alert = tables::decode(row?.1.value(), "alert")?;
+            let watch = set.watches.iter().find(|w| w.policy.id == alert.policy);
+            if let Some(w) = watch.filter(|_| alert.state.is_active()) {
+                let window = self
+                    .by_key
+                    .entry((alert.policy, alert.window_key.clone()))
+                    .or_default();
+                window.raised(alert.id, alert.last, &w.policy.rule);
+            }
+        }
+        let users = txn.open_table(USERS)?;
+        let accounts = txn.open_multimap_table(USER_ACCOUNTS)?;
+        let records = txn.open_table(ACTIVITIES)?;
+        for row in records.range((newest.saturating_sub(span), 0)..)? {
+            let (key, bytes) = row?;
+            let (_, seq) = key.value();
+            if seq >= before_seq {
+                continue;
+            }
+            let a = records::decode(bytes.value())?;
+            for watch in &set.watches {
+                let policy = &watch.policy;
+                if a.time < policy.watching_since || !watch.query.matches(&a) {
+                    continue;
+                }
+                if policy.detector == Detector::InactiveActor
+                    && !account_inactive(&users, &accounts, a.instance.0, &a.actor)?
+                {
+                    continue;
+                }
+                for key in policy.rule.per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
+                    let seen = Seen {
+                        time: a.time,
+                        seq,
+                        id: a.id.clone(),
+                        actor: a.actor.clone(),
+                        country: a.country.clone(),
+                    };
+                    // What was raised then is in the alerts: counting again only
+                    // leaves each window as that raise left it.
+                    let window = self.by_key.entry((policy.id, key)).or_default();
+                    let _ = window.step(policy, seen, |_| true);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Forgets, now and then, the windows nothing newer than `newest` can count in.
+    fn forget_stale(&mut self, set: &PolicySet, newest: Option<Micros>) {
+        self.commits += 1;
+        let Some(newest) = newest.filter(|_| self.commits.is_multiple_of(FORGET_EVERY)) else {
+            return;
+        };
+        let spans: HashMap<u64, Micros> = set
+            .watches
+            .iter()
+            .map(|w| (w.policy.id, w.policy.rule.window))
+            .collect();
+        self.by_key.retain(|(policy, _), w| {
+            spans
+                .get(policy)
+                .is_some_and(|span| !w.stale(newest, *span))
+        });
+    }
 }
 
 /// What a commit did to alerts.
@@ -127,62 +235,52 @@ pub struct AlertTally {
 /// at `first_seq`, raising and extending alerts in `txn`.
 pub(super) fn evaluate(
     txn: &WriteTransaction,
-    page: &PreparedPage,
-    stored: &[bool],
-    first_seq: u64,
+    page: &mut PreparedPage,
+    (stored, first_seq): (&[bool], u64),
+    windows: &mut Windows,
     now: Micros,
 ) -> Result<AlertTally> {
-    let matched = &page.matched;
-    let set = &matched.set;
-    let mut inactive: HashMap<(u64, &str), bool> = HashMap::new();
-    let mut keyed: BTreeMap<(usize, String), Vec<Seen>> = BTreeMap::new();
-    for hit in &matched.hits {
-        let row = hit.row as usize;
-        if stored[row] {
-            continue;
-        }
-        let r = &page.rows[row];
-        let actor = page.actors[r.actor as usize].as_str();
-        let watch = &set.watches[hit.watch as usize];
-        if r.time < watch.policy.watching_since {
-            continue;
-        }
-        if watch.policy.detector == Detector::InactiveActor {
-            let known = match inactive.get(&(r.instance, actor)) {
-                Some(known) => *known,
-                None => {
-                    let known = account_inactive(
-                        &txn.open_table(USERS)?,
-                        &txn.open_multimap_table(USER_ACCOUNTS)?,
-                        r.instance,
-                        actor,
-                    )?;
-                    inactive.insert((r.instance, actor), known);
-                    known
-                }
-            };
-            if !known {
+    let rows = &page.rows;
+    let matched = &mut page.matched;
+    let set = Arc::clone(&matched.set);
+    if windows.version != Some(set.version) {
+        windows.rebuild(txn, &set, first_seq)?;
+    }
+    let mut inactive: HashMap<(u64, String), bool> = HashMap::new();
+    let mut keyed = Vec::with_capacity(matched.keyed.len());
+    for k in &mut matched.keyed {
+        let watch = &set.watches[usize::from(k.watch)];
+        let mut seen = Vec::with_capacity(k.seen.len());
+        for mut s in std::mem::take(&mut k.seen) {
+            // Until now the row.
+            let row = s.seq as usize;
+            if stored[row] {
                 continue;
             }
+            s.seq = first_seq + row as u64;
+            if watch.policy.detector == Detector::InactiveActor {
+                let instance = rows[row].instance;
+                let known = match inactive.get(&(instance, s.actor.clone())) {
+                    Some(known) => *known,
+                    None => {
+                        let known = account_inactive(
+                            &txn.open_table(USERS)?,
+                            &txn.open_multimap_table(USER_ACCOUNTS)?,
+                            instance,
+                            &s.actor,
+                        )?;
+                        inactive.insert((instance, s.actor.clone()), known);
+                        known
+                    }
+                };
+                if !known {
+                    continue;
+                }
+            }
+            seen.push(s);
         }
-        let seen = Seen {
-            time: r.time,
-            seq: first_seq + row as u64,
-            id: r.id.clone(),
-            actor: actor.to_string(),
-            country: hit.country.clone(),
-        };
-        let keys: Vec<String> = match watch.policy.rule.per {
-            Per::Actor => vec![actor.to_string()],
-            Per::Ip => hit.ip.iter().cloned().collect(),
-            Per::Group => hit.groups.iter().map(|g| g.0.to_string()).collect(),
-            Per::Overall => vec![String::new()],
-        };
-        for key in keys {
-            keyed
-                .entry((hit.watch as usize, key))
-                .or_default()
-                .push(seen.clone());
+        if !seen.is_empty() {
+            keyed.push((usize::from(k.watch), std::mem::take(&mut k.key), seen));
         }
     }
     let mut tally = AlertTally::default();
@@ -192,15 +290,11 @@ pub(super) fn evaluate(
     let mut alerts: BTreeMap<u64, Alert> = BTreeMap::new();
     let mut raised = Vec::new();
     {
-        let mut windows = txn.open_table(POLICY_WINDOWS)?;
         let alert_table = txn.open_table(ALERTS)?;
-        for ((w, key), mut seen) in keyed {
+        for (w, key, mut seen) in keyed {
             let policy = &set.watches[w].policy;
             seen.sort_by_key(|s| (s.time, s.seq));
-            let mut window: Window = match windows.get((policy.id, key.as_str()))? {
-                Some(v) => tables::decode(v.value(), "policy window")?,
-                None => Window::default(),
-            };
+            let window = windows.by_key.entry((policy.id, key.clone())).or_default();
             for s in seen {
                 if let Some(id) = window.alert
                     && !alerts.contains_key(&id)
@@ -224,6 +318,7 @@ pub(super) fn evaluate(
                             _ => key.clone(),
                         };
                         let mut alert = Alert::new(id, policy, name, detail, now);
+                        alert.window_key.clone_from(&key);
                         for s in &seen {
                             alert.add(s, now);
                         }
@@ -234,16 +329,9 @@ pub(super) fn evaluate(
                     }
                 }
             }
-            if window.idle(now) {
-                windows.remove((policy.id, key.as_str()))?;
-            } else {
-                windows.insert(
-                    (policy.id, key.as_str()),
-                    tables::encode(&window)?.as_slice(),
-                )?;
-            }
         }
     }
+    windows.forget_stale(&set, page.span.map(|(_, hi)| hi));
     let mut table = txn.open_table(ALERTS)?;
     for (id, alert) in &alerts {
         table.insert(id, tables::encode(alert)?.as_slice())?;
@@ -265,7 +353,7 @@ pub(super) fn stale(page: &PreparedPage, watching: &Watching) -> Option<Arc<Poli
 }
 
 /// Matches the page's rows again, from their stored form with the commit's tags.
-pub(super) fn rematch(page: &PreparedPage, set: &PolicySet) -> Result<Vec<Hit>> {
+pub(super) fn rematch(page: &PreparedPage, set: &PolicySet) -> Result<Vec<Keyed>> {
     let mut records = Vec::with_capacity(page.rows.len());
     for (i, r) in page.rows.iter().enumerate() {
         let mut bytes = page.heads[r.head.clone()].to_vec();

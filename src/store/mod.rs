@@ -325,6 +325,8 @@ pub struct Store {
     /// Set once damage is confirmed (see `check`): from then on nothing is written.
     damage: std::sync::OnceLock<String>,
     tags: std::sync::Mutex<tags::TagCache>,
+    /// Issue 12: the policies' windows (see `alerting`).
+    windows: std::sync::Mutex<alerting::Windows>,
     /// Lower-cased sign-in names that differ from the account's e-mail (an
     /// Entra guest's UPN) → that e-mail's person key. Built from the users
     /// on first need and dropped when they change.
@@ -395,6 +397,15 @@ impl Store {
     }
 
     /// The tagging cache (see `tags`).
+    fn windows(&self) -> std::sync::MutexGuard<'_, alerting::Windows> {
+        // A panic while it was held leaves it possibly half-counted: count again.
+        self.windows.lock().unwrap_or_else(|poisoned| {
+            let mut guard = poisoned.into_inner();
+            *guard = Default::default();
+            guard
+        })
+    }
+
     fn tag_cache(&self) -> std::sync::MutexGuard<'_, tags::TagCache> {
         // A panic while it was held leaves it possibly stale: start afresh.
         self.tags.lock().unwrap_or_else(|poisoned| {
@@ -453,6 +464,7 @@ impl Store {
             path: path.to_owned(),
             damage: Default::default(),
             tags: Default::default(),
+            windows: Default::default(),
             aliases: Default::default(),
             keys,
             vault: Default::default(),

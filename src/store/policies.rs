@@ -6,7 +6,7 @@ use redb::{ReadableTable, TableError, WriteTransaction};
 
 use super::tables::{
     self, ALERTS, DELIVERIES, META, META_NEXT_DELIVERY, META_NEXT_POLICY, META_POLICIES_VERSION,
-    POLICIES, POLICY_WINDOWS,
+    POLICIES,
 };
 use super::{Result, Store, StoreError};
 use crate::domain::Micros;
@@ -76,15 +76,13 @@ impl Store {
         Ok((policy.id, version))
     }
 
-    /// Removes a policy and its half-counted windows; its alerts stay. Returns the
+    /// Removes a policy; its alerts stay. Returns the
     /// policies' new version.
     pub fn delete_policy(&self, id: u64) -> Result<u64> {
         let txn = self.write()?;
         if txn.open_table(POLICIES)?.remove(id)?.is_none() {
             return Err(StoreError::NotFound(format!("policy {id}")));
         }
-        txn.open_table(POLICY_WINDOWS)?
-            .retain_in((id, "")..(id + 1, ""), |_, _| false)?;
         let version = advance(&txn)?;
         txn.commit()?;
         Ok(version)

@@ -144,7 +144,7 @@ fn matched(
     let mut matched = Matched {
         set,
         tags_version: u64::MAX,
-        hits: Vec::new(),
+        keyed: Vec::new(),
     };
     if tags.version == u64::MAX || matched.set.watches.is_empty() {
         return Ok(matched);
@@ -153,7 +153,7 @@ fn matched(
         a.groups = postcard::from_bytes(&tags.bytes[range.clone()])
             .map_err(|e| StoreError::Internal(format!("tags do not decode: {e}")))?;
     }
-    matched.hits = alerting::match_rows(
+    matched.keyed = alerting::match_rows(
         &matched.set,
         rows.iter().map(|r| r.kind).zip(records.iter()),
     );

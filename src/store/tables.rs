@@ -190,10 +190,6 @@ pub const GRANTS: TableDefinition<(u64, &str), &[u8]> = TableDefinition::new("ap
 
 /// Issue 12: policy id → postcard `Policy`.
 pub const POLICIES: TableDefinition<u64, &[u8]> = TableDefinition::new("policies");
-/// Issue 12: (policy, counting key) → postcard `Window`: a threshold's matches not yet
-/// enough to raise, and the alert later matches join (see `alerting`).
-pub const POLICY_WINDOWS: TableDefinition<(u64, &str), &[u8]> =
-    TableDefinition::new("policy-windows");
 /// Issue 12: alert id → postcard `Alert`.
 pub const ALERTS: TableDefinition<u64, &[u8]> = TableDefinition::new("alerts");
 /// Issue 12: delivery id → postcard `Delivery`: notices waiting to leave, or sent.
