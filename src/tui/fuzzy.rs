@@ -13,15 +13,13 @@
 //! character, so positions in the folded text are positions in the text shown.
 
 use std::borrow::Cow;
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use frizbee::{CaseMatching, Config, Matcher, Pattern, PatternConfig, SortStrategy};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 
-/// Threads a long ranking is split between: the machine casbah runs on may have
-/// two cores, and the other keeps drawing.
-const THREADS: usize = 2;
+use super::scoring::{Items, score_chunks};
 
 pub struct Fuzzy {
     matcher: SkimMatcherV2,
@@ -76,9 +74,14 @@ pub fn words(query: &str) -> String {
     fold(query).split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A query made ready to score lists with.
+/// A query made ready to score lists with: a matcher a word.
+///
+/// frizbee scores each word of a query on its own and adds the scores up (saturating);
+/// matching the words one at a time does the same, and tells apart the score of the
+/// words before the last, which typing on can then carry over (`Scores`).
+#[derive(Clone)]
 pub(crate) struct Scorer {
-    matcher: Matcher,
+    words: Vec<Matcher>,
 }
 
 impl Scorer {
@@ -89,50 +92,124 @@ impl Scorer {
     /// and `$` are letters here). No typos: a hit has every letter of each word, in
     /// order, as before.
     pub(crate) fn new(query: &str) -> Option<Scorer> {
-        let patterns: Vec<Pattern> = fold(query)
-            .split_whitespace()
-            .map(|w| Pattern::new(w, PatternConfig::default()))
-            .collect();
-        if patterns.is_empty() {
-            return None;
-        }
         let config = Config::default()
             .casing(CaseMatching::Ignore)
             .max_typos(Some(0))
             .sort(SortStrategy::IndexAsc);
-        Some(Scorer {
-            matcher: Matcher::from_patterns(&patterns, &config),
-        })
+        let words: Vec<Matcher> = fold(query)
+            .split_whitespace()
+            .map(|w| Matcher::new(Pattern::new(w, PatternConfig::default()), &config))
+            .collect();
+        (!words.is_empty()).then_some(Scorer { words })
     }
 
-    /// Scores the items at `among[part]` (or at `part` itself when `among` is `None`;
-    /// `texts` folded), adding the keys of those that match.
-    pub(crate) fn score_into(
+    /// Scores `items` (of `texts`, folded), adding a `Scored` for those every word
+    /// matches, in the order given, and the same hits' keys.
+    pub(crate) fn score(
         &mut self,
         texts: &[String],
-        among: Option<&[usize]>,
-        part: Range<usize>,
+        mut items: Chunk<'_>,
+        scored: &mut Vec<Scored>,
         keys: &mut Vec<Key>,
     ) {
-        match among {
-            None => {
-                let slice = &texts[part.clone()];
-                let found = self.matcher.match_list_parallel(slice, THREADS);
-                keys.extend(found.iter().map(|m| {
-                    let index = part.start + m.index as usize;
-                    key(m.score, texts[index].len(), index)
-                }));
-            }
-            Some(among) => {
-                let at = &among[part];
-                let slice: Vec<&str> = at.iter().map(|&i| texts[i].as_str()).collect();
-                let found = self.matcher.match_list_parallel(&slice, THREADS);
-                keys.extend(found.iter().map(|m| {
-                    let index = at[m.index as usize];
-                    key(m.score, texts[index].len(), index)
-                }));
-            }
+        let (last, before) = self.words.split_last_mut().expect("a word");
+        for word in before {
+            let mut matched = Vec::with_capacity(items.len());
+            each_match(word, texts, &items, |index, carried, score| {
+                matched.push((index, carried.saturating_add(score)));
+            });
+            items = Chunk::Carrying(matched);
         }
+        each_match(last, texts, &items, |index, base, score| {
+            let total = base.saturating_add(score);
+            scored.push(Scored::new(index, total, base));
+            keys.push(key(total, texts[index].len(), index));
+        });
+    }
+}
+
+/// Items to score: a run of the list (given straight to frizbee), the hits of a
+/// shorter query, or these positions, in any order; each with the score it carries
+/// from words matched before.
+pub(crate) enum Chunk<'a> {
+    Run(Range<usize>),
+    Hits(&'a [Scored], Carry),
+    Carrying(Vec<(usize, u16)>),
+}
+
+/// Which score of a hit a narrowing pass starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Carry {
+    /// Words were added: every word matched before still counts.
+    Total,
+    /// The last word grew: it is matched again, on top of the words before it.
+    Base,
+}
+
+impl Chunk<'_> {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Chunk::Run(run) => run.len(),
+            Chunk::Hits(hits, _) => hits.len(),
+            Chunk::Carrying(items) => items.len(),
+        }
+    }
+
+    fn at(&self, i: usize) -> (usize, u16) {
+        match self {
+            Chunk::Run(run) => (run.start + i, 0),
+            Chunk::Hits(hits, Carry::Total) => (hits[i].index(), hits[i].total()),
+            Chunk::Hits(hits, Carry::Base) => (hits[i].index(), hits[i].base()),
+            Chunk::Carrying(items) => items[i],
+        }
+    }
+}
+
+/// Calls `found` with the position, the score carried and the word's score of each
+/// item `word` matches, in order.
+fn each_match(
+    word: &mut Matcher,
+    texts: &[String],
+    items: &Chunk<'_>,
+    mut found: impl FnMut(usize, u16, u16),
+) {
+    let matched = match items {
+        Chunk::Run(run) => word.match_list(&texts[run.clone()]),
+        Chunk::Hits(hits, _) => {
+            let texts: Vec<&str> = hits.iter().map(|h| texts[h.index()].as_str()).collect();
+            word.match_list(&texts)
+        }
+        Chunk::Carrying(items) => {
+            let texts: Vec<&str> = items.iter().map(|&(i, _)| texts[i].as_str()).collect();
+            word.match_list(&texts)
+        }
+    };
+    for m in matched {
+        let (index, carried) = items.at(m.index as usize);
+        found(index, carried, m.score);
+    }
+}
+
+/// A hit with what typing on needs: its score, and the score of the query's words
+/// before the last (its base), packed in one number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scored(u64);
+
+impl Scored {
+    pub(crate) fn new(index: usize, total: u16, base: u16) -> Scored {
+        Scored(((index as u64) << 32) | (u64::from(total) << 16) | u64::from(base))
+    }
+
+    pub(crate) fn index(self) -> usize {
+        (self.0 >> 32) as usize
+    }
+
+    pub(crate) fn total(self) -> u16 {
+        (self.0 >> 16) as u16
+    }
+
+    pub(crate) fn base(self) -> u16 {
+        self.0 as u16
     }
 }
 
@@ -140,16 +217,19 @@ impl Scorer {
 /// go: best first; with an empty query, all in the order given. `texts` are folded
 /// (`fold`).
 pub fn rank_among(texts: &[String], among: Option<&[usize]>, query: &str) -> Vec<Hit> {
-    let n = among.map_or(texts.len(), <[usize]>::len);
-    let Some(mut scorer) = Scorer::new(query) else {
-        let every = |i| Hit { index: i, score: 0 };
+    let Some(scorer) = Scorer::new(query) else {
+        let every = |index| Hit { index, score: 0 };
         return match among {
             Some(among) => among.iter().copied().map(every).collect(),
-            None => (0..n).map(every).collect(),
+            None => (0..texts.len()).map(every).collect(),
         };
     };
+    let items = among.map_or(Items::Every(texts.len()), Items::At);
     let mut keys = Vec::new();
-    scorer.score_into(texts, among, 0..n, &mut keys);
+    score_chunks(&scorer, texts, items, &|| false, &mut |part| {
+        keys.extend(part.keys);
+        ControlFlow::Continue(())
+    });
     keys.sort_unstable();
     keys.into_iter().map(Hit::from_key).collect()
 }
@@ -225,22 +305,50 @@ mod tests {
             .map(|i| format!("user{i}@corp{}.example", i % 97))
             .collect();
         let split = rank_among(&texts, None, "us 12 corp3");
+        let mut scorer = Scorer::new("us 12 corp3").unwrap();
         let mut one = Vec::new();
-        for part in texts.chunks(1000).enumerate() {
-            let mut keys = Vec::new();
-            let at = part.0 * 1000;
-            Scorer::new("us 12 corp3").unwrap().score_into(
-                &texts,
-                None,
-                at..at + part.1.len(),
-                &mut keys,
-            );
-            one.extend(keys);
+        for at in (0..texts.len()).step_by(1000) {
+            scorer.score(&texts, Chunk::Run(at..at + 1000), &mut Vec::new(), &mut one);
         }
         one.sort_unstable();
         let whole: Vec<Hit> = one.into_iter().map(Hit::from_key).collect();
         assert!(split.len() > 100, "{}", split.len());
         assert_eq!(split, whole);
+    }
+
+    // Issue 13: matching the words one at a time scores as frizbee's matcher of them
+    // all does.
+    #[test]
+    fn words_one_at_a_time_score_as_frizbee_does() {
+        let texts = owned(&[
+            "Jonas Silva jonas.silva7@corp7.example active",
+            "Mateo Rossi mateo.rossi12@corp12.example active",
+            "Priya Müller priya.muller3@corp3.example active",
+            "mat ross",
+            "Ann Smith",
+        ]);
+        for query in ["mat r", "mat ross corp", "a a a", "jonas si ex", "e"] {
+            let patterns: Vec<Pattern> = query
+                .split_whitespace()
+                .map(|w| Pattern::new(w, PatternConfig::default()))
+                .collect();
+            let config = Config::default()
+                .casing(CaseMatching::Ignore)
+                .max_typos(Some(0))
+                .sort(SortStrategy::IndexAsc);
+            let whole: Vec<(usize, u16)> = Matcher::from_patterns(&patterns, &config)
+                .match_list(&texts)
+                .iter()
+                .map(|m| (m.index as usize, m.score))
+                .collect();
+            let mut scored = Vec::new();
+            let items = Chunk::Carrying((0..texts.len()).map(|i| (i, 0)).collect());
+            Scorer::new(query)
+                .unwrap()
+                .score(&texts, items, &mut scored, &mut Vec::new());
+            let ours: Vec<(usize, u16)> = scored.iter().map(|s| (s.index(), s.total())).collect();
+            assert_eq!(ours, whole, "{query:?}");
+        }
     }
 
     #[test]

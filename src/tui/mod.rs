@@ -18,6 +18,7 @@ pub mod msg;
 pub mod pane;
 pub mod ranking;
 mod runtime;
+mod scoring;
 mod screen;
 pub mod theme;
 pub mod views;

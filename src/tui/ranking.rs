@@ -12,26 +12,24 @@
 //! one back without matching again.
 
 use std::fmt;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::fuzzy::{Hit, Key, Scorer, fold, rank_among, words};
+use super::fuzzy::{Carry, Chunk, Hit, Key, Scorer, fold, rank_among, words};
 use super::msg::{Cmd, Done};
+pub use super::scoring::Scores;
+use super::scoring::{Items, Part, keep_best, rank_keys, score_chunks};
 use super::widgets::list::Cursor;
 
 /// Below this many items a list ranks on the UI thread: frizbee ranks 10,000 names in
 /// well under a millisecond (`cargo bench --bench fuzzy`), less than a trip through the
 /// channel and a frame would add.
 pub const SYNC_BELOW: usize = 10_000;
-/// Items matched between two looks at the clock and the generation: a few
-/// milliseconds of work, so a stale pass stops soon and partial answers are on time.
-const CHUNK: usize = 16_384;
 /// A pass that has run this long sends the best hits found so far, and again each
 /// time as long again has passed, so that a frame is never late for it.
 const PARTIAL_EVERY: Duration = Duration::from_millis(16);
-/// The hits a partial answer carries: more than a screen holds.
-const PARTIAL_ROWS: usize = 256;
 
 /// Lists are told apart by a number no other list has.
 static LISTS: AtomicU64 = AtomicU64::new(1);
@@ -46,10 +44,17 @@ pub struct RankJob {
     /// The list's newest generation: the pass stops when it is no longer its own.
     latest: Arc<AtomicU64>,
     texts: Arc<[String]>,
-    /// Rank only these (the previous hits) rather than every item.
-    among: Option<Hits>,
+    /// Rank only the hits of a shorter query, carrying their scores.
+    among: Option<Among>,
     query: String,
     partial_every: Duration,
+}
+
+/// The complete ranking a narrowing pass ranks among: its query and its hits.
+#[derive(Clone)]
+struct Among {
+    query: String,
+    scores: Scores,
 }
 
 impl fmt::Debug for RankJob {
@@ -60,7 +65,9 @@ impl fmt::Debug for RankJob {
             self.list,
             self.generation,
             self.query,
-            self.among.as_ref().map_or(self.texts.len(), |a| a.len())
+            self.among
+                .as_ref()
+                .map_or(self.texts.len(), |a| a.scores.len())
         )
     }
 }
@@ -78,6 +85,22 @@ pub struct Ranked {
     pub generation: u64,
     pub hits: Vec<Hit>,
     pub partial: bool,
+    /// The hits in list order with their scores, for the next key to narrow (none
+    /// when partial).
+    pub scores: Scores,
+}
+
+/// The words a narrowing pass matches (from the first of `to`'s words not matched
+/// whole by `from`), and the score it starts from: `to` is `from` typed on, both
+/// `words`.
+fn typed_on<'a>(from: &str, to: &'a str) -> (&'a str, Carry) {
+    let kept = from.split(' ').count() - 1;
+    let last_start = to.split(' ').take(kept).map(|w| w.len() + 1).sum::<usize>();
+    let rest = &to[last_start..];
+    match rest.strip_prefix(&from[last_start..]) {
+        Some(more) if more.starts_with(' ') => (&more[1..], Carry::Total),
+        _ => (rest, Carry::Base),
+    }
 }
 
 impl RankJob {
@@ -91,53 +114,56 @@ impl RankJob {
         if self.stale() {
             return;
         }
-        let answer = |hits, partial| Ranked {
+        let answer = |hits, partial, scores| Ranked {
             list: self.list,
             generation: self.generation,
             hits,
             partial,
+            scores,
         };
-        // The previous hits in their ranked order, unsorted: a hit's key carries its
-        // position, so order changes nothing in the answer, and the likely best are
-        // matched first, for the partial answers. Sorting a million took longer than
-        // matching them.
-        let among: Option<Vec<usize>> = self
-            .among
-            .as_ref()
-            .map(|hits| hits.iter().map(|h| h.index).collect());
-        let Some(mut scorer) = Scorer::new(&self.query) else {
-            return send(answer(rank_among(&self.texts, among.as_deref(), ""), false));
+        let (words, items) = match &self.among {
+            Some(among) => {
+                let (words, carry) = typed_on(&among.query, &self.query);
+                (words, Items::Hits(&among.scores, carry))
+            }
+            None => (self.query.as_str(), Items::Every(self.texts.len())),
         };
-        let n = among.as_ref().map_or(self.texts.len(), Vec::len);
+        let Some(scorer) = Scorer::new(words) else {
+            let every = rank_among(&self.texts, None, "");
+            return send(answer(every, false, Scores::default()));
+        };
+        let chunks = items.chunks();
         let started = Instant::now();
         let mut due = self.partial_every;
-        let mut keys: Vec<Key> = Vec::new();
+        let mut parts: Vec<Part> = Vec::with_capacity(chunks);
         let mut best: Vec<Key> = Vec::new();
-        for start in (0..n).step_by(CHUNK) {
+        let stale = || self.stale();
+        score_chunks(&scorer, &self.texts, items, &stale, &mut |part| {
             if self.stale() {
-                return;
+                return ControlFlow::Break(());
             }
-            let end = (start + CHUNK).min(n);
-            let before = keys.len();
-            scorer.score_into(&self.texts, among.as_deref(), start..end, &mut keys);
-            if end == n {
-                break;
+            parts.push(part);
+            if parts.len() < chunks {
+                best.extend_from_slice(&parts[parts.len() - 1].best);
+                keep_best(&mut best);
+                if started.elapsed() >= due {
+                    due = started.elapsed() + self.partial_every;
+                    let mut shown = best.clone();
+                    shown.sort_unstable();
+                    let hits = shown.into_iter().map(Hit::from_key).collect();
+                    send(answer(hits, true, Scores::default()));
+                }
             }
-            best.extend_from_slice(&keys[before..]);
-            if best.len() > PARTIAL_ROWS {
-                best.select_nth_unstable(PARTIAL_ROWS);
-                best.truncate(PARTIAL_ROWS);
-            }
-            if started.elapsed() >= due {
-                due = started.elapsed() + self.partial_every;
-                let mut shown = best.clone();
-                shown.sort_unstable();
-                send(answer(shown.into_iter().map(Hit::from_key).collect(), true));
-            }
+            ControlFlow::Continue(())
+        });
+        if parts.len() < chunks || self.stale() {
+            return;
         }
-        keys.sort_unstable();
+        parts.sort_unstable_by_key(|p| p.chunk);
+        let hits = rank_keys(&parts);
+        let scores = Scores::new(parts.into_iter().map(|p| p.scored));
         if !self.stale() {
-            send(answer(keys.into_iter().map(Hit::from_key).collect(), false));
+            send(answer(hits, false, scores));
         }
     }
 }
@@ -151,10 +177,10 @@ pub struct Ranking {
     /// Every item in order: what an empty query shows.
     all: Hits,
     /// The last complete ranking, and its query (`words`).
-    exact: Hits,
+    exact: Kept,
     exact_for: String,
     /// Rankings of the shorter queries typed on the way to `exact_for`.
-    earlier: Vec<(String, Hits)>,
+    earlier: Vec<(String, Kept)>,
     /// What is drawn: `exact`, or the best hits so far of a pass under way.
     shown: Hits,
     /// The newest query, and its generation.
@@ -168,6 +194,14 @@ pub struct Ranking {
     none_when_empty: bool,
 }
 
+/// A complete ranking kept: its hits, and their scores for a narrowing pass (none for
+/// every item in order, nor when rows were added below hits of a pass cut short).
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    hits: Hits,
+    scores: Option<Scores>,
+}
+
 impl Default for Ranking {
     fn default() -> Ranking {
         let none: Hits = Arc::default();
@@ -175,7 +209,7 @@ impl Default for Ranking {
             list: LISTS.fetch_add(1, Ordering::Relaxed),
             texts: Arc::from(Vec::new()),
             all: none.clone(),
-            exact: none.clone(),
+            exact: Kept::default(),
             exact_for: String::new(),
             earlier: Vec::new(),
             shown: none,
@@ -227,31 +261,48 @@ impl Ranking {
         texts.extend(more.into_iter().map(|t| fold(t).into_owned()));
         self.texts = texts.into();
         self.all = Arc::new(rank_among(&self.texts, None, ""));
-        let fresh: Vec<usize> = (first..self.texts.len()).collect();
-        let new = if self.none_when_empty && self.wanted.is_empty() {
-            Vec::new()
-        } else {
-            rank_among(&self.texts, Some(&fresh), &self.wanted)
+        let fresh = Chunk::Run(first..self.texts.len());
+        let mut scored = Vec::new();
+        let new: Vec<Hit> = match Scorer::new(&self.wanted) {
+            Some(mut scorer) => {
+                let mut keys = Vec::new();
+                scorer.score(&self.texts, fresh, &mut scored, &mut keys);
+                keys.sort_unstable();
+                keys.into_iter().map(Hit::from_key).collect()
+            }
+            None if self.none_when_empty => Vec::new(),
+            None => self.all[first..].to_vec(),
+        };
+        // The scores go on only from the complete ranking they were found with.
+        let scores = match (&self.exact.scores, self.pending) {
+            (Some(scores), false) => Some(scores.followed_by(&scored)),
+            _ => None,
         };
         let mut shown = self.shown.to_vec();
         shown.extend(new);
         self.bump();
         self.earlier.clear();
         self.exact_for = self.wanted.clone();
-        self.exact = Arc::new(shown);
-        self.shown = self.exact.clone();
+        self.exact = Kept {
+            hits: Arc::new(shown),
+            scores,
+        };
+        self.shown = self.exact.hits.clone();
     }
 
     fn show_every(&mut self) {
         self.bump();
         self.earlier.clear();
-        self.exact = if self.none_when_empty {
-            Arc::default()
-        } else {
-            self.all.clone()
+        self.exact = Kept {
+            hits: if self.none_when_empty {
+                Arc::default()
+            } else {
+                self.all.clone()
+            },
+            scores: None,
         };
         self.exact_for.clear();
-        self.shown = self.exact.clone();
+        self.shown = self.exact.hits.clone();
     }
 
     /// A new generation: whatever pass runs is now stale.
@@ -275,7 +326,7 @@ impl Ranking {
         }
         self.bump();
         if query == self.exact_for {
-            self.shown = self.exact.clone();
+            self.shown = self.exact.hits.clone();
             return None;
         }
         if self.exact_for.starts_with(&query) {
@@ -286,16 +337,23 @@ impl Ranking {
             {
                 self.earlier.pop();
             }
-            if let Some((_, hits)) = self.earlier.pop_if(|(q, _)| *q == query) {
-                self.exact = hits;
+            if let Some((_, kept)) = self.earlier.pop_if(|(q, _)| *q == query) {
+                self.exact = kept;
                 self.exact_for = query;
-                self.shown = self.exact.clone();
+                self.shown = self.exact.hits.clone();
                 return None;
             }
         }
-        let narrowing = !self.exact_for.is_empty() && query.starts_with(&self.exact_for);
-        let among = narrowing.then(|| self.exact.clone());
-        self.narrowing = narrowing.then(|| self.exact_for.clone());
+        let among = match &self.exact.scores {
+            Some(scores) if !self.exact_for.is_empty() && query.starts_with(&self.exact_for) => {
+                Some(Among {
+                    query: self.exact_for.clone(),
+                    scores: scores.clone(),
+                })
+            }
+            _ => None,
+        };
+        self.narrowing = among.as_ref().map(|a| a.query.clone());
         let job = RankJob {
             list: self.list,
             generation: self.generation,
@@ -305,7 +363,10 @@ impl Ranking {
             query,
             partial_every: PARTIAL_EVERY,
         };
-        let n = job.among.as_ref().map_or(self.texts.len(), |a| a.len());
+        let n = job
+            .among
+            .as_ref()
+            .map_or(self.texts.len(), |a| a.scores.len());
         self.pending = true;
         if n >= SYNC_BELOW {
             return Some(Cmd::Rank(job));
@@ -333,14 +394,18 @@ impl Ranking {
             self.shown = hits;
             return Ok(true);
         }
+        let kept = Kept {
+            hits: Arc::clone(&hits),
+            scores: Some(ranked.scores),
+        };
         match self.narrowing.take() {
             Some(from) if from == self.exact_for => {
-                let previous = std::mem::replace(&mut self.exact, Arc::clone(&hits));
+                let previous = std::mem::replace(&mut self.exact, kept);
                 self.earlier.push((from, previous));
             }
             _ => {
                 self.earlier.clear();
-                self.exact = Arc::clone(&hits);
+                self.exact = kept;
             }
         }
         self.exact_for = self.wanted.clone();

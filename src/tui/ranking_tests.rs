@@ -1,6 +1,7 @@
 use std::sync::mpsc;
 
 use super::*;
+use crate::tui::scoring::{CHUNK, PARTIAL_ROWS};
 
 fn names(n: usize) -> Vec<String> {
     (0..n)
@@ -100,6 +101,7 @@ fn a_stale_generation_never_replaces_a_newer_one() {
         generation: older.generation,
         hits: vec![Hit { index: 0, score: 1 }],
         partial: false,
+        scores: Scores::default(),
     };
     assert!(matches!(r.answer(late), Ok(false)));
     assert_eq!(r.hits(), shown);
@@ -109,6 +111,7 @@ fn a_stale_generation_never_replaces_a_newer_one() {
         generation: 1,
         hits: Vec::new(),
         partial: false,
+        scores: Scores::default(),
     };
     assert!(r.answer(other).is_err());
 }
@@ -138,9 +141,11 @@ fn partial_results_arrive_for_a_long_list() {
         "the whole ranking comes last"
     );
     let whole = got.last().unwrap().hits.clone();
-    // The best so far are, in order, the best of the items matched so far.
+    // The best so far are, in order, the best of the items matched so far: the first
+    // of one chunk's, whichever the two threads finished first.
     let first = &partial[0].hits;
-    assert!(first.iter().all(|h| h.index < CHUNK));
+    let chunk = first[0].index / CHUNK;
+    assert!(first.iter().all(|h| h.index / CHUNK == chunk));
     let mut sorted = first.clone();
     sorted.sort_by_key(|h| std::cmp::Reverse(h.score));
     assert_eq!(sorted.first(), first.first());
@@ -190,6 +195,32 @@ fn narrowing_and_backspace() {
     }
     assert!(r.query("").is_none());
     assert_eq!(r.hits().len(), texts.len());
+}
+
+// Issue 13: each key typed, ranked among the last hits with their scores carried
+// over, on two threads and counted into order, ranks as a full sort of every item.
+#[test]
+fn every_key_typed_ranks_as_a_full_sort() {
+    let texts = names(CHUNK * 2 + 1000);
+    let (mut r, _) = ranking_of(&texts);
+    for q in [
+        "b",
+        "bo",
+        "bob",
+        "bob c",
+        "bob co",
+        "bob corp1 u",
+        "bob corp1 us",
+        "e",
+    ] {
+        if let Some(cmd) = r.query(q) {
+            for ranked in answers(job(Some(cmd))) {
+                r.answer(ranked).unwrap();
+            }
+        }
+        assert!(!r.pending());
+        assert_eq!(r.hits(), in_one_go(&texts, q), "{q:?}");
+    }
 }
 
 // Issue 13: spaces alone change nothing, so they rank nothing.
