@@ -128,14 +128,37 @@ impl Per {
         }
     }
 
-    /// The windows a match counts in: its actor's, its address's, each of its groups'
-    /// (its R-G6 tags, by id), or the one of every match.
-    pub fn keys(self, actor: &str, ip: Option<&str>, groups: &[super::GroupId]) -> Vec<String> {
+    /// The windows a match counts in, each by a number: its actor's and its address's
+    /// (hashed), each of its groups' (its R-G6 tags, by id), or the one of every match.
+    pub fn windows(
+        self,
+        actor: &str,
+        ip: Option<&str>,
+        groups: &[super::GroupId],
+        mut each: impl FnMut(u64),
+    ) {
         match self {
-            Per::Actor => vec![actor.to_string()],
-            Per::Ip => ip.map(str::to_string).into_iter().collect(),
-            Per::Group => groups.iter().map(|g| g.0.to_string()).collect(),
-            Per::Overall => vec![String::new()],
+            Per::Actor => each(window_of(actor)),
+            Per::Ip => ip.into_iter().for_each(|ip| each(window_of(ip))),
+            Per::Group => groups.iter().for_each(|g| each(g.0)),
+            Per::Overall => each(0),
+        }
+    }
+
+    /// What an alert of window `window` is for, as people read it: the actor, the
+    /// address, the group (by `group_name`), or nothing.
+    pub fn key(
+        self,
+        s: &Seen,
+        ip: Option<&str>,
+        window: u64,
+        group_name: impl FnOnce(u64) -> String,
+    ) -> String {
+        match self {
+            Per::Actor => s.actor.to_string(),
+            Per::Ip => ip.unwrap_or_default().to_string(),
+            Per::Group => group_name(window),
+            Per::Overall => String::new(),
         }
     }
 
@@ -225,6 +248,13 @@ impl Notify {
             out.join(", ")
         }
     }
+}
+
+/// A text's window number (FNV-1a): an actor's or an address's.
+fn window_of(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// A window as written: a whole number of seconds, minutes, hours or days ("90s", "5m",
@@ -342,8 +372,8 @@ pub struct Alert {
     pub per: Per,
     /// The actor, address or group name it counts for; empty for `Per::Overall`.
     pub key: String,
-    /// The window it was counted in (`Per::keys`: a group by its id).
-    pub window_key: String,
+    /// The window it was counted in (`Per::window`).
+    pub window: u64,
     /// When casbah raised it, and when a match last joined it.
     pub raised_at: Micros,
     pub updated_at: Micros,
@@ -419,7 +449,7 @@ impl Alert {
         now: Micros,
     ) -> Alert {
         Alert {
-            window_key: key.clone(),
+            window: 0,
             id,
             policy: policy.id,
             policy_name: policy.name.clone(),
@@ -461,31 +491,46 @@ impl Alert {
             self.links.push(ActivityLink {
                 time: s.time,
                 seq: s.seq,
-                id: s.id.clone(),
+                id: s.id.to_string(),
             });
         }
-        if self.actors.len() < MAX_ACTORS && !self.actors.contains(&s.actor) {
-            self.actors.push(s.actor.clone());
+        if self.actors.len() < MAX_ACTORS && !self.actors.iter().any(|a| a == s.actor) {
+            self.actors.push(s.actor.to_string());
         }
     }
 }
 
-/// A matching activity, as counting needs it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Seen {
+/// A matching activity, as counting needs it, borrowed from its record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Seen<'a> {
     pub time: Micros,
     pub seq: u64,
-    pub id: String,
-    pub actor: String,
-    pub country: Option<String>,
+    pub id: &'a str,
+    pub actor: &'a str,
+    pub country: Option<&'a str>,
 }
 
-/// A policy's state for one counting key (an actor, an address, a group): kept in the
-/// database between pages, so that a restart loses no half-counted window.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+impl Seen<'_> {
+    pub fn mark(&self) -> Mark {
+        Mark {
+            time: self.time,
+            seq: self.seq,
+        }
+    }
+}
+
+/// Where a match is in the log: its record's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Mark {
+    pub time: Micros,
+    pub seq: u64,
+}
+
+/// A policy's state for one counting key (an actor, an address, a group).
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Window {
     /// Matches not yet enough to raise, oldest first, all within the window of the newest.
-    pub pending: Vec<Seen>,
+    pub pending: Vec<Mark>,
     /// The alert later matches join, until `until`.
     pub alert: Option<u64>,
     pub until: Micros,
@@ -501,10 +546,11 @@ pub enum Step {
     /// Not enough yet.
     Wait,
     /// Joins alert `alert`, raised before.
-    Join { alert: u64, seen: Seen },
-    /// Enough: raise an alert of these matches; call `Window::raised` with its id.
+    Join { alert: u64 },
+    /// Enough: raise an alert of these matches (the last is this one); call
+    /// `Window::raised` with its id.
     Raise {
-        seen: Vec<Seen>,
+        marks: Vec<Mark>,
         detail: Option<String>,
     },
 }
@@ -513,9 +559,9 @@ impl Window {
     /// Counts `s`, a match of `policy` for this window's key, in time order with those
     /// before it. `active` tells whether an alert raised before still takes matches
     /// (an alert resolved or dismissed does not: the next match starts anew).
-    pub fn step(&mut self, policy: &Policy, s: Seen, active: impl FnOnce(u64) -> bool) -> Step {
+    pub fn step(&mut self, policy: &Policy, s: &Seen, active: impl FnOnce(u64) -> bool) -> Step {
         let detail = match policy.detector {
-            Detector::ImpossibleTravel { kmh } => match self.travel(&s, kmh) {
+            Detector::ImpossibleTravel { kmh } => match self.travel(s, kmh) {
                 Some(detail) => Some(detail),
                 None => return Step::Skip,
             },
@@ -525,15 +571,13 @@ impl Window {
             && active(id)
         {
             self.until = self.until.max(s.time + policy.rule.window);
-            return Step::Join { alert: id, seen: s };
+            return Step::Join { alert: id };
         }
         self.alert = None;
         // Matches mostly come in time order: the place is at the end, and what fell out
         // of the window is at the start.
-        let at = self
-            .pending
-            .partition_point(|p| (p.time, p.seq) <= (s.time, s.seq));
-        self.pending.insert(at, s);
+        let at = self.pending.partition_point(|p| *p <= s.mark());
+        self.pending.insert(at, s.mark());
         let newest = self.pending.last().map_or(Micros::MIN, |s| s.time);
         let gone = self
             .pending
@@ -543,7 +587,7 @@ impl Window {
             return Step::Wait;
         }
         Step::Raise {
-            seen: std::mem::take(&mut self.pending),
+            marks: std::mem::take(&mut self.pending),
             detail,
         }
     }
@@ -566,7 +610,7 @@ impl Window {
     /// Impossible travel: compares a successful sign-in with the actor's newest one
     /// before it; `Some(what was seen)` when the distance needs more than `kmh`.
     fn travel(&mut self, s: &Seen, kmh: u32) -> Option<String> {
-        let here = s.country.clone()?;
+        let here = s.country?.to_string();
         let before = self.place.clone();
         if before.as_ref().is_none_or(|(t, _)| s.time >= *t) {
             self.place = Some((s.time, here.clone()));
@@ -716,7 +760,7 @@ mod tests {
             severity: Severity::High,
             per: Per::Actor,
             key: "a\"b@example.com".into(),
-            window_key: "a\"b@example.com".into(),
+            window: 0,
             raised_at: 0,
             updated_at: 0,
             first: 1_764_000_000_000_000,
@@ -742,13 +786,13 @@ mod tests {
         );
     }
 
-    fn seen(time: Micros, country: &str) -> Seen {
+    fn seen(time: Micros, country: &'static str) -> Seen<'static> {
         Seen {
             time,
             seq: time as u64,
-            id: format!("e{time}"),
-            actor: "ana@example.com".into(),
-            country: Some(country.into()),
+            id: "e",
+            actor: "ana@example.com",
+            country: Some(country),
         }
     }
 
@@ -761,15 +805,15 @@ mod tests {
         (p.detector, p.rule) = (t.detector, t.rule);
         let hour = 60 * MINUTE;
         let mut w = Window::default();
-        assert_eq!(w.step(&p, seen(0, "FR"), |_| true), Step::Skip);
+        assert_eq!(w.step(&p, &seen(0, "FR"), |_| true), Step::Skip);
         assert_eq!(
-            w.step(&p, seen(5 * hour, "DE"), |_| true),
+            w.step(&p, &seen(5 * hour, "DE"), |_| true),
             Step::Skip,
             "Paris to Berlin in 5 h"
         );
-        match w.step(&p, seen(6 * hour, "JP"), |_| true) {
-            Step::Raise { seen, detail } => {
-                assert_eq!(seen.len(), 1);
+        match w.step(&p, &seen(6 * hour, "JP"), |_| true) {
+            Step::Raise { marks, detail } => {
+                assert_eq!(marks.len(), 1);
                 let detail = detail.unwrap();
                 assert!(
                     detail.starts_with("DE then JP: 8"),
@@ -781,11 +825,11 @@ mod tests {
         }
         w.raised(9, 6 * hour, &p.rule);
         assert!(matches!(
-            w.step(&p, seen(7 * hour, "US"), |_| true),
+            w.step(&p, &seen(7 * hour, "US"), |_| true),
             Step::Join { alert: 9, .. }
         ));
         assert_eq!(
-            w.step(&p, seen(3 * hour, "BR"), |_| true),
+            w.step(&p, &seen(3 * hour, "BR"), |_| true),
             Step::Skip,
             "older than the newest"
         );
@@ -802,11 +846,12 @@ mod tests {
             per: Per::Actor,
         };
         let mut w = Window::default();
-        assert_eq!(w.step(&p, seen(0, "FR"), |_| true), Step::Wait);
-        assert_eq!(w.step(&p, seen(20 * MINUTE, "FR"), |_| true), Step::Wait);
+        assert_eq!(w.step(&p, &seen(0, "FR"), |_| true), Step::Wait);
+        assert_eq!(w.step(&p, &seen(20 * MINUTE, "FR"), |_| true), Step::Wait);
         assert_eq!(w.pending.len(), 1, "the first fell out of the window");
-        assert_eq!(w.step(&p, seen(25 * MINUTE, "FR"), |_| true), Step::Wait);
-        let Step::Raise { seen: raised, .. } = w.step(&p, seen(16 * MINUTE, "FR"), |_| true) else {
+        assert_eq!(w.step(&p, &seen(25 * MINUTE, "FR"), |_| true), Step::Wait);
+        let Step::Raise { marks: raised, .. } = w.step(&p, &seen(16 * MINUTE, "FR"), |_| true)
+        else {
             panic!("three within ten minutes");
         };
         assert_eq!(
@@ -815,7 +860,7 @@ mod tests {
         );
         w.raised(1, 25 * MINUTE, &p.rule);
         assert_eq!(
-            w.step(&p, seen(26 * MINUTE, "FR"), |_| false),
+            w.step(&p, &seen(26 * MINUTE, "FR"), |_| false),
             Step::Wait,
             "closed: counts anew"
         );

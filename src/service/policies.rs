@@ -335,39 +335,49 @@ impl Local {
             found.retain(|a| known[&(a.instance.0, a.actor.clone())]);
         }
         let now = now_micros();
-        let mut windows: HashMap<String, Window> = HashMap::new();
+        let groups = self.groups().await?;
+        let group_name = |id: u64| {
+            groups
+                .iter()
+                .find(|g| g.id.0 == id)
+                .map_or_else(|| format!("group #{id}"), |g| g.name.clone())
+        };
+        let mut windows: HashMap<u64, Window> = HashMap::new();
         let mut alerts: Vec<Alert> = Vec::new();
-        for a in &found {
-            for key in policy.rule.per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
-                let seen = Seen {
-                    time: a.time,
-                    seq: 0,
-                    id: a.id.clone(),
-                    actor: a.actor.clone(),
-                    country: a.country.clone(),
-                };
-                let window = windows.entry(key.clone()).or_default();
+        // A match's seq here is its place in `found`.
+        let seen = |seq: usize| {
+            let a = &found[seq];
+            Seen {
+                time: a.time,
+                seq: seq as u64,
+                id: &a.id,
+                actor: &a.actor,
+                country: a.country.as_deref(),
+            }
+        };
+        for (i, a) in found.iter().enumerate() {
+            let s = seen(i);
+            let mut keys = Vec::new();
+            policy
+                .rule
+                .per
+                .windows(&a.actor, a.ip.as_deref(), &a.groups, |w| keys.push(w));
+            for key in keys {
+                let window = windows.entry(key).or_default();
                 // Nobody closes an alert during a test: every one takes later matches.
-                match window.step(&policy, seen, |_| true) {
+                match window.step(&policy, &s, |_| true) {
                     Step::Skip | Step::Wait => {}
-                    Step::Join { alert, seen } => alerts[alert as usize - 1].add(&seen, now),
-                    Step::Raise { seen, detail } => {
+                    Step::Join { alert } => alerts[alert as usize - 1].add(&s, now),
+                    Step::Raise { marks, detail } => {
                         let id = alerts.len() as u64 + 1;
-                        let mut alert = Alert::new(id, &policy, key, detail, now);
-                        for s in &seen {
-                            alert.add(s, now);
+                        let name = policy.rule.per.key(&s, a.ip.as_deref(), key, group_name);
+                        let mut alert = Alert::new(id, &policy, name, detail, now);
+                        for m in &marks {
+                            alert.add(&seen(m.seq as usize), now);
                         }
                         window.raised(id, alert.last, &policy.rule);
                         alerts.push(alert);
                     }
-                }
-            }
-        }
-        if policy.rule.per == Per::Group {
-            let groups = self.groups().await?;
-            for alert in &mut alerts {
-                if let Some(g) = groups.iter().find(|g| g.id.0.to_string() == alert.key) {
-                    alert.key.clone_from(&g.name);
                 }
             }
         }

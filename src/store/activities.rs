@@ -70,12 +70,7 @@ impl Store {
                 let first_seq = write_records(&txn, page, &stored)?;
                 if let Some(watching) = page.watching.clone() {
                     if let Some(set) = alerting::stale(page, &watching) {
-                        page.matched.keyed = match set.watches.is_empty() {
-                            true => Vec::new(),
-                            false => alerting::rematch(page, &set)?,
-                        };
-                        page.matched.set = set;
-                        page.matched.tags_version = page.tags.version;
+                        page.matched = alerting::rematch(page, &set)?;
                     }
                     windows_touched = true;
                     report.alerts = alerting::evaluate(

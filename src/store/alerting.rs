@@ -12,12 +12,14 @@
 //! the commit) or the policies.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasherDefault;
 use std::sync::{Arc, RwLock};
 
 use redb::{ReadableMultimapTable, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::prepare::PreparedPage;
+use super::tables::Fnv;
 use super::tables::{
     self, ACTIVITIES, ALERTS, GROUPS, META, META_NEXT_ALERT, POLICIES, USER_ACCOUNTS, USERS,
 };
@@ -57,14 +59,20 @@ impl Watching {
     }
 }
 
-/// The matches of one watch that count in one window (`Per::keys`), in page order,
-/// each with its row. Grouped while the page is prepared, so that its commit only counts.
+/// The rows of a page that match one watch and count in one window (`Per::windows`),
+/// in page order. Grouped while the page is prepared, so that its commit only counts.
 #[derive(Debug)]
 pub(super) struct Keyed {
     pub watch: u16,
-    pub key: String,
-    /// Seqs are the commit's: `Seen::seq` holds the row until then.
-    pub seen: Vec<Seen>,
+    pub window: u64,
+    pub rows: Vec<u32>,
+}
+
+/// What a matching row's alert may need that its page keeps no copy of.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Place {
+    pub ip: Option<String>,
+    pub country: Option<String>,
 }
 
 /// A page's matches, and what they were matched with.
@@ -73,27 +81,34 @@ pub(super) struct Matched {
     pub set: Arc<PolicySet>,
     /// The tags version the records carried; `u64::MAX` when the commit tags them.
     pub tags_version: u64,
-    /// By watch, then key.
+    /// By watch, then window.
     pub keyed: Vec<Keyed>,
+    /// By row, for the rows that matched.
+    pub places: HashMap<u32, Place, BuildHasherDefault<Fnv>>,
 }
 
 /// Matches `records` (with their tags), which are the page's rows in order, each with
 /// its kind. A policy whose match a record's kind decides is tested once per kind.
 pub(super) fn match_rows<'a>(
-    set: &PolicySet,
+    set: &Arc<PolicySet>,
     records: impl Iterator<Item = (u32, &'a Activity)>,
-) -> Vec<Keyed> {
+) -> Matched {
+    let mut matched = Matched {
+        set: Arc::clone(set),
+        ..Matched::default()
+    };
     if set.watches.is_empty() {
-        return Vec::new();
+        return matched;
     }
     let by_kind: Vec<bool> = set
         .watches
         .iter()
         .map(|w| w.query.decided_by_kind())
         .collect();
-    let mut decided: HashMap<(usize, u32), bool> = HashMap::new();
-    let mut groups: HashMap<(u16, String), Vec<Seen>> = HashMap::new();
+    let mut decided: HashMap<(usize, u32), bool, BuildHasherDefault<Fnv>> = HashMap::default();
+    let mut groups: HashMap<(u16, u64), Vec<u32>, BuildHasherDefault<Fnv>> = HashMap::default();
     for (row, (kind, a)) in records.enumerate() {
+        let row = row as u32;
         for (w, watch) in set.watches.iter().enumerate() {
             let matches = if by_kind[w] {
                 *decided
@@ -106,23 +121,29 @@ pub(super) fn match_rows<'a>(
                 continue;
             }
             let per = watch.policy.rule.per;
-            for key in per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
-                groups.entry((w as u16, key)).or_default().push(Seen {
-                    time: a.time,
-                    seq: row as u64,
-                    id: a.id.clone(),
-                    actor: a.actor.clone(),
+            per.windows(&a.actor, a.ip.as_deref(), &a.groups, |window| {
+                groups.entry((w as u16, window)).or_default().push(row);
+            });
+            // Only an address's alert names it, only travel needs the country.
+            let travels = matches!(watch.policy.detector, Detector::ImpossibleTravel { .. });
+            if per == Per::Ip || travels {
+                matched.places.entry(row).or_insert_with(|| Place {
+                    ip: a.ip.clone(),
                     country: a.country.clone(),
                 });
             }
         }
     }
-    let mut keyed: Vec<Keyed> = groups
+    matched.keyed = groups
         .into_iter()
-        .map(|((watch, key), seen)| Keyed { watch, key, seen })
+        .map(|((watch, window), rows)| Keyed {
+            watch,
+            window,
+            rows,
+        })
         .collect();
-    keyed.sort_unstable_by(|a, b| (a.watch, &a.key).cmp(&(b.watch, &b.key)));
-    keyed
+    matched.keyed.sort_unstable_by_key(|k| (k.watch, k.window));
+    matched
 }
 
 /// The thresholds' windows: what each policy counted for each actor, address or group,
@@ -135,7 +156,7 @@ pub(super) fn match_rows<'a>(
 pub(super) struct Windows {
     /// The policies they were counted for; `None` before the first count.
     version: Option<u64>,
-    by_key: HashMap<(u64, String), Window>,
+    by_key: HashMap<(u64, u64), Window, BuildHasherDefault<Fnv>>,
     commits: u64,
 }
 
@@ -159,10 +180,7 @@ impl Windows {
             let alert: Alert = tables::decode(row?.1.value(), "alert")?;
             let watch = set.watches.iter().find(|w| w.policy.id == alert.policy);
             if let Some(w) = watch.filter(|_| alert.state.is_active()) {
-                let window = self
-                    .by_key
-                    .entry((alert.policy, alert.window_key.clone()))
-                    .or_default();
+                let window = self.by_key.entry((alert.policy, alert.window)).or_default();
                 window.raised(alert.id, alert.last, &w.policy.rule);
             }
         }
@@ -176,6 +194,7 @@ impl Windows {
                 continue;
             }
             let a = records::decode(bytes.value())?;
+            let seen = seen_of(&a, seq);
             for watch in &set.watches {
                 let policy = &watch.policy;
                 if a.time < policy.watching_since || !watch.query.matches(&a) {
@@ -186,19 +205,18 @@ impl Windows {
                 {
                     continue;
                 }
-                for key in policy.rule.per.keys(&a.actor, a.ip.as_deref(), &a.groups) {
-                    let seen = Seen {
-                        time: a.time,
-                        seq,
-                        id: a.id.clone(),
-                        actor: a.actor.clone(),
-                        country: a.country.clone(),
-                    };
-                    // What was raised then is in the alerts: counting again only
-                    // leaves each window as that raise left it.
-                    let window = self.by_key.entry((policy.id, key)).or_default();
-                    let _ = window.step(policy, seen, |_| true);
-                }
+                policy
+                    .rule
+                    .per
+                    .windows(&a.actor, a.ip.as_deref(), &a.groups, |w| {
+                        // What was raised then is in the alerts: counting again only leaves
+                        // each window as that raise left it.
+                        let _ = self.by_key.entry((policy.id, w)).or_default().step(
+                            policy,
+                            &seen,
+                            |_| true,
+                        );
+                    });
             }
         }
         Ok(())
@@ -223,6 +241,16 @@ impl Windows {
     }
 }
 
+fn seen_of(a: &Activity, seq: u64) -> Seen<'_> {
+    Seen {
+        time: a.time,
+        seq,
+        id: &a.id,
+        actor: &a.actor,
+        country: a.country.as_deref(),
+    }
+}
+
 /// What a commit did to alerts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertTally {
@@ -231,8 +259,8 @@ pub struct AlertTally {
     pub joined: usize,
 }
 
-/// The commit's half: counts the hits of the rows not `stored` before, whose seqs start
-/// at `first_seq`, raising and extending alerts in `txn`.
+/// The commit's half: counts the matches of the rows not `stored` before, whose seqs
+/// start at `first_seq`, raising and extending alerts in `txn`.
 pub(super) fn evaluate(
     txn: &WriteTransaction,
     page: &mut PreparedPage,
@@ -240,97 +268,114 @@ pub(super) fn evaluate(
     windows: &mut Windows,
     now: Micros,
 ) -> Result<AlertTally> {
-    let rows = &page.rows;
-    let matched = &mut page.matched;
-    let set = Arc::clone(&matched.set);
+    let set = Arc::clone(&page.matched.set);
     if windows.version != Some(set.version) {
         windows.rebuild(txn, &set, first_seq)?;
     }
-    let mut inactive: HashMap<(u64, String), bool> = HashMap::new();
-    let mut keyed = Vec::with_capacity(matched.keyed.len());
-    for k in &mut matched.keyed {
-        let watch = &set.watches[usize::from(k.watch)];
-        let mut seen = Vec::with_capacity(k.seen.len());
-        for mut s in std::mem::take(&mut k.seen) {
-            // Until now the row.
-            let row = s.seq as usize;
-            if stored[row] {
-                continue;
-            }
-            s.seq = first_seq + row as u64;
-            if watch.policy.detector == Detector::InactiveActor {
-                let instance = rows[row].instance;
-                let known = match inactive.get(&(instance, s.actor.clone())) {
+    let keyed = std::mem::take(&mut page.matched.keyed);
+    let page = &*page;
+    let seen_at = |row: u32| {
+        let r = &page.rows[row as usize];
+        Seen {
+            time: r.time,
+            seq: first_seq + u64::from(row),
+            id: &r.id,
+            actor: &page.actors[r.actor as usize],
+            country: page
+                .matched
+                .places
+                .get(&row)
+                .and_then(|p| p.country.as_deref()),
+        }
+    };
+    let mut inactive: HashMap<(u64, u32), bool> = HashMap::new();
+    let mut tally = AlertTally::default();
+    let mut alerts: BTreeMap<u64, Alert> = BTreeMap::new();
+    let mut raised = Vec::new();
+    let alert_table = txn.open_table(ALERTS)?;
+    for Keyed {
+        watch,
+        window: key,
+        mut rows,
+    } in keyed
+    {
+        let policy = &set.watches[usize::from(watch)].policy;
+        rows.retain(|row| !stored[*row as usize]);
+        if policy.detector == Detector::InactiveActor {
+            let mut kept = Vec::with_capacity(rows.len());
+            for row in rows {
+                let r = &page.rows[row as usize];
+                let known = match inactive.get(&(r.instance, r.actor)) {
                     Some(known) => *known,
                     None => {
+                        let actor = &page.actors[r.actor as usize];
                         let known = account_inactive(
                             &txn.open_table(USERS)?,
                             &txn.open_multimap_table(USER_ACCOUNTS)?,
-                            instance,
-                            &s.actor,
+                            r.instance,
+                            actor,
                         )?;
-                        inactive.insert((instance, s.actor.clone()), known);
+                        inactive.insert((r.instance, r.actor), known);
                         known
                     }
                 };
-                if !known {
-                    continue;
+                if known {
+                    kept.push(row);
                 }
             }
-            seen.push(s);
+            rows = kept;
         }
-        if !seen.is_empty() {
-            keyed.push((usize::from(k.watch), std::mem::take(&mut k.key), seen));
+        if rows.is_empty() {
+            continue;
         }
-    }
-    let mut tally = AlertTally::default();
-    if keyed.is_empty() {
-        return Ok(tally);
-    }
-    let mut alerts: BTreeMap<u64, Alert> = BTreeMap::new();
-    let mut raised = Vec::new();
-    {
-        let alert_table = txn.open_table(ALERTS)?;
-        for (w, key, mut seen) in keyed {
-            let policy = &set.watches[w].policy;
-            seen.sort_by_key(|s| (s.time, s.seq));
-            let window = windows.by_key.entry((policy.id, key.clone())).or_default();
-            for s in seen {
-                if let Some(id) = window.alert
-                    && !alerts.contains_key(&id)
-                    && let Some(v) = alert_table.get(id)?
-                {
-                    alerts.insert(id, tables::decode(v.value(), "alert")?);
+        rows.sort_by_key(|row| (page.rows[*row as usize].time, *row));
+        let window = windows.by_key.entry((policy.id, key)).or_default();
+        for row in rows {
+            let s = seen_at(row);
+            if let Some(id) = window.alert
+                && !alerts.contains_key(&id)
+                && let Some(v) = alert_table.get(id)?
+            {
+                alerts.insert(id, tables::decode(v.value(), "alert")?);
+            }
+            let active = |id| alerts.get(&id).is_some_and(|a: &Alert| a.state.is_active());
+            match window.step(policy, &s, active) {
+                Step::Skip | Step::Wait => {}
+                Step::Join { alert } => {
+                    if let Some(alert) = alerts.get_mut(&alert) {
+                        alert.add(&s, now);
+                    }
+                    tally.joined += 1;
                 }
-                let active = |id| alerts.get(&id).is_some_and(|a: &Alert| a.state.is_active());
-                match window.step(policy, s, active) {
-                    Step::Skip | Step::Wait => {}
-                    Step::Join { alert, seen } => {
-                        if let Some(alert) = alerts.get_mut(&alert) {
-                            alert.add(&seen, now);
+                Step::Raise { marks, detail } => {
+                    let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_ALERT)?;
+                    let ip = page.matched.places.get(&row).and_then(|p| p.ip.as_deref());
+                    let name = policy.rule.per.key(&s, ip, key, |group| {
+                        group_name(txn, group).unwrap_or_else(|_| group.to_string())
+                    });
+                    let mut alert = Alert::new(id, policy, name, detail, now);
+                    alert.window = key;
+                    for m in &marks {
+                        match m.seq.checked_sub(first_seq) {
+                            Some(row) => alert.add(&seen_at(row as u32), now),
+                            None => {
+                                let earlier = txn.open_table(ACTIVITIES)?;
+                                if let Some(v) = earlier.get((m.time, m.seq))? {
+                                    let a = records::decode(v.value())?;
+                                    alert.add(&seen_of(&a, m.seq), now);
+                                }
+                            }
                         }
-                        tally.joined += 1;
                     }
-                    Step::Raise { seen, detail } => {
-                        let id = tables::next_id(&mut txn.open_table(META)?, META_NEXT_ALERT)?;
-                        let name = match policy.rule.per {
-                            Per::Group => group_name(txn, &key)?,
-                            _ => key.clone(),
-                        };
-                        let mut alert = Alert::new(id, policy, name, detail, now);
-                        alert.window_key.clone_from(&key);
-                        for s in &seen {
-                            alert.add(s, now);
-                        }
-                        window.raised(id, alert.last, &policy.rule);
-                        alerts.insert(id, alert);
-                        raised.push((id, w));
-                        tally.raised += 1;
-                    }
+                    window.raised(id, alert.last, &policy.rule);
+                    alerts.insert(id, alert);
+                    raised.push((id, usize::from(watch)));
+                    tally.raised += 1;
                 }
             }
         }
     }
+    drop(alert_table);
     windows.forget_stale(&set, page.span.map(|(_, hi)| hi));
     let mut table = txn.open_table(ALERTS)?;
     for (id, alert) in &alerts {
@@ -353,14 +398,16 @@ pub(super) fn stale(page: &PreparedPage, watching: &Watching) -> Option<Arc<Poli
 }
 
 /// Matches the page's rows again, from their stored form with the commit's tags.
-pub(super) fn rematch(page: &PreparedPage, set: &PolicySet) -> Result<Vec<Keyed>> {
+pub(super) fn rematch(page: &PreparedPage, set: &Arc<PolicySet>) -> Result<Matched> {
     let mut records = Vec::with_capacity(page.rows.len());
     for (i, r) in page.rows.iter().enumerate() {
         let mut bytes = page.heads[r.head.clone()].to_vec();
         bytes.extend_from_slice(&page.tags.bytes[page.tags.of_row[i].clone()]);
         records.push((r.kind, records::decode(&bytes)?));
     }
-    Ok(match_rows(set, records.iter().map(|(k, a)| (*k, a))))
+    let mut matched = match_rows(set, records.iter().map(|(k, a)| (*k, a)));
+    matched.tags_version = page.tags.version;
+    Ok(matched)
 }
 
 /// Whether `actor`'s account in `instance` is suspended, disabled or deleted.
@@ -384,13 +431,10 @@ pub(super) fn account_inactive(
     Ok(false)
 }
 
-fn group_name(txn: &WriteTransaction, key: &str) -> Result<String> {
-    let Ok(id) = key.parse::<u64>() else {
-        return Ok(key.to_string());
-    };
+fn group_name(txn: &WriteTransaction, id: u64) -> Result<String> {
     Ok(match txn.open_table(GROUPS)?.get(id)? {
         Some(v) => tables::decode::<Group>(v.value(), "group")?.name,
-        None => key.to_string(),
+        None => format!("group #{id}"),
     })
 }
 

@@ -141,22 +141,18 @@ fn matched(
     rows: &[Row],
     records: &mut [Activity],
 ) -> Result<Matched> {
-    let mut matched = Matched {
-        set,
-        tags_version: u64::MAX,
-        keyed: Vec::new(),
-    };
-    if tags.version == u64::MAX || matched.set.watches.is_empty() {
-        return Ok(matched);
+    if tags.version == u64::MAX || set.watches.is_empty() {
+        return Ok(Matched {
+            set,
+            tags_version: u64::MAX,
+            ..Matched::default()
+        });
     }
     for (a, range) in records.iter_mut().zip(&tags.of_row) {
         a.groups = postcard::from_bytes(&tags.bytes[range.clone()])
             .map_err(|e| StoreError::Internal(format!("tags do not decode: {e}")))?;
     }
-    matched.keyed = alerting::match_rows(
-        &matched.set,
-        rows.iter().map(|r| r.kind).zip(records.iter()),
-    );
+    let mut matched = alerting::match_rows(&set, rows.iter().map(|r| r.kind).zip(records.iter()));
     matched.tags_version = tags.version;
     Ok(matched)
 }
