@@ -83,6 +83,7 @@ pub async fn run(a: DemoArgs, db: PathBuf, read_only: bool) -> Outcome {
             svc.import_group(&reference, &group.group.id, true).await?;
         }
     }
+    watch_for_demo(&svc).await?;
     tokio::spawn(super::demo_external::seed(
         svc.clone(),
         sandbox.tenant_id.clone(),
@@ -99,6 +100,32 @@ pub async fn run(a: DemoArgs, db: PathBuf, read_only: bool) -> Outcome {
     // Attached clients are told; the scheduler and jobs stop.
     server.stop().await;
     outcome
+}
+
+/// Issue 12: policies that the sandbox's live activity sets off, so that alerts appear in
+/// the header and the Alerts pane while the demo runs; kept when the demo runs again.
+async fn watch_for_demo(svc: &Service) -> Outcome {
+    use crate::domain::policy::{Per, Policy, Severity, template};
+    let mut policies = Vec::new();
+    if let Some(t) = template("failed-sign-ins") {
+        policies.push(Policy {
+            rule: t.rule,
+            severity: t.severity,
+            template: Some(t.name.into()),
+            ..Policy::new("Failed sign-ins from one address", t.filter)
+        });
+    }
+    // Administrators of the sandbox's organisation work from its head office's country.
+    let mut abroad = Policy::new("Administrator activity abroad", "admin -country:US");
+    (abroad.severity, abroad.rule.per) = (Severity::High, Per::Actor);
+    policies.push(abroad);
+    for mut policy in policies {
+        if svc.find_policy(&policy.name).await.is_err() {
+            policy.enabled = true;
+            svc.save_policy(policy, true).await?;
+        }
+    }
+    Ok(())
 }
 
 fn demo_db(db: PathBuf) -> Result<(PathBuf, Option<tempfile::TempDir>), Failure> {
