@@ -332,7 +332,9 @@ pub(super) fn evaluate(
         let window = windows.by_key.entry((policy.id, key)).or_default();
         for row in rows {
             let s = seen_at(row);
+            // Read only an alert the match may join: one whose window it falls in.
             if let Some(id) = window.alert
+                && s.time <= window.until
                 && !alerts.contains_key(&id)
                 && let Some(v) = alert_table.get(id)?
             {
@@ -476,8 +478,6 @@ fn queue_notices(
     policy: &Policy,
     now: Micros,
 ) -> Result<()> {
-    let (subject, text) = notice::alert_text(alert);
-    let payload = notice::payload(alert).to_string();
     let mut channels = Vec::new();
     if let Some(to) = &policy.notify.email {
         channels.push(Channel::Email { to: to.clone() });
@@ -485,6 +485,11 @@ fn queue_notices(
     if policy.notify.webhook {
         channels.push(Channel::Webhook);
     }
+    if channels.is_empty() {
+        return Ok(());
+    }
+    let (subject, text) = notice::alert_text(alert);
+    let payload = notice::payload(alert).to_string();
     for channel in channels {
         let mut d = Delivery::new(Some(alert.id), channel, subject.clone(), text.clone());
         d.payload.clone_from(&payload);
