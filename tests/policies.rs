@@ -57,6 +57,19 @@ async fn sync(svc: &Service) {
     }
 }
 
+/// Stops `svc` and opens its database again, as a new process would.
+async fn restart(svc: Service, dir: &std::path::Path) -> Service {
+    svc.shutdown().await;
+    drop(svc);
+    // Its last blocking calls may still hold the file for a moment.
+    eventually("the database to reopen", || async {
+        Service::open(&dir.join("casbah.redb"), Intervals::default())
+            .await
+            .ok()
+    })
+    .await
+}
+
 /// Polls `check` until it returns something, with a deadline.
 async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
@@ -232,16 +245,7 @@ async fn a_restart_mid_window_keeps_the_count_and_raises_once() {
         sandbox.push_activity(failed_sign_in(&victim));
     }
     sync(&svc).await;
-    svc.shutdown().await;
-    drop(svc);
-
-    // Its last blocking calls may still hold the file for a moment.
-    let svc = eventually("the database to reopen", || async {
-        Service::open(&dir.path().join("casbah.redb"), Intervals::default())
-            .await
-            .ok()
-    })
-    .await;
+    let svc = restart(svc, dir.path()).await;
     for _ in 0..2 {
         sandbox.push_activity(failed_sign_in(&victim));
     }
@@ -252,14 +256,7 @@ async fn a_restart_mid_window_keeps_the_count_and_raises_once() {
     assert_eq!(alerts[0].count, 4, "two before the restart, two after");
 
     // Restarted again, a later match within the window joins the open alert.
-    svc.shutdown().await;
-    drop(svc);
-    let svc = eventually("the database to reopen", || async {
-        Service::open(&dir.path().join("casbah.redb"), Intervals::default())
-            .await
-            .ok()
-    })
-    .await;
+    let svc = restart(svc, dir.path()).await;
     sandbox.push_activity(failed_sign_in(&victim));
     sync(&svc).await;
     let alerts = svc.alerts().await.unwrap();
