@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use casbah::tui::fuzzy::{Hit, fold, rank_among};
 use casbah::tui::msg::Cmd;
-use casbah::tui::ranking::{Ranked, Ranking, SYNC_BELOW};
+use casbah::tui::ranking::{Ranked, Ranking, SYNC_BELOW, prefer_small_pages};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
@@ -68,25 +68,37 @@ fn names(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// frizbee's ranking as casbah runs it on one thread (`rank_among`): positions, best
+/// first.
+fn frizbee_rank(texts: &[String], among: &[usize], query: &str) -> Vec<usize> {
+    let hits = rank_among(texts, Some(among), query);
+    hits.into_iter().map(Hit::index).collect()
+}
+
 /// skim's ranking as casbah did it first: every word must match, scores add up.
-fn skim_rank(matcher: &SkimMatcherV2, texts: &[String], among: &[usize], query: &str) -> Vec<Hit> {
-    let mut hits: Vec<Hit> = among
+fn skim_rank(
+    matcher: &SkimMatcherV2,
+    texts: &[String],
+    among: &[usize],
+    query: &str,
+) -> Vec<usize> {
+    let mut hits: Vec<(i64, usize)> = among
         .iter()
         .filter_map(|&index| {
             let score = query
                 .split_whitespace()
                 .map(|w| matcher.fuzzy_match(&texts[index], w))
                 .sum::<Option<i64>>()?;
-            Some(Hit { index, score })
+            Some((score, index))
         })
         .collect();
-    hits.sort_unstable_by(|a, b| b.score.cmp(&a.score).then(a.index.cmp(&b.index)));
-    hits
+    hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    hits.into_iter().map(|(_, index)| index).collect()
 }
 
 /// nucleo's ranking as casbah did it before frizbee: words as fuzzy atoms, accents
 /// folded, two threads above 20,000 rows, ties to the shorter text.
-fn nucleo_rank(texts: &[String], among: &[usize], query: &str) -> Vec<Hit> {
+fn nucleo_rank(texts: &[String], among: &[usize], query: &str) -> Vec<usize> {
     let pattern = Pattern::new(
         query,
         CaseMatching::Ignore,
@@ -115,15 +127,13 @@ fn nucleo_rank(texts: &[String], among: &[usize], query: &str) -> Vec<Hit> {
         score(among)
     };
     hits.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    hits.into_iter()
-        .map(|(score, _, index)| Hit { index, score })
-        .collect()
+    hits.into_iter().map(|(_, _, index)| index).collect()
 }
 
 /// Types each query key by key and takes it back, timing each key: (typed, backspaces).
 fn typing(
     texts: &[String],
-    rank: &mut dyn FnMut(&[usize], &str) -> Vec<Hit>,
+    rank: &mut dyn FnMut(&[usize], &str) -> Vec<usize>,
 ) -> (Vec<Duration>, Vec<Duration>) {
     let every: Vec<usize> = (0..texts.len()).collect();
     let (mut typed, mut erased) = (Vec::new(), Vec::new());
@@ -134,7 +144,7 @@ fn typing(
             let started = Instant::now();
             let ranked = rank(&hits, key);
             typed.push(started.elapsed());
-            hits = ranked.iter().map(|h| h.index).collect();
+            hits = ranked;
             hits.sort_unstable();
         }
         // A backspace ranks every row again (no earlier results kept here).
@@ -243,7 +253,7 @@ fn casbah(texts: &[String]) -> String {
     format!(
         "UI thread median {:.3} ms, max {:.3} ms; first rows drawn: first key {:.2} ms, median {:.2} ms, p95 {:.2} ms; \
          whole ranking: median {:.2} ms, p95 {:.2} ms; {} keys drew partial rows first (median {:.2} ms to them); \
-         backspace median {:.3} ms",
+         backspace median {:.3} ms, p95 {:.2} ms",
         ms(median(&ui)),
         ms(*ui.iter().max().expect("keys")),
         ms(first[0]),
@@ -258,24 +268,35 @@ fn casbah(texts: &[String]) -> String {
             ms(median(&partial))
         },
         ms(median(&erased)),
+        ms(p95(&erased)),
     )
 }
 
 fn main() {
+    // As the dashboard does when it starts.
+    if !std::env::args().any(|a| a == "huge-pages") {
+        prefer_small_pages();
+    }
     let skim = SkimMatcherV2::default().ignore_case();
     println!("casbah fuzzy benchmark: typed keys of {QUERIES:?}");
     // Below SYNC_BELOW a list ranks on the UI thread: what that costs.
     let small = names(SYNC_BELOW);
     let folded: Vec<String> = small.iter().map(|t| fold(t).into_owned()).collect();
-    let (typed, erased) = typing(&folded, &mut |among, q| rank_among(&folded, Some(among), q));
+    let (typed, erased) = typing(&folded, &mut |among, q| frizbee_rank(&folded, among, q));
     println!(
         "{SYNC_BELOW:>9} names, frizbee: {}",
         summary(&typed, &erased)
     );
+    // `cargo bench --bench fuzzy -- casbah`: casbah's rows alone.
+    let others = !std::env::args().any(|a| a == "casbah");
     for n in [100_000, 1_000_000] {
         let texts = names(n);
+        if !others {
+            println!("{n:>9} names, casbah:  {}", casbah(&texts));
+            continue;
+        }
         let folded: Vec<String> = texts.iter().map(|t| fold(t).into_owned()).collect();
-        let (typed, erased) = typing(&folded, &mut |among, q| rank_among(&folded, Some(among), q));
+        let (typed, erased) = typing(&folded, &mut |among, q| frizbee_rank(&folded, among, q));
         println!("{n:>9} names, frizbee: {}", summary(&typed, &erased));
         let (typed, erased) = typing(&texts, &mut |among, q| nucleo_rank(&texts, among, q));
         println!("{n:>9} names, nucleo:  {}", summary(&typed, &erased));

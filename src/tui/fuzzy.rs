@@ -33,30 +33,47 @@ impl Default for Fuzzy {
     }
 }
 
-/// A match: the item's position and its score. Matched characters are
-/// worked out only for the rows drawn (`highlights`), which keeps ranking a
-/// long list cheap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit {
-    pub index: usize,
-    pub score: i64,
-}
+/// A match: the item's position and its score, packed in one number so that sorting
+/// hits ranks them: best score first, then the shorter text (the closer match), then
+/// list order. A million hits take 8 MB, which a key that ranks them all writes anew.
+/// Matched characters are worked out only for the rows drawn (`highlights`), which
+/// keeps ranking a long list cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit(Key);
 
-/// A hit packed so that sorting the numbers ranks them: best score first, then the
-/// shorter text (the closer match), then list order.
+/// A hit as the number it is packed in.
 pub(crate) type Key = u64;
 
-fn key(score: u16, len: usize, index: usize) -> Key {
-    let len = len.min(usize::from(u16::MAX)) as u64;
-    (u64::from(u16::MAX - score) << 48) | (len << 32) | index as u64
-}
-
 impl Hit {
+    pub(crate) fn new(score: u16, len: usize, index: usize) -> Hit {
+        let len = len.min(usize::from(u16::MAX)) as u64;
+        Hit((u64::from(u16::MAX - score) << 48) | (len << 32) | index as u64)
+    }
+
+    /// Item `index`, unscored: lists in their own order.
+    pub fn at(index: usize) -> Hit {
+        Hit::new(0, 0, index)
+    }
+
     pub(crate) fn from_key(key: Key) -> Hit {
-        Hit {
-            index: (key & 0xffff_ffff) as usize,
-            score: i64::from(u16::MAX - (key >> 48) as u16),
-        }
+        Hit(key)
+    }
+
+    pub(crate) fn key(self) -> Key {
+        self.0
+    }
+
+    /// The same hit, for the item at `index` of another list.
+    pub fn moved_to(self, index: usize) -> Hit {
+        Hit((self.0 & !0xffff_ffff) | index as u64)
+    }
+
+    pub fn index(self) -> usize {
+        (self.0 & 0xffff_ffff) as usize
+    }
+
+    pub fn score(self) -> u16 {
+        u16::MAX - (self.0 >> 48) as u16
     }
 }
 
@@ -123,7 +140,7 @@ impl Scorer {
         each_match(last, texts, &items, |index, base, score| {
             let total = base.saturating_add(score);
             scored.push(Scored::new(index, total, base));
-            keys.push(key(total, texts[index].len(), index));
+            keys.push(Hit::new(total, texts[index].len(), index).key());
         });
     }
 }
@@ -218,7 +235,7 @@ impl Scored {
 /// (`fold`).
 pub fn rank_among(texts: &[String], among: Option<&[usize]>, query: &str) -> Vec<Hit> {
     let Some(scorer) = Scorer::new(query) else {
-        let every = |index| Hit { index, score: 0 };
+        let every = Hit::at;
         return match among {
             Some(among) => among.iter().copied().map(every).collect(),
             None => (0..texts.len()).map(every).collect(),
@@ -260,10 +277,10 @@ mod tests {
     }
 
     /// The score of `text` when every word of `query` matches.
-    fn score(text: &str, query: &str) -> Option<i64> {
+    fn score(text: &str, query: &str) -> Option<u16> {
         rank_among(&owned(&[text]), None, query)
             .first()
-            .map(|h| h.score)
+            .map(|h| h.score())
     }
 
     // R-G2: several words all have to match, matched characters come back.
@@ -290,7 +307,7 @@ mod tests {
             "Marketing",
         ]);
         let first = rank_among(&texts, None, "fin e");
-        let mut previous: Vec<usize> = first.iter().map(|h| h.index).collect();
+        let mut previous: Vec<usize> = first.iter().map(|h| h.index()).collect();
         previous.sort_unstable();
         assert_eq!(
             rank_among(&texts, Some(&previous), "fin emea"),
@@ -356,9 +373,9 @@ mod tests {
         let names = owned(&["Sales EMEA", "Finance - EMEA Approvers", "Finance"]);
         let ranked = rank_among(&names, None, "finance");
         assert_eq!(ranked.len(), 2);
-        assert_eq!(ranked[0].index, 2, "the exact name ranks first");
+        assert_eq!(ranked[0].index(), 2, "the exact name ranks first");
         let all = rank_among(&names, None, "  ");
-        assert_eq!(all.iter().map(|h| h.index).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(all.iter().map(|h| h.index()).collect::<Vec<_>>(), [0, 1, 2]);
     }
 
     // Issue 13: equal scores rank the shorter text first, then in list order.
@@ -366,8 +383,8 @@ mod tests {
     fn ties_go_to_the_shorter_text_then_list_order() {
         let texts = owned(&["Ann Smith ops", "Ann Smith", "Ann Smith ops", "Ann Smith"]);
         let ranked = rank_among(&texts, None, "ann");
-        assert!(ranked.iter().all(|h| h.score == ranked[0].score));
-        let order: Vec<usize> = ranked.iter().map(|h| h.index).collect();
+        assert!(ranked.iter().all(|h| h.score() == ranked[0].score()));
+        let order: Vec<usize> = ranked.iter().map(|h| h.index()).collect();
         assert_eq!(order, [1, 3, 0, 2]);
     }
 
@@ -378,7 +395,7 @@ mod tests {
         let indices = |q| -> Vec<usize> {
             let mut v: Vec<usize> = rank_among(&texts, None, q)
                 .iter()
-                .map(|h| h.index)
+                .map(|h| h.index())
                 .collect();
             v.sort_unstable();
             v

@@ -59,6 +59,7 @@ pub async fn run(
     notice: Option<String>,
     read_only: bool,
 ) -> Result<(), TuiError> {
+    ranking::prefer_small_pages();
     let keymap = keymap::Keymap::load(keymap::Keymap::user_path().as_deref())?;
     // The header says when the dashboard works through a server (issue 9).
     let header = match svc.server() {

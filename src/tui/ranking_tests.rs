@@ -42,7 +42,7 @@ fn answers(job: RankJob) -> Vec<Ranked> {
 }
 
 fn indices(hits: &[Hit]) -> Vec<usize> {
-    hits.iter().map(|h| h.index).collect()
+    hits.iter().map(|h| h.index()).collect()
 }
 
 // Issue 13: a short list ranks at once, with nothing to run.
@@ -99,7 +99,7 @@ fn a_stale_generation_never_replaces_a_newer_one() {
     let late = Ranked {
         list: older.list,
         generation: older.generation,
-        hits: vec![Hit { index: 0, score: 1 }],
+        hits: vec![Hit::new(1, 0, 0)],
         partial: false,
         scores: Scores::default(),
     };
@@ -144,10 +144,10 @@ fn partial_results_arrive_for_a_long_list() {
     // The best so far are, in order, the best of the items matched so far: the first
     // of one chunk's, whichever the two threads finished first.
     let first = &partial[0].hits;
-    let chunk = first[0].index / CHUNK;
-    assert!(first.iter().all(|h| h.index / CHUNK == chunk));
+    let chunk = first[0].index() / CHUNK;
+    assert!(first.iter().all(|h| h.index() / CHUNK == chunk));
     let mut sorted = first.clone();
-    sorted.sort_by_key(|h| std::cmp::Reverse(h.score));
+    sorted.sort_by_key(|h| std::cmp::Reverse(h.score()));
     assert_eq!(sorted.first(), first.first());
     let mut shown_partial = false;
     for ranked in got {
@@ -170,10 +170,12 @@ fn narrowing_and_backspace() {
     let texts = names(SYNC_BELOW * 2);
     let (mut r, _) = ranking_of(&texts);
     let mut shown = Vec::new();
-    for q in ["b", "bo", "bob", "bob c", "bob corp1"] {
+    // Each query matches a third of the list: the three kept for backspace fit within
+    // its size (`rankings_kept_for_backspace_stay_within_the_list`).
+    for q in ["bob", "bob c", "bob co", "bob corp1"] {
         if let Some(cmd) = r.query(q) {
             let pass = job(Some(cmd));
-            if q != "b" {
+            if q != "bob" {
                 assert!(pass.among.is_some(), "{q:?} ranks only the previous hits");
             }
             for ranked in answers(pass) {
@@ -186,7 +188,7 @@ fn narrowing_and_backspace() {
         shown.last().unwrap(),
         &indices(&in_one_go(&texts, "bob corp1"))
     );
-    for (q, expected) in ["bob c", "bob", "bo", "b"]
+    for (q, expected) in ["bob co", "bob c", "bob"]
         .iter()
         .zip(shown.iter().rev().skip(1))
     {
@@ -264,4 +266,40 @@ fn extended_rows_go_below() {
         [2, 0],
         "the next key ranks them together"
     );
+}
+
+// Issue 13: while a pass runs, keys that match nearly every row of a long list keep
+// no more hits for backspace than the list has items, and a backspace to a ranking
+// let go of ranks again, to the same rows.
+#[test]
+fn rankings_kept_for_backspace_stay_within_the_list() {
+    let texts = names(SYNC_BELOW * 2);
+    let (mut r, _) = ranking_of(&texts);
+    for q in ["e", "ex", "exa", "exam", "examp"] {
+        let pass = job(r.query(q));
+        let kept: usize = r.earlier.iter().map(|(_, k)| k.hits.len()).sum();
+        assert!(kept <= texts.len(), "{q:?}: {kept} hits kept");
+        for ranked in answers(pass) {
+            r.answer(ranked).unwrap();
+        }
+        assert_eq!(r.hits().len(), texts.len(), "{q:?} matches every row");
+    }
+    for q in ["exam", "exa"] {
+        assert!(
+            r.query(q).is_none(),
+            "{q:?}: the last rankings are still kept"
+        );
+        assert_eq!(r.hits(), in_one_go(&texts, q), "{q:?}");
+    }
+    for q in ["ex", "e"] {
+        let pass = job(r.query(q));
+        assert!(
+            pass.among.is_none(),
+            "{q:?} was let go: every row is ranked again"
+        );
+        for ranked in answers(pass) {
+            r.answer(ranked).unwrap();
+        }
+        assert_eq!(r.hits(), in_one_go(&texts, q), "{q:?}");
+    }
 }

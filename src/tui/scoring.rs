@@ -9,9 +9,9 @@
 
 use std::fmt;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
 
 use super::fuzzy::{Carry, Chunk, Hit, Key, Scored, Scorer};
 
@@ -98,6 +98,9 @@ pub(crate) struct Part {
     pub(crate) scored: Vec<Scored>,
     /// The same hits' keys, in the same order.
     pub(crate) keys: Vec<Key>,
+    /// How many of those keys have each value of each byte the ranking sorts on:
+    /// counted by the thread that scored them, while they are still in its cache.
+    pub(crate) digits: Box<Digits>,
     /// The best of them (`keep_best`), for a partial answer: picked by the thread
     /// that scored them, while they are still in its cache.
     pub(crate) best: Vec<Key>,
@@ -143,6 +146,7 @@ pub(crate) fn score_chunks(
         best.shrink_to_fit();
         Part {
             chunk,
+            digits: digits(&keys),
             scored,
             keys,
             best,
@@ -160,11 +164,11 @@ pub(crate) fn score_chunks(
     }
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
-    std::thread::scope(|s| {
+    scorers().in_place_scope(|s| {
         for _ in 0..THREADS {
             let (tx, mut scorer) = (tx.clone(), scorer.clone());
             let (next, score) = (&next, &score);
-            s.spawn(move || {
+            s.spawn(move |_| {
                 loop {
                     let chunk = next.fetch_add(1, Ordering::Relaxed);
                     if chunk >= chunks || stale() || tx.send(score(&mut scorer, chunk)).is_err() {
@@ -183,6 +187,21 @@ pub(crate) fn score_chunks(
     });
 }
 
+/// The threads that score, started with the first long pass and kept: memory their
+/// passes freed is theirs to use again, where threads started for each pass took
+/// fresh memory from the system every time, and the kernel clearing it cost as much
+/// as the scoring.
+fn scorers() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(THREADS)
+            .thread_name(|i| format!("casbah-rank-{i}"))
+            .build()
+            .expect("a thread pool of two threads")
+    })
+}
+
 /// The hits best first, from the chunks' (`parts`, in list order).
 ///
 /// Keys found in list order are in order of position already, so sorting them
@@ -196,9 +215,11 @@ pub(crate) fn rank_keys(parts: &[Part]) -> Vec<Hit> {
     let found = || parts.iter().flat_map(|p| &p.keys).copied();
     let n = parts.iter().map(|p| p.keys.len()).sum();
     let mut counts = [[0; 256]; 4];
-    for k in found() {
-        for (byte, count) in counts.iter_mut().enumerate() {
-            count[digit(k, byte)] += 1;
+    for part in parts {
+        for (count, of_part) in counts.iter_mut().zip(part.digits.iter()) {
+            for (c, &d) in count.iter_mut().zip(of_part) {
+                *c += d as usize;
+            }
         }
     }
     let passes: Vec<usize> = (0..4).filter(|&b| !counts[b].contains(&n)).collect();
@@ -222,7 +243,7 @@ pub(crate) fn rank_keys(parts: &[Part]) -> Vec<Hit> {
         }
         sorted = next;
     }
-    let mut hits = vec![Hit { index: 0, score: 0 }; n];
+    let mut hits = vec![Hit::from_key(0); n];
     if sorted.is_empty() {
         scatter(found(), &counts[last], last, &mut hits, Hit::from_key);
     } else {
@@ -230,6 +251,19 @@ pub(crate) fn rank_keys(parts: &[Part]) -> Vec<Hit> {
         scatter(keys, &counts[last], last, &mut hits, Hit::from_key);
     }
     hits
+}
+
+/// How many keys have each value of each byte `rank_keys` sorts on.
+pub(crate) type Digits = [[u32; 256]; 4];
+
+fn digits(keys: &[Key]) -> Box<Digits> {
+    let mut counts = Box::new([[0; 256]; 4]);
+    for &k in keys {
+        for (byte, count) in counts.iter_mut().enumerate() {
+            count[digit(k, byte)] += 1;
+        }
+    }
+    counts
 }
 
 /// One pass of the radix sort: `keys` into `out` in order of byte `byte`, keys of
@@ -280,12 +314,13 @@ mod tests {
                 let keys = &keys[cut[0]..cut[1]];
                 let scored = keys.iter().map(|&k| {
                     let hit = Hit::from_key(k);
-                    Scored::new(hit.index, hit.score as u16, 0)
+                    Scored::new(hit.index(), hit.score(), 0)
                 });
                 Part {
                     chunk,
                     scored: scored.collect(),
                     keys: keys.to_vec(),
+                    digits: digits(keys),
                     best: Vec::new(),
                 }
             })

@@ -78,7 +78,7 @@ impl GroupsPane {
         if let Some(pos) = id.and_then(|id| {
             self.visible
                 .iter()
-                .position(|h| env.groups[h.index].id == id)
+                .position(|h| env.groups[h.index()].id == id)
         }) {
             self.cursor.selected = pos;
         }
@@ -110,10 +110,7 @@ impl GroupsPane {
             .ranking
             .hits()
             .iter()
-            .map(|h| Hit {
-                index: scope[h.index],
-                score: h.score,
-            })
+            .map(|h| h.moved_to(scope[h.index()]))
             .collect();
         self.sort.apply(&mut hits, |a, b, column| {
             compare(env, &self.names, a, b, column)
@@ -139,7 +136,7 @@ impl GroupsPane {
     pub fn selected<'a>(&self, env: &'a Env) -> Option<&'a Group> {
         self.visible
             .get(self.cursor.selected)
-            .and_then(|h| env.groups.get(h.index))
+            .and_then(|h| env.groups.get(h.index()))
     }
 
     /// `h` or `:history GROUP`: who joined and left the group.
@@ -401,7 +398,7 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
     let wide = width >= 72;
     let sources: Vec<String> = pane.visible[range.clone()]
         .iter()
-        .map(|hit| source_of(env, &all[hit.index], wide))
+        .map(|hit| source_of(env, &all[hit.index()], wide))
         .collect();
     let (source_title, source_width) = instance_column(&sources, wide);
     let mut titles = COLUMNS;
@@ -422,7 +419,7 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
         .zip(sources)
         .enumerate()
         .map(|(i, (hit, source))| {
-            let g = &all[hit.index];
+            let g = &all[hit.index()];
             let selected = focused && range.start + i == pane.cursor.selected;
             let base = if selected {
                 theme.selected()
@@ -438,13 +435,13 @@ fn draw(pane: &GroupsPane, f: &mut Frame, area: Rect, env: &Env, focused: bool) 
                 GroupStatus::SyncFailed { .. } => Span::styled("✗ failed", theme.error()),
             };
             let mut name = highlighted(
-                &pane.names[hit.index],
+                &pane.names[hit.index()],
                 &env.fuzzy
-                    .highlights(&pane.names[hit.index], pane.filter.text()),
+                    .highlights(&pane.names[hit.index()], pane.filter.text()),
                 base,
                 theme.matched(),
             );
-            let room = name_width.saturating_sub(pane.names[hit.index].chars().count());
+            let room = name_width.saturating_sub(pane.names[hit.index()].chars().count());
             if let Some(note) = office_note(&office_apps(env, g), room) {
                 name.spans.push(Span::styled(note, base.patch(theme.dim())));
             }

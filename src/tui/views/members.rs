@@ -131,7 +131,7 @@ impl MembersPane {
         if let Some(at) = selected.and_then(|key| {
             self.visible()
                 .iter()
-                .position(|h| self.rows[h.index].key == key)
+                .position(|h| self.rows[h.index()].key == key)
         }) {
             self.cursor.selected = at;
         }
@@ -140,7 +140,7 @@ impl MembersPane {
     pub fn selected(&self) -> Option<&Member> {
         self.visible()
             .get(self.cursor.selected)
-            .map(|h| &self.rows[h.index])
+            .map(|h| &self.rows[h.index()])
     }
 
     /// Space: marks or unmarks the selected member, and moves on to the next.
@@ -462,7 +462,7 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
     let places: Vec<String> = pane.visible()[range.clone()]
         .iter()
         .map(|hit| {
-            pane.rows[hit.index]
+            pane.rows[hit.index()]
                 .instance
                 .and_then(|id| env.instance(id))
                 .map_or_else(String::new, |i| instance_cell(i.app, &i.name, wide))
@@ -474,14 +474,14 @@ fn draw(pane: &MembersPane, f: &mut Frame, area: Rect, env: &Env, focused: bool)
         .zip(places)
         .enumerate()
         .map(|(i, (hit, place))| {
-            let m = &pane.rows[hit.index];
+            let m = &pane.rows[hit.index()];
             let selected = focused && range.start + i == pane.cursor.selected;
             let base = if selected {
                 theme.selected()
             } else {
                 ratatui::style::Style::new()
             };
-            let text = &pane.texts[hit.index];
+            let text = &pane.texts[hit.index()];
             let marks = env.fuzzy.highlights(text, pane.filter.text());
             let (name, email) = split_cells(text, safe(&m.name).chars().count(), &marks);
             let mut name = highlighted(&name.0, &name.1, base, theme.matched());
@@ -571,7 +571,7 @@ mod tests {
     fn names(pane: &MembersPane) -> Vec<&str> {
         pane.visible()
             .iter()
-            .map(|h| pane.rows[h.index].name.as_str())
+            .map(|h| pane.rows[h.index()].name.as_str())
             .collect()
     }
 

@@ -249,7 +249,7 @@ impl Picker {
     pub fn selected(&self) -> Option<&PickRow> {
         self.ranked()
             .get(self.cursor.selected)
-            .map(|h| &self.rows[h.index])
+            .map(|h| &self.rows[h.index()])
     }
 
     /// Enter: choose the instance, or import the marked groups, else the
@@ -474,7 +474,7 @@ fn draw(p: &Picker, f: &mut Frame, area: Rect, env: &Env) {
             .iter()
             .enumerate()
             .map(|(i, hit)| {
-                let row = &p.rows[hit.index];
+                let row = &p.rows[hit.index()];
                 let selected = range.start + i == p.cursor.selected;
                 let base = if selected {
                     theme.selected()

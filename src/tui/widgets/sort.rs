@@ -65,7 +65,7 @@ impl ListSort {
             return;
         };
         hits.sort_by(|a, b| {
-            let by = compare(a.index, b.index, column);
+            let by = compare(a.index(), b.index(), column);
             if self.descending { by.reverse() } else { by }
         });
     }
@@ -84,7 +84,7 @@ mod tests {
     use super::*;
 
     fn hits(n: usize) -> Vec<Hit> {
-        (0..n).map(|index| Hit { index, score: 0 }).collect()
+        (0..n).map(Hit::at).collect()
     }
 
     // Issue 13: o goes through every column and back to the list's own order; O
@@ -114,14 +114,14 @@ mod tests {
         let compare = |a: usize, b: usize, _| keys[a].cmp(&keys[b]);
         let mut list = hits(5);
         ListSort::default().next(1).apply(&mut list, compare);
-        let order: Vec<usize> = list.iter().map(|h| h.index).collect();
+        let order: Vec<usize> = list.iter().map(|h| h.index()).collect();
         assert_eq!(order, [1, 3, 0, 2, 4]);
         let mut list = hits(5);
         ListSort::default()
             .next(1)
             .reversed()
             .apply(&mut list, compare);
-        let order: Vec<usize> = list.iter().map(|h| h.index).collect();
+        let order: Vec<usize> = list.iter().map(|h| h.index()).collect();
         assert_eq!(order, [4, 0, 2, 1, 3]);
         let mut list = hits(5);
         ListSort::default().apply(&mut list, compare);

@@ -398,7 +398,7 @@ fn who_can_see_is_sorted_and_filtered_on_every_column() {
                 visible
                     .hits()
                     .iter()
-                    .map(|h| a.rows[h.index].user_id.clone())
+                    .map(|h| a.rows[h.index()].user_id.clone())
                     .collect()
             }
             other => panic!("{other:?}"),

@@ -33,7 +33,7 @@ fn picker_ranks_locally_then_asks_the_app() {
     let names: Vec<&str> = p
         .ranked()
         .iter()
-        .map(|h| p.rows[h.index].name.as_str())
+        .map(|h| p.rows[h.index()].name.as_str())
         .collect();
     assert_eq!(names.len(), 2);
     assert!(names.contains(&"Finance - EMEA Approvers") && !names.contains(&"Sales NA"));
@@ -130,7 +130,7 @@ fn shown(app: &App) -> Vec<String> {
     let p = app.picker.as_ref().expect("picker");
     p.ranked()
         .iter()
-        .map(|h| p.rows[h.index].name.clone())
+        .map(|h| p.rows[h.index()].name.clone())
         .collect()
 }
 

@@ -121,7 +121,7 @@ fn groups_sort_by_any_column_and_say_so() {
         let pane = &app.panes.groups;
         pane.visible
             .iter()
-            .map(|h| app.env.groups[h.index].name.clone())
+            .map(|h| app.env.groups[h.index()].name.clone())
             .collect()
     };
     assert_eq!(names(&app), ["External", "Finance EMEA", "Audit"]);

@@ -184,7 +184,7 @@ impl Checker {
             && let Some(i) = self
                 .user_hits()
                 .iter()
-                .position(|h| users[h.index].id == *id)
+                .position(|h| users[h.index()].id == *id)
         {
             self.user_cursor.selected = i;
         }
@@ -221,7 +221,7 @@ impl Checker {
     /// The user highlighted now.
     pub fn candidate(&self) -> Option<&DirectoryUser> {
         let hit = self.user_hits().get(self.user_cursor.selected)?;
-        self.users.ready()?.get(hit.index)
+        self.users.ready()?.get(hit.index())
     }
 
     /// A typed key for the field with the keyboard; a check when the user
@@ -288,7 +288,7 @@ impl Checker {
         match self.field {
             Field::Item => {
                 let hit = self.item_hits().get(self.item_cursor.selected)?;
-                self.item = Some(self.items()?.get(hit.index)?.0.clone());
+                self.item = Some(self.items()?.get(hit.index())?.0.clone());
                 self.field = Field::User;
                 self.want()
             }

@@ -131,8 +131,8 @@ fn draw_candidates(f: &mut Frame, area: Rect, env: &Env, c: &Checker) {
         .enumerate()
         .map(|(i, h)| {
             let text = match c.field {
-                Field::Item => c.item_text(h.index),
-                Field::User => c.user_text(h.index),
+                Field::Item => c.item_text(h.index()),
+                Field::User => c.user_text(h.index()),
             };
             let selected = range.start + i == cursor.selected;
             let base = if selected {

@@ -334,7 +334,7 @@ fn draw_who(f: &mut Frame, area: Rect, env: &Env, who: &Detail, editing: bool, f
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let r = &a.rows[h.index];
+            let r = &a.rows[h.index()];
             let text = who_text(r);
             let marks = env.fuzzy.highlights(&text, filter.text());
             // The decision keeps its colour; the rest is plain.

@@ -334,7 +334,7 @@ impl ExternalPane {
             let Some(row) = visible
                 .hits()
                 .get(cursor.selected)
-                .and_then(|h| audience.ready()?.rows.get(h.index))
+                .and_then(|h| audience.ready()?.rows.get(h.index()))
             else {
                 return Vec::new();
             };

@@ -282,7 +282,7 @@ impl Tree {
             let labels: Vec<String> = rows.iter().map(|r| fold(&r.label).into_owned()).collect();
             let mut hit = vec![false; rows.len()];
             for h in rank_among(&labels, None, filter) {
-                hit[h.index] = true;
+                hit[h.index()] = true;
             }
             rows = keep_matches(rows, |i| hit[i]);
         }

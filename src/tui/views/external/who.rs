@@ -18,7 +18,7 @@ fn selected(d: &Detail) -> Option<String> {
         return None;
     };
     let hit = visible.hits().get(cursor.selected)?;
-    Some(audience.ready()?.rows.get(hit.index)?.user_id.clone())
+    Some(audience.ready()?.rows.get(hit.index())?.user_id.clone())
 }
 
 /// Selects `id` again when still shown; else keeps the cursor within the rows.
@@ -38,7 +38,7 @@ fn reselect(d: &mut Detail, id: Option<String>) {
             visible
                 .hits()
                 .iter()
-                .position(|h| rows.get(h.index).is_some_and(|r| r.user_id == id))
+                .position(|h| rows.get(h.index()).is_some_and(|r| r.user_id == id))
         });
         match at {
             Some(i) => cursor.selected = i,
