@@ -229,7 +229,7 @@ fn side(dir: &Path, name: &str, watch: bool) -> (Side, InstanceId) {
             let query = filter::parse(&policy.filter)
                 .and_then(|f| f.bind(&names, NOW))
                 .expect("policy filter");
-            watches.push(Watch { policy, query });
+            watches.push(Watch::new(policy, query));
         }
         watching.replace(PolicySet { version, watches });
     }

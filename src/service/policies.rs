@@ -77,7 +77,7 @@ impl Local {
         let watch_activities = |p: &Policy| p.enabled && p.detector != Detector::RiskyGrant;
         for policy in policies.into_iter().filter(watch_activities) {
             match self.bind_policy(&policy.filter).await {
-                Ok(query) => watches.push(Watch { policy, query }),
+                Ok(query) => watches.push(Watch::new(policy, query)),
                 Err(e) => {
                     tracing::warn!(policy = %policy.name, "policy not watching: {e}");
                     problems.insert(policy.id, e.to_string());

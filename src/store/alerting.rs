@@ -35,6 +35,44 @@ use crate::domain::{Activity, Group, Micros, RemoteUser, UserStatus};
 pub struct Watch {
     pub policy: Policy,
     pub query: Query,
+    /// What a record's kind decides of `query`: all of it (the query itself), a part
+    /// (`Query::kind_part`), or nothing.
+    by_kind: Option<Query>,
+    whole_by_kind: bool,
+}
+
+impl Watch {
+    pub fn new(policy: Policy, query: Query) -> Watch {
+        let whole_by_kind = query.decided_by_kind();
+        let by_kind = if whole_by_kind {
+            Some(query.clone())
+        } else {
+            query.kind_part()
+        };
+        Watch {
+            policy,
+            query,
+            by_kind,
+            whole_by_kind,
+        }
+    }
+
+    /// What a record of `a`'s kind tells of this watch's match.
+    fn verdict(&self, a: &Activity) -> Verdict {
+        match &self.by_kind {
+            Some(part) if !part.matches(a) => Verdict::Refused,
+            Some(_) if self.whole_by_kind => Verdict::Matched,
+            _ => Verdict::RecordDecides,
+        }
+    }
+}
+
+/// What a record's kind tells of a watch's match, tested once per kind and page.
+#[derive(Debug, Clone, Copy)]
+enum Verdict {
+    Refused,
+    Matched,
+    RecordDecides,
 }
 
 /// The enabled policies as of one version of the stored ones.
@@ -88,7 +126,8 @@ pub(super) struct Matched {
 }
 
 /// Matches `records` (with their tags), which are the page's rows in order, each with
-/// its kind. A policy whose match a record's kind decides is tested once per kind.
+/// its kind. What a record's kind decides of a policy is tested once per kind, the rest
+/// of it only on the records of kinds that pass.
 pub(super) fn match_rows<'a>(
     set: &Arc<PolicySet>,
     records: impl Iterator<Item = (u32, &'a Activity)>,
@@ -100,22 +139,18 @@ pub(super) fn match_rows<'a>(
     if set.watches.is_empty() {
         return matched;
     }
-    let by_kind: Vec<bool> = set
-        .watches
-        .iter()
-        .map(|w| w.query.decided_by_kind())
-        .collect();
-    let mut decided: HashMap<(usize, u32), bool, BuildHasherDefault<Fnv>> = HashMap::default();
+    let mut by_kind: HashMap<u32, Vec<Verdict>, BuildHasherDefault<Fnv>> = HashMap::default();
     let mut groups: HashMap<(u16, u64), Vec<u32>, BuildHasherDefault<Fnv>> = HashMap::default();
     for (row, (kind, a)) in records.enumerate() {
         let row = row as u32;
-        for (w, watch) in set.watches.iter().enumerate() {
-            let matches = if by_kind[w] {
-                *decided
-                    .entry((w, kind))
-                    .or_insert_with(|| watch.query.matches(a))
-            } else {
-                watch.query.matches(a)
+        let verdicts = by_kind
+            .entry(kind)
+            .or_insert_with(|| set.watches.iter().map(|w| w.verdict(a)).collect());
+        for (watch, (w, verdict)) in set.watches.iter().zip(verdicts.iter().enumerate()) {
+            let matches = match verdict {
+                Verdict::Refused => false,
+                Verdict::Matched => true,
+                Verdict::RecordDecides => watch.query.matches(a),
             };
             if !matches || a.time < watch.policy.watching_since {
                 continue;

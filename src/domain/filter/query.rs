@@ -161,12 +161,26 @@ impl Query {
             && h.actors.is_none()
             && self.conds.iter().all(|c| match &c.test {
                 Test::Time { .. } => !c.negated,
-                Test::Flag(_) | Test::Apps(_) | Test::Instances(_) => true,
-                Test::Strings { field, .. } => {
-                    matches!(field, Field::Type | Field::Action | Field::Source)
-                }
-                _ => false,
+                test => test.decided_by_kind(),
             })
+    }
+
+    /// The terms of this query that a record's kind decides, times aside, as a query of
+    /// their own: a record it refuses, this query refuses too, so that a policy tests
+    /// the rest of its filter only on records of kinds that pass (issue 12). `None`
+    /// when no term is one.
+    pub fn kind_part(&self) -> Option<Query> {
+        let conds: Vec<Cond> = (self.conds.iter())
+            .filter(|c| c.test.decided_by_kind())
+            .cloned()
+            .collect();
+        let hints = Hints {
+            instances: self.hints.instances.clone(),
+            apps: self.hints.apps.clone(),
+            ..Hints::default()
+        };
+        let any = !conds.is_empty() || hints.instances.is_some() || hints.apps.is_some();
+        any.then_some(Query { hints, conds })
     }
 
     fn conds_hold(&self, a: &Activity) -> bool {
@@ -175,6 +189,18 @@ impl Query {
 }
 
 impl Test {
+    /// Whether what a record's kind holds decides this test (see
+    /// `Query::decided_by_kind`), times aside.
+    fn decided_by_kind(&self) -> bool {
+        match self {
+            Test::Flag(_) | Test::Apps(_) | Test::Instances(_) => true,
+            Test::Strings { field, .. } => {
+                matches!(field, Field::Type | Field::Action | Field::Source)
+            }
+            _ => false,
+        }
+    }
+
     fn holds(&self, a: &Activity) -> bool {
         match self {
             Test::Text(needle) => {
@@ -616,6 +642,17 @@ mod tests {
         assert_eq!(q.hints().apps, Some(vec![AppKind::Box]));
     }
 
+    // Issue 12: the kind part of a filter holds its type, action, source, app and
+    // flag terms, and nothing else.
+    #[test]
+    fn the_kind_part_keeps_the_terms_a_kind_decides() {
+        let q = query("group:finance action:share -country:US admin");
+        assert!(!q.decided_by_kind());
+        assert_eq!(q.kind_part(), Some(query("action:share admin")));
+        assert!(!q.kind_part().unwrap().matches(&sample()));
+        assert_eq!(query("group:finance country:FR").kind_part(), None);
+    }
+
     // The store's own hint-only queries keep working.
     #[test]
     fn with_hints_checks_the_hints() {
@@ -648,6 +685,25 @@ mod tests {
         fn term_hints_are_sound(f in single_term_filter(), a in activity(NOW)) {
             if let Some(q) = bound(&f) && q.conds_hold(&a) {
                 prop_assert!(q.hints().hold(&a), "{} {:?}", f, q.hints());
+            }
+        }
+
+        // Issue 12: what a record's kind decides of a query is a part of it, so a
+        // record the part refuses the whole refuses too; a query its kind decides
+        // whole has a part that decides as it does.
+        #[test]
+        fn the_kind_part_refuses_only_what_the_query_refuses(
+            f in filter(),
+            a in activity(NOW),
+        ) {
+            if let Some(q) = bound(&f) && let Some(part) = q.kind_part() {
+                prop_assert!(part.decided_by_kind(), "{f}");
+                if q.matches(&a) {
+                    prop_assert!(part.matches(&a), "{f}");
+                }
+                if q.decided_by_kind() && q.hints().after.is_none() && q.hints().before.is_none() {
+                    prop_assert_eq!(part.matches(&a), q.matches(&a), "{}", f);
+                }
             }
         }
 
