@@ -303,3 +303,11 @@ fn rankings_kept_for_backspace_stay_within_the_list() {
         assert_eq!(r.hits(), in_one_go(&texts, q), "{q:?}");
     }
 }
+
+// Issue 13: the dashboard asks the kernel for small pages, where it can be asked.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[test]
+fn the_dashboard_asks_for_small_pages() {
+    prefer_small_pages();
+    assert_eq!(nix::sys::prctl::get_thp_disable(), Ok(true));
+}
