@@ -35,34 +35,40 @@ use crate::domain::{Activity, Group, Micros, RemoteUser, UserStatus};
 pub struct Watch {
     pub policy: Policy,
     pub query: Query,
-    /// What a record's kind decides of `query`: all of it (the query itself), a part
-    /// (`Query::kind_part`), or nothing.
-    by_kind: Option<Query>,
-    whole_by_kind: bool,
+    by_kind: ByKind,
+}
+
+/// What a record's kind decides of a watch's query.
+#[derive(Debug)]
+enum ByKind {
+    /// All of it.
+    Whole,
+    /// This part of it (`Query::kind_part`).
+    Part(Query),
+    Nothing,
 }
 
 impl Watch {
     pub fn new(policy: Policy, query: Query) -> Watch {
-        let whole_by_kind = query.decided_by_kind();
-        let by_kind = if whole_by_kind {
-            Some(query.clone())
-        } else {
-            query.kind_part()
+        let by_kind = match query.kind_part() {
+            _ if query.decided_by_kind() => ByKind::Whole,
+            Some(part) => ByKind::Part(part),
+            None => ByKind::Nothing,
         };
         Watch {
             policy,
             query,
             by_kind,
-            whole_by_kind,
         }
     }
 
     /// What a record of `a`'s kind tells of this watch's match.
     fn verdict(&self, a: &Activity) -> Verdict {
         match &self.by_kind {
-            Some(part) if !part.matches(a) => Verdict::Refused,
-            Some(_) if self.whole_by_kind => Verdict::Matched,
-            _ => Verdict::RecordDecides,
+            ByKind::Whole if self.query.matches(a) => Verdict::Matched,
+            ByKind::Part(part) if part.matches(a) => Verdict::RecordDecides,
+            ByKind::Whole | ByKind::Part(_) => Verdict::Refused,
+            ByKind::Nothing => Verdict::RecordDecides,
         }
     }
 }
