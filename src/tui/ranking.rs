@@ -35,7 +35,7 @@ const PARTIAL_EVERY: Duration = Duration::from_millis(16);
 /// transparent huge pages are always on (as many distributions ship), the first touch
 /// of memory the allocator took back from the system clears 2 MiB at a time; a pass
 /// over a million names writes tens of megabytes, and clearing pages took a quarter of
-/// the ranking benchmark's time: its p95 per key fell by a third without them
+/// the ranking benchmark's time: its p95 per key fell by a quarter without them
 /// (`cargo bench --bench fuzzy`). Nothing to do where the kernel cannot be asked.
 pub fn prefer_small_pages() {
     #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -395,15 +395,15 @@ impl Ranking {
 
     /// Lets go of the oldest rankings kept for backspace until those kept hold no more
     /// hits than the list has items: the memory they free is what the pass writes its
-    /// answer into. Without a bound, each key
-    /// that matches nearly every row of a long list kept 16 MB a million rows more,
-    /// and memory a process writes for the first time costs the most (the kernel
-    /// clears it, and on a virtual machine the host may have to back it first).
+    /// answer into. Without a bound, each key that matches nearly every row of a long
+    /// list kept 16 MB a million rows more, and memory a process writes for the first
+    /// time costs the most (the kernel clears it, and on a virtual machine the host may
+    /// have to back it first).
     fn keep_within_budget(&mut self) {
-        let kept =
-            |earlier: &[(String, Kept)]| earlier.iter().map(|(_, k)| k.hits.len()).sum::<usize>();
-        while !self.earlier.is_empty() && kept(&self.earlier) > self.texts.len() {
-            self.earlier.remove(0);
+        let mut kept: usize = self.earlier.iter().map(|(_, k)| k.hits.len()).sum();
+        while kept > self.texts.len() {
+            let (_, oldest) = self.earlier.remove(0);
+            kept -= oldest.hits.len();
         }
     }
 
