@@ -62,21 +62,21 @@ impl Watch {
         }
     }
 
-    /// What a record of `a`'s kind tells of this watch's match.
-    fn verdict(&self, a: &Activity) -> Verdict {
+    /// What a record of `a`'s kind tells of this watch's match; `None` when the kind
+    /// refuses it.
+    fn verdict(&self, a: &Activity) -> Option<Verdict> {
         match &self.by_kind {
-            ByKind::Whole if self.query.matches(a) => Verdict::Matched,
-            ByKind::Part(part) if part.matches(a) => Verdict::RecordDecides,
-            ByKind::Whole | ByKind::Part(_) => Verdict::Refused,
-            ByKind::Nothing => Verdict::RecordDecides,
+            ByKind::Whole => self.query.matches(a).then_some(Verdict::Matched),
+            ByKind::Part(part) => part.matches(a).then_some(Verdict::RecordDecides),
+            ByKind::Nothing => Some(Verdict::RecordDecides),
         }
     }
 }
 
-/// What a record's kind tells of a watch's match, tested once per kind and page.
+/// What a record's kind tells of a watch's match when it does not refuse it, tested
+/// once per kind and page.
 #[derive(Debug, Clone, Copy)]
 enum Verdict {
-    Refused,
     Matched,
     RecordDecides,
 }
@@ -103,13 +103,14 @@ impl Watching {
     }
 }
 
-/// The rows of a page that match one watch and count in one window (`Per::windows`),
-/// in page order. Grouped while the page is prepared, so that its commit only counts.
-#[derive(Debug)]
-pub(super) struct Keyed {
-    pub watch: u16,
+/// A row of a page that matches one watch and counts in one of its windows
+/// (`Per::windows`). A page's are sorted by watch, window and row while it is prepared,
+/// so that its commit only counts runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Counted {
+    pub watch: u32,
     pub window: u64,
-    pub rows: Vec<u32>,
+    pub row: u32,
 }
 
 /// What a matching row's alert may need that its page keeps no copy of.
@@ -125,8 +126,8 @@ pub(super) struct Matched {
     pub set: Arc<PolicySet>,
     /// The tags version the records carried; `u64::MAX` when the commit tags them.
     pub tags_version: u64,
-    /// By watch, then window.
-    pub keyed: Vec<Keyed>,
+    /// By watch, then window, then row.
+    pub counted: Vec<Counted>,
     /// By row, for the rows that matched.
     pub places: HashMap<u32, Place, BuildHasherDefault<Fnv>>,
 }
@@ -145,16 +146,21 @@ pub(super) fn match_rows<'a>(
     if set.watches.is_empty() {
         return matched;
     }
-    let mut by_kind: HashMap<u32, Vec<Verdict>, BuildHasherDefault<Fnv>> = HashMap::default();
-    let mut groups: HashMap<(u16, u64), Vec<u32>, BuildHasherDefault<Fnv>> = HashMap::default();
+    // By kind, the watches it does not refuse.
+    let mut by_kind: HashMap<u32, Vec<(u32, Verdict)>, BuildHasherDefault<Fnv>> =
+        HashMap::default();
     for (row, (kind, a)) in records.enumerate() {
         let row = row as u32;
-        let verdicts = by_kind
-            .entry(kind)
-            .or_insert_with(|| set.watches.iter().map(|w| w.verdict(a)).collect());
-        for (watch, (w, verdict)) in set.watches.iter().zip(verdicts.iter().enumerate()) {
+        let candidates = by_kind.entry(kind).or_insert_with(|| {
+            let verdicts = set.watches.iter().map(|w| w.verdict(a));
+            (0..)
+                .zip(verdicts)
+                .filter_map(|(w, v)| Some((w, v?)))
+                .collect()
+        });
+        for &(w, verdict) in candidates.iter() {
+            let watch = &set.watches[w as usize];
             let matches = match verdict {
-                Verdict::Refused => false,
                 Verdict::Matched => true,
                 Verdict::RecordDecides => watch.query.matches(a),
             };
@@ -163,7 +169,11 @@ pub(super) fn match_rows<'a>(
             }
             let per = watch.policy.rule.per;
             per.windows(&a.actor, a.ip.as_deref(), &a.groups, |window| {
-                groups.entry((w as u16, window)).or_default().push(row);
+                matched.counted.push(Counted {
+                    watch: w,
+                    window,
+                    row,
+                });
             });
             // Only an address's alert names it, only travel needs the country.
             let travels = matches!(watch.policy.detector, Detector::ImpossibleTravel { .. });
@@ -175,15 +185,7 @@ pub(super) fn match_rows<'a>(
             }
         }
     }
-    matched.keyed = groups
-        .into_iter()
-        .map(|((watch, window), rows)| Keyed {
-            watch,
-            window,
-            rows,
-        })
-        .collect();
-    matched.keyed.sort_unstable_by_key(|k| (k.watch, k.window));
+    matched.counted.sort_unstable();
     matched
 }
 
@@ -197,19 +199,21 @@ pub(super) fn match_rows<'a>(
 pub(super) struct Windows {
     /// The policies they were counted for; `None` before the first count.
     version: Option<u64>,
-    by_key: HashMap<(u64, u64), Window, BuildHasherDefault<Fnv>>,
+    /// By watch, in the set's order, then by window.
+    by_watch: Vec<HashMap<u64, Window, BuildHasherDefault<Fnv>>>,
     commits: u64,
 }
 
 /// Windows are forgotten when nothing in them can count any more, every this many commits.
-const FORGET_EVERY: u64 = 64;
+const FORGET_EVERY: u64 = 8;
 
 impl Windows {
     /// Counts the windows of `set` again from the stored activities before `before_seq`.
     fn rebuild(&mut self, txn: &WriteTransaction, set: &PolicySet, before_seq: u64) -> Result<()> {
         *self = Windows {
             version: Some(set.version),
-            ..Windows::default()
+            by_watch: set.watches.iter().map(|_| HashMap::default()).collect(),
+            commits: 0,
         };
         let Some(span) = set.watches.iter().map(|w| w.policy.rule.window).max() else {
             return Ok(());
@@ -219,10 +223,10 @@ impl Windows {
         };
         for row in txn.open_table(ALERTS)?.iter()? {
             let alert: Alert = tables::decode(row?.1.value(), "alert")?;
-            let watch = set.watches.iter().find(|w| w.policy.id == alert.policy);
+            let watch = set.watches.iter().position(|w| w.policy.id == alert.policy);
             if let Some(w) = watch.filter(|_| alert.state.is_active()) {
-                let window = self.by_key.entry((alert.policy, alert.window)).or_default();
-                window.raised(alert.id, alert.last, &w.policy.rule);
+                let window = self.by_watch[w].entry(alert.window).or_default();
+                window.raised(alert.id, alert.last, &set.watches[w].policy.rule);
             }
         }
         let users = txn.open_table(USERS)?;
@@ -236,7 +240,7 @@ impl Windows {
             }
             let a = records::decode(bytes.value())?;
             let seen = seen_of(&a, seq);
-            for watch in &set.watches {
+            for (watch, windows) in set.watches.iter().zip(&mut self.by_watch) {
                 let policy = &watch.policy;
                 if a.time < policy.watching_since || !watch.query.matches(&a) {
                     continue;
@@ -252,11 +256,7 @@ impl Windows {
                     .windows(&a.actor, a.ip.as_deref(), &a.groups, |w| {
                         // What was raised then is in the alerts: counting again only leaves
                         // each window as that raise left it.
-                        let _ = self.by_key.entry((policy.id, w)).or_default().step(
-                            policy,
-                            &seen,
-                            |_| true,
-                        );
+                        let _ = windows.entry(w).or_default().step(policy, &seen, |_| true);
                     });
             }
         }
@@ -269,16 +269,9 @@ impl Windows {
         let Some(newest) = newest.filter(|_| self.commits.is_multiple_of(FORGET_EVERY)) else {
             return;
         };
-        let spans: HashMap<u64, Micros> = set
-            .watches
-            .iter()
-            .map(|w| (w.policy.id, w.policy.rule.window))
-            .collect();
-        self.by_key.retain(|(policy, _), w| {
-            spans
-                .get(policy)
-                .is_some_and(|span| !w.stale(newest, *span))
-        });
+        for (watch, windows) in set.watches.iter().zip(&mut self.by_watch) {
+            windows.retain(|_, w| !w.stale(newest, watch.policy.rule.window));
+        }
     }
 }
 
@@ -313,7 +306,7 @@ pub(super) fn evaluate(
     if windows.version != Some(set.version) {
         windows.rebuild(txn, &set, first_seq)?;
     }
-    let keyed = std::mem::take(&mut page.matched.keyed);
+    let counted = std::mem::take(&mut page.matched.counted);
     let page = &*page;
     let seen_at = |row: u32| {
         let r = &page.rows[row as usize];
@@ -334,17 +327,19 @@ pub(super) fn evaluate(
     let mut alerts: BTreeMap<u64, Alert> = BTreeMap::new();
     let mut raised = Vec::new();
     let alert_table = txn.open_table(ALERTS)?;
-    for Keyed {
-        watch,
-        window: key,
-        mut rows,
-    } in keyed
-    {
-        let policy = &set.watches[usize::from(watch)].policy;
-        rows.retain(|row| !stored[*row as usize]);
+    let mut rows = Vec::new();
+    for run in counted.chunk_by(|a, b| (a.watch, a.window) == (b.watch, b.window)) {
+        let (watch, key) = (run[0].watch, run[0].window);
+        let policy = &set.watches[watch as usize].policy;
+        rows.clear();
+        rows.extend(
+            run.iter()
+                .map(|c| c.row)
+                .filter(|row| !stored[*row as usize]),
+        );
         if policy.detector == Detector::InactiveActor {
             let mut kept = Vec::with_capacity(rows.len());
-            for row in rows {
+            for row in rows.drain(..) {
                 let r = &page.rows[row as usize];
                 let known = match inactive.get(&(r.instance, r.actor)) {
                     Some(known) => *known,
@@ -370,8 +365,8 @@ pub(super) fn evaluate(
             continue;
         }
         rows.sort_by_key(|row| (page.rows[*row as usize].time, *row));
-        let window = windows.by_key.entry((policy.id, key)).or_default();
-        for row in rows {
+        let window = windows.by_watch[watch as usize].entry(key).or_default();
+        for &row in &rows {
             let s = seen_at(row);
             // Read only an alert the match may join: one whose window it falls in.
             if let Some(id) = window.alert
@@ -412,7 +407,7 @@ pub(super) fn evaluate(
                     }
                     window.raised(id, alert.last, &policy.rule);
                     alerts.insert(id, alert);
-                    raised.push((id, usize::from(watch)));
+                    raised.push((id, watch as usize));
                     tally.raised += 1;
                 }
             }

@@ -8,7 +8,7 @@
 //! committed after a page that failed.
 
 use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, Sender, channel};
 
 use super::{IngestReport, PreparedPage, Result, Store, StoreError};
 
@@ -19,18 +19,30 @@ pub struct Committed {
     pub report: IngestReport,
 }
 
-/// Commits prepared pages in order, one in flight at a time.
+type Outcome = (Result<Committed>, PreparedPage);
+
+/// Commits prepared pages in order, one in flight at a time, on one thread for the
+/// pipeline's life: its memory stays warm from page to page, where a thread a page
+/// took fresh memory from the kernel for every commit and gave it back at its end.
 pub struct IngestPipeline {
     store: Arc<Store>,
+    worker: Option<Worker>,
+    /// Whether a page was sent and its outcome not yet received.
+    in_flight: bool,
+}
+
+struct Worker {
+    pages: Sender<PreparedPage>,
     /// The page comes back to be dropped while the next one commits.
-    committing: Option<JoinHandle<(Result<Committed>, PreparedPage)>>,
+    outcomes: Receiver<Outcome>,
 }
 
 impl IngestPipeline {
     pub fn new(store: Arc<Store>) -> IngestPipeline {
         IngestPipeline {
             store,
-            committing: None,
+            worker: None,
+            in_flight: false,
         }
     }
 
@@ -39,21 +51,12 @@ impl IngestPipeline {
     /// being committed and the error is returned: a scan stops at its first failed page.
     pub fn push(&mut self, page: PreparedPage) -> Result<Option<Committed>> {
         let (done, old) = self.wait()?;
-        let store = Arc::clone(&self.store);
-        let handle = std::thread::Builder::new()
-            .name("casbah-commit".to_string())
-            .spawn(move || {
-                let mut page = page;
-                let outcome = store
-                    .guard(|s| s.commit_prepared_impl(&mut page))
-                    .map(|report| Committed {
-                        stream: page.stream.clone(),
-                        report,
-                    });
-                (outcome, page)
-            })
-            .map_err(|e| StoreError::Internal(format!("cannot start a commit thread: {e}")))?;
-        self.committing = Some(handle);
+        let worker = match &mut self.worker {
+            Some(worker) => worker,
+            none => none.insert(Worker::start(Arc::clone(&self.store))?),
+        };
+        worker.pages.send(page).map_err(|_| gone())?;
+        self.in_flight = true;
         drop(old);
         Ok(done)
     }
@@ -64,14 +67,49 @@ impl IngestPipeline {
     }
 
     fn wait(&mut self) -> Result<(Option<Committed>, Option<PreparedPage>)> {
-        let Some(handle) = self.committing.take() else {
+        let Some(worker) = self.worker.as_ref().filter(|_| self.in_flight) else {
             return Ok((None, None));
         };
-        match handle.join() {
+        self.in_flight = false;
+        match worker.outcomes.recv() {
             Ok((outcome, page)) => Ok((Some(outcome?), Some(page))),
-            Err(_) => Err(StoreError::Internal(
-                "a commit thread panicked; the page was not committed".to_string(),
-            )),
+            Err(_) => {
+                self.worker = None;
+                Err(gone())
+            }
         }
     }
+}
+
+impl Worker {
+    /// The thread ends when the pipeline is dropped (its pages' sender with it), after
+    /// the page it is committing, if any.
+    fn start(store: Arc<Store>) -> Result<Worker> {
+        let (pages, inbox) = channel::<PreparedPage>();
+        let (outbox, outcomes) = channel::<Outcome>();
+        std::thread::Builder::new()
+            .name("casbah-commit".to_string())
+            .spawn(move || {
+                for mut page in inbox {
+                    let outcome =
+                        store
+                            .guard(|s| s.commit_prepared_impl(&mut page))
+                            .map(|report| Committed {
+                                stream: page.stream.clone(),
+                                report,
+                            });
+                    if outbox.send((outcome, page)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Internal(format!("cannot start a commit thread: {e}")))?;
+        Ok(Worker { pages, outcomes })
+    }
+}
+
+fn gone() -> StoreError {
+    StoreError::Internal(
+        "the commit thread stopped (it panicked); the page was not committed".to_string(),
+    )
 }

@@ -1,6 +1,8 @@
 //! Issue 12: a threshold's window: the matches counted for one actor, address or group,
 //! and the alert later matches join.
 
+use std::collections::VecDeque;
+
 use super::{Detector, Policy, Rule, window_text};
 use crate::domain::Micros;
 
@@ -34,7 +36,8 @@ pub struct Mark {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Window {
     /// Matches not yet enough to raise, oldest first, all within the window of the newest.
-    pub pending: Vec<Mark>,
+    /// A queue: matches mostly arrive in order, join at the back and leave at the front.
+    pub pending: VecDeque<Mark>,
     /// The alert later matches join, until `until`.
     pub alert: Option<u64>,
     pub until: Micros,
@@ -82,16 +85,19 @@ impl Window {
         // of the window is at the start.
         let at = self.pending.partition_point(|p| *p <= s.mark());
         self.pending.insert(at, s.mark());
-        let newest = self.pending.last().map_or(Micros::MIN, |s| s.time);
-        let gone = self
+        let newest = self.pending.back().map_or(Micros::MIN, |s| s.time);
+        while self
             .pending
-            .partition_point(|p| p.time <= newest - policy.rule.window);
-        self.pending.drain(..gone);
+            .front()
+            .is_some_and(|p| p.time <= newest - policy.rule.window)
+        {
+            self.pending.pop_front();
+        }
         if self.pending.len() < policy.rule.count as usize {
             return Step::Wait;
         }
         Step::Raise {
-            marks: std::mem::take(&mut self.pending),
+            marks: std::mem::take(&mut self.pending).into(),
             detail,
         }
     }
@@ -106,7 +112,7 @@ impl Window {
     /// can be forgotten.
     pub fn stale(&self, newest: Micros, window: Micros) -> bool {
         let gone = |t: Micros| t <= newest - window;
-        self.pending.last().is_none_or(|s| gone(s.time))
+        self.pending.back().is_none_or(|s| gone(s.time))
             && self.until < newest
             && self.place.as_ref().is_none_or(|(t, _)| gone(*t))
     }
