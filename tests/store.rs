@@ -1931,6 +1931,36 @@ fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
     assert_eq!(store.activity_count().unwrap(), 10);
 }
 
+// Issue 12: the pipeline commits on one thread for its life; dropped with a page in
+// flight, it ends that thread after the page commits, so its hold on the store goes
+// with it and nothing in flight is lost.
+#[test]
+fn a_dropped_pipeline_commits_its_page_and_lets_the_store_go() {
+    let Fixture { _dir, store, .. } = fixture();
+    let store = Arc::new(store);
+    let inst = store
+        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
+        .unwrap()
+        .id;
+    let ctx = IngestContext::default();
+    let mut pipeline = IngestPipeline::new(Arc::clone(&store));
+    for (n, cursor) in [(0, "c1"), (1, "c2"), (2, "c3")] {
+        let ids = n * 10..n * 10 + 10;
+        let page = store
+            .prepare(inst, "s", okta_page(inst, ids, "a@corp.com"), cursor, &ctx)
+            .unwrap();
+        pipeline.push(page).unwrap();
+    }
+    drop(pipeline);
+    assert_eq!(
+        Arc::strong_count(&store),
+        1,
+        "the commit thread let the store go"
+    );
+    assert_eq!(store.cursor(inst, "s").unwrap().as_deref(), Some("c3"));
+    assert_eq!(store.activity_count().unwrap(), 30);
+}
+
 // R-A1, issue 2: a page prepared while the page it repeats has not committed yet still
 // drops the repeats, since the check against stored records is part of the commit.
 #[test]

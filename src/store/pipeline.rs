@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
 
 use super::{IngestReport, PreparedPage, Result, Store, StoreError};
 
@@ -35,6 +36,7 @@ struct Worker {
     pages: Sender<PreparedPage>,
     /// The page comes back to be dropped while the next one commits.
     outcomes: Receiver<Outcome>,
+    thread: JoinHandle<()>,
 }
 
 impl IngestPipeline {
@@ -82,12 +84,10 @@ impl IngestPipeline {
 }
 
 impl Worker {
-    /// The thread ends when the pipeline is dropped (its pages' sender with it), after
-    /// the page it is committing, if any.
     fn start(store: Arc<Store>) -> Result<Worker> {
         let (pages, inbox) = channel::<PreparedPage>();
         let (outbox, outcomes) = channel::<Outcome>();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("casbah-commit".to_string())
             .spawn(move || {
                 for mut page in inbox {
@@ -104,7 +104,27 @@ impl Worker {
                 }
             })
             .map_err(|e| StoreError::Internal(format!("cannot start a commit thread: {e}")))?;
-        Ok(Worker { pages, outcomes })
+        Ok(Worker {
+            pages,
+            outcomes,
+            thread,
+        })
+    }
+}
+
+impl Drop for IngestPipeline {
+    /// Ends the thread, after the page it is committing, if any: once the pipeline is
+    /// gone, so is its hold on the store (which may then be closed and opened again).
+    fn drop(&mut self) {
+        if let Some(Worker {
+            pages,
+            outcomes,
+            thread,
+        }) = self.worker.take()
+        {
+            drop((pages, outcomes));
+            let _ = thread.join();
+        }
     }
 }
 
