@@ -1894,16 +1894,21 @@ fn okta_page(inst: InstanceId, ids: std::ops::Range<i64>, actor: &str) -> Vec<Ac
         .collect()
 }
 
-// Issue 2, DESIGN §3 Durability: when a page fails to commit, the page pushed after it is
-// dropped, never committed, and the pages before it stay with their cursor.
-#[test]
-fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
+/// A store shared as the pipeline shares it, with one Okta instance.
+fn shared_okta_store() -> (tempfile::TempDir, Arc<Store>, InstanceId) {
     let Fixture { _dir, store, .. } = fixture();
-    let store = Arc::new(store);
     let inst = store
         .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
         .unwrap()
         .id;
+    (_dir, Arc::new(store), inst)
+}
+
+// Issue 2, DESIGN §3 Durability: when a page fails to commit, the page pushed after it is
+// dropped, never committed, and the pages before it stay with their cursor.
+#[test]
+fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
+    let (_dir, store, inst) = shared_okta_store();
     let ctx = IngestContext::default();
     let prepare = |instance, ids, cursor: &str| {
         store
@@ -1936,12 +1941,7 @@ fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
 // with it and nothing in flight is lost.
 #[test]
 fn a_dropped_pipeline_commits_its_page_and_lets_the_store_go() {
-    let Fixture { _dir, store, .. } = fixture();
-    let store = Arc::new(store);
-    let inst = store
-        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
-        .unwrap()
-        .id;
+    let (_dir, store, inst) = shared_okta_store();
     let ctx = IngestContext::default();
     let mut pipeline = IngestPipeline::new(Arc::clone(&store));
     for (n, cursor) in [(0, "c1"), (1, "c2"), (2, "c3")] {
@@ -1965,12 +1965,7 @@ fn a_dropped_pipeline_commits_its_page_and_lets_the_store_go() {
 // drops the repeats, since the check against stored records is part of the commit.
 #[test]
 fn repeats_of_a_page_in_flight_are_dropped() {
-    let Fixture { _dir, store, .. } = fixture();
-    let store = Arc::new(store);
-    let inst = store
-        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
-        .unwrap()
-        .id;
+    let (_dir, store, inst) = shared_okta_store();
     let ctx = IngestContext::default();
     let a = store
         .prepare(inst, "s", okta_page(inst, 0..100, "a@corp.com"), "a", &ctx)
@@ -1994,12 +1989,7 @@ fn repeats_of_a_page_in_flight_are_dropped() {
 // and a group synced between preparation and commit tags the page.
 #[test]
 fn tags_are_those_at_commit() {
-    let Fixture { _dir, store, .. } = fixture();
-    let store = Arc::new(store);
-    let inst = store
-        .add_instance(new_instance(AppKind::Okta, "okta"), &Secret::new("x"), 0)
-        .unwrap()
-        .id;
+    let (_dir, store, inst) = shared_okta_store();
     let ctx = IngestContext {
         org_domains: vec!["corp.com".into()],
         ..IngestContext::default()
