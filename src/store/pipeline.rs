@@ -2,7 +2,7 @@
 //! preparation (issue 2).
 //!
 //! A page's durable commit ends in a flush that keeps the disk, not the CPU, busy for a
-//! few milliseconds. The pipeline commits page N on a thread of its own while the caller
+//! few milliseconds. The pipeline commits page N on its commit thread while the caller
 //! fetches and prepares page N+1. Pages still commit one at a time, in order, each in its
 //! own durable transaction with its cursor (DESIGN §3 Durability), and nothing is
 //! committed after a page that failed.
@@ -130,6 +130,7 @@ impl Drop for IngestPipeline {
 
 fn gone() -> StoreError {
     StoreError::Internal(
-        "the commit thread stopped (it panicked); the page was not committed".to_string(),
+        "the commit thread stopped unexpectedly; the page was not committed: sync again"
+            .to_string(),
     )
 }
