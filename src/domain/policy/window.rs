@@ -86,13 +86,10 @@ impl Window {
         let at = self.pending.partition_point(|p| *p <= s.mark());
         self.pending.insert(at, s.mark());
         let newest = self.pending.back().map_or(Micros::MIN, |s| s.time);
-        while self
+        let gone = self
             .pending
-            .front()
-            .is_some_and(|p| p.time <= newest - policy.rule.window)
-        {
-            self.pending.pop_front();
-        }
+            .partition_point(|p| p.time <= newest - policy.rule.window);
+        self.pending.drain(..gone);
         if self.pending.len() < policy.rule.count as usize {
             return Step::Wait;
         }
