@@ -1936,7 +1936,7 @@ fn a_failed_page_in_the_pipeline_commits_nothing_after_it() {
     assert_eq!(store.activity_count().unwrap(), 10);
 }
 
-// Issue 12: the pipeline commits on one thread for its life; dropped with a page in
+// Issue 12, DESIGN §3 Durability: the pipeline commits on one thread for its life; dropped with a page in
 // flight, it ends that thread after the page commits, so its hold on the store goes
 // with it and nothing in flight is lost.
 #[test]
